@@ -1,0 +1,19 @@
+// One build for every entry: the CLI (node), and later the extension, server and webview.
+import { build } from 'esbuild';
+
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, sourcemap: true, logLevel: 'info', target: 'node20', platform: 'node', format: 'cjs' };
+
+const entries = [
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+];
+
+for (const e of entries) {
+  if (watch) {
+    const { context } = await import('esbuild');
+    const ctx = await context({ ...common, ...e });
+    await ctx.watch();
+  } else {
+    await build({ ...common, ...e });
+  }
+}

@@ -1,0 +1,82 @@
+// `vcpu-lens info FILE...`: what a trace file holds, as text or as the stable JSON schema.
+
+import { readTraceFile, LoadResult } from '../core/io/read-trace-file';
+import { INFO_SCHEMA, traceInfo, TraceInfo } from '../core/report/info';
+import type { Diagnostic } from '../core/model/diagnostics';
+import { ExitCode } from './exit-codes';
+import { safeText } from './terminal';
+
+export interface InfoOptions {
+  json: boolean;
+  clock?: string;
+  maxDiagnostics: number;
+}
+
+export interface FileInfo {
+  schema: typeof INFO_SCHEMA;
+  file: string;
+  format: LoadResult['format'];
+  compression: LoadResult['compression'];
+  fileBytes: number;
+  textBytes: number;
+  traces: TraceInfo[];
+  diagnostics: Diagnostic[];
+}
+
+export async function infoCommand(files: string[], o: InfoOptions, out: (s: string) => void): Promise<ExitCode> {
+  let code: ExitCode = ExitCode.ok;
+  const all: FileInfo[] = [];
+  for (const file of files) {
+    const r = await readTraceFile(file, { diagnosticsCap: o.maxDiagnostics, ...(o.clock !== undefined ? { clock: o.clock } : {}) });
+    const info: FileInfo = {
+      schema: INFO_SCHEMA,
+      file,
+      format: r.format,
+      compression: r.compression,
+      fileBytes: r.fileBytes,
+      textBytes: r.textBytes,
+      traces: r.traces.map(traceInfo),
+      diagnostics: r.diagnostics,
+    };
+    if (r.traces.length === 0) code = ExitCode.noInput;
+    else if (code === ExitCode.ok && (r.diagnostics.some((d) => d.severity === 'error') || info.traces.some((t) => t.diagnostics.errors > 0)))
+      code = ExitCode.inputErrors;
+    all.push(info);
+    if (!o.json) out(formatInfo(info));
+  }
+  if (o.json) out(JSON.stringify(files.length === 1 ? all[0] : all, null, 2));
+  return code;
+}
+
+const nf = new Intl.NumberFormat('en-US');
+
+export function formatInfo(f: FileInfo): string {
+  const lines: string[] = [];
+  lines.push(`${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ${nf.format(f.textBytes)} bytes of text`);
+  for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
+  for (const t of f.traces) {
+    if (f.traces.length > 1) lines.push(`- ${safeText(t.name)}`);
+    const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ' (not recorded in text)' : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
+    lines.push(`  format     ${t.format}`);
+    lines.push(`  clock      ${clk}`);
+    lines.push(`  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})`);
+    if (t.span.first !== null) {
+      const dur = t.span.seconds !== null ? `${t.span.seconds.toFixed(6)} s` : `${nf.format(t.span.duration)} ticks`;
+      lines.push(`  span       ${t.span.first} .. ${t.span.last} (${dur})`);
+    }
+    lines.push(`  events     ${nf.format(t.events.total)}`);
+    for (const [name, n] of Object.entries(t.events.byName)) lines.push(`    ${nf.format(n).padStart(12)}  ${safeText(name)}`);
+    lines.push(`  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`);
+    if (t.lostEvents !== 0) lines.push(`  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : nf.format(t.lostEvents) + ' events'}`);
+    const d = t.diagnostics;
+    lines.push(`  diagnostics ${d.errors} errors, ${d.warnings} warnings, ${d.infos} infos`);
+    for (const item of d.items.slice(0, 20)) lines.push(`    ${formatDiag(item)}`);
+    if (d.items.length > 20) lines.push(`    ... ${d.items.length - 20} more (use --json for all)`);
+  }
+  return lines.join('\n');
+}
+
+export function formatDiag(d: Diagnostic): string {
+  const where = `${d.source !== undefined ? safeText(d.source) : ''}${d.line !== undefined ? `:${d.line}` : ''}${d.offset !== undefined ? `@${d.offset}` : ''}`;
+  return `${where}${where ? ': ' : ''}${d.severity} ${d.code}: ${safeText(d.message)}`;
+}

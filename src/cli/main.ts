@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// `vcpu-lens`, the headless command over the engine. Results go to stdout, logs to stderr.
+
+import { parseArgs } from 'node:util';
+import { ExitCode } from './exit-codes';
+import { infoCommand } from './info';
+import { log } from './terminal';
+
+const VERSION = '0.1.0';
+
+const HELP = `vcpu-lens ${VERSION}: host + guest scheduler traces, vCPU preemption, DoP advice
+
+Usage:
+  vcpu-lens info FILE... [--json] [--clock NAME] [--max-diagnostics N]
+      What a trace holds: format, clock and unit, CPUs, time span, events per name, tasks,
+      diagnostics. FILE: trace-cmd report text, tracefs trace text or perf script text,
+      optionally gzip-compressed; the format is sniffed from the content.
+  vcpu-lens --help | --version
+
+Options:
+  --json               print the stable JSON schema (docs/cli.md) instead of text
+  --clock NAME         the trace clock's name (text traces do not record it), e.g. x86-tsc
+  --max-diagnostics N  keep at most N diagnostics per trace (default 1000)
+
+Exit codes: 0 ok, 1 input had errors, 2 usage, 3 input unreadable, 70 internal error.`;
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        clock: { type: 'string' },
+        'max-diagnostics': { type: 'string', default: '1000' },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    log(`vcpu-lens: ${(e as Error).message}\n\n${HELP}`);
+    return ExitCode.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    out(VERSION);
+    return ExitCode.ok;
+  }
+  const [cmd, ...rest] = positionals;
+  if (values.help || cmd === undefined || cmd === 'help') {
+    out(HELP);
+    return cmd === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
+  }
+  switch (cmd) {
+    case 'info': {
+      if (rest.length === 0) {
+        log('vcpu-lens info: give at least one trace file');
+        return ExitCode.usage;
+      }
+      const max = Number(values['max-diagnostics']);
+      if (!Number.isInteger(max) || max < 0) {
+        log(`vcpu-lens info: --max-diagnostics wants a whole number, got '${values['max-diagnostics']}'`);
+        return ExitCode.usage;
+      }
+      return infoCommand(rest, { json: values.json!, maxDiagnostics: max, ...(values.clock !== undefined ? { clock: values.clock } : {}) }, out);
+    }
+    default:
+      log(`vcpu-lens: unknown command '${cmd}'\n\n${HELP}`);
+      return ExitCode.usage;
+  }
+}
+
+// Run when bundled as the CLI entry (not when imported by tests).
+if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      log(`vcpu-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = ExitCode.internal;
+    },
+  );
+}

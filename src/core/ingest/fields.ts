@@ -1,0 +1,274 @@
+// Decoders for the field text of the events vCPU Lens understands, shared by every text format.
+// Two spellings exist for the scheduler events: the kernel's own print fmt (tracefs, perf):
+//   prev_comm=CPU 0/TCG prev_pid=3315 prev_prio=120 prev_state=R+ ==> next_comm=swapper/0 next_pid=0 next_prio=120
+// and trace-cmd's sched plugin (libtraceevent plugin_sched_switch.c):
+//   CPU 0/TCG:3315 [120] R+ ==> swapper/0:0 [120]
+//   rcu_preempt:15 [120] CPU:001
+// Comms may contain spaces, colons, dashes and `=`, so every field is found from the right.
+
+import { Kind } from '../model/event-kinds';
+import { PRIO_UNKNOWN } from '../model/task-table';
+import type { TraceBuilder } from '../model/trace';
+
+export interface Payload {
+  a0: number;
+  a1: number;
+}
+
+/** Parses a signed decimal integer in s[start, end); NaN if anything else is there. */
+export function intIn(s: string, start: number, end: number): number {
+  if (start >= end) return NaN;
+  let i = start;
+  let neg = false;
+  if (s.charCodeAt(i) === 45 /* - */) {
+    neg = true;
+    i++;
+    if (i === end) return NaN;
+  }
+  let v = 0;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
+}
+
+/** The end of the token starting at `from`: the next space, or the end of the string. */
+function tokenEnd(s: string, from: number): number {
+  const e = s.indexOf(' ', from);
+  return e < 0 ? s.length : e;
+}
+
+/** Integer value of `key` (which includes its leading space and `=`) searched from the right before `before`. */
+function lastKeyInt(s: string, key: string, before: number): { at: number; value: number } {
+  const at = s.lastIndexOf(key, before);
+  if (at < 0) return { at, value: NaN };
+  const vs = at + key.length;
+  return { at, value: intIn(s, vs, tokenEnd(s, vs)) };
+}
+
+const ok = (n: number): boolean => !Number.isNaN(n);
+
+/** `comm:pid [prio]` (trace-cmd plugin spelling) in s[start, end) → task id, or -1. */
+function prettyTask(b: TraceBuilder, s: string, start: number, end: number): number {
+  // end points just past ']'
+  if (s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
+  const lb = s.lastIndexOf(' [', end);
+  if (lb < start) return -1;
+  const prio = intIn(s, lb + 2, end - 1);
+  const colon = s.lastIndexOf(':', lb);
+  if (colon < start) return -1;
+  const pid = intIn(s, colon + 1, lb);
+  if (!ok(pid) || !ok(prio)) return -1;
+  return b.tasks.intern(pid, s.slice(start, colon), prio);
+}
+
+function decodeSwitch(b: TraceBuilder, s: string, out: Payload): boolean {
+  if (s.startsWith('prev_comm=')) {
+    const np = lastKeyInt(s, ' next_prio=', s.length);
+    const npid = lastKeyInt(s, ' next_pid=', np.at);
+    const ncomm = s.lastIndexOf(' ==> next_comm=', npid.at);
+    if (np.at < 0 || npid.at < 0 || ncomm < 0) return false;
+    const stAt = s.lastIndexOf(' prev_state=', ncomm);
+    const pp = lastKeyInt(s, ' prev_prio=', stAt);
+    const ppid = lastKeyInt(s, ' prev_pid=', pp.at);
+    if (stAt < 0 || pp.at < 0 || ppid.at < 0) return false;
+    if (!ok(np.value) || !ok(npid.value) || !ok(pp.value) || !ok(ppid.value)) return false;
+    const state = b.stateId(s.slice(stAt + 12, ncomm));
+    if (state < 0) return false;
+    const prev = b.tasks.intern(ppid.value, s.slice(10, ppid.at), pp.value);
+    const next = b.tasks.intern(npid.value, s.slice(ncomm + 15, npid.at), np.value);
+    out.a0 = prev | (state << 22);
+    out.a1 = next;
+    return true;
+  }
+  const arrow = s.lastIndexOf(' ==> ');
+  if (arrow < 0) return false;
+  const next = prettyTask(b, s, arrow + 5, s.length);
+  const rb = s.lastIndexOf('] ', arrow);
+  if (next < 0 || rb < 0) return false;
+  const state = b.stateId(s.slice(rb + 2, arrow));
+  if (state < 0) return false;
+  const prev = prettyTask(b, s, 0, rb + 1);
+  if (prev < 0) return false;
+  out.a0 = prev | (state << 22);
+  out.a1 = next;
+  return true;
+}
+
+/** `comm=A pid=N prio=P [success=1] [target_cpu=C]` or `A:N [P] [success=1] CPU:C`. */
+function decodeWakeup(b: TraceBuilder, s: string, out: Payload): boolean {
+  if (s.startsWith('comm=')) {
+    let end = s.length;
+    let target = -1;
+    const t = lastKeyInt(s, ' target_cpu=', end);
+    if (t.at >= 0) {
+      if (!ok(t.value)) return false;
+      target = t.value;
+      end = t.at;
+    }
+    // A `success=1` (kernels before 4.15) after prio ends at a space like any token.
+    const prio = lastKeyInt(s, ' prio=', end);
+    const pid = lastKeyInt(s, ' pid=', prio.at);
+    if (prio.at < 0 || pid.at < 0 || !ok(prio.value) || !ok(pid.value)) return false;
+    out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at), prio.value);
+    out.a1 = target;
+    return true;
+  }
+  let end = s.length;
+  let target = -1;
+  const c = s.lastIndexOf(' CPU:');
+  if (c >= 0) {
+    target = intIn(s, c + 5, s.length);
+    if (!ok(target)) return false;
+    end = c;
+  }
+  // `success=1` (kernels before 4.15) sits between `[prio]` and `CPU:`; the task ends at `]`.
+  const task = prettyTask(b, s, 0, s.lastIndexOf(']', end) + 1);
+  if (task < 0) return false;
+  out.a0 = task;
+  out.a1 = target;
+  return true;
+}
+
+function decodeMigrate(b: TraceBuilder, s: string, out: Payload): boolean {
+  if (!s.startsWith('comm=')) return false;
+  const dest = lastKeyInt(s, ' dest_cpu=', s.length);
+  const orig = lastKeyInt(s, ' orig_cpu=', dest.at);
+  const prio = lastKeyInt(s, ' prio=', orig.at);
+  const pid = lastKeyInt(s, ' pid=', prio.at);
+  if (dest.at < 0 || orig.at < 0 || prio.at < 0 || pid.at < 0) return false;
+  if (!ok(dest.value) || !ok(orig.value) || !ok(prio.value) || !ok(pid.value)) return false;
+  if (dest.value < 0 || dest.value > 0xffff || orig.value < 0 || orig.value > 0xffff) return false;
+  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at), prio.value);
+  out.a1 = (orig.value << 16) | dest.value;
+  return true;
+}
+
+function decodeFork(b: TraceBuilder, s: string, out: Payload): boolean {
+  if (!s.startsWith('comm=')) return false;
+  const cpid = lastKeyInt(s, ' child_pid=', s.length);
+  const ccomm = s.lastIndexOf(' child_comm=', cpid.at);
+  const pid = lastKeyInt(s, ' pid=', ccomm);
+  if (cpid.at < 0 || ccomm < 0 || pid.at < 0 || !ok(cpid.value) || !ok(pid.value)) return false;
+  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at));
+  out.a1 = b.tasks.intern(cpid.value, s.slice(ccomm + 12, cpid.at));
+  return true;
+}
+
+/** sched_process_exit / free / wait: `comm=A pid=N prio=P [group_dead=1]`. */
+function decodeProcess(b: TraceBuilder, s: string, out: Payload): boolean {
+  if (!s.startsWith('comm=')) return false;
+  let end = s.length;
+  let groupDead = -1;
+  const g = s.lastIndexOf(' group_dead=', end);
+  if (g >= 0) {
+    // Printed as %d on some kernels and as a bool (`true`/`false`) on others.
+    const v = s.slice(g + 12, tokenEnd(s, g + 12));
+    groupDead = v === 'true' ? 1 : v === 'false' ? 0 : intIn(v, 0, v.length);
+    if (!ok(groupDead)) return false;
+    end = g;
+  }
+  const prio = lastKeyInt(s, ' prio=', end);
+  const pid = lastKeyInt(s, ' pid=', prio.at >= 0 ? prio.at : end);
+  if (pid.at < 0 || !ok(pid.value)) return false;
+  if (prio.at >= 0 && !ok(prio.value)) return false;
+  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at), prio.at >= 0 ? prio.value : PRIO_UNKNOWN);
+  out.a1 = groupDead;
+  return true;
+}
+
+/** `comm=A pid=N runtime=R [ns]` with an optional ` vruntime=V [ns]` (kernels before 6.8). */
+function decodeRuntime(b: TraceBuilder, s: string, out: Payload): boolean {
+  if (!s.startsWith('comm=')) return false;
+  let end = s.length;
+  let vruntime = NaN;
+  const v = s.lastIndexOf(' vruntime=', end);
+  if (v >= 0) {
+    const ve = tokenEnd(s, v + 10);
+    vruntime = intIn(s, v + 10, ve);
+    if (!ok(vruntime)) return false;
+    end = v;
+  }
+  const r = s.lastIndexOf(' runtime=', end);
+  if (r < 0) return false;
+  const runtime = intIn(s, r + 9, tokenEnd(s, r + 9));
+  const pid = lastKeyInt(s, ' pid=', r);
+  if (!ok(runtime) || pid.at < 0 || !ok(pid.value)) return false;
+  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at));
+  if (v < 0 && runtime >= 0 && runtime <= 0x7fffffff) out.a1 = runtime;
+  else out.a1 = -(1 + b.events.pushWide(runtime, vruntime));
+  return true;
+}
+
+/** `vcpu 3, rip 0x...` (kvm_entry), `vcpu 3 reason HLT rip ...` (kvm_exit, 5.x+), or older `reason HLT rip ...`. */
+function decodeKvm(b: TraceBuilder, s: string, out: Payload): boolean {
+  let vcpu = -1;
+  if (s.startsWith('vcpu ')) {
+    let e = 5;
+    while (e < s.length && s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) e++;
+    vcpu = intIn(s, 5, e);
+    if (!ok(vcpu)) return false;
+  }
+  out.a0 = vcpu;
+  out.a1 = b.text(s);
+  return true;
+}
+
+/**
+ * Decodes `text` for an event of `kind` into `out`; false when the text does not have the kind's
+ * layout (the caller keeps the event as generic text and reports it). `name` is the printed event
+ * name, needed for the raw tracefs spelling of print events.
+ */
+export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: string, out: Payload): boolean {
+  switch (kind) {
+    case Kind.schedSwitch:
+      return decodeSwitch(b, s, out);
+    case Kind.schedWakeup:
+    case Kind.schedWakeupNew:
+    case Kind.schedWaking:
+      return decodeWakeup(b, s, out);
+    case Kind.schedMigrateTask:
+      return decodeMigrate(b, s, out);
+    case Kind.schedProcessFork:
+      return decodeFork(b, s, out);
+    case Kind.schedProcessExit:
+    case Kind.schedProcessFree:
+    case Kind.schedProcessWait:
+      return decodeProcess(b, s, out);
+    case Kind.schedStatRuntime:
+      return decodeRuntime(b, s, out);
+    case Kind.kvmEntry:
+    case Kind.kvmExit:
+      return decodeKvm(b, s, out);
+    case Kind.kvmVcpuWakeup:
+      out.a0 = -1;
+      out.a1 = b.text(s);
+      return true;
+    case Kind.print: {
+      if (name === 'tracing_mark_write') {
+        // tracefs prints the print event as `<ip symbol>: <message>`; the symbol took the name slot.
+        out.a0 = b.text(s);
+        out.a1 = b.strings.intern(name);
+        return true;
+      }
+      // trace-cmd: `tracing_mark_write: message`; an unresolved ip prints as hex.
+      const c = s.indexOf(': ');
+      if (c > 0 && s.indexOf(' ') === c + 1) {
+        out.a0 = b.text(s.slice(c + 2));
+        out.a1 = b.strings.intern(s.slice(0, c));
+      } else {
+        out.a0 = b.text(s);
+        out.a1 = -1;
+      }
+      return true;
+    }
+    case Kind.sysEnter:
+    case Kind.sysExit:
+    case Kind.generic:
+      out.a0 = b.text(s);
+      out.a1 = -1;
+      return true;
+  }
+}

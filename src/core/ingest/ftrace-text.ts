@@ -1,0 +1,379 @@
+// ftrace text in both of its common shapes: `trace-cmd report` output (any version) and the raw
+// tracefs `trace` / `trace_pipe` file. Reference: kernel/trace/trace_output.c (print_trace_fmt,
+// lat_print_generic), trace-cmd's tracecmd/trace-read.c (trace_show_data) and
+// libtraceevent's plugin_sched_switch.c. Lines look like:
+//   trace-cmd 3.1:  `       trace-cmd-3357  [001]12014651026378: sched_switch:         trace-cmd:3357 [120] S ==> ...`
+//   trace-cmd 3.1:  `          <idle>-0     [000]   330.426272: sched_wakeup:         rcu_preempt:15 [120] CPU:000`
+//   trace-cmd 3.3+: `          <idle>-0     [000] d..2.   330.426272: sched_wakeup:         ...` (latency column)
+//   multi-input:    `host.dat:           <idle>-0     [000] ...` (after a `host.dat: cpus=2` header)
+//   tracefs:        `         python3-3269    [001] d..2.  5078.900234: sched_switch: prev_comm=python3 ...`
+//   tracefs TGID:   `          <idle>-0       (-------) [000] d..2.   375.464191: sched_switch: ...`
+
+import { DIAG, DiagnosticSink } from '../model/diagnostics';
+import { LAT_SPARSE } from '../model/event-kinds';
+import { ClockInfo, parseSplitTs } from '../model/time';
+import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
+import { decodeFields, intIn, Payload } from './fields';
+import type { ImportOptions, TextImporter } from './importer';
+import { LineSplitter, preview } from './lines';
+
+/** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
+export function isFtraceText(head: string): boolean {
+  let events = 0;
+  let checked = 0;
+  for (const line of head.split('\n', 400)) {
+    const l = line.trimEnd();
+    if (l.length === 0) continue;
+    if (/^# tracer: /.test(l) || /^\s*(?:\S.*: )?cpus=\d+$/.test(l) || /^version = \d+/.test(l)) return true;
+    if (l.startsWith('#')) continue;
+    checked++;
+    if (FTRACE_EVENT_RE.test(l)) events++;
+    if (checked >= 20) break;
+  }
+  return events > 0 && events * 2 >= checked;
+}
+
+// `comm-pid [ (tgid) ] [cpu] [latency] timestamp: name:` — loose on purpose: it only sniffs.
+const FTRACE_EVENT_RE = /-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s*(?:[^\s:]{3,7}\s*)?\d+(?:\.\d+)?: \S/;
+
+const SYSCALL_RE = /^sys_(\w+)(\(| -> )/;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Flavour of ftrace text, from its header or, failing that, from trace-cmd's name padding. */
+type Flavour = 'trace-cmd-report' | 'ftrace-raw' | undefined;
+
+interface Stream {
+  b: TraceBuilder;
+  fracDigits: number | undefined;
+  mixedClockReported: boolean;
+}
+
+class FtraceTextImporter implements TextImporter {
+  private readonly splitter: LineSplitter;
+  private readonly streams = new Map<string, Stream>();
+  private readonly order: string[] = [];
+  private flavour: Flavour;
+  /** Width of the `file: ` prefix trace-cmd prints when it reads several inputs or instances. */
+  private prefixWidth = 0;
+  private latWidth = 0;
+  private readonly ts = { hi: 0, lo: 0, fracDigits: 0 };
+  private readonly payload: Payload = { a0: 0, a1: 0 };
+  private readonly name: string;
+  private pendingHeader: { cpus?: number; version?: string } = {};
+
+  constructor(private readonly opts: ImportOptions) {
+    this.name = opts.name ?? 'trace';
+    this.splitter = new LineSplitter((line, no) => this.line(line, no));
+  }
+
+  feed(chunk: string): void {
+    this.splitter.feed(chunk);
+  }
+
+  end(): Trace[] {
+    this.splitter.end();
+    if (this.streams.size === 0) this.stream('');
+    const out: Trace[] = [];
+    for (const key of this.order) {
+      const s = this.streams.get(key)!;
+      const unit = s.fracDigits === undefined || s.fracDigits >= 0 ? 'ns' : 'count';
+      const clock: ClockInfo = {
+        name: this.opts.clock ?? 'unknown',
+        unit,
+        source: this.opts.clock !== undefined ? 'user' : 'inferred',
+        resolution: unit === 'count' ? 1 : 10 ** (9 - (s.fracDigits ?? 9)),
+      };
+      out.push(s.b.finish(clock));
+    }
+    return out;
+  }
+
+  private stream(key: string): Stream {
+    let s = this.streams.get(key);
+    if (s === undefined) {
+      const format: TraceFormat = this.flavour ?? 'trace-cmd-report';
+      const name = key === '' ? this.name : key;
+      const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
+      s = { b: new TraceBuilder(name, format, sink), fracDigits: undefined, mixedClockReported: false };
+      if (this.pendingHeader.cpus !== undefined) s.b.header.cpus = this.pendingHeader.cpus;
+      if (this.pendingHeader.version !== undefined) s.b.header.version = this.pendingHeader.version;
+      this.streams.set(key, s);
+      this.order.push(key);
+    }
+    return s;
+  }
+
+  /** The stream a diagnostic about a non-event line goes to. */
+  private anyStream(): Stream {
+    const first = this.order[0];
+    return first !== undefined ? this.streams.get(first)! : this.stream('');
+  }
+
+  private line(line: string, no: number): void {
+    if (line.length === 0) return;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 35 /* # */) {
+      this.comment(line);
+      return;
+    }
+    if (this.header(line, no)) return;
+    if (!this.event(line, no)) {
+      const s = this.anyStream();
+      const truncated = this.splitter.endedMidLine;
+      s.b.diags.add({
+        code: truncated ? DIAG.truncatedLine : DIAG.badLine,
+        severity: truncated ? 'warning' : 'error',
+        line: no,
+        message: truncated
+          ? `last line is cut short (file truncated?): ${preview(line)}`
+          : `not an ftrace event line: ${preview(line)}`,
+      });
+    }
+  }
+
+  private comment(line: string): void {
+    this.flavour ??= 'ftrace-raw';
+    const m = /^# tracer: (\S+)/.exec(line);
+    if (m) {
+      this.pendingHeader = {};
+      const s = this.stream('');
+      s.b.header.tracer = m[1]!;
+      return;
+    }
+    const e = /^# entries-in-buffer\/entries-written: (\d+)\/(\d+)\s+#P:(\d+)/.exec(line);
+    if (e) {
+      const s = this.stream('');
+      s.b.header.entriesInBuffer = Number(e[1]);
+      s.b.header.entriesWritten = Number(e[2]);
+      s.b.header.cpus = Number(e[3]);
+      if (Number(e[2]) > Number(e[1])) s.b.lostEvents += Number(e[2]) - Number(e[1]);
+    }
+  }
+
+  /** Non-event lines trace-cmd and tracefs print between events. True when the line was one. */
+  private header(line: string, no: number): boolean {
+    const t = line.trimStart();
+    const cpus = /^(?:(.*): )?cpus=(\d+)$/.exec(t);
+    if (cpus) {
+      this.flavour ??= 'trace-cmd-report';
+      const indent = line.length - t.length;
+      const width = indent + (cpus[1] !== undefined ? cpus[1].length + 2 : 0);
+      if (width > 0) {
+        // trace-cmd prints `%*s: ` (file name) or `%*s  ` (no name) in front of every line.
+        this.prefixWidth = width;
+        const s = this.stream(cpus[1] ?? '');
+        s.b.header.cpus = Number(cpus[2]);
+      } else if (this.streams.size === 0) {
+        this.pendingHeader.cpus = Number(cpus[2]);
+      } else {
+        this.stream('').b.header.cpus = Number(cpus[2]);
+      }
+      return true;
+    }
+    if (t.startsWith('version = ')) {
+      this.flavour ??= 'trace-cmd-report';
+      this.pendingHeader.version = t.slice(10).trim();
+      for (const s of this.streams.values()) s.b.header.version ??= this.pendingHeader.version;
+      return true;
+    }
+    if (/^CPU \d+ is empty$/.test(t)) return true;
+    const lost = /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t);
+    if (lost) {
+      const s = this.anyStream();
+      const n = lost[2] !== undefined ? Number(lost[2]) : 0;
+      if (n > 0 && s.b.lostEvents >= 0) s.b.lostEvents += n;
+      else if (n === 0) s.b.lostEvents = -1;
+      s.b.diags.add({
+        code: DIAG.eventsLost,
+        severity: 'warning',
+        line: no,
+        message: `CPU ${lost[1]}: ring buffer dropped ${lost[2] ?? 'an unknown number of'} events here`,
+      });
+      return true;
+    }
+    if (/^CPU:\d+ \[SUBBUFFER START\]/.test(t)) return true;
+    if (/^#{5} CPU \d+ buffer started #{4}$/.test(t)) {
+      const s = this.anyStream();
+      s.b.diags.add({
+        code: DIAG.eventsLost,
+        severity: 'info',
+        line: no,
+        message: `${t.slice(6, -5)}: events before this point on that CPU were overwritten`,
+      });
+      return true;
+    }
+    return false;
+  }
+
+  /** Parses one event line; false when it is not one. */
+  private event(line: string, no: number): boolean {
+    const n = line.length;
+    let p = 0;
+    let key = '';
+    if (this.prefixWidth > 0) {
+      if (n < this.prefixWidth) return false;
+      const area = line.slice(0, this.prefixWidth);
+      if (area.endsWith(': ')) key = area.slice(0, -2).trim();
+      else if (area.trim() !== '') return false;
+      p = this.prefixWidth;
+    }
+    // The CPU field `[003]`: the first `[digits]` preceded by a space.
+    let j = line.indexOf('[', p);
+    let cpuEnd = -1;
+    while (j >= 0) {
+      let k = j + 1;
+      while (k < n && isDigit(line.charCodeAt(k))) k++;
+      if (k > j + 1 && k < n && line.charCodeAt(k) === 93 && j > p && line.charCodeAt(j - 1) === 32) {
+        cpuEnd = k;
+        break;
+      }
+      j = line.indexOf('[', j + 1);
+    }
+    if (cpuEnd < 0) return false;
+    const cpu = intIn(line, j + 1, cpuEnd);
+    if (cpu > 0xfffe) return false;
+
+    // `comm-pid` and the optional `(tgid)` column before the CPU.
+    let le = j;
+    while (le > p && line.charCodeAt(le - 1) === 32) le--;
+    let tgid = -1;
+    let hasTgid = false;
+    if (le > p && line.charCodeAt(le - 1) === 41 /* ) */) {
+      const lp = line.lastIndexOf('(', le - 1);
+      if (lp < p) return false;
+      const inner = line.slice(lp + 1, le - 1).trim();
+      hasTgid = true;
+      if (inner.length > 0 && isDigit(inner.charCodeAt(0))) tgid = intIn(inner, 0, inner.length);
+      le = lp;
+      while (le > p && line.charCodeAt(le - 1) === 32) le--;
+    }
+    const dash = line.lastIndexOf('-', le - 1);
+    if (dash < p) return false;
+    const pid = intIn(line, dash + 1, le);
+    if (Number.isNaN(pid)) return false;
+    let cs = p;
+    while (cs < dash && line.charCodeAt(cs) === 32) cs++;
+    const comm = line.slice(cs, dash);
+
+    // Optional latency column, then the timestamp and `:`.
+    let q = cpuEnd + 1;
+    while (q < n && line.charCodeAt(q) === 32) q++;
+    let lat = '';
+    if (q < n && !isDigit(line.charCodeAt(q))) {
+      const colon = line.indexOf(':', q);
+      const sp = line.indexOf(' ', q);
+      if (sp >= 0 && (colon < 0 || sp < colon)) {
+        lat = line.slice(q, sp);
+        this.latWidth = sp - q;
+        q = sp;
+        while (q < n && line.charCodeAt(q) === 32) q++;
+      } else {
+        // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
+        const w = this.latWidth > 0 ? this.latWidth : 5;
+        lat = line.slice(q, q + w);
+        q += w;
+      }
+    }
+    const tsEnd = line.indexOf(':', q);
+    if (tsEnd < 0) return false;
+    const ts = this.ts;
+    if (!parseSplitTs(line, q, tsEnd, ts)) {
+      const s = this.stream(key);
+      s.b.diags.add({
+        code: DIAG.badTimestamp,
+        severity: 'error',
+        line: no,
+        message: `bad timestamp '${line.slice(q, tsEnd)}'`,
+      });
+      return true; // reported; not a second diagnostic
+    }
+
+    // Event name, then its fields.
+    let ns = tsEnd + 1;
+    if (ns >= n || line.charCodeAt(ns) !== 32) return false;
+    ns++;
+    let name: string;
+    let text: string;
+    const ne = line.indexOf(':', ns);
+    const sp = line.indexOf(' ', ns);
+    const sys = line.charCodeAt(ns) === 115 /* s */ ? SYSCALL_RE.exec(line.slice(ns, ns + 80)) : null;
+    if (sys !== null) {
+      // tracefs prints syscall events its own way (kernel/trace/trace_syscalls.c):
+      // `sys_writev(fd: 9, vec: 0x7f3a1e7faca0, vlen: 1)` and `sys_writev -> 0x1`.
+      const enter = sys[2] === '(';
+      name = `sys_${enter ? 'enter' : 'exit'}_${sys[1]!}`;
+      text = enter ? line.slice(ns + sys[0].length, line.endsWith(')') ? n - 1 : n) : line.slice(ns + sys[0].length);
+    } else if (ne > ns && (sp < 0 || sp > ne) && (ne + 1 === n || line.charCodeAt(ne + 1) === 32)) {
+      name = line.slice(ns, ne);
+      let fs = ne + 1;
+      if (fs < n) fs++; // the space after `name:`
+      // No header told us: trace-cmd pads short names, tracefs (trace_pipe) does not.
+      this.flavour ??= name.length < 19 && fs < n && line.charCodeAt(fs) === 32 ? 'trace-cmd-report' : 'ftrace-raw';
+      if (this.flavour !== 'ftrace-raw') {
+        // trace-cmd pads names to 20 columns: ` %s: ` then 20 - len spaces.
+        for (let pad = 20 - name.length; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;
+      }
+      text = line.slice(fs);
+    } else {
+      // Function tracer lines have no event name: `do_timer <-tick_do_update_jiffies64`.
+      name = 'function';
+      text = line.slice(ns);
+    }
+    const s = this.stream(key);
+    const b = s.b;
+
+    // Clock shape: all fractional (ns clocks) or all integer (counts), per stream.
+    if (s.fracDigits === undefined) s.fracDigits = ts.fracDigits;
+    else if (s.fracDigits !== ts.fracDigits && !s.mixedClockReported) {
+      s.mixedClockReported = true;
+      b.diags.add({
+        code: DIAG.badTimestamp,
+        severity: 'warning',
+        line: no,
+        message: `timestamp '${line.slice(q, tsEnd)}' is printed differently from the first one (mixed clocks?)`,
+      });
+    }
+
+    let type = b.typeId(name);
+    const pl = this.payload;
+    if (!decodeFields(b, b.kindOf(type), name, text, pl)) {
+      b.diags.add({
+        code: DIAG.badFields,
+        severity: 'warning',
+        line: no,
+        message: `${name}: fields not in the expected layout, kept as text: ${preview(text)}`,
+      });
+      type = b.undecodedTypeId(name);
+      pl.a0 = b.text(text);
+      pl.a1 = -1;
+    }
+    const task = b.tasks.intern(pid, comm);
+    if (hasTgid) {
+      b.header.tgidColumn = true;
+      if (tgid >= 0) b.tasks.setTgid(pid, tgid);
+    }
+    let latId = 0;
+    if (lat.length > 0) {
+      b.header.latencyColumn = true;
+      latId = b.latencyId(lat);
+    }
+    b.linesRead++;
+    const i = b.event(b.relTs(ts), cpu, type, task, latId === LAT_SPARSE ? 0 : latId, pl.a0, pl.a1);
+    if (latId === LAT_SPARSE) b.events.setSparseLatency(i, lat);
+    return true;
+  }
+}
+
+export function createFtraceTextImporter(opts: ImportOptions = {}): TextImporter {
+  return new FtraceTextImporter(opts);
+}
+
+/** Imports a whole ftrace text (for tests and small inputs; files go through io/). */
+export function importFtraceText(text: string, opts: ImportOptions = {}): Trace[] {
+  const imp = createFtraceTextImporter(opts);
+  imp.feed(text);
+  return imp.end();
+}

@@ -1,0 +1,160 @@
+// Reads a trace file from disk as a stream: gzip is decompressed on the fly, text is decoded as
+// UTF-8 in chunks and fed to the importer the content sniffed for. The only Node I/O in core.
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { DIAG, Diagnostic } from '../model/diagnostics';
+import type { Trace } from '../model/trace';
+import { createTextImporter, ImportOptions, sniffBytes, sniffText, TextImporter } from '../ingest/index';
+
+export interface LoadResult {
+  path: string;
+  /** What the content was: a text format, or the reason nothing was read. */
+  format: 'ftrace-text' | 'perf-script' | 'trace-cmd-dat' | 'unknown';
+  compression: 'none' | 'gzip';
+  traces: Trace[];
+  /** File-level problems (unreadable, unsupported); per-line ones live on each trace. */
+  diagnostics: Diagnostic[];
+  /** Bytes on disk and bytes after decompression. */
+  fileBytes: number;
+  textBytes: number;
+}
+
+export interface ReadOptions extends ImportOptions {
+  /** Read size; 1 MiB by default. */
+  chunkBytes?: number;
+}
+
+const SNIFF_BYTES = 64 * 1024;
+
+/** Loads a trace file. Never throws for bad content or a missing file: look at `diagnostics`. */
+export async function readTraceFile(path: string, opts: ReadOptions = {}): Promise<LoadResult> {
+  const name = opts.name ?? basename(path);
+  const result: LoadResult = {
+    path,
+    format: 'unknown',
+    compression: 'none',
+    traces: [],
+    diagnostics: [],
+    fileBytes: 0,
+    textBytes: 0,
+  };
+  try {
+    result.fileBytes = (await stat(path)).size;
+  } catch (e) {
+    result.diagnostics.push({ code: DIAG.io, severity: 'error', source: path, message: `cannot read: ${errText(e)}` });
+    return result;
+  }
+  let input: Readable = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  let importer: TextImporter | undefined;
+  try {
+    const first = await firstChunk(createReadStream(path, { start: 0, end: 15 }));
+    const kind = sniffBytes(first);
+    if (kind === 'trace-cmd-dat') {
+      result.format = 'trace-cmd-dat';
+      result.diagnostics.push({
+        code: DIAG.unsupportedFormat,
+        severity: 'error',
+        source: path,
+        message: 'trace-cmd .dat files are not read yet: run `trace-cmd report -i FILE > FILE.txt` and open the text',
+      });
+      input.destroy();
+      return result;
+    }
+    if (kind === 'zstd') {
+      result.diagnostics.push({
+        code: DIAG.unsupportedFormat,
+        severity: 'error',
+        source: path,
+        message: 'zstd-compressed text is not read: decompress it (zstd -d) or use gzip',
+      });
+      input.destroy();
+      return result;
+    }
+    if (kind === 'gzip') {
+      result.compression = 'gzip';
+      input = input.pipe(createGunzip({ chunkSize: opts.chunkBytes ?? 1 << 20 }));
+    }
+    const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+    let head = '';
+    let replaced = false;
+    const feed = (text: string): void => {
+      if (!replaced && text.includes('\uFFFD')) replaced = true;
+      importer!.feed(text);
+    };
+    for await (const buf of input as AsyncIterable<Buffer>) {
+      result.textBytes += buf.length;
+      const text = decoder.decode(buf, { stream: true });
+      if (importer === undefined) {
+        head += text;
+        if (head.length < SNIFF_BYTES) continue;
+        importer = startImporter(head, name, opts, result);
+        if (importer === undefined) {
+          input.destroy();
+          return result;
+        }
+        feed(head);
+        head = '';
+      } else {
+        feed(text);
+      }
+    }
+    const tail = decoder.decode();
+    if (importer === undefined) {
+      importer = startImporter(head + tail, name, opts, result);
+      if (importer === undefined) return result;
+      feed(head + tail);
+    } else if (tail.length > 0) {
+      feed(tail);
+    }
+    result.traces = importer.end();
+    if (replaced) {
+      result.diagnostics.push({
+        code: DIAG.encoding,
+        severity: 'warning',
+        source: path,
+        message: 'the file has bytes that are not UTF-8; they were replaced by U+FFFD',
+      });
+    }
+  } catch (e) {
+    input.destroy();
+    // Keep everything read before the damage (a truncated or corrupt gzip stream).
+    if (importer !== undefined) result.traces = importer.end();
+    result.diagnostics.push({
+      code: DIAG.io,
+      severity: 'error',
+      source: path,
+      message: `read failed after ${result.textBytes} bytes: ${errText(e)}`,
+      offset: result.textBytes,
+    });
+  }
+  return result;
+}
+
+function startImporter(head: string, name: string, opts: ReadOptions, result: LoadResult): TextImporter | undefined {
+  const f = sniffText(head.slice(0, SNIFF_BYTES));
+  if (f === 'unknown') {
+    result.diagnostics.push({
+      code: DIAG.unsupportedFormat,
+      severity: 'error',
+      source: result.path,
+      message: head.trim().length === 0 ? 'the file is empty' : 'not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script)',
+    });
+    return undefined;
+  }
+  result.format = f;
+  return createTextImporter(f, { ...opts, name });
+}
+
+async function firstChunk(s: Readable): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  for await (const b of s as AsyncIterable<Buffer>) parts.push(b);
+  return Buffer.concat(parts);
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

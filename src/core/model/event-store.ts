@@ -1,0 +1,167 @@
+// The columnar event store: every event of a trace in 24 bytes (ts f64, cpu u16, type u16,
+// task+latency u32, two int32 payload words), in fixed-size blocks so that growing never copies
+// and never doubles peak memory. No object per event.
+
+import { LAT_SPARSE, TASK_BITS, TASK_MASK } from './event-kinds';
+import type { Ts } from './time';
+
+const BLOCK_SHIFT = 16;
+const BLOCK = 1 << BLOCK_SHIFT;
+const BLOCK_MASK = BLOCK - 1;
+/** Bytes per event in the columns (what `bytesPerEvent` reports before side tables). */
+export const EVENT_COLUMN_BYTES = 8 + 2 + 2 + 4 + 4 + 4;
+
+interface Block {
+  ts: Float64Array;
+  cpu: Uint16Array;
+  type: Uint16Array;
+  taskLat: Uint32Array;
+  a0: Int32Array;
+  a1: Int32Array;
+}
+
+function newBlock(): Block {
+  return {
+    ts: new Float64Array(BLOCK),
+    cpu: new Uint16Array(BLOCK),
+    type: new Uint16Array(BLOCK),
+    taskLat: new Uint32Array(BLOCK),
+    a0: new Int32Array(BLOCK),
+    a1: new Int32Array(BLOCK),
+  };
+}
+
+export class EventStore {
+  private readonly blocks: Block[] = [];
+  private n = 0;
+  private cur: Block | undefined;
+  /** 64-bit side values for the few payloads that do not fit an int32 (see event-kinds.ts). */
+  private wide = new Float64Array(256);
+  private nWide = 0;
+  /** Latency strings that did not fit the 10-bit latency table, by event index. */
+  private readonly sparseLat = new Map<number, string>();
+  /** Set when events were appended out of timestamp order. */
+  sorted = true;
+  private lastTs = -Infinity;
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Appends one event and returns its index. `lat` is a latency-table id (0 = none). */
+  push(ts: number, cpu: number, type: number, task: number, lat: number, a0: number, a1: number): number {
+    const i = this.n;
+    const off = i & BLOCK_MASK;
+    let b = this.cur;
+    if (off === 0 || b === undefined) {
+      b = newBlock();
+      this.blocks.push(b);
+      this.cur = b;
+    }
+    b.ts[off] = ts;
+    b.cpu[off] = cpu;
+    b.type[off] = type;
+    b.taskLat[off] = ((lat << TASK_BITS) | task) >>> 0;
+    b.a0[off] = a0;
+    b.a1[off] = a1;
+    if (ts < this.lastTs) this.sorted = false;
+    else this.lastTs = ts;
+    this.n = i + 1;
+    return i;
+  }
+
+  /** Records a latency string that had no room in the latency table. */
+  setSparseLatency(i: number, lat: string): void {
+    this.sparseLat.set(i, lat);
+    const b = this.blocks[i >>> BLOCK_SHIFT]!;
+    const off = i & BLOCK_MASK;
+    b.taskLat[off] = ((LAT_SPARSE << TASK_BITS) | (b.taskLat[off]! & TASK_MASK)) >>> 0;
+  }
+
+  sparseLatency(i: number): string | undefined {
+    return this.sparseLat.get(i);
+  }
+
+  /** Stores 64-bit values and returns the index of the first. */
+  pushWide(a: number, b: number): number {
+    if (this.nWide + 2 > this.wide.length) {
+      const w = new Float64Array(this.wide.length * 2);
+      w.set(this.wide);
+      this.wide = w;
+    }
+    const at = this.nWide;
+    this.wide[at] = a;
+    this.wide[at + 1] = b;
+    this.nWide += 2;
+    return at;
+  }
+
+  wideAt(i: number): number {
+    return this.wide[i]!;
+  }
+
+  ts(i: number): Ts {
+    return this.blocks[i >>> BLOCK_SHIFT]!.ts[i & BLOCK_MASK]! as Ts;
+  }
+
+  cpu(i: number): number {
+    return this.blocks[i >>> BLOCK_SHIFT]!.cpu[i & BLOCK_MASK]!;
+  }
+
+  type(i: number): number {
+    return this.blocks[i >>> BLOCK_SHIFT]!.type[i & BLOCK_MASK]!;
+  }
+
+  task(i: number): number {
+    return this.blocks[i >>> BLOCK_SHIFT]!.taskLat[i & BLOCK_MASK]! & TASK_MASK;
+  }
+
+  /** Latency-table id (0 = none, LAT_SPARSE = see sparseLatency). */
+  lat(i: number): number {
+    return this.blocks[i >>> BLOCK_SHIFT]!.taskLat[i & BLOCK_MASK]! >>> TASK_BITS;
+  }
+
+  a0(i: number): number {
+    return this.blocks[i >>> BLOCK_SHIFT]!.a0[i & BLOCK_MASK]!;
+  }
+
+  a1(i: number): number {
+    return this.blocks[i >>> BLOCK_SHIFT]!.a1[i & BLOCK_MASK]!;
+  }
+
+  /** Overwrites a payload word (used when a later line completes an earlier event). */
+  setA1(i: number, v: number): void {
+    this.blocks[i >>> BLOCK_SHIFT]!.a1[i & BLOCK_MASK] = v;
+  }
+
+  /**
+   * Calls `fn(block, count, firstIndex)` per block: the fast path for whole-trace passes, where a
+   * per-event method call would cost more than the work.
+   */
+  forEachBlock(fn: (b: Readonly<Block>, count: number, first: number) => void): void {
+    for (let k = 0; k < this.blocks.length; k++) {
+      const first = k << BLOCK_SHIFT;
+      fn(this.blocks[k]!, Math.min(BLOCK, this.n - first), first);
+    }
+  }
+
+  /**
+   * Event indices in timestamp order (stable). The identity when events arrived sorted, which is
+   * what every format we read produces unless the file was edited or merged by hand.
+   */
+  order(): Uint32Array | undefined {
+    if (this.sorted) return undefined;
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) idx[i] = i;
+    const tsAll = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) tsAll[i] = this.ts(i);
+    idx.sort((x, y) => tsAll[x]! - tsAll[y]! || x - y);
+    return idx;
+  }
+
+  /** Bytes resident in the columns and side tables (not the string tables). */
+  residentBytes(): number {
+    return this.blocks.length * BLOCK * EVENT_COLUMN_BYTES + this.wide.byteLength + this.sparseLat.size * 64;
+  }
+}
+

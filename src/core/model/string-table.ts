@@ -1,0 +1,40 @@
+// Interned strings: comms, event names, states and other short repeated text share one id each,
+// so columns hold small integers instead of per-event strings.
+
+export class StringTable {
+  private readonly ids = new Map<string, number>();
+  private readonly values: string[] = [];
+
+  /** The id of `s`, adding it on first sight. */
+  intern(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+
+  /** The id of `s`, or -1 if it was never interned. */
+  lookup(s: string): number {
+    return this.ids.get(s) ?? -1;
+  }
+
+  get(id: number): string {
+    const v = this.values[id];
+    if (v === undefined) throw new RangeError(`string id ${id} out of range (${this.values.length})`);
+    return v;
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** Approximate bytes held (UTF-16 payload + per-entry overhead), for memory reports. */
+  approxBytes(): number {
+    let n = 0;
+    for (const v of this.values) n += 2 * v.length + 64;
+    return n;
+  }
+}

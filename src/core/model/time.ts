@@ -1,0 +1,104 @@
+// Timestamps and clocks. A trace's timestamps are exact integers in the trace clock's own unit
+// (ns for clocks printed as seconds, raw counts for `x86-tsc` / `counter`), stored relative to a
+// per-trace base so that they stay exact in a float64 even for hosts with months of uptime.
+
+/** A timestamp relative to the trace's base, in the trace clock's unit (an exact integer). */
+export type Ts = number & { readonly __brand: 'Ts' };
+/** A duration in nanoseconds (an integer). */
+export type Ns = number & { readonly __brand: 'Ns' };
+
+/** What a timestamp counts. `ns`: nanoseconds (local, global, mono, boot, perf...); `count`: raw ticks. */
+export type ClockUnit = 'ns' | 'count';
+
+export interface ClockInfo {
+  /** The trace clock's name (`local`, `x86-tsc`, ...) or `unknown` when the format does not say. */
+  name: string;
+  unit: ClockUnit;
+  /** Where the name came from: the file itself, the user, or inferred from how timestamps look. */
+  source: 'file' | 'user' | 'inferred';
+  /** The finest step the text printed, in `unit` (1000 for a `%.6f` seconds clock, 1 for counts). */
+  resolution: number;
+}
+
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+/**
+ * A timestamp split into two exact integers: `hi * 1e9 + lo` in the clock's unit. For seconds-style
+ * clocks `hi` is whole seconds and `lo` nanoseconds; for counts it is the count split at 1e9.
+ */
+export interface SplitTs {
+  hi: number;
+  lo: number;
+}
+
+/**
+ * Parses the digits of `s` in [start, end): `123`, `123.456789` (seconds, up to 9 fraction digits).
+ * Never goes through `parseFloat` (Perfetto's time.ts documents why). Returns fraction digits count
+ * in `fracDigits` (-1 when there is no decimal point), or false when the text is not a timestamp.
+ */
+export function parseSplitTs(s: string, start: number, end: number, out: SplitTs & { fracDigits: number }): boolean {
+  let i = start;
+  const intStart = i;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  const intEnd = i;
+  if (intEnd === intStart) return false;
+  if (i === end) {
+    // An integer clock: split the count at 1e9 so both halves stay exact.
+    const n = intEnd - intStart;
+    if (n <= 9) {
+      out.hi = 0;
+      out.lo = digitsToInt(s, intStart, intEnd);
+    } else {
+      if (n - 9 > 15) return false; // more than 10^24 ticks is not a timestamp
+      out.hi = digitsToInt(s, intStart, intEnd - 9);
+      out.lo = digitsToInt(s, intEnd - 9, intEnd);
+    }
+    out.fracDigits = -1;
+    return true;
+  }
+  if (s.charCodeAt(i) !== 46 /* . */) return false;
+  i++;
+  const fracStart = i;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+    i++;
+  }
+  const fd = end - fracStart;
+  if (fd === 0 || fd > 9 || intEnd - intStart > 15) return false;
+  out.hi = digitsToInt(s, intStart, intEnd);
+  out.lo = digitsToInt(s, fracStart, end) * POW10[9 - fd]!;
+  out.fracDigits = fd;
+  return true;
+}
+
+function digitsToInt(s: string, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  return v;
+}
+
+/** Exact absolute value of a split timestamp. */
+export function splitToBigInt(t: SplitTs): bigint {
+  return BigInt(t.hi) * 1_000_000_000n + BigInt(t.lo);
+}
+
+/** Formats an absolute timestamp the way trace-cmd prints it: `330.426272` (ns clocks) or `12014651026378`. */
+export function formatAbsTs(abs: bigint, unit: ClockUnit, fracDigits = 6): string {
+  if (unit === 'count') return abs.toString();
+  const neg = abs < 0n;
+  const a = neg ? -abs : abs;
+  const sec = a / 1_000_000_000n;
+  const ns = a % 1_000_000_000n;
+  const frac = ns.toString().padStart(9, '0').slice(0, fracDigits);
+  return `${neg ? '-' : ''}${sec}${fracDigits > 0 ? '.' + frac : ''}`;
+}
+
+/** Seconds as a decimal string with `digits` fraction digits, from an integer number of ns. */
+export function formatNsAsSeconds(ns: number, digits = 6): string {
+  return formatAbsTs(BigInt(Math.round(ns)), 'ns', digits);
+}

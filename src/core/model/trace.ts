@@ -1,0 +1,204 @@
+// A trace in memory: the event store plus the tables its ids point into, the clock, and what the
+// importer learned from headers. `TraceBuilder` is the one way importers fill it.
+
+import { Diagnostic, DiagnosticSink } from './diagnostics';
+import { EventStore } from './event-store';
+import { Kind, kindOfEventName, LAT_SPARSE, MAX_STATES } from './event-kinds';
+import { StringTable } from './string-table';
+import { TaskTable } from './task-table';
+import type { ClockInfo, SplitTs } from './time';
+
+/** The formats vCPU Lens reads. */
+export type TraceFormat = 'trace-cmd-report' | 'ftrace-raw' | 'perf-script' | 'trace-cmd-dat';
+
+export interface EventType {
+  /** The name exactly as the trace printed it (`sched_switch`, `sched:sched_switch`, `tracing_mark_write`). */
+  name: string;
+  kind: Kind;
+  /** Events of a decoded kind whose fields did not parse, kept as generic text. */
+  undecoded?: boolean;
+}
+
+export interface TraceHeader {
+  /** `cpus=N` (trace-cmd report) or `#P:N` (tracefs). */
+  cpus?: number;
+  /** `# tracer: nop`. */
+  tracer?: string;
+  /** `# entries-in-buffer/entries-written: A/B`. */
+  entriesInBuffer?: number;
+  entriesWritten?: number;
+  /** `version = 6` lines (older trace-cmd report). */
+  version?: string;
+  /** Whether lines carried the irq-info (latency) column and the TGID column. */
+  latencyColumn: boolean;
+  tgidColumn: boolean;
+}
+
+export interface Trace {
+  /** The file name, or the file/instance name trace-cmd printed in front of each line. */
+  name: string;
+  format: TraceFormat;
+  clock: ClockInfo;
+  /** Absolute timestamp = tsBase + ts(i), in the clock's unit. */
+  tsBase: bigint;
+  /** CPU count: from the header when it has one, else the highest CPU seen + 1. */
+  cpuCount: number;
+  cpuCountSource: 'header' | 'events';
+  events: EventStore;
+  eventTypes: EventType[];
+  tasks: TaskTable;
+  /** Comms, symbols and other interned names. */
+  strings: StringTable;
+  /** Task states as printed by sched_switch (`R+`, `S`, `D`...), ids < 1024. */
+  states: StringTable;
+  /** Latency column strings (`d..2.`); id 0 = none. */
+  latencies: StringTable;
+  /** Free text: generic event fields, markers. */
+  texts: string[];
+  header: TraceHeader;
+  /** Events the ring buffer reported lost (sum of `[N EVENTS DROPPED]`); -1 when a loss had no count. */
+  lostEvents: number;
+  diagnostics: Diagnostic[];
+  /** Non-empty lines read, and lines that became events. */
+  linesRead: number;
+}
+
+/** Builds one Trace; importers call `event()` per parsed line with already-decoded payload words. */
+export class TraceBuilder {
+  readonly events = new EventStore();
+  readonly strings = new StringTable();
+  readonly tasks = new TaskTable(this.strings);
+  readonly states = new StringTable();
+  readonly latencies = new StringTable();
+  readonly texts: string[] = [];
+  readonly eventTypes: EventType[] = [];
+  private readonly typeIds = new Map<string, number>();
+  private baseHi = NaN;
+  private baseLo = 0;
+  private maxCpu = -1;
+  private statesFull = false;
+  lostEvents = 0;
+  linesRead = 0;
+  readonly header: TraceHeader = { latencyColumn: false, tgidColumn: false };
+
+  constructor(
+    readonly name: string,
+    readonly format: TraceFormat,
+    readonly diags: DiagnosticSink,
+  ) {
+    this.latencies.intern(''); // id 0 = no latency column
+  }
+
+  /** Event type id for a printed name. */
+  typeId(name: string): number {
+    let id = this.typeIds.get(name);
+    if (id === undefined) {
+      id = this.eventTypes.length;
+      this.eventTypes.push({ name, kind: kindOfEventName(name) });
+      this.typeIds.set(name, id);
+    }
+    return id;
+  }
+
+  /**
+   * A second type for events of `name` whose fields did not decode: same name, kind generic, so
+   * counts by name stay whole and consumers of the decoded kind never see a text payload.
+   */
+  undecodedTypeId(name: string): number {
+    const key = '\u0000undecoded\u0000' + name;
+    let id = this.typeIds.get(key);
+    if (id === undefined) {
+      id = this.eventTypes.length;
+      this.eventTypes.push({ name, kind: Kind.generic, undecoded: true });
+      this.typeIds.set(key, id);
+    }
+    return id;
+  }
+
+  kindOf(typeId: number): Kind {
+    return this.eventTypes[typeId]!.kind;
+  }
+
+  /** Relative timestamp for a split absolute one; the first event fixes the base. */
+  relTs(t: SplitTs): number {
+    if (Number.isNaN(this.baseHi)) {
+      this.baseHi = t.hi;
+      this.baseLo = t.lo;
+    }
+    return (t.hi - this.baseHi) * 1e9 + (t.lo - this.baseLo);
+  }
+
+  /** A state string's id, or -1 when the state table is full (the caller then keeps the event generic). */
+  stateId(s: string): number {
+    const existing = this.states.lookup(s);
+    if (existing >= 0) return existing;
+    if (this.states.size >= MAX_STATES) {
+      this.statesFull = true;
+      return -1;
+    }
+    return this.states.intern(s);
+  }
+
+  text(s: string): number {
+    this.texts.push(s);
+    return this.texts.length - 1;
+  }
+
+  latencyId(s: string): number {
+    const id = this.latencies.lookup(s);
+    if (id >= 0) return id;
+    if (this.latencies.size >= LAT_SPARSE) return LAT_SPARSE;
+    return this.latencies.intern(s);
+  }
+
+  event(ts: number, cpu: number, type: number, task: number, lat: number, a0: number, a1: number): number {
+    if (cpu > this.maxCpu) this.maxCpu = cpu;
+    return this.events.push(ts, cpu, type, task, lat, a0, a1);
+  }
+
+  finish(clock: ClockInfo): Trace {
+    const hdrCpus = this.header.cpus;
+    const fromEvents = this.maxCpu + 1;
+    if (this.tasks.overflowed) {
+      this.diags.add({
+        code: 'VL1007',
+        severity: 'error',
+        message: `more than ${this.tasks.size} distinct (pid, comm, prio) tasks: later ones share one id`,
+      });
+    }
+    if (this.statesFull) {
+      this.diags.add({
+        code: 'VL1007',
+        severity: 'warning',
+        message: `more than ${MAX_STATES} distinct task states: sched_switch events with new ones kept as generic events`,
+      });
+    }
+    if (hdrCpus !== undefined && fromEvents > hdrCpus) {
+      this.diags.add({
+        code: 'VL1012',
+        severity: 'warning',
+        message: `header says ${hdrCpus} CPUs but events use CPU ${this.maxCpu}`,
+      });
+    }
+    const useHeader = hdrCpus !== undefined && hdrCpus >= fromEvents;
+    return {
+      name: this.name,
+      format: this.format,
+      clock,
+      tsBase: Number.isNaN(this.baseHi) ? 0n : BigInt(this.baseHi) * 1_000_000_000n + BigInt(this.baseLo),
+      cpuCount: useHeader ? hdrCpus : Math.max(fromEvents, 0),
+      cpuCountSource: useHeader ? 'header' : 'events',
+      events: this.events,
+      eventTypes: this.eventTypes,
+      tasks: this.tasks,
+      strings: this.strings,
+      states: this.states,
+      latencies: this.latencies,
+      texts: this.texts,
+      header: this.header,
+      lostEvents: this.lostEvents,
+      diagnostics: this.diags.finish(),
+      linesRead: this.linesRead,
+    };
+  }
+}

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ExitCode } from './exit-codes';
 import { infoCommand } from './info';
+import { tasksCommand } from './tasks';
 import { log } from './terminal';
 
 const VERSION = '0.1.0';
@@ -15,12 +16,17 @@ Usage:
       What a trace holds: format, clock and unit, CPUs, time span, events per name, tasks,
       diagnostics. FILE: trace-cmd report text, tracefs trace text or perf script text,
       optionally gzip-compressed; the format is sniffed from the content.
+  vcpu-lens tasks FILE [--json] [--top N] [--match REGEX]
+      Time each thread spent running, runnable, preempted, sleeping and in D, and each CPU's
+      busy time, from the sched_switch / wakeup timelines (e.g. --match 'CPU .*/(KVM|TCG)').
   vcpu-lens --help | --version
 
 Options:
   --json               print the stable JSON schema (docs/cli.md) instead of text
   --clock NAME         the trace clock's name (text traces do not record it), e.g. x86-tsc
   --max-diagnostics N  keep at most N diagnostics per trace (default 1000)
+  --top N              tasks: show the N threads that ran longest (default 20)
+  --match REGEX        tasks: only threads whose comm matches
 
 Exit codes: 0 ok, 1 input had errors, 2 usage, 3 input unreadable, 70 internal error.`;
 
@@ -34,6 +40,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         json: { type: 'boolean', default: false },
         clock: { type: 'string' },
         'max-diagnostics': { type: 'string', default: '1000' },
+        top: { type: 'string', default: '20' },
+        match: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -64,6 +72,25 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         return ExitCode.usage;
       }
       return infoCommand(rest, { json: values.json!, maxDiagnostics: max, ...(values.clock !== undefined ? { clock: values.clock } : {}) }, out);
+    }
+    case 'tasks': {
+      if (rest.length !== 1) {
+        log('vcpu-lens tasks: give exactly one trace file');
+        return ExitCode.usage;
+      }
+      const top = Number(values.top);
+      if (!Number.isInteger(top) || top < 1) {
+        log(`vcpu-lens tasks: --top wants a positive whole number, got '${values.top}'`);
+        return ExitCode.usage;
+      }
+      let match: RegExp | undefined;
+      try {
+        match = values.match !== undefined ? new RegExp(values.match) : undefined;
+      } catch (e) {
+        log(`vcpu-lens tasks: --match: ${(e as Error).message}`);
+        return ExitCode.usage;
+      }
+      return tasksCommand(rest[0]!, { json: values.json!, top, ...(match ? { match } : {}), ...(values.clock !== undefined ? { clock: values.clock } : {}) }, out);
     }
     default:
       log(`vcpu-lens: unknown command '${cmd}'\n\n${HELP}`);

@@ -1,0 +1,584 @@
+// Ingest benchmark: how fast and how compactly the engine reads big `trace-cmd report` / tracefs
+// text, next to `cat` and a plain Node read of the same bytes measured in the same run.
+//
+//   npm run bench                      # default: 3,000,000 events per input
+//   npm run bench -- --write           # also rewrite "Latest results" in BENCHMARKS.md
+//   npm run bench -- --events 2000000 --runs 1 --profile
+//
+// Inputs are generated once into bench-data/ (gitignored) by replicating the event lines of two
+// real fixtures with shifted timestamps, and regenerated when missing or when GEN_VERSION changes.
+// Every measurement runs in a fresh child process; this file is also that child (`--child`).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SELF = fileURLToPath(import.meta.url);
+const DATA = path.join(ROOT, 'bench-data');
+const ENGINE = path.join(DATA, 'engine.cjs');
+const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
+const FIXTURES = '/work/shared/fixtures/real';
+
+/** Bump when the generated text changes; cached inputs with another version are rebuilt. */
+const GEN_VERSION = 'bench-gen/1';
+const DEFAULT_EVENTS = 3_000_000;
+const GOAL_MBPS = 150;
+const GOAL_BYTES_PER_EVENT = 24;
+const MB = 1e6;
+const MIB = 1024 * 1024;
+
+const INPUTS = [
+  {
+    id: 'trace-cmd-report',
+    label: 'trace-cmd report 3.1',
+    source: path.join(FIXTURES, 'quiet-passive-local/host.txt.gz'),
+  },
+  {
+    id: 'tracefs-raw',
+    label: 'tracefs raw (latency col.)',
+    source: path.join(FIXTURES, 'raw-noisy-passive/host.txt.gz'),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Child mode: one measurement per process, result as one JSON line on stdout.
+
+async function child(mode, file) {
+  if (mode === 'read') {
+    const t0 = performance.now();
+    let bytes = 0;
+    for await (const buf of createReadStream(file, { highWaterMark: 1 << 20 })) bytes += buf.length;
+    const ms = performance.now() - t0;
+    process.stdout.write(JSON.stringify({ ms, bytes }) + '\n');
+    return;
+  }
+  if (mode !== 'ingest') throw new Error(`unknown child mode ${mode}`);
+  const gc = globalThis.gc;
+  if (typeof gc !== 'function') throw new Error('the ingest child needs node --expose-gc');
+  const engine = createRequire(import.meta.url)(ENGINE);
+  gc();
+  gc();
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  const r = await engine.readTraceFile(file);
+  const ms = performance.now() - t0;
+  gc();
+  gc();
+  const after = process.memoryUsage();
+  const ru = process.resourceUsage();
+  // Everything below reads `r`, so the traces stay referenced across the second measurement.
+  let events = 0;
+  let linesRead = 0;
+  let storeBytes = 0;
+  let stringBytes = 0;
+  let strings = 0;
+  let tasks = 0;
+  let texts = 0;
+  let textChars = 0;
+  let errors = 0;
+  let warnings = 0;
+  for (const t of r.traces) {
+    events += t.events.length;
+    linesRead += t.linesRead;
+    storeBytes += t.events.residentBytes();
+    stringBytes += t.strings.approxBytes() + t.states.approxBytes() + t.latencies.approxBytes() + t.tasks.approxBytes();
+    strings += t.strings.size + t.states.size + t.latencies.size;
+    tasks += t.tasks.size;
+    texts += t.texts.length;
+    for (const s of t.texts) textChars += s.length;
+    for (const d of t.diagnostics) {
+      if (d.severity === 'error') errors++;
+      else if (d.severity === 'warning') warnings++;
+    }
+  }
+  for (const d of r.diagnostics) if (d.severity === 'error') errors++;
+  const info = r.traces[0] ? engine.traceInfo(r.traces[0]) : undefined;
+  process.stdout.write(
+    JSON.stringify({
+      ms,
+      format: r.format,
+      traceFormat: r.traces[0]?.format,
+      textBytes: r.textBytes,
+      fileBytes: r.fileBytes,
+      traces: r.traces.length,
+      events,
+      linesRead,
+      columnBytes: engine.EVENT_COLUMN_BYTES,
+      heapBefore: before.heapUsed,
+      heapAfter: after.heapUsed,
+      abBefore: before.arrayBuffers,
+      abAfter: after.arrayBuffers,
+      externalBefore: before.external,
+      externalAfter: after.external,
+      maxRssKiB: ru.maxRSS,
+      storeBytes,
+      stringBytes,
+      strings,
+      tasks,
+      texts,
+      textChars,
+      errors,
+      warnings,
+      byName: info?.events.byName,
+      span: info ? [info.span.first, info.span.last] : undefined,
+    }) + '\n',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build: dist/cli.js when stale, and the engine bundle the ingest child loads.
+
+function newestMtime(dir) {
+  let m = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    m = Math.max(m, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return m;
+}
+
+async function ensureBuilt() {
+  const cli = path.join(ROOT, 'dist/cli.js');
+  const srcNewest = Math.max(newestMtime(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'esbuild.mjs')).mtimeMs);
+  if (!existsSync(cli) || statSync(cli).mtimeMs < srcNewest) {
+    log('building dist/ (node esbuild.mjs)');
+    const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+    if (r.status !== 0) throw new Error('node esbuild.mjs failed');
+  }
+  mkdirSync(DATA, { recursive: true });
+  const { build } = await import('esbuild');
+  await build({
+    stdin: {
+      contents: [
+        "export { readTraceFile } from './src/core/io/read-trace-file';",
+        "export { traceInfo } from './src/core/report/info';",
+        "export { EVENT_COLUMN_BYTES } from './src/core/model/event-store';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      loader: 'ts',
+      sourcefile: 'bench-engine.ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: ENGINE,
+    logLevel: 'warning',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input generation.
+
+// An event line: everything up to the CPU field and the optional latency column, then the
+// timestamp right-aligned in its field (`%12s`-style), then `: name: fields`.
+const EVENT_LINE = /^(.*?\[\d+\] (?:\S+ )?)( *(\d+)\.(\d{6}))(: .*)$/;
+
+function fmtTs(us, width) {
+  const sec = Math.floor(us / 1e6);
+  const frac = String(us - sec * 1e6).padStart(6, '0');
+  return `${sec}.${frac}`.padStart(width);
+}
+
+/** The fixture split into a header (written once) and per-line templates (replicated). */
+function parseFixture(file) {
+  const text = gunzipSync(readFileSync(file)).toString('utf8');
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const header = [];
+  const body = []; // { pre, width, us, post } for events, { raw } for other lines
+  let events = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const line of lines) {
+    const m = EVENT_LINE.exec(line);
+    if (m === null) {
+      if (events === 0) header.push(line);
+      else body.push({ raw: line });
+      continue;
+    }
+    const us = Number(m[3]) * 1e6 + Number(m[4]);
+    const width = m[2].length;
+    if (fmtTs(us, width) !== m[2]) throw new Error(`timestamp does not round-trip: ${line}`);
+    body.push({ pre: m[1], width, us, post: m[5] });
+    events++;
+    if (us < first) first = us;
+    if (us > last) last = us;
+  }
+  if (events === 0) throw new Error(`${file}: no event lines`);
+  // One clock tick past the last event: copies never overlap and never tie at the seam.
+  const spanUs = last - first + 1;
+  return { header, body, events, spanUs, firstUs: first, lastUs: last };
+}
+
+async function generate(input, nEvents) {
+  const out = path.join(DATA, `${input.id}-${nEvents}.txt`);
+  const metaFile = out + '.meta.json';
+  const srcStat = statSync(input.source);
+  const want = { genVersion: GEN_VERSION, source: input.source, sourceBytes: srcStat.size, events: nEvents };
+  if (existsSync(out) && existsSync(metaFile)) {
+    try {
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+      const same = Object.entries(want).every(([k, v]) => meta[k] === v);
+      if (same && statSync(out).size === meta.bytes) return { file: out, ...meta, cached: true };
+    } catch {
+      // unreadable meta: regenerate
+    }
+  }
+  log(`generating ${path.relative(ROOT, out)} (${fmtInt(nEvents)} events from ${path.relative(FIXTURES, input.source)})`);
+  const t0 = performance.now();
+  const fx = parseFixture(input.source);
+  const tmp = out + '.tmp';
+  const ws = createWriteStream(tmp, { highWaterMark: 4 << 20 });
+  const write = async (s) => {
+    if (!ws.write(s)) await once(ws, 'drain');
+  };
+  await write(fx.header.map((l) => l + '\n').join(''));
+  let written = 0;
+  const batch = [];
+  for (let copy = 0; written < nEvents; copy++) {
+    const shift = copy * fx.spanUs;
+    for (const l of fx.body) {
+      if (l.raw !== undefined) {
+        batch.push(l.raw);
+      } else {
+        if (written === nEvents) break;
+        batch.push(l.pre + fmtTs(l.us + shift, l.width) + l.post);
+        written++;
+      }
+      if (batch.length === 8192) {
+        batch.push('');
+        await write(batch.join('\n'));
+        batch.length = 0;
+      }
+    }
+  }
+  if (batch.length > 0) {
+    batch.push('');
+    await write(batch.join('\n'));
+  }
+  ws.end();
+  await once(ws, 'finish');
+  renameSync(tmp, out);
+  const bytes = statSync(out).size;
+  const meta = {
+    ...want,
+    bytes,
+    fixtureEvents: fx.events,
+    copies: nEvents / fx.events,
+    spanUs: fx.spanUs,
+    generatedAt: new Date().toISOString(),
+  };
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
+  log(`  ${fmt(bytes / MB, 1)} MB in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  return { file: out, ...meta, cached: false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements (parent side).
+
+function runChild(nodeArgs, childArgs) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...nodeArgs, SELF, ...childArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.setEncoding('utf8');
+    p.stdout.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) reject(new Error(`child ${childArgs.join(' ')} exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').at(-1)));
+    });
+  });
+}
+
+function timeCat(file) {
+  return new Promise((resolve, reject) => {
+    const devnull = openSync('/dev/null', 'w');
+    const t0 = performance.now();
+    const p = spawn('cat', [file], { stdio: ['ignore', devnull, 'inherit'] });
+    p.on('error', (e) => {
+      closeSync(devnull);
+      reject(e);
+    });
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      closeSync(devnull);
+      if (code !== 0) reject(new Error(`cat exited with ${code}`));
+      else resolve(ms);
+    });
+  });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+}
+
+async function measure(gen, runs) {
+  const bytes = gen.bytes;
+  await timeCat(gen.file); // warm the page cache; every reader below sees the same cached file
+  const cat = [];
+  for (let i = 0; i < runs; i++) cat.push(await timeCat(gen.file));
+  const read = [];
+  for (let i = 0; i < runs; i++) read.push((await runChild([], ['--child', 'read', gen.file])).ms);
+  const ingests = [];
+  for (let i = 0; i < runs; i++) {
+    log(`  ingest run ${i + 1}/${runs}`);
+    ingests.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file]));
+  }
+  // The median run by time supplies every ingest figure, so they all describe one process.
+  const ing = [...ingests].sort((a, b) => a.ms - b.ms)[(ingests.length - 1) >> 1];
+  const catMs = median(cat);
+  const readMs = median(read);
+  const residentDelta = ing.heapAfter - ing.heapBefore + (ing.abAfter - ing.abBefore);
+  return {
+    bytes,
+    generatedEvents: gen.events,
+    catMs,
+    readMs,
+    ingestMsAll: ingests.map((x) => x.ms),
+    ing,
+    catMBps: bytes / MB / (catMs / 1000),
+    readMBps: bytes / MB / (readMs / 1000),
+    ingestMBps: ing.textBytes / MB / (ing.ms / 1000),
+    eventsPerS: ing.events / (ing.ms / 1000),
+    residentPerEvent: residentDelta / ing.events,
+    storePerEvent: ing.storeBytes / ing.events,
+    peakRssMiB: (ing.maxRssKiB * 1024) / MIB,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU profile of one extra ingest run (--profile): self time per function, bundle lines mapped
+// back to the source file esbuild marks with `// src/...` comments.
+
+async function profile(gen, input) {
+  const dir = path.join(DATA, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const name = `${input.id}.cpuprofile`;
+  rmSync(path.join(dir, name), { force: true });
+  await runChild(['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`], ['--child', 'ingest', gen.file]);
+  const prof = JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
+  const engineLines = readFileSync(ENGINE, 'utf8').split('\n');
+  const srcOfLine = [];
+  let cur = '';
+  for (const l of engineLines) {
+    const m = /^\/\/ (src\/\S+\.ts)$/.exec(l);
+    if (m) cur = m[1];
+    srcOfLine.push(cur);
+  }
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let total = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = prof.timeDeltas[i] ?? 0;
+    total += dt;
+    const n = byId.get(prof.samples[i]);
+    const cf = n.callFrame;
+    let where = cf.url ? path.basename(cf.url) : '';
+    if (cf.url.endsWith('engine.cjs')) where = srcOfLine[cf.lineNumber] || 'engine.cjs';
+    else if (cf.url.startsWith('node:')) where = cf.url;
+    const key = `${cf.functionName || '(anonymous)'}\u0000${where}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  return {
+    file: path.relative(ROOT, path.join(dir, name)),
+    totalMs: total / 1000,
+    top: top.map(([k, us]) => {
+      const [fn, where] = k.split('\u0000');
+      return { fn, where, ms: us / 1000, pct: (100 * us) / total };
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+function log(s) {
+  process.stderr.write(s + '\n');
+}
+
+function fmt(x, d) {
+  return Number.isFinite(x) ? x.toFixed(d) : String(x);
+}
+
+function fmtInt(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function verdict(ok) {
+  return ok ? 'PASS' : 'MISS';
+}
+
+function machine() {
+  let cpu = 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpu = m[1].trim();
+  } catch {
+    cpu = os.cpus()[0]?.model ?? 'unknown';
+  }
+  return {
+    cpu,
+    cores: os.availableParallelism(),
+    ramGiB: os.totalmem() / 1024 ** 3,
+    node: process.version,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+function report(results, opts, mach, tracecmd, profiles) {
+  const L = [];
+  L.push(
+    `Machine: ${mach.cpu}, ${mach.cores} cores, ${fmt(mach.ramGiB, 1)} GiB RAM, Node ${mach.node}, ${mach.date} (UTC). ` +
+      `${fmtInt(opts.events)} events per input, median of ${opts.runs} run(s) per column.`,
+  );
+  L.push('');
+  L.push('| input | size MB | events | cat MB/s | node read MB/s | ingest s | ingest MB/s | Mevents/s | ours/cat | ours/node read |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const { input, m } of results) {
+    L.push(
+      `| ${input.label} | ${fmt(m.bytes / MB, 1)} | ${fmtInt(m.ing.events)} | ${fmt(m.catMBps, 0)} | ${fmt(m.readMBps, 0)} | ` +
+        `${fmt(m.ing.ms / 1000, 2)} | ${fmt(m.ingestMBps, 1)} | ${fmt(m.eventsPerS / 1e6, 2)} | ` +
+        `${fmt(m.ingestMBps / m.catMBps, 3)} | ${fmt(m.ingestMBps / m.readMBps, 3)} |`,
+    );
+  }
+  L.push('');
+  L.push('| input | resident B/event | event store B/event | string tables KB | strings / tasks | texts (chars) | heap after MiB | peak RSS MiB |');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+  for (const { input, m } of results) {
+    const i = m.ing;
+    L.push(
+      `| ${input.label} | ${fmt(m.residentPerEvent, 1)} | ${fmt(m.storePerEvent, 2)} | ${fmt(i.stringBytes / 1000, 1)} | ` +
+        `${fmtInt(i.strings)} / ${fmtInt(i.tasks)} | ${fmtInt(i.texts)} (${fmtInt(i.textChars)}) | ` +
+        `${fmt(i.heapAfter / MIB, 1)} | ${fmt(m.peakRssMiB, 0)} |`,
+    );
+  }
+  L.push('');
+  L.push(`Goals (ingest >= ${GOAL_MBPS} MB/s; event columns <= ${GOAL_BYTES_PER_EVENT} B/event):`);
+  L.push('');
+  for (const { input, m } of results) {
+    const storeOk = m.storePerEvent <= GOAL_BYTES_PER_EVENT;
+    let storeNote = '';
+    if (!storeOk && m.ing.columnBytes <= GOAL_BYTES_PER_EVENT) {
+      storeNote = ` (columns are ${m.ing.columnBytes} B/event; the rest is the unused tail of the last 65,536-event block and side tables)`;
+    }
+    L.push(
+      `- ${input.label}: ingest ${fmt(m.ingestMBps, 1)} MB/s **${verdict(m.ingestMBps >= GOAL_MBPS)}**; ` +
+        `event store ${fmt(m.storePerEvent, 2)} B/event **${verdict(storeOk)}**${storeNote}`,
+    );
+  }
+  const notes = [];
+  for (const { input, m } of results) {
+    if (m.ing.events !== m.generatedEvents) notes.push(`${input.label}: parsed ${fmtInt(m.ing.events)} events of ${fmtInt(m.generatedEvents)} generated`);
+    if (m.ing.errors > 0 || m.ing.warnings > 0) notes.push(`${input.label}: ${m.ing.errors} error and ${m.ing.warnings} warning diagnostics`);
+    if (opts.runs > 1) notes.push(`${input.label}: ingest runs ${m.ingestMsAll.map((x) => fmt(x / 1000, 2)).join(', ')} s`);
+  }
+  notes.push(tracecmd ? `trace-cmd ${tracecmd} is on PATH but reads .dat, not text: no comparison.` : 'trace-cmd not on PATH (it reads .dat anyway: no comparison).');
+  if (opts.events < 2_000_000) notes.push(`${fmtInt(opts.events)} events is below the 2M-event size the goals are stated for.`);
+  L.push('');
+  for (const n of notes) L.push(`- ${n}`);
+  if (profiles.length > 0) {
+    for (const { input, p } of profiles) {
+      L.push('');
+      L.push(`CPU profile, ${input.label} (\`${p.file}\`, ${fmt(p.totalMs, 0)} ms sampled), top self time:`);
+      L.push('');
+      L.push('| function | where | self ms | % |');
+      L.push('|---|---|--:|--:|');
+      for (const t of p.top) L.push(`| ${t.fn} | ${t.where} | ${fmt(t.ms, 0)} | ${fmt(t.pct, 1)} |`);
+    }
+  }
+  return L.join('\n') + '\n';
+}
+
+function writeLatest(section) {
+  const heading = '## Latest results';
+  const md = existsSync(BENCH_MD) ? readFileSync(BENCH_MD, 'utf8') : '# Benchmarks\n';
+  const body = `${heading}\n\nWritten by \`node scripts/bench.mjs --write\`.\n\n${section}`;
+  const at = md.indexOf(heading);
+  let out;
+  if (at < 0) {
+    out = md.trimEnd() + '\n\n' + body;
+  } else {
+    const next = md.indexOf('\n## ', at + heading.length);
+    out = md.slice(0, at) + body + (next >= 0 ? '\n' + md.slice(next + 1) : '');
+  }
+  writeFileSync(BENCH_MD, out);
+  log(`wrote ${path.relative(ROOT, BENCH_MD)}`);
+}
+
+function traceCmdVersion() {
+  const r = spawnSync('trace-cmd', ['--version'], { encoding: 'utf8' });
+  if (r.error) return undefined;
+  const m = /version\s+(\S+)/.exec(`${r.stdout}${r.stderr}`);
+  return m ? m[1] : 'unknown version';
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [--profile]
+  --events N   events per generated input (default ${fmtInt(DEFAULT_EVENTS)})
+  --runs K     timed runs per measurement, median reported (default 1)
+  --write      rewrite the "Latest results" section of BENCHMARKS.md
+  --profile    one extra ingest per input under --cpu-prof; prints the top self-time functions`;
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      events: { type: 'string' },
+      runs: { type: 'string' },
+      write: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      child: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.child !== undefined) {
+    await child(values.child, positionals[0]);
+    return;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const events = values.events !== undefined ? Number(values.events.replace(/[_,]/g, '')) : DEFAULT_EVENTS;
+  const runs = values.runs !== undefined ? Number(values.runs) : 1;
+  if (!Number.isInteger(events) || events < 1 || !Number.isInteger(runs) || runs < 1) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const opts = { events, runs };
+  const t0 = performance.now();
+  await ensureBuilt();
+  const tracecmd = traceCmdVersion();
+  const results = [];
+  const profiles = [];
+  for (const input of INPUTS) {
+    const gen = await generate(input, events);
+    log(`measuring ${input.label}: ${path.relative(ROOT, gen.file)}${gen.cached ? ' (cached)' : ''}`);
+    const m = await measure(gen, runs);
+    results.push({ input, m });
+    if (values.profile) {
+      log('  profiling one more ingest (--cpu-prof)');
+      profiles.push({ input, p: await profile(gen, input) });
+    }
+  }
+  const section = report(results, opts, machine(), tracecmd, profiles);
+  process.stdout.write(section);
+  if (values.write) writeLatest(section);
+  log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+}
+
+await main();

@@ -1,0 +1,359 @@
+// Per-CPU running intervals and per-task state intervals, derived from the sched_switch / wakeup
+// stream in one pass in timestamp order. The first and last intervals of each CPU and task are
+// clipped to the trace's span and flagged partial: the trace did not see them begin or end.
+
+import { Kind, TASK_MASK } from '../model/event-kinds';
+import type { Ts } from '../model/time';
+import type { Trace } from '../model/trace';
+import { stateAfterSwitchOut, TaskState, TASK_STATE_COUNT } from './states';
+
+/** Interval flags. */
+export const PARTIAL_START = 1;
+export const PARTIAL_END = 2;
+
+/** Growable columns of intervals. */
+class IntervalColumns {
+  start = new Float64Array(1024);
+  end = new Float64Array(1024);
+  /** For CPUs: the task-table id that ran; for tasks: the state. */
+  what = new Int32Array(1024);
+  /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
+  where = new Int32Array(1024);
+  owner = new Int32Array(1024);
+  flags = new Uint8Array(1024);
+  n = 0;
+
+  push(owner: number, start: number, what: number, where: number, flags: number): number {
+    if (this.n === this.start.length) this.grow();
+    const i = this.n++;
+    this.owner[i] = owner;
+    this.start[i] = start;
+    this.end[i] = NaN;
+    this.what[i] = what;
+    this.where[i] = where;
+    this.flags[i] = flags;
+    return i;
+  }
+
+  private grow(): void {
+    const cap = this.start.length * 2;
+    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.start = g(this.start, (n) => new Float64Array(n));
+    this.end = g(this.end, (n) => new Float64Array(n));
+    this.what = g(this.what, (n) => new Int32Array(n));
+    this.where = g(this.where, (n) => new Int32Array(n));
+    this.owner = g(this.owner, (n) => new Int32Array(n));
+    this.flags = g(this.flags, (n) => new Uint8Array(n));
+  }
+
+  /** Groups by owner (stable: each owner's intervals stay in time order). */
+  grouped(owners: number): Grouped {
+    const offsets = new Int32Array(owners + 1);
+    for (let i = 0; i < this.n; i++) offsets[this.owner[i]! + 1]!++;
+    for (let k = 0; k < owners; k++) offsets[k + 1]! += offsets[k]!;
+    const fill = offsets.slice(0, owners);
+    const g: Grouped = {
+      offsets,
+      start: new Float64Array(this.n),
+      end: new Float64Array(this.n),
+      what: new Int32Array(this.n),
+      where: new Int32Array(this.n),
+      flags: new Uint8Array(this.n),
+    };
+    for (let i = 0; i < this.n; i++) {
+      const j = fill[this.owner[i]!]!++;
+      g.start[j] = this.start[i]!;
+      g.end[j] = this.end[i]!;
+      g.what[j] = this.what[i]!;
+      g.where[j] = this.where[i]!;
+      g.flags[j] = this.flags[i]!;
+    }
+    return g;
+  }
+}
+
+interface Grouped {
+  /** Intervals of owner k are [offsets[k], offsets[k+1]). */
+  offsets: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  what: Int32Array;
+  where: Int32Array;
+  flags: Uint8Array;
+}
+
+/** Who ran on each CPU: intervals of CPU c are [offsets[c], offsets[c+1]); `task` is a task-table id. */
+export interface CpuTimelines {
+  offsets: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  task: Int32Array;
+  pid: Int32Array;
+  flags: Uint8Array;
+}
+
+/** Each thread's states: intervals of thread k (pid `pids[k]`) are [offsets[k], offsets[k+1]). */
+export interface TaskTimelines {
+  pids: Int32Array;
+  /** The last comm the trace showed for the thread. */
+  comms: string[];
+  offsets: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  state: Uint8Array;
+  /** CPU while running, target/last CPU while runnable or preempted, -1 when unknown. */
+  cpu: Int16Array;
+  flags: Uint8Array;
+  /** Time per state: totals[k * TASK_STATE_COUNT + state], in the clock's unit. */
+  totals: Float64Array;
+  /** Thread index by pid. */
+  indexOf: Map<number, number>;
+}
+
+export interface Timelines {
+  /** The trace's span (first and last event), relative to tsBase. */
+  start: Ts;
+  end: Ts;
+  cpus: CpuTimelines;
+  tasks: TaskTimelines;
+  /**
+   * Events that contradicted the task the last switch put on their CPU (lost events, or a
+   * scheduler path that does not emit sched_switch). Each leaves an unknown gap on that CPU.
+   */
+  inconsistencies: number;
+}
+
+interface TaskCursor {
+  /** Index of the open interval in the columns, or -1. */
+  open: number;
+  state: number;
+  /** A sched_waking arrived while the task was still running (it was about to sleep). */
+  wakePending: boolean;
+}
+
+/** Builds CPU and task timelines. O(n) plus a sort when events are out of order. */
+export function buildTimelines(trace: Trace): Timelines {
+  const ev = trace.events;
+  const tasks = trace.tasks;
+  const kinds = trace.eventTypes.map((t) => t.kind);
+  const order = ev.order();
+  const n = ev.length;
+  const at = (k: number): number => (order === undefined ? k : order[k]!);
+  const t0 = n > 0 ? ev.ts(at(0)) : 0;
+  const t1 = n > 0 ? ev.ts(at(n - 1)) : 0;
+
+  const nCpu = Math.max(trace.cpuCount, 1);
+  const cpuCols = new IntervalColumns();
+  const cpuOpen = new Int32Array(nCpu).fill(-1);
+  const taskCols = new IntervalColumns();
+  const threadOf = new Map<number, number>();
+  const pids: number[] = [];
+  const comms: string[] = [];
+  const cursors: TaskCursor[] = [];
+  let inconsistencies = 0;
+
+  const thread = (pid: number, taskId: number): number => {
+    let k = threadOf.get(pid);
+    if (k === undefined) {
+      k = pids.length;
+      threadOf.set(pid, k);
+      pids.push(pid);
+      comms.push(tasks.comm(taskId));
+      cursors.push({ open: -1, state: TaskState.unknown, wakePending: false });
+    } else if (taskId >= 0) {
+      comms[k] = tasks.comm(taskId);
+    }
+    return k;
+  };
+  /** Moves thread k into `state` at t; opens a partial `before` interval on first sight. */
+  const enter = (k: number, t: number, state: number, cpu: number, before: number, beforeCpu: number): void => {
+    const c = cursors[k]!;
+    if (c.open < 0) {
+      if (t > t0 || before !== TaskState.unknown) {
+        const i = taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
+        taskCols.end[i] = t;
+      }
+    } else {
+      if (c.state === state && taskCols.where[c.open] === cpu) return;
+      taskCols.end[c.open] = t;
+    }
+    c.open = taskCols.push(k, t, state, cpu, 0);
+    c.state = state;
+  };
+
+  /** Who each CPU runs, by pid (-1 unknown), and the last time an event confirmed it. */
+  const curPid = new Int32Array(nCpu).fill(-1);
+  const lastSeen = new Float64Array(nCpu);
+
+  /**
+   * An event on `cpu` at t says `pid` is current there (common_pid is always `current`). When that
+   * contradicts the last switch (events lost, or a scheduler path without the tracepoint), the
+   * old task stopped somewhere after the last confirmation: close it there, mark the gap unknown.
+   */
+  const confirm = (cpu: number, pid: number, taskId: number, t: number): void => {
+    const cur = curPid[cpu]!;
+    if (cur === pid) {
+      lastSeen[cpu] = t;
+      return;
+    }
+    if (cur >= 0) {
+      inconsistencies++;
+      const open = cpuOpen[cpu]!;
+      const seen = lastSeen[cpu]!;
+      cpuCols.end[open] = seen;
+      cpuCols.flags[open]! |= PARTIAL_END;
+      const gap = cpuCols.push(cpu, seen, -1, -1, PARTIAL_START | PARTIAL_END);
+      cpuCols.end[gap] = t;
+      cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
+      if (cur !== 0) {
+        const qk = threadOf.get(cur)!;
+        if (cursors[qk]!.state === TaskState.running && taskCols.where[cursors[qk]!.open] === cpu) {
+          enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        }
+      }
+      if (pid !== 0) enter(thread(pid, taskId), t, TaskState.running, cpu, TaskState.unknown, -1);
+    }
+    curPid[cpu] = pid;
+    lastSeen[cpu] = t;
+  };
+
+  for (let k = 0; k < n; k++) {
+    const i = at(k);
+    const t = ev.ts(i);
+    const cpu = ev.cpu(i);
+    const kind = kinds[ev.type(i)]!;
+    if (cpu < nCpu && kind !== Kind.schedSwitch) {
+      const owner = ev.task(i);
+      confirm(cpu, tasks.pid(owner), owner, t);
+    }
+    if (kind === Kind.generic) continue;
+    switch (kind) {
+      case Kind.schedSwitch: {
+        const a0 = ev.a0(i);
+        const prev = a0 & TASK_MASK;
+        const next = ev.a1(i);
+        const prevPid = tasks.pid(prev);
+        const nextPid = tasks.pid(next);
+        if (cpu < nCpu) {
+          if (cpuOpen[cpu]! < 0) {
+            const f = cpuCols.push(cpu, t0, prev, prevPid, PARTIAL_START);
+            cpuCols.end[f] = t;
+          } else {
+            confirm(cpu, prevPid, prev, t);
+            cpuCols.end[cpuOpen[cpu]!] = t;
+          }
+          cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
+          curPid[cpu] = nextPid;
+          lastSeen[cpu] = t;
+        }
+        if (prevPid !== 0) {
+          const pk = thread(prevPid, prev);
+          const c = cursors[pk]!;
+          let after = stateAfterSwitchOut(trace.states.get(a0 >>> 22));
+          // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
+          if (c.wakePending && (after === TaskState.sleeping || after === TaskState.uninterruptible)) after = TaskState.runnable;
+          c.wakePending = false;
+          enter(pk, t, after, cpu, TaskState.running, cpu);
+        }
+        if (nextPid !== 0) {
+          const nk = thread(nextPid, next);
+          const cur = cursors[nk]!;
+          cur.wakePending = false;
+          const before = cur.open < 0 ? TaskState.unknown : cur.state;
+          enter(nk, t, TaskState.running, cpu, before, -1);
+        }
+        break;
+      }
+      case Kind.schedWaking:
+      case Kind.schedWakeup:
+      case Kind.schedWakeupNew: {
+        const task = ev.a0(i);
+        const pid = tasks.pid(task);
+        if (pid === 0) break;
+        const k2 = thread(pid, task);
+        const c = cursors[k2]!;
+        if (c.state === TaskState.running) {
+          c.wakePending = true;
+          break;
+        }
+        if (c.state === TaskState.runnable || c.state === TaskState.preempted) break;
+        const target = ev.a1(i);
+        enter(k2, t, TaskState.runnable, target >= 0 ? target : cpu, TaskState.sleeping, -1);
+        break;
+      }
+      case Kind.schedProcessFork: {
+        const child = ev.a1(i);
+        const pid = tasks.pid(child);
+        const k2 = thread(pid, child);
+        const c = cursors[k2]!;
+        if (c.open < 0) {
+          // Born here: nothing before the fork, so no partial interval.
+          c.open = taskCols.push(k2, t, TaskState.runnable, cpu, 0);
+          c.state = TaskState.runnable;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Close what is still open at the end of the trace.
+  for (let c = 0; c < nCpu; c++) {
+    const open = cpuOpen[c]!;
+    if (open >= 0) {
+      cpuCols.end[open] = t1;
+      cpuCols.flags[open]! |= PARTIAL_END;
+    }
+  }
+  for (const cur of cursors) {
+    if (cur.open >= 0) {
+      taskCols.end[cur.open] = t1;
+      taskCols.flags[cur.open]! |= PARTIAL_END;
+    }
+  }
+
+  const cg = cpuCols.grouped(nCpu);
+  const tg = taskCols.grouped(pids.length);
+  const totals = new Float64Array(pids.length * TASK_STATE_COUNT);
+  for (let k = 0; k < pids.length; k++) {
+    for (let j = tg.offsets[k]!; j < tg.offsets[k + 1]!; j++) {
+      totals[k * TASK_STATE_COUNT + tg.what[j]!]! += tg.end[j]! - tg.start[j]!;
+    }
+  }
+  return {
+    start: t0 as Ts,
+    end: t1 as Ts,
+    cpus: { offsets: cg.offsets, start: cg.start, end: cg.end, task: cg.what, pid: cg.where, flags: cg.flags },
+    tasks: {
+      pids: Int32Array.from(pids),
+      comms,
+      offsets: tg.offsets,
+      start: tg.start,
+      end: tg.end,
+      state: Uint8Array.from(tg.what),
+      cpu: Int16Array.from(tg.where),
+      flags: tg.flags,
+      totals,
+      indexOf: threadOf,
+    },
+    inconsistencies,
+  };
+}
+
+/** Index of the interval of thread k that contains t, or -1. Binary search. */
+export function taskIntervalAt(tl: TaskTimelines, k: number, t: number): number {
+  let lo = tl.offsets[k]!;
+  let hi = tl.offsets[k + 1]! - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (tl.start[mid]! > t) hi = mid - 1;
+    else if (tl.end[mid]! <= t && !(tl.end[mid] === tl.start[mid] && tl.start[mid] === t)) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}

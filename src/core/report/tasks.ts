@@ -2,7 +2,7 @@
 // first look at vCPU threads (time running vs. preempted) before the dual-level engine exists.
 
 import type { Trace } from '../model/trace';
-import { buildTimelines, Timelines } from '../timeline/build';
+import { buildTimelines, PARTIAL_START, Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TASK_STATE_NAMES, TaskState } from '../timeline/states';
 
 export const TASKS_SCHEMA = 'vcpu-lens.tasks/1';
@@ -19,7 +19,7 @@ export interface ThreadSummary {
 
 export interface CpuSummary {
   cpu: number;
-  /** Time not running the idle task (pid 0), in the clock's unit. */
+  /** Time known to run a task other than idle (pid 0), in the clock's unit. */
   busy: number;
   switches: number;
 }
@@ -41,8 +41,13 @@ export function tasksReport(trace: Trace, tl: Timelines = buildTimelines(trace))
   const c = tl.cpus;
   for (let cpu = 0; cpu + 1 < c.offsets.length; cpu++) {
     let busy = 0;
-    for (let j = c.offsets[cpu]!; j < c.offsets[cpu + 1]!; j++) if (c.pid[j] !== 0) busy += c.end[j]! - c.start[j]!;
-    cpus.push({ cpu, busy, switches: Math.max(0, c.offsets[cpu + 1]! - c.offsets[cpu]! - 1) });
+    let switches = 0;
+    for (let j = c.offsets[cpu]!; j < c.offsets[cpu + 1]!; j++) {
+      // Unknown gaps (pid -1) are neither busy nor idle; intervals a switch opened count as switches.
+      if (c.pid[j]! > 0) busy += c.end[j]! - c.start[j]!;
+      if ((c.flags[j]! & PARTIAL_START) === 0) switches++;
+    }
+    cpus.push({ cpu, busy, switches });
   }
   const t = tl.tasks;
   const threads: ThreadSummary[] = [];
@@ -56,7 +61,7 @@ export function tasksReport(trace: Trace, tl: Timelines = buildTimelines(trace))
     let switchIns = 0;
     for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
       if (t.state[j] === TaskState.preempted) preemptions++;
-      if (t.state[j] === TaskState.running && (t.flags[j]! & 1) === 0) switchIns++;
+      if (t.state[j] === TaskState.running && (t.flags[j]! & PARTIAL_START) === 0) switchIns++;
     }
     threads.push({ pid: t.pids[k]!, comm: t.comms[k]!, time, preemptions, switchIns });
   }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `npm run demo`: install, build, and show what the engine knows about the bundled real host + guest
+# trace pair (QEMU TCG, 4 vCPUs on 2 host cores, a barrier-heavy OpenMP program in the guest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+node esbuild.mjs >/dev/null
+pair=test/fixtures/real/quiet-passive-local
+cli="node dist/cli.js"
+echo "== host trace =="
+$cli info "$pair/host.txt.gz"
+echo
+echo "== guest trace =="
+$cli info "$pair/guest.txt.gz"
+echo
+echo "== host: the VM's threads (vCPU threads 'CPU n/TCG' and QEMU's main loop) =="
+$cli tasks "$pair/host.txt.gz" --match '^(CPU [0-9]+/(KVM|TCG)|qemu-system)' --top 10
+echo
+echo "== guest: the OpenMP threads =="
+$cli tasks "$pair/guest.txt.gz" --match 'omp_barrier' --top 8
+echo
+echo "Preempted = switched out while runnable. Next steps (issues #4-#6): map guest CPUs to these"
+echo "vCPU threads, align the clocks, attribute guest stalls to host preemptions, advise a DoP."

@@ -61,7 +61,7 @@ function prettyTask(b: TraceBuilder, s: string, start: number, end: number): num
   if (colon < start) return -1;
   const pid = intIn(s, colon + 1, lb);
   if (!ok(pid) || !ok(prio)) return -1;
-  return b.tasks.intern(pid, s.slice(start, colon), prio);
+  return b.tasks.internAt(pid, s, start, colon, prio);
 }
 
 function decodeSwitch(b: TraceBuilder, s: string, out: Payload): boolean {
@@ -77,8 +77,8 @@ function decodeSwitch(b: TraceBuilder, s: string, out: Payload): boolean {
     if (!ok(np.value) || !ok(npid.value) || !ok(pp.value) || !ok(ppid.value)) return false;
     const state = b.stateId(s.slice(stAt + 12, ncomm));
     if (state < 0) return false;
-    const prev = b.tasks.intern(ppid.value, s.slice(10, ppid.at), pp.value);
-    const next = b.tasks.intern(npid.value, s.slice(ncomm + 15, npid.at), np.value);
+    const prev = b.tasks.internAt(ppid.value, s, 10, ppid.at, pp.value);
+    const next = b.tasks.internAt(npid.value, s, ncomm + 15, npid.at, np.value);
     out.a0 = prev | (state << 22);
     out.a1 = next;
     return true;
@@ -112,7 +112,7 @@ function decodeWakeup(b: TraceBuilder, s: string, out: Payload): boolean {
     const prio = lastKeyInt(s, ' prio=', end);
     const pid = lastKeyInt(s, ' pid=', prio.at);
     if (prio.at < 0 || pid.at < 0 || !ok(prio.value) || !ok(pid.value)) return false;
-    out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at), prio.value);
+    out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at, prio.value);
     out.a1 = target;
     return true;
   }
@@ -141,7 +141,7 @@ function decodeMigrate(b: TraceBuilder, s: string, out: Payload): boolean {
   if (dest.at < 0 || orig.at < 0 || prio.at < 0 || pid.at < 0) return false;
   if (!ok(dest.value) || !ok(orig.value) || !ok(prio.value) || !ok(pid.value)) return false;
   if (dest.value < 0 || dest.value > 0xffff || orig.value < 0 || orig.value > 0xffff) return false;
-  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at), prio.value);
+  out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at, prio.value);
   out.a1 = (orig.value << 16) | dest.value;
   return true;
 }
@@ -152,8 +152,8 @@ function decodeFork(b: TraceBuilder, s: string, out: Payload): boolean {
   const ccomm = s.lastIndexOf(' child_comm=', cpid.at);
   const pid = lastKeyInt(s, ' pid=', ccomm);
   if (cpid.at < 0 || ccomm < 0 || pid.at < 0 || !ok(cpid.value) || !ok(pid.value)) return false;
-  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at));
-  out.a1 = b.tasks.intern(cpid.value, s.slice(ccomm + 12, cpid.at));
+  out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at);
+  out.a1 = b.tasks.internAt(cpid.value, s, ccomm + 12, cpid.at);
   return true;
 }
 
@@ -196,7 +196,7 @@ function decodeRuntime(b: TraceBuilder, s: string, out: Payload): boolean {
   const runtime = intIn(s, r + 9, tokenEnd(s, r + 9));
   const pid = lastKeyInt(s, ' pid=', r);
   if (!ok(runtime) || pid.at < 0 || !ok(pid.value)) return false;
-  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at));
+  out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at);
   if (v < 0 && runtime >= 0 && runtime <= 0x7fffffff) out.a1 = runtime;
   else out.a1 = -(1 + b.events.pushWide(runtime, vruntime));
   return true;

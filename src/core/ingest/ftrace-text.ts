@@ -63,6 +63,8 @@ class FtraceTextImporter implements TextImporter {
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private readonly name: string;
   private pendingHeader: { cpus?: number; version?: string } = {};
+  private lastKey = '';
+  private lastStream: Stream | undefined;
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
@@ -92,6 +94,14 @@ class FtraceTextImporter implements TextImporter {
   }
 
   private stream(key: string): Stream {
+    if (key === this.lastKey && this.lastStream !== undefined) return this.lastStream;
+    const s = this.streamSlow(key);
+    this.lastKey = key;
+    this.lastStream = s;
+    return s;
+  }
+
+  private streamSlow(key: string): Stream {
     let s = this.streams.get(key);
     if (s === undefined) {
       const format: TraceFormat = this.flavour ?? 'trace-cmd-report';
@@ -119,8 +129,8 @@ class FtraceTextImporter implements TextImporter {
       this.comment(line);
       return;
     }
-    if (this.header(line, no)) return;
-    if (!this.event(line, no)) {
+    // Events first: they are nearly every line, and the header patterns cost more than a failed parse.
+    if (!this.event(line, no) && !this.header(line, no)) {
       const s = this.anyStream();
       const truncated = this.splitter.endedMidLine;
       s.b.diags.add({
@@ -180,7 +190,8 @@ class FtraceTextImporter implements TextImporter {
       return true;
     }
     if (/^CPU \d+ is empty$/.test(t)) return true;
-    const lost = /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t);
+    // trace-cmd: `CPU:1 [12 EVENTS DROPPED]`; tracefs (trace.c print_trace_line): `CPU:1 [LOST 12 EVENTS]`.
+    const lost = /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t) ?? /CPU:(\d+) \[LOST (?:(\d+) )?EVENTS\]$/.exec(t);
     if (lost) {
       const s = this.anyStream();
       const n = lost[2] !== undefined ? Number(lost[2]) : 0;
@@ -250,13 +261,13 @@ class FtraceTextImporter implements TextImporter {
       le = lp;
       while (le > p && line.charCodeAt(le - 1) === 32) le--;
     }
-    const dash = line.lastIndexOf('-', le - 1);
+    let dash = le - 1;
+    while (dash >= p && line.charCodeAt(dash) !== 45 /* - */) dash--;
     if (dash < p) return false;
     const pid = intIn(line, dash + 1, le);
     if (Number.isNaN(pid)) return false;
     let cs = p;
     while (cs < dash && line.charCodeAt(cs) === 32) cs++;
-    const comm = line.slice(cs, dash);
 
     // Optional latency column, then the timestamp and `:`.
     let q = cpuEnd + 1;
@@ -297,9 +308,11 @@ class FtraceTextImporter implements TextImporter {
     ns++;
     let name: string;
     let text: string;
+    let type = -1;
     const ne = line.indexOf(':', ns);
     const sp = line.indexOf(' ', ns);
-    const sys = line.charCodeAt(ns) === 115 /* s */ ? SYSCALL_RE.exec(line.slice(ns, ns + 80)) : null;
+    const sys =
+      line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns) ? SYSCALL_RE.exec(line.slice(ns, ns + 80)) : null;
     if (sys !== null) {
       // tracefs prints syscall events its own way (kernel/trace/trace_syscalls.c):
       // `sys_writev(fd: 9, vec: 0x7f3a1e7faca0, vlen: 1)` and `sys_writev -> 0x1`.
@@ -307,16 +320,18 @@ class FtraceTextImporter implements TextImporter {
       name = `sys_${enter ? 'enter' : 'exit'}_${sys[1]!}`;
       text = enter ? line.slice(ns + sys[0].length, line.endsWith(')') ? n - 1 : n) : line.slice(ns + sys[0].length);
     } else if (ne > ns && (sp < 0 || sp > ne) && (ne + 1 === n || line.charCodeAt(ne + 1) === 32)) {
-      name = line.slice(ns, ne);
+      const nameLen = ne - ns;
       let fs = ne + 1;
       if (fs < n) fs++; // the space after `name:`
       // No header told us: trace-cmd pads short names, tracefs (trace_pipe) does not.
-      this.flavour ??= name.length < 19 && fs < n && line.charCodeAt(fs) === 32 ? 'trace-cmd-report' : 'ftrace-raw';
+      this.flavour ??= nameLen < 19 && fs < n && line.charCodeAt(fs) === 32 ? 'trace-cmd-report' : 'ftrace-raw';
       if (this.flavour !== 'ftrace-raw') {
         // trace-cmd pads names to 20 columns: ` %s: ` then 20 - len spaces.
-        for (let pad = 20 - name.length; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;
+        for (let pad = 20 - nameLen; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;
       }
       text = line.slice(fs);
+      type = this.stream(key).b.typeIdAt(line, ns, ne);
+      name = this.stream(key).b.eventTypes[type]!.name;
     } else {
       // Function tracer lines have no event name: `do_timer <-tick_do_update_jiffies64`.
       name = 'function';
@@ -337,20 +352,21 @@ class FtraceTextImporter implements TextImporter {
       });
     }
 
-    let type = b.typeId(name);
+    if (type < 0) type = b.typeId(name);
     const pl = this.payload;
     if (!decodeFields(b, b.kindOf(type), name, text, pl)) {
+      const truncated = this.splitter.endedMidLine;
       b.diags.add({
-        code: DIAG.badFields,
+        code: truncated ? DIAG.truncatedLine : DIAG.badFields,
         severity: 'warning',
         line: no,
-        message: `${name}: fields not in the expected layout, kept as text: ${preview(text)}`,
+        message: `${name}: ${truncated ? 'last line is cut short (file truncated?)' : 'fields not in the expected layout'}, kept as text: ${preview(text)}`,
       });
       type = b.undecodedTypeId(name);
       pl.a0 = b.text(text);
       pl.a1 = -1;
     }
-    const task = b.tasks.intern(pid, comm);
+    const task = b.tasks.internAt(pid, line, cs, dash);
     if (hasTgid) {
       b.header.tgidColumn = true;
       if (tgid >= 0) b.tasks.setTgid(pid, tgid);

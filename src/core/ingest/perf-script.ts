@@ -147,11 +147,12 @@ class PerfScriptImporter implements TextImporter {
     let type = b.typeId(name);
     const pl = this.payload;
     if (!decodeFields(b, b.kindOf(type), name, text, pl)) {
+      const truncated = this.splitter.endedMidLine;
       b.diags.add({
-        code: DIAG.badFields,
+        code: truncated ? DIAG.truncatedLine : DIAG.badFields,
         severity: 'warning',
         line: no,
-        message: `${name}: fields not in the expected layout, kept as text: ${preview(text)}`,
+        message: `${name}: ${truncated ? 'last line is cut short (file truncated?)' : 'fields not in the expected layout'}, kept as text: ${preview(text)}`,
       });
       type = b.undecodedTypeId(name);
       pl.a0 = b.text(text);

@@ -6,6 +6,9 @@ import { MAX_TASKS } from './event-kinds';
 
 /** Priority value meaning "not printed on this event". */
 export const PRIO_UNKNOWN = -32768;
+/** Pids below this (Linux's PID_MAX_LIMIT) use the array cache; others only the Map. */
+const PID_CACHE_LIMIT = 1 << 22;
+const WAYS = 4;
 
 export class TaskTable {
   private readonly keyToId = new Map<string, number>();
@@ -13,27 +16,67 @@ export class TaskTable {
   private comms = new Int32Array(1024);
   private prios = new Int16Array(1024);
   private tgidByPid = new Map<number, number>();
+  /** Per pid (below PID_CACHE_LIMIT), WAYS slots of 1 + a recent task id; 0 = empty. */
+  private recent = new Int32Array(4096 * WAYS);
+  /** Comm strings by task id (the same strings as in the string table, without the lookup). */
+  private readonly commStr: string[] = [];
   private n = 0;
   /** Set when more distinct tasks were seen than ids exist; those all map to the last id. */
   overflowed = false;
 
   constructor(readonly strings: StringTable) {}
 
-  /** The id for (pid, comm, prio). Cheap for the repeated case: one Map lookup on a short key. */
+  /** The id for (pid, comm, prio). */
   intern(pid: number, comm: string, prio: number = PRIO_UNKNOWN): number {
+    return this.internAt(pid, comm, 0, comm.length, prio);
+  }
+
+  /**
+   * The id for (pid, s[start, end), prio) without slicing the comm out of the line in the common
+   * case: the last task seen for this pid, compared in place. One Map lookup per call.
+   */
+  internAt(pid: number, s: string, start: number, end: number, prio: number = PRIO_UNKNOWN): number {
+    // A pid usually shows up under a few names at once: the event owner (no prio), the sched
+    // payload (with prio), and for pid 0 `<idle>` plus one `swapper/N` per CPU. Keep 4 per pid.
+    const cacheable = pid >= 0 && pid < PID_CACHE_LIMIT;
+    const base = pid * WAYS;
+    const len = end - start;
+    if (cacheable && base < this.recent.length) {
+      for (let w = 0; w < WAYS; w++) {
+        const id = this.recent[base + w]! - 1;
+        if (id < 0) break;
+        if (this.prios[id] === prio) {
+          const comm = this.commStr[id]!;
+          if (comm.length === len && s.startsWith(comm, start)) return id;
+        }
+      }
+    }
+    const comm = s.slice(start, end);
     const key = prio === PRIO_UNKNOWN ? `${pid}\u0000${comm}` : `${pid}\u0000${comm}\u0000${prio}`;
     let id = this.keyToId.get(key);
-    if (id !== undefined) return id;
-    if (this.n >= MAX_TASKS) {
-      this.overflowed = true;
-      return MAX_TASKS - 1;
+    if (id === undefined) {
+      if (this.n >= MAX_TASKS) {
+        this.overflowed = true;
+        return MAX_TASKS - 1;
+      }
+      id = this.n++;
+      if (id >= this.pids.length) this.grow();
+      this.pids[id] = pid;
+      this.comms[id] = this.strings.intern(comm);
+      this.commStr.push(comm);
+      this.prios[id] = prio;
+      this.keyToId.set(key, id);
     }
-    id = this.n++;
-    if (id >= this.pids.length) this.grow();
-    this.pids[id] = pid;
-    this.comms[id] = this.strings.intern(comm);
-    this.prios[id] = prio;
-    this.keyToId.set(key, id);
+    if (cacheable) {
+      if (base >= this.recent.length) {
+        const grown = new Int32Array(Math.min(PID_CACHE_LIMIT, Math.max(pid + 1, (this.recent.length / WAYS) * 2)) * WAYS);
+        grown.set(this.recent);
+        this.recent = grown;
+      }
+      // Newest first; the oldest of the 4 falls out.
+      this.recent.copyWithin(base + 1, base, base + WAYS - 1);
+      this.recent[base] = id + 1;
+    }
     return id;
   }
 

@@ -73,6 +73,7 @@ export class TraceBuilder {
   readonly texts: string[] = [];
   readonly eventTypes: EventType[] = [];
   private readonly typeIds = new Map<string, number>();
+  private readonly typeCache = new Map<number, number[]>();
   private baseHi = NaN;
   private baseLo = 0;
   private maxCpu = -1;
@@ -87,6 +88,24 @@ export class TraceBuilder {
     readonly diags: DiagnosticSink,
   ) {
     this.latencies.intern(''); // id 0 = no latency column
+  }
+
+  /**
+   * Event type id for the name in s[start, end), found without slicing when seen before: a small
+   * table keyed by length and three characters, compared in place.
+   */
+  typeIdAt(s: string, start: number, end: number): number {
+    const len = end - start;
+    // sched_switch, sched_waking and sched_wakeup share length and first letter: mix in two more.
+    const key = (((len * 131 + s.charCodeAt(start)) * 131 + s.charCodeAt(start + (len >> 1))) * 131 + s.charCodeAt(end - 1)) | 0;
+    const cands = this.typeCache.get(key);
+    if (cands !== undefined) {
+      for (const id of cands) if (sameText(this.eventTypes[id]!.name, s, start)) return id;
+    }
+    const id = this.typeId(s.slice(start, end));
+    if (cands !== undefined) cands.push(id);
+    else this.typeCache.set(key, [id]);
+    return id;
   }
 
   /** Event type id for a printed name. */
@@ -201,4 +220,10 @@ export class TraceBuilder {
       linesRead: this.linesRead,
     };
   }
+}
+
+/** a === s.slice(start, start + a.length), without allocating; callers have checked the length. */
+function sameText(a: string, s: string, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
+  return true;
 }

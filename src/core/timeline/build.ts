@@ -173,7 +173,7 @@ export function buildTimelines(trace: Trace): Timelines {
   const enter = (k: number, t: number, state: number, cpu: number, before: number, beforeCpu: number): void => {
     const c = cursors[k]!;
     if (c.open < 0) {
-      if (t > t0 || before !== TaskState.unknown) {
+      if (t > t0) {
         const i = taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
         taskCols.end[i] = t;
       }
@@ -190,32 +190,53 @@ export function buildTimelines(trace: Trace): Timelines {
   const lastSeen = new Float64Array(nCpu);
 
   /**
-   * An event on `cpu` at t says `pid` is current there (common_pid is always `current`). When that
-   * contradicts the last switch (events lost, or a scheduler path without the tracepoint), the
-   * old task stopped somewhere after the last confirmation: close it there, mark the gap unknown.
+   * An event on `cpu` at t says `pid` is current there (common_pid is always `current`). The first
+   * such evidence opens the CPU's first interval, partial from the trace start. When it contradicts
+   * the last switch (events lost, or a scheduler path without the tracepoint, as in the real 6.18
+   * host traces), the old task stopped somewhere after its last confirmation: close it there and
+   * mark the gap unknown. `bySwitch`: the evidence is a switch's prev task, which the switch itself
+   * then closes, so nothing new is opened for it here.
    */
-  const confirm = (cpu: number, pid: number, taskId: number, t: number): void => {
+  const confirm = (cpu: number, pid: number, taskId: number, t: number, bySwitch: boolean): void => {
     const cur = curPid[cpu]!;
     if (cur === pid) {
       lastSeen[cpu] = t;
       return;
     }
-    if (cur >= 0) {
+    if (cur < 0) {
+      cpuOpen[cpu] = cpuCols.push(cpu, t0, taskId, pid, PARTIAL_START);
+      if (pid !== 0) {
+        const k = thread(pid, taskId);
+        const c = cursors[k]!;
+        if (c.open < 0) {
+          c.open = taskCols.push(k, t0, TaskState.running, cpu, PARTIAL_START);
+          c.state = TaskState.running;
+        } else if (!bySwitch) {
+          enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
+        }
+      }
+    } else {
       inconsistencies++;
       const open = cpuOpen[cpu]!;
       const seen = lastSeen[cpu]!;
       cpuCols.end[open] = seen;
       cpuCols.flags[open]! |= PARTIAL_END;
-      const gap = cpuCols.push(cpu, seen, -1, -1, PARTIAL_START | PARTIAL_END);
+      // The gap: unknown who ran; `task` names the one that showed up at its end.
+      const gap = cpuCols.push(cpu, seen, taskId, -1, PARTIAL_START | PARTIAL_END);
       cpuCols.end[gap] = t;
       cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
       if (cur !== 0) {
         const qk = threadOf.get(cur)!;
-        if (cursors[qk]!.state === TaskState.running && taskCols.where[cursors[qk]!.open] === cpu) {
-          enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
-        }
+        const q = cursors[qk]!;
+        if (q.state === TaskState.running && taskCols.where[q.open] === cpu) enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
       }
-      if (pid !== 0) enter(thread(pid, taskId), t, TaskState.running, cpu, TaskState.unknown, -1);
+      if (pid !== 0) {
+        const k = thread(pid, taskId);
+        const c = cursors[k]!;
+        // It ran at some unknown time in the gap: what it was doing since the gap began is unknown.
+        if (c.open >= 0 && taskCols.start[c.open]! < seen && c.state !== TaskState.running) enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        if (!bySwitch) enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
+      }
     }
     curPid[cpu] = pid;
     lastSeen[cpu] = t;
@@ -228,7 +249,7 @@ export function buildTimelines(trace: Trace): Timelines {
     const kind = kinds[ev.type(i)]!;
     if (cpu < nCpu && kind !== Kind.schedSwitch) {
       const owner = ev.task(i);
-      confirm(cpu, tasks.pid(owner), owner, t);
+      confirm(cpu, tasks.pid(owner), owner, t, false);
     }
     if (kind === Kind.generic) continue;
     switch (kind) {
@@ -239,13 +260,11 @@ export function buildTimelines(trace: Trace): Timelines {
         const prevPid = tasks.pid(prev);
         const nextPid = tasks.pid(next);
         if (cpu < nCpu) {
-          if (cpuOpen[cpu]! < 0) {
-            const f = cpuCols.push(cpu, t0, prev, prevPid, PARTIAL_START);
-            cpuCols.end[f] = t;
-          } else {
-            confirm(cpu, prevPid, prev, t);
-            cpuCols.end[cpuOpen[cpu]!] = t;
-          }
+          confirm(cpu, prevPid, prev, t, true);
+          const open = cpuOpen[cpu]!;
+          cpuCols.end[open] = t;
+          // A contradicting switch leaves a zero-length interval for prev after the gap: drop it.
+          if (cpuCols.start[open] === t && open === cpuCols.n - 1) cpuCols.n--;
           cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
           curPid[cpu] = nextPid;
           lastSeen[cpu] = t;

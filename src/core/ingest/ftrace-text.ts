@@ -15,7 +15,7 @@ import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeFields, intIn, Payload } from './fields';
 import type { ImportOptions, TextImporter } from './importer';
-import { LineSplitter, preview } from './lines';
+import { LineSplitter, preview, reportLine } from './lines';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
 export function isFtraceText(head: string): boolean {
@@ -116,6 +116,12 @@ class FtraceTextImporter implements TextImporter {
     return s;
   }
 
+  private diagnosticCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.b.diags.total;
+    return n;
+  }
+
   /** The stream a diagnostic about a non-event line goes to. */
   private anyStream(): Stream {
     const first = this.order[0];
@@ -130,17 +136,11 @@ class FtraceTextImporter implements TextImporter {
       return;
     }
     // Events first: they are nearly every line, and the header patterns cost more than a failed parse.
-    if (!this.event(line, no) && !this.header(line, no)) {
-      const s = this.anyStream();
-      const truncated = this.splitter.endedMidLine;
-      s.b.diags.add({
-        code: truncated ? DIAG.truncatedLine : DIAG.badLine,
-        severity: truncated ? 'warning' : 'error',
-        line: no,
-        message: truncated
-          ? `last line is cut short (file truncated?): ${preview(line)}`
-          : `not an ftrace event line: ${preview(line)}`,
-      });
+    const last = this.splitter.endedMidLine;
+    const before = last ? this.diagnosticCount() : 0;
+    const parsed = this.event(line, no) || this.header(line, no);
+    if (!parsed || last) {
+      reportLine(this.anyStream().b.diags, line, no, parsed, last, this.diagnosticCount() > before, 'an ftrace event line');
     }
   }
 
@@ -316,6 +316,7 @@ class FtraceTextImporter implements TextImporter {
     if (sys !== null) {
       // tracefs prints syscall events its own way (kernel/trace/trace_syscalls.c):
       // `sys_writev(fd: 9, vec: 0x7f3a1e7faca0, vlen: 1)` and `sys_writev -> 0x1`.
+      this.flavour ??= 'ftrace-raw'; // trace-cmd prints these as `sys_enter_writev:` events
       const enter = sys[2] === '(';
       name = `sys_${enter ? 'enter' : 'exit'}_${sys[1]!}`;
       text = enter ? line.slice(ns + sys[0].length, line.endsWith(')') ? n - 1 : n) : line.slice(ns + sys[0].length);

@@ -1,6 +1,8 @@
 // Splits streamed text into lines. Chunks may end anywhere, including between `\r` and `\n` or in
 // the middle of a line; the remainder is carried to the next chunk.
 
+import { DIAG, type DiagnosticSink } from '../model/diagnostics';
+
 export type LineHandler = (line: string, lineNo: number) => void;
 
 export class LineSplitter {
@@ -55,4 +57,37 @@ export class LineSplitter {
 /** A line quoted for a diagnostic: JSON-escaped (no control characters reach a terminal) and cut. */
 export function preview(s: string): string {
   return JSON.stringify(s.length > 120 ? s.slice(0, 120) + '…' : s);
+}
+
+/**
+ * Reports what the importers' line parsers could not take, the same way for every format: an
+ * unreadable line is an error; the file's last line, when it had no newline, is a warning that
+ * says it may be cut short, whether or not it parsed (`reported`: a diagnostic about it exists).
+ */
+export function reportLine(
+  diags: DiagnosticSink,
+  line: string,
+  no: number,
+  parsed: boolean,
+  lastWithoutNewline: boolean,
+  reported: boolean,
+  what: string,
+): void {
+  if (!parsed) {
+    diags.add({
+      code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badLine,
+      severity: lastWithoutNewline ? 'warning' : 'error',
+      line: no,
+      message: lastWithoutNewline
+        ? `last line is cut short (file truncated?): ${preview(line)}`
+        : `not ${what}: ${preview(line)}`,
+    });
+  } else if (lastWithoutNewline && !reported) {
+    diags.add({
+      code: DIAG.truncatedLine,
+      severity: 'warning',
+      line: no,
+      message: `the file ends without a newline, so its last line may be cut short (loaded as read): ${preview(line)}`,
+    });
+  }
 }

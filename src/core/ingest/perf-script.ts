@@ -9,7 +9,7 @@ import { parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder } from '../model/trace';
 import { decodeFields, intIn, Payload } from './fields';
 import type { ImportOptions, TextImporter } from './importer';
-import { LineSplitter, preview } from './lines';
+import { LineSplitter, preview, reportLine } from './lines';
 
 const PERF_LINE_RE = /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
 
@@ -64,16 +64,10 @@ class PerfScriptImporter implements TextImporter {
   private line(line: string, no: number): void {
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) return;
     if (line.trim().length === 0) return;
-    if (!this.event(line, no)) {
-      const truncated = this.splitter.endedMidLine;
-      this.b.diags.add({
-        code: truncated ? DIAG.truncatedLine : DIAG.badLine,
-        severity: truncated ? 'warning' : 'error',
-        line: no,
-        message: truncated
-          ? `last line is cut short (file truncated?): ${preview(line)}`
-          : `not a perf script event line: ${preview(line)}`,
-      });
+    const before = this.b.diags.total;
+    const parsed = this.event(line, no);
+    if (!parsed || this.splitter.endedMidLine) {
+      reportLine(this.b.diags, line, no, parsed, this.splitter.endedMidLine, this.b.diags.total > before, 'a perf script event line');
     }
   }
 

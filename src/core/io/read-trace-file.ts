@@ -77,7 +77,8 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     }
     if (kind === 'gzip') {
       result.compression = 'gzip';
-      input = input.pipe(createGunzip({ chunkSize: opts.chunkBytes ?? 1 << 16 }));
+      // zlib's smallest output chunk is 64 bytes.
+      input = input.pipe(createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? 1 << 16) }));
     }
     const decoder = new Utf8Chunks();
     let head = '';

@@ -1,6 +1,8 @@
 // Diagnostics that ingest and analysis return instead of throwing: where (file, line or byte
 // offset), a stable code, a severity and a message a person can act on.
 
+import { detach } from './text-pool';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 /** Stable diagnostic codes. Never renumber or reuse; tests and users match on them. */
@@ -59,7 +61,9 @@ export class DiagnosticSink {
   add(d: Diagnostic): void {
     this.counts[d.severity]++;
     if (this.items.length < this.cap) {
-      this.items.push(this.source !== undefined && d.source === undefined ? { ...d, source: this.source } : d);
+      // Messages quote input lines: copy them so they do not pin the input chunk in memory.
+      const own = { ...d, message: detach(d.message) };
+      this.items.push(this.source !== undefined && d.source === undefined ? { ...own, source: this.source } : own);
     } else {
       this.dropped++;
     }

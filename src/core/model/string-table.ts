@@ -1,6 +1,8 @@
 // Interned strings: comms, event names, states and other short repeated text share one id each,
 // so columns hold small integers instead of per-event strings.
 
+import { detach } from './text-pool';
+
 export class StringTable {
   private readonly ids = new Map<string, number>();
   private readonly values: string[] = [];
@@ -9,9 +11,10 @@ export class StringTable {
   intern(s: string): number {
     let id = this.ids.get(s);
     if (id === undefined) {
+      const own = detach(s);
       id = this.values.length;
-      this.values.push(s);
-      this.ids.set(s, id);
+      this.values.push(own);
+      this.ids.set(own, id);
     }
     return id;
   }

@@ -63,7 +63,7 @@ export class TaskTable {
       if (id >= this.pids.length) this.grow();
       this.pids[id] = pid;
       this.comms[id] = this.strings.intern(comm);
-      this.commStr.push(comm);
+      this.commStr.push(this.strings.get(this.comms[id]!));
       this.prios[id] = prio;
       this.keyToId.set(key, id);
     }

@@ -5,6 +5,7 @@ import { Diagnostic, DiagnosticSink } from './diagnostics';
 import { EventStore } from './event-store';
 import { Kind, kindOfEventName, LAT_SPARSE, MAX_STATES } from './event-kinds';
 import { StringTable } from './string-table';
+import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
 
@@ -53,8 +54,10 @@ export interface Trace {
   states: StringTable;
   /** Latency column strings (`d..2.`); id 0 = none. */
   latencies: StringTable;
-  /** Free text: generic event fields, markers. */
-  texts: string[];
+  /** Free text: generic event fields, markers, kvm fields (ids in the payload words). */
+  texts: TextPool;
+  /** kvm_exit reasons (`HLT`, `EXTERNAL_INTERRUPT`...), ids in kvm_exit payloads. */
+  exitReasons: StringTable;
   header: TraceHeader;
   /** Events the ring buffer reported lost (sum of `[N EVENTS DROPPED]`); -1 when a loss had no count. */
   lostEvents: number;
@@ -70,7 +73,8 @@ export class TraceBuilder {
   readonly tasks = new TaskTable(this.strings);
   readonly states = new StringTable();
   readonly latencies = new StringTable();
-  readonly texts: string[] = [];
+  readonly texts = new TextPool();
+  readonly exitReasons = new StringTable();
   readonly eventTypes: EventType[] = [];
   private readonly typeIds = new Map<string, number>();
   private readonly typeCache = new Map<number, number[]>();
@@ -113,8 +117,9 @@ export class TraceBuilder {
     let id = this.typeIds.get(name);
     if (id === undefined) {
       id = this.eventTypes.length;
-      this.eventTypes.push({ name, kind: kindOfEventName(name) });
-      this.typeIds.set(name, id);
+      const own = detach(name);
+      this.eventTypes.push({ name: own, kind: kindOfEventName(own) });
+      this.typeIds.set(own, id);
     }
     return id;
   }
@@ -128,7 +133,7 @@ export class TraceBuilder {
     let id = this.typeIds.get(key);
     if (id === undefined) {
       id = this.eventTypes.length;
-      this.eventTypes.push({ name, kind: Kind.generic, undecoded: true });
+      this.eventTypes.push({ name: detach(name), kind: Kind.generic, undecoded: true });
       this.typeIds.set(key, id);
     }
     return id;
@@ -159,8 +164,7 @@ export class TraceBuilder {
   }
 
   text(s: string): number {
-    this.texts.push(s);
-    return this.texts.length - 1;
+    return this.texts.push(s);
   }
 
   latencyId(s: string): number {
@@ -214,6 +218,7 @@ export class TraceBuilder {
       states: this.states,
       latencies: this.latencies,
       texts: this.texts,
+      exitReasons: this.exitReasons,
       header: this.header,
       lostEvents: this.lostEvents,
       diagnostics: this.diags.finish(),

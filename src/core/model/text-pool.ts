@@ -1,0 +1,58 @@
+// Free text kept per event (generic event fields, markers, kvm fields) as UTF-8 bytes in one
+// growing buffer: no string object per event, and nothing keeps the 64 KiB chunk a line was cut
+// from alive (a JS substring would).
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class TextPool {
+  private bytes = new Uint8Array(1 << 16);
+  private offsets = new Int32Array(1024);
+  private n = 0;
+  private used = 0;
+
+  /** Stores `s` and returns its id. */
+  push(s: string): number {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit.
+    const need = this.used + s.length * 3;
+    if (need > this.bytes.length) {
+      let cap = this.bytes.length * 2;
+      while (cap < need) cap *= 2;
+      const b = new Uint8Array(cap);
+      b.set(this.bytes.subarray(0, this.used));
+      this.bytes = b;
+    }
+    if (this.n + 2 > this.offsets.length) {
+      const o = new Int32Array(this.offsets.length * 2);
+      o.set(this.offsets);
+      this.offsets = o;
+    }
+    this.offsets[this.n] = this.used;
+    this.used += encoder.encodeInto(s, this.bytes.subarray(this.used)).written;
+    this.offsets[this.n + 1] = this.used;
+    return this.n++;
+  }
+
+  get(id: number): string {
+    if (id < 0 || id >= this.n) throw new RangeError(`text id ${id} out of range (${this.n})`);
+    return decoder.decode(this.bytes.subarray(this.offsets[id]!, this.offsets[id + 1]!));
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Bytes held (capacity, as resident). */
+  residentBytes(): number {
+    return this.bytes.byteLength + this.offsets.byteLength;
+  }
+}
+
+/**
+ * A copy of `s` that does not share memory with the string it was cut from. V8 represents
+ * substrings of 13+ characters as views into their parent; an interned comm kept as such a view
+ * would keep a whole input chunk alive. Used only when a new string is first stored.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : decoder.decode(encoder.encode(s));
+}

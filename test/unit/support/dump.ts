@@ -22,7 +22,7 @@ export function fieldsStr(t: Trace, i: number): string {
   const type = t.eventTypes[ev.type(i)]!;
   const a0 = ev.a0(i);
   const a1 = ev.a1(i);
-  const text = (id: number): string => JSON.stringify(t.texts[id]);
+  const text = (id: number): string => JSON.stringify(t.texts.get(id));
   switch (type.kind) {
     case Kind.schedSwitch:
       return `prev=${taskStr(t, a0 & TASK_MASK)} state=${t.states.get(a0 >>> TASK_BITS)} next=${taskStr(t, a1)}`;

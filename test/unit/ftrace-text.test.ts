@@ -214,7 +214,12 @@ describe('raw tracefs lines', () => {
     {
       shape: 'kvm_exit with its vcpu (kernel 5.x+ spelling)',
       line: '       CPU 0/KVM-3315    [001] d..1.  5079.000001: kvm_exit: vcpu 0 reason HLT rip 0xffffffff81b5c0d4 info1 0x0000000000000000 info2 0x0000000000000000',
-      dump: '5079000001000 [1] kvm_exit CPU 0/KVM:3315 lat=d..1. | vcpu=0 text="vcpu 0 reason HLT rip 0xffffffff81b5c0d4 info1 0x0000000000000000 info2 0x0000000000000000"',
+      dump: '5079000001000 [1] kvm_exit CPU 0/KVM:3315 lat=d..1. | vcpu=0 reason=HLT text="vcpu 0 reason HLT rip 0xffffffff81b5c0d4 info1 0x0000000000000000 info2 0x0000000000000000"',
+    },
+    {
+      shape: 'kvm_exit before 5.13 (no vcpu printed)',
+      line: '       CPU 2/KVM-3317    [001] d..1.  5079.000003: kvm_exit: reason EXTERNAL_INTERRUPT rip 0xffffffff81b5c0d4 info 0 800000ec',
+      dump: '5079000003000 [1] kvm_exit CPU 2/KVM:3317 lat=d..1. | vcpu=-1 reason=EXTERNAL_INTERRUPT text="reason EXTERNAL_INTERRUPT rip 0xffffffff81b5c0d4 info 0 800000ec"',
     },
     {
       shape: 'kvm_entry with its vcpu',

@@ -202,16 +202,29 @@ function decodeRuntime(b: TraceBuilder, s: string, out: Payload): boolean {
   return true;
 }
 
-/** `vcpu 3, rip 0x...` (kvm_entry), `vcpu 3 reason HLT rip ...` (kvm_exit, 5.x+), or older `reason HLT rip ...`. */
-function decodeKvm(b: TraceBuilder, s: string, out: Payload): boolean {
-  let vcpu = -1;
+/**
+ * kvm_entry `vcpu 3, rip 0xffffffff8104c8f6` and kvm_exit `vcpu 3 reason HLT rip 0x... info1 ...`
+ * (kernels >= 5.13; older ones print `reason HLT rip ...` with no vcpu), per
+ * arch/x86/kvm/trace.h. Packs the vcpu (16 bits, 0xffff = not printed) and, for kvm_exit, the
+ * interned reason (15 bits) into a0; the whole text stays in the text pool.
+ */
+function decodeKvm(b: TraceBuilder, s: string, exit: boolean, out: Payload): boolean {
+  let vcpu = 0xffff;
   if (s.startsWith('vcpu ')) {
     let e = 5;
     while (e < s.length && s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) e++;
-    vcpu = intIn(s, 5, e);
-    if (!ok(vcpu)) return false;
+    const v = intIn(s, 5, e);
+    if (!ok(v) || v >= 0xffff) return false;
+    vcpu = v;
   }
-  out.a0 = vcpu;
+  let reason = 0;
+  if (exit) {
+    const r = s.indexOf('reason ');
+    if (r < 0) return false;
+    const id = b.exitReasons.intern(s.slice(r + 7, tokenEnd(s, r + 7)));
+    reason = id < 0x7fff ? id + 1 : 0x7fff;
+  }
+  out.a0 = vcpu | (reason << 16);
   out.a1 = b.text(s);
   return true;
 }
@@ -240,8 +253,9 @@ export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: strin
     case Kind.schedStatRuntime:
       return decodeRuntime(b, s, out);
     case Kind.kvmEntry:
+      return decodeKvm(b, s, false, out);
     case Kind.kvmExit:
-      return decodeKvm(b, s, out);
+      return decodeKvm(b, s, true, out);
     case Kind.kvmVcpuWakeup:
       out.a0 = -1;
       out.a1 = b.text(s);

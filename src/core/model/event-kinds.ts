@@ -74,7 +74,8 @@ export function kindName(k: Kind): string {
  *   Free/Wait          a0 = task                                 a1 = group_dead (-1 if not printed)
  *   schedStatRuntime   a0 = task                                 a1 = runtime ns, or -(1 + wide index)
  *                      when it does not fit or a vruntime is present (wide[i] = runtime, wide[i+1] = vruntime)
- *   kvmEntry/kvmExit   a0 = vcpu id (-1 if not printed)          a1 = text id of the field text
+ *   kvmEntry/kvmExit   a0 = vcpu id (0xffff if not printed)      a1 = text id of the field text
+ *                      | (1 + exit reason id) << 16 (kvm_exit; 0x7fff = too many reasons)
  *   kvmVcpuWakeup      a0 = -1                                   a1 = text id of the field text
  *   print              a0 = text id of the message               a1 = string id of the ip symbol or -1
  *   sysEnter/sysExit   a0 = text id of the field text            a1 = -1

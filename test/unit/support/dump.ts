@@ -1,7 +1,8 @@
 // A canonical text dump of a Trace, decoded through the documented payload layout
 // (src/core/model/event-kinds.ts), so tests compare what an importer produced as plain strings.
 
-import { Kind, LAT_SPARSE, TASK_BITS, TASK_MASK } from '../../../src/core/model/event-kinds';
+import { Kind, LAT_SPARSE } from '../../../src/core/model/event-kinds';
+import { kvmAt, migrateAt, runtimeAt, switchAt } from '../../../src/core/model/payload';
 import { PRIO_UNKNOWN } from '../../../src/core/model/task-table';
 import type { Trace } from '../../../src/core/model/trace';
 
@@ -24,26 +25,33 @@ export function fieldsStr(t: Trace, i: number): string {
   const a1 = ev.a1(i);
   const text = (id: number): string => JSON.stringify(t.texts.get(id));
   switch (type.kind) {
-    case Kind.schedSwitch:
-      return `prev=${taskStr(t, a0 & TASK_MASK)} state=${t.states.get(a0 >>> TASK_BITS)} next=${taskStr(t, a1)}`;
+    case Kind.schedSwitch: {
+      const sw = switchAt(t, i);
+      return `prev=${taskStr(t, sw.prev)} state=${sw.prevState} next=${taskStr(t, sw.next)}`;
+    }
     case Kind.schedWakeup:
     case Kind.schedWakeupNew:
     case Kind.schedWaking:
       return `task=${taskStr(t, a0)} target=${a1}`;
-    case Kind.schedMigrateTask:
-      return `task=${taskStr(t, a0)} orig=${a1 >>> 16} dest=${a1 & 0xffff}`;
+    case Kind.schedMigrateTask: {
+      const m = migrateAt(t, i);
+      return `task=${taskStr(t, m.task)} orig=${m.origCpu} dest=${m.destCpu}`;
+    }
     case Kind.schedProcessFork:
       return `parent=${taskStr(t, a0)} child=${taskStr(t, a1)}`;
     case Kind.schedProcessExit:
     case Kind.schedProcessFree:
     case Kind.schedProcessWait:
       return `task=${taskStr(t, a0)} group_dead=${a1}`;
-    case Kind.schedStatRuntime:
-      if (a1 >= 0) return `task=${taskStr(t, a0)} runtime=${a1}`;
-      return `task=${taskStr(t, a0)} runtime=${ev.wideAt(-(a1 + 1))} vruntime=${ev.wideAt(-(a1 + 1) + 1)}`;
+    case Kind.schedStatRuntime: {
+      const r = runtimeAt(t, i);
+      return `task=${taskStr(t, r.task)} runtime=${r.runtimeNs}${Number.isNaN(r.vruntimeNs) ? '' : ` vruntime=${r.vruntimeNs}`}`;
+    }
     case Kind.kvmEntry:
-    case Kind.kvmExit:
-      return `vcpu=${a0} text=${text(a1)}`;
+    case Kind.kvmExit: {
+      const k = kvmAt(t, i);
+      return `vcpu=${k.vcpu}${k.reason !== undefined ? ` reason=${k.reason}` : ''} text=${JSON.stringify(k.text)}`;
+    }
     case Kind.kvmVcpuWakeup:
       return `text=${text(a1)}`;
     case Kind.print:

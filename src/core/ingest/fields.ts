@@ -8,7 +8,9 @@
 
 import { Kind } from '../model/event-kinds';
 import { PRIO_UNKNOWN } from '../model/task-table';
+import { DIAG } from '../model/diagnostics';
 import type { TraceBuilder } from '../model/trace';
+import { preview } from './lines';
 
 export interface Payload {
   a0: number;
@@ -285,4 +287,23 @@ export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: strin
       out.a1 = -1;
       return true;
   }
+}
+
+/**
+ * Decodes an event's fields into `out` and returns its type id; when the text is not in the
+ * kind's layout, keeps it as generic text under the same name (an "undecoded" type) and reports
+ * it, as a cut-short line when it is the file's last line without a newline.
+ */
+export function decodeOrKeep(b: TraceBuilder, type: number, text: string, out: Payload, line: number, lastWithoutNewline: boolean): number {
+  const name = b.eventTypes[type]!.name;
+  if (decodeFields(b, b.kindOf(type), name, text, out)) return type;
+  b.diags.add({
+    code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badFields,
+    severity: 'warning',
+    line,
+    message: `${name}: ${lastWithoutNewline ? 'last line is cut short (file truncated?)' : 'fields not in the expected layout'}, kept as text: ${preview(text)}`,
+  });
+  out.a0 = b.text(text);
+  out.a1 = -1;
+  return b.undecodedTypeId(name);
 }

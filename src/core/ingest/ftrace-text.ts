@@ -13,9 +13,9 @@ import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { LAT_SPARSE } from '../model/event-kinds';
 import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
-import { decodeFields, intIn, Payload } from './fields';
+import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, TextImporter } from './importer';
-import { LineSplitter, preview, reportLine } from './lines';
+import { LineSplitter, reportLine } from './lines';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
 export function isFtraceText(head: string): boolean {
@@ -355,18 +355,7 @@ class FtraceTextImporter implements TextImporter {
 
     if (type < 0) type = b.typeId(name);
     const pl = this.payload;
-    if (!decodeFields(b, b.kindOf(type), name, text, pl)) {
-      const truncated = this.splitter.endedMidLine;
-      b.diags.add({
-        code: truncated ? DIAG.truncatedLine : DIAG.badFields,
-        severity: 'warning',
-        line: no,
-        message: `${name}: ${truncated ? 'last line is cut short (file truncated?)' : 'fields not in the expected layout'}, kept as text: ${preview(text)}`,
-      });
-      type = b.undecodedTypeId(name);
-      pl.a0 = b.text(text);
-      pl.a1 = -1;
-    }
+    type = decodeOrKeep(b, type, text, pl, no, this.splitter.endedMidLine);
     const task = b.tasks.internAt(pid, line, cs, dash);
     if (hasTgid) {
       b.header.tgidColumn = true;

@@ -7,9 +7,9 @@
 import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder } from '../model/trace';
-import { decodeFields, intIn, Payload } from './fields';
+import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, TextImporter } from './importer';
-import { LineSplitter, preview, reportLine } from './lines';
+import { LineSplitter, reportLine } from './lines';
 
 const PERF_LINE_RE = /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
 
@@ -138,20 +138,8 @@ class PerfScriptImporter implements TextImporter {
     if (name.length === 0) return false;
     const text = ne + 2 <= n ? line.slice(ne + 2) : '';
 
-    let type = b.typeId(name);
     const pl = this.payload;
-    if (!decodeFields(b, b.kindOf(type), name, text, pl)) {
-      const truncated = this.splitter.endedMidLine;
-      b.diags.add({
-        code: truncated ? DIAG.truncatedLine : DIAG.badFields,
-        severity: 'warning',
-        line: no,
-        message: `${name}: ${truncated ? 'last line is cut short (file truncated?)' : 'fields not in the expected layout'}, kept as text: ${preview(text)}`,
-      });
-      type = b.undecodedTypeId(name);
-      pl.a0 = b.text(text);
-      pl.a1 = -1;
-    }
+    const type = decodeOrKeep(b, b.typeId(name), text, pl, no, this.splitter.endedMidLine);
     b.linesRead++;
     b.event(b.relTs(ts), cpu, type, b.tasks.intern(tid, comm), 0, pl.a0, pl.a1);
     return true;

@@ -30,6 +30,7 @@ const FIXTURES = '/work/shared/fixtures/real';
 /** Bump when the generated text changes; cached inputs with another version are rebuilt. */
 const GEN_VERSION = 'bench-gen/1';
 const DEFAULT_EVENTS = 3_000_000;
+const DEFAULT_RUNS = 3;
 const GOAL_MBPS = 150;
 const GOAL_BYTES_PER_EVENT = 24;
 const MB = 1e6;
@@ -51,7 +52,7 @@ const INPUTS = [
 // ---------------------------------------------------------------------------------------------
 // Child mode: one measurement per process, result as one JSON line on stdout.
 
-async function child(mode, file) {
+async function child(mode, file, profileOut) {
   if (mode === 'read') {
     const t0 = performance.now();
     let bytes = 0;
@@ -64,12 +65,25 @@ async function child(mode, file) {
   const gc = globalThis.gc;
   if (typeof gc !== 'function') throw new Error('the ingest child needs node --expose-gc');
   const engine = createRequire(import.meta.url)(ENGINE);
+  // --profile: the V8 sampling profiler (what --cpu-prof uses), around the readTraceFile call only.
+  const session = profileOut !== undefined ? new (await import('node:inspector/promises')).Session() : undefined;
+  if (session !== undefined) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  }
   gc();
   gc();
   const before = process.memoryUsage();
+  if (session !== undefined) await session.post('Profiler.start');
   const t0 = performance.now();
   const r = await engine.readTraceFile(file);
   const ms = performance.now() - t0;
+  if (session !== undefined) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(profileOut, JSON.stringify(profile));
+    session.disconnect();
+  }
   gc();
   gc();
   const after = process.memoryUsage();
@@ -82,18 +96,25 @@ async function child(mode, file) {
   let strings = 0;
   let tasks = 0;
   let texts = 0;
-  let textChars = 0;
+  let textsBytes = 0;
   let errors = 0;
   let warnings = 0;
   for (const t of r.traces) {
     events += t.events.length;
     linesRead += t.linesRead;
     storeBytes += t.events.residentBytes();
-    stringBytes += t.strings.approxBytes() + t.states.approxBytes() + t.latencies.approxBytes() + t.tasks.approxBytes();
-    strings += t.strings.size + t.states.size + t.latencies.size;
+    // Optional tables and both shapes of `texts` (a string[] or a TextPool), so that the script
+    // keeps working while the model evolves.
+    for (const table of [t.strings, t.states, t.latencies, t.exitReasons]) {
+      if (table === undefined) continue;
+      stringBytes += table.approxBytes();
+      strings += table.size;
+    }
+    stringBytes += t.tasks.approxBytes();
     tasks += t.tasks.size;
     texts += t.texts.length;
-    for (const s of t.texts) textChars += s.length;
+    if (Array.isArray(t.texts)) for (const s of t.texts) textsBytes += 2 * s.length;
+    else textsBytes += t.texts.residentBytes();
     for (const d of t.diagnostics) {
       if (d.severity === 'error') errors++;
       else if (d.severity === 'warning') warnings++;
@@ -124,7 +145,7 @@ async function child(mode, file) {
       strings,
       tasks,
       texts,
-      textChars,
+      textsBytes,
       errors,
       warnings,
       byName: info?.events.byName,
@@ -358,15 +379,15 @@ async function measure(gen, runs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU profile of one extra ingest run (--profile): self time per function, bundle lines mapped
-// back to the source file esbuild marks with `// src/...` comments.
+// CPU profile of one extra ingest run (--profile), sampled over the readTraceFile call only: self
+// time per function, bundle lines mapped back to the source file esbuild marks with `// src/...`.
 
 async function profile(gen, input) {
   const dir = path.join(DATA, 'profiles');
   mkdirSync(dir, { recursive: true });
   const name = `${input.id}.cpuprofile`;
   rmSync(path.join(dir, name), { force: true });
-  await runChild(['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`], ['--child', 'ingest', gen.file]);
+  await runChild(['--expose-gc'], ['--child', 'ingest', gen.file, path.join(dir, name)]);
   const prof = JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
   const engineLines = readFileSync(ENGINE, 'utf8').split('\n');
   const srcOfLine = [];
@@ -384,7 +405,7 @@ async function profile(gen, input) {
     total += dt;
     const n = byId.get(prof.samples[i]);
     const cf = n.callFrame;
-    let where = cf.url ? path.basename(cf.url) : '';
+    let where = cf.url ? path.basename(cf.url) : '(native)';
     if (cf.url.endsWith('engine.cjs')) where = srcOfLine[cf.lineNumber] || 'engine.cjs';
     else if (cf.url.startsWith('node:')) where = cf.url;
     const key = `${cf.functionName || '(anonymous)'}\u0000${where}`;
@@ -428,8 +449,12 @@ function machine() {
   } catch {
     cpu = os.cpus()[0]?.model ?? 'unknown';
   }
+  const git = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const rev = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'src']) !== '';
   return {
     cpu,
+    rev: dirty ? `${rev} + uncommitted src changes` : rev,
     cores: os.availableParallelism(),
     ramGiB: os.totalmem() / 1024 ** 3,
     node: process.version,
@@ -440,7 +465,7 @@ function machine() {
 function report(results, opts, mach, tracecmd, profiles) {
   const L = [];
   L.push(
-    `Machine: ${mach.cpu}, ${mach.cores} cores, ${fmt(mach.ramGiB, 1)} GiB RAM, Node ${mach.node}, ${mach.date} (UTC). ` +
+    `Machine: ${mach.cpu}, ${mach.cores} cores, ${fmt(mach.ramGiB, 1)} GiB RAM, Node ${mach.node}, ${mach.date} (UTC), source ${mach.rev}. ` +
       `${fmtInt(opts.events)} events per input, median of ${opts.runs} run(s) per column.`,
   );
   L.push('');
@@ -454,13 +479,13 @@ function report(results, opts, mach, tracecmd, profiles) {
     );
   }
   L.push('');
-  L.push('| input | resident B/event | event store B/event | string tables KB | strings / tasks | texts (chars) | heap after MiB | peak RSS MiB |');
+  L.push('| input | resident B/event | event store B/event | string tables KB | strings / tasks | texts (KB) | heap after MiB | peak RSS MiB |');
   L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
   for (const { input, m } of results) {
     const i = m.ing;
     L.push(
       `| ${input.label} | ${fmt(m.residentPerEvent, 1)} | ${fmt(m.storePerEvent, 2)} | ${fmt(i.stringBytes / 1000, 1)} | ` +
-        `${fmtInt(i.strings)} / ${fmtInt(i.tasks)} | ${fmtInt(i.texts)} (${fmtInt(i.textChars)}) | ` +
+        `${fmtInt(i.strings)} / ${fmtInt(i.tasks)} | ${fmtInt(i.texts)} (${fmt(i.textsBytes / 1000, 1)}) | ` +
         `${fmt(i.heapAfter / MIB, 1)} | ${fmt(m.peakRssMiB, 0)} |`,
     );
   }
@@ -471,7 +496,8 @@ function report(results, opts, mach, tracecmd, profiles) {
     const storeOk = m.storePerEvent <= GOAL_BYTES_PER_EVENT;
     let storeNote = '';
     if (!storeOk && m.ing.columnBytes <= GOAL_BYTES_PER_EVENT) {
-      storeNote = ` (columns are ${m.ing.columnBytes} B/event; the rest is the unused tail of the last 65,536-event block and side tables)`;
+      const slack = m.storePerEvent - m.ing.columnBytes;
+      storeNote = ` (${m.ing.columnBytes} B of columns + ${fmt(slack, 2)} B of unused slots in the last 65,536-event block and side tables)`;
     }
     L.push(
       `- ${input.label}: ingest ${fmt(m.ingestMBps, 1)} MB/s **${verdict(m.ingestMBps >= GOAL_MBPS)}**; ` +
@@ -528,9 +554,11 @@ function traceCmdVersion() {
 
 const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [--profile]
   --events N   events per generated input (default ${fmtInt(DEFAULT_EVENTS)})
-  --runs K     timed runs per measurement, median reported (default 1)
+  --runs K     timed runs per measurement, median reported (default ${DEFAULT_RUNS})
   --write      rewrite the "Latest results" section of BENCHMARKS.md
-  --profile    one extra ingest per input under --cpu-prof; prints the top self-time functions`;
+  --profile    one extra ingest per input under the V8 CPU profiler (as --cpu-prof, but only
+               around readTraceFile); prints the top self-time functions, keeps the
+               .cpuprofile files in bench-data/profiles/`;
 
 async function main() {
   const { values, positionals } = parseArgs({
@@ -545,7 +573,7 @@ async function main() {
     },
   });
   if (values.child !== undefined) {
-    await child(values.child, positionals[0]);
+    await child(values.child, positionals[0], positionals[1]);
     return;
   }
   if (values.help) {
@@ -553,7 +581,7 @@ async function main() {
     return;
   }
   const events = values.events !== undefined ? Number(values.events.replace(/[_,]/g, '')) : DEFAULT_EVENTS;
-  const runs = values.runs !== undefined ? Number(values.runs) : 1;
+  const runs = values.runs !== undefined ? Number(values.runs) : DEFAULT_RUNS;
   if (!Number.isInteger(events) || events < 1 || !Number.isInteger(runs) || runs < 1) {
     console.error(USAGE);
     process.exitCode = 2;
@@ -571,7 +599,7 @@ async function main() {
     const m = await measure(gen, runs);
     results.push({ input, m });
     if (values.profile) {
-      log('  profiling one more ingest (--cpu-prof)');
+      log('  profiling one more ingest (V8 CPU profiler)');
       profiles.push({ input, p: await profile(gen, input) });
     }
   }

@@ -204,6 +204,7 @@ export class TraceBuilder {
       });
     }
     const useHeader = hdrCpus !== undefined && hdrCpus >= fromEvents;
+    this.events.seal();
     return {
       name: this.name,
       format: this.format,

@@ -5,10 +5,11 @@
 //   CPU 0/TCG:3315 [120] R+ ==> swapper/0:0 [120]
 //   rcu_preempt:15 [120] CPU:001
 // Comms may contain spaces, colons, dashes and `=`, so every field is found from the right.
+// The text is read in place: s[st, en) inside the chunk the line came in, no substring per event.
 
+import { DIAG } from '../model/diagnostics';
 import { Kind } from '../model/event-kinds';
 import { PRIO_UNKNOWN } from '../model/task-table';
-import { DIAG } from '../model/diagnostics';
 import type { TraceBuilder } from '../model/trace';
 import { preview } from './lines';
 
@@ -36,18 +37,29 @@ export function intIn(s: string, start: number, end: number): number {
   return neg ? -v : v;
 }
 
-/** The end of the token starting at `from`: the next space, or the end of the string. */
-function tokenEnd(s: string, from: number): number {
+/** The end of the token starting at `from`: the next space, or `end`. */
+function tokenEnd(s: string, from: number, end: number): number {
   const e = s.indexOf(' ', from);
-  return e < 0 ? s.length : e;
+  return e < 0 || e > end ? end : e;
 }
 
-/** Integer value of `key` (which includes its leading space and `=`) searched from the right before `before`. */
-function lastKeyInt(s: string, key: string, before: number): { at: number; value: number } {
+/** lastIndexOf(key, before), or -1 when the match starts before `st` (outside this text). */
+function last(s: string, key: string, before: number, st: number): number {
+  if (before < st) return -1;
   const at = s.lastIndexOf(key, before);
+  return at < st ? -1 : at;
+}
+
+/** Where `key` (with its leading space and `=`) starts, searched from the right, and its integer value. */
+interface KeyInt {
+  at: number;
+  value: number;
+}
+function lastKeyInt(s: string, key: string, before: number, st: number, en: number): KeyInt {
+  const at = last(s, key, before, st);
   if (at < 0) return { at, value: NaN };
   const vs = at + key.length;
-  return { at, value: intIn(s, vs, tokenEnd(s, vs)) };
+  return { at, value: intIn(s, vs, tokenEnd(s, vs, en)) };
 }
 
 const ok = (n: number): boolean => !Number.isNaN(n);
@@ -55,44 +67,44 @@ const ok = (n: number): boolean => !Number.isNaN(n);
 /** `comm:pid [prio]` (trace-cmd plugin spelling) in s[start, end) → task id, or -1. */
 function prettyTask(b: TraceBuilder, s: string, start: number, end: number): number {
   // end points just past ']'
-  if (s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
-  const lb = s.lastIndexOf(' [', end);
-  if (lb < start) return -1;
+  if (end <= start || s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
+  const lb = last(s, ' [', end, start);
+  if (lb < 0) return -1;
   const prio = intIn(s, lb + 2, end - 1);
-  const colon = s.lastIndexOf(':', lb);
-  if (colon < start) return -1;
+  const colon = last(s, ':', lb, start);
+  if (colon < 0) return -1;
   const pid = intIn(s, colon + 1, lb);
   if (!ok(pid) || !ok(prio)) return -1;
   return b.tasks.internAt(pid, s, start, colon, prio);
 }
 
-function decodeSwitch(b: TraceBuilder, s: string, out: Payload): boolean {
-  if (s.startsWith('prev_comm=')) {
-    const np = lastKeyInt(s, ' next_prio=', s.length);
-    const npid = lastKeyInt(s, ' next_pid=', np.at);
-    const ncomm = s.lastIndexOf(' ==> next_comm=', npid.at);
+function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  if (s.startsWith('prev_comm=', st)) {
+    const np = lastKeyInt(s, ' next_prio=', en, st, en);
+    const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
+    const ncomm = last(s, ' ==> next_comm=', npid.at, st);
     if (np.at < 0 || npid.at < 0 || ncomm < 0) return false;
-    const stAt = s.lastIndexOf(' prev_state=', ncomm);
-    const pp = lastKeyInt(s, ' prev_prio=', stAt);
-    const ppid = lastKeyInt(s, ' prev_pid=', pp.at);
+    const stAt = last(s, ' prev_state=', ncomm, st);
+    const pp = lastKeyInt(s, ' prev_prio=', stAt, st, en);
+    const ppid = lastKeyInt(s, ' prev_pid=', pp.at, st, en);
     if (stAt < 0 || pp.at < 0 || ppid.at < 0) return false;
     if (!ok(np.value) || !ok(npid.value) || !ok(pp.value) || !ok(ppid.value)) return false;
-    const state = b.stateId(s.slice(stAt + 12, ncomm));
+    const state = b.stateIdAt(s, stAt + 12, ncomm);
     if (state < 0) return false;
-    const prev = b.tasks.internAt(ppid.value, s, 10, ppid.at, pp.value);
+    const prev = b.tasks.internAt(ppid.value, s, st + 10, ppid.at, pp.value);
     const next = b.tasks.internAt(npid.value, s, ncomm + 15, npid.at, np.value);
     out.a0 = prev | (state << 22);
     out.a1 = next;
     return true;
   }
-  const arrow = s.lastIndexOf(' ==> ');
+  const arrow = last(s, ' ==> ', en, st);
   if (arrow < 0) return false;
-  const next = prettyTask(b, s, arrow + 5, s.length);
-  const rb = s.lastIndexOf('] ', arrow);
+  const next = prettyTask(b, s, arrow + 5, en);
+  const rb = last(s, '] ', arrow, st);
   if (next < 0 || rb < 0) return false;
-  const state = b.stateId(s.slice(rb + 2, arrow));
+  const state = b.stateIdAt(s, rb + 2, arrow);
   if (state < 0) return false;
-  const prev = prettyTask(b, s, 0, rb + 1);
+  const prev = prettyTask(b, s, st, rb + 1);
   if (prev < 0) return false;
   out.a0 = prev | (state << 22);
   out.a1 = next;
@@ -100,105 +112,103 @@ function decodeSwitch(b: TraceBuilder, s: string, out: Payload): boolean {
 }
 
 /** `comm=A pid=N prio=P [success=1] [target_cpu=C]` or `A:N [P] [success=1] CPU:C`. */
-function decodeWakeup(b: TraceBuilder, s: string, out: Payload): boolean {
-  if (s.startsWith('comm=')) {
-    let end = s.length;
-    let target = -1;
-    const t = lastKeyInt(s, ' target_cpu=', end);
+function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  let end = en;
+  let target = -1;
+  if (s.startsWith('comm=', st)) {
+    const t = lastKeyInt(s, ' target_cpu=', end, st, en);
     if (t.at >= 0) {
       if (!ok(t.value)) return false;
       target = t.value;
       end = t.at;
     }
     // A `success=1` (kernels before 4.15) after prio ends at a space like any token.
-    const prio = lastKeyInt(s, ' prio=', end);
-    const pid = lastKeyInt(s, ' pid=', prio.at);
+    const prio = lastKeyInt(s, ' prio=', end, st, en);
+    const pid = lastKeyInt(s, ' pid=', prio.at, st, en);
     if (prio.at < 0 || pid.at < 0 || !ok(prio.value) || !ok(pid.value)) return false;
-    out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at, prio.value);
+    out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at, prio.value);
     out.a1 = target;
     return true;
   }
-  let end = s.length;
-  let target = -1;
-  const c = s.lastIndexOf(' CPU:');
+  const c = last(s, ' CPU:', en, st);
   if (c >= 0) {
-    target = intIn(s, c + 5, s.length);
+    target = intIn(s, c + 5, en);
     if (!ok(target)) return false;
     end = c;
   }
   // `success=1` (kernels before 4.15) sits between `[prio]` and `CPU:`; the task ends at `]`.
-  const task = prettyTask(b, s, 0, s.lastIndexOf(']', end) + 1);
+  const rb = last(s, ']', end, st);
+  const task = rb < 0 ? -1 : prettyTask(b, s, st, rb + 1);
   if (task < 0) return false;
   out.a0 = task;
   out.a1 = target;
   return true;
 }
 
-function decodeMigrate(b: TraceBuilder, s: string, out: Payload): boolean {
-  if (!s.startsWith('comm=')) return false;
-  const dest = lastKeyInt(s, ' dest_cpu=', s.length);
-  const orig = lastKeyInt(s, ' orig_cpu=', dest.at);
-  const prio = lastKeyInt(s, ' prio=', orig.at);
-  const pid = lastKeyInt(s, ' pid=', prio.at);
+function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  if (!s.startsWith('comm=', st)) return false;
+  const dest = lastKeyInt(s, ' dest_cpu=', en, st, en);
+  const orig = lastKeyInt(s, ' orig_cpu=', dest.at, st, en);
+  const prio = lastKeyInt(s, ' prio=', orig.at, st, en);
+  const pid = lastKeyInt(s, ' pid=', prio.at, st, en);
   if (dest.at < 0 || orig.at < 0 || prio.at < 0 || pid.at < 0) return false;
   if (!ok(dest.value) || !ok(orig.value) || !ok(prio.value) || !ok(pid.value)) return false;
   if (dest.value < 0 || dest.value > 0xffff || orig.value < 0 || orig.value > 0xffff) return false;
-  out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at, prio.value);
+  out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at, prio.value);
   out.a1 = (orig.value << 16) | dest.value;
   return true;
 }
 
-function decodeFork(b: TraceBuilder, s: string, out: Payload): boolean {
-  if (!s.startsWith('comm=')) return false;
-  const cpid = lastKeyInt(s, ' child_pid=', s.length);
-  const ccomm = s.lastIndexOf(' child_comm=', cpid.at);
-  const pid = lastKeyInt(s, ' pid=', ccomm);
+function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  if (!s.startsWith('comm=', st)) return false;
+  const cpid = lastKeyInt(s, ' child_pid=', en, st, en);
+  const ccomm = last(s, ' child_comm=', cpid.at, st);
+  const pid = lastKeyInt(s, ' pid=', ccomm, st, en);
   if (cpid.at < 0 || ccomm < 0 || pid.at < 0 || !ok(cpid.value) || !ok(pid.value)) return false;
-  out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at);
+  out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at);
   out.a1 = b.tasks.internAt(cpid.value, s, ccomm + 12, cpid.at);
   return true;
 }
 
 /** sched_process_exit / free / wait: `comm=A pid=N prio=P [group_dead=1]`. */
-function decodeProcess(b: TraceBuilder, s: string, out: Payload): boolean {
-  if (!s.startsWith('comm=')) return false;
-  let end = s.length;
+function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  if (!s.startsWith('comm=', st)) return false;
+  let end = en;
   let groupDead = -1;
-  const g = s.lastIndexOf(' group_dead=', end);
+  const g = last(s, ' group_dead=', end, st);
   if (g >= 0) {
     // Printed as %d on some kernels and as a bool (`true`/`false`) on others.
-    const v = s.slice(g + 12, tokenEnd(s, g + 12));
-    groupDead = v === 'true' ? 1 : v === 'false' ? 0 : intIn(v, 0, v.length);
+    const ve = tokenEnd(s, g + 12, en);
+    groupDead = s.startsWith('true', g + 12) && ve === g + 16 ? 1 : s.startsWith('false', g + 12) && ve === g + 17 ? 0 : intIn(s, g + 12, ve);
     if (!ok(groupDead)) return false;
     end = g;
   }
-  const prio = lastKeyInt(s, ' prio=', end);
-  const pid = lastKeyInt(s, ' pid=', prio.at >= 0 ? prio.at : end);
+  const prio = lastKeyInt(s, ' prio=', end, st, en);
+  const pid = lastKeyInt(s, ' pid=', prio.at >= 0 ? prio.at : end, st, en);
   if (pid.at < 0 || !ok(pid.value)) return false;
   if (prio.at >= 0 && !ok(prio.value)) return false;
-  out.a0 = b.tasks.intern(pid.value, s.slice(5, pid.at), prio.at >= 0 ? prio.value : PRIO_UNKNOWN);
+  out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at, prio.at >= 0 ? prio.value : PRIO_UNKNOWN);
   out.a1 = groupDead;
   return true;
 }
 
 /** `comm=A pid=N runtime=R [ns]` with an optional ` vruntime=V [ns]` (kernels before 6.8). */
-function decodeRuntime(b: TraceBuilder, s: string, out: Payload): boolean {
-  if (!s.startsWith('comm=')) return false;
-  let end = s.length;
+function decodeRuntime(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  if (!s.startsWith('comm=', st)) return false;
+  let end = en;
   let vruntime = NaN;
-  const v = s.lastIndexOf(' vruntime=', end);
+  const v = last(s, ' vruntime=', end, st);
   if (v >= 0) {
-    const ve = tokenEnd(s, v + 10);
-    vruntime = intIn(s, v + 10, ve);
+    vruntime = intIn(s, v + 10, tokenEnd(s, v + 10, en));
     if (!ok(vruntime)) return false;
     end = v;
   }
-  const r = s.lastIndexOf(' runtime=', end);
+  const r = last(s, ' runtime=', end, st);
   if (r < 0) return false;
-  const runtime = intIn(s, r + 9, tokenEnd(s, r + 9));
-  const pid = lastKeyInt(s, ' pid=', r);
+  const runtime = intIn(s, r + 9, tokenEnd(s, r + 9, en));
+  const pid = lastKeyInt(s, ' pid=', r, st, en);
   if (!ok(runtime) || pid.at < 0 || !ok(pid.value)) return false;
-  out.a0 = b.tasks.internAt(pid.value, s, 5, pid.at);
+  out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at);
   if (v < 0 && runtime >= 0 && runtime <= 0x7fffffff) out.a1 = runtime;
   else out.a1 = -(1 + b.events.pushWide(runtime, vruntime));
   return true;
@@ -210,72 +220,72 @@ function decodeRuntime(b: TraceBuilder, s: string, out: Payload): boolean {
  * arch/x86/kvm/trace.h. Packs the vcpu (16 bits, 0xffff = not printed) and, for kvm_exit, the
  * interned reason (15 bits) into a0; the whole text stays in the text pool.
  */
-function decodeKvm(b: TraceBuilder, s: string, exit: boolean, out: Payload): boolean {
+function decodeKvm(b: TraceBuilder, s: string, st: number, en: number, exit: boolean, out: Payload): boolean {
   let vcpu = 0xffff;
-  if (s.startsWith('vcpu ')) {
-    let e = 5;
-    while (e < s.length && s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) e++;
-    const v = intIn(s, 5, e);
+  if (s.startsWith('vcpu ', st)) {
+    let e = st + 5;
+    while (e < en && s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) e++;
+    const v = intIn(s, st + 5, e);
     if (!ok(v) || v >= 0xffff) return false;
     vcpu = v;
   }
   let reason = 0;
   if (exit) {
-    const r = s.indexOf('reason ');
-    if (r < 0) return false;
-    const id = b.exitReasons.intern(s.slice(r + 7, tokenEnd(s, r + 7)));
+    const r = s.indexOf('reason ', st);
+    if (r < 0 || r >= en) return false;
+    const id = b.exitReasons.intern(s.slice(r + 7, tokenEnd(s, r + 7, en)));
     reason = id < 0x7fff ? id + 1 : 0x7fff;
   }
   out.a0 = vcpu | (reason << 16);
-  out.a1 = b.text(s);
+  out.a1 = b.text(s.slice(st, en));
   return true;
 }
 
 /**
- * Decodes `text` for an event of `kind` into `out`; false when the text does not have the kind's
- * layout (the caller keeps the event as generic text and reports it). `name` is the printed event
- * name, needed for the raw tracefs spelling of print events.
+ * Decodes the field text s[st, en) for an event of `kind` into `out`; false when the text does
+ * not have the kind's layout (the caller keeps the event as generic text and reports it). `name`
+ * is the printed event name, needed for the raw tracefs spelling of print events.
  */
-export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: string, out: Payload): boolean {
+export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: string, st: number, en: number, out: Payload): boolean {
   switch (kind) {
     case Kind.schedSwitch:
-      return decodeSwitch(b, s, out);
+      return decodeSwitch(b, s, st, en, out);
     case Kind.schedWakeup:
     case Kind.schedWakeupNew:
     case Kind.schedWaking:
-      return decodeWakeup(b, s, out);
+      return decodeWakeup(b, s, st, en, out);
     case Kind.schedMigrateTask:
-      return decodeMigrate(b, s, out);
+      return decodeMigrate(b, s, st, en, out);
     case Kind.schedProcessFork:
-      return decodeFork(b, s, out);
+      return decodeFork(b, s, st, en, out);
     case Kind.schedProcessExit:
     case Kind.schedProcessFree:
     case Kind.schedProcessWait:
-      return decodeProcess(b, s, out);
+      return decodeProcess(b, s, st, en, out);
     case Kind.schedStatRuntime:
-      return decodeRuntime(b, s, out);
+      return decodeRuntime(b, s, st, en, out);
     case Kind.kvmEntry:
-      return decodeKvm(b, s, false, out);
+      return decodeKvm(b, s, st, en, false, out);
     case Kind.kvmExit:
-      return decodeKvm(b, s, true, out);
+      return decodeKvm(b, s, st, en, true, out);
     case Kind.kvmVcpuWakeup:
       out.a0 = -1;
-      out.a1 = b.text(s);
+      out.a1 = b.text(s.slice(st, en));
       return true;
     case Kind.print: {
       if (name === 'tracing_mark_write') {
         // tracefs prints the print event as `<ip symbol>: <message>`; the symbol took the name slot.
-        out.a0 = b.text(s);
+        out.a0 = b.text(s.slice(st, en));
         out.a1 = b.strings.intern(name);
         return true;
       }
       // trace-cmd: `tracing_mark_write: message`; an unresolved ip prints as hex.
-      const c = s.indexOf(': ');
-      if (c > 0 && s.indexOf(' ') === c + 1) {
-        out.a0 = b.text(s.slice(c + 2));
-        out.a1 = b.strings.intern(s.slice(0, c));
+      const c = s.indexOf(': ', st);
+      if (c > st && c < en && s.indexOf(' ', st) === c + 1) {
+        out.a0 = b.text(s.slice(c + 2, en));
+        out.a1 = b.strings.intern(s.slice(st, c));
       } else {
-        out.a0 = b.text(s);
+        out.a0 = b.text(s.slice(st, en));
         out.a1 = -1;
       }
       return true;
@@ -283,20 +293,30 @@ export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: strin
     case Kind.sysEnter:
     case Kind.sysExit:
     case Kind.generic:
-      out.a0 = b.text(s);
+      out.a0 = b.text(s.slice(st, en));
       out.a1 = -1;
       return true;
   }
 }
 
 /**
- * Decodes an event's fields into `out` and returns its type id; when the text is not in the
- * kind's layout, keeps it as generic text under the same name (an "undecoded" type) and reports
- * it, as a cut-short line when it is the file's last line without a newline.
+ * Decodes an event's fields s[st, en) into `out` and returns its type id; when the text is not in
+ * the kind's layout, keeps it as generic text under the same name (an "undecoded" type) and
+ * reports it, as a cut-short line when it is the file's last line without a newline.
  */
-export function decodeOrKeep(b: TraceBuilder, type: number, text: string, out: Payload, line: number, lastWithoutNewline: boolean): number {
+export function decodeOrKeep(
+  b: TraceBuilder,
+  type: number,
+  s: string,
+  st: number,
+  en: number,
+  out: Payload,
+  line: number,
+  lastWithoutNewline: boolean,
+): number {
   const name = b.eventTypes[type]!.name;
-  if (decodeFields(b, b.kindOf(type), name, text, out)) return type;
+  if (decodeFields(b, b.kindOf(type), name, s, st, en, out)) return type;
+  const text = s.slice(st, en);
   b.diags.add({
     code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badFields,
     severity: 'warning',

@@ -38,6 +38,11 @@ const FTRACE_EVENT_RE = /-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s*(?:[^\s:]{3,7}\s*
 
 const SYSCALL_RE = /^sys_(\w+)(\(| -> )/;
 
+/** An indexOf result, or -1 when it lies at or past `end` (the next line, in a chunk). */
+function before(i: number, end: number): number {
+  return i < end ? i : -1;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -68,7 +73,7 @@ class FtraceTextImporter implements TextImporter {
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
-    this.splitter = new LineSplitter((line, no) => this.line(line, no));
+    this.splitter = new LineSplitter((chunk, start, end, no) => this.line(chunk, start, end, no));
   }
 
   feed(chunk: string): void {
@@ -128,19 +133,18 @@ class FtraceTextImporter implements TextImporter {
     return first !== undefined ? this.streams.get(first)! : this.stream('');
   }
 
-  private line(line: string, no: number): void {
-    if (line.length === 0) return;
-    const c0 = line.charCodeAt(0);
-    if (c0 === 35 /* # */) {
-      this.comment(line);
+  private line(chunk: string, start: number, end: number, no: number): void {
+    if (start === end) return;
+    if (chunk.charCodeAt(start) === 35 /* # */) {
+      this.comment(chunk.slice(start, end));
       return;
     }
     // Events first: they are nearly every line, and the header patterns cost more than a failed parse.
     const last = this.splitter.endedMidLine;
     const before = last ? this.diagnosticCount() : 0;
-    const parsed = this.event(line, no) || this.header(line, no);
+    const parsed = this.event(chunk, start, end, no) || this.header(chunk.slice(start, end), no);
     if (!parsed || last) {
-      reportLine(this.anyStream().b.diags, line, no, parsed, last, this.diagnosticCount() > before, 'an ftrace event line');
+      reportLine(this.anyStream().b.diags, chunk.slice(start, end), no, parsed, last, this.diagnosticCount() > before, 'an ftrace event line');
     }
   }
 
@@ -220,21 +224,21 @@ class FtraceTextImporter implements TextImporter {
   }
 
   /** Parses one event line; false when it is not one. */
-  private event(line: string, no: number): boolean {
-    const n = line.length;
-    let p = 0;
+  /** Parses the event line line[p0, n) (line is the whole chunk; n is the line's end); false when it is not one. */
+  private event(line: string, p0: number, n: number, no: number): boolean {
+    let p = p0;
     let key = '';
     if (this.prefixWidth > 0) {
-      if (n < this.prefixWidth) return false;
-      const area = line.slice(0, this.prefixWidth);
+      if (n - p0 < this.prefixWidth) return false;
+      const area = line.slice(p0, p0 + this.prefixWidth);
       if (area.endsWith(': ')) key = area.slice(0, -2).trim();
       else if (area.trim() !== '') return false;
-      p = this.prefixWidth;
+      p = p0 + this.prefixWidth;
     }
     // The CPU field `[003]`: the first `[digits]` preceded by a space.
     let j = line.indexOf('[', p);
     let cpuEnd = -1;
-    while (j >= 0) {
+    while (j >= 0 && j < n) {
       let k = j + 1;
       while (k < n && isDigit(line.charCodeAt(k))) k++;
       if (k > j + 1 && k < n && line.charCodeAt(k) === 93 && j > p && line.charCodeAt(j - 1) === 32) {
@@ -274,8 +278,8 @@ class FtraceTextImporter implements TextImporter {
     while (q < n && line.charCodeAt(q) === 32) q++;
     let lat = '';
     if (q < n && !isDigit(line.charCodeAt(q))) {
-      const colon = line.indexOf(':', q);
-      const sp = line.indexOf(' ', q);
+      const colon = before(line.indexOf(':', q), n);
+      const sp = before(line.indexOf(' ', q), n);
       if (sp >= 0 && (colon < 0 || sp < colon)) {
         lat = line.slice(q, sp);
         this.latWidth = sp - q;
@@ -283,12 +287,12 @@ class FtraceTextImporter implements TextImporter {
         while (q < n && line.charCodeAt(q) === 32) q++;
       } else {
         // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
-        const w = this.latWidth > 0 ? this.latWidth : 5;
+        const w = Math.min(this.latWidth > 0 ? this.latWidth : 5, n - q);
         lat = line.slice(q, q + w);
         q += w;
       }
     }
-    const tsEnd = line.indexOf(':', q);
+    const tsEnd = before(line.indexOf(':', q), n);
     if (tsEnd < 0) return false;
     const ts = this.ts;
     if (!parseSplitTs(line, q, tsEnd, ts)) {
@@ -307,19 +311,22 @@ class FtraceTextImporter implements TextImporter {
     if (ns >= n || line.charCodeAt(ns) !== 32) return false;
     ns++;
     let name: string;
-    let text: string;
+    // The fields: line[ts0, te).
+    let ts0: number;
+    let te = n;
     let type = -1;
-    const ne = line.indexOf(':', ns);
-    const sp = line.indexOf(' ', ns);
+    const ne = before(line.indexOf(':', ns), n);
+    const sp = before(line.indexOf(' ', ns), n);
     const sys =
-      line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns) ? SYSCALL_RE.exec(line.slice(ns, ns + 80)) : null;
+      line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns) ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80))) : null;
     if (sys !== null) {
       // tracefs prints syscall events its own way (kernel/trace/trace_syscalls.c):
       // `sys_writev(fd: 9, vec: 0x7f3a1e7faca0, vlen: 1)` and `sys_writev -> 0x1`.
       this.flavour ??= 'ftrace-raw'; // trace-cmd prints these as `sys_enter_writev:` events
       const enter = sys[2] === '(';
       name = `sys_${enter ? 'enter' : 'exit'}_${sys[1]!}`;
-      text = enter ? line.slice(ns + sys[0].length, line.endsWith(')') ? n - 1 : n) : line.slice(ns + sys[0].length);
+      ts0 = ns + sys[0].length;
+      if (enter && line.charCodeAt(n - 1) === 41 /* ) */) te = n - 1;
     } else if (ne > ns && (sp < 0 || sp > ne) && (ne + 1 === n || line.charCodeAt(ne + 1) === 32)) {
       const nameLen = ne - ns;
       let fs = ne + 1;
@@ -330,13 +337,13 @@ class FtraceTextImporter implements TextImporter {
         // trace-cmd pads names to 20 columns: ` %s: ` then 20 - len spaces.
         for (let pad = 20 - nameLen; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;
       }
-      text = line.slice(fs);
+      ts0 = fs;
       type = this.stream(key).b.typeIdAt(line, ns, ne);
       name = this.stream(key).b.eventTypes[type]!.name;
     } else {
       // Function tracer lines have no event name: `do_timer <-tick_do_update_jiffies64`.
       name = 'function';
-      text = line.slice(ns);
+      ts0 = ns;
     }
     const s = this.stream(key);
     const b = s.b;
@@ -355,7 +362,7 @@ class FtraceTextImporter implements TextImporter {
 
     if (type < 0) type = b.typeId(name);
     const pl = this.payload;
-    type = decodeOrKeep(b, type, text, pl, no, this.splitter.endedMidLine);
+    type = decodeOrKeep(b, type, line, ts0, te, pl, no, this.splitter.endedMidLine);
     const task = b.tasks.internAt(pid, line, cs, dash);
     if (hasTgid) {
       b.header.tgidColumn = true;

@@ -3,7 +3,11 @@
 
 import { DIAG, type DiagnosticSink } from '../model/diagnostics';
 
-export type LineHandler = (line: string, lineNo: number) => void;
+/**
+ * Called per line with the text it sits in and its bounds, newline and `\r` excluded: parsers read
+ * the line in place in the chunk (a flat string, fast to index) instead of a substring per line.
+ */
+export type LineHandler = (text: string, start: number, end: number, lineNo: number) => void;
 
 export class LineSplitter {
   private carry = '';
@@ -21,14 +25,15 @@ export class LineSplitter {
         this.carry += chunk;
         return;
       }
-      this.emit(this.carry + chunk.slice(0, nl));
+      const line = this.carry + chunk.slice(0, nl);
       this.carry = '';
+      this.emit(line, 0, line.length);
       start = nl + 1;
     }
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      this.emit(chunk.slice(start, nl));
+      this.emit(chunk, start, nl);
       start = nl + 1;
     }
     if (start < chunk.length) this.carry = chunk.slice(start);
@@ -38,8 +43,9 @@ export class LineSplitter {
   end(): void {
     if (this.carry.length > 0) {
       this.endedMidLine = true;
-      this.emit(this.carry);
+      const line = this.carry;
       this.carry = '';
+      this.emit(line, 0, line.length);
     }
   }
 
@@ -47,10 +53,9 @@ export class LineSplitter {
     return this.lineNo;
   }
 
-  private emit(line: string): void {
+  private emit(text: string, start: number, end: number): void {
     this.lineNo++;
-    const n = line.length;
-    this.onLine(n > 0 && line.charCodeAt(n - 1) === 13 ? line.slice(0, n - 1) : line, this.lineNo);
+    this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end, this.lineNo);
   }
 }
 

@@ -41,7 +41,7 @@ class PerfScriptImporter implements TextImporter {
   constructor(private readonly opts: ImportOptions) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
-    this.splitter = new LineSplitter((line, no) => this.line(line, no));
+    this.splitter = new LineSplitter((chunk, start, end, no) => this.line(chunk.slice(start, end), no));
   }
 
   feed(chunk: string): void {
@@ -136,10 +136,10 @@ class PerfScriptImporter implements TextImporter {
       name = name.slice(sp + 1);
     }
     if (name.length === 0) return false;
-    const text = ne + 2 <= n ? line.slice(ne + 2) : '';
+    const fs = Math.min(ne + 2, n);
 
     const pl = this.payload;
-    const type = decodeOrKeep(b, b.typeId(name), text, pl, no, this.splitter.endedMidLine);
+    const type = decodeOrKeep(b, b.typeId(name), line, fs, n, pl, no, this.splitter.endedMidLine);
     b.linesRead++;
     b.event(b.relTs(ts), cpu, type, b.tasks.intern(tid, comm), 0, pl.a0, pl.a1);
     return true;

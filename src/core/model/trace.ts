@@ -163,6 +163,18 @@ export class TraceBuilder {
     return this.states.intern(s);
   }
 
+  /** stateId for s[start, end), without a substring when the state was seen before. */
+  stateIdAt(s: string, start: number, end: number): number {
+    const len = end - start;
+    // A trace prints a handful of states (S, R, R+, D, I...): compare in place against the first few.
+    const n = Math.min(this.states.size, 16);
+    for (let id = 0; id < n; id++) {
+      const v = this.states.get(id);
+      if (v.length === len && sameText(v, s, start)) return id;
+    }
+    return this.stateId(s.slice(start, end));
+  }
+
   text(s: string): number {
     return this.texts.push(s);
   }

@@ -10,7 +10,20 @@
 // Every measurement runs in a fresh child process; this file is also that child (`--child`).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -66,7 +79,8 @@ async function child(mode, file, profileOut) {
   if (typeof gc !== 'function') throw new Error('the ingest child needs node --expose-gc');
   const engine = createRequire(import.meta.url)(ENGINE);
   // --profile: the V8 sampling profiler (what --cpu-prof uses), around the readTraceFile call only.
-  const session = profileOut !== undefined ? new (await import('node:inspector/promises')).Session() : undefined;
+  const session =
+    profileOut !== undefined ? new (await import('node:inspector/promises')).Session() : undefined;
   if (session !== undefined) {
     session.connect();
     await session.post('Profiler.enable');
@@ -168,7 +182,10 @@ function newestMtime(dir) {
 
 async function ensureBuilt() {
   const cli = path.join(ROOT, 'dist/cli.js');
-  const srcNewest = Math.max(newestMtime(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'esbuild.mjs')).mtimeMs);
+  const srcNewest = Math.max(
+    newestMtime(path.join(ROOT, 'src')),
+    statSync(path.join(ROOT, 'esbuild.mjs')).mtimeMs,
+  );
   if (!existsSync(cli) || statSync(cli).mtimeMs < srcNewest) {
     log('building dist/ (node esbuild.mjs)');
     const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
@@ -244,7 +261,12 @@ async function generate(input, nEvents) {
   const out = path.join(DATA, `${input.id}-${nEvents}.txt`);
   const metaFile = out + '.meta.json';
   const srcStat = statSync(input.source);
-  const want = { genVersion: GEN_VERSION, source: input.source, sourceBytes: srcStat.size, events: nEvents };
+  const want = {
+    genVersion: GEN_VERSION,
+    source: input.source,
+    sourceBytes: srcStat.size,
+    events: nEvents,
+  };
   if (existsSync(out) && existsSync(metaFile)) {
     try {
       const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
@@ -254,7 +276,9 @@ async function generate(input, nEvents) {
       // unreadable meta: regenerate
     }
   }
-  log(`generating ${path.relative(ROOT, out)} (${fmtInt(nEvents)} events from ${path.relative(FIXTURES, input.source)})`);
+  log(
+    `generating ${path.relative(ROOT, out)} (${fmtInt(nEvents)} events from ${path.relative(FIXTURES, input.source)})`,
+  );
   const t0 = performance.now();
   const fx = parseFixture(input.source);
   const tmp = out + '.tmp';
@@ -308,7 +332,9 @@ async function generate(input, nEvents) {
 
 function runChild(nodeArgs, childArgs) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs, SELF, ...childArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [...nodeArgs, SELF, ...childArgs], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.setEncoding('utf8');
     p.stdout.on('data', (d) => (out += d));
@@ -449,7 +475,8 @@ function machine() {
   } catch {
     cpu = os.cpus()[0]?.model ?? 'unknown';
   }
-  const git = (args) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const git = (args) =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
   const rev = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
   const dirty = git(['status', '--porcelain', '--', 'src']) !== '';
   return {
@@ -469,7 +496,9 @@ function report(results, opts, mach, tracecmd, profiles) {
       `${fmtInt(opts.events)} events per input, median of ${opts.runs} run(s) per column.`,
   );
   L.push('');
-  L.push('| input | size MB | events | cat MB/s | node read MB/s | ingest s | ingest MB/s | Mevents/s | ours/cat | ours/node read |');
+  L.push(
+    '| input | size MB | events | cat MB/s | node read MB/s | ingest s | ingest MB/s | Mevents/s | ours/cat | ours/node read |',
+  );
   L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const { input, m } of results) {
     L.push(
@@ -479,7 +508,9 @@ function report(results, opts, mach, tracecmd, profiles) {
     );
   }
   L.push('');
-  L.push('| input | resident B/event | event store B/event | string tables KB | strings / tasks | texts (KB) | heap after MiB | peak RSS MiB |');
+  L.push(
+    '| input | resident B/event | event store B/event | string tables KB | strings / tasks | texts (KB) | heap after MiB | peak RSS MiB |',
+  );
   L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
   for (const { input, m } of results) {
     const i = m.ing;
@@ -507,22 +538,39 @@ function report(results, opts, mach, tracecmd, profiles) {
   }
   const notes = [];
   for (const { input, m } of results) {
-    if (m.ing.events !== m.generatedEvents) notes.push(`${input.label}: parsed ${fmtInt(m.ing.events)} events of ${fmtInt(m.generatedEvents)} generated`);
-    if (m.ing.errors > 0 || m.ing.warnings > 0) notes.push(`${input.label}: ${m.ing.errors} error and ${m.ing.warnings} warning diagnostics`);
-    if (opts.runs > 1) notes.push(`${input.label}: ingest runs ${m.ingestMsAll.map((x) => fmt(x / 1000, 2)).join(', ')} s`);
+    if (m.ing.events !== m.generatedEvents)
+      notes.push(
+        `${input.label}: parsed ${fmtInt(m.ing.events)} events of ${fmtInt(m.generatedEvents)} generated`,
+      );
+    if (m.ing.errors > 0 || m.ing.warnings > 0)
+      notes.push(`${input.label}: ${m.ing.errors} error and ${m.ing.warnings} warning diagnostics`);
+    if (opts.runs > 1)
+      notes.push(
+        `${input.label}: ingest runs ${m.ingestMsAll.map((x) => fmt(x / 1000, 2)).join(', ')} s`,
+      );
   }
-  notes.push(tracecmd ? `trace-cmd ${tracecmd} is on PATH but reads .dat, not text: no comparison.` : 'trace-cmd not on PATH (it reads .dat anyway: no comparison).');
-  if (opts.events < 2_000_000) notes.push(`${fmtInt(opts.events)} events is below the 2M-event size the goals are stated for.`);
+  notes.push(
+    tracecmd
+      ? `trace-cmd ${tracecmd} is on PATH but reads .dat, not text: no comparison.`
+      : 'trace-cmd not on PATH (it reads .dat anyway: no comparison).',
+  );
+  if (opts.events < 2_000_000)
+    notes.push(
+      `${fmtInt(opts.events)} events is below the 2M-event size the goals are stated for.`,
+    );
   L.push('');
   for (const n of notes) L.push(`- ${n}`);
   if (profiles.length > 0) {
     for (const { input, p } of profiles) {
       L.push('');
-      L.push(`CPU profile, ${input.label} (\`${p.file}\`, ${fmt(p.totalMs, 0)} ms sampled), top self time:`);
+      L.push(
+        `CPU profile, ${input.label} (\`${p.file}\`, ${fmt(p.totalMs, 0)} ms sampled), top self time:`,
+      );
       L.push('');
       L.push('| function | where | self ms | % |');
       L.push('|---|---|--:|--:|');
-      for (const t of p.top) L.push(`| ${t.fn} | ${t.where} | ${fmt(t.ms, 0)} | ${fmt(t.pct, 1)} |`);
+      for (const t of p.top)
+        L.push(`| ${t.fn} | ${t.where} | ${fmt(t.ms, 0)} | ${fmt(t.pct, 1)} |`);
     }
   }
   return L.join('\n') + '\n';
@@ -581,7 +629,8 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  const events = values.events !== undefined ? Number(values.events.replace(/[_,]/g, '')) : DEFAULT_EVENTS;
+  const events =
+    values.events !== undefined ? Number(values.events.replace(/[_,]/g, '')) : DEFAULT_EVENTS;
   const runs = values.runs !== undefined ? Number(values.runs) : DEFAULT_RUNS;
   if (!Number.isInteger(events) || events < 1 || !Number.isInteger(runs) || runs < 1) {
     console.error(USAGE);
@@ -596,7 +645,9 @@ async function main() {
   const profiles = [];
   for (const input of INPUTS) {
     const gen = await generate(input, events);
-    log(`measuring ${input.label}: ${path.relative(ROOT, gen.file)}${gen.cached ? ' (cached)' : ''}`);
+    log(
+      `measuring ${input.label}: ${path.relative(ROOT, gen.file)}${gen.cached ? ' (cached)' : ''}`,
+    );
     const m = await measure(gen, runs);
     results.push({ input, m });
     if (values.profile) {

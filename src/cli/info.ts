@@ -23,11 +23,18 @@ export interface FileInfo {
   diagnostics: Diagnostic[];
 }
 
-export async function infoCommand(files: string[], o: InfoOptions, out: (s: string) => void): Promise<ExitCode> {
+export async function infoCommand(
+  files: string[],
+  o: InfoOptions,
+  out: (s: string) => void,
+): Promise<ExitCode> {
   let code: ExitCode = ExitCode.ok;
   const all: FileInfo[] = [];
   for (const file of files) {
-    const r = await readTraceFile(file, { diagnosticsCap: o.maxDiagnostics, ...(o.clock !== undefined ? { clock: o.clock } : {}) });
+    const r = await readTraceFile(file, {
+      diagnosticsCap: o.maxDiagnostics,
+      ...(o.clock !== undefined ? { clock: o.clock } : {}),
+    });
     const info: FileInfo = {
       schema: INFO_SCHEMA,
       file,
@@ -39,7 +46,11 @@ export async function infoCommand(files: string[], o: InfoOptions, out: (s: stri
       diagnostics: r.diagnostics,
     };
     if (r.traces.length === 0) code = ExitCode.noInput;
-    else if (code === ExitCode.ok && (r.diagnostics.some((d) => d.severity === 'error') || info.traces.some((t) => t.diagnostics.errors > 0)))
+    else if (
+      code === ExitCode.ok &&
+      (r.diagnostics.some((d) => d.severity === 'error') ||
+        info.traces.some((t) => t.diagnostics.errors > 0))
+    )
       code = ExitCode.inputErrors;
     all.push(info);
     if (!o.json) out(formatInfo(info));
@@ -52,22 +63,35 @@ const nf = new Intl.NumberFormat('en-US');
 
 export function formatInfo(f: FileInfo): string {
   const lines: string[] = [];
-  lines.push(`${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ${nf.format(f.textBytes)} bytes of text`);
+  lines.push(
+    `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ${nf.format(f.textBytes)} bytes of text`,
+  );
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
     if (f.traces.length > 1) lines.push(`- ${safeText(t.name)}`);
     const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ' (not recorded in text)' : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
-    lines.push(`  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})`);
+    lines.push(
+      `  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})`,
+    );
     if (t.span.first !== null) {
-      const dur = t.span.seconds !== null ? `${t.span.seconds.toFixed(6)} s` : `${nf.format(t.span.duration)} ticks`;
+      const dur =
+        t.span.seconds !== null
+          ? `${t.span.seconds.toFixed(6)} s`
+          : `${nf.format(t.span.duration)} ticks`;
       lines.push(`  span       ${t.span.first} .. ${t.span.last} (${dur})`);
     }
     lines.push(`  events     ${nf.format(t.events.total)}`);
-    for (const [name, n] of Object.entries(t.events.byName)) lines.push(`    ${nf.format(n).padStart(12)}  ${safeText(name)}`);
-    lines.push(`  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`);
-    if (t.lostEvents !== 0) lines.push(`  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : nf.format(t.lostEvents) + ' events'}`);
+    for (const [name, n] of Object.entries(t.events.byName))
+      lines.push(`    ${nf.format(n).padStart(12)}  ${safeText(name)}`);
+    lines.push(
+      `  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`,
+    );
+    if (t.lostEvents !== 0)
+      lines.push(
+        `  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : nf.format(t.lostEvents) + ' events'}`,
+      );
     const d = t.diagnostics;
     lines.push(`  diagnostics ${d.errors} errors, ${d.warnings} warnings, ${d.infos} infos`);
     for (const item of d.items.slice(0, 20)) lines.push(`    ${formatDiag(item)}`);

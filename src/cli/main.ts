@@ -30,7 +30,10 @@ Options:
 
 Exit codes: 0 ok, 1 input had errors, 2 usage, 3 input unreadable, 70 internal error.`;
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -68,10 +71,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       }
       const max = Number(values['max-diagnostics']);
       if (!Number.isInteger(max) || max < 0) {
-        log(`vcpu-lens info: --max-diagnostics wants a whole number, got '${values['max-diagnostics']}'`);
+        log(
+          `vcpu-lens info: --max-diagnostics wants a whole number, got '${values['max-diagnostics']}'`,
+        );
         return ExitCode.usage;
       }
-      return infoCommand(rest, { json: values.json!, maxDiagnostics: max, ...(values.clock !== undefined ? { clock: values.clock } : {}) }, out);
+      return infoCommand(
+        rest,
+        {
+          json: values.json!,
+          maxDiagnostics: max,
+          ...(values.clock !== undefined ? { clock: values.clock } : {}),
+        },
+        out,
+      );
     }
     case 'tasks': {
       if (rest.length !== 1) {
@@ -90,7 +103,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         log(`vcpu-lens tasks: --match: ${(e as Error).message}`);
         return ExitCode.usage;
       }
-      return tasksCommand(rest[0]!, { json: values.json!, top, ...(match ? { match } : {}), ...(values.clock !== undefined ? { clock: values.clock } : {}) }, out);
+      return tasksCommand(
+        rest[0]!,
+        {
+          json: values.json!,
+          top,
+          ...(match ? { match } : {}),
+          ...(values.clock !== undefined ? { clock: values.clock } : {}),
+        },
+        out,
+      );
     }
     default:
       log(`vcpu-lens: unknown command '${cmd}'\n\n${HELP}`);

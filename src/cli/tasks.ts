@@ -13,7 +13,11 @@ export interface TasksOptions {
   clock?: string;
 }
 
-export async function tasksCommand(file: string, o: TasksOptions, out: (s: string) => void): Promise<ExitCode> {
+export async function tasksCommand(
+  file: string,
+  o: TasksOptions,
+  out: (s: string) => void,
+): Promise<ExitCode> {
   const r = await readTraceFile(file, o.clock !== undefined ? { clock: o.clock } : {});
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
@@ -25,7 +29,9 @@ export async function tasksCommand(file: string, o: TasksOptions, out: (s: strin
   });
   if (o.json) out(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
   else for (const rep of reports) out(formatTasks(rep));
-  return r.traces.some((t) => t.diagnostics.some((d) => d.severity === 'error')) ? ExitCode.inputErrors : ExitCode.ok;
+  return r.traces.some((t) => t.diagnostics.some((d) => d.severity === 'error'))
+    ? ExitCode.inputErrors
+    : ExitCode.ok;
 }
 
 function fmt(v: number | undefined, rep: TasksReport): string {
@@ -38,12 +44,23 @@ export function formatTasks(rep: TasksReport): string {
   const pct = (v: number): string => (rep.span > 0 ? `${((100 * v) / rep.span).toFixed(1)}%` : '-');
   const lines = [`${safeText(rep.name)}: span ${fmt(rep.span, rep)} ${unit}`];
   lines.push('  cpu   busy      switches');
-  for (const c of rep.cpus) lines.push(`  ${String(c.cpu).padStart(3)}   ${pct(c.busy).padStart(6)}  ${String(c.switches).padStart(9)}`);
-  lines.push(`  ${'pid'.padStart(7)}  ${'comm'.padEnd(16)} ${['running', 'runnable', 'preempted', 'sleeping', 'D'].map((h) => h.padStart(11)).join('')}  preempts`);
+  for (const c of rep.cpus)
+    lines.push(
+      `  ${String(c.cpu).padStart(3)}   ${pct(c.busy).padStart(6)}  ${String(c.switches).padStart(9)}`,
+    );
+  lines.push(
+    `  ${'pid'.padStart(7)}  ${'comm'.padEnd(16)} ${['running', 'runnable', 'preempted', 'sleeping', 'D'].map((h) => h.padStart(11)).join('')}  preempts`,
+  );
   for (const t of rep.threads) {
-    const cols = ['running', 'runnable', 'preempted', 'sleeping', 'uninterruptible'].map((s) => fmt(t.time[s], rep).padStart(11)).join('');
-    lines.push(`  ${String(t.pid).padStart(7)}  ${safeText(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`);
+    const cols = ['running', 'runnable', 'preempted', 'sleeping', 'uninterruptible']
+      .map((s) => fmt(t.time[s], rep).padStart(11))
+      .join('');
+    lines.push(
+      `  ${String(t.pid).padStart(7)}  ${safeText(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`,
+    );
   }
-  lines.push(`  (times in ${unit}${rep.inconsistencies > 0 ? `; ${rep.inconsistencies} times a task showed up on a CPU with no sched_switch to it (switch events missing); those gaps count as unknown` : ''})`);
+  lines.push(
+    `  (times in ${unit}${rep.inconsistencies > 0 ? `; ${rep.inconsistencies} times a task showed up on a CPU with no sched_switch to it (switch events missing); those gaps count as unknown` : ''})`,
+  );
   return lines.join('\n');
 }

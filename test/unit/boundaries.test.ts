@@ -15,7 +15,10 @@ async function ruleIds(file: string, code: string): Promise<string[]> {
 describe('import boundaries', () => {
   it.each([
     ['src/core/model/x.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n"],
-    ['src/core/ingest/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n"],
+    [
+      'src/core/ingest/x.ts',
+      "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+    ],
     ['src/core/timeline/x.ts', "import { join } from 'path';\nexport const j = join;\n"],
     ['src/core/model/x.ts', "import { main } from '../../cli/main';\nexport const m = main;\n"],
     ['src/core/model/x.ts', "import * as d3 from 'd3';\nexport const d = d3;\n"],
@@ -33,10 +36,20 @@ describe('import boundaries', () => {
   });
 
   it('allows Node I/O in src/core/io', async () => {
-    expect(await ruleIds('src/core/io/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n")).toEqual([]);
+    expect(
+      await ruleIds(
+        'src/core/io/x.ts',
+        "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+      ),
+    ).toEqual([]);
   });
 
   it('allows core-internal imports in core', async () => {
-    expect(await ruleIds('src/core/ingest/x.ts', "import { Kind } from '../model/event-kinds';\nexport const k = Kind;\n")).toEqual([]);
+    expect(
+      await ruleIds(
+        'src/core/ingest/x.ts',
+        "import { Kind } from '../model/event-kinds';\nexport const k = Kind;\n",
+      ),
+    ).toEqual([]);
   });
 });

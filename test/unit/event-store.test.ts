@@ -10,7 +10,15 @@ function fill(s: EventStore, from: number, to: number): void {
 function check(s: EventStore, n: number): void {
   expect(s.length).toBe(n);
   for (const i of [0, 1, 65535, 65536, 65537, n - 1].filter((k) => k < n)) {
-    expect([s.ts(i), s.cpu(i), s.type(i), s.task(i), s.lat(i), s.a0(i), s.a1(i)]).toEqual([i * 10, i % 7, i % 3, i % 1000, i % 5, -i | 0, i * 2]);
+    expect([s.ts(i), s.cpu(i), s.type(i), s.task(i), s.lat(i), s.a0(i), s.a1(i)]).toEqual([
+      i * 10,
+      i % 7,
+      i % 3,
+      i % 1000,
+      i % 5,
+      -i | 0,
+      i * 2,
+    ]);
   }
 }
 

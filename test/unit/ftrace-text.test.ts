@@ -635,7 +635,9 @@ describe('line endings', () => {
   it('loads a last line without a newline, warning that it may be cut short', () => {
     const t = one(lines.join('\n'));
     expect(t.events.length).toBe(4);
-    expect(t.diagnostics.map((d) => [d.code, d.severity, d.line])).toEqual([['VL1004', 'warning', 5]]);
+    expect(t.diagnostics.map((d) => [d.code, d.severity, d.line])).toEqual([
+      ['VL1004', 'warning', 5],
+    ]);
     expect(t.diagnostics[0]!.message).toMatch(/may be cut short/);
   });
 });

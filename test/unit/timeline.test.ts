@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
-import { buildTimelines, PARTIAL_END, PARTIAL_START, taskIntervalAt, Timelines } from '../../src/core/timeline/build';
+import {
+  buildTimelines,
+  PARTIAL_END,
+  PARTIAL_START,
+  taskIntervalAt,
+  Timelines,
+} from '../../src/core/timeline/build';
 import { TASK_STATE_NAMES, TaskState } from '../../src/core/timeline/states';
 
 function one(text: string): Trace {
@@ -32,7 +38,8 @@ function intervals(tl: Timelines, pid: number): string[] {
 function cpuRuns(tl: Timelines, cpu: number): string[] {
   const c = tl.cpus;
   const out: string[] = [];
-  for (let j = c.offsets[cpu]!; j < c.offsets[cpu + 1]!; j++) out.push(`${c.pid[j]} [${(c.start[j]! - tl.start) / 1000},${(c.end[j]! - tl.start) / 1000})`);
+  for (let j = c.offsets[cpu]!; j < c.offsets[cpu + 1]!; j++)
+    out.push(`${c.pid[j]} [${(c.start[j]! - tl.start) / 1000},${(c.end[j]! - tl.start) / 1000})`);
   return out;
 }
 
@@ -78,7 +85,11 @@ describe('task timelines', () => {
         L('<idle>', 0, 0, 31, 'sched_switch:         swapper/0:0 [120] R ==> omp:21 [120]'),
     );
     const tl = buildTimelines(t);
-    expect(intervals(tl, 21)).toEqual(['running@0 [0,12)', 'runnable@0 [12,31)', 'running@0 [31,31)~']);
+    expect(intervals(tl, 21)).toEqual([
+      'running@0 [0,12)',
+      'runnable@0 [12,31)',
+      'running@0 [31,31)~',
+    ]);
   });
 
   it('a forked child starts at the fork, with no partial interval before it', () => {
@@ -113,9 +124,21 @@ describe('cpu timelines', () => {
     // As in the real 6.18 host traces: idle wakes rcu_preempt, and the idle->rcu_preempt switch is missing.
     const t = one(
       HDR +
-        L('<idle>', 0, 1, 0, 'sched_waking:         comm=rcu_preempt pid=15 prio=120 target_cpu=001') +
+        L(
+          '<idle>',
+          0,
+          1,
+          0,
+          'sched_waking:         comm=rcu_preempt pid=15 prio=120 target_cpu=001',
+        ) +
         L('<idle>', 0, 1, 6, 'sched_wakeup:         rcu_preempt:15 [120] CPU:001') +
-        L('rcu_preempt', 15, 1, 24, 'sched_switch:         rcu_preempt:15 [120] W ==> swapper/1:0 [120]') +
+        L(
+          'rcu_preempt',
+          15,
+          1,
+          24,
+          'sched_switch:         rcu_preempt:15 [120] W ==> swapper/1:0 [120]',
+        ) +
         L('<idle>', 0, 1, 30, 'sched_waking:         comm=x pid=9 prio=120 target_cpu=001'),
     );
     const tl = buildTimelines(t);
@@ -123,7 +146,11 @@ describe('cpu timelines', () => {
     // Idle confirmed until 6; rcu_preempt ran at some unknown time before its switch-out at 24.
     expect(cpuRuns(tl, 1)).toEqual(['0 [0,6)', '-1 [6,24)', '0 [24,30)']);
     expect(tl.cpus.task[tl.cpus.offsets[1]! + 1]).toBe(t.tasks.intern(15, 'rcu_preempt', 120));
-    expect(intervals(tl, 15)).toEqual(['runnable@1 [0,6)', 'unknown@-1 [6,24)', 'sleeping@1 [24,30)~']);
+    expect(intervals(tl, 15)).toEqual([
+      'runnable@1 [0,6)',
+      'unknown@-1 [6,24)',
+      'sleeping@1 [24,30)~',
+    ]);
   });
 
   it('taskIntervalAt finds the interval covering a time', () => {
@@ -135,7 +162,8 @@ describe('cpu timelines', () => {
     );
     const tl = buildTimelines(t);
     const k = tl.tasks.indexOf.get(1)!;
-    const at = (us: number): string => TASK_STATE_NAMES[tl.tasks.state[taskIntervalAt(tl.tasks, k, tl.start + us * 1000)]!]!;
+    const at = (us: number): string =>
+      TASK_STATE_NAMES[tl.tasks.state[taskIntervalAt(tl.tasks, k, tl.start + us * 1000)]!]!;
     expect([at(5), at(15), at(20)]).toEqual(['sleeping', 'running', 'sleeping']);
     expect(taskIntervalAt(tl.tasks, k, tl.start - 1)).toBe(-1);
   });
@@ -157,27 +185,31 @@ describe('timelines on real traces', () => {
       : []),
   ];
 
-  it.each(cases)('%s: CPU intervals tile the span and task intervals are contiguous', async (_n, file) => {
-    const r = await readTraceFile(file);
-    const t = r.traces[0]!;
-    const tl = buildTimelines(t);
-    for (let cpu = 0; cpu < t.cpuCount; cpu++) {
-      const a = tl.cpus.offsets[cpu]!;
-      const b = tl.cpus.offsets[cpu + 1]!;
-      expect(b).toBeGreaterThan(a);
-      expect(tl.cpus.start[a]).toBe(tl.start);
-      expect(tl.cpus.end[b - 1]).toBe(tl.end);
-      for (let j = a + 1; j < b; j++) expect(tl.cpus.start[j]).toBe(tl.cpus.end[j - 1]);
-    }
-    let checked = 0;
-    for (let k = 0; k < tl.tasks.pids.length; k++) {
-      for (let j = tl.tasks.offsets[k]! + 1; j < tl.tasks.offsets[k + 1]!; j++) {
-        if (tl.tasks.start[j] !== tl.tasks.end[j - 1]) throw new Error(`thread ${tl.tasks.pids[k]}: gap at interval ${j}`);
-        checked++;
+  it.each(cases)(
+    '%s: CPU intervals tile the span and task intervals are contiguous',
+    async (_n, file) => {
+      const r = await readTraceFile(file);
+      const t = r.traces[0]!;
+      const tl = buildTimelines(t);
+      for (let cpu = 0; cpu < t.cpuCount; cpu++) {
+        const a = tl.cpus.offsets[cpu]!;
+        const b = tl.cpus.offsets[cpu + 1]!;
+        expect(b).toBeGreaterThan(a);
+        expect(tl.cpus.start[a]).toBe(tl.start);
+        expect(tl.cpus.end[b - 1]).toBe(tl.end);
+        for (let j = a + 1; j < b; j++) expect(tl.cpus.start[j]).toBe(tl.cpus.end[j - 1]);
       }
-    }
-    expect(checked).toBeGreaterThan(1000);
-  });
+      let checked = 0;
+      for (let k = 0; k < tl.tasks.pids.length; k++) {
+        for (let j = tl.tasks.offsets[k]! + 1; j < tl.tasks.offsets[k + 1]!; j++) {
+          if (tl.tasks.start[j] !== tl.tasks.end[j - 1])
+            throw new Error(`thread ${tl.tasks.pids[k]}: gap at interval ${j}`);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(1000);
+    },
+  );
 
   it('the vCPU threads of the bundled host trace are preempted thousands of times', async () => {
     const r = await readTraceFile(path.join(BUNDLED, 'host.txt.gz'));
@@ -190,12 +222,14 @@ describe('timelines on real traces', () => {
       let runningTime = 0;
       for (let j = tl.tasks.offsets[k]!; j < tl.tasks.offsets[k + 1]!; j++) {
         if (tl.tasks.state[j] === TaskState.preempted) preempted++;
-        if (tl.tasks.state[j] === TaskState.running) runningTime += tl.tasks.end[j]! - tl.tasks.start[j]!;
+        if (tl.tasks.state[j] === TaskState.running)
+          runningTime += tl.tasks.end[j]! - tl.tasks.start[j]!;
       }
       expect(preempted).toBeGreaterThan(2000);
       // Task running time equals the time CPUs ran that pid.
       let onCpus = 0;
-      for (let j = 0; j < tl.cpus.pid.length; j++) if (tl.cpus.pid[j] === pid) onCpus += tl.cpus.end[j]! - tl.cpus.start[j]!;
+      for (let j = 0; j < tl.cpus.pid.length; j++)
+        if (tl.cpus.pid[j] === pid) onCpus += tl.cpus.end[j]! - tl.cpus.start[j]!;
       expect(Math.abs(onCpus - runningTime)).toBeLessThan(1e-6 * runningTime + 1);
     }
   });

@@ -179,7 +179,12 @@ function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: 
   if (g >= 0) {
     // Printed as %d on some kernels and as a bool (`true`/`false`) on others.
     const ve = tokenEnd(s, g + 12, en);
-    groupDead = s.startsWith('true', g + 12) && ve === g + 16 ? 1 : s.startsWith('false', g + 12) && ve === g + 17 ? 0 : intIn(s, g + 12, ve);
+    groupDead =
+      s.startsWith('true', g + 12) && ve === g + 16
+        ? 1
+        : s.startsWith('false', g + 12) && ve === g + 17
+          ? 0
+          : intIn(s, g + 12, ve);
     if (!ok(groupDead)) return false;
     end = g;
   }
@@ -220,7 +225,14 @@ function decodeRuntime(b: TraceBuilder, s: string, st: number, en: number, out: 
  * arch/x86/kvm/trace.h. Packs the vcpu (16 bits, 0xffff = not printed) and, for kvm_exit, the
  * interned reason (15 bits) into a0; the whole text stays in the text pool.
  */
-function decodeKvm(b: TraceBuilder, s: string, st: number, en: number, exit: boolean, out: Payload): boolean {
+function decodeKvm(
+  b: TraceBuilder,
+  s: string,
+  st: number,
+  en: number,
+  exit: boolean,
+  out: Payload,
+): boolean {
   let vcpu = 0xffff;
   if (s.startsWith('vcpu ', st)) {
     let e = st + 5;
@@ -246,7 +258,15 @@ function decodeKvm(b: TraceBuilder, s: string, st: number, en: number, exit: boo
  * not have the kind's layout (the caller keeps the event as generic text and reports it). `name`
  * is the printed event name, needed for the raw tracefs spelling of print events.
  */
-export function decodeFields(b: TraceBuilder, kind: Kind, name: string, s: string, st: number, en: number, out: Payload): boolean {
+export function decodeFields(
+  b: TraceBuilder,
+  kind: Kind,
+  name: string,
+  s: string,
+  st: number,
+  en: number,
+  out: Payload,
+): boolean {
   switch (kind) {
     case Kind.schedSwitch:
       return decodeSwitch(b, s, st, en, out);

@@ -24,7 +24,8 @@ export function isFtraceText(head: string): boolean {
   for (const line of head.split('\n', 400)) {
     const l = line.trimEnd();
     if (l.length === 0) continue;
-    if (/^# tracer: /.test(l) || /^\s*(?:\S.*: )?cpus=\d+$/.test(l) || /^version = \d+/.test(l)) return true;
+    if (/^# tracer: /.test(l) || /^\s*(?:\S.*: )?cpus=\d+$/.test(l) || /^version = \d+/.test(l))
+      return true;
     if (l.startsWith('#')) continue;
     checked++;
     if (FTRACE_EVENT_RE.test(l)) events++;
@@ -34,7 +35,8 @@ export function isFtraceText(head: string): boolean {
 }
 
 // `comm-pid [ (tgid) ] [cpu] [latency] timestamp: name:` — loose on purpose: it only sniffs.
-const FTRACE_EVENT_RE = /-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s*(?:[^\s:]{3,7}\s*)?\d+(?:\.\d+)?: \S/;
+const FTRACE_EVENT_RE =
+  /-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s*(?:[^\s:]{3,7}\s*)?\d+(?:\.\d+)?: \S/;
 
 const SYSCALL_RE = /^sys_(\w+)(\(| -> )/;
 
@@ -112,7 +114,11 @@ class FtraceTextImporter implements TextImporter {
       const format: TraceFormat = this.flavour ?? 'trace-cmd-report';
       const name = key === '' ? this.name : key;
       const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
-      s = { b: new TraceBuilder(name, format, sink), fracDigits: undefined, mixedClockReported: false };
+      s = {
+        b: new TraceBuilder(name, format, sink),
+        fracDigits: undefined,
+        mixedClockReported: false,
+      };
       if (this.pendingHeader.cpus !== undefined) s.b.header.cpus = this.pendingHeader.cpus;
       if (this.pendingHeader.version !== undefined) s.b.header.version = this.pendingHeader.version;
       this.streams.set(key, s);
@@ -144,7 +150,15 @@ class FtraceTextImporter implements TextImporter {
     const before = last ? this.diagnosticCount() : 0;
     const parsed = this.event(chunk, start, end, no) || this.header(chunk.slice(start, end), no);
     if (!parsed || last) {
-      reportLine(this.anyStream().b.diags, chunk.slice(start, end), no, parsed, last, this.diagnosticCount() > before, 'an ftrace event line');
+      reportLine(
+        this.anyStream().b.diags,
+        chunk.slice(start, end),
+        no,
+        parsed,
+        last,
+        this.diagnosticCount() > before,
+        'an ftrace event line',
+      );
     }
   }
 
@@ -195,7 +209,9 @@ class FtraceTextImporter implements TextImporter {
     }
     if (/^CPU \d+ is empty$/.test(t)) return true;
     // trace-cmd: `CPU:1 [12 EVENTS DROPPED]`; tracefs (trace.c print_trace_line): `CPU:1 [LOST 12 EVENTS]`.
-    const lost = /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t) ?? /CPU:(\d+) \[LOST (?:(\d+) )?EVENTS\]$/.exec(t);
+    const lost =
+      /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t) ??
+      /CPU:(\d+) \[LOST (?:(\d+) )?EVENTS\]$/.exec(t);
     if (lost) {
       const s = this.anyStream();
       const n = lost[2] !== undefined ? Number(lost[2]) : 0;
@@ -241,7 +257,13 @@ class FtraceTextImporter implements TextImporter {
     while (j >= 0 && j < n) {
       let k = j + 1;
       while (k < n && isDigit(line.charCodeAt(k))) k++;
-      if (k > j + 1 && k < n && line.charCodeAt(k) === 93 && j > p && line.charCodeAt(j - 1) === 32) {
+      if (
+        k > j + 1 &&
+        k < n &&
+        line.charCodeAt(k) === 93 &&
+        j > p &&
+        line.charCodeAt(j - 1) === 32
+      ) {
         cpuEnd = k;
         break;
       }
@@ -318,7 +340,9 @@ class FtraceTextImporter implements TextImporter {
     const ne = before(line.indexOf(':', ns), n);
     const sp = before(line.indexOf(' ', ns), n);
     const sys =
-      line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns) ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80))) : null;
+      line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns)
+        ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80)))
+        : null;
     if (sys !== null) {
       // tracefs prints syscall events its own way (kernel/trace/trace_syscalls.c):
       // `sys_writev(fd: 9, vec: 0x7f3a1e7faca0, vlen: 1)` and `sys_writev -> 0x1`.
@@ -332,7 +356,8 @@ class FtraceTextImporter implements TextImporter {
       let fs = ne + 1;
       if (fs < n) fs++; // the space after `name:`
       // No header told us: trace-cmd pads short names, tracefs (trace_pipe) does not.
-      this.flavour ??= nameLen < 19 && fs < n && line.charCodeAt(fs) === 32 ? 'trace-cmd-report' : 'ftrace-raw';
+      this.flavour ??=
+        nameLen < 19 && fs < n && line.charCodeAt(fs) === 32 ? 'trace-cmd-report' : 'ftrace-raw';
       if (this.flavour !== 'ftrace-raw') {
         // trace-cmd pads names to 20 columns: ` %s: ` then 20 - len spaces.
         for (let pad = 20 - nameLen; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;

@@ -9,7 +9,10 @@ import type { Trace } from '../model/trace';
 export type { ImportOptions, TextImporter } from './importer';
 export { sniffBytes, sniffText } from './detect';
 
-export function createTextImporter(format: 'ftrace-text' | 'perf-script', opts: ImportOptions): TextImporter {
+export function createTextImporter(
+  format: 'ftrace-text' | 'perf-script',
+  opts: ImportOptions,
+): TextImporter {
   return format === 'perf-script' ? createPerfScriptImporter(opts) : createFtraceTextImporter(opts);
 }
 

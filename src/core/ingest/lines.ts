@@ -55,7 +55,12 @@ export class LineSplitter {
 
   private emit(text: string, start: number, end: number): void {
     this.lineNo++;
-    this.onLine(text, start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end, this.lineNo);
+    this.onLine(
+      text,
+      start,
+      end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end,
+      this.lineNo,
+    );
   }
 }
 

@@ -11,7 +11,8 @@ import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, TextImporter } from './importer';
 import { LineSplitter, reportLine } from './lines';
 
-const PERF_LINE_RE = /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
+const PERF_LINE_RE =
+  /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
 
 /** True when `head` looks like `perf script` output of tracepoint events. */
 export function isPerfScript(head: string): boolean {
@@ -41,7 +42,9 @@ class PerfScriptImporter implements TextImporter {
   constructor(private readonly opts: ImportOptions) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
-    this.splitter = new LineSplitter((chunk, start, end, no) => this.line(chunk.slice(start, end), no));
+    this.splitter = new LineSplitter((chunk, start, end, no) =>
+      this.line(chunk.slice(start, end), no),
+    );
   }
 
   feed(chunk: string): void {
@@ -67,7 +70,15 @@ class PerfScriptImporter implements TextImporter {
     const before = this.b.diags.total;
     const parsed = this.event(line, no);
     if (!parsed || this.splitter.endedMidLine) {
-      reportLine(this.b.diags, line, no, parsed, this.splitter.endedMidLine, this.b.diags.total > before, 'a perf script event line');
+      reportLine(
+        this.b.diags,
+        line,
+        no,
+        parsed,
+        this.splitter.endedMidLine,
+        this.b.diags.total > before,
+        'a perf script event line',
+      );
     }
   }
 
@@ -108,7 +119,8 @@ class PerfScriptImporter implements TextImporter {
     const idText = line.slice(ps + 1, le);
     const slash = idText.indexOf('/');
     // perf prints `pid/tid` with -F pid,tid; the thread is what the scheduler sees.
-    const tid = slash >= 0 ? intIn(idText, slash + 1, idText.length) : intIn(idText, 0, idText.length);
+    const tid =
+      slash >= 0 ? intIn(idText, slash + 1, idText.length) : intIn(idText, 0, idText.length);
     if (Number.isNaN(tid)) return false;
     let cs = 0;
     while (cs < ps && line.charCodeAt(cs) === 32) cs++;
@@ -118,7 +130,12 @@ class PerfScriptImporter implements TextImporter {
 
     const ts = this.ts;
     if (!parseSplitTs(line, tsStart, tsEnd, ts)) {
-      b.diags.add({ code: DIAG.badTimestamp, severity: 'error', line: no, message: `bad timestamp '${line.slice(tsStart, tsEnd)}'` });
+      b.diags.add({
+        code: DIAG.badTimestamp,
+        severity: 'error',
+        line: no,
+        message: `bad timestamp '${line.slice(tsStart, tsEnd)}'`,
+      });
       return true;
     }
     this.fracDigits ??= ts.fracDigits;

@@ -9,7 +9,13 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
 import type { Trace } from '../model/trace';
-import { createTextImporter, ImportOptions, sniffBytes, sniffText, TextImporter } from '../ingest/index';
+import {
+  createTextImporter,
+  ImportOptions,
+  sniffBytes,
+  sniffText,
+  TextImporter,
+} from '../ingest/index';
 
 export interface LoadResult {
   path: string;
@@ -50,7 +56,12 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
   try {
     result.fileBytes = (await stat(path)).size;
   } catch (e) {
-    result.diagnostics.push({ code: DIAG.io, severity: 'error', source: path, message: `cannot read: ${errText(e)}` });
+    result.diagnostics.push({
+      code: DIAG.io,
+      severity: 'error',
+      source: path,
+      message: `cannot read: ${errText(e)}`,
+    });
     return result;
   }
   let input: Readable = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
@@ -64,7 +75,8 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
         code: DIAG.unsupportedFormat,
         severity: 'error',
         source: path,
-        message: 'trace-cmd .dat files are not read yet: run `trace-cmd report -i FILE > FILE.txt` and open the text',
+        message:
+          'trace-cmd .dat files are not read yet: run `trace-cmd report -i FILE > FILE.txt` and open the text',
       });
       input.destroy();
       return result;
@@ -138,14 +150,22 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
   return result;
 }
 
-function startImporter(head: string, name: string, opts: ReadOptions, result: LoadResult): TextImporter | undefined {
+function startImporter(
+  head: string,
+  name: string,
+  opts: ReadOptions,
+  result: LoadResult,
+): TextImporter | undefined {
   const f = sniffText(head.slice(0, SNIFF_BYTES));
   if (f === 'unknown') {
     result.diagnostics.push({
       code: DIAG.unsupportedFormat,
       severity: 'error',
       source: result.path,
-      message: head.trim().length === 0 ? 'the file is empty' : 'not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script)',
+      message:
+        head.trim().length === 0
+          ? 'the file is empty'
+          : 'not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script)',
     });
     return undefined;
   }
@@ -180,7 +200,8 @@ class Utf8Chunks {
     this.carry = undefined;
     if (this.first) {
       this.first = false;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf)
+        buf = buf.subarray(3);
     }
     if (isAscii(buf)) return buf.toString('latin1');
     const cut = completeUtf8Length(buf);

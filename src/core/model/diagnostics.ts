@@ -63,7 +63,9 @@ export class DiagnosticSink {
     if (this.items.length < this.cap) {
       // Messages quote input lines: copy them so they do not pin the input chunk in memory.
       const own = { ...d, message: detach(d.message) };
-      this.items.push(this.source !== undefined && d.source === undefined ? { ...own, source: this.source } : own);
+      this.items.push(
+        this.source !== undefined && d.source === undefined ? { ...own, source: this.source } : own,
+      );
     } else {
       this.dropped++;
     }

@@ -49,7 +49,15 @@ export class EventStore {
   }
 
   /** Appends one event and returns its index. `lat` is a latency-table id (0 = none). */
-  push(ts: number, cpu: number, type: number, task: number, lat: number, a0: number, a1: number): number {
+  push(
+    ts: number,
+    cpu: number,
+    type: number,
+    task: number,
+    lat: number,
+    a0: number,
+    a1: number,
+  ): number {
     const i = this.n;
     const off = i & BLOCK_MASK;
     let b = this.cur;
@@ -203,4 +211,3 @@ export class EventStore {
     return bytes;
   }
 }
-

@@ -32,15 +32,25 @@ export function forkAt(t: Trace, i: number): { parent: number; child: number } {
 }
 
 /** sched_stat_runtime: runtime in ns and vruntime (NaN when the kernel does not print it). */
-export function runtimeAt(t: Trace, i: number): { task: number; runtimeNs: number; vruntimeNs: number } {
+export function runtimeAt(
+  t: Trace,
+  i: number,
+): { task: number; runtimeNs: number; vruntimeNs: number } {
   const a1 = t.events.a1(i);
   if (a1 >= 0) return { task: t.events.a0(i), runtimeNs: a1, vruntimeNs: NaN };
   const w = -(a1 + 1);
-  return { task: t.events.a0(i), runtimeNs: t.events.wideAt(w), vruntimeNs: t.events.wideAt(w + 1) };
+  return {
+    task: t.events.a0(i),
+    runtimeNs: t.events.wideAt(w),
+    vruntimeNs: t.events.wideAt(w + 1),
+  };
 }
 
 /** kvm_entry / kvm_exit: the vcpu id (-1 when not printed) and, for kvm_exit, the exit reason. */
-export function kvmAt(t: Trace, i: number): { vcpu: number; reason: string | undefined; text: string } {
+export function kvmAt(
+  t: Trace,
+  i: number,
+): { vcpu: number; reason: string | undefined; text: string } {
   const a0 = t.events.a0(i);
   const v = a0 & 0xffff;
   const r = a0 >>> 16;
@@ -60,6 +70,7 @@ export function markerAt(t: Trace, i: number): { message: string; symbol: string
 /** Any event's field text as kept (generic, syscalls, kvm_vcpu_wakeup). */
 export function textAt(t: Trace, i: number): string {
   const k = kindAt(t, i);
-  if (k === Kind.kvmEntry || k === Kind.kvmExit || k === Kind.kvmVcpuWakeup) return t.texts.get(t.events.a1(i));
+  if (k === Kind.kvmEntry || k === Kind.kvmExit || k === Kind.kvmVcpuWakeup)
+    return t.texts.get(t.events.a1(i));
   return t.texts.get(t.events.a0(i));
 }

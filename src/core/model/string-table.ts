@@ -26,7 +26,8 @@ export class StringTable {
 
   get(id: number): string {
     const v = this.values[id];
-    if (v === undefined) throw new RangeError(`string id ${id} out of range (${this.values.length})`);
+    if (v === undefined)
+      throw new RangeError(`string id ${id} out of range (${this.values.length})`);
     return v;
   }
 

@@ -35,7 +35,13 @@ export class TaskTable {
    * The id for (pid, s[start, end), prio) without slicing the comm out of the line in the common
    * case: the last task seen for this pid, compared in place. One Map lookup per call.
    */
-  internAt(pid: number, s: string, start: number, end: number, prio: number = PRIO_UNKNOWN): number {
+  internAt(
+    pid: number,
+    s: string,
+    start: number,
+    end: number,
+    prio: number = PRIO_UNKNOWN,
+  ): number {
     // A pid usually shows up under a few names at once: the event owner (no prio), the sched
     // payload (with prio), and for pid 0 `<idle>` plus one `swapper/N` per CPU. Keep 4 per pid.
     const cacheable = pid >= 0 && pid < PID_CACHE_LIMIT;
@@ -69,7 +75,9 @@ export class TaskTable {
     }
     if (cacheable) {
       if (base >= this.recent.length) {
-        const grown = new Int32Array(Math.min(PID_CACHE_LIMIT, Math.max(pid + 1, (this.recent.length / WAYS) * 2)) * WAYS);
+        const grown = new Int32Array(
+          Math.min(PID_CACHE_LIMIT, Math.max(pid + 1, (this.recent.length / WAYS) * 2)) * WAYS,
+        );
         grown.set(this.recent);
         this.recent = grown;
       }

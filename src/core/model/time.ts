@@ -36,7 +36,12 @@ export interface SplitTs {
  * Never goes through `parseFloat` (Perfetto's time.ts documents why). Returns fraction digits count
  * in `fracDigits` (-1 when there is no decimal point), or false when the text is not a timestamp.
  */
-export function parseSplitTs(s: string, start: number, end: number, out: SplitTs & { fracDigits: number }): boolean {
+export function parseSplitTs(
+  s: string,
+  start: number,
+  end: number,
+  out: SplitTs & { fracDigits: number },
+): boolean {
   let i = start;
   const intStart = i;
   while (i < end) {

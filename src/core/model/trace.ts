@@ -101,7 +101,10 @@ export class TraceBuilder {
   typeIdAt(s: string, start: number, end: number): number {
     const len = end - start;
     // sched_switch, sched_waking and sched_wakeup share length and first letter: mix in two more.
-    const key = (((len * 131 + s.charCodeAt(start)) * 131 + s.charCodeAt(start + (len >> 1))) * 131 + s.charCodeAt(end - 1)) | 0;
+    const key =
+      (((len * 131 + s.charCodeAt(start)) * 131 + s.charCodeAt(start + (len >> 1))) * 131 +
+        s.charCodeAt(end - 1)) |
+      0;
     const cands = this.typeCache.get(key);
     if (cands !== undefined) {
       for (const id of cands) if (sameText(this.eventTypes[id]!.name, s, start)) return id;
@@ -186,7 +189,15 @@ export class TraceBuilder {
     return this.latencies.intern(s);
   }
 
-  event(ts: number, cpu: number, type: number, task: number, lat: number, a0: number, a1: number): number {
+  event(
+    ts: number,
+    cpu: number,
+    type: number,
+    task: number,
+    lat: number,
+    a0: number,
+    a1: number,
+  ): number {
     if (cpu > this.maxCpu) this.maxCpu = cpu;
     return this.events.push(ts, cpu, type, task, lat, a0, a1);
   }
@@ -221,7 +232,9 @@ export class TraceBuilder {
       name: this.name,
       format: this.format,
       clock,
-      tsBase: Number.isNaN(this.baseHi) ? 0n : BigInt(this.baseHi) * 1_000_000_000n + BigInt(this.baseLo),
+      tsBase: Number.isNaN(this.baseHi)
+        ? 0n
+        : BigInt(this.baseHi) * 1_000_000_000n + BigInt(this.baseLo),
       cpuCount: useHeader ? hdrCpus : Math.max(fromEvents, 0),
       cpuCountSource: useHeader ? 'header' : 'events',
       events: this.events,

@@ -13,7 +13,13 @@ export interface TraceInfo {
   clock: Trace['clock'];
   cpus: { count: number; source: Trace['cpuCountSource'] };
   /** Absolute first/last timestamps as printed by the trace (strings: exact beyond 2^53). */
-  span: { first: string | null; last: string | null; duration: number; unit: Trace['clock']['unit']; seconds: number | null };
+  span: {
+    first: string | null;
+    last: string | null;
+    duration: number;
+    unit: Trace['clock']['unit'];
+    seconds: number | null;
+  };
   events: { total: number; byName: Record<string, number> };
   /** Distinct thread ids seen anywhere (event owners and sched payloads), and distinct (pid, comm) names. */
   tasks: { pids: number; names: number };
@@ -39,10 +45,13 @@ export function traceInfo(t: Trace): TraceInfo {
     }
   });
   const byName: Record<string, number> = {};
-  const names = t.eventTypes.map((e, id) => [e.name, perType[id]!] as const).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const names = t.eventTypes
+    .map((e, id) => [e.name, perType[id]!] as const)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   for (const [name, n] of names) if (n > 0) byName[name] = (byName[name] ?? 0) + n;
   const commNames = new Set<string>();
-  for (let i = 0; i < t.tasks.size; i++) commNames.add(`${t.tasks.pid(i)}\u0000${t.tasks.commId(i)}`);
+  for (let i = 0; i < t.tasks.size; i++)
+    commNames.add(`${t.tasks.pid(i)}\u0000${t.tasks.commId(i)}`);
   const has = ev.length > 0;
   const duration = has ? max - min : 0;
   const counts = { errors: 0, warnings: 0, infos: 0 };
@@ -51,7 +60,8 @@ export function traceInfo(t: Trace): TraceInfo {
     else if (d.severity === 'warning') counts.warnings++;
     else counts.infos++;
   }
-  const fd = t.clock.unit === 'ns' ? Math.max(0, 9 - Math.round(Math.log10(t.clock.resolution))) : 0;
+  const fd =
+    t.clock.unit === 'ns' ? Math.max(0, 9 - Math.round(Math.log10(t.clock.resolution))) : 0;
   return {
     name: t.name,
     format: t.format,

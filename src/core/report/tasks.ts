@@ -66,5 +66,13 @@ export function tasksReport(trace: Trace, tl: Timelines = buildTimelines(trace))
     threads.push({ pid: t.pids[k]!, comm: t.comms[k]!, time, preemptions, switchIns });
   }
   threads.sort((a, b) => (b.time['running'] ?? 0) - (a.time['running'] ?? 0) || a.pid - b.pid);
-  return { schema: TASKS_SCHEMA, name: trace.name, unit: trace.clock.unit, span, cpus, threads, inconsistencies: tl.inconsistencies };
+  return {
+    schema: TASKS_SCHEMA,
+    name: trace.name,
+    unit: trace.clock.unit,
+    span,
+    cpus,
+    threads,
+    inconsistencies: tl.inconsistencies,
+  };
 }

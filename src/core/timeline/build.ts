@@ -37,7 +37,10 @@ class IntervalColumns {
 
   private grow(): void {
     const cap = this.start.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const g = <T extends Float64Array | Int32Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
       const b = make(cap);
       b.set(a);
       return b;
@@ -170,7 +173,14 @@ export function buildTimelines(trace: Trace): Timelines {
     return k;
   };
   /** Moves thread k into `state` at t; opens a partial `before` interval on first sight. */
-  const enter = (k: number, t: number, state: number, cpu: number, before: number, beforeCpu: number): void => {
+  const enter = (
+    k: number,
+    t: number,
+    state: number,
+    cpu: number,
+    before: number,
+    beforeCpu: number,
+  ): void => {
     const c = cursors[k]!;
     if (c.open < 0) {
       if (t > t0) {
@@ -197,7 +207,13 @@ export function buildTimelines(trace: Trace): Timelines {
    * mark the gap unknown. `bySwitch`: the evidence is a switch's prev task, which the switch itself
    * then closes, so nothing new is opened for it here.
    */
-  const confirm = (cpu: number, pid: number, taskId: number, t: number, bySwitch: boolean): void => {
+  const confirm = (
+    cpu: number,
+    pid: number,
+    taskId: number,
+    t: number,
+    bySwitch: boolean,
+  ): void => {
     const cur = curPid[cpu]!;
     if (cur === pid) {
       lastSeen[cpu] = t;
@@ -228,13 +244,15 @@ export function buildTimelines(trace: Trace): Timelines {
       if (cur !== 0) {
         const qk = threadOf.get(cur)!;
         const q = cursors[qk]!;
-        if (q.state === TaskState.running && taskCols.where[q.open] === cpu) enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        if (q.state === TaskState.running && taskCols.where[q.open] === cpu)
+          enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
       }
       if (pid !== 0) {
         const k = thread(pid, taskId);
         const c = cursors[k]!;
         // It ran at some unknown time in the gap: what it was doing since the gap began is unknown.
-        if (c.open >= 0 && taskCols.start[c.open]! < seen && c.state !== TaskState.running) enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        if (c.open >= 0 && taskCols.start[c.open]! < seen && c.state !== TaskState.running)
+          enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
         if (!bySwitch) enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
       }
     }
@@ -274,7 +292,11 @@ export function buildTimelines(trace: Trace): Timelines {
           const c = cursors[pk]!;
           let after = stateAfterSwitchOut(trace.states.get(a0 >>> 22));
           // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
-          if (c.wakePending && (after === TaskState.sleeping || after === TaskState.uninterruptible)) after = TaskState.runnable;
+          if (
+            c.wakePending &&
+            (after === TaskState.sleeping || after === TaskState.uninterruptible)
+          )
+            after = TaskState.runnable;
           c.wakePending = false;
           enter(pk, t, after, cpu, TaskState.running, cpu);
         }
@@ -347,7 +369,14 @@ export function buildTimelines(trace: Trace): Timelines {
   return {
     start: t0 as Ts,
     end: t1 as Ts,
-    cpus: { offsets: cg.offsets, start: cg.start, end: cg.end, task: cg.what, pid: cg.where, flags: cg.flags },
+    cpus: {
+      offsets: cg.offsets,
+      start: cg.start,
+      end: cg.end,
+      task: cg.what,
+      pid: cg.where,
+      flags: cg.flags,
+    },
     tasks: {
       pids: Int32Array.from(pids),
       comms,
@@ -371,7 +400,8 @@ export function taskIntervalAt(tl: TaskTimelines, k: number, t: number): number 
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     if (tl.start[mid]! > t) hi = mid - 1;
-    else if (tl.end[mid]! <= t && !(tl.end[mid] === tl.start[mid] && tl.start[mid] === t)) lo = mid + 1;
+    else if (tl.end[mid]! <= t && !(tl.end[mid] === tl.start[mid] && tl.start[mid] === t))
+      lo = mid + 1;
     else return mid;
   }
   return -1;

@@ -131,3 +131,14 @@ describe.skipIf(!HAVE)('real fixtures', () => {
     });
   });
 });
+
+describe.skipIf(!HAVE)('bundled copies', () => {
+  it.each(['host.txt.gz', 'guest.txt.gz', 'meta.json', 'NOTES.md'])(
+    'test/fixtures/real/quiet-passive-local/%s is identical to ../shared',
+    (f) => {
+      const copy = readFileSync(path.resolve(__dirname, '../fixtures/real/quiet-passive-local', f));
+      const orig = readFileSync(path.join(ROOT, 'quiet-passive-local', f));
+      expect(copy.equals(orig)).toBe(true);
+    },
+  );
+});

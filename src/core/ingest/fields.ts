@@ -43,11 +43,19 @@ function tokenEnd(s: string, from: number, end: number): number {
   return e < 0 || e > end ? end : e;
 }
 
-/** lastIndexOf(key, before), or -1 when the match starts before `st` (outside this text). */
-function last(s: string, key: string, before: number, st: number): number {
+/**
+ * The field text as its own (sliced) string, used only for lastIndexOf: searching the whole chunk
+ * would scan all 64 KiB back for an optional key that is absent (`vruntime=` since Linux 6.8).
+ * Everything else reads the chunk in place. Set by decodeFields for the event being decoded.
+ */
+let view = '';
+let viewStart = 0;
+
+/** lastIndexOf(key, before) within the current field text, as an index into the chunk; -1 if absent. */
+function last(key: string, before: number, st: number): number {
   if (before < st) return -1;
-  const at = s.lastIndexOf(key, before);
-  return at < st ? -1 : at;
+  const at = view.lastIndexOf(key, before - viewStart);
+  return at < 0 || at + viewStart < st ? -1 : at + viewStart;
 }
 
 /** Where `key` (with its leading space and `=`) starts, searched from the right, and its integer value. */
@@ -56,7 +64,7 @@ interface KeyInt {
   value: number;
 }
 function lastKeyInt(s: string, key: string, before: number, st: number, en: number): KeyInt {
-  const at = last(s, key, before, st);
+  const at = last(key, before, st);
   if (at < 0) return { at, value: NaN };
   const vs = at + key.length;
   return { at, value: intIn(s, vs, tokenEnd(s, vs, en)) };
@@ -68,10 +76,10 @@ const ok = (n: number): boolean => !Number.isNaN(n);
 function prettyTask(b: TraceBuilder, s: string, start: number, end: number): number {
   // end points just past ']'
   if (end <= start || s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
-  const lb = last(s, ' [', end, start);
+  const lb = last(' [', end, start);
   if (lb < 0) return -1;
   const prio = intIn(s, lb + 2, end - 1);
-  const colon = last(s, ':', lb, start);
+  const colon = last(':', lb, start);
   if (colon < 0) return -1;
   const pid = intIn(s, colon + 1, lb);
   if (!ok(pid) || !ok(prio)) return -1;
@@ -82,9 +90,9 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
   if (s.startsWith('prev_comm=', st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
     const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
-    const ncomm = last(s, ' ==> next_comm=', npid.at, st);
+    const ncomm = last(' ==> next_comm=', npid.at, st);
     if (np.at < 0 || npid.at < 0 || ncomm < 0) return false;
-    const stAt = last(s, ' prev_state=', ncomm, st);
+    const stAt = last(' prev_state=', ncomm, st);
     const pp = lastKeyInt(s, ' prev_prio=', stAt, st, en);
     const ppid = lastKeyInt(s, ' prev_pid=', pp.at, st, en);
     if (stAt < 0 || pp.at < 0 || ppid.at < 0) return false;
@@ -97,10 +105,10 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = next;
     return true;
   }
-  const arrow = last(s, ' ==> ', en, st);
+  const arrow = last(' ==> ', en, st);
   if (arrow < 0) return false;
   const next = prettyTask(b, s, arrow + 5, en);
-  const rb = last(s, '] ', arrow, st);
+  const rb = last('] ', arrow, st);
   if (next < 0 || rb < 0) return false;
   const state = b.stateIdAt(s, rb + 2, arrow);
   if (state < 0) return false;
@@ -130,14 +138,14 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = target;
     return true;
   }
-  const c = last(s, ' CPU:', en, st);
+  const c = last(' CPU:', en, st);
   if (c >= 0) {
     target = intIn(s, c + 5, en);
     if (!ok(target)) return false;
     end = c;
   }
   // `success=1` (kernels before 4.15) sits between `[prio]` and `CPU:`; the task ends at `]`.
-  const rb = last(s, ']', end, st);
+  const rb = last(']', end, st);
   const task = rb < 0 ? -1 : prettyTask(b, s, st, rb + 1);
   if (task < 0) return false;
   out.a0 = task;
@@ -162,7 +170,7 @@ function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: 
 function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
   if (!s.startsWith('comm=', st)) return false;
   const cpid = lastKeyInt(s, ' child_pid=', en, st, en);
-  const ccomm = last(s, ' child_comm=', cpid.at, st);
+  const ccomm = last(' child_comm=', cpid.at, st);
   const pid = lastKeyInt(s, ' pid=', ccomm, st, en);
   if (cpid.at < 0 || ccomm < 0 || pid.at < 0 || !ok(cpid.value) || !ok(pid.value)) return false;
   out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at);
@@ -175,7 +183,7 @@ function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: 
   if (!s.startsWith('comm=', st)) return false;
   let end = en;
   let groupDead = -1;
-  const g = last(s, ' group_dead=', end, st);
+  const g = last(' group_dead=', end, st);
   if (g >= 0) {
     // Printed as %d on some kernels and as a bool (`true`/`false`) on others.
     const ve = tokenEnd(s, g + 12, en);
@@ -202,13 +210,13 @@ function decodeRuntime(b: TraceBuilder, s: string, st: number, en: number, out: 
   if (!s.startsWith('comm=', st)) return false;
   let end = en;
   let vruntime = NaN;
-  const v = last(s, ' vruntime=', end, st);
+  const v = last(' vruntime=', end, st);
   if (v >= 0) {
     vruntime = intIn(s, v + 10, tokenEnd(s, v + 10, en));
     if (!ok(vruntime)) return false;
     end = v;
   }
-  const r = last(s, ' runtime=', end, st);
+  const r = last(' runtime=', end, st);
   if (r < 0) return false;
   const runtime = intIn(s, r + 9, tokenEnd(s, r + 9, en));
   const pid = lastKeyInt(s, ' pid=', r, st, en);
@@ -267,6 +275,8 @@ export function decodeFields(
   en: number,
   out: Payload,
 ): boolean {
+  view = s.slice(st, en);
+  viewStart = st;
   switch (kind) {
     case Kind.schedSwitch:
       return decodeSwitch(b, s, st, en, out);

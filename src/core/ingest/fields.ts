@@ -44,18 +44,28 @@ function tokenEnd(s: string, from: number, end: number): number {
 }
 
 /**
- * The field text as its own (sliced) string, used only for lastIndexOf: searching the whole chunk
- * would scan all 64 KiB back for an optional key that is absent (`vruntime=` since Linux 6.8).
- * Everything else reads the chunk in place. Set by decodeFields for the event being decoded.
+ * The field text as its own (sliced) string, made on first use and only for lastIndexOf:
+ * searching the whole chunk would scan all 64 KiB back for an optional key that is absent
+ * (`vruntime=` since Linux 6.8). Everything else reads the chunk in place. decodeFields points
+ * these at the event being decoded.
  */
-let view = '';
+let viewSrc = '';
 let viewStart = 0;
+let viewEnd = 0;
+let view: string | undefined;
 
 /** lastIndexOf(key, before) within the current field text, as an index into the chunk; -1 if absent. */
 function last(key: string, before: number, st: number): number {
   if (before < st) return -1;
+  view ??= viewSrc.slice(viewStart, viewEnd);
   const at = view.lastIndexOf(key, before - viewStart);
   return at < 0 || at + viewStart < st ? -1 : at + viewStart;
+}
+
+/** The last `c` (a char code) in s[st, before], scanning back; -1 if absent. For nearby single characters. */
+function lastChar(s: string, c: number, before: number, st: number): number {
+  for (let i = before; i >= st; i--) if (s.charCodeAt(i) === c) return i;
+  return -1;
 }
 
 /** Where `key` (with its leading space and `=`) starts, searched from the right, and its integer value. */
@@ -76,14 +86,22 @@ const ok = (n: number): boolean => !Number.isNaN(n);
 function prettyTask(b: TraceBuilder, s: string, start: number, end: number): number {
   // end points just past ']'
   if (end <= start || s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
-  const lb = last(' [', end, start);
-  if (lb < 0) return -1;
+  const lb = lastChar(s, 91 /* [ */, end - 2, start + 1) - 1;
+  if (lb < start || s.charCodeAt(lb) !== 32) return -1;
   const prio = intIn(s, lb + 2, end - 1);
-  const colon = last(':', lb, start);
+  const colon = lastChar(s, 58 /* : */, lb - 1, start);
   if (colon < 0) return -1;
   const pid = intIn(s, colon + 1, lb);
   if (!ok(pid) || !ok(prio)) return -1;
   return b.tasks.internAt(pid, s, start, colon, prio);
+}
+
+/** ` ==> ` in s[st, before], scanning back from `before`; -1 if absent. */
+function lastArrow(s: string, before: number, st: number): number {
+  for (let i = lastChar(s, 62 /* > */, before, st + 3); i >= st + 3; i = lastChar(s, 62, i - 1, st + 3)) {
+    if (s.charCodeAt(i - 1) === 61 && s.charCodeAt(i - 2) === 61 && s.charCodeAt(i - 3) === 32 && s.charCodeAt(i + 1) === 32) return i - 3;
+  }
+  return -1;
 }
 
 function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
@@ -105,11 +123,11 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = next;
     return true;
   }
-  const arrow = last(' ==> ', en, st);
+  const arrow = lastArrow(s, en - 2, st);
   if (arrow < 0) return false;
   const next = prettyTask(b, s, arrow + 5, en);
-  const rb = last('] ', arrow, st);
-  if (next < 0 || rb < 0) return false;
+  const rb = lastChar(s, 93 /* ] */, arrow - 2, st);
+  if (next < 0 || rb < 0 || s.charCodeAt(rb + 1) !== 32) return false;
   const state = b.stateIdAt(s, rb + 2, arrow);
   if (state < 0) return false;
   const prev = prettyTask(b, s, st, rb + 1);
@@ -138,14 +156,14 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = target;
     return true;
   }
-  const c = last(' CPU:', en, st);
-  if (c >= 0) {
-    target = intIn(s, c + 5, en);
+  const colon = lastChar(s, 58 /* : */, en - 1, st);
+  if (colon >= 4 && s.startsWith(' CPU', colon - 4) && colon - 4 >= st) {
+    target = intIn(s, colon + 1, en);
     if (!ok(target)) return false;
-    end = c;
+    end = colon - 4;
   }
   // `success=1` (kernels before 4.15) sits between `[prio]` and `CPU:`; the task ends at `]`.
-  const rb = last(']', end, st);
+  const rb = lastChar(s, 93 /* ] */, end - 1, st);
   const task = rb < 0 ? -1 : prettyTask(b, s, st, rb + 1);
   if (task < 0) return false;
   out.a0 = task;
@@ -275,8 +293,10 @@ export function decodeFields(
   en: number,
   out: Payload,
 ): boolean {
-  view = s.slice(st, en);
+  viewSrc = s;
   viewStart = st;
+  viewEnd = en;
+  view = undefined;
   switch (kind) {
     case Kind.schedSwitch:
       return decodeSwitch(b, s, st, en, out);

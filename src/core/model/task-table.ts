@@ -53,7 +53,7 @@ export class TaskTable {
         if (id < 0) break;
         if (this.prios[id] === prio) {
           const comm = this.commStr[id]!;
-          if (comm.length === len && s.startsWith(comm, start)) return id;
+          if (comm.length === len && sameChars(comm, s, start)) return id;
         }
       }
     }
@@ -140,4 +140,10 @@ export class TaskTable {
   approxBytes(): number {
     return this.pids.byteLength + this.comms.byteLength + this.prios.byteLength + this.n * 80;
   }
+}
+
+/** comm === s.slice(start, start + comm.length), in place (s is a flat chunk; no substring). */
+function sameChars(comm: string, s: string, start: number): boolean {
+  for (let i = 0; i < comm.length; i++) if (comm.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
+  return true;
 }

@@ -6,6 +6,8 @@ const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'no
 
 const entries = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+  // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
+  { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
 ];
 
 for (const e of entries) {

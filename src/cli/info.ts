@@ -1,6 +1,6 @@
 // `vcpu-lens info FILE...`: what a trace file holds, as text or as the stable JSON schema.
 
-import { readTraceFile, LoadResult } from '../core/io/read-trace-file';
+import { readTraceFile, LoadResult, ReadOptions } from '../core/io/read-trace-file';
 import { INFO_SCHEMA, traceInfo, TraceInfo } from '../core/report/info';
 import type { Diagnostic } from '../core/model/diagnostics';
 import { ExitCode } from './exit-codes';
@@ -8,8 +8,7 @@ import { safeText } from './terminal';
 
 export interface InfoOptions {
   json: boolean;
-  clock?: string;
-  maxDiagnostics: number;
+  read: ReadOptions;
 }
 
 export interface FileInfo {
@@ -31,10 +30,7 @@ export async function infoCommand(
   let code: ExitCode = ExitCode.ok;
   const all: FileInfo[] = [];
   for (const file of files) {
-    const r = await readTraceFile(file, {
-      diagnosticsCap: o.maxDiagnostics,
-      ...(o.clock !== undefined ? { clock: o.clock } : {}),
-    });
+    const r = await readTraceFile(file, o.read);
     const info: FileInfo = {
       schema: INFO_SCHEMA,
       file,

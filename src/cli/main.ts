@@ -2,6 +2,7 @@
 // `vcpu-lens`, the headless command over the engine. Results go to stdout, logs to stderr.
 
 import { parseArgs } from 'node:util';
+import type { ReadOptions } from '../core/io/read-trace-file';
 import { ExitCode } from './exit-codes';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
@@ -25,6 +26,7 @@ Options:
   --json               print the stable JSON schema (docs/cli.md) instead of text
   --clock NAME         the trace clock's name (text traces do not record it), e.g. x86-tsc
   --max-diagnostics N  keep at most N diagnostics per trace (default 1000)
+  --threads N          threads for big uncompressed text files (default: cores, at most 4; 1 = off)
   --top N              tasks: show the N threads that ran longest (default 20)
   --match REGEX        tasks: only threads whose comm matches
 
@@ -44,6 +46,7 @@ export async function main(
         clock: { type: 'string' },
         'max-diagnostics': { type: 'string', default: '1000' },
         top: { type: 'string', default: '20' },
+        threads: { type: 'string' },
         match: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
@@ -63,28 +66,29 @@ export async function main(
     out(HELP);
     return cmd === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
   }
+  // Options every command that reads traces shares.
+  const max = Number(values['max-diagnostics']);
+  if (!Number.isInteger(max) || max < 0) {
+    log(`vcpu-lens: --max-diagnostics wants a whole number, got '${values['max-diagnostics']}'`);
+    return ExitCode.usage;
+  }
+  const threads = values.threads !== undefined ? Number(values.threads) : undefined;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    log(`vcpu-lens: --threads wants a positive whole number, got '${values.threads}'`);
+    return ExitCode.usage;
+  }
+  const read: ReadOptions = {
+    diagnosticsCap: max,
+    ...(values.clock !== undefined ? { clock: values.clock } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+  };
   switch (cmd) {
     case 'info': {
       if (rest.length === 0) {
         log('vcpu-lens info: give at least one trace file');
         return ExitCode.usage;
       }
-      const max = Number(values['max-diagnostics']);
-      if (!Number.isInteger(max) || max < 0) {
-        log(
-          `vcpu-lens info: --max-diagnostics wants a whole number, got '${values['max-diagnostics']}'`,
-        );
-        return ExitCode.usage;
-      }
-      return infoCommand(
-        rest,
-        {
-          json: values.json!,
-          maxDiagnostics: max,
-          ...(values.clock !== undefined ? { clock: values.clock } : {}),
-        },
-        out,
-      );
+      return infoCommand(rest, { json: values.json!, read }, out);
     }
     case 'tasks': {
       if (rest.length !== 1) {
@@ -105,12 +109,7 @@ export async function main(
       }
       return tasksCommand(
         rest[0]!,
-        {
-          json: values.json!,
-          top,
-          ...(match ? { match } : {}),
-          ...(values.clock !== undefined ? { clock: values.clock } : {}),
-        },
+        { json: values.json!, top, read, ...(match ? { match } : {}) },
         out,
       );
     }

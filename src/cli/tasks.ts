@@ -1,6 +1,6 @@
 // `vcpu-lens tasks FILE`: time per state for each thread and busy time per CPU, from the timelines.
 
-import { readTraceFile } from '../core/io/read-trace-file';
+import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import { tasksReport, TasksReport } from '../core/report/tasks';
 import { ExitCode } from './exit-codes';
 import { formatDiag } from './info';
@@ -10,7 +10,7 @@ export interface TasksOptions {
   json: boolean;
   top: number;
   match?: RegExp;
-  clock?: string;
+  read: ReadOptions;
 }
 
 export async function tasksCommand(
@@ -18,7 +18,7 @@ export async function tasksCommand(
   o: TasksOptions,
   out: (s: string) => void,
 ): Promise<ExitCode> {
-  const r = await readTraceFile(file, o.clock !== undefined ? { clock: o.clock } : {});
+  const r = await readTraceFile(file, o.read);
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
   const reports = r.traces.map((t) => {

@@ -98,8 +98,18 @@ function prettyTask(b: TraceBuilder, s: string, start: number, end: number): num
 
 /** ` ==> ` in s[st, before], scanning back from `before`; -1 if absent. */
 function lastArrow(s: string, before: number, st: number): number {
-  for (let i = lastChar(s, 62 /* > */, before, st + 3); i >= st + 3; i = lastChar(s, 62, i - 1, st + 3)) {
-    if (s.charCodeAt(i - 1) === 61 && s.charCodeAt(i - 2) === 61 && s.charCodeAt(i - 3) === 32 && s.charCodeAt(i + 1) === 32) return i - 3;
+  for (
+    let i = lastChar(s, 62 /* > */, before, st + 3);
+    i >= st + 3;
+    i = lastChar(s, 62, i - 1, st + 3)
+  ) {
+    if (
+      s.charCodeAt(i - 1) === 61 &&
+      s.charCodeAt(i - 2) === 61 &&
+      s.charCodeAt(i - 3) === 32 &&
+      s.charCodeAt(i + 1) === 32
+    )
+      return i - 3;
   }
   return -1;
 }

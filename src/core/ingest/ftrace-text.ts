@@ -14,7 +14,7 @@ import { LAT_SPARSE } from '../model/event-kinds';
 import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
-import type { ImportOptions, TextImporter } from './importer';
+import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { LineSplitter, reportLine } from './lines';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
@@ -71,15 +71,39 @@ class FtraceTextImporter implements TextImporter {
   private readonly name: string;
   private pendingHeader: { cpus?: number; version?: string } = {};
   private lastKey = '';
+  /** Set when reading a later part of a file: the head's first input (see anyStream). */
+  private firstStream: string | undefined;
   private lastStream: Stream | undefined;
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
+    const r = opts.resume?.ftrace;
+    if (r !== undefined) {
+      this.flavour = r.flavour;
+      this.prefixWidth = r.prefixWidth;
+      this.latWidth = r.latWidth;
+      this.firstStream = r.firstStream;
+    }
     this.splitter = new LineSplitter((chunk, start, end, no) => this.line(chunk, start, end, no));
   }
 
   feed(chunk: string): void {
     this.splitter.feed(chunk);
+  }
+
+  lines(): number {
+    return this.splitter.lines;
+  }
+
+  resumeState(): ResumeState {
+    return {
+      ftrace: {
+        flavour: this.flavour,
+        prefixWidth: this.prefixWidth,
+        latWidth: this.latWidth,
+        firstStream: this.firstStream ?? this.order[0],
+      },
+    };
   }
 
   end(): Trace[] {
@@ -135,8 +159,8 @@ class FtraceTextImporter implements TextImporter {
 
   /** The stream a diagnostic about a non-event line goes to. */
   private anyStream(): Stream {
-    const first = this.order[0];
-    return first !== undefined ? this.streams.get(first)! : this.stream('');
+    const first = this.firstStream ?? this.order[0];
+    return first !== undefined ? this.stream(first) : this.stream('');
   }
 
   private line(chunk: string, start: number, end: number, no: number): void {

@@ -10,10 +10,30 @@ export interface ImportOptions {
   diagnosticsCap?: number;
   /** The trace clock's name when the user knows it (text formats do not record it). */
   clock?: string;
+  /**
+   * For a part of a file that starts after its beginning (parallel reading): what the importer
+   * of the file's head learned from its header and first lines.
+   */
+  resume?: ResumeState;
+}
+
+/** What an importer must know to start reading in the middle of a file. */
+export interface ResumeState {
+  ftrace?: {
+    flavour: 'trace-cmd-report' | 'ftrace-raw' | undefined;
+    prefixWidth: number;
+    latWidth: number;
+    /** The input that lines belonging to none (bad lines, buffer notes) are reported on. */
+    firstStream: string | undefined;
+  };
 }
 
 export interface TextImporter {
   feed(chunk: string): void;
   /** Flushes the last line and returns the traces (one unless trace-cmd printed several inputs). */
   end(): Trace[];
+  /** What a reader of a later part of the same file needs, after the head was fed. */
+  resumeState(): ResumeState;
+  /** Lines seen so far (to number the diagnostics of a later part). */
+  lines(): number;
 }

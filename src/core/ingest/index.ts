@@ -6,7 +6,7 @@ import { createPerfScriptImporter } from './perf-script';
 import { sniffText } from './detect';
 import type { Trace } from '../model/trace';
 
-export type { ImportOptions, TextImporter } from './importer';
+export type { ImportOptions, ResumeState, TextImporter } from './importer';
 export { sniffBytes, sniffText } from './detect';
 
 export function createTextImporter(

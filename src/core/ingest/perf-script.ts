@@ -8,7 +8,7 @@ import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
-import type { ImportOptions, TextImporter } from './importer';
+import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { LineSplitter, reportLine } from './lines';
 
 const PERF_LINE_RE =
@@ -49,6 +49,14 @@ class PerfScriptImporter implements TextImporter {
 
   feed(chunk: string): void {
     this.splitter.feed(chunk);
+  }
+
+  lines(): number {
+    return this.splitter.lines;
+  }
+
+  resumeState(): ResumeState {
+    return {};
   }
 
   end(): Trace[] {

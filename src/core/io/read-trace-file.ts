@@ -1,13 +1,16 @@
 // Reads a trace file from disk as a stream: gzip is decompressed on the fly, text is decoded as
 // UTF-8 in chunks and fed to the importer the content sniffed for. The only Node I/O in core.
 
-import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
+import { Utf8Chunks } from './utf8-chunks';
+import { availableParallelism } from 'node:os';
+import { defaultWorkerScript, PARALLEL_MIN_BYTES, readInParts } from './parallel-read';
+import { DECODE_BYTES, READ_BYTES, readTextRange } from './read-range';
 import type { Trace } from '../model/trace';
 import {
   createTextImporter,
@@ -33,13 +36,18 @@ export interface LoadResult {
 export interface ReadOptions extends ImportOptions {
   /** Read size; 1 MiB by default (decoded and parsed in 64 KiB pieces). */
   chunkBytes?: number;
+  /**
+   * Threads for large uncompressed text (parts parsed in worker threads); default: the cores, at
+   * most 4. 1 reads on the calling thread only.
+   */
+  threads?: number;
+  /** The bundled parse worker; default: parse-worker.js beside the running bundle. */
+  workerScript?: string;
+  /** Files at least this big are read in parallel (default 32 MiB). */
+  parallelMinBytes?: number;
 }
 
 const SNIFF_BYTES = 64 * 1024;
-/** Bytes per read: big enough that the next read overlaps the parsing of this one. */
-const READ_BYTES = 1 << 20;
-/** Bytes per decoded string handed to the importer. */
-const DECODE_BYTES = 1 << 16;
 
 /** Loads a trace file. Never throws for bad content or a missing file: look at `diagnostics`. */
 export async function readTraceFile(path: string, opts: ReadOptions = {}): Promise<LoadResult> {
@@ -91,6 +99,20 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       input.destroy();
       return result;
     }
+    const threads = opts.threads ?? Math.min(availableParallelism(), 4);
+    const script = opts.workerScript ?? defaultWorkerScript();
+    if (
+      kind === 'text' &&
+      threads > 1 &&
+      script !== undefined &&
+      result.fileBytes >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+    ) {
+      input.destroy();
+      const done = await readParallel(path, name, opts, threads, script, result);
+      if (done) return result;
+      // A worker failed: say so, and read the file on this thread instead.
+      input = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
+    }
     if (kind === 'gzip') {
       result.compression = 'gzip';
       // zlib's smallest output chunk is 64 bytes.
@@ -127,14 +149,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       importer.feed(tail);
     }
     result.traces = importer.end();
-    if (decoder.replaced) {
-      result.diagnostics.push({
-        code: DIAG.encoding,
-        severity: 'warning',
-        source: path,
-        message: 'the file has bytes that are not UTF-8; they were replaced by U+FFFD',
-      });
-    }
+    if (decoder.replaced) result.diagnostics.push(replacedDiagnostic(path));
   } catch (e) {
     input.destroy();
     // Keep everything read before the damage (a truncated or corrupt gzip stream).
@@ -148,6 +163,61 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     });
   }
   return result;
+}
+
+/** The parallel path; false (with a diagnostic) when it failed and the caller should read sequentially. */
+async function readParallel(
+  path: string,
+  name: string,
+  opts: ReadOptions,
+  threads: number,
+  script: string,
+  result: LoadResult,
+): Promise<boolean> {
+  let head = '';
+  await readTextRange(path, 0, SNIFF_BYTES, (t) => (head += t));
+  const format = sniffText(head);
+  if (format === 'unknown') {
+    startImporter(head, name, opts, result); // reports the unsupported format
+    return true;
+  }
+  // What the head's header says (flavour, prefix width...), for the parts that start mid-file.
+  const probe = createTextImporter(format, { ...opts, name });
+  probe.feed(head.slice(0, head.lastIndexOf('\n') + 1));
+  try {
+    const parts = Math.max(2, Math.min(threads, Math.ceil(result.fileBytes / (8 << 20))));
+    const r = await readInParts(
+      path,
+      result.fileBytes,
+      format,
+      { ...opts, name },
+      probe.resumeState(),
+      parts,
+      script,
+    );
+    result.format = format;
+    result.traces = r.traces;
+    result.textBytes = result.fileBytes;
+    if (r.replaced) result.diagnostics.push(replacedDiagnostic(path));
+    return true;
+  } catch (e) {
+    result.diagnostics.push({
+      code: DIAG.io,
+      severity: 'warning',
+      source: path,
+      message: `parallel reading failed, read on one thread instead: ${errText(e)}`,
+    });
+    return false;
+  }
+}
+
+function replacedDiagnostic(path: string): Diagnostic {
+  return {
+    code: DIAG.encoding,
+    severity: 'warning',
+    source: path,
+    message: 'the file has bytes that are not UTF-8; they were replaced by U+FFFD',
+  };
 }
 
 function startImporter(
@@ -181,56 +251,4 @@ async function firstChunk(s: Readable): Promise<Uint8Array> {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/**
- * UTF-8 decoding of a byte stream in chunks. Trace text is nearly all ASCII: such chunks are
- * decoded with a plain byte copy (several times faster than TextDecoder), others by TextDecoder
- * after holding back an incomplete trailing sequence for the next chunk.
- */
-class Utf8Chunks {
-  private readonly td = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-  private carry: Buffer | undefined;
-  private first = true;
-  /** Set once invalid UTF-8 was replaced by U+FFFD. */
-  replaced = false;
-
-  decode(chunk: Buffer): string {
-    let buf = this.carry !== undefined ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
-    if (this.first) {
-      this.first = false;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf)
-        buf = buf.subarray(3);
-    }
-    if (isAscii(buf)) return buf.toString('latin1');
-    const cut = completeUtf8Length(buf);
-    if (cut < buf.length) this.carry = Buffer.from(buf.subarray(cut));
-    return this.checked(this.td.decode(buf.subarray(0, cut)));
-  }
-
-  end(): string {
-    const rest = this.carry;
-    this.carry = undefined;
-    return rest !== undefined ? this.checked(this.td.decode(rest)) : '';
-  }
-
-  private checked(s: string): string {
-    if (!this.replaced && s.includes('\uFFFD')) this.replaced = true;
-    return s;
-  }
-}
-
-/** Length of the longest prefix of `b` that does not end inside a UTF-8 sequence. */
-function completeUtf8Length(b: Buffer): number {
-  const n = b.length;
-  // Look back at most 3 bytes for the lead byte of the last sequence.
-  for (let back = 1; back <= Math.min(4, n); back++) {
-    const c = b[n - back]!;
-    if ((c & 0xc0) === 0x80) continue; // continuation byte
-    if (c < 0x80) return n; // ASCII: complete
-    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-    return back >= need ? n : n - back;
-  }
-  return n;
 }

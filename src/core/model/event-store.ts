@@ -11,7 +11,7 @@ const BLOCK_MASK = BLOCK - 1;
 /** Bytes per event in the columns (what `bytesPerEvent` reports before side tables). */
 export const EVENT_COLUMN_BYTES = 8 + 2 + 2 + 4 + 4 + 4;
 
-interface Block {
+export interface Block {
   ts: Float64Array;
   cpu: Uint16Array;
   type: Uint16Array;
@@ -36,7 +36,7 @@ export class EventStore {
   private n = 0;
   private cur: Block | undefined;
   /** 64-bit side values for the few payloads that do not fit an int32 (see event-kinds.ts). */
-  private wide = new Float64Array(256);
+  private wide: Float64Array = new Float64Array(256);
   private nWide = 0;
   /** Latency strings that did not fit the 10-bit latency table, by event index. */
   private readonly sparseLat = new Map<number, string>();
@@ -210,4 +210,47 @@ export class EventStore {
     for (const b of this.blocks) bytes += b.ts.length * EVENT_COLUMN_BYTES;
     return bytes;
   }
+
+  /** The blocks (sealed first), side tables and flags, for moving the store to another thread. */
+  snapshot(): EventStoreSnapshot {
+    this.seal();
+    return {
+      blocks: this.blocks.slice(),
+      n: this.n,
+      wide: this.wide.slice(0, this.nWide),
+      sparseLat: [...this.sparseLat],
+      sorted: this.sorted,
+      lastTs: this.lastTs,
+    };
+  }
+
+  static restore(snap: EventStoreSnapshot): EventStore {
+    const e = new EventStore();
+    e.blocks.push(...snap.blocks);
+    e.n = snap.n;
+    e.wide = snap.wide.length > 0 ? snap.wide : new Float64Array(2);
+    e.nWide = snap.wide.length;
+    for (const [i, lat] of snap.sparseLat) e.sparseLat.set(i, lat);
+    e.sorted = snap.sorted;
+    e.lastTs = snap.lastTs;
+    return e;
+  }
+
+  /** Every typed array the store holds (to list as transferables). */
+  buffers(): ArrayBuffer[] {
+    const out: ArrayBuffer[] = [];
+    for (const b of this.blocks)
+      for (const a of [b.ts, b.cpu, b.type, b.taskLat, b.a0, b.a1])
+        out.push(a.buffer as ArrayBuffer);
+    return out;
+  }
+}
+
+export interface EventStoreSnapshot {
+  blocks: Block[];
+  n: number;
+  wide: Float64Array;
+  sparseLat: [number, string][];
+  sorted: boolean;
+  lastTs: number;
 }

@@ -41,4 +41,15 @@ export class StringTable {
     for (const v of this.values) n += 2 * v.length + 64;
     return n;
   }
+
+  /** The strings in id order (for moving a table to another thread). */
+  snapshot(): string[] {
+    return this.values.slice();
+  }
+
+  static restore(values: readonly string[]): StringTable {
+    const t = new StringTable();
+    for (const v of values) t.intern(v);
+    return t;
+  }
 }

@@ -140,10 +140,41 @@ export class TaskTable {
   approxBytes(): number {
     return this.pids.byteLength + this.comms.byteLength + this.prios.byteLength + this.n * 80;
   }
+
+  /** The columns (copies, trimmed) and tgids, for moving the table to another thread. */
+  snapshot(): TaskTableSnapshot {
+    return {
+      pids: this.pids.slice(0, this.n),
+      comms: this.comms.slice(0, this.n),
+      prios: this.prios.slice(0, this.n),
+      tgids: [...this.tgidByPid],
+      overflowed: this.overflowed,
+    };
+  }
+
+  /** Rebuilds a table over `strings` (the restored string table the comm ids point into). */
+  static restore(strings: StringTable, snap: TaskTableSnapshot): TaskTable {
+    const t = new TaskTable(strings);
+    for (let id = 0; id < snap.pids.length; id++) {
+      t.intern(snap.pids[id]!, strings.get(snap.comms[id]!), snap.prios[id]!);
+    }
+    for (const [pid, tgid] of snap.tgids) t.setTgid(pid, tgid);
+    t.overflowed = snap.overflowed;
+    return t;
+  }
 }
 
 /** comm === s.slice(start, start + comm.length), in place (s is a flat chunk; no substring). */
 function sameChars(comm: string, s: string, start: number): boolean {
-  for (let i = 0; i < comm.length; i++) if (comm.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
+  for (let i = 0; i < comm.length; i++)
+    if (comm.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
   return true;
+}
+
+export interface TaskTableSnapshot {
+  pids: Int32Array;
+  comms: Int32Array;
+  prios: Int16Array;
+  tgids: [number, number][];
+  overflowed: boolean;
 }

@@ -6,8 +6,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class TextPool {
-  private bytes = new Uint8Array(1 << 16);
-  private offsets = new Int32Array(1024);
+  private bytes: Uint8Array = new Uint8Array(1 << 16);
+  private offsets: Int32Array = new Int32Array(1024);
   private n = 0;
   private used = 0;
 
@@ -45,6 +45,51 @@ export class TextPool {
   /** Bytes held (capacity, as resident). */
   residentBytes(): number {
     return this.bytes.byteLength + this.offsets.byteLength;
+  }
+
+  /** The bytes and offsets (trimmed copies), for moving the pool to another thread. */
+  snapshot(): { bytes: Uint8Array; offsets: Int32Array } {
+    return { bytes: this.bytes.slice(0, this.used), offsets: this.offsets.slice(0, this.n + 1) };
+  }
+
+  static restore(snap: { bytes: Uint8Array; offsets: Int32Array }): TextPool {
+    const p = new TextPool();
+    p.bytes = snap.bytes.length > 0 ? snap.bytes : new Uint8Array(1 << 16);
+    p.offsets = snap.offsets.length > 1 ? snap.offsets : new Int32Array(1024);
+    p.n = Math.max(0, snap.offsets.length - 1);
+    p.used = snap.bytes.length;
+    return p;
+  }
+
+  /** Appends every text of `other`; the first gets id `this.length` as it was before the call. */
+  appendAll(other: TextPool): void {
+    for (let id = 0; id < other.n; id++) {
+      // Copy bytes directly: both pools hold UTF-8.
+      const a = other.offsets[id]!;
+      const b = other.offsets[id + 1]!;
+      this.pushBytes(other.bytes.subarray(a, b));
+    }
+  }
+
+  private pushBytes(src: Uint8Array): void {
+    const need = this.used + src.length;
+    if (need > this.bytes.length) {
+      let cap = Math.max(this.bytes.length * 2, 1 << 16);
+      while (cap < need) cap *= 2;
+      const b = new Uint8Array(cap);
+      b.set(this.bytes.subarray(0, this.used));
+      this.bytes = b;
+    }
+    if (this.n + 2 > this.offsets.length) {
+      const o = new Int32Array(Math.max(this.offsets.length * 2, 1024));
+      o.set(this.offsets.subarray(0, this.n + 1));
+      this.offsets = o;
+    }
+    this.offsets[this.n] = this.used;
+    this.bytes.set(src, this.used);
+    this.used += src.length;
+    this.offsets[this.n + 1] = this.used;
+    this.n++;
   }
 }
 

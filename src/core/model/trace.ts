@@ -62,6 +62,8 @@ export interface Trace {
   /** Events the ring buffer reported lost (sum of `[N EVENTS DROPPED]`); -1 when a loss had no count. */
   lostEvents: number;
   diagnostics: Diagnostic[];
+  /** Diagnostics reported in all, including those the cap suppressed (then the last item says so). */
+  diagnosticsTotal: number;
   /** Non-empty lines read, and lines that became events. */
   linesRead: number;
 }
@@ -248,6 +250,7 @@ export class TraceBuilder {
       header: this.header,
       lostEvents: this.lostEvents,
       diagnostics: this.diags.finish(),
+      diagnosticsTotal: this.diags.total,
       linesRead: this.linesRead,
     };
   }

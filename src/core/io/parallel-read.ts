@@ -1,0 +1,132 @@
+// Reads a large uncompressed text trace on several threads: the file is cut at line boundaries
+// into byte ranges, each parsed by a worker (parse-worker.ts), and the parts appended in order
+// with their ids remapped (model/trace-parts.ts). Gzip input and small files stay sequential.
+
+import { existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import type { ImportOptions, ResumeState } from '../ingest/importer';
+import type { Trace } from '../model/trace';
+import { appendTrace, TraceData, traceFromData } from '../model/trace-parts';
+
+export interface PartRequest {
+  path: string;
+  start: number;
+  end: number;
+  format: 'ftrace-text' | 'perf-script';
+  opts: ImportOptions & { resume?: ResumeState };
+}
+
+export type PartResult =
+  | { ok: true; traces: TraceData[]; lines: number; replaced: boolean }
+  | { ok: false; error: string };
+
+/** Files smaller than this are read on the calling thread: a worker costs tens of ms to start. */
+export const PARALLEL_MIN_BYTES = 32 << 20;
+
+/** The bundled worker beside the running bundle (dist/), or undefined when there is none (tests). */
+export function defaultWorkerScript(): string | undefined {
+  const dir = typeof __dirname === 'string' ? __dirname : undefined;
+  if (dir === undefined) return undefined;
+  const p = `${dir}/parse-worker.js`;
+  return existsSync(p) ? p : undefined;
+}
+
+/** Byte offsets that cut [0, size) into `parts` ranges, each boundary just after a newline. */
+export async function splitAtLines(path: string, size: number, parts: number): Promise<number[]> {
+  const cuts = [0];
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    for (let k = 1; k < parts; k++) {
+      let pos = Math.max(Math.floor((k * size) / parts), cuts[cuts.length - 1]!);
+      let found = -1;
+      while (found < 0 && pos < size) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        const nl = buf.subarray(0, bytesRead).indexOf(10);
+        if (nl >= 0) found = pos + nl + 1;
+        else pos += bytesRead;
+      }
+      if (found > 0 && found < size && found > cuts[cuts.length - 1]!) cuts.push(found);
+    }
+  } finally {
+    await fh.close();
+  }
+  cuts.push(size);
+  return cuts;
+}
+
+/**
+ * Parses path's ranges [cuts[k], cuts[k+1]) on workers and joins them. The first part reads the
+ * header; later parts start from `resume`, what an importer learned from the head.
+ */
+export async function readInParts(
+  path: string,
+  size: number,
+  format: PartRequest['format'],
+  opts: ImportOptions,
+  resume: ResumeState,
+  parts: number,
+  workerScript: string,
+): Promise<{ traces: Trace[]; replaced: boolean }> {
+  const cuts = await splitAtLines(path, size, parts);
+  const results = await Promise.all(
+    cuts.slice(0, -1).map((start, k) =>
+      runPart(workerScript, {
+        path,
+        start,
+        end: cuts[k + 1]!,
+        format,
+        opts: k === 0 ? opts : { ...opts, resume },
+      }),
+    ),
+  );
+  const cap = opts.diagnosticsCap ?? 1000;
+  let traces: Trace[] = [];
+  let lineOffset = 0;
+  let replaced = false;
+  for (const r of results) {
+    replaced ||= r.replaced;
+    const got = r.traces.map(traceFromData);
+    if (traces.length === 0) {
+      traces = got;
+    } else {
+      for (const t of got) {
+        // A part that met only bad lines before any event of a named input reports them on a
+        // trace of its own; a single thread reports them on the first trace.
+        const base =
+          traces.find((b) => b.name === t.name) ?? (t.events.length === 0 ? traces[0] : undefined);
+        if (base !== undefined) appendTrace(base, t, lineOffset, cap);
+        else {
+          for (const d of t.diagnostics) if (d.line !== undefined) d.line += lineOffset;
+          traces.push(t);
+        }
+      }
+    }
+    lineOffset += r.lines;
+  }
+  return { traces, replaced };
+}
+
+function runPart(
+  script: string,
+  req: PartRequest,
+): Promise<{ traces: TraceData[]; lines: number; replaced: boolean }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(script, { workerData: req });
+    let settled = false;
+    w.once('message', (res: PartResult) => {
+      settled = true;
+      void w.terminate();
+      if (res.ok) resolve(res);
+      else reject(new Error(`parse worker failed: ${res.error}`));
+    });
+    w.once('error', (e) => {
+      if (!settled) reject(e);
+    });
+    w.once('exit', (code) => {
+      if (!settled) reject(new Error(`parse worker exited with code ${code} before answering`));
+    });
+  });
+}

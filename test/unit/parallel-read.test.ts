@@ -1,0 +1,166 @@
+// Reading a text trace in parts on worker threads must give exactly the trace a single thread
+// reads: same events, tasks, names, states, latencies, texts, timestamps, and diagnostics on the
+// same line numbers. The worker is bundled here with esbuild, as the build does.
+import { build } from 'esbuild';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { splitAtLines } from '../../src/core/io/parallel-read';
+import { readTraceFile, ReadOptions } from '../../src/core/io/read-trace-file';
+import { dumpTrace } from './support/dump';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vl-par-'));
+const worker = path.join(dir, 'parse-worker.js');
+const BUNDLED = path.resolve(__dirname, '../fixtures/real/quiet-passive-local');
+
+beforeAll(async () => {
+  await build({
+    entryPoints: [path.resolve(__dirname, '../../src/core/io/parse-worker.ts')],
+    outfile: worker,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
+}, 60_000);
+
+async function both(file: string, threads: number): Promise<[string[], string[]]> {
+  const par: ReadOptions = { threads, workerScript: worker, parallelMinBytes: 0 };
+  const one = await readTraceFile(file, { threads: 1 });
+  const many = await readTraceFile(file, par);
+  expect(many.diagnostics).toEqual([]);
+  expect(many.format).toBe(one.format);
+  return [one.traces.map(dumpTrace), many.traces.map(dumpTrace)];
+}
+
+function write(name: string, text: string): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('parallel reading', () => {
+  it('a real trace-cmd report: identical to one thread, 2 and 3 parts', async () => {
+    const text = gunzipSync(readFileSync(path.join(BUNDLED, 'guest.txt.gz'))).toString('utf8');
+    const f = write('guest.txt', text);
+    for (const threads of [2, 3]) {
+      const [one, many] = await both(f, threads);
+      expect(many).toEqual(one);
+    }
+  });
+
+  it('tracefs text with latency and TGID columns, markers, vruntime, kvm and bad lines', async () => {
+    const lines = ['# tracer: nop', '#', '# entries-in-buffer/entries-written: 40/40   #P:4'];
+    for (let k = 0; k < 400; k++) {
+      const t = (375 + k / 1000).toFixed(6);
+      const lat = ['d..2.', 'dNh2.', 'd.s4.', '.....'][k % 4];
+      lines.push(
+        `    guest_run.sh-610     (    610) [00${k % 4}] ${lat}   ${t}: sched_stat_runtime: comm=guest_run.sh pid=610 runtime=${3328 + k} [ns] vruntime=${216980793544 + k} [ns]`,
+      );
+      lines.push(
+        `          <idle>-0       (-------) [00${k % 4}] d..2.   ${t}: sched_switch: prev_comm=swapper/${k % 4} prev_pid=0 prev_prio=120 prev_state=${k % 3 ? 'R' : 'R+'} ==> next_comm=w${k % 7} next_pid=${700 + (k % 7)} next_prio=120`,
+      );
+      if (k % 50 === 7) lines.push('this line is not an event');
+      if (k % 60 === 9)
+        lines.push(
+          `        syncping-613     (    613) [001] .....   ${t}: tracing_mark_write: syncping seq=${k} phase=pre ünïcode`,
+        );
+      if (k % 70 === 3)
+        lines.push(
+          `       CPU 0/KVM-3315    (   3310) [001] d..1.   ${t}: kvm_exit: vcpu 0 reason ${k % 2 ? 'HLT' : 'EPT_VIOLATION'} rip 0xffffffff81b5c0d4 info1 0x0 info2 0x0`,
+        );
+    }
+    const f = write('raw.txt', lines.join('\n') + '\n');
+    const [one, many] = await both(f, 3);
+    expect(many).toEqual(one);
+    expect(one[0]).toMatch(/diag VL1001 error line=\d+/);
+  });
+
+  it('trace-cmd multi-input output keeps one trace per input', async () => {
+    // trace-cmd right-aligns the file names to the longest (`%*s: `).
+    const lines = [' host.dat: cpus=2', 'guest.dat: cpus=4'];
+    for (let k = 0; k < 300; k++) {
+      const t = (100 + k / 1000).toFixed(6);
+      lines.push(
+        ` host.dat:           <idle>-0     [000]   ${t}: sched_waking:         comm=CPU 0/TCG pid=3315 prio=120 target_cpu=000`,
+      );
+      lines.push(
+        `guest.dat:      omp_barrier-562   [003]   ${t}: sched_switch:         omp_barrier:562 [120] S ==> swapper/3:0 [120]`,
+      );
+    }
+    const f = write('multi.txt', lines.join('\n') + '\n');
+    const [one, many] = await both(f, 4);
+    expect(one).toHaveLength(2);
+    expect(one.map((d) => d.split('\n').filter((l) => / \[\d\] /.test(l)).length)).toEqual([
+      300, 300,
+    ]);
+    expect(many).toEqual(one);
+  });
+
+  it('diagnostics of a later part with no events of its own join the first trace', async () => {
+    const lines = [' host.dat: cpus=2', 'guest.dat: cpus=4'];
+    for (let k = 0; k < 300; k++) {
+      const t = (100 + k / 1000).toFixed(6);
+      lines.push(
+        `guest.dat:      omp_barrier-562   [003]   ${t}: sched_switch:         omp_barrier:562 [120] S ==> swapper/3:0 [120]`,
+      );
+      if (k % 40 === 5) lines.push('garbage that is no event');
+    }
+    const f = write('multi-bad.txt', lines.join('\n') + '\n');
+    const [one, many] = await both(f, 4);
+    expect(many).toEqual(one);
+  });
+
+  it('perf sched script', async () => {
+    const src = '/work/shared/fixtures/real/raw-noisy-passive/host.perf-sched.txt.gz';
+    const text = (() => {
+      try {
+        return (
+          gunzipSync(readFileSync(src)).toString('utf8').split('\n').slice(0, 20000).join('\n') +
+          '\n'
+        );
+      } catch {
+        return undefined;
+      }
+    })();
+    if (text === undefined) return;
+    const f = write('perf.txt', text);
+    const [one, many] = await both(f, 2);
+    expect(many).toEqual(one);
+  });
+
+  it('falls back to one thread, with a warning, when the worker cannot run', async () => {
+    const f = write(
+      'small.txt',
+      'cpus=1\n  a-1  [000]   1.000001: sched_waking:         comm=b pid=2 prio=120 target_cpu=000\n',
+    );
+    const r = await readTraceFile(f, {
+      threads: 2,
+      parallelMinBytes: 0,
+      workerScript: path.join(dir, 'missing.js'),
+    });
+    expect(r.traces[0]!.events.length).toBe(1);
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['VL1010', 'warning']]);
+  });
+});
+
+describe('splitAtLines', () => {
+  it('cuts just after newlines, in order, covering the file', async () => {
+    const text =
+      Array.from({ length: 1000 }, (_, i) => `line ${i} ${'x'.repeat(i % 37)}`).join('\n') + '\n';
+    const f = write('lines.txt', text);
+    const cuts = await splitAtLines(f, text.length, 5);
+    expect(cuts[0]).toBe(0);
+    expect(cuts[cuts.length - 1]).toBe(text.length);
+    expect(cuts).toHaveLength(6);
+    for (const c of cuts.slice(1, -1)) expect(text[c - 1]).toBe('\n');
+    for (let k = 1; k < cuts.length; k++) expect(cuts[k]!).toBeGreaterThan(cuts[k - 1]!);
+  });
+
+  it('gives fewer parts than asked when the file has too few lines', async () => {
+    const f = write('one-line.txt', 'just one line without a newline');
+    expect(await splitAtLines(f, 31, 4)).toEqual([0, 31]);
+  });
+});

@@ -91,7 +91,12 @@ async function child(mode, file, profileOut) {
   const before = process.memoryUsage();
   if (session !== undefined) await session.post('Profiler.start');
   const t0 = performance.now();
-  const r = await engine.readTraceFile(file);
+  // VL_BENCH_THREADS=1: the engine on this thread only; unset: the default (parallel for big text).
+  const threads = process.env.VL_BENCH_THREADS !== undefined ? Number(process.env.VL_BENCH_THREADS) : undefined;
+  const r = await engine.readTraceFile(file, {
+    workerScript: path.join(ROOT, 'dist/parse-worker.js'),
+    ...(threads !== undefined ? { threads } : {}),
+  });
   const ms = performance.now() - t0;
   if (session !== undefined) {
     const { profile } = await session.post('Profiler.stop');
@@ -330,10 +335,11 @@ async function generate(input, nEvents) {
 // ---------------------------------------------------------------------------------------------
 // Measurements (parent side).
 
-function runChild(nodeArgs, childArgs) {
+function runChild(nodeArgs, childArgs, env = {}) {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [...nodeArgs, SELF, ...childArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
     });
     let out = '';
     p.stdout.setEncoding('utf8');
@@ -378,9 +384,11 @@ async function measure(gen, runs) {
   const read = [];
   for (let i = 0; i < runs; i++) read.push((await runChild([], ['--child', 'read', gen.file])).ms);
   const ingests = [];
+  const singles = [];
   for (let i = 0; i < runs; i++) {
-    log(`  ingest run ${i + 1}/${runs}`);
+    log(`  ingest run ${i + 1}/${runs} (default threads, then 1 thread)`);
     ingests.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file]));
+    singles.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file], { VL_BENCH_THREADS: '1' }));
   }
   // The median run by time supplies every ingest figure, so they all describe one process.
   const ing = [...ingests].sort((a, b) => a.ms - b.ms)[(ingests.length - 1) >> 1];
@@ -397,6 +405,8 @@ async function measure(gen, runs) {
     catMBps: bytes / MB / (catMs / 1000),
     readMBps: bytes / MB / (readMs / 1000),
     ingestMBps: ing.textBytes / MB / (ing.ms / 1000),
+    singleMBps: ing.textBytes / MB / (median(singles.map((x) => x.ms)) / 1000),
+    singleMsAll: singles.map((x) => x.ms),
     eventsPerS: ing.events / (ing.ms / 1000),
     residentPerEvent: residentDelta / ing.events,
     storePerEvent: ing.storeBytes / ing.events,
@@ -497,14 +507,14 @@ function report(results, opts, mach, tracecmd, profiles) {
   );
   L.push('');
   L.push(
-    '| input | size MB | events | cat MB/s | node read MB/s | ingest s | ingest MB/s | Mevents/s | ours/cat | ours/node read |',
+    '| input | size MB | events | cat MB/s | node read MB/s | ingest s | ingest MB/s | Mevents/s | ours/cat | ours/node read | 1-thread MB/s |',
   );
-  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const { input, m } of results) {
     L.push(
       `| ${input.label} | ${fmt(m.bytes / MB, 1)} | ${fmtInt(m.ing.events)} | ${fmt(m.catMBps, 0)} | ${fmt(m.readMBps, 0)} | ` +
         `${fmt(m.ing.ms / 1000, 2)} | ${fmt(m.ingestMBps, 1)} | ${fmt(m.eventsPerS / 1e6, 2)} | ` +
-        `${fmt(m.ingestMBps / m.catMBps, 3)} | ${fmt(m.ingestMBps / m.readMBps, 3)} |`,
+        `${fmt(m.ingestMBps / m.catMBps, 3)} | ${fmt(m.ingestMBps / m.readMBps, 3)} | ${fmt(m.singleMBps, 1)} |`,
     );
   }
   L.push('');
@@ -546,7 +556,8 @@ function report(results, opts, mach, tracecmd, profiles) {
       notes.push(`${input.label}: ${m.ing.errors} error and ${m.ing.warnings} warning diagnostics`);
     if (opts.runs > 1)
       notes.push(
-        `${input.label}: ingest runs ${m.ingestMsAll.map((x) => fmt(x / 1000, 2)).join(', ')} s`,
+        `${input.label}: ingest runs ${m.ingestMsAll.map((x) => fmt(x / 1000, 2)).join(', ')} s; ` +
+          `1 thread ${m.singleMsAll.map((x) => fmt(x / 1000, 2)).join(', ')} s`,
       );
   }
   notes.push(

@@ -1,0 +1,336 @@
+// The guest-to-host clock map: host = hostRef + (guest - guestRef) * slope, in the traces' own
+// units, with an error bound. With nothing recorded to align by, it is estimated from the one
+// thing that must hold: a guest CPU can only log an event while its vCPU thread is on a host
+// CPU. Each guest event so confines the offset D = host - guest to the vCPU thread's on-CPU
+// intervals shifted by the event's time; the offset that satisfies (nearly) all events, per
+// stretch of the guest trace, and a line through those stretches (drift) is the map.
+
+import type { Trace } from '../model/trace';
+import type { Timelines } from '../timeline/build';
+import { TaskState } from '../timeline/states';
+import type { VcpuAssignment } from './vcpu-map';
+
+export interface ClockMap {
+  method: 'estimated' | 'user' | 'identity';
+  /** host = hostRef + (guest - guestRef) * slope; absolute values in the traces' units. */
+  hostRef: bigint;
+  guestRef: bigint;
+  slope: number;
+  /** Half-width of the uncertainty of host - guest, in the host's unit. */
+  bound: number;
+  unit: 'ns' | 'count';
+  /** Share of the guest events the map puts inside their vCPU thread's on-CPU time (0..1). */
+  agreement: number;
+  /** Per stretch of the guest trace: the feasible offsets found (relative to hostRef - guestRef). */
+  stretches: { guestMid: bigint; lo: number; hi: number; events: number; agreeing: number }[];
+  reasoning: string[];
+}
+
+/** Host time (absolute, the host's unit) of a guest absolute time. */
+export function toHost(m: ClockMap, guestAbs: bigint): number {
+  return Number(m.hostRef) + Number(guestAbs - m.guestRef) * m.slope;
+}
+
+/** host - guest at a guest absolute time, as an exact-enough bigint. */
+export function offsetAt(m: ClockMap, guestAbs: bigint): bigint {
+  const d = Number(guestAbs - m.guestRef) * (m.slope - 1);
+  return m.hostRef - m.guestRef + BigInt(Math.round(d));
+}
+
+interface OnCpu {
+  start: Float64Array;
+  end: Float64Array;
+}
+
+/** The times (host-relative) a thread may have been on a CPU: running, or an unknown gap. */
+function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
+  const k = tl.tasks.indexOf.get(tid);
+  const s: number[] = [];
+  const e: number[] = [];
+  if (k !== undefined) {
+    for (let j = tl.tasks.offsets[k]!; j < tl.tasks.offsets[k + 1]!; j++) {
+      const st = tl.tasks.state[j];
+      if (st !== TaskState.running && st !== TaskState.unknown) continue;
+      const a = tl.tasks.start[j]!;
+      const b = tl.tasks.end[j]!;
+      if (s.length > 0 && e[e.length - 1]! >= a) e[e.length - 1] = Math.max(e[e.length - 1]!, b);
+      else {
+        s.push(a);
+        e.push(b);
+      }
+    }
+  }
+  return { start: Float64Array.from(s), end: Float64Array.from(e) };
+}
+
+/** First index with end > x (intervals sorted, disjoint). */
+function firstEndingAfter(iv: OnCpu, x: number): number {
+  let lo = 0;
+  let hi = iv.end.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (iv.end[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface GuestEvent {
+  /** Guest-relative time. */
+  g: number;
+  vcpu: number;
+}
+
+export interface EstimateOptions {
+  /** Leave these guest events out (e.g. the sync pings, to test the estimate against them). */
+  skipGuestEvent?: (i: number) => boolean;
+  /** Stretches of the guest trace with an offset each (more: drift seen in finer steps). */
+  stretches?: number;
+}
+
+/**
+ * Estimates the clock map from the guest's events and the host timelines of the vCPU threads.
+ * Undefined (with reasons in `why`) when the units differ or nothing confines the offset.
+ */
+export function estimateClockMap(
+  host: Trace,
+  hostTl: Timelines,
+  guest: Trace,
+  vcpus: readonly VcpuAssignment[],
+  opts: EstimateOptions = {},
+  why: string[] = [],
+): ClockMap | undefined {
+  if (host.clock.unit !== guest.clock.unit) {
+    why.push(
+      `host timestamps are ${host.clock.unit} and guest ones ${guest.clock.unit}: give the offset and rate (--offset)`,
+    );
+    return undefined;
+  }
+  const on = new Map<number, OnCpu>();
+  for (const v of vcpus) on.set(v.vcpu, onCpuIntervals(hostTl, v.hostTid));
+  const evs: GuestEvent[] = [];
+  for (let i = 0; i < guest.events.length; i++) {
+    if (opts.skipGuestEvent?.(i) === true) continue;
+    const vcpu = guest.events.cpu(i);
+    if (!on.has(vcpu)) continue;
+    evs.push({ g: guest.events.ts(i), vcpu });
+  }
+  if (evs.length < 20) {
+    why.push(
+      `only ${evs.length} guest events on CPUs with a known vCPU thread: too few to align the clocks`,
+    );
+    return undefined;
+  }
+  evs.sort((a, b) => a.g - b.g);
+  const g0 = evs[0]!.g;
+  const g1 = evs[evs.length - 1]!.g;
+  const h0 = hostTl.start;
+  const h1 = hostTl.end;
+  // Offsets (host-relative minus guest-relative) that put some guest events inside the host trace.
+  const dMin = h0 - g1;
+  const dMax = h1 - g0;
+
+  // 1. Coarse: a histogram of feasible offsets over a sample of events, in bins.
+  const coarse = coarseOffset(evs, on, dMin, dMax);
+  if (coarse === undefined) {
+    why.push(
+      'no offset puts the guest events inside their vCPU threads’ on-CPU time (wrong vCPU map, or traces of different times?)',
+    );
+    return undefined;
+  }
+  // 2. Fine, per stretch of the guest trace: the offsets most events agree on.
+  const k = Math.max(1, Math.min(opts.stretches ?? 8, Math.floor(evs.length / 50)));
+  const stretches: ClockMap['stretches'] = [];
+  const per = Math.ceil(evs.length / k);
+  for (let s = 0; s < evs.length; s += per) {
+    const part = evs.slice(s, s + per);
+    const f = fineOffset(
+      part,
+      on,
+      coarse.center - coarse.halfWidth,
+      coarse.center + coarse.halfWidth,
+    );
+    const mid = (part[0]!.g + part[part.length - 1]!.g) / 2;
+    stretches.push({
+      guestMid: guest.tsBase + BigInt(Math.round(mid)),
+      lo: f.lo,
+      hi: f.hi,
+      events: part.length,
+      agreeing: f.count,
+    });
+  }
+  // 3. A line through the stretches: offset and drift.
+  const line = fitLine(
+    stretches.map((s) => ({ t: Number(s.guestMid - guest.tsBase), lo: s.lo, hi: s.hi })),
+  );
+  const agreeing = stretches.reduce((n, s) => n + s.agreeing, 0);
+  const total = stretches.reduce((n, s) => n + s.events, 0);
+  const reasoning = [
+    `estimated from ${total} guest events on ${on.size} vCPUs: each must fall inside its vCPU thread's on-CPU time on the host`,
+    `${((100 * agreeing) / total).toFixed(2)}% of them fit the map; ${stretches.length} stretches, feasible offsets ${line.consistent ? 'consistent with one line' : 'not all on one line: the bound covers the spread'}`,
+  ];
+  if (Math.abs(line.slope) > 0)
+    reasoning.push(
+      `drift ${(line.slope * 1e6).toFixed(2)} ppm of host - guest over the guest trace`,
+    );
+  const guestRef = guest.tsBase + BigInt(Math.round(line.t0));
+  const hostRef = host.tsBase + BigInt(Math.round(line.t0 + line.d0));
+  return {
+    method: 'estimated',
+    hostRef,
+    guestRef,
+    slope: 1 + line.slope,
+    bound: line.bound,
+    unit: host.clock.unit,
+    agreement: agreeing / total,
+    stretches: stretches.map((s) => ({
+      ...s,
+      lo: s.lo + Number(host.tsBase - guest.tsBase),
+      hi: s.hi + Number(host.tsBase - guest.tsBase),
+    })),
+    reasoning,
+  };
+}
+
+/** The best offset bin of a difference-array histogram over a sample of events. */
+function coarseOffset(
+  evs: GuestEvent[],
+  on: Map<number, OnCpu>,
+  dMin: number,
+  dMax: number,
+): { center: number; halfWidth: number } | undefined {
+  const span = dMax - dMin;
+  if (!(span > 0)) return undefined;
+  const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
+  const w = span / bins;
+  const diff = new Int32Array(bins + 1);
+  const sample = Math.min(evs.length, 300);
+  for (let k = 0; k < sample; k++) {
+    const e = evs[Math.floor((k * evs.length) / sample)]!;
+    const iv = on.get(e.vcpu)!;
+    for (
+      let j = firstEndingAfter(iv, e.g + dMin);
+      j < iv.start.length && iv.start[j]! <= e.g + dMax;
+      j++
+    ) {
+      const a = Math.max(iv.start[j]! - e.g, dMin);
+      const b = Math.min(iv.end[j]! - e.g, dMax);
+      if (b < a) continue;
+      diff[Math.floor((a - dMin) / w)]!++;
+      diff[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
+    }
+  }
+  let best = -1;
+  let bestAt = -1;
+  let run = 0;
+  for (let i = 0; i < bins; i++) {
+    run += diff[i]!;
+    if (run > best) {
+      best = run;
+      bestAt = i;
+    }
+  }
+  if (best < sample * 0.5) return undefined;
+  // Widen to neighbouring bins that are nearly as good: the fine pass decides between them.
+  return { center: dMin + (bestAt + 0.5) * w, halfWidth: 2 * w };
+}
+
+/** The offset interval inside [lo, hi] covered by the most events' feasible sets (exact sweep). */
+function fineOffset(
+  evs: GuestEvent[],
+  on: Map<number, OnCpu>,
+  lo: number,
+  hi: number,
+): { lo: number; hi: number; count: number } {
+  const pts: number[] = [];
+  for (const e of evs) {
+    const iv = on.get(e.vcpu)!;
+    for (
+      let j = firstEndingAfter(iv, e.g + lo);
+      j < iv.start.length && iv.start[j]! <= e.g + hi;
+      j++
+    ) {
+      const a = Math.max(iv.start[j]! - e.g, lo);
+      const b = Math.min(iv.end[j]! - e.g, hi);
+      if (b < a) continue;
+      // Encode: starts sort before ends at the same offset (closed intervals).
+      pts.push(a, 1, b, -1);
+    }
+  }
+  const order = [...Array(pts.length / 2).keys()].sort(
+    (x, y) => pts[2 * x]! - pts[2 * y]! || pts[2 * y + 1]! - pts[2 * x + 1]!,
+  );
+  let run = 0;
+  let best = -1;
+  let bestLo = lo;
+  let bestHi = hi;
+  for (let q = 0; q < order.length; q++) {
+    const at = pts[2 * order[q]!]!;
+    run += pts[2 * order[q]! + 1]!;
+    if (run > best) {
+      best = run;
+      bestLo = at;
+      // The region lasts until the next point.
+      bestHi = q + 1 < order.length ? pts[2 * order[q + 1]!]! : at;
+    }
+  }
+  return { lo: bestLo, hi: bestHi, count: Math.max(best, 0) };
+}
+
+/** A line d = d0 + slope * (t - t0) through intervals [lo, hi] at times t, with a bound. */
+function fitLine(pts: { t: number; lo: number; hi: number }[]): {
+  t0: number;
+  d0: number;
+  slope: number;
+  bound: number;
+  consistent: boolean;
+} {
+  const t0 = pts.reduce((s, p) => s + p.t, 0) / pts.length;
+  // Feasible slopes: every pair of intervals must be crossed.
+  let sLo = -Infinity;
+  let sHi = Infinity;
+  for (let i = 0; i < pts.length; i++) {
+    for (let j = i + 1; j < pts.length; j++) {
+      const dt = pts[j]!.t - pts[i]!.t;
+      if (dt <= 0) continue;
+      sLo = Math.max(sLo, (pts[j]!.lo - pts[i]!.hi) / dt);
+      sHi = Math.min(sHi, (pts[j]!.hi - pts[i]!.lo) / dt);
+    }
+  }
+  if (pts.length > 1 && sLo <= sHi) {
+    const slope = Number.isFinite(sLo) && Number.isFinite(sHi) ? (sLo + sHi) / 2 : 0;
+    let aLo = -Infinity;
+    let aHi = Infinity;
+    for (const p of pts) {
+      aLo = Math.max(aLo, p.lo - slope * (p.t - t0));
+      aHi = Math.min(aHi, p.hi - slope * (p.t - t0));
+    }
+    if (aLo <= aHi) {
+      // The bound also covers the slope's own uncertainty at the ends of the trace.
+      const reach = Math.max(...pts.map((p) => Math.abs(p.t - t0)));
+      const slopeErr = Number.isFinite(sHi - sLo) ? ((sHi - sLo) / 2) * reach : 0;
+      return {
+        t0,
+        d0: (aLo + aHi) / 2,
+        slope,
+        bound: (aHi - aLo) / 2 + slopeErr,
+        consistent: true,
+      };
+    }
+  }
+  // The stretches disagree (e.g. a TSC offset that stepped): least squares through midpoints, and a
+  // bound wide enough to hold every stretch's interval.
+  const mids = pts.map((p) => ({ t: p.t - t0, d: (p.lo + p.hi) / 2 }));
+  const n = mids.length;
+  const mt = mids.reduce((s, p) => s + p.t, 0) / n;
+  const md = mids.reduce((s, p) => s + p.d, 0) / n;
+  const sxx = mids.reduce((s, p) => s + (p.t - mt) ** 2, 0);
+  const slope = sxx > 0 ? mids.reduce((s, p) => s + (p.t - mt) * (p.d - md), 0) / sxx : 0;
+  const d0 = md - slope * mt;
+  let bound = 0;
+  for (const p of pts) {
+    const at = d0 + slope * (p.t - t0);
+    bound = Math.max(bound, at - p.lo, p.hi - at);
+  }
+  return { t0, d0, slope, bound, consistent: false };
+}

@@ -250,8 +250,9 @@ export function buildTimelines(trace: Trace): Timelines {
       if (pid !== 0) {
         const k = thread(pid, taskId);
         const c = cursors[k]!;
-        // It ran at some unknown time in the gap: what it was doing since the gap began is unknown.
-        if (c.open >= 0 && taskCols.start[c.open]! < seen && c.state !== TaskState.running)
+        // It ran at some unknown time in the gap: what it was doing since the gap began is unknown
+        // (even when its last known state began at that very moment: then it lasted 0 ns as known).
+        if (c.open >= 0 && c.state !== TaskState.running && taskCols.start[c.open]! <= seen)
           enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
         if (!bySwitch) enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
       }

@@ -1,0 +1,226 @@
+// What each vCPU's host thread was doing over host time: running guest code, preempted (switched
+// out while runnable: steal), waiting for a CPU after a wakeup (also steal), halted (asleep because
+// the guest CPU was idle), in the VMM (asleep for another reason: I/O emulation, a lock), or
+// unknown. Halted and VMM are told apart by the guest's own idle state (through the clock map)
+// or, on KVM, by the last kvm_exit before the sleep being HLT; without either, it stays `blocked`.
+
+import { Kind } from '../model/event-kinds';
+import { kvmAt } from '../model/payload';
+import type { Trace } from '../model/trace';
+import type { Timelines } from '../timeline/build';
+import { TaskState } from '../timeline/states';
+import type { ClockMap } from './clock-map';
+import type { VcpuAssignment } from './vcpu-map';
+
+export const VcpuState = {
+  running: 0,
+  preempted: 1,
+  /** Woken and waiting for a host CPU. */
+  waiting: 2,
+  halted: 3,
+  vmm: 4,
+  /** Asleep, and nothing tells whether the guest was idle. */
+  blocked: 5,
+  unknown: 6,
+} as const;
+export type VcpuState = (typeof VcpuState)[keyof typeof VcpuState];
+export const VCPU_STATE_NAMES = [
+  'running',
+  'preempted',
+  'waiting',
+  'halted',
+  'vmm',
+  'blocked',
+  'unknown',
+] as const;
+
+export interface VcpuTimeline {
+  vcpu: number;
+  hostTid: number;
+  /** Host-relative intervals (the host trace's unit). */
+  start: Float64Array;
+  end: Float64Array;
+  state: Uint8Array;
+  /** Host CPU while running / last CPU otherwise (-1 unknown). */
+  pcpu: Int16Array;
+}
+
+export interface VcpuTime {
+  vcpu: number;
+  hostTid: number;
+  hostComm: string;
+  /** Time per state, in the host's unit. */
+  running: number;
+  preempted: number;
+  waiting: number;
+  halted: number;
+  vmm: number;
+  blocked: number;
+  unknown: number;
+  /** preempted + waiting: time the vCPU could have run and did not (what the guest sees as steal). */
+  steal: number;
+  /** Times switched out while runnable. */
+  preemptions: number;
+}
+
+export interface VcpuStatesResult {
+  timelines: VcpuTimeline[];
+  time: VcpuTime[];
+  /** How halted and VMM sleeps were told apart. */
+  sleepSource: 'guest-idle' | 'kvm-hlt' | 'none';
+}
+
+/**
+ * vCPU states from the host timelines of the vCPU threads; `guest` + `clock` (guest idle state)
+ * or KVM HLT exits in `host` classify the sleeps.
+ */
+export function vcpuStates(
+  host: Trace,
+  hostTl: Timelines,
+  vcpus: readonly VcpuAssignment[],
+  guest?: { trace: Trace; timelines: Timelines; clock: ClockMap },
+): VcpuStatesResult {
+  const exits = kvmExits(host);
+  const sleepSource = guest !== undefined ? 'guest-idle' : exits.size > 0 ? 'kvm-hlt' : 'none';
+  const guestIdleAt = guest !== undefined ? guestIdleLookup(guest) : undefined;
+  const timelines: VcpuTimeline[] = [];
+  const time: VcpuTime[] = [];
+  const hostBase = Number(host.tsBase);
+  // A sleep whose last kvm_exit was HLT, this close before it, is a halt: 1 ms (2.5M ticks of a TSC).
+  const hltWindow = host.clock.unit === 'ns' ? 1_000_000 : 2_500_000;
+  for (const v of vcpus) {
+    const k = hostTl.tasks.indexOf.get(v.hostTid);
+    const a = k === undefined ? 0 : hostTl.tasks.offsets[k]!;
+    const b = k === undefined ? 0 : hostTl.tasks.offsets[k + 1]!;
+    const n = b - a;
+    const tl: VcpuTimeline = {
+      vcpu: v.vcpu,
+      hostTid: v.hostTid,
+      start: hostTl.tasks.start.slice(a, b),
+      end: hostTl.tasks.end.slice(a, b),
+      state: new Uint8Array(n),
+      pcpu: hostTl.tasks.cpu.slice(a, b),
+    };
+    const t: VcpuTime = {
+      vcpu: v.vcpu,
+      hostTid: v.hostTid,
+      hostComm: v.hostComm,
+      running: 0,
+      preempted: 0,
+      waiting: 0,
+      halted: 0,
+      vmm: 0,
+      blocked: 0,
+      unknown: 0,
+      steal: 0,
+      preemptions: 0,
+    };
+    const vx = exits.get(v.hostTid);
+    for (let j = 0; j < n; j++) {
+      const ts = hostTl.tasks.state[a + j]!;
+      let s: VcpuState;
+      switch (ts) {
+        case TaskState.running:
+          s = VcpuState.running;
+          break;
+        case TaskState.preempted:
+          s = VcpuState.preempted;
+          t.preemptions++;
+          break;
+        case TaskState.runnable:
+          s = VcpuState.waiting;
+          break;
+        case TaskState.sleeping:
+        case TaskState.uninterruptible:
+        case TaskState.stopped: {
+          const at = tl.start[j]!;
+          const idle = guestIdleAt?.(v.vcpu, hostBase + at);
+          if (idle !== undefined) s = idle ? VcpuState.halted : VcpuState.vmm;
+          else if (vx !== undefined)
+            s = haltedByExit(vx, at, hltWindow) ? VcpuState.halted : VcpuState.vmm;
+          else s = VcpuState.blocked;
+          break;
+        }
+        default:
+          s = VcpuState.unknown;
+      }
+      tl.state[j] = s;
+      const d = tl.end[j]! - tl.start[j]!;
+      t[VCPU_STATE_NAMES[s]] += d;
+    }
+    t.steal = t.preempted + t.waiting;
+    timelines.push(tl);
+    time.push(t);
+  }
+  return { timelines, time, sleepSource };
+}
+
+interface Exits {
+  /** Host-relative times of the thread's kvm_exit events, sorted. */
+  ts: Float64Array;
+  /** Whether each exit's reason was HLT. */
+  hlt: Uint8Array;
+}
+
+/** Per host thread, its kvm_exit events. */
+function kvmExits(host: Trace): Map<number, Exits> {
+  const per = new Map<number, { ts: number; hlt: boolean }[]>();
+  const ev = host.events;
+  for (let i = 0; i < ev.length; i++) {
+    if (host.eventTypes[ev.type(i)]!.kind !== Kind.kvmExit) continue;
+    const tid = host.tasks.pid(ev.task(i));
+    let l = per.get(tid);
+    if (l === undefined) per.set(tid, (l = []));
+    l.push({ ts: ev.ts(i), hlt: kvmAt(host, i).reason === 'HLT' });
+  }
+  const out = new Map<number, Exits>();
+  for (const [tid, l] of per) {
+    l.sort((a, b) => a.ts - b.ts);
+    out.set(tid, {
+      ts: Float64Array.from(l, (x) => x.ts),
+      hlt: Uint8Array.from(l, (x) => (x.hlt ? 1 : 0)),
+    });
+  }
+  return out;
+}
+
+/** Whether the thread's last kvm_exit before `at` was a HLT, no longer than `window` before. */
+function haltedByExit(x: Exits, at: number, window: number): boolean {
+  let lo = 0;
+  let hi = x.ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x.ts[mid]! <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && x.hlt[lo - 1] === 1 && at - x.ts[lo - 1]! <= window;
+}
+
+/**
+ * A lookup: was guest CPU `vcpu` idle (running pid 0) at host absolute time `hostAbs`? Undefined
+ * outside the guest trace or in an unknown gap of it.
+ */
+function guestIdleLookup(g: {
+  trace: Trace;
+  timelines: Timelines;
+  clock: ClockMap;
+}): (vcpu: number, hostAbs: number) => boolean | undefined {
+  const c = g.timelines.cpus;
+  const base = Number(g.trace.tsBase);
+  const m = g.clock;
+  // Invert the map: guest = guestRef + (host - hostRef) / slope.
+  return (vcpu, hostAbs) => {
+    if (vcpu + 1 >= c.offsets.length) return undefined;
+    const guestAbs = Number(m.guestRef) + (hostAbs - Number(m.hostRef)) / m.slope;
+    const t = guestAbs - base;
+    let lo = c.offsets[vcpu]!;
+    let hi = c.offsets[vcpu + 1]! - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (c.start[mid]! > t) hi = mid - 1;
+      else if (c.end[mid]! < t) lo = mid + 1;
+      else return c.pid[mid]! < 0 ? undefined : c.pid[mid] === 0;
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,195 @@
+// vCPU states: preempted time equals an independent recount on the real traces, to the
+// nanosecond; halted is never preempted; sleeps are told apart by guest idleness or HLT exits.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { estimateClockMap } from '../../src/core/correlate/clock-map';
+import { identifyVcpus } from '../../src/core/correlate/vcpu-map';
+import { VcpuState, vcpuStates } from '../../src/core/correlate/vcpu-states';
+import { importFtraceText } from '../../src/core/ingest/ftrace-text';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { Kind } from '../../src/core/model/event-kinds';
+import { switchAt } from '../../src/core/model/payload';
+import type { Trace } from '../../src/core/model/trace';
+import { buildTimelines } from '../../src/core/timeline/build';
+
+const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const SCENARIOS = existsSync(REAL)
+  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
+  : [];
+
+/**
+ * From the raw switches alone: every stretch of `tid` off CPU that began with a switch-out in
+ * state R or R+, and its end when a switch back in ends it (undefined when the thread reappears
+ * with no switch to it, a switch the trace lacks; the trace's end for the last open one).
+ */
+function recountPreempted(host: Trace, tid: number): { start: number; end: number | undefined }[] {
+  const out: { start: number; end: number | undefined }[] = [];
+  let open: { start: number; end: number | undefined } | undefined;
+  let last = 0;
+  for (let i = 0; i < host.events.length; i++) {
+    const t = host.events.ts(i);
+    last = t;
+    const isSwitch = host.eventTypes[host.events.type(i)]!.kind === Kind.schedSwitch;
+    const sw = isSwitch ? switchAt(host, i) : undefined;
+    if (open !== undefined) {
+      if (sw !== undefined && host.tasks.pid(sw.next) === tid) {
+        open.end = t;
+        open = undefined;
+      } else if (host.tasks.pid(host.events.task(i)) === tid) {
+        open = undefined; // on a CPU again, with no switch-in recorded
+      }
+    }
+    if (sw !== undefined && host.tasks.pid(sw.prev) === tid && sw.prevState.startsWith('R')) {
+      open = { start: t, end: undefined };
+      out.push(open);
+    }
+  }
+  if (open !== undefined) open.end = last;
+  return out;
+}
+
+describe.skipIf(SCENARIOS.length === 0)('real pairs', () => {
+  it.each(SCENARIOS)(
+    '%s: preempted time per vCPU equals a recount from the raw switches',
+    async (sc) => {
+      const host = (await readTraceFile(path.join(REAL, sc, 'host.txt.gz'))).traces[0]!;
+      const guest = (await readTraceFile(path.join(REAL, sc, 'guest.txt.gz'))).traces[0]!;
+      const vm = identifyVcpus(host, { guestCpus: guest.cpuCount }).chosen!;
+      const hostTl = buildTimelines(host);
+      const guestTl = buildTimelines(guest);
+      const clock = estimateClockMap(host, hostTl, guest, vm.vcpus)!;
+      const r = vcpuStates(host, hostTl, vm.vcpus, { trace: guest, timelines: guestTl, clock });
+      expect(r.sleepSource).toBe('guest-idle');
+      for (const [n, v] of r.time.entries()) {
+        const want = recountPreempted(host, v.hostTid);
+        const tl = r.timelines[n]!;
+        const ours = [...tl.state.keys()].filter((j) => tl.state[j] === VcpuState.preempted);
+        // One preempted interval per R/R+ switch-out, starting on it; where the switch back in was
+        // recorded, ending on it to the nanosecond; where it was not, ending at the last moment
+        // the thread is known to have been off CPU, followed by an unknown gap.
+        expect(ours.length).toBe(want.length);
+        let unseen = 0;
+        for (const [q, j] of ours.entries()) {
+          expect(tl.start[j]).toBe(want[q]!.start);
+          if (want[q]!.end !== undefined) expect(tl.end[j]).toBe(want[q]!.end);
+          else {
+            unseen++;
+            expect(tl.state[j + 1]).toBe(VcpuState.unknown);
+          }
+        }
+        expect(unseen).toBeLessThan(want.length * 0.05);
+        const known = want
+          .filter((w) => w.end !== undefined)
+          .reduce((s, w) => s + w.end! - w.start, 0);
+        const rest = ours
+          .filter((_, q) => want[q]!.end === undefined)
+          .reduce((s, j) => s + tl.end[j]! - tl.start[j]!, 0);
+        expect(v.preempted).toBe(known + rest);
+        expect(v.preemptions).toBe(want.length);
+        expect(v.steal).toBe(v.preempted + v.waiting);
+        expect(v.preemptions).toBeGreaterThan(100);
+        // While the guest trace ran, some sleeps were idle (halted) and some were not (QEMU: BQL, I/O).
+        expect(v.halted).toBeGreaterThan(0);
+        expect(v.vmm).toBeGreaterThan(0);
+      }
+    },
+  );
+});
+
+const L = (comm: string, tid: number, cpu: number, us: number, rest: string): string =>
+  `${`${comm}-${tid}`.padStart(16)}  [00${cpu}]  ${(100 + us / 1e6).toFixed(6)}: ${rest}\n`;
+
+describe('hand-made KVM host', () => {
+  // vCPU 0 (tid 50): runs, HLT exit, sleeps (halted), woken, waits, runs, preempted by a hog,
+  // runs, sleeps without HLT (VMM), and the trace ends.
+  const host = importFtraceText(
+    'cpus=1\n' +
+      L('CPU 0/KVM', 50, 0, 0, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000') +
+      L(
+        'CPU 0/KVM',
+        50,
+        0,
+        10,
+        'kvm_exit:             vcpu 0 reason HLT rip 0xffffffff81000000 info1 0x0 info2 0x0',
+      ) +
+      L(
+        'CPU 0/KVM',
+        50,
+        0,
+        12,
+        'sched_switch:         CPU 0/KVM:50 [120] S ==> swapper/0:0 [120]',
+      ) +
+      L('<idle>', 0, 0, 100, 'sched_wakeup:         CPU 0/KVM:50 [120] CPU:000') +
+      L('<idle>', 0, 0, 102, 'sched_switch:         swapper/0:0 [120] R ==> hog:60 [120]') +
+      L('hog', 60, 0, 130, 'sched_switch:         hog:60 [120] R ==> CPU 0/KVM:50 [120]') +
+      L('CPU 0/KVM', 50, 0, 150, 'sched_switch:         CPU 0/KVM:50 [120] R+ ==> hog:60 [120]') +
+      L('hog', 60, 0, 400, 'sched_switch:         hog:60 [120] R ==> CPU 0/KVM:50 [120]') +
+      L(
+        'CPU 0/KVM',
+        50,
+        0,
+        420,
+        'kvm_exit:             vcpu 0 reason IO_INSTRUCTION rip 0xffffffff81000000 info1 0x0 info2 0x0',
+      ) +
+      L(
+        'CPU 0/KVM',
+        50,
+        0,
+        421,
+        'sched_switch:         CPU 0/KVM:50 [120] D ==> swapper/0:0 [120]',
+      ) +
+      L('<idle>', 0, 0, 600, 'sched_waking:         comm=hog pid=60 prio=120 target_cpu=000'),
+    { name: 'host' },
+  )[0]!;
+
+  it('splits the time into running, halted, waiting, preempted and VMM', () => {
+    const vm = identifyVcpus(host).chosen!;
+    const r = vcpuStates(host, buildTimelines(host), vm.vcpus);
+    expect(r.sleepSource).toBe('kvm-hlt');
+    const tl = r.timelines[0]!;
+    const seq = [...tl.state].map(
+      (s, j) =>
+        `${Object.keys(VcpuState)[s]} ${(tl.start[j]! / 1000).toFixed(0)}-${(tl.end[j]! / 1000).toFixed(0)}`,
+    );
+    expect(seq).toEqual([
+      'running 0-12',
+      'halted 12-100',
+      'waiting 100-130',
+      'running 130-150',
+      'preempted 150-400',
+      'running 400-421',
+      'vmm 421-600',
+    ]);
+    const t = r.time[0]!;
+    expect([t.running, t.halted, t.waiting, t.preempted, t.vmm, t.steal, t.preemptions]).toEqual([
+      53_000, 88_000, 30_000, 250_000, 179_000, 280_000, 1,
+    ]);
+  });
+
+  it('a halted vCPU is never counted as preempted', () => {
+    const vm = identifyVcpus(host).chosen!;
+    const t = vcpuStates(host, buildTimelines(host), vm.vcpus).time[0]!;
+    expect(t.preempted).toBe(250_000); // only the R+ stretch, not the 88 µs halted after HLT
+  });
+
+  it('without guest or HLT evidence, sleeps are only "blocked"', () => {
+    const plain = importFtraceText(
+      'cpus=1\n' +
+        L(
+          'CPU 0/TCG',
+          50,
+          0,
+          0,
+          'sched_switch:         CPU 0/TCG:50 [120] S ==> swapper/0:0 [120]',
+        ) +
+        L('<idle>', 0, 0, 100, 'sched_switch:         swapper/0:0 [120] R ==> CPU 0/TCG:50 [120]'),
+      { name: 'host' },
+    )[0]!;
+    const vm = identifyVcpus(plain).chosen!;
+    const r = vcpuStates(plain, buildTimelines(plain), vm.vcpus);
+    expect(r.sleepSource).toBe('none');
+    expect(r.time[0]!.blocked).toBe(100_000);
+    expect(r.time[0]!.halted + r.time[0]!.vmm).toBe(0);
+  });
+});

@@ -3,7 +3,9 @@
 
 import { parseArgs } from 'node:util';
 import type { ReadOptions } from '../core/io/read-trace-file';
+import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { ExitCode } from './exit-codes';
+import { analyzeCommand } from './analyze';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
 import { log } from './terminal';
@@ -20,6 +22,10 @@ Usage:
   vcpu-lens tasks FILE [--json] [--top N] [--match REGEX]
       Time each thread spent running, runnable, preempted, sleeping and in D, and each CPU's
       busy time, from the sched_switch / wakeup timelines (e.g. --match 'CPU .*/(KVM|TCG)').
+  vcpu-lens analyze --host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--json]
+      Host + guest traces of the same run: which host thread is which vCPU, the guest-to-host
+      clock map (estimated when nothing is recorded), what each vCPU did on the host (running,
+      preempted, waiting, idle, in the VMM), which guest threads lost time and to which host tasks.
   vcpu-lens --help | --version
 
 Options:
@@ -27,6 +33,8 @@ Options:
   --clock NAME         the trace clock's name (text traces do not record it), e.g. x86-tsc
   --max-diagnostics N  keep at most N diagnostics per trace (default 1000)
   --threads N          threads for big uncompressed text files (default: cores, at most 4; 1 = off)
+  --vcpu-map M         analyze: vCPU to host thread, e.g. 0=3315,1=3316 (when names tell nothing)
+  --offset D           analyze: host - guest timestamp offset in the traces' unit (skip estimation)
   --top N              tasks: show the N threads that ran longest (default 20)
   --match REGEX        tasks: only threads whose comm matches
 
@@ -47,6 +55,10 @@ export async function main(
         'max-diagnostics': { type: 'string', default: '1000' },
         top: { type: 'string', default: '20' },
         threads: { type: 'string' },
+        host: { type: 'string' },
+        guest: { type: 'string' },
+        'vcpu-map': { type: 'string' },
+        offset: { type: 'string' },
         match: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
@@ -110,6 +122,45 @@ export async function main(
       return tasksCommand(
         rest[0]!,
         { json: values.json!, top, read, ...(match ? { match } : {}) },
+        out,
+      );
+    }
+    case 'analyze': {
+      const hostFile = values.host ?? rest[0];
+      const guestFile = values.guest ?? rest[1];
+      if (hostFile === undefined || guestFile === undefined) {
+        log('vcpu-lens analyze: give --host FILE and --guest FILE');
+        return ExitCode.usage;
+      }
+      let vcpuMap: Map<number, number> | undefined;
+      try {
+        vcpuMap =
+          values['vcpu-map'] !== undefined ? parseVcpuMapFlag(values['vcpu-map']) : undefined;
+      } catch (e) {
+        log(`vcpu-lens analyze: --vcpu-map: ${(e as Error).message}`);
+        return ExitCode.usage;
+      }
+      let offset: bigint | undefined;
+      if (values.offset !== undefined) {
+        if (!/^-?\d+$/.test(values.offset)) {
+          log(
+            `vcpu-lens analyze: --offset wants a whole number in the traces' unit, got '${values.offset}'`,
+          );
+          return ExitCode.usage;
+        }
+        offset = BigInt(values.offset);
+      }
+      return analyzeCommand(
+        hostFile,
+        guestFile,
+        {
+          json: values.json!,
+          read,
+          pair: {
+            ...(vcpuMap !== undefined ? { vcpuMap } : {}),
+            ...(offset !== undefined ? { offset } : {}),
+          },
+        },
         out,
       );
     }

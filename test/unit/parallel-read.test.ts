@@ -114,7 +114,10 @@ describe('parallel reading', () => {
   });
 
   it('perf sched script', async () => {
-    const src = path.resolve(__dirname, '../../../shared/fixtures/real/raw-noisy-passive/host.perf-sched.txt.gz');
+    const src = path.resolve(
+      __dirname,
+      '../../../shared/fixtures/real/raw-noisy-passive/host.perf-sched.txt.gz',
+    );
     const text = (() => {
       try {
         return (

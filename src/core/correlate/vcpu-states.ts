@@ -79,6 +79,8 @@ export function vcpuStates(
   hostTl: Timelines,
   vcpus: readonly VcpuAssignment[],
   guest?: { trace: Trace; timelines: Timelines; clock: ClockMap },
+  /** Count the totals only inside this host-relative window (the span both traces cover). */
+  window?: { start: number; end: number },
 ): VcpuStatesResult {
   const exits = kvmExits(host);
   const sleepSource = guest !== undefined ? 'guest-idle' : exits.size > 0 ? 'kvm-hlt' : 'none';
@@ -125,7 +127,7 @@ export function vcpuStates(
           break;
         case TaskState.preempted:
           s = VcpuState.preempted;
-          t.preemptions++;
+          t.preemptions++; // undone below when outside the window
           break;
         case TaskState.runnable:
           s = VcpuState.waiting;
@@ -145,8 +147,10 @@ export function vcpuStates(
           s = VcpuState.unknown;
       }
       tl.state[j] = s;
-      const d = tl.end[j]! - tl.start[j]!;
-      t[VCPU_STATE_NAMES[s]] += d;
+      const a0 = window !== undefined ? Math.max(tl.start[j]!, window.start) : tl.start[j]!;
+      const b0 = window !== undefined ? Math.min(tl.end[j]!, window.end) : tl.end[j]!;
+      if (b0 > a0 || (b0 === a0 && window === undefined)) t[VCPU_STATE_NAMES[s]] += b0 - a0;
+      else if (s === VcpuState.preempted) t.preemptions--; // outside the window: not counted
     }
     t.steal = t.preempted + t.waiting;
     timelines.push(tl);

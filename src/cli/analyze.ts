@@ -1,0 +1,115 @@
+// `vcpu-lens analyze --host H --guest G`: which host thread is which vCPU, the clock map, what
+// each vCPU did on the host, and which guest threads lost time to which host tasks.
+
+import { analyzePair, PairOptions } from '../core/analyze/pair';
+import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import { analyzeReport, AnalyzeReport } from '../core/report/analyze';
+import { ExitCode } from './exit-codes';
+import { formatDiag } from './info';
+import { log, safeText } from './terminal';
+
+export interface AnalyzeOptions {
+  json: boolean;
+  read: ReadOptions;
+  pair: PairOptions;
+}
+
+export async function analyzeCommand(
+  hostFile: string,
+  guestFile: string,
+  o: AnalyzeOptions,
+  out: (s: string) => void,
+): Promise<ExitCode> {
+  const [h, g] = await Promise.all([
+    readTraceFile(hostFile, o.read),
+    readTraceFile(guestFile, o.read),
+  ]);
+  let bad = false;
+  for (const r of [h, g]) {
+    for (const d of r.diagnostics) log(formatDiag(d));
+    for (const t of r.traces) {
+      const errors = t.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) {
+        bad = true;
+        log(
+          `${safeText(r.path)}: ${errors.length} lines with errors (vcpu-lens info shows them); analysing the rest`,
+        );
+      }
+    }
+  }
+  const host = h.traces[0];
+  const guest = g.traces[0];
+  if (host === undefined || guest === undefined) return ExitCode.noInput;
+  if (h.traces.length > 1 || g.traces.length > 1)
+    log('several traces in one file: analysing the first of each');
+  const rep = analyzeReport(analyzePair(host, guest, o.pair));
+  out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
+  return bad ? ExitCode.inputErrors : ExitCode.ok;
+}
+
+export function formatAnalyze(r: AnalyzeReport): string {
+  const ns = r.unit === 'ns';
+  const t = (v: number): string =>
+    ns ? `${(v / 1e6).toFixed(3)} ms` : `${(v / 1e6).toFixed(3)} Mticks`;
+  const pct = (v: number, of: number): string => (of > 0 ? `${((100 * v) / of).toFixed(1)}%` : '-');
+  const L: string[] = [];
+  L.push(
+    `host ${safeText(r.host.name)} (${r.host.format}), guest ${safeText(r.guest.name)} (${r.guest.format}, ${r.guest.cpus} CPUs)`,
+  );
+  L.push('');
+  L.push(r.vm !== null ? `vCPU threads (${r.vm.vmm}, ${r.vm.key}):` : 'vCPU threads: none found');
+  for (const v of r.vcpus)
+    L.push(
+      `  vCPU ${v.vcpu} = host thread ${v.hostTid} '${safeText(v.hostComm)}'  [${v.method}, confidence ${v.confidence}] ${safeText(v.evidence)}`,
+    );
+  for (const s of r.vcpuMapReasoning) L.push(`  - ${safeText(s)}`);
+  L.push('');
+  if (r.clock !== null) {
+    const c = r.clock;
+    const off = BigInt(c.hostRef) - BigInt(c.guestRef);
+    L.push(
+      `clock map (${c.method}): host - guest = ${off} ${c.unit === 'ns' ? 'ns' : 'ticks'} at guest ${c.guestRef}, rate ${c.slope.toFixed(9)}, ± ${c.bound.toFixed(0)}`,
+    );
+    for (const s of c.reasoning) L.push(`  - ${safeText(s)}`);
+  } else L.push('clock map: none');
+  L.push('');
+  if (r.vcpuTime.length > 0) {
+    const span = r.window?.duration ?? r.host.span;
+    L.push(
+      r.window !== null
+        ? `vCPU time on the host while both traces ran (${t(span)}, from ${r.window.start}):`
+        : `vCPU time on the host (trace span ${t(span)}):`,
+    );
+    L.push(
+      '  vCPU     running   preempted    waiting       idle        vmm    blocked    steal  preemptions',
+    );
+    for (const v of r.vcpuTime) {
+      L.push(
+        `  ${String(v.vcpu).padStart(4)} ${pct(v.running, span).padStart(11)} ${pct(v.preempted, span).padStart(11)} ${pct(v.waiting, span).padStart(10)} ` +
+          `${pct(v.idle, span).padStart(10)} ${pct(v.vmm, span).padStart(10)} ${pct(v.blocked, span).padStart(10)} ${t(v.steal).padStart(12)} ${String(v.preemptions).padStart(10)}`,
+      );
+    }
+    L.push('');
+  }
+  if (r.stallsByThread.length > 0) {
+    L.push(
+      'guest threads that lost time to their vCPU not running (preempted or waiting for a host CPU):',
+    );
+    for (const s of r.stallsByThread.slice(0, 10)) {
+      L.push(
+        `  ${String(s.pid).padStart(7)} ${safeText(s.comm).padEnd(16)} ${t(s.lost).padStart(14)} in ${s.episodes} episodes (${t(s.lostPreempted)} preempted)`,
+      );
+    }
+    L.push('');
+  }
+  if (r.preemptors.length > 0) {
+    L.push('host tasks that preempted vCPUs:');
+    for (const p of r.preemptors.slice(0, 10))
+      L.push(
+        `  ${String(p.pid).padStart(7)} ${safeText(p.comm).padEnd(16)} ${t(p.took).padStart(14)} in ${p.episodes} episodes`,
+      );
+    L.push('');
+  }
+  for (const s of r.reasoning) L.push(`note: ${safeText(s)}`);
+  return L.join('\n');
+}

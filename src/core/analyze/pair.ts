@@ -1,0 +1,113 @@
+// The dual-level analysis of one host + guest trace pair: vCPU map, clock map, vCPU states and
+// stall attribution, as one result the CLI (and later the server and the report) present.
+
+import { ClockMap, estimateClockMap, toHost } from '../correlate/clock-map';
+import { attributeStalls, StallsResult } from '../correlate/stalls';
+import { identifyVcpus, VcpuMapResult } from '../correlate/vcpu-map';
+import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
+import type { Trace } from '../model/trace';
+import { buildTimelines, Timelines } from '../timeline/build';
+
+export interface PairOptions {
+  /** vCPU number → host thread id, from the user. */
+  vcpuMap?: Map<number, number>;
+  /** host - guest in the traces' unit, from the user (no drift). */
+  offset?: bigint;
+  /** Leave these guest events out of the clock estimate. */
+  skipGuestEvent?: (i: number) => boolean;
+}
+
+export interface PairAnalysis {
+  host: Trace;
+  guest: Trace;
+  hostTimelines: Timelines;
+  guestTimelines: Timelines;
+  vcpuMap: VcpuMapResult;
+  clock: ClockMap | undefined;
+  states: VcpuStatesResult | undefined;
+  stalls: StallsResult | undefined;
+  /** Host-relative stretch the totals cover (both traces' overlap), when there is a clock map. */
+  window: { start: number; end: number } | undefined;
+  /** What could not be done, and why, in words. */
+  reasoning: string[];
+}
+
+export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): PairAnalysis {
+  const reasoning: string[] = [];
+  const hostTimelines = buildTimelines(host);
+  const guestTimelines = buildTimelines(guest);
+  const vcpuMap = identifyVcpus(host, {
+    guestCpus: guest.cpuCount,
+    ...(opts.vcpuMap !== undefined ? { explicit: opts.vcpuMap } : {}),
+  });
+  const base: PairAnalysis = {
+    host,
+    guest,
+    hostTimelines,
+    guestTimelines,
+    vcpuMap,
+    clock: undefined,
+    states: undefined,
+    stalls: undefined,
+    window: undefined,
+    reasoning,
+  };
+  const vm = vcpuMap.chosen;
+  if (vm === undefined) {
+    reasoning.push('without a vCPU map there is nothing to correlate (see the vCPU map reasoning)');
+    return base;
+  }
+  let clock: ClockMap | undefined;
+  if (opts.offset !== undefined) {
+    clock = {
+      method: 'user',
+      hostRef: guest.tsBase + opts.offset,
+      guestRef: guest.tsBase,
+      slope: 1,
+      bound: 0,
+      unit: host.clock.unit,
+      agreement: NaN,
+      stretches: [],
+      reasoning: [`offset host - guest = ${opts.offset} given by the user; no drift assumed`],
+    };
+  } else {
+    const why: string[] = [];
+    clock = estimateClockMap(
+      host,
+      hostTimelines,
+      guest,
+      vm.vcpus,
+      opts.skipGuestEvent !== undefined ? { skipGuestEvent: opts.skipGuestEvent } : {},
+      why,
+    );
+    reasoning.push(...why);
+  }
+  // With a clock map, totals cover the stretch both traces saw: the guest's span on the host.
+  const window =
+    clock !== undefined
+      ? {
+          start: Math.max(
+            hostTimelines.start,
+            toHost(clock, guest.tsBase + BigInt(guestTimelines.start)) - Number(host.tsBase),
+          ),
+          end: Math.min(
+            hostTimelines.end,
+            toHost(clock, guest.tsBase + BigInt(guestTimelines.end)) - Number(host.tsBase),
+          ),
+        }
+      : undefined;
+  const states = vcpuStates(
+    host,
+    hostTimelines,
+    vm.vcpus,
+    clock !== undefined ? { trace: guest, timelines: guestTimelines, clock } : undefined,
+    window,
+  );
+  const stalls =
+    clock !== undefined
+      ? attributeStalls(host, hostTimelines, states, guest, guestTimelines, clock)
+      : undefined;
+  if (clock === undefined)
+    reasoning.push('no clock map: vCPU states only, stalls not attributed to guest threads');
+  return { ...base, clock, states, stalls, window };
+}

@@ -1,0 +1,150 @@
+// What `vcpu-lens analyze` reports: the stable JSON schema `vcpu-lens.analyze/1` (docs/cli.md).
+// Times are in the traces' own unit (`unit`: ns, or raw counts for x86-tsc / counter clocks);
+// absolute timestamps are strings so they stay exact.
+
+import type { PairAnalysis } from '../analyze/pair';
+import { formatAbsTs } from '../model/time';
+
+export const ANALYZE_SCHEMA = 'vcpu-lens.analyze/1';
+
+export interface AnalyzeReport {
+  schema: typeof ANALYZE_SCHEMA;
+  unit: 'ns' | 'count';
+  host: { name: string; format: string; span: number };
+  /** The stretch of host time the vCPU totals cover: both traces' overlap (host absolute). */
+  window: { start: string; end: string; duration: number } | null;
+  guest: { name: string; format: string; span: number; cpus: number };
+  vm: { vmm: string; key: string } | null;
+  vcpus: {
+    vcpu: number;
+    hostTid: number;
+    hostComm: string;
+    method: string;
+    confidence: number;
+    evidence: string;
+  }[];
+  vcpuMapReasoning: string[];
+  clock: {
+    method: string;
+    hostRef: string;
+    guestRef: string;
+    slope: number;
+    bound: number;
+    unit: string;
+    agreement: number | null;
+    reasoning: string[];
+  } | null;
+  /** Per vCPU, host time in each state (`idle`: halted because the guest CPU was idle). */
+  vcpuTime: {
+    vcpu: number;
+    running: number;
+    preempted: number;
+    waiting: number;
+    idle: number;
+    vmm: number;
+    blocked: number;
+    unknown: number;
+    steal: number;
+    preemptions: number;
+  }[];
+  /** Guest threads by time lost to their vCPU not running. */
+  stallsByThread: {
+    pid: number;
+    comm: string;
+    lost: number;
+    lostPreempted: number;
+    episodes: number;
+  }[];
+  /** Host tasks by vCPU time they took by preempting. */
+  preemptors: { pid: number; comm: string; took: number; episodes: number }[];
+  /** The longest stall episodes (at most 50). */
+  stalls: {
+    vcpu: number;
+    kind: string;
+    start: string;
+    end: string;
+    duration: number;
+    guestPid: number;
+    guestComm: string;
+    preemptorPid: number;
+    preemptorComm: string;
+    pcpu: number;
+  }[];
+  reasoning: string[];
+}
+
+export function analyzeReport(a: PairAnalysis): AnalyzeReport {
+  const unit = a.host.clock.unit;
+  const vm = a.vcpuMap.chosen;
+  const abs = (rel: number): string =>
+    formatAbsTs(a.host.tsBase + BigInt(Math.round(rel)), unit, unit === 'ns' ? 9 : 0);
+  return {
+    schema: ANALYZE_SCHEMA,
+    unit,
+    host: {
+      name: a.host.name,
+      format: a.host.format,
+      span: a.hostTimelines.end - a.hostTimelines.start,
+    },
+    window:
+      a.window === undefined
+        ? null
+        : {
+            start: abs(a.window.start),
+            end: abs(a.window.end),
+            duration: a.window.end - a.window.start,
+          },
+    guest: {
+      name: a.guest.name,
+      format: a.guest.format,
+      span: a.guestTimelines.end - a.guestTimelines.start,
+      cpus: a.guest.cpuCount,
+    },
+    vm: vm !== undefined ? { vmm: vm.vmm, key: vm.key } : null,
+    vcpus: (vm?.vcpus ?? []).map((v) => ({ ...v })),
+    vcpuMapReasoning: a.vcpuMap.reasoning,
+    clock:
+      a.clock === undefined
+        ? null
+        : {
+            method: a.clock.method,
+            hostRef: a.clock.hostRef.toString(),
+            guestRef: a.clock.guestRef.toString(),
+            slope: a.clock.slope,
+            bound: a.clock.bound,
+            unit: a.clock.unit,
+            agreement: Number.isNaN(a.clock.agreement) ? null : a.clock.agreement,
+            reasoning: a.clock.reasoning,
+          },
+    vcpuTime: (a.states?.time ?? []).map((t) => ({
+      vcpu: t.vcpu,
+      running: t.running,
+      preempted: t.preempted,
+      waiting: t.waiting,
+      idle: t.halted,
+      vmm: t.vmm,
+      blocked: t.blocked,
+      unknown: t.unknown,
+      steal: t.steal,
+      preemptions: t.preemptions,
+    })),
+    stallsByThread: (a.stalls?.byGuestThread ?? []).map((t) => ({ ...t })),
+    preemptors: (a.stalls?.byPreemptor ?? []).map((p) => ({ ...p })),
+    stalls: [...(a.stalls?.stalls ?? [])]
+      .sort((x, y) => y.hostEnd - y.hostStart - (x.hostEnd - x.hostStart))
+      .slice(0, 50)
+      .map((s) => ({
+        vcpu: s.vcpu,
+        kind: s.kind,
+        start: abs(s.hostStart),
+        end: abs(s.hostEnd),
+        duration: s.hostEnd - s.hostStart,
+        guestPid: s.guestPid,
+        guestComm: s.guestComm,
+        preemptorPid: s.preemptorPid,
+        preemptorComm: s.preemptorComm,
+        pcpu: s.pcpu,
+      })),
+    reasoning: a.reasoning,
+  };
+}

@@ -110,6 +110,20 @@ export function formatAnalyze(r: AnalyzeReport): string {
       );
     L.push('');
   }
+  if (r.findings.length > 0) {
+    L.push('findings:');
+    for (const f of r.findings) L.push(`  [${f.severity}] ${f.kind}: ${safeText(f.message)}`);
+    L.push('');
+  }
+  if (r.advice !== null) {
+    const a = r.advice;
+    L.push(
+      `advice: OMP_NUM_THREADS=${a.dop} (ran ${a.threads}), OMP_WAIT_POLICY=${a.waitPolicy === 'active' ? 'active' : 'passive'}` +
+        `${a.spinCount !== undefined ? ` with GOMP_SPINCOUNT=${a.spinCount} (spin, then block)` : ''}; predicted ${a.predictedSpeedup.toFixed(2)}x`,
+    );
+    for (const s of a.reasoning) L.push(`  - ${safeText(s)}`);
+    L.push('');
+  }
   for (const s of r.reasoning) L.push(`note: ${safeText(s)}`);
   return L.join('\n');
 }

@@ -7,6 +7,8 @@ import { identifyVcpus, VcpuMapResult } from '../correlate/vcpu-map';
 import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
 import { buildTimelines, Timelines } from '../timeline/build';
+import { advise, Advice } from './dop';
+import { Finding, findFindings, Program } from './findings';
 
 export interface PairOptions {
   /** vCPU number → host thread id, from the user. */
@@ -28,6 +30,10 @@ export interface PairAnalysis {
   stalls: StallsResult | undefined;
   /** Host-relative stretch the totals cover (both traces' overlap), when there is a clock map. */
   window: { start: number; end: number } | undefined;
+  /** The guest program studied (the command with the most threads' running time). */
+  program: Program | undefined;
+  findings: Finding[];
+  advice: Advice | undefined;
   /** What could not be done, and why, in words. */
   reasoning: string[];
 }
@@ -50,6 +56,9 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     states: undefined,
     stalls: undefined,
     window: undefined,
+    program: undefined,
+    findings: [],
+    advice: undefined,
     reasoning,
   };
   const vm = vcpuMap.chosen;
@@ -109,5 +118,10 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       : undefined;
   if (clock === undefined)
     reasoning.push('no clock map: vCPU states only, stalls not attributed to guest threads');
-  return { ...base, clock, states, stalls, window };
+  const withStates: PairAnalysis = { ...base, clock, states, stalls, window };
+  const { findings, program } = findFindings(withStates);
+  const advice = advise(withStates, program, findings);
+  if (program === undefined && clock !== undefined)
+    reasoning.push('no multi-threaded program in the guest trace: no DoP advice');
+  return { ...withStates, findings, program, advice };
 }

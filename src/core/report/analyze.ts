@@ -70,6 +70,25 @@ export interface AnalyzeReport {
     preemptorComm: string;
     pcpu: number;
   }[];
+  program: { comm: string; pids: number[]; sleepShare: number } | null;
+  findings: {
+    kind: string;
+    severity: string;
+    start: string;
+    end: string;
+    message: string;
+    evidence: Record<string, number | string>;
+  }[];
+  advice: {
+    threads: number;
+    dop: number;
+    waitPolicy: string;
+    spinCount?: number;
+    predictedSpeedup: number;
+    effectiveParallelism: number;
+    phases: { start: string; end: string; preemptedVcpus: number; dop: number }[];
+    reasoning: string[];
+  } | null;
   reasoning: string[];
 }
 
@@ -145,6 +164,33 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
         preemptorComm: s.preemptorComm,
         pcpu: s.pcpu,
       })),
+    program: a.program === undefined ? null : { ...a.program },
+    findings: a.findings.map((f) => ({
+      kind: f.kind,
+      severity: f.severity,
+      start: abs(f.start),
+      end: abs(f.end),
+      message: f.message,
+      evidence: f.evidence,
+    })),
+    advice:
+      a.advice === undefined
+        ? null
+        : {
+            threads: a.advice.threads,
+            dop: a.advice.dop,
+            waitPolicy: a.advice.waitPolicy,
+            ...(a.advice.spinCount !== undefined ? { spinCount: a.advice.spinCount } : {}),
+            predictedSpeedup: a.advice.predictedSpeedup,
+            effectiveParallelism: a.advice.effectiveParallelism,
+            phases: a.advice.phases.map((p) => ({
+              start: abs(p.start),
+              end: abs(p.end),
+              preemptedVcpus: p.preemptedVcpus,
+              dop: p.dop,
+            })),
+            reasoning: a.advice.reasoning,
+          },
     reasoning: a.reasoning,
   };
 }

@@ -1,0 +1,298 @@
+// Findings: the semantic-gap problems a host + guest pair shows, each with a time span, evidence
+// and a severity. Built on per-vCPU segments in host time that carry both levels: what the host
+// did with the vCPU thread and which guest thread the guest had on that vCPU.
+
+import type { PairAnalysis } from './pair';
+import { toHost } from '../correlate/clock-map';
+import { VcpuState } from '../correlate/vcpu-states';
+import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
+
+export type FindingKind =
+  | 'oversubscription'
+  | 'spin-on-preempted-vcpu'
+  | 'barrier-straggler-preempted'
+  | 'wakeup-delayed-by-preemption';
+
+export interface Finding {
+  kind: FindingKind;
+  severity: 'high' | 'medium' | 'low';
+  /** Host-relative span the finding covers. */
+  start: number;
+  end: number;
+  message: string;
+  /** Measured quantities behind the message, in the host's unit or as counts/ratios. */
+  evidence: Record<string, number | string>;
+}
+
+/** A stretch of host time on one vCPU: the host state and the guest thread on that guest CPU. */
+export interface Segment {
+  start: number;
+  end: number;
+  state: VcpuState;
+  /** Guest pid on the guest CPU (0 idle, -1 unknown). */
+  guestPid: number;
+}
+
+export interface Program {
+  comm: string;
+  pids: number[];
+  /** Share of the threads' guest time spent sleeping (S/D): high for blocking waits, low for spinning. */
+  sleepShare: number;
+}
+
+/** The program under study: the guest command with the most threads' running time (≥ 2 threads). */
+export function findProgram(a: PairAnalysis): Program | undefined {
+  const t = a.guestTimelines.tasks;
+  const byComm = new Map<string, { pids: number[]; run: number; sleep: number; all: number }>();
+  for (let k = 0; k < t.pids.length; k++) {
+    if (t.pids[k] === 0) continue;
+    const c = t.comms[k]!;
+    let e = byComm.get(c);
+    if (e === undefined) byComm.set(c, (e = { pids: [], run: 0, sleep: 0, all: 0 }));
+    e.pids.push(t.pids[k]!);
+    const base = k * TASK_STATE_COUNT;
+    e.run += t.totals[base + TaskState.running]!;
+    e.sleep += t.totals[base + TaskState.sleeping]! + t.totals[base + TaskState.uninterruptible]!;
+    for (let s = 0; s < TASK_STATE_COUNT; s++)
+      if (s !== TaskState.unknown) e.all += t.totals[base + s]!;
+  }
+  let best: Program | undefined;
+  let bestRun = 0;
+  for (const [comm, e] of byComm) {
+    if (e.pids.length < 2 || e.run <= bestRun) continue;
+    bestRun = e.run;
+    best = {
+      comm,
+      pids: e.pids.sort((x, y) => x - y),
+      sleepShare: e.all > 0 ? e.sleep / e.all : 0,
+    };
+  }
+  return best;
+}
+
+/**
+ * Per vCPU (indexed by vCPU number), host-time segments joining the vCPU's host state with its
+ * guest CPU's occupant.
+ */
+export function segmentsOf(a: PairAnalysis): Segment[][] {
+  const out: Segment[][] = Array.from(
+    { length: Math.max(0, ...a.states!.timelines.map((t) => t.vcpu + 1)) },
+    () => [],
+  );
+  const clock = a.clock!;
+  const hb = Number(a.host.tsBase);
+  const gb = a.guest.tsBase;
+  const gc = a.guestTimelines.cpus;
+  for (const tl of a.states!.timelines) {
+    const v = tl.vcpu;
+    const segs = out[v]!;
+    if (v + 1 >= gc.offsets.length) continue;
+    let gi = gc.offsets[v]!;
+    const gEnd = gc.offsets[v + 1]!;
+    const gStartH = (i: number): number =>
+      toHost(clock, gb + BigInt(Math.round(gc.start[i]!))) - hb;
+    const gEndH = (i: number): number => toHost(clock, gb + BigInt(Math.round(gc.end[i]!))) - hb;
+    for (let j = 0; j < tl.state.length; j++) {
+      let s = tl.start[j]!;
+      const e = tl.end[j]!;
+      while (gi < gEnd && gEndH(gi) <= s) gi++;
+      let k = gi;
+      while (s < e) {
+        if (k >= gEnd || gStartH(k) >= e) {
+          segs.push({ start: s, end: e, state: tl.state[j] as VcpuState, guestPid: -1 });
+          break;
+        }
+        const ks = gStartH(k);
+        if (ks > s) {
+          segs.push({ start: s, end: ks, state: tl.state[j] as VcpuState, guestPid: -1 });
+          s = ks;
+        }
+        const ke = Math.min(gEndH(k), e);
+        segs.push({ start: s, end: ke, state: tl.state[j] as VcpuState, guestPid: gc.pid[k]! });
+        s = ke;
+        if (gEndH(k) <= e) k++;
+      }
+    }
+  }
+  return out;
+}
+
+interface Sweep {
+  t: number;
+  vcpu: number;
+  seg: Segment | undefined;
+}
+
+/** Walks all vCPUs' segments in time order, calling `at(t0, t1, current)` for each stretch. */
+function sweep(
+  segs: Segment[][],
+  at: (t0: number, t1: number, cur: (Segment | undefined)[]) => void,
+): void {
+  const pts: Sweep[] = [];
+  segs.forEach((list, v) => {
+    for (const s of list)
+      pts.push({ t: s.start, vcpu: v, seg: s }, { t: s.end, vcpu: v, seg: undefined });
+  });
+  pts.sort((x, y) => x.t - y.t || (x.seg === undefined ? 0 : 1) - (y.seg === undefined ? 0 : 1));
+  const cur: (Segment | undefined)[] = segs.map(() => undefined);
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i]!;
+    if (p.seg === undefined) {
+      if (cur[p.vcpu] !== undefined && cur[p.vcpu]!.end === p.t) cur[p.vcpu] = undefined;
+    } else cur[p.vcpu] = p.seg;
+    const next = pts[i + 1];
+    if (next !== undefined && next.t > p.t) at(p.t, next.t, cur);
+  }
+}
+
+export function findFindings(a: PairAnalysis): {
+  findings: Finding[];
+  program: Program | undefined;
+} {
+  const findings: Finding[] = [];
+  if (a.states === undefined || a.clock === undefined || a.window === undefined)
+    return { findings, program: undefined };
+  const w = a.window;
+  const pcpus = a.host.cpuCount;
+  const program = findProgram(a);
+  const prog = new Set(program?.pids ?? []);
+  const segs = segmentsOf(a).map((l) =>
+    l
+      .filter((s) => s.end > w.start && s.start < w.end)
+      .map((s) => ({ ...s, start: Math.max(s.start, w.start), end: Math.min(s.end, w.end) })),
+  );
+
+  let over = 0;
+  let overPeak = 0;
+  let spinWaste = 0;
+  let stragglerTime = 0;
+  let firstStraggle = Infinity;
+  let lastStraggle = -Infinity;
+  sweep(segs, (t0, t1, cur) => {
+    const d = t1 - t0;
+    let runnable = 0;
+    let straggler = false;
+    let busyProg = 0;
+    for (const s of cur) {
+      if (s === undefined) continue;
+      if (
+        s.state === VcpuState.running ||
+        s.state === VcpuState.preempted ||
+        s.state === VcpuState.waiting
+      )
+        runnable++;
+      if (
+        (s.state === VcpuState.preempted || s.state === VcpuState.waiting) &&
+        prog.has(s.guestPid)
+      )
+        straggler = true;
+      if (s.state === VcpuState.running && prog.has(s.guestPid)) busyProg++;
+    }
+    if (runnable > pcpus) {
+      over += d;
+      overPeak = Math.max(overPeak, runnable);
+    }
+    if (straggler) {
+      stragglerTime += d;
+      firstStraggle = Math.min(firstStraggle, t0);
+      lastStraggle = Math.max(lastStraggle, t1);
+      // Program threads running on other vCPUs while one of theirs cannot run.
+      spinWaste += busyProg * d;
+    }
+  });
+  const span = w.end - w.start;
+  const unit = a.host.clock.unit === 'ns' ? 'ns' : 'ticks';
+  if (over > 0) {
+    const share = over / span;
+    findings.push({
+      kind: 'oversubscription',
+      severity: share > 0.3 ? 'high' : share > 0.05 ? 'medium' : 'low',
+      start: w.start,
+      end: w.end,
+      message: `runnable vCPU threads outnumbered the ${pcpus} host CPUs ${(100 * share).toFixed(1)}% of the time (up to ${overPeak} at once)`,
+      evidence: { overTime: over, share, hostCpus: pcpus, peakRunnableVcpus: overPeak, unit },
+    });
+  }
+  if (program !== undefined && stragglerTime > 0) {
+    const share = stragglerTime / span;
+    const spinning = program.sleepShare < 0.1;
+    if (spinning) {
+      findings.push({
+        kind: 'spin-on-preempted-vcpu',
+        severity: spinWaste / span > 0.2 ? 'high' : spinWaste / span > 0.05 ? 'medium' : 'low',
+        start: firstStraggle,
+        end: lastStraggle,
+        message:
+          `${program.comm} threads kept their vCPUs busy for ${fmt(spinWaste, unit)} of host CPU time while a ${program.comm} thread sat on a preempted or waiting vCPU ` +
+          `(${(100 * share).toFixed(1)}% of the run); its threads almost never sleep (${(100 * program.sleepShare).toFixed(1)}%), so they spin in the barrier and burn host CPU the straggler needs`,
+        evidence: { spinWaste, stragglerTime, share, sleepShare: program.sleepShare, unit },
+      });
+    } else {
+      findings.push({
+        kind: 'barrier-straggler-preempted',
+        severity: share > 0.2 ? 'high' : share > 0.05 ? 'medium' : 'low',
+        start: firstStraggle,
+        end: lastStraggle,
+        message:
+          `a ${program.comm} thread sat on a preempted or waiting vCPU ${(100 * share).toFixed(1)}% of the run while its siblings waited for it ` +
+          `(they block: ${(100 * program.sleepShare).toFixed(1)}% of their time asleep)`,
+        evidence: { stragglerTime, share, sleepShare: program.sleepShare, unit },
+      });
+    }
+  }
+  const wake = wakeupDelays(a, segs, prog);
+  if (wake !== undefined) findings.push(wake);
+  return { findings, program };
+}
+
+function fmt(v: number, unit: string): string {
+  return unit === 'ns' ? `${(v / 1e6).toFixed(1)} ms` : `${(v / 1e6).toFixed(1)} Mticks`;
+}
+
+/**
+ * Guest wakeups of program threads whose start was delayed because the woken thread's vCPU was
+ * preempted or waiting for a host CPU: the guest's runnable time that falls on such stretches.
+ */
+function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Finding | undefined {
+  const gt = a.guestTimelines.tasks;
+  const clock = a.clock!;
+  const hb = Number(a.host.tsBase);
+  const gb = a.guest.tsBase;
+  let delayed = 0;
+  let total = 0;
+  let episodes = 0;
+  for (const pid of prog) {
+    const k = gt.indexOf.get(pid);
+    if (k === undefined) continue;
+    for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
+      if (gt.state[j] !== TaskState.runnable) continue;
+      const cpu = gt.cpu[j]!;
+      if (cpu < 0 || cpu >= segs.length) continue;
+      const hs = toHost(clock, gb + BigInt(Math.round(gt.start[j]!))) - hb;
+      const he = toHost(clock, gb + BigInt(Math.round(gt.end[j]!))) - hb;
+      total += he - hs;
+      let lost = 0;
+      for (const s of segs[cpu]!) {
+        if (s.end <= hs) continue;
+        if (s.start >= he) break;
+        if (s.state === VcpuState.preempted || s.state === VcpuState.waiting)
+          lost += Math.min(s.end, he) - Math.max(s.start, hs);
+      }
+      if (lost > 0) {
+        delayed += lost;
+        episodes++;
+      }
+    }
+  }
+  if (delayed <= 0 || total <= 0) return undefined;
+  const share = delayed / total;
+  const unit = a.host.clock.unit === 'ns' ? 'ns' : 'ticks';
+  return {
+    kind: 'wakeup-delayed-by-preemption',
+    severity: share > 0.3 ? 'high' : share > 0.1 ? 'medium' : 'low',
+    start: a.window!.start,
+    end: a.window!.end,
+    message: `${(100 * share).toFixed(1)}% of the time woken program threads waited to run (${fmt(delayed, unit)} in ${episodes} wakeups) was their vCPU preempted or waiting for a host CPU`,
+    evidence: { delayed, runnableTotal: total, share, episodes, unit },
+  };
+}

@@ -1,0 +1,47 @@
+// Findings and advice on the real pairs: spinning runs get "block, fewer threads" and a predicted
+// gain in the measured direction; blocking runs are never told to spin.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
+
+const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const SCENARIOS = existsSync(REAL)
+  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
+  : [];
+
+describe.skipIf(SCENARIOS.length === 0)('advice on the real pairs', () => {
+  it.each(SCENARIOS)('%s', async (sc) => {
+    const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as {
+      omp_wait_policy: 'active' | 'passive';
+    };
+    const host = (await readTraceFile(path.join(REAL, sc, 'host.txt.gz'))).traces[0]!;
+    const guest = (await readTraceFile(path.join(REAL, sc, 'guest.txt.gz'))).traces[0]!;
+    const a = analyzePair(host, guest);
+    expect(a.program!.comm).toBe('omp_barrier');
+    expect(a.program!.pids).toHaveLength(4);
+    const kinds = a.findings.map((f) => f.kind);
+    expect(kinds).toContain('oversubscription'); // 4 vCPUs on 2 host CPUs
+    const adv = a.advice!;
+    expect(adv.threads).toBe(4);
+    expect(adv.dop).toBeLessThan(4);
+    expect(adv.reasoning.length).toBeGreaterThan(2);
+    if (meta.omp_wait_policy === 'active') {
+      expect(kinds).toContain('spin-on-preempted-vcpu');
+      expect(['passive', 'spin-then-block']).toContain(adv.waitPolicy);
+      // Measured untraced: active runs 6-9x slower than passive on this host (fixtures README).
+      expect(adv.predictedSpeedup).toBeGreaterThan(2);
+      expect(adv.predictedSpeedup).toBeLessThan(30);
+    } else {
+      expect(kinds).toContain('barrier-straggler-preempted');
+      expect(adv.waitPolicy).toBe('passive');
+      expect(adv.predictedSpeedup).toBeGreaterThanOrEqual(1);
+      expect(adv.predictedSpeedup).toBeLessThan(2);
+    }
+    for (const f of a.findings) {
+      expect(f.end).toBeGreaterThan(f.start);
+      expect(f.message.length).toBeGreaterThan(20);
+    }
+  });
+});

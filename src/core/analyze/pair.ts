@@ -3,6 +3,7 @@
 
 import { ClockMap, estimateClockMap, toHost } from '../correlate/clock-map';
 import { attributeStalls, StallsResult } from '../correlate/stalls';
+import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VcpuMapResult } from '../correlate/vcpu-map';
 import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
@@ -61,6 +62,18 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     advice: undefined,
     reasoning,
   };
+  if (vcpuMap.chosen === undefined && opts.vcpuMap === undefined) {
+    const why: string[] = [];
+    const inferred = inferVcpusFromActivity(host, hostTimelines, guest, why);
+    if (inferred !== undefined) {
+      vcpuMap.vms.push(inferred);
+      vcpuMap.chosen = inferred;
+      vcpuMap.reasoning.push(
+        'vCPU threads inferred from activity: each guest CPU matched to the host thread whose on-CPU time holds its events',
+      );
+    }
+    vcpuMap.reasoning.push(...why);
+  }
   const vm = vcpuMap.chosen;
   if (vm === undefined) {
     reasoning.push('without a vCPU map there is nothing to correlate (see the vCPU map reasoning)');

@@ -37,13 +37,13 @@ export function offsetAt(m: ClockMap, guestAbs: bigint): bigint {
   return m.hostRef - m.guestRef + BigInt(Math.round(d));
 }
 
-interface OnCpu {
+export interface OnCpu {
   start: Float64Array;
   end: Float64Array;
 }
 
 /** The times (host-relative) a thread may have been on a CPU: running, or an unknown gap. */
-function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
+export function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
   const k = tl.tasks.indexOf.get(tid);
   const s: number[] = [];
   const e: number[] = [];
@@ -64,7 +64,7 @@ function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
 }
 
 /** First index with end > x (intervals sorted, disjoint). */
-function firstEndingAfter(iv: OnCpu, x: number): number {
+export function firstEndingAfter(iv: OnCpu, x: number): number {
   let lo = 0;
   let hi = iv.end.length;
   while (lo < hi) {
@@ -75,7 +75,7 @@ function firstEndingAfter(iv: OnCpu, x: number): number {
   return lo;
 }
 
-interface GuestEvent {
+export interface GuestEvent {
   /** Guest-relative time. */
   g: number;
   vcpu: number;
@@ -193,20 +193,30 @@ export function estimateClockMap(
 }
 
 /** The best offset bin of a difference-array histogram over a sample of events. */
-function coarseOffset(
+export function coarseOffset(
   evs: GuestEvent[],
   on: Map<number, OnCpu>,
   dMin: number,
   dMax: number,
 ): { center: number; halfWidth: number } | undefined {
+  return coarseCandidates(evs, on, dMin, dMax, 1)[0];
+}
+
+/** How many of a sample of events each offset bin puts inside on-CPU time (w: bin width). */
+export function offsetHistogram(
+  evs: GuestEvent[],
+  on: Map<number, OnCpu>,
+  dMin: number,
+  dMax: number,
+): { cover: Int32Array; dMin: number; w: number; sample: number } | undefined {
   const span = dMax - dMin;
   if (!(span > 0)) return undefined;
   const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
   const diff = new Int32Array(bins + 1);
   const sample = Math.min(evs.length, 300);
-  for (let k = 0; k < sample; k++) {
-    const e = evs[Math.floor((k * evs.length) / sample)]!;
+  for (let q = 0; q < sample; q++) {
+    const e = evs[Math.floor((q * evs.length) / sample)]!;
     const iv = on.get(e.vcpu)!;
     for (
       let j = firstEndingAfter(iv, e.g + dMin);
@@ -220,23 +230,49 @@ function coarseOffset(
       diff[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
     }
   }
-  let best = -1;
-  let bestAt = -1;
+  const cover = new Int32Array(bins);
   let run = 0;
+  for (let i = 0; i < bins; i++) cover[i] = run += diff[i]!;
+  return { cover, dMin, w, sample };
+}
+
+/**
+ * The `k` best offsets (bin centers, best first, each a local best) of a histogram of feasible
+ * offsets over a sample of events: bins where most sampled events fall inside on-CPU time.
+ */
+export function coarseCandidates(
+  evs: GuestEvent[],
+  on: Map<number, OnCpu>,
+  dMin: number,
+  dMax: number,
+  k: number,
+): { center: number; halfWidth: number; coverage: number }[] {
+  const h = offsetHistogram(evs, on, dMin, dMax);
+  if (h === undefined) return [];
+  const { cover, w, sample } = h;
+  const bins = cover.length;
+  // Local bests: a bin no lower than its neighbours within 2 bins; then the k highest.
+  const peaks: number[] = [];
   for (let i = 0; i < bins; i++) {
-    run += diff[i]!;
-    if (run > best) {
-      best = run;
-      bestAt = i;
+    const c = cover[i]!;
+    if (c < sample * 0.5) continue;
+    let local = true;
+    for (let d = -2; d <= 2 && local; d++) {
+      const j = i + d;
+      if (d !== 0 && j >= 0 && j < bins && (cover[j]! > c || (cover[j]! === c && j < i)))
+        local = false;
     }
+    if (local) peaks.push(i);
   }
-  if (best < sample * 0.5) return undefined;
-  // Widen to neighbouring bins that are nearly as good: the fine pass decides between them.
-  return { center: dMin + (bestAt + 0.5) * w, halfWidth: 2 * w };
+  peaks.sort((x, y) => cover[y]! - cover[x]! || x - y);
+  // Widen to neighbouring bins: the fine pass decides between them.
+  return peaks
+    .slice(0, k)
+    .map((i) => ({ center: dMin + (i + 0.5) * w, halfWidth: 2 * w, coverage: cover[i]! / sample }));
 }
 
 /** The offset interval inside [lo, hi] covered by the most events' feasible sets (exact sweep). */
-function fineOffset(
+export function fineOffset(
   evs: GuestEvent[],
   on: Map<number, OnCpu>,
   lo: number,

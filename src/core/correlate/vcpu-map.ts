@@ -8,7 +8,7 @@ import { Kind } from '../model/event-kinds';
 import { kvmAt } from '../model/payload';
 import type { Trace } from '../model/trace';
 
-export type VcpuMethod = 'user' | 'kvm-vcpu-id' | 'thread-name';
+export type VcpuMethod = 'user' | 'kvm-vcpu-id' | 'thread-name' | 'activity';
 
 /** One vCPU's host thread, with how we know and how sure we are (1 = certain). */
 export interface VcpuAssignment {

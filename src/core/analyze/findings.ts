@@ -3,7 +3,7 @@
 // did with the vCPU thread and which guest thread the guest had on that vCPU.
 
 import type { PairAnalysis } from './pair';
-import { toHost } from '../correlate/clock-map';
+import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 
@@ -79,9 +79,7 @@ export function segmentsOf(a: PairAnalysis): Segment[][] {
     { length: Math.max(0, ...a.states!.timelines.map((t) => t.vcpu + 1)) },
     () => [],
   );
-  const clock = a.clock!;
-  const hb = Number(a.host.tsBase);
-  const gb = a.guest.tsBase;
+  const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
   const gc = a.guestTimelines.cpus;
   for (const tl of a.states!.timelines) {
     const v = tl.vcpu;
@@ -89,9 +87,8 @@ export function segmentsOf(a: PairAnalysis): Segment[][] {
     if (v + 1 >= gc.offsets.length) continue;
     let gi = gc.offsets[v]!;
     const gEnd = gc.offsets[v + 1]!;
-    const gStartH = (i: number): number =>
-      toHost(clock, gb + BigInt(Math.round(gc.start[i]!))) - hb;
-    const gEndH = (i: number): number => toHost(clock, gb + BigInt(Math.round(gc.end[i]!))) - hb;
+    const gStartH = (i: number): number => map.toHost(gc.start[i]!);
+    const gEndH = (i: number): number => map.toHost(gc.end[i]!);
     for (let j = 0; j < tl.state.length; j++) {
       let s = tl.start[j]!;
       const e = tl.end[j]!;
@@ -117,31 +114,38 @@ export function segmentsOf(a: PairAnalysis): Segment[][] {
   return out;
 }
 
-interface Sweep {
-  t: number;
-  vcpu: number;
-  seg: Segment | undefined;
-}
-
-/** Walks all vCPUs' segments in time order, calling `at(t0, t1, current)` for each stretch. */
+/**
+ * Walks all vCPUs' segments in time order (a k-way merge of their boundaries: each vCPU's
+ * segments are sorted and disjoint), calling `at(t0, t1, current)` for each stretch.
+ */
 function sweep(
   segs: Segment[][],
   at: (t0: number, t1: number, cur: (Segment | undefined)[]) => void,
 ): void {
-  const pts: Sweep[] = [];
-  segs.forEach((list, v) => {
-    for (const s of list)
-      pts.push({ t: s.start, vcpu: v, seg: s }, { t: s.end, vcpu: v, seg: undefined });
-  });
-  pts.sort((x, y) => x.t - y.t || (x.seg === undefined ? 0 : 1) - (y.seg === undefined ? 0 : 1));
+  const k = segs.length;
+  const idx = new Int32Array(k);
   const cur: (Segment | undefined)[] = segs.map(() => undefined);
-  for (let i = 0; i < pts.length; i++) {
-    const p = pts[i]!;
-    if (p.seg === undefined) {
-      if (cur[p.vcpu] !== undefined && cur[p.vcpu]!.end === p.t) cur[p.vcpu] = undefined;
-    } else cur[p.vcpu] = p.seg;
-    const next = pts[i + 1];
-    if (next !== undefined && next.t > p.t) at(p.t, next.t, cur);
+  let t = -Infinity;
+  for (;;) {
+    // The next boundary: the earliest start of a segment not yet entered or end of a current one.
+    let next = Infinity;
+    for (let v = 0; v < k; v++) {
+      const c = cur[v];
+      if (c !== undefined) next = Math.min(next, c.end);
+      else if (idx[v]! < segs[v]!.length) next = Math.min(next, segs[v]![idx[v]!]!.start);
+    }
+    if (next === Infinity) return;
+    if (next > t && t !== -Infinity) at(t, next, cur);
+    for (let v = 0; v < k; v++) {
+      const c = cur[v];
+      if (c !== undefined && c.end === next) {
+        cur[v] = undefined;
+        idx[v]!++;
+      }
+      if (cur[v] === undefined && idx[v]! < segs[v]!.length && segs[v]![idx[v]!]!.start === next)
+        cur[v] = segs[v]![idx[v]!];
+    }
+    t = next;
   }
 }
 
@@ -255,9 +259,7 @@ function fmt(v: number, unit: string): string {
  */
 function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Finding | undefined {
   const gt = a.guestTimelines.tasks;
-  const clock = a.clock!;
-  const hb = Number(a.host.tsBase);
-  const gb = a.guest.tsBase;
+  const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
   let delayed = 0;
   let total = 0;
   let episodes = 0;
@@ -268,12 +270,21 @@ function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Fi
       if (gt.state[j] !== TaskState.runnable) continue;
       const cpu = gt.cpu[j]!;
       if (cpu < 0 || cpu >= segs.length) continue;
-      const hs = toHost(clock, gb + BigInt(Math.round(gt.start[j]!))) - hb;
-      const he = toHost(clock, gb + BigInt(Math.round(gt.end[j]!))) - hb;
+      const hs = map.toHost(gt.start[j]!);
+      const he = map.toHost(gt.end[j]!);
       total += he - hs;
       let lost = 0;
-      for (const s of segs[cpu]!) {
-        if (s.end <= hs) continue;
+      const list = segs[cpu]!;
+      // Segments are in time order: start at the first one that ends after hs.
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (list[mid]!.end <= hs) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let q = lo; q < list.length; q++) {
+        const s = list[q]!;
         if (s.start >= he) break;
         if (s.state === VcpuState.preempted || s.state === VcpuState.waiting)
           lost += Math.min(s.end, he) - Math.max(s.start, hs);

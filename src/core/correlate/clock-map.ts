@@ -31,6 +31,19 @@ export function toHost(m: ClockMap, guestAbs: bigint): number {
   return Number(m.hostRef) + Number(guestAbs - m.guestRef) * m.slope;
 }
 
+/**
+ * The map between the two traces' relative timestamps, as plain arithmetic (no bigint per call):
+ * host-relative = guest-relative * slope + shift, and back.
+ */
+export function relativeMap(
+  m: ClockMap,
+  guestBase: bigint,
+  hostBase: bigint,
+): { toHost: (g: number) => number; toGuest: (h: number) => number } {
+  const shift = Number(guestBase - m.guestRef) * m.slope + Number(m.hostRef - hostBase);
+  return { toHost: (g) => g * m.slope + shift, toGuest: (h) => (h - shift) / m.slope };
+}
+
 /** host - guest at a guest absolute time, as an exact-enough bigint. */
 export function offsetAt(m: ClockMap, guestAbs: bigint): bigint {
   const d = Number(guestAbs - m.guestRef) * (m.slope - 1);
@@ -214,7 +227,7 @@ export function offsetHistogram(
   const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
   const diff = new Int32Array(bins + 1);
-  const sample = Math.min(evs.length, 300);
+  const sample = Math.min(evs.length, 150);
   for (let q = 0; q < sample; q++) {
     const e = evs[Math.floor((q * evs.length) / sample)]!;
     const iv = on.get(e.vcpu)!;
@@ -278,7 +291,8 @@ export function fineOffset(
   lo: number,
   hi: number,
 ): { lo: number; hi: number; count: number } {
-  const pts: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   for (const e of evs) {
     const iv = on.get(e.vcpu)!;
     for (
@@ -289,25 +303,33 @@ export function fineOffset(
       const a = Math.max(iv.start[j]! - e.g, lo);
       const b = Math.min(iv.end[j]! - e.g, hi);
       if (b < a) continue;
-      // Encode: starts sort before ends at the same offset (closed intervals).
-      pts.push(a, 1, b, -1);
+      starts.push(a);
+      ends.push(b);
     }
   }
-  const order = [...Array(pts.length / 2).keys()].sort(
-    (x, y) => pts[2 * x]! - pts[2 * y]! || pts[2 * y + 1]! - pts[2 * x + 1]!,
-  );
+  // Sweep the sorted starts and ends (closed intervals: a start before an end at the same offset).
+  const S = Float64Array.from(starts).sort();
+  const E = Float64Array.from(ends).sort();
   let run = 0;
   let best = -1;
   let bestLo = lo;
   let bestHi = hi;
-  for (let q = 0; q < order.length; q++) {
-    const at = pts[2 * order[q]!]!;
-    run += pts[2 * order[q]! + 1]!;
-    if (run > best) {
-      best = run;
-      bestLo = at;
-      // The region lasts until the next point.
-      bestHi = q + 1 < order.length ? pts[2 * order[q + 1]!]! : at;
+  let i = 0;
+  let j = 0;
+  while (i < S.length) {
+    if (S[i]! <= E[j]!) {
+      run++;
+      const at = S[i]!;
+      i++;
+      if (run > best) {
+        best = run;
+        bestLo = at;
+        // The region lasts until the next boundary.
+        bestHi = Math.min(i < S.length ? S[i]! : Infinity, E[j]!);
+      }
+    } else {
+      run--;
+      j++;
     }
   }
   return { lo: bestLo, hi: bestHi, count: Math.max(best, 0) };

@@ -4,7 +4,7 @@
 
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
-import type { ClockMap } from './clock-map';
+import { ClockMap, relativeMap } from './clock-map';
 import { VcpuState, VcpuStatesResult } from './vcpu-states';
 
 export interface Stall {
@@ -56,10 +56,7 @@ export function attributeStalls(
   clock: ClockMap,
 ): StallsResult {
   const stalls: Stall[] = [];
-  const hostBase = Number(host.tsBase);
-  const gBase = Number(guest.tsBase);
-  const toGuestRel = (hostRel: number): number =>
-    Number(clock.guestRef) + (hostBase + hostRel - Number(clock.hostRef)) / clock.slope - gBase;
+  const toGuestRel = relativeMap(clock, guest.tsBase, host.tsBase).toGuest;
   const gc = guestTl.cpus;
   const hc = hostTl.cpus;
   for (const tl of states.timelines) {

@@ -19,5 +19,5 @@ echo
 echo "== guest: the OpenMP threads =="
 $cli tasks "$pair/guest.txt.gz" --match 'omp_barrier' --top 8
 echo
-echo "Preempted = switched out while runnable. Next steps (issues #4-#6): map guest CPUs to these"
-echo "vCPU threads, align the clocks, attribute guest stalls to host preemptions, advise a DoP."
+echo "== host + guest together: vCPU map, clock map, vCPU time, stalls, findings, DoP advice =="
+$cli analyze --host "$pair/host.txt.gz" --guest "$pair/guest.txt.gz"

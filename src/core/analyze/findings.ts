@@ -227,7 +227,7 @@ export function findFindings(a: PairAnalysis): {
         start: firstStraggle,
         end: lastStraggle,
         message:
-          `${program.comm} threads kept their vCPUs busy for ${fmt(spinWaste, unit)} of host CPU time while a ${program.comm} thread sat on a preempted or waiting vCPU ` +
+          `${program.comm} threads kept their vCPUs busy for ${fmt(spinWaste, unit)} of host CPU time while one ${program.comm} thread sat on a preempted or waiting vCPU ` +
           `(${(100 * share).toFixed(1)}% of the run); its threads almost never sleep (${(100 * program.sleepShare).toFixed(1)}%), so they spin in the barrier and burn host CPU the straggler needs`,
         evidence: { spinWaste, stragglerTime, share, sleepShare: program.sleepShare, unit },
       });
@@ -238,7 +238,7 @@ export function findFindings(a: PairAnalysis): {
         start: firstStraggle,
         end: lastStraggle,
         message:
-          `a ${program.comm} thread sat on a preempted or waiting vCPU ${(100 * share).toFixed(1)}% of the run while its siblings waited for it ` +
+          `one ${program.comm} thread sat on a preempted or waiting vCPU ${(100 * share).toFixed(1)}% of the run while its siblings waited for it ` +
           `(they block: ${(100 * program.sleepShare).toFixed(1)}% of their time asleep)`,
         evidence: { stragglerTime, share, sleepShare: program.sleepShare, unit },
       });

@@ -5,7 +5,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { estimateClockMap, offsetAt, toHost } from '../../src/core/correlate/clock-map';
+import {
+  estimateClockMap,
+  offsetAt,
+  recordedClockMap,
+  toHost,
+} from '../../src/core/correlate/clock-map';
 import { identifyVcpus } from '../../src/core/correlate/vcpu-map';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
@@ -145,5 +150,61 @@ describe('hand-made pairs', () => {
       estimateClockMap(hostCounts, buildTimelines(hostCounts), host, vms.chosen!.vcpus, {}, why),
     ).toBeUndefined();
     expect(why.join('\n')).toMatch(/count .* ns|ns .* count/);
+  });
+});
+
+/** Host and guest on TSC counts; the host records kvm_write_tsc_offset `next` (guest = host + next). */
+function tscPair(recordedNext: bigint, trueOffset: number): { host: Trace; guest: Trace } {
+  const h: string[] = ['cpus=2'];
+  const g: string[] = ['cpus=2'];
+  const base = 50_000_000_000;
+  h.push(
+    `${'CPU 0/KVM-100'.padStart(16)} [000]${String(base - 10).padStart(12)}: kvm_write_tsc_offset: vcpu=0 prev=0 next=${BigInt.asUintN(64, recordedNext)}`,
+  );
+  let k = 0;
+  for (let t = 1000; t < 3_000_000; t += 3000 + (k++ % 5) * 700) {
+    const c = k % 2;
+    const tid = 100 + c;
+    h.push(
+      `${'<idle>-0'.padStart(16)} [00${c}]${String(base + t).padStart(12)}: sched_switch: swapper/${c}:0 [120] R ==> CPU ${c}/KVM:${tid} [120]`,
+    );
+    h.push(
+      `${`CPU ${c}/KVM-${tid}`.padStart(16)} [00${c}]${String(base + t + 900).padStart(12)}: sched_switch: CPU ${c}/KVM:${tid} [120] S ==> swapper/${c}:0 [120]`,
+    );
+    for (const inside of [100, 800])
+      g.push(
+        `${'worker-7'.padStart(16)} [00${c}]${String(base + t + inside + trueOffset).padStart(12)}: sched_waking: comm=x pid=9 prio=120 target_cpu=00${c}`,
+      );
+  }
+  const [host] = importFtraceText(h.join('\n') + '\n', { name: 'host' });
+  const [guest] = importFtraceText(g.join('\n') + '\n', { name: 'guest' });
+  return { host: host!, guest: guest! };
+}
+
+describe('recorded TSC offsets', () => {
+  it('kvm_write_tsc_offset gives the map when the guest events agree with it', () => {
+    const { host, guest } = tscPair(-7_000_000n, -7_000_000);
+    const vms = identifyVcpus(host, { guestCpus: 2 });
+    const why: string[] = [];
+    const m = recordedClockMap(host, buildTimelines(host), guest, vms.chosen!.vcpus, why)!;
+    expect(why).toEqual([]);
+    expect(m.method).toBe('recorded');
+    expect(m.agreement).toBe(1);
+    // host - guest = -next = 7,000,000 ticks
+    expect(m.hostRef - m.guestRef).toBe(7_000_000n);
+  });
+
+  it('a recorded offset the events contradict is not used, and analysis estimates instead', () => {
+    const { host, guest } = tscPair(-9_000_000n, -7_000_000);
+    const vms = identifyVcpus(host, { guestCpus: 2 });
+    const why: string[] = [];
+    expect(
+      recordedClockMap(host, buildTimelines(host), guest, vms.chosen!.vcpus, why),
+    ).toBeUndefined();
+    expect(why.join('\n')).toMatch(/not used, estimating instead/);
+    const est = estimateClockMap(host, buildTimelines(host), guest, vms.chosen!.vcpus)!;
+    expect(Math.abs(Number(est.hostRef - est.guestRef) - 7_000_000)).toBeLessThanOrEqual(
+      est.bound + 1,
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The dual-level analysis of one host + guest trace pair: vCPU map, clock map, vCPU states and
 // stall attribution, as one result the CLI (and later the server and the report) present.
 
-import { ClockMap, estimateClockMap, toHost } from '../correlate/clock-map';
+import { ClockMap, estimateClockMap, recordedClockMap, toHost } from '../correlate/clock-map';
 import { attributeStalls, StallsResult } from '../correlate/stalls';
 import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VcpuMapResult } from '../correlate/vcpu-map';
@@ -94,14 +94,17 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     };
   } else {
     const why: string[] = [];
-    clock = estimateClockMap(
-      host,
-      hostTimelines,
-      guest,
-      vm.vcpus,
-      opts.skipGuestEvent !== undefined ? { skipGuestEvent: opts.skipGuestEvent } : {},
-      why,
-    );
+    // Recorded offsets first (KVM's kvm_write_tsc_offset), checked against the events; else estimate.
+    clock =
+      recordedClockMap(host, hostTimelines, guest, vm.vcpus, why) ??
+      estimateClockMap(
+        host,
+        hostTimelines,
+        guest,
+        vm.vcpus,
+        opts.skipGuestEvent !== undefined ? { skipGuestEvent: opts.skipGuestEvent } : {},
+        why,
+      );
     reasoning.push(...why);
   }
   // With a clock map, totals cover the stretch both traces saw: the guest's span on the host.

@@ -11,7 +11,7 @@ import { TaskState } from '../timeline/states';
 import type { VcpuAssignment } from './vcpu-map';
 
 export interface ClockMap {
-  method: 'estimated' | 'user' | 'identity';
+  method: 'estimated' | 'user' | 'recorded';
   /** host = hostRef + (guest - guestRef) * slope; absolute values in the traces' units. */
   hostRef: bigint;
   guestRef: bigint;
@@ -391,4 +391,90 @@ function fitLine(pts: { t: number; lo: number; hi: number }[]): {
     bound = Math.max(bound, at - p.lo, p.hi - at);
   }
   return { t0, d0, slope, bound, consistent: false };
+}
+
+/**
+ * The TSC offsets KVM recorded (kvm_write_tsc_offset `vcpu=0 prev=... next=...`, per
+ * arch/x86/kvm/trace.h): guest TSC = host TSC + next. With the x86-tsc trace clock on both sides,
+ * host - guest = -next. Returns the offset per vCPU at the last write before `before` (host
+ * relative), or an empty map when the host trace has none.
+ */
+export function recordedTscOffsets(host: Trace, before = Infinity): Map<number, bigint> {
+  const out = new Map<number, bigint>();
+  const ev = host.events;
+  for (let i = 0; i < ev.length; i++) {
+    const ty = host.eventTypes[ev.type(i)]!;
+    if (ty.name !== 'kvm_write_tsc_offset' && ty.name !== 'kvm:kvm_write_tsc_offset') continue;
+    if (ev.ts(i) > before) break;
+    const m = /vcpu=(\d+) prev=(\d+) next=(\d+)/.exec(host.texts.get(ev.a0(i)));
+    if (m === null) continue;
+    out.set(Number(m[1]), BigInt.asIntN(64, BigInt(m[3]!)));
+  }
+  return out;
+}
+
+/**
+ * A clock map from recorded TSC offsets, checked against the guest's events: if fewer than 90%
+ * of them fall in their vCPU thread's on-CPU time under it, it is not used (the traces may not
+ * both use x86-tsc, or the offset changed), and `why` says so.
+ */
+export function recordedClockMap(
+  host: Trace,
+  hostTl: Timelines,
+  guest: Trace,
+  vcpus: readonly VcpuAssignment[],
+  why: string[],
+): ClockMap | undefined {
+  const offsets = recordedTscOffsets(host);
+  if (offsets.size === 0) return undefined;
+  if (host.clock.unit !== 'count' || guest.clock.unit !== 'count') {
+    why.push(
+      'kvm_write_tsc_offset events are there, but the traces are not both on a counter clock (x86-tsc): not used',
+    );
+    return undefined;
+  }
+  const values = [...new Set([...offsets.values()].map(String))];
+  if (values.length > 1)
+    why.push(
+      `vCPUs got different TSC offsets (${values.join(', ')}); using vCPU ${[...offsets.keys()][0]}'s`,
+    );
+  const tscOffset = [...offsets.values()][0]!;
+  const map: ClockMap = {
+    method: 'recorded',
+    hostRef: guest.tsBase - tscOffset,
+    guestRef: guest.tsBase,
+    slope: 1,
+    bound: 0,
+    unit: 'count',
+    agreement: NaN,
+    stretches: [],
+    reasoning: [
+      `TSC offset ${tscOffset} recorded by kvm_write_tsc_offset: guest TSC = host TSC + offset (x86-tsc clock assumed on both sides)`,
+    ],
+  };
+  // Check: the share of guest events inside their vCPU thread's on-CPU time under this map.
+  const on = new Map<number, OnCpu>();
+  for (const v of vcpus) on.set(v.vcpu, onCpuIntervals(hostTl, v.hostTid));
+  const shift = Number(guest.tsBase - tscOffset - host.tsBase);
+  let inside = 0;
+  let n = 0;
+  for (let i = 0; i < guest.events.length; i++) {
+    const iv = on.get(guest.events.cpu(i));
+    if (iv === undefined) continue;
+    n++;
+    const h = guest.events.ts(i) + shift;
+    const j = firstEndingAfter(iv, h);
+    if (j < iv.start.length && iv.start[j]! <= h) inside++;
+  }
+  map.agreement = n > 0 ? inside / n : NaN;
+  if (n > 0 && inside / n < 0.9) {
+    why.push(
+      `the recorded TSC offset puts only ${((100 * inside) / n).toFixed(1)}% of guest events in their vCPU's on-CPU time: not used, estimating instead`,
+    );
+    return undefined;
+  }
+  map.reasoning.push(
+    `${n > 0 ? ((100 * inside) / n).toFixed(2) : '-'}% of the guest's events fall in their vCPU thread's on-CPU time under it`,
+  );
+  return map;
 }

@@ -127,7 +127,6 @@ export function vcpuStates(
           break;
         case TaskState.preempted:
           s = VcpuState.preempted;
-          t.preemptions++; // undone below when outside the window
           break;
         case TaskState.runnable:
           s = VcpuState.waiting;
@@ -147,10 +146,13 @@ export function vcpuStates(
           s = VcpuState.unknown;
       }
       tl.state[j] = s;
-      const a0 = window !== undefined ? Math.max(tl.start[j]!, window.start) : tl.start[j]!;
-      const b0 = window !== undefined ? Math.min(tl.end[j]!, window.end) : tl.end[j]!;
-      if (b0 > a0 || (b0 === a0 && window === undefined)) t[VCPU_STATE_NAMES[s]] += b0 - a0;
-      else if (s === VcpuState.preempted) t.preemptions--; // outside the window: not counted
+      // Totals count what lies in the window (all of it without one); a preemption counts when
+      // its interval touches the window, even a zero-length one.
+      if (window !== undefined && (tl.end[j]! < window.start || tl.start[j]! > window.end)) continue;
+      const from = window !== undefined ? Math.max(tl.start[j]!, window.start) : tl.start[j]!;
+      const to = window !== undefined ? Math.min(tl.end[j]!, window.end) : tl.end[j]!;
+      t[VCPU_STATE_NAMES[s]] += Math.max(0, to - from);
+      if (s === VcpuState.preempted) t.preemptions++;
     }
     t.steal = t.preempted + t.waiting;
     timelines.push(tl);

@@ -78,14 +78,42 @@ export function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
 
 /** First index with end > x (intervals sorted, disjoint). */
 export function firstEndingAfter(iv: OnCpu, x: number): number {
+  return firstGreater(iv.end, x);
+}
+
+/** First index i with sorted[i] > x (sorted ascending); sorted.length when none. */
+export function firstGreater(sorted: ArrayLike<number>, x: number): number {
   let lo = 0;
-  let hi = iv.end.length;
+  let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (iv.end[mid]! <= x) lo = mid + 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Calls `add(a, b)` for each range [a, b] of offsets within [lo, hi] that put guest event `e`
+ * inside one of its vCPU thread's on-CPU intervals.
+ */
+function feasibleOffsets(
+  e: GuestEvent,
+  on: Map<number, OnCpu>,
+  lo: number,
+  hi: number,
+  add: (a: number, b: number) => void,
+): void {
+  const iv = on.get(e.vcpu)!;
+  for (
+    let j = firstEndingAfter(iv, e.g + lo);
+    j < iv.start.length && iv.start[j]! <= e.g + hi;
+    j++
+  ) {
+    const a = Math.max(iv.start[j]! - e.g, lo);
+    const b = Math.min(iv.end[j]! - e.g, hi);
+    if (b >= a) add(a, b);
+  }
 }
 
 export interface GuestEvent {
@@ -229,19 +257,10 @@ export function offsetHistogram(
   const diff = new Int32Array(bins + 1);
   const sample = Math.min(evs.length, 150);
   for (let q = 0; q < sample; q++) {
-    const e = evs[Math.floor((q * evs.length) / sample)]!;
-    const iv = on.get(e.vcpu)!;
-    for (
-      let j = firstEndingAfter(iv, e.g + dMin);
-      j < iv.start.length && iv.start[j]! <= e.g + dMax;
-      j++
-    ) {
-      const a = Math.max(iv.start[j]! - e.g, dMin);
-      const b = Math.min(iv.end[j]! - e.g, dMax);
-      if (b < a) continue;
+    feasibleOffsets(evs[Math.floor((q * evs.length) / sample)]!, on, dMin, dMax, (a, b) => {
       diff[Math.floor((a - dMin) / w)]!++;
       diff[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
-    }
+    });
   }
   const cover = new Int32Array(bins);
   let run = 0;
@@ -294,18 +313,10 @@ export function fineOffset(
   const starts: number[] = [];
   const ends: number[] = [];
   for (const e of evs) {
-    const iv = on.get(e.vcpu)!;
-    for (
-      let j = firstEndingAfter(iv, e.g + lo);
-      j < iv.start.length && iv.start[j]! <= e.g + hi;
-      j++
-    ) {
-      const a = Math.max(iv.start[j]! - e.g, lo);
-      const b = Math.min(iv.end[j]! - e.g, hi);
-      if (b < a) continue;
+    feasibleOffsets(e, on, lo, hi, (a, b) => {
       starts.push(a);
       ends.push(b);
-    }
+    });
   }
   // Sweep the sorted starts and ends (closed intervals: a start before an end at the same offset).
   const S = Float64Array.from(starts).sort();

@@ -9,7 +9,7 @@ import { kvmAt } from '../model/payload';
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
-import type { ClockMap } from './clock-map';
+import { type ClockMap, firstGreater } from './clock-map';
 import type { VcpuAssignment } from './vcpu-map';
 
 export const VcpuState = {
@@ -148,7 +148,8 @@ export function vcpuStates(
       tl.state[j] = s;
       // Totals count what lies in the window (all of it without one); a preemption counts when
       // its interval touches the window, even a zero-length one.
-      if (window !== undefined && (tl.end[j]! < window.start || tl.start[j]! > window.end)) continue;
+      if (window !== undefined && (tl.end[j]! < window.start || tl.start[j]! > window.end))
+        continue;
       const from = window !== undefined ? Math.max(tl.start[j]!, window.start) : tl.start[j]!;
       const to = window !== undefined ? Math.min(tl.end[j]!, window.end) : tl.end[j]!;
       t[VCPU_STATE_NAMES[s]] += Math.max(0, to - from);
@@ -192,13 +193,7 @@ function kvmExits(host: Trace): Map<number, Exits> {
 
 /** Whether the thread's last kvm_exit before `at` was a HLT, no longer than `window` before. */
 function haltedByExit(x: Exits, at: number, window: number): boolean {
-  let lo = 0;
-  let hi = x.ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (x.ts[mid]! <= at) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstGreater(x.ts, at);
   return lo > 0 && x.hlt[lo - 1] === 1 && at - x.ts[lo - 1]! <= window;
 }
 

@@ -35,6 +35,9 @@ Options:
   --threads N          threads for big uncompressed text files (default: cores, at most 4; 1 = off)
   --vcpu-map M         analyze: vCPU to host thread, e.g. 0=3315,1=3316 (when names tell nothing)
   --offset D           analyze: host - guest timestamp offset in the traces' unit (skip estimation)
+  --pair-guest RE, --pair-host RE
+                       analyze: events that happen at the same moment on both sides, matched
+                       against 'name: text' ('print: <message>' for markers), paired in order
   --top N              tasks: show the N threads that ran longest (default 20)
   --match REGEX        tasks: only threads whose comm matches
 
@@ -59,6 +62,8 @@ export async function main(
         guest: { type: 'string' },
         'vcpu-map': { type: 'string' },
         offset: { type: 'string' },
+        'pair-guest': { type: 'string' },
+        'pair-host': { type: 'string' },
         match: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
@@ -150,6 +155,22 @@ export async function main(
         }
         offset = BigInt(values.offset);
       }
+      let pairing: { guest: RegExp; host: RegExp } | undefined;
+      if ((values['pair-guest'] === undefined) !== (values['pair-host'] === undefined)) {
+        log('vcpu-lens analyze: give both --pair-guest and --pair-host');
+        return ExitCode.usage;
+      }
+      if (values['pair-guest'] !== undefined && values['pair-host'] !== undefined) {
+        try {
+          pairing = {
+            guest: new RegExp(values['pair-guest']),
+            host: new RegExp(values['pair-host']),
+          };
+        } catch (e) {
+          log(`vcpu-lens analyze: --pair-guest/--pair-host: ${(e as Error).message}`);
+          return ExitCode.usage;
+        }
+      }
       return analyzeCommand(
         hostFile,
         guestFile,
@@ -159,6 +180,7 @@ export async function main(
           pair: {
             ...(vcpuMap !== undefined ? { vcpuMap } : {}),
             ...(offset !== undefined ? { offset } : {}),
+            ...(pairing !== undefined ? { pairing } : {}),
           },
         },
         out,

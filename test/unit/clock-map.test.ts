@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   estimateClockMap,
   offsetAt,
+  pairedClockMap,
   recordedClockMap,
   toHost,
 } from '../../src/core/correlate/clock-map';
@@ -207,4 +208,40 @@ describe('recorded TSC offsets', () => {
       est.bound + 1,
     );
   });
+});
+
+describe.skipIf(SCENARIOS.length === 0)('user-paired events on the real pairs', () => {
+  it.each(SCENARIOS)(
+    '%s: the sync pings paired with the host writev land by the measured window',
+    async (sc) => {
+      const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as {
+        clocks: { timestamp_units: { host: string } };
+        alignment: { D_all: Window };
+      };
+      const host = (await readTraceFile(path.join(REAL, sc, 'host.txt.gz'))).traces[0]!;
+      const guest = (await readTraceFile(path.join(REAL, sc, 'guest.txt.gz'))).traces[0]!;
+      const why: string[] = [];
+      const m = pairedClockMap(
+        host,
+        guest,
+        {
+          guest: /^(print|tracing_mark_write): syncping seq=\d+ phase=post/,
+          host: /^sys_exit_writev/,
+        },
+        why,
+      )!;
+      expect(why).toEqual([]);
+      expect(m.method).toBe('paired');
+      expect(m.reasoning[0]).toMatch(/^40 paired events/);
+      const tol = meta.clocks.timestamp_units.host === 'cycles' ? 20e-6 * 2445.402e6 : 20_000;
+      // Pairs taken as simultaneous carry the pings' one-sided latency (the post marker comes after
+      // the host's writev returns): the map's bound, plus the usual tolerance, must reach the window.
+      const d = Number(m.hostRef - m.guestRef - BigInt(meta.alignment.D_all.intersection_lo));
+      expect(d + m.bound).toBeGreaterThanOrEqual(-tol);
+      expect(d - m.bound).toBeLessThanOrEqual(
+        meta.alignment.D_all.intersection_hi - meta.alignment.D_all.intersection_lo + tol,
+      );
+      expect(m.bound).toBeLessThan(tol * 2);
+    },
+  );
 });

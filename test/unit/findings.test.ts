@@ -92,3 +92,45 @@ describe('findings on hand-made pairs', () => {
     expect(a.advice).toBeUndefined();
   });
 });
+
+describe('preempted in interrupt context', () => {
+  it('counts a preemption right after the guest logged an event in hardirq context on that vCPU', () => {
+    const R = (
+      comm: string,
+      tid: number,
+      cpu: number,
+      lat: string,
+      us: number,
+      rest: string,
+    ): string =>
+      `${`${comm}-${tid}`.padStart(16)}  [00${cpu}] ${lat}  ${(100 + us / 1e6).toFixed(6)}: ${rest}\n`;
+    const g = trace(
+      '# tracer: nop\n' +
+        R(
+          '<idle>',
+          0,
+          0,
+          'd..2.',
+          1,
+          'sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=omp next_pid=10 next_prio=120',
+        ) +
+        R(
+          '<idle>',
+          0,
+          1,
+          'd..2.',
+          101,
+          'sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=omp next_pid=11 next_prio=120',
+        ) +
+        // vCPU 0 is preempted at 100 µs and 300 µs (host): the first right after an IRQ-context event.
+        R('omp', 10, 0, 'dNh2.', 95, 'sched_waking: comm=omp pid=11 prio=120 target_cpu=001') +
+        R('omp', 10, 0, 'd..2.', 290, 'sched_waking: comm=x pid=5 prio=120 target_cpu=000') +
+        R('omp', 10, 0, '.....', 990, 'sched_waking: comm=x pid=5 prio=120 target_cpu=000'),
+      'guest',
+    );
+    const a = analyzePair(host(), g, { offset: 0n });
+    const f = a.findings.find((x) => x.kind === 'preempted-in-interrupt')!;
+    expect(f.evidence['preemptions']).toBe(1);
+    expect(f.evidence['lost']).toBe(100_000);
+  });
+});

@@ -3,7 +3,8 @@
 // did with the vCPU thread and which guest thread the guest had on that vCPU.
 
 import type { PairAnalysis } from './pair';
-import { relativeMap } from '../correlate/clock-map';
+import { firstGreater, relativeMap } from '../correlate/clock-map';
+import { LAT_SPARSE } from '../model/event-kinds';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 
@@ -11,7 +12,8 @@ export type FindingKind =
   | 'oversubscription'
   | 'spin-on-preempted-vcpu'
   | 'barrier-straggler-preempted'
-  | 'wakeup-delayed-by-preemption';
+  | 'wakeup-delayed-by-preemption'
+  | 'preempted-in-interrupt';
 
 export interface Finding {
   kind: FindingKind;
@@ -246,6 +248,8 @@ export function findFindings(a: PairAnalysis): {
   }
   const wake = wakeupDelays(a, segs, prog);
   if (wake !== undefined) findings.push(wake);
+  const irq = interruptPreemptions(a);
+  if (irq !== undefined) findings.push(irq);
   return { findings, program };
 }
 
@@ -305,5 +309,73 @@ function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Fi
     end: a.window!.end,
     message: `${(100 * share).toFixed(1)}% of the time woken program threads waited to run (${fmt(delayed, unit)} in ${episodes} wakeups) was their vCPU preempted or waiting for a host CPU`,
     evidence: { delayed, runnableTotal: total, share, episodes, unit },
+  };
+}
+
+/**
+ * vCPUs preempted while their guest CPU was in interrupt context: the guest's last event on that
+ * CPU shortly before the preemption carries the hardirq/softirq flag of the latency column
+ * (`d.h2.`, `d.s4.`; tracefs text and trace-cmd >= 3.3 print it). Interrupt handling, often an
+ * IPI another vCPU waits on, then stalls for the whole preemption.
+ */
+function interruptPreemptions(a: PairAnalysis): Finding | undefined {
+  const g = a.guest;
+  if (!g.header.latencyColumn) return undefined;
+  // Per guest CPU: event times and whether each ran in interrupt context.
+  const times = new Map<number, number[]>();
+  const inIrq = new Map<number, boolean[]>();
+  for (let i = 0; i < g.events.length; i++) {
+    const lat = g.events.lat(i);
+    const text =
+      lat === 0
+        ? ''
+        : lat === LAT_SPARSE
+          ? (g.events.sparseLatency(i) ?? '')
+          : g.latencies.get(lat);
+    const c = g.events.cpu(i);
+    let t = times.get(c);
+    let f = inIrq.get(c);
+    if (t === undefined || f === undefined) {
+      times.set(c, (t = []));
+      inIrq.set(c, (f = []));
+    }
+    t.push(g.events.ts(i));
+    f.push(/^[.dDX][^ ][hHsSzZ]/.test(text));
+  }
+  const map = relativeMap(a.clock!, g.tsBase, a.host.tsBase);
+  // "Shortly before": 50 µs, plus the clock map's own uncertainty.
+  const near = (a.host.clock.unit === 'ns' ? 50_000 : 125_000) + a.clock!.bound;
+  let count = 0;
+  let total = 0;
+  let lost = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const tl of a.states!.timelines) {
+    const t = times.get(tl.vcpu);
+    const f = inIrq.get(tl.vcpu);
+    if (t === undefined || f === undefined) continue;
+    for (let j = 0; j < tl.state.length; j++) {
+      if (tl.state[j] !== VcpuState.preempted) continue;
+      if (a.window !== undefined && (tl.start[j]! < a.window.start || tl.start[j]! > a.window.end))
+        continue;
+      total++;
+      const gAt = map.toGuest(tl.start[j]!);
+      const k = firstGreater(t, gAt) - 1;
+      if (k < 0 || gAt - t[k]! > near || !f[k]) continue;
+      count++;
+      lost += tl.end[j]! - tl.start[j]!;
+      first = Math.min(first, tl.start[j]!);
+      last = Math.max(last, tl.end[j]!);
+    }
+  }
+  if (count === 0) return undefined;
+  const unit = a.host.clock.unit === 'ns' ? 'ns' : 'ticks';
+  return {
+    kind: 'preempted-in-interrupt',
+    severity: count / total > 0.1 ? 'high' : count / total > 0.02 ? 'medium' : 'low',
+    start: first,
+    end: last,
+    message: `${count} of ${total} vCPU preemptions (${fmt(lost, unit)}) came right after the guest logged an event in interrupt context on that vCPU: its interrupt handling (often an IPI another vCPU waits on) stalled`,
+    evidence: { preemptions: count, of: total, lost, unit },
   };
 }

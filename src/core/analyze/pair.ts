@@ -1,7 +1,14 @@
 // The dual-level analysis of one host + guest trace pair: vCPU map, clock map, vCPU states and
 // stall attribution, as one result the CLI (and later the server and the report) present.
 
-import { ClockMap, estimateClockMap, recordedClockMap, toHost } from '../correlate/clock-map';
+import {
+  ClockMap,
+  EventPairing,
+  estimateClockMap,
+  pairedClockMap,
+  recordedClockMap,
+  toHost,
+} from '../correlate/clock-map';
 import { attributeStalls, StallsResult } from '../correlate/stalls';
 import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VcpuMapResult } from '../correlate/vcpu-map';
@@ -16,6 +23,8 @@ export interface PairOptions {
   vcpuMap?: Map<number, number>;
   /** host - guest in the traces' unit, from the user (no drift). */
   offset?: bigint;
+  /** Events the user pairs across the two traces (the clock source after an explicit offset). */
+  pairing?: EventPairing;
   /** Leave these guest events out of the clock estimate. */
   skipGuestEvent?: (i: number) => boolean;
 }
@@ -93,10 +102,12 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       reasoning: [`offset host - guest = ${opts.offset} given by the user; no drift assumed`],
     };
   } else {
+    // Sources best first: recorded offsets (KVM's kvm_write_tsc_offset, checked against the
+    // events), the user's paired events, estimation from the events.
     const why: string[] = [];
-    // Recorded offsets first (KVM's kvm_write_tsc_offset), checked against the events; else estimate.
     clock =
       recordedClockMap(host, hostTimelines, guest, vm.vcpus, why) ??
+      (opts.pairing !== undefined ? pairedClockMap(host, guest, opts.pairing, why) : undefined) ??
       estimateClockMap(
         host,
         hostTimelines,

@@ -5,13 +5,15 @@
 // intervals shifted by the event's time; the offset that satisfies (nearly) all events, per
 // stretch of the guest trace, and a line through those stretches (drift) is the map.
 
+import { Kind } from '../model/event-kinds';
+import { markerAt, textAt } from '../model/payload';
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
 import type { VcpuAssignment } from './vcpu-map';
 
 export interface ClockMap {
-  method: 'estimated' | 'user' | 'recorded';
+  method: 'estimated' | 'user' | 'recorded' | 'paired';
   /** host = hostRef + (guest - guestRef) * slope; absolute values in the traces' units. */
   hostRef: bigint;
   guestRef: bigint;
@@ -488,4 +490,99 @@ export function recordedClockMap(
     `${n > 0 ? ((100 * inside) / n).toFixed(2) : '-'}% of the guest's events fall in their vCPU thread's on-CPU time under it`,
   );
   return map;
+}
+
+/** What a user pairs: events that happen at the same moment on both sides (e.g. a sync ping). */
+export interface EventPairing {
+  /** Matched against `name: text` of each guest event (`print: <message>` for markers). */
+  guest: RegExp;
+  /** Matched against `name: text` of each host event. */
+  host: RegExp;
+}
+
+/** `name: text` of an event, what pairing patterns match against. */
+export function eventLabel(t: Trace, i: number): string {
+  const ty = t.eventTypes[t.events.type(i)]!;
+  if (ty.kind === Kind.print) return `print: ${markerAt(t, i).message}`;
+  if (
+    ty.kind === Kind.generic ||
+    ty.kind === Kind.sysEnter ||
+    ty.kind === Kind.sysExit ||
+    ty.kind === Kind.kvmEntry ||
+    ty.kind === Kind.kvmExit ||
+    ty.kind === Kind.kvmVcpuWakeup
+  ) {
+    return `${ty.name}: ${textAt(t, i)}`;
+  }
+  return ty.name;
+}
+
+/**
+ * A clock map from user-paired events: the k-th guest match and the k-th host match happened at
+ * the same moment. A line through their differences gives offset and drift; the bound is the
+ * largest residual (how far the pairs disagree with one line).
+ */
+export function pairedClockMap(
+  host: Trace,
+  guest: Trace,
+  p: EventPairing,
+  why: string[],
+): ClockMap | undefined {
+  const g: number[] = [];
+  const h: number[] = [];
+  for (let i = 0; i < guest.events.length; i++)
+    if (p.guest.test(eventLabel(guest, i))) g.push(guest.events.ts(i));
+  for (let i = 0; i < host.events.length; i++)
+    if (p.host.test(eventLabel(host, i))) h.push(host.events.ts(i));
+  if (g.length === 0 || h.length === 0) {
+    why.push(`paired events: ${g.length} guest and ${h.length} host matches; none to pair`);
+    return undefined;
+  }
+  if (host.clock.unit !== guest.clock.unit) {
+    why.push('paired events need host and guest timestamps in the same unit');
+    return undefined;
+  }
+  const n = Math.min(g.length, h.length);
+  if (g.length !== h.length)
+    why.push(
+      `paired events: ${g.length} guest and ${h.length} host matches; pairing the first ${n} in order`,
+    );
+  // Relative offsets d = h - g; absolute host - guest = d + (hostBase - guestBase). A pair can
+  // be late on one side (a vCPU preempted between the two), so the line is Theil-Sen (median of
+  // pairwise slopes, median intercept) and the bound covers 90% of the pairs, not the outliers.
+  const pts = Array.from({ length: n }, (_, k) => ({ t: g[k]!, d: h[k]! - g[k]! }));
+  const slopes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n && slopes.length < 200_000; j++) {
+      const dt = pts[j]!.t - pts[i]!.t;
+      if (dt !== 0) slopes.push((pts[j]!.d - pts[i]!.d) / dt);
+    }
+  }
+  const slope = slopes.length > 0 ? median(slopes) : 0;
+  const mt = median(pts.map((q) => q.t));
+  const md = median(pts.map((q) => q.d - slope * (q.t - mt)));
+  const resid = pts.map((q) => Math.abs(q.d - (md + slope * (q.t - mt)))).sort((x, y) => x - y);
+  const bound = resid[Math.min(resid.length - 1, Math.ceil(0.9 * resid.length) - 1)]!;
+  const worst = resid[resid.length - 1]!;
+  const guestRef = guest.tsBase + BigInt(Math.round(mt));
+  return {
+    method: 'paired',
+    hostRef: host.tsBase + BigInt(Math.round(mt + md)),
+    guestRef,
+    slope: 1 + slope,
+    bound: Math.max(bound, Math.max(host.clock.resolution, guest.clock.resolution)),
+    unit: host.clock.unit,
+    agreement: NaN,
+    stretches: [],
+    reasoning: [
+      `${n} paired events (guest /${p.guest.source}/ with host /${p.host.source}/), taken as simultaneous`,
+      `drift ${(slope * 1e6).toFixed(2)} ppm; 90% of the pairs are within ${bound.toFixed(0)} ${host.clock.unit === 'ns' ? 'ns' : 'ticks'} of the line (the worst ${worst.toFixed(0)})`,
+    ],
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 === 1 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
 }

@@ -123,8 +123,10 @@ describe('hand-made KVM host', () => {
       L('<idle>', 0, 0, 100, 'sched_wakeup:         CPU 0/KVM:50 [120] CPU:000') +
       L('<idle>', 0, 0, 102, 'sched_switch:         swapper/0:0 [120] R ==> hog:60 [120]') +
       L('hog', 60, 0, 130, 'sched_switch:         hog:60 [120] R ==> CPU 0/KVM:50 [120]') +
+      L('CPU 0/KVM', 50, 0, 131, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000') +
       L('CPU 0/KVM', 50, 0, 150, 'sched_switch:         CPU 0/KVM:50 [120] R+ ==> hog:60 [120]') +
       L('hog', 60, 0, 400, 'sched_switch:         hog:60 [120] R ==> CPU 0/KVM:50 [120]') +
+      L('CPU 0/KVM', 50, 0, 401, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000') +
       L(
         'CPU 0/KVM',
         50,
@@ -143,7 +145,7 @@ describe('hand-made KVM host', () => {
     { name: 'host' },
   )[0]!;
 
-  it('splits the time into running, halted, waiting, preempted and VMM', () => {
+  it('splits the time into running (guest mode), VMM, halted, waiting and preempted', () => {
     const vm = identifyVcpus(host).chosen!;
     const r = vcpuStates(host, buildTimelines(host), vm.vcpus);
     expect(r.sleepSource).toBe('kvm-hlt');
@@ -153,17 +155,21 @@ describe('hand-made KVM host', () => {
         `${Object.keys(VcpuState)[s]} ${(tl.start[j]! / 1000).toFixed(0)}-${(tl.end[j]! / 1000).toFixed(0)}`,
     );
     expect(seq).toEqual([
-      'running 0-12',
-      'halted 12-100',
-      'waiting 100-130',
-      'running 130-150',
-      'preempted 150-400',
-      'running 400-421',
-      'vmm 421-600',
+      'running 0-10', // kvm_entry at 0 .. kvm_exit (HLT) at 10
+      'vmm 10-12',
+      'halted 12-100', // asleep after a HLT exit
+      'waiting 100-130', // woken, no host CPU
+      'vmm 130-131', // switched in, back in guest mode at 131
+      'running 131-150',
+      'preempted 150-400', // R+: the hog ran
+      'vmm 400-401',
+      'running 401-420',
+      'vmm 420-421', // IO exit, handled in the VMM
+      'vmm 421-600', // then asleep, and the last exit was not HLT
     ]);
     const t = r.time[0]!;
     expect([t.running, t.halted, t.waiting, t.preempted, t.vmm, t.steal, t.preemptions]).toEqual([
-      53_000, 88_000, 30_000, 250_000, 179_000, 280_000, 1,
+      48_000, 88_000, 30_000, 250_000, 184_000, 280_000, 1,
     ]);
   });
 

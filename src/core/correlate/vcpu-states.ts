@@ -3,6 +3,8 @@
 // the guest CPU was idle), in the VMM (asleep for another reason: I/O emulation, a lock), or
 // unknown. Halted and VMM are told apart by the guest's own idle state (through the clock map)
 // or, on KVM, by the last kvm_exit before the sleep being HLT; without either, it stays `blocked`.
+// On KVM, on-CPU time is also split at kvm_entry / kvm_exit: guest mode is `running`, the rest
+// (exit handling in the host kernel and the VMM process) is `vmm`.
 
 import { Kind } from '../model/event-kinds';
 import { kvmAt } from '../model/payload';
@@ -83,6 +85,7 @@ export function vcpuStates(
   window?: { start: number; end: number },
 ): VcpuStatesResult {
   const exits = kvmExits(host);
+  const kvmModes = kvmTransitions(host);
   const sleepSource = guest !== undefined ? 'guest-idle' : exits.size > 0 ? 'kvm-hlt' : 'none';
   const guestIdleAt = guest !== undefined ? guestIdleLookup(guest) : undefined;
   const timelines: VcpuTimeline[] = [];
@@ -95,13 +98,11 @@ export function vcpuStates(
     const a = k === undefined ? 0 : hostTl.tasks.offsets[k]!;
     const b = k === undefined ? 0 : hostTl.tasks.offsets[k + 1]!;
     const n = b - a;
-    const tl: VcpuTimeline = {
-      vcpu: v.vcpu,
-      hostTid: v.hostTid,
-      start: hostTl.tasks.start.slice(a, b),
-      end: hostTl.tasks.end.slice(a, b),
-      state: new Uint8Array(n),
-      pcpu: hostTl.tasks.cpu.slice(a, b),
+    const out = {
+      start: [] as number[],
+      end: [] as number[],
+      state: [] as number[],
+      pcpu: [] as number[],
     };
     const t: VcpuTime = {
       vcpu: v.vcpu,
@@ -117,12 +118,50 @@ export function vcpuStates(
       steal: 0,
       preemptions: 0,
     };
+    /** Appends one interval and counts what lies in the window (all of it without one). */
+    const emit = (from0: number, to0: number, st: VcpuState, pcpu: number): void => {
+      out.start.push(from0);
+      out.end.push(to0);
+      out.state.push(st);
+      out.pcpu.push(pcpu);
+      // A preemption counts when its interval touches the window, even a zero-length one.
+      if (window !== undefined && (to0 < window.start || from0 > window.end)) return;
+      const from = window !== undefined ? Math.max(from0, window.start) : from0;
+      const to = window !== undefined ? Math.min(to0, window.end) : to0;
+      t[VCPU_STATE_NAMES[st]] += Math.max(0, to - from);
+      if (st === VcpuState.preempted) t.preemptions++;
+    };
     const vx = exits.get(v.hostTid);
+    const modes = kvmModes.get(v.hostTid);
     for (let j = 0; j < n; j++) {
       const ts = hostTl.tasks.state[a + j]!;
+      const start = hostTl.tasks.start[a + j]!;
+      const end = hostTl.tasks.end[a + j]!;
+      const pcpu = hostTl.tasks.cpu[a + j]!;
       let s: VcpuState;
       switch (ts) {
         case TaskState.running:
+          if (modes !== undefined) {
+            // KVM: on a host CPU, the thread is in the guest between kvm_entry and kvm_exit and in
+            // the VMM (host kernel, VMM process) otherwise, starting with the VMM after a switch-in.
+            let at = start;
+            let inGuest = false;
+            // Timestamps are integers: from half a unit before, an entry at the switch-in itself counts.
+            for (
+              let q = firstGreater(modes.ts, start - 0.5);
+              q < modes.ts.length && modes.ts[q]! < end;
+              q++
+            ) {
+              const enter = modes.entry[q] === 1;
+              if (enter === inGuest) continue;
+              if (modes.ts[q]! > at)
+                emit(at, modes.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
+              at = modes.ts[q]!;
+              inGuest = enter;
+            }
+            emit(at, end, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
+            continue;
+          }
           s = VcpuState.running;
           break;
         case TaskState.preempted:
@@ -134,27 +173,26 @@ export function vcpuStates(
         case TaskState.sleeping:
         case TaskState.uninterruptible:
         case TaskState.stopped: {
-          const at = tl.start[j]!;
-          const idle = guestIdleAt?.(v.vcpu, hostBase + at);
+          const idle = guestIdleAt?.(v.vcpu, hostBase + start);
           if (idle !== undefined) s = idle ? VcpuState.halted : VcpuState.vmm;
           else if (vx !== undefined)
-            s = haltedByExit(vx, at, hltWindow) ? VcpuState.halted : VcpuState.vmm;
+            s = haltedByExit(vx, start, hltWindow) ? VcpuState.halted : VcpuState.vmm;
           else s = VcpuState.blocked;
           break;
         }
         default:
           s = VcpuState.unknown;
       }
-      tl.state[j] = s;
-      // Totals count what lies in the window (all of it without one); a preemption counts when
-      // its interval touches the window, even a zero-length one.
-      if (window !== undefined && (tl.end[j]! < window.start || tl.start[j]! > window.end))
-        continue;
-      const from = window !== undefined ? Math.max(tl.start[j]!, window.start) : tl.start[j]!;
-      const to = window !== undefined ? Math.min(tl.end[j]!, window.end) : tl.end[j]!;
-      t[VCPU_STATE_NAMES[s]] += Math.max(0, to - from);
-      if (s === VcpuState.preempted) t.preemptions++;
+      emit(start, end, s, pcpu);
     }
+    const tl: VcpuTimeline = {
+      vcpu: v.vcpu,
+      hostTid: v.hostTid,
+      start: Float64Array.from(out.start),
+      end: Float64Array.from(out.end),
+      state: Uint8Array.from(out.state),
+      pcpu: Int16Array.from(out.pcpu),
+    };
     t.steal = t.preempted + t.waiting;
     timelines.push(tl);
     time.push(t);
@@ -186,6 +224,29 @@ function kvmExits(host: Trace): Map<number, Exits> {
     out.set(tid, {
       ts: Float64Array.from(l, (x) => x.ts),
       hlt: Uint8Array.from(l, (x) => (x.hlt ? 1 : 0)),
+    });
+  }
+  return out;
+}
+
+/** Per host thread, its kvm_entry (entry = 1) and kvm_exit (0) events in time order. */
+function kvmTransitions(host: Trace): Map<number, { ts: Float64Array; entry: Uint8Array }> {
+  const per = new Map<number, { ts: number; entry: boolean }[]>();
+  const ev = host.events;
+  for (let i = 0; i < ev.length; i++) {
+    const k = host.eventTypes[ev.type(i)]!.kind;
+    if (k !== Kind.kvmEntry && k !== Kind.kvmExit) continue;
+    const tid = host.tasks.pid(ev.task(i));
+    let l = per.get(tid);
+    if (l === undefined) per.set(tid, (l = []));
+    l.push({ ts: ev.ts(i), entry: k === Kind.kvmEntry });
+  }
+  const out = new Map<number, { ts: Float64Array; entry: Uint8Array }>();
+  for (const [tid, l] of per) {
+    l.sort((x, y) => x.ts - y.ts);
+    out.set(tid, {
+      ts: Float64Array.from(l, (x) => x.ts),
+      entry: Uint8Array.from(l, (x) => (x.entry ? 1 : 0)),
     });
   }
   return out;

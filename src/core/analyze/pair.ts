@@ -7,7 +7,7 @@ import {
   estimateClockMap,
   pairedClockMap,
   recordedClockMap,
-  toHost,
+  relativeMap,
 } from '../correlate/clock-map';
 import { attributeStalls, StallsResult } from '../correlate/stalls';
 import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
@@ -119,17 +119,12 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     reasoning.push(...why);
   }
   // With a clock map, totals cover the stretch both traces saw: the guest's span on the host.
+  const rel = clock !== undefined ? relativeMap(clock, guest.tsBase, host.tsBase) : undefined;
   const window =
-    clock !== undefined
+    rel !== undefined
       ? {
-          start: Math.max(
-            hostTimelines.start,
-            toHost(clock, guest.tsBase + BigInt(guestTimelines.start)) - Number(host.tsBase),
-          ),
-          end: Math.min(
-            hostTimelines.end,
-            toHost(clock, guest.tsBase + BigInt(guestTimelines.end)) - Number(host.tsBase),
-          ),
+          start: Math.max(hostTimelines.start, rel.toHost(guestTimelines.start)),
+          end: Math.min(hostTimelines.end, rel.toHost(guestTimelines.end)),
         }
       : undefined;
   const states = vcpuStates(

@@ -6,6 +6,7 @@ import type { ReadOptions } from '../core/io/read-trace-file';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { ExitCode } from './exit-codes';
 import { analyzeCommand } from './analyze';
+import { dumpCommand } from './dump';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
 import { log } from './terminal';
@@ -26,6 +27,9 @@ Usage:
       Host + guest traces of the same run: which host thread is which vCPU, the guest-to-host
       clock map (estimated when nothing is recorded), what each vCPU did on the host (running,
       preempted, waiting, idle, in the VMM), which guest threads lost time and to which host tasks.
+  vcpu-lens dump FILE
+      The trace as trace-cmd report (3.1) text on stdout: converts tracefs and perf text, and
+      gives back trace-cmd text unchanged (diagnostics on stderr).
   vcpu-lens --help | --version
 
 Options:
@@ -46,6 +50,8 @@ Exit codes: 0 ok, 1 input had errors, 2 usage, 3 input unreadable, 70 internal e
 export async function main(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+  /** Raw output (no newline added), for `dump`; stdout by default. */
+  write?: (s: string) => void,
 ): Promise<number> {
   let parsed;
   try {
@@ -130,6 +136,14 @@ export async function main(
         out,
       );
     }
+    case 'dump': {
+      if (rest.length !== 1) {
+        log('vcpu-lens dump: give exactly one trace file');
+        return ExitCode.usage;
+      }
+      // Raw text in chunks, so not `out`, which adds a newline per call.
+      return dumpCommand(rest[0]!, read, write ?? ((s) => void process.stdout.write(s)));
+    }
     case 'analyze': {
       const hostFile = values.host ?? rest[0];
       const guestFile = values.guest ?? rest[1];
@@ -194,6 +208,11 @@ export async function main(
 
 // Run when bundled as the CLI entry (not when imported by tests).
 if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
+  // `vcpu-lens dump big.txt | head`: a closed pipe ends the command quietly, as for cat.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

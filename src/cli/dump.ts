@@ -1,0 +1,26 @@
+// `vcpu-lens dump FILE`: any trace vCPU Lens reads, printed as `trace-cmd report` (3.1) text.
+
+import { writeTraceCmdText } from '../core/export/trace-cmd-text';
+import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import { ExitCode } from './exit-codes';
+import { formatDiag } from './info';
+import { log } from './terminal';
+
+export async function dumpCommand(
+  file: string,
+  read: ReadOptions,
+  write: (s: string) => void,
+): Promise<ExitCode> {
+  const r = await readTraceFile(file, read);
+  for (const d of r.diagnostics) log(formatDiag(d));
+  if (r.traces.length === 0) return ExitCode.noInput;
+  let errors = false;
+  for (const t of r.traces) {
+    for (const d of t.diagnostics) {
+      if (d.severity === 'error') errors = true;
+      log(formatDiag(d));
+    }
+    writeTraceCmdText(t, write);
+  }
+  return errors ? ExitCode.inputErrors : ExitCode.ok;
+}

@@ -1,0 +1,93 @@
+// Writes a trace in `trace-cmd report`'s default text format (trace-cmd 3.1, tracecmd/trace-read.c
+// trace_show_data with libtraceevent's sched plugin): what `vcpu-lens dump` prints and what the
+// simulator writes. For a trace read from trace-cmd 3.1 text, the output is the input, byte for byte.
+
+import { Kind, TASK_BITS, TASK_MASK } from '../model/event-kinds';
+import { PRIO_UNKNOWN } from '../model/task-table';
+import { formatAbsTs } from '../model/time';
+import type { Trace } from '../model/trace';
+
+/** Streams the trace as text lines to `out` (in pieces of about 64 KiB). */
+export function writeTraceCmdText(t: Trace, out: (chunk: string) => void): void {
+  const lines: string[] = [];
+  let size = 0;
+  const push = (l: string): void => {
+    lines.push(l);
+    size += l.length + 1;
+    if (size >= 1 << 16) {
+      out(lines.join('\n') + '\n');
+      lines.length = 0;
+      size = 0;
+    }
+  };
+  push(`cpus=${t.header.cpus ?? t.cpuCount}`);
+  const ev = t.events;
+  const fd =
+    t.clock.unit === 'ns'
+      ? Math.max(0, Math.min(9, 9 - Math.round(Math.log10(t.clock.resolution))))
+      : 0;
+  for (let i = 0; i < ev.length; i++) {
+    const task = ev.task(i);
+    const abs = formatAbsTs(t.tsBase + BigInt(ev.ts(i)), t.clock.unit, fd);
+    // "%16s-%-5d [%03d]" then the time: "%12d:" for counts, " %12s:" (seconds) otherwise.
+    const time = t.clock.unit === 'count' ? abs.padStart(12) : ' ' + abs.padStart(12);
+    // perf's `sched:sched_switch` is trace-cmd's `sched_switch`.
+    const full = t.eventTypes[ev.type(i)]!.name;
+    const name = full.slice(full.lastIndexOf(':') + 1);
+    push(
+      `${t.tasks.comm(task).padStart(16)}-${String(t.tasks.pid(task)).padEnd(5)} [${String(ev.cpu(i)).padStart(3, '0')}]${time}: ` +
+        `${name}: ${' '.repeat(Math.max(0, 20 - name.length))}${fields(t, i)}`,
+    );
+  }
+  if (lines.length > 0) out(lines.join('\n') + '\n');
+}
+
+function prio(t: Trace, id: number): string {
+  const p = t.tasks.prio(id);
+  return p === PRIO_UNKNOWN ? '' : String(p);
+}
+
+/** The event's field text as trace-cmd 3.1 prints it. */
+export function fields(t: Trace, i: number): string {
+  const ev = t.events;
+  const ty = t.eventTypes[ev.type(i)]!;
+  const a0 = ev.a0(i);
+  const a1 = ev.a1(i);
+  const task = (id: number): string => `${t.tasks.comm(id)}:${t.tasks.pid(id)} [${prio(t, id)}]`;
+  const kv = (id: number): string => `comm=${t.tasks.comm(id)} pid=${t.tasks.pid(id)}`;
+  switch (ty.kind) {
+    case Kind.schedSwitch:
+      return `${task(a0 & TASK_MASK)} ${t.states.get(a0 >>> TASK_BITS)} ==> ${task(a1)}`;
+    case Kind.schedWakeup:
+    case Kind.schedWakeupNew:
+      return `${task(a0)}${a1 >= 0 ? ` CPU:${String(a1).padStart(3, '0')}` : ''}`;
+    case Kind.schedWaking:
+      return `${kv(a0)} prio=${prio(t, a0)}${a1 >= 0 ? ` target_cpu=${String(a1).padStart(3, '0')}` : ''}`;
+    case Kind.schedMigrateTask:
+      return `${kv(a0)} prio=${prio(t, a0)} orig_cpu=${a1 >>> 16} dest_cpu=${a1 & 0xffff}`;
+    case Kind.schedProcessFork:
+      return `${kv(a0)} child_comm=${t.tasks.comm(a1)} child_pid=${t.tasks.pid(a1)}`;
+    case Kind.schedProcessExit:
+    case Kind.schedProcessFree:
+    case Kind.schedProcessWait: {
+      const p = prio(t, a0);
+      return `${kv(a0)}${p !== '' ? ` prio=${p}` : ''}${a1 >= 0 ? ` group_dead=${a1 === 1 ? 'true' : 'false'}` : ''}`;
+    }
+    case Kind.schedStatRuntime: {
+      if (a1 >= 0) return `${kv(a0)} runtime=${a1} [ns]`;
+      const w = -(a1 + 1);
+      const v = ev.wideAt(w + 1);
+      return `${kv(a0)} runtime=${ev.wideAt(w)} [ns]${Number.isNaN(v) ? '' : ` vruntime=${v} [ns]`}`;
+    }
+    case Kind.kvmEntry:
+    case Kind.kvmExit:
+    case Kind.kvmVcpuWakeup:
+      return t.texts.get(a1);
+    case Kind.print:
+      return a1 >= 0 && ty.name !== 'tracing_mark_write'
+        ? `${t.strings.get(a1)}: ${t.texts.get(a0)}`
+        : t.texts.get(a0);
+    default:
+      return t.texts.get(a0);
+  }
+}

@@ -1,0 +1,107 @@
+// Turns a simulation into a host trace and a guest trace (the same model the importers build),
+// with the ground truth the simulator knows: which host thread is which vCPU, the clock offset.
+
+import { DiagnosticSink } from '../model/diagnostics';
+import { Trace, TraceBuilder } from '../model/trace';
+import { simulate, SimConfig, SimRecorder, SimResult } from './engine';
+
+export interface SimTraces {
+  result: SimResult;
+  host: Trace;
+  guest: Trace;
+  truth: {
+    /** vCPU number → host thread id. */
+    vcpuTids: number[];
+    /** host - guest, ns. */
+    offsetNs: number;
+  };
+}
+
+const VCPU_TID = 5000;
+const HOG_TID = 7000;
+const GUEST_TID = 600;
+/** The guest clock starts this far behind the host's (host - guest), like a VM booted later. */
+const OFFSET_NS = 4_706_668_880_000;
+const HOST_START_NS = 5_000_000_000_000;
+
+export function simulateTraces(c: SimConfig): SimTraces {
+  const hb = new TraceBuilder('host (simulated)', 'trace-cmd-report', new DiagnosticSink());
+  const gb = new TraceBuilder('guest (simulated)', 'trace-cmd-report', new DiagnosticSink());
+  hb.header.cpus = c.pcpus;
+  gb.header.cpus = c.vcpus;
+  const hostTask = (id: number, p: number): number =>
+    id < 0
+      ? hb.tasks.intern(0, `swapper/${p}`, 120)
+      : id < c.vcpus
+        ? hb.tasks.intern(VCPU_TID + id, `CPU ${id}/KVM`, 120)
+        : hb.tasks.intern(HOG_TID + id - c.vcpus, 'hog', 120);
+  const hostOwner = (id: number): number =>
+    id < 0
+      ? hb.tasks.intern(0, '<idle>')
+      : id < c.vcpus
+        ? hb.tasks.intern(VCPU_TID + id, `CPU ${id}/KVM`)
+        : hb.tasks.intern(HOG_TID + id - c.vcpus, 'hog');
+  const guestTask = (th: number, v: number): number =>
+    th < 0 ? gb.tasks.intern(0, `swapper/${v}`, 120) : gb.tasks.intern(GUEST_TID + th, 'omp', 120);
+  const guestOwner = (th: number): number =>
+    th < 0 ? gb.tasks.intern(0, '<idle>') : gb.tasks.intern(GUEST_TID + th, 'omp');
+  const split = (ns: number): { hi: number; lo: number } => ({
+    hi: Math.floor(ns / 1e9),
+    lo: ns % 1e9,
+  });
+  const hts = (t: number): number => hb.relTs(split(HOST_START_NS + t));
+  const gts = (t: number): number => gb.relTs(split(HOST_START_NS + t - OFFSET_NS));
+  const onPcpu: number[] = new Array<number>(c.pcpus).fill(-1);
+  const T = {
+    hSwitch: hb.typeId('sched_switch'),
+    hWakeup: hb.typeId('sched_wakeup'),
+    gSwitch: gb.typeId('sched_switch'),
+    gWaking: gb.typeId('sched_waking'),
+    gWakeup: gb.typeId('sched_wakeup'),
+  };
+  const rec: SimRecorder = {
+    hostSwitch(t, p, prev, prevState, next) {
+      const st = hb.stateId(prev < 0 ? 'R' : prevState);
+      hb.event(
+        hts(t),
+        p,
+        T.hSwitch,
+        hostOwner(prev),
+        0,
+        hostTask(prev, p) | (st << 22),
+        hostTask(next, p),
+      );
+      onPcpu[p] = next;
+    },
+    hostWakeup(t, p, task, target) {
+      hb.event(hts(t), p, T.hWakeup, hostOwner(onPcpu[p]!), 0, hostTask(task, p), target);
+    },
+    guestSwitch(t, v, prev, prevState, next) {
+      const st = gb.stateId(prev < 0 ? 'R' : prevState);
+      gb.event(
+        gts(t),
+        v,
+        T.gSwitch,
+        guestOwner(prev),
+        0,
+        guestTask(prev, v) | (st << 22),
+        guestTask(next, v),
+      );
+    },
+    guestWakeup(t, v, by, th, target) {
+      gb.event(gts(t), v, T.gWaking, guestOwner(by), 0, guestTask(th, target), target);
+      gb.event(gts(t), v, T.gWakeup, guestOwner(by), 0, guestTask(th, target), target);
+    },
+  };
+  const result = simulate(c, rec);
+  const clock = { name: 'local', unit: 'ns' as const, source: 'file' as const, resolution: 1 };
+  return {
+    result,
+    host: hb.finish(clock),
+    guest: gb.finish(clock),
+    truth: {
+      vcpuTids: Array.from({ length: c.vcpus }, (_, v) => VCPU_TID + v),
+      offsetNs: OFFSET_NS,
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// The simulator: deterministic per seed, the wait policies behave as on real hardware (spinning
+// wins without preemption and loses badly when vCPUs outnumber host CPUs), and its traces go
+// through the writer, the reader and the engine, which recover its ground truth.
+import { describe, expect, it } from 'vitest';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
+import { importText } from '../../src/core/ingest/index';
+import { simulate, SimConfig } from '../../src/core/sim/engine';
+import { simulateTraces } from '../../src/core/sim/record';
+
+const base: SimConfig = {
+  pcpus: 4,
+  vcpus: 4,
+  threads: 4,
+  barriers: 400,
+  workNs: 200_000,
+  imbalance: 0.2,
+  policy: 'spin',
+  spinNs: 50_000,
+  hogs: 0,
+  latencyNs: 6_000_000,
+  minSliceNs: 750_000,
+  wakeupGranNs: 1_000_000,
+  wakeCostNs: 3_000,
+  resumeCostNs: 5_000,
+  ipiNs: 20_000,
+  seed: 1,
+};
+
+describe('simulate', () => {
+  it('is deterministic for a seed and changes with it', () => {
+    const a = simulate({ ...base, pcpus: 2 });
+    expect(simulate({ ...base, pcpus: 2 })).toEqual(a);
+    expect(simulate({ ...base, pcpus: 2, seed: 2 }).wallNs).not.toBe(a.wallNs);
+  });
+
+  it('without preemption, spinning beats blocking (wakeups cost)', () => {
+    const spin = simulate(base).wallNs;
+    const block = simulate({ ...base, policy: 'block' }).wallNs;
+    expect(block / spin).toBeGreaterThan(1.05);
+    // Lower bound: the work itself, barrier by barrier.
+    expect(spin).toBeGreaterThan(base.barriers * base.workNs);
+  });
+
+  it('with 4 vCPUs on 2 host CPUs, spinning is several times slower than blocking', () => {
+    const spin = simulate({ ...base, pcpus: 2 });
+    const block = simulate({ ...base, pcpus: 2, policy: 'block' });
+    expect(spin.wallNs / block.wallNs).toBeGreaterThan(3);
+    expect(spin.preemptions.reduce((s, x) => s + x, 0)).toBeGreaterThan(100);
+  });
+
+  it('spin-then-block sits between the two under oversubscription', () => {
+    const c = { ...base, pcpus: 2 };
+    const spin = simulate(c).wallNs;
+    const block = simulate({ ...c, policy: 'block' }).wallNs;
+    const stb = simulate({ ...c, policy: 'spin-then-block' }).wallNs;
+    expect(stb).toBeLessThan(spin);
+    expect(stb).toBeGreaterThan(block * 0.9);
+  });
+});
+
+describe('simulated traces through the writer, reader and engine', () => {
+  it('parse with no diagnostics and the analysis recovers the ground truth', () => {
+    const s = simulateTraces({ ...base, pcpus: 2, policy: 'block', barriers: 300 });
+    const text = (t: typeof s.host): string => {
+      let out = '';
+      writeTraceCmdText(t, (x) => (out += x));
+      return out;
+    };
+    const host = importText(text(s.host), { name: 'host' })![0]!;
+    const guest = importText(text(s.guest), { name: 'guest' })![0]!;
+    expect(host.diagnostics).toEqual([]);
+    expect(guest.diagnostics).toEqual([]);
+    const a = analyzePair(host, guest);
+    expect(a.vcpuMap.chosen!.vcpus.map((v) => v.hostTid)).toEqual(s.truth.vcpuTids);
+    const off = Number(a.clock!.hostRef - a.clock!.guestRef);
+    expect(Math.abs(off - s.truth.offsetNs)).toBeLessThanOrEqual(a.clock!.bound + 1000);
+    // Steal (preempted + waiting) per vCPU vs the simulator's own count, over the whole run.
+    const r = analyzePair(host, guest, { offset: BigInt(s.truth.offsetNs) });
+    for (const v of r.states!.time) {
+      const truth = s.result.vcpuWaitNs[v.vcpu]!;
+      expect(Math.abs(v.steal - truth)).toBeLessThanOrEqual(truth * 0.01 + 1);
+    }
+  });
+});

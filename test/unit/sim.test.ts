@@ -16,8 +16,11 @@ const base: SimConfig = {
   workNs: 200_000,
   imbalance: 0.2,
   policy: 'spin',
+  dop: 'fixed',
   spinNs: 50_000,
   hogs: 0,
+  hogOnNs: 0,
+  hogOffNs: 0,
   latencyNs: 6_000_000,
   minSliceNs: 750_000,
   wakeupGranNs: 1_000_000,
@@ -81,5 +84,39 @@ describe('simulated traces through the writer, reader and engine', () => {
       const truth = s.result.vcpuWaitNs[v.vcpu]!;
       expect(Math.abs(v.steal - truth)).toBeLessThanOrEqual(truth * 0.01 + 1);
     }
+  });
+});
+
+describe('co-runners and DoP policies', () => {
+  const c: SimConfig = {
+    ...base,
+    pcpus: 8,
+    vcpus: 8,
+    threads: 8,
+    barriers: 600,
+    workNs: 250_000,
+    imbalance: 0.1,
+    latencyNs: 3_000_000,
+  };
+  const noisy = { hogs: 2, hogOnNs: 3_000_000, hogOffNs: 3_000_000 };
+
+  it('periodic hogs preempt vCPUs, and spinning suffers more than blocking', () => {
+    const spin = simulate(c).wallNs;
+    const block = simulate({ ...c, policy: 'block' }).wallNs;
+    const spinP = simulate({ ...c, ...noisy });
+    const blockP = simulate({ ...c, ...noisy, policy: 'block' }).wallNs;
+    expect(spinP.preemptions.reduce((s, x) => s + x, 0)).toBeGreaterThan(50);
+    expect(spinP.wallNs / spin).toBeGreaterThan(blockP / block);
+    expect(spinP.wallNs / spin).toBeGreaterThan(1.5);
+  });
+
+  it('pvsched lowers the team by the preempted vCPUs and wins over the fixed DoP under preemption', () => {
+    const fixed = simulate({ ...c, ...noisy });
+    const pv = simulate({ ...c, ...noisy, dop: 'pvsched' });
+    expect(fixed.teams.every((n) => n === 8)).toBe(true);
+    expect(Math.min(...pv.teams)).toBeLessThan(8);
+    expect(pv.wallNs).toBeLessThan(fixed.wallNs);
+    // Without preemption pvsched keeps the full team.
+    expect(simulate({ ...c, dop: 'pvsched' }).teams.every((n) => n === 8)).toBe(true);
   });
 });

@@ -1,35 +1,43 @@
 // The dual-level scheduling simulator: a host with pCPUs and a fair scheduler (CFS-like: virtual
-// runtime, a time slice, wakeup preemption with a granularity, sleeper credit) running vCPU
-// threads and co-runners; inside the guest, an OpenMP-style program of N threads (thread i on
-// vCPU i) doing steps of work separated by barriers, waiting by spinning, blocking, or spinning
-// then blocking. A guest thread progresses only while its vCPU thread runs on the host. Blocking
-// halts the vCPU (its host thread sleeps); the last arriver wakes the sleepers one by one (IPIs).
+// runtime, a time slice from a target latency, wakeup preemption with a granularity, sleeper
+// credit) running vCPU threads and co-runners (hogs, always runnable or periodic); inside the
+// guest, an OpenMP-style program: parallel regions separated by barriers, each region's work
+// split over a team of threads (thread i runs on vCPU i), waiting by spinning, blocking, or
+// spinning then blocking. A guest thread progresses only while its vCPU thread runs on the host.
+// Blocking halts the vCPU (its host thread sleeps); the thread that completes a barrier wakes the
+// sleepers the next region needs, one by one, over IPIs. Threads outside a smaller team sleep.
 // Next-event simulation in integer ns; deterministic for a seed.
 
 import { mulberry32 } from './rng';
 
 export type WaitPolicy = 'spin' | 'block' | 'spin-then-block';
+/** fixed: every region uses all threads; pvsched: threads minus the vCPUs preempted right now. */
+export type DopPolicy = 'fixed' | 'pvsched';
 
 export interface SimConfig {
   pcpus: number;
   vcpus: number;
-  /** Program threads (the DoP); at most vcpus. */
+  /** Program threads (the most a team can have); at most vcpus. */
   threads: number;
-  /** Barriers (steps of work) the program runs. */
+  /** Parallel regions, each ended by a barrier. */
   barriers: number;
-  /** Mean CPU work per thread per step, ns; each step draws within ±imbalance of it. */
+  /** CPU work of one thread in a full team per region, ns (a region's total is this x threads). */
   workNs: number;
+  /** Each thread's share varies within ±imbalance. */
   imbalance: number;
   policy: WaitPolicy;
+  dop: DopPolicy;
   /** Spin before blocking (spin-then-block), ns. */
   spinNs: number;
-  /** Co-runners: host tasks always runnable (CPU hogs). */
+  /** Co-runners on the host; with hogOnNs/hogOffNs > 0 each runs on-off in a random phase. */
   hogs: number;
-  /** Host scheduler: target latency, minimum slice, wakeup granularity (ns). */
+  hogOnNs: number;
+  hogOffNs: number;
+  /** Host scheduler: target latency (per pCPU), minimum slice, wakeup granularity (ns). */
   latencyNs: number;
   minSliceNs: number;
   wakeupGranNs: number;
-  /** Guest side costs (ns of vCPU time): waking one sleeper (waker side), resuming after a wake. */
+  /** Guest costs (ns of vCPU time): waking one sleeper (waker side), resuming after a wake. */
   wakeCostNs: number;
   resumeCostNs: number;
   /** Delay of an IPI to a halted vCPU until its host thread is woken (ns). */
@@ -37,11 +45,9 @@ export interface SimConfig {
   seed: number;
 }
 
-export type HostState = 'run' | 'ready' | 'sleep';
-
-/** What the simulator reports to a recorder (trace writers, ground truth). */
+/** What the simulator reports as it goes (trace writers, ground truth). */
 export interface SimRecorder {
-  /** Host switch on `pcpu` at t: prev (or -1 idle) left in `prevState`, next (or -1 idle) runs. */
+  /** Host switch on `pcpu` at t: prev (-1 idle) leaves in `prevState`, next (-1 idle) runs. */
   hostSwitch(
     t: number,
     pcpu: number,
@@ -50,7 +56,7 @@ export interface SimRecorder {
     next: number,
   ): void;
   hostWakeup(t: number, pcpu: number, task: number, targetPcpu: number): void;
-  /** Guest switch on `vcpu` at host time t: `prevThread` (-1 idle) leaves with state, next (-1 idle). */
+  /** Guest switch on `vcpu` at host time t: prevThread (-1 idle) leaves with state; next (-1 idle). */
   guestSwitch(
     t: number,
     vcpu: number,
@@ -64,73 +70,103 @@ export interface SimRecorder {
 interface HostTask {
   /** 0..vcpus-1: vCPU threads; then hogs. */
   id: number;
-  state: HostState;
+  state: 'run' | 'ready' | 'sleep';
   pcpu: number;
   vruntime: number;
   sliceEnd: number;
+  /** Hogs: when the current on or off period ends. */
+  periodEnd: number;
 }
 
 type GuestState = 'work' | 'spin' | 'block' | 'resume' | 'waking' | 'done';
 
 interface GuestThread {
   state: GuestState;
-  /** Remaining vCPU time of the current work / spin / resume / waking, ns. */
+  /** Remaining vCPU time of the current work / spin / resume / waking piece, ns. */
   left: number;
-  step: number;
-  /** For the waker: sleepers still to wake. */
+  /** For the thread that completed a barrier: sleepers still to wake. */
   toWake: number[];
 }
 
 export interface SimResult {
   wallNs: number;
-  /** Host events processed (switches + wakeups), for speed reports. */
+  /** Host events (switches + wakeups), for speed reports. */
   hostEvents: number;
   /** Time each vCPU thread spent ready but not running (preempted or waiting), ns. */
   vcpuWaitNs: number[];
   preemptions: number[];
+  /** Team size of every region. */
+  teams: number[];
 }
 
 export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   if (c.threads > c.vcpus) throw new RangeError(`threads (${c.threads}) > vcpus (${c.vcpus})`);
+  if (c.threads < 1 || c.pcpus < 1 || c.barriers < 1)
+    throw new RangeError('pcpus, threads and barriers must be at least 1');
   const rand = mulberry32(c.seed);
-  const work = (): number =>
-    Math.max(1, Math.round(c.workNs * (1 + c.imbalance * (2 * rand() - 1))));
   const nTasks = c.vcpus + c.hogs;
+  const periodic = c.hogOnNs > 0 && c.hogOffNs > 0;
   const tasks: HostTask[] = Array.from({ length: nTasks }, (_, id) => ({
     id,
     state: 'ready',
     pcpu: -1,
     vruntime: 0,
     sliceEnd: 0,
+    periodEnd: Infinity,
   }));
-  const pcpu: number[] = Array.from({ length: c.pcpus }, () => -1);
+  const pcpu: number[] = new Array<number>(c.pcpus).fill(-1);
+  let team = c.threads;
+  const teams: number[] = [];
+  const work = (): number =>
+    Math.max(1, Math.round(((c.workNs * c.threads) / team) * (1 + c.imbalance * (2 * rand() - 1))));
   const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
     state: 'work',
-    left: work(),
-    step: 0,
+    left: 0,
     toWake: [],
   }));
+  for (const th of threads) th.left = work();
+  teams.push(team);
   // vCPUs with no program thread are idle: their host threads sleep from the start.
   for (let v = c.threads; v < c.vcpus; v++) tasks[v]!.state = 'sleep';
+  // Periodic hogs start in a random phase of their cycle.
+  if (periodic) {
+    for (let h = c.vcpus; h < nTasks; h++) {
+      const phase = rand() * (c.hogOnNs + c.hogOffNs);
+      if (phase < c.hogOnNs) tasks[h]!.periodEnd = Math.round(c.hogOnNs - phase);
+      else {
+        tasks[h]!.state = 'sleep';
+        tasks[h]!.periodEnd = Math.round(c.hogOnNs + c.hogOffNs - phase);
+      }
+    }
+  }
   const waitNs = new Array<number>(c.vcpus).fill(0);
   const preemptions = new Array<number>(c.vcpus).fill(0);
+  const inTeam = new Uint8Array(c.threads).fill(1);
   let arrived = 0;
-  let finished = 0;
+  let regions = 0;
+  let done = false;
   let hostEvents = 0;
   let t = 0;
-  // Pending IPIs: [time, vcpu].
+  /** Pending IPIs: [time, vcpu]. */
   const ipis: [number, number][] = [];
 
-  const ready = (): HostTask[] => tasks.filter((k) => k.state === 'ready');
+  let runnableCount = 0;
+  const countRunnable = (): void => {
+    runnableCount = 0;
+    for (const k of tasks) if (k.state !== 'sleep') runnableCount++;
+  };
   const minVruntime = (): number => {
     let m = Infinity;
     for (const k of tasks) if (k.state !== 'sleep') m = Math.min(m, k.vruntime);
     return m === Infinity ? 0 : m;
   };
-  const slice = (): number => {
-    let runnable = 0;
-    for (const k of tasks) if (k.state !== 'sleep') runnable++;
-    return Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnable)));
+  const slice = (): number =>
+    Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
+  const leastReady = (): HostTask | undefined => {
+    let best: HostTask | undefined;
+    for (const k of tasks)
+      if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
+    return best;
   };
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
     const prev = pcpu[p]!;
@@ -143,16 +179,19 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     hostEvents++;
     rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
   };
-  /** Fills idle pCPUs with the ready tasks of least vruntime. */
   const fill = (): void => {
     for (let p = 0; p < c.pcpus; p++) {
       if (pcpu[p] !== -1) continue;
-      let best: HostTask | undefined;
-      for (const k of tasks)
-        if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
+      const best = leastReady();
       if (best === undefined) return;
       runOn(p, best, 'S');
     }
+  };
+  const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
+    const cur = tasks[pcpu[p]!]!;
+    cur.state = 'ready';
+    if (cur.id < c.vcpus) preemptions[cur.id]!++;
+    runOn(p, next, state);
   };
   const wakeHost = (id: number): void => {
     const k = tasks[id]!;
@@ -160,16 +199,16 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     // Sleeper credit: at most half a latency behind the queue.
     k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
     k.state = 'ready';
+    countRunnable();
     const idle = pcpu.indexOf(-1);
+    const target = idle >= 0 ? idle : Math.max(0, k.pcpu);
     hostEvents++;
-    rec?.hostWakeup(
-      t,
-      idle >= 0 ? idle : k.pcpu >= 0 ? k.pcpu : 0,
-      id,
-      idle >= 0 ? idle : Math.max(0, k.pcpu),
-    );
-    if (idle >= 0) return runOn(idle, k, 'S');
-    // Wakeup preemption: the running task with the largest vruntime, if far enough ahead.
+    rec?.hostWakeup(t, target, id, target);
+    if (idle >= 0) {
+      runOn(idle, k, 'S');
+      return;
+    }
+    // Wakeup preemption: the running task furthest ahead in vruntime, if far enough.
     let victim = -1;
     for (let p = 0; p < c.pcpus; p++) {
       const cur = tasks[pcpu[p]!]!;
@@ -181,84 +220,100 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     if (victim >= 0) preempt(victim, k, 'R+');
   };
-  const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
-    const cur = tasks[pcpu[p]!]!;
-    cur.state = 'ready';
-    cur.pcpu = p;
-    if (cur.id < c.vcpus) preemptions[cur.id]!++;
-    runOn(p, next, state);
-  };
   const sleepHost = (id: number): void => {
     const k = tasks[id]!;
-    const p = k.pcpu;
-    k.state = 'sleep';
-    runOn(p, undefined, 'S');
-    fill();
+    if (k.state === 'run') {
+      k.state = 'sleep';
+      countRunnable();
+      runOn(k.pcpu, undefined, 'S');
+      fill();
+    } else if (k.state === 'ready') {
+      k.state = 'sleep';
+      countRunnable();
+    }
   };
 
-  const nextWork = (th: GuestThread): void => {
-    th.state = 'work';
-    th.left = work();
-  };
-  /** Thread i reached the barrier at t (its vCPU running). */
-  const arrive = (i: number): void => {
-    const th = threads[i]!;
-    th.step++;
-    arrived++;
-    if (arrived === c.threads) {
-      arrived = 0;
-      const done = th.step >= c.barriers;
-      // Release: spinners go on at once; sleepers are woken one by one by this thread.
-      for (let j = 0; j < c.threads; j++) {
-        if (j === i) continue;
-        const o = threads[j]!;
-        if (o.state === 'spin') {
-          if (done) finish(j);
-          else nextWork(o);
-        } else if (o.state === 'block') th.toWake.push(j);
-      }
-      if (th.toWake.length > 0) {
-        th.state = 'waking';
-        th.left = c.wakeCostNs;
-      } else if (done) finish(i);
-      else nextWork(th);
-      return;
-    }
-    if (c.policy === 'block') block(i);
-    else {
-      th.state = 'spin';
-      th.left = c.policy === 'spin' ? Infinity : c.spinNs;
-    }
-  };
+  /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
   const block = (i: number): void => {
     threads[i]!.state = 'block';
-    rec?.guestSwitch(t, i, i, 'S', -1);
+    if (tasks[i]!.state === 'run') rec?.guestSwitch(t, i, i, 'S', -1);
     sleepHost(i);
   };
-  const finish = (i: number): void => {
-    threads[i]!.state = 'done';
-    finished++;
-    // The thread exits: its vCPU goes idle and halts.
-    const k = tasks[i]!;
-    if (k.state === 'run') {
-      rec?.guestSwitch(t, i, i, 'S', -1);
-      sleepHost(i);
-    } else if (k.state === 'ready') k.state = 'sleep';
+  const startWork = (i: number): void => {
+    threads[i]!.state = 'work';
+    threads[i]!.left = work();
+  };
+  /** The next region's team: pvsched drops as many threads as vCPUs are preempted now. */
+  const chooseTeam = (master: number): void => {
+    let size = c.threads;
+    if (c.dop === 'pvsched') {
+      let preempted = 0;
+      for (let v = 0; v < c.threads; v++) if (tasks[v]!.state === 'ready') preempted++;
+      size = Math.max(1, c.threads - preempted);
+    }
+    team = size;
+    teams.push(size);
+    // Members: the master, then threads on running vCPUs, then the rest, by index.
+    inTeam.fill(0);
+    inTeam[master] = 1;
+    let n = 1;
+    for (const pass of [0, 1]) {
+      for (let j = 0; j < c.threads && n < size; j++) {
+        if (inTeam[j] === 1) continue;
+        if (pass === 0 && tasks[j]!.state !== 'run') continue;
+        inTeam[j] = 1;
+        n++;
+      }
+    }
+  };
+  /** Thread i completed its piece of the region at t (its vCPU running). */
+  const arrive = (i: number): void => {
+    arrived++;
+    if (arrived < team) {
+      if (c.policy === 'block') block(i);
+      else {
+        threads[i]!.state = 'spin';
+        threads[i]!.left = c.policy === 'spin' ? Infinity : c.spinNs;
+      }
+      return;
+    }
+    // The last arrival completes the barrier.
+    arrived = 0;
+    regions++;
+    const th = threads[i]!;
+    if (regions >= c.barriers) {
+      done = true;
+      return;
+    }
+    chooseTeam(i);
+    for (let j = 0; j < c.threads; j++) {
+      if (j === i) continue;
+      const o = threads[j]!;
+      if (inTeam[j] === 1) {
+        if (o.state === 'spin') startWork(j);
+        else if (o.state === 'block') th.toWake.push(j);
+      } else if (o.state !== 'block') block(j);
+    }
+    if (th.toWake.length > 0) {
+      th.state = 'waking';
+      th.left = c.wakeCostNs;
+    } else startWork(i);
   };
 
-  const dtOf = (k: HostTask): number => {
-    if (k.state !== 'run' || k.id >= c.threads) return Infinity;
-    const th = threads[k.id]!;
-    return th.state === 'done' || th.state === 'block' ? Infinity : th.left;
-  };
-
+  countRunnable();
   fill();
-  while (finished < c.threads) {
-    // The next event: a guest thread's current piece ends, a slice ends (with others waiting), an IPI lands.
+  while (!done) {
+    // The next event: a piece of guest work ends on a running vCPU, a slice ends while others
+    // wait, an IPI lands, a periodic hog switches on or off.
     let next = Infinity;
-    for (const k of tasks) if (k.state === 'run') next = Math.min(next, t + dtOf(k));
-    const waiting = ready().length > 0;
-    if (waiting)
+    for (const k of tasks) {
+      if (k.state === 'run' && k.id < c.threads) {
+        const th = threads[k.id]!;
+        if (th.state !== 'done' && th.state !== 'block') next = Math.min(next, t + th.left);
+      }
+      if (periodic && k.id >= c.vcpus) next = Math.min(next, k.periodEnd);
+    }
+    if (runnableCount > c.pcpus)
       for (let p = 0; p < c.pcpus; p++)
         if (pcpu[p]! >= 0) next = Math.min(next, tasks[pcpu[p]!]!.sliceEnd);
     for (const [at] of ipis) next = Math.min(next, at);
@@ -275,7 +330,6 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       } else if (k.state === 'ready' && k.id < c.vcpus) waitNs[k.id]! += dt;
     }
     t = next;
-    // IPIs first: a halted vCPU's host thread wakes.
     for (let q = ipis.length - 1; q >= 0; q--) {
       if (ipis[q]![0] <= t) {
         const v = ipis[q]![1];
@@ -283,48 +337,62 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         wakeHost(v);
       }
     }
-    // Guest pieces that ended on running vCPUs.
-    for (const k of tasks) {
-      if (k.state !== 'run' || k.id >= c.threads) continue;
-      const i = k.id;
-      const th = threads[i]!;
+    if (periodic) {
+      for (let h = c.vcpus; h < nTasks; h++) {
+        const k = tasks[h]!;
+        if (k.periodEnd > t) continue;
+        if (k.state === 'sleep') {
+          k.periodEnd = t + c.hogOnNs;
+          wakeHost(h);
+        } else {
+          k.periodEnd = t + c.hogOffNs;
+          sleepHost(h);
+        }
+      }
+    }
+    for (let v = 0; v < c.threads && !done; v++) {
+      const k = tasks[v]!;
+      if (k.state !== 'run') continue;
+      const th = threads[v]!;
       if (th.state === 'done' || th.state === 'block' || th.left > 0) continue;
       switch (th.state) {
         case 'work':
-          arrive(i);
+          arrive(v);
           break;
         case 'spin':
-          block(i); // spin-then-block: spun long enough
+          block(v); // spin-then-block: spun long enough
           break;
         case 'resume':
-          rec?.guestSwitch(t, i, -1, 'R', i);
-          if (th.step >= c.barriers) finish(i);
-          else nextWork(th);
+          rec?.guestSwitch(t, v, -1, 'R', v);
+          startWork(v);
           break;
         case 'waking': {
           const j = th.toWake.shift()!;
-          rec?.guestWakeup(t, i, i, j, j);
+          rec?.guestWakeup(t, v, v, j, j);
           threads[j]!.state = 'resume';
           threads[j]!.left = c.resumeCostNs;
           ipis.push([t + c.ipiNs, j]);
           if (th.toWake.length > 0) th.left = c.wakeCostNs;
-          else if (th.step >= c.barriers) finish(i);
-          else nextWork(th);
+          else startWork(v);
           break;
         }
       }
     }
+    if (done) break;
     // Slices that ended while others wait: the least-vruntime ready task takes the pCPU.
     for (let p = 0; p < c.pcpus; p++) {
       const cur = pcpu[p]!;
       if (cur < 0 || tasks[cur]!.sliceEnd > t) continue;
-      let best: HostTask | undefined;
-      for (const k of tasks)
-        if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
+      const best = leastReady();
       if (best !== undefined && best.vruntime < tasks[cur]!.vruntime) preempt(p, best, 'R');
       else tasks[cur]!.sliceEnd = t + slice();
     }
     fill();
   }
-  return { wallNs: t, hostEvents, vcpuWaitNs: waitNs, preemptions };
+  // The program ends: its threads exit and their vCPUs halt.
+  for (let i = 0; i < c.threads; i++) {
+    if (threads[i]!.state !== 'block') block(i);
+    threads[i]!.state = 'done';
+  }
+  return { wallNs: t, hostEvents, vcpuWaitNs: waitNs, preemptions, teams };
 }

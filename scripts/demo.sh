@@ -21,3 +21,9 @@ $cli tasks "$pair/guest.txt.gz" --match 'omp_barrier' --top 8
 echo
 echo "== host + guest together: vCPU map, clock map, vCPU time, stalls, findings, DoP advice =="
 $cli analyze --host "$pair/host.txt.gz" --guest "$pair/guest.txt.gz"
+echo
+echo "== the simulator: the talk's five runs on the small preset, then one run traced and analysed =="
+$cli simulate --preset small --compare
+sim=.cache/demo-sim
+$cli simulate --preset small --policy spin --out "$sim" --force
+$cli analyze --host "$sim/host.txt" --guest "$sim/guest.txt" | sed -n '/^findings/,$p'

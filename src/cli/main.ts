@@ -7,6 +7,8 @@ import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { ExitCode } from './exit-codes';
 import { analyzeCommand } from './analyze';
 import { dumpCommand } from './dump';
+import { simulateCommand } from './simulate';
+import { PRESETS } from '../core/sim/presets';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
 import { log } from './terminal';
@@ -30,6 +32,12 @@ Usage:
   vcpu-lens dump FILE
       The trace as trace-cmd report (3.1) text on stdout: converts tracefs and perf text, and
       gives back trace-cmd text unchanged (diagnostics on stderr).
+  vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
+                     [--dop fixed|pvsched] [--seed N] [--barriers N] [--compare] [--json]
+                     [--out DIR [--force]]
+      The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
+      the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
+      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json.
   vcpu-lens --help | --version
 
 Options:
@@ -69,6 +77,14 @@ export async function main(
         'vcpu-map': { type: 'string' },
         offset: { type: 'string' },
         'pair-guest': { type: 'string' },
+        preset: { type: 'string', default: 'small' },
+        policy: { type: 'string' },
+        dop: { type: 'string' },
+        seed: { type: 'string' },
+        barriers: { type: 'string' },
+        compare: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        force: { type: 'boolean', default: false },
         'pair-host': { type: 'string' },
         match: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -143,6 +159,54 @@ export async function main(
       }
       // Raw text in chunks, so not `out`, which adds a newline per call.
       return dumpCommand(rest[0]!, read, write ?? ((s) => void process.stdout.write(s)));
+    }
+    case 'simulate': {
+      const preset = PRESETS[values.preset!];
+      if (preset === undefined) {
+        log(
+          `vcpu-lens simulate: unknown preset '${values.preset}' (${Object.keys(PRESETS).join(', ')})`,
+        );
+        return ExitCode.usage;
+      }
+      const overrides: Record<string, unknown> = {};
+      if (values.policy !== undefined) {
+        if (!['spin', 'block', 'spin-then-block'].includes(values.policy)) {
+          log(
+            `vcpu-lens simulate: --policy is spin, block or spin-then-block, not '${values.policy}'`,
+          );
+          return ExitCode.usage;
+        }
+        overrides['policy'] = values.policy;
+        if (values.policy === 'spin-then-block') overrides['spinNs'] = 300_000;
+      }
+      if (values.dop !== undefined) {
+        if (!['fixed', 'pvsched'].includes(values.dop)) {
+          log(`vcpu-lens simulate: --dop is fixed or pvsched, not '${values.dop}'`);
+          return ExitCode.usage;
+        }
+        overrides['dop'] = values.dop;
+      }
+      for (const k of ['seed', 'barriers'] as const) {
+        const v = values[k];
+        if (v === undefined) continue;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < (k === 'seed' ? 0 : 1)) {
+          log(`vcpu-lens simulate: --${k} wants a whole number, got '${v}'`);
+          return ExitCode.usage;
+        }
+        overrides[k] = n;
+      }
+      return simulateCommand(
+        {
+          preset,
+          overrides,
+          compare: values.compare!,
+          json: values.json!,
+          force: values.force!,
+          ...(values.out !== undefined ? { out: values.out } : {}),
+        },
+        out,
+      );
     }
     case 'analyze': {
       const hostFile = values.host ?? rest[0];

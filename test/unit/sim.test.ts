@@ -120,3 +120,87 @@ describe('co-runners and DoP policies', () => {
     expect(simulate({ ...c, dop: 'pvsched' }).teams.every((n) => n === 8)).toBe(true);
   });
 });
+
+describe('vcpu-lens simulate', () => {
+  it('--compare reports the five runs with their ratios as vcpu-lens.simulate/1', async () => {
+    const { main } = await import('../../src/cli/main');
+    const out: string[] = [];
+    expect(
+      await main(
+        ['simulate', '--preset', 'npb-ua-b', '--compare', '--barriers', '200', '--json'],
+        (s) => out.push(s),
+      ),
+    ).toBe(0);
+    const r = JSON.parse(out.join('\n')) as {
+      runs: { name: string; wallS: number }[];
+      ratios: Record<string, number>;
+      talkRatios: Record<string, number>;
+    };
+    expect(r.runs.map((x) => x.name)).toEqual([
+      'spin-ideal',
+      'block-ideal',
+      'spin-preempted',
+      'block-preempted',
+      'spin-pvdop',
+    ]);
+    // The shape of the talk's table (calibration within 15% of each ratio is still open).
+    expect(r.ratios['block-ideal/spin-ideal']).toBeGreaterThan(1.3);
+    expect(r.ratios['spin-preempted/spin-ideal']).toBeGreaterThan(
+      r.ratios['block-preempted/block-ideal']!,
+    );
+    expect(r.ratios['spin-pvdop/spin-preempted']).toBeLessThan(1);
+    expect(
+      Math.abs(r.ratios['block-ideal/spin-ideal']! / r.talkRatios['block-ideal/spin-ideal']! - 1),
+    ).toBeLessThan(0.15);
+  });
+
+  it('--out writes traces the analysis reads, and refuses to overwrite without --force', async () => {
+    const { main } = await import('../../src/cli/main');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'vl-sim-'));
+    const args = [
+      'simulate',
+      '--preset',
+      'small',
+      '--policy',
+      'block',
+      '--barriers',
+      '200',
+      '--out',
+      dir,
+    ];
+    expect(await main(args, () => undefined)).toBe(0);
+    expect(await main(args, () => undefined)).toBe(2);
+    expect(await main([...args, '--force'], () => undefined)).toBe(0);
+    const truth = JSON.parse(readFileSync(path.join(dir, 'truth.json'), 'utf8')) as {
+      vcpuTids: number[];
+    };
+    const out: string[] = [];
+    expect(
+      await main(
+        ['analyze', path.join(dir, 'host.txt'), path.join(dir, 'guest.txt'), '--json'],
+        (s) => out.push(s),
+      ),
+    ).toBe(0);
+    const a = JSON.parse(out.join('\n')) as { vcpus: { hostTid: number }[] };
+    expect(a.vcpus.map((v) => v.hostTid)).toEqual(truth.vcpuTids);
+  });
+});
+
+describe('an ambiguous clock estimate says so', () => {
+  it('a spinning guest (vCPUs on CPU nearly always): the bound covers the truth and the reasoning warns', () => {
+    const s = simulateTraces({
+      ...base,
+      hogs: 1,
+      hogOnNs: 2_000_000,
+      hogOffNs: 2_000_000,
+      barriers: 400,
+    });
+    const a = analyzePair(s.host, s.guest);
+    const off = Number(a.clock!.hostRef - a.clock!.guestRef);
+    expect(Math.abs(off - s.truth.offsetNs)).toBeLessThanOrEqual(a.clock!.bound);
+    expect(a.clock!.reasoning.join('\n')).toMatch(/ambiguous/);
+  });
+});

@@ -174,8 +174,9 @@ export function estimateClockMap(
   const dMax = h1 - g0;
 
   // 1. Coarse: a histogram of feasible offsets over a sample of events, in bins.
+  const hist = offsetHistogram(evs, on, dMin, dMax);
   const coarse = coarseOffset(evs, on, dMin, dMax);
-  if (coarse === undefined) {
+  if (coarse === undefined || hist === undefined) {
     why.push(
       'no offset puts the guest events inside their vCPU threads’ on-CPU time (wrong vCPU map, or traces of different times?)',
     );
@@ -216,6 +217,22 @@ export function estimateClockMap(
     reasoning.push(
       `drift ${(line.slope * 1e6).toFixed(2)} ppm of host - guest over the guest trace`,
     );
+  // Ambiguity: when vCPU threads are on CPU nearly all the time (spinning guests), far-apart
+  // offsets fit the sampled events about as well as the chosen one; the bound must cover them.
+  let bound = line.bound;
+  let maxCover = 0;
+  for (const v of hist.cover) maxCover = Math.max(maxCover, v);
+  let far = 0;
+  for (let i = 0; i < hist.cover.length; i++) {
+    if (hist.cover[i]! < maxCover * 0.98) continue;
+    far = Math.max(far, Math.abs(hist.dMin + (i + 0.5) * hist.w - line.d0) + hist.w);
+  }
+  if (far > bound + 2 * hist.w) {
+    bound = far;
+    reasoning.push(
+      `ambiguous: offsets up to ${far.toFixed(0)} ${host.clock.unit === 'ns' ? 'ns' : 'ticks'} away fit the events almost as well (the vCPUs were on CPU nearly all the time); the bound says so: give --offset or paired events for a sharper map`,
+    );
+  }
   const guestRef = guest.tsBase + BigInt(Math.round(line.t0));
   const hostRef = host.tsBase + BigInt(Math.round(line.t0 + line.d0));
   return {
@@ -223,7 +240,7 @@ export function estimateClockMap(
     hostRef,
     guestRef,
     slope: 1 + line.slope,
-    bound: line.bound,
+    bound,
     unit: host.clock.unit,
     agreement: agreeing / total,
     stretches: stretches.map((s) => ({

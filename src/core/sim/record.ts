@@ -23,6 +23,8 @@ const GUEST_TID = 600;
 /** The guest clock starts this far behind the host's (host - guest), like a VM booted later. */
 const OFFSET_NS = 4_706_668_880_000;
 const HOST_START_NS = 5_000_000_000_000;
+/** The guest scheduler tick (CONFIG_HZ=250). */
+const TICK_NS = 4_000_000;
 
 export function simulateTraces(c: SimConfig): SimTraces {
   const hb = new TraceBuilder('host (simulated)', 'trace-cmd-report', new DiagnosticSink());
@@ -58,9 +60,29 @@ export function simulateTraces(c: SimConfig): SimTraces {
     gSwitch: gb.typeId('sched_switch'),
     gWaking: gb.typeId('sched_waking'),
     gWakeup: gb.typeId('sched_wakeup'),
+    gRuntime: gb.typeId('sched_stat_runtime'),
+  };
+  // The guest's scheduler tick: every TICK_NS of host time, each vCPU that is running logs a
+  // sched_stat_runtime for its current thread, as a guest kernel's tick would (spinning programs
+  // otherwise leave the guest trace nearly empty, as they do on real hardware).
+  const vcpuRunning = new Uint8Array(c.vcpus);
+  const guestOn: number[] = Array.from({ length: c.vcpus }, (_, v) => (v < c.threads ? v : -1));
+  let nextTick = TICK_NS;
+  const tickUntil = (t: number): void => {
+    while (nextTick < t) {
+      for (let v = 0; v < c.vcpus; v++) {
+        const th = guestOn[v]!;
+        if (vcpuRunning[v] === 1 && th >= 0)
+          gb.event(gts(nextTick), v, T.gRuntime, guestOwner(th), 0, guestOwner(th), TICK_NS);
+      }
+      nextTick += TICK_NS;
+    }
   };
   const rec: SimRecorder = {
     hostSwitch(t, p, prev, prevState, next) {
+      tickUntil(t);
+      if (prev >= 0 && prev < c.vcpus) vcpuRunning[prev] = 0;
+      if (next >= 0 && next < c.vcpus) vcpuRunning[next] = 1;
       const st = hb.stateId(prev < 0 ? 'R' : prevState);
       hb.event(
         hts(t),
@@ -74,9 +96,12 @@ export function simulateTraces(c: SimConfig): SimTraces {
       onPcpu[p] = next;
     },
     hostWakeup(t, p, task, target) {
+      tickUntil(t);
       hb.event(hts(t), p, T.hWakeup, hostOwner(onPcpu[p]!), 0, hostTask(task, p), target);
     },
     guestSwitch(t, v, prev, prevState, next) {
+      tickUntil(t);
+      guestOn[v] = next;
       const st = gb.stateId(prev < 0 ? 'R' : prevState);
       gb.event(
         gts(t),
@@ -89,6 +114,7 @@ export function simulateTraces(c: SimConfig): SimTraces {
       );
     },
     guestWakeup(t, v, by, th, target) {
+      tickUntil(t);
       gb.event(gts(t), v, T.gWaking, guestOwner(by), 0, guestTask(th, target), target);
       gb.event(gts(t), v, T.gWakeup, guestOwner(by), 0, guestTask(th, target), target);
     },

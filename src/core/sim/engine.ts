@@ -31,6 +31,11 @@ export interface SimConfig {
   spinNs: number;
   /** Co-runners on the host; with hogOnNs/hogOffNs > 0 each runs on-off in a random phase. */
   hogs: number;
+  /**
+   * Pin vCPU v to pCPU v mod pcpus and hog h to pCPU h * pcpus / hogs (per-CPU runqueues, as
+   * with vCPU affinity on a dedicated host); otherwise one shared runqueue.
+   */
+  pin?: boolean;
   hogOnNs: number;
   hogOffNs: number;
   /** Host scheduler: target latency (per pCPU), minimum slice, wakeup granularity (ns). */
@@ -76,6 +81,8 @@ interface HostTask {
   sliceEnd: number;
   /** Hogs: when the current on or off period ends. */
   periodEnd: number;
+  /** The only pCPU it may run on, or -1. */
+  aff: number;
 }
 
 type GuestState = 'work' | 'spin' | 'block' | 'resume' | 'waking' | 'done';
@@ -113,6 +120,12 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     vruntime: 0,
     sliceEnd: 0,
     periodEnd: Infinity,
+    aff:
+      c.pin === true
+        ? id < c.vcpus
+          ? id % c.pcpus
+          : Math.floor(((id - c.vcpus) * c.pcpus) / Math.max(1, c.hogs))
+        : -1,
   }));
   const pcpu: number[] = new Array<number>(c.pcpus).fill(-1);
   let team = c.threads;
@@ -162,10 +175,16 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   };
   const slice = (): number =>
     Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
-  const leastReady = (): HostTask | undefined => {
+  /** The ready task with the least vruntime that may run on pCPU p. */
+  const leastReady = (p: number): HostTask | undefined => {
     let best: HostTask | undefined;
     for (const k of tasks)
-      if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
+      if (
+        k.state === 'ready' &&
+        (k.aff < 0 || k.aff === p) &&
+        (best === undefined || k.vruntime < best.vruntime)
+      )
+        best = k;
     return best;
   };
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
@@ -182,9 +201,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const fill = (): void => {
     for (let p = 0; p < c.pcpus; p++) {
       if (pcpu[p] !== -1) continue;
-      const best = leastReady();
-      if (best === undefined) return;
-      runOn(p, best, 'S');
+      const best = leastReady(p);
+      if (best !== undefined) runOn(p, best, 'S');
     }
   };
   const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
@@ -200,8 +218,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
     k.state = 'ready';
     countRunnable();
-    const idle = pcpu.indexOf(-1);
-    const target = idle >= 0 ? idle : Math.max(0, k.pcpu);
+    const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
+    const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
     hostEvents++;
     rec?.hostWakeup(t, target, id, target);
     if (idle >= 0) {
@@ -211,6 +229,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     // Wakeup preemption: the running task furthest ahead in vruntime, if far enough.
     let victim = -1;
     for (let p = 0; p < c.pcpus; p++) {
+      if (k.aff >= 0 && p !== k.aff) continue;
       const cur = tasks[pcpu[p]!]!;
       if (
         cur.vruntime > k.vruntime + c.wakeupGranNs &&
@@ -243,24 +262,36 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     threads[i]!.state = 'work';
     threads[i]!.left = work();
   };
+  /**
+   * What the host shares with pvsched: vCPU v is preempted (ready, not running), or, with pinned
+   * runqueues, another task is runnable on its pCPU (it will be preempted within a slice).
+   */
+  const contended = (v: number): boolean => {
+    const k = tasks[v]!;
+    if (k.state === 'ready') return true;
+    if (c.pin !== true || k.aff < 0) return false;
+    for (let h = c.vcpus; h < nTasks; h++)
+      if (tasks[h]!.aff === k.aff && tasks[h]!.state !== 'sleep') return true;
+    return false;
+  };
   /** The next region's team: pvsched drops as many threads as vCPUs are preempted now. */
   const chooseTeam = (master: number): void => {
     let size = c.threads;
     if (c.dop === 'pvsched') {
       let preempted = 0;
-      for (let v = 0; v < c.threads; v++) if (tasks[v]!.state === 'ready') preempted++;
+      for (let v = 0; v < c.threads; v++) if (contended(v)) preempted++;
       size = Math.max(1, c.threads - preempted);
     }
     team = size;
     teams.push(size);
-    // Members: the master, then threads on running vCPUs, then the rest, by index.
+    // Members: the master, then threads on uncontended vCPUs, then the rest, by index.
     inTeam.fill(0);
     inTeam[master] = 1;
     let n = 1;
     for (const pass of [0, 1]) {
       for (let j = 0; j < c.threads && n < size; j++) {
         if (inTeam[j] === 1) continue;
-        if (pass === 0 && tasks[j]!.state !== 'run') continue;
+        if (pass === 0 && (tasks[j]!.state !== 'run' || contended(j))) continue;
         inTeam[j] = 1;
         n++;
       }
@@ -313,7 +344,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       }
       if (periodic && k.id >= c.vcpus) next = Math.min(next, k.periodEnd);
     }
-    if (runnableCount > c.pcpus)
+    if (runnableCount > c.pcpus || c.pin === true)
       for (let p = 0; p < c.pcpus; p++)
         if (pcpu[p]! >= 0) next = Math.min(next, tasks[pcpu[p]!]!.sliceEnd);
     for (const [at] of ipis) next = Math.min(next, at);
@@ -383,7 +414,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     for (let p = 0; p < c.pcpus; p++) {
       const cur = pcpu[p]!;
       if (cur < 0 || tasks[cur]!.sliceEnd > t) continue;
-      const best = leastReady();
+      const best = leastReady(p);
       if (best !== undefined && best.vruntime < tasks[cur]!.vruntime) preempt(p, best, 'R');
       else tasks[cur]!.sliceEnd = t + slice();
     }

@@ -83,6 +83,8 @@ interface HostTask {
   periodEnd: number;
   /** The only pCPU it may run on, or -1. */
   aff: number;
+  /** Ready because it was preempted (true) or because it was woken (false). */
+  preempted: boolean;
 }
 
 type GuestState = 'work' | 'spin' | 'block' | 'resume' | 'waking' | 'done';
@@ -101,6 +103,8 @@ export interface SimResult {
   hostEvents: number;
   /** Time each vCPU thread spent ready but not running (preempted or waiting), ns. */
   vcpuWaitNs: number[];
+  /** Of that, the time after being preempted (the rest: woken, waiting for a pCPU), ns. */
+  vcpuPreemptedNs: number[];
   preemptions: number[];
   /** Team size of every region. */
   teams: number[];
@@ -120,6 +124,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     vruntime: 0,
     sliceEnd: 0,
     periodEnd: Infinity,
+    preempted: false,
     aff:
       c.pin === true
         ? id < c.vcpus
@@ -153,6 +158,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
   }
   const waitNs = new Array<number>(c.vcpus).fill(0);
+  const preemptedNs = new Array<number>(c.vcpus).fill(0);
   const preemptions = new Array<number>(c.vcpus).fill(0);
   const inTeam = new Uint8Array(c.threads).fill(1);
   let arrived = 0;
@@ -208,6 +214,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
     const cur = tasks[pcpu[p]!]!;
     cur.state = 'ready';
+    cur.preempted = true;
     if (cur.id < c.vcpus) preemptions[cur.id]!++;
     runOn(p, next, state);
   };
@@ -217,6 +224,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     // Sleeper credit: at most half a latency behind the queue.
     k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
     k.state = 'ready';
+    k.preempted = false;
     countRunnable();
     const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
     const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
@@ -358,7 +366,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
           const th = threads[k.id]!;
           if (th.state !== 'done' && th.state !== 'block') th.left -= dt;
         }
-      } else if (k.state === 'ready' && k.id < c.vcpus) waitNs[k.id]! += dt;
+      } else if (k.state === 'ready' && k.id < c.vcpus) {
+        waitNs[k.id]! += dt;
+        if (k.preempted) preemptedNs[k.id]! += dt;
+      }
     }
     t = next;
     for (let q = ipis.length - 1; q >= 0; q--) {
@@ -425,5 +436,12 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (threads[i]!.state !== 'block') block(i);
     threads[i]!.state = 'done';
   }
-  return { wallNs: t, hostEvents, vcpuWaitNs: waitNs, preemptions, teams };
+  return {
+    wallNs: t,
+    hostEvents,
+    vcpuWaitNs: waitNs,
+    vcpuPreemptedNs: preemptedNs,
+    preemptions,
+    teams,
+  };
 }

@@ -670,10 +670,36 @@ async function main() {
       profiles.push({ input, p: await profile(gen, input) });
     }
   }
-  const section = report(results, opts, machine(), tracecmd, profiles);
+  log('measuring the simulator: npb-ua-b, the talk\'s five runs at full size');
+  const sim = simulatorSpeed();
+  const section = report(results, opts, machine(), tracecmd, profiles) + sim;
   process.stdout.write(section);
   if (values.write) writeLatest(section);
   log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+}
+
+/**
+ * The simulator's speed: `vcpu-lens simulate --preset npb-ua-b --compare` at its full 38,768
+ * barriers, timed in a fresh process (goal: the four headline runs in under 5 s).
+ */
+function simulatorSpeed() {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'simulate', '--preset', 'npb-ua-b', '--compare', '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const s = (performance.now() - t0) / 1000;
+  if (r.status !== 0) return `\nSimulator: failed (${r.stderr.trim()})\n`;
+  const j = JSON.parse(r.stdout);
+  const events = j.runs.reduce((a, x) => a + x.hostEvents, 0);
+  const four = (s * 4) / 5;
+  return (
+    `\nSimulator (npb-ua-b, 38,768 barriers, 36 vCPUs on 36 pCPUs): the five --compare runs took ${fmt(s, 1)} s ` +
+    `(the four headline runs ~${fmt(four, 1)} s: goal < 5 s **${verdict(four < 5)}**), ${fmtInt(events)} host events, ` +
+    `${fmt(events / s / 1e6, 2)} M simulated host events/s. Ratios: ${Object.entries(j.ratios)
+      .map(([k, v]) => `${k} ${v.toFixed(2)} (talk ${j.talkRatios[k].toFixed(2)})`)
+      .join('; ')}.\n`
+  );
 }
 
 await main();

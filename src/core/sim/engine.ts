@@ -170,9 +170,24 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const ipis: [number, number][] = [];
 
   let runnableCount = 0;
+  /** Ready tasks (runnable, not on a pCPU): when none, there is nothing to pick. */
+  let readyCount = 0;
   const countRunnable = (): void => {
     runnableCount = 0;
-    for (const k of tasks) if (k.state !== 'sleep') runnableCount++;
+    readyCount = 0;
+    for (const k of tasks) {
+      if (k.state !== 'sleep') runnableCount++;
+      if (k.state === 'ready') readyCount++;
+    }
+  };
+  /** Every state change goes through here, keeping the counts. */
+  const setState = (k: HostTask, st: HostTask['state']): void => {
+    if (k.state === st) return;
+    if (k.state === 'ready') readyCount--;
+    if (st === 'ready') readyCount++;
+    if (k.state === 'sleep') runnableCount++;
+    if (st === 'sleep') runnableCount--;
+    k.state = st;
   };
   const minVruntime = (): number => {
     let m = Infinity;
@@ -196,7 +211,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
     const prev = pcpu[p]!;
     if (k !== undefined) {
-      k.state = 'run';
+      setState(k, 'run');
       k.pcpu = p;
       k.sliceEnd = t + slice();
       pcpu[p] = k.id;
@@ -205,6 +220,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
   };
   const fill = (): void => {
+    if (readyCount === 0) return;
     for (let p = 0; p < c.pcpus; p++) {
       if (pcpu[p] !== -1) continue;
       const best = leastReady(p);
@@ -213,7 +229,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   };
   const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
     const cur = tasks[pcpu[p]!]!;
-    cur.state = 'ready';
+    setState(cur, 'ready');
     cur.preempted = true;
     if (cur.id < c.vcpus) preemptions[cur.id]!++;
     runOn(p, next, state);
@@ -223,9 +239,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (k.state !== 'sleep') return;
     // Sleeper credit: at most half a latency behind the queue.
     k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
-    k.state = 'ready';
+    setState(k, 'ready');
     k.preempted = false;
-    countRunnable();
     const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
     const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
     hostEvents++;
@@ -250,13 +265,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const sleepHost = (id: number): void => {
     const k = tasks[id]!;
     if (k.state === 'run') {
-      k.state = 'sleep';
-      countRunnable();
+      setState(k, 'sleep');
       runOn(k.pcpu, undefined, 'S');
       fill();
     } else if (k.state === 'ready') {
-      k.state = 'sleep';
-      countRunnable();
+      setState(k, 'sleep');
     }
   };
 
@@ -352,7 +365,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       }
       if (periodic && k.id >= c.vcpus) next = Math.min(next, k.periodEnd);
     }
-    if (runnableCount > c.pcpus || c.pin === true)
+    if (readyCount > 0)
       for (let p = 0; p < c.pcpus; p++)
         if (pcpu[p]! >= 0) next = Math.min(next, tasks[pcpu[p]!]!.sliceEnd);
     for (const [at] of ipis) next = Math.min(next, at);
@@ -425,7 +438,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     for (let p = 0; p < c.pcpus; p++) {
       const cur = pcpu[p]!;
       if (cur < 0 || tasks[cur]!.sliceEnd > t) continue;
-      const best = leastReady(p);
+      const best = readyCount > 0 ? leastReady(p) : undefined;
       if (best !== undefined && best.vruntime < tasks[cur]!.vruntime) preempt(p, best, 'R');
       else tasks[cur]!.sliceEnd = t + slice();
     }

@@ -33,7 +33,7 @@ Usage:
       The trace as trace-cmd report (3.1) text on stdout: converts tracefs and perf text, and
       gives back trace-cmd text unchanged (diagnostics on stderr).
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
-                     [--dop fixed|pvsched] [--seed N] [--barriers N] [--compare] [--json]
+                     [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
                      [--out DIR [--force]]
       The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
       the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
@@ -180,8 +180,10 @@ export async function main(
         if (values.policy === 'spin-then-block') overrides['spinNs'] = 300_000;
       }
       if (values.dop !== undefined) {
-        if (!['fixed', 'pvsched'].includes(values.dop)) {
-          log(`vcpu-lens simulate: --dop is fixed or pvsched, not '${values.dop}'`);
+        if (!['fixed', 'dynamic', 'pvsched', 'oracle'].includes(values.dop)) {
+          log(
+            `vcpu-lens simulate: --dop is fixed, dynamic, pvsched or oracle, not '${values.dop}'`,
+          );
           return ExitCode.usage;
         }
         overrides['dop'] = values.dop;

@@ -4,7 +4,7 @@
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
-import { simulate, SimConfig } from '../core/sim/engine';
+import { simulate, simulateOracle, SimConfig } from '../core/sim/engine';
 import { COMPARE_RUNS, compareConfig, Preset } from '../core/sim/presets';
 import { simulateTraces } from '../core/sim/record';
 import { ExitCode } from './exit-codes';
@@ -24,8 +24,14 @@ export const SIMULATE_SCHEMA = 'vcpu-lens.simulate/1';
 export function simulateCommand(o: SimulateOptions, print: (s: string) => void): ExitCode {
   const p = o.preset;
   if (o.compare) {
+    // The five runs fix their own policy and DoP; only seed and size carry over.
+    const { seed, barriers } = o.overrides;
+    const keep = {
+      ...(seed !== undefined ? { seed } : {}),
+      ...(barriers !== undefined ? { barriers } : {}),
+    };
     const runs = COMPARE_RUNS.map((name) => {
-      const r = simulate({ ...compareConfig(p, name), ...o.overrides });
+      const r = simulate({ ...compareConfig(p, name), ...keep });
       return { name, wallS: r.wallNs / 1e9, hostEvents: r.hostEvents };
     });
     const w = Object.fromEntries(runs.map((r) => [r.name, r.wallS]));
@@ -108,6 +114,19 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
     );
     report(s.result.wallNs, s.result.preemptions, s.result.teams, cfg, o, print);
     if (!o.json) print(`wrote ${files.join(', ')}`);
+    return ExitCode.ok;
+  }
+  if ((o.overrides['dop'] as string | undefined) === 'oracle') {
+    // The best fixed DoP in hindsight: one run per team size.
+    const r = simulateOracle({ ...cfg, dop: 'fixed' });
+    report(
+      r.wallNs,
+      r.preemptions,
+      r.teams,
+      { ...cfg, dop: 'fixed', fixedDop: r.bestDop },
+      o,
+      print,
+    );
     return ExitCode.ok;
   }
   const r = simulate(cfg);

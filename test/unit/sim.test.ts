@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
 import { importText } from '../../src/core/ingest/index';
-import { simulate, SimConfig } from '../../src/core/sim/engine';
+import { simulate, simulateOracle, SimConfig } from '../../src/core/sim/engine';
 import { simulateTraces } from '../../src/core/sim/record';
 
 const base: SimConfig = {
@@ -242,5 +242,26 @@ describe('lab-4v2p against the real lab', () => {
     // Per barrier, close to the measured medians (15.19 s and 2.31 s for 5,000 barriers).
     expect(Math.abs((spin * 10) / 1e9 / 15.19 - 1)).toBeLessThan(0.15);
     expect(Math.abs((block * 10) / 1e9 / 2.31 - 1)).toBeLessThan(0.25);
+  });
+});
+
+describe('DoP policies: dynamic and the oracle', () => {
+  const c: SimConfig = { ...base, hogs: 1, hogOnNs: 2_000_000, hogOffNs: 2_000_000, barriers: 300 };
+
+  it('OMP_DYNAMIC cannot see host preemption: with no other guest load it keeps every thread', () => {
+    const fixed = simulate(c);
+    const dyn = simulate({ ...c, dop: 'dynamic' });
+    expect(dyn.teams.every((n) => n === 4)).toBe(true);
+    expect(dyn.wallNs).toBe(fixed.wallNs);
+  });
+
+  it('a fixed smaller team runs with that many threads, and the oracle picks the best size', () => {
+    const three = simulate({ ...c, fixedDop: 3 });
+    expect(three.teams.every((n) => n === 3)).toBe(true);
+    const oracle = simulateOracle(c);
+    expect(oracle.bestDop).toBeGreaterThanOrEqual(1);
+    expect(oracle.bestDop).toBeLessThanOrEqual(4);
+    for (const d of [1, 2, 3, 4])
+      expect(oracle.wallNs).toBeLessThanOrEqual(simulate({ ...c, fixedDop: d }).wallNs);
   });
 });

@@ -11,8 +11,13 @@
 import { mulberry32 } from './rng';
 
 export type WaitPolicy = 'spin' | 'block' | 'spin-then-block';
-/** fixed: every region uses all threads; pvsched: threads minus the vCPUs preempted right now. */
-export type DopPolicy = 'fixed' | 'pvsched';
+/**
+ * fixed: every region uses `fixedDop` threads (all by default); dynamic: libgomp's OMP_DYNAMIC,
+ * CPUs minus the guest's load average, which cannot see host preemption (the guest here runs
+ * nothing else, so it keeps all threads); pvsched: threads minus the vCPUs the host reports
+ * preempted right now. The oracle (best fixed DoP in hindsight) is `simulateOracle`.
+ */
+export type DopPolicy = 'fixed' | 'dynamic' | 'pvsched';
 
 export interface SimConfig {
   pcpus: number;
@@ -27,6 +32,8 @@ export interface SimConfig {
   imbalance: number;
   policy: WaitPolicy;
   dop: DopPolicy;
+  /** Team size for the fixed policy (default: threads). */
+  fixedDop?: number;
   /** Spin before blocking (spin-then-block), ns. */
   spinNs: number;
   /** Co-runners on the host; with hogOnNs/hogOffNs > 0 each runs on-off in a random phase. */
@@ -133,7 +140,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         : -1,
   }));
   const pcpu: number[] = new Array<number>(c.pcpus).fill(-1);
-  let team = c.threads;
+  const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
+  let team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
   const work = (): number =>
     Math.max(1, Math.round(((c.workNs * c.threads) / team) * (1 + c.imbalance * (2 * rand() - 1))));
@@ -143,6 +151,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     toWake: [],
   }));
   for (const th of threads) th.left = work();
+  // Threads beyond the first team wait asleep (their vCPUs halted).
+  for (let i = team; i < c.threads; i++) {
+    threads[i]!.state = 'block';
+    tasks[i]!.state = 'sleep';
+  }
   teams.push(team);
   // vCPUs with no program thread are idle: their host threads sleep from the start.
   for (let v = c.threads; v < c.vcpus; v++) tasks[v]!.state = 'sleep';
@@ -160,7 +173,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const waitNs = new Array<number>(c.vcpus).fill(0);
   const preemptedNs = new Array<number>(c.vcpus).fill(0);
   const preemptions = new Array<number>(c.vcpus).fill(0);
-  const inTeam = new Uint8Array(c.threads).fill(1);
+  const inTeam = Uint8Array.from({ length: c.threads }, (_, i) => (i < team ? 1 : 0));
   let arrived = 0;
   let regions = 0;
   let done = false;
@@ -297,7 +310,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   };
   /** The next region's team: pvsched drops as many threads as vCPUs are preempted now. */
   const chooseTeam = (master: number): void => {
-    let size = c.threads;
+    let size = c.dop === 'fixed' ? fixedSize : c.threads;
     if (c.dop === 'pvsched') {
       let preempted = 0;
       for (let v = 0; v < c.threads; v++) if (contended(v)) preempted++;
@@ -457,4 +470,14 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     preemptions,
     teams,
   };
+}
+
+/** The oracle DoP: the best fixed team size in hindsight (one run per size). */
+export function simulateOracle(c: SimConfig): SimResult & { bestDop: number } {
+  let best: (SimResult & { bestDop: number }) | undefined;
+  for (let d = 1; d <= c.threads; d++) {
+    const r = simulate({ ...c, dop: 'fixed', fixedDop: d });
+    if (best === undefined || r.wallNs < best.wallNs) best = { ...r, bestDop: d };
+  }
+  return best!;
 }

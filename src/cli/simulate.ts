@@ -160,6 +160,6 @@ function report(
     return;
   }
   print(
-    `${o.preset.name} (${cfg.policy}, DoP ${cfg.dop}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'}): ${(wallNs / 1e9).toFixed(3)} s, ${preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avgTeam.toFixed(2)} of ${cfg.threads}`,
+    `${o.preset.name} (${cfg.policy}, DoP ${cfg.dop}${cfg.fixedDop !== undefined ? ` ${cfg.fixedDop}` : ''}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'}): ${(wallNs / 1e9).toFixed(3)} s, ${preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avgTeam.toFixed(2)} of ${cfg.threads}`,
   );
 }

@@ -84,9 +84,8 @@ export function vcpuStates(
   /** Count the totals only inside this host-relative window (the span both traces cover). */
   window?: { start: number; end: number },
 ): VcpuStatesResult {
-  const exits = kvmExits(host);
-  const kvmModes = kvmTransitions(host);
-  const sleepSource = guest !== undefined ? 'guest-idle' : exits.size > 0 ? 'kvm-hlt' : 'none';
+  const kvm = kvmEvents(host);
+  const sleepSource = guest !== undefined ? 'guest-idle' : kvm.size > 0 ? 'kvm-hlt' : 'none';
   const guestIdleAt = guest !== undefined ? guestIdleLookup(guest) : undefined;
   const timelines: VcpuTimeline[] = [];
   const time: VcpuTime[] = [];
@@ -131,8 +130,7 @@ export function vcpuStates(
       t[VCPU_STATE_NAMES[st]] += Math.max(0, to - from);
       if (st === VcpuState.preempted) t.preemptions++;
     };
-    const vx = exits.get(v.hostTid);
-    const modes = kvmModes.get(v.hostTid);
+    const vx = kvm.get(v.hostTid);
     for (let j = 0; j < n; j++) {
       const ts = hostTl.tasks.state[a + j]!;
       const start = hostTl.tasks.start[a + j]!;
@@ -141,22 +139,22 @@ export function vcpuStates(
       let s: VcpuState;
       switch (ts) {
         case TaskState.running:
-          if (modes !== undefined) {
+          if (vx !== undefined) {
             // KVM: on a host CPU, the thread is in the guest between kvm_entry and kvm_exit and in
             // the VMM (host kernel, VMM process) otherwise, starting with the VMM after a switch-in.
             let at = start;
             let inGuest = false;
             // Timestamps are integers: from half a unit before, an entry at the switch-in itself counts.
             for (
-              let q = firstGreater(modes.ts, start - 0.5);
-              q < modes.ts.length && modes.ts[q]! < end;
+              let q = firstGreater(vx.ts, start - 0.5);
+              q < vx.ts.length && vx.ts[q]! < end;
               q++
             ) {
-              const enter = modes.entry[q] === 1;
+              const enter = vx.entry[q] === 1;
               if (enter === inGuest) continue;
-              if (modes.ts[q]! > at)
-                emit(at, modes.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
-              at = modes.ts[q]!;
+              if (vx.ts[q]! > at)
+                emit(at, vx.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
+              at = vx.ts[q]!;
               inGuest = enter;
             }
             emit(at, end, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
@@ -200,38 +198,18 @@ export function vcpuStates(
   return { timelines, time, sleepSource };
 }
 
-interface Exits {
-  /** Host-relative times of the thread's kvm_exit events, sorted. */
+/** A host thread's kvm_entry / kvm_exit events in time order. */
+interface KvmEvents {
   ts: Float64Array;
-  /** Whether each exit's reason was HLT. */
+  /** 1 for kvm_entry, 0 for kvm_exit. */
+  entry: Uint8Array;
+  /** For exits: 1 when the reason was HLT. */
   hlt: Uint8Array;
 }
 
-/** Per host thread, its kvm_exit events. */
-function kvmExits(host: Trace): Map<number, Exits> {
-  const per = new Map<number, { ts: number; hlt: boolean }[]>();
-  const ev = host.events;
-  for (let i = 0; i < ev.length; i++) {
-    if (host.eventTypes[ev.type(i)]!.kind !== Kind.kvmExit) continue;
-    const tid = host.tasks.pid(ev.task(i));
-    let l = per.get(tid);
-    if (l === undefined) per.set(tid, (l = []));
-    l.push({ ts: ev.ts(i), hlt: kvmAt(host, i).reason === 'HLT' });
-  }
-  const out = new Map<number, Exits>();
-  for (const [tid, l] of per) {
-    l.sort((a, b) => a.ts - b.ts);
-    out.set(tid, {
-      ts: Float64Array.from(l, (x) => x.ts),
-      hlt: Uint8Array.from(l, (x) => (x.hlt ? 1 : 0)),
-    });
-  }
-  return out;
-}
-
-/** Per host thread, its kvm_entry (entry = 1) and kvm_exit (0) events in time order. */
-function kvmTransitions(host: Trace): Map<number, { ts: Float64Array; entry: Uint8Array }> {
-  const per = new Map<number, { ts: number; entry: boolean }[]>();
+/** Per host thread, its kvm_entry and kvm_exit events. */
+function kvmEvents(host: Trace): Map<number, KvmEvents> {
+  const per = new Map<number, { ts: number; entry: boolean; hlt: boolean }[]>();
   const ev = host.events;
   for (let i = 0; i < ev.length; i++) {
     const k = host.eventTypes[ev.type(i)]!.kind;
@@ -239,23 +217,29 @@ function kvmTransitions(host: Trace): Map<number, { ts: Float64Array; entry: Uin
     const tid = host.tasks.pid(ev.task(i));
     let l = per.get(tid);
     if (l === undefined) per.set(tid, (l = []));
-    l.push({ ts: ev.ts(i), entry: k === Kind.kvmEntry });
+    l.push({
+      ts: ev.ts(i),
+      entry: k === Kind.kvmEntry,
+      hlt: k === Kind.kvmExit && kvmAt(host, i).reason === 'HLT',
+    });
   }
-  const out = new Map<number, { ts: Float64Array; entry: Uint8Array }>();
+  const out = new Map<number, KvmEvents>();
   for (const [tid, l] of per) {
     l.sort((x, y) => x.ts - y.ts);
     out.set(tid, {
       ts: Float64Array.from(l, (x) => x.ts),
       entry: Uint8Array.from(l, (x) => (x.entry ? 1 : 0)),
+      hlt: Uint8Array.from(l, (x) => (x.hlt ? 1 : 0)),
     });
   }
   return out;
 }
 
 /** Whether the thread's last kvm_exit before `at` was a HLT, no longer than `window` before. */
-function haltedByExit(x: Exits, at: number, window: number): boolean {
-  const lo = firstGreater(x.ts, at);
-  return lo > 0 && x.hlt[lo - 1] === 1 && at - x.ts[lo - 1]! <= window;
+function haltedByExit(x: KvmEvents, at: number, window: number): boolean {
+  let q = firstGreater(x.ts, at) - 1;
+  while (q >= 0 && x.entry[q] === 1) q--;
+  return q >= 0 && x.hlt[q] === 1 && at - x.ts[q]! <= window;
 }
 
 /**

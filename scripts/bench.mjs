@@ -92,7 +92,8 @@ async function child(mode, file, profileOut) {
   if (session !== undefined) await session.post('Profiler.start');
   const t0 = performance.now();
   // VL_BENCH_THREADS=1: the engine on this thread only; unset: the default (parallel for big text).
-  const threads = process.env.VL_BENCH_THREADS !== undefined ? Number(process.env.VL_BENCH_THREADS) : undefined;
+  const threads =
+    process.env.VL_BENCH_THREADS !== undefined ? Number(process.env.VL_BENCH_THREADS) : undefined;
   const r = await engine.readTraceFile(file, {
     workerScript: path.join(ROOT, 'dist/parse-worker.js'),
     ...(threads !== undefined ? { threads } : {}),
@@ -122,18 +123,14 @@ async function child(mode, file, profileOut) {
     events += t.events.length;
     linesRead += t.linesRead;
     storeBytes += t.events.residentBytes();
-    // Optional tables and both shapes of `texts` (a string[] or a TextPool), so that the script
-    // keeps working while the model evolves.
     for (const table of [t.strings, t.states, t.latencies, t.exitReasons]) {
-      if (table === undefined) continue;
       stringBytes += table.approxBytes();
       strings += table.size;
     }
     stringBytes += t.tasks.approxBytes();
     tasks += t.tasks.size;
     texts += t.texts.length;
-    if (Array.isArray(t.texts)) for (const s of t.texts) textsBytes += 2 * s.length;
-    else textsBytes += t.texts.residentBytes();
+    textsBytes += t.texts.residentBytes();
     for (const d of t.diagnostics) {
       if (d.severity === 'error') errors++;
       else if (d.severity === 'warning') warnings++;
@@ -388,7 +385,9 @@ async function measure(gen, runs) {
   for (let i = 0; i < runs; i++) {
     log(`  ingest run ${i + 1}/${runs} (default threads, then 1 thread)`);
     ingests.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file]));
-    singles.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file], { VL_BENCH_THREADS: '1' }));
+    singles.push(
+      await runChild(['--expose-gc'], ['--child', 'ingest', gen.file], { VL_BENCH_THREADS: '1' }),
+    );
   }
   // The median run by time supplies every ingest figure, so they all describe one process.
   const ing = [...ingests].sort((a, b) => a.ms - b.ms)[(ingests.length - 1) >> 1];
@@ -670,7 +669,7 @@ async function main() {
       profiles.push({ input, p: await profile(gen, input) });
     }
   }
-  log('measuring the simulator: npb-ua-b, the talk\'s five runs at full size');
+  log("measuring the simulator: npb-ua-b, the talk's five runs at full size");
   const sim = simulatorSpeed();
   const section = report(results, opts, machine(), tracecmd, profiles) + sim;
   process.stdout.write(section);
@@ -684,10 +683,14 @@ async function main() {
  */
 function simulatorSpeed() {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'simulate', '--preset', 'npb-ua-b', '--compare', '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'dist/cli.js'), 'simulate', '--preset', 'npb-ua-b', '--compare', '--json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    },
+  );
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0) return `\nSimulator: failed (${r.stderr.trim()})\n`;
   const j = JSON.parse(r.stdout);

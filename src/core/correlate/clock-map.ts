@@ -175,7 +175,7 @@ export function estimateClockMap(
 
   // 1. Coarse: a histogram of feasible offsets over a sample of events, in bins.
   const hist = offsetHistogram(evs, on, dMin, dMax);
-  const coarse = coarseOffset(evs, on, dMin, dMax);
+  const coarse = hist !== undefined ? bestOffset(hist) : undefined;
   if (coarse === undefined || hist === undefined) {
     why.push(
       'no offset puts the guest events inside their vCPU threads’ on-CPU time (wrong vCPU map, or traces of different times?)',
@@ -252,23 +252,21 @@ export function estimateClockMap(
   };
 }
 
-/** The best offset bin of a difference-array histogram over a sample of events. */
-export function coarseOffset(
-  evs: GuestEvent[],
-  on: Map<number, OnCpu>,
-  dMin: number,
-  dMax: number,
-): { center: number; halfWidth: number } | undefined {
-  return coarseCandidates(evs, on, dMin, dMax, 1)[0];
+/** How many of a sample of events each offset bin puts inside on-CPU time (w: bin width). */
+export interface OffsetHistogram {
+  cover: Int32Array;
+  dMin: number;
+  w: number;
+  sample: number;
 }
 
-/** How many of a sample of events each offset bin puts inside on-CPU time (w: bin width). */
+/** The histogram of feasible offsets in [dMin, dMax] over a sample of the events. */
 export function offsetHistogram(
   evs: GuestEvent[],
   on: Map<number, OnCpu>,
   dMin: number,
   dMax: number,
-): { cover: Int32Array; dMin: number; w: number; sample: number } | undefined {
+): OffsetHistogram | undefined {
   const span = dMax - dMin;
   if (!(span > 0)) return undefined;
   const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
@@ -288,38 +286,15 @@ export function offsetHistogram(
 }
 
 /**
- * The `k` best offsets (bin centers, best first, each a local best) of a histogram of feasible
- * offsets over a sample of events: bins where most sampled events fall inside on-CPU time.
+ * The best offset of a histogram (a bin center; a local best, the earliest among equals), widened
+ * to its neighbouring bins for the fine pass to decide between them; undefined when no bin holds
+ * half the sampled events.
  */
-export function coarseCandidates(
-  evs: GuestEvent[],
-  on: Map<number, OnCpu>,
-  dMin: number,
-  dMax: number,
-  k: number,
-): { center: number; halfWidth: number; coverage: number }[] {
-  const h = offsetHistogram(evs, on, dMin, dMax);
-  if (h === undefined) return [];
-  const { cover, w, sample } = h;
-  const bins = cover.length;
-  // Local bests: a bin no lower than its neighbours within 2 bins; then the k highest.
-  const peaks: number[] = [];
-  for (let i = 0; i < bins; i++) {
-    const c = cover[i]!;
-    if (c < sample * 0.5) continue;
-    let local = true;
-    for (let d = -2; d <= 2 && local; d++) {
-      const j = i + d;
-      if (d !== 0 && j >= 0 && j < bins && (cover[j]! > c || (cover[j]! === c && j < i)))
-        local = false;
-    }
-    if (local) peaks.push(i);
-  }
-  peaks.sort((x, y) => cover[y]! - cover[x]! || x - y);
-  // Widen to neighbouring bins: the fine pass decides between them.
-  return peaks
-    .slice(0, k)
-    .map((i) => ({ center: dMin + (i + 0.5) * w, halfWidth: 2 * w, coverage: cover[i]! / sample }));
+function bestOffset(h: OffsetHistogram): { center: number; halfWidth: number } | undefined {
+  let best = -1;
+  for (let i = 0; i < h.cover.length; i++) if (best < 0 || h.cover[i]! > h.cover[best]!) best = i;
+  if (best < 0 || h.cover[best]! < h.sample * 0.5) return undefined;
+  return { center: h.dMin + (best + 0.5) * h.w, halfWidth: 2 * h.w };
 }
 
 /** The offset interval inside [lo, hi] covered by the most events' feasible sets (exact sweep). */

@@ -3,7 +3,7 @@
 // that vCPU (and so lost the time), and who ran on the host CPU instead (the preemptor).
 
 import type { Trace } from '../model/trace';
-import type { Timelines } from '../timeline/build';
+import { intervalContaining, type Timelines } from '../timeline/build';
 import { ClockMap, relativeMap } from './clock-map';
 import { VcpuState, VcpuStatesResult } from './vcpu-states';
 
@@ -68,7 +68,7 @@ export function attributeStalls(
       if (he <= hs) continue;
       // The guest's view at the middle of the stall: who ran on that guest CPU.
       const gMid = toGuestRel((hs + he) / 2);
-      const gi = intervalAt(gc.offsets, gc.start, gc.end, tl.vcpu, gMid);
+      const gi = intervalContaining(gc.offsets, gc.start, gc.end, tl.vcpu, gMid);
       const guestPid = gi < 0 ? -1 : gc.pid[gi]!;
       // The thread's last name in the guest trace (it may have exec'd since the switch).
       const gk = guestPid > 0 ? guestTl.tasks.indexOf.get(guestPid) : undefined;
@@ -84,7 +84,7 @@ export function attributeStalls(
       let preemptorComm = '?';
       if (s === VcpuState.preempted && pcpu >= 0 && pcpu + 1 < hc.offsets.length) {
         // Timestamps are integers: half a unit past the switch is inside the next interval only.
-        const hi = intervalAt(hc.offsets, hc.start, hc.end, pcpu, hs + 0.5);
+        const hi = intervalContaining(hc.offsets, hc.start, hc.end, pcpu, hs + 0.5);
         if (hi >= 0 && hc.pid[hi]! >= 0) {
           preemptorPid = hc.pid[hi]!;
           preemptorComm = host.tasks.comm(hc.task[hi]!);
@@ -134,23 +134,4 @@ export function attributeStalls(
     byGuestThread: [...threads.values()].sort((a, b) => b.lost - a.lost),
     byPreemptor: [...preemptors.values()].sort((a, b) => b.took - a.took),
   };
-}
-
-/** The interval of owner k (grouped columns) containing t, or -1. */
-function intervalAt(
-  offsets: Int32Array,
-  start: Float64Array,
-  end: Float64Array,
-  k: number,
-  t: number,
-): number {
-  let lo = offsets[k]!;
-  let hi = offsets[k + 1]! - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (start[mid]! > t) hi = mid - 1;
-    else if (end[mid]! < t) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
 }

@@ -9,9 +9,9 @@
 import { Kind } from '../model/event-kinds';
 import { kvmAt } from '../model/payload';
 import type { Trace } from '../model/trace';
-import type { Timelines } from '../timeline/build';
+import { intervalContaining, type Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
-import { type ClockMap, firstGreater } from './clock-map';
+import { type ClockMap, firstGreater, relativeMap } from './clock-map';
 import type { VcpuAssignment } from './vcpu-map';
 
 export const VcpuState = {
@@ -86,10 +86,9 @@ export function vcpuStates(
 ): VcpuStatesResult {
   const kvm = kvmEvents(host);
   const sleepSource = guest !== undefined ? 'guest-idle' : kvm.size > 0 ? 'kvm-hlt' : 'none';
-  const guestIdleAt = guest !== undefined ? guestIdleLookup(guest) : undefined;
+  const guestIdleAt = guest !== undefined ? guestIdleLookup(guest, host.tsBase) : undefined;
   const timelines: VcpuTimeline[] = [];
   const time: VcpuTime[] = [];
-  const hostBase = Number(host.tsBase);
   // A sleep whose last kvm_exit was HLT, this close before it, is a halt: 1 ms (2.5M ticks of a TSC).
   const hltWindow = host.clock.unit === 'ns' ? 1_000_000 : 2_500_000;
   for (const v of vcpus) {
@@ -171,7 +170,7 @@ export function vcpuStates(
         case TaskState.sleeping:
         case TaskState.uninterruptible:
         case TaskState.stopped: {
-          const idle = guestIdleAt?.(v.vcpu, hostBase + start);
+          const idle = guestIdleAt?.(v.vcpu, start);
           if (idle !== undefined) s = idle ? VcpuState.halted : VcpuState.vmm;
           else if (vx !== undefined)
             s = haltedByExit(vx, start, hltWindow) ? VcpuState.halted : VcpuState.vmm;
@@ -243,30 +242,18 @@ function haltedByExit(x: KvmEvents, at: number, window: number): boolean {
 }
 
 /**
- * A lookup: was guest CPU `vcpu` idle (running pid 0) at host absolute time `hostAbs`? Undefined
+ * A lookup: was guest CPU `vcpu` idle (running pid 0) at host-relative time `hostRel`? Undefined
  * outside the guest trace or in an unknown gap of it.
  */
-function guestIdleLookup(g: {
-  trace: Trace;
-  timelines: Timelines;
-  clock: ClockMap;
-}): (vcpu: number, hostAbs: number) => boolean | undefined {
+function guestIdleLookup(
+  g: { trace: Trace; timelines: Timelines; clock: ClockMap },
+  hostBase: bigint,
+): (vcpu: number, hostRel: number) => boolean | undefined {
   const c = g.timelines.cpus;
-  const base = Number(g.trace.tsBase);
-  const m = g.clock;
-  // Invert the map: guest = guestRef + (host - hostRef) / slope.
-  return (vcpu, hostAbs) => {
+  const toGuest = relativeMap(g.clock, g.trace.tsBase, hostBase).toGuest;
+  return (vcpu, hostRel) => {
     if (vcpu + 1 >= c.offsets.length) return undefined;
-    const guestAbs = Number(m.guestRef) + (hostAbs - Number(m.hostRef)) / m.slope;
-    const t = guestAbs - base;
-    let lo = c.offsets[vcpu]!;
-    let hi = c.offsets[vcpu + 1]! - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (c.start[mid]! > t) hi = mid - 1;
-      else if (c.end[mid]! < t) lo = mid + 1;
-      else return c.pid[mid]! < 0 ? undefined : c.pid[mid] === 0;
-    }
-    return undefined;
+    const i = intervalContaining(c.offsets, c.start, c.end, vcpu, toGuest(hostRel));
+    return i < 0 || c.pid[i]! < 0 ? undefined : c.pid[i] === 0;
   };
 }

@@ -407,3 +407,22 @@ export function taskIntervalAt(tl: TaskTimelines, k: number, t: number): number 
   }
   return -1;
 }
+
+/** The interval of owner k in grouped columns (CPU or task timelines) whose closed span holds t, or -1. */
+export function intervalContaining(
+  offsets: Int32Array,
+  start: Float64Array,
+  end: Float64Array,
+  k: number,
+  t: number,
+): number {
+  let lo = offsets[k]!;
+  let hi = offsets[k + 1]! - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (start[mid]! > t) hi = mid - 1;
+    else if (end[mid]! < t) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}

@@ -2,7 +2,8 @@
 // trace_show_data with libtraceevent's sched plugin): what `vcpu-lens dump` prints and what the
 // simulator writes. For a trace read from trace-cmd 3.1 text, the output is the input, byte for byte.
 
-import { Kind, TASK_BITS, TASK_MASK } from '../model/event-kinds';
+import { Kind } from '../model/event-kinds';
+import { markerAt, migrateAt, runtimeAt, switchAt, textAt } from '../model/payload';
 import { PRIO_UNKNOWN } from '../model/task-table';
 import { formatAbsTs } from '../model/time';
 import type { Trace } from '../model/trace';
@@ -51,20 +52,25 @@ function prio(t: Trace, id: number): string {
 export function fields(t: Trace, i: number): string {
   const ev = t.events;
   const ty = t.eventTypes[ev.type(i)]!;
+  // Payload words read through model/payload.ts where a kind packs more than ids.
   const a0 = ev.a0(i);
   const a1 = ev.a1(i);
   const task = (id: number): string => `${t.tasks.comm(id)}:${t.tasks.pid(id)} [${prio(t, id)}]`;
   const kv = (id: number): string => `comm=${t.tasks.comm(id)} pid=${t.tasks.pid(id)}`;
   switch (ty.kind) {
-    case Kind.schedSwitch:
-      return `${task(a0 & TASK_MASK)} ${t.states.get(a0 >>> TASK_BITS)} ==> ${task(a1)}`;
+    case Kind.schedSwitch: {
+      const sw = switchAt(t, i);
+      return `${task(sw.prev)} ${sw.prevState} ==> ${task(sw.next)}`;
+    }
     case Kind.schedWakeup:
     case Kind.schedWakeupNew:
       return `${task(a0)}${a1 >= 0 ? ` CPU:${String(a1).padStart(3, '0')}` : ''}`;
     case Kind.schedWaking:
       return `${kv(a0)} prio=${prio(t, a0)}${a1 >= 0 ? ` target_cpu=${String(a1).padStart(3, '0')}` : ''}`;
-    case Kind.schedMigrateTask:
-      return `${kv(a0)} prio=${prio(t, a0)} orig_cpu=${a1 >>> 16} dest_cpu=${a1 & 0xffff}`;
+    case Kind.schedMigrateTask: {
+      const m = migrateAt(t, i);
+      return `${kv(m.task)} prio=${prio(t, m.task)} orig_cpu=${m.origCpu} dest_cpu=${m.destCpu}`;
+    }
     case Kind.schedProcessFork:
       return `${kv(a0)} child_comm=${t.tasks.comm(a1)} child_pid=${t.tasks.pid(a1)}`;
     case Kind.schedProcessExit:
@@ -74,20 +80,16 @@ export function fields(t: Trace, i: number): string {
       return `${kv(a0)}${p !== '' ? ` prio=${p}` : ''}${a1 >= 0 ? ` group_dead=${a1 === 1 ? 'true' : 'false'}` : ''}`;
     }
     case Kind.schedStatRuntime: {
-      if (a1 >= 0) return `${kv(a0)} runtime=${a1} [ns]`;
-      const w = -(a1 + 1);
-      const v = ev.wideAt(w + 1);
-      return `${kv(a0)} runtime=${ev.wideAt(w)} [ns]${Number.isNaN(v) ? '' : ` vruntime=${v} [ns]`}`;
+      const r = runtimeAt(t, i);
+      return `${kv(r.task)} runtime=${r.runtimeNs} [ns]${Number.isNaN(r.vruntimeNs) ? '' : ` vruntime=${r.vruntimeNs} [ns]`}`;
     }
-    case Kind.kvmEntry:
-    case Kind.kvmExit:
-    case Kind.kvmVcpuWakeup:
-      return t.texts.get(a1);
-    case Kind.print:
-      return a1 >= 0 && ty.name !== 'tracing_mark_write'
-        ? `${t.strings.get(a1)}: ${t.texts.get(a0)}`
-        : t.texts.get(a0);
+    case Kind.print: {
+      const m = markerAt(t, i);
+      return m.symbol !== undefined && ty.name !== 'tracing_mark_write'
+        ? `${m.symbol}: ${m.message}`
+        : m.message;
+    }
     default:
-      return t.texts.get(a0);
+      return textAt(t, i);
   }
 }

@@ -6,9 +6,13 @@
 // spinning then blocking. A guest thread progresses only while its vCPU thread runs on the host.
 // Blocking halts the vCPU (its host thread sleeps); the thread that completes a barrier wakes the
 // sleepers the next region needs, one by one, over IPIs. Threads outside a smaller team sleep.
-// Next-event simulation in integer ns; deterministic for a seed.
+// Next-event simulation in integer ns; deterministic for a seed. Time is accounted lazily (virtual
+// runtime, ready time and a piece's progress are differences of absolute times, exact in integer
+// ns) and pending piece ends and slice ends sit in indexed heaps, so an event costs O(log n) plus
+// what it changes, not a pass over every task, thread and pCPU.
 
 import { mulberry32 } from './rng';
+import { TimerHeap } from './timer-heap';
 
 export type WaitPolicy = 'spin' | 'block' | 'spin-then-block';
 /**
@@ -84,8 +88,11 @@ interface HostTask {
   id: number;
   state: 'run' | 'ready' | 'sleep';
   pcpu: number;
+  /** Virtual runtime up to `runSince` while running (see vruntimeOf), else current. */
   vruntime: number;
-  sliceEnd: number;
+  /** When it last started running / became ready (time is accounted lazily, on leaving). */
+  runSince: number;
+  readySince: number;
   /** Hogs: when the current on or off period ends. */
   periodEnd: number;
   /** The only pCPU it may run on, or -1. */
@@ -98,7 +105,10 @@ type GuestState = 'work' | 'spin' | 'block' | 'resume' | 'waking' | 'done';
 
 interface GuestThread {
   state: GuestState;
-  /** Remaining vCPU time of the current work / spin / resume / waking piece, ns. */
+  /**
+   * Remaining vCPU time of the current work / spin / resume / waking piece, ns, while the piece
+   * is not being consumed; while it is (its vCPU runs), the piece's end time is in `dueAt`.
+   */
   left: number;
   /** For the thread that completed a barrier: sleepers still to wake. */
   toWake: number[];
@@ -129,7 +139,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     state: 'ready',
     pcpu: -1,
     vruntime: 0,
-    sliceEnd: 0,
+    runSince: 0,
+    readySince: 0,
     periodEnd: Infinity,
     preempted: false,
     aff:
@@ -140,6 +151,20 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         : -1,
   }));
   const pcpu: number[] = new Array<number>(c.pcpus).fill(-1);
+  /** When the running task's slice on each pCPU ends (none when idle). */
+  const slices = new TimerHeap(c.pcpus);
+  /**
+   * When each thread's current piece ends, while its vCPU runs it (none otherwise, and while
+   * spinning forever). Finding the next event and the due threads reads only the heaps.
+   */
+  const pieces = new TimerHeap(c.threads);
+  const dueAt = pieces.at;
+  /** A piece was set to end at or before now while due threads were being handled. */
+  let lateDue: boolean;
+  const setDue = (i: number, time: number): void => {
+    pieces.set(i, time);
+    if (time <= t) lateDue = true;
+  };
   const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
   let team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
@@ -190,35 +215,89 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     readyCount = 0;
     for (const k of tasks) {
       if (k.state !== 'sleep') runnableCount++;
-      if (k.state === 'ready') readyCount++;
+      if (k.state !== 'ready') continue;
+      readyCount++;
+      if (k.aff >= 0) readyOn[k.aff]!++;
+      else readyAnywhere++;
     }
   };
-  /** Every state change goes through here, keeping the counts. */
+  /** A thread consumes its piece while its vCPU runs and it is not blocked or done. */
+  const active = (th: GuestThread): boolean => th.state !== 'block' && th.state !== 'done';
+  /** Sets thread i's piece (its vCPU may be running: then the piece ends at t + left). */
+  const setPiece = (i: number, state: GuestState, left: number): void => {
+    const th = threads[i]!;
+    th.state = state;
+    th.left = left;
+    setDue(i, tasks[i]!.state === 'run' && active(th) ? t + left : Infinity);
+  };
+  /**
+   * Every state change goes through here, keeping the counts and accounting time lazily (all
+   * times are integer ns, so differences of absolute times are exactly the sums of the steps).
+   */
   const setState = (k: HostTask, st: HostTask['state']): void => {
     if (k.state === st) return;
-    if (k.state === 'ready') readyCount--;
-    if (st === 'ready') readyCount++;
+    const id = k.id;
+    if (k.state === 'run') {
+      k.vruntime += t - k.runSince;
+      if (id < c.threads) {
+        if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - t;
+        pieces.set(id, Infinity);
+      }
+    } else if (k.state === 'ready') {
+      readyCount--;
+      if (k.aff >= 0) readyOn[k.aff]!--;
+      else readyAnywhere--;
+      if (id < c.vcpus) {
+        waitNs[id]! += t - k.readySince;
+        if (k.preempted) preemptedNs[id]! += t - k.readySince;
+      }
+    }
+    if (st === 'run') {
+      k.runSince = t;
+      if (id < c.threads && active(threads[id]!)) setDue(id, t + threads[id]!.left);
+    } else if (st === 'ready') {
+      readyCount++;
+      if (k.aff >= 0) readyOn[k.aff]!++;
+      else readyAnywhere++;
+      k.readySince = t;
+    }
     if (k.state === 'sleep') runnableCount++;
     if (st === 'sleep') runnableCount--;
     k.state = st;
   };
+  /** Virtual runtime now. */
+  const vruntimeOf = (k: HostTask): number =>
+    k.state === 'run' ? k.vruntime + (t - k.runSince) : k.vruntime;
+  /** Ready tasks that may run on each pCPU, by affinity: pinned there, or anywhere. */
+  const pinnedOn: number[][] = Array.from({ length: c.pcpus }, () => []);
+  const unpinned: number[] = [];
+  for (const k of tasks) (k.aff >= 0 ? pinnedOn[k.aff]! : unpinned).push(k.id);
+  const readyOn = new Int32Array(c.pcpus);
+  let readyAnywhere = 0;
   const minVruntime = (): number => {
     let m = Infinity;
-    for (const k of tasks) if (k.state !== 'sleep') m = Math.min(m, k.vruntime);
+    for (const k of tasks) if (k.state !== 'sleep') m = Math.min(m, vruntimeOf(k));
     return m === Infinity ? 0 : m;
   };
   const slice = (): number =>
     Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
-  /** The ready task with the least vruntime that may run on pCPU p. */
+  /** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
   const leastReady = (p: number): HostTask | undefined => {
     let best: HostTask | undefined;
-    for (const k of tasks)
-      if (
-        k.state === 'ready' &&
-        (k.aff < 0 || k.aff === p) &&
-        (best === undefined || k.vruntime < best.vruntime)
-      )
-        best = k;
+    const consider = (ids: number[]): void => {
+      for (const id of ids) {
+        const k = tasks[id]!;
+        if (
+          k.state === 'ready' &&
+          (best === undefined ||
+            k.vruntime < best.vruntime ||
+            (k.vruntime === best.vruntime && k.id < best.id))
+        )
+          best = k;
+      }
+    };
+    if (readyOn[p]! > 0) consider(pinnedOn[p]!);
+    if (readyAnywhere > 0) consider(unpinned);
     return best;
   };
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
@@ -226,16 +305,19 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (k !== undefined) {
       setState(k, 'run');
       k.pcpu = p;
-      k.sliceEnd = t + slice();
+      slices.set(p, t + slice());
       pcpu[p] = k.id;
-    } else pcpu[p] = -1;
+    } else {
+      pcpu[p] = -1;
+      slices.set(p, Infinity);
+    }
     hostEvents++;
     rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
   };
   const fill = (): void => {
     if (readyCount === 0) return;
-    for (let p = 0; p < c.pcpus; p++) {
-      if (pcpu[p] !== -1) continue;
+    for (let p = 0; p < c.pcpus && readyCount > 0; p++) {
+      if (pcpu[p] !== -1 || (readyOn[p] === 0 && readyAnywhere === 0)) continue;
       const best = leastReady(p);
       if (best !== undefined) runOn(p, best, 'S');
     }
@@ -264,14 +346,13 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     // Wakeup preemption: the running task furthest ahead in vruntime, if far enough.
     let victim = -1;
-    for (let p = 0; p < c.pcpus; p++) {
-      if (k.aff >= 0 && p !== k.aff) continue;
-      const cur = tasks[pcpu[p]!]!;
-      if (
-        cur.vruntime > k.vruntime + c.wakeupGranNs &&
-        (victim < 0 || cur.vruntime > tasks[pcpu[victim]!]!.vruntime)
-      )
+    let victimVruntime = 0;
+    for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : c.pcpus - 1; p <= last; p++) {
+      const vr = vruntimeOf(tasks[pcpu[p]!]!);
+      if (vr > k.vruntime + c.wakeupGranNs && (victim < 0 || vr > victimVruntime)) {
         victim = p;
+        victimVruntime = vr;
+      }
     }
     if (victim >= 0) preempt(victim, k, 'R+');
   };
@@ -289,13 +370,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
   const block = (i: number): void => {
     threads[i]!.state = 'block';
+    pieces.set(i, Infinity);
     if (tasks[i]!.state === 'run') rec?.guestSwitch(t, i, i, 'S', -1);
     sleepHost(i);
   };
-  const startWork = (i: number): void => {
-    threads[i]!.state = 'work';
-    threads[i]!.left = work();
-  };
+  const startWork = (i: number): void => setPiece(i, 'work', work());
   /**
    * What the host shares with pvsched: vCPU v is preempted (ready, not running), or, with pinned
    * runqueues, another task is runnable on its pCPU (it will be preempted within a slice).
@@ -336,10 +415,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     arrived++;
     if (arrived < team) {
       if (c.policy === 'block') block(i);
-      else {
-        threads[i]!.state = 'spin';
-        threads[i]!.left = c.policy === 'spin' ? Infinity : c.spinNs;
-      }
+      else setPiece(i, 'spin', c.policy === 'spin' ? Infinity : c.spinNs);
       return;
     }
     // The last arrival completes the barrier.
@@ -359,44 +435,48 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         else if (o.state === 'block') th.toWake.push(j);
       } else if (o.state !== 'block') block(j);
     }
-    if (th.toWake.length > 0) {
-      th.state = 'waking';
-      th.left = c.wakeCostNs;
-    } else startWork(i);
+    if (th.toWake.length > 0) setPiece(i, 'waking', c.wakeCostNs);
+    else startWork(i);
   };
 
+  /** Thread v's piece ended at t (its vCPU running). */
+  const pieceEnded = (v: number): void => {
+    const th = threads[v]!;
+    switch (th.state) {
+      case 'work':
+        arrive(v);
+        break;
+      case 'spin':
+        block(v); // spin-then-block: spun long enough
+        break;
+      case 'resume':
+        rec?.guestSwitch(t, v, -1, 'R', v);
+        startWork(v);
+        break;
+      case 'waking': {
+        const j = th.toWake.shift()!;
+        rec?.guestWakeup(t, v, v, j, j);
+        setPiece(j, 'resume', c.resumeCostNs);
+        ipis.push([t + c.ipiNs, j]);
+        if (th.toWake.length > 0) setPiece(v, 'waking', c.wakeCostNs);
+        else startWork(v);
+        break;
+      }
+    }
+  };
+  const dueList = new Int32Array(c.threads);
+  const sliceList = new Int32Array(c.pcpus);
   countRunnable();
   fill();
   while (!done) {
     // The next event: a piece of guest work ends on a running vCPU, a slice ends while others
     // wait, an IPI lands, a periodic hog switches on or off.
-    let next = Infinity;
-    for (const k of tasks) {
-      if (k.state === 'run' && k.id < c.threads) {
-        const th = threads[k.id]!;
-        if (th.state !== 'done' && th.state !== 'block') next = Math.min(next, t + th.left);
-      }
-      if (periodic && k.id >= c.vcpus) next = Math.min(next, k.periodEnd);
-    }
-    if (readyCount > 0)
-      for (let p = 0; p < c.pcpus; p++)
-        if (pcpu[p]! >= 0) next = Math.min(next, tasks[pcpu[p]!]!.sliceEnd);
-    for (const [at] of ipis) next = Math.min(next, at);
+    let next = pieces.min();
+    if (periodic) for (let h = c.vcpus; h < nTasks; h++) next = Math.min(next, tasks[h]!.periodEnd);
+    if (readyCount > 0) next = Math.min(next, slices.min());
+    for (let q = 0; q < ipis.length; q++) next = Math.min(next, ipis[q]![0]);
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
-    const dt = next - t;
-    for (const k of tasks) {
-      if (k.state === 'run') {
-        k.vruntime += dt;
-        if (k.id < c.threads) {
-          const th = threads[k.id]!;
-          if (th.state !== 'done' && th.state !== 'block') th.left -= dt;
-        }
-      } else if (k.state === 'ready' && k.id < c.vcpus) {
-        waitNs[k.id]! += dt;
-        if (k.preempted) preemptedNs[k.id]! += dt;
-      }
-    }
     t = next;
     for (let q = ipis.length - 1; q >= 0; q--) {
       if (ipis[q]![0] <= t) {
@@ -418,42 +498,30 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         }
       }
     }
-    for (let v = 0; v < c.threads && !done; v++) {
-      const k = tasks[v]!;
-      if (k.state !== 'run') continue;
-      const th = threads[v]!;
-      if (th.state === 'done' || th.state === 'block' || th.left > 0) continue;
-      switch (th.state) {
-        case 'work':
-          arrive(v);
-          break;
-        case 'spin':
-          block(v); // spin-then-block: spun long enough
-          break;
-        case 'resume':
-          rec?.guestSwitch(t, v, -1, 'R', v);
-          startWork(v);
-          break;
-        case 'waking': {
-          const j = th.toWake.shift()!;
-          rec?.guestWakeup(t, v, v, j, j);
-          threads[j]!.state = 'resume';
-          threads[j]!.left = c.resumeCostNs;
-          ipis.push([t + c.ipiNs, j]);
-          if (th.toWake.length > 0) th.left = c.wakeCostNs;
-          else startWork(v);
-          break;
-        }
+    // Threads whose pieces end now, by index. Handling one can make another's piece end now
+    // (zero-length pieces, a vCPU resumed mid-loop): from then on every later index is checked.
+    const nDue = pieces.due(t, dueList);
+    lateDue = false;
+    let scanFrom = -1;
+    for (let q = 0; q < nDue && !done; q++) {
+      const v = dueList[q]!;
+      if (dueAt[v]! > t) continue;
+      pieceEnded(v);
+      if (lateDue) {
+        scanFrom = v + 1;
+        break;
       }
     }
+    if (scanFrom >= 0)
+      for (let v = scanFrom; v < c.threads && !done; v++) if (dueAt[v]! <= t) pieceEnded(v);
     if (done) break;
     // Slices that ended while others wait: the least-vruntime ready task takes the pCPU.
-    for (let p = 0; p < c.pcpus; p++) {
-      const cur = pcpu[p]!;
-      if (cur < 0 || tasks[cur]!.sliceEnd > t) continue;
+    const nSlices = slices.due(t, sliceList);
+    for (let q = 0; q < nSlices; q++) {
+      const p = sliceList[q]!;
       const best = readyCount > 0 ? leastReady(p) : undefined;
-      if (best !== undefined && best.vruntime < tasks[cur]!.vruntime) preempt(p, best, 'R');
-      else tasks[cur]!.sliceEnd = t + slice();
+      if (best !== undefined && best.vruntime < vruntimeOf(tasks[pcpu[p]!]!)) preempt(p, best, 'R');
+      else slices.set(p, t + slice());
     }
     fill();
   }
@@ -461,6 +529,13 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   for (let i = 0; i < c.threads; i++) {
     if (threads[i]!.state !== 'block') block(i);
     threads[i]!.state = 'done';
+  }
+  // Ready time still open at the end (vCPUs without program threads never are; kept exact anyway).
+  for (let v = 0; v < c.vcpus; v++) {
+    const k = tasks[v]!;
+    if (k.state !== 'ready') continue;
+    waitNs[v]! += t - k.readySince;
+    if (k.preempted) preemptedNs[v]! += t - k.readySince;
   }
   return {
     wallNs: t,

@@ -9,6 +9,7 @@ import { analyzeCommand } from './analyze';
 import { dumpCommand } from './dump';
 import { simulateCommand } from './simulate';
 import { PRESETS } from '../core/sim/presets';
+import { parseSweep, Sweep } from '../core/sim/sweep';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
 import { log } from './terminal';
@@ -34,10 +35,12 @@ Usage:
       gives back trace-cmd text unchanged (diagnostics on stderr).
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
                      [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
-                     [--out DIR [--force]]
+                     [--out DIR [--force]] [--sweep NAME=FROM..TO[:STEP]|NAME=V1,V2,...]
       The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
       the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
-      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json.
+      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json;
+      --sweep runs it once per value of pcpus, vcpus, threads, hogs, barriers or seed and prints
+      a table (with --compare, the five runs per value).
   vcpu-lens --help | --version
 
 Options:
@@ -83,6 +86,7 @@ export async function main(
         seed: { type: 'string' },
         barriers: { type: 'string' },
         compare: { type: 'boolean', default: false },
+        sweep: { type: 'string' },
         out: { type: 'string' },
         force: { type: 'boolean', default: false },
         'pair-host': { type: 'string' },
@@ -198,10 +202,26 @@ export async function main(
         }
         overrides[k] = n;
       }
+      let sweep: Sweep | undefined;
+      if (values.sweep !== undefined) {
+        const s = parseSweep(values.sweep);
+        if ('error' in s) {
+          log(`vcpu-lens simulate: --sweep ${s.error}`);
+          return ExitCode.usage;
+        }
+        if (values.out !== undefined) {
+          log(
+            'vcpu-lens simulate: --sweep and --out do not go together (which run would it write?)',
+          );
+          return ExitCode.usage;
+        }
+        sweep = s;
+      }
       return simulateCommand(
         {
           preset,
           overrides,
+          ...(sweep !== undefined ? { sweep } : {}),
           compare: values.compare!,
           json: values.json!,
           force: values.force!,

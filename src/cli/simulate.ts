@@ -7,6 +7,7 @@ import { writeTraceCmdText } from '../core/export/trace-cmd-text';
 import { simulate, simulateOracle, SimConfig } from '../core/sim/engine';
 import { COMPARE_RUNS, compareConfig, Preset } from '../core/sim/presets';
 import { simulateTraces } from '../core/sim/record';
+import { Sweep, sweepConfig } from '../core/sim/sweep';
 import { ExitCode } from './exit-codes';
 import { log } from './terminal';
 
@@ -17,12 +18,14 @@ export interface SimulateOptions {
   json: boolean;
   out?: string;
   force: boolean;
+  sweep?: Sweep;
 }
 
 export const SIMULATE_SCHEMA = 'vcpu-lens.simulate/1';
 
 export function simulateCommand(o: SimulateOptions, print: (s: string) => void): ExitCode {
   const p = o.preset;
+  if (o.sweep !== undefined) return sweepCommand(o, o.sweep, print);
   if (o.compare) {
     // The five runs fix their own policy and DoP; only seed and size carry over.
     const { seed, barriers } = o.overrides;
@@ -162,4 +165,86 @@ function report(
   print(
     `${o.preset.name} (${cfg.policy}, DoP ${cfg.dop}${cfg.fixedDop !== undefined ? ` ${cfg.fixedDop}` : ''}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'}): ${(wallNs / 1e9).toFixed(3)} s, ${preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avgTeam.toFixed(2)} of ${cfg.threads}`,
   );
+}
+
+interface SweepRun {
+  name: string;
+  wallS: number;
+  hostEvents: number;
+  preemptions: number;
+  preemptedS: number;
+  averageTeam: number;
+  bestDop?: number;
+}
+
+/** One row per value: the single configured run, or with --compare the five runs. */
+function sweepCommand(o: SimulateOptions, sw: Sweep, print: (s: string) => void): ExitCode {
+  const p = o.preset;
+  const base: SimConfig = { ...p.config, ...p.coRunner, ...o.overrides };
+  const oracle = (o.overrides['dop'] as string | undefined) === 'oracle';
+  const single = `${base.policy}-${oracle ? 'oracle' : base.dop}`;
+  const rows: { value: number; runs: SweepRun[] }[] = [];
+  for (const value of sw.values) {
+    const configs: [string, SimConfig | string][] = o.compare
+      ? COMPARE_RUNS.map((name) => {
+          const c: SimConfig = { ...compareConfig(p, name), ...o.overrides };
+          // Sweeping co-runners varies the preempted runs; the ideal ones have none by definition.
+          if (sw.param === 'hogs' && name.endsWith('-ideal')) return [name, c];
+          return [name, sweepConfig(c, sw, value)];
+        })
+      : [[single, sweepConfig(oracle ? { ...base, dop: 'fixed' } : base, sw, value)]];
+    const runs: SweepRun[] = [];
+    for (const [name, c] of configs) {
+      if (typeof c === 'string') {
+        log(`vcpu-lens simulate: --sweep ${sw.param}=${value}: ${c}`);
+        return ExitCode.usage;
+      }
+      const best = oracle && !o.compare ? simulateOracle(c) : undefined;
+      const r = best ?? simulate(c);
+      runs.push({
+        name,
+        wallS: r.wallNs / 1e9,
+        hostEvents: r.hostEvents,
+        preemptions: r.preemptions.reduce((a, b) => a + b, 0),
+        preemptedS: r.vcpuPreemptedNs.reduce((a, b) => a + b, 0) / 1e9,
+        averageTeam: r.teams.reduce((a, b) => a + b, 0) / r.teams.length,
+        ...(best !== undefined ? { bestDop: best.bestDop } : {}),
+      });
+    }
+    rows.push({ value, runs });
+  }
+  if (o.json) {
+    print(JSON.stringify({ schema: SIMULATE_SCHEMA, preset: p.name, sweep: sw, rows }, null, 2));
+    return ExitCode.ok;
+  }
+  const col = (s: string, w: number): string => s.padStart(w);
+  print(`${p.name}: sweep ${sw.param} over ${sw.values.length} values`);
+  if (o.compare) {
+    print(`  ${col(sw.param, 8)}${COMPARE_RUNS.map((n) => col(n, 16)).join('')}  pvDoP gain`);
+    for (const { value, runs } of rows) {
+      const w = Object.fromEntries(runs.map((r) => [r.name, r.wallS]));
+      print(
+        `  ${col(String(value), 8)}${runs.map((r) => col(r.wallS.toFixed(3), 16)).join('')}  ${col(
+          (w['spin-preempted']! / w['spin-pvdop']!).toFixed(2) + 'x',
+          10,
+        )}`,
+      );
+    }
+    print('  (wall seconds; pvDoP gain = spin-preempted / spin-pvdop)');
+    return ExitCode.ok;
+  }
+  print(
+    `  (${base.policy}, DoP ${oracle ? 'oracle' : base.dop}, ${base.hogs} co-runner${base.hogs === 1 ? '' : 's'} unless swept)`,
+  );
+  print(
+    `  ${col(sw.param, 8)}${col('wall s', 10)}${col('vs first', 10)}${col('preemptions', 13)}${col('preempted s', 13)}${col('avg team', 10)}${oracle ? col('best DoP', 10) : ''}`,
+  );
+  const first = rows[0]!.runs[0]!.wallS;
+  for (const { value, runs } of rows) {
+    const r = runs[0]!;
+    print(
+      `  ${col(String(value), 8)}${col(r.wallS.toFixed(3), 10)}${col((r.wallS / first).toFixed(2) + 'x', 10)}${col(String(r.preemptions), 13)}${col(r.preemptedS.toFixed(3), 13)}${col(r.averageTeam.toFixed(2), 10)}${oracle ? col(String(r.bestDop), 10) : ''}`,
+    );
+  }
+  return ExitCode.ok;
 }

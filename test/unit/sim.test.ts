@@ -7,6 +7,7 @@ import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
 import { importText } from '../../src/core/ingest/index';
 import { simulate, simulateOracle, SimConfig } from '../../src/core/sim/engine';
 import { simulateTraces } from '../../src/core/sim/record';
+import { parseSweep, sweepConfig } from '../../src/core/sim/sweep';
 
 const base: SimConfig = {
   pcpus: 4,
@@ -126,18 +127,16 @@ describe('co-runners and DoP policies', () => {
 
 describe('vcpu-lens simulate', () => {
   it.each([1, 2])(
-    "--compare on npb-ua-b (seed %d): the talk's four ratios within 15%%",
+    "--compare on npb-ua-b (seed %i): the talk's four ratios within 15 percent",
     async (seed) => {
       const { main } = await import('../../src/cli/main');
       const out: string[] = [];
-      // 600 of the 38,768 barriers: the ratios are per barrier (1,500 gives the same within 0.04).
+      // The preset at full size (38,768 barriers; the five runs take ~3 s).
       const args = [
         'simulate',
         '--preset',
         'npb-ua-b',
         '--compare',
-        '--barriers',
-        '600',
         '--seed',
         String(seed),
         '--json',
@@ -263,5 +262,90 @@ describe('DoP policies: dynamic and the oracle', () => {
     expect(oracle.bestDop).toBeLessThanOrEqual(4);
     for (const d of [1, 2, 3, 4])
       expect(oracle.wallNs).toBeLessThanOrEqual(simulate({ ...c, fixedDop: d }).wallNs);
+  });
+});
+
+describe('sweeps', () => {
+  it('parse ranges, steps and lists, and say what is wrong', () => {
+    expect(parseSweep('pcpus=18..36:6')).toEqual({ param: 'pcpus', values: [18, 24, 30, 36] });
+    expect(parseSweep('pcpus=2..4')).toEqual({ param: 'pcpus', values: [2, 3, 4] });
+    expect(parseSweep('hogs=0,2,1,2')).toEqual({ param: 'hogs', values: [0, 2, 1] });
+    expect(parseSweep('latencyNs=1..2')).toEqual({
+      error: expect.stringContaining("cannot sweep 'latencyNs'"),
+    });
+    expect(parseSweep('pcpus=9..3')).toEqual({ error: expect.stringContaining('FROM <= TO') });
+    expect(parseSweep('pcpus=1..9:0')).toEqual({ error: expect.stringContaining('STEP >= 1') });
+    expect(parseSweep('pcpus=')).toEqual({ error: expect.stringContaining('pcpus=18..36') });
+    expect(parseSweep('pcpus=1,x')).toEqual({ error: expect.stringContaining('whole numbers') });
+    expect(parseSweep('pcpus=0..2')).toEqual({ error: 'pcpus must be at least 1, got 0' });
+    expect(parseSweep('seed=1..100000:1')).toEqual({ error: expect.stringContaining('more than') });
+  });
+
+  it('shrink the program with the vCPUs and refuse threads that do not fit', () => {
+    expect(sweepConfig(base, { param: 'vcpus', values: [2] }, 2)).toMatchObject({
+      vcpus: 2,
+      threads: 2,
+    });
+    expect(sweepConfig(base, { param: 'threads', values: [8] }, 8)).toBe(
+      '8 threads do not fit on 4 vCPUs',
+    );
+  });
+
+  it('vcpu-lens simulate --sweep: one row per value, each the run a plain simulate gives', async () => {
+    const { main } = await import('../../src/cli/main');
+    const out: string[] = [];
+    const args = [
+      'simulate',
+      '--preset',
+      'small',
+      '--sweep',
+      'pcpus=2..4',
+      '--policy',
+      'block',
+      '--json',
+    ];
+    expect(await main(args, (s) => out.push(s))).toBe(0);
+    const r = JSON.parse(out.join('\n')) as {
+      sweep: { param: string; values: number[] };
+      rows: { value: number; runs: { name: string; wallS: number }[] }[];
+    };
+    expect(r.sweep).toEqual({ param: 'pcpus', values: [2, 3, 4] });
+    expect(r.rows.map((x) => x.value)).toEqual([2, 3, 4]);
+    for (const row of r.rows) {
+      const one: string[] = [];
+      const single = ['simulate', '--preset', 'small', '--policy', 'block', '--json'];
+      // The same run through the preset with pcpus changed: the sweep adds nothing of its own.
+      const { PRESETS } = await import('../../src/core/sim/presets');
+      const p = PRESETS['small']!;
+      const want = simulate({ ...p.config, ...p.coRunner, policy: 'block', pcpus: row.value });
+      expect(row.runs).toHaveLength(1);
+      expect(row.runs[0]!.wallS).toBe(want.wallNs / 1e9);
+      if (row.value === 4) {
+        expect(await main(single, (s) => one.push(s))).toBe(0);
+        expect(row.runs[0]!.wallS).toBe(
+          (JSON.parse(one.join('\n')) as { runs: { wallS: number }[] }).runs[0]!.wallS,
+        );
+      }
+    }
+    // Fewer host CPUs than vCPUs: blocking gets slower as the host shrinks.
+    expect(r.rows[0]!.runs[0]!.wallS).toBeGreaterThan(r.rows[2]!.runs[0]!.wallS);
+  });
+
+  it('--sweep with --compare gives the five runs per value; a bad sweep is a usage error', async () => {
+    const { main } = await import('../../src/cli/main');
+    const out: string[] = [];
+    expect(
+      await main(['simulate', '--preset', 'small', '--sweep', 'hogs=0,2', '--compare'], (s) =>
+        out.push(s),
+      ),
+    ).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain('spin-pvdop');
+    expect(text).toMatch(/^\s+0(\s+\d+\.\d{3}){5}\s+1\.00x$/m);
+    expect(text).toMatch(/^\s+2(\s+\d+\.\d{3}){5}\s+\d\.\d\dx$/m);
+    expect(await main(['simulate', '--sweep', 'pcpus=4..1'], () => {})).toBe(2);
+    expect(
+      await main(['simulate', '--sweep', 'pcpus=1..2', '--out', '/nonexistent/x'], () => {}),
+    ).toBe(2);
   });
 });

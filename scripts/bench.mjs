@@ -679,7 +679,8 @@ async function main() {
 
 /**
  * The simulator's speed: `vcpu-lens simulate --preset npb-ua-b --compare` at its full 38,768
- * barriers, timed in a fresh process (goal: the four headline runs in under 5 s).
+ * barriers, timed in a fresh process (goal: the talk's runs in under 5 s; this times all five,
+ * the four headline runs plus spin with pvsched DoP).
  */
 function simulatorSpeed() {
   const t0 = performance.now();
@@ -694,12 +695,12 @@ function simulatorSpeed() {
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0) return `\nSimulator: failed (${r.stderr.trim()})\n`;
   const j = JSON.parse(r.stdout);
-  const events = j.runs.reduce((a, x) => a + x.hostEvents, 0);
-  const four = (s * 4) / 5;
+  const host = j.runs.reduce((a, x) => a + x.hostEvents, 0);
+  const guest = j.runs.reduce((a, x) => a + x.guestEvents, 0);
   return (
     `\nSimulator (npb-ua-b, 38,768 barriers, 36 vCPUs on 36 pCPUs): the five --compare runs took ${fmt(s, 1)} s ` +
-    `(the four headline runs ~${fmt(four, 1)} s: goal < 5 s **${verdict(four < 5)}**), ${fmtInt(events)} host events, ` +
-    `${fmt(events / s / 1e6, 2)} M simulated host events/s. Ratios: ${Object.entries(j.ratios)
+    `including process start (goal < 5 s **${verdict(s < 5)}**), ${fmtInt(host)} host + ${fmtInt(guest)} guest events, ` +
+    `${fmt((host + guest) / s / 1e6, 2)} M simulated events/s. Ratios: ${Object.entries(j.ratios)
       .map(([k, v]) => `${k} ${v.toFixed(2)} (talk ${j.talkRatios[k].toFixed(2)})`)
       .join('; ')}.\n`
   );

@@ -35,7 +35,7 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
     };
     const runs = COMPARE_RUNS.map((name) => {
       const r = simulate({ ...compareConfig(p, name), ...keep });
-      return { name, wallS: r.wallNs / 1e9, hostEvents: r.hostEvents };
+      return { name, wallS: r.wallNs / 1e9, hostEvents: r.hostEvents, guestEvents: r.guestEvents };
     });
     const w = Object.fromEntries(runs.map((r) => [r.name, r.wallS]));
     const ratios = {
@@ -171,6 +171,7 @@ interface SweepRun {
   name: string;
   wallS: number;
   hostEvents: number;
+  guestEvents: number;
   preemptions: number;
   preemptedS: number;
   averageTeam: number;
@@ -205,6 +206,7 @@ function sweepCommand(o: SimulateOptions, sw: Sweep, print: (s: string) => void)
         name,
         wallS: r.wallNs / 1e9,
         hostEvents: r.hostEvents,
+        guestEvents: r.guestEvents,
         preemptions: r.preemptions.reduce((a, b) => a + b, 0),
         preemptedS: r.vcpuPreemptedNs.reduce((a, b) => a + b, 0) / 1e9,
         averageTeam: r.teams.reduce((a, b) => a + b, 0) / r.teams.length,

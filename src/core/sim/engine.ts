@@ -118,6 +118,8 @@ export interface SimResult {
   wallNs: number;
   /** Host events (switches + wakeups), for speed reports. */
   hostEvents: number;
+  /** Guest events handled (ends of work, spin, wake and resume pieces), for speed reports. */
+  guestEvents: number;
   /** Time each vCPU thread spent ready but not running (preempted or waiting), ns. */
   vcpuWaitNs: number[];
   /** Of that, the time after being preempted (the rest: woken, waiting for a pCPU), ns. */
@@ -203,6 +205,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let regions = 0;
   let done = false;
   let hostEvents = 0;
+  let guestEvents = 0;
   let t = 0;
   /** Pending IPIs: [time, vcpu]. */
   const ipis: [number, number][] = [];
@@ -220,6 +223,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       if (k.aff >= 0) readyOn[k.aff]!++;
       else readyAnywhere++;
     }
+    startable = 0;
+    for (let p = 0; p < c.pcpus; p++) startable += startableOn(p);
   };
   /** A thread consumes its piece while its vCPU runs and it is not blocked or done. */
   const active = (th: GuestThread): boolean => th.state !== 'block' && th.state !== 'done';
@@ -245,8 +250,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       }
     } else if (k.state === 'ready') {
       readyCount--;
-      if (k.aff >= 0) readyOn[k.aff]!--;
-      else readyAnywhere--;
+      if (k.aff >= 0) {
+        startable -= startableOn(k.aff);
+        readyOn[k.aff]!--;
+        startable += startableOn(k.aff);
+      } else readyAnywhere--;
       if (id < c.vcpus) {
         waitNs[id]! += t - k.readySince;
         if (k.preempted) preemptedNs[id]! += t - k.readySince;
@@ -257,8 +265,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       if (id < c.threads && active(threads[id]!)) setDue(id, t + threads[id]!.left);
     } else if (st === 'ready') {
       readyCount++;
-      if (k.aff >= 0) readyOn[k.aff]!++;
-      else readyAnywhere++;
+      if (k.aff >= 0) {
+        startable -= startableOn(k.aff);
+        readyOn[k.aff]!++;
+        startable += startableOn(k.aff);
+      } else readyAnywhere++;
       k.readySince = t;
     }
     if (k.state === 'sleep') runnableCount++;
@@ -274,10 +285,37 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   for (const k of tasks) (k.aff >= 0 ? pinnedOn[k.aff]! : unpinned).push(k.id);
   const readyOn = new Int32Array(c.pcpus);
   let readyAnywhere = 0;
+  /** pCPUs that are idle with a pinned task ready for them: when none (and none unpinned), fill has nothing to do. */
+  let startable = 0;
+  const startableOn = (p: number): number => (readyOn[p]! > 0 && pcpu[p] === -1 ? 1 : 0);
+  const setPcpu = (p: number, id: number): void => {
+    startable -= startableOn(p);
+    pcpu[p] = id;
+    startable += startableOn(p);
+  };
+  /** The task that had the least vruntime last time: a cheap upper bound on the minimum. */
+  let minHint = 0;
   const minVruntime = (): number => {
     let m = Infinity;
-    for (const k of tasks) if (k.state !== 'sleep') m = Math.min(m, vruntimeOf(k));
+    for (const k of tasks) {
+      if (k.state === 'sleep') continue;
+      const v = vruntimeOf(k);
+      if (v < m) {
+        m = v;
+        minHint = k.id;
+      }
+    }
     return m === Infinity ? 0 : m;
+  };
+  /**
+   * Sleeper credit: a woken task is put at most half a latency behind the least vruntime. When
+   * it is already within that of some runnable task's vruntime (an upper bound of the least),
+   * nothing changes and the full search is skipped.
+   */
+  const creditSleeper = (k: HostTask): void => {
+    const hint = tasks[minHint]!;
+    if (hint.state !== 'sleep' && k.vruntime + c.latencyNs / 2 >= vruntimeOf(hint)) return;
+    k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
   };
   const slice = (): number =>
     Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
@@ -306,16 +344,16 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       setState(k, 'run');
       k.pcpu = p;
       slices.set(p, t + slice());
-      pcpu[p] = k.id;
+      setPcpu(p, k.id);
     } else {
-      pcpu[p] = -1;
+      setPcpu(p, -1);
       slices.set(p, Infinity);
     }
     hostEvents++;
     rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
   };
   const fill = (): void => {
-    if (readyCount === 0) return;
+    if (readyCount === 0 || (readyAnywhere === 0 && startable === 0)) return;
     for (let p = 0; p < c.pcpus && readyCount > 0; p++) {
       if (pcpu[p] !== -1 || (readyOn[p] === 0 && readyAnywhere === 0)) continue;
       const best = leastReady(p);
@@ -332,8 +370,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const wakeHost = (id: number): void => {
     const k = tasks[id]!;
     if (k.state !== 'sleep') return;
-    // Sleeper credit: at most half a latency behind the queue.
-    k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
+    creditSleeper(k);
     setState(k, 'ready');
     k.preempted = false;
     const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
@@ -442,6 +479,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   /** Thread v's piece ended at t (its vCPU running). */
   const pieceEnded = (v: number): void => {
     const th = threads[v]!;
+    guestEvents++;
     switch (th.state) {
       case 'work':
         arrive(v);
@@ -540,6 +578,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   return {
     wallNs: t,
     hostEvents,
+    guestEvents,
     vcpuWaitNs: waitNs,
     vcpuPreemptedNs: preemptedNs,
     preemptions,

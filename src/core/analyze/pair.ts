@@ -11,7 +11,7 @@ import {
 } from '../correlate/clock-map';
 import { attributeStalls, StallsResult } from '../correlate/stalls';
 import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
-import { identifyVcpus, VcpuMapResult } from '../correlate/vcpu-map';
+import { identifyVcpus, VcpuMapResult, VmThreads } from '../correlate/vcpu-map';
 import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
 import { buildTimelines, Timelines } from '../timeline/build';
@@ -71,6 +71,34 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     advice: undefined,
     reasoning,
   };
+  // Several VMs with the guest's CPU count (names alike, e.g. two QEMU guests): the guest's events
+  // can only happen while its own vCPU threads are on a host CPU, so the right VM is the one whose
+  // on-CPU time holds them, at its best offset, clearly better than any other.
+  let estimated: { vm: VmThreads; clock: ClockMap | undefined; why: string[] } | undefined;
+  const sameSize = vcpuMap.vms.filter((v) => v.vcpus.length === guest.cpuCount);
+  if (vcpuMap.chosen === undefined && opts.vcpuMap === undefined && sameSize.length >= 2) {
+    const fits = sameSize.map((vm) => {
+      const why: string[] = [];
+      const clock = estimateClockMap(host, hostTimelines, guest, vm.vcpus, {}, why);
+      return { vm, clock, why, agreement: clock?.agreement ?? 0 };
+    });
+    fits.sort((a, b) => b.agreement - a.agreement);
+    const [best, second] = [fits[0]!, fits[1]!];
+    const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+    if (best.agreement >= 0.9 && best.agreement - second.agreement >= 0.1) {
+      vcpuMap.chosen = best.vm;
+      estimated = best;
+      vcpuMap.reasoning.push(
+        `chose ${best.vm.vmm} ${best.vm.key}: ${pct(best.agreement)} of the guest's events fall in its vCPU threads' on-CPU time at the best offset, against ${fits
+          .slice(1)
+          .map((f) => `${pct(f.agreement)} for ${f.vm.key}`)
+          .join(', ')}`,
+      );
+    } else
+      vcpuMap.reasoning.push(
+        `activity does not tell the ${fits.length} VMs apart (${fits.map((f) => `${f.vm.key} ${pct(f.agreement)}`).join(', ')} of guest events fit): give --vcpu-map`,
+      );
+  }
   if (vcpuMap.chosen === undefined && opts.vcpuMap === undefined) {
     const why: string[] = [];
     const inferred = inferVcpusFromActivity(host, hostTimelines, guest, why);
@@ -105,10 +133,13 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     // Sources best first: recorded offsets (KVM's kvm_write_tsc_offset, checked against the
     // events), the user's paired events, estimation from the events.
     const why: string[] = [];
-    clock =
-      recordedClockMap(host, hostTimelines, guest, vm.vcpus, why) ??
-      (opts.pairing !== undefined ? pairedClockMap(host, guest, opts.pairing, why) : undefined) ??
-      estimateClockMap(
+    // The estimate made to choose among VMs, when there was one, is the same estimate.
+    const estimate = (): ClockMap | undefined => {
+      if (estimated?.clock !== undefined && opts.skipGuestEvent === undefined) {
+        why.push(...estimated.why);
+        return estimated.clock;
+      }
+      return estimateClockMap(
         host,
         hostTimelines,
         guest,
@@ -116,6 +147,11 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
         opts.skipGuestEvent !== undefined ? { skipGuestEvent: opts.skipGuestEvent } : {},
         why,
       );
+    };
+    clock =
+      recordedClockMap(host, hostTimelines, guest, vm.vcpus, why) ??
+      (opts.pairing !== undefined ? pairedClockMap(host, guest, opts.pairing, why) : undefined) ??
+      estimate();
     reasoning.push(...why);
   }
   // With a clock map, totals cover the stretch both traces saw: the guest's span on the host.

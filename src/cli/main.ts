@@ -7,7 +7,7 @@ import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { ExitCode } from './exit-codes';
 import { analyzeCommand } from './analyze';
 import { dumpCommand } from './dump';
-import { simulateCommand } from './simulate';
+import { simulateCommand, simulateOverrides } from './simulate';
 import { PRESETS } from '../core/sim/presets';
 import { parseSweep, Sweep } from '../core/sim/sweep';
 import { infoCommand } from './info';
@@ -36,11 +36,16 @@ Usage:
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
                      [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
                      [--out DIR [--force]] [--sweep NAME=FROM..TO[:STEP]|NAME=V1,V2,...]
+                     [--runtime libgomp|libomp] [--spin-count N] [--blocktime MS]
+                     [--halt-poll NS] [--ple] [--co-runner hog|vm]
       The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
       the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
       and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json;
       --sweep runs it once per value of pcpus, vcpus, threads, hogs, barriers or seed and prints
-      a table (with --compare, the five runs per value).
+      a table (with --compare, the five runs per value). spin-then-block spins as the runtime
+      would: libgomp GOMP_SPINCOUNT (--spin-count, default 300000) or libomp KMP_BLOCKTIME
+      (--blocktime, default 200 ms). Host: --halt-poll NS (KVM halt polling), --ple (pause-loop
+      exiting), --co-runner vm (the co-runners are another VM's vCPU threads, not plain hogs).
   vcpu-lens --help | --version
 
 Options:
@@ -87,6 +92,12 @@ export async function main(
         barriers: { type: 'string' },
         compare: { type: 'boolean', default: false },
         sweep: { type: 'string' },
+        runtime: { type: 'string' },
+        'spin-count': { type: 'string' },
+        blocktime: { type: 'string' },
+        'halt-poll': { type: 'string' },
+        ple: { type: 'boolean', default: false },
+        'co-runner': { type: 'string' },
         out: { type: 'string' },
         force: { type: 'boolean', default: false },
         'pair-host': { type: 'string' },
@@ -172,36 +183,12 @@ export async function main(
         );
         return ExitCode.usage;
       }
-      const overrides: Record<string, unknown> = {};
-      if (values.policy !== undefined) {
-        if (!['spin', 'block', 'spin-then-block'].includes(values.policy)) {
-          log(
-            `vcpu-lens simulate: --policy is spin, block or spin-then-block, not '${values.policy}'`,
-          );
-          return ExitCode.usage;
-        }
-        overrides['policy'] = values.policy;
-        if (values.policy === 'spin-then-block') overrides['spinNs'] = 300_000;
+      const parsed = simulateOverrides(values, preset);
+      if (typeof parsed === 'string') {
+        log(`vcpu-lens simulate: ${parsed}`);
+        return ExitCode.usage;
       }
-      if (values.dop !== undefined) {
-        if (!['fixed', 'dynamic', 'pvsched', 'oracle'].includes(values.dop)) {
-          log(
-            `vcpu-lens simulate: --dop is fixed, dynamic, pvsched or oracle, not '${values.dop}'`,
-          );
-          return ExitCode.usage;
-        }
-        overrides['dop'] = values.dop;
-      }
-      for (const k of ['seed', 'barriers'] as const) {
-        const v = values[k];
-        if (v === undefined) continue;
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < (k === 'seed' ? 0 : 1)) {
-          log(`vcpu-lens simulate: --${k} wants a whole number, got '${v}'`);
-          return ExitCode.usage;
-        }
-        overrides[k] = n;
-      }
+      const overrides = parsed;
       let sweep: Sweep | undefined;
       if (values.sweep !== undefined) {
         const s = parseSweep(values.sweep);

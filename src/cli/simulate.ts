@@ -4,7 +4,8 @@
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
-import { simulate, simulateOracle, SimConfig } from '../core/sim/engine';
+import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../core/sim/engine';
+import { spinBeforeBlockNs } from '../core/sim/runtime';
 import { COMPARE_RUNS, compareConfig, Preset } from '../core/sim/presets';
 import { simulateTraces } from '../core/sim/record';
 import { Sweep, sweepConfig } from '../core/sim/sweep';
@@ -23,16 +24,108 @@ export interface SimulateOptions {
 
 export const SIMULATE_SCHEMA = 'vcpu-lens.simulate/1';
 
+/** The simulate flags as parsed by parseArgs (strings; booleans for switches). */
+export interface SimulateFlags {
+  policy?: string;
+  dop?: string;
+  seed?: string;
+  barriers?: string;
+  runtime?: string;
+  'spin-count'?: string;
+  blocktime?: string;
+  'halt-poll'?: string;
+  ple?: boolean;
+  'co-runner'?: string;
+}
+
+/** The five compared runs fix their own policy and DoP; seed, size and the host carry over. */
+function compareKeeps(overrides: Partial<SimConfig>): Partial<SimConfig> {
+  return Object.fromEntries(
+    Object.entries(overrides).filter(([k]) =>
+      ['seed', 'barriers', 'haltPollNs', 'ple', 'coRunnerKind'].includes(k),
+    ),
+  );
+}
+
+/** The flags as configuration overrides, or what is wrong with them. */
+export function simulateOverrides(f: SimulateFlags, p: Preset): Record<string, unknown> | string {
+  const o: Record<string, unknown> = {};
+  const whole = (flag: string, v: string, least: number): number | string => {
+    const n = Number(v);
+    return Number.isSafeInteger(n) && n >= least && v.trim() !== ''
+      ? n
+      : `--${flag} wants a whole number${least > 0 ? ` >= ${least}` : ''}, got '${v}'`;
+  };
+  if (f.policy !== undefined) {
+    if (!['spin', 'block', 'spin-then-block'].includes(f.policy))
+      return `--policy is spin, block or spin-then-block, not '${f.policy}'`;
+    o['policy'] = f.policy;
+  }
+  if (f.dop !== undefined) {
+    if (!['fixed', 'dynamic', 'pvsched', 'oracle'].includes(f.dop))
+      return `--dop is fixed, dynamic, pvsched or oracle, not '${f.dop}'`;
+    o['dop'] = f.dop;
+  }
+  for (const [flag, key, least] of [
+    ['seed', 'seed', 0],
+    ['barriers', 'barriers', 1],
+    ['halt-poll', 'haltPollNs', 0],
+  ] as const) {
+    const v = f[flag];
+    if (v === undefined) continue;
+    const n = whole(flag, v, least);
+    if (typeof n === 'string') return n;
+    o[key] = n;
+  }
+  if (f.ple === true) o['ple'] = KVM_PLE_DEFAULTS;
+  if (f['co-runner'] !== undefined) {
+    if (f['co-runner'] !== 'hog' && f['co-runner'] !== 'vm')
+      return `--co-runner is hog or vm, not '${f['co-runner']}'`;
+    o['coRunnerKind'] = f['co-runner'];
+  }
+  const runtime = f.runtime ?? 'libgomp';
+  if (runtime !== 'libgomp' && runtime !== 'libomp')
+    return `--runtime is libgomp or libomp, not '${runtime}'`;
+  if (f['spin-count'] !== undefined && runtime !== 'libgomp')
+    return "--spin-count is libgomp's GOMP_SPINCOUNT; libomp uses --blocktime";
+  if (f.blocktime !== undefined && runtime !== 'libomp')
+    return "--blocktime is libomp's KMP_BLOCKTIME; give --runtime libomp (libgomp uses --spin-count)";
+  let spinCount: number | undefined;
+  if (f['spin-count'] !== undefined) {
+    const n = whole('spin-count', f['spin-count'], 0);
+    if (typeof n === 'string') return n;
+    spinCount = n;
+  }
+  let blocktimeMs: number | undefined;
+  if (f.blocktime !== undefined) {
+    if (f.blocktime === 'infinite') blocktimeMs = Infinity;
+    else {
+      const n = whole('blocktime', f.blocktime, 0);
+      if (typeof n === 'string') return `${n} (or 'infinite')`;
+      blocktimeMs = n;
+    }
+  }
+  const policy = (o['policy'] as string | undefined) ?? p.config.policy;
+  if ((spinCount !== undefined || blocktimeMs !== undefined) && policy !== 'spin-then-block')
+    return '--spin-count and --blocktime set how spin-then-block spins: give --policy spin-then-block';
+  if (policy === 'spin-then-block')
+    o['spinNs'] = spinBeforeBlockNs(
+      {
+        runtime,
+        ...(spinCount !== undefined ? { spinCount } : {}),
+        ...(blocktimeMs !== undefined ? { blocktimeMs } : {}),
+      },
+      p.config.threads,
+      p.config.vcpus,
+    );
+  return o;
+}
+
 export function simulateCommand(o: SimulateOptions, print: (s: string) => void): ExitCode {
   const p = o.preset;
   if (o.sweep !== undefined) return sweepCommand(o, o.sweep, print);
   if (o.compare) {
-    // The five runs fix their own policy and DoP; only seed and size carry over.
-    const { seed, barriers } = o.overrides;
-    const keep = {
-      ...(seed !== undefined ? { seed } : {}),
-      ...(barriers !== undefined ? { barriers } : {}),
-    };
+    const keep = compareKeeps(o.overrides);
     const runs = COMPARE_RUNS.map((name) => {
       const r = simulate({ ...compareConfig(p, name), ...keep });
       return { name, wallS: r.wallNs / 1e9, hostEvents: r.hostEvents, guestEvents: r.guestEvents };
@@ -188,7 +281,7 @@ function sweepCommand(o: SimulateOptions, sw: Sweep, print: (s: string) => void)
   for (const value of sw.values) {
     const configs: [string, SimConfig | string][] = o.compare
       ? COMPARE_RUNS.map((name) => {
-          const c: SimConfig = { ...compareConfig(p, name), ...o.overrides };
+          const c: SimConfig = { ...compareConfig(p, name), ...compareKeeps(o.overrides) };
           // Sweeping co-runners varies the preempted runs; the ideal ones have none by definition.
           if (sw.param === 'hogs' && name.endsWith('-ideal')) return [name, c];
           return [name, sweepConfig(c, sw, value)];

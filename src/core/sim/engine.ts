@@ -59,7 +59,47 @@ export interface SimConfig {
   /** Delay of an IPI to a halted vCPU until its host thread is woken (ns). */
   ipiNs: number;
   seed: number;
+  /**
+   * KVM halt polling (halt_poll_ns; KVM's default is 200,000, 0 or absent = off): a halting
+   * vCPU keeps its host thread on the pCPU, polling, this long before it sleeps; a wakeup in
+   * that time resumes it at once, with no host wakeup and no IPI delay.
+   */
+  haltPollNs?: number;
+  /** Pause-loop exiting (VMX PLE / SVM pause filter); absent = off. */
+  ple?: PleConfig;
+  /**
+   * What the co-runners are, for the traces (the engine treats them alike): plain CPU hogs, or
+   * the vCPU threads of another VM (same names as ours, another QEMU process).
+   */
+  coRunnerKind?: 'hog' | 'vm';
 }
+
+/**
+ * Pause-loop exiting: a vCPU that runs a PAUSE loop (gaps under `ple_gap`, 128 cycles: every
+ * spin-wait loop qualifies) for `windowCycles` exits to KVM, which yields to a preempted vCPU of
+ * the same VM (round robin after the last one boosted): on the same pCPU the spinner gives up its
+ * CPU; on another, the boosted vCPU becomes the next to run there unless it is more than a
+ * wakeup granularity ahead in vruntime. Each exit grows the spinner's window (`grow` x, up to
+ * `maxCycles`); it resets to `windowCycles` when the vCPU is next scheduled in (ple_window_shrink
+ * 0, KVM's default).
+ */
+export interface PleConfig {
+  /** ple_window, cycles (KVM: 4096). */
+  windowCycles: number;
+  /** ple_window_grow (KVM: 2). */
+  grow: number;
+  /** ple_window_max, cycles (KVM: UINT_MAX). */
+  maxCycles: number;
+  /** The host CPU's clock, GHz, to turn cycles into time. */
+  cpuGHz: number;
+}
+
+export const KVM_PLE_DEFAULTS: PleConfig = {
+  windowCycles: 4096,
+  grow: 2,
+  maxCycles: 4_294_967_295,
+  cpuGHz: 3,
+};
 
 /** What the simulator reports as it goes (trace writers, ground truth). */
 export interface SimRecorder {
@@ -72,6 +112,8 @@ export interface SimRecorder {
     next: number,
   ): void;
   hostWakeup(t: number, pcpu: number, task: number, targetPcpu: number): void;
+  /** Task moves from pCPU `from` to `to` (shared runqueue: it runs where a pCPU is free). */
+  hostMigrate?(t: number, task: number, from: number, to: number): void;
   /** Guest switch on `vcpu` at host time t: prevThread (-1 idle) leaves with state; next (-1 idle). */
   guestSwitch(
     t: number,
@@ -101,7 +143,8 @@ interface HostTask {
   preempted: boolean;
 }
 
-type GuestState = 'work' | 'spin' | 'block' | 'resume' | 'waking' | 'done';
+/** poll: halted, its vCPU polling (halt polling) before its host thread sleeps. */
+type GuestState = 'work' | 'spin' | 'poll' | 'block' | 'resume' | 'waking' | 'done';
 
 interface GuestThread {
   state: GuestState;
@@ -110,6 +153,10 @@ interface GuestThread {
    * is not being consumed; while it is (its vCPU runs), the piece's end time is in `dueAt`.
    */
   left: number;
+  /** Spinning: the spin still allowed before blocking (Infinity: spin until released), ns. */
+  spinLeft: number;
+  /** Spinning: the length of the current spin piece (up to the next PLE exit), ns. */
+  spinPiece: number;
   /** For the thread that completed a barrier: sleepers still to wake. */
   toWake: number[];
 }
@@ -127,6 +174,11 @@ export interface SimResult {
   preemptions: number[];
   /** Team size of every region. */
   teams: number[];
+  /** Pause-loop exits, and of them those that boosted a preempted vCPU. */
+  pleExits: number;
+  pleYields: number;
+  /** Wakeups that found the vCPU still polling (no host wakeup needed). */
+  pollHits: number;
 }
 
 export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
@@ -175,8 +227,18 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
     state: 'work',
     left: 0,
+    spinLeft: 0,
+    spinPiece: 0,
     toWake: [],
   }));
+  const haltPollNs = c.haltPollNs ?? 0;
+  const ple = c.ple;
+  /** Each vCPU's current PLE window, cycles. */
+  const pleWindow = new Float64Array(c.vcpus).fill(ple?.windowCycles ?? 0);
+  let lastBoosted = -1;
+  let pleExits = 0;
+  let pleYields = 0;
+  let pollHits = 0;
   for (const th of threads) th.left = work();
   // Threads beyond the first team wait asleep (their vCPUs halted).
   for (let i = team; i < c.threads; i++) {
@@ -262,6 +324,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     if (st === 'run') {
       k.runSince = t;
+      if (ple !== undefined && id < c.vcpus) pleWindow[id] = ple.windowCycles;
       if (id < c.threads && active(threads[id]!)) setDue(id, t + threads[id]!.left);
     } else if (st === 'ready') {
       readyCount++;
@@ -342,6 +405,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const prev = pcpu[p]!;
     if (k !== undefined) {
       setState(k, 'run');
+      if (k.pcpu >= 0 && k.pcpu !== p) {
+        hostEvents++;
+        rec?.hostMigrate?.(t, k.id, k.pcpu, p);
+      }
       k.pcpu = p;
       slices.set(p, t + slice());
       setPcpu(p, k.id);
@@ -381,6 +448,17 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       runOn(idle, k, 'S');
       return;
     }
+    // A vCPU polling in halt stops as soon as another task is runnable on its pCPU (KVM polls
+    // only while single_task_running()): its thread sleeps and the pCPU goes to the ready tasks.
+    if (haltPollNs > 0) {
+      for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : c.pcpus - 1; p <= last; p++) {
+        const cur = pcpu[p]!;
+        if (cur >= 0 && cur < c.threads && threads[cur]!.state === 'poll') {
+          block(cur);
+          if (tasks[id]!.state !== 'ready') return; // fill gave it the pCPU
+        }
+      }
+    }
     // Wakeup preemption: the running task furthest ahead in vruntime, if far enough.
     let victim = -1;
     let victimVruntime = 0;
@@ -404,12 +482,65 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
   };
 
-  /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
+  /** Thread i's vCPU thread sleeps on the host (after the guest switched to idle). */
   const block = (i: number): void => {
-    threads[i]!.state = 'block';
+    const th = threads[i]!;
+    const polling = th.state === 'poll';
+    th.state = 'block';
     pieces.set(i, Infinity);
-    if (tasks[i]!.state === 'run') rec?.guestSwitch(t, i, i, 'S', -1);
+    if (tasks[i]!.state === 'run' && !polling) rec?.guestSwitch(t, i, i, 'S', -1);
     sleepHost(i);
+  };
+  /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
+  const halt = (i: number): void => {
+    const k = tasks[i]!;
+    // Polling only while nothing else is runnable on the pCPU (single_task_running()).
+    if (
+      haltPollNs > 0 &&
+      k.state === 'run' &&
+      readyAnywhere === 0 &&
+      (k.aff < 0 ? readyCount === 0 : readyOn[k.aff] === 0)
+    ) {
+      rec?.guestSwitch(t, i, i, 'S', -1);
+      setPiece(i, 'poll', haltPollNs);
+    } else block(i);
+  };
+  /** Thread i starts waiting at the barrier by spinning, for at most `budget` ns. */
+  const startSpin = (i: number, budget: number): void => {
+    threads[i]!.spinLeft = budget;
+    nextSpinPiece(i);
+  };
+  /** The spin up to the next PLE exit (or the whole budget without PLE). */
+  const nextSpinPiece = (i: number): void => {
+    const th = threads[i]!;
+    const piece =
+      ple === undefined
+        ? th.spinLeft
+        : Math.min(th.spinLeft, Math.max(1, Math.round(pleWindow[i]! / ple.cpuGHz)));
+    th.spinPiece = piece;
+    setPiece(i, 'spin', piece);
+  };
+  /**
+   * A PLE exit of vCPU v: grow its window and yield to a preempted vCPU of the VM, round robin
+   * after the last one boosted (kvm_vcpu_on_spin -> yield_to).
+   */
+  const pleExit = (v: number): void => {
+    pleExits++;
+    pleWindow[v] = Math.min(pleWindow[v]! * ple!.grow, ple!.maxCycles);
+    for (let step = 1; step <= c.vcpus; step++) {
+      const u = (lastBoosted + step + c.vcpus) % c.vcpus;
+      const k = tasks[u]!;
+      if (u === v || k.state !== 'ready' || !k.preempted) continue;
+      const mine = tasks[v]!.pcpu;
+      const p = k.aff >= 0 ? k.aff : mine;
+      const cur = pcpu[p]!;
+      if (cur < 0) continue;
+      if (p !== mine && k.vruntime > vruntimeOf(tasks[cur]!) + c.wakeupGranNs) continue;
+      lastBoosted = u;
+      pleYields++;
+      preempt(p, k, 'R');
+      return;
+    }
   };
   const startWork = (i: number): void => setPiece(i, 'work', work());
   /**
@@ -451,8 +582,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const arrive = (i: number): void => {
     arrived++;
     if (arrived < team) {
-      if (c.policy === 'block') block(i);
-      else setPiece(i, 'spin', c.policy === 'spin' ? Infinity : c.spinNs);
+      if (c.policy === 'block') halt(i);
+      else startSpin(i, c.policy === 'spin' ? Infinity : c.spinNs);
       return;
     }
     // The last arrival completes the barrier.
@@ -469,8 +600,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       const o = threads[j]!;
       if (inTeam[j] === 1) {
         if (o.state === 'spin') startWork(j);
-        else if (o.state === 'block') th.toWake.push(j);
-      } else if (o.state !== 'block') block(j);
+        else if (o.state === 'block' || o.state === 'poll') th.toWake.push(j);
+      } else if (o.state !== 'block' && o.state !== 'poll') halt(j);
     }
     if (th.toWake.length > 0) setPiece(i, 'waking', c.wakeCostNs);
     else startWork(i);
@@ -485,7 +616,16 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         arrive(v);
         break;
       case 'spin':
-        block(v); // spin-then-block: spun long enough
+        th.spinLeft -= th.spinPiece;
+        if (th.spinLeft <= 0)
+          halt(v); // spin-then-block: spun long enough
+        else {
+          pleExit(v);
+          nextSpinPiece(v);
+        }
+        break;
+      case 'poll':
+        block(v); // polled long enough: the vCPU thread sleeps
         break;
       case 'resume':
         rec?.guestSwitch(t, v, -1, 'R', v);
@@ -494,8 +634,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       case 'waking': {
         const j = th.toWake.shift()!;
         rec?.guestWakeup(t, v, v, j, j);
+        if (threads[j]!.state === 'poll') pollHits++;
+        else ipis.push([t + c.ipiNs, j]);
         setPiece(j, 'resume', c.resumeCostNs);
-        ipis.push([t + c.ipiNs, j]);
         if (th.toWake.length > 0) setPiece(v, 'waking', c.wakeCostNs);
         else startWork(v);
         break;
@@ -579,6 +720,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     wallNs: t,
     hostEvents,
     guestEvents,
+    pleExits,
+    pleYields,
+    pollHits,
     vcpuWaitNs: waitNs,
     vcpuPreemptedNs: preemptedNs,
     preemptions,

@@ -19,6 +19,8 @@ export interface SimTraces {
 
 const VCPU_TID = 5000;
 const HOG_TID = 7000;
+/** With `coRunnerKind: 'vm'`: the other VM's vCPU threads (another QEMU process). */
+const OTHER_VM_TID = 9000;
 const GUEST_TID = 600;
 /** The guest clock starts this far behind the host's (host - guest), like a VM booted later. */
 const OFFSET_NS = 4_706_668_880_000;
@@ -31,18 +33,17 @@ export function simulateTraces(c: SimConfig): SimTraces {
   const gb = new TraceBuilder('guest (simulated)', 'trace-cmd-report', new DiagnosticSink());
   hb.header.cpus = c.pcpus;
   gb.header.cpus = c.vcpus;
+  const otherVm = c.coRunnerKind === 'vm';
+  const hostPid = (id: number): number =>
+    id < c.vcpus ? VCPU_TID + id : (otherVm ? OTHER_VM_TID : HOG_TID) + id - c.vcpus;
+  const hostComm = (id: number): string =>
+    id < c.vcpus ? `CPU ${id}/KVM` : otherVm ? `CPU ${id - c.vcpus}/KVM` : 'hog';
   const hostTask = (id: number, p: number): number =>
     id < 0
       ? hb.tasks.intern(0, `swapper/${p}`, 120)
-      : id < c.vcpus
-        ? hb.tasks.intern(VCPU_TID + id, `CPU ${id}/KVM`, 120)
-        : hb.tasks.intern(HOG_TID + id - c.vcpus, 'hog', 120);
+      : hb.tasks.intern(hostPid(id), hostComm(id), 120);
   const hostOwner = (id: number): number =>
-    id < 0
-      ? hb.tasks.intern(0, '<idle>')
-      : id < c.vcpus
-        ? hb.tasks.intern(VCPU_TID + id, `CPU ${id}/KVM`)
-        : hb.tasks.intern(HOG_TID + id - c.vcpus, 'hog');
+    id < 0 ? hb.tasks.intern(0, '<idle>') : hb.tasks.intern(hostPid(id), hostComm(id));
   const guestTask = (th: number, v: number): number =>
     th < 0 ? gb.tasks.intern(0, `swapper/${v}`, 120) : gb.tasks.intern(GUEST_TID + th, 'omp', 120);
   const guestOwner = (th: number): number =>
@@ -57,6 +58,7 @@ export function simulateTraces(c: SimConfig): SimTraces {
   const T = {
     hSwitch: hb.typeId('sched_switch'),
     hWakeup: hb.typeId('sched_wakeup'),
+    hMigrate: hb.typeId('sched_migrate_task'),
     gSwitch: gb.typeId('sched_switch'),
     gWaking: gb.typeId('sched_waking'),
     gWakeup: gb.typeId('sched_wakeup'),
@@ -98,6 +100,18 @@ export function simulateTraces(c: SimConfig): SimTraces {
     hostWakeup(t, p, task, target) {
       tickUntil(t);
       hb.event(hts(t), p, T.hWakeup, hostOwner(onPcpu[p]!), 0, hostTask(task, p), target);
+    },
+    hostMigrate(t, task, from, to) {
+      tickUntil(t);
+      hb.event(
+        hts(t),
+        to,
+        T.hMigrate,
+        hostOwner(onPcpu[to]!),
+        0,
+        hostTask(task, to),
+        (from << 16) | to,
+      );
     },
     guestSwitch(t, v, prev, prevState, next) {
       tickUntil(t);

@@ -203,6 +203,7 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
           offsetNs: s.truth.offsetNs,
           vcpuWaitNs: s.result.vcpuWaitNs,
           preemptions: s.result.preemptions,
+          preempted: s.truth.preemptions,
         },
         null,
         2,

@@ -190,3 +190,26 @@ describe('host traces: migrations and another VM as the co-runner', () => {
     expect(a.vcpuMap.chosen!.vcpus.map((v) => v.hostTid)).toEqual(s.truth.vcpuTids);
   });
 });
+
+describe('ground truth', () => {
+  it.each([
+    ['lab-4v2p block (shared runqueue)', { ...compareConfig(lab, 'block-ideal'), barriers: 300 }],
+    ['small spin with a co-runner', { ...compareConfig(small, 'spin-preempted'), barriers: 300 }],
+    ['small block with a co-runner', { ...compareConfig(small, 'block-preempted'), barriers: 300 }],
+  ] as [string, SimConfig][])(
+    '%s: every preemption is listed, and they add up to the preempted time per vCPU',
+    (_, cfg) => {
+      const s = simulateTraces(cfg);
+      const sum = new Array<number>(cfg.vcpus).fill(0);
+      const count = new Array<number>(cfg.vcpus).fill(0);
+      for (const p of s.truth.preemptions) {
+        expect(p.endNs).toBeGreaterThanOrEqual(p.startNs);
+        sum[p.vcpu]! += p.endNs - p.startNs;
+        count[p.vcpu]!++;
+      }
+      expect(sum).toEqual(s.result.vcpuPreemptedNs);
+      expect(count).toEqual(s.result.preemptions);
+      expect(s.truth.preemptions.length).toBeGreaterThan(0);
+    },
+  );
+});

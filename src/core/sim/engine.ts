@@ -112,6 +112,8 @@ export interface SimRecorder {
     next: number,
   ): void;
   hostWakeup(t: number, pcpu: number, task: number, targetPcpu: number): void;
+  /** A ready (not running) task leaves the runqueue asleep: a preemption ends without a switch-in. */
+  hostDequeue?(t: number, task: number): void;
   /** Task moves from pCPU `from` to `to` (shared runqueue: it runs where a pCPU is free). */
   hostMigrate?(t: number, task: number, from: number, to: number): void;
   /** Guest switch on `vcpu` at host time t: prevThread (-1 idle) leaves with state; next (-1 idle). */
@@ -478,7 +480,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       runOn(k.pcpu, undefined, 'S');
       fill();
     } else if (k.state === 'ready') {
+      // A shortcut of the model (a real task sleeps only from a CPU): it leaves the runqueue.
       setState(k, 'sleep');
+      rec?.hostDequeue?.(t, id);
     }
   };
 

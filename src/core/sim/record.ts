@@ -14,7 +14,20 @@ export interface SimTraces {
     vcpuTids: number[];
     /** host - guest, ns. */
     offsetNs: number;
+    /** Every preemption of a vCPU thread, in host trace time (ns), and who took its pCPU. */
+    preemptions: TruePreemption[];
   };
+}
+
+export interface TruePreemption {
+  vcpu: number;
+  pcpu: number;
+  /** Switched out still runnable, and switched back in (host trace clock, ns). */
+  startNs: number;
+  endNs: number;
+  /** The host task that took the pCPU (tid, comm). */
+  byTid: number;
+  byComm: string;
 }
 
 const VCPU_TID = 5000;
@@ -80,9 +93,27 @@ export function simulateTraces(c: SimConfig): SimTraces {
       nextTick += TICK_NS;
     }
   };
+  const preemptions: TruePreemption[] = [];
+  const open: (TruePreemption | undefined)[] = new Array<TruePreemption | undefined>(c.vcpus);
   const rec: SimRecorder = {
     hostSwitch(t, p, prev, prevState, next) {
       tickUntil(t);
+      if (prev >= 0 && prev < c.vcpus && prevState !== 'S') {
+        const e: TruePreemption = {
+          vcpu: prev,
+          pcpu: p,
+          startNs: HOST_START_NS + t,
+          endNs: -1,
+          byTid: next < 0 ? 0 : hostPid(next),
+          byComm: next < 0 ? 'swapper' : hostComm(next),
+        };
+        open[prev] = e;
+        preemptions.push(e);
+      }
+      if (next >= 0 && next < c.vcpus && open[next] !== undefined) {
+        open[next]!.endNs = HOST_START_NS + t;
+        open[next] = undefined;
+      }
       if (prev >= 0 && prev < c.vcpus) vcpuRunning[prev] = 0;
       if (next >= 0 && next < c.vcpus) vcpuRunning[next] = 1;
       const st = hb.stateId(prev < 0 ? 'R' : prevState);
@@ -100,6 +131,12 @@ export function simulateTraces(c: SimConfig): SimTraces {
     hostWakeup(t, p, task, target) {
       tickUntil(t);
       hb.event(hts(t), p, T.hWakeup, hostOwner(onPcpu[p]!), 0, hostTask(task, p), target);
+    },
+    hostDequeue(t, task) {
+      if (task < c.vcpus && open[task] !== undefined) {
+        open[task]!.endNs = HOST_START_NS + t;
+        open[task] = undefined;
+      }
     },
     hostMigrate(t, task, from, to) {
       tickUntil(t);
@@ -134,6 +171,7 @@ export function simulateTraces(c: SimConfig): SimTraces {
     },
   };
   const result = simulate(c, rec);
+  for (const e of open) if (e !== undefined) e.endNs = HOST_START_NS + result.wallNs;
   const clock = { name: 'local', unit: 'ns' as const, source: 'file' as const, resolution: 1 };
   return {
     result,
@@ -142,6 +180,7 @@ export function simulateTraces(c: SimConfig): SimTraces {
     truth: {
       vcpuTids: Array.from({ length: c.vcpus }, (_, v) => VCPU_TID + v),
       offsetNs: OFFSET_NS,
+      preemptions,
     },
   };
 }

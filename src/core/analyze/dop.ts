@@ -1,7 +1,10 @@
 // The advice: a degree of parallelism (DoP) per phase by the pvsched rule (next DoP = previous
 // DoP - vCPUs preempted), a wait policy, and the predicted gain, with the reasoning in words.
-// The gain comes from a capacity model of the measured run, stated in the reasoning; the
-// simulator (issue #5) will replace it with a replay of the measured preemption pattern.
+// The gain comes from a capacity model of the measured run, stated in the reasoning. It is not
+// replayed in the simulator: scheduler traces do not show the program's barriers or its work per
+// region (a spinning program leaves no wakeups to count), and a simulation of a guessed program
+// would print a number with more confidence than the trace supports. `vcpu-lens simulate` runs
+// the policies on modelled programs instead (its lab-4v2p preset is the fixtures' lab).
 
 import type { Finding, Program } from './findings';
 import type { PairAnalysis } from './pair';
@@ -97,7 +100,7 @@ export function advise(
       }, and run ${dop} threads so that a preempted vCPU holds none`,
       `predicted ${predictedSpeedup.toFixed(1)}x faster: of ${fmt(running, a)} of vCPU running time, ${fmt(waste, a)} ran while a sibling thread could not run; ` +
         `taking the work as the rest, but at least one thread's share (${fmt(work, a)}), over ${capacity.toFixed(2)} host CPUs it takes ${fmt(newSpan, a)} instead of ${fmt(span, a)}. ` +
-        'A capacity model: it leaves out the cost of blocking and waking (IPIs, halted vCPUs), which the simulator will replay',
+        'A capacity model: it leaves out the cost of blocking and waking (IPIs, halted vCPUs); `vcpu-lens simulate --preset lab-4v2p --compare` shows those costs on a modelled program',
     );
   } else if (spinning) {
     waitPolicy = 'active';

@@ -8,6 +8,8 @@ const entries = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
   // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
+  // The language server (node IPC child of the extension host).
+  { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
 ];
 
 for (const e of entries) {

@@ -64,4 +64,44 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // The language server: core + protocol, LSP types; never the editor or the UI.
+    files: ['src/server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'The server runs outside the extension host: no vscode.' }],
+        patterns: [
+          { group: ['vscode-languageclient*', 'd3', 'd3-*'], message: 'The server speaks LSP; the client and the UI live elsewhere.' },
+          { group: ['**/extension/**', '**/webview/**', '**/cli/**'], message: 'The server imports core and protocol only.' },
+        ],
+      }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The extension: protocol, vscode and the language client; the engine runs in the server.
+    files: ['src/extension/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/core/**'], message: 'The extension host stays light: engine work goes through the language server (protocol types only).', allowTypeImports: true },
+          { group: ['**/server/**', '**/cli/**', '**/webview/**', 'vscode-languageserver', 'vscode-languageserver/*', 'd3', 'd3-*'], message: 'The extension imports protocol, vscode and vscode-languageclient.' },
+        ],
+      }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Messages between processes: types and method names only.
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'Protocol types are shared by every side.' }],
+        patterns: [
+          { group: ['**/core/**'], message: 'Protocol imports core types only.', allowTypeImports: true },
+          { group: ['**/server/**', '**/extension/**', '**/cli/**', '**/webview/**', 'vscode-*', 'd3', 'd3-*', 'node:*'], message: 'Protocol is types only.' },
+        ],
+      }],
+    },
+  },
 );

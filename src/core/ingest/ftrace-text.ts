@@ -138,8 +138,10 @@ class FtraceTextImporter implements TextImporter {
       const format: TraceFormat = this.flavour ?? 'trace-cmd-report';
       const name = key === '' ? this.name : key;
       const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
+      const b = new TraceBuilder(name, format, sink);
+      if (this.opts.eventLines === true) b.lineOf = [];
       s = {
-        b: new TraceBuilder(name, format, sink),
+        b,
         fracDigits: undefined,
         mixedClockReported: false,
       };
@@ -424,6 +426,7 @@ class FtraceTextImporter implements TextImporter {
     }
     b.linesRead++;
     const i = b.event(b.relTs(ts), cpu, type, task, latId === LAT_SPARSE ? 0 : latId, pl.a0, pl.a1);
+    b.lineOf?.push(no);
     if (latId === LAT_SPARSE) b.events.setSparseLatency(i, lat);
     return true;
   }

@@ -15,6 +15,11 @@ export interface ImportOptions {
    * of the file's head learned from its header and first lines.
    */
   resume?: ResumeState;
+  /**
+   * Keep each event's 1-based line number (`Trace.eventLines`, 4 bytes per event): for editors
+   * that put diagnostics and findings on the line of an event.
+   */
+  eventLines?: boolean;
 }
 
 /** What an importer must know to start reading in the middle of a file. */

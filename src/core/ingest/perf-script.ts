@@ -42,6 +42,7 @@ class PerfScriptImporter implements TextImporter {
   constructor(private readonly opts: ImportOptions) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
+    if (opts.eventLines === true) this.b.lineOf = [];
     this.splitter = new LineSplitter((chunk, start, end, no) =>
       this.line(chunk.slice(start, end), no),
     );
@@ -167,6 +168,7 @@ class PerfScriptImporter implements TextImporter {
     const type = decodeOrKeep(b, b.typeId(name), line, fs, n, pl, no, this.splitter.endedMidLine);
     b.linesRead++;
     b.event(b.relTs(ts), cpu, type, b.tasks.intern(tid, comm), 0, pl.a0, pl.a1);
+    b.lineOf?.push(no);
     return true;
   }
 }

@@ -66,6 +66,8 @@ export interface Trace {
   diagnosticsTotal: number;
   /** Non-empty lines read, and lines that became events. */
   linesRead: number;
+  /** Each event's 1-based line in its file, when the importer was asked for them. */
+  eventLines?: Int32Array;
 }
 
 /** Builds one Trace; importers call `event()` per parsed line with already-decoded payload words. */
@@ -191,6 +193,9 @@ export class TraceBuilder {
     return this.latencies.intern(s);
   }
 
+  /** Set by importers asked for line numbers: each event's line, in event order. */
+  lineOf: number[] | undefined;
+
   event(
     ts: number,
     cpu: number,
@@ -252,6 +257,7 @@ export class TraceBuilder {
       diagnostics: this.diags.finish(),
       diagnosticsTotal: this.diags.total,
       linesRead: this.linesRead,
+      ...(this.lineOf !== undefined ? { eventLines: Int32Array.from(this.lineOf) } : {}),
     };
   }
 }

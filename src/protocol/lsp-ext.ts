@@ -1,0 +1,100 @@
+// The custom LSP messages between the extension and the language server (`vcpuLens/...`): method
+// names and their typed params and results. Types and names only; both sides import this file.
+
+import type { AnalyzeReport } from '../core/report/analyze';
+
+/** Which machine a trace document is from (from its content, else its file name). */
+export type TraceRole = 'host' | 'guest' | 'unknown';
+
+/** Request: analyze a trace with its pair (explicit, or the `host.*` / `guest.*` sibling). */
+export const ANALYZE = 'vcpuLens/analyze';
+export interface AnalyzeParams {
+  uri: string;
+}
+export type AnalyzeResult =
+  | {
+      ok: true;
+      hostUri: string;
+      guestUri: string;
+      report: AnalyzeReport;
+      /** The advice and findings as lines of text, as the CLI prints them. */
+      summary: string[];
+    }
+  | { ok: false; message: string };
+
+/** Request: pair a trace with the other machine's trace (remembered by the server per document). */
+export const SET_PAIR = 'vcpuLens/setPair';
+export interface SetPairParams {
+  uri: string;
+  /** The other trace's URI, or null to forget the pair (and fall back to siblings). */
+  pairUri: string | null;
+}
+
+/** Request: what the server knows of a document (role, pair, span), for the status bar. */
+export const DOC_STATUS = 'vcpuLens/docStatus';
+export interface DocStatusParams {
+  uri: string;
+}
+export interface DocStatus {
+  uri: string;
+  parsed: boolean;
+  role: TraceRole;
+  events: number;
+  /** Span of the trace in its unit, and that unit. */
+  span: number;
+  unit: 'ns' | 'count';
+  pairUri: string | null;
+  /** With a pair: vCPU preemptions and preempted time over all vCPUs (host unit). */
+  preemptions: number | null;
+  preempted: number | null;
+  /** Parse diagnostics (all, including those past the cap). */
+  problems: number;
+}
+
+/** Notification (server → client): a document's status changed (parsed, paired, analysed). */
+export const STATUS_CHANGED = 'vcpuLens/statusChanged';
+
+/** Request: run the simulator (in the server process), write its traces, return the summary. */
+export const SIMULATE = 'vcpuLens/simulate';
+export interface SimulateParams {
+  preset: string;
+  policy: 'spin' | 'block' | 'spin-then-block';
+  dop: 'fixed' | 'dynamic' | 'pvsched' | 'oracle';
+  seed: number;
+  /** Folder for host.txt, guest.txt and truth.json (created; existing files are replaced). */
+  outDir: string;
+  /** Also run the talk's five runs (spin/block, with/without preemption, pvsched DoP). */
+  compare: boolean;
+}
+export type SimulateResult =
+  | {
+      ok: true;
+      wallS: number;
+      hostPath: string;
+      guestPath: string;
+      truthPath: string;
+      compare: { name: string; wallS: number }[] | null;
+      summary: string[];
+    }
+  | { ok: false; message: string; cancelled?: boolean };
+
+/** Settings the server reads (section `vcpuLens`). */
+export interface ServerSettings {
+  /** vCPU → host thread id, e.g. "0=3315,1=3316" (empty: identify from the trace). */
+  vcpuMap: string;
+  /** host - guest timestamp offset in the traces' unit (empty: estimate). */
+  clockOffset: string;
+  maxDiagnostics: number;
+  /** Severity of finding diagnostics. */
+  findingsSeverity: 'error' | 'warning' | 'information' | 'hint';
+  /** At most this many stall episodes become line diagnostics (the longest). */
+  maxStallDiagnostics: number;
+}
+
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  vcpuMap: '',
+  clockOffset: '',
+  maxDiagnostics: 1000,
+  findingsSeverity: 'warning',
+  maxStallDiagnostics: 100,
+};

@@ -10,6 +10,8 @@ const entries = [
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
   // The language server (node IPC child of the extension host).
   { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
+  // The extension (the editor provides `vscode`).
+  { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
 ];
 
 for (const e of entries) {

@@ -1,0 +1,250 @@
+// The commands (category "vCPU Lens"): Simulate…, Pair Host and Guest Traces…, Analyze, Show
+// Advice, Restart Server. Heavy work is a request to the language server; the extension host
+// only asks, shows progress and opens the results.
+
+import * as vscode from 'vscode';
+import {
+  ANALYZE,
+  AnalyzeResult,
+  SET_PAIR,
+  SIMULATE,
+  SimulateParams,
+  SimulateResult,
+} from '../protocol/lsp-ext';
+import { Ctx, TRACE_LANGUAGES } from './ctx';
+
+/** Analysis texts shown as read-only documents (`vcpu-lens-report:/host.txt analysis.md`). */
+export const REPORT_SCHEME = 'vcpu-lens-report';
+
+export class ReportDocuments implements vscode.TextDocumentContentProvider {
+  private readonly texts = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? '';
+  }
+
+  async show(name: string, text: string): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${name}.md` });
+    this.texts.set(uri.toString(), text);
+    this.changed.fire(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+    await vscode.window.showTextDocument(doc, {
+      preview: true,
+      viewColumn: vscode.ViewColumn.Beside,
+    });
+  }
+}
+
+const PRESETS: vscode.QuickPickItem[] = [
+  { label: 'small', description: 'seconds: 4 vCPUs on 4 pCPUs, one periodic co-runner' },
+  { label: 'lab-4v2p', description: 'the fixtures’ lab: 4 vCPUs on 2 pCPUs' },
+  { label: 'npb-ua-b', description: 'the talk: 36 vCPUs on 36 pCPUs, NPB UA class B' },
+];
+
+/** A trace document's URI: the argument (CodeLens, explorer) or the active editor. */
+function traceUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string') return vscode.Uri.parse(arg);
+  const ed = vscode.window.activeTextEditor;
+  if (ed !== undefined && (TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId))
+    return ed.document.uri;
+  return undefined;
+}
+
+async function ensureOpen(uri: vscode.Uri): Promise<void> {
+  // The server analyses open documents; opening one in the background is enough.
+  if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString()))
+    await vscode.workspace.openTextDocument(uri);
+}
+
+export function registerCommands(ctx: Ctx, reports: ReportDocuments): vscode.Disposable[] {
+  const analyze = async (arg: unknown, adviceOnly: boolean): Promise<void> => {
+    const uri = traceUri(arg);
+    if (uri === undefined) {
+      void vscode.window.showInformationMessage(
+        'Open a host or guest trace first (trace-cmd report, ftrace or perf script text).',
+      );
+      return;
+    }
+    await ensureOpen(uri);
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'vCPU Lens: analysing' },
+      () => ctx.request<AnalyzeResult>(ANALYZE, { uri: uri.toString() }),
+    );
+    if (r === undefined) return;
+    if (!r.ok) {
+      const pick = await vscode.window.showWarningMessage(
+        `vCPU Lens: ${r.message}`,
+        'Pair Traces…',
+      );
+      if (pick !== undefined) await vscode.commands.executeCommand('vcpuLens.pairTraces', uri);
+      return;
+    }
+    await reports.show(
+      `${uri.path.replace(/^.*\//, '')} ${adviceOnly ? 'advice' : 'analysis'}`,
+      renderReport(r, adviceOnly),
+    );
+  };
+
+  return [
+    vscode.commands.registerCommand('vcpuLens.analyze', (arg: unknown) => analyze(arg, false)),
+    vscode.commands.registerCommand('vcpuLens.showAdvice', (arg: unknown) => analyze(arg, true)),
+    vscode.commands.registerCommand('vcpuLens.restartServer', () => ctx.restart()),
+    vscode.commands.registerCommand('vcpuLens.pairTraces', async (arg: unknown) => {
+      const uri = traceUri(arg);
+      if (uri === undefined) {
+        void vscode.window.showInformationMessage('Open the host or the guest trace first.');
+        return;
+      }
+      const picked = await vscode.window.showOpenDialog({
+        title: 'vCPU Lens: the other machine’s trace (host ↔ guest)',
+        defaultUri: vscode.Uri.joinPath(uri, '..'),
+        canSelectMany: false,
+        openLabel: 'Pair',
+      });
+      const other = picked?.[0];
+      if (other === undefined) return;
+      if (other.toString() === uri.toString()) {
+        void vscode.window.showWarningMessage('A trace cannot be paired with itself.');
+        return;
+      }
+      await ctx.rememberPair(uri.toString(), other.toString());
+      await ctx.request(SET_PAIR, { uri: uri.toString(), pairUri: other.toString() });
+      ctx.log.info(`paired ${uri.fsPath} with ${other.fsPath}`);
+      await ctx.refreshStatus();
+    }),
+    vscode.commands.registerCommand('vcpuLens.simulate', async () => {
+      const preset = await vscode.window.showQuickPick(PRESETS, {
+        title: 'vCPU Lens: Simulate (1/4) preset',
+      });
+      if (preset === undefined) return;
+      const policy = await vscode.window.showQuickPick(
+        [
+          { label: 'spin', description: 'OMP_WAIT_POLICY=active' },
+          { label: 'block', description: 'OMP_WAIT_POLICY=passive' },
+          {
+            label: 'spin-then-block',
+            description: 'libgomp default: GOMP_SPINCOUNT=300000, then block',
+          },
+        ],
+        { title: 'vCPU Lens: Simulate (2/4) wait policy' },
+      );
+      if (policy === undefined) return;
+      const dop = await vscode.window.showQuickPick(
+        [
+          { label: 'fixed', description: 'all threads every region' },
+          {
+            label: 'pvsched',
+            description: 'threads minus the vCPUs the host preempted (the talk’s fix)',
+          },
+          { label: 'dynamic', description: 'OMP_DYNAMIC (guest load average)' },
+          { label: 'oracle', description: 'the best fixed DoP in hindsight' },
+        ],
+        { title: 'vCPU Lens: Simulate (3/4) degree of parallelism' },
+      );
+      if (dop === undefined) return;
+      const seed = await vscode.window.showInputBox({
+        title: 'vCPU Lens: Simulate (4/4) seed',
+        value: '1',
+        validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'a whole number'),
+      });
+      if (seed === undefined) return;
+      const base = ctx.ext.storageUri ?? ctx.ext.globalStorageUri;
+      const outDir = vscode.Uri.joinPath(
+        base,
+        'simulations',
+        `${preset.label}-${policy.label}-${dop.label}-${seed.trim()}`,
+      );
+      const params: SimulateParams = {
+        preset: preset.label,
+        policy: policy.label as SimulateParams['policy'],
+        dop: dop.label as SimulateParams['dop'],
+        seed: Number(seed.trim()),
+        outDir: outDir.fsPath,
+        compare: true,
+      };
+      const r = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `vCPU Lens: simulating ${preset.label}`,
+          cancellable: true,
+        },
+        (_, token) => ctx.request<SimulateResult>(SIMULATE, params, token),
+      );
+      if (r === undefined) return;
+      if (!r.ok) {
+        if (r.cancelled !== true) void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
+        return;
+      }
+      ctx.log.info(`simulated ${preset.label}: ${r.summary.join('; ')}`);
+      const host = vscode.Uri.file(r.hostPath);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
+        preview: false,
+      });
+      await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
+      await reports.show(
+        `${preset.label} simulation`,
+        ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),
+      );
+    }),
+  ];
+}
+
+/** The analysis as markdown: vCPU map, clock, vCPU time, findings, advice. */
+function renderReport(r: Extract<AnalyzeResult, { ok: true }>, adviceOnly: boolean): string {
+  const rep = r.report;
+  const dur = (v: number): string =>
+    rep.unit === 'ns' ? `${(v / 1e9).toFixed(3)} s` : `${Math.round(v)} ticks`;
+  const out: string[] = [
+    `# vCPU Lens ${adviceOnly ? 'advice' : 'analysis'}`,
+    '',
+    `host: ${rep.host.name}, guest: ${rep.guest.name}`,
+    '',
+  ];
+  if (rep.advice !== null) {
+    const a = rep.advice;
+    out.push(
+      '## Advice',
+      '',
+      `- threads: ${a.threads} → **${a.dop}** (OMP_NUM_THREADS), wait policy **${a.waitPolicy}**${a.spinCount !== undefined ? ` (GOMP_SPINCOUNT=${a.spinCount})` : ''}`,
+      `- predicted: **${a.predictedSpeedup.toFixed(2)}x**`,
+      ...a.reasoning.map((l) => `- ${l}`),
+      '',
+    );
+  }
+  out.push(
+    '## Findings',
+    '',
+    ...(rep.findings.length > 0
+      ? rep.findings.map((f) => `- (${f.severity}) ${f.message}`)
+      : ['- none']),
+    '',
+  );
+  if (adviceOnly) return out.join('\n');
+  out.push(
+    '## vCPUs',
+    '',
+    '| vCPU | host thread | running | preempted | waiting | idle | preemptions |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+  );
+  for (const v of rep.vcpuTime) {
+    const m = rep.vcpus.find((x) => x.vcpu === v.vcpu);
+    out.push(
+      `| ${v.vcpu} | ${m?.hostComm ?? '?'} (${m?.hostTid ?? '?'}) | ${dur(v.running)} | ${dur(v.preempted)} | ${dur(v.waiting)} | ${dur(v.idle)} | ${v.preemptions} |`,
+    );
+  }
+  out.push('', '## Clock map', '');
+  if (rep.clock !== null)
+    out.push(
+      `- ${rep.clock.method}: host − guest = ${BigInt(rep.clock.hostRef) - BigInt(rep.clock.guestRef)} ± ${dur(rep.clock.bound)}`,
+      ...rep.clock.reasoning.map((l) => `- ${l}`),
+    );
+  out.push('', '## Guest threads that lost time', '');
+  for (const t of rep.stallsByThread.slice(0, 20))
+    out.push(`- ${t.comm}-${t.pid}: ${dur(t.lost)} in ${t.episodes} episodes`);
+  out.push('', '## Reasoning', '', ...r.summary.map((l) => `- ${l}`));
+  return out.join('\n');
+}

@@ -1,0 +1,32 @@
+// The extension's entry: one Ctx, the language client, the commands. Activated by our languages
+// and commands only (package.json `activationEvents`).
+
+import * as vscode from 'vscode';
+import { registerCommands, REPORT_SCHEME, ReportDocuments } from './commands';
+import { Ctx } from './ctx';
+
+let ctx: Ctx | undefined;
+
+export async function activate(ext: vscode.ExtensionContext): Promise<void> {
+  ctx = new Ctx(ext);
+  ext.subscriptions.push(ctx);
+  const reports = new ReportDocuments();
+  ext.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
+    ...registerCommands(ctx, reports),
+  );
+  try {
+    await ctx.start();
+    await ctx.refreshStatus();
+  } catch (e) {
+    ctx.log.error(`could not start the language server: ${(e as Error).stack ?? String(e)}`);
+    void vscode.window.showErrorMessage(
+      'vCPU Lens could not start its language server (see the vCPU Lens output).',
+    );
+  }
+}
+
+export function deactivate(): void {
+  ctx?.dispose();
+  ctx = undefined;
+}

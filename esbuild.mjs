@@ -12,6 +12,8 @@ const entries = [
   { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
   // The extension (the editor provides `vscode`).
   { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // Extension tests (mocha inside VS Code or code-server), not shipped.
+  { entryPoints: ['test/electron/index.ts'], outfile: 'out/test/electron/index.js', external: ['vscode', 'mocha'] },
 ];
 
 for (const e of entries) {

@@ -116,60 +116,25 @@ export function registerCommands(ctx: Ctx, reports: ReportDocuments): vscode.Dis
       ctx.log.info(`paired ${uri.fsPath} with ${other.fsPath}`);
       await ctx.refreshStatus();
     }),
-    vscode.commands.registerCommand('vcpuLens.simulate', async () => {
-      const preset = await vscode.window.showQuickPick(PRESETS, {
-        title: 'vCPU Lens: Simulate (1/4) preset',
-      });
-      if (preset === undefined) return;
-      const policy = await vscode.window.showQuickPick(
-        [
-          { label: 'spin', description: 'OMP_WAIT_POLICY=active' },
-          { label: 'block', description: 'OMP_WAIT_POLICY=passive' },
-          {
-            label: 'spin-then-block',
-            description: 'libgomp default: GOMP_SPINCOUNT=300000, then block',
-          },
-        ],
-        { title: 'vCPU Lens: Simulate (2/4) wait policy' },
-      );
-      if (policy === undefined) return;
-      const dop = await vscode.window.showQuickPick(
-        [
-          { label: 'fixed', description: 'all threads every region' },
-          {
-            label: 'pvsched',
-            description: 'threads minus the vCPUs the host preempted (the talk’s fix)',
-          },
-          { label: 'dynamic', description: 'OMP_DYNAMIC (guest load average)' },
-          { label: 'oracle', description: 'the best fixed DoP in hindsight' },
-        ],
-        { title: 'vCPU Lens: Simulate (3/4) degree of parallelism' },
-      );
-      if (dop === undefined) return;
-      const seed = await vscode.window.showInputBox({
-        title: 'vCPU Lens: Simulate (4/4) seed',
-        value: '1',
-        validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'a whole number'),
-      });
-      if (seed === undefined) return;
+    vscode.commands.registerCommand('vcpuLens.simulate', async (arg?: Partial<SimulateChoice>) => {
+      // Scripts and tests may pass the choices; people get quick picks.
+      const choice = isChoice(arg) ? arg : await pickSimulation();
+      if (choice === undefined) return;
+      const { preset, policy, dop, seed } = choice;
       const base = ctx.ext.storageUri ?? ctx.ext.globalStorageUri;
-      const outDir = vscode.Uri.joinPath(
-        base,
-        'simulations',
-        `${preset.label}-${policy.label}-${dop.label}-${seed.trim()}`,
-      );
+      const outDir = vscode.Uri.joinPath(base, 'simulations', `${preset}-${policy}-${dop}-${seed}`);
       const params: SimulateParams = {
-        preset: preset.label,
-        policy: policy.label as SimulateParams['policy'],
-        dop: dop.label as SimulateParams['dop'],
-        seed: Number(seed.trim()),
+        preset,
+        policy,
+        dop,
+        seed,
         outDir: outDir.fsPath,
         compare: true,
       };
       const r = await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
-          title: `vCPU Lens: simulating ${preset.label}`,
+          title: `vCPU Lens: simulating ${preset}`,
           cancellable: true,
         },
         (_, token) => ctx.request<SimulateResult>(SIMULATE, params, token),
@@ -179,18 +144,81 @@ export function registerCommands(ctx: Ctx, reports: ReportDocuments): vscode.Dis
         if (r.cancelled !== true) void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
         return;
       }
-      ctx.log.info(`simulated ${preset.label}: ${r.summary.join('; ')}`);
+      ctx.log.info(`simulated ${preset}: ${r.summary.join('; ')}`);
       const host = vscode.Uri.file(r.hostPath);
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
         preview: false,
       });
       await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
       await reports.show(
-        `${preset.label} simulation`,
+        `${preset} simulation`,
         ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),
       );
     }),
   ];
+}
+
+interface SimulateChoice {
+  preset: string;
+  policy: SimulateParams['policy'];
+  dop: SimulateParams['dop'];
+  seed: number;
+}
+
+function isChoice(a: unknown): a is SimulateChoice {
+  const c = a as Partial<SimulateChoice> | undefined;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.preset === 'string' &&
+    ['spin', 'block', 'spin-then-block'].includes(c.policy ?? '') &&
+    ['fixed', 'dynamic', 'pvsched', 'oracle'].includes(c.dop ?? '') &&
+    Number.isSafeInteger(c.seed)
+  );
+}
+
+async function pickSimulation(): Promise<SimulateChoice | undefined> {
+  const preset = await vscode.window.showQuickPick(PRESETS, {
+    title: 'vCPU Lens: Simulate (1/4) preset',
+  });
+  if (preset === undefined) return undefined;
+  const policy = await vscode.window.showQuickPick(
+    [
+      { label: 'spin', description: 'OMP_WAIT_POLICY=active' },
+      { label: 'block', description: 'OMP_WAIT_POLICY=passive' },
+      {
+        label: 'spin-then-block',
+        description: 'libgomp default: GOMP_SPINCOUNT=300000, then block',
+      },
+    ],
+    { title: 'vCPU Lens: Simulate (2/4) wait policy' },
+  );
+  if (policy === undefined) return undefined;
+  const dop = await vscode.window.showQuickPick(
+    [
+      { label: 'fixed', description: 'all threads every region' },
+      {
+        label: 'pvsched',
+        description: 'threads minus the vCPUs the host preempted (the talk’s fix)',
+      },
+      { label: 'dynamic', description: 'OMP_DYNAMIC (guest load average)' },
+      { label: 'oracle', description: 'the best fixed DoP in hindsight' },
+    ],
+    { title: 'vCPU Lens: Simulate (3/4) degree of parallelism' },
+  );
+  if (dop === undefined) return undefined;
+  const seed = await vscode.window.showInputBox({
+    title: 'vCPU Lens: Simulate (4/4) seed',
+    value: '1',
+    validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'a whole number'),
+  });
+  if (seed === undefined) return undefined;
+  return {
+    preset: preset.label,
+    policy: policy.label as SimulateParams['policy'],
+    dop: dop.label as SimulateParams['dop'],
+    seed: Number(seed.trim()),
+  };
 }
 
 /** The analysis as markdown: vCPU map, clock, vCPU time, findings, advice. */

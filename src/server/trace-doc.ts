@@ -22,7 +22,7 @@ import { Kind } from '../core/model/event-kinds';
 import { kindAt, markerAt, switchAt, wakeupAt } from '../core/model/payload';
 import { formatAbsTs } from '../core/model/time';
 import type { Trace } from '../core/model/trace';
-import { buildTimelines, Timelines } from '../core/timeline/build';
+import { buildTimelines, taskIntervalAt, Timelines } from '../core/timeline/build';
 import { TASK_STATE_COUNT, TASK_STATE_NAMES, TaskState } from '../core/timeline/states';
 import type { ServerSettings, TraceRole } from '../protocol/lsp-ext';
 
@@ -175,6 +175,30 @@ export function analysisDiagnostics(
     .filter((x) => x.kind === 'preempted' && x.guestPid > 0)
     .sort((x, y) => y.hostEnd - y.hostStart - (x.hostEnd - x.hostStart))
     .slice(0, s.maxStallDiagnostics);
+  // What the program's other threads did meanwhile: asleep at a barrier (blocking waits) or on
+  // their vCPUs (spinning waits), read from the guest timelines at the stall's start.
+  const program = a.program;
+  const spinning = program !== undefined && program.sleepShare < 0.1;
+  const othersWaiting = (st: (typeof stalls)[number]): string => {
+    if (program === undefined || rel === undefined || !program.pids.includes(st.guestPid))
+      return '';
+    const gt = a.guestTimelines.tasks;
+    const at = rel.toGuest(st.hostStart);
+    let n = 0;
+    for (const pid of program.pids) {
+      if (pid === st.guestPid) continue;
+      const k = gt.indexOf.get(pid);
+      if (k === undefined) continue;
+      const j = taskIntervalAt(gt, k, at);
+      if (j < 0) continue;
+      const state = gt.state[j];
+      if (spinning ? state === TaskState.running : state === TaskState.sleeping) n++;
+    }
+    if (n === 0) return '';
+    return spinning
+      ? `; ${n} other ${program.comm} thread${n === 1 ? ' was' : 's were'} on their vCPUs meanwhile, spinning (the program waits actively)`
+      : `; ${n} other ${program.comm} thread${n === 1 ? ' was' : 's were'} asleep, waiting (at a barrier) for it`;
+  };
   for (const st of stalls) {
     const dur = fmtDur(st.hostEnd - st.hostStart, unit);
     let i: number;
@@ -197,8 +221,8 @@ export function analysisDiagnostics(
       source: 'vcpu-lens',
       message:
         side === 'host'
-          ? `vCPU ${st.vcpu} (${hostComm.get(st.vcpu) ?? 'vCPU thread'}) preempted for ${dur} by ${who} on CPU ${st.pcpu}, while guest thread ${st.guestComm}-${st.guestPid} was on it: that thread lost ${dur}`
-          : `guest thread ${st.guestComm}-${st.guestPid} on CPU ${st.vcpu} lost ${dur}: the host preempted its vCPU for ${who}`,
+          ? `vCPU ${st.vcpu} (${hostComm.get(st.vcpu) ?? 'vCPU thread'}) preempted for ${dur} by ${who} on CPU ${st.pcpu}, while guest thread ${st.guestComm}-${st.guestPid} was on it: that thread lost ${dur}${othersWaiting(st)}`
+          : `guest thread ${st.guestComm}-${st.guestPid} on CPU ${st.vcpu} lost ${dur}: the host preempted its vCPU for ${who}${othersWaiting(st)}`,
     });
   }
   for (const f of a.findings) {

@@ -23,13 +23,20 @@ export function writeTraceCmdText(t: Trace, out: (chunk: string) => void): void 
   };
   push(`cpus=${t.header.cpus ?? t.cpuCount}`);
   const ev = t.events;
+  // A .dat holds ns; trace-cmd report prints microseconds by default, so does this.
   const fd =
-    t.clock.unit === 'ns'
-      ? Math.max(0, Math.min(9, 9 - Math.round(Math.log10(t.clock.resolution))))
-      : 0;
+    t.clock.unit !== 'ns'
+      ? 0
+      : t.format === 'trace-cmd-dat'
+        ? 6
+        : Math.max(0, Math.min(9, 9 - Math.round(Math.log10(t.clock.resolution))));
+  const roundUs = t.clock.unit === 'ns' && t.format === 'trace-cmd-dat';
   for (let i = 0; i < ev.length; i++) {
     const task = ev.task(i);
-    const abs = formatAbsTs(t.tsBase + BigInt(ev.ts(i)), t.clock.unit, fd);
+    let absTs = t.tsBase + BigInt(ev.ts(i));
+    // trace-cmd rounds ns to the microseconds it prints (libtraceevent print_event_time).
+    if (roundUs) absTs = ((absTs + 500n) / 1000n) * 1000n;
+    const abs = formatAbsTs(absTs, t.clock.unit, fd);
     // "%16s-%-5d [%03d]" then the time: "%12d:" for counts, " %12s:" (seconds) otherwise.
     const time = t.clock.unit === 'count' ? abs.padStart(12) : ' ' + abs.padStart(12);
     // perf's `sched:sched_switch` is trace-cmd's `sched_switch`.

@@ -2,12 +2,14 @@
 // UTF-8 in chunks and fed to the importer the content sniffed for. The only Node I/O in core.
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
 import { Utf8Chunks } from './utf8-chunks';
+import { nodeDecompressors } from './decompress';
+import { importTraceDat } from '../ingest/trace-dat/index';
 import { availableParallelism } from 'node:os';
 import { defaultWorkerScript, PARALLEL_MIN_BYTES, readInParts } from './parallel-read';
 import { DECODE_BYTES, READ_BYTES, readTextRange } from './read-range';
@@ -78,15 +80,15 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     const first = await firstChunk(createReadStream(path, { start: 0, end: 15 }));
     const kind = sniffBytes(first);
     if (kind === 'trace-cmd-dat') {
-      result.format = 'trace-cmd-dat';
-      result.diagnostics.push({
-        code: DIAG.unsupportedFormat,
-        severity: 'error',
-        source: path,
-        message:
-          'trace-cmd .dat files are not read yet: run `trace-cmd report -i FILE > FILE.txt` and open the text',
-      });
       input.destroy();
+      result.format = 'trace-cmd-dat';
+      const bytes = await readFile(path);
+      result.textBytes = bytes.length;
+      result.traces = importTraceDat(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
+        ...opts,
+        name,
+        decompressors: nodeDecompressors,
+      });
       return result;
     }
     if (kind === 'zstd') {

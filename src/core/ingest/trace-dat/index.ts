@@ -1,0 +1,6 @@
+// Reading trace-cmd .dat files (v6 and v7, uncompressed, zlib or zstd): sniff, then import.
+
+export type { Decompressors } from './bytes';
+export { isTraceDat } from './file';
+export { importTraceDat } from './import-dat';
+export type { DatImportOptions } from './import-dat';

@@ -110,6 +110,8 @@ export class Cursor {
   }
 }
 
+const MAX_BLOCK = 256 << 20;
+
 /** Decompresses one block, or throws Damage naming the offset. */
 export function inflate(
   algo: string,
@@ -119,6 +121,12 @@ export function inflate(
   offset: number,
 ): Uint8Array {
   const f = algo === 'zlib' ? d.zlib : algo === 'zstd' ? d.zstd : undefined;
+  // A corrupt header must not make us allocate gigabytes: trace-cmd's blocks are far smaller.
+  if (outSize > MAX_BLOCK)
+    throw new Damage(
+      offset,
+      `${algo} block claims ${outSize} bytes uncompressed (more than ${MAX_BLOCK})`,
+    );
   if (f === undefined) throw new Damage(offset, `no decoder for '${algo}' compression`);
   let out: Uint8Array;
   try {

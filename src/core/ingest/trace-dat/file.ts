@@ -91,7 +91,8 @@ export interface DatFile {
   headerPage: PageHeader;
   formats: Map<number, EventFormat>;
   cmdlines: Map<number, string>;
-  kallsyms: Uint8Array | undefined;
+  /** /proc/kallsyms of the traced machine, read (and decompressed) on first use. */
+  kallsyms: () => Uint8Array | undefined;
   buffers: BufferInfo[];
   /** The `latency` data (v6) or BUFFER_TEXT sections (v7): tracefs text. */
   latencyText: string[];
@@ -149,7 +150,7 @@ export function parseDatFile(buf: Uint8Array, dec: Decompressors): DatFile | Dam
     headerPage: parseHeaderPage('', longSize),
     formats: new Map(),
     cmdlines: new Map(),
-    kallsyms: undefined,
+    kallsyms: () => undefined,
     buffers: [],
     latencyText: [],
     options: { cpuStats: [], guests: [] },
@@ -312,7 +313,7 @@ function readOption(
       const cpus: CpuData[] = [];
       for (let i = 0; i < n; i++)
         cpus.push({
-          cpu: c.u32('a CPU id'),
+          cpu: cpuId(c),
           offset: c.u64('a CPU data offset'),
           size: c.u64('a CPU data size'),
         });
@@ -325,16 +326,25 @@ function readOption(
   }
 }
 
+function cpuId(c: Cursor): number {
+  const at = c.base + c.pos;
+  const id = c.u32('a CPU id');
+  if (id > 0xfffe) throw new Damage(at, `implausible CPU id ${id}`);
+  return id;
+}
+
 // ---- v6 ----
 
 function readV6(c: Cursor, f: DatFile): void {
   readHeaderInfo(c, f);
   readFtraceEvents(c, f);
   readEventFormats(c, f);
-  f.kallsyms = c.bytes(c.u32('the kallsyms size'), 'kallsyms');
+  const ks = c.bytes(c.u32('the kallsyms size'), 'kallsyms');
+  f.kallsyms = () => ks;
   c.bytes(c.u32('the printk size'), 'printk formats');
   readCmdlines(c.bytes(c.u64('the cmdlines size'), 'saved cmdlines'), f);
   const cpus = c.u32('the CPU count');
+  if (cpus > 0xffff) throw new Damage(c.pos - 4, `implausible CPU count ${cpus}`);
   f.cpus = cpus;
   let tag = text(c.bytes(10, 'the section tag'));
   if (tag === 'options  \0') {
@@ -413,6 +423,10 @@ function readV7(c: Cursor, f: DatFile, dec: Decompressors): void {
   const load = (id: number, at: number): void => {
     if (done.has(at)) return;
     done.add(at);
+    if (id === OPT.kallsyms) {
+      f.kallsyms = lazyKallsyms(c.buf, f, dec, at);
+      return;
+    }
     const s = readSection(c.buf, f, dec, at);
     if (s.id !== id) throw new Damage(at, `expected section ${id}, found ${s.id}`);
     readSectionBody(s, f);
@@ -454,6 +468,31 @@ function readOptions(b: Cursor, f: DatFile, load: (id: number, at: number) => vo
   return 0;
 }
 
+/** The KALLSYMS section, decompressed when a %ps first needs it (it is megabytes). */
+function lazyKallsyms(
+  buf: Uint8Array,
+  f: DatFile,
+  dec: Decompressors,
+  at: number,
+): () => Uint8Array | undefined {
+  let v: Uint8Array | undefined | null = null;
+  return () => {
+    if (v === null) {
+      try {
+        const s = readSection(buf, f, dec, at);
+        v =
+          s.id === OPT.kallsyms
+            ? s.body.bytes(s.body.u32('the kallsyms size'), 'kallsyms')
+            : undefined;
+      } catch (e) {
+        if (!(e instanceof Damage)) throw e;
+        v = undefined;
+      }
+    }
+    return v;
+  };
+}
+
 function readSectionBody(s: Section, f: DatFile): void {
   const b = s.body;
   switch (s.id) {
@@ -466,9 +505,11 @@ function readSectionBody(s: Section, f: DatFile): void {
     case OPT.eventFormats:
       readEventFormats(b, f);
       break;
-    case OPT.kallsyms:
-      f.kallsyms = b.bytes(b.u32('the kallsyms size'), 'kallsyms');
+    case OPT.kallsyms: {
+      const ks = b.bytes(b.u32('the kallsyms size'), 'kallsyms');
+      f.kallsyms = () => ks;
       break;
+    }
     case OPT.printk:
       break;
     case OPT.cmdlines:

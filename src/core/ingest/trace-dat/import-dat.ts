@@ -214,7 +214,7 @@ class DatDecoder {
   private readonly pl: Payload = { a0: 0, a1: 0 };
   private readonly split = { hi: 0, lo: 0 };
   private stateIds = new Map<number, number>();
-  private symbols: { addrs: bigint[]; names: string[] } | undefined;
+  private symbols: Kallsyms | undefined;
   private commonPid: Field | undefined;
   private readonly little: boolean;
   // The record being decoded (for the print fmt evaluator).
@@ -454,32 +454,25 @@ class DatDecoder {
   }
 
   private symbol(addr: bigint): { name: string; addr: bigint } | undefined {
-    if (this.symbols === undefined) {
-      const entries: [bigint, string][] = [];
-      const src = this.f.kallsyms;
-      if (src !== undefined) {
-        for (const line of text(src).split('\n')) {
-          const m = /^([0-9a-fA-F]+) \S (\S+)/.exec(line);
-          if (m) entries.push([BigInt('0x' + m[1]!), m[2]!]);
-        }
-      }
-      entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      this.symbols = { addrs: entries.map((e) => e[0]), names: entries.map((e) => e[1]) };
-    }
-    const { addrs, names } = this.symbols;
-    let lo = 0;
-    let hi = addrs.length - 1;
+    this.symbols ??= parseKallsyms(this.f.kallsyms());
+    const { hi, lo, names, order } = this.symbols;
+    const ah = Number(addr >> 32n);
+    const al = Number(addr & 0xffffffffn);
+    let a = 0;
+    let b = order.length - 1;
     let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (addrs[mid]! <= addr) {
+    while (a <= b) {
+      const mid = (a + b) >> 1;
+      const k = order[mid]!;
+      if (hi[k]! < ah || (hi[k] === ah && lo[k]! <= al)) {
         found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
+        a = mid + 1;
+      } else b = mid - 1;
     }
-    return found < 0 || addrs[found] === 0n
-      ? undefined
-      : { name: names[found]!, addr: addrs[found]! };
+    if (found < 0) return undefined;
+    const k = order[found]!;
+    if (hi[k] === 0 && lo[k] === 0) return undefined;
+    return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
   }
 
   private curFmt: EventFormat | undefined;
@@ -632,4 +625,49 @@ class DatDecoder {
         return false;
     }
   }
+}
+
+interface Kallsyms {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  names: string[];
+  /** Indexes sorted by address. */
+  order: Uint32Array;
+}
+
+function hexVal(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+/** /proc/kallsyms text (`ffffffff81000000 T _stext`), addresses split into 32-bit halves. */
+function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
+  const hi: number[] = [];
+  const lo: number[] = [];
+  const names: string[] = [];
+  if (src !== undefined) {
+    let i = 0;
+    const n = src.length;
+    while (i < n) {
+      let e = src.indexOf(10, i);
+      if (e < 0) e = n;
+      // Hex address (16 digits, or 8 on 32-bit kernels), the type letter, the name (maybe `\t[module]`).
+      const sp = src.indexOf(32, i);
+      const w = sp - i;
+      if (sp > 0 && sp < e && w > 0 && w <= 16 && e - sp > 3 && src[sp + 2] === 32) {
+        let h = 0;
+        let l = 0;
+        for (let k = 0; k < w - 8; k++) h = h * 16 + hexVal(src[i + k]!);
+        for (let k = Math.max(0, w - 8); k < w; k++) l = l * 16 + hexVal(src[i + k]!);
+        let ne = sp + 3;
+        while (ne < e && src[ne] !== 9 && src[ne] !== 32) ne++;
+        hi.push(h);
+        lo.push(l);
+        names.push(text(src, sp + 3, ne));
+      }
+      i = e + 1;
+    }
+  }
+  const order = Uint32Array.from(names.keys());
+  order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
+  return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order };
 }

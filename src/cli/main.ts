@@ -34,10 +34,11 @@ Usage:
       gives back trace-cmd text unchanged (diagnostics on stderr).
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
                      [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
-                     [--out DIR [--force]]
+                     [--out DIR [--format text|dat|dat-zlib] [--force]]
       The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
       the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
-      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json.
+      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json, or
+      with --format dat host.dat and guest.dat (trace-cmd .dat v7; dat-zlib: zlib-compressed).
   vcpu-lens --help | --version
 
 Options:
@@ -84,6 +85,7 @@ export async function main(
         barriers: { type: 'string' },
         compare: { type: 'boolean', default: false },
         out: { type: 'string' },
+        format: { type: 'string' },
         force: { type: 'boolean', default: false },
         'pair-host': { type: 'string' },
         match: { type: 'string' },
@@ -198,9 +200,15 @@ export async function main(
         }
         overrides[k] = n;
       }
+      const format = values.format ?? 'text';
+      if (!['text', 'dat', 'dat-zlib'].includes(format)) {
+        log(`vcpu-lens simulate: --format is text, dat or dat-zlib, not '${format}'`);
+        return ExitCode.usage;
+      }
       return simulateCommand(
         {
           preset,
+          format: format as 'text' | 'dat' | 'dat-zlib',
           overrides,
           compare: values.compare!,
           json: values.json!,

@@ -1,0 +1,159 @@
+// Writing .dat v7: what we write reads back to the same events (uncompressed and zlib), and
+// trace-cmd report prints it as our own text output prints the trace (when trace-cmd is installed).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
+import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
+import { importFtraceText } from '../../src/core/ingest/ftrace-text';
+import { importTraceDat } from '../../src/core/ingest/trace-dat/index';
+import { nodeDecompressors } from '../../src/core/io/decompress';
+import type { Trace } from '../../src/core/model/trace';
+import { PRESETS } from '../../src/core/sim/presets';
+import { simulateTraces } from '../../src/core/sim/record';
+import { absTs, fieldsStr, taskStr } from './support/dump';
+
+const TRACE_CMD = spawnSync('trace-cmd', ['list', '-c'], { encoding: 'utf8' }).status === 0;
+if (!TRACE_CMD) console.warn('trace-cmd is not installed: the trace-cmd report checks are skipped');
+const FORMATS = path.resolve(__dirname, '../fixtures/formats');
+
+// Events the scheduler fixtures lack: markers, kvm, syscalls, an unknown event, a fork and exit.
+const EXTRA = `cpus=2
+       trace-cmd-3357  [001]  100.000001: print:                tracing_mark_write: lab: start
+ qemu-system-x86-3310  [000]  100.000002: kvm_exit:             vcpu 1 reason HLT rip 0xffffffff8104c8f6 info1 0x0000000000000000 info2 0x0000000000000000 intr_info 0x00000000 error_code 0x00000000
+ qemu-system-x86-3310  [000]  100.000003: kvm_entry:            vcpu 1, rip 0xffffffff8104c8f6
+       CPU 2/TCG-3317  [001]  100.000004: sys_enter_writev:     fd: 0x00000009, vec: 0x7f3a1dff9ca0, vlen: 0x00000001
+       CPU 2/TCG-3317  [001]  100.000005: sys_exit_writev:      0x1
+            bash-900   [000]  100.000006: sched_process_fork:   comm=bash pid=900 child_comm=bash child_pid=901
+            bash-901   [001]  100.000007: sched_prepare_exec:   interp=/bin/ls filename=/bin/ls pid=901 comm=bash
+            bash-901   [001]  100.000008: sched_process_exit:   comm=bash pid=901 prio=120 group_dead=true
+          <idle>-0     [000]  100.200000: sched_wakeup:         bash:901 [120] CPU:000
+`;
+
+function text(t: Trace): string {
+  let s = '';
+  writeTraceCmdText(t, (x) => (s += x));
+  return s;
+}
+
+/**
+ * Event lines, whitespace-normalised and in (time, CPU) order: a .dat keeps each CPU's order but
+ * not the order of equal timestamps across CPUs (readers merge ties to the lower CPU). trace-cmd's
+ * sched plugin prints a preempted task's state (`R+`) as `R` and the idle state (`I`) as `W`.
+ */
+function canon(s: string): string[] {
+  const rows = s
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^\s*cpus=/.test(l))
+    .map((l) =>
+      l
+        .replace(/\s+/g, ' ')
+        .trim()
+        .replace(/ R\+ ==> /, ' R ==> ')
+        .replace(/ I ==> /, ' W ==> '),
+    );
+  const key = (l: string): [string, string] => {
+    const m = /\[(\d+)\]\s*([\d.]+):/.exec(l)!;
+    return [m[2]!.padStart(24, '0'), m[1]!];
+  };
+  return rows
+    .map((l, i) => ({ l, i, k: key(l) }))
+    .sort((a, b) =>
+      a.k[0] < b.k[0] ? -1 : a.k[0] > b.k[0] ? 1 : Number(a.k[1]) - Number(b.k[1]) || a.i - b.i,
+    )
+    .map((r) => r.l);
+}
+
+/** The model events as strings, in (time, CPU) order, with the exact timestamps. */
+function events(t: Trace): string[] {
+  const out: { k: bigint; c: number; s: string }[] = [];
+  for (let i = 0; i < t.events.length; i++) {
+    const s = `${absTs(t, i)} ${t.events.cpu(i)} ${t.eventTypes[t.events.type(i)]!.name} ${taskStr(t, t.events.task(i))} ${fieldsStr(
+      t,
+      i,
+    )
+      .replace(/state=R\+ /, 'state=R ')
+      .replace(/state=I /, 'state=W ')}`;
+    out.push({ k: absTs(t, i), c: t.events.cpu(i), s });
+  }
+  return out.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.c - b.c)).map((x) => x.s);
+}
+
+const sim = simulateTraces({ ...PRESETS['small']!.config, ...PRESETS['small']!.coRunner });
+const INPUTS: { name: string; trace: Trace }[] = [
+  { name: 'simulated host', trace: sim.host },
+  { name: 'simulated guest', trace: sim.guest },
+  {
+    name: 'trace-cmd 3.1 text',
+    trace: importFtraceText(readFileSync(path.join(FORMATS, 'trace-cmd-3.1-local.txt'), 'utf8'), {
+      name: 'a',
+    })[0]!,
+  },
+  {
+    name: 'tracefs raw text',
+    trace: importFtraceText(readFileSync(path.join(FORMATS, 'tracefs-raw-host.txt'), 'utf8'), {
+      name: 'b',
+    })[0]!,
+  },
+  { name: 'markers, kvm, syscalls', trace: importFtraceText(EXTRA, { name: 'c' })[0]! },
+];
+
+describe('.dat v7 writer', () => {
+  it.each(INPUTS)('$name reads back to the same events (uncompressed)', ({ trace }) => {
+    const back = importTraceDat(writeTraceDat(trace), {
+      name: 'w.dat',
+      decompressors: nodeDecompressors,
+    });
+    expect(back.length).toBe(1);
+    expect(back[0]!.diagnostics).toEqual([]);
+    expect(back[0]!.cpuCount).toBe(trace.cpuCount);
+    expect(events(back[0]!)).toEqual(events(trace));
+  });
+
+  it.each(INPUTS)('$name reads back to the same events (zlib)', ({ trace }) => {
+    const bytes = writeTraceDat(trace, {
+      compression: 'zlib',
+      deflate: (b) => deflateSync(b),
+      chunkPages: 1,
+    });
+    const back = importTraceDat(bytes, { name: 'w.dat', decompressors: nodeDecompressors })[0]!;
+    expect(back.dat).toMatchObject({ fileVersion: 7, compression: 'zlib' });
+    expect(events(back)).toEqual(events(trace));
+  });
+
+  it('writes a time extend when events are more than 2^27 ns apart', () => {
+    const t = importFtraceText(EXTRA, { name: 'c' })[0]!;
+    // The last event is 0.2 s after the others: more than 2^27 ns (0.134 s).
+    const back = importTraceDat(writeTraceDat(t), {
+      name: 'w.dat',
+      decompressors: nodeDecompressors,
+    })[0]!;
+    expect(absTs(back, back.events.length - 1)).toBe(100_200_000_000n);
+  });
+});
+
+describe.skipIf(!TRACE_CMD)('trace-cmd report reads what we write', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vl-datw-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it.each(INPUTS)('$name: same events as our text output', ({ name, trace }) => {
+    const file = path.join(dir, `${name.replace(/\W+/g, '-')}.dat`);
+    writeFileSync(file, writeTraceDat(trace));
+    // Full ns for the simulator (it prints 9 digits), trace-cmd's default microseconds otherwise.
+    const ns = trace.clock.unit === 'ns' && trace.clock.resolution === 1;
+    const r = spawnSync('trace-cmd', ['report', ...(ns ? ['-t'] : []), file], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
+    expect(r.status).toBe(0);
+    expect(canon(r.stdout)).toEqual(canon(text(trace)));
+    // And our reader prints what trace-cmd prints.
+    const back = importTraceDat(readFileSync(file), {
+      name: 'w.dat',
+      decompressors: nodeDecompressors,
+    })[0]!;
+    if (!ns) expect(text(back)).toBe(r.stdout);
+  });
+});

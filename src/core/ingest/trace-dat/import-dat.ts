@@ -59,6 +59,10 @@ function damageDiag(d: Damage): {
   return { code: DIAG.datDamaged, severity: 'error', offset: d.offset, message: d.message };
 }
 
+const CACHE_SLOTS = 4096;
+const CACHE_MASK = CACHE_SLOTS - 1;
+const COMM_BYTES = 16;
+
 const COUNT_CLOCKS = new Set(['x86-tsc', 'counter', 'tsc']);
 
 function clockInfo(name: string): ClockInfo {
@@ -73,6 +77,8 @@ interface Handler {
   fmt: EventFormat | undefined;
   /** Field readers by role, for the kinds read directly; undefined: print the text. */
   direct: DirectFields | undefined;
+  /** common_pid (from another format when this type has none). */
+  pid: Field | undefined;
 }
 
 interface DirectFields {
@@ -208,6 +214,8 @@ class DatDecoder {
   private readonly b: TraceBuilder;
   private readonly sink: DiagnosticSink;
   private readonly handlers = new Map<number, Handler>();
+  /** The same handlers by type id (a 16-bit number), for the per-event lookup. */
+  private readonly byId: (Handler | undefined)[] = new Array<Handler | undefined>(65536);
   /** Comms as trace-cmd report knows them: saved cmdlines, then those the sched plugin saw. */
   private readonly comms: Map<number, string>;
   private readonly ownerTasks = new Map<number, number>();
@@ -290,6 +298,7 @@ class DatDecoder {
     const live: CpuStream[] = [];
     for (const s of streams) if (s.next()) live.push(s);
     const split = this.split;
+    let base = NaN;
     while (live.length > 0) {
       let best = 0;
       let bestTs = live[0]!.ts;
@@ -302,9 +311,13 @@ class DatDecoder {
       }
       const s = live[best]!;
       const ts = bestTs + offsetAdd;
-      split.hi = Math.floor(ts / 1e9);
-      split.lo = ts - split.hi * 1e9;
-      this.event(s, b.relTs(split));
+      if (Number.isNaN(base)) {
+        // The builder fixes the trace's base on its first timestamp; later ones are ts - base.
+        split.hi = Math.floor(ts / 1e9);
+        split.lo = ts - split.hi * 1e9;
+        base = ts - b.relTs(split);
+      }
+      this.event(s, ts - base);
       if (!s.next()) live.splice(best, 1);
     }
     const t = b.finish(clockInfo(this.buffer.clock !== '' ? this.buffer.clock : 'unknown'));
@@ -362,8 +375,16 @@ class DatDecoder {
     }
     const type = this.b.typeId(name);
     const kind = this.b.kindOf(type);
-    h = { type, kind, fmt, direct: fmt !== undefined ? directFields(kind, fmt) : undefined };
+    this.commonPid ??= fmt?.byName.get('common_pid');
+    h = {
+      type,
+      kind,
+      fmt,
+      direct: fmt !== undefined ? directFields(kind, fmt) : undefined,
+      pid: fmt?.byName.get('common_pid') ?? this.commonPid,
+    };
     this.handlers.set(id, h);
+    this.byId[id] = h;
     return h;
   }
 
@@ -476,8 +497,25 @@ class DatDecoder {
   }
 
   private curFmt: EventFormat | undefined;
+  // Task cache (see task()) and owner cache, CACHE_SLOTS slots by pid; NaN marks an empty slot.
+  private readonly tcPid = new Float64Array(CACHE_SLOTS * 2).fill(NaN);
+  private readonly tcPrio = new Int32Array(CACHE_SLOTS * 2);
+  private readonly tcId = new Int32Array(CACHE_SLOTS * 2).fill(-1);
+  private readonly tcSaved = new Uint8Array(CACHE_SLOTS * 2);
+  private readonly tcComm = new Uint8Array(CACHE_SLOTS * 2 * COMM_BYTES);
+  private readonly ownerPid = new Float64Array(CACHE_SLOTS).fill(NaN);
+  private readonly ownerId = new Int32Array(CACHE_SLOTS);
 
   private owner(pid: number): number {
+    const slot = pid & CACHE_MASK;
+    if (this.ownerPid[slot] === pid) return this.ownerId[slot]!;
+    const id = this.ownerSlow(pid);
+    this.ownerPid[slot] = pid;
+    this.ownerId[slot] = id;
+    return id;
+  }
+
+  private ownerSlow(pid: number): number {
     let id = this.ownerTasks.get(pid);
     if (id === undefined) {
       const comm = pid === 0 ? '<idle>' : (this.comms.get(pid) ?? '<...>');
@@ -492,6 +530,7 @@ class DatDecoder {
     if (pid !== 0 && !this.comms.has(pid)) {
       this.comms.set(pid, comm);
       this.ownerTasks.delete(pid);
+      if (this.ownerPid[pid & CACHE_MASK] === pid) this.ownerPid[pid & CACHE_MASK] = NaN;
     }
   }
 
@@ -513,13 +552,19 @@ class DatDecoder {
     }
     this.rs = s.recStart;
     this.rl = s.recLen;
-    if (this.rl < 2) return;
+    if (this.rl < 8) {
+      this.sink.add({
+        code: DIAG.datDamaged,
+        severity: 'warning',
+        message: `CPU ${s.cpu}: a ${this.rl}-byte record is too short for an event; skipped`,
+      });
+      return;
+    }
     const id = this.rdv.getUint16(this.rs, this.little);
-    const h = this.handler(id);
+    const h = this.byId[id] ?? this.handler(id);
     const fmt = h.fmt;
     this.curFmt = fmt;
-    this.commonPid ??= fmt?.byName.get('common_pid');
-    const cp = fmt?.byName.get('common_pid') ?? this.commonPid;
+    const cp = h.pid;
     let pid = cp !== undefined ? this.int(cp) : -1;
     if (Number.isNaN(pid)) pid = -1;
     const owner = this.owner(pid);
@@ -568,12 +613,57 @@ class DatDecoder {
     return out;
   }
 
+  /**
+   * The task id for a (comm, pid, prio) in the record. A small cache keyed by pid compares the
+   * comm bytes in place, so the common case builds no string and does no Map lookup.
+   */
   private task(commF: Field, pidF: Field, prioF: Field | undefined, save: boolean): number {
     const pid = this.int(pidF);
+    let prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
+    if (Number.isNaN(prio)) prio = PRIO_UNKNOWN;
+    const at = this.rs + commF.offset;
+    const len = Math.min(commF.size, COMM_BYTES, this.rl - commF.offset);
+    const b = this.rb;
+    const base = (pid & CACHE_MASK) * 2;
+    for (let w = 0; w < 2; w++) {
+      const e = base + w;
+      if (this.tcPid[e] !== pid || this.tcPrio[e] !== prio || this.tcId[e]! < 0) continue;
+      const cb = this.tcComm;
+      const o = e * COMM_BYTES;
+      let same = true;
+      for (let k = 0; k < len; k++) {
+        const c = b[at + k]!;
+        if (c !== cb[o + k]) {
+          same = false;
+          break;
+        }
+        if (c === 0) break;
+      }
+      if (!same) continue;
+      if (save && this.tcSaved[e] === 0) {
+        this.saveComm(pid, this.str(commF.offset, commF.size));
+        this.tcSaved[e] = 1;
+      }
+      return this.tcId[e]!;
+    }
     const comm = this.str(commF.offset, commF.size);
     if (save) this.saveComm(pid, comm);
-    const prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
-    return this.b.tasks.intern(pid, comm, Number.isNaN(prio) ? PRIO_UNKNOWN : prio);
+    const id = this.b.tasks.intern(pid, comm, prio);
+    // Newest in way 0; the old way 0 moves to way 1.
+    this.tcPid[base + 1] = this.tcPid[base]!;
+    this.tcPrio[base + 1] = this.tcPrio[base]!;
+    this.tcId[base + 1] = this.tcId[base]!;
+    this.tcSaved[base + 1] = this.tcSaved[base]!;
+    this.tcComm.copyWithin((base + 1) * COMM_BYTES, base * COMM_BYTES, (base + 1) * COMM_BYTES);
+    this.tcPid[base] = pid;
+    this.tcPrio[base] = prio;
+    this.tcId[base] = id;
+    this.tcSaved[base] = save ? 1 : 0;
+    this.tcComm.fill(0, base * COMM_BYTES, (base + 1) * COMM_BYTES);
+    // Comms longer than the cache holds never match (their last compared byte is not a NUL).
+    this.tcComm.set(b.subarray(at, at + len), base * COMM_BYTES);
+    if (len === COMM_BYTES && b[at + len - 1] !== 0) this.tcId[base] = -1;
+    return id;
   }
 
   private direct(kind: Kind, d: DirectFields, pl: Payload): boolean {

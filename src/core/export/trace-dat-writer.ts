@@ -21,6 +21,16 @@ export interface DatWriteOptions {
   /** Events per compressed chunk's worth of pages (trace-cmd uses 10 pages). */
   chunkPages?: number;
   uname?: string;
+  /** TRACEID option: this session's trace id. */
+  traceId?: bigint;
+  /** GUEST options (a host file): each guest's name, trace id and vCPU -> host task. */
+  guests?: { name: string; traceId: bigint; vcpus: { vcpu: number; hostPid: number }[] }[];
+  /** TIME_SHIFT option (a guest file): host = (guest * scaling >> fraction) + offset per sample. */
+  timeShift?: {
+    peerTraceId: bigint;
+    flags: number;
+    cpus: { times: bigint[]; offsets: bigint[]; scalings: bigint[]; fractions: number[] }[];
+  };
 }
 
 const PAGE = 4096;
@@ -565,7 +575,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
     opt.u32(data.length);
     opt.bytes(data);
   };
-  const u64b = (v: number): Uint8Array => {
+  const u64b = (v: number | bigint): Uint8Array => {
     const o = new Out();
     o.u64(v);
     return o.result().slice();
@@ -584,6 +594,33 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   option(4, strb(`[${clock}]`));
   if (opts.uname !== undefined) option(5, strb(opts.uname));
   option(9, strb('vcpu-lens'));
+  if (opts.traceId !== undefined) option(11, u64b(opts.traceId));
+  for (const g of opts.guests ?? []) {
+    const o = new Out();
+    o.str(g.name);
+    o.u64(g.traceId);
+    o.u32(g.vcpus.length);
+    for (const v of g.vcpus) {
+      o.u32(v.vcpu);
+      o.u32(v.hostPid);
+    }
+    option(13, o.result().slice());
+  }
+  if (opts.timeShift !== undefined) {
+    const ts = opts.timeShift;
+    const o = new Out();
+    o.u64(ts.peerTraceId);
+    o.u32(ts.flags);
+    o.u32(ts.cpus.length);
+    for (const c of ts.cpus) {
+      o.u32(c.times.length);
+      for (const x of c.times) o.u64(x);
+      for (const x of c.offsets) o.u64(x);
+      for (const x of c.scalings) o.u64(x);
+    }
+    for (const c of ts.cpus) for (const x of c.fractions) o.u64(x);
+    option(12, o.result().slice());
+  }
   const cc = new Out();
   cc.u32(cpuCount);
   option(8, cc.result().slice());

@@ -48,14 +48,14 @@ export interface DatSourceInfo {
   /** GUEST options (in a host file): each guest's name, trace id (hex) and vCPU -> host task. */
   guests: { name: string; traceId: string; vcpus: { vcpu: number; hostPid: number }[] }[];
   /**
-   * TIME_SHIFT (in a guest file): per guest CPU, samples of host = guest * scaling + offset
-   * (trace-cmd's tsync), times/offsets as decimal strings, peer trace id hex.
+   * TIME_SHIFT (in a guest file, from trace-cmd agent's time sync): per guest CPU, samples of
+   * host = (guest * scaling >> fraction) + offset taken at guest times; numbers as decimal
+   * strings (64-bit), the peer's (host's) trace id in hex.
    */
   timeShift?: {
     peerTraceId: string;
     flags: number;
-    fractionBits: number[];
-    cpus: { times: string[]; offsets: string[]; scalings: string[] }[];
+    cpus: { times: string[]; offsets: string[]; scalings: string[]; fractions: number[] }[];
   };
   /** TSC2NSEC: ns = (tsc * mult) >> shift, plus offset. */
   tsc2nsec?: { mult: number; shift: number; offset: string };

@@ -56,9 +56,8 @@ export interface BufferInfo {
 export interface TimeShift {
   peerTraceId: bigint;
   flags: number;
-  /** Fraction bits of the scaling (trace-cmd 3.x writes a 4-byte count after the scalings). */
-  fractionBits: number[];
-  cpus: { times: bigint[]; offsets: bigint[]; scalings: bigint[] }[];
+  /** Per guest CPU, samples: host = (guest * scaling >> fraction) + offset, taken at guest `times`. */
+  cpus: { times: bigint[]; offsets: bigint[]; scalings: bigint[]; fractions: number[] }[];
 }
 
 /** GUEST: a traced guest, its trace id, and the host task that runs each of its vCPUs. */
@@ -271,7 +270,6 @@ function readOption(
       const flags = c.u32('the time sync flags');
       const n = c.u32('the time shift CPU count');
       const cpus: TimeShift['cpus'] = [];
-      const fractionBits: number[] = [];
       for (let i = 0; i < n; i++) {
         const count = c.u32('a time shift count');
         if (count > c.left / 8) throw new Damage(optOffset + c.pos, 'implausible time shift count');
@@ -281,15 +279,14 @@ function readOption(
         for (let k = 0; k < count; k++) times.push(c.u64big('a time shift time'));
         for (let k = 0; k < count; k++) offsets.push(c.u64big('a time shift offset'));
         for (let k = 0; k < count; k++) scalings.push(c.u64big('a time shift scaling'));
-        cpus.push({ times, offsets, scalings });
+        cpus.push({ times, offsets, scalings, fractions: times.map(() => 0) });
       }
-      // trace-cmd 3.x appends the fraction bits, per CPU: a count, then that many values.
-      for (let i = 0; i < n && c.left >= 4; i++) {
-        const count = c.u32('a fraction bits count');
-        if (count > c.left / 8) break;
-        for (let k = 0; k < count; k++) fractionBits.push(Number(c.u64big('fraction bits')));
+      // trace-cmd 3.x appends, per CPU, the fraction bits of each sample's scaling (trace-input.c).
+      for (const cpu of cpus) {
+        if (c.left < cpu.times.length * 8) break;
+        cpu.fractions = cpu.times.map(() => Number(c.u64big('fraction bits')));
       }
-      o.timeShift = { peerTraceId, flags, fractionBits, cpus };
+      o.timeShift = { peerTraceId, flags, cpus };
       break;
     }
     case OPT.buffer: {

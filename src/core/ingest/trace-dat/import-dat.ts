@@ -350,11 +350,11 @@ class DatDecoder {
       info.timeShift = {
         peerTraceId: ts.peerTraceId.toString(16),
         flags: ts.flags,
-        fractionBits: ts.fractionBits,
         cpus: ts.cpus.map((c) => ({
           times: c.times.map(String),
           offsets: c.offsets.map((x) => BigInt.asIntN(64, x).toString()),
           scalings: c.scalings.map(String),
+          fractions: c.fractions,
         })),
       };
     }

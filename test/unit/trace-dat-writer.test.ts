@@ -11,6 +11,7 @@ import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { importTraceDat } from '../../src/core/ingest/trace-dat/index';
 import { nodeDecompressors } from '../../src/core/io/decompress';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 import { PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
@@ -155,5 +156,49 @@ describe.skipIf(!TRACE_CMD)('trace-cmd report reads what we write', () => {
       decompressors: nodeDecompressors,
     })[0]!;
     if (!ns) expect(text(back)).toBe(r.stdout);
+  });
+});
+
+describe('.dat files on disk', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vl-datf-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const trace = INPUTS[2]!.trace;
+  const bytes = writeTraceDat(trace);
+
+  it('readTraceFile sniffs a .dat by content (any name) and reads it as from memory', async () => {
+    const file = path.join(dir, 'renamed.txt');
+    writeFileSync(file, bytes);
+    const r = await readTraceFile(file);
+    expect(r.format).toBe('trace-cmd-dat');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.traces.length).toBe(1);
+    const mem = importTraceDat(bytes, {
+      name: 'renamed.txt',
+      decompressors: nodeDecompressors,
+    })[0]!;
+    expect(text(r.traces[0]!)).toBe(text(mem));
+  });
+
+  it('a .dat cut short on disk loads the events before the cut, with the offset', async () => {
+    const file = path.join(dir, 'cut.dat');
+    // Cut inside the per-CPU data: the trailing BUFFER options are gone, the pages before stay.
+    const full = importTraceDat(bytes, { name: 'x', decompressors: nodeDecompressors })[0]!;
+    writeFileSync(file, bytes.subarray(0, bytes.length - 2500));
+    const r = await readTraceFile(file);
+    const t = r.traces[0]!;
+    expect(t.diagnostics.some((d) => d.code === 'VL1013' && typeof d.offset === 'number')).toBe(
+      true,
+    );
+    expect(t.events.length).toBeGreaterThan(0);
+    expect(t.events.length).toBeLessThanOrEqual(full.events.length);
+    // Recovered without the BUFFER options, CPU streams are numbered in file order (empty CPUs
+    // leave no trace), so compare the events without their CPU.
+    const noCpu = (s: string): string[] =>
+      s
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.replace(/\[\d+\]/, '[]'));
+    const all = new Set(noCpu(text(full)));
+    for (const l of noCpu(text(t))) expect(all.has(l), l).toBe(true);
   });
 });

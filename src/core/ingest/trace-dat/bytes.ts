@@ -18,6 +18,29 @@ export interface Decompressors {
   zstd?(input: Uint8Array, outSize: number): Uint8Array;
 }
 
+/**
+ * Random access to a file's bytes (core has no file system): a buffer in memory, or positional
+ * reads that io/ provides. Reading a big file in pieces into a reused buffer is much faster than
+ * one huge buffer where fresh memory is costly to touch.
+ */
+export interface ByteSource {
+  readonly length: number;
+  /**
+   * Bytes [offset, offset + length), fewer at the end of the file. With `into` the result may be a
+   * view of it (valid until the next read into it); without, it is the caller's to keep.
+   */
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array;
+}
+
+/** A ByteSource over bytes already in memory (no copies). */
+export function memorySource(buf: Uint8Array): ByteSource {
+  return {
+    length: buf.length,
+    read: (offset, length) =>
+      buf.subarray(Math.min(offset, buf.length), Math.min(offset + length, buf.length)),
+  };
+}
+
 const LATIN1 = new TextDecoder('latin1');
 const UTF8 = new TextDecoder('utf-8');
 

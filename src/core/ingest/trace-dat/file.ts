@@ -6,7 +6,7 @@
 //   00000000: 1708 4474 7261 6369 6e67 3700 0008 0010  ..Dtracing7.....
 //   00000010: 0000 7a73 7464 0031 2e35 2e34 004c dc0f  ..zstd.1.5.4.L..
 
-import { Cursor, Damage, Decompressors, inflate, text } from './bytes';
+import { ByteSource, Cursor, Damage, Decompressors, inflate, text } from './bytes';
 import { EventFormat, PageHeader, parseFormat, parseHeaderPage } from './format';
 
 /** Option ids (trace-cmd.h enum tracecmd_file_options); v7 section ids share them. */
@@ -111,7 +111,8 @@ export function isTraceDat(head: Uint8Array): boolean {
 }
 
 /** Parses the metadata of a .dat file; never throws for bad input (see `damage`). */
-export function parseDatFile(buf: Uint8Array, dec: Decompressors): DatFile | Damage {
+export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Damage {
+  const buf = src.read(0, Math.min(src.length, 1 << 16));
   if (!isTraceDat(buf)) return new Damage(0, 'not a trace-cmd .dat file (bad magic)');
   const head = new Cursor(buf, true, 10);
   let version: number;
@@ -157,8 +158,8 @@ export function parseDatFile(buf: Uint8Array, dec: Decompressors): DatFile | Dam
     notes: [],
   };
   try {
-    if (version === 6) readV6(c, f);
-    else readV7(c, f, dec);
+    if (version === 6) readV6Prefix(src, c.pos, f);
+    else readV7(src, c, f, dec);
   } catch (e) {
     if (!(e instanceof Damage)) throw e;
     f.damage.push(e);
@@ -332,7 +333,36 @@ function cpuId(c: Cursor): number {
 
 // ---- v6 ----
 
-function readV6(c: Cursor, f: DatFile): void {
+/**
+ * v6 metadata sits, in a fixed order, at the start of the file: read a prefix that holds it
+ * (growing it when the metadata runs past it), then parse.
+ */
+function readV6Prefix(src: ByteSource, pos: number, f: DatFile): void {
+  for (let size = Math.min(src.length, 32 << 20); ; size = Math.min(src.length, size * 4)) {
+    const prefix = src.read(0, size);
+    const fresh: DatFile = {
+      ...f,
+      formats: new Map(),
+      cmdlines: new Map(),
+      buffers: [],
+      latencyText: [],
+      notes: [],
+      options: { cpuStats: [], guests: [] },
+    };
+    try {
+      readV6(new Cursor(prefix, f.little, pos), fresh, src);
+      Object.assign(f, fresh);
+      return;
+    } catch (e) {
+      if (!(e instanceof Damage) || prefix.length >= src.length) {
+        Object.assign(f, fresh);
+        throw e;
+      }
+    }
+  }
+}
+
+function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
   readHeaderInfo(c, f);
   readFtraceEvents(c, f);
   readEventFormats(c, f);
@@ -355,7 +385,7 @@ function readV6(c: Cursor, f: DatFile): void {
     tag = text(c.bytes(10, 'the section tag'));
   }
   if (tag === 'latency  \0') {
-    f.latencyText.push(text(c.buf, c.pos));
+    f.latencyText.push(text(src.read(c.pos, src.length - c.pos)));
     return;
   }
   if (tag !== 'flyrecord\0')
@@ -390,27 +420,30 @@ interface Section {
   end: number;
 }
 
-function readSection(buf: Uint8Array, f: DatFile, dec: Decompressors, at: number): Section {
-  const c = new Cursor(buf, f.little, at);
+function readSection(src: ByteSource, f: DatFile, dec: Decompressors, at: number): Section {
+  const c = new Cursor(src.read(at, 16), f.little, 0, at);
   const id = c.u16('a section header');
   const flags = c.u16('a section header');
   c.u32('a section header');
   const size = c.u64('a section header');
-  const start = c.pos;
-  c.need(size, `section ${id} (${size} bytes)`);
+  const start = at + 16;
+  const data = src.read(start, size);
+  if (data.length < size)
+    throw new Damage(start + data.length, `file ends inside section ${id} (${size} bytes)`);
   let body: Cursor;
   if ((flags & 1) !== 0) {
-    const csize = c.u32('a compression header');
-    const usize = c.u32('a compression header');
-    const data = c.bytes(csize, `compressed section ${id}`);
-    body = new Cursor(inflate(f.compression, dec, data, usize, start), f.little, 0, start);
+    const h = new Cursor(data, f.little, 0, start);
+    const csize = h.u32('a compression header');
+    const usize = h.u32('a compression header');
+    const z = h.bytes(csize, `compressed section ${id}`);
+    body = new Cursor(inflate(f.compression, dec, z, usize, start), f.little, 0, start);
   } else {
-    body = new Cursor(buf.subarray(start, start + size), f.little, 0, start);
+    body = new Cursor(data, f.little, 0, start);
   }
   return { id, start: at, body, end: start + size };
 }
 
-function readV7(c: Cursor, f: DatFile, dec: Decompressors): void {
+function readV7(src: ByteSource, c: Cursor, f: DatFile, dec: Decompressors): void {
   f.compression = c.cstr('the compression name');
   c.cstr('the compression version');
   const firstOptions = c.u64('the options offset');
@@ -421,10 +454,10 @@ function readV7(c: Cursor, f: DatFile, dec: Decompressors): void {
     if (done.has(at)) return;
     done.add(at);
     if (id === OPT.kallsyms) {
-      f.kallsyms = lazyKallsyms(c.buf, f, dec, at);
+      f.kallsyms = lazyKallsyms(src, f, dec, at);
       return;
     }
-    const s = readSection(c.buf, f, dec, at);
+    const s = readSection(src, f, dec, at);
     if (s.id !== id) throw new Damage(at, `expected section ${id}, found ${s.id}`);
     readSectionBody(s, f);
   };
@@ -433,14 +466,14 @@ function readV7(c: Cursor, f: DatFile, dec: Decompressors): void {
     while (next !== 0) {
       if (seen.has(next)) throw new Damage(next, 'options sections form a loop');
       seen.add(next);
-      const s = readSection(c.buf, f, dec, next);
+      const s = readSection(src, f, dec, next);
       if (s.id !== 0) throw new Damage(next, `expected an options section, found section ${s.id}`);
       next = readOptions(s.body, f, load);
     }
   } catch (e) {
     if (!(e instanceof Damage)) throw e;
     f.damage.push(e);
-    recoverV7(c.buf, f, dec, sectionsStart, done);
+    recoverV7(src, f, dec, sectionsStart, done);
   }
 }
 
@@ -467,7 +500,7 @@ function readOptions(b: Cursor, f: DatFile, load: (id: number, at: number) => vo
 
 /** The KALLSYMS section, decompressed when a %ps first needs it (it is megabytes). */
 function lazyKallsyms(
-  buf: Uint8Array,
+  src: ByteSource,
   f: DatFile,
   dec: Decompressors,
   at: number,
@@ -476,7 +509,7 @@ function lazyKallsyms(
   return () => {
     if (v === null) {
       try {
-        const s = readSection(buf, f, dec, at);
+        const s = readSection(src, f, dec, at);
         v =
           s.id === OPT.kallsyms
             ? s.body.bytes(s.body.u32('the kallsyms size'), 'kallsyms')
@@ -527,7 +560,7 @@ function readSectionBody(s: Section, f: DatFile): void {
  * offset; compressed CPUs as chunk lists, uncompressed ones split where page timestamps go back.
  */
 function recoverV7(
-  buf: Uint8Array,
+  src: ByteSource,
   f: DatFile,
   dec: Decompressors,
   start: number,
@@ -535,8 +568,8 @@ function recoverV7(
 ): void {
   let at = start;
   const haveBuffers = f.buffers.length > 0;
-  while (at + 16 <= buf.length) {
-    const h = new Cursor(buf, f.little, at);
+  while (at + 16 <= src.length) {
+    const h = new Cursor(src.read(at, 16), f.little, 0, at);
     const id = h.u16();
     const flags = h.u16();
     h.u32();
@@ -547,24 +580,23 @@ function recoverV7(
       return;
     }
     if (id > OPT.bufferText || (flags & ~1) !== 0) return; // not a section header: stop here
-    const bodyStart = h.pos;
+    const bodyStart = at + 16;
     if (id === OPT.buffer) {
-      if (!haveBuffers)
-        recoverBuffer(buf, f, bodyStart, Math.min(buf.length, bodyStart + size), dec);
+      if (!haveBuffers) recoverBuffer(src, f, bodyStart, Math.min(src.length, bodyStart + size));
     } else if (!done.has(at) && id !== 0 && id !== OPT.strings) {
       try {
-        readSectionBody(readSection(buf, f, dec, at), f);
+        readSectionBody(readSection(src, f, dec, at), f);
       } catch (e) {
         if (!(e instanceof Damage)) throw e;
         return;
       }
     } else if (id === 0 && !done.has(at)) {
       try {
-        const s = readSection(buf, f, dec, at);
+        const s = readSection(src, f, dec, at);
         readOptions(s.body, f, (sid, off) => {
           if (!done.has(off)) {
             done.add(off);
-            const sec = readSection(buf, f, dec, off);
+            const sec = readSection(src, f, dec, off);
             if (sec.id === sid) readSectionBody(sec, f);
           }
         });
@@ -573,47 +605,39 @@ function recoverV7(
       }
     }
     done.add(at);
-    if (bodyStart + size > buf.length) return;
+    if (bodyStart + size > src.length) return;
     at = bodyStart + size;
   }
 }
 
-function recoverBuffer(
-  buf: Uint8Array,
-  f: DatFile,
-  bodyStart: number,
-  end: number,
-  dec: Decompressors,
-): void {
+function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: number): void {
   const ps = f.pageSize;
   const align = (x: number): number => Math.ceil(x / ps) * ps;
+  const u32At = (p: number): number => new Cursor(src.read(p, 4), f.little, 0, p).u32();
   const cpus: CpuData[] = [];
   let pos = align(bodyStart);
   const chunked = f.compression !== 'none';
   if (chunked) {
     while (pos + 4 <= end) {
-      const c = new Cursor(buf, f.little, pos);
-      const n = c.u32();
+      const n = u32At(pos);
       if (n === 0 || n > (end - pos) / 8) break;
-      let k = 0;
-      for (; k < n && c.pos + 8 <= end; k++) {
-        const cs = c.u32();
-        c.u32();
-        if (c.pos + cs > end) {
-          c.pos = end;
+      let q = pos + 4;
+      for (let k = 0; k < n && q + 8 <= end; k++) {
+        const cs = u32At(q);
+        if (q + 8 + cs > end) {
+          q = end;
           break;
         }
-        c.pos += cs;
+        q += 8 + cs;
       }
-      cpus.push({ cpu: cpus.length, offset: pos, size: Math.min(c.pos, end) - pos });
-      pos = align(c.pos);
+      cpus.push({ cpu: cpus.length, offset: pos, size: Math.min(q, end) - pos });
+      pos = align(q);
     }
   } else {
-    const ts = (p: number): bigint =>
-      new DataView(buf.buffer, buf.byteOffset + p, 8).getBigUint64(0, f.little);
+    const ts = (p: number): bigint => new Cursor(src.read(p, 8), f.little, 0, p).u64big();
     let cpuStart = pos;
     let last = -1n;
-    for (let p = pos; p + ps <= end || (p < end && p + 16 <= end); p += ps) {
+    for (let p = pos; p + 16 <= end; p += ps) {
       const t = ts(p);
       if (t < last) {
         cpus.push({ cpu: cpus.length, offset: cpuStart, size: p - cpuStart });
@@ -623,7 +647,6 @@ function recoverBuffer(
     }
     if (end > cpuStart) cpus.push({ cpu: cpus.length, offset: cpuStart, size: end - cpuStart });
   }
-  void dec;
   if (cpus.length === 0) return;
   f.notes.push({
     offset: bodyStart,

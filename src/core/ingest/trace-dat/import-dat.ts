@@ -12,7 +12,7 @@ import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
 import { decodeFields, Payload } from '../fields';
 import { importFtraceText } from '../ftrace-text';
 import type { ImportOptions } from '../importer';
-import { Damage, Decompressors, text } from './bytes';
+import { ByteSource, Damage, Decompressors, memorySource, text } from './bytes';
 import type { EventFormat, Field } from './format';
 import { BufferInfo, DatFile, parseDatFile } from './file';
 import { CpuStream } from './kbuffer';
@@ -23,8 +23,9 @@ export interface DatImportOptions extends ImportOptions {
 }
 
 /** Imports a whole .dat file held in memory. Never throws on bad input: see each trace's diagnostics. */
-export function importTraceDat(buf: Uint8Array, opts: DatImportOptions): Trace[] {
+export function importTraceDat(input: Uint8Array | ByteSource, opts: DatImportOptions): Trace[] {
   const name = opts.name ?? 'trace.dat';
+  const buf = input instanceof Uint8Array ? memorySource(input) : input;
   const parsed = parseDatFile(buf, opts.decompressors);
   if (parsed instanceof Damage) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, name);
@@ -233,7 +234,7 @@ class DatDecoder {
   private readonly cx: EvalContext;
 
   constructor(
-    private readonly buf: Uint8Array,
+    private readonly buf: ByteSource,
     private readonly f: DatFile,
     private readonly buffer: BufferInfo,
     name: string,

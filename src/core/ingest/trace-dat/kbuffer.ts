@@ -6,10 +6,12 @@
 //   type_len 0      a u32 length (+4) follows, then the data
 //   29 padding (u32 length), 30 time extend (u32: delta bits 27..58), 31 absolute time stamp.
 
-import { Cursor, Damage, Decompressors, inflate } from './bytes';
+import { ByteSource, Cursor, Damage, Decompressors, inflate } from './bytes';
 import type { CpuData, DatFile } from './file';
 
 const TS_SHIFT_MUL = 134217728; // 2^27
+/** Raw data is read this many pages at a time (1 MiB of 4 KiB pages). */
+const RAW_BLOCK_PAGES = 256;
 
 export interface StreamSink {
   damage(d: Damage): void;
@@ -32,16 +34,23 @@ export class CpuStream {
   /** Next page start in `bytes`, and where the current block of pages ends. */
   private nextPage = 0;
   private blockEnd = 0;
-  /** File offset of bytes[0] (raw data) or of the current chunk (compressed). */
+  /** File offset of the current block (raw data) or chunk (compressed). */
   private blockFileOffset = 0;
-  private chunk: Cursor | undefined;
+  /** Raw data: the next block's file offset and the end of this CPU's data. */
+  private rawPos = 0;
+  private rawEnd = 0;
+  /** Compressed data: the next chunk header's file offset and how many chunks are left. */
+  private chunkPos = 0;
   private chunksLeft = 0;
+  private readonly chunked: boolean;
+  /** Reused for raw blocks and compressed chunks. */
+  private scratch = new Uint8Array(0);
   private readonly little: boolean;
   private readonly big: boolean;
   private readonly pageSize: number;
 
   constructor(
-    private readonly buf: Uint8Array,
+    private readonly src: ByteSource,
     private readonly f: DatFile,
     cpu: CpuData,
     pageSize: number,
@@ -53,36 +62,34 @@ export class CpuStream {
     this.little = f.little;
     this.big = !f.little;
     this.pageSize = pageSize;
+    this.chunked = chunked;
     if (cpu.size === 0) {
       this.done = true;
       return;
     }
     if (chunked) {
-      const c = new Cursor(buf, f.little, cpu.offset);
       try {
-        this.chunksLeft = c.u32(`the chunk count of CPU ${cpu.cpu}`);
+        this.chunksLeft = new Cursor(src.read(cpu.offset, 4), f.little, 0, cpu.offset).u32(
+          `the chunk count of CPU ${cpu.cpu}`,
+        );
       } catch (e) {
         this.fail(e);
         return;
       }
-      this.chunk = c;
+      this.chunkPos = cpu.offset + 4;
     } else {
       let end = cpu.offset + cpu.size;
-      if (end > buf.length) {
+      if (end > src.length) {
         sink.damage(
           new Damage(
-            buf.length,
-            `file ends inside the data of CPU ${cpu.cpu} (${end - buf.length} bytes missing)`,
+            src.length,
+            `file ends inside the data of CPU ${cpu.cpu} (${end - src.length} bytes missing)`,
           ),
         );
-        end = buf.length;
+        end = Math.max(cpu.offset, src.length);
       }
-      if (cpu.offset > buf.length) end = cpu.offset;
-      this.bytes = buf;
-      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      this.nextPage = cpu.offset;
-      this.blockEnd = end;
-      this.blockFileOffset = 0;
+      this.rawPos = cpu.offset;
+      this.rawEnd = end;
     }
   }
 
@@ -92,22 +99,49 @@ export class CpuStream {
     this.done = true;
   }
 
-  /** Loads the next block of compressed pages; false at the end. */
+  /** Loads the next block of pages (raw) or the next chunk (compressed); false at the end. */
+  private loadBlock(): boolean {
+    return this.chunked ? this.loadChunk() : this.loadRaw();
+  }
+
+  private loadRaw(): boolean {
+    if (this.rawPos >= this.rawEnd) return false;
+    const len = Math.min(RAW_BLOCK_PAGES * this.pageSize, this.rawEnd - this.rawPos);
+    if (this.scratch.length < len) this.scratch = new Uint8Array(len);
+    const b = this.src.read(this.rawPos, len, this.scratch);
+    if (b.length === 0) return false;
+    this.setBlock(b, this.rawPos);
+    this.rawPos += b.length;
+    if (b.length < len) this.rawPos = this.rawEnd;
+    return true;
+  }
+
+  private setBlock(b: Uint8Array, fileOffset: number): void {
+    this.bytes = b;
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.nextPage = 0;
+    this.blockEnd = b.length;
+    this.blockFileOffset = fileOffset;
+  }
+
+  /** Loads the next compressed chunk; false at the end. */
   private loadChunk(): boolean {
-    const c = this.chunk;
-    if (c === undefined || this.chunksLeft === 0) return false;
+    if (this.chunksLeft === 0) return false;
     this.chunksLeft--;
+    const at = this.chunkPos;
     try {
-      const at = c.pos;
-      const csize = c.u32(`a chunk header of CPU ${this.cpu}`);
-      const usize = c.u32(`a chunk header of CPU ${this.cpu}`);
-      const data = c.bytes(csize, `a compressed chunk of CPU ${this.cpu}`);
-      const out = inflate(this.f.compression, this.dec, data, usize, at);
-      this.bytes = out;
-      this.dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-      this.nextPage = 0;
-      this.blockEnd = out.length;
-      this.blockFileOffset = at;
+      const h = new Cursor(this.src.read(at, 8), this.f.little, 0, at);
+      const csize = h.u32(`a chunk header of CPU ${this.cpu}`);
+      const usize = h.u32(`a chunk header of CPU ${this.cpu}`);
+      if (this.scratch.length < csize) this.scratch = new Uint8Array(csize);
+      const data = this.src.read(at + 8, csize, this.scratch);
+      if (data.length < csize)
+        throw new Damage(
+          at + 8 + data.length,
+          `file ends inside a compressed chunk of CPU ${this.cpu}`,
+        );
+      this.setBlock(inflate(this.f.compression, this.dec, data, usize, at), at);
+      this.chunkPos = at + 8 + csize;
       return true;
     } catch (e) {
       this.fail(e);
@@ -116,7 +150,7 @@ export class CpuStream {
   }
 
   private where(pos: number): number {
-    return this.chunk !== undefined ? this.blockFileOffset : this.blockFileOffset + pos;
+    return this.chunked ? this.blockFileOffset : this.blockFileOffset + pos;
   }
 
   /** Loads the next page with data; false at the end of this CPU's data. */
@@ -124,17 +158,14 @@ export class CpuStream {
     const hp = this.f.headerPage;
     for (;;) {
       if (this.nextPage + hp.dataOffset > this.blockEnd) {
-        if (this.chunk === undefined) {
-          if (this.nextPage < this.blockEnd)
-            this.sink.damage(
-              new Damage(
-                this.where(this.nextPage),
-                `CPU ${this.cpu}: data ends inside a page header`,
-              ),
-            );
-          return false;
-        }
-        if (!this.loadChunk()) return false;
+        if (!this.chunked && this.nextPage < this.blockEnd && this.rawPos >= this.rawEnd)
+          this.sink.damage(
+            new Damage(
+              this.where(this.nextPage),
+              `CPU ${this.cpu}: data ends inside a page header`,
+            ),
+          );
+        if (!this.loadBlock()) return false;
         continue;
       }
       const p = this.nextPage;

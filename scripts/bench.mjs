@@ -778,6 +778,7 @@ const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [
   --write      rewrite the "Latest results" section of BENCHMARKS.md
   --dat-events N  events in the .dat input (default ${fmtInt(DEFAULT_DAT_EVENTS)}, or --events if larger)
   --no-dat     skip the .dat decode measurement
+  --dat-only   only the .dat decode measurement (no text inputs, no simulator; nothing written)
   --profile    one extra ingest per input under the V8 CPU profiler (as --cpu-prof, but only
                around readTraceFile); prints the top self-time functions, keeps the
                .cpuprofile files in bench-data/profiles/`;
@@ -792,6 +793,7 @@ async function main() {
       profile: { type: 'boolean', default: false },
       'dat-events': { type: 'string' },
       'no-dat': { type: 'boolean', default: false },
+      'dat-only': { type: 'boolean', default: false },
       child: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -818,7 +820,7 @@ async function main() {
   const tracecmd = traceCmdVersion();
   const results = [];
   const profiles = [];
-  for (const input of INPUTS) {
+  for (const input of values['dat-only'] ? [] : INPUTS) {
     const gen = await generate(input, events);
     log(
       `measuring ${input.label}: ${path.relative(ROOT, gen.file)}${gen.cached ? ' (cached)' : ''}`,
@@ -839,6 +841,13 @@ async function main() {
     const g = await generateDat(datEvents);
     log(`measuring .dat decode: ${path.relative(ROOT, g.file)}${g.cached ? ' (cached)' : ''}`);
     dat = reportDat(await measureDat(g, runs), g);
+  }
+  if (values['dat-only']) {
+    const m = machine();
+    const section = `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, Node ${m.node}, ${m.date} (UTC), source ${m.rev}, trace-cmd ${tracecmd ?? 'absent'}.\n${dat}`;
+    process.stdout.write(section);
+    log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    return;
   }
   log("measuring the simulator: npb-ua-b, the talk's five runs at full size");
   const sim = simulatorSpeed();

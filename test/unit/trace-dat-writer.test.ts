@@ -202,3 +202,41 @@ describe('.dat files on disk', () => {
     for (const l of noCpu(text(t))) expect(all.has(l), l).toBe(true);
   });
 });
+
+describe('byte order and long size', () => {
+  const LAYOUTS = [
+    { bigEndian: true, longSize: 8 as const },
+    { bigEndian: false, longSize: 4 as const },
+    { bigEndian: true, longSize: 4 as const },
+  ];
+  const cases = LAYOUTS.flatMap((l) => [INPUTS[2]!, INPUTS[4]!].map((i) => ({ ...l, ...i })));
+  it.each(cases)(
+    '$name, big endian $bigEndian, $longSize-byte longs: reads back to the same events',
+    ({ trace, bigEndian, longSize }) => {
+      const bytes = writeTraceDat(trace, { bigEndian, longSize });
+      const back = importTraceDat(bytes, { name: 'w.dat', decompressors: nodeDecompressors })[0]!;
+      expect(back.diagnostics).toEqual([]);
+      expect(events(back)).toEqual(events(trace));
+    },
+  );
+
+  describe.skipIf(!TRACE_CMD)('and trace-cmd report agrees', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vl-datbe-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    it.each(cases)(
+      '$name, big endian $bigEndian, $longSize-byte longs: trace-cmd report prints what we print',
+      ({ trace, bigEndian, longSize }) => {
+        const file = path.join(dir, `be${bigEndian}-l${longSize}.dat`);
+        writeFileSync(file, writeTraceDat(trace, { bigEndian, longSize }));
+        const r = spawnSync('trace-cmd', ['report', file], { encoding: 'utf8' });
+        expect(r.status).toBe(0);
+        const back = importTraceDat(readFileSync(file), {
+          name: 'w.dat',
+          decompressors: nodeDecompressors,
+        })[0]!;
+        expect(text(back)).toBe(r.stdout);
+        expect(canon(r.stdout)).toEqual(canon(text(trace)));
+      },
+    );
+  });
+});

@@ -21,6 +21,9 @@ export interface DatWriteOptions {
   /** Events per compressed chunk's worth of pages (trace-cmd uses 10 pages). */
   chunkPages?: number;
   uname?: string;
+  /** Byte order and C long size of the traced machine written (default little endian, 8). */
+  bigEndian?: boolean;
+  longSize?: 4 | 8;
   /** TRACEID option: this session's trace id. */
   traceId?: bigint;
   /** GUEST options (a host file): each guest's name, trace id and vCPU -> host task. */
@@ -34,11 +37,11 @@ export interface DatWriteOptions {
 }
 
 const PAGE = 4096;
-const PAGE_DATA = 16;
 const TS_MAX_DELTA = (1 << 27) - 1;
 
 /** A growable little-endian byte buffer. */
 class Out {
+  constructor(readonly little = true) {}
   buf = new Uint8Array(1 << 16);
   dv = new DataView(this.buf.buffer);
   len = 0;
@@ -58,17 +61,17 @@ class Out {
   }
   u16(v: number): void {
     this.room(2);
-    this.dv.setUint16(this.len, v, true);
+    this.dv.setUint16(this.len, v, this.little);
     this.len += 2;
   }
   u32(v: number): void {
     this.room(4);
-    this.dv.setUint32(this.len, v >>> 0, true);
+    this.dv.setUint32(this.len, v >>> 0, this.little);
     this.len += 4;
   }
   u64(v: number | bigint): void {
     this.room(8);
-    this.dv.setBigUint64(this.len, BigInt.asUintN(64, BigInt(v)), true);
+    this.dv.setBigUint64(this.len, BigInt.asUintN(64, BigInt(v)), this.little);
     this.len += 8;
   }
   bytes(b: Uint8Array): void {
@@ -87,7 +90,10 @@ class Out {
     this.len += n;
   }
   setU64(at: number, v: number): void {
-    this.dv.setBigUint64(at, BigInt(v), true);
+    this.dv.setBigUint64(at, BigInt(v), this.little);
+  }
+  setU32(at: number, v: number): void {
+    this.dv.setUint32(at, v >>> 0, this.little);
   }
   result(): Uint8Array {
     return this.buf.subarray(0, this.len);
@@ -147,6 +153,10 @@ interface TypeOut {
 
 /** Fills one record's payload (after the 8 bytes of common fields). */
 class RecWriter {
+  constructor(
+    readonly little: boolean,
+    readonly longSize: number,
+  ) {}
   b = new Uint8Array(256);
   dv = new DataView(this.b.buffer);
   len = 8;
@@ -168,16 +178,18 @@ class RecWriter {
     this.len = Math.max(this.len, at + 16);
   }
   i32(at: number, v: number): void {
-    this.dv.setInt32(at, v, true);
+    this.dv.setInt32(at, v, this.little);
     this.len = Math.max(this.len, at + 4);
   }
   i64(at: number, v: number): void {
-    this.dv.setBigInt64(at, BigInt(Math.trunc(v)), true);
+    this.dv.setBigInt64(at, BigInt(Math.trunc(v)), this.little);
     this.len = Math.max(this.len, at + 8);
   }
-  u64big(at: number, v: bigint): void {
-    this.dv.setBigUint64(at, v, true);
-    this.len = Math.max(this.len, at + 8);
+  /** A C `long` of the traced machine (4 or 8 bytes). */
+  long(at: number, v: number | bigint): void {
+    if (this.longSize === 4) this.i32(at, Number(BigInt.asIntN(32, BigInt(v))));
+    else this.dv.setBigInt64(at, BigInt.asIntN(64, BigInt(v)), this.little);
+    this.len = Math.max(this.len, at + this.longSize);
   }
   u8(at: number, v: number): void {
     this.b[at] = v;
@@ -197,6 +209,10 @@ class RecWriter {
 /** Writes `t` as a .dat v7 file. */
 export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array {
   const compression = opts.compression ?? 'none';
+  const little = opts.bigEndian !== true;
+  const L = opts.longSize ?? 8;
+  const PAGE_DATA = 8 + L;
+  const mk = (): Out => new Out(little);
   if (compression === 'zlib' && opts.deflate === undefined)
     throw new Error('writeTraceDat: zlib needs a deflate function');
   const ev = t.events;
@@ -213,7 +229,8 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   const symAddr = (name: string): bigint => {
     let a = symbols.get(name);
     if (a === undefined) {
-      a = 0xffffffff81000000n + BigInt(symbols.size) * 0x1000n;
+      // Kernel text addresses as a 64-bit or a 32-bit x86 kernel has them.
+      a = (L === 8 ? 0xffffffff81000000n : 0xc1000000n) + BigInt(symbols.size) * 0x1000n;
       symbols.set(name, a);
     }
     return a;
@@ -233,10 +250,10 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
             id,
             [
               ...TASK_FIELDS('prev_'),
-              ['long prev_state', 32, 8, 1],
-              ['char next_comm[16]', 40, 16, 0],
-              ['pid_t next_pid', 56, 4, 1],
-              ['int next_prio', 60, 4, 1],
+              ['long prev_state', 32, L, 1],
+              ['char next_comm[16]', 32 + L, 16, 0],
+              ['pid_t next_pid', 48 + L, 4, 1],
+              ['int next_prio', 52 + L, 4, 1],
             ],
             SWITCH_PRINT,
           ),
@@ -247,10 +264,10 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
             w.comm(8, comm(prev));
             w.i32(24, tasks.pid(prev));
             w.i32(28, prio(prev));
-            w.i64(32, stateBits(t.states.get(a0 >>> TASK_BITS)));
-            w.comm(40, comm(next));
-            w.i32(56, tasks.pid(next));
-            w.i32(60, prio(next));
+            w.long(32, stateBits(t.states.get(a0 >>> TASK_BITS)));
+            w.comm(32 + L, comm(next));
+            w.i32(48 + L, tasks.pid(next));
+            w.i32(52 + L, prio(next));
           },
         };
       case Kind.schedWakeup:
@@ -376,15 +393,15 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
               'print',
               id,
               [
-                ['unsigned long ip', 8, 8, 0],
-                ['char buf[]', 16, 0, 0],
+                ['unsigned long ip', 8, L, 0],
+                ['char buf[]', 8 + L, 0, 0],
               ],
               '"%ps: %s", (void *)REC->ip, REC->buf',
             ),
             body: (i, w) => {
               const m = markerAt(t, i);
-              w.u64big(8, symAddr(m.symbol ?? 'tracing_mark_write'));
-              w.cstr(16, m.message + '\n');
+              w.long(8, symAddr(m.symbol ?? 'tracing_mark_write'));
+              w.cstr(8 + L, m.message + '\n');
             },
           };
         return textType(id, name, et.undecoded === true);
@@ -405,19 +422,23 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
 
   // Per-CPU ring-buffer pages.
   const cpuCount = Math.max(t.cpuCount, 1);
-  const pages: Out[] = Array.from({ length: cpuCount }, () => new Out());
+  const pages: Out[] = Array.from({ length: cpuCount }, () => mk());
   const pageStart = new Int32Array(cpuCount).fill(-1);
   const lastTs: number[] = new Array<number>(cpuCount).fill(0);
-  const w = new RecWriter();
+  const w = new RecWriter(little, L);
   const owners = new Map<number, string>();
   const base = Number(t.tsBase);
   const baseBig = t.tsBase;
   const exact = Number.isSafeInteger(base);
+  // The 32-bit event header: type_len in the low 5 bits (little endian) or the top 5 (big).
+  const header = (typeLen: number, delta: number): number =>
+    little ? (typeLen | (delta << 5)) >>> 0 : ((typeLen << 27) | delta) >>> 0;
   const closePage = (cpu: number): void => {
     const o = pages[cpu]!;
     const p = pageStart[cpu]!;
     if (p < 0) return;
-    o.setU64(p + 8, o.len - p - PAGE_DATA);
+    if (L === 8) o.setU64(p + 8, o.len - p - PAGE_DATA);
+    else o.setU32(p + 8, o.len - p - PAGE_DATA);
     o.padTo(PAGE);
     pageStart[cpu] = -1;
   };
@@ -433,8 +454,8 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
     if (pid !== 0 && !owners.has(pid)) owners.set(pid, comm(owner));
     w.reset();
     to.body(i, w);
-    w.dv.setUint16(0, to.id, true);
-    w.dv.setInt32(4, pid, true);
+    w.dv.setUint16(0, to.id, little);
+    w.dv.setInt32(4, pid, little);
     const dataLen = (w.len + 3) & ~3;
     const cpu = Math.min(ev.cpu(i), cpuCount - 1);
     const ts = exact ? base + ev.ts(i) : Number(baseBig + BigInt(ev.ts(i)));
@@ -444,21 +465,22 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
     if (pageStart[cpu]! < 0) {
       pageStart[cpu] = o.len;
       o.u64(ts);
-      o.u64(0);
+      if (L === 8) o.u64(0);
+      else o.u32(0);
       lastTs[cpu] = ts;
     }
     let delta = ts - lastTs[cpu]!;
     if (delta < 0) delta = 0; // the store keeps per-CPU order; a clamp, never a reorder
     if (delta > TS_MAX_DELTA) {
-      o.u32(30 | ((delta % (1 << 27)) << 5));
+      o.u32(header(30, delta % (1 << 27)));
       o.u32(Math.floor(delta / (1 << 27)));
       delta = 0;
     }
     lastTs[cpu] = ts;
     if (dataLen <= 112) {
-      o.u32((dataLen >> 2) | (delta << 5));
+      o.u32(header(dataLen >> 2, delta));
     } else {
-      o.u32(delta << 5);
+      o.u32(header(0, delta));
       o.u32(dataLen + 4);
     }
     o.bytes(w.b.subarray(0, dataLen));
@@ -466,8 +488,8 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   for (let c = 0; c < cpuCount; c++) closePage(c);
 
   // The file.
-  const f = new Out();
-  const strings = new Out();
+  const f = mk();
+  const strings = mk();
   const strId = (s: string): number => {
     const at = strings.len;
     strings.str(s);
@@ -494,21 +516,21 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   f.bytes(Uint8Array.of(0x17, 0x08, 0x44));
   f.bytes(ENC.encode('tracing'));
   f.str('7');
-  f.u8(0); // little endian
-  f.u8(8); // long size
+  f.u8(little ? 0 : 1);
+  f.u8(L);
   f.u32(PAGE);
   f.str(compression);
   f.str(zlib ? '1' : '');
   const firstOptionsAt = f.len;
   f.u64(0);
 
-  const hi = new Out();
+  const hi = mk();
   hi.str('header_page');
   const hp =
     '\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n' +
-    '\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n' +
+    `\tfield: local_t commit;\toffset:8;\tsize:${L};\tsigned:1;\n` +
     '\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n' +
-    `\tfield: char data;\toffset:16;\tsize:${PAGE - PAGE_DATA};\tsigned:0;\n`;
+    `\tfield: char data;\toffset:${PAGE_DATA};\tsize:${PAGE - PAGE_DATA};\tsigned:0;\n`;
   hi.u64(ENC.encode(hp).length);
   hi.bytes(ENC.encode(hp));
   hi.str('header_event');
@@ -521,7 +543,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
 
   const all = [...types.values()];
   const ftrace = all.filter((x) => x.system === 'ftrace');
-  const fe = new Out();
+  const fe = mk();
   fe.u32(ftrace.length);
   for (const x of ftrace) {
     const b = ENC.encode(x.format);
@@ -537,7 +559,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
     l.push(x);
     systems.set(x.system, l);
   }
-  const ef = new Out();
+  const ef = mk();
   ef.u32(systems.size);
   for (const [sys, list] of systems) {
     ef.str(sys);
@@ -551,17 +573,17 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   const formatsAt = section(18, 'events format', ef.result());
 
   let ks = '';
-  for (const [name, a] of symbols) ks += `${a.toString(16)} T ${name}\n`;
-  const kb = new Out();
+  for (const [name, a] of symbols) ks += `${a.toString(16).padStart(2 * L, '0')} T ${name}\n`;
+  const kb = mk();
   kb.u32(ENC.encode(ks).length);
   kb.bytes(ENC.encode(ks));
   const kallsymsAt = section(19, 'kallsyms', kb.result());
-  const pk = new Out();
+  const pk = mk();
   pk.u32(0);
   const printkAt = section(20, 'printk', pk.result());
   let cl = '';
   for (const [pid, c] of owners) cl += `${pid} ${c}\n`;
-  const cb = new Out();
+  const cb = mk();
   cb.u64(ENC.encode(cl).length);
   cb.bytes(ENC.encode(cl));
   const cmdlinesAt = section(21, 'command lines', cb.result());
@@ -569,19 +591,19 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   // First options: where the sections are, the clock, the CPU count; DONE points at the second.
   const clock =
     t.clock.name === 'unknown' ? (t.clock.unit === 'count' ? 'counter' : 'local') : t.clock.name;
-  const opt = new Out();
+  const opt = mk();
   const option = (id: number, data: Uint8Array): void => {
     opt.u16(id);
     opt.u32(data.length);
     opt.bytes(data);
   };
   const u64b = (v: number | bigint): Uint8Array => {
-    const o = new Out();
+    const o = mk();
     o.u64(v);
     return o.result().slice();
   };
   const strb = (s: string): Uint8Array => {
-    const o = new Out();
+    const o = mk();
     o.str(s);
     return o.result().slice();
   };
@@ -596,7 +618,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   option(9, strb('vcpu-lens'));
   if (opts.traceId !== undefined) option(11, u64b(opts.traceId));
   for (const g of opts.guests ?? []) {
-    const o = new Out();
+    const o = mk();
     o.str(g.name);
     o.u64(g.traceId);
     o.u32(g.vcpus.length);
@@ -608,7 +630,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   }
   if (opts.timeShift !== undefined) {
     const ts = opts.timeShift;
-    const o = new Out();
+    const o = mk();
     o.u64(ts.peerTraceId);
     o.u32(ts.flags);
     o.u32(ts.cpus.length);
@@ -621,7 +643,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
     for (const c of ts.cpus) for (const x of c.fractions) o.u64(x);
     option(12, o.result().slice());
   }
-  const cc = new Out();
+  const cc = mk();
   cc.u32(cpuCount);
   option(8, cc.result().slice());
   const doneAt = opt.len;
@@ -664,7 +686,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   f.padTo(PAGE);
   const options2At = f.len;
   f.setU64(done1, options2At);
-  const b2 = new Out();
+  const b2 = mk();
   b2.u64(bufferAt);
   b2.str('');
   b2.str(clock);
@@ -675,7 +697,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
     b2.u64(c.offset);
     b2.u64(c.size);
   }
-  const o2 = new Out();
+  const o2 = mk();
   o2.u16(3);
   o2.u32(b2.len);
   o2.bytes(b2.result());

@@ -1,17 +1,21 @@
 // Reads a trace file from disk as a stream: gzip is decompressed on the fly, text is decoded as
 // UTF-8 in chunks and fed to the importer the content sniffed for. The only Node I/O in core.
 
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
 import { Utf8Chunks } from './utf8-chunks';
-import { nodeDecompressors } from './decompress';
-import { ByteSource, importTraceDat } from '../ingest/trace-dat/index';
+import { readDatFile } from './dat-source';
 import { availableParallelism } from 'node:os';
-import { defaultWorkerScript, PARALLEL_MIN_BYTES, readInParts } from './parallel-read';
+import {
+  defaultWorkerScript,
+  PARALLEL_MIN_BYTES,
+  readDatInWorker,
+  readInParts,
+} from './parallel-read';
 import { DECODE_BYTES, READ_BYTES, readTextRange } from './read-range';
 import type { Trace } from '../model/trace';
 import {
@@ -82,17 +86,24 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     if (kind === 'trace-cmd-dat') {
       input.destroy();
       result.format = 'trace-cmd-dat';
-      const fd = openSync(path, 'r');
-      try {
-        result.textBytes = result.fileBytes;
-        result.traces = importTraceDat(fileSource(fd, result.fileBytes), {
-          ...opts,
-          name,
-          decompressors: nodeDecompressors,
-        });
-      } finally {
-        closeSync(fd);
+      result.textBytes = result.fileBytes;
+      // On a worker when there is one, so the caller's thread (a UI, a server) never stalls.
+      const threads = opts.threads ?? Math.min(availableParallelism(), 4);
+      const script = opts.workerScript ?? defaultWorkerScript();
+      if (threads > 1 && script !== undefined) {
+        try {
+          result.traces = await readDatInWorker(script, path, { ...opts, name });
+          return result;
+        } catch (e) {
+          result.diagnostics.push({
+            code: DIAG.io,
+            severity: 'warning',
+            source: path,
+            message: `reading on a worker failed, read on this thread instead: ${errText(e)}`,
+          });
+        }
       }
+      result.traces = readDatFile(path, result.fileBytes, { ...opts, name });
       return result;
     }
     if (kind === 'zstd') {
@@ -247,28 +258,6 @@ function startImporter(
   }
   result.format = f;
   return createTextImporter(f, { ...opts, name });
-}
-
-/**
- * Positional reads of an open file for the .dat reader, which asks for metadata sections and
- * then 1 MiB blocks per CPU into a reused buffer: far faster than one file-sized buffer, whose
- * fresh pages are slow to touch, and it keeps memory flat.
- */
-function fileSource(fd: number, size: number): ByteSource {
-  return {
-    length: size,
-    read(offset: number, length: number, into?: Uint8Array): Uint8Array {
-      const n = Math.max(0, Math.min(length, size - offset));
-      const b = into !== undefined && into.length >= n ? into : new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fd, b, got, n - got, offset + got);
-        if (r === 0) break;
-        got += r;
-      }
-      return b.subarray(0, got);
-    },
-  };
 }
 
 async function firstChunk(s: Readable): Promise<Uint8Array> {

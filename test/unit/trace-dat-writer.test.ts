@@ -240,3 +240,84 @@ describe('byte order and long size', () => {
     );
   });
 });
+
+describe('timestamps as trace-cmd report prints them', () => {
+  const g = sim.guest;
+  const a = g.tsBase;
+  const b = g.tsBase + BigInt(g.events.ts(g.events.length - 1));
+  const m = (a + b) / 2n;
+  const tsc = importFtraceText(readFileSync(path.join(FORMATS, 'trace-cmd-3.1-tsc.txt'), 'utf8'), {
+    name: 't',
+    clock: 'x86-tsc',
+  })[0]!;
+  const shift = (
+    flags: number,
+    times: bigint[],
+    offsets: bigint[],
+    scaling = 1n,
+    fraction = 0,
+  ) => ({
+    timeShift: {
+      peerTraceId: 7n,
+      flags,
+      cpus: Array.from({ length: g.cpuCount }, (_, c) => ({
+        times,
+        offsets: offsets.map((o) => o + BigInt(c)),
+        scalings: times.map(() => scaling),
+        fractions: times.map(() => fraction),
+      })),
+    },
+  });
+  const CASES: { name: string; trace: Trace; opts: Parameters<typeof writeTraceDat>[1] }[] = [
+    { name: 'TIME_SHIFT, one sample', trace: g, opts: shift(0, [a], [123456789n]) },
+    {
+      name: 'TIME_SHIFT, interpolated',
+      trace: g,
+      opts: shift(1, [a, m, b], [1000000n, 3000777n, -5000333n]),
+    },
+    {
+      name: 'TIME_SHIFT, stepwise',
+      trace: g,
+      opts: shift(0, [a, m, b], [1000000n, 3000777n, -5000333n]),
+    },
+    {
+      name: 'TIME_SHIFT, scaled',
+      trace: g,
+      opts: shift(1, [a, b], [-4000n, 9000n], 4294967297n, 32),
+    },
+    {
+      name: 'TSC2NSEC',
+      trace: tsc,
+      opts: { tsc2nsec: { mult: 1717986918, shift: 32, offset: 0n } },
+    },
+  ];
+
+  it('a guest TIME_SHIFT of one sample shifts every printed timestamp, the model keeps the recorded ones', () => {
+    const back = importTraceDat(writeTraceDat(g, CASES[0]!.opts), {
+      name: 'x',
+      decompressors: nodeDecompressors,
+    })[0]!;
+    expect(events(back)).toEqual(events(g));
+    const first = text(back).split('\n')[1]!;
+    const cpu = back.events.cpu(0);
+    const want = absTs(back, 0) + 123456789n + BigInt(cpu);
+    const us = (want + 500n) / 1000n;
+    expect(first).toContain(` ${us / 1000000n}.${String(us % 1000000n).padStart(6, '0')}: `);
+  });
+
+  describe.skipIf(!TRACE_CMD)('and trace-cmd agrees', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vl-datts-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    it.each(CASES)('$name: dump equals trace-cmd report', ({ name, trace, opts }) => {
+      const file = path.join(dir, `${name.replace(/\W+/g, '-')}.dat`);
+      writeFileSync(file, writeTraceDat(trace, opts));
+      const r = spawnSync('trace-cmd', ['report', file], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      const back = importTraceDat(readFileSync(file), {
+        name: 'x',
+        decompressors: nodeDecompressors,
+      })[0]!;
+      expect(text(back)).toBe(r.stdout);
+    });
+  });
+});

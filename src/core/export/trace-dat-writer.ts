@@ -28,6 +28,8 @@ export interface DatWriteOptions {
   traceId?: bigint;
   /** GUEST options (a host file): each guest's name, trace id and vCPU -> host task. */
   guests?: { name: string; traceId: bigint; vcpus: { vcpu: number; hostPid: number }[] }[];
+  /** TSC2NSEC option: ns = (tsc * mult) >> shift (trace-cmd record -C tsc2nsec). */
+  tsc2nsec?: { mult: number; shift: number; offset: bigint };
   /** TIME_SHIFT option (a guest file): host = (guest * scaling >> fraction) + offset per sample. */
   timeShift?: {
     peerTraceId: bigint;
@@ -627,6 +629,13 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
       o.u32(v.hostPid);
     }
     option(13, o.result().slice());
+  }
+  if (opts.tsc2nsec !== undefined) {
+    const o = mk();
+    o.u32(opts.tsc2nsec.mult);
+    o.u32(opts.tsc2nsec.shift);
+    o.u64(opts.tsc2nsec.offset);
+    option(14, o.result().slice());
   }
   if (opts.timeShift !== undefined) {
     const ts = opts.timeShift;

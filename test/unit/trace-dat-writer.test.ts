@@ -321,3 +321,47 @@ describe('timestamps as trace-cmd report prints them', () => {
     });
   });
 });
+
+describe('merging many CPUs', () => {
+  it('48 CPUs with tied timestamps come back in (time, CPU) order, every event once', () => {
+    const lines = ['cpus=48'];
+    let x = 12345;
+    const rnd = (n: number): number => (x = (x * 1103515245 + 12345) % 2147483648) % n;
+    for (let i = 0; i < 3000; i++) {
+      const cpu = rnd(48);
+      const us = 1_000_000 + rnd(400) * 10; // many ties across CPUs
+      const t = `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
+      lines.push(
+        `          task-${100 + cpu}   [${String(cpu).padStart(3, '0')}]   ${t}: sched_waking:         comm=w pid=${i + 1000} prio=120 target_cpu=${String(cpu).padStart(3, '0')}`,
+      );
+    }
+    // The text must list each CPU's events in time order, as a ring buffer does.
+    const body = lines
+      .slice(1)
+      .map((l, i) => ({
+        l,
+        i,
+        cpu: Number(/\[(\d+)\]/.exec(l)![1]),
+        t: /\]\s+([\d.]+):/.exec(l)![1]!,
+      }));
+    body.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i));
+    const t = importFtraceText(['cpus=48', ...body.map((r) => r.l)].join('\n') + '\n', {
+      name: 'm',
+    })[0]!;
+    const back = importTraceDat(writeTraceDat(t), {
+      name: 'w.dat',
+      decompressors: nodeDecompressors,
+    })[0]!;
+    expect(back.events.length).toBe(3000);
+    expect(events(back)).toEqual(events(t));
+    for (let i = 1; i < back.events.length; i++) {
+      const a = absTs(back, i - 1);
+      const b = absTs(back, i);
+      expect(
+        a < b ||
+          (a === b && back.events.cpu(i - 1) < back.events.cpu(i)) ||
+          (a === b && back.events.cpu(i - 1) === back.events.cpu(i)),
+      ).toBe(true);
+    }
+  });
+});

@@ -715,12 +715,10 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   o2.u64(0);
   section(0, 'options', o2.result(), false);
   strId('strings');
-  const sAt = f.len;
   f.u16(15);
   f.u16(0);
   f.u32(strings.len - 8);
   f.u64(strings.len);
   f.bytes(strings.result());
-  void sAt;
   return f.result();
 }

@@ -300,7 +300,7 @@ function readOption(
         });
         break;
       }
-      const dataOffset = c.u64('the buffer offset');
+      c.u64('the flyrecord section offset'); // the CPU offsets below are what we need
       const name = c.cstr('the instance name');
       const clock = c.cstr('the instance clock');
       // trace-cmd >= 3.1 writes the page size here; 3.0 did not. Tell them apart by the length.
@@ -316,7 +316,6 @@ function readOption(
           size: c.u64('a CPU data size'),
         });
       f.buffers.push({ name, clock, pageSize, cpus, chunked: f.compression !== 'none' });
-      void dataOffset;
       break;
     }
     default:

@@ -296,22 +296,12 @@ class DatDecoder {
           sinkObj,
         ),
     );
-    const live: CpuStream[] = [];
-    for (const s of streams) if (s.next()) live.push(s);
+    const merge = new StreamMerge();
+    for (const st of streams) if (st.next()) merge.add(st);
     const split = this.split;
     let base = NaN;
-    while (live.length > 0) {
-      let best = 0;
-      let bestTs = live[0]!.ts;
-      for (let i = 1; i < live.length; i++) {
-        const t = live[i]!.ts;
-        if (t < bestTs) {
-          bestTs = t;
-          best = i;
-        }
-      }
-      const s = live[best]!;
-      const ts = bestTs + offsetAdd;
+    for (let s = merge.first(); s !== undefined; s = merge.advance()) {
+      const ts = s.ts + offsetAdd;
       if (Number.isNaN(base)) {
         // The builder fixes the trace's base on its first timestamp; later ones are ts - base.
         split.hi = Math.floor(ts / 1e9);
@@ -319,7 +309,6 @@ class DatDecoder {
         base = ts - b.relTs(split);
       }
       this.event(s, ts - base);
-      if (!s.next()) live.splice(best, 1);
     }
     const t = b.finish(clockInfo(this.buffer.clock !== '' ? this.buffer.clock : 'unknown'));
     t.dat = this.sourceInfo();
@@ -761,4 +750,55 @@ function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
   const order = Uint32Array.from(names.keys());
   order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
   return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order };
+}
+
+/** s before o: earlier timestamp, and on a tie the lower CPU (as trace-cmd report merges). */
+function before(s: CpuStream, o: CpuStream): boolean {
+  return s.ts < o.ts || (s.ts === o.ts && s.cpu < o.cpu);
+}
+
+/**
+ * The k-way merge of the CPU streams: a binary heap on (timestamp, CPU). `advance()` moves the
+ * stream just returned to its next event and returns the new earliest one.
+ */
+class StreamMerge {
+  private readonly heap: CpuStream[] = [];
+
+  add(s: CpuStream): void {
+    const h = this.heap;
+    h.push(s);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  first(): CpuStream | undefined {
+    return this.heap[0];
+  }
+
+  advance(): CpuStream | undefined {
+    const h = this.heap;
+    const top = h[0]!;
+    if (!top.next()) {
+      const last = h.pop()!;
+      if (h.length === 0) return undefined;
+      h[0] = last;
+    }
+    // Sift the root down.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[c]!, h[i]!)) break;
+      [h[i], h[c]] = [h[c]!, h[i]!];
+      i = c;
+    }
+    return h[0];
+  }
 }

@@ -46,6 +46,10 @@ const DEFAULT_EVENTS = 3_000_000;
 const DEFAULT_RUNS = 3;
 const GOAL_MBPS = 150;
 const GOAL_BYTES_PER_EVENT = 24;
+/** The .dat input: at least 5M events (the issue's size), and its goal against trace-cmd report. */
+const DEFAULT_DAT_EVENTS = 5_000_000;
+const DAT_GEN_VERSION = 'bench-dat/1';
+const DAT_GOAL = 3;
 const MB = 1e6;
 const MIB = 1024 * 1024;
 
@@ -72,6 +76,15 @@ async function child(mode, file, profileOut) {
     for await (const buf of createReadStream(file, { highWaterMark: 1 << 20 })) bytes += buf.length;
     const ms = performance.now() - t0;
     process.stdout.write(JSON.stringify({ ms, bytes }) + '\n');
+    return;
+  }
+  if (mode === 'makedat') {
+    // Text in, .dat out, through the engine's own reader and writer.
+    const engine = createRequire(import.meta.url)(ENGINE);
+    const r = await engine.readTraceFile(file, { threads: 1 });
+    const t = r.traces[0];
+    writeFileSync(profileOut, engine.writeTraceDat(t));
+    process.stdout.write(JSON.stringify({ events: t.events.length }) + '\n');
     return;
   }
   if (mode !== 'ingest') throw new Error(`unknown child mode ${mode}`);
@@ -201,6 +214,7 @@ async function ensureBuilt() {
         "export { readTraceFile } from './src/core/io/read-trace-file';",
         "export { traceInfo } from './src/core/report/info';",
         "export { EVENT_COLUMN_BYTES } from './src/core/model/event-store';",
+        "export { writeTraceDat } from './src/core/export/trace-dat-writer';",
       ].join('\n'),
       resolveDir: ROOT,
       loader: 'ts',
@@ -327,6 +341,149 @@ async function generate(input, nEvents) {
   writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
   log(`  ${fmt(bytes / MB, 1)} MB in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   return { file: out, ...meta, cached: false };
+}
+
+/**
+ * The .dat input: the trace-cmd report text input (same events) read by the engine and written
+ * by its .dat v7 writer (uncompressed), then checked by `trace-cmd report` (event count) once.
+ */
+async function generateDat(nEvents) {
+  const text = await generate(INPUTS[0], nEvents);
+  const out = path.join(DATA, `trace-cmd-report-${nEvents}.dat`);
+  const metaFile = out + '.meta.json';
+  const want = { genVersion: DAT_GEN_VERSION, textBytes: text.bytes, events: nEvents };
+  if (existsSync(out) && existsSync(metaFile)) {
+    try {
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+      const same = Object.entries(want).every(([k, v]) => meta[k] === v);
+      if (same && statSync(out).size === meta.bytes) return { file: out, ...meta, cached: true };
+    } catch {
+      // unreadable meta: regenerate
+    }
+  }
+  log(`writing ${path.relative(ROOT, out)} with the .dat writer`);
+  const t0 = performance.now();
+  const tmp = out + '.tmp';
+  const r = await runChild(['--max-old-space-size=8192'], ['--child', 'makedat', text.file, tmp]);
+  renameSync(tmp, out);
+  const meta = { ...want, bytes: statSync(out).size, writtenEvents: r.events };
+  log(`  ${fmt(meta.bytes / MB, 1)} MB in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  const tc = traceCmdVersion();
+  if (tc !== undefined) {
+    log('  checking it with trace-cmd report (event count)');
+    meta.traceCmdEvents = await countTraceCmdEvents(out);
+    if (meta.traceCmdEvents !== nEvents)
+      throw new Error(`trace-cmd report printed ${meta.traceCmdEvents} events, ${nEvents} written`);
+  }
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
+  return { file: out, ...meta, cached: false };
+}
+
+/** Event lines `trace-cmd report FILE` prints (all lines but the `cpus=N` header). */
+function countTraceCmdEvents(file) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let n = 0;
+    let cpus = 0;
+    let tail = '';
+    p.stdout.setEncoding('latin1');
+    p.stdout.on('data', (d) => {
+      const s = tail + d;
+      const lines = s.split('\n');
+      tail = lines.pop();
+      for (const l of lines) {
+        if (/^\s*cpus=\d+$/.test(l)) cpus++;
+        else if (l.length > 0) n++;
+      }
+    });
+    p.on('error', reject);
+    p.on('close', (code) =>
+      code === 0 && cpus === 1
+        ? resolve(n)
+        : reject(new Error(`trace-cmd report exited with ${code}`)),
+    );
+  });
+}
+
+/** Wall time of `trace-cmd report FILE > /dev/null`. */
+function timeTraceCmd(file) {
+  return new Promise((resolve, reject) => {
+    const devnull = openSync('/dev/null', 'w');
+    const t0 = performance.now();
+    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', devnull, 'ignore'] });
+    p.on('error', (e) => {
+      closeSync(devnull);
+      reject(e);
+    });
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      closeSync(devnull);
+      if (code !== 0) reject(new Error(`trace-cmd report exited with ${code}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/** Ours (readTraceFile, in a fresh process: in-call time and whole-process wall) vs trace-cmd report. */
+async function measureDat(gen, runs) {
+  await timeCat(gen.file);
+  const ours = [];
+  const oursWall = [];
+  const tc = [];
+  for (let i = 0; i < runs; i++) {
+    log(`  .dat run ${i + 1}/${runs}: ours, then trace-cmd report > /dev/null`);
+    const t0 = performance.now();
+    ours.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file]));
+    oursWall.push(performance.now() - t0);
+    if (traceCmdVersion() !== undefined) tc.push(await timeTraceCmd(gen.file));
+  }
+  const ing = [...ours].sort((a, b) => a.ms - b.ms)[(ours.length - 1) >> 1];
+  return {
+    bytes: gen.bytes,
+    events: ing.events,
+    errors: ing.errors + ing.warnings,
+    oursMs: ing.ms,
+    oursWallMs: median(oursWall),
+    oursAll: ours.map((x) => x.ms),
+    tcMs: tc.length > 0 ? median(tc) : undefined,
+    tcAll: tc,
+    // Each trace-cmd run right after one of ours: the ratio per pair, so a noisy neighbour that
+    // slows one pair does not skew the comparison.
+    pairRatios: tc.map((t, i) => t / oursWall[i]),
+    storePerEvent: ing.storeBytes / ing.events,
+  };
+}
+
+function reportDat(d, gen) {
+  const L = [];
+  L.push('');
+  L.push(
+    `.dat decode: \`${path.relative(ROOT, gen.file)}\`, written by our .dat v7 writer (uncompressed) from the trace-cmd report input` +
+      (gen.traceCmdEvents !== undefined
+        ? `; trace-cmd report prints its ${fmtInt(gen.traceCmdEvents)} events`
+        : '') +
+      '. Ours: `readTraceFile` in a fresh process, in-call time and the whole process (start, module load, exit); trace-cmd: `trace-cmd report FILE > /dev/null`, whole process. Median of the runs.',
+  );
+  L.push('');
+  L.push(
+    '| input | size MB | events | trace-cmd report s | ours s (in call) | ours s (process) | ours Mevents/s | trace-cmd / ours (process, median of pairs) |',
+  );
+  L.push('|---|--:|--:|--:|--:|--:|--:|--:|');
+  const ratio = d.tcMs !== undefined ? median(d.pairRatios) : undefined;
+  L.push(
+    `| .dat v7 | ${fmt(d.bytes / MB, 1)} | ${fmtInt(d.events)} | ${d.tcMs !== undefined ? fmt(d.tcMs / 1000, 2) : 'n/a'} | ` +
+      `${fmt(d.oursMs / 1000, 2)} | ${fmt(d.oursWallMs / 1000, 2)} | ${fmt(d.events / (d.oursMs / 1000) / 1e6, 2)} | ${ratio !== undefined ? fmt(ratio, 2) + 'x' : 'n/a'} |`,
+  );
+  L.push('');
+  L.push(
+    ratio !== undefined
+      ? `- Goal (.dat decode at least ${DAT_GOAL}x faster than trace-cmd report): ${fmt(ratio, 2)}x **${verdict(ratio >= DAT_GOAL)}**`
+      : '- trace-cmd is not on PATH: no comparison.',
+  );
+  L.push(
+    `- runs: ours ${d.oursAll.map((x) => fmt(x / 1000, 2)).join(', ')} s (in call); trace-cmd ${d.tcAll.map((x) => fmt(x / 1000, 2)).join(', ')} s; ${d.errors} diagnostics; event store ${fmt(d.storePerEvent, 2)} B/event`,
+  );
+  return L.join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,7 +722,7 @@ function report(results, opts, mach, tracecmd, profiles) {
   }
   notes.push(
     tracecmd
-      ? `trace-cmd ${tracecmd} is on PATH but reads .dat, not text: no comparison.`
+      ? `trace-cmd ${tracecmd} reads .dat, not text: it is compared on the .dat input below.`
       : 'trace-cmd not on PATH (it reads .dat anyway: no comparison).',
   );
   if (opts.events < 2_000_000)
@@ -619,6 +776,9 @@ const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [
   --events N   events per generated input (default ${fmtInt(DEFAULT_EVENTS)})
   --runs K     timed runs per measurement, median reported (default ${DEFAULT_RUNS})
   --write      rewrite the "Latest results" section of BENCHMARKS.md
+  --dat-events N  events in the .dat input (default ${fmtInt(DEFAULT_DAT_EVENTS)}, or --events if larger)
+  --no-dat     skip the .dat decode measurement
+  --dat-only   only the .dat decode measurement (no text inputs, no simulator; nothing written)
   --profile    one extra ingest per input under the V8 CPU profiler (as --cpu-prof, but only
                around readTraceFile); prints the top self-time functions, keeps the
                .cpuprofile files in bench-data/profiles/`;
@@ -631,6 +791,9 @@ async function main() {
       runs: { type: 'string' },
       write: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'dat-events': { type: 'string' },
+      'no-dat': { type: 'boolean', default: false },
+      'dat-only': { type: 'boolean', default: false },
       child: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -657,7 +820,7 @@ async function main() {
   const tracecmd = traceCmdVersion();
   const results = [];
   const profiles = [];
-  for (const input of INPUTS) {
+  for (const input of values['dat-only'] ? [] : INPUTS) {
     const gen = await generate(input, events);
     log(
       `measuring ${input.label}: ${path.relative(ROOT, gen.file)}${gen.cached ? ' (cached)' : ''}`,
@@ -669,9 +832,26 @@ async function main() {
       profiles.push({ input, p: await profile(gen, input) });
     }
   }
+  let dat = '';
+  if (!values['no-dat']) {
+    const datEvents =
+      values['dat-events'] !== undefined
+        ? Number(values['dat-events'].replace(/[_,]/g, ''))
+        : Math.max(DEFAULT_DAT_EVENTS, events);
+    const g = await generateDat(datEvents);
+    log(`measuring .dat decode: ${path.relative(ROOT, g.file)}${g.cached ? ' (cached)' : ''}`);
+    dat = reportDat(await measureDat(g, runs), g);
+  }
+  if (values['dat-only']) {
+    const m = machine();
+    const section = `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, Node ${m.node}, ${m.date} (UTC), source ${m.rev}, trace-cmd ${tracecmd ?? 'absent'}.\n${dat}`;
+    process.stdout.write(section);
+    log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    return;
+  }
   log("measuring the simulator: npb-ua-b, the talk's five runs at full size");
   const sim = simulatorSpeed();
-  const section = report(results, opts, machine(), tracecmd, profiles) + sim;
+  const section = report(results, opts, machine(), tracecmd, profiles) + dat + sim;
   process.stdout.write(section);
   if (values.write) writeLatest(section);
   log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);

@@ -60,7 +60,7 @@ const nf = new Intl.NumberFormat('en-US');
 export function formatInfo(f: FileInfo): string {
   const lines: string[] = [];
   lines.push(
-    `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ${nf.format(f.textBytes)} bytes of text`,
+    `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ${nf.format(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`,
   );
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
@@ -84,6 +84,22 @@ export function formatInfo(f: FileInfo): string {
     lines.push(
       `  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`,
     );
+    if (t.dat !== undefined) {
+      const d = t.dat;
+      lines.push(
+        `  .dat       v${d.fileVersion}, ${d.compression}${d.uname !== undefined ? `, ${safeText(d.uname)}` : ''}${d.traceCmdVersion !== undefined ? `, trace-cmd ${safeText(d.traceCmdVersion)}` : ''}`,
+      );
+      for (const g of d.guests)
+        lines.push(
+          `  guest      ${safeText(g.name)}: ${g.vcpus.map((v) => `vCPU ${v.vcpu} = host task ${v.hostPid}`).join(', ')}`,
+        );
+      if (d.timeShift !== undefined)
+        lines.push(
+          `  time sync  TIME_SHIFT to host trace ${d.timeShift.peerTraceId}, ${d.timeShift.cpus.length} CPUs`,
+        );
+      if (d.tsc2nsec !== undefined)
+        lines.push(`  tsc2nsec   mult ${d.tsc2nsec.mult}, shift ${d.tsc2nsec.shift}`);
+    }
     if (t.lostEvents !== 0)
       lines.push(
         `  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : nf.format(t.lostEvents) + ' events'}`,

@@ -35,12 +35,14 @@ Usage:
       gives back trace-cmd text unchanged (diagnostics on stderr).
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
                      [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
-                     [--out DIR [--force]] [--sweep NAME=FROM..TO[:STEP]|NAME=V1,V2,...]
+                     [--out DIR [--format text|dat|dat-zlib] [--force]]
+                     [--sweep NAME=FROM..TO[:STEP]|NAME=V1,V2,...]
                      [--runtime libgomp|libomp] [--spin-count N] [--blocktime MS]
                      [--halt-poll NS] [--ple] [--co-runner hog|vm]
       The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
       the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
-      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json;
+      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json, or
+      with --format dat host.dat and guest.dat (trace-cmd .dat v7; dat-zlib: zlib-compressed);
       --sweep runs it once per value of pcpus, vcpus, threads, hogs, barriers or seed and prints
       a table (with --compare, the five runs per value). spin-then-block spins as the runtime
       would: libgomp GOMP_SPINCOUNT (--spin-count, default 300000) or libomp KMP_BLOCKTIME
@@ -99,6 +101,7 @@ export async function main(
         ple: { type: 'boolean', default: false },
         'co-runner': { type: 'string' },
         out: { type: 'string' },
+        format: { type: 'string' },
         force: { type: 'boolean', default: false },
         'pair-host': { type: 'string' },
         match: { type: 'string' },
@@ -204,9 +207,15 @@ export async function main(
         }
         sweep = s;
       }
+      const format = values.format ?? 'text';
+      if (!['text', 'dat', 'dat-zlib'].includes(format)) {
+        log(`vcpu-lens simulate: --format is text, dat or dat-zlib, not '${format}'`);
+        return ExitCode.usage;
+      }
       return simulateCommand(
         {
           preset,
+          format: format as 'text' | 'dat' | 'dat-zlib',
           overrides,
           ...(sweep !== undefined ? { sweep } : {}),
           compare: values.compare!,

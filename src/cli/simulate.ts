@@ -3,7 +3,9 @@
 
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
+import { writeTraceDat } from '../core/export/trace-dat-writer';
 import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../core/sim/engine';
 import { spinBeforeBlockNs } from '../core/sim/runtime';
 import { COMPARE_RUNS, compareConfig, Preset } from '../core/sim/presets';
@@ -18,6 +20,8 @@ export interface SimulateOptions {
   compare: boolean;
   json: boolean;
   out?: string;
+  /** What --out writes the traces as: trace-cmd text, or .dat v7 (uncompressed or zlib). */
+  format?: 'text' | 'dat' | 'dat-zlib';
   force: boolean;
   sweep?: Sweep;
 }
@@ -177,7 +181,8 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
   }
   const cfg: SimConfig = { ...p.config, ...p.coRunner, ...o.overrides };
   if (o.out !== undefined) {
-    const files = ['host.txt', 'guest.txt', 'truth.json'].map((f) => path.join(o.out!, f));
+    const ext = o.format === 'dat' || o.format === 'dat-zlib' ? 'dat' : 'txt';
+    const files = [`host.${ext}`, `guest.${ext}`, 'truth.json'].map((f) => path.join(o.out!, f));
     const clash = files.filter((f) => existsSync(f));
     if (clash.length > 0 && !o.force) {
       log(`vcpu-lens simulate: ${clash.join(', ')} exist; give --force to overwrite`);
@@ -189,6 +194,16 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
       [files[0]!, s.host],
       [files[1]!, s.guest],
     ] as const) {
+      if (ext === 'dat') {
+        writeFileSync(
+          f,
+          writeTraceDat(t, {
+            compression: o.format === 'dat-zlib' ? 'zlib' : 'none',
+            deflate: (b) => deflateSync(b),
+          }),
+        );
+        continue;
+      }
       let text = '';
       writeTraceCmdText(t, (x) => (text += x));
       writeFileSync(f, text);

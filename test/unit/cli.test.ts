@@ -192,12 +192,6 @@ describe('exit codes', () => {
       content: 'Dear diary,\nnothing happened today: really.\n',
     },
     { what: 'an empty file', content: '' },
-    {
-      what: 'a trace-cmd .dat file',
-      content: Buffer.from([
-        0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67, 0x00, 0x36,
-      ]),
-    },
   ])('3 for $what, with a VL1009 diagnostic', async ({ what, content }) => {
     const { code, out } = await run(
       'info',
@@ -208,6 +202,27 @@ describe('exit codes', () => {
     const info = JSON.parse(out[0]!) as { traces: unknown[]; diagnostics: { code: string }[] };
     expect(info.traces).toEqual([]);
     expect(info.diagnostics.map((d) => d.code)).toEqual(['VL1009']);
+  });
+
+  it('1 for a trace-cmd .dat cut inside its header, with VL1013 and the byte offset', async () => {
+    const p = tmpFile(
+      'cut.dat',
+      Buffer.from([0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67, 0x37, 0x00, 0x00]),
+    );
+    const { code, out } = await run('info', '--json', p);
+    expect(code).toBe(ExitCode.inputErrors);
+    const info = JSON.parse(out[0]!) as {
+      format: string;
+      traces: {
+        events: { total: number };
+        diagnostics: { items: { code: string; offset: number }[] };
+      }[];
+    };
+    expect(info.format).toBe('trace-cmd-dat');
+    expect(info.traces[0]!.events.total).toBe(0);
+    expect(info.traces[0]!.diagnostics.items.map((d) => [d.code, d.offset])).toEqual([
+      ['VL1013', 13],
+    ]);
   });
 
   it('1 for a trace with a bad line, which is reported with its line number', async () => {
@@ -251,5 +266,31 @@ describe('exit codes', () => {
       ['vcpu-lens.info/1', 1],
       ['vcpu-lens.info/1', 0],
     ]);
+  });
+});
+
+describe('trace-cmd .dat on the command line', () => {
+  it('simulate --out DIR --format dat writes host.dat and guest.dat that info and dump read', async () => {
+    const out = path.join(dir, 'sim-dat');
+    const s = await run('simulate', '--preset', 'small', '--out', out, '--format', 'dat');
+    expect(s.code).toBe(ExitCode.ok);
+    expect(existsSync(path.join(out, 'host.dat'))).toBe(true);
+    expect(existsSync(path.join(out, 'guest.txt'))).toBe(false);
+    const i = await run('info', path.join(out, 'guest.dat'), '--json');
+    expect(i.code).toBe(ExitCode.ok);
+    const info = JSON.parse(i.out[0]!) as {
+      format: string;
+      traces: { format: string; dat: { fileVersion: number; compression: string } }[];
+    };
+    expect(info.format).toBe('trace-cmd-dat');
+    expect(info.traces[0]!.dat).toMatchObject({ fileVersion: 7, compression: 'none' });
+    const text = await run('info', path.join(out, 'host.dat'));
+    expect(text.out.join('\n')).toMatch(/\.dat {7}v7, none/);
+  });
+
+  it('simulate --format zlib-dat is a usage error naming the choices', async () => {
+    const s = await run('simulate', '--out', path.join(dir, 'x'), '--format', 'zlib-dat');
+    expect(s.code).toBe(ExitCode.usage);
+    expect(stderr.join('')).toMatch(/--format is text, dat or dat-zlib/);
   });
 });

@@ -9,6 +9,9 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { splitAtLines } from '../../src/core/io/parallel-read';
 import { readTraceFile, ReadOptions } from '../../src/core/io/read-trace-file';
+import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
+import { PRESETS } from '../../src/core/sim/presets';
+import { simulateTraces } from '../../src/core/sim/record';
 import { dumpTrace } from './support/dump';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vl-par-'));
@@ -132,6 +135,25 @@ describe('parallel reading', () => {
     const f = write('perf.txt', text);
     const [one, many] = await both(f, 2);
     expect(many).toEqual(one);
+  });
+
+  it('a .dat file on a worker: identical to one thread, diagnostics included', async () => {
+    const t = simulateTraces({ ...PRESETS['small']!.config, ...PRESETS['small']!.coRunner }).host;
+    const bytes = writeTraceDat(t);
+    for (const [name, data] of [
+      ['sim.dat', bytes],
+      ['cut.dat', bytes.subarray(0, bytes.length - 3000)],
+    ] as const) {
+      const f = path.join(dir, name);
+      writeFileSync(f, data);
+      const one = await readTraceFile(f, { threads: 1 });
+      const many = await readTraceFile(f, { threads: 2, workerScript: worker });
+      expect(many.diagnostics).toEqual([]);
+      expect(many.format).toBe('trace-cmd-dat');
+      expect(many.traces.map(dumpTrace)).toEqual(one.traces.map(dumpTrace));
+      expect(many.traces.map((x) => x.diagnostics)).toEqual(one.traces.map((x) => x.diagnostics));
+      expect(many.traces[0]!.dat).toEqual(one.traces[0]!.dat);
+    }
   });
 
   it('falls back to one thread, with a warning, when the worker cannot run', async () => {

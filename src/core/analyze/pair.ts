@@ -5,6 +5,7 @@ import {
   ClockMap,
   EventPairing,
   estimateClockMap,
+  timeShiftClockMap,
   pairedClockMap,
   recordedClockMap,
   relativeMap,
@@ -54,6 +55,7 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
   const guestTimelines = buildTimelines(guest);
   const vcpuMap = identifyVcpus(host, {
     guestCpus: guest.cpuCount,
+    ...(guest.dat?.traceId !== undefined ? { guestTraceId: guest.dat.traceId } : {}),
     ...(opts.vcpuMap !== undefined ? { explicit: opts.vcpuMap } : {}),
   });
   const base: PairAnalysis = {
@@ -130,8 +132,9 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       reasoning: [`offset host - guest = ${opts.offset} given by the user; no drift assumed`],
     };
   } else {
-    // Sources best first: recorded offsets (KVM's kvm_write_tsc_offset, checked against the
-    // events), the user's paired events, estimation from the events.
+    // Sources best first: trace-cmd's time sync (TIME_SHIFT in a guest .dat), recorded offsets
+    // (KVM's kvm_write_tsc_offset, checked against the events), the user's paired events,
+    // estimation from the events.
     const why: string[] = [];
     // The estimate made to choose among VMs, when there was one, is the same estimate.
     const estimate = (): ClockMap | undefined => {
@@ -149,6 +152,7 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       );
     };
     clock =
+      timeShiftClockMap(host, guest, why) ??
       recordedClockMap(host, hostTimelines, guest, vm.vcpus, why) ??
       (opts.pairing !== undefined ? pairedClockMap(host, guest, opts.pairing, why) : undefined) ??
       estimate();

@@ -13,7 +13,8 @@ import { TaskState } from '../timeline/states';
 import type { VcpuAssignment } from './vcpu-map';
 
 export interface ClockMap {
-  method: 'estimated' | 'user' | 'recorded' | 'paired';
+  /** `trace-cmd`: the TIME_SHIFT option trace-cmd's time sync wrote into the guest .dat. */
+  method: 'estimated' | 'user' | 'trace-cmd' | 'recorded' | 'paired';
   /** host = hostRef + (guest - guestRef) * slope; absolute values in the traces' units. */
   hostRef: bigint;
   guestRef: bigint;
@@ -577,4 +578,63 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const k = s.length >> 1;
   return s.length % 2 === 1 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+}
+
+/**
+ * The clock map trace-cmd's host-guest time sync recorded in a guest .dat (the TIME_SHIFT option,
+ * written by `trace-cmd agent` / `record -A`): per guest CPU, samples taken at guest times of
+ * host = (guest * scaling >> fraction) + offset (trace-cmd's trace-input.c). The line through the
+ * first CPU's first and last samples is the map; the spread of the CPUs' first offsets, halved,
+ * is the bound. Not used when the host .dat's trace id is not the peer the option names.
+ */
+export function timeShiftClockMap(host: Trace, guest: Trace, why: string[]): ClockMap | undefined {
+  const ts = guest.dat?.timeShift;
+  if (ts === undefined) return undefined;
+  const hostId = host.dat?.traceId;
+  if (hostId !== undefined && hostId !== ts.peerTraceId) {
+    why.push(
+      `the guest .dat's TIME_SHIFT was measured against trace ${ts.peerTraceId}, the host trace is ${hostId}: not used`,
+    );
+    return undefined;
+  }
+  const cpus = ts.cpus.filter((c) => c.times.length > 0);
+  if (cpus.length === 0) {
+    why.push("the guest .dat's TIME_SHIFT has no samples: not used");
+    return undefined;
+  }
+  const sample = (c: (typeof cpus)[number], k: number): { g: bigint; h: bigint } => {
+    const g = BigInt(c.times[k]!);
+    let scaling = BigInt(c.scalings[k]!);
+    if (scaling === 0n) scaling = 1n;
+    const h = ((g * scaling) >> BigInt(c.fractions[k] ?? 0)) + BigInt(c.offsets[k]!);
+    return { g, h };
+  };
+  const c0 = cpus[0]!;
+  const first = sample(c0, 0);
+  const last = sample(c0, c0.times.length - 1);
+  const slope =
+    last.g !== first.g
+      ? Number(last.h - first.h) / Number(last.g - first.g)
+      : Number(BigInt(c0.scalings[0]!) || 1n) / 2 ** (c0.fractions[0] ?? 0);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const c of cpus) {
+    const d = Number(BigInt(c.offsets[0]!));
+    lo = Math.min(lo, d);
+    hi = Math.max(hi, d);
+  }
+  const samples = cpus.reduce((n, c) => n + c.times.length, 0);
+  return {
+    method: 'trace-cmd',
+    hostRef: first.h,
+    guestRef: first.g,
+    slope,
+    bound: (hi - lo) / 2,
+    unit: host.clock.unit,
+    agreement: NaN,
+    stretches: [],
+    reasoning: [
+      `recorded by trace-cmd's time sync (TIME_SHIFT in the guest .dat): ${samples} samples on ${cpus.length} guest CPU(s), host - guest = ${first.h - first.g} at the first, slope ${slope}`,
+    ],
+  };
 }

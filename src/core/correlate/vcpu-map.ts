@@ -1,4 +1,5 @@
-// Which host thread runs which vCPU. Evidence, strongest first: the user's explicit map; kvm_entry
+// Which host thread runs which vCPU. Evidence, strongest first: the user's explicit map; the GUEST
+// option trace-cmd writes into a host .dat (trace-cmd record -A / agent: vCPU -> host task); kvm_entry
 // events (the thread that enters guest mode logs its vcpu_id); the thread names VMMs give their
 // vCPU threads (QEMU `CPU 3/KVM` or `CPU 3/TCG` with debug-threads=on, Firecracker `fc_vcpu 3`,
 // Cloud Hypervisor `vcpu3`, crosvm `crosvm_vcpu3`, kvmtool `kvm-vcpu-3`). Threads are grouped
@@ -8,7 +9,7 @@ import { Kind } from '../model/event-kinds';
 import { kvmAt } from '../model/payload';
 import type { Trace } from '../model/trace';
 
-export type VcpuMethod = 'user' | 'kvm-vcpu-id' | 'thread-name' | 'activity';
+export type VcpuMethod = 'user' | 'trace-cmd-guest' | 'kvm-vcpu-id' | 'thread-name' | 'activity';
 
 /** One vCPU's host thread, with how we know and how sure we are (1 = certain). */
 export interface VcpuAssignment {
@@ -87,7 +88,7 @@ interface Candidate {
  */
 export function identifyVcpus(
   host: Trace,
-  opts: { guestCpus?: number; explicit?: Map<number, number> } = {},
+  opts: { guestCpus?: number; explicit?: Map<number, number>; guestTraceId?: string } = {},
 ): VcpuMapResult {
   const reasoning: string[] = [];
   const lastComm = lastCommByTid(host);
@@ -119,7 +120,11 @@ export function identifyVcpus(
     return { vms: [vm], chosen: vm, reasoning };
   }
 
-  // 1. kvm_entry: the thread that enters guest mode for vcpu N is vCPU N's thread.
+  // 1. trace-cmd recorded it: a host .dat's GUEST option maps each vCPU to its host task.
+  const recorded = guestOptionVm(host, lastComm, opts, reasoning);
+  if (recorded !== undefined) return { vms: [recorded], chosen: recorded, reasoning };
+
+  // 2. kvm_entry: the thread that enters guest mode for vcpu N is vCPU N's thread.
   const byKvm = new Map<number, Map<number, number>>(); // tid -> vcpu -> count
   const ev = host.events;
   for (let i = 0; i < ev.length; i++) {
@@ -146,7 +151,7 @@ export function identifyVcpus(
     });
   }
 
-  // 2. Thread names, for threads kvm events said nothing about.
+  // 3. Thread names, for threads kvm events said nothing about.
   for (const [tid, comm] of lastComm) {
     if (byKvm.has(tid)) continue;
     for (const p of VCPU_NAME_PATTERNS) {
@@ -284,4 +289,55 @@ function groupIntoVms(host: Trace, cands: Candidate[], reasoning: string[]): VmT
 
 function rank(c: Candidate): number {
   return c.method === 'kvm-vcpu-id' ? 0 : 1;
+}
+
+/**
+ * The VM a host .dat's GUEST option describes (trace-cmd writes one per traced guest): the one
+ * whose trace id is the guest trace's, else the only one, else the only one with the guest's CPU
+ * count. Undefined when the host trace has none or none can be chosen (`reasoning` says why).
+ */
+function guestOptionVm(
+  host: Trace,
+  lastComm: Map<number, string>,
+  opts: { guestCpus?: number; guestTraceId?: string },
+  reasoning: string[],
+): VmThreads | undefined {
+  const guests = host.dat?.guests ?? [];
+  if (guests.length === 0) return undefined;
+  let g =
+    opts.guestTraceId !== undefined
+      ? guests.find((x) => x.traceId === opts.guestTraceId)
+      : undefined;
+  let how = g !== undefined ? `its trace id ${g.traceId} is the guest trace's` : '';
+  if (g === undefined && guests.length === 1) {
+    g = guests[0];
+    how = 'the only guest recorded';
+  }
+  if (g === undefined && opts.guestCpus !== undefined) {
+    const fit = guests.filter((x) => x.vcpus.length === opts.guestCpus);
+    if (fit.length === 1) {
+      g = fit[0];
+      how = `the only recorded guest with ${opts.guestCpus} vCPUs`;
+    }
+  }
+  if (g === undefined) {
+    reasoning.push(
+      `the host .dat records ${guests.length} guests (${guests.map((x) => x.name).join(', ')}) but none matches the guest trace: not used`,
+    );
+    return undefined;
+  }
+  const vcpus = [...g.vcpus]
+    .sort((a, b) => a.vcpu - b.vcpu)
+    .map((v): VcpuAssignment => ({
+      vcpu: v.vcpu,
+      hostTid: v.hostPid,
+      hostComm: lastComm.get(v.hostPid) ?? '?',
+      method: 'trace-cmd-guest',
+      confidence: 1,
+      evidence: `recorded by trace-cmd in the host .dat (GUEST option, guest '${g.name}')`,
+    }));
+  reasoning.push(
+    `vCPU map recorded by trace-cmd for guest '${g.name}' (${how}; ${vcpus.length} vCPUs)`,
+  );
+  return { key: `guest ${g.name}`, vmm: 'trace-cmd GUEST option', vcpus };
 }

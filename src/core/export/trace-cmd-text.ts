@@ -7,6 +7,7 @@ import { markerAt, migrateAt, runtimeAt, switchAt, textAt } from '../model/paylo
 import { PRIO_UNKNOWN } from '../model/task-table';
 import { formatAbsTs } from '../model/time';
 import type { Trace } from '../model/trace';
+import { reportClock } from '../ingest/trace-dat/report-time';
 
 /** Streams the trace as text lines to `out` (in pieces of about 64 KiB). */
 export function writeTraceCmdText(t: Trace, out: (chunk: string) => void): void {
@@ -23,15 +24,26 @@ export function writeTraceCmdText(t: Trace, out: (chunk: string) => void): void 
   };
   push(`cpus=${t.header.cpus ?? t.cpuCount}`);
   const ev = t.events;
+  // A .dat prints as trace-cmd report prints it: guest time shifted to the host, TSC as ns, and
+  // ns as microseconds (rounded; trace-cmd report's default).
+  const rc = t.format === 'trace-cmd-dat' ? reportClock(t) : undefined;
+  const unit = rc?.unit ?? t.clock.unit;
   const fd =
-    t.clock.unit === 'ns'
-      ? Math.max(0, Math.min(9, 9 - Math.round(Math.log10(t.clock.resolution))))
-      : 0;
+    unit !== 'ns'
+      ? 0
+      : t.format === 'trace-cmd-dat'
+        ? 6
+        : Math.max(0, Math.min(9, 9 - Math.round(Math.log10(t.clock.resolution))));
+  const roundUs = unit === 'ns' && t.format === 'trace-cmd-dat';
   for (let i = 0; i < ev.length; i++) {
     const task = ev.task(i);
-    const abs = formatAbsTs(t.tsBase + BigInt(ev.ts(i)), t.clock.unit, fd);
+    let absTs = t.tsBase + BigInt(ev.ts(i));
+    if (rc !== undefined) absTs = rc.at(absTs, ev.cpu(i));
+    // trace-cmd rounds ns to the microseconds it prints (libtraceevent print_event_time).
+    if (roundUs) absTs = ((absTs + 500n) / 1000n) * 1000n;
+    const abs = formatAbsTs(absTs, unit, fd);
     // "%16s-%-5d [%03d]" then the time: "%12d:" for counts, " %12s:" (seconds) otherwise.
-    const time = t.clock.unit === 'count' ? abs.padStart(12) : ' ' + abs.padStart(12);
+    const time = unit === 'count' ? abs.padStart(12) : ' ' + abs.padStart(12);
     // perf's `sched:sched_switch` is trace-cmd's `sched_switch`.
     const full = t.eventTypes[ev.type(i)]!.name;
     const name = full.slice(full.lastIndexOf(':') + 1);

@@ -17,6 +17,13 @@ export interface PartRequest {
   opts: ImportOptions & { resume?: ResumeState };
 }
 
+/** A whole .dat file, decoded on a worker (parse-worker.ts) so the caller's thread stays free. */
+export interface DatRequest {
+  kind: 'dat';
+  path: string;
+  opts: ImportOptions;
+}
+
 export type PartResult =
   | { ok: true; traces: TraceData[]; lines: number; replaced: boolean }
   | { ok: false; error: string };
@@ -109,9 +116,19 @@ export async function readInParts(
   return { traces, replaced };
 }
 
+/** Decodes a .dat file on a worker thread. */
+export async function readDatInWorker(
+  script: string,
+  path: string,
+  opts: ImportOptions,
+): Promise<Trace[]> {
+  const r = await runPart(script, { kind: 'dat', path, opts });
+  return r.traces.map(traceFromData);
+}
+
 function runPart(
   script: string,
-  req: PartRequest,
+  req: PartRequest | DatRequest,
 ): Promise<{ traces: TraceData[]; lines: number; replaced: boolean }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(script, { workerData: req });

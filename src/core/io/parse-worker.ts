@@ -1,24 +1,36 @@
-// Worker-thread entry (bundled as dist/parse-worker.js): parses one byte range of a text trace
-// and posts the traces back as transferable buffers. Started by parallel-read.ts.
+// Worker-thread entry (bundled as dist/parse-worker.js): parses one byte range of a text trace,
+// or a whole .dat file, and posts the traces back as transferable buffers. Started by
+// parallel-read.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createTextImporter } from '../ingest/index';
 import { traceToData } from '../model/trace-parts';
 import { readTextRange } from './read-range';
-import type { PartRequest, PartResult } from './parallel-read';
+import type { DatRequest, PartRequest, PartResult } from './parallel-read';
+import { readDatFile } from './dat-source';
+import type { Trace } from '../model/trace';
+import { statSync } from 'node:fs';
 
-async function run(req: PartRequest): Promise<void> {
+async function run(req: PartRequest | DatRequest): Promise<void> {
   try {
-    const imp = createTextImporter(req.format, req.opts);
-    const { replaced } = await readTextRange(req.path, req.start, req.end, (t) => imp.feed(t));
-    const traces = imp.end();
+    let traces: Trace[];
+    let replaced = false;
+    let lines = 0;
+    if ('kind' in req) {
+      traces = readDatFile(req.path, statSync(req.path).size, req.opts);
+    } else {
+      const imp = createTextImporter(req.format, req.opts);
+      replaced = (await readTextRange(req.path, req.start, req.end, (t) => imp.feed(t))).replaced;
+      traces = imp.end();
+      lines = imp.lines();
+    }
     const transfer: ArrayBuffer[] = [];
     const data = traces.map((t) => {
       const d = traceToData(t);
       transfer.push(...d.transfer);
       return d.data;
     });
-    const res: PartResult = { ok: true, traces: data, lines: imp.lines(), replaced };
+    const res: PartResult = { ok: true, traces: data, lines, replaced };
     parentPort!.postMessage(res, transfer);
   } catch (e) {
     const res: PartResult = {
@@ -29,4 +41,4 @@ async function run(req: PartRequest): Promise<void> {
   }
 }
 
-void run(workerData as PartRequest);
+void run(workerData as PartRequest | DatRequest);

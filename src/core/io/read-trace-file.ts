@@ -8,8 +8,14 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
 import { Utf8Chunks } from './utf8-chunks';
+import { readDatFile } from './dat-source';
 import { availableParallelism } from 'node:os';
-import { defaultWorkerScript, PARALLEL_MIN_BYTES, readInParts } from './parallel-read';
+import {
+  defaultWorkerScript,
+  PARALLEL_MIN_BYTES,
+  readDatInWorker,
+  readInParts,
+} from './parallel-read';
 import { DECODE_BYTES, READ_BYTES, readTextRange } from './read-range';
 import type { Trace } from '../model/trace';
 import {
@@ -78,15 +84,26 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     const first = await firstChunk(createReadStream(path, { start: 0, end: 15 }));
     const kind = sniffBytes(first);
     if (kind === 'trace-cmd-dat') {
-      result.format = 'trace-cmd-dat';
-      result.diagnostics.push({
-        code: DIAG.unsupportedFormat,
-        severity: 'error',
-        source: path,
-        message:
-          'trace-cmd .dat files are not read yet: run `trace-cmd report -i FILE > FILE.txt` and open the text',
-      });
       input.destroy();
+      result.format = 'trace-cmd-dat';
+      result.textBytes = result.fileBytes;
+      // On a worker when there is one, so the caller's thread (a UI, a server) never stalls.
+      const threads = opts.threads ?? Math.min(availableParallelism(), 4);
+      const script = opts.workerScript ?? defaultWorkerScript();
+      if (threads > 1 && script !== undefined) {
+        try {
+          result.traces = await readDatInWorker(script, path, { ...opts, name });
+          return result;
+        } catch (e) {
+          result.diagnostics.push({
+            code: DIAG.io,
+            severity: 'warning',
+            source: path,
+            message: `reading on a worker failed, read on this thread instead: ${errText(e)}`,
+          });
+        }
+      }
+      result.traces = readDatFile(path, result.fileBytes, { ...opts, name });
       return result;
     }
     if (kind === 'zstd') {

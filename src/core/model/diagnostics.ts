@@ -31,6 +31,8 @@ export const DIAG = {
   encoding: 'VL1011',
   /** An integer clock's text claims a different CPU count than its events use. */
   cpuOutOfRange: 'VL1012',
+  /** A trace-cmd .dat file is truncated or corrupt at a byte offset; what came before it is kept. */
+  datDamaged: 'VL1013',
 } as const;
 
 export type DiagCode = (typeof DIAG)[keyof typeof DIAG];

@@ -35,6 +35,32 @@ export interface TraceHeader {
   tgidColumn: boolean;
 }
 
+/** What a trace-cmd .dat file says about itself beyond its events (its options). */
+export interface DatSourceInfo {
+  /** 6 or 7. */
+  fileVersion: number;
+  /** `none`, `zlib`, `zstd`. */
+  compression: string;
+  uname?: string;
+  traceCmdVersion?: string;
+  /** TRACEID, hex. */
+  traceId?: string;
+  /** GUEST options (in a host file): each guest's name, trace id (hex) and vCPU -> host task. */
+  guests: { name: string; traceId: string; vcpus: { vcpu: number; hostPid: number }[] }[];
+  /**
+   * TIME_SHIFT (in a guest file, from trace-cmd agent's time sync): per guest CPU, samples of
+   * host = (guest * scaling >> fraction) + offset taken at guest times; numbers as decimal
+   * strings (64-bit), the peer's (host's) trace id in hex.
+   */
+  timeShift?: {
+    peerTraceId: string;
+    flags: number;
+    cpus: { times: string[]; offsets: string[]; scalings: string[]; fractions: number[] }[];
+  };
+  /** TSC2NSEC: ns = (tsc * mult) >> shift, plus offset. */
+  tsc2nsec?: { mult: number; shift: number; offset: string };
+}
+
 export interface Trace {
   /** The file name, or the file/instance name trace-cmd printed in front of each line. */
   name: string;
@@ -68,6 +94,8 @@ export interface Trace {
   linesRead: number;
   /** Each event's 1-based line in its file, when the importer was asked for them. */
   eventLines?: Int32Array;
+  /** For a trace read from a trace-cmd .dat file: its options. */
+  dat?: DatSourceInfo;
 }
 
 /** Builds one Trace; importers call `event()` per parsed line with already-decoded payload words. */

@@ -27,6 +27,8 @@ export interface TraceInfo {
   header: Trace['header'];
   linesRead: number;
   diagnostics: { errors: number; warnings: number; infos: number; items: Diagnostic[] };
+  /** For a trace-cmd .dat: file version, compression and the options it recorded. */
+  dat?: Trace['dat'];
 }
 
 export function traceInfo(t: Trace): TraceInfo {
@@ -80,5 +82,6 @@ export function traceInfo(t: Trace): TraceInfo {
     header: t.header,
     linesRead: t.linesRead,
     diagnostics: { ...counts, items: t.diagnostics },
+    ...(t.dat !== undefined ? { dat: t.dat } : {}),
   };
 }

@@ -1,0 +1,166 @@
+// Bounds-checked reads of a trace-cmd .dat file over a Uint8Array, in the file's byte order. A read
+// past the end throws `Damage` (offset + reason), which the reader turns into a diagnostic: bad
+// input never escapes as an exception.
+
+/** A truncated or corrupt file, at a byte offset of the (decompressed) input. */
+export class Damage extends Error {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${reason} at byte ${offset}`);
+  }
+}
+
+/** The injected decoders for compressed sections (io/ provides Node's zlib and a zstd). */
+export interface Decompressors {
+  zlib?(input: Uint8Array, outSize: number): Uint8Array;
+  zstd?(input: Uint8Array, outSize: number): Uint8Array;
+}
+
+/**
+ * Random access to a file's bytes (core has no file system): a buffer in memory, or positional
+ * reads that io/ provides. Reading a big file in pieces into a reused buffer is much faster than
+ * one huge buffer where fresh memory is costly to touch.
+ */
+export interface ByteSource {
+  readonly length: number;
+  /**
+   * Bytes [offset, offset + length), fewer at the end of the file. With `into` the result may be a
+   * view of it (valid until the next read into it); without, it is the caller's to keep.
+   */
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array;
+}
+
+/** A ByteSource over bytes already in memory (no copies). */
+export function memorySource(buf: Uint8Array): ByteSource {
+  return {
+    length: buf.length,
+    read: (offset, length) =>
+      buf.subarray(Math.min(offset, buf.length), Math.min(offset + length, buf.length)),
+  };
+}
+
+const LATIN1 = new TextDecoder('latin1');
+const UTF8 = new TextDecoder('utf-8');
+
+/** A byte string as text (UTF-8 where valid; trace-cmd prints bytes as they are). */
+export function text(b: Uint8Array, start = 0, end = b.length): string {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (b[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  return (ascii ? LATIN1 : UTF8).decode(b.subarray(start, end));
+}
+
+export class Cursor {
+  readonly view: DataView;
+  pos: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    readonly little: boolean,
+    pos = 0,
+    /** Offset of buf[0] in the file, for diagnostics. */
+    readonly base = 0,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = pos;
+  }
+
+  get left(): number {
+    return this.buf.length - this.pos;
+  }
+
+  need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.buf.length)
+      throw new Damage(this.base + this.pos, `file ends inside ${what}`);
+  }
+
+  u8(what = 'a byte'): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+
+  u16(what = 'a 2-byte field'): number {
+    this.need(2, what);
+    const v = this.view.getUint16(this.pos, this.little);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(what = 'a 4-byte field'): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, this.little);
+    this.pos += 4;
+    return v;
+  }
+
+  /** An 8-byte unsigned value; offsets and sizes past 2^53 are damage. */
+  u64(what = 'an 8-byte field'): number {
+    this.need(8, what);
+    const v = this.view.getBigUint64(this.pos, this.little);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new Damage(this.base + this.pos, `${what} is implausibly large (${v})`);
+    this.pos += 8;
+    return Number(v);
+  }
+
+  u64big(what = 'an 8-byte field'): bigint {
+    this.need(8, what);
+    const v = this.view.getBigUint64(this.pos, this.little);
+    this.pos += 8;
+    return v;
+  }
+
+  bytes(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  /** A NUL-terminated string. */
+  cstr(what: string): string {
+    const end = this.buf.indexOf(0, this.pos);
+    if (end < 0) throw new Damage(this.base + this.pos, `file ends inside ${what}`);
+    const s = text(this.buf, this.pos, end);
+    this.pos = end + 1;
+    return s;
+  }
+}
+
+const MAX_BLOCK = 256 << 20;
+
+/** Decompresses one block, or throws Damage naming the offset. */
+export function inflate(
+  algo: string,
+  d: Decompressors,
+  input: Uint8Array,
+  outSize: number,
+  offset: number,
+): Uint8Array {
+  const f = algo === 'zlib' ? d.zlib : algo === 'zstd' ? d.zstd : undefined;
+  // A corrupt header must not make us allocate gigabytes: trace-cmd's blocks are far smaller.
+  if (outSize > MAX_BLOCK)
+    throw new Damage(
+      offset,
+      `${algo} block claims ${outSize} bytes uncompressed (more than ${MAX_BLOCK})`,
+    );
+  if (f === undefined) throw new Damage(offset, `no decoder for '${algo}' compression`);
+  let out: Uint8Array;
+  try {
+    out = f(input, outSize);
+  } catch (e) {
+    throw new Damage(
+      offset,
+      `corrupt ${algo} block (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  if (out.length !== outSize)
+    throw new Damage(offset, `${algo} block gave ${out.length} bytes, header says ${outSize}`);
+  return out;
+}

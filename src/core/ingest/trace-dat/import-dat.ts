@@ -1,0 +1,804 @@
+// Decodes a trace-cmd .dat file into Traces (one per buffer/instance): each CPU's events streamed
+// page by page and merged by timestamp (ties to the lower CPU, as trace-cmd report does), then
+// turned into the same model events the text importer makes from `trace-cmd report` output.
+// Scheduler events are read straight from their fields; every other event is printed from its
+// format's `print fmt` (libtraceevent's rules) and kept as text like the text importer keeps it.
+
+import { DIAG, DiagnosticSink } from '../../model/diagnostics';
+import { Kind } from '../../model/event-kinds';
+import { PRIO_UNKNOWN } from '../../model/task-table';
+import type { ClockInfo } from '../../model/time';
+import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
+import { decodeFields, Payload } from '../fields';
+import { importFtraceText } from '../ftrace-text';
+import type { ImportOptions } from '../importer';
+import { ByteSource, Damage, Decompressors, memorySource, text } from './bytes';
+import type { EventFormat, Field } from './format';
+import { BufferInfo, DatFile, parseDatFile } from './file';
+import { CpuStream } from './kbuffer';
+import { EvalContext, formatPrint } from './print-fmt';
+
+export interface DatImportOptions extends ImportOptions {
+  decompressors: Decompressors;
+}
+
+/** Imports a whole .dat file held in memory. Never throws on bad input: see each trace's diagnostics. */
+export function importTraceDat(input: Uint8Array | ByteSource, opts: DatImportOptions): Trace[] {
+  const name = opts.name ?? 'trace.dat';
+  const buf = input instanceof Uint8Array ? memorySource(input) : input;
+  const parsed = parseDatFile(buf, opts.decompressors);
+  if (parsed instanceof Damage) {
+    const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, name);
+    const b = new TraceBuilder(name, 'trace-cmd-dat', sink);
+    sink.add(damageDiag(parsed));
+    return [b.finish(clockInfo('unknown'))];
+  }
+  const f = parsed;
+  const out: Trace[] = [];
+  for (const lat of f.latencyText) {
+    for (const t of importFtraceText(lat, { ...opts, name })) out.push(t);
+  }
+  const buffers = f.buffers.length > 0 || out.length > 0 ? f.buffers : [emptyBuffer(f)];
+  buffers.forEach((buffer, i) => {
+    const traceName = buffer.name === '' ? name : `${name}:${buffer.name}`;
+    const t = new DatDecoder(buf, f, buffer, traceName, opts).run(i === 0);
+    out.push(t);
+  });
+  return out;
+}
+
+function emptyBuffer(f: DatFile): BufferInfo {
+  return { name: '', clock: 'unknown', pageSize: f.pageSize, cpus: [], chunked: false };
+}
+
+function damageDiag(d: Damage): {
+  code: typeof DIAG.datDamaged;
+  severity: 'error';
+  offset: number;
+  message: string;
+} {
+  return { code: DIAG.datDamaged, severity: 'error', offset: d.offset, message: d.message };
+}
+
+const CACHE_SLOTS = 4096;
+const CACHE_MASK = CACHE_SLOTS - 1;
+const COMM_BYTES = 16;
+
+const COUNT_CLOCKS = new Set(['x86-tsc', 'counter', 'tsc']);
+
+function clockInfo(name: string): ClockInfo {
+  const unit = COUNT_CLOCKS.has(name) ? 'count' : 'ns';
+  return { name, unit, source: name === 'unknown' ? 'inferred' : 'file', resolution: 1 };
+}
+
+/** How one event type becomes a model event, worked out on first sight. */
+interface Handler {
+  type: number;
+  kind: Kind;
+  fmt: EventFormat | undefined;
+  /** Field readers by role, for the kinds read directly; undefined: print the text. */
+  direct: DirectFields | undefined;
+  /** common_pid (from another format when this type has none). */
+  pid: Field | undefined;
+}
+
+interface DirectFields {
+  comm?: Field;
+  pid?: Field;
+  prio?: Field;
+  target?: Field;
+  state?: Field;
+  nextComm?: Field;
+  nextPid?: Field;
+  nextPrio?: Field;
+  origCpu?: Field;
+  destCpu?: Field;
+  groupDead?: Field;
+  runtime?: Field;
+  vruntime?: Field;
+}
+
+function need(fmt: EventFormat, names: string[]): Field[] | undefined {
+  const out: Field[] = [];
+  for (const n of names) {
+    const f = fmt.byName.get(n);
+    if (f === undefined) return undefined;
+    out.push(f);
+  }
+  return out;
+}
+
+/** The fields the kernel's print fmt would print for this kind, when they are all there. */
+function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
+  const isComm = (f: Field | undefined): boolean => f !== undefined && f.isString && f.arrayLen > 0;
+  let d: DirectFields | undefined;
+  switch (kind) {
+    case Kind.schedSwitch: {
+      const f = need(fmt, [
+        'prev_comm',
+        'prev_pid',
+        'prev_prio',
+        'prev_state',
+        'next_comm',
+        'next_pid',
+        'next_prio',
+      ]);
+      if (f)
+        d = {
+          comm: f[0]!,
+          pid: f[1]!,
+          prio: f[2]!,
+          state: f[3]!,
+          nextComm: f[4]!,
+          nextPid: f[5]!,
+          nextPrio: f[6]!,
+        };
+      if (d && !isComm(d.nextComm)) return undefined;
+      break;
+    }
+    case Kind.schedWakeup:
+    case Kind.schedWakeupNew: {
+      const f = need(fmt, ['comm', 'pid', 'prio']);
+      if (f && fmt.byName.get('success') === undefined)
+        d = {
+          comm: f[0]!,
+          pid: f[1]!,
+          prio: f[2]!,
+          ...opt('target', fmt.byName.get('target_cpu')),
+        };
+      break;
+    }
+    case Kind.schedWaking: {
+      const f = need(fmt, ['comm', 'pid', 'prio', 'target_cpu']);
+      if (f && /^"comm=%s pid=%d prio=%d target_cpu=%03d"/.test(fmt.printText))
+        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, target: f[3]! };
+      break;
+    }
+    case Kind.schedMigrateTask: {
+      const f = need(fmt, ['comm', 'pid', 'prio', 'orig_cpu', 'dest_cpu']);
+      if (f && /^"comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d"/.test(fmt.printText))
+        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, origCpu: f[3]!, destCpu: f[4]! };
+      break;
+    }
+    case Kind.schedProcessFork: {
+      const f = need(fmt, ['parent_comm', 'parent_pid', 'child_comm', 'child_pid']);
+      if (f && /^"comm=%s pid=%d child_comm=%s child_pid=%d"/.test(fmt.printText))
+        d = { comm: f[0]!, pid: f[1]!, nextComm: f[2]!, nextPid: f[3]! };
+      break;
+    }
+    case Kind.schedProcessExit:
+    case Kind.schedProcessFree:
+    case Kind.schedProcessWait: {
+      const f = need(fmt, ['comm', 'pid', 'prio']);
+      const gd = fmt.byName.get('group_dead');
+      const shape = gd
+        ? /^"comm=%s pid=%d prio=%d group_dead=%s", REC->comm, REC->pid, REC->prio, REC->group_dead \? "true" : "false"$/
+        : /^"comm=%s pid=%d prio=%d", REC->comm, REC->pid, REC->prio$/;
+      if (f && shape.test(fmt.printText))
+        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, ...opt('groupDead', gd) };
+      break;
+    }
+    case Kind.schedStatRuntime: {
+      const f = need(fmt, ['comm', 'pid', 'runtime']);
+      const v = fmt.byName.get('vruntime');
+      const shape = v
+        ? /^"comm=%s pid=%d runtime=%Lu \[ns\] vruntime=%Lu \[ns\]"/
+        : /^"comm=%s pid=%d runtime=%Lu \[ns\]"/;
+      if (f && shape.test(fmt.printText))
+        d = { comm: f[0]!, pid: f[1]!, runtime: f[2]!, ...opt('vruntime', v) };
+      break;
+    }
+    default:
+      return undefined;
+  }
+  if (d === undefined || !isComm(d.comm)) return undefined;
+  return d;
+}
+
+function opt<K extends string>(k: K, f: Field | undefined): { [P in K]?: Field } {
+  return (f === undefined ? {} : { [k]: f }) as { [P in K]?: Field };
+}
+
+/** sched_switch prev_state as libtraceevent's sched_switch plugin prints it (write_state). */
+const STATE_CHARS = 'SDTtZXxW';
+function stateText(v: number): string {
+  let s = '';
+  for (let i = 0; i < STATE_CHARS.length; i++) {
+    if ((v & (1 << i)) === 0) continue;
+    if (s.length > 0) s += '|';
+    s += STATE_CHARS[i];
+  }
+  return s.length === 0 ? 'R' : s;
+}
+
+class DatDecoder {
+  private readonly b: TraceBuilder;
+  private readonly sink: DiagnosticSink;
+  private readonly handlers = new Map<number, Handler>();
+  /** The same handlers by type id (a 16-bit number), for the per-event lookup. */
+  private readonly byId: (Handler | undefined)[] = new Array<Handler | undefined>(65536);
+  /** Comms as trace-cmd report knows them: saved cmdlines, then those the sched plugin saw. */
+  private readonly comms: Map<number, string>;
+  private readonly ownerTasks = new Map<number, number>();
+  private readonly pl: Payload = { a0: 0, a1: 0 };
+  private readonly split = { hi: 0, lo: 0 };
+  private stateIds = new Map<number, number>();
+  private symbols: Kallsyms | undefined;
+  private commonPid: Field | undefined;
+  private readonly little: boolean;
+  // The record being decoded (for the print fmt evaluator).
+  private rb: Uint8Array = new Uint8Array(0);
+  private rdv: DataView = new DataView(new ArrayBuffer(0));
+  private rs = 0;
+  private rl = 0;
+  private readonly cx: EvalContext;
+
+  constructor(
+    private readonly buf: ByteSource,
+    private readonly f: DatFile,
+    private readonly buffer: BufferInfo,
+    name: string,
+    private readonly opts: DatImportOptions,
+  ) {
+    this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
+    this.b = new TraceBuilder(name, 'trace-cmd-dat', this.sink);
+    this.comms = new Map(f.cmdlines);
+    this.little = f.little;
+    this.cx = {
+      field: (n) => this.fieldValue(n),
+      dynArray: (n) => this.dynArray(n),
+      longBits: f.longSize * 8,
+      symbol: (a) => this.symbol(a),
+    };
+  }
+
+  run(first: boolean): Trace {
+    const f = this.f;
+    const b = this.b;
+    if (first) {
+      for (const d of f.damage) this.sink.add(damageDiag(d));
+      for (const n of f.notes)
+        this.sink.add({
+          code: DIAG.datDamaged,
+          severity: 'warning',
+          offset: n.offset,
+          message: n.message,
+        });
+    }
+    const cpus = f.options.cpuCount ?? f.cpus ?? this.buffer.cpus.length;
+    if (cpus > 0) b.header.cpus = cpus;
+    b.header.version = String(f.version);
+    let offsetAdd = 0;
+    if (f.options.offset !== undefined && /^-?\d+$/.test(f.options.offset.trim()))
+      offsetAdd = Number(f.options.offset.trim());
+    const sinkObj = {
+      damage: (d: Damage): void => this.sink.add(damageDiag(d)),
+      lost: (cpu: number, count: number, offset: number): void => {
+        if (count > 0 && b.lostEvents >= 0) b.lostEvents += count;
+        else if (count < 0) b.lostEvents = -1;
+        this.sink.add({
+          code: DIAG.eventsLost,
+          severity: 'warning',
+          offset,
+          message: `CPU ${cpu}: ring buffer dropped ${count >= 0 ? count : 'an unknown number of'} events here`,
+        });
+      },
+    };
+    const streams = this.buffer.cpus.map(
+      (c) =>
+        new CpuStream(
+          this.buf,
+          f,
+          c,
+          this.buffer.pageSize,
+          this.buffer.chunked,
+          this.opts.decompressors,
+          sinkObj,
+        ),
+    );
+    const merge = new StreamMerge();
+    for (const st of streams) if (st.next()) merge.add(st);
+    const split = this.split;
+    let base = NaN;
+    for (let s = merge.first(); s !== undefined; s = merge.advance()) {
+      const ts = s.ts + offsetAdd;
+      if (Number.isNaN(base)) {
+        // The builder fixes the trace's base on its first timestamp; later ones are ts - base.
+        split.hi = Math.floor(ts / 1e9);
+        split.lo = ts - split.hi * 1e9;
+        base = ts - b.relTs(split);
+      }
+      this.event(s, ts - base);
+    }
+    const t = b.finish(clockInfo(this.buffer.clock !== '' ? this.buffer.clock : 'unknown'));
+    t.dat = this.sourceInfo();
+    return t;
+  }
+
+  private sourceInfo(): DatSourceInfo {
+    const o = this.f.options;
+    const info: DatSourceInfo = {
+      fileVersion: this.f.version,
+      compression: this.f.compression,
+      guests: o.guests.map((g) => ({
+        name: g.name,
+        traceId: g.traceId.toString(16),
+        vcpus: g.vcpus,
+      })),
+    };
+    if (o.uname !== undefined) info.uname = o.uname;
+    if (o.version !== undefined) info.traceCmdVersion = o.version;
+    if (o.traceId !== undefined) info.traceId = o.traceId.toString(16);
+    if (o.tsc2nsec !== undefined)
+      info.tsc2nsec = {
+        mult: o.tsc2nsec.mult,
+        shift: o.tsc2nsec.shift,
+        offset: o.tsc2nsec.offset.toString(),
+      };
+    if (o.timeShift !== undefined) {
+      const ts = o.timeShift;
+      info.timeShift = {
+        peerTraceId: ts.peerTraceId.toString(16),
+        flags: ts.flags,
+        cpus: ts.cpus.map((c) => ({
+          times: c.times.map(String),
+          offsets: c.offsets.map((x) => BigInt.asIntN(64, x).toString()),
+          scalings: c.scalings.map(String),
+          fractions: c.fractions,
+        })),
+      };
+    }
+    return info;
+  }
+
+  private handler(id: number): Handler {
+    let h = this.handlers.get(id);
+    if (h !== undefined) return h;
+    const fmt = this.f.formats.get(id);
+    const name = fmt?.name ?? `unknown_event_${id}`;
+    if (fmt === undefined) {
+      this.sink.add({
+        code: DIAG.datDamaged,
+        severity: 'warning',
+        message: `events of type id ${id} have no format in the file; kept as raw bytes`,
+      });
+    }
+    const type = this.b.typeId(name);
+    const kind = this.b.kindOf(type);
+    this.commonPid ??= fmt?.byName.get('common_pid');
+    h = {
+      type,
+      kind,
+      fmt,
+      direct: fmt !== undefined ? directFields(kind, fmt) : undefined,
+      pid: fmt?.byName.get('common_pid') ?? this.commonPid,
+    };
+    this.handlers.set(id, h);
+    this.byId[id] = h;
+    return h;
+  }
+
+  private int(f: Field): number {
+    const dv = this.rdv;
+    const at = this.rs + f.offset;
+    if (f.offset + f.size > this.rl) return NaN;
+    switch (f.size) {
+      case 1:
+        return f.signed ? dv.getInt8(at) : dv.getUint8(at);
+      case 2:
+        return f.signed ? dv.getInt16(at, this.little) : dv.getUint16(at, this.little);
+      case 4:
+        return f.signed ? dv.getInt32(at, this.little) : dv.getUint32(at, this.little);
+      case 8: {
+        const lo = dv.getUint32(at + (this.little ? 0 : 4), this.little);
+        const hi = this.little ? dv.getInt32(at + 4, true) : dv.getInt32(at, false);
+        return f.signed || hi >= 0 ? hi * 4294967296 + lo : (hi >>> 0) * 4294967296 + lo;
+      }
+      default:
+        return NaN;
+    }
+  }
+
+  private big(f: Field): bigint {
+    const dv = this.rdv;
+    const at = this.rs + f.offset;
+    switch (f.size) {
+      case 1:
+        return BigInt(f.signed ? dv.getInt8(at) : dv.getUint8(at));
+      case 2:
+        return BigInt(f.signed ? dv.getInt16(at, this.little) : dv.getUint16(at, this.little));
+      case 4:
+        return BigInt(f.signed ? dv.getInt32(at, this.little) : dv.getUint32(at, this.little));
+      case 8:
+        return f.signed ? dv.getBigInt64(at, this.little) : dv.getBigUint64(at, this.little);
+      default:
+        return 0n;
+    }
+  }
+
+  /** A char array's text up to its NUL; `size 0` arrays (`char buf[]`) run to the record's end. */
+  private str(off: number, len: number): string {
+    const b = this.rb;
+    const start = this.rs + off;
+    const end = Math.min(start + len, this.rs + this.rl);
+    let e = start;
+    let ascii = true;
+    while (e < end && b[e] !== 0) {
+      if (b[e]! >= 0x80) ascii = false;
+      e++;
+    }
+    if (!ascii) return text(b, start, e);
+    let s = '';
+    for (let i = start; i < e; i++) s += String.fromCharCode(b[i]!);
+    return s;
+  }
+
+  private dynRange(f: Field): [number, number] | undefined {
+    if (f.offset + 4 > this.rl) return undefined;
+    const v = this.rdv.getUint32(this.rs + f.offset, this.little);
+    let off = v & 0xffff;
+    const len = v >>> 16;
+    if (f.dynamic === 'rel_loc') off += f.offset + f.size;
+    if (off + len > this.rl) return undefined;
+    return [off, len];
+  }
+
+  private fieldValue(name: string): bigint | string | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.offset > this.rl) return undefined;
+    if (f.dynamic !== 'none') {
+      const r = this.dynRange(f);
+      if (r === undefined) return undefined;
+      return f.isString ? this.str(r[0], r[1]) : undefined;
+    }
+    if (f.isString) return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
+    if (f.arrayLen !== 0) return undefined;
+    if (f.offset + f.size > this.rl) return undefined;
+    return this.big(f);
+  }
+
+  private dynArray(name: string): Uint8Array | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.dynamic === 'none') return undefined;
+    const r = this.dynRange(f);
+    return r === undefined ? undefined : this.rb.subarray(this.rs + r[0], this.rs + r[0] + r[1]);
+  }
+
+  private symbol(addr: bigint): { name: string; addr: bigint } | undefined {
+    this.symbols ??= parseKallsyms(this.f.kallsyms());
+    const { hi, lo, names, order } = this.symbols;
+    const ah = Number(addr >> 32n);
+    const al = Number(addr & 0xffffffffn);
+    let a = 0;
+    let b = order.length - 1;
+    let found = -1;
+    while (a <= b) {
+      const mid = (a + b) >> 1;
+      const k = order[mid]!;
+      if (hi[k]! < ah || (hi[k] === ah && lo[k]! <= al)) {
+        found = mid;
+        a = mid + 1;
+      } else b = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const k = order[found]!;
+    if (hi[k] === 0 && lo[k] === 0) return undefined;
+    return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
+  }
+
+  private curFmt: EventFormat | undefined;
+  // Task cache (see task()) and owner cache, CACHE_SLOTS slots by pid; NaN marks an empty slot.
+  private readonly tcPid = new Float64Array(CACHE_SLOTS * 2).fill(NaN);
+  private readonly tcPrio = new Int32Array(CACHE_SLOTS * 2);
+  private readonly tcId = new Int32Array(CACHE_SLOTS * 2).fill(-1);
+  private readonly tcSaved = new Uint8Array(CACHE_SLOTS * 2);
+  private readonly tcComm = new Uint8Array(CACHE_SLOTS * 2 * COMM_BYTES);
+  private readonly ownerPid = new Float64Array(CACHE_SLOTS).fill(NaN);
+  private readonly ownerId = new Int32Array(CACHE_SLOTS);
+
+  private owner(pid: number): number {
+    const slot = pid & CACHE_MASK;
+    if (this.ownerPid[slot] === pid) return this.ownerId[slot]!;
+    const id = this.ownerSlow(pid);
+    this.ownerPid[slot] = pid;
+    this.ownerId[slot] = id;
+    return id;
+  }
+
+  private ownerSlow(pid: number): number {
+    let id = this.ownerTasks.get(pid);
+    if (id === undefined) {
+      const comm = pid === 0 ? '<idle>' : (this.comms.get(pid) ?? '<...>');
+      id = this.b.tasks.intern(pid, comm);
+      this.ownerTasks.set(pid, id);
+    }
+    return id;
+  }
+
+  /** What the sched plugin does with each comm it prints: remember it for pids cmdlines lack. */
+  private saveComm(pid: number, comm: string): void {
+    if (pid !== 0 && !this.comms.has(pid)) {
+      this.comms.set(pid, comm);
+      this.ownerTasks.delete(pid);
+      if (this.ownerPid[pid & CACHE_MASK] === pid) this.ownerPid[pid & CACHE_MASK] = NaN;
+    }
+  }
+
+  private stateId(v: number): number {
+    let id = this.stateIds.get(v);
+    if (id === undefined) {
+      id = this.b.stateId(stateText(v));
+      this.stateIds.set(v, id);
+    }
+    return id;
+  }
+
+  private event(s: CpuStream, ts: number): void {
+    const b = this.b;
+    this.rb = s.bytes;
+    if (this.rdvSrc !== s.bytes) {
+      this.rdvSrc = s.bytes;
+      this.rdv = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+    }
+    this.rs = s.recStart;
+    this.rl = s.recLen;
+    if (this.rl < 8) {
+      this.sink.add({
+        code: DIAG.datDamaged,
+        severity: 'warning',
+        message: `CPU ${s.cpu}: a ${this.rl}-byte record is too short for an event; skipped`,
+      });
+      return;
+    }
+    const id = this.rdv.getUint16(this.rs, this.little);
+    const h = this.byId[id] ?? this.handler(id);
+    const fmt = h.fmt;
+    this.curFmt = fmt;
+    const cp = h.pid;
+    let pid = cp !== undefined ? this.int(cp) : -1;
+    if (Number.isNaN(pid)) pid = -1;
+    const owner = this.owner(pid);
+    const pl = this.pl;
+    let type = h.type;
+    b.linesRead++;
+    if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
+      const txt = fmt === undefined ? this.hex() : this.printText(fmt);
+      const name = b.eventTypes[type]!.name;
+      if (!decodeFields(b, h.kind, name, txt, 0, txt.length, pl)) {
+        this.sink.add({
+          code: DIAG.badFields,
+          severity: 'warning',
+          message: `${name}: fields not in the expected layout, kept as text: ${txt.slice(0, 80)}`,
+        });
+        pl.a0 = b.text(txt);
+        pl.a1 = -1;
+        type = b.undecodedTypeId(name);
+      }
+    }
+    b.event(ts, s.cpu, type, owner, 0, pl.a0, pl.a1);
+  }
+
+  private rdvSrc: Uint8Array | undefined;
+
+  private hex(): string {
+    let s = '';
+    for (let i = 0; i < this.rl; i++) s += this.rb[this.rs + i]!.toString(16).padStart(2, '0');
+    return s;
+  }
+
+  /** The event's text the way libtraceevent prints it without a plugin. */
+  private printText(fmt: EventFormat): string {
+    let out = fmt.print !== undefined ? formatPrint(fmt.print, this.cx) : undefined;
+    if (out === undefined) {
+      const parts: string[] = [];
+      for (const fl of fmt.fields) {
+        if (fl.name.startsWith('common_')) continue;
+        const v = this.fieldValue(fl.name);
+        parts.push(`${fl.name}=${v === undefined ? '?' : String(v)}`);
+      }
+      out = parts.join(' ');
+    }
+    // trace-cmd drops the newline a marker ends with.
+    while (out.endsWith('\n')) out = out.slice(0, -1);
+    return out;
+  }
+
+  /**
+   * The task id for a (comm, pid, prio) in the record. A small cache keyed by pid compares the
+   * comm bytes in place, so the common case builds no string and does no Map lookup.
+   */
+  private task(commF: Field, pidF: Field, prioF: Field | undefined, save: boolean): number {
+    const pid = this.int(pidF);
+    let prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
+    if (Number.isNaN(prio)) prio = PRIO_UNKNOWN;
+    const at = this.rs + commF.offset;
+    const len = Math.min(commF.size, COMM_BYTES, this.rl - commF.offset);
+    const b = this.rb;
+    const base = (pid & CACHE_MASK) * 2;
+    for (let w = 0; w < 2; w++) {
+      const e = base + w;
+      if (this.tcPid[e] !== pid || this.tcPrio[e] !== prio || this.tcId[e]! < 0) continue;
+      const cb = this.tcComm;
+      const o = e * COMM_BYTES;
+      let same = true;
+      for (let k = 0; k < len; k++) {
+        const c = b[at + k]!;
+        if (c !== cb[o + k]) {
+          same = false;
+          break;
+        }
+        if (c === 0) break;
+      }
+      if (!same) continue;
+      if (save && this.tcSaved[e] === 0) {
+        this.saveComm(pid, this.str(commF.offset, commF.size));
+        this.tcSaved[e] = 1;
+      }
+      return this.tcId[e]!;
+    }
+    const comm = this.str(commF.offset, commF.size);
+    if (save) this.saveComm(pid, comm);
+    const id = this.b.tasks.intern(pid, comm, prio);
+    // Newest in way 0; the old way 0 moves to way 1.
+    this.tcPid[base + 1] = this.tcPid[base]!;
+    this.tcPrio[base + 1] = this.tcPrio[base]!;
+    this.tcId[base + 1] = this.tcId[base]!;
+    this.tcSaved[base + 1] = this.tcSaved[base]!;
+    this.tcComm.copyWithin((base + 1) * COMM_BYTES, base * COMM_BYTES, (base + 1) * COMM_BYTES);
+    this.tcPid[base] = pid;
+    this.tcPrio[base] = prio;
+    this.tcId[base] = id;
+    this.tcSaved[base] = save ? 1 : 0;
+    this.tcComm.fill(0, base * COMM_BYTES, (base + 1) * COMM_BYTES);
+    // Comms longer than the cache holds never match (their last compared byte is not a NUL).
+    this.tcComm.set(b.subarray(at, at + len), base * COMM_BYTES);
+    if (len === COMM_BYTES && b[at + len - 1] !== 0) this.tcId[base] = -1;
+    return id;
+  }
+
+  private direct(kind: Kind, d: DirectFields, pl: Payload): boolean {
+    switch (kind) {
+      case Kind.schedSwitch: {
+        const prev = this.task(d.comm!, d.pid!, d.prio!, true);
+        const state = this.stateId(this.int(d.state!));
+        if (state < 0) return false;
+        pl.a0 = prev | (state << 22);
+        pl.a1 = this.task(d.nextComm!, d.nextPid!, d.nextPrio!, true);
+        return true;
+      }
+      case Kind.schedWakeup:
+      case Kind.schedWakeupNew:
+        pl.a0 = this.task(d.comm!, d.pid!, d.prio!, true);
+        pl.a1 = d.target !== undefined ? this.int(d.target) : -1;
+        return true;
+      case Kind.schedWaking:
+        pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
+        pl.a1 = this.int(d.target!);
+        return true;
+      case Kind.schedMigrateTask: {
+        const o = this.int(d.origCpu!);
+        const de = this.int(d.destCpu!);
+        if (!(o >= 0 && o <= 0xffff && de >= 0 && de <= 0xffff)) return false;
+        pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
+        pl.a1 = (o << 16) | de;
+        return true;
+      }
+      case Kind.schedProcessFork:
+        pl.a0 = this.task(d.comm!, d.pid!, undefined, false);
+        pl.a1 = this.task(d.nextComm!, d.nextPid!, undefined, false);
+        return true;
+      case Kind.schedProcessExit:
+      case Kind.schedProcessFree:
+      case Kind.schedProcessWait:
+        pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
+        pl.a1 = d.groupDead !== undefined ? (this.int(d.groupDead) !== 0 ? 1 : 0) : -1;
+        return true;
+      case Kind.schedStatRuntime: {
+        const runtime = this.int(d.runtime!);
+        const v = d.vruntime !== undefined ? this.int(d.vruntime) : NaN;
+        pl.a0 = this.task(d.comm!, d.pid!, undefined, false);
+        if (d.vruntime === undefined && runtime >= 0 && runtime <= 0x7fffffff) pl.a1 = runtime;
+        else pl.a1 = -(1 + this.b.events.pushWide(runtime, v));
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+}
+
+interface Kallsyms {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  names: string[];
+  /** Indexes sorted by address. */
+  order: Uint32Array;
+}
+
+function hexVal(c: number): number {
+  return c <= 57 ? c - 48 : (c | 32) - 87;
+}
+
+/** /proc/kallsyms text (`ffffffff81000000 T _stext`), addresses split into 32-bit halves. */
+function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
+  const hi: number[] = [];
+  const lo: number[] = [];
+  const names: string[] = [];
+  if (src !== undefined) {
+    let i = 0;
+    const n = src.length;
+    while (i < n) {
+      let e = src.indexOf(10, i);
+      if (e < 0) e = n;
+      // Hex address (16 digits, or 8 on 32-bit kernels), the type letter, the name (maybe `\t[module]`).
+      const sp = src.indexOf(32, i);
+      const w = sp - i;
+      if (sp > 0 && sp < e && w > 0 && w <= 16 && e - sp > 3 && src[sp + 2] === 32) {
+        let h = 0;
+        let l = 0;
+        for (let k = 0; k < w - 8; k++) h = h * 16 + hexVal(src[i + k]!);
+        for (let k = Math.max(0, w - 8); k < w; k++) l = l * 16 + hexVal(src[i + k]!);
+        let ne = sp + 3;
+        while (ne < e && src[ne] !== 9 && src[ne] !== 32) ne++;
+        hi.push(h);
+        lo.push(l);
+        names.push(text(src, sp + 3, ne));
+      }
+      i = e + 1;
+    }
+  }
+  const order = Uint32Array.from(names.keys());
+  order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
+  return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order };
+}
+
+/** s before o: earlier timestamp, and on a tie the lower CPU (as trace-cmd report merges). */
+function before(s: CpuStream, o: CpuStream): boolean {
+  return s.ts < o.ts || (s.ts === o.ts && s.cpu < o.cpu);
+}
+
+/**
+ * The k-way merge of the CPU streams: a binary heap on (timestamp, CPU). `advance()` moves the
+ * stream just returned to its next event and returns the new earliest one.
+ */
+class StreamMerge {
+  private readonly heap: CpuStream[] = [];
+
+  add(s: CpuStream): void {
+    const h = this.heap;
+    h.push(s);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  first(): CpuStream | undefined {
+    return this.heap[0];
+  }
+
+  advance(): CpuStream | undefined {
+    const h = this.heap;
+    const top = h[0]!;
+    if (!top.next()) {
+      const last = h.pop()!;
+      if (h.length === 0) return undefined;
+      h[0] = last;
+    }
+    // Sift the root down.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[c]!, h[i]!)) break;
+      [h[i], h[c]] = [h[c]!, h[i]!];
+      i = c;
+    }
+    return h[0];
+  }
+}

@@ -1,0 +1,19 @@
+// The decoders a .dat file's compressed sections need, for the engine in core/ingest/trace-dat:
+// Node's zlib, and zstd from Node when it has it (22.15+), else the pure-JS fzstd package.
+
+import * as zlib from 'node:zlib';
+import { decompress as fzstdDecompress } from 'fzstd';
+import type { Decompressors } from '../ingest/trace-dat/index';
+
+type ZstdSync = (buf: Uint8Array, opts?: object) => Buffer;
+const nodeZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+
+export const nodeDecompressors: Decompressors = {
+  zlib(input, outSize) {
+    return zlib.inflateSync(input, { maxOutputLength: Math.max(outSize, 1) });
+  },
+  zstd(input, outSize) {
+    if (nodeZstd !== undefined) return nodeZstd(input, { maxOutputLength: Math.max(outSize, 1) });
+    return fzstdDecompress(input, new Uint8Array(outSize));
+  },
+};

@@ -1,0 +1,330 @@
+// The HTML report in real Chromium (playwright-core driving Debian's /usr/bin/chromium, no
+// download): for the real fixture pair, a simulated run and a trace with a hostile task name,
+// the lanes exist, preempted intervals are painted in the preempted colour where the engine says
+// (canvas pixels), a click shows details, keys zoom and pan, the view survives a reload, the hostile
+// name stays text, and the page makes no network request. One browser per file.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { TimelineIndex } from '../../src/core/view/lod';
+import { buildTimelineModel } from '../../src/core/view/model';
+import { ViewState } from '../../src/core/view/states';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(ROOT, '.cache', 'e2e');
+const PAIR = path.join(ROOT, 'test/fixtures/real/quiet-passive-local');
+const EVIL = '<img src=x onerror=alert(1)>';
+const haveChromium = existsSync(CHROMIUM);
+
+if (!haveChromium)
+  it.skip(`Chromium tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`, () => {});
+
+function cli(...args: string[]): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** Everything one page did that it should not: requests off the file, dialogs, errors. */
+interface Watch {
+  requests: string[];
+  dialogs: string[];
+  errors: string[];
+}
+
+async function open(browser: Browser, file: string): Promise<{ page: Page; watch: Watch }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const url = `file://${file}`;
+  const watch: Watch = { requests: [], dialogs: [], errors: [] };
+  page.on('request', (r) => {
+    if (r.url() !== url) watch.requests.push(r.url());
+  });
+  page.on('dialog', (d) => {
+    watch.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => watch.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') watch.errors.push(m.text());
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  await settle(page);
+  return { page, watch };
+}
+
+/** Waits until no window is being fetched and two frames have been drawn since. */
+async function settle(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.vcpuLens!.pendingRequests() === 0);
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+  );
+  await page.waitForFunction(() => window.vcpuLens!.pendingRequests() === 0);
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+  );
+}
+
+async function pixel(page: Page, x: number, y: number): Promise<[number, number, number, number]> {
+  return page.evaluate(
+    ([px, py]) => {
+      const c = window.vcpuLens!.canvas();
+      const dpr = window.devicePixelRatio || 1;
+      const d = c
+        .getContext('2d')!
+        .getImageData(Math.round(px! * dpr), Math.round(py! * dpr), 1, 1).data;
+      return [d[0]!, d[1]!, d[2]!, d[3]!] as [number, number, number, number];
+    },
+    [x, y],
+  );
+}
+
+function hex(c: string): [number, number, number] {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(c.trim())!;
+  return [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16)];
+}
+
+async function indexOf(host: string, guest: string): Promise<TimelineIndex> {
+  const [h, g] = await Promise.all([readTraceFile(host, {}), readTraceFile(guest, {})]);
+  return new TimelineIndex(buildTimelineModel(analyzePair(h.traces[0]!, g.traces[0]!)));
+}
+
+/**
+ * Zooms the page around the engine's longest preempted interval of a lane and checks the canvas
+ * paints its middle in the preempted colour, and a running interval in view in the running one.
+ */
+async function checkPreemptedPixels(page: Page, index: TimelineIndex, lane: string): Promise<void> {
+  const li = index.model.meta.lanes.findIndex((l) => l.id === lane);
+  const c = index.model.lanes[li]!;
+  let best = -1;
+  for (let j = 0; j < c.state.length; j++)
+    if (
+      c.state[j] === ViewState.preempted &&
+      (best < 0 || c.end[j]! - c.start[j]! > c.end[best]! - c.start[best]!)
+    )
+      best = j;
+  expect(best).toBeGreaterThanOrEqual(0);
+  const s = c.start[best]!;
+  const e = c.end[best]!;
+  const d = e - s;
+  await page.evaluate(([a, b]) => window.vcpuLens!.zoomTo(a!, b!), [s - 3 * d, e + 3 * d]);
+  await settle(page);
+  const view = await page.evaluate(() => window.vcpuLens!.view());
+  const row = (await page.evaluate((id) => window.vcpuLens!.laneY(id), lane))!;
+  const scrollTop = await page.evaluate(() => document.querySelector('.vl-scroll')!.scrollTop);
+  const y = row.y - scrollTop + row.h / 2;
+  const toX = (t: number): number =>
+    ((t - view.startNs) / (view.endNs - view.startNs)) * view.widthPx;
+  // What the engine answers for this view: paint must follow it.
+  const w = index.window({
+    startNs: view.startNs,
+    endNs: view.endNs,
+    resolutionNs: view.resolutionNs,
+    lanes: [lane],
+  }).lanes[0]!;
+  const colors = {
+    preempted: hex(
+      await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.preempted),
+    ),
+    running: hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running)),
+  };
+  let checked = 0;
+  for (let i = 0; i < w.start.length; i++) {
+    const x0 = Math.max(0, toX(w.start[i]!));
+    const x1 = Math.min(view.widthPx, toX(w.end[i]!));
+    const st = w.state[i];
+    if (x1 - x0 < 6 || (st !== ViewState.preempted && st !== ViewState.running)) continue;
+    const px = await pixel(page, (x0 + x1) / 2, y);
+    const want = st === ViewState.preempted ? colors.preempted : colors.running;
+    expect(px.slice(0, 3), `${lane} ${VIEW(st)} at x=${((x0 + x1) / 2).toFixed(0)}`).toEqual(want);
+    checked++;
+  }
+  expect(checked).toBeGreaterThanOrEqual(2);
+}
+
+function VIEW(st: number | undefined): string {
+  return st === ViewState.preempted ? 'preempted' : 'running';
+}
+
+describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
+  let browser: Browser;
+  const files = {
+    real: path.join(OUT, 'real.html'),
+    sim: path.join(OUT, 'sim', 'report.html'),
+    evil: path.join(OUT, 'evil.html'),
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    if (
+      !existsSync(path.join(ROOT, 'dist/webview.js')) ||
+      !existsSync(path.join(ROOT, 'dist/cli.js'))
+    )
+      execFileSync(process.execPath, [path.join(ROOT, 'esbuild.mjs')], { cwd: ROOT });
+    cli(
+      'analyze',
+      '--host',
+      path.join(PAIR, 'host.txt.gz'),
+      '--guest',
+      path.join(PAIR, 'guest.txt.gz'),
+      '--out',
+      files.real,
+    );
+    cli(
+      'simulate',
+      '--preset',
+      'small',
+      '--policy',
+      'spin',
+      '--out',
+      path.dirname(files.sim),
+      '--force',
+    );
+    // A guest thread named like markup, as an untrusted trace could name one.
+    const guest = readFileSync(path.join(OUT, 'sim', 'guest.txt'), 'utf8')
+      .replace(/omp-603/g, `${EVIL}-603`)
+      .replace(/omp:603/g, `${EVIL}:603`)
+      .replace(/comm=omp pid=603/g, `comm=${EVIL} pid=603`);
+    writeFileSync(path.join(OUT, 'evil-guest.txt'), guest);
+    cli(
+      'analyze',
+      '--host',
+      path.join(OUT, 'sim', 'host.txt'),
+      '--guest',
+      path.join(OUT, 'evil-guest.txt'),
+      '--out',
+      files.evil,
+    );
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('real pair: lanes, pixels, click details, keys, state across reload, no network', async () => {
+    const { page, watch } = await open(browser, files.real);
+    await page.screenshot({ path: path.join(OUT, 'real-initial.png') });
+    for (const id of [
+      'hcpu:0',
+      'hcpu:1',
+      'vcpu:0',
+      'vcpu:3',
+      'gcpu:0',
+      'gthread:562',
+      'gthread:565',
+    ])
+      expect(await page.locator(`[data-lane="${id}"]`).count(), id).toBe(1);
+    expect(await page.locator('[data-lane^="hthread:"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('button.vl-group').count()).toBe(5);
+    expect(await page.locator('.vl-dop path.series').count()).toBe(3);
+
+    const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
+    await checkPreemptedPixels(page, index, 'vcpu:1');
+    await page.screenshot({ path: path.join(OUT, 'real-preempted.png') });
+
+    // Click the middle of the view on vCPU 1 (the preempted interval): its details appear.
+    const view = await page.evaluate(() => window.vcpuLens!.view());
+    const row = (await page.evaluate(() => window.vcpuLens!.laneY('vcpu:1')))!;
+    const box = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.mouse.click(box.x + view.widthPx / 2, box.y + row.y + row.h / 2);
+    await page.waitForFunction(() => document.querySelector('.vl-detail-state') !== null);
+    expect(await page.locator('.vl-detail-lane').textContent()).toMatch(/^vCPU 1 · CPU 1\/TCG/);
+    expect(await page.locator('.vl-detail-state').textContent()).toBe('state: preempted');
+    expect(await page.locator('.vl-links li').first().textContent()).toMatch(
+      /preempted on host CPU \d by /,
+    );
+
+    // Keys: W zooms in at the centre, S out, D pans right; Reset shows everything.
+    await page.mouse.move(5, 5);
+    const span = async (): Promise<{ startNs: number; endNs: number }> =>
+      page.evaluate(() => window.vcpuLens!.view());
+    const before = await span();
+    await page.keyboard.press('w');
+    const zoomed = await span();
+    expect((before.endNs - before.startNs) / (zoomed.endNs - zoomed.startNs)).toBeCloseTo(1.5, 2);
+    await page.keyboard.press('s');
+    const back = await span();
+    expect(back.endNs - back.startNs).toBeCloseTo(before.endNs - before.startNs, -1);
+    await page.keyboard.press('d');
+    const panned = await span();
+    expect(panned.startNs - back.startNs).toBeCloseTo(0.2 * (back.endNs - back.startNs), -1);
+    // The view survives a reload (the report's setState: sessionStorage).
+    await page.waitForTimeout(300);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]');
+    const restored = await span();
+    expect(restored.startNs).toBeCloseTo(panned.startNs, -1);
+    expect(restored.endNs).toBeCloseTo(panned.endNs, -1);
+    await page.click('button[data-action="reset"]');
+    const all = await span();
+    expect(all.endNs - all.startNs).toBe(index.model.meta.spanNs);
+
+    // Search highlights the task's lane.
+    await page.fill('input[type="search"]', '563');
+    await page.press('input[type="search"]', 'Enter');
+    expect(await page.locator('[data-lane="gthread:563"].vl-hl').count()).toBe(1);
+
+    expect(watch.requests).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('simulated run: lanes and preempted pixels, the co-runner, no network', async () => {
+    const { page, watch } = await open(browser, files.sim);
+    await page.screenshot({ path: path.join(OUT, 'sim-initial.png') });
+    for (const id of ['hcpu:0', 'vcpu:0', 'vcpu:3', 'gcpu:3', 'gthread:600', 'hthread:7000'])
+      expect(await page.locator(`[data-lane="${id}"]`).count(), id).toBe(1);
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    expect(watch.requests).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a task named like markup stays text and runs nothing', async () => {
+    const { page, watch } = await open(browser, files.evil);
+    const label = page.locator('[data-lane="gthread:603"]');
+    expect(await label.textContent()).toBe(`${EVIL} (603)`);
+    expect(await page.locator('img').count()).toBe(0);
+    // Its name in the summary is text too.
+    expect(await page.locator('.vl-side li', { hasText: EVIL }).count()).toBeGreaterThan(0);
+    // Click its lane: the details show the name as text.
+    const row = (await page.evaluate(() => window.vcpuLens!.laneY('gthread:603')))!;
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-lane="gthread:603"]')!;
+      el.scrollIntoView();
+    });
+    const scrollTop = await page.evaluate(() => document.querySelector('.vl-scroll')!.scrollTop);
+    const box = (await page.locator('.vl-scroll').boundingBox())!;
+    const view = await page.evaluate(() => window.vcpuLens!.view());
+    await page.mouse.click(box.x + 220 + view.widthPx / 2, box.y + row.y - scrollTop + row.h / 2);
+    await page.waitForFunction(() => document.querySelector('.vl-detail-lane') !== null);
+    expect(await page.locator('.vl-detail-lane').textContent()).toBe(`${EVIL} (603)`);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.requests).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});

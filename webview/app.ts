@@ -17,6 +17,7 @@ import type {
 import {
   LANE_GROUPS,
   LANE_KIND_STATES,
+  NO_STATE,
   VIEW_STATE_NAMES,
   ViewState,
 } from '../src/core/view/states';
@@ -40,7 +41,39 @@ type WindowReply = Extract<ToWebview, { kind: 'window' }>;
 
 interface Tile {
   reply: WindowReply;
-  byLane: Map<string, LaneWindow>;
+  byLane: Map<string, LaneRuns>;
+}
+
+/** A lane's runs with their start times, computed once when the window arrives. */
+interface LaneRuns {
+  /** Run i covers [starts[i], starts[i + 1]); starts has one more entry than states. */
+  starts: Float64Array;
+  states: Uint8Array;
+  counts: Uint32Array;
+}
+
+function laneRuns(w: LaneWindow, startNs: number, res: number): LaneRuns {
+  const n = w.runs.length;
+  const starts = new Float64Array(n + 1);
+  let t = startNs;
+  for (let i = 0; i < n; i++) {
+    starts[i] = t;
+    t += w.runs[i]! * res;
+  }
+  starts[n] = t;
+  return { starts, states: Uint8Array.from(w.states), counts: Uint32Array.from(w.counts) };
+}
+
+/** The first run ending after t. */
+function firstRunEndingAfter(r: LaneRuns, t: number): number {
+  let lo = 0;
+  let hi = r.states.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (r.starts[mid + 1]! > t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** What the page exposes for tests and the benchmark (read-only views of the state). */
@@ -70,6 +103,12 @@ export class TimelineApp {
   /** Set once the scales have the model's span (resizes keep the visible span). */
   private sized = false;
   private colors: string[] = [];
+  /** The state colours as canvas pixels (RGBA bytes in a little-endian u32; 0 = not drawn). */
+  private rgba: Uint32Array = new Uint32Array(256);
+  private highlightColor = '#000';
+  private img: ImageData | undefined;
+  private pixels: Uint32Array | undefined;
+  private row: Uint32Array | undefined;
   private drawQueued = false;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private zoom!: d3.ZoomBehavior<HTMLElement, unknown>;
@@ -300,6 +339,20 @@ export class TimelineApp {
   private readColors(): void {
     const cs = getComputedStyle(this.doc.body);
     this.colors = VIEW_STATE_NAMES.map((n) => cs.getPropertyValue(`--vl-s-${n}`).trim());
+    this.highlightColor = cs.getPropertyValue('--vl-highlight').trim() || '#000';
+    // Resolve each colour to pixels once: paint it on a 1x1 canvas and read it back.
+    const probe = this.doc.createElement('canvas');
+    probe.width = probe.height = 1;
+    const pc = probe.getContext('2d', { willReadFrequently: true })!;
+    this.rgba = new Uint32Array(256);
+    this.colors.forEach((c, st) => {
+      if (c === '' || c === 'transparent' || st === ViewState.idle) return;
+      pc.clearRect(0, 0, 1, 1);
+      pc.fillStyle = c;
+      pc.fillRect(0, 0, 1, 1);
+      const d = pc.getImageData(0, 0, 1, 1).data;
+      this.rgba[st] = ((d[3]! << 24) | (d[2]! << 16) | (d[1]! << 8) | d[0]!) >>> 0;
+    });
     for (const sw of this.doc.querySelectorAll<HTMLElement>('.vl-swatch')) {
       const c = this.colors[Number(sw.dataset['state'])] ?? '';
       sw.style.background = c === 'transparent' || c === '' ? 'none' : c;
@@ -575,17 +628,18 @@ export class TimelineApp {
     tip.style.top = `${e.clientY + 12}px`;
   }
 
-  /** The drawn segment of a lane at time t, from the cached windows. */
+  /** The drawn run of a lane at time t, from the cached windows (finest first). */
   private segmentAt(
     lane: string,
     t: number,
   ): { start: number; end: number; state: number; count: number } | undefined {
-    for (const tile of this.visibleTiles()) {
-      const w = tile.byLane.get(lane);
-      if (w === undefined) continue;
-      for (let i = 0; i < w.start.length; i++)
-        if (w.start[i]! <= t && t < w.end[i]!)
-          return { start: w.start[i]!, end: w.end[i]!, state: w.state[i]!, count: w.count[i]! };
+    const tiles = this.visibleTiles().sort((p, q) => p.reply.resolutionNs - q.reply.resolutionNs);
+    for (const tile of tiles) {
+      let found: { start: number; end: number; state: number; count: number } | undefined;
+      forEachRun(tile, lane, (s, e, state, count) => {
+        if (s <= t && t < e) found = { start: s, end: e, state, count };
+      });
+      if (found !== undefined && found.state !== NO_STATE) return found;
     }
     return undefined;
   }
@@ -758,7 +812,9 @@ export class TimelineApp {
       .then((reply) => {
         this.inflight.delete(key);
         if (reply.kind !== 'window') return;
-        const byLane = new Map(reply.lanes.map((l) => [l.lane, l]));
+        const byLane = new Map(
+          reply.lanes.map((l) => [l.lane, laneRuns(l, reply.startNs, reply.resolutionNs)]),
+        );
         this.tiles.set(key, { reply, byLane });
         if (this.tiles.size > MAX_TILES) {
           const oldest = this.tiles.keys().next().value;
@@ -789,34 +845,52 @@ export class TimelineApp {
     const W = this.width;
     const H = this.canvas.height / dpr;
     const top = this.scroll.scrollTop;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
     const x = this.x;
-    const [a, b] = x.domain() as [number, number];
-    // Rectangles per state, then one fill per state.
-    const paths: Path2D[] = this.colors.map(() => new Path2D());
+    const [a0, b0] = x.domain() as [number, number];
+    // Lanes: per device-pixel column, the colour of the finest window that covers it (anything
+    // under a pixel folds into its column); one row of columns per lane, copied down the lane's
+    // height, then a single putImageData. Cost: pixels, not intervals.
+    const CW = this.canvas.width;
+    const CH = this.canvas.height;
+    if (this.img === undefined || this.img.width !== CW || this.img.height !== CH) {
+      this.img = ctx.createImageData(CW, CH);
+      this.pixels = new Uint32Array(this.img.data.buffer);
+      this.row = new Uint32Array(CW);
+    }
+    const px = this.pixels!;
+    const row = this.row!;
+    const rgba = this.rgba;
+    const [r0, r1] = x.range() as [number, number];
+    const kx = ((r1 - r0) / (b0 - a0)) * dpr;
+    const ox = r0 * dpr;
+    px.fill(0);
+    const coarseFirst = [...tiles].sort((p, q) => q.reply.resolutionNs - p.reply.resolutionNs);
     const hl = new Path2D();
     const laneRows = this.rows.filter(
       (r): r is Extract<Row, { kind: 'lane' }> =>
         r.kind === 'lane' && r.y + r.h > top && r.y < top + H,
     );
     for (const r of laneRows) {
+      row.fill(0);
+      for (const tile of coarseFirst) {
+        const lr = tile.byLane.get(r.lane.id);
+        if (lr === undefined) continue;
+        const n = lr.states.length;
+        for (let i = firstRunEndingAfter(lr, a0); i < n; i++) {
+          const s = lr.starts[i]!;
+          if (s > b0) break;
+          // The scale inlined (this loop runs per run per lane per frame).
+          const c0 = Math.max(0, Math.floor((s - a0) * kx + ox));
+          const c1 = Math.min(CW, Math.max(c0 + 1, Math.floor((lr.starts[i + 1]! - a0) * kx + ox)));
+          if (c1 > c0) row.fill(rgba[lr.states[i]!]!, c0, c1);
+        }
+      }
+      const y0 = Math.max(0, Math.round((r.y - top + 2) * dpr));
+      const y1 = Math.min(CH, Math.round((r.y - top + r.h - 2) * dpr));
+      for (let yy = y0; yy < y1; yy++) px.set(row, yy * CW);
       const y = r.y - top + 2;
       const h = r.h - 4;
       for (const tile of tiles) {
-        const w = tile.byLane.get(r.lane.id);
-        if (w !== undefined) {
-          for (let i = 0; i < w.start.length; i++) {
-            const s = w.start[i]!;
-            const e = w.end[i]!;
-            if (e < a || s > b) continue;
-            const st = w.state[i]!;
-            if (st === ViewState.idle) continue;
-            const x0 = Math.max(-1, x(s));
-            const x1 = Math.min(W + 1, x(e));
-            paths[st]?.rect(x0, y, Math.max(1, x1 - x0), h);
-          }
-        }
         const hw = tile.reply.highlight?.[r.lane.id];
         if (hw !== undefined)
           for (let i = 0; i < hw.start.length; i++) {
@@ -826,18 +900,12 @@ export class TimelineApp {
             hl.rect(x0, y - 1, Math.max(1, x1 - x0), h + 2);
           }
       }
-      if (this.highlight !== undefined && this.isHighlighted(r.lane)) {
+      if (this.highlight !== undefined && this.isHighlighted(r.lane))
         hl.rect(0, r.y - top + 0.5, W, r.h - 1);
-      }
     }
-    paths.forEach((p, st) => {
-      const c = this.colors[st];
-      if (c === undefined || c === '' || c === 'transparent') return;
-      ctx.fillStyle = c;
-      ctx.fill(p);
-    });
-    const hlColor =
-      getComputedStyle(this.doc.body).getPropertyValue('--vl-highlight').trim() || '#000';
+    ctx.putImageData(this.img, 0, 0);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const hlColor = this.highlightColor;
     ctx.strokeStyle = hlColor;
     ctx.lineWidth = 1.5;
     ctx.stroke(hl);
@@ -896,10 +964,7 @@ export class TimelineApp {
         if (y1 < 0 || y0 > H) continue;
         line.moveTo(px + 0.5, y0);
         line.lineTo(px + 0.5, y1);
-        for (const y of ys) {
-          dots.moveTo(px + 2.5, y);
-          dots.arc(px + 0.5, y, 2, 0, Math.PI * 2);
-        }
+        for (const y of ys) dots.rect(px - 1.5, y - 2, 4, 4);
       }
     }
     ctx.globalAlpha = 0.55;
@@ -1160,19 +1225,15 @@ export class TimelineApp {
             : 'Findings';
       parts.push(`<text x="4" y="${y + r.h - 5}">${esc(label)}</text>`);
       if (r.kind !== 'lane') continue;
-      for (const tile of tiles) {
-        const w = tile.byLane.get(r.lane.id);
-        if (w === undefined) continue;
-        for (let i = 0; i < w.start.length; i++) {
-          const st = w.state[i]!;
-          if (st === ViewState.idle || w.end[i]! < a || w.start[i]! > b) continue;
-          const x0 = Math.max(0, this.x(w.start[i]!));
-          const x1 = Math.min(this.width, this.x(w.end[i]!));
+      for (const tile of [...tiles].sort((p, q) => q.reply.resolutionNs - p.reply.resolutionNs))
+        forEachRun(tile, r.lane.id, (s0, e0, st) => {
+          if (st === NO_STATE || st === ViewState.idle || e0 < a || s0 > b) return;
+          const x0 = Math.max(0, this.x(s0));
+          const x1 = Math.min(this.width, this.x(e0));
           parts.push(
             `<rect x="${(LABEL_W + x0).toFixed(1)}" y="${y + 2}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${r.h - 4}" fill="${esc(this.colors[st] ?? '#888')}"><title>${esc(VIEW_STATE_NAMES[st] ?? '')}</title></rect>`,
           );
-        }
-      }
+        });
     }
     parts.push('</svg>');
     return parts.join('\n');
@@ -1187,6 +1248,18 @@ export class TimelineApp {
     if (r.kind === 'chromeTrace')
       this.transport.save('vcpu-lens-trace.json', 'application/json', r.json);
   }
+}
+
+/** Calls f(startNs, endNs, state, count) for each run of a lane in a window. */
+function forEachRun(
+  tile: Tile,
+  lane: string,
+  f: (s: number, e: number, state: number, count: number) => void,
+): void {
+  const r = tile.byLane.get(lane);
+  if (r === undefined) return;
+  for (let i = 0; i < r.states.length; i++)
+    f(r.starts[i]!, r.starts[i + 1]!, r.states[i]!, r.counts[i]!);
 }
 
 // Keeps toBase64 part of the bundle's API for hosts that save through messages.

@@ -122,12 +122,13 @@ async function checkPreemptedPixels(page: Page, index: TimelineIndex, lane: stri
   const toX = (t: number): number =>
     ((t - view.startNs) / (view.endNs - view.startNs)) * view.widthPx;
   // What the engine answers for this view: paint must follow it.
-  const w = index.window({
+  const w0 = index.window({
     startNs: view.startNs,
     endNs: view.endNs,
     resolutionNs: view.resolutionNs,
     lanes: [lane],
-  }).lanes[0]!;
+  });
+  const w = w0.lanes[0]!;
   const colors = {
     preempted: hex(
       await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.preempted),
@@ -135,10 +136,13 @@ async function checkPreemptedPixels(page: Page, index: TimelineIndex, lane: stri
     running: hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running)),
   };
   let checked = 0;
-  for (let i = 0; i < w.start.length; i++) {
-    const x0 = Math.max(0, toX(w.start[i]!));
-    const x1 = Math.min(view.widthPx, toX(w.end[i]!));
-    const st = w.state[i];
+  let t = w0.startNs;
+  for (let i = 0; i < w.runs.length; i++) {
+    const s0 = t;
+    t += w.runs[i]! * w0.resolutionNs;
+    const x0 = Math.max(0, toX(s0));
+    const x1 = Math.min(view.widthPx, toX(t));
+    const st = w.states[i];
     if (x1 - x0 < 6 || (st !== ViewState.preempted && st !== ViewState.running)) continue;
     const px = await pixel(page, (x0 + x1) / 2, y);
     const want = st === ViewState.preempted ? colors.preempted : colors.running;

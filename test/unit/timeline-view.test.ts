@@ -96,43 +96,48 @@ describe('level-of-detail index', () => {
     ]);
   });
 
-  it('coarse windows give each bucket its dominant state, as brute force does', () => {
+  /** Expands a lane window's runs back to (bucket → state, intervals begun). */
+  function buckets(w: { runs: number[]; states: number[]; counts: number[] }): {
+    state: number[];
+    begun: number;
+  } {
+    const state: number[] = [];
+    let begun = 0;
+    w.runs.forEach((n, i) => {
+      for (let k = 0; k < n; k++) state.push(w.states[i]!);
+      begun += w.counts[i]!;
+    });
+    return { state, begun };
+  }
+
+  it.each([
+    ['coarse (from the pyramid)', [4096, 16384, 65536]],
+    ['fine (from the intervals)', [1, 8, 64, 256]],
+  ])('%s windows give each bucket its dominant state, as brute force does', (_name, resList) => {
     const iv = randomLane(5000, 400, 200, 7);
     const span = iv[iv.length - 1]![1];
     const idx = new TimelineIndex(tinyModel(iv, span));
-    for (const res of [4096, 16384, 65536]) {
-      const w = idx.window({ startNs: 0, endNs: span, resolutionNs: res, lanes: ['vcpu:0'] });
-      const lane = w.lanes[0]!;
-      // Expand the run-length segments back to buckets and compare each.
-      const got = new Map<number, number>();
-      for (let i = 0; i < lane.start.length; i++)
-        for (let b = lane.start[i]! / res; b < lane.end[i]! / res; b++) got.set(b, lane.state[i]!);
-      for (let b = 0; b * res < span; b++)
-        expect(got.get(b) ?? NO_STATE).toBe(dominant(iv, b, res));
+    for (const res of resList as number[]) {
+      // A window that does not start on a bucket boundary: the engine rounds it down.
+      const from = res * 37 + Math.floor(res / 2);
+      const to = Math.min(span, from + res * 1024);
+      const w = idx.window({ startNs: from, endNs: to, resolutionNs: res, lanes: ['vcpu:0'] });
+      expect(w.startNs).toBe(res * 37);
+      const got = buckets(w.lanes[0]!);
+      expect(got.state.length).toBe((w.endNs - w.startNs) / res);
+      const want = got.state.map((_s, b) => dominant(iv, w.startNs / res + b, res));
+      expect(got.state).toEqual(want);
+      const begun = iv.filter(([s]) => s >= w.startNs && s < w.endNs).length;
+      expect(got.begun).toBe(begun);
       // A window costs its pixels, not its intervals.
-      expect(lane.start.length).toBeLessThanOrEqual(Math.ceil(span / res));
+      expect(w.lanes[0]!.runs.length).toBeLessThanOrEqual(1025);
     }
   });
 
-  it('fine windows give the intervals themselves, with their index, and fold sub-pixel ones', () => {
-    const iv: [number, number, number][] = [
-      [0, 100, ViewState.running],
-      [100, 101, ViewState.preempted],
-      [101, 102, ViewState.running],
-      [102, 103, ViewState.preempted],
-      [103, 300, ViewState.waiting],
-    ];
-    const big = randomLane(400, 10, 0, 3).map(
-      ([s, e, st]) => [s + 1000, e + 1000, st] as [number, number, number],
-    );
-    const idx = new TimelineIndex(tinyModel([...iv, ...big], 5000));
-    const w = idx.window({ startNs: 0, endNs: 400, resolutionNs: 4, lanes: ['vcpu:0'] }).lanes[0]!;
-    expect(w.idx.slice(0, 1)).toEqual([0]);
-    expect([w.start[0], w.end[0], w.state[0]]).toEqual([0, 100, ViewState.running]);
-    // The three sub-pixel intervals in [100, 104) become one pixel, three intervals begun.
-    expect([w.start[1], w.end[1], w.count[1], w.idx[1]]).toEqual([100, 104, 3, -1]);
-    expect(w.idx[2]).toBe(4);
-    expect(w.state[2]).toBe(ViewState.waiting);
+  it('a window coarser than the whole lane is one bucket', () => {
+    const idx = new TimelineIndex(tinyModel([[0, 10, ViewState.preempted]], 100));
+    const w = idx.window({ startNs: 0, endNs: 2 ** 20, resolutionNs: 2 ** 20, lanes: ['vcpu:0'] });
+    expect(w.lanes[0]).toMatchObject({ runs: [1], states: [ViewState.preempted], counts: [1] });
   });
 
   it('details finds the interval at a time, or the nearest within the tolerance', () => {

@@ -124,107 +124,98 @@ export class TimelineIndex {
     this.maxLinkNs = m;
   }
 
+  /**
+   * The window [startNs, endNs) at a power-of-two resolution: per lane, each bucket's dominant
+   * state and intervals begun. The start is rounded down to a bucket boundary, so buckets are the
+   * same whichever window holds them.
+   */
   window(req: WindowRequest): WindowReply {
     const res = resolutionFor(req.resolutionNs);
+    const start = Math.floor(Math.max(0, req.startNs) / res) * res;
+    const end = Math.max(start + res, Math.min(req.endNs, this.model.meta.spanNs + res));
+    const nb = Math.ceil((end - start) / res);
     const lanes: LaneWindow[] = [];
     for (const id of req.lanes) {
       const i = this.laneIndex.get(id);
       if (i === undefined) continue;
-      lanes.push(this.laneWindow(id, i, req.startNs, req.endNs, res));
+      lanes.push(this.laneWindow(id, i, start, nb, res));
     }
     const reply: WindowReply = {
-      startNs: req.startNs,
-      endNs: req.endNs,
+      startNs: start,
+      endNs: start + nb * res,
       resolutionNs: res,
       lanes,
-      links: this.linksIn(req.startNs, req.endNs, res),
+      links: this.linksIn(start, start + nb * res, res),
     };
     if (req.highlight !== undefined)
-      reply.highlight = this.highlight(req.highlight, req.startNs, req.endNs, res);
+      reply.highlight = this.highlight(req.highlight, start, start + nb * res, res);
     return reply;
   }
 
-  private laneWindow(id: string, i: number, a: number, b: number, res: number): LaneWindow {
-    const out: LaneWindow = { lane: id, start: [], end: [], state: [], count: [], idx: [] };
+  private laneWindow(id: string, i: number, a: number, nb: number, res: number): LaneWindow {
+    const dom = new Uint8Array(nb).fill(NO_STATE);
+    const cnt = new Uint32Array(nb);
     const p = this.pyramids[i]!;
     const k = Math.round(Math.log2(res));
     if (k >= p.kMin) {
-      const level = Math.min(p.dom.length - 1, k - p.kMin);
+      // The pyramid level of this resolution: its buckets are the window's (past the top level,
+      // the top's single bucket is the whole lane).
+      const level = Math.min(k - p.kMin, p.dom.length - 1);
       const w = 2 ** (p.kMin + level);
-      const dom = p.dom[level]!;
-      const cnt = p.count[level]!;
-      const b0 = Math.max(0, Math.floor(a / w));
-      const b1 = Math.min(dom.length, Math.ceil(b / w));
-      for (let q = b0; q < b1; q++) {
-        const st = dom[q]!;
-        if (st === NO_STATE) continue;
-        const last = out.state.length - 1;
-        if (last >= 0 && out.state[last] === st && out.end[last] === q * w) {
-          out.end[last] = (q + 1) * w;
-          out.count[last]! += cnt[q]!;
-        } else {
-          out.start.push(q * w);
-          out.end.push((q + 1) * w);
-          out.state.push(st);
-          out.count.push(cnt[q]!);
-          out.idx.push(-1);
+      const ld = p.dom[level]!;
+      const lc = p.count[level]!;
+      for (let b = 0; b < nb; b++) {
+        const q = Math.floor((a + b * res) / w);
+        if (q >= ld.length) break;
+        if (b > 0 && Math.floor((a + (b - 1) * res) / w) === q) continue;
+        dom[b] = ld[q]!;
+        cnt[b] = lc[q]!;
+      }
+    } else if (k < p.kMin) {
+      // Finer than the pyramid: from the intervals, time per state per bucket.
+      const c = this.model.lanes[i]!;
+      const b1 = a + nb * res;
+      const acc = new Float64Array(nb * VIEW_STATE_COUNT);
+      for (let j = Math.max(0, firstGreater(c.start, a) - 1); j < c.start.length; j++) {
+        const s = c.start[j]!;
+        if (s >= b1) break;
+        const e = c.end[j]!;
+        if (e < a) continue;
+        const st = c.state[j]!;
+        if (s >= a) cnt[Math.floor((s - a) / res)]!++;
+        let x = Math.max(s, a);
+        const y1 = Math.min(e, b1);
+        for (let b = Math.floor((x - a) / res); x < y1 && b < nb; b++) {
+          const y = Math.min(y1, a + (b + 1) * res);
+          acc[b * VIEW_STATE_COUNT + st]! += y - x;
+          x = y;
         }
       }
-      return out;
-    }
-    // Finer than the pyramid: the intervals, with those under a pixel folded per pixel.
-    const c = this.model.lanes[i]!;
-    let j = Math.max(0, firstGreater(c.start, a) - 1);
-    const acc = new Float64Array(VIEW_STATE_COUNT);
-    let px = -1;
-    let pxCount = 0;
-    let pxLast = 0;
-    const flush = (): void => {
-      if (px < 0) return;
-      let best = pxLast;
-      let bt = 0;
-      for (let s = 0; s < VIEW_STATE_COUNT; s++)
-        if (acc[s]! > bt) {
-          bt = acc[s]!;
-          best = s;
+      for (let b = 0; b < nb; b++) {
+        let best = NO_STATE;
+        let bt = 0;
+        for (let s = 0; s < VIEW_STATE_COUNT; s++) {
+          const v = acc[b * VIEW_STATE_COUNT + s]!;
+          if (v > bt) {
+            bt = v;
+            best = s;
+          }
         }
-      const last = out.state.length - 1;
-      const s0 = px * res;
-      if (last >= 0 && out.idx[last] === -1 && out.state[last] === best && out.end[last] === s0) {
-        out.end[last] = s0 + res;
-        out.count[last]! += pxCount;
+        dom[b] = best;
+      }
+    }
+    const out: LaneWindow = { lane: id, runs: [], states: [], counts: [] };
+    for (let b = 0; b < nb; b++) {
+      const last = out.states.length - 1;
+      if (last >= 0 && out.states[last] === dom[b]) {
+        out.runs[last]!++;
+        out.counts[last]! += cnt[b]!;
       } else {
-        out.start.push(s0);
-        out.end.push(s0 + res);
-        out.state.push(best);
-        out.count.push(pxCount);
-        out.idx.push(-1);
+        out.runs.push(1);
+        out.states.push(dom[b]!);
+        out.counts.push(cnt[b]!);
       }
-      acc.fill(0);
-      px = -1;
-      pxCount = 0;
-    };
-    for (; j < c.start.length && c.start[j]! < b; j++) {
-      const s = c.start[j]!;
-      const e = c.end[j]!;
-      if (e < a) continue;
-      if (e - s >= res) {
-        flush();
-        out.start.push(s);
-        out.end.push(e);
-        out.state.push(c.state[j]!);
-        out.count.push(1);
-        out.idx.push(j);
-        continue;
-      }
-      const q = Math.floor(s / res);
-      if (q !== px) flush();
-      px = q;
-      acc[c.state[j]!]! += e - s;
-      pxCount++;
-      pxLast = c.state[j]!;
     }
-    flush();
     return out;
   }
 

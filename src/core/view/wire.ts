@@ -59,15 +59,19 @@ export interface TimelineMeta {
   summary: { heading: string; lines: string[] }[];
 }
 
-/** Per lane, run-length segments: raw intervals (`idx` ≥ 0) or per-pixel summaries (`idx` -1). */
+/**
+ * One lane of a window, per bucket of `resolutionNs` from the window's start: the dominant state
+ * (by time covered) and the intervals begun, run-length encoded. A window of P buckets costs at
+ * most P runs whatever the trace's size.
+ */
 export interface LaneWindow {
   lane: string;
-  start: number[];
-  end: number[];
-  state: number[];
-  /** Intervals that begin in the segment (1 for a raw interval). */
-  count: number[];
-  idx: number[];
+  /** Run lengths in buckets; they add up to the window's bucket count. */
+  runs: number[];
+  /** State of each run (NO_STATE: nothing there). */
+  states: number[];
+  /** Intervals that begin in each run. */
+  counts: number[];
 }
 
 /** A stall drawn as a connector: guest thread lane → vCPU lane → host CPU lane (the preemptor). */

@@ -133,7 +133,15 @@ function generateModel(total, S) {
     hostOriginAbs: '1000000000000',
     guestClock: { guestOriginAbs: '2000000000', slope: 1 },
     lanes,
-    findings: [{ kind: 'oversubscription', severity: 'high', startNs: 1e9, endNs: 5e10, message: 'generated' }],
+    findings: [
+      {
+        kind: 'oversubscription',
+        severity: 'high',
+        startNs: 1e9,
+        endNs: 5e10,
+        message: 'generated',
+      },
+    ],
     summary: [{ heading: 'Benchmark', lines: ['generated model'] }],
   };
   return { meta, strings: ['co-runner'], lanes: cols, links };
@@ -147,7 +155,8 @@ function pct(xs, p) {
 
 export async function webviewBench(opts = {}) {
   const total = opts.intervals ?? 5_000_000;
-  if (!existsSync(CHROMIUM)) return `\nWebview: skipped, ${CHROMIUM} is missing (apt-get install -y chromium).\n`;
+  if (!existsSync(CHROMIUM))
+    return `\nWebview: skipped, ${CHROMIUM} is missing (apt-get install -y chromium).\n`;
   const engine = await bundleEngine();
   log(`generating a ${total.toLocaleString('en-US')}-interval model`);
   const model = generateModel(total, engine.ViewState);
@@ -241,7 +250,24 @@ window.acquireVsCodeApi = () => ({
     await page.waitForTimeout(16);
   }
   await page.mouse.move(5, 5);
-  for (const k of ['w', 'w', 'w', 'a', 'a', 'd', 'w', 'w', 's', 'd', 'd', 'a', 's', 's', 's', 'w']) {
+  for (const k of [
+    'w',
+    'w',
+    'w',
+    'a',
+    'a',
+    'd',
+    'w',
+    'w',
+    's',
+    'd',
+    'd',
+    'a',
+    's',
+    's',
+    's',
+    'w',
+  ]) {
     await page.keyboard.press(k);
     await page.waitForTimeout(20);
   }

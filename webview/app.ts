@@ -147,6 +147,10 @@ export class TimelineApp {
     if (saved !== undefined) {
       for (const g of saved.collapsed) this.collapsed.add(g);
       if (saved.highlight !== undefined) this.highlight = saved.highlight;
+    } else {
+      // Many CPU lanes that say little (one vCPU each) start collapsed; a click opens them.
+      for (const g of ['host-cpus', 'guest-cpus'] as const)
+        if (this.meta.lanes.filter((l) => l.group === g).length > 8) this.collapsed.add(g);
     }
     this.layoutRows();
     this.resize();
@@ -616,7 +620,7 @@ export class TimelineApp {
       text =
         seg === undefined
           ? r.lane.label
-          : `${r.lane.label}: ${VIEW_STATE_NAMES[seg.state] ?? seg.state}${seg.count > 1 ? ` (${seg.count} intervals in this pixel)` : ''}, ${this.fmtDur(seg.end - seg.start)}`;
+          : `${r.lane.label}: ${VIEW_STATE_NAMES[seg.state] ?? seg.state}${seg.count > 1 ? ` (${seg.count} intervals begin here)` : ''}, ${this.fmtDur(seg.end - seg.start)}`;
     }
     if (text === '') {
       tip.style.display = 'none';

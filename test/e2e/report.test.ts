@@ -291,7 +291,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     await page.close();
   });
 
-  it('simulated run: lanes and preempted pixels, the co-runner, no network', async () => {
+  it('simulated run: lanes, preempted pixels, the co-runner, PNG/SVG/Perfetto exports, no network', async () => {
     const { page, watch } = await open(browser, files.sim);
     await page.screenshot({ path: path.join(OUT, 'sim-initial.png') });
     for (const id of ['hcpu:0', 'vcpu:0', 'vcpu:3', 'gcpu:3', 'gthread:600', 'hthread:7000'])
@@ -301,7 +301,36 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       path.join(OUT, 'sim', 'guest.txt'),
     );
     await checkPreemptedPixels(page, index, 'vcpu:0');
-    expect(watch.requests).toEqual([]);
+
+    // Exports: PNG and SVG of the view, and the Perfetto JSON, each a download from the page.
+    const download = async (action: string): Promise<Buffer> => {
+      const [d] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click(`button[data-action="${action}"]`),
+      ]);
+      const file = path.join(OUT, `sim-${d.suggestedFilename()}`);
+      await d.saveAs(file);
+      return readFileSync(file);
+    };
+    const png = await download('png');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBeGreaterThan(800); // IHDR width: labels + lanes
+    const svg = (await download('svg')).toString('utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const preemptedColor = await page.evaluate(
+      (st) => window.vcpuLens!.stateColor(st),
+      ViewState.preempted,
+    );
+    expect(svg).toContain(`fill="${preemptedColor}"`);
+    expect(svg).toContain('>vCPU 0 · CPU 0/KVM (5000)</text>');
+    const trace = JSON.parse((await download('chrome-trace')).toString('utf8')) as {
+      traceEvents: { ph: string; name: string }[];
+    };
+    const tracks = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name');
+    expect(tracks).toHaveLength(index.model.meta.lanes.length);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'preempted')).toBe(true);
+    expect(trace.traceEvents.some((e) => e.ph === 's')).toBe(true);
+    expect(watch.requests.filter((u) => !u.startsWith('blob:'))).toEqual([]);
     expect(watch.errors).toEqual([]);
     await page.close();
   });

@@ -6,6 +6,7 @@ import type { FromWebview, ToWebview, ViewStateSaved } from '../src/protocol/web
 import { chromeTrace } from '../src/core/export/chrome-trace';
 import { decodeModel, type EncodedModel } from '../src/core/view/codec';
 import { TimelineIndex } from '../src/core/view/lod';
+import { PROTOCOL_VERSION } from '../src/core/view/states';
 import type { TimelineModel } from '../src/core/view/model';
 import { Pending, type Transport } from './transport';
 
@@ -15,6 +16,11 @@ const STATE_KEY = 'vcpu-lens.view';
 export function answer(index: TimelineIndex, body: FromWebview): ToWebview {
   switch (body.kind) {
     case 'ready':
+      if (body.protocol !== PROTOCOL_VERSION)
+        return {
+          kind: 'error',
+          message: `the webview speaks protocol ${String(body.protocol)}, this report ${PROTOCOL_VERSION}`,
+        };
       return { kind: 'init', meta: index.model.meta };
     case 'requestWindow': {
       const w = index.window(body);

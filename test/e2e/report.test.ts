@@ -281,6 +281,25 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     const all = await span();
     expect(all.endNs - all.startNs).toBe(index.model.meta.spanNs);
 
+    // The cursor shows the time on both machines; Shift+drag measures, Z zooms to the span.
+    const ov = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.mouse.move(ov.x + 300, ov.y + 100);
+    expect(await page.locator('.vl-status').textContent()).toMatch(
+      /host \d+\.\d{9} {2}guest \d+\.\d{9}/,
+    );
+    const wide = await span();
+    await page.keyboard.down('Shift');
+    await page.mouse.down();
+    await page.mouse.move(ov.x + 500, ov.y + 100, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const px = (wide.endNs - wide.startNs) / view.widthPx;
+    expect(await page.locator('.vl-ruler-text').textContent()).toMatch(/^Δ \d/);
+    await page.keyboard.press('z');
+    const sel = await span();
+    expect(sel.startNs).toBeCloseTo(wide.startNs + 300 * px, -Math.log10(px * 2));
+    expect((sel.endNs - sel.startNs) / px).toBeCloseTo(200, -0.5);
+
     // Search highlights the task's lane.
     await page.fill('input[type="search"]', '563');
     await page.press('input[type="search"]', 'Enter');

@@ -11,7 +11,7 @@ export interface EncodedModel {
   codec: typeof MODEL_CODEC;
   meta: TimelineMeta;
   strings: string[];
-  /** Per lane: interval count and the columns start (delta), duration, state, who+1, aux+1. */
+  /** Per lane: interval count and the columns gap (start - previous end), duration, state, who+1, aux+1. */
   lanes: { n: number; cols: string }[];
   links: { n: number; cols: string };
 }
@@ -96,10 +96,11 @@ class VarintReader {
 export function encodeModel(m: TimelineModel): EncodedModel {
   const lanes = m.lanes.map((c) => {
     const w = new VarintWriter();
+    // Starts as the gap after the previous interval's end: 0 (one byte) for contiguous lanes.
     let prev = 0;
     for (let i = 0; i < c.start.length; i++) {
       w.int(c.start[i]! - prev);
-      prev = c.start[i]!;
+      prev = c.end[i]!;
     }
     for (let i = 0; i < c.start.length; i++) w.int(c.end[i]! - c.start[i]!);
     for (let i = 0; i < c.start.length; i++) w.int(c.state[i]!);
@@ -141,9 +142,15 @@ export function decodeModel(e: EncodedModel): TimelineModel {
       who: new Int32Array(n),
       aux: new Int32Array(n),
     };
+    const gap = new Float64Array(n);
+    for (let i = 0; i < n; i++) gap[i] = r.int();
+    for (let i = 0; i < n; i++) c.end[i] = r.int(); // durations, for now
     let prev = 0;
-    for (let i = 0; i < n; i++) c.start[i] = prev += r.int();
-    for (let i = 0; i < n; i++) c.end[i] = c.start[i]! + r.int();
+    for (let i = 0; i < n; i++) {
+      c.start[i] = prev + gap[i]!;
+      c.end[i] = c.start[i]! + c.end[i]!;
+      prev = c.end[i]!;
+    }
     for (let i = 0; i < n; i++) c.state[i] = r.int();
     for (let i = 0; i < n; i++) c.who[i] = r.int() - 1;
     for (let i = 0; i < n; i++) c.aux[i] = r.int() - 1;

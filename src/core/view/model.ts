@@ -64,7 +64,7 @@ const VCPU_TO_VIEW: Record<number, ViewState> = {
 const TASK_TO_VIEW: Record<number, ViewState> = {
   [TaskState.running]: ViewState.running,
   [TaskState.runnable]: ViewState.waiting,
-  [TaskState.preempted]: ViewState.preempted,
+  [TaskState.preempted]: ViewState.descheduled,
   [TaskState.sleeping]: ViewState.sleeping,
   [TaskState.uninterruptible]: ViewState.blocked,
   [TaskState.stopped]: ViewState.blocked,
@@ -373,7 +373,7 @@ function dopSeries(
           s === ViewState.running ||
           s === ViewState.stalled ||
           s === ViewState.waiting ||
-          s === ViewState.preempted
+          s === ViewState.descheduled
         )
           add(requested, c.start[j]!, c.end[j]!);
       }

@@ -22,9 +22,11 @@ export const ViewState = {
   /** Uninterruptible sleep, or a vCPU asleep for a reason the traces do not tell. */
   blocked: 10,
   exited: 11,
+  /** A task switched out while runnable by its own kernel (not its vCPU: that is `stalled`). */
+  descheduled: 12,
 } as const;
 export type ViewState = (typeof ViewState)[keyof typeof ViewState];
-export const VIEW_STATE_COUNT = 12;
+export const VIEW_STATE_COUNT = 13;
 export const VIEW_STATE_NAMES = [
   'running',
   'preempted',
@@ -38,6 +40,7 @@ export const VIEW_STATE_NAMES = [
   'other',
   'blocked',
   'exited',
+  'descheduled',
 ] as const;
 /** Marks "no data" in a level-of-detail bucket. */
 export const NO_STATE = 255;
@@ -67,7 +70,7 @@ export const LANE_KIND_STATES: Record<LaneGroup, readonly ViewState[]> = {
     ViewState.running,
     ViewState.stalled,
     ViewState.waiting,
-    ViewState.preempted,
+    ViewState.descheduled,
     ViewState.sleeping,
     ViewState.blocked,
     ViewState.exited,
@@ -76,7 +79,7 @@ export const LANE_KIND_STATES: Record<LaneGroup, readonly ViewState[]> = {
   'co-runners': [
     ViewState.running,
     ViewState.waiting,
-    ViewState.preempted,
+    ViewState.descheduled,
     ViewState.sleeping,
     ViewState.blocked,
     ViewState.exited,

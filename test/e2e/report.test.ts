@@ -379,4 +379,61 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     expect(watch.errors).toEqual([]);
     await page.close();
   });
+
+  it('inside VS Code: requests go through postMessage, view state through setState; themes switch', async () => {
+    // The same bundle with a stand-in for acquireVsCodeApi whose messages a Node-side engine answers,
+    // as the extension host will (issue #8).
+    const { answer } = await import('../../webview/in-page-provider');
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const kinds: string[] = [];
+    const states: unknown[] = [];
+    await page.exposeFunction('__post', (json: string) => {
+      const m = JSON.parse(json) as { id: number; body: Parameters<typeof answer>[1] };
+      kinds.push(m.body.kind);
+      return JSON.stringify({ id: 1e9 + m.id, inReplyTo: m.id, body: answer(index, m.body) });
+    });
+    await page.exposeFunction('__setState', (json: string) => void states.push(JSON.parse(json)));
+    const html = path.join(OUT, 'vscode.html');
+    writeFileSync(
+      html,
+      `<!DOCTYPE html><html><head><meta charset="utf-8"><style>${readFileSync(path.join(ROOT, 'dist/webview.css'), 'utf8')}</style></head>
+<body class="vscode-light"><div id="vl-root"></div><script>
+window.acquireVsCodeApi = () => ({
+  postMessage: (m) => window.__post(JSON.stringify(m)).then((r) =>
+    window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(r) }))),
+  getState: () => undefined,
+  setState: (s) => window.__setState(JSON.stringify(s)),
+});
+</script><script>${readFileSync(path.join(ROOT, 'dist/webview.js'), 'utf8')}</script></body></html>`,
+    );
+    await page.goto(`file://${html}`);
+    await page.waitForSelector('body[data-ready="1"]');
+    await settle(page);
+    expect(kinds[0]).toBe('ready');
+    expect(kinds).toContain('requestWindow');
+    expect(await page.locator('[data-lane="vcpu:0"]').count()).toBe(1);
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('w');
+    await page.waitForFunction(() => document.body.dataset['ready'] === '1');
+    await expect.poll(() => states.length, { timeout: 5000 }).toBeGreaterThan(0);
+    const last = states[states.length - 1] as { startNs: number; endNs: number };
+    const v = await page.evaluate(() => window.vcpuLens!.view());
+    expect(last.startNs).toBeCloseTo(v.startNs, -1);
+    expect(last.endNs).toBeCloseTo(v.endNs, -1);
+
+    // A high-contrast theme: VS Code changes the body class; the lanes repaint in its colours.
+    await page.evaluate(() => {
+      document.body.className = 'vscode-high-contrast';
+    });
+    await settle(page);
+    const hc = hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running));
+    expect(hc).toEqual([0x00, 0xc8, 0x53]);
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.close();
+  });
 });

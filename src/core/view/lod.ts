@@ -113,15 +113,16 @@ function buildPyramid(c: LaneColumns, spanNs: number): Pyramid {
 export class TimelineIndex {
   private readonly pyramids: Pyramid[];
   private readonly laneIndex = new Map<string, number>();
-  private readonly maxLinkNs: number;
+  /** Running maximum of the links' ends (links sorted by start): where a search may begin. */
+  private readonly linkEndMax: Float64Array;
 
   constructor(readonly model: TimelineModel) {
     this.pyramids = model.lanes.map((c) => buildPyramid(c, model.meta.spanNs));
     model.meta.lanes.forEach((l, i) => this.laneIndex.set(l.id, i));
-    let m = 0;
     const L = model.links;
-    for (let i = 0; i < L.start.length; i++) m = Math.max(m, L.end[i]! - L.start[i]!);
-    this.maxLinkNs = m;
+    this.linkEndMax = new Float64Array(L.start.length);
+    let m = -Infinity;
+    for (let i = 0; i < L.start.length; i++) this.linkEndMax[i] = m = Math.max(m, L.end[i]!);
   }
 
   /**
@@ -222,7 +223,7 @@ export class TimelineIndex {
   /** Stalls in the window at least a pixel long, the longest first, at most MAX_LINKS. */
   private linksIn(a: number, b: number, res: number): LinkWire[] {
     const L = this.model.links;
-    const from = firstGreater(L.start, a - this.maxLinkNs - 1);
+    const from = firstGreater(this.linkEndMax, a - 1);
     const hits: number[] = [];
     for (let i = from; i < L.start.length && L.start[i]! < b; i++) {
       if (L.end[i]! <= a || L.end[i]! - L.start[i]! < res) continue;
@@ -336,7 +337,7 @@ export class TimelineIndex {
     }
     const L = this.model.links;
     const links: LinkWire[] = [];
-    const from = firstGreater(L.start, s - this.maxLinkNs - 1);
+    const from = firstGreater(this.linkEndMax, s - 1);
     for (let q = from; q < L.start.length && L.start[q]! < Math.max(e, s + 1); q++) {
       if (L.end[q]! <= s && !(L.end[q] === s && e === s)) continue;
       const related =

@@ -271,7 +271,16 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     const panned = await span();
     expect(panned.startNs - back.startNs).toBeCloseTo(0.2 * (back.endNs - back.startNs), -1);
     // The view survives a reload (the report's setState: sessionStorage).
-    await page.waitForTimeout(300);
+    // setState is debounced: wait until the stored view is the panned one, then reload.
+    await page.waitForFunction(
+      ([a, b]) => {
+        const saved = sessionStorage.getItem('vcpu-lens.view');
+        if (saved === null) return false;
+        const v = JSON.parse(saved) as { startNs: number; endNs: number };
+        return Math.abs(v.startNs - a!) < 10 && Math.abs(v.endNs - b!) < 10;
+      },
+      [panned.startNs, panned.endNs],
+    );
     await page.reload();
     await page.waitForSelector('body[data-ready="1"]');
     const restored = await span();

@@ -769,9 +769,10 @@ export class TimelineApp {
 
   // ---- data ---------------------------------------------------------------------------------
 
+  /** Windows are cached per resolution, tile, highlighted task and set of open groups. */
   private tileKey(res: number, i: number): string {
     const h = this.highlight;
-    return `${res}:${i}:${h === undefined ? '' : `${h.machine}${h.pid}`}`;
+    return `${res}:${i}:${h === undefined ? '' : `${h.machine}${h.pid}`}:${[...this.collapsed].sort().join(',')}`;
   }
 
   /** Tiles covering the view at the current resolution (fetching what is missing), best first. */
@@ -810,7 +811,8 @@ export class TimelineApp {
         startNs: i * res * TILE_PX,
         endNs: (i + 1) * res * TILE_PX,
         resolutionNs: res,
-        lanes: this.meta.lanes.map((l) => l.id),
+        // Only the lanes of open groups: collapsed ones cost nothing.
+        lanes: this.meta.lanes.filter((l) => !this.collapsed.has(l.group)).map((l) => l.id),
         ...(h !== undefined ? { highlight: h } : {}),
       })
       .then((reply) => {

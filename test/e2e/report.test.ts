@@ -330,6 +330,18 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     );
     await checkPreemptedPixels(page, index, 'vcpu:0');
 
+    // Groups collapse and open again; the vCPU lanes move up and are still painted right.
+    await page.click('button.vl-group[data-group="host-cpus"]');
+    expect(await page.locator('[data-lane="hcpu:0"]').count()).toBe(0);
+    expect(
+      await page.locator('button.vl-group[data-group="host-cpus"]').getAttribute('aria-expanded'),
+    ).toBe('false');
+    await settle(page);
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.click('button.vl-group[data-group="host-cpus"]');
+    expect(await page.locator('[data-lane="hcpu:0"]').count()).toBe(1);
+    await settle(page);
+
     // Exports: PNG and SVG of the view, and the Perfetto JSON, each a download from the page.
     const download = async (action: string): Promise<Buffer> => {
       const [d] = await Promise.all([

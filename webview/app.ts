@@ -22,7 +22,7 @@ import {
   ViewState,
 } from '../src/core/view/states';
 import { resolutionFor } from '../src/core/view/lod';
-import { toBase64, type Transport } from './transport';
+import type { Transport } from './transport';
 
 const LABEL_W = 220;
 const LANE_H = 18;
@@ -1268,5 +1268,3 @@ function forEachRun(
     f(r.starts[i]!, r.starts[i + 1]!, r.states[i]!, r.counts[i]!);
 }
 
-// Keeps toBase64 part of the bundle's API for hosts that save through messages.
-export { toBase64 };

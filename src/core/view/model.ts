@@ -7,7 +7,7 @@ import type { PairAnalysis } from '../analyze/pair';
 import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TaskState } from '../timeline/states';
-import { LANE_GROUPS, ViewState } from './states';
+import { ViewState } from './states';
 import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
 
 /** One lane's intervals, sorted by start and disjoint, in model time (integers). */
@@ -458,6 +458,3 @@ function summaryOf(a: PairAnalysis): TimelineMeta['summary'] {
   if (a.reasoning.length > 0) out.push({ heading: 'Notes', lines: [...a.reasoning] });
   return out;
 }
-
-/** Lane groups in display order, for callers that lay lanes out. */
-export const GROUP_ORDER = LANE_GROUPS.map((g) => g.id);

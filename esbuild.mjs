@@ -1,4 +1,5 @@
-// One build for every entry: the CLI (node), and later the extension, server and webview.
+// One build for every entry: the CLI (node), the timeline webview (browser), and later the
+// extension and server.
 import { build } from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -14,6 +15,17 @@ const entries = [
   { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // Extension tests (mocha inside VS Code or code-server), not shipped.
   { entryPoints: ['test/electron/index.ts'], outfile: 'out/test/electron/index.js', external: ['vscode', 'mocha'] },
+  // The timeline webview: one browser bundle (and its CSS) for VS Code and the HTML report.
+  {
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    sourcemap: false,
+  },
+  { entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css', platform: 'browser', sourcemap: false },
 ];
 
 for (const e of entries) {

@@ -61,6 +61,61 @@ export default tseslint.config(
     },
   },
   {
+    // The webview protocol: types only (the state values live in src/core/view/states.ts), so the
+    // webview and the extension share it without shipping code. (lsp-ext.ts may hold method names.)
+    files: ['src/protocol/webview.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
+      'no-restricted-syntax': ['error',
+        { selector: 'VariableDeclaration', message: 'src/protocol holds types only.' },
+        { selector: 'FunctionDeclaration', message: 'src/protocol holds types only.' },
+        { selector: 'ClassDeclaration', message: 'src/protocol holds types only.' },
+        { selector: 'ImportDeclaration[importKind="value"]', message: 'src/protocol imports types only (import type).' },
+      ],
+    },
+  },
+  {
+    // All of src/protocol: shared by the extension, the server, the CLI and the webview.
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'The protocol is shared with the webview and the CLI.' }],
+        patterns: [
+          ...NODE_BUILTINS.map((n) => ({ group: [n], message: 'The protocol is types only.' })),
+          { group: ['**/cli/**', '**/server/**', '**/extension/**', '**/webview/**'], message: 'The protocol imports core types only.' },
+        ],
+      }],
+    },
+  },
+  {
+    // The webview: browser code; protocol types, d3, and the pure engine (never core I/O).
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'The webview talks to VS Code only through postMessage.' }],
+        patterns: [
+          ...NODE_BUILTINS.map((n) => ({ group: [n], message: 'The webview runs in a browser: no Node APIs.' })),
+          { group: ['**/core/io/**', '**/core/ingest/**'], message: 'The webview reads no files: core I/O stays out.' },
+          { group: ['**/cli/**', '**/server/**', '**/extension/**'], message: 'The webview imports protocol, d3 and pure core only.' },
+          { group: ['vscode-languageclient*', 'vscode-languageserver*'], message: 'No LSP in the webview.' },
+        ],
+      }],
+      'no-restricted-properties': ['error',
+        { property: 'innerHTML', message: 'Trace-derived text goes in as text: use textContent.' },
+        { property: 'outerHTML', message: 'Trace-derived text goes in as text: use textContent.' },
+        { property: 'insertAdjacentHTML', message: 'Trace-derived text goes in as text.' },
+        { property: 'html', message: 'd3 .html() sets innerHTML: use .text().' },
+        { object: 'document', property: 'write', message: 'No document.write.' },
+      ],
+      'no-restricted-globals': ['error',
+        { name: 'eval', message: 'No eval: the CSP forbids unsafe-eval.' },
+        { name: 'Function', message: 'No Function constructor: the CSP forbids unsafe-eval.' },
+        { name: 'process', message: 'No Node globals in the webview.' },
+        { name: 'require', message: 'No Node globals in the webview.' },
+      ],
+    },
+  },
+  {
     files: ['src/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -32,6 +32,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { webviewBench, writeWebviewLatest } from './bench-webview.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -854,6 +855,10 @@ async function main() {
   const section = report(results, opts, machine(), tracecmd, profiles) + dat + sim;
   process.stdout.write(section);
   if (values.write) writeLatest(section);
+  log('measuring the timeline webview in Chromium: 5M intervals, first paint, frame times');
+  const web = await webviewBench();
+  process.stdout.write(web);
+  if (values.write) writeWebviewLatest(web);
   log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 }
 

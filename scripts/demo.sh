@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: install, build, and show what the engine knows about the bundled real host + guest
-# trace pair (QEMU TCG, 4 vCPUs on 2 host cores, a barrier-heavy OpenMP program in the guest).
+# trace pair (QEMU TCG, 4 vCPUs on 2 host cores, a barrier-heavy OpenMP program in the guest),
+# ending with the HTML report of that pair (the interactive timeline) and its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -27,3 +28,8 @@ $cli simulate --preset small --compare
 sim=.cache/demo-sim
 $cli simulate --preset small --policy spin --out "$sim" --force
 $cli analyze --host "$sim/host.txt" --guest "$sim/guest.txt" | sed -n '/^findings/,$p'
+echo
+echo "== the HTML report: summary, findings, advice and the interactive timeline, in one file =="
+report=.cache/demo-report.html
+$cli analyze --host "$pair/host.txt.gz" --guest "$pair/guest.txt.gz" --out "$report" >/dev/null
+echo "HTML report: $(cd "$(dirname "$report")" && pwd)/$(basename "$report") (open it in a browser)"

@@ -4,7 +4,9 @@
 import { analyzePair, PairOptions } from '../core/analyze/pair';
 import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import { analyzeReport, AnalyzeReport } from '../core/report/analyze';
+import { buildTimelineModel } from '../core/view/model';
 import { ExitCode } from './exit-codes';
+import { writeReportFiles } from './html-report';
 import { formatDiag } from './info';
 import { log, safeText } from './terminal';
 
@@ -12,6 +14,10 @@ export interface AnalyzeOptions {
   json: boolean;
   read: ReadOptions;
   pair: PairOptions;
+  /** Write the standalone HTML report here. */
+  html?: string;
+  /** Write the merged timeline as Chrome trace-event JSON here. */
+  chromeTrace?: string;
 }
 
 export async function analyzeCommand(
@@ -42,8 +48,14 @@ export async function analyzeCommand(
   if (host === undefined || guest === undefined) return ExitCode.noInput;
   if (h.traces.length > 1 || g.traces.length > 1)
     log('several traces in one file: analysing the first of each');
-  const rep = analyzeReport(analyzePair(host, guest, o.pair));
+  const a = analyzePair(host, guest, o.pair);
+  const rep = analyzeReport(a);
   out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
+  if (o.html !== undefined || o.chromeTrace !== undefined) {
+    const model = buildTimelineModel(a, { title: `${host.name} + ${guest.name}` });
+    const failed = writeReportFiles(model, o.html, o.chromeTrace);
+    if (failed !== undefined) return failed;
+  }
   return bad ? ExitCode.inputErrors : ExitCode.ok;
 }
 

@@ -27,9 +27,12 @@ Usage:
       Time each thread spent running, runnable, preempted, sleeping and in D, and each CPU's
       busy time, from the sched_switch / wakeup timelines (e.g. --match 'CPU .*/(KVM|TCG)').
   vcpu-lens analyze --host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--json]
+                    [--out REPORT.html] [--chrome-trace FILE.json]
       Host + guest traces of the same run: which host thread is which vCPU, the guest-to-host
       clock map (estimated when nothing is recorded), what each vCPU did on the host (running,
       preempted, waiting, idle, in the VMM), which guest threads lost time and to which host tasks.
+      --out writes a self-contained HTML report with the interactive timeline; --chrome-trace
+      the merged host + guest timeline as trace-event JSON for Perfetto UI / chrome://tracing.
   vcpu-lens dump FILE
       The trace as trace-cmd report (3.1) text on stdout: converts tracefs and perf text, and
       gives back trace-cmd text unchanged (diagnostics on stderr).
@@ -41,8 +44,9 @@ Usage:
                      [--halt-poll NS] [--ple] [--co-runner hog|vm]
       The dual-level scheduling simulator: a run with the preset's co-runner, or with --compare
       the talk's five runs (spin/block without and with host preemption, spin with pvsched DoP)
-      and their ratios; --out writes host.txt and guest.txt (trace-cmd text) and truth.json, or
-      with --format dat host.dat and guest.dat (trace-cmd .dat v7; dat-zlib: zlib-compressed);
+      and their ratios; --out writes host.txt and guest.txt (trace-cmd text), truth.json and
+      report.html (the analysis of those traces with the interactive timeline), or with
+      --format dat host.dat and guest.dat (trace-cmd .dat v7; dat-zlib: zlib-compressed);
       --sweep runs it once per value of pcpus, vcpus, threads, hogs, barriers or seed and prints
       a table (with --compare, the five runs per value). spin-then-block spins as the runtime
       would: libgomp GOMP_SPINCOUNT (--spin-count, default 300000) or libomp KMP_BLOCKTIME
@@ -60,6 +64,8 @@ Options:
   --pair-guest RE, --pair-host RE
                        analyze: events that happen at the same moment on both sides, matched
                        against 'name: text' ('print: <message>' for markers), paired in order
+  --out FILE           analyze: write the HTML report there; simulate: the output directory
+  --chrome-trace FILE  analyze: write the merged timeline as Chrome trace-event JSON
   --top N              tasks: show the N threads that ran longest (default 20)
   --match REGEX        tasks: only threads whose comm matches
 
@@ -104,6 +110,7 @@ export async function main(
         format: { type: 'string' },
         force: { type: 'boolean', default: false },
         'pair-host': { type: 'string' },
+        'chrome-trace': { type: 'string' },
         match: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
@@ -278,6 +285,8 @@ export async function main(
             ...(offset !== undefined ? { offset } : {}),
             ...(pairing !== undefined ? { pairing } : {}),
           },
+          ...(values.out !== undefined ? { html: values.out } : {}),
+          ...(values['chrome-trace'] !== undefined ? { chromeTrace: values['chrome-trace'] } : {}),
         },
         out,
       );

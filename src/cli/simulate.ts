@@ -4,14 +4,17 @@
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { analyzePair } from '../core/analyze/pair';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
 import { writeTraceDat } from '../core/export/trace-dat-writer';
 import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../core/sim/engine';
 import { spinBeforeBlockNs } from '../core/sim/runtime';
+import { buildTimelineModel } from '../core/view/model';
 import { COMPARE_RUNS, compareConfig, Preset } from '../core/sim/presets';
 import { simulateTraces } from '../core/sim/record';
 import { Sweep, sweepConfig } from '../core/sim/sweep';
 import { ExitCode } from './exit-codes';
+import { writeReportFiles } from './html-report';
 import { log } from './terminal';
 
 export interface SimulateOptions {
@@ -182,7 +185,9 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
   const cfg: SimConfig = { ...p.config, ...p.coRunner, ...o.overrides };
   if (o.out !== undefined) {
     const ext = o.format === 'dat' || o.format === 'dat-zlib' ? 'dat' : 'txt';
-    const files = [`host.${ext}`, `guest.${ext}`, 'truth.json'].map((f) => path.join(o.out!, f));
+    const files = [`host.${ext}`, `guest.${ext}`, 'truth.json', 'report.html'].map((f) =>
+      path.join(o.out!, f),
+    );
     const clash = files.filter((f) => existsSync(f));
     if (clash.length > 0 && !o.force) {
       log(`vcpu-lens simulate: ${clash.join(', ')} exist; give --force to overwrite`);
@@ -224,6 +229,12 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
         2,
       ),
     );
+    // The report analyses the traces just written, as `vcpu-lens analyze` would.
+    const model = buildTimelineModel(analyzePair(s.host, s.guest), {
+      title: `simulated ${p.name} (${cfg.policy}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'})`,
+    });
+    const failed = writeReportFiles(model, files[3]!, undefined);
+    if (failed !== undefined) return failed;
     report(s.result.wallNs, s.result.preemptions, s.result.teams, cfg, o, print);
     if (!o.json) print(`wrote ${files.join(', ')}`);
     return ExitCode.ok;

@@ -23,6 +23,13 @@ describe('import boundaries', () => {
     ['src/core/model/x.ts', "import { main } from '../../cli/main';\nexport const m = main;\n"],
     ['src/core/model/x.ts', "import * as d3 from 'd3';\nexport const d = d3;\n"],
     ['src/cli/x.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n"],
+    ['webview/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n"],
+    ['webview/x.ts', "import * as vscode from 'vscode';\nexport const v = vscode;\n"],
+    [
+      'webview/x.ts',
+      "import { readTraceFile } from '../src/core/io/read-trace-file';\nexport const r = readTraceFile;\n",
+    ],
+    ['src/protocol/x.ts', "import { join } from 'path';\nexport type J = typeof join;\n"],
   ])('%s rejects: %s', async (file, code) => {
     expect(await ruleIds(file, code)).toContain('no-restricted-imports');
   });
@@ -33,6 +40,37 @@ describe('import boundaries', () => {
     ['src/core/ingest/x.ts', 'export const b = Buffer.alloc(1);\n'],
   ])('%s rejects globals: %s', async (file, code) => {
     expect(await ruleIds(file, code)).toContain('no-restricted-globals');
+  });
+
+  it.each([
+    ['webview/x.ts', 'export function f(e: HTMLElement, s: string) { e.innerHTML = s; }\n'],
+    [
+      'webview/x.ts',
+      "export function f(e: Element, s: string) { e.insertAdjacentHTML('beforeend', s); }\n",
+    ],
+  ])('%s rejects HTML insertion: %s', async (file, code) => {
+    expect(await ruleIds(file, code)).toContain('no-restricted-properties');
+  });
+
+  it('keeps the webview protocol to types', async () => {
+    expect(await ruleIds('src/protocol/webview.ts', 'export const VERSION = 1;\n')).toContain(
+      'no-restricted-syntax',
+    );
+    expect(
+      await ruleIds(
+        'src/protocol/webview.ts',
+        "import type { ViewState } from '../core/view/states';\nexport type S = ViewState;\n",
+      ),
+    ).toEqual([]);
+  });
+
+  it('allows the webview protocol types, d3 and the pure engine', async () => {
+    expect(
+      await ruleIds(
+        'webview/x.ts',
+        "import * as d3 from 'd3';\nimport { TimelineIndex } from '../src/core/view/lod';\nimport type { ToWebview } from '../src/protocol/webview';\nexport const x = [d3, TimelineIndex];\nexport type T = ToWebview;\n",
+      ),
+    ).toEqual([]);
   });
 
   it('allows Node I/O in src/core/io', async () => {

@@ -1,0 +1,460 @@
+// The timeline model: the analysis of a host + guest pair laid out as lanes of intervals on one
+// time axis (host time, shifted so the model starts at 0), with the stalls as links, the findings
+// and the DoP series. What the level-of-detail index (lod.ts) answers windows from, and what the
+// HTML report embeds (codec.ts).
+
+import type { PairAnalysis } from '../analyze/pair';
+import { relativeMap } from '../correlate/clock-map';
+import { VcpuState } from '../correlate/vcpu-states';
+import { TaskState } from '../timeline/states';
+import { ViewState } from './states';
+import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
+
+/** One lane's intervals, sorted by start and disjoint, in model time (integers). */
+export interface LaneColumns {
+  start: Float64Array;
+  end: Float64Array;
+  state: Uint8Array;
+  /** Index into `TimelineModel.strings` of who ran (CPU lanes), or -1. */
+  who: Int32Array;
+  /** CPU lanes: the pid that ran (-1 unknown); task lanes: the CPU (-1 unknown). */
+  aux: Int32Array;
+}
+
+/** The stalls (vCPU preempted or waiting), sorted by start, as columns. */
+export interface LinkColumns {
+  start: Float64Array;
+  end: Float64Array;
+  vcpu: Int32Array;
+  guestPid: Int32Array;
+  /** Index into `strings`. */
+  guestComm: Int32Array;
+  pcpu: Int32Array;
+  preemptorPid: Int32Array;
+  preemptorComm: Int32Array;
+  /** 1 preempted, 0 waiting. */
+  preempted: Uint8Array;
+}
+
+export interface TimelineModel {
+  meta: TimelineMeta;
+  strings: string[];
+  /** Parallel to `meta.lanes`. */
+  lanes: LaneColumns[];
+  links: LinkColumns;
+}
+
+export interface ModelOptions {
+  title?: string;
+  /** At most this many guest threads (the program's first, then by running time). */
+  maxGuestThreads?: number;
+  maxCoRunners?: number;
+}
+
+const VCPU_TO_VIEW: Record<number, ViewState> = {
+  [VcpuState.running]: ViewState.running,
+  [VcpuState.preempted]: ViewState.preempted,
+  [VcpuState.waiting]: ViewState.waiting,
+  [VcpuState.halted]: ViewState.idle,
+  [VcpuState.vmm]: ViewState.vmm,
+  [VcpuState.blocked]: ViewState.blocked,
+  [VcpuState.unknown]: ViewState.unknown,
+};
+
+const TASK_TO_VIEW: Record<number, ViewState> = {
+  [TaskState.running]: ViewState.running,
+  [TaskState.runnable]: ViewState.waiting,
+  [TaskState.preempted]: ViewState.descheduled,
+  [TaskState.sleeping]: ViewState.sleeping,
+  [TaskState.uninterruptible]: ViewState.blocked,
+  [TaskState.stopped]: ViewState.blocked,
+  [TaskState.dead]: ViewState.exited,
+  [TaskState.other]: ViewState.unknown,
+  [TaskState.unknown]: ViewState.unknown,
+};
+
+/** Growable lane columns while building. */
+class LaneBuilder {
+  start: number[] = [];
+  end: number[] = [];
+  state: number[] = [];
+  who: number[] = [];
+  aux: number[] = [];
+  push(s: number, e: number, st: number, who: number, aux: number): void {
+    // Rounding to integers can make a short interval start before the previous one ended.
+    const prev = this.end.length > 0 ? this.end[this.end.length - 1]! : -Infinity;
+    const s1 = Math.max(s, prev);
+    if (e < s1) return;
+    this.start.push(s1);
+    this.end.push(e);
+    this.state.push(st);
+    this.who.push(who);
+    this.aux.push(aux);
+  }
+  done(): LaneColumns {
+    return {
+      start: Float64Array.from(this.start),
+      end: Float64Array.from(this.end),
+      state: Uint8Array.from(this.state),
+      who: Int32Array.from(this.who),
+      aux: Int32Array.from(this.aux),
+    };
+  }
+}
+
+/** Lays the analysis out as lanes. Guest lanes need a clock map; without one only host lanes. */
+export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): TimelineModel {
+  const hostTl = a.hostTimelines;
+  const guestTl = a.guestTimelines;
+  const rel =
+    a.clock !== undefined ? relativeMap(a.clock, a.guest.tsBase, a.host.tsBase) : undefined;
+  const origin = Math.floor(
+    rel !== undefined ? Math.min(hostTl.start, rel.toHost(guestTl.start)) : hostTl.start,
+  );
+  const endRel = rel !== undefined ? Math.max(hostTl.end, rel.toHost(guestTl.end)) : hostTl.end;
+  const T = (hostRel: number): number => Math.round(hostRel - origin);
+  const G = rel !== undefined ? (g: number): number => Math.round(rel.toHost(g) - origin) : T;
+
+  const strings: string[] = [];
+  const stringIds = new Map<string, number>();
+  const str = (s: string): number => {
+    let i = stringIds.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      stringIds.set(s, i);
+    }
+    return i;
+  };
+
+  const lanes: LaneMeta[] = [];
+  const cols: LaneColumns[] = [];
+  const vcpuTids = new Set((a.vcpuMap.chosen?.vcpus ?? []).map((v) => v.hostTid));
+  const program = new Set(a.program?.pids ?? []);
+
+  // Host CPUs: who ran.
+  const hc = hostTl.cpus;
+  for (let c = 0; c + 1 < hc.offsets.length; c++) {
+    const b = new LaneBuilder();
+    const whoOf = new Map<number, number>();
+    for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
+      const pid = hc.pid[i]!;
+      const st =
+        pid < 0
+          ? ViewState.unknown
+          : pid === 0
+            ? ViewState.idle
+            : vcpuTids.has(pid)
+              ? ViewState.vcpu
+              : ViewState.other;
+      let who = -1;
+      if (pid > 0) {
+        const task = hc.task[i]!;
+        who = whoOf.get(task) ?? -1;
+        if (who < 0) whoOf.set(task, (who = str(`${a.host.tasks.comm(task)} (${pid})`)));
+      }
+      b.push(T(hc.start[i]!), T(hc.end[i]!), st, who, pid);
+    }
+    lanes.push({ id: `hcpu:${c}`, group: 'host-cpus', label: `CPU ${c}`, machine: 'host', cpu: c });
+    cols.push(b.done());
+  }
+
+  // vCPU threads: their host state.
+  for (const tl of a.states?.timelines ?? []) {
+    const b = new LaneBuilder();
+    for (let j = 0; j < tl.state.length; j++)
+      b.push(T(tl.start[j]!), T(tl.end[j]!), VCPU_TO_VIEW[tl.state[j]!]!, -1, tl.pcpu[j]!);
+    const v = a.vcpuMap.chosen?.vcpus.find((x) => x.vcpu === tl.vcpu);
+    lanes.push({
+      id: `vcpu:${tl.vcpu}`,
+      group: 'vcpus',
+      label: `vCPU ${tl.vcpu} · ${v?.hostComm ?? '?'} (${tl.hostTid})`,
+      machine: 'host',
+      pid: tl.hostTid,
+      vcpu: tl.vcpu,
+    });
+    cols.push(b.done());
+  }
+
+  // The stalls, in model time, sorted by start; per guest thread for the overlay below.
+  const stalls = [...(a.stalls?.stalls ?? [])].sort((x, y) => x.hostStart - y.hostStart);
+  const stallsOf = new Map<number, { s: number; e: number }[]>();
+  for (const st of stalls) {
+    if (st.guestPid <= 0) continue;
+    let l = stallsOf.get(st.guestPid);
+    if (l === undefined) stallsOf.set(st.guestPid, (l = []));
+    l.push({ s: T(st.hostStart), e: T(st.hostEnd) });
+  }
+
+  if (rel !== undefined) {
+    // Guest CPUs: who ran, on host time.
+    const gc = guestTl.cpus;
+    for (let c = 0; c + 1 < gc.offsets.length; c++) {
+      const b = new LaneBuilder();
+      const whoOf = new Map<number, number>();
+      for (let i = gc.offsets[c]!; i < gc.offsets[c + 1]!; i++) {
+        const pid = gc.pid[i]!;
+        const st =
+          pid < 0
+            ? ViewState.unknown
+            : pid === 0
+              ? ViewState.idle
+              : program.size === 0 || program.has(pid)
+                ? ViewState.running
+                : ViewState.other;
+        let who = -1;
+        if (pid > 0) {
+          const task = gc.task[i]!;
+          who = whoOf.get(task) ?? -1;
+          if (who < 0) whoOf.set(task, (who = str(`${a.guest.tasks.comm(task)} (${pid})`)));
+        }
+        b.push(G(gc.start[i]!), G(gc.end[i]!), st, who, pid);
+      }
+      lanes.push({
+        id: `gcpu:${c}`,
+        group: 'guest-cpus',
+        label: `guest CPU ${c}`,
+        machine: 'guest',
+        cpu: c,
+      });
+      cols.push(b.done());
+    }
+
+    // Guest threads: the program's first, then the others that ran longest.
+    const gt = guestTl.tasks;
+    const ks: number[] = [];
+    for (let k = 0; k < gt.pids.length; k++) if (gt.pids[k]! > 0) ks.push(k);
+    const runOf = (k: number): number => gt.totals[k * 9 + TaskState.running]!;
+    ks.sort((x, y) => {
+      const px = program.has(gt.pids[x]!) ? 1 : 0;
+      const py = program.has(gt.pids[y]!) ? 1 : 0;
+      return py - px || runOf(y) - runOf(x);
+    });
+    for (const k of ks.slice(0, o.maxGuestThreads ?? 48)) {
+      const pid = gt.pids[k]!;
+      if (!program.has(pid) && runOf(k) <= 0) continue;
+      const b = new LaneBuilder();
+      const mine = stallsOf.get(pid) ?? [];
+      let p = 0;
+      for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
+        const s0 = G(gt.start[j]!);
+        let s = s0;
+        const e = G(gt.end[j]!);
+        const st = TASK_TO_VIEW[gt.state[j]!]!;
+        const cpu = gt.cpu[j]!;
+        if (st !== ViewState.running) {
+          b.push(s, e, st, -1, cpu);
+          continue;
+        }
+        // Running in the guest's eyes; the slices its vCPU spent preempted or waiting are lost.
+        while (p < mine.length && mine[p]!.e <= s) p++;
+        for (let q = p; q < mine.length && mine[q]!.s < e; q++) {
+          const ls = Math.max(s, mine[q]!.s);
+          const le = Math.min(e, mine[q]!.e);
+          if (ls > s) b.push(s, ls, ViewState.running, -1, cpu);
+          if (le > ls) b.push(ls, le, ViewState.stalled, -1, cpu);
+          s = Math.max(s, le);
+        }
+        if (e > s || e === s0) b.push(s, e, ViewState.running, -1, cpu);
+      }
+      lanes.push({
+        id: `gthread:${pid}`,
+        group: 'guest-threads',
+        label: `${gt.comms[k]!} (${pid})`,
+        machine: 'guest',
+        pid,
+      });
+      cols.push(b.done());
+    }
+  }
+
+  // Co-runners: the host tasks that preempted vCPUs, by vCPU time taken.
+  const ht = hostTl.tasks;
+  for (const p of (a.stalls?.byPreemptor ?? [])
+    .filter((x) => x.pid > 0 && !vcpuTids.has(x.pid))
+    .slice(0, o.maxCoRunners ?? 12)) {
+    const k = ht.indexOf.get(p.pid);
+    if (k === undefined) continue;
+    const b = new LaneBuilder();
+    for (let j = ht.offsets[k]!; j < ht.offsets[k + 1]!; j++)
+      b.push(T(ht.start[j]!), T(ht.end[j]!), TASK_TO_VIEW[ht.state[j]!]!, -1, ht.cpu[j]!);
+    lanes.push({
+      id: `hthread:${p.pid}`,
+      group: 'co-runners',
+      label: `${ht.comms[k]!} (${p.pid})`,
+      machine: 'host',
+      pid: p.pid,
+    });
+    cols.push(b.done());
+  }
+
+  const links: LinkColumns = {
+    start: Float64Array.from(stalls, (s) => T(s.hostStart)),
+    end: Float64Array.from(stalls, (s) => T(s.hostEnd)),
+    vcpu: Int32Array.from(stalls, (s) => s.vcpu),
+    guestPid: Int32Array.from(stalls, (s) => s.guestPid),
+    guestComm: Int32Array.from(stalls, (s) => str(s.guestComm)),
+    pcpu: Int32Array.from(stalls, (s) => s.pcpu),
+    preemptorPid: Int32Array.from(stalls, (s) => s.preemptorPid),
+    preemptorComm: Int32Array.from(stalls, (s) => str(s.preemptorComm)),
+    preempted: Uint8Array.from(stalls, (s) => (s.kind === 'preempted' ? 1 : 0)),
+  };
+
+  const unit = a.host.clock.unit;
+  const findings: FindingMeta[] = a.findings.map((f) => ({
+    kind: f.kind,
+    severity: f.severity,
+    startNs: T(f.start),
+    endNs: T(f.end),
+    message: f.message,
+  }));
+  const spanNs = Math.max(1, T(endRel));
+  const meta: TimelineMeta = {
+    protocol: 1,
+    title: o.title ?? `${a.host.name} + ${a.guest.name}`,
+    unit,
+    spanNs,
+    hostOriginAbs: (a.host.tsBase + BigInt(origin)).toString(),
+    lanes,
+    findings,
+    summary: summaryOf(a),
+  };
+  if (a.window !== undefined) meta.focus = { startNs: T(a.window.start), endNs: T(a.window.end) };
+  if (rel !== undefined) {
+    // guest-relative of host-relative h is rel.toGuest(h); model time t is host-relative t + origin.
+    const g0 = rel.toGuest(origin);
+    meta.guestClock = {
+      guestOriginAbs: (a.guest.tsBase + BigInt(Math.round(g0))).toString(),
+      slope: a.clock!.slope,
+    };
+  }
+  const model: TimelineModel = { meta, strings, lanes: cols, links };
+  const dop = dopSeries(a, model, T);
+  if (dop !== undefined) meta.dop = dop;
+  return model;
+}
+
+/** Requested threads, running vCPUs and the recommended DoP over time, in ~400 buckets. */
+function dopSeries(
+  a: PairAnalysis,
+  m: TimelineModel,
+  T: (h: number) => number,
+): DopSeries | undefined {
+  if (a.advice === undefined || a.window === undefined) return undefined;
+  const w0 = T(a.window.start);
+  const w1 = T(a.window.end);
+  const n = 400;
+  const width = Math.max(1, (w1 - w0) / n);
+  const running = new Float64Array(n);
+  const requested = new Float64Array(n);
+  const add = (acc: Float64Array, s: number, e: number): void => {
+    const a0 = Math.max(s, w0);
+    const a1 = Math.min(e, w1);
+    if (a1 <= a0) return;
+    let b = Math.min(n - 1, Math.floor((a0 - w0) / width));
+    for (let x = a0; x < a1 && b < n; b++) {
+      const be = w0 + (b + 1) * width;
+      const y = Math.min(a1, be);
+      acc[b]! += y - x;
+      x = y;
+    }
+  };
+  const program = new Set(a.program?.pids ?? []);
+  m.meta.lanes.forEach((l, i) => {
+    const c = m.lanes[i]!;
+    if (l.group === 'vcpus') {
+      for (let j = 0; j < c.state.length; j++)
+        if (c.state[j] === ViewState.running || c.state[j] === ViewState.vmm)
+          add(running, c.start[j]!, c.end[j]!);
+    } else if (l.group === 'guest-threads' && l.pid !== undefined && program.has(l.pid)) {
+      for (let j = 0; j < c.state.length; j++) {
+        const s = c.state[j];
+        if (
+          s === ViewState.running ||
+          s === ViewState.stalled ||
+          s === ViewState.waiting ||
+          s === ViewState.descheduled
+        )
+          add(requested, c.start[j]!, c.end[j]!);
+      }
+    }
+  });
+  const phases = a.advice.phases.map((p) => ({ s: T(p.start), e: T(p.end), dop: p.dop }));
+  const out: DopSeries = {
+    startNs: [],
+    widthNs: width,
+    requested: [],
+    running: [],
+    recommended: [],
+    threads: a.advice.threads,
+    vcpus: a.states?.timelines.length ?? 0,
+  };
+  for (let b = 0; b < n; b++) {
+    const s = w0 + b * width;
+    const mid = s + width / 2;
+    out.startNs.push(Math.round(s));
+    out.running.push(running[b]! / width);
+    out.requested.push(requested[b]! / width);
+    out.recommended.push(phases.find((p) => mid >= p.s && mid < p.e)?.dop ?? a.advice.dop);
+  }
+  return out;
+}
+
+function summaryOf(a: PairAnalysis): TimelineMeta['summary'] {
+  const ns = a.host.clock.unit === 'ns';
+  const t = (v: number): string =>
+    ns ? `${(v / 1e6).toFixed(3)} ms` : `${(v / 1e6).toFixed(3)} Mticks`;
+  const out: TimelineMeta['summary'] = [];
+  if (a.advice !== undefined) {
+    const ad = a.advice;
+    out.push({
+      heading: 'Advice',
+      lines: [
+        `OMP_NUM_THREADS=${ad.dop} (ran ${ad.threads}), OMP_WAIT_POLICY=${ad.waitPolicy === 'active' ? 'active' : 'passive'}` +
+          `${ad.spinCount !== undefined ? `, GOMP_SPINCOUNT=${ad.spinCount}` : ''}; predicted ${ad.predictedSpeedup.toFixed(2)}x`,
+        ...ad.reasoning,
+      ],
+    });
+  }
+  if (a.program !== undefined)
+    out.push({
+      heading: 'Program',
+      lines: [
+        `${a.program.comm}: ${a.program.pids.length} threads, ${(100 * a.program.sleepShare).toFixed(1)}% of their time asleep`,
+      ],
+    });
+  const vm = a.vcpuMap.chosen;
+  out.push({
+    heading: 'vCPUs',
+    lines:
+      vm !== undefined
+        ? (a.states?.time ?? []).map(
+            (v) =>
+              `vCPU ${v.vcpu} = host thread ${v.hostTid} '${v.hostComm}': steal ${t(v.steal)}, ${v.preemptions} preemptions`,
+          )
+        : ['no vCPU threads found', ...a.vcpuMap.reasoning],
+  });
+  if (a.clock !== undefined)
+    out.push({
+      heading: 'Clock map',
+      lines: [
+        `${a.clock.method}: host - guest = ${a.clock.hostRef - a.clock.guestRef} at guest ${a.clock.guestRef}, rate ${a.clock.slope.toFixed(9)}, ± ${a.clock.bound.toFixed(0)}`,
+      ],
+    });
+  if (a.stalls !== undefined) {
+    out.push({
+      heading: 'Guest threads that lost time',
+      lines: a.stalls.byGuestThread
+        .slice(0, 8)
+        .map((s) => `${s.comm} (${s.pid}): ${t(s.lost)} in ${s.episodes} episodes`),
+    });
+    out.push({
+      heading: 'Preemptors',
+      lines: a.stalls.byPreemptor
+        .slice(0, 8)
+        .map((p) => `${p.comm} (${p.pid}): took ${t(p.took)} in ${p.episodes} episodes`),
+    });
+  }
+  if (a.reasoning.length > 0) out.push({ heading: 'Notes', lines: [...a.reasoning] });
+  return out;
+}

@@ -1,0 +1,88 @@
+// The timeline's state vocabulary: one set of states for every lane, the lane groups, and which
+// states each group shows. Shared by the engine (src/core/view), the protocol and the webview.
+
+/** The webview protocol version (src/protocol/webview.ts). */
+export const PROTOCOL_VERSION = 1;
+
+/** One state vocabulary for all lanes; each lane kind uses some of them (see LANE_KIND_STATES). */
+export const ViewState = {
+  running: 0,
+  preempted: 1,
+  waiting: 2,
+  idle: 3,
+  vmm: 4,
+  sleeping: 5,
+  unknown: 6,
+  /** A guest thread "running" on a vCPU the host had preempted (or not yet run): time lost. */
+  stalled: 7,
+  /** A host CPU running a vCPU thread. */
+  vcpu: 8,
+  /** A CPU running some other task (a co-runner on the host, another command in the guest). */
+  other: 9,
+  /** Uninterruptible sleep, or a vCPU asleep for a reason the traces do not tell. */
+  blocked: 10,
+  exited: 11,
+  /** A task switched out while runnable by its own kernel (not its vCPU: that is `stalled`). */
+  descheduled: 12,
+} as const;
+export type ViewState = (typeof ViewState)[keyof typeof ViewState];
+export const VIEW_STATE_COUNT = 13;
+export const VIEW_STATE_NAMES = [
+  'running',
+  'preempted',
+  'waiting',
+  'idle',
+  'vmm',
+  'sleeping',
+  'unknown',
+  'stalled',
+  'vcpu',
+  'other',
+  'blocked',
+  'exited',
+  'descheduled',
+] as const;
+/** Marks "no data" in a level-of-detail bucket. */
+export const NO_STATE = 255;
+
+export type LaneGroup = 'host-cpus' | 'vcpus' | 'guest-cpus' | 'guest-threads' | 'co-runners';
+export const LANE_GROUPS: readonly { id: LaneGroup; label: string }[] = [
+  { id: 'host-cpus', label: 'Host CPUs (who ran)' },
+  { id: 'vcpus', label: 'vCPU threads (on the host)' },
+  { id: 'guest-cpus', label: 'Guest CPUs (who ran)' },
+  { id: 'guest-threads', label: 'Guest threads' },
+  { id: 'co-runners', label: 'Co-runners (host tasks that preempted vCPUs)' },
+];
+/** The states a lane of each group shows, in legend order. */
+export const LANE_KIND_STATES: Record<LaneGroup, readonly ViewState[]> = {
+  'host-cpus': [ViewState.vcpu, ViewState.other, ViewState.idle, ViewState.unknown],
+  vcpus: [
+    ViewState.running,
+    ViewState.preempted,
+    ViewState.waiting,
+    ViewState.idle,
+    ViewState.vmm,
+    ViewState.blocked,
+    ViewState.unknown,
+  ],
+  'guest-cpus': [ViewState.running, ViewState.other, ViewState.idle, ViewState.unknown],
+  'guest-threads': [
+    ViewState.running,
+    ViewState.stalled,
+    ViewState.waiting,
+    ViewState.descheduled,
+    ViewState.sleeping,
+    ViewState.blocked,
+    ViewState.exited,
+    ViewState.unknown,
+  ],
+  'co-runners': [
+    ViewState.running,
+    ViewState.waiting,
+    ViewState.descheduled,
+    ViewState.sleeping,
+    ViewState.blocked,
+    ViewState.exited,
+    ViewState.unknown,
+  ],
+};

@@ -1,0 +1,98 @@
+// The shapes the timeline engine hands to a webview (re-exported by src/protocol/webview.ts).
+// Times are model-relative integers in the host trace's unit; trace-derived strings are untrusted.
+
+import type { LaneGroup } from './states';
+
+export interface LaneMeta {
+  /** Stable id, e.g. `vcpu:2`, `gthread:563`. */
+  id: string;
+  group: LaneGroup;
+  /** Trace-derived (task names): insert as text only. */
+  label: string;
+  machine: 'host' | 'guest';
+  /** The task a task lane follows; the CPU a CPU lane shows. */
+  pid?: number;
+  cpu?: number;
+  /** For vCPU lanes: the guest CPU number, which is also the guest CPU lane's `cpu`. */
+  vcpu?: number;
+}
+
+export interface FindingMeta {
+  kind: string;
+  severity: 'high' | 'medium' | 'low';
+  startNs: number;
+  endNs: number;
+  message: string;
+}
+
+export interface DopSeries {
+  /** Bucket starts (model time) and width. */
+  startNs: number[];
+  widthNs: number;
+  /** Mean program threads wanting a CPU (running, runnable or stalled) in the guest. */
+  requested: number[];
+  /** Mean vCPUs actually running guest code or the VMM. */
+  running: number[];
+  /** The advice's DoP for the phase holding the bucket. */
+  recommended: number[];
+  threads: number;
+  vcpus: number;
+}
+
+/** Everything the webview needs before it pulls windows: lanes, span, summary, findings. */
+export interface TimelineMeta {
+  protocol: 1;
+  title: string;
+  unit: 'ns' | 'count';
+  /** The model's span: [0, spanNs]. */
+  spanNs: number;
+  /** Absolute host timestamp (trace unit, decimal string) of model time 0. */
+  hostOriginAbs: string;
+  /** guest absolute = guestOriginAbs + (model time) / slope; undefined without a clock map. */
+  guestClock?: { guestOriginAbs: string; slope: number };
+  /** Where both traces overlap (the analysis window): the initial view. */
+  focus?: { startNs: number; endNs: number };
+  lanes: LaneMeta[];
+  findings: FindingMeta[];
+  dop?: DopSeries;
+  /** Short summary lines (advice, program, clock): trace-derived, text only. */
+  summary: { heading: string; lines: string[] }[];
+}
+
+/**
+ * One lane of a window, per bucket of `resolutionNs` from the window's start: the dominant state
+ * (by time covered) and the intervals begun, run-length encoded. A window of P buckets costs at
+ * most P runs whatever the trace's size.
+ */
+export interface LaneWindow {
+  lane: string;
+  /** Run lengths in buckets; they add up to the window's bucket count. */
+  runs: number[];
+  /** State of each run (NO_STATE: nothing there). */
+  states: number[];
+  /** Intervals that begin in each run. */
+  counts: number[];
+}
+
+/** A stall drawn as a connector: guest thread lane → vCPU lane → host CPU lane (the preemptor). */
+export interface LinkWire {
+  startNs: number;
+  endNs: number;
+  vcpu: number;
+  guestPid: number;
+  guestComm: string;
+  pcpu: number;
+  preemptorPid: number;
+  preemptorComm: string;
+  kind: 'preempted' | 'waiting';
+}
+
+export interface DetailsWire {
+  lane: string;
+  state: string;
+  startNs: number;
+  endNs: number;
+  /** Who ran (CPU lanes) or where (task lanes): text only. */
+  lines: string[];
+  links: LinkWire[];
+}

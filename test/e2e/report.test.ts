@@ -1,0 +1,467 @@
+// The HTML report in real Chromium (playwright-core driving Debian's /usr/bin/chromium, no
+// download): for the real fixture pair, a simulated run and a trace with a hostile task name,
+// the lanes exist, preempted intervals are painted in the preempted colour where the engine says
+// (canvas pixels), a click shows details, keys zoom and pan, the view survives a reload, the hostile
+// name stays text, and the page makes no network request. One browser per file.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { TimelineIndex } from '../../src/core/view/lod';
+import { buildTimelineModel } from '../../src/core/view/model';
+import { ViewState } from '../../src/core/view/states';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(ROOT, '.cache', 'e2e');
+const PAIR = path.join(ROOT, 'test/fixtures/real/quiet-passive-local');
+const EVIL = '<img src=x onerror=alert(1)>';
+const haveChromium = existsSync(CHROMIUM);
+
+if (!haveChromium)
+  it.skip(`Chromium tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`, () => {});
+
+function cli(...args: string[]): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** Everything one page did that it should not: requests off the file, dialogs, errors. */
+interface Watch {
+  requests: string[];
+  dialogs: string[];
+  errors: string[];
+}
+
+async function open(browser: Browser, file: string): Promise<{ page: Page; watch: Watch }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const url = `file://${file}`;
+  const watch: Watch = { requests: [], dialogs: [], errors: [] };
+  page.on('request', (r) => {
+    if (r.url() !== url) watch.requests.push(r.url());
+  });
+  page.on('dialog', (d) => {
+    watch.dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => watch.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') watch.errors.push(m.text());
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  await settle(page);
+  return { page, watch };
+}
+
+/** Waits until no window is being fetched and two frames have been drawn since. */
+async function settle(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.vcpuLens!.pendingRequests() === 0);
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+  );
+  await page.waitForFunction(() => window.vcpuLens!.pendingRequests() === 0);
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+  );
+}
+
+async function pixel(page: Page, x: number, y: number): Promise<[number, number, number, number]> {
+  return page.evaluate(
+    ([px, py]) => {
+      const c = window.vcpuLens!.canvas();
+      const dpr = window.devicePixelRatio || 1;
+      const d = c
+        .getContext('2d')!
+        .getImageData(Math.round(px! * dpr), Math.round(py! * dpr), 1, 1).data;
+      return [d[0]!, d[1]!, d[2]!, d[3]!] as [number, number, number, number];
+    },
+    [x, y],
+  );
+}
+
+function hex(c: string): [number, number, number] {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(c.trim())!;
+  return [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16)];
+}
+
+async function indexOf(host: string, guest: string): Promise<TimelineIndex> {
+  const [h, g] = await Promise.all([readTraceFile(host, {}), readTraceFile(guest, {})]);
+  return new TimelineIndex(buildTimelineModel(analyzePair(h.traces[0]!, g.traces[0]!)));
+}
+
+/**
+ * Zooms the page around the engine's longest preempted interval of a lane and checks the canvas
+ * paints its middle in the preempted colour, and a running interval in view in the running one.
+ */
+async function checkPreemptedPixels(page: Page, index: TimelineIndex, lane: string): Promise<void> {
+  const li = index.model.meta.lanes.findIndex((l) => l.id === lane);
+  const c = index.model.lanes[li]!;
+  let best = -1;
+  for (let j = 0; j < c.state.length; j++)
+    if (
+      c.state[j] === ViewState.preempted &&
+      (best < 0 || c.end[j]! - c.start[j]! > c.end[best]! - c.start[best]!)
+    )
+      best = j;
+  expect(best).toBeGreaterThanOrEqual(0);
+  const s = c.start[best]!;
+  const e = c.end[best]!;
+  const d = e - s;
+  await page.evaluate(([a, b]) => window.vcpuLens!.zoomTo(a!, b!), [s - 3 * d, e + 3 * d]);
+  await settle(page);
+  const view = await page.evaluate(() => window.vcpuLens!.view());
+  const row = (await page.evaluate((id) => window.vcpuLens!.laneY(id), lane))!;
+  const scrollTop = await page.evaluate(() => document.querySelector('.vl-scroll')!.scrollTop);
+  const y = row.y - scrollTop + row.h / 2;
+  const toX = (t: number): number =>
+    ((t - view.startNs) / (view.endNs - view.startNs)) * view.widthPx;
+  // What the engine answers for this view: paint must follow it.
+  const w0 = index.window({
+    startNs: view.startNs,
+    endNs: view.endNs,
+    resolutionNs: view.resolutionNs,
+    lanes: [lane],
+  });
+  const w = w0.lanes[0]!;
+  const colors = {
+    preempted: hex(
+      await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.preempted),
+    ),
+    running: hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running)),
+  };
+  let checked = 0;
+  let t = w0.startNs;
+  for (let i = 0; i < w.runs.length; i++) {
+    const s0 = t;
+    t += w.runs[i]! * w0.resolutionNs;
+    const x0 = Math.max(0, toX(s0));
+    const x1 = Math.min(view.widthPx, toX(t));
+    const st = w.states[i];
+    if (x1 - x0 < 6 || (st !== ViewState.preempted && st !== ViewState.running)) continue;
+    const px = await pixel(page, (x0 + x1) / 2, y);
+    const want = st === ViewState.preempted ? colors.preempted : colors.running;
+    expect(px.slice(0, 3), `${lane} ${VIEW(st)} at x=${((x0 + x1) / 2).toFixed(0)}`).toEqual(want);
+    checked++;
+  }
+  expect(checked).toBeGreaterThanOrEqual(2);
+}
+
+function VIEW(st: number | undefined): string {
+  return st === ViewState.preempted ? 'preempted' : 'running';
+}
+
+describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
+  let browser: Browser;
+  const files = {
+    real: path.join(OUT, 'real.html'),
+    sim: path.join(OUT, 'sim', 'report.html'),
+    evil: path.join(OUT, 'evil.html'),
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    if (
+      !existsSync(path.join(ROOT, 'dist/webview.js')) ||
+      !existsSync(path.join(ROOT, 'dist/cli.js'))
+    )
+      execFileSync(process.execPath, [path.join(ROOT, 'esbuild.mjs')], { cwd: ROOT });
+    cli(
+      'analyze',
+      '--host',
+      path.join(PAIR, 'host.txt.gz'),
+      '--guest',
+      path.join(PAIR, 'guest.txt.gz'),
+      '--out',
+      files.real,
+    );
+    cli(
+      'simulate',
+      '--preset',
+      'small',
+      '--policy',
+      'spin',
+      '--out',
+      path.dirname(files.sim),
+      '--force',
+    );
+    // A guest thread named like markup, as an untrusted trace could name one.
+    const guest = readFileSync(path.join(OUT, 'sim', 'guest.txt'), 'utf8')
+      .replace(/omp-603/g, `${EVIL}-603`)
+      .replace(/omp:603/g, `${EVIL}:603`)
+      .replace(/comm=omp pid=603/g, `comm=${EVIL} pid=603`);
+    writeFileSync(path.join(OUT, 'evil-guest.txt'), guest);
+    cli(
+      'analyze',
+      '--host',
+      path.join(OUT, 'sim', 'host.txt'),
+      '--guest',
+      path.join(OUT, 'evil-guest.txt'),
+      '--out',
+      files.evil,
+    );
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('real pair: lanes, pixels, click details, keys, state across reload, no network', async () => {
+    const { page, watch } = await open(browser, files.real);
+    await page.screenshot({ path: path.join(OUT, 'real-initial.png') });
+    for (const id of [
+      'hcpu:0',
+      'hcpu:1',
+      'vcpu:0',
+      'vcpu:3',
+      'gcpu:0',
+      'gthread:562',
+      'gthread:565',
+    ])
+      expect(await page.locator(`[data-lane="${id}"]`).count(), id).toBe(1);
+    expect(await page.locator('[data-lane^="hthread:"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('button.vl-group').count()).toBe(5);
+    expect(await page.locator('.vl-dop path.series').count()).toBe(3);
+
+    const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
+    await checkPreemptedPixels(page, index, 'vcpu:1');
+    await page.screenshot({ path: path.join(OUT, 'real-preempted.png') });
+
+    // Click the middle of the view on vCPU 1 (the preempted interval): its details appear.
+    const view = await page.evaluate(() => window.vcpuLens!.view());
+    const row = (await page.evaluate(() => window.vcpuLens!.laneY('vcpu:1')))!;
+    const box = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.mouse.click(box.x + view.widthPx / 2, box.y + row.y + row.h / 2);
+    await page.waitForFunction(() => document.querySelector('.vl-detail-state') !== null);
+    expect(await page.locator('.vl-detail-lane').textContent()).toMatch(/^vCPU 1 · CPU 1\/TCG/);
+    expect(await page.locator('.vl-detail-state').textContent()).toBe('state: preempted');
+    expect(await page.locator('.vl-links li').first().textContent()).toMatch(
+      /preempted on host CPU \d by /,
+    );
+
+    // Keys: W zooms in at the centre, S out, D pans right; Reset shows everything.
+    await page.mouse.move(5, 5);
+    const span = async (): Promise<{ startNs: number; endNs: number }> =>
+      page.evaluate(() => window.vcpuLens!.view());
+    const before = await span();
+    await page.keyboard.press('w');
+    const zoomed = await span();
+    expect((before.endNs - before.startNs) / (zoomed.endNs - zoomed.startNs)).toBeCloseTo(1.5, 2);
+    await page.keyboard.press('s');
+    const back = await span();
+    expect(back.endNs - back.startNs).toBeCloseTo(before.endNs - before.startNs, -1);
+    await page.keyboard.press('d');
+    const panned = await span();
+    expect(panned.startNs - back.startNs).toBeCloseTo(0.2 * (back.endNs - back.startNs), -1);
+    // The view survives a reload (the report's setState: sessionStorage).
+    // setState is debounced: wait until the stored view is the panned one, then reload.
+    await page.waitForFunction(
+      ([a, b]) => {
+        const saved = sessionStorage.getItem('vcpu-lens.view');
+        if (saved === null) return false;
+        const v = JSON.parse(saved) as { startNs: number; endNs: number };
+        return Math.abs(v.startNs - a!) < 10 && Math.abs(v.endNs - b!) < 10;
+      },
+      [panned.startNs, panned.endNs],
+    );
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]');
+    const restored = await span();
+    expect(restored.startNs).toBeCloseTo(panned.startNs, -1);
+    expect(restored.endNs).toBeCloseTo(panned.endNs, -1);
+    await page.click('button[data-action="reset"]');
+    const all = await span();
+    expect(all.endNs - all.startNs).toBe(index.model.meta.spanNs);
+
+    // The cursor shows the time on both machines; Shift+drag measures, Z zooms to the span.
+    const ov = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.mouse.move(ov.x + 300, ov.y + 100);
+    expect(await page.locator('.vl-status').textContent()).toMatch(
+      /host \d+\.\d{9} {2}guest \d+\.\d{9}/,
+    );
+    const wide = await span();
+    await page.keyboard.down('Shift');
+    await page.mouse.down();
+    await page.mouse.move(ov.x + 500, ov.y + 100, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const px = (wide.endNs - wide.startNs) / view.widthPx;
+    expect(await page.locator('.vl-ruler-text').textContent()).toMatch(/^Δ \d/);
+    await page.keyboard.press('z');
+    const sel = await span();
+    expect(sel.startNs).toBeCloseTo(wide.startNs + 300 * px, -Math.log10(px * 2));
+    expect((sel.endNs - sel.startNs) / px).toBeCloseTo(200, -0.5);
+
+    // Search highlights the task's lane.
+    await page.fill('input[type="search"]', '563');
+    await page.press('input[type="search"]', 'Enter');
+    expect(await page.locator('[data-lane="gthread:563"].vl-hl').count()).toBe(1);
+
+    expect(watch.requests).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('simulated run: lanes, preempted pixels, the co-runner, PNG/SVG/Perfetto exports, no network', async () => {
+    const { page, watch } = await open(browser, files.sim);
+    await page.screenshot({ path: path.join(OUT, 'sim-initial.png') });
+    for (const id of ['hcpu:0', 'vcpu:0', 'vcpu:3', 'gcpu:3', 'gthread:600', 'hthread:7000'])
+      expect(await page.locator(`[data-lane="${id}"]`).count(), id).toBe(1);
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+
+    // Groups collapse and open again; the vCPU lanes move up and are still painted right.
+    await page.click('button.vl-group[data-group="host-cpus"]');
+    expect(await page.locator('[data-lane="hcpu:0"]').count()).toBe(0);
+    expect(
+      await page.locator('button.vl-group[data-group="host-cpus"]').getAttribute('aria-expanded'),
+    ).toBe('false');
+    await settle(page);
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.click('button.vl-group[data-group="host-cpus"]');
+    expect(await page.locator('[data-lane="hcpu:0"]').count()).toBe(1);
+    await settle(page);
+
+    // Exports: PNG and SVG of the view, and the Perfetto JSON, each a download from the page.
+    const download = async (action: string): Promise<Buffer> => {
+      const [d] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click(`button[data-action="${action}"]`),
+      ]);
+      const file = path.join(OUT, `sim-${d.suggestedFilename()}`);
+      await d.saveAs(file);
+      return readFileSync(file);
+    };
+    const png = await download('png');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBeGreaterThan(800); // IHDR width: labels + lanes
+    const svg = (await download('svg')).toString('utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const preemptedColor = await page.evaluate(
+      (st) => window.vcpuLens!.stateColor(st),
+      ViewState.preempted,
+    );
+    expect(svg).toContain(`fill="${preemptedColor}"`);
+    expect(svg).toContain('>vCPU 0 · CPU 0/KVM (5000)</text>');
+    const trace = JSON.parse((await download('chrome-trace')).toString('utf8')) as {
+      traceEvents: { ph: string; name: string }[];
+    };
+    const tracks = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name');
+    expect(tracks).toHaveLength(index.model.meta.lanes.length);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'preempted')).toBe(true);
+    expect(trace.traceEvents.some((e) => e.ph === 's')).toBe(true);
+    expect(watch.requests.filter((u) => !u.startsWith('blob:'))).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a task named like markup stays text and runs nothing', async () => {
+    const { page, watch } = await open(browser, files.evil);
+    const label = page.locator('[data-lane="gthread:603"]');
+    expect(await label.textContent()).toBe(`${EVIL} (603)`);
+    expect(await page.locator('img').count()).toBe(0);
+    // Its name in the summary is text too.
+    expect(await page.locator('.vl-side li', { hasText: EVIL }).count()).toBeGreaterThan(0);
+    // Click its lane: the details show the name as text.
+    const row = (await page.evaluate(() => window.vcpuLens!.laneY('gthread:603')))!;
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-lane="gthread:603"]')!;
+      el.scrollIntoView();
+    });
+    const scrollTop = await page.evaluate(() => document.querySelector('.vl-scroll')!.scrollTop);
+    const box = (await page.locator('.vl-scroll').boundingBox())!;
+    const view = await page.evaluate(() => window.vcpuLens!.view());
+    await page.mouse.click(box.x + 220 + view.widthPx / 2, box.y + row.y - scrollTop + row.h / 2);
+    await page.waitForFunction(() => document.querySelector('.vl-detail-lane') !== null);
+    expect(await page.locator('.vl-detail-lane').textContent()).toBe(`${EVIL} (603)`);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.requests).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('inside VS Code: requests go through postMessage, view state through setState; themes switch', async () => {
+    // The same bundle with a stand-in for acquireVsCodeApi whose messages a Node-side engine answers,
+    // as the extension host will (issue #8).
+    const { answer } = await import('../../webview/in-page-provider');
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const kinds: string[] = [];
+    const states: unknown[] = [];
+    await page.exposeFunction('__post', (json: string) => {
+      const m = JSON.parse(json) as { id: number; body: Parameters<typeof answer>[1] };
+      kinds.push(m.body.kind);
+      return JSON.stringify({ id: 1e9 + m.id, inReplyTo: m.id, body: answer(index, m.body) });
+    });
+    await page.exposeFunction('__setState', (json: string) => void states.push(JSON.parse(json)));
+    const html = path.join(OUT, 'vscode.html');
+    writeFileSync(
+      html,
+      `<!DOCTYPE html><html><head><meta charset="utf-8"><style>${readFileSync(path.join(ROOT, 'dist/webview.css'), 'utf8')}</style></head>
+<body class="vscode-light"><div id="vl-root"></div><script>
+window.acquireVsCodeApi = () => ({
+  postMessage: (m) => window.__post(JSON.stringify(m)).then((r) =>
+    window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(r) }))),
+  getState: () => undefined,
+  setState: (s) => window.__setState(JSON.stringify(s)),
+});
+</script><script>${readFileSync(path.join(ROOT, 'dist/webview.js'), 'utf8')}</script></body></html>`,
+    );
+    await page.goto(`file://${html}`);
+    await page.waitForSelector('body[data-ready="1"]');
+    await settle(page);
+    expect(kinds[0]).toBe('ready');
+    expect(kinds).toContain('requestWindow');
+    expect(await page.locator('[data-lane="vcpu:0"]').count()).toBe(1);
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('w');
+    // setState is debounced: wait for the save that follows the zoom.
+    const v = await page.evaluate(() => window.vcpuLens!.view());
+    await expect
+      .poll(
+        () => {
+          const last = states[states.length - 1] as { startNs: number; endNs: number } | undefined;
+          return last === undefined
+            ? Infinity
+            : Math.abs(last.startNs - v.startNs) + Math.abs(last.endNs - v.endNs);
+        },
+        { timeout: 5000 },
+      )
+      .toBeLessThan(10);
+
+    // A high-contrast theme: VS Code changes the body class; the lanes repaint in its colours.
+    await page.evaluate(() => {
+      document.body.className = 'vscode-high-contrast';
+    });
+    await settle(page);
+    const hc = hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running));
+    expect(hc).toEqual([0x00, 0xc8, 0x53]);
+    await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.close();
+  });
+});

@@ -1,0 +1,96 @@
+// The standalone report's answerer: decodes the embedded timeline model, builds the engine's
+// level-of-detail index in the page, and answers the webview's requests asynchronously (as the
+// extension host would), so rendering never waits on it.
+
+import type { FromWebview, ToWebview, ViewStateSaved } from '../src/protocol/webview';
+import { chromeTrace } from '../src/core/export/chrome-trace';
+import { decodeModel, type EncodedModel } from '../src/core/view/codec';
+import { TimelineIndex } from '../src/core/view/lod';
+import { PROTOCOL_VERSION } from '../src/core/view/states';
+import type { TimelineModel } from '../src/core/view/model';
+import { Pending, type Transport } from './transport';
+
+const STATE_KEY = 'vcpu-lens.view';
+
+/** Answers one request from the index: the message handler the extension host mirrors. */
+export function answer(index: TimelineIndex, body: FromWebview): ToWebview {
+  switch (body.kind) {
+    case 'ready':
+      if (body.protocol !== PROTOCOL_VERSION)
+        return {
+          kind: 'error',
+          message: `the webview speaks protocol ${String(body.protocol)}, this report ${PROTOCOL_VERSION}`,
+        };
+      return { kind: 'init', meta: index.model.meta };
+    case 'requestWindow': {
+      const w = index.window(body);
+      return { kind: 'window', ...w };
+    }
+    case 'requestDetails':
+      return { kind: 'details', details: index.details(body.lane, body.tNs, body.toleranceNs) };
+    case 'exportChromeTrace':
+      return { kind: 'chromeTrace', json: JSON.stringify(chromeTrace(index.model)) };
+    case 'saveFile':
+      return { kind: 'error', message: 'saveFile is handled by the page' };
+  }
+}
+
+export class InPageTransport implements Transport {
+  readonly index: TimelineIndex;
+  private readonly pending = new Pending();
+  private nextId = 1;
+
+  constructor(model: TimelineModel) {
+    this.index = new TimelineIndex(model);
+  }
+
+  static fromPage(doc: Document): InPageTransport | undefined {
+    const el = doc.getElementById('vcpu-lens-model');
+    if (el === null || el.textContent === null) return undefined;
+    return new InPageTransport(decodeModel(JSON.parse(el.textContent) as EncodedModel));
+  }
+
+  request(body: FromWebview): Promise<ToWebview> {
+    return new Promise((resolve) => {
+      const inReplyTo = this.pending.id(resolve);
+      // A macrotask, like a message from the extension host: the UI never waits on an answer.
+      setTimeout(() => {
+        let reply: ToWebview;
+        try {
+          reply = answer(this.index, body);
+        } catch (e) {
+          reply = { kind: 'error', message: (e as Error).message };
+        }
+        this.pending.deliver({ id: this.nextId++, inReplyTo, body: reply });
+      }, 0);
+    });
+  }
+
+  getState(): ViewStateSaved | undefined {
+    try {
+      const s = sessionStorage.getItem(STATE_KEY);
+      return s === null ? undefined : (JSON.parse(s) as ViewStateSaved);
+    } catch {
+      return undefined;
+    }
+  }
+
+  setState(s: ViewStateSaved): void {
+    try {
+      sessionStorage.setItem(STATE_KEY, JSON.stringify(s));
+    } catch {
+      // Storage unavailable (some file:// setups): the view simply starts fresh next time.
+    }
+  }
+
+  save(name: string, mime: string, data: Uint8Array | string): void {
+    const blob = new Blob([typeof data === 'string' ? data : new Uint8Array(data)], { type: mime });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+}

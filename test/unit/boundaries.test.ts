@@ -29,7 +29,7 @@ describe('import boundaries', () => {
       'webview/x.ts',
       "import { readTraceFile } from '../src/core/io/read-trace-file';\nexport const r = readTraceFile;\n",
     ],
-    ['src/protocol/x.ts', "import { join } from 'path';\nexport type J = typeof join;\n"],
+    ['src/protocol/x.ts', "import { join } from 'node:path';\nexport type J = typeof join;\n"],
   ])('%s rejects: %s', async (file, code) => {
     expect(await ruleIds(file, code)).toContain('no-restricted-imports');
   });

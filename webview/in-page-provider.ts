@@ -3,36 +3,17 @@
 // extension host would), so rendering never waits on it.
 
 import type { FromWebview, ToWebview, ViewStateSaved } from '../src/protocol/webview';
-import { chromeTrace } from '../src/core/export/chrome-trace';
+import { answerView } from '../src/core/view/answer';
 import { decodeModel, type EncodedModel } from '../src/core/view/codec';
 import { TimelineIndex } from '../src/core/view/lod';
-import { PROTOCOL_VERSION } from '../src/core/view/states';
 import type { TimelineModel } from '../src/core/view/model';
 import { Pending, type Transport } from './transport';
 
 const STATE_KEY = 'vcpu-lens.view';
 
-/** Answers one request from the index: the message handler the extension host mirrors. */
+/** Answers one request from the index (the engine's handler, shared with the language server). */
 export function answer(index: TimelineIndex, body: FromWebview): ToWebview {
-  switch (body.kind) {
-    case 'ready':
-      if (body.protocol !== PROTOCOL_VERSION)
-        return {
-          kind: 'error',
-          message: `the webview speaks protocol ${String(body.protocol)}, this report ${PROTOCOL_VERSION}`,
-        };
-      return { kind: 'init', meta: index.model.meta };
-    case 'requestWindow': {
-      const w = index.window(body);
-      return { kind: 'window', ...w };
-    }
-    case 'requestDetails':
-      return { kind: 'details', details: index.details(body.lane, body.tNs, body.toleranceNs) };
-    case 'exportChromeTrace':
-      return { kind: 'chromeTrace', json: JSON.stringify(chromeTrace(index.model)) };
-    case 'saveFile':
-      return { kind: 'error', message: 'saveFile is handled by the page' };
-  }
+  return answerView(index, body);
 }
 
 export class InPageTransport implements Transport {

@@ -73,7 +73,10 @@ export class VsCodeTransport implements Transport {
     return (this.api.getState() as ViewStateSaved | undefined) ?? undefined;
   }
   setState(s: ViewStateSaved): void {
-    this.api.setState(s);
+    // The panel's trace travels with the view state, so VS Code can restore the panel after a
+    // reload (the extension's panel serializer reads it back).
+    const traceUri = document.body.dataset['traceUri'];
+    this.api.setState(traceUri !== undefined ? { ...s, traceUri } : s);
   }
   save(name: string, mime: string, data: Uint8Array | string): void {
     void this.request({ kind: 'saveFile', name, mime, base64: toBase64(data) });

@@ -1,12 +1,11 @@
-// The standalone HTML report: one self-contained file with the timeline webview's bundle and CSS
-// inlined under a strict CSP (a per-file nonce, no network), and the timeline model embedded as
-// JSON in a non-executable script block with every `<` escaped.
+// Writes the standalone HTML report (core/report/html.ts) and the Perfetto JSON for the CLI: finds
+// the built webview bundle, makes the nonce, says where and how big on stderr.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromeTrace } from '../core/export/chrome-trace';
-import { encodeModel } from '../core/view/codec';
+import { renderHtmlReport } from '../core/report/html';
 import type { TimelineModel } from '../core/view/model';
 import { ExitCode } from './exit-codes';
 import { log, safeText } from './terminal';
@@ -25,40 +24,9 @@ export function webviewAssets(): { js: string; css: string } {
   );
 }
 
-/** Text safe inside a <script> element: no `</script`, no `<!--` can end or confuse it. */
-function scriptSafe(js: string): string {
-  return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
-}
-
+/** The report for `model` with a fresh nonce (one per file). */
 export function htmlReport(model: TimelineModel, assets = webviewAssets()): string {
-  const nonce = randomBytes(18).toString('base64');
-  const data = JSON.stringify(encodeModel(model)).replace(/</g, '\\u003c');
-  const title = model.meta.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    'img-src data: blob:',
-    "connect-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>vCPU Lens: ${title}</title>
-<style nonce="${nonce}">${assets.css.replace(/<\/(style)/gi, '<\\/$1')}</style>
-</head>
-<body class="vl-standalone">
-<div id="vl-root"></div>
-<script type="application/json" id="vcpu-lens-model">${data}</script>
-<script nonce="${nonce}">${scriptSafe(assets.js)}</script>
-</body>
-</html>
-`;
+  return renderHtmlReport(model, assets, randomBytes(18).toString('base64'));
 }
 
 /**

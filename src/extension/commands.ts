@@ -6,12 +6,15 @@ import * as vscode from 'vscode';
 import {
   ANALYZE,
   AnalyzeResult,
+  EXPORT,
+  ExportResult,
   SET_PAIR,
   SIMULATE,
   SimulateParams,
   SimulateResult,
 } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
+import type { Timelines } from './timeline-panel';
 
 /** Analysis texts shown as read-only documents (`vcpu-lens-report:/host.txt analysis.md`). */
 export const REPORT_SCHEME = 'vcpu-lens-report';
@@ -44,14 +47,44 @@ const PRESETS: vscode.QuickPickItem[] = [
   { label: 'npb-ua-b', description: 'the talk: 36 vCPUs on 36 pCPUs, NPB UA class B' },
 ];
 
+/**
+ * A URI from a command argument: a Uri, its string form, or a Uri-shaped object (arguments from
+ * another extension host context, e.g. a test runner, need not be instances of our Uri class).
+ */
+export function asUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && /^[a-z][\w+.-]*:/i.test(arg)) return vscode.Uri.parse(arg);
+  const u = arg as Partial<Record<'scheme' | 'authority' | 'path' | 'query' | 'fragment', unknown>>;
+  if (
+    typeof u === 'object' &&
+    u !== null &&
+    typeof u.scheme === 'string' &&
+    typeof u.path === 'string'
+  )
+    return vscode.Uri.from({
+      scheme: u.scheme,
+      path: u.path,
+      ...(typeof u.authority === 'string' ? { authority: u.authority } : {}),
+      ...(typeof u.query === 'string' ? { query: u.query } : {}),
+      ...(typeof u.fragment === 'string' ? { fragment: u.fragment } : {}),
+    });
+  return undefined;
+}
+
 /** A trace document's URI: the argument (CodeLens, explorer) or the active editor. */
 function traceUri(arg: unknown): vscode.Uri | undefined {
-  if (arg instanceof vscode.Uri) return arg;
-  if (typeof arg === 'string') return vscode.Uri.parse(arg);
+  const given = asUri(arg);
+  if (given !== undefined) return given;
   const ed = vscode.window.activeTextEditor;
   if (ed !== undefined && (TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId))
     return ed.document.uri;
   return undefined;
+}
+
+/** The trace of the active `.dat` custom editor tab, if that is what has focus. */
+function activeCustomEditorUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
 }
 
 async function ensureOpen(uri: vscode.Uri): Promise<void> {
@@ -60,7 +93,11 @@ async function ensureOpen(uri: vscode.Uri): Promise<void> {
     await vscode.workspace.openTextDocument(uri);
 }
 
-export function registerCommands(ctx: Ctx, reports: ReportDocuments): vscode.Disposable[] {
+export function registerCommands(
+  ctx: Ctx,
+  reports: ReportDocuments,
+  timelines: Timelines,
+): vscode.Disposable[] {
   const analyze = async (arg: unknown, adviceOnly: boolean): Promise<void> => {
     const uri = traceUri(arg);
     if (uri === undefined) {
@@ -89,7 +126,64 @@ export function registerCommands(ctx: Ctx, reports: ReportDocuments): vscode.Dis
     );
   };
 
+  /** A trace from the argument, the active editor or the active .dat editor; else a file picker. */
+  const pickTrace = async (arg: unknown): Promise<vscode.Uri | undefined> => {
+    const uri = traceUri(arg) ?? activeCustomEditorUri();
+    if (uri !== undefined) return uri;
+    const picked = await vscode.window.showOpenDialog({
+      title: 'vCPU Lens: a host or guest trace',
+      canSelectMany: false,
+    });
+    return picked?.[0];
+  };
+  // `to`: scripts and tests give the target; people get the save dialog (which asks before replacing).
+  const exportAs = async (
+    arg: unknown,
+    kind: 'html' | 'chrome-trace',
+    to?: unknown,
+  ): Promise<void> => {
+    const uri = await pickTrace(arg);
+    if (uri === undefined) return;
+    const base = uri.path.replace(/^.*\//, '').replace(/\.(txt|dat|gz|report|ftrace)$/g, '');
+    const target =
+      asUri(to) ??
+      (await vscode.window.showSaveDialog({
+        title:
+          kind === 'html'
+            ? 'vCPU Lens: save the HTML report'
+            : 'vCPU Lens: save the Perfetto (Chrome trace) JSON',
+        defaultUri: vscode.Uri.joinPath(
+          uri,
+          '..',
+          `${base}.${kind === 'html' ? 'report.html' : 'perfetto.json'}`,
+        ),
+        filters: kind === 'html' ? { 'HTML report': ['html'] } : { 'Chrome trace JSON': ['json'] },
+      }));
+    if (target === undefined) return;
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'vCPU Lens: exporting' },
+      () => ctx.request<ExportResult>(EXPORT, { uri: uri.toString(), kind, path: target.fsPath }),
+    );
+    if (r === undefined) return;
+    if (!r.ok) {
+      void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
+      return;
+    }
+    ctx.log.info(`wrote ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB)`);
+    void vscode.window.showInformationMessage(`vCPU Lens: wrote ${r.path}`);
+  };
+
   return [
+    vscode.commands.registerCommand('vcpuLens.openTimeline', async (arg: unknown) => {
+      const uri = await pickTrace(arg);
+      if (uri !== undefined) timelines.open(uri);
+    }),
+    vscode.commands.registerCommand('vcpuLens.exportHtmlReport', (arg: unknown, to?: unknown) =>
+      exportAs(arg, 'html', to),
+    ),
+    vscode.commands.registerCommand('vcpuLens.exportPerfetto', (arg: unknown, to?: unknown) =>
+      exportAs(arg, 'chrome-trace', to),
+    ),
     vscode.commands.registerCommand('vcpuLens.analyze', (arg: unknown) => analyze(arg, false)),
     vscode.commands.registerCommand('vcpuLens.showAdvice', (arg: unknown) => analyze(arg, true)),
     vscode.commands.registerCommand('vcpuLens.restartServer', () => ctx.restart()),
@@ -150,6 +244,7 @@ export function registerCommands(ctx: Ctx, reports: ReportDocuments): vscode.Dis
         preview: false,
       });
       await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
+      timelines.open(host);
       await reports.show(
         `${preset} simulation`,
         ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),

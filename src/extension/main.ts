@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { registerCommands, REPORT_SCHEME, ReportDocuments } from './commands';
 import { Ctx } from './ctx';
+import { Timelines } from './timeline-panel';
 
 let ctx: Ctx | undefined;
 
@@ -11,9 +12,11 @@ export async function activate(ext: vscode.ExtensionContext): Promise<void> {
   ctx = new Ctx(ext);
   ext.subscriptions.push(ctx);
   const reports = new ReportDocuments();
+  const timelines = new Timelines(ctx);
   ext.subscriptions.push(
+    timelines,
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
-    ...registerCommands(ctx, reports),
+    ...registerCommands(ctx, reports, timelines),
   );
   try {
     await ctx.start();

@@ -2,6 +2,7 @@
 // names and their typed params and results. Types and names only; both sides import this file.
 
 import type { AnalyzeReport } from '../core/report/analyze';
+import type { FromWebview, ToWebview } from './webview';
 
 /** Which machine a trace document is from (from its content, else its file name). */
 export type TraceRole = 'host' | 'guest' | 'unknown';
@@ -77,6 +78,29 @@ export type SimulateResult =
       summary: string[];
     }
   | { ok: false; message: string; cancelled?: boolean };
+
+/**
+ * Request: one timeline webview message for a trace (an open document or a file, e.g. a `.dat`)
+ * and its pair; the server answers from its level-of-detail index, as the report's in-page
+ * provider does. `saveFile` never reaches the server (the extension saves).
+ */
+export const TIMELINE = 'vcpuLens/timeline';
+export interface TimelineParams {
+  uri: string;
+  body: FromWebview;
+}
+export type TimelineResult = ToWebview;
+
+/** Request: write the standalone HTML report or the Perfetto JSON of a trace and its pair. */
+export const EXPORT = 'vcpuLens/export';
+export interface ExportParams {
+  uri: string;
+  kind: 'html' | 'chrome-trace';
+  /** Where to write (the extension asked the user, who confirmed any overwrite). */
+  path: string;
+}
+export type ExportResult =
+  { ok: true; path: string; bytes: number } | { ok: false; message: string };
 
 /** Settings the server reads (section `vcpuLens`). */
 export interface ServerSettings {

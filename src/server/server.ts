@@ -4,7 +4,8 @@
 // CodeLens, definitions and the `vcpuLens/...` requests. Transport-agnostic: main.ts gives it a
 // node-IPC connection, tests give it in-memory streams.
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -20,6 +21,11 @@ import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
 import { readTraceFile } from '../core/io/read-trace-file';
 import { analyzeReport } from '../core/report/analyze';
+import { renderHtmlReport } from '../core/report/html';
+import { chromeTrace } from '../core/export/chrome-trace';
+import { answerView } from '../core/view/answer';
+import { TimelineIndex } from '../core/view/lod';
+import { buildTimelineModel } from '../core/view/model';
 import { simulate, simulateOracle, SimConfig } from '../core/sim/engine';
 import { COMPARE_RUNS, compareConfig, PRESETS } from '../core/sim/presets';
 import { simulateTraces } from '../core/sim/record';
@@ -30,6 +36,12 @@ import {
   AnalyzeResult,
   DEFAULT_SERVER_SETTINGS,
   DOC_STATUS,
+  EXPORT,
+  ExportParams,
+  ExportResult,
+  TIMELINE,
+  TimelineParams,
+  TimelineResult,
   DocStatus,
   DocStatusParams,
   ServerSettings,
@@ -264,19 +276,26 @@ export function startServer(connection: Connection): ServerHandle {
   const analysisFor = async (
     uri: string,
   ): Promise<
-    | { analysis: PairAnalysis; host: ParsedDoc['trace']; hostUri: string; guestUri: string }
+    | {
+        analysis: PairAnalysis;
+        key: string;
+        host: ParsedDoc['trace'];
+        hostUri: string;
+        guestUri: string;
+      }
     | undefined
   > => {
+    // An open document, or a file on disk (a .dat in the custom editor, a pair not open).
     const st = states.get(uri);
-    if (st?.parsed === undefined) return undefined;
+    const me: PairSide | undefined =
+      st?.parsed !== undefined
+        ? { key: `${uri}@${st.version}`, uri, trace: st.parsed.trace, role: st.parsed.role }
+        : documents.get(uri) === undefined
+          ? await loadFromDisk(uri)
+          : undefined;
+    if (me === undefined) return undefined;
     const other = await pairOf(uri);
     if (other === undefined) return undefined;
-    const me: PairSide = {
-      key: `${uri}@${st.version}`,
-      uri,
-      trace: st.parsed.trace,
-      role: st.parsed.role,
-    };
     // Roles: from content and names; when both or neither claim host, the file names decide.
     let [host, guest] = me.role === 'guest' || other.role === 'host' ? [other, me] : [me, other];
     if (host.role === 'guest' && guest.role === 'host') [host, guest] = [guest, host];
@@ -296,7 +315,28 @@ export function startServer(connection: Connection): ServerHandle {
     const analysis = analyses.get(key);
     return analysis === undefined
       ? undefined
-      : { analysis, host: host.trace, hostUri: host.uri, guestUri: guest.uri };
+      : { analysis, key, host: host.trace, hostUri: host.uri, guestUri: guest.uri };
+  };
+
+  /** The timeline of a trace and its pair: the engine's model and level-of-detail index. */
+  const indexes = new Map<string, TimelineIndex>();
+  const timelineFor = async (uri: string): Promise<TimelineIndex | string> => {
+    const a = await analysisFor(uri);
+    if (a === undefined)
+      return 'no pair for this trace: open or pick the other machine’s trace (vCPU Lens: Pair Host and Guest Traces…), or name them host.* and guest.*';
+    let index = indexes.get(a.key);
+    if (index === undefined) {
+      const t0 = Date.now();
+      const model = buildTimelineModel(a.analysis, {
+        title: `${nameOf(a.hostUri)} + ${nameOf(a.guestUri)}`,
+      });
+      index = new TimelineIndex(model);
+      // One index per pair of versions: drop the ones of older versions.
+      indexes.clear();
+      indexes.set(a.key, index);
+      log(`timeline of ${nameOf(a.hostUri)} + ${nameOf(a.guestUri)} in ${Date.now() - t0} ms`);
+    }
+    return index;
   };
 
   documents.onDidOpen((e) => {
@@ -423,6 +463,36 @@ export function startServer(connection: Connection): ServerHandle {
     }),
   );
 
+  connection.onRequest(TIMELINE, async (p: TimelineParams): Promise<TimelineResult> =>
+    busy(async () => {
+      const index = await timelineFor(p.uri);
+      if (typeof index === 'string') return { kind: 'error', message: index };
+      try {
+        return answerView(index, p.body);
+      } catch (e) {
+        log(`timeline request failed: ${(e as Error).stack ?? String(e)}`);
+        return { kind: 'error', message: (e as Error).message };
+      }
+    }),
+  );
+
+  connection.onRequest(EXPORT, async (p: ExportParams): Promise<ExportResult> =>
+    busy(async () => {
+      const index = await timelineFor(p.uri);
+      if (typeof index === 'string') return { ok: false, message: index };
+      try {
+        const text =
+          p.kind === 'html'
+            ? renderHtmlReport(index.model, webviewAssets(), randomBytes(18).toString('base64'))
+            : JSON.stringify(chromeTrace(index.model));
+        writeFileSync(p.path, text);
+        return { ok: true, path: p.path, bytes: Buffer.byteLength(text) };
+      } catch (e) {
+        return { ok: false, message: (e as Error).message };
+      }
+    }),
+  );
+
   connection.onRequest(SIMULATE, async (p: SimulateParams, token: CancellationToken) =>
     busy(async () => runSimulation(p, token)),
   );
@@ -431,6 +501,14 @@ export function startServer(connection: Connection): ServerHandle {
   connection.listen();
   return {
     idle: () => (pending === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
+  };
+}
+
+/** The webview bundle beside the server's own bundle (dist/). */
+function webviewAssets(): { js: string; css: string } {
+  return {
+    js: readFileSync(path.join(__dirname, 'webview.js'), 'utf8'),
+    css: readFileSync(path.join(__dirname, 'webview.css'), 'utf8'),
   };
 }
 

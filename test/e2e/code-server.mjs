@@ -2,7 +2,7 @@
 // playwright-core and Debian's /usr/bin/chromium, as ../shared/e2e/RECIPE.md proves. Every run
 // gets throw-away config, data, user and extension directories; stopping kills the process group.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -146,5 +146,12 @@ export function prepareWorkspace() {
     '-c',
     `head -200 '${ROOT}/test/fixtures/formats/tracefs-raw-host.txt' > '${ws}/capture-raw'`,
   ]);
+  // A real .dat pair (trace-cmd v7, zstd) when ../shared is beside the clone.
+  const dat = path.join(ROOT, '../shared/fixtures/real/quiet-passive-local');
+  if (existsSync(path.join(dat, 'host.dat'))) {
+    mkdirSync(path.join(ws, 'dat'));
+    for (const side of ['host', 'guest'])
+      copyFileSync(path.join(dat, `${side}.dat`), path.join(ws, 'dat', `${side}.dat`));
+  }
   return ws;
 }

@@ -100,6 +100,61 @@ describe('vCPU Lens in VS Code', () => {
     assert.match(text, /wait policy \*\*passive\*\*/);
   });
 
+  it('opens the timeline of the pair in a webview panel', async () => {
+    const find = (): vscode.Tab | undefined =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.label === 'Timeline: host.txt');
+    // The tab model reaches the extension host asynchronously: wait on its change event.
+    const opened = new Promise<vscode.Tab>((resolve) => {
+      const sub = vscode.window.tabGroups.onDidChangeTabs(() => {
+        const t = find();
+        if (t === undefined) return;
+        sub.dispose();
+        resolve(t);
+      });
+    });
+    await vscode.commands.executeCommand('vcpuLens.openTimeline', host);
+    const tab = find() ?? (await opened);
+    assert.ok(tab.input instanceof vscode.TabInputWebview, 'a webview tab');
+    assert.match((tab.input as vscode.TabInputWebview).viewType, /vcpuLens\.timeline$/);
+  });
+
+  it('exports the HTML report and the Perfetto JSON through the language server', async () => {
+    const html = vscode.Uri.joinPath(ws(), 'out', 'pair.report.html');
+    const json = vscode.Uri.joinPath(ws(), 'out', 'pair.perfetto.json');
+    await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(ws(), 'out'));
+    await vscode.commands.executeCommand('vcpuLens.exportHtmlReport', host, html);
+    await vscode.commands.executeCommand('vcpuLens.exportPerfetto', host, json);
+    const page = new TextDecoder().decode(await vscode.workspace.fs.readFile(html));
+    assert.match(page, /Content-Security-Policy" content="default-src 'none'/);
+    assert.match(page, /<script type="application\/json" id="vcpu-lens-model">/);
+    const trace = JSON.parse(
+      new TextDecoder().decode(await vscode.workspace.fs.readFile(json)),
+    ) as {
+      traceEvents: { ph: string; name: string }[];
+    };
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'X'));
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'process_name'));
+  });
+
+  it('opens a .dat in the read-only timeline editor', async function () {
+    const dat = vscode.Uri.joinPath(ws(), 'dat', 'host.dat');
+    // The real .dat pair comes from ../shared beside the clone (the runner copies it when there).
+    if (
+      !(await vscode.workspace.fs.stat(dat).then(
+        () => true,
+        () => false,
+      ))
+    )
+      this.skip();
+    await vscode.commands.executeCommand('vscode.open', dat);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputCustom, 'a custom editor tab');
+    assert.equal((tab.input as vscode.TabInputCustom).viewType, 'vcpuLens.datTrace');
+    assert.equal((tab.input as vscode.TabInputCustom).uri.toString(), dat.toString());
+  });
+
   it('Simulate runs in the language server and opens the simulated host trace with its findings', async () => {
     await vscode.commands.executeCommand('vcpuLens.simulate', {
       preset: 'small',

@@ -1,0 +1,167 @@
+// The timeline in VS Code: a webview panel (or the read-only custom editor of a `.dat`) running
+// the same bundle as the HTML report. The extension host only forwards the webview's requests to
+// the language server, which answers from its level-of-detail index; it saves the files the
+// webview exports (after the save dialog, which asks before replacing a file).
+
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { TIMELINE, TimelineResult } from '../protocol/lsp-ext';
+import type { FromWebviewMessage, ToWebview, ToWebviewMessage } from '../protocol/webview';
+import type { Ctx } from './ctx';
+
+export const TIMELINE_VIEW = 'vcpuLens.timeline';
+export const DAT_EDITOR = 'vcpuLens.datTrace';
+
+function nonce(): string {
+  return randomBytes(18).toString('base64');
+}
+
+/** What a restored panel's state carries besides the view (transport.ts adds it). */
+interface SavedState {
+  traceUri?: string;
+}
+
+export class Timelines implements vscode.Disposable {
+  private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    this.subs.push(
+      vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const uri = (state as SavedState | undefined)?.traceUri;
+          if (uri === undefined) {
+            panel.dispose();
+            return;
+          }
+          this.attach(panel, vscode.Uri.parse(uri));
+        },
+      }),
+      vscode.window.registerCustomEditorProvider(
+        DAT_EDITOR,
+        {
+          openCustomDocument: (uri) => ({ uri, dispose: () => {} }),
+          resolveCustomEditor: (doc, panel) => {
+            this.attach(panel, doc.uri);
+          },
+        } satisfies vscode.CustomReadonlyEditorProvider,
+        {
+          webviewOptions: { retainContextWhenHidden: false },
+          supportsMultipleEditorsPerDocument: true,
+        },
+      ),
+    );
+  }
+
+  /** Opens (or reveals) the timeline of a trace and its pair. */
+  open(uri: vscode.Uri): vscode.WebviewPanel {
+    const key = uri.toString();
+    const existing = this.panels.get(key);
+    if (existing !== undefined) {
+      existing.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      TIMELINE_VIEW,
+      `Timeline: ${uri.path.replace(/^.*\//, '')}`,
+      vscode.ViewColumn.Active,
+      {},
+    );
+    this.attach(panel, uri);
+    return panel;
+  }
+
+  private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
+    const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
+    panel.webview.html = this.html(panel.webview, dist, uri);
+    const key = uri.toString();
+    this.panels.set(key, panel);
+    const sub = panel.webview.onDidReceiveMessage(
+      (m: FromWebviewMessage) => void this.handle(panel, uri, m),
+    );
+    panel.onDidDispose(() => {
+      sub.dispose();
+      if (this.panels.get(key) === panel) this.panels.delete(key);
+    });
+  }
+
+  private async handle(
+    panel: vscode.WebviewPanel,
+    uri: vscode.Uri,
+    m: FromWebviewMessage,
+  ): Promise<void> {
+    if (
+      m === null ||
+      typeof m !== 'object' ||
+      typeof m.id !== 'number' ||
+      typeof m.body !== 'object'
+    )
+      return;
+    let body: ToWebview;
+    if (m.body.kind === 'saveFile') body = await this.save(uri, m.body.name, m.body.base64);
+    else {
+      try {
+        body = (await this.ctx.request<TimelineResult>(TIMELINE, {
+          uri: uri.toString(),
+          body: m.body,
+        })) ?? {
+          kind: 'error',
+          message: 'the vCPU Lens language server is not running',
+        };
+      } catch (e) {
+        body = { kind: 'error', message: (e as Error).message };
+      }
+    }
+    const reply: ToWebviewMessage = { id: 0, inReplyTo: m.id, body };
+    void panel.webview.postMessage(reply);
+  }
+
+  /** An export from the webview (PNG, SVG, Perfetto JSON): where the user says, never silently over a file. */
+  private async save(trace: vscode.Uri, name: string, base64: string): Promise<ToWebview> {
+    const safe = name.replace(/[^\w.+-]/g, '_').slice(0, 100) || 'timeline';
+    const target = await vscode.window.showSaveDialog({
+      title: 'vCPU Lens: save the export',
+      defaultUri: vscode.Uri.joinPath(trace, '..', safe),
+    });
+    if (target === undefined) return { kind: 'error', message: 'not saved' };
+    await vscode.workspace.fs.writeFile(target, Buffer.from(base64, 'base64'));
+    this.ctx.log.info(`saved ${target.fsPath}`);
+    return { kind: 'error', message: `saved ${target.fsPath}` };
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri, trace: vscode.Uri): string {
+    const n = nonce();
+    const js = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${n}'`,
+      `style-src ${webview.cspSource} 'nonce-${n}'`,
+      `img-src ${webview.cspSource} data: blob:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    const attr = (s: string): string =>
+      s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${attr(css.toString())}" nonce="${n}">
+<title>vCPU Lens timeline</title>
+</head>
+<body data-trace-uri="${attr(trace.toString())}">
+<div id="vl-root"></div>
+<script nonce="${n}" src="${attr(js.toString())}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    for (const p of this.panels.values()) p.dispose();
+  }
+}

@@ -243,8 +243,9 @@ export function registerCommands(
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
         preview: false,
       });
-      await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
+      // The timeline first (what the user came for), then the advice beside it.
       timelines.open(host);
+      await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
       await reports.show(
         `${preset} simulation`,
         ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),

@@ -40,9 +40,10 @@ function freePort() {
 
 /**
  * Starts an isolated code-server on `workspace`; resolves once /healthz answers.
- * `extraArgs`: e.g. ['--install-extension', vsix] runs first as its own command.
+ * `install`: .vsix files installed into the run's extensions dir first; `vscodeOptions`: passed
+ * as --vscode-option (e.g. enable-smoke-test-driver).
  */
-export async function startCodeServer(workspace, { vscodeOptions = [] } = {}) {
+export async function startCodeServer(workspace, { vscodeOptions = [], install = [] } = {}) {
   const run = mkdtempSync(path.join(tmpdir(), 'vl-code-server-'));
   for (const d of ['xdg-config', 'xdg-data', 'user', 'ext']) mkdirSync(path.join(run, d));
   writeFileSync(path.join(run, 'config.yaml'), 'auth: none\n');
@@ -59,6 +60,30 @@ export async function startCodeServer(workspace, { vscodeOptions = [] } = {}) {
       'workbench.tips.enabled': false,
     }),
   );
+  // Extensions installed into this run's own extensions dir (e.g. the .vsix under test).
+  for (const vsix of install) {
+    const r = spawnSync(
+      path.join(NODE24, 'bin/node'),
+      [
+        CODE_SERVER,
+        '--extensions-dir',
+        path.join(run, 'ext'),
+        '--user-data-dir',
+        path.join(run, 'user'),
+        '--install-extension',
+        vsix,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          XDG_CONFIG_HOME: path.join(run, 'xdg-config'),
+          XDG_DATA_HOME: path.join(run, 'xdg-data'),
+        },
+      },
+    );
+    if (r.status !== 0) throw new Error(`could not install ${vsix}:\n${r.stdout}${r.stderr}`);
+  }
   const port = await freePort();
   const env = {
     ...process.env,

@@ -1,0 +1,256 @@
+// vCPU Lens in a real VS Code workbench (code-server + Chromium, ../shared/e2e/RECIPE.md), driven
+// as a user would: a real host trace shows its preemptions in the Problems panel and as squiggles,
+// "vCPU Lens: Simulate…" from the palette opens the timeline with lanes drawn, a .dat opens in the
+// custom editor, and a task named like markup stays text in the webview. Screenshots of every step
+// go to test-results/workbench/ (the evidence when a step fails).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+interface CodeServer {
+  url: string;
+  stop(): void;
+}
+interface Harness {
+  ROOT: string;
+  missing(): string | undefined;
+  prepareWorkspace(): string;
+  startCodeServer(ws: string, o?: { install?: string[] }): Promise<CodeServer>;
+  launchChromium(): Promise<Browser>;
+}
+// @ts-expect-error: plain ESM helper without types
+const h = (await import('./code-server.mjs')) as Harness;
+const why = h.missing();
+const EVIL = '<img src=x onerror=alert(1)>';
+const SHOTS = path.join(h.ROOT, 'test-results/workbench');
+
+describe.skipIf(why !== undefined)(
+  `vCPU Lens in the workbench${why !== undefined ? ` (skipped: missing ${why})` : ''}`,
+  () => {
+    let server: CodeServer;
+    let browser: Browser;
+    let page: Page;
+    let ws: string;
+    const dialogs: string[] = [];
+    let step = 0;
+    const shot = async (name: string): Promise<void> => {
+      await page.screenshot({
+        path: path.join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`),
+      });
+    };
+
+    beforeAll(async () => {
+      mkdirSync(SHOTS, { recursive: true });
+      ws = h.prepareWorkspace();
+      // A simulated pair whose guest thread 603 is named like markup, as an untrusted trace could.
+      const evil = path.join(ws, 'evil');
+      execFileSync(process.execPath, [
+        path.join(h.ROOT, 'dist/cli.js'),
+        'simulate',
+        '--preset',
+        'small',
+        '--out',
+        evil,
+        '--force',
+      ]);
+      const guest = readFileSync(path.join(evil, 'guest.txt'), 'utf8')
+        .replace(/omp-603/g, `${EVIL}-603`)
+        .replace(/omp:603/g, `${EVIL}:603`)
+        .replace(/comm=omp pid=603/g, `comm=${EVIL} pid=603`);
+      writeFileSync(path.join(evil, 'guest.txt'), guest);
+      // The extension as users get it: the packaged .vsix, installed into this run's profile.
+      const vsix = path.join(h.ROOT, 'dist/vcpu-lens.vsix');
+      execFileSync(
+        path.join(h.ROOT, 'node_modules/.bin/vsce'),
+        [
+          'package',
+          '--no-dependencies',
+          '--no-rewrite-relative-links',
+          '--allow-missing-repository',
+          '--out',
+          vsix,
+        ],
+        { cwd: h.ROOT, stdio: 'pipe' },
+      );
+      server = await h.startCodeServer(ws, { install: [vsix] });
+      browser = await h.launchChromium();
+      page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+      await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+      // The explorer shows the workspace once the remote file system answers.
+      await page
+        .locator('.explorer-folders-view .monaco-list-row', { hasText: 'host.txt' })
+        .first()
+        .waitFor({ timeout: 60_000 });
+      // Keys go to the workbench, not to the chat box that may hold the focus.
+      await focusWorkbench();
+      await shot('workbench');
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      server?.stop();
+    });
+
+    /** Keys to the workbench (not the chat box, not a webview): click the side bar's title. */
+    const focusWorkbench = async (): Promise<void> => {
+      await page.keyboard.press('Escape');
+      await page.locator('.part.sidebar .composite.title').first().click();
+    };
+    /** Runs a test body, with a screenshot of the page when it fails. */
+    const withShot = async (name: string, f: () => Promise<void>): Promise<void> => {
+      try {
+        await f();
+      } catch (e) {
+        await shot(`FAILED-${name}`).catch(() => {});
+        throw e;
+      }
+    };
+    const palette = async (command: string): Promise<void> => {
+      await focusWorkbench();
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor();
+      await input.fill(`>${command}`);
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: command })
+        .first()
+        .waitFor();
+      await page.keyboard.press('Enter');
+    };
+    /** Quick Open (Ctrl+P) on a workspace-relative path: the row whose folder matches is chosen. */
+    const quickOpen = async (file: string): Promise<void> => {
+      await focusWorkbench();
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor();
+      await input.fill(file);
+      const dir = path.dirname(file);
+      const row = page
+        .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
+        .filter(dir === '.' ? {} : { hasText: dir });
+      await row.first().click();
+    };
+
+    /**
+     * The webview content frame (VS Code nests it in two iframes) that shows `selector`; several
+     * webviews may be open, so every frame is asked, until the timeout.
+     */
+    const frameWith = async (selector: string, timeoutMs = 90_000): Promise<Frame> => {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        for (const f of page.frames()) {
+          if (f === page.mainFrame()) continue;
+          if (
+            (await f
+              .locator(selector)
+              .count()
+              .catch(() => 0)) > 0
+          )
+            return f;
+        }
+        if (Date.now() > end)
+          throw new Error(`no webview shows ${selector} within ${timeoutMs} ms`);
+        await page.waitForTimeout(250);
+      }
+    };
+
+    it('a real host trace: preemptions in the Problems panel and as squiggles on their lines', async () => {
+      await withShot('problems', async () => {
+        await quickOpen('host.txt');
+        // 18 MB is over the web editor's size guard: the user confirms, as they would.
+        const anyway = page.locator('.monaco-button', { hasText: 'Open Anyway' });
+        if (
+          await anyway.waitFor({ timeout: 15_000 }).then(
+            () => true,
+            () => false,
+          )
+        )
+          await anyway.click();
+        await page.keyboard.press('Control+Shift+M');
+        const row = page
+          .locator('.markers-panel .monaco-tl-row', { hasText: 'preempted for' })
+          .first();
+        await row.waitFor({ timeout: 90_000 });
+        expect(await row.textContent()).toMatch(
+          /vCPU \d \(CPU \d\/TCG\) preempted for [\d.]+ (µs|ms)/,
+        );
+        // Go to the first problem: its line is shown and squiggled.
+        await page.locator('.monaco-editor').first().click();
+        await page.keyboard.press('F8');
+        await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 30_000 });
+        await shot('problems-and-squiggles');
+      });
+    }, 150_000);
+
+    it('"vCPU Lens: Simulate…" from the palette opens the timeline with its lanes drawn', async () => {
+      await withShot('simulate', async () => {
+        await palette('vCPU Lens: Simulate');
+        for (const pick of ['small', 'spin', 'fixed']) {
+          await page
+            .locator('.quick-input-list .monaco-list-row', { hasText: pick })
+            .first()
+            .waitFor();
+          const input = page.locator('.quick-input-widget input.input');
+          await input.fill(pick);
+          await page.keyboard.press('Enter');
+        }
+        await page.locator('.quick-input-widget input.input').fill('1');
+        await page.keyboard.press('Enter');
+        const frame = await frameWith('body[data-ready="1"] [data-lane="vcpu:3"]');
+        for (const lane of ['vcpu:0', 'vcpu:3', 'gcpu:0'])
+          expect(await frame.locator(`[data-lane="${lane}"]`).count(), lane).toBe(1);
+        // The canvas has been painted: some non-background pixels.
+        const painted = await frame
+          .locator('canvas')
+          .first()
+          .evaluate((c: HTMLCanvasElement) => {
+            const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+            return n;
+          });
+        expect(painted).toBeGreaterThan(1000);
+        await shot('simulate-timeline');
+      });
+    }, 150_000);
+
+    const haveDat = existsSync(
+      path.join(h.ROOT, '../shared/fixtures/real/quiet-passive-local/host.dat'),
+    );
+    it.skipIf(!haveDat)(
+      'a .dat opens in the custom editor with the timeline',
+      async () => {
+        await withShot('dat', async () => {
+          await quickOpen('dat/host.dat');
+          // Its own timeline (not the simulation's): the title names the .dat pair.
+          const frame = await frameWith('body[data-ready="1"]:has-text("host.dat + guest.dat")');
+          for (const lane of ['vcpu:0', 'vcpu:3', 'hcpu:1'])
+            expect(await frame.locator(`[data-lane="${lane}"]`).count(), lane).toBe(1);
+          await shot('dat-editor');
+        });
+      },
+      150_000,
+    );
+
+    it('a task named like markup is text in the webview, and no script runs', async () => {
+      await withShot('hostile', async () => {
+        await quickOpen('evil/host.txt');
+        await palette('vCPU Lens: Open Timeline');
+        // The evil pair's timeline (the simulation's also has a thread 603, named omp).
+        const frame = await frameWith('[data-lane="gthread:603"]:has-text("onerror=alert(1)")');
+        expect(await frame.locator('[data-lane="gthread:603"]').textContent()).toContain(EVIL);
+        expect(await frame.locator('img[src="x"]').count()).toBe(0);
+        expect(dialogs).toEqual([]);
+        await shot('hostile-name');
+      });
+    }, 150_000);
+  },
+);

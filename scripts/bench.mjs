@@ -780,6 +780,7 @@ const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [
   --dat-events N  events in the .dat input (default ${fmtInt(DEFAULT_DAT_EVENTS)}, or --events if larger)
   --no-dat     skip the .dat decode measurement
   --dat-only   only the .dat decode measurement (no text inputs, no simulator; nothing written)
+  --sim-only   only the simulator's speed (npb-ua-b --compare at full size; nothing written)
   --profile    one extra ingest per input under the V8 CPU profiler (as --cpu-prof, but only
                around readTraceFile); prints the top self-time functions, keeps the
                .cpuprofile files in bench-data/profiles/`;
@@ -795,6 +796,7 @@ async function main() {
       'dat-events': { type: 'string' },
       'no-dat': { type: 'boolean', default: false },
       'dat-only': { type: 'boolean', default: false },
+      'sim-only': { type: 'boolean', default: false },
       child: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -818,6 +820,14 @@ async function main() {
   const opts = { events, runs };
   const t0 = performance.now();
   await ensureBuilt();
+  if (values['sim-only']) {
+    const m = machine();
+    log("measuring the simulator: npb-ua-b, the talk's five runs at full size");
+    process.stdout.write(
+      `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, Node ${m.node}, ${m.date} (UTC), source ${m.rev}.\n${simulatorSpeed()}`,
+    );
+    return;
+  }
   const tracecmd = traceCmdVersion();
   const results = [];
   const profiles = [];

@@ -869,6 +869,11 @@ async function main() {
   const web = await webviewBench();
   process.stdout.write(web);
   if (values.write) writeWebviewLatest(web);
+  log('measuring the extension in code-server: activation, open-to-diagnostics, first paint');
+  const { benchExtension, writeExtensionLatest } = await import('./bench-extension.mjs');
+  const ext = await benchExtension();
+  process.stdout.write(ext);
+  if (values.write) writeExtensionLatest(ext);
   log(`done in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 }
 

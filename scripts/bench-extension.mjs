@@ -1,0 +1,171 @@
+// The extension's speed as a user meets it, in a real VS Code (code-server + Chromium, the packaged
+// .vsix installed into a throw-away profile), on the real quiet-passive-local pair:
+//   1. activation + first paint: open host.dat (activates the extension on its custom editor) until
+//      the timeline webview has drawn (body[data-ready]);
+//   2. open-to-diagnostics: open the 18 MB host.txt (after the web editor's "Open Anyway") until
+//      the first vCPU preemption appears in the Problems panel (parse, pair, analysis);
+//   3. open-to-first-paint: "vCPU Lens: Open Timeline" on host.txt until the webview has drawn.
+// Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
+// Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  launchChromium,
+  missing,
+  prepareWorkspace,
+  ROOT,
+  startCodeServer,
+} from '../test/e2e/code-server.mjs';
+
+const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
+
+async function frameWith(page, selector, timeoutMs = 120_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      if (
+        (await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return f;
+    }
+    if (Date.now() > end) throw new Error(`no webview shows ${selector}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+export async function benchExtension() {
+  const why = missing();
+  if (why !== undefined) return `\nExtension: not measured (missing ${why}).\n`;
+  const dat = path.join(ROOT, '../shared/fixtures/real/quiet-passive-local/host.dat');
+  if (!existsSync(dat)) return '\nExtension: not measured (../shared/fixtures/real is missing).\n';
+  const vsix = path.join(ROOT, 'dist/vcpu-lens.vsix');
+  execFileSync(
+    path.join(ROOT, 'node_modules/.bin/vsce'),
+    [
+      'package',
+      '--no-dependencies',
+      '--no-rewrite-relative-links',
+      '--allow-missing-repository',
+      '--out',
+      vsix,
+    ],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
+  const ws = prepareWorkspace();
+  const server = await startCodeServer(ws, { install: [vsix] });
+  const browser = await launchChromium();
+  const rows = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    const focus = async () => {
+      await page.keyboard.press('Escape');
+      await page.locator('.part.sidebar .composite.title').first().click();
+    };
+    const quickOpen = async (file) => {
+      await focus();
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor();
+      await input.fill(file);
+      const dir = path.dirname(file);
+      const row = page
+        .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
+        .filter(dir === '.' ? {} : { hasText: dir });
+      await row.first().waitFor();
+      return row.first();
+    };
+    let t = performance.now();
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+    await page
+      .locator('.explorer-folders-view .monaco-list-row', { hasText: 'host.txt' })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    rows.push(['workbench loaded (page load to explorer)', performance.now() - t]);
+
+    let row = await quickOpen('dat/host.dat');
+    t = performance.now();
+    await row.click();
+    await frameWith(page, 'body[data-ready="1"]:has-text("host.dat + guest.dat")');
+    rows.push([
+      'open host.dat: extension activation + .dat read + pair analysis + timeline first paint',
+      performance.now() - t,
+    ]);
+
+    row = await quickOpen('host.txt');
+    await row.click();
+    const anyway = page.locator('.monaco-button', { hasText: 'Open Anyway' });
+    if (
+      await anyway.waitFor({ timeout: 15_000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await page.keyboard.press('Control+Shift+M');
+      t = performance.now();
+      await anyway.click();
+    } else t = performance.now();
+    await page
+      .locator('.markers-panel .monaco-tl-row', { hasText: 'preempted for' })
+      .first()
+      .waitFor({ timeout: 120_000 });
+    rows.push([
+      'open host.txt (18 MB text): to the first preemption in the Problems panel',
+      performance.now() - t,
+    ]);
+
+    await focus();
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor();
+    await input.fill('>vCPU Lens: Open Timeline');
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: 'vCPU Lens: Open Timeline' })
+      .first()
+      .waitFor();
+    t = performance.now();
+    await page.keyboard.press('Enter');
+    await frameWith(page, 'body[data-ready="1"]:has-text("host.txt + guest.txt")');
+    rows.push(['Open Timeline on host.txt: to first paint', performance.now() - t]);
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+  const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).trim();
+  return (
+    `\nExtension in code-server 4.139.1 + Chromium (real quiet-passive-local pair; one run; ${new Date().toISOString().slice(0, 16)} UTC, source ${head}):\n\n` +
+    '| step | seconds |\n|---|--:|\n' +
+    rows.map(([k, v]) => `| ${k} | ${(v / 1000).toFixed(2)} |`).join('\n') +
+    '\n'
+  );
+}
+
+export function writeExtensionLatest(section) {
+  const heading = '## Latest extension results';
+  const md = readFileSync(BENCH_MD, 'utf8');
+  const body = `${heading}\n\nWritten by \`node scripts/bench-extension.mjs --write\` (also the end of \`npm run bench -- --write\`).\n${section}`;
+  const at = md.indexOf(heading);
+  let out;
+  if (at < 0) out = md.trimEnd() + '\n\n' + body;
+  else {
+    const next = md.indexOf('\n## ', at + heading.length);
+    out = md.slice(0, at) + body + (next >= 0 ? '\n' + md.slice(next + 1) : '');
+  }
+  writeFileSync(BENCH_MD, out);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const section = await benchExtension();
+  process.stdout.write(section);
+  if (process.argv.includes('--write')) writeExtensionLatest(section);
+}

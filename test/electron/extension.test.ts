@@ -162,13 +162,16 @@ describe('vCPU Lens in VS Code', () => {
       dop: 'fixed',
       seed: 1,
     });
-    const ed = vscode.window.visibleTextEditors.find((e) =>
-      /simulations\/small-spin-fixed-1\/host\.txt$/.test(e.document.uri.path),
+    // Opened as a document (the timeline and the advice may cover its editor).
+    const doc = vscode.workspace.textDocuments.find((d) =>
+      /simulations\/small-spin-fixed-1\/host\.txt$/.test(d.uri.path),
     );
-    assert.ok(ed, 'the simulated host trace is open');
-    const d = await diagnosticsWhere(ed.document.uri, (x) =>
-      x.some((y) => y.code === 'vcpu-preempted'),
-    );
+    assert.ok(doc, 'the simulated host trace is open');
+    const timeline = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Timeline: host.txt');
+    assert.ok(timeline, 'its timeline is open');
+    const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.code === 'vcpu-preempted'));
     assert.ok(d.length > 0);
   });
 });

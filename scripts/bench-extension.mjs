@@ -13,74 +13,32 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  frameWith,
   launchChromium,
   missing,
+  openAnywayIfAsked,
+  packageVsix,
+  paletteReady,
   prepareWorkspace,
+  quickOpenRow,
   ROOT,
   startCodeServer,
 } from '../test/e2e/code-server.mjs';
 
 const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
 
-async function frameWith(page, selector, timeoutMs = 120_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    for (const f of page.frames()) {
-      if (f === page.mainFrame()) continue;
-      if (
-        (await f
-          .locator(selector)
-          .count()
-          .catch(() => 0)) > 0
-      )
-        return f;
-    }
-    if (Date.now() > end) throw new Error(`no webview shows ${selector}`);
-    await page.waitForTimeout(50);
-  }
-}
-
 export async function benchExtension() {
   const why = missing();
   if (why !== undefined) return `\nExtension: not measured (missing ${why}).\n`;
   const dat = path.join(ROOT, '../shared/fixtures/real/quiet-passive-local/host.dat');
   if (!existsSync(dat)) return '\nExtension: not measured (../shared/fixtures/real is missing).\n';
-  const vsix = path.join(ROOT, 'dist/vcpu-lens.vsix');
-  execFileSync(
-    path.join(ROOT, 'node_modules/.bin/vsce'),
-    [
-      'package',
-      '--no-dependencies',
-      '--no-rewrite-relative-links',
-      '--allow-missing-repository',
-      '--out',
-      vsix,
-    ],
-    { cwd: ROOT, stdio: 'pipe' },
-  );
+  const vsix = packageVsix();
   const ws = prepareWorkspace();
   const server = await startCodeServer(ws, { install: [vsix] });
   const browser = await launchChromium();
   const rows = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-    const focus = async () => {
-      await page.keyboard.press('Escape');
-      await page.locator('.part.sidebar .composite.title').first().click();
-    };
-    const quickOpen = async (file) => {
-      await focus();
-      await page.keyboard.press('Control+P');
-      const input = page.locator('.quick-input-widget input.input');
-      await input.waitFor();
-      await input.fill(file);
-      const dir = path.dirname(file);
-      const row = page
-        .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
-        .filter(dir === '.' ? {} : { hasText: dir });
-      await row.first().waitFor();
-      return row.first();
-    };
     let t = performance.now();
     await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
     await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
@@ -90,28 +48,22 @@ export async function benchExtension() {
       .waitFor({ timeout: 60_000 });
     rows.push(['workbench loaded (page load to explorer)', performance.now() - t]);
 
-    let row = await quickOpen('dat/host.dat');
+    let row = await quickOpenRow(page, 'dat/host.dat');
     t = performance.now();
     await row.click();
-    await frameWith(page, 'body[data-ready="1"]:has-text("host.dat + guest.dat")');
+    await frameWith(page, 'body[data-ready="1"]:has-text("host.dat + guest.dat")', 120_000, 50);
     rows.push([
       'open host.dat: extension activation + .dat read + pair analysis + timeline first paint',
       performance.now() - t,
     ]);
 
-    row = await quickOpen('host.txt');
+    row = await quickOpenRow(page, 'host.txt');
     await row.click();
-    const anyway = page.locator('.monaco-button', { hasText: 'Open Anyway' });
-    if (
-      await anyway.waitFor({ timeout: 15_000 }).then(
-        () => true,
-        () => false,
-      )
-    ) {
+    const asked = await openAnywayIfAsked(page, async () => {
       await page.keyboard.press('Control+Shift+M');
       t = performance.now();
-      await anyway.click();
-    } else t = performance.now();
+    });
+    if (!asked) t = performance.now();
     await page
       .locator('.markers-panel .monaco-tl-row', { hasText: 'preempted for' })
       .first()
@@ -121,18 +73,10 @@ export async function benchExtension() {
       performance.now() - t,
     ]);
 
-    await focus();
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor();
-    await input.fill('>vCPU Lens: Open Timeline');
-    await page
-      .locator('.quick-input-list .monaco-list-row', { hasText: 'vCPU Lens: Open Timeline' })
-      .first()
-      .waitFor();
+    await paletteReady(page, 'vCPU Lens: Open Timeline');
     t = performance.now();
     await page.keyboard.press('Enter');
-    await frameWith(page, 'body[data-ready="1"]:has-text("host.txt + guest.txt")');
+    await frameWith(page, 'body[data-ready="1"]:has-text("host.txt + guest.txt")', 120_000, 50);
     rows.push(['Open Timeline on host.txt: to first paint', performance.now() - t]);
   } finally {
     await browser.close();

@@ -180,3 +180,91 @@ export function prepareWorkspace() {
   }
   return ws;
 }
+
+/** Builds the .vsix users install (vsce, no node_modules inside) at `out`. */
+export function packageVsix(out = path.join(ROOT, 'dist/vcpu-lens.vsix')) {
+  const r = spawnSync(
+    path.join(ROOT, 'node_modules/.bin/vsce'),
+    [
+      'package',
+      '--no-dependencies',
+      '--no-rewrite-relative-links',
+      '--allow-missing-repository',
+      '--out',
+      out,
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`vsce package failed:\n${r.stdout}${r.stderr}`);
+  return out;
+}
+
+// Driving the workbench as a user does (selectors that held on code-server 4.139).
+
+/** Keys to the workbench (not the chat box, not a webview): click the side bar's title. */
+export async function focusWorkbench(page) {
+  await page.keyboard.press('Escape');
+  await page.locator('.part.sidebar .composite.title').first().click();
+}
+
+/** Quick Open (Ctrl+P) on a workspace-relative path; resolves with the row whose folder matches. */
+export async function quickOpenRow(page, file) {
+  await focusWorkbench(page);
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor();
+  await input.fill(file);
+  const dir = path.dirname(file);
+  const row = page
+    .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
+    .filter(dir === '.' ? {} : { hasText: dir })
+    .first();
+  await row.waitFor();
+  return row;
+}
+
+/** The command palette (F1) with `command` typed; resolves once its row is listed (Enter runs it). */
+export async function paletteReady(page, command) {
+  await focusWorkbench(page);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor();
+  await input.fill(`>${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+}
+
+/**
+ * The webview content frame (VS Code nests it in two iframes) that shows `selector`; several
+ * webviews may be open, so every frame is asked, until the timeout.
+ */
+export async function frameWith(page, selector, timeoutMs = 90_000, pollMs = 250) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (f === page.mainFrame()) continue;
+      if (
+        (await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return f;
+    }
+    if (Date.now() > end) throw new Error(`no webview shows ${selector} within ${timeoutMs} ms`);
+    await page.waitForTimeout(pollMs);
+  }
+}
+
+/** Clicks the web editor's "Open Anyway" for a big file when it asks; true when it asked. */
+export async function openAnywayIfAsked(page, before = async () => {}) {
+  const anyway = page.locator('.monaco-button', { hasText: 'Open Anyway' });
+  const asked = await anyway.waitFor({ timeout: 15_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (asked) {
+    await before();
+    await anyway.click();
+  }
+  return asked;
+}

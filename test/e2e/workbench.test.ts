@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 interface CodeServer {
@@ -20,6 +20,12 @@ interface Harness {
   prepareWorkspace(): string;
   startCodeServer(ws: string, o?: { install?: string[] }): Promise<CodeServer>;
   launchChromium(): Promise<Browser>;
+  focusWorkbench(page: Page): Promise<void>;
+  packageVsix(): string;
+  paletteReady(page: Page, command: string): Promise<void>;
+  quickOpenRow(page: Page, file: string): Promise<Locator>;
+  frameWith(page: Page, selector: string): Promise<Frame>;
+  openAnywayIfAsked(page: Page): Promise<boolean>;
 }
 // @ts-expect-error: plain ESM helper without types
 const h = (await import('./code-server.mjs')) as Harness;
@@ -62,19 +68,7 @@ describe.skipIf(why !== undefined)(
         .replace(/comm=omp pid=603/g, `comm=${EVIL} pid=603`);
       writeFileSync(path.join(evil, 'guest.txt'), guest);
       // The extension as users get it: the packaged .vsix, installed into this run's profile.
-      const vsix = path.join(h.ROOT, 'dist/vcpu-lens.vsix');
-      execFileSync(
-        path.join(h.ROOT, 'node_modules/.bin/vsce'),
-        [
-          'package',
-          '--no-dependencies',
-          '--no-rewrite-relative-links',
-          '--allow-missing-repository',
-          '--out',
-          vsix,
-        ],
-        { cwd: h.ROOT, stdio: 'pipe' },
-      );
+      const vsix = h.packageVsix();
       server = await h.startCodeServer(ws, { install: [vsix] });
       browser = await h.launchChromium();
       page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
@@ -90,7 +84,7 @@ describe.skipIf(why !== undefined)(
         .first()
         .waitFor({ timeout: 60_000 });
       // Keys go to the workbench, not to the chat box that may hold the focus.
-      await focusWorkbench();
+      await h.focusWorkbench(page);
       await shot('workbench');
     }, 120_000);
 
@@ -99,11 +93,6 @@ describe.skipIf(why !== undefined)(
       server?.stop();
     });
 
-    /** Keys to the workbench (not the chat box, not a webview): click the side bar's title. */
-    const focusWorkbench = async (): Promise<void> => {
-      await page.keyboard.press('Escape');
-      await page.locator('.part.sidebar .composite.title').first().click();
-    };
     /** Runs a test body, with a screenshot of the page when it fails. */
     const withShot = async (name: string, f: () => Promise<void>): Promise<void> => {
       try {
@@ -114,66 +103,18 @@ describe.skipIf(why !== undefined)(
       }
     };
     const palette = async (command: string): Promise<void> => {
-      await focusWorkbench();
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input.input');
-      await input.waitFor();
-      await input.fill(`>${command}`);
-      await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: command })
-        .first()
-        .waitFor();
+      await h.paletteReady(page, command);
       await page.keyboard.press('Enter');
     };
-    /** Quick Open (Ctrl+P) on a workspace-relative path: the row whose folder matches is chosen. */
-    const quickOpen = async (file: string): Promise<void> => {
-      await focusWorkbench();
-      await page.keyboard.press('Control+P');
-      const input = page.locator('.quick-input-widget input.input');
-      await input.waitFor();
-      await input.fill(file);
-      const dir = path.dirname(file);
-      const row = page
-        .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
-        .filter(dir === '.' ? {} : { hasText: dir });
-      await row.first().click();
-    };
-
-    /**
-     * The webview content frame (VS Code nests it in two iframes) that shows `selector`; several
-     * webviews may be open, so every frame is asked, until the timeout.
-     */
-    const frameWith = async (selector: string, timeoutMs = 90_000): Promise<Frame> => {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        for (const f of page.frames()) {
-          if (f === page.mainFrame()) continue;
-          if (
-            (await f
-              .locator(selector)
-              .count()
-              .catch(() => 0)) > 0
-          )
-            return f;
-        }
-        if (Date.now() > end)
-          throw new Error(`no webview shows ${selector} within ${timeoutMs} ms`);
-        await page.waitForTimeout(250);
-      }
-    };
+    const quickOpen = async (file: string): Promise<void> =>
+      (await h.quickOpenRow(page, file)).click();
+    const frameWith = (selector: string): Promise<Frame> => h.frameWith(page, selector);
 
     it('a real host trace: preemptions in the Problems panel and as squiggles on their lines', async () => {
       await withShot('problems', async () => {
         await quickOpen('host.txt');
         // 18 MB is over the web editor's size guard: the user confirms, as they would.
-        const anyway = page.locator('.monaco-button', { hasText: 'Open Anyway' });
-        if (
-          await anyway.waitFor({ timeout: 15_000 }).then(
-            () => true,
-            () => false,
-          )
-        )
-          await anyway.click();
+        await h.openAnywayIfAsked(page);
         await page.keyboard.press('Control+Shift+M');
         const row = page
           .locator('.markers-panel .monaco-tl-row', { hasText: 'preempted for' })

@@ -3,13 +3,12 @@
 // co-runner (the engine must still find our vCPU threads).
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
-import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
-import { importText } from '../../src/core/ingest/index';
 import { Kind } from '../../src/core/model/event-kinds';
 import { migrateAt, switchAt } from '../../src/core/model/payload';
 import { KVM_PLE_DEFAULTS, simulate, SimConfig } from '../../src/core/sim/engine';
 import { compareConfig, PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
+import { throughText } from './support/round-trip';
 import { spinBeforeBlockNs } from '../../src/core/sim/runtime';
 
 const small = PRESETS['small']!;
@@ -99,13 +98,8 @@ describe('KVM halt polling', () => {
 
   it('the traces stay consistent: the guest goes idle when polling starts, the host thread sleeps later', () => {
     const s = simulateTraces({ ...cfg, barriers: 200, haltPollNs: 50_000 });
-    const text = (t: typeof s.host): string => {
-      let out = '';
-      writeTraceCmdText(t, (x) => (out += x));
-      return out;
-    };
-    const host = importText(text(s.host), { name: 'host' })![0]!;
-    const guest = importText(text(s.guest), { name: 'guest' })![0]!;
+    const host = throughText(s.host, 'host');
+    const guest = throughText(s.guest, 'guest');
     expect(host.diagnostics).toEqual([]);
     expect(guest.diagnostics).toEqual([]);
     const a = analyzePair(host, guest, { offset: BigInt(s.truth.offsetNs) });
@@ -139,9 +133,7 @@ describe('pause-loop exiting', () => {
 describe('host traces: migrations and another VM as the co-runner', () => {
   it('a shared runqueue migrates vCPU threads, and every migration lands where the task runs next', () => {
     const s = simulateTraces({ ...compareConfig(lab, 'block-ideal'), barriers: 200 });
-    let text = '';
-    writeTraceCmdText(s.host, (x) => (text += x));
-    const host = importText(text, { name: 'host' })![0]!;
+    const host = throughText(s.host, 'host');
     expect(host.diagnostics).toEqual([]);
     const migrateType = host.eventTypes.findIndex((t) => t.kind === Kind.schedMigrateTask);
     expect(migrateType).toBeGreaterThanOrEqual(0);
@@ -174,13 +166,8 @@ describe('host traces: migrations and another VM as the co-runner', () => {
       barriers: 200,
     };
     const s = simulateTraces(cfg);
-    const text = (t: typeof s.host): string => {
-      let out = '';
-      writeTraceCmdText(t, (x) => (out += x));
-      return out;
-    };
-    const host = importText(text(s.host), { name: 'host' })![0]!;
-    const guest = importText(text(s.guest), { name: 'guest' })![0]!;
+    const host = throughText(s.host, 'host');
+    const guest = throughText(s.guest, 'guest');
     const names = new Set<string>();
     for (let k = 0; k < host.tasks.size; k++)
       names.add(`${host.tasks.pid(k)} ${host.tasks.comm(k)}`);

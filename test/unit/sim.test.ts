@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
-import { importText } from '../../src/core/ingest/index';
 import { simulate, simulateOracle, SimConfig } from '../../src/core/sim/engine';
 import { simulateTraces } from '../../src/core/sim/record';
+import { throughText } from './support/round-trip';
 import { parseSweep, sweepConfig } from '../../src/core/sim/sweep';
 
 const base: SimConfig = {
@@ -66,13 +66,8 @@ describe('simulate', () => {
 describe('simulated traces through the writer, reader and engine', () => {
   it('parse with no diagnostics and the analysis recovers the ground truth', () => {
     const s = simulateTraces({ ...base, pcpus: 2, policy: 'block', barriers: 300 });
-    const text = (t: typeof s.host): string => {
-      let out = '';
-      writeTraceCmdText(t, (x) => (out += x));
-      return out;
-    };
-    const host = importText(text(s.host), { name: 'host' })![0]!;
-    const guest = importText(text(s.guest), { name: 'guest' })![0]!;
+    const host = throughText(s.host, 'host');
+    const guest = throughText(s.guest, 'guest');
     expect(host.diagnostics).toEqual([]);
     expect(guest.diagnostics).toEqual([]);
     const a = analyzePair(host, guest);

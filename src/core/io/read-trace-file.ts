@@ -51,6 +51,25 @@ export interface ReadOptions extends ImportOptions {
   workerScript?: string;
   /** Files at least this big are read in parallel (default 32 MiB). */
   parallelMinBytes?: number;
+  /**
+   * Called now and then while loading (at most every ~100 ms, and once at the end) with the bytes
+   * of the file consumed so far. For a UI's progress bar.
+   */
+  onProgress?: (p: LoadProgress) => void;
+  /** Aborting stops the load: the result then has no traces and a `VL1015` diagnostic. */
+  signal?: AbortSignal;
+  /**
+   * The most memory the loaded traces may hold, in bytes (event columns, tables and text). A file
+   * whose estimate is far above it is refused up front; otherwise loading stops at the cap with a
+   * `VL1014` error and keeps the events before it. Default: no cap.
+   */
+  memoryCapBytes?: number;
+}
+
+export interface LoadProgress {
+  /** Bytes of the file on disk consumed so far (compressed bytes for gzip). */
+  bytesDone: number;
+  bytesTotal: number;
 }
 
 const SNIFF_BYTES = 64 * 1024;

@@ -33,6 +33,10 @@ export const DIAG = {
   cpuOutOfRange: 'VL1012',
   /** A trace-cmd .dat file is truncated or corrupt at a byte offset; what came before it is kept. */
   datDamaged: 'VL1013',
+  /** Loading stopped at the memory cap; the events before it are kept. */
+  memoryCap: 'VL1014',
+  /** The caller cancelled the load; nothing is kept. */
+  cancelled: 'VL1015',
 } as const;
 
 export type DiagCode = (typeof DIAG)[keyof typeof DIAG];

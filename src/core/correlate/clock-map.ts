@@ -119,6 +119,17 @@ function feasibleOffsets(
   }
 }
 
+/**
+ * The largest drift between two clocks the estimate allows for, as a rate (100 ppm: crystal
+ * clocks are specified to +-50 ppm or better, and host and guest usually share one).
+ */
+const MAX_DRIFT = 100e-6;
+/** Events in the exact sweeps, all stretches together (at least 2,048 per stretch). */
+const FINE_SAMPLE = 262_144;
+const MAX_STRETCHES = 1024;
+/** A second of a tick clock (x86-tsc and the like) for sizing stretches: a typical TSC rate. */
+const TICKS_PER_SECOND_GUESS = 3e9;
+
 export interface GuestEvent {
   /** Guest-relative time. */
   g: number;
@@ -183,24 +194,43 @@ export function estimateClockMap(
     );
     return undefined;
   }
-  // 2. Fine, per stretch of the guest trace: the offsets most events agree on.
-  const k = Math.max(1, Math.min(opts.stretches ?? 8, Math.floor(evs.length / 50)));
+  // 2. Fine, per stretch of the guest trace: the offsets most events agree on. The offset moves
+  // with drift (tens of microseconds per second at most: MAX_DRIFT), so each stretch looks for
+  // its own best offset in a window around the coarse one that is wide enough for the drift over
+  // the whole trace, first in a histogram over a sample of its events, then exactly (a sweep)
+  // over an even sample of at most FINE_SAMPLE of them, around the best plateau.
+  // Stretches of about a second at most (drift inside one stays below its events' resolution),
+  // at least 8 and at least 50 events each.
+  const second = guest.clock.unit === 'ns' ? 1e9 : TICKS_PER_SECOND_GUESS;
+  const k = Math.max(
+    1,
+    Math.min(
+      Math.max(opts.stretches ?? 8, Math.ceil((g1 - g0) / second)),
+      MAX_STRETCHES,
+      Math.floor(evs.length / 50),
+    ),
+  );
   const stretches: ClockMap['stretches'] = [];
   const per = Math.ceil(evs.length / k);
+  const fineSample = Math.max(2048, Math.floor(FINE_SAMPLE / k));
+  const reach = Math.max(2 * coarse.halfWidth, MAX_DRIFT * (g1 - g0));
   for (let s = 0; s < evs.length; s += per) {
     const part = evs.slice(s, s + per);
+    const local = offsetHistogram(part, on, coarse.center - reach, coarse.center + reach, 4096);
+    const around = local !== undefined ? bestPlateau(local) : undefined;
+    const sample = evenSample(part, fineSample);
     const f = fineOffset(
-      part,
+      sample,
       on,
-      coarse.center - coarse.halfWidth,
-      coarse.center + coarse.halfWidth,
+      around?.lo ?? coarse.center - coarse.halfWidth,
+      around?.hi ?? coarse.center + coarse.halfWidth,
     );
     const mid = (part[0]!.g + part[part.length - 1]!.g) / 2;
     stretches.push({
       guestMid: guest.tsBase + BigInt(Math.round(mid)),
       lo: f.lo,
       hi: f.hi,
-      events: part.length,
+      events: sample.length,
       agreeing: f.count,
     });
   }
@@ -211,8 +241,8 @@ export function estimateClockMap(
   const agreeing = stretches.reduce((n, s) => n + s.agreeing, 0);
   const total = stretches.reduce((n, s) => n + s.events, 0);
   const reasoning = [
-    `estimated from ${total} guest events on ${on.size} vCPUs: each must fall inside its vCPU thread's on-CPU time on the host`,
-    `${((100 * agreeing) / total).toFixed(2)}% of them fit the map; ${stretches.length} stretches, feasible offsets ${line.consistent ? 'consistent with one line' : 'not all on one line: the bound covers the spread'}`,
+    `estimated from ${total === evs.length ? total : `an even sample of ${total} of the ${evs.length}`} guest events on ${on.size} vCPUs: each must fall inside its vCPU thread's on-CPU time on the host`,
+    `${((100 * agreeing) / total).toFixed(2)}% of them fit the map; ${stretches.length} stretches of the guest trace, feasible offsets ${line.consistent ? 'consistent with one line' : 'not all on one line: the bound covers the spread'}`,
   ];
   if (Math.abs(line.slope) > 0)
     reasoning.push(
@@ -223,10 +253,19 @@ export function estimateClockMap(
   let bound = line.bound;
   let maxCover = 0;
   for (const v of hist.cover) maxCover = Math.max(maxCover, v);
+  // Bins the line itself passes through (its drift over a long trace spans several) do not count.
+  let lineLo = Infinity;
+  let lineHi = -Infinity;
+  for (const s of stretches) {
+    lineLo = Math.min(lineLo, s.lo - 2 * hist.w);
+    lineHi = Math.max(lineHi, s.hi + 2 * hist.w);
+  }
   let far = 0;
   for (let i = 0; i < hist.cover.length; i++) {
     if (hist.cover[i]! < maxCover * 0.98) continue;
-    far = Math.max(far, Math.abs(hist.dMin + (i + 0.5) * hist.w - line.d0) + hist.w);
+    const at = hist.dMin + (i + 0.5) * hist.w;
+    if (at >= lineLo && at <= lineHi) continue;
+    far = Math.max(far, Math.abs(at - line.d0) + hist.w);
   }
   if (far > bound + 2 * hist.w) {
     bound = far;
@@ -261,16 +300,20 @@ export interface OffsetHistogram {
   sample: number;
 }
 
-/** The histogram of feasible offsets in [dMin, dMax] over a sample of the events. */
+/**
+ * The histogram of feasible offsets in [dMin, dMax] over a sample of the events; `bins` by default
+ * one per 20,000 units, 1,024 to 2^20.
+ */
 export function offsetHistogram(
   evs: GuestEvent[],
   on: Map<number, OnCpu>,
   dMin: number,
   dMax: number,
+  binsWanted?: number,
 ): OffsetHistogram | undefined {
   const span = dMax - dMin;
   if (!(span > 0)) return undefined;
-  const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
+  const bins = binsWanted ?? Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
   const diff = new Int32Array(bins + 1);
   const sample = Math.min(evs.length, 150);
@@ -296,6 +339,32 @@ function bestOffset(h: OffsetHistogram): { center: number; halfWidth: number } |
   for (let i = 0; i < h.cover.length; i++) if (best < 0 || h.cover[i]! > h.cover[best]!) best = i;
   if (best < 0 || h.cover[best]! < h.sample * 0.5) return undefined;
   return { center: h.dMin + (best + 0.5) * h.w, halfWidth: 2 * h.w };
+}
+
+/**
+ * The offsets of a histogram's best plateau (the bins holding the most sampled events, from the
+ * first to the last of them), widened by two bins either side; undefined when no bin holds half.
+ */
+function bestPlateau(h: OffsetHistogram): { lo: number; hi: number } | undefined {
+  let max = 0;
+  for (const c of h.cover) max = Math.max(max, c);
+  if (max < h.sample * 0.5) return undefined;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < h.cover.length; i++) {
+    if (h.cover[i] !== max) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  return { lo: h.dMin + (first - 2) * h.w, hi: h.dMin + (last + 3) * h.w };
+}
+
+/** At most `n` of `xs`, evenly spaced (all of them when there are no more). */
+function evenSample<T>(xs: T[], n: number): T[] {
+  if (xs.length <= n) return xs;
+  const out: T[] = [];
+  for (let q = 0; q < n; q++) out.push(xs[Math.floor((q * xs.length) / n)]!);
+  return out;
 }
 
 /** The offset interval inside [lo, hi] covered by the most events' feasible sets (exact sweep). */

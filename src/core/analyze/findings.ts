@@ -26,13 +26,35 @@ export interface Finding {
   evidence: Record<string, number | string>;
 }
 
-/** A stretch of host time on one vCPU: the host state and the guest thread on that guest CPU. */
-export interface Segment {
-  start: number;
-  end: number;
-  state: VcpuState;
-  /** Guest pid on the guest CPU (0 idle, -1 unknown). */
-  guestPid: number;
+/**
+ * Stretches of host time on one vCPU, as columns: the host state and the guest thread on that
+ * guest CPU (guestPid 0 idle, -1 unknown), in time order and disjoint.
+ */
+export class Segments {
+  start = new Float64Array(256);
+  end = new Float64Array(256);
+  state = new Uint8Array(256);
+  guestPid = new Int32Array(256);
+  length = 0;
+
+  push(start: number, end: number, state: VcpuState, guestPid: number): void {
+    if (this.length === this.start.length) {
+      const grow = <T extends Float64Array | Uint8Array | Int32Array>(x: T, y: T): T => {
+        y.set(x);
+        return y;
+      };
+      const n = this.length * 2;
+      this.start = grow(this.start, new Float64Array(n));
+      this.end = grow(this.end, new Float64Array(n));
+      this.state = grow(this.state, new Uint8Array(n));
+      this.guestPid = grow(this.guestPid, new Int32Array(n));
+    }
+    const i = this.length++;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.state[i] = state;
+    this.guestPid[i] = guestPid;
+  }
 }
 
 export interface Program {
@@ -74,12 +96,15 @@ export function findProgram(a: PairAnalysis): Program | undefined {
 
 /**
  * Per vCPU (indexed by vCPU number), host-time segments joining the vCPU's host state with its
- * guest CPU's occupant.
+ * guest CPU's occupant, clipped to `window` when given.
  */
-export function segmentsOf(a: PairAnalysis): Segment[][] {
-  const out: Segment[][] = Array.from(
+export function segmentsOf(
+  a: PairAnalysis,
+  window: { start: number; end: number } = { start: -Infinity, end: Infinity },
+): Segments[] {
+  const out: Segments[] = Array.from(
     { length: Math.max(0, ...a.states!.timelines.map((t) => t.vcpu + 1)) },
-    () => [],
+    () => new Segments(),
   );
   const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
   const gc = a.guestTimelines.cpus;
@@ -91,23 +116,30 @@ export function segmentsOf(a: PairAnalysis): Segment[][] {
     const gEnd = gc.offsets[v + 1]!;
     const gStartH = (i: number): number => map.toHost(gc.start[i]!);
     const gEndH = (i: number): number => map.toHost(gc.end[i]!);
+    const add = (s: number, e: number, state: VcpuState, pid: number): void => {
+      const cs = Math.max(s, window.start);
+      const ce = Math.min(e, window.end);
+      if (ce > cs) segs.push(cs, ce, state, pid);
+    };
     for (let j = 0; j < tl.state.length; j++) {
       let s = tl.start[j]!;
       const e = tl.end[j]!;
+      if (e <= window.start || s >= window.end) continue;
+      const st = tl.state[j] as VcpuState;
       while (gi < gEnd && gEndH(gi) <= s) gi++;
       let k = gi;
       while (s < e) {
         if (k >= gEnd || gStartH(k) >= e) {
-          segs.push({ start: s, end: e, state: tl.state[j] as VcpuState, guestPid: -1 });
+          add(s, e, st, -1);
           break;
         }
         const ks = gStartH(k);
         if (ks > s) {
-          segs.push({ start: s, end: ks, state: tl.state[j] as VcpuState, guestPid: -1 });
+          add(s, ks, st, -1);
           s = ks;
         }
         const ke = Math.min(gEndH(k), e);
-        segs.push({ start: s, end: ke, state: tl.state[j] as VcpuState, guestPid: gc.pid[k]! });
+        add(s, ke, st, gc.pid[k]!);
         s = ke;
         if (gEndH(k) <= e) k++;
       }
@@ -118,34 +150,31 @@ export function segmentsOf(a: PairAnalysis): Segment[][] {
 
 /**
  * Walks all vCPUs' segments in time order (a k-way merge of their boundaries: each vCPU's
- * segments are sorted and disjoint), calling `at(t0, t1, current)` for each stretch.
+ * segments are sorted and disjoint), calling `at(t0, t1, current)` for each stretch; `current[v]`
+ * is the index of vCPU v's segment then, or -1.
  */
-function sweep(
-  segs: Segment[][],
-  at: (t0: number, t1: number, cur: (Segment | undefined)[]) => void,
-): void {
+function sweep(segs: Segments[], at: (t0: number, t1: number, cur: Int32Array) => void): void {
   const k = segs.length;
   const idx = new Int32Array(k);
-  const cur: (Segment | undefined)[] = segs.map(() => undefined);
+  const cur = new Int32Array(k).fill(-1);
   let t = -Infinity;
   for (;;) {
     // The next boundary: the earliest start of a segment not yet entered or end of a current one.
     let next = Infinity;
     for (let v = 0; v < k; v++) {
-      const c = cur[v];
-      if (c !== undefined) next = Math.min(next, c.end);
-      else if (idx[v]! < segs[v]!.length) next = Math.min(next, segs[v]![idx[v]!]!.start);
+      const c = cur[v]!;
+      if (c >= 0) next = Math.min(next, segs[v]!.end[c]!);
+      else if (idx[v]! < segs[v]!.length) next = Math.min(next, segs[v]!.start[idx[v]!]!);
     }
     if (next === Infinity) return;
     if (next > t && t !== -Infinity) at(t, next, cur);
     for (let v = 0; v < k; v++) {
-      const c = cur[v];
-      if (c !== undefined && c.end === next) {
-        cur[v] = undefined;
+      const sv = segs[v]!;
+      if (cur[v]! >= 0 && sv.end[cur[v]!] === next) {
+        cur[v] = -1;
         idx[v]!++;
       }
-      if (cur[v] === undefined && idx[v]! < segs[v]!.length && segs[v]![idx[v]!]!.start === next)
-        cur[v] = segs[v]![idx[v]!];
+      if (cur[v]! < 0 && idx[v]! < sv.length && sv.start[idx[v]!] === next) cur[v] = idx[v]!;
     }
     t = next;
   }
@@ -162,11 +191,7 @@ export function findFindings(a: PairAnalysis): {
   const pcpus = a.host.cpuCount;
   const program = findProgram(a);
   const prog = new Set(program?.pids ?? []);
-  const segs = segmentsOf(a).map((l) =>
-    l
-      .filter((s) => s.end > w.start && s.start < w.end)
-      .map((s) => ({ ...s, start: Math.max(s.start, w.start), end: Math.min(s.end, w.end) })),
-  );
+  const segs = segmentsOf(a, w);
 
   let over = 0;
   let overPeak = 0;
@@ -179,20 +204,20 @@ export function findFindings(a: PairAnalysis): {
     let runnable = 0;
     let straggler = false;
     let busyProg = 0;
-    for (const s of cur) {
-      if (s === undefined) continue;
+    for (let v = 0; v < cur.length; v++) {
+      const c = cur[v]!;
+      if (c < 0) continue;
+      const state = segs[v]!.state[c]!;
+      const pid = segs[v]!.guestPid[c]!;
       if (
-        s.state === VcpuState.running ||
-        s.state === VcpuState.preempted ||
-        s.state === VcpuState.waiting
+        state === VcpuState.running ||
+        state === VcpuState.preempted ||
+        state === VcpuState.waiting
       )
         runnable++;
-      if (
-        (s.state === VcpuState.preempted || s.state === VcpuState.waiting) &&
-        prog.has(s.guestPid)
-      )
+      if ((state === VcpuState.preempted || state === VcpuState.waiting) && prog.has(pid))
         straggler = true;
-      if (s.state === VcpuState.running && prog.has(s.guestPid)) busyProg++;
+      if (state === VcpuState.running && prog.has(pid)) busyProg++;
     }
     if (runnable > pcpus) {
       over += d;
@@ -261,7 +286,7 @@ function fmt(v: number, unit: string): string {
  * Guest wakeups of program threads whose start was delayed because the woken thread's vCPU was
  * preempted or waiting for a host CPU: the guest's runnable time that falls on such stretches.
  */
-function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Finding | undefined {
+function wakeupDelays(a: PairAnalysis, segs: Segments[], prog: Set<number>): Finding | undefined {
   const gt = a.guestTimelines.tasks;
   const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
   let delayed = 0;
@@ -284,14 +309,14 @@ function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Fi
       let hi = list.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (list[mid]!.end <= hs) lo = mid + 1;
+        if (list.end[mid]! <= hs) lo = mid + 1;
         else hi = mid;
       }
       for (let q = lo; q < list.length; q++) {
-        const s = list[q]!;
-        if (s.start >= he) break;
-        if (s.state === VcpuState.preempted || s.state === VcpuState.waiting)
-          lost += Math.min(s.end, he) - Math.max(s.start, hs);
+        if (list.start[q]! >= he) break;
+        const st = list.state[q]!;
+        if (st === VcpuState.preempted || st === VcpuState.waiting)
+          lost += Math.min(list.end[q]!, he) - Math.max(list.start[q]!, hs);
       }
       if (lost > 0) {
         delayed += lost;
@@ -321,26 +346,38 @@ function wakeupDelays(a: PairAnalysis, segs: Segment[][], prog: Set<number>): Fi
 function interruptPreemptions(a: PairAnalysis): Finding | undefined {
   const g = a.guest;
   if (!g.header.latencyColumn) return undefined;
-  // Per guest CPU: event times and whether each ran in interrupt context.
-  const times = new Map<number, number[]>();
-  const inIrq = new Map<number, boolean[]>();
+  // Per guest CPU: event times and whether each ran in interrupt context (the latency strings
+  // are interned: test each distinct one once).
+  const IRQ = /^[.dDX][^ ][hHsSzZ]/;
+  const irqOfLat = new Map<number, boolean>();
+  const count1 = new Map<number, number>();
+  for (let i = 0; i < g.events.length; i++) {
+    const c = g.events.cpu(i);
+    count1.set(c, (count1.get(c) ?? 0) + 1);
+  }
+  const times = new Map<number, Float64Array>();
+  const inIrq = new Map<number, Uint8Array>();
+  const fill = new Map<number, number>();
+  for (const [c, n] of count1) {
+    times.set(c, new Float64Array(n));
+    inIrq.set(c, new Uint8Array(n));
+    fill.set(c, 0);
+  }
   for (let i = 0; i < g.events.length; i++) {
     const lat = g.events.lat(i);
-    const text =
-      lat === 0
-        ? ''
-        : lat === LAT_SPARSE
-          ? (g.events.sparseLatency(i) ?? '')
-          : g.latencies.get(lat);
-    const c = g.events.cpu(i);
-    let t = times.get(c);
-    let f = inIrq.get(c);
-    if (t === undefined || f === undefined) {
-      times.set(c, (t = []));
-      inIrq.set(c, (f = []));
+    let irq: boolean;
+    if (lat === 0) irq = false;
+    else if (lat === LAT_SPARSE) irq = IRQ.test(g.events.sparseLatency(i) ?? '');
+    else {
+      let known = irqOfLat.get(lat);
+      if (known === undefined) irqOfLat.set(lat, (known = IRQ.test(g.latencies.get(lat))));
+      irq = known;
     }
-    t.push(g.events.ts(i));
-    f.push(/^[.dDX][^ ][hHsSzZ]/.test(text));
+    const c = g.events.cpu(i);
+    const at = fill.get(c)!;
+    fill.set(c, at + 1);
+    times.get(c)![at] = g.events.ts(i);
+    inIrq.get(c)![at] = irq ? 1 : 0;
   }
   const map = relativeMap(a.clock!, g.tsBase, a.host.tsBase);
   // "Shortly before": 50 µs, plus the clock map's own uncertainty.
@@ -361,7 +398,7 @@ function interruptPreemptions(a: PairAnalysis): Finding | undefined {
       total++;
       const gAt = map.toGuest(tl.start[j]!);
       const k = firstGreater(t, gAt) - 1;
-      if (k < 0 || gAt - t[k]! > near || !f[k]) continue;
+      if (k < 0 || gAt - t[k]! > near || f[k] !== 1) continue;
       count++;
       lost += tl.end[j]! - tl.start[j]!;
       first = Math.min(first, tl.start[j]!);

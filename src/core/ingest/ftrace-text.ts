@@ -74,6 +74,8 @@ class FtraceTextImporter implements TextImporter {
   /** Set when reading a later part of a file: the head's first input (see anyStream). */
   private firstStream: string | undefined;
   private lastStream: Stream | undefined;
+  /** A trace reached the memory cap. */
+  private full = false;
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
@@ -88,11 +90,22 @@ class FtraceTextImporter implements TextImporter {
   }
 
   feed(chunk: string): void {
+    if (this.full) return;
     this.splitter.feed(chunk);
+    for (const s of this.streams.values()) {
+      if (!s.b.full) continue;
+      // Stop at the cap: what this chunk held past it is kept, nothing after.
+      s.b.stopAtCap({ line: this.splitter.lines });
+      this.full = true;
+    }
   }
 
   lines(): number {
     return this.splitter.lines;
+  }
+
+  stopped(): boolean {
+    return this.full;
   }
 
   resumeState(): ResumeState {
@@ -107,7 +120,7 @@ class FtraceTextImporter implements TextImporter {
   }
 
   end(): Trace[] {
-    this.splitter.end();
+    if (!this.full) this.splitter.end();
     if (this.streams.size === 0) this.stream('');
     const out: Trace[] = [];
     for (const key of this.order) {
@@ -140,6 +153,7 @@ class FtraceTextImporter implements TextImporter {
       const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
       const b = new TraceBuilder(name, format, sink);
       if (this.opts.eventLines === true) b.lineOf = [];
+      if (this.opts.memoryCapBytes !== undefined) b.memoryCapBytes = this.opts.memoryCapBytes;
       s = {
         b,
         fracDigits: undefined,

@@ -20,6 +20,12 @@ export interface ImportOptions {
    * that put diagnostics and findings on the line of an event.
    */
   eventLines?: boolean;
+  /**
+   * Stop taking events once a trace holds this many bytes (events, tables, text; checked every
+   * 65,536 events): the trace keeps what came before, with a `VL1014` error saying where it
+   * stopped. Default: no cap.
+   */
+  memoryCapBytes?: number;
 }
 
 /** What an importer must know to start reading in the middle of a file. */
@@ -41,4 +47,6 @@ export interface TextImporter {
   resumeState(): ResumeState;
   /** Lines seen so far (to number the diagnostics of a later part). */
   lines(): number;
+  /** True once a trace reached `memoryCapBytes`: further input is ignored. */
+  stopped(): boolean;
 }

@@ -43,17 +43,24 @@ class PerfScriptImporter implements TextImporter {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
     if (opts.eventLines === true) this.b.lineOf = [];
+    if (opts.memoryCapBytes !== undefined) this.b.memoryCapBytes = opts.memoryCapBytes;
     this.splitter = new LineSplitter((chunk, start, end, no) =>
       this.line(chunk.slice(start, end), no),
     );
   }
 
   feed(chunk: string): void {
+    if (this.b.full) return;
     this.splitter.feed(chunk);
+    if (this.b.full) this.b.stopAtCap({ line: this.splitter.lines });
   }
 
   lines(): number {
     return this.splitter.lines;
+  }
+
+  stopped(): boolean {
+    return this.b.full;
   }
 
   resumeState(): ResumeState {
@@ -61,7 +68,7 @@ class PerfScriptImporter implements TextImporter {
   }
 
   end(): Trace[] {
-    this.splitter.end();
+    if (!this.b.full) this.splitter.end();
     const fd = this.fracDigits ?? 6;
     return [
       this.b.finish({

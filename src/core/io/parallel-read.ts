@@ -25,8 +25,27 @@ export interface DatRequest {
 }
 
 export type PartResult =
-  | { ok: true; traces: TraceData[]; lines: number; replaced: boolean }
+  | {
+      ok: true;
+      traces: TraceData[];
+      lines: number;
+      replaced: boolean;
+      /** The part reached its memory cap: its traces end there, and later parts are not wanted. */
+      stopped: boolean;
+    }
   | { ok: false; error: string };
+
+/** What a worker posts while it reads: bytes of its range consumed so far. */
+export interface PartProgress {
+  progress: number;
+}
+
+/** The caller's hold on a parallel read: cancel it, hear how far it got. */
+export interface PartControl {
+  signal?: AbortSignal | undefined;
+  /** Bytes of the file consumed so far, all parts together. */
+  onBytes?: (bytes: number) => void;
+}
 
 /** Files smaller than this are read on the calling thread: a worker costs tens of ms to start. */
 export const PARALLEL_MIN_BYTES = 32 << 20;
@@ -76,18 +95,23 @@ export async function readInParts(
   resume: ResumeState,
   parts: number,
   workerScript: string,
+  control: PartControl = {},
 ): Promise<{ traces: Trace[]; replaced: boolean }> {
   const cuts = await splitAtLines(path, size, parts);
+  const done = new Float64Array(cuts.length - 1);
   const results = await Promise.all(
-    cuts.slice(0, -1).map((start, k) =>
-      runPart(workerScript, {
-        path,
-        start,
-        end: cuts[k + 1]!,
-        format,
-        opts: k === 0 ? opts : { ...opts, resume },
-      }),
-    ),
+    cuts.slice(0, -1).map((start, k) => {
+      const end = cuts[k + 1]!;
+      // Each part may hold its share of the memory cap (parts are alike: a part that reaches
+      // its share means the whole would pass the cap).
+      const partOpts: ImportOptions = k === 0 ? { ...opts } : { ...opts, resume };
+      if (opts.memoryCapBytes !== undefined)
+        partOpts.memoryCapBytes = (opts.memoryCapBytes * (end - start)) / size;
+      return runPart(workerScript, { path, start, end, format, opts: partOpts }, control, (b) => {
+        done[k] = b;
+        control.onBytes?.(done.reduce((x, y) => x + y, 0));
+      });
+    }),
   );
   const cap = opts.diagnosticsCap ?? 1000;
   let traces: Trace[] = [];
@@ -112,6 +136,8 @@ export async function readInParts(
       }
     }
     lineOffset += r.lines;
+    // The memory cap stopped this part: the file's events end here.
+    if (r.stopped) break;
   }
   return { traces, replaced };
 }
@@ -121,29 +147,59 @@ export async function readDatInWorker(
   script: string,
   path: string,
   opts: ImportOptions,
+  control: PartControl = {},
 ): Promise<Trace[]> {
-  const r = await runPart(script, { kind: 'dat', path, opts });
+  const r = await runPart(script, { kind: 'dat', path, opts }, control, () => {});
   return r.traces.map(traceFromData);
 }
 
+/**
+ * Runs one request on a new worker. Rejects when the worker fails, dies (exits before
+ * answering, e.g. out of memory) or the caller aborts; the worker is terminated in every case.
+ */
 function runPart(
   script: string,
   req: PartRequest | DatRequest,
-): Promise<{ traces: TraceData[]; lines: number; replaced: boolean }> {
+  control: PartControl,
+  onBytes: (bytes: number) => void,
+): Promise<{ traces: TraceData[]; lines: number; replaced: boolean; stopped: boolean }> {
   return new Promise((resolve, reject) => {
+    if (control.signal?.aborted === true) {
+      reject(new Error('cancelled'));
+      return;
+    }
     const w = new Worker(script, { workerData: req });
     let settled = false;
-    w.once('message', (res: PartResult) => {
+    const settle = (): void => {
       settled = true;
+      control.signal?.removeEventListener('abort', onAbort);
       void w.terminate();
+    };
+    const onAbort = (): void => {
+      if (settled) return;
+      settle();
+      reject(new Error('cancelled'));
+    };
+    control.signal?.addEventListener('abort', onAbort);
+    w.on('message', (res: PartResult | PartProgress) => {
+      if (settled) return;
+      if ('progress' in res) {
+        onBytes(res.progress);
+        return;
+      }
+      settle();
       if (res.ok) resolve(res);
       else reject(new Error(`parse worker failed: ${res.error}`));
     });
     w.once('error', (e) => {
-      if (!settled) reject(e);
+      if (settled) return;
+      settle();
+      reject(e);
     });
     w.once('exit', (code) => {
-      if (!settled) reject(new Error(`parse worker exited with code ${code} before answering`));
+      if (settled) return;
+      settle();
+      reject(new Error(`parse worker exited with code ${code} before answering`));
     });
   });
 }

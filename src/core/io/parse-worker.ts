@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createTextImporter } from '../ingest/index';
 import { traceToData } from '../model/trace-parts';
 import { readTextRange } from './read-range';
-import type { DatRequest, PartRequest, PartResult } from './parallel-read';
+import type { DatRequest, PartProgress, PartRequest, PartResult } from './parallel-read';
 import { readDatFile } from './dat-source';
 import type { Trace } from '../model/trace';
 import { statSync } from 'node:fs';
@@ -16,11 +16,27 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
     let traces: Trace[];
     let replaced = false;
     let lines = 0;
+    let stopped = false;
     if ('kind' in req) {
       traces = readDatFile(req.path, statSync(req.path).size, req.opts);
     } else {
       const imp = createTextImporter(req.format, req.opts);
-      replaced = (await readTextRange(req.path, req.start, req.end, (t) => imp.feed(t))).replaced;
+      let bytes = 0;
+      let reported = 0;
+      replaced = (
+        await readTextRange(req.path, req.start, req.end, (t) => {
+          imp.feed(t);
+          // Progress every 8 MiB or so (the text is mostly ASCII: characters ~ bytes).
+          bytes += t.length;
+          if (bytes - reported >= 8 << 20) {
+            reported = bytes;
+            const p: PartProgress = { progress: bytes };
+            parentPort!.postMessage(p);
+          }
+          return !imp.stopped();
+        })
+      ).replaced;
+      stopped = imp.stopped();
       traces = imp.end();
       lines = imp.lines();
     }
@@ -30,7 +46,7 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
       transfer.push(...d.transfer);
       return d.data;
     });
-    const res: PartResult = { ok: true, traces: data, lines, replaced };
+    const res: PartResult = { ok: true, traces: data, lines, replaced, stopped };
     parentPort!.postMessage(res, transfer);
   } catch (e) {
     const res: PartResult = {

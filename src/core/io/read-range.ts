@@ -11,13 +11,14 @@ export const DECODE_BYTES = 1 << 16;
 
 /**
  * Feeds the decoded text of path[start, end) to `onText`; returns whether any invalid UTF-8 was
- * replaced. `end` is exclusive; Infinity reads to the end of the file.
+ * replaced. `end` is exclusive; Infinity reads to the end of the file. `onText` returning false
+ * stops the reading (after the current 1 MiB read).
  */
 export async function readTextRange(
   path: string,
   start: number,
   end: number,
-  onText: (text: string) => void,
+  onText: (text: string) => boolean | void,
 ): Promise<{ replaced: boolean; bytes: number }> {
   const decoder = new Utf8Chunks();
   let bytes = 0;
@@ -26,10 +27,16 @@ export async function readTextRange(
     ...(Number.isFinite(end) ? { end: end - 1 } : {}),
     highWaterMark: READ_BYTES,
   });
+  let go = true;
   for await (const buf of input as AsyncIterable<Buffer>) {
     bytes += buf.length;
-    for (let at = 0; at < buf.length; at += DECODE_BYTES) {
-      onText(decoder.decode(buf.subarray(at, Math.min(buf.length, at + DECODE_BYTES))));
+    for (let at = 0; at < buf.length && go; at += DECODE_BYTES) {
+      go =
+        onText(decoder.decode(buf.subarray(at, Math.min(buf.length, at + DECODE_BYTES)))) !== false;
+    }
+    if (!go) {
+      input.destroy();
+      return { replaced: decoder.replaced, bytes };
     }
   }
   const tail = decoder.end();

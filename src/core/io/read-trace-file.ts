@@ -56,14 +56,12 @@ export interface ReadOptions extends ImportOptions {
    * of the file consumed so far. For a UI's progress bar.
    */
   onProgress?: (p: LoadProgress) => void;
-  /** Aborting stops the load: the result then has no traces and a `VL1015` diagnostic. */
-  signal?: AbortSignal;
   /**
-   * The most memory the loaded traces may hold, in bytes (event columns, tables and text). A file
-   * whose estimate is far above it is refused up front; otherwise loading stops at the cap with a
-   * `VL1014` error and keeps the events before it. Default: no cap.
+   * Aborting stops the load (workers are terminated): the result then has no traces and a
+   * `VL1015` diagnostic. A .dat read on the calling thread (no worker) is not interruptible.
    */
-  memoryCapBytes?: number;
+  signal?: AbortSignal;
+  // memoryCapBytes (ImportOptions): loading stops at the cap with a VL1014 error on the trace.
 }
 
 export interface LoadProgress {
@@ -97,6 +95,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     });
     return result;
   }
+  if (aborted(opts)) return cancelled(result);
   let input: Readable = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
   let importer: TextImporter | undefined;
   try {
@@ -109,11 +108,17 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       // On a worker when there is one, so the caller's thread (a UI, a server) never stalls.
       const threads = opts.threads ?? Math.min(availableParallelism(), 4);
       const script = opts.workerScript ?? defaultWorkerScript();
+      const progress = progressReporter(opts, result.fileBytes);
+      progress(0, true);
       if (threads > 1 && script !== undefined) {
         try {
-          result.traces = await readDatInWorker(script, path, { ...opts, name });
+          result.traces = await readDatInWorker(script, path, importOptions(opts, name), {
+            signal: opts.signal,
+          });
+          progress(result.fileBytes, true);
           return result;
         } catch (e) {
+          if (aborted(opts)) return cancelled(result);
           result.diagnostics.push({
             code: DIAG.io,
             severity: 'warning',
@@ -122,7 +127,9 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
           });
         }
       }
-      result.traces = readDatFile(path, result.fileBytes, { ...opts, name });
+      if (aborted(opts)) return cancelled(result);
+      result.traces = readDatFile(path, result.fileBytes, importOptions(opts, name));
+      progress(result.fileBytes, true);
       return result;
     }
     if (kind === 'zstd') {
@@ -145,10 +152,12 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     ) {
       input.destroy();
       const done = await readParallel(path, name, opts, threads, script, result);
+      if (aborted(opts)) return cancelled(result);
       if (done) return result;
       // A worker failed: say so, and read the file on this thread instead.
       input = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
     }
+    const fileStream = input;
     if (kind === 'gzip') {
       result.compression = 'gzip';
       // zlib's smallest output chunk is 64 bytes.
@@ -156,7 +165,20 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     }
     const decoder = new Utf8Chunks();
     let head = '';
+    const progress = progressReporter(opts, result.fileBytes);
     for await (const buf of input as AsyncIterable<Buffer>) {
+      if (aborted(opts)) {
+        input.destroy();
+        fileStream.destroy();
+        return cancelled(result);
+      }
+      if (importer?.stopped() === true) {
+        // The memory cap: the importer has said where; read no further.
+        input.destroy();
+        fileStream.destroy();
+        break;
+      }
+      progress((fileStream as { bytesRead?: number }).bytesRead ?? result.textBytes);
       result.textBytes += buf.length;
       // Read big, decode small: V8 builds strings of 256 KiB and more far more slowly.
       for (let at = 0; at < buf.length; at += DECODE_BYTES) {
@@ -185,8 +207,10 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       importer.feed(tail);
     }
     result.traces = importer.end();
+    progress(result.fileBytes, true);
     if (decoder.replaced) result.diagnostics.push(replacedDiagnostic(path));
   } catch (e) {
+    if (aborted(opts)) return cancelled(result);
     input.destroy();
     // Keep everything read before the damage (a truncated or corrupt gzip stream).
     if (importer !== undefined) result.traces = importer.end();
@@ -211,32 +235,38 @@ async function readParallel(
   result: LoadResult,
 ): Promise<boolean> {
   let head = '';
-  await readTextRange(path, 0, SNIFF_BYTES, (t) => (head += t));
+  await readTextRange(path, 0, SNIFF_BYTES, (t) => {
+    head += t;
+  });
   const format = sniffText(head);
   if (format === 'unknown') {
     startImporter(head, name, opts, result); // reports the unsupported format
     return true;
   }
   // What the head's header says (flavour, prefix width...), for the parts that start mid-file.
-  const probe = createTextImporter(format, { ...opts, name });
+  const probe = createTextImporter(format, importOptions(opts, name));
   probe.feed(head.slice(0, head.lastIndexOf('\n') + 1));
   try {
     const parts = Math.max(2, Math.min(threads, Math.ceil(result.fileBytes / (8 << 20))));
+    const progress = progressReporter(opts, result.fileBytes);
     const r = await readInParts(
       path,
       result.fileBytes,
       format,
-      { ...opts, name },
+      importOptions(opts, name),
       probe.resumeState(),
       parts,
       script,
+      { signal: opts.signal, onBytes: (done) => progress(done) },
     );
+    progress(result.fileBytes, true);
     result.format = format;
     result.traces = r.traces;
     result.textBytes = result.fileBytes;
     if (r.replaced) result.diagnostics.push(replacedDiagnostic(path));
     return true;
   } catch (e) {
+    if (aborted(opts)) return true;
     result.diagnostics.push({
       code: DIAG.io,
       severity: 'warning',
@@ -245,6 +275,44 @@ async function readParallel(
     });
     return false;
   }
+}
+
+/** What the importers get: the import options only (functions and signals cannot go to workers). */
+function importOptions(opts: ReadOptions, name: string): ImportOptions {
+  const o: ImportOptions = { name };
+  if (opts.diagnosticsCap !== undefined) o.diagnosticsCap = opts.diagnosticsCap;
+  if (opts.clock !== undefined) o.clock = opts.clock;
+  if (opts.eventLines !== undefined) o.eventLines = opts.eventLines;
+  if (opts.memoryCapBytes !== undefined) o.memoryCapBytes = opts.memoryCapBytes;
+  if (opts.resume !== undefined) o.resume = opts.resume;
+  return o;
+}
+
+/** A throttled onProgress (at most every 100 ms, and always when `force`). */
+function progressReporter(
+  opts: ReadOptions,
+  total: number,
+): (bytesDone: number, force?: boolean) => void {
+  const cb = opts.onProgress;
+  if (cb === undefined) return () => {};
+  let last = -Infinity;
+  return (bytesDone, force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    cb({ bytesDone: Math.min(bytesDone, total), bytesTotal: total });
+  };
+}
+
+function cancelled(result: LoadResult): LoadResult {
+  result.traces = [];
+  result.diagnostics.push({
+    code: DIAG.cancelled,
+    severity: 'info',
+    source: result.path,
+    message: 'loading was cancelled',
+  });
+  return result;
 }
 
 function replacedDiagnostic(path: string): Diagnostic {
@@ -276,7 +344,7 @@ function startImporter(
     return undefined;
   }
   result.format = f;
-  return createTextImporter(f, { ...opts, name });
+  return createTextImporter(f, importOptions(opts, name));
 }
 
 async function firstChunk(s: Readable): Promise<Uint8Array> {
@@ -287,4 +355,9 @@ async function firstChunk(s: Readable): Promise<Uint8Array> {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A function, not a property test: the signal can fire during any await of the read. */
+function aborted(opts: ReadOptions): boolean {
+  return opts.signal?.aborted === true;
 }

@@ -1,7 +1,7 @@
 // A trace in memory: the event store plus the tables its ids point into, the clock, and what the
 // importer learned from headers. `TraceBuilder` is the one way importers fill it.
 
-import { Diagnostic, DiagnosticSink } from './diagnostics';
+import { DIAG, Diagnostic, DiagnosticSink } from './diagnostics';
 import { EventStore } from './event-store';
 import { Kind, kindOfEventName, LAT_SPARSE, MAX_STATES } from './event-kinds';
 import { StringTable } from './string-table';
@@ -224,6 +224,49 @@ export class TraceBuilder {
   /** Set by importers asked for line numbers: each event's line, in event order. */
   lineOf: number[] | undefined;
 
+  /**
+   * The most bytes the trace may hold (`ImportOptions.memoryCapBytes`), checked every 65,536
+   * events; `full` is set once it is passed, and importers then stop taking events.
+   */
+  memoryCapBytes = Infinity;
+  full = false;
+  private capReported = false;
+
+  /** Bytes the trace holds so far: event columns, line numbers, tables and free text. */
+  residentBytes(): number {
+    return (
+      this.events.residentBytes() +
+      this.texts.residentBytes() +
+      this.strings.approxBytes() +
+      this.states.approxBytes() +
+      this.latencies.approxBytes() +
+      this.exitReasons.approxBytes() +
+      this.tasks.approxBytes() +
+      (this.lineOf?.length ?? 0) * 8
+    );
+  }
+
+  /**
+   * Marks the trace full with a `VL1014` error saying where loading stopped (`at`: "line 123" or
+   * "byte 4567") and how to load more.
+   */
+  stopAtCap(at: { line?: number; offset?: number }): void {
+    const mib = (x: number): string => `${Math.round(x / (1 << 20))} MiB`;
+    this.full = true;
+    if (this.capReported) return;
+    this.capReported = true;
+    this.diags.add({
+      code: DIAG.memoryCap,
+      severity: 'error',
+      ...(at.line !== undefined ? { line: at.line } : {}),
+      ...(at.offset !== undefined ? { offset: at.offset } : {}),
+      message:
+        `loading stopped at the memory cap (${mib(this.memoryCapBytes)}; the trace held ${mib(this.residentBytes())} in ${this.events.length} events) ` +
+        `${at.line !== undefined ? `at line ${at.line}` : `at byte ${at.offset ?? '?'}`}: the events before it are loaded, the rest of the file is not. ` +
+        'Raise the cap (vcpu-lens --memory-cap, setting vcpuLens.memoryCapMB) or cut the trace (trace-cmd split, or a time range of the report)',
+    });
+  }
+
   event(
     ts: number,
     cpu: number,
@@ -234,7 +277,9 @@ export class TraceBuilder {
     a1: number,
   ): number {
     if (cpu > this.maxCpu) this.maxCpu = cpu;
-    return this.events.push(ts, cpu, type, task, lat, a0, a1);
+    const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
+    if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes) this.full = true;
+    return i;
   }
 
   finish(clock: ClockInfo): Trace {

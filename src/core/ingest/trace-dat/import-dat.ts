@@ -242,6 +242,7 @@ class DatDecoder {
   ) {
     this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(name, 'trace-cmd-dat', this.sink);
+    if (opts.memoryCapBytes !== undefined) this.b.memoryCapBytes = opts.memoryCapBytes;
     this.comms = new Map(f.cmdlines);
     this.little = f.little;
     this.cx = {
@@ -309,6 +310,10 @@ class DatDecoder {
         base = ts - b.relTs(split);
       }
       this.event(s, ts - base);
+      if (b.full) {
+        b.stopAtCap({ offset: s.blockOffset });
+        break;
+      }
     }
     const t = b.finish(clockInfo(this.buffer.clock !== '' ? this.buffer.clock : 'unknown'));
     t.dat = this.sourceInfo();

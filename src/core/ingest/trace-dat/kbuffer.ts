@@ -36,6 +36,11 @@ export class CpuStream {
   private blockEnd = 0;
   /** File offset of the current block (raw data) or chunk (compressed). */
   private blockFileOffset = 0;
+
+  /** Where in the file the current record's block (raw) or compressed chunk starts. */
+  get blockOffset(): number {
+    return this.blockFileOffset;
+  }
   /** Raw data: the next block's file offset and the end of this CPU's data. */
   private rawPos = 0;
   private rawEnd = 0;

@@ -2,17 +2,18 @@
 // each vCPU did on the host, and which guest threads lost time to which host tasks.
 
 import { analyzePair, PairOptions } from '../core/analyze/pair';
-import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import type { LoadResult } from '../core/io/read-trace-file';
 import { analyzeReport, AnalyzeReport } from '../core/report/analyze';
 import { buildTimelineModel } from '../core/view/model';
 import { ExitCode } from './exit-codes';
 import { writeReportFiles } from './html-report';
 import { formatDiag } from './info';
+import { CliReadOptions, loadTraces } from './progress';
 import { log, safeText } from './terminal';
 
 export interface AnalyzeOptions {
   json: boolean;
-  read: ReadOptions;
+  read: CliReadOptions;
   pair: PairOptions;
   /** Write the standalone HTML report here. */
   html?: string;
@@ -26,10 +27,7 @@ export async function analyzeCommand(
   o: AnalyzeOptions,
   out: (s: string) => void,
 ): Promise<ExitCode> {
-  const [h, g] = await Promise.all([
-    readTraceFile(hostFile, o.read),
-    readTraceFile(guestFile, o.read),
-  ]);
+  const [h, g] = (await loadTraces([hostFile, guestFile], o.read)) as [LoadResult, LoadResult];
   let bad = false;
   for (const r of [h, g]) {
     for (const d of r.diagnostics) log(formatDiag(d));

@@ -1,17 +1,18 @@
 // `vcpu-lens dump FILE`: any trace vCPU Lens reads, printed as `trace-cmd report` (3.1) text.
 
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
-import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import { CliReadOptions, loadTraces } from './progress';
+import type { LoadResult } from '../core/io/read-trace-file';
 import { ExitCode } from './exit-codes';
 import { formatDiag } from './info';
 import { log } from './terminal';
 
 export async function dumpCommand(
   file: string,
-  read: ReadOptions,
+  read: CliReadOptions,
   write: (s: string) => void,
 ): Promise<ExitCode> {
-  const r = await readTraceFile(file, read);
+  const [r] = (await loadTraces([file], read)) as [LoadResult];
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
   let errors = false;

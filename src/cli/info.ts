@@ -1,6 +1,7 @@
 // `vcpu-lens info FILE...`: what a trace file holds, as text or as the stable JSON schema.
 
-import { readTraceFile, LoadResult, ReadOptions } from '../core/io/read-trace-file';
+import type { LoadResult } from '../core/io/read-trace-file';
+import { CliReadOptions, loadTraces } from './progress';
 import { INFO_SCHEMA, traceInfo, TraceInfo } from '../core/report/info';
 import type { Diagnostic } from '../core/model/diagnostics';
 import { ExitCode } from './exit-codes';
@@ -8,7 +9,7 @@ import { safeText } from './terminal';
 
 export interface InfoOptions {
   json: boolean;
-  read: ReadOptions;
+  read: CliReadOptions;
 }
 
 export interface FileInfo {
@@ -30,7 +31,7 @@ export async function infoCommand(
   let code: ExitCode = ExitCode.ok;
   const all: FileInfo[] = [];
   for (const file of files) {
-    const r = await readTraceFile(file, o.read);
+    const [r] = (await loadTraces([file], o.read)) as [LoadResult];
     const info: FileInfo = {
       schema: INFO_SCHEMA,
       file,

@@ -2,7 +2,8 @@
 // `vcpu-lens`, the headless command over the engine. Results go to stdout, logs to stderr.
 
 import { parseArgs } from 'node:util';
-import type { ReadOptions } from '../core/io/read-trace-file';
+import { totalmem } from 'node:os';
+import { CliReadOptions, ProgressBar } from './progress';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { ExitCode } from './exit-codes';
 import { analyzeCommand } from './analyze';
@@ -59,6 +60,10 @@ Options:
   --clock NAME         the trace clock's name (text traces do not record it), e.g. x86-tsc
   --max-diagnostics N  keep at most N diagnostics per trace (default 1000)
   --threads N          threads for big uncompressed text files (default: cores, at most 4; 1 = off)
+  --memory-cap SIZE    stop loading a trace once it holds SIZE (512M, 4G; 'off'): the events
+                       before it are analysed and an error says where it stopped (default: half
+                       of this machine's memory)
+  --progress WHEN      a progress bar on stderr while loading: auto (on a terminal), always, never
   --vcpu-map M         analyze: vCPU to host thread, e.g. 0=3315,1=3316 (when names tell nothing)
   --offset D           analyze: host - guest timestamp offset in the traces' unit (skip estimation)
   --pair-guest RE, --pair-host RE
@@ -88,6 +93,8 @@ export async function main(
         'max-diagnostics': { type: 'string', default: '1000' },
         top: { type: 'string', default: '20' },
         threads: { type: 'string' },
+        'memory-cap': { type: 'string' },
+        progress: { type: 'string', default: 'auto' },
         host: { type: 'string' },
         guest: { type: 'string' },
         'vcpu-map': { type: 'string' },
@@ -141,7 +148,21 @@ export async function main(
     log(`vcpu-lens: --threads wants a positive whole number, got '${values.threads}'`);
     return ExitCode.usage;
   }
-  const read: ReadOptions = {
+  const cap = parseSize(values['memory-cap']);
+  if (cap === null) {
+    log(
+      `vcpu-lens: --memory-cap wants a size such as 512M or 4G, or 'off', got '${values['memory-cap']}'`,
+    );
+    return ExitCode.usage;
+  }
+  const progress = values.progress;
+  if (progress !== 'auto' && progress !== 'always' && progress !== 'never') {
+    log(`vcpu-lens: --progress is auto, always or never, got '${progress}'`);
+    return ExitCode.usage;
+  }
+  const read: CliReadOptions = {
+    bar: new ProgressBar(progress),
+    ...(cap !== undefined ? { memoryCapBytes: cap } : {}),
     diagnosticsCap: max,
     ...(values.clock !== undefined ? { clock: values.clock } : {}),
     ...(threads !== undefined ? { threads } : {}),
@@ -313,4 +334,18 @@ if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
       process.exitCode = ExitCode.internal;
     },
   );
+}
+
+/**
+ * A --memory-cap value in bytes: undefined for 'off', null when unreadable. Without the option:
+ * half of the machine's memory, so a huge trace stops with a message instead of exhausting it.
+ */
+function parseSize(v: string | undefined): number | undefined | null {
+  if (v === undefined) return Math.floor(totalmem() / 2);
+  if (v === 'off' || v === '0') return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(v.trim());
+  if (m === null) return null;
+  const mul = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase()]!;
+  const bytes = Math.floor(Number(m[1]) * mul);
+  return bytes > 0 ? bytes : null;
 }

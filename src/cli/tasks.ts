@@ -1,6 +1,7 @@
 // `vcpu-lens tasks FILE`: time per state for each thread and busy time per CPU, from the timelines.
 
-import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import type { LoadResult } from '../core/io/read-trace-file';
+import { CliReadOptions, loadTraces } from './progress';
 import { tasksReport, TasksReport } from '../core/report/tasks';
 import { ExitCode } from './exit-codes';
 import { formatDiag } from './info';
@@ -10,7 +11,7 @@ export interface TasksOptions {
   json: boolean;
   top: number;
   match?: RegExp;
-  read: ReadOptions;
+  read: CliReadOptions;
 }
 
 export async function tasksCommand(
@@ -18,7 +19,7 @@ export async function tasksCommand(
   o: TasksOptions,
   out: (s: string) => void,
 ): Promise<ExitCode> {
-  const r = await readTraceFile(file, o.read);
+  const [r] = (await loadTraces([file], o.read)) as [LoadResult];
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
   const reports = r.traces.map((t) => {

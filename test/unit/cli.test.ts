@@ -294,3 +294,37 @@ describe('trace-cmd .dat on the command line', () => {
     expect(stderr.join('')).toMatch(/--format is text, dat or dat-zlib/);
   });
 });
+
+describe('loading limits from the command line', () => {
+  it('--memory-cap stops the load with VL1014 and exit 1, keeping the events before it', async () => {
+    // The real host trace of the bundled pair (173,074 events, ~4 MiB of columns) under 1 MiB.
+    const host = path.resolve(__dirname, '../fixtures/real/quiet-passive-local/host.txt.gz');
+    const { code, out } = await run('info', '--json', '--memory-cap', '1M', host);
+    expect(code).toBe(ExitCode.inputErrors);
+    const info = JSON.parse(out[0]!) as {
+      traces: {
+        events: { total: number };
+        diagnostics: { items: { code: string; line: number; message: string }[] };
+      }[];
+    };
+    const t = info.traces[0]!;
+    expect(t.events.total).toBeGreaterThan(0);
+    expect(t.events.total).toBeLessThan(173_074);
+    const d = t.diagnostics.items.find((x) => x.code === 'VL1014')!;
+    expect(d.message).toMatch(/memory cap \(1 MiB\).*--memory-cap/);
+    expect(d.line).toBeGreaterThan(t.events.total);
+    expect((await run('info', '--memory-cap', 'off', host)).code).toBe(ExitCode.ok);
+  });
+
+  it('--memory-cap and --progress are usage errors when unreadable', async () => {
+    for (const bad of [
+      ['--memory-cap', '12X'],
+      ['--memory-cap', '-1G'],
+      ['--progress', 'sometimes'],
+    ]) {
+      const { code } = await run('info', ...bad, tmpFile('ok.txt', GOOD + '\n'));
+      expect(code).toBe(ExitCode.usage);
+      expect(stderr.join('')).toContain(bad[0]!);
+    }
+  });
+});

@@ -153,7 +153,10 @@ class FtraceTextImporter implements TextImporter {
       const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
       const b = new TraceBuilder(name, format, sink);
       if (this.opts.eventLines === true) b.lineOf = [];
-      if (this.opts.memoryCapBytes !== undefined) b.memoryCapBytes = this.opts.memoryCapBytes;
+      if (this.opts.memoryCapBytes !== undefined) {
+        b.memoryCapBytes = this.opts.memoryCapBytes;
+        b.memoryShare = this.opts.memoryShare ?? 1;
+      }
       s = {
         b,
         fracDigits: undefined,

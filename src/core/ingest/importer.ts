@@ -26,6 +26,8 @@ export interface ImportOptions {
    * stopped. Default: no cap.
    */
   memoryCapBytes?: number;
+  /** The share of the cap this importer may use (a part of a file read in parts); default 1. */
+  memoryShare?: number;
 }
 
 /** What an importer must know to start reading in the middle of a file. */

@@ -43,7 +43,10 @@ class PerfScriptImporter implements TextImporter {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
     if (opts.eventLines === true) this.b.lineOf = [];
-    if (opts.memoryCapBytes !== undefined) this.b.memoryCapBytes = opts.memoryCapBytes;
+    if (opts.memoryCapBytes !== undefined) {
+      this.b.memoryCapBytes = opts.memoryCapBytes;
+      this.b.memoryShare = opts.memoryShare ?? 1;
+    }
     this.splitter = new LineSplitter((chunk, start, end, no) =>
       this.line(chunk.slice(start, end), no),
     );

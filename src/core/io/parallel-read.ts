@@ -105,8 +105,7 @@ export async function readInParts(
       // Each part may hold its share of the memory cap (parts are alike: a part that reaches
       // its share means the whole would pass the cap).
       const partOpts: ImportOptions = k === 0 ? { ...opts } : { ...opts, resume };
-      if (opts.memoryCapBytes !== undefined)
-        partOpts.memoryCapBytes = (opts.memoryCapBytes * (end - start)) / size;
+      if (opts.memoryCapBytes !== undefined) partOpts.memoryShare = (end - start) / size;
       return runPart(workerScript, { path, start, end, format, opts: partOpts }, control, (b) => {
         done[k] = b;
         control.onBytes?.(done.reduce((x, y) => x + y, 0));

@@ -284,6 +284,7 @@ function importOptions(opts: ReadOptions, name: string): ImportOptions {
   if (opts.clock !== undefined) o.clock = opts.clock;
   if (opts.eventLines !== undefined) o.eventLines = opts.eventLines;
   if (opts.memoryCapBytes !== undefined) o.memoryCapBytes = opts.memoryCapBytes;
+  if (opts.memoryShare !== undefined) o.memoryShare = opts.memoryShare;
   if (opts.resume !== undefined) o.resume = opts.resume;
   return o;
 }

@@ -225,10 +225,12 @@ export class TraceBuilder {
   lineOf: number[] | undefined;
 
   /**
-   * The most bytes the trace may hold (`ImportOptions.memoryCapBytes`), checked every 65,536
-   * events; `full` is set once it is passed, and importers then stop taking events.
+   * The most bytes the trace may hold (`ImportOptions.memoryCapBytes`) and the share of it this
+   * builder may use (a part of a file read in parts), checked every 65,536 events; `full` is set
+   * once passed, and importers then stop taking events.
    */
   memoryCapBytes = Infinity;
+  memoryShare = 1;
   full = false;
   private capReported = false;
 
@@ -246,10 +248,7 @@ export class TraceBuilder {
     );
   }
 
-  /**
-   * Marks the trace full with a `VL1014` error saying where loading stopped (`at`: "line 123" or
-   * "byte 4567") and how to load more.
-   */
+  /** Marks the trace full with a `VL1014` error saying where loading stopped and how to load more. */
   stopAtCap(at: { line?: number; offset?: number }): void {
     const mib = (x: number): string => `${Math.round(x / (1 << 20))} MiB`;
     this.full = true;
@@ -261,8 +260,8 @@ export class TraceBuilder {
       ...(at.line !== undefined ? { line: at.line } : {}),
       ...(at.offset !== undefined ? { offset: at.offset } : {}),
       message:
-        `loading stopped at the memory cap (${mib(this.memoryCapBytes)}; the trace held ${mib(this.residentBytes())} in ${this.events.length} events) ` +
-        `${at.line !== undefined ? `at line ${at.line}` : `at byte ${at.offset ?? '?'}`}: the events before it are loaded, the rest of the file is not. ` +
+        `loading stopped ${at.line !== undefined ? 'here' : `at byte ${at.offset ?? '?'}`} at the memory cap (${mib(this.memoryCapBytes)}): ` +
+        `the ${this.events.length} events before it are loaded, the rest of the file is not. ` +
         'Raise the cap (vcpu-lens --memory-cap, setting vcpuLens.memoryCapMB) or cut the trace (trace-cmd split, or a time range of the report)',
     });
   }
@@ -278,7 +277,8 @@ export class TraceBuilder {
   ): number {
     if (cpu > this.maxCpu) this.maxCpu = cpu;
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
-    if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes) this.full = true;
+    if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes * this.memoryShare)
+      this.full = true;
     return i;
   }
 

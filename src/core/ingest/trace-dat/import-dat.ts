@@ -242,7 +242,10 @@ class DatDecoder {
   ) {
     this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(name, 'trace-cmd-dat', this.sink);
-    if (opts.memoryCapBytes !== undefined) this.b.memoryCapBytes = opts.memoryCapBytes;
+    if (opts.memoryCapBytes !== undefined) {
+      this.b.memoryCapBytes = opts.memoryCapBytes;
+      this.b.memoryShare = opts.memoryShare ?? 1;
+    }
     this.comms = new Map(f.cmdlines);
     this.little = f.little;
     this.cx = {

@@ -1,0 +1,105 @@
+// The CLI's progress bar on stderr while traces load: one line for all files being read (analyze
+// reads two at once), redrawn at most ten times a second, only on a terminal unless asked, and
+// only once loading has taken a second (small files never flash a bar).
+
+import { basename } from 'node:path';
+import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import { safeText } from './terminal';
+
+export interface ProgressSink {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): unknown;
+}
+
+export class ProgressBar {
+  private readonly files: { name: string; done: number; total: number }[] = [];
+  private readonly t0: number;
+  private lastDraw = 0;
+  private shown = false;
+
+  /** `mode`: auto (a terminal only), always, never. */
+  constructor(
+    private readonly mode: 'auto' | 'always' | 'never',
+    private readonly out: ProgressSink = process.stderr,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.t0 = now();
+  }
+
+  private get enabled(): boolean {
+    return this.mode === 'always' || (this.mode === 'auto' && this.out.isTTY === true);
+  }
+
+  /** A progress callback for one file (readTraceFile's onProgress). */
+  track(name: string): (p: LoadProgress) => void {
+    const f = { name, done: 0, total: 0 };
+    this.files.push(f);
+    return (p) => {
+      f.done = p.bytesDone;
+      f.total = p.bytesTotal;
+      this.draw();
+    };
+  }
+
+  /** The line as drawn now (exposed for tests). */
+  line(): string {
+    let done = 0;
+    let total = 0;
+    for (const f of this.files) {
+      done += f.done;
+      total += f.total;
+    }
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const width = 24;
+    const fill = Math.round(frac * width);
+    const secs = Math.max(1e-3, (this.now() - this.t0) / 1000);
+    const names = this.files.map((f) => safeText(f.name)).join(' + ');
+    const mb = (x: number): string => (x / 1e6).toFixed(0);
+    return (
+      `reading ${names} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ` +
+      `${(100 * frac).toFixed(0).padStart(3)}%  ${mb(done)}/${mb(total)} MB  ${(done / 1e6 / secs).toFixed(0)} MB/s`
+    );
+  }
+
+  private draw(): void {
+    if (!this.enabled) return;
+    const now = this.now();
+    if (now - this.t0 < 1000 || now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    let s = this.line();
+    const cols = this.out.columns ?? 100;
+    if (s.length > cols - 1) s = s.slice(0, cols - 1);
+    // On a terminal the line is redrawn in place; elsewhere (--progress always) one line a draw.
+    this.out.write(this.out.isTTY === true ? `\r${s}\u001b[K` : `${s}\n`);
+    this.shown = true;
+  }
+
+  /** Clears the bar (before the command prints its results). */
+  done(): void {
+    if (this.shown && this.out.isTTY === true) this.out.write('\r\u001b[K');
+    this.shown = false;
+  }
+}
+
+/** The CLI's read options: the engine's, plus the bar that shows progress. */
+export interface CliReadOptions extends ReadOptions {
+  bar?: ProgressBar;
+}
+
+/** Loads files at once (each with its own progress on the shared bar), then clears the bar. */
+export async function loadTraces(files: string[], read: CliReadOptions): Promise<LoadResult[]> {
+  const { bar, ...opts } = read;
+  try {
+    return await Promise.all(
+      files.map((f) =>
+        readTraceFile(
+          f,
+          bar !== undefined ? { ...opts, onProgress: bar.track(basename(f)) } : opts,
+        ),
+      ),
+    );
+  } finally {
+    bar?.done();
+  }
+}

@@ -171,10 +171,10 @@ export function analysisDiagnostics(
   if (side === 'guest' && rel === undefined) return out;
   const sev = severity(s.findingsSeverity);
   const hostComm = new Map((a.vcpuMap.chosen?.vcpus ?? []).map((v) => [v.vcpu, v.hostComm]));
-  const stalls = (a.stalls?.stalls ?? [])
-    .filter((x) => x.kind === 'preempted' && x.guestPid > 0)
-    .sort((x, y) => y.hostEnd - y.hostStart - (x.hostEnd - x.hostStart))
-    .slice(0, s.maxStallDiagnostics);
+  const table = a.stalls?.stalls;
+  const stalls =
+    table?.longest(s.maxStallDiagnostics, (i) => table.kind[i] === 0 && table.guestPid[i]! > 0) ??
+    [];
   // What the program's other threads did meanwhile: asleep at a barrier (blocking waits) or on
   // their vCPUs (spinning waits), read from the guest timelines at the stall's start.
   const program = a.program;

@@ -124,6 +124,8 @@ function feasibleOffsets(
  * clocks are specified to +-50 ppm or better, and host and guest usually share one).
  */
 const MAX_DRIFT = 100e-6;
+/** Events a histogram of offsets is built from (evenly spaced). */
+const HISTOGRAM_SAMPLE = 150;
 /** Events in the exact sweeps, all stretches together (at least 2,048 per stretch). */
 const FINE_SAMPLE = 262_144;
 const MAX_STRETCHES = 1024;
@@ -163,22 +165,45 @@ export function estimateClockMap(
   }
   const on = new Map<number, OnCpu>();
   for (const v of vcpus) on.set(v.vcpu, onCpuIntervals(hostTl, v.hostTid));
-  const evs: GuestEvent[] = [];
+  // The guest's events on mapped vCPUs as columns (millions of them: no object each); the passes
+  // below take even samples of them as GuestEvent objects.
+  const gAll = new Float64Array(guest.events.length);
+  const vAll = new Int32Array(guest.events.length);
+  let n = 0;
   for (let i = 0; i < guest.events.length; i++) {
     if (opts.skipGuestEvent?.(i) === true) continue;
     const vcpu = guest.events.cpu(i);
     if (!on.has(vcpu)) continue;
-    evs.push({ g: guest.events.ts(i), vcpu });
+    gAll[n] = guest.events.ts(i);
+    vAll[n++] = vcpu;
   }
-  if (evs.length < 20) {
+  if (n < 20) {
     why.push(
-      `only ${evs.length} guest events on CPUs with a known vCPU thread: too few to align the clocks`,
+      `only ${n} guest events on CPUs with a known vCPU thread: too few to align the clocks`,
     );
     return undefined;
   }
-  evs.sort((a, b) => a.g - b.g);
-  const g0 = evs[0]!.g;
-  const g1 = evs[evs.length - 1]!.g;
+  // In time order (a trace's events almost always are; sort a permutation when not).
+  let order: Uint32Array | undefined;
+  for (let i = 1; i < n; i++) {
+    if (gAll[i]! >= gAll[i - 1]!) continue;
+    order = Uint32Array.from({ length: n }, (_, j) => j).sort((a, b) => gAll[a]! - gAll[b]!);
+    break;
+  }
+  const at = (j: number): number => (order !== undefined ? order[j]! : j);
+  /** At most `max` events of [lo, hi), evenly spaced, as objects. */
+  const pick = (lo: number, hi: number, max: number): GuestEvent[] => {
+    const len = hi - lo;
+    const m = Math.min(len, max);
+    const out: GuestEvent[] = new Array<GuestEvent>(m);
+    for (let q = 0; q < m; q++) {
+      const j = at(lo + (len <= max ? q : Math.floor((q * len) / max)));
+      out[q] = { g: gAll[j]!, vcpu: vAll[j]! };
+    }
+    return out;
+  };
+  const g0 = gAll[at(0)]!;
+  const g1 = gAll[at(n - 1)]!;
   const h0 = hostTl.start;
   const h1 = hostTl.end;
   // Offsets (host-relative minus guest-relative) that put some guest events inside the host trace.
@@ -186,7 +211,7 @@ export function estimateClockMap(
   const dMax = h1 - g0;
 
   // 1. Coarse: a histogram of feasible offsets over a sample of events, in bins.
-  const hist = offsetHistogram(evs, on, dMin, dMax);
+  const hist = offsetHistogram(pick(0, n, HISTOGRAM_SAMPLE), on, dMin, dMax);
   const coarse = hist !== undefined ? bestOffset(hist) : undefined;
   if (coarse === undefined || hist === undefined) {
     why.push(
@@ -207,25 +232,31 @@ export function estimateClockMap(
     Math.min(
       Math.max(opts.stretches ?? 8, Math.ceil((g1 - g0) / second)),
       MAX_STRETCHES,
-      Math.floor(evs.length / 50),
+      Math.floor(n / 50),
     ),
   );
   const stretches: ClockMap['stretches'] = [];
-  const per = Math.ceil(evs.length / k);
+  const per = Math.ceil(n / k);
   const fineSample = Math.max(2048, Math.floor(FINE_SAMPLE / k));
   const reach = Math.max(2 * coarse.halfWidth, MAX_DRIFT * (g1 - g0));
-  for (let s = 0; s < evs.length; s += per) {
-    const part = evs.slice(s, s + per);
-    const local = offsetHistogram(part, on, coarse.center - reach, coarse.center + reach, 4096);
+  for (let s = 0; s < n; s += per) {
+    const e = Math.min(n, s + per);
+    const local = offsetHistogram(
+      pick(s, e, HISTOGRAM_SAMPLE),
+      on,
+      coarse.center - reach,
+      coarse.center + reach,
+      4096,
+    );
     const around = local !== undefined ? bestPlateau(local) : undefined;
-    const sample = evenSample(part, fineSample);
+    const sample = pick(s, e, fineSample);
     const f = fineOffset(
       sample,
       on,
       around?.lo ?? coarse.center - coarse.halfWidth,
       around?.hi ?? coarse.center + coarse.halfWidth,
     );
-    const mid = (part[0]!.g + part[part.length - 1]!.g) / 2;
+    const mid = (gAll[at(s)]! + gAll[at(e - 1)]!) / 2;
     stretches.push({
       guestMid: guest.tsBase + BigInt(Math.round(mid)),
       lo: f.lo,
@@ -241,7 +272,7 @@ export function estimateClockMap(
   const agreeing = stretches.reduce((n, s) => n + s.agreeing, 0);
   const total = stretches.reduce((n, s) => n + s.events, 0);
   const reasoning = [
-    `estimated from ${total === evs.length ? total : `an even sample of ${total} of the ${evs.length}`} guest events on ${on.size} vCPUs: each must fall inside its vCPU thread's on-CPU time on the host`,
+    `estimated from ${total === n ? total : `an even sample of ${total} of the ${n}`} guest events on ${on.size} vCPUs: each must fall inside its vCPU thread's on-CPU time on the host`,
     `${((100 * agreeing) / total).toFixed(2)}% of them fit the map; ${stretches.length} stretches of the guest trace, feasible offsets ${line.consistent ? 'consistent with one line' : 'not all on one line: the bound covers the spread'}`,
   ];
   if (Math.abs(line.slope) > 0)
@@ -316,7 +347,7 @@ export function offsetHistogram(
   const bins = binsWanted ?? Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
   const diff = new Int32Array(bins + 1);
-  const sample = Math.min(evs.length, 150);
+  const sample = Math.min(evs.length, HISTOGRAM_SAMPLE);
   for (let q = 0; q < sample; q++) {
     feasibleOffsets(evs[Math.floor((q * evs.length) / sample)]!, on, dMin, dMax, (a, b) => {
       diff[Math.floor((a - dMin) / w)]!++;
@@ -357,14 +388,6 @@ function bestPlateau(h: OffsetHistogram): { lo: number; hi: number } | undefined
     last = i;
   }
   return { lo: h.dMin + (first - 2) * h.w, hi: h.dMin + (last + 3) * h.w };
-}
-
-/** At most `n` of `xs`, evenly spaced (all of them when there are no more). */
-function evenSample<T>(xs: T[], n: number): T[] {
-  if (xs.length <= n) return xs;
-  const out: T[] = [];
-  for (let q = 0; q < n; q++) out.push(xs[Math.floor((q * xs.length) / n)]!);
-  return out;
 }
 
 /** The offset interval inside [lo, hi] covered by the most events' feasible sets (exact sweep). */

@@ -40,8 +40,92 @@ export interface PreemptorStall {
   episodes: number;
 }
 
+/**
+ * Every stall as columns (a long trace has millions: no object each). Row i is `get(i)`; kind 0 is
+ * preempted, 1 waiting; comms are indices into `comms`. Rows are grouped by vCPU, each vCPU's in
+ * time order.
+ */
+export class StallTable {
+  readonly vcpu: Int32Array;
+  readonly kind: Uint8Array;
+  readonly hostStart: Float64Array;
+  readonly hostEnd: Float64Array;
+  readonly guestPid: Int32Array;
+  readonly guestComm: Int32Array;
+  readonly preemptorPid: Int32Array;
+  readonly preemptorComm: Int32Array;
+  readonly pcpu: Int32Array;
+  readonly comms: string[] = [];
+  private readonly commIds = new Map<string, number>();
+  length = 0;
+
+  constructor(capacity: number) {
+    this.vcpu = new Int32Array(capacity);
+    this.kind = new Uint8Array(capacity);
+    this.hostStart = new Float64Array(capacity);
+    this.hostEnd = new Float64Array(capacity);
+    this.guestPid = new Int32Array(capacity);
+    this.guestComm = new Int32Array(capacity);
+    this.preemptorPid = new Int32Array(capacity);
+    this.preemptorComm = new Int32Array(capacity);
+    this.pcpu = new Int32Array(capacity);
+  }
+
+  push(st: Stall): void {
+    const i = this.length++;
+    this.vcpu[i] = st.vcpu;
+    this.kind[i] = st.kind === 'preempted' ? 0 : 1;
+    this.hostStart[i] = st.hostStart;
+    this.hostEnd[i] = st.hostEnd;
+    this.guestPid[i] = st.guestPid;
+    this.guestComm[i] = this.comm(st.guestComm);
+    this.preemptorPid[i] = st.preemptorPid;
+    this.preemptorComm[i] = this.comm(st.preemptorComm);
+    this.pcpu[i] = st.pcpu;
+  }
+
+  get(i: number): Stall {
+    return {
+      vcpu: this.vcpu[i]!,
+      kind: this.kind[i] === 0 ? 'preempted' : 'waiting',
+      hostStart: this.hostStart[i]!,
+      hostEnd: this.hostEnd[i]!,
+      guestPid: this.guestPid[i]!,
+      guestComm: this.comms[this.guestComm[i]!]!,
+      preemptorPid: this.preemptorPid[i]!,
+      preemptorComm: this.comms[this.preemptorComm[i]!]!,
+      pcpu: this.pcpu[i]!,
+    };
+  }
+
+  /** The `n` longest stalls that `keep` accepts, longest first (ties: earlier row first). */
+  longest(n: number, keep: (i: number) => boolean = () => true): Stall[] {
+    const rows: number[] = [];
+    for (let i = 0; i < this.length; i++) if (keep(i)) rows.push(i);
+    const dur = (i: number): number => this.hostEnd[i]! - this.hostStart[i]!;
+    rows.sort((a, b) => dur(b) - dur(a) || a - b);
+    return rows.slice(0, n).map((i) => this.get(i));
+  }
+
+  /** Row numbers in order of start time (ties: by row). */
+  byStart(): Uint32Array {
+    const order = Uint32Array.from({ length: this.length }, (_, i) => i);
+    return order.sort((a, b) => this.hostStart[a]! - this.hostStart[b]! || a - b);
+  }
+
+  private comm(c: string): number {
+    let id = this.commIds.get(c);
+    if (id === undefined) {
+      id = this.comms.length;
+      this.comms.push(c);
+      this.commIds.set(c, id);
+    }
+    return id;
+  }
+}
+
 export interface StallsResult {
-  stalls: Stall[];
+  stalls: StallTable;
   byGuestThread: ThreadStall[];
   byPreemptor: PreemptorStall[];
 }
@@ -55,7 +139,11 @@ export function attributeStalls(
   guestTl: Timelines,
   clock: ClockMap,
 ): StallsResult {
-  const stalls: Stall[] = [];
+  let count = 0;
+  for (const tl of states.timelines)
+    for (let j = 0; j < tl.state.length; j++)
+      if (tl.state[j] === VcpuState.preempted || tl.state[j] === VcpuState.waiting) count++;
+  const stalls = new StallTable(count);
   const toGuestRel = relativeMap(clock, guest.tsBase, host.tsBase).toGuest;
   const gc = guestTl.cpus;
   const hc = hostTl.cpus;
@@ -105,26 +193,30 @@ export function attributeStalls(
   }
   const threads = new Map<number, ThreadStall>();
   const preemptors = new Map<number, PreemptorStall>();
-  for (const st of stalls) {
-    const d = st.hostEnd - st.hostStart;
-    if (st.guestPid > 0) {
-      let t = threads.get(st.guestPid);
-      if (t === undefined)
+  for (let i = 0; i < stalls.length; i++) {
+    const d = stalls.hostEnd[i]! - stalls.hostStart[i]!;
+    const preempted = stalls.kind[i] === 0;
+    const guestPid = stalls.guestPid[i]!;
+    if (guestPid > 0) {
+      let t = threads.get(guestPid);
+      if (t === undefined) {
+        const comm = stalls.comms[stalls.guestComm[i]!]!;
         threads.set(
-          st.guestPid,
-          (t = { pid: st.guestPid, comm: st.guestComm, lost: 0, episodes: 0, lostPreempted: 0 }),
+          guestPid,
+          (t = { pid: guestPid, comm, lost: 0, episodes: 0, lostPreempted: 0 }),
         );
+      }
       t.lost += d;
       t.episodes++;
-      if (st.kind === 'preempted') t.lostPreempted += d;
+      if (preempted) t.lostPreempted += d;
     }
-    if (st.kind === 'preempted' && st.preemptorPid >= 0) {
-      let p = preemptors.get(st.preemptorPid);
-      if (p === undefined)
-        preemptors.set(
-          st.preemptorPid,
-          (p = { pid: st.preemptorPid, comm: st.preemptorComm, took: 0, episodes: 0 }),
-        );
+    const pid = stalls.preemptorPid[i]!;
+    if (preempted && pid >= 0) {
+      let p = preemptors.get(pid);
+      if (p === undefined) {
+        const comm = stalls.comms[stalls.preemptorComm[i]!]!;
+        preemptors.set(pid, (p = { pid, comm, took: 0, episodes: 0 }));
+      }
       p.took += d;
       p.episodes++;
     }

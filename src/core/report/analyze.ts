@@ -149,21 +149,18 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
     })),
     stallsByThread: (a.stalls?.byGuestThread ?? []).map((t) => ({ ...t })),
     preemptors: (a.stalls?.byPreemptor ?? []).map((p) => ({ ...p })),
-    stalls: [...(a.stalls?.stalls ?? [])]
-      .sort((x, y) => y.hostEnd - y.hostStart - (x.hostEnd - x.hostStart))
-      .slice(0, 50)
-      .map((s) => ({
-        vcpu: s.vcpu,
-        kind: s.kind,
-        start: abs(s.hostStart),
-        end: abs(s.hostEnd),
-        duration: s.hostEnd - s.hostStart,
-        guestPid: s.guestPid,
-        guestComm: s.guestComm,
-        preemptorPid: s.preemptorPid,
-        preemptorComm: s.preemptorComm,
-        pcpu: s.pcpu,
-      })),
+    stalls: (a.stalls?.stalls.longest(50) ?? []).map((s) => ({
+      vcpu: s.vcpu,
+      kind: s.kind,
+      start: abs(s.hostStart),
+      end: abs(s.hostEnd),
+      duration: s.hostEnd - s.hostStart,
+      guestPid: s.guestPid,
+      guestComm: s.guestComm,
+      preemptorPid: s.preemptorPid,
+      preemptorComm: s.preemptorComm,
+      pcpu: s.pcpu,
+    })),
     program: a.program === undefined ? null : { ...a.program },
     findings: a.findings.map((f) => ({
       kind: f.kind,

@@ -177,13 +177,15 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   }
 
   // The stalls, in model time, sorted by start; per guest thread for the overlay below.
-  const stalls = [...(a.stalls?.stalls ?? [])].sort((x, y) => x.hostStart - y.hostStart);
+  const table = a.stalls?.stalls;
+  const stallOrder = table?.byStart() ?? new Uint32Array(0);
   const stallsOf = new Map<number, { s: number; e: number }[]>();
-  for (const st of stalls) {
-    if (st.guestPid <= 0) continue;
-    let l = stallsOf.get(st.guestPid);
-    if (l === undefined) stallsOf.set(st.guestPid, (l = []));
-    l.push({ s: T(st.hostStart), e: T(st.hostEnd) });
+  for (const i of stallOrder) {
+    const pid = table!.guestPid[i]!;
+    if (pid <= 0) continue;
+    let l = stallsOf.get(pid);
+    if (l === undefined) stallsOf.set(pid, (l = []));
+    l.push({ s: T(table!.hostStart[i]!), e: T(table!.hostEnd[i]!) });
   }
 
   if (rel !== undefined) {
@@ -288,16 +290,26 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     cols.push(b.done());
   }
 
+  // Links: the stalls in start order, with their comms in the model's string table.
+  const commStr = (table?.comms ?? []).map((c) => str(c));
+  const col = <A extends Float64Array | Int32Array | Uint8Array>(
+    make: new (n: number) => A,
+    f: (i: number) => number,
+  ): A => {
+    const out = new make(stallOrder.length);
+    for (let q = 0; q < stallOrder.length; q++) out[q] = f(stallOrder[q]!);
+    return out;
+  };
   const links: LinkColumns = {
-    start: Float64Array.from(stalls, (s) => T(s.hostStart)),
-    end: Float64Array.from(stalls, (s) => T(s.hostEnd)),
-    vcpu: Int32Array.from(stalls, (s) => s.vcpu),
-    guestPid: Int32Array.from(stalls, (s) => s.guestPid),
-    guestComm: Int32Array.from(stalls, (s) => str(s.guestComm)),
-    pcpu: Int32Array.from(stalls, (s) => s.pcpu),
-    preemptorPid: Int32Array.from(stalls, (s) => s.preemptorPid),
-    preemptorComm: Int32Array.from(stalls, (s) => str(s.preemptorComm)),
-    preempted: Uint8Array.from(stalls, (s) => (s.kind === 'preempted' ? 1 : 0)),
+    start: col(Float64Array, (i) => T(table!.hostStart[i]!)),
+    end: col(Float64Array, (i) => T(table!.hostEnd[i]!)),
+    vcpu: col(Int32Array, (i) => table!.vcpu[i]!),
+    guestPid: col(Int32Array, (i) => table!.guestPid[i]!),
+    guestComm: col(Int32Array, (i) => commStr[table!.guestComm[i]!]!),
+    pcpu: col(Int32Array, (i) => table!.pcpu[i]!),
+    preemptorPid: col(Int32Array, (i) => table!.preemptorPid[i]!),
+    preemptorComm: col(Int32Array, (i) => commStr[table!.preemptorComm[i]!]!),
+    preempted: col(Uint8Array, (i) => (table!.kind[i] === 0 ? 1 : 0)),
   };
 
   const unit = a.host.clock.unit;

@@ -2,7 +2,14 @@
 // repeated with shifted timestamps (printed exactly as the original), for one file or for a host +
 // guest pair shifted together so their clock map (offset and drift) stays the recorded one.
 
-import { createWriteStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { gunzipSync } from 'node:zlib';
 

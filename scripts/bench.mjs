@@ -9,35 +9,45 @@
 // real fixtures with shifted timestamps, and regenerated when missing or when GEN_VERSION changes.
 // Every measurement runs in a fresh child process; this file is also that child (`--child`).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
-  createWriteStream,
   existsSync,
   mkdirSync,
-  openSync,
-  closeSync,
   readFileSync,
-  readdirSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { webviewBench, writeWebviewLatest } from './bench-webview.mjs';
+import { cached, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
+import { scaleBench, writeScaleLatest } from './bench-scale.mjs';
+import {
+  countTraceCmdEvents,
+  fmt,
+  fmtInt,
+  log,
+  machine,
+  median,
+  ENGINE,
+  ensureBuilt,
+  runNode,
+  timeCat,
+  timeTraceCmd,
+  traceCmdVersion,
+  verdict,
+} from './bench-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
 const DATA = path.join(ROOT, 'bench-data');
-const ENGINE = path.join(DATA, 'engine.cjs');
+// ENGINE (bench-lib.mjs): the engine bundle ensureBuilt() writes.
 const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
 const FIXTURES = '/work/shared/fixtures/real';
 
@@ -187,96 +197,11 @@ async function child(mode, file, profileOut) {
 // ---------------------------------------------------------------------------------------------
 // Build: dist/cli.js when stale, and the engine bundle the ingest child loads.
 
-function newestMtime(dir) {
-  let m = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    m = Math.max(m, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return m;
-}
-
-async function ensureBuilt() {
-  const cli = path.join(ROOT, 'dist/cli.js');
-  const srcNewest = Math.max(
-    newestMtime(path.join(ROOT, 'src')),
-    statSync(path.join(ROOT, 'esbuild.mjs')).mtimeMs,
-  );
-  if (!existsSync(cli) || statSync(cli).mtimeMs < srcNewest) {
-    log('building dist/ (node esbuild.mjs)');
-    const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-    if (r.status !== 0) throw new Error('node esbuild.mjs failed');
-  }
-  mkdirSync(DATA, { recursive: true });
-  const { build } = await import('esbuild');
-  await build({
-    stdin: {
-      contents: [
-        "export { readTraceFile } from './src/core/io/read-trace-file';",
-        "export { traceInfo } from './src/core/report/info';",
-        "export { EVENT_COLUMN_BYTES } from './src/core/model/event-store';",
-        "export { writeTraceDat } from './src/core/export/trace-dat-writer';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-      sourcefile: 'bench-engine.ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: ENGINE,
-    logLevel: 'warning',
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Input generation.
 
-// An event line: everything up to the CPU field and the optional latency column, then the
-// timestamp right-aligned in its field (`%12s`-style), then `: name: fields`.
-const EVENT_LINE = /^(.*?\[\d+\] (?:\S+ )?)( *(\d+)\.(\d{6}))(: .*)$/;
-
-function fmtTs(us, width) {
-  const sec = Math.floor(us / 1e6);
-  const frac = String(us - sec * 1e6).padStart(6, '0');
-  return `${sec}.${frac}`.padStart(width);
-}
-
-/** The fixture split into a header (written once) and per-line templates (replicated). */
-function parseFixture(file) {
-  const text = gunzipSync(readFileSync(file)).toString('utf8');
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const header = [];
-  const body = []; // { pre, width, us, post } for events, { raw } for other lines
-  let events = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  for (const line of lines) {
-    const m = EVENT_LINE.exec(line);
-    if (m === null) {
-      if (events === 0) header.push(line);
-      else body.push({ raw: line });
-      continue;
-    }
-    const us = Number(m[3]) * 1e6 + Number(m[4]);
-    const width = m[2].length;
-    if (fmtTs(us, width) !== m[2]) throw new Error(`timestamp does not round-trip: ${line}`);
-    body.push({ pre: m[1], width, us, post: m[5] });
-    events++;
-    if (us < first) first = us;
-    if (us > last) last = us;
-  }
-  if (events === 0) throw new Error(`${file}: no event lines`);
-  // One clock tick past the last event: copies never overlap and never tie at the seam.
-  const spanUs = last - first + 1;
-  return { header, body, events, spanUs, firstUs: first, lastUs: last };
-}
-
 async function generate(input, nEvents) {
   const out = path.join(DATA, `${input.id}-${nEvents}.txt`);
-  const metaFile = out + '.meta.json';
   const srcStat = statSync(input.source);
   const want = {
     genVersion: GEN_VERSION,
@@ -284,51 +209,15 @@ async function generate(input, nEvents) {
     sourceBytes: srcStat.size,
     events: nEvents,
   };
-  if (existsSync(out) && existsSync(metaFile)) {
-    try {
-      const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
-      const same = Object.entries(want).every(([k, v]) => meta[k] === v);
-      if (same && statSync(out).size === meta.bytes) return { file: out, ...meta, cached: true };
-    } catch {
-      // unreadable meta: regenerate
-    }
-  }
+  const have = cached(out, want);
+  if (have !== undefined) return have;
   log(
     `generating ${path.relative(ROOT, out)} (${fmtInt(nEvents)} events from ${path.relative(FIXTURES, input.source)})`,
   );
   const t0 = performance.now();
   const fx = parseFixture(input.source);
   const tmp = out + '.tmp';
-  const ws = createWriteStream(tmp, { highWaterMark: 4 << 20 });
-  const write = async (s) => {
-    if (!ws.write(s)) await once(ws, 'drain');
-  };
-  await write(fx.header.map((l) => l + '\n').join(''));
-  let written = 0;
-  const batch = [];
-  for (let copy = 0; written < nEvents; copy++) {
-    const shift = copy * fx.spanUs;
-    for (const l of fx.body) {
-      if (l.raw !== undefined) {
-        batch.push(l.raw);
-      } else {
-        if (written === nEvents) break;
-        batch.push(l.pre + fmtTs(l.us + shift, l.width) + l.post);
-        written++;
-      }
-      if (batch.length === 8192) {
-        batch.push('');
-        await write(batch.join('\n'));
-        batch.length = 0;
-      }
-    }
-  }
-  if (batch.length > 0) {
-    batch.push('');
-    await write(batch.join('\n'));
-  }
-  ws.end();
-  await once(ws, 'finish');
+  await writeCopies(fx, tmp, { nEvents, shiftUs: fx.spanUs });
   renameSync(tmp, out);
   const bytes = statSync(out).size;
   const meta = {
@@ -339,7 +228,7 @@ async function generate(input, nEvents) {
     spanUs: fx.spanUs,
     generatedAt: new Date().toISOString(),
   };
-  writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
+  saveMeta(out, meta);
   log(`  ${fmt(bytes / MB, 1)} MB in ${fmt((performance.now() - t0) / 1000, 1)} s`);
   return { file: out, ...meta, cached: false };
 }
@@ -365,7 +254,11 @@ async function generateDat(nEvents) {
   log(`writing ${path.relative(ROOT, out)} with the .dat writer`);
   const t0 = performance.now();
   const tmp = out + '.tmp';
-  const r = await runChild(['--max-old-space-size=8192'], ['--child', 'makedat', text.file, tmp]);
+  const r = await runNode(
+    SELF,
+    ['--max-old-space-size=8192'],
+    ['--child', 'makedat', text.file, tmp],
+  );
   renameSync(tmp, out);
   const meta = { ...want, bytes: statSync(out).size, writtenEvents: r.events };
   log(`  ${fmt(meta.bytes / MB, 1)} MB in ${fmt((performance.now() - t0) / 1000, 1)} s`);
@@ -380,51 +273,6 @@ async function generateDat(nEvents) {
   return { file: out, ...meta, cached: false };
 }
 
-/** Event lines `trace-cmd report FILE` prints (all lines but the `cpus=N` header). */
-function countTraceCmdEvents(file) {
-  return new Promise((resolve, reject) => {
-    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let n = 0;
-    let cpus = 0;
-    let tail = '';
-    p.stdout.setEncoding('latin1');
-    p.stdout.on('data', (d) => {
-      const s = tail + d;
-      const lines = s.split('\n');
-      tail = lines.pop();
-      for (const l of lines) {
-        if (/^\s*cpus=\d+$/.test(l)) cpus++;
-        else if (l.length > 0) n++;
-      }
-    });
-    p.on('error', reject);
-    p.on('close', (code) =>
-      code === 0 && cpus === 1
-        ? resolve(n)
-        : reject(new Error(`trace-cmd report exited with ${code}`)),
-    );
-  });
-}
-
-/** Wall time of `trace-cmd report FILE > /dev/null`. */
-function timeTraceCmd(file) {
-  return new Promise((resolve, reject) => {
-    const devnull = openSync('/dev/null', 'w');
-    const t0 = performance.now();
-    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', devnull, 'ignore'] });
-    p.on('error', (e) => {
-      closeSync(devnull);
-      reject(e);
-    });
-    p.on('close', (code) => {
-      const ms = performance.now() - t0;
-      closeSync(devnull);
-      if (code !== 0) reject(new Error(`trace-cmd report exited with ${code}`));
-      else resolve(ms);
-    });
-  });
-}
-
 /** Ours (readTraceFile, in a fresh process: in-call time and whole-process wall) vs trace-cmd report. */
 async function measureDat(gen, runs) {
   await timeCat(gen.file);
@@ -434,7 +282,7 @@ async function measureDat(gen, runs) {
   for (let i = 0; i < runs; i++) {
     log(`  .dat run ${i + 1}/${runs}: ours, then trace-cmd report > /dev/null`);
     const t0 = performance.now();
-    ours.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file]));
+    ours.push(await runNode(SELF, ['--expose-gc'], ['--child', 'ingest', gen.file]));
     oursWall.push(performance.now() - t0);
     if (traceCmdVersion() !== undefined) tc.push(await timeTraceCmd(gen.file));
   }
@@ -490,61 +338,23 @@ function reportDat(d, gen) {
 // ---------------------------------------------------------------------------------------------
 // Measurements (parent side).
 
-function runChild(nodeArgs, childArgs, env = {}) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...nodeArgs, SELF, ...childArgs], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d) => (out += d));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child ${childArgs.join(' ')} exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)));
-    });
-  });
-}
-
-function timeCat(file) {
-  return new Promise((resolve, reject) => {
-    const devnull = openSync('/dev/null', 'w');
-    const t0 = performance.now();
-    const p = spawn('cat', [file], { stdio: ['ignore', devnull, 'inherit'] });
-    p.on('error', (e) => {
-      closeSync(devnull);
-      reject(e);
-    });
-    p.on('close', (code) => {
-      const ms = performance.now() - t0;
-      closeSync(devnull);
-      if (code !== 0) reject(new Error(`cat exited with ${code}`));
-      else resolve(ms);
-    });
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
-}
-
 async function measure(gen, runs) {
   const bytes = gen.bytes;
   await timeCat(gen.file); // warm the page cache; every reader below sees the same cached file
   const cat = [];
   for (let i = 0; i < runs; i++) cat.push(await timeCat(gen.file));
   const read = [];
-  for (let i = 0; i < runs; i++) read.push((await runChild([], ['--child', 'read', gen.file])).ms);
+  for (let i = 0; i < runs; i++)
+    read.push((await runNode(SELF, [], ['--child', 'read', gen.file])).ms);
   const ingests = [];
   const singles = [];
   for (let i = 0; i < runs; i++) {
     log(`  ingest run ${i + 1}/${runs} (default threads, then 1 thread)`);
-    ingests.push(await runChild(['--expose-gc'], ['--child', 'ingest', gen.file]));
+    ingests.push(await runNode(SELF, ['--expose-gc'], ['--child', 'ingest', gen.file]));
     singles.push(
-      await runChild(['--expose-gc'], ['--child', 'ingest', gen.file], { VL_BENCH_THREADS: '1' }),
+      await runNode(SELF, ['--expose-gc'], ['--child', 'ingest', gen.file], {
+        VL_BENCH_THREADS: '1',
+      }),
     );
   }
   // The median run by time supplies every ingest figure, so they all describe one process.
@@ -584,7 +394,7 @@ async function profile(gen, input) {
   mkdirSync(dir, { recursive: true });
   const name = `${input.id}.cpuprofile`;
   rmSync(path.join(dir, name), { force: true });
-  await runChild(['--expose-gc'], ['--child', 'ingest', gen.file, path.join(dir, name)]);
+  await runNode(SELF, ['--expose-gc'], ['--child', 'ingest', gen.file, path.join(dir, name)]);
   const prof = JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
   const engineLines = readFileSync(ENGINE, 'utf8').split('\n');
   const srcOfLine = [];
@@ -621,44 +431,6 @@ async function profile(gen, input) {
 
 // ---------------------------------------------------------------------------------------------
 // Output.
-
-function log(s) {
-  process.stderr.write(s + '\n');
-}
-
-function fmt(x, d) {
-  return Number.isFinite(x) ? x.toFixed(d) : String(x);
-}
-
-function fmtInt(n) {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-function verdict(ok) {
-  return ok ? 'PASS' : 'MISS';
-}
-
-function machine() {
-  let cpu = 'unknown';
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) cpu = m[1].trim();
-  } catch {
-    cpu = os.cpus()[0]?.model ?? 'unknown';
-  }
-  const git = (args) =>
-    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const rev = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
-  const dirty = git(['status', '--porcelain', '--', 'src']) !== '';
-  return {
-    cpu,
-    rev: dirty ? `${rev} + uncommitted src changes` : rev,
-    cores: os.availableParallelism(),
-    ramGiB: os.totalmem() / 1024 ** 3,
-    node: process.version,
-    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-  };
-}
 
 function report(results, opts, mach, tracecmd, profiles) {
   const L = [];
@@ -764,13 +536,6 @@ function writeLatest(section) {
   log(`wrote ${path.relative(ROOT, BENCH_MD)}`);
 }
 
-function traceCmdVersion() {
-  const r = spawnSync('trace-cmd', ['--version'], { encoding: 'utf8' });
-  if (r.error) return undefined;
-  const m = /version\s+(\S+)/.exec(`${r.stdout}${r.stderr}`);
-  return m ? m[1] : 'unknown version';
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [--profile]
@@ -781,6 +546,9 @@ const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [
   --no-dat     skip the .dat decode measurement
   --dat-only   only the .dat decode measurement (no text inputs, no simulator; nothing written)
   --sim-only   only the simulator's speed (npb-ua-b --compare at full size; nothing written)
+  --no-scale   skip the scale part (1 GB text and 10M-event .dat vs trace-cmd report, a 10M-event
+               pair analysed end to end, 2 GB under the memory cap; ~4 min, ~6 GB of inputs)
+  --scale-only only the scale part (scripts/bench-scale.mjs)
   --profile    one extra ingest per input under the V8 CPU profiler (as --cpu-prof, but only
                around readTraceFile); prints the top self-time functions, keeps the
                .cpuprofile files in bench-data/profiles/`;
@@ -797,6 +565,8 @@ async function main() {
       'no-dat': { type: 'boolean', default: false },
       'dat-only': { type: 'boolean', default: false },
       'sim-only': { type: 'boolean', default: false },
+      'no-scale': { type: 'boolean', default: false },
+      'scale-only': { type: 'boolean', default: false },
       child: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -820,6 +590,12 @@ async function main() {
   const opts = { events, runs };
   const t0 = performance.now();
   await ensureBuilt();
+  if (values['scale-only']) {
+    const section = await scaleBench();
+    process.stdout.write(section);
+    if (values.write) writeScaleLatest(section);
+    return;
+  }
   if (values['sim-only']) {
     const m = machine();
     log("measuring the simulator: npb-ua-b, the talk's five runs at full size");
@@ -865,6 +641,12 @@ async function main() {
   const section = report(results, opts, machine(), tracecmd, profiles) + dat + sim;
   process.stdout.write(section);
   if (values.write) writeLatest(section);
+  if (!values['no-scale']) {
+    log('measuring at scale: 1 GB text, 10M-event .dat, a 10M-event pair analysed, 2 GB under the cap');
+    const scale = await scaleBench();
+    process.stdout.write(scale);
+    if (values.write) writeScaleLatest(scale);
+  }
   log('measuring the timeline webview in Chromium: 5M intervals, first paint, frame times');
   const web = await webviewBench();
   process.stdout.write(web);

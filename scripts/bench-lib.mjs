@@ -1,0 +1,198 @@
+// Helpers the benchmark scripts share: fresh child processes that answer with one JSON line,
+// timing `cat` and `trace-cmd report` as the baselines, and number formatting.
+
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = path.join(ROOT, 'bench-data');
+/** The engine bundle the ingest children load. */
+export const ENGINE = path.join(DATA, 'engine.cjs');
+
+/** Runs `node [nodeArgs] script [childArgs]`; resolves with the last line of stdout as JSON. */
+export function runNode(script, nodeArgs, childArgs, env = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...nodeArgs, script, ...childArgs], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    p.stdout.setEncoding('utf8');
+    p.stdout.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) reject(new Error(`child ${childArgs.join(' ')} exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').at(-1)));
+    });
+  });
+}
+
+export function timeCat(file) {
+  return new Promise((resolve, reject) => {
+    const devnull = openSync('/dev/null', 'w');
+    const t0 = performance.now();
+    const p = spawn('cat', [file], { stdio: ['ignore', devnull, 'inherit'] });
+    p.on('error', (e) => {
+      closeSync(devnull);
+      reject(e);
+    });
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      closeSync(devnull);
+      if (code !== 0) reject(new Error(`cat exited with ${code}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/** Wall time of `trace-cmd report FILE > /dev/null`. */
+export function timeTraceCmd(file) {
+  return new Promise((resolve, reject) => {
+    const devnull = openSync('/dev/null', 'w');
+    const t0 = performance.now();
+    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', devnull, 'ignore'] });
+    p.on('error', (e) => {
+      closeSync(devnull);
+      reject(e);
+    });
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      closeSync(devnull);
+      if (code !== 0) reject(new Error(`trace-cmd report exited with ${code}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/** Event lines `trace-cmd report FILE` prints (all lines but the `cpus=N` header). */
+export function countTraceCmdEvents(file) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let n = 0;
+    let cpus = 0;
+    let tail = '';
+    p.stdout.setEncoding('latin1');
+    p.stdout.on('data', (d) => {
+      const s = tail + d;
+      const lines = s.split('\n');
+      tail = lines.pop();
+      for (const l of lines) {
+        if (/^\s*cpus=\d+$/.test(l)) cpus++;
+        else if (l.length > 0) n++;
+      }
+    });
+    p.on('error', reject);
+    p.on('close', (code) =>
+      code === 0 && cpus === 1
+        ? resolve(n)
+        : reject(new Error(`trace-cmd report exited with ${code}`)),
+    );
+  });
+}
+
+export function traceCmdVersion() {
+  const r = spawnSync('trace-cmd', ['--version'], { encoding: 'utf8' });
+  if (r.error) return undefined;
+  const m = /version\s+(\S+)/.exec(`${r.stdout}${r.stderr}`);
+  return m ? m[1] : 'unknown version';
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+}
+
+export function log(s) {
+  process.stderr.write(s + '\n');
+}
+
+export function fmt(x, d) {
+  return Number.isFinite(x) ? x.toFixed(d) : String(x);
+}
+
+export function fmtInt(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+export function verdict(ok) {
+  return ok ? 'PASS' : 'MISS';
+}
+
+export function machine() {
+  let cpu = 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpu = m[1].trim();
+  } catch {
+    cpu = os.cpus()[0]?.model ?? 'unknown';
+  }
+  const git = (args) =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const rev = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'src']) !== '';
+  return {
+    cpu,
+    rev: dirty ? `${rev} + uncommitted src changes` : rev,
+    cores: os.availableParallelism(),
+    ramGiB: os.totalmem() / 1024 ** 3,
+    node: process.version,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
+
+function newestMtime(dir) {
+  let m = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    m = Math.max(m, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return m;
+}
+
+/** Builds dist/ when src/ is newer, and always the engine bundle the ingest children load. */
+export async function ensureBuilt() {
+  const cli = path.join(ROOT, 'dist/cli.js');
+  const srcNewest = Math.max(
+    newestMtime(path.join(ROOT, 'src')),
+    statSync(path.join(ROOT, 'esbuild.mjs')).mtimeMs,
+  );
+  if (!existsSync(cli) || statSync(cli).mtimeMs < srcNewest) {
+    log('building dist/ (node esbuild.mjs)');
+    const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+    if (r.status !== 0) throw new Error('node esbuild.mjs failed');
+  }
+  mkdirSync(DATA, { recursive: true });
+  const { build } = await import('esbuild');
+  await build({
+    stdin: {
+      contents: [
+        "export { readTraceFile } from './src/core/io/read-trace-file';",
+        "export { traceInfo } from './src/core/report/info';",
+        "export { EVENT_COLUMN_BYTES } from './src/core/model/event-store';",
+        "export { writeTraceDat } from './src/core/export/trace-dat-writer';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      loader: 'ts',
+      sourcefile: 'bench-engine.ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: ENGINE,
+    logLevel: 'warning',
+  });
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm run demo`: install, build, and show what the engine knows about the bundled real host + guest
-# trace pair (QEMU TCG, 4 vCPUs on 2 host cores, a barrier-heavy OpenMP program in the guest),
-# ending with the HTML report of that pair (the interactive timeline) and its path.
+# `npm run demo`: install, build, show what the engine knows about the bundled real host + guest
+# trace pair (QEMU TCG, 4 vCPUs on 2 host cores, a barrier-heavy OpenMP program in the guest), then
+# simulate the default scenario, analyse it, write its HTML report and print the DoP advice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -23,13 +23,15 @@ echo
 echo "== host + guest together: vCPU map, clock map, vCPU time, stalls, findings, DoP advice =="
 $cli analyze --host "$pair/host.txt.gz" --guest "$pair/guest.txt.gz"
 echo
-echo "== the simulator: the talk's five runs on the small preset, then one run traced and analysed =="
-$cli simulate --preset small --compare
-sim=.cache/demo-sim
-$cli simulate --preset small --policy spin --out "$sim" --force
-$cli analyze --host "$sim/host.txt" --guest "$sim/guest.txt" | sed -n '/^findings/,$p'
+echo "== the simulator: the talk's five runs on the default (small) preset =="
+$cli simulate --compare
 echo
-echo "== the HTML report: summary, findings, advice and the interactive timeline, in one file =="
+echo "== the default scenario traced (host + guest text), analysed, and its HTML report =="
+sim=.cache/demo-sim
 report=.cache/demo-report.html
-$cli analyze --host "$pair/host.txt.gz" --guest "$pair/guest.txt.gz" --out "$report" >/dev/null
+$cli simulate --policy spin --out "$sim" --force
+$cli analyze --host "$sim/host.txt" --guest "$sim/guest.txt" --out "$report" --force >/dev/null
 echo "HTML report: $(cd "$(dirname "$report")" && pwd)/$(basename "$report") (open it in a browser)"
+echo
+echo "== the DoP advice for that run =="
+$cli analyze --host "$sim/host.txt" --guest "$sim/guest.txt" | sed -n '/^advice/,$p'

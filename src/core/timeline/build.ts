@@ -11,52 +11,76 @@ import { stateAfterSwitchOut, TaskState, TASK_STATE_COUNT } from './states';
 export const PARTIAL_START = 1;
 export const PARTIAL_END = 2;
 
-/** Growable columns of intervals. */
-class IntervalColumns {
-  start = new Float64Array(1024);
-  end = new Float64Array(1024);
+const BLOCK_BITS = 16;
+const BLOCK = 1 << BLOCK_BITS;
+const LOW = BLOCK - 1;
+
+/** One block of interval columns. */
+class IntervalBlock {
+  readonly start = new Float64Array(BLOCK);
+  readonly end = new Float64Array(BLOCK);
   /** For CPUs: the task-table id that ran; for tasks: the state. */
-  what = new Int32Array(1024);
+  readonly what = new Int32Array(BLOCK);
   /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
-  where = new Int32Array(1024);
-  owner = new Int32Array(1024);
-  flags = new Uint8Array(1024);
+  readonly where = new Int32Array(BLOCK);
+  readonly owner = new Int32Array(BLOCK);
+  readonly flags = new Uint8Array(BLOCK);
+}
+
+/**
+ * Growable columns of intervals in blocks of 65,536 (no doubling: on a 10M-event trace a doubled
+ * array wasted up to half its size, and grouping copied it all while it was still held).
+ */
+class IntervalColumns {
+  private blocks: (IntervalBlock | undefined)[] = [];
   n = 0;
 
   push(owner: number, start: number, what: number, where: number, flags: number): number {
-    if (this.n === this.start.length) this.grow();
     const i = this.n++;
-    this.owner[i] = owner;
-    this.start[i] = start;
-    this.end[i] = NaN;
-    this.what[i] = what;
-    this.where[i] = where;
-    this.flags[i] = flags;
+    const k = i >>> BLOCK_BITS;
+    if (k === this.blocks.length) this.blocks.push(new IntervalBlock());
+    const b = this.blocks[k]!;
+    const o = i & LOW;
+    b.owner[o] = owner;
+    b.start[o] = start;
+    b.end[o] = NaN;
+    b.what[o] = what;
+    b.where[o] = where;
+    b.flags[o] = flags;
     return i;
   }
 
-  private grow(): void {
-    const cap = this.start.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(
-      a: T,
-      make: (n: number) => T,
-    ): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.start = g(this.start, (n) => new Float64Array(n));
-    this.end = g(this.end, (n) => new Float64Array(n));
-    this.what = g(this.what, (n) => new Int32Array(n));
-    this.where = g(this.where, (n) => new Int32Array(n));
-    this.owner = g(this.owner, (n) => new Int32Array(n));
-    this.flags = g(this.flags, (n) => new Uint8Array(n));
+  start(i: number): number {
+    return this.blocks[i >>> BLOCK_BITS]!.start[i & LOW]!;
   }
 
-  /** Groups by owner (stable: each owner's intervals stay in time order). */
+  setEnd(i: number, t: number): void {
+    this.blocks[i >>> BLOCK_BITS]!.end[i & LOW] = t;
+  }
+
+  where(i: number): number {
+    return this.blocks[i >>> BLOCK_BITS]!.where[i & LOW]!;
+  }
+
+  addFlags(i: number, f: number): void {
+    this.blocks[i >>> BLOCK_BITS]!.flags[i & LOW]! |= f;
+  }
+
+  /** Drops the last interval (pushed by mistake: empty). */
+  pop(): void {
+    this.n--;
+  }
+
+  /**
+   * Groups by owner (stable: each owner's intervals stay in time order). The columns are
+   * consumed: each block is released once copied, so the peak is the grouped copy plus what is
+   * left to copy.
+   */
   grouped(owners: number): Grouped {
     const offsets = new Int32Array(owners + 1);
-    for (let i = 0; i < this.n; i++) offsets[this.owner[i]! + 1]!++;
+    for (let i = 0; i < this.n; i++) {
+      offsets[this.blocks[i >>> BLOCK_BITS]!.owner[i & LOW]! + 1]!++;
+    }
     for (let k = 0; k < owners; k++) offsets[k + 1]! += offsets[k]!;
     const fill = offsets.slice(0, owners);
     const g: Grouped = {
@@ -67,14 +91,21 @@ class IntervalColumns {
       where: new Int32Array(this.n),
       flags: new Uint8Array(this.n),
     };
-    for (let i = 0; i < this.n; i++) {
-      const j = fill[this.owner[i]!]!++;
-      g.start[j] = this.start[i]!;
-      g.end[j] = this.end[i]!;
-      g.what[j] = this.what[i]!;
-      g.where[j] = this.where[i]!;
-      g.flags[j] = this.flags[i]!;
+    for (let k = 0; k < this.blocks.length; k++) {
+      const b = this.blocks[k]!;
+      const m = Math.min(BLOCK, this.n - k * BLOCK);
+      for (let o = 0; o < m; o++) {
+        const j = fill[b.owner[o]!]!++;
+        g.start[j] = b.start[o]!;
+        g.end[j] = b.end[o]!;
+        g.what[j] = b.what[o]!;
+        g.where[j] = b.where[o]!;
+        g.flags[j] = b.flags[o]!;
+      }
+      this.blocks[k] = undefined;
     }
+    this.blocks = [];
+    this.n = 0;
     return g;
   }
 }
@@ -185,11 +216,11 @@ export function buildTimelines(trace: Trace): Timelines {
     if (c.open < 0) {
       if (t > t0) {
         const i = taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
-        taskCols.end[i] = t;
+        taskCols.setEnd(i, t);
       }
     } else {
-      if (c.state === state && taskCols.where[c.open] === cpu) return;
-      taskCols.end[c.open] = t;
+      if (c.state === state && taskCols.where(c.open) === cpu) return;
+      taskCols.setEnd(c.open, t);
     }
     c.open = taskCols.push(k, t, state, cpu, 0);
     c.state = state;
@@ -235,16 +266,16 @@ export function buildTimelines(trace: Trace): Timelines {
       inconsistencies++;
       const open = cpuOpen[cpu]!;
       const seen = lastSeen[cpu]!;
-      cpuCols.end[open] = seen;
-      cpuCols.flags[open]! |= PARTIAL_END;
+      cpuCols.setEnd(open, seen);
+      cpuCols.addFlags(open, PARTIAL_END);
       // The gap: unknown who ran; `task` names the one that showed up at its end.
       const gap = cpuCols.push(cpu, seen, taskId, -1, PARTIAL_START | PARTIAL_END);
-      cpuCols.end[gap] = t;
+      cpuCols.setEnd(gap, t);
       cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
       if (cur !== 0) {
         const qk = threadOf.get(cur)!;
         const q = cursors[qk]!;
-        if (q.state === TaskState.running && taskCols.where[q.open] === cpu)
+        if (q.state === TaskState.running && taskCols.where(q.open) === cpu)
           enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
       }
       if (pid !== 0) {
@@ -252,7 +283,7 @@ export function buildTimelines(trace: Trace): Timelines {
         const c = cursors[k]!;
         // It ran at some unknown time in the gap: what it was doing since the gap began is unknown
         // (even when its last known state began at that very moment: then it lasted 0 ns as known).
-        if (c.open >= 0 && c.state !== TaskState.running && taskCols.start[c.open]! <= seen)
+        if (c.open >= 0 && c.state !== TaskState.running && taskCols.start(c.open) <= seen)
           enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
         if (!bySwitch) enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
       }
@@ -281,9 +312,9 @@ export function buildTimelines(trace: Trace): Timelines {
         if (cpu < nCpu) {
           confirm(cpu, prevPid, prev, t, true);
           const open = cpuOpen[cpu]!;
-          cpuCols.end[open] = t;
+          cpuCols.setEnd(open, t);
           // A contradicting switch leaves a zero-length interval for prev after the gap: drop it.
-          if (cpuCols.start[open] === t && open === cpuCols.n - 1) cpuCols.n--;
+          if (cpuCols.start(open) === t && open === cpuCols.n - 1) cpuCols.pop();
           cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
           curPid[cpu] = nextPid;
           lastSeen[cpu] = t;
@@ -348,14 +379,14 @@ export function buildTimelines(trace: Trace): Timelines {
   for (let c = 0; c < nCpu; c++) {
     const open = cpuOpen[c]!;
     if (open >= 0) {
-      cpuCols.end[open] = t1;
-      cpuCols.flags[open]! |= PARTIAL_END;
+      cpuCols.setEnd(open, t1);
+      cpuCols.addFlags(open, PARTIAL_END);
     }
   }
   for (const cur of cursors) {
     if (cur.open >= 0) {
-      taskCols.end[cur.open] = t1;
-      taskCols.flags[cur.open]! |= PARTIAL_END;
+      taskCols.setEnd(cur.open, t1);
+      taskCols.addFlags(cur.open, PARTIAL_END);
     }
   }
 

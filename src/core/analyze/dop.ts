@@ -41,23 +41,30 @@ export function advise(
   // Per phase: mean number of vCPUs that wanted to run and could not (preempted or waiting).
   const phases: Advice['phases'] = [];
   const step = span / PHASES;
-  for (let p = 0; p < PHASES; p++) {
-    const s0 = w.start + p * step;
-    const s1 = s0 + step;
-    let lost = 0;
-    for (const tl of tls) {
-      for (let j = 0; j < tl.state.length; j++) {
-        const st = tl.state[j];
-        if (st !== VcpuState.preempted && st !== VcpuState.waiting) continue;
-        const x = Math.max(tl.start[j]!, s0);
-        const y = Math.min(tl.end[j]!, s1);
-        if (y > x) lost += y - x;
+  // One pass over the intervals, each spread over the phases it overlaps.
+  const lost = new Float64Array(PHASES);
+  for (const tl of tls) {
+    for (let j = 0; j < tl.state.length; j++) {
+      const st = tl.state[j];
+      if (st !== VcpuState.preempted && st !== VcpuState.waiting) continue;
+      const a0 = Math.max(tl.start[j]!, w.start);
+      const a1 = Math.min(tl.end[j]!, w.end);
+      if (!(a1 > a0)) continue;
+      const p1 = Math.min(PHASES - 1, Math.floor((a1 - w.start) / step));
+      for (let p = Math.min(PHASES - 1, Math.floor((a0 - w.start) / step)); p <= p1; p++) {
+        const s0 = w.start + p * step;
+        const x = Math.max(a0, s0);
+        const y = Math.min(a1, s0 + step);
+        if (y > x) lost[p]! += y - x;
       }
     }
-    const preemptedVcpus = lost / step;
+  }
+  for (let p = 0; p < PHASES; p++) {
+    const s0 = w.start + p * step;
+    const preemptedVcpus = lost[p]! / step;
     phases.push({
       start: s0,
-      end: s1,
+      end: s0 + step,
       preemptedVcpus,
       dop: Math.max(1, Math.min(threads, Math.round(threads - preemptedVcpus))),
     });

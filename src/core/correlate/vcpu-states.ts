@@ -96,11 +96,26 @@ export function vcpuStates(
     const a = k === undefined ? 0 : hostTl.tasks.offsets[k]!;
     const b = k === undefined ? 0 : hostTl.tasks.offsets[k + 1]!;
     const n = b - a;
+    // Typed columns sized for one interval per host interval (KVM's entries and exits add more:
+    // they grow then); an array of numbers per vCPU cost 3x as much on a 10M-event host.
+    let cap = Math.max(16, n);
+    let len = 0;
     const out = {
-      start: [] as number[],
-      end: [] as number[],
-      state: [] as number[],
-      pcpu: [] as number[],
+      start: new Float64Array(cap),
+      end: new Float64Array(cap),
+      state: new Uint8Array(cap),
+      pcpu: new Int16Array(cap),
+    };
+    const grow = (): void => {
+      cap *= 2;
+      const g = <A extends Float64Array | Uint8Array | Int16Array>(x: A, y: A): A => {
+        y.set(x);
+        return y;
+      };
+      out.start = g(out.start, new Float64Array(cap));
+      out.end = g(out.end, new Float64Array(cap));
+      out.state = g(out.state, new Uint8Array(cap));
+      out.pcpu = g(out.pcpu, new Int16Array(cap));
     };
     const t: VcpuTime = {
       vcpu: v.vcpu,
@@ -118,10 +133,11 @@ export function vcpuStates(
     };
     /** Appends one interval and counts what lies in the window (all of it without one). */
     const emit = (from0: number, to0: number, st: VcpuState, pcpu: number): void => {
-      out.start.push(from0);
-      out.end.push(to0);
-      out.state.push(st);
-      out.pcpu.push(pcpu);
+      if (len === cap) grow();
+      out.start[len] = from0;
+      out.end[len] = to0;
+      out.state[len] = st;
+      out.pcpu[len++] = pcpu;
       // A preemption counts when its interval touches the window, even a zero-length one.
       if (window !== undefined && (to0 < window.start || from0 > window.end)) return;
       const from = window !== undefined ? Math.max(from0, window.start) : from0;
@@ -185,10 +201,10 @@ export function vcpuStates(
     const tl: VcpuTimeline = {
       vcpu: v.vcpu,
       hostTid: v.hostTid,
-      start: Float64Array.from(out.start),
-      end: Float64Array.from(out.end),
-      state: Uint8Array.from(out.state),
-      pcpu: Int16Array.from(out.pcpu),
+      start: len === cap ? out.start : out.start.slice(0, len),
+      end: len === cap ? out.end : out.end.slice(0, len),
+      state: len === cap ? out.state : out.state.slice(0, len),
+      pcpu: len === cap ? out.pcpu : out.pcpu.slice(0, len),
     };
     t.steal = t.preempted + t.waiting;
     timelines.push(tl);

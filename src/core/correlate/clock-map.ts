@@ -126,7 +126,11 @@ function feasibleOffsets(
 const MAX_DRIFT = 100e-6;
 /** Events a histogram of offsets is built from (evenly spaced). */
 const HISTOGRAM_SAMPLE = 150;
-/** Events in the exact sweeps, all stretches together (at least 2,048 per stretch). */
+/** Events that find a stretch's plateau within the drift's reach (then narrowed with more). */
+const STRETCH_SAMPLE = 48;
+/** Events that narrow a stretch's plateau before its exact sweep. */
+const NARROW_SAMPLE = 1024;
+/** Events in the exact sweeps, all stretches together (at least 256 per stretch). */
 const FINE_SAMPLE = 262_144;
 const MAX_STRETCHES = 1024;
 /** A second of a tick clock (x86-tsc and the like) for sizing stretches: a typical TSC rate. */
@@ -211,7 +215,14 @@ export function estimateClockMap(
   const dMax = h1 - g0;
 
   // 1. Coarse: a histogram of feasible offsets over a sample of events, in bins.
-  const hist = offsetHistogram(pick(0, n, HISTOGRAM_SAMPLE), on, dMin, dMax);
+  // Over every offset, each sampled event visits all its thread's on-CPU intervals: on a long
+  // trace (hundreds of thousands of intervals per vCPU thread) fewer events, at least 32, keep
+  // this pass to ~20M visits.
+  let intervals = 0;
+  for (const iv of on.values()) intervals += iv.start.length;
+  const perThread = intervals / Math.max(1, on.size);
+  const globalSample = Math.max(32, Math.min(HISTOGRAM_SAMPLE, Math.floor(20e6 / perThread)));
+  const hist = offsetHistogram(pick(0, n, globalSample), on, dMin, dMax, undefined, globalSample);
   const coarse = hist !== undefined ? bestOffset(hist) : undefined;
   if (coarse === undefined || hist === undefined) {
     why.push(
@@ -237,18 +248,33 @@ export function estimateClockMap(
   );
   const stretches: ClockMap['stretches'] = [];
   const per = Math.ceil(n / k);
-  const fineSample = Math.max(2048, Math.floor(FINE_SAMPLE / k));
+  const fineSample = Math.max(256, Math.floor(FINE_SAMPLE / k));
   const reach = Math.max(2 * coarse.halfWidth, MAX_DRIFT * (g1 - g0));
   for (let s = 0; s < n; s += per) {
     const e = Math.min(n, s + per);
     const local = offsetHistogram(
-      pick(s, e, HISTOGRAM_SAMPLE),
+      pick(s, e, STRETCH_SAMPLE),
       on,
       coarse.center - reach,
       coarse.center + reach,
       4096,
+      STRETCH_SAMPLE,
     );
-    const around = local !== undefined ? bestPlateau(local) : undefined;
+    let around = local !== undefined ? bestPlateau(local) : undefined;
+    // A wide plateau (few events pin the offset down): narrow it with more events before the
+    // exact sweep, whose cost grows with the on-CPU intervals inside the window.
+    if (around !== undefined) {
+      const narrow = offsetHistogram(
+        pick(s, e, NARROW_SAMPLE),
+        on,
+        around.lo,
+        around.hi,
+        4096,
+        NARROW_SAMPLE,
+      );
+      const p2 = narrow !== undefined ? bestPlateau(narrow) : undefined;
+      if (p2 !== undefined) around = p2;
+    }
     const sample = pick(s, e, fineSample);
     const f = fineOffset(
       sample,
@@ -341,18 +367,28 @@ export function offsetHistogram(
   dMin: number,
   dMax: number,
   binsWanted?: number,
+  sampleMax = HISTOGRAM_SAMPLE,
 ): OffsetHistogram | undefined {
   const span = dMax - dMin;
   if (!(span > 0)) return undefined;
   const bins = binsWanted ?? Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
   const diff = new Int32Array(bins + 1);
-  const sample = Math.min(evs.length, HISTOGRAM_SAMPLE);
+  const sample = Math.min(evs.length, sampleMax);
   for (let q = 0; q < sample; q++) {
-    feasibleOffsets(evs[Math.floor((q * evs.length) / sample)]!, on, dMin, dMax, (a, b) => {
+    // feasibleOffsets, inlined: this loop visits every on-CPU interval in the window.
+    const e = evs[Math.floor((q * evs.length) / sample)]!;
+    const iv = on.get(e.vcpu)!;
+    const st = iv.start;
+    const en = iv.end;
+    const hi = e.g + dMax;
+    for (let j = firstEndingAfter(iv, e.g + dMin); j < st.length && st[j]! <= hi; j++) {
+      const a = Math.max(st[j]! - e.g, dMin);
+      const b = Math.min(en[j]! - e.g, dMax);
+      if (b < a) continue;
       diff[Math.floor((a - dMin) / w)]!++;
       diff[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
-    });
+    }
   }
   const cover = new Int32Array(bins);
   let run = 0;

@@ -31,11 +31,20 @@ export interface Finding {
  * guest CPU (guestPid 0 idle, -1 unknown), in time order and disjoint.
  */
 export class Segments {
-  start = new Float64Array(256);
-  end = new Float64Array(256);
-  state = new Uint8Array(256);
-  guestPid = new Int32Array(256);
+  start: Float64Array;
+  end: Float64Array;
+  state: Uint8Array;
+  guestPid: Int32Array;
   length = 0;
+
+  /** `capacity`: an upper bound when known (no growing, no copies). */
+  constructor(capacity = 256) {
+    const c = Math.max(16, capacity);
+    this.start = new Float64Array(c);
+    this.end = new Float64Array(c);
+    this.state = new Uint8Array(c);
+    this.guestPid = new Int32Array(c);
+  }
 
   push(start: number, end: number, state: VcpuState, guestPid: number): void {
     if (this.length === this.start.length) {
@@ -110,8 +119,12 @@ export function segmentsOf(
   const gc = a.guestTimelines.cpus;
   for (const tl of a.states!.timelines) {
     const v = tl.vcpu;
-    const segs = out[v]!;
     if (v + 1 >= gc.offsets.length) continue;
+    // Each host interval is cut by the guest intervals inside it: at most one piece per host
+    // interval plus two per guest interval.
+    const segs = (out[v] = new Segments(
+      tl.state.length + 2 * (gc.offsets[v + 1]! - gc.offsets[v]!) + 1,
+    ));
     let gi = gc.offsets[v]!;
     const gEnd = gc.offsets[v + 1]!;
     const gStartH = (i: number): number => map.toHost(gc.start[i]!);

@@ -15,16 +15,16 @@ const BLOCK_BITS = 16;
 const BLOCK = 1 << BLOCK_BITS;
 const LOW = BLOCK - 1;
 
-/** One block of interval columns. */
+/** One block of interval columns (each dropped once grouping has copied it). */
 class IntervalBlock {
-  readonly start = new Float64Array(BLOCK);
-  readonly end = new Float64Array(BLOCK);
+  start: Float64Array | undefined = new Float64Array(BLOCK);
+  end: Float64Array | undefined = new Float64Array(BLOCK);
   /** For CPUs: the task-table id that ran; for tasks: the state. */
-  readonly what = new Int32Array(BLOCK);
+  what: Int32Array | undefined = new Int32Array(BLOCK);
   /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
-  readonly where = new Int32Array(BLOCK);
+  where: Int32Array | undefined = new Int32Array(BLOCK);
   readonly owner = new Int32Array(BLOCK);
-  readonly flags = new Uint8Array(BLOCK);
+  flags: Uint8Array | undefined = new Uint8Array(BLOCK);
 }
 
 /**
@@ -42,28 +42,28 @@ class IntervalColumns {
     const b = this.blocks[k]!;
     const o = i & LOW;
     b.owner[o] = owner;
-    b.start[o] = start;
-    b.end[o] = NaN;
-    b.what[o] = what;
-    b.where[o] = where;
-    b.flags[o] = flags;
+    b.start![o] = start;
+    b.end![o] = NaN;
+    b.what![o] = what;
+    b.where![o] = where;
+    b.flags![o] = flags;
     return i;
   }
 
   start(i: number): number {
-    return this.blocks[i >>> BLOCK_BITS]!.start[i & LOW]!;
+    return this.blocks[i >>> BLOCK_BITS]!.start![i & LOW]!;
   }
 
   setEnd(i: number, t: number): void {
-    this.blocks[i >>> BLOCK_BITS]!.end[i & LOW] = t;
+    this.blocks[i >>> BLOCK_BITS]!.end![i & LOW] = t;
   }
 
   where(i: number): number {
-    return this.blocks[i >>> BLOCK_BITS]!.where[i & LOW]!;
+    return this.blocks[i >>> BLOCK_BITS]!.where![i & LOW]!;
   }
 
   addFlags(i: number, f: number): void {
-    this.blocks[i >>> BLOCK_BITS]!.flags[i & LOW]! |= f;
+    this.blocks[i >>> BLOCK_BITS]!.flags![i & LOW]! |= f;
   }
 
   /** Drops the last interval (pushed by mistake: empty). */
@@ -77,35 +77,61 @@ class IntervalColumns {
    * left to copy.
    */
   grouped(owners: number): Grouped {
+    const n = this.n;
     const offsets = new Int32Array(owners + 1);
-    for (let i = 0; i < this.n; i++) {
-      offsets[this.blocks[i >>> BLOCK_BITS]!.owner[i & LOW]! + 1]!++;
-    }
+    for (let i = 0; i < n; i++) offsets[this.blocks[i >>> BLOCK_BITS]!.owner[i & LOW]! + 1]!++;
     for (let k = 0; k < owners; k++) offsets[k + 1]! += offsets[k]!;
+    // Where each row goes, then one column at a time: each block's column is dropped once
+    // copied, so the peak is the blocks plus one grouped column, not both copies whole.
     const fill = offsets.slice(0, owners);
-    const g: Grouped = {
-      offsets,
-      start: new Float64Array(this.n),
-      end: new Float64Array(this.n),
-      what: new Int32Array(this.n),
-      where: new Int32Array(this.n),
-      flags: new Uint8Array(this.n),
-    };
-    for (let k = 0; k < this.blocks.length; k++) {
-      const b = this.blocks[k]!;
-      const m = Math.min(BLOCK, this.n - k * BLOCK);
-      for (let o = 0; o < m; o++) {
-        const j = fill[b.owner[o]!]!++;
-        g.start[j] = b.start[o]!;
-        g.end[j] = b.end[o]!;
-        g.what[j] = b.what[o]!;
-        g.where[j] = b.where[o]!;
-        g.flags[j] = b.flags[o]!;
-      }
-      this.blocks[k] = undefined;
-    }
+    const dest = new Int32Array(n);
+    for (let i = 0; i < n; i++) dest[i] = fill[this.blocks[i >>> BLOCK_BITS]!.owner[i & LOW]!]!++;
+    const blocks = this.blocks;
     this.blocks = [];
     this.n = 0;
+    const column = <A extends Float64Array | Int32Array | Uint8Array>(
+      out: A,
+      take: (b: IntervalBlock) => A,
+      drop: (b: IntervalBlock) => void,
+    ): A => {
+      for (let k = 0; k < blocks.length; k++) {
+        const b = blocks[k]!;
+        const src = take(b);
+        const m = Math.min(BLOCK, n - k * BLOCK);
+        const base = k * BLOCK;
+        for (let o = 0; o < m; o++) out[dest[base + o]!] = src[o]!;
+        drop(b);
+      }
+      return out;
+    };
+    const g: Grouped = {
+      offsets,
+      start: column(
+        new Float64Array(n),
+        (b) => b.start!,
+        (b) => (b.start = undefined),
+      ),
+      end: column(
+        new Float64Array(n),
+        (b) => b.end!,
+        (b) => (b.end = undefined),
+      ),
+      what: column(
+        new Int32Array(n),
+        (b) => b.what!,
+        (b) => (b.what = undefined),
+      ),
+      where: column(
+        new Int32Array(n),
+        (b) => b.where!,
+        (b) => (b.where = undefined),
+      ),
+      flags: column(
+        new Uint8Array(n),
+        (b) => b.flags!,
+        (b) => (b.flags = undefined),
+      ),
+    };
     return g;
   }
 }

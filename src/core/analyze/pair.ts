@@ -15,7 +15,7 @@ import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VcpuMapResult, VmThreads } from '../correlate/vcpu-map';
 import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
-import { buildTimelines, Timelines } from '../timeline/build';
+import { buildTimelines, retainTaskIntervals, Timelines } from '../timeline/build';
 import { advise, Advice } from './dop';
 import { Finding, findFindings, Program } from './findings';
 
@@ -33,6 +33,10 @@ export interface PairOptions {
 export interface PairAnalysis {
   host: Trace;
   guest: Trace;
+  /**
+   * The host's timelines; thread intervals only for the vCPU threads and their preemptors (every
+   * thread keeps its totals), see retainTaskIntervals.
+   */
   hostTimelines: Timelines;
   guestTimelines: Timelines;
   vcpuMap: VcpuMapResult;
@@ -180,6 +184,11 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       : undefined;
   if (clock === undefined)
     reasoning.push('no clock map: vCPU states only, stalls not attributed to guest threads');
+  // From here on the host's thread intervals are read for the vCPU threads and the threads that
+  // preempted them only (the timeline's lanes): drop the others' (totals stay for every thread).
+  const keep = new Set<number>(vm.vcpus.map((v) => v.hostTid));
+  for (let i = 0; i < (stalls?.stalls.length ?? 0); i++) keep.add(stalls!.stalls.preemptorPid[i]!);
+  retainTaskIntervals(hostTimelines.tasks, keep);
   const withStates: PairAnalysis = { ...base, clock, states, stalls, window };
   const { findings, program } = findFindings(withStates);
   const advice = advise(withStates, program, findings);

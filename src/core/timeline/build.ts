@@ -483,3 +483,41 @@ export function intervalContaining(
   }
   return -1;
 }
+
+/**
+ * Keeps the state intervals of the threads in `keep` only (in place; the other threads keep their
+ * pid, comm and totals but no intervals). After a pair's analysis the host's intervals are read
+ * only for the vCPU threads and their preemptors; on a 10M-event host the rest are ~200 MB.
+ */
+export function retainTaskIntervals(tl: TaskTimelines, keep: ReadonlySet<number>): void {
+  const offsets = new Int32Array(tl.offsets.length);
+  let n = 0;
+  for (let k = 0; k < tl.pids.length; k++) {
+    if (keep.has(tl.pids[k]!)) n += tl.offsets[k + 1]! - tl.offsets[k]!;
+  }
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const state = new Uint8Array(n);
+  const cpu = new Int16Array(n);
+  const flags = new Uint8Array(n);
+  let at = 0;
+  for (let k = 0; k < tl.pids.length; k++) {
+    offsets[k] = at;
+    if (!keep.has(tl.pids[k]!)) continue;
+    const a = tl.offsets[k]!;
+    const b = tl.offsets[k + 1]!;
+    start.set(tl.start.subarray(a, b), at);
+    end.set(tl.end.subarray(a, b), at);
+    state.set(tl.state.subarray(a, b), at);
+    cpu.set(tl.cpu.subarray(a, b), at);
+    flags.set(tl.flags.subarray(a, b), at);
+    at += b - a;
+  }
+  offsets[tl.pids.length] = at;
+  tl.offsets = offsets;
+  tl.start = start;
+  tl.end = end;
+  tl.state = state;
+  tl.cpu = cpu;
+  tl.flags = flags;
+}

@@ -86,6 +86,18 @@ export async function benchExtension() {
     await page.keyboard.press('Enter');
     await frameWith(page, 'body[data-ready="1"]:has-text("host.txt + guest.txt")', 120_000, 50);
     rows.push(['Open Timeline on host.txt: to first paint', performance.now() - t]);
+  } catch (e) {
+    // The evidence: the page and the extension's log.
+    const shot = path.join(ROOT, 'test-results/bench-extension-failed.png');
+    await browser
+      .contexts()[0]
+      ?.pages()[0]
+      ?.screenshot({ path: shot })
+      .catch(() => {});
+    const log = logLines(server.run, 0, Date.now() + 1000)
+      .map(([, l]) => l)
+      .slice(-40);
+    throw new Error(`${e.message}\n(screenshot ${shot}; last log lines:)\n${log.join('\n')}`);
   } finally {
     await browser.close();
     server.stop();

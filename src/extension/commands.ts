@@ -81,10 +81,15 @@ function traceUri(arg: unknown): vscode.Uri | undefined {
   return undefined;
 }
 
-/** The trace of the active `.dat` custom editor tab, if that is what has focus. */
-function activeCustomEditorUri(): vscode.Uri | undefined {
+/**
+ * The file of the active tab: a `.dat` custom editor, or a text tab whose editor is still loading
+ * (a big trace, read by the server from disk already) and so is no active text editor yet.
+ */
+function activeTabUri(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
+  return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText
+    ? input.uri
+    : undefined;
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
@@ -139,7 +144,7 @@ export function registerCommands(
 
   /** A trace from the argument, the active editor or the active .dat editor; else a file picker. */
   const pickTrace = async (arg: unknown): Promise<vscode.Uri | undefined> => {
-    const uri = traceUri(arg) ?? activeCustomEditorUri();
+    const uri = traceUri(arg) ?? activeTabUri();
     if (uri !== undefined) return uri;
     const picked = await vscode.window.showOpenDialog({
       title: 'vCPU Lens: a host or guest trace',

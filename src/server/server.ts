@@ -81,6 +81,9 @@ import {
   symbols,
 } from './trace-doc';
 
+/** Traces read from disk at least this big are parsed on worker threads. */
+const PARALLEL_FROM_BYTES = 8 << 20;
+
 /** Debounce of re-parsing while the user types. */
 const PARSE_DELAY_MS = 300;
 
@@ -390,6 +393,9 @@ export function startServer(connection: Connection): ServerHandle {
         name,
         eventLines: true,
         diagnosticsCap: settings.maxDiagnostics,
+        // Worker threads from 8 MiB (the CLI's 32 MiB is tuned for throughput; here the
+        // server's own thread stays free to answer while a trace is read).
+        parallelMinBytes: PARALLEL_FROM_BYTES,
         signal: abort.signal,
         ...(settings.memoryCapMB > 0 ? { memoryCapBytes: settings.memoryCapMB * 2 ** 20 } : {}),
         onProgress: (p) => {

@@ -1,7 +1,7 @@
 // The language server over in-memory streams (the vscode-languageserver-node way): a real host
-/* eslint-disable no-control-regex -- the hostile-name test looks for NUL on purpose */
 // trace opened as a document, paired with its guest sibling on disk, gives parse diagnostics,
 // preemptions on the lines where they happen, hovers, symbols, CodeLens and definitions.
+/* eslint-disable no-control-regex -- the hostile-name test looks for NUL on purpose */
 import {
   existsSync,
   mkdirSync,
@@ -268,7 +268,7 @@ function connect(capabilities: object = {}): {
     server,
     published,
     diagnosticsWhere: (uri, pred) => {
-      const now = published.get(uri)?.findLast((p) => pred(p.diagnostics));
+      const now = [...(published.get(uri) ?? [])].reverse().find((p) => pred(p.diagnostics));
       if (now !== undefined) return Promise.resolve(now);
       return new Promise((r) => waiting.push({ uri, pred, r }));
     },

@@ -12,6 +12,9 @@ import {
   ServerOptions,
   State,
   TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import {
   CLOSE_FROM_DISK,
@@ -231,6 +234,12 @@ export class Ctx implements vscode.Disposable {
         this.stateChanged.fire(name);
         if (e.newState === State.Running) {
           this.status.command = 'vcpuLens.analyze';
+          // The server's work-done progress as a notification with Cancel (the client's own
+          // shows it in the status bar, where it cannot be cancelled). Again after each start:
+          // the client registers its own handler when it starts.
+          this.client?.onRequest(WorkDoneProgressCreateRequest.type, (p) =>
+            this.showProgress(p.token),
+          );
           void this.refreshStatus();
           return;
         }
@@ -332,6 +341,60 @@ export class Ctx implements vscode.Disposable {
         if (s !== 'starting') done();
       });
     });
+  }
+
+  /**
+   * One server-side work-done progress (reading a trace): a notification with Cancel once it has
+   * taken a second (short reads do not flash one), cancelling it through LSP.
+   */
+  private showProgress(token: string | number): null {
+    const client = this.client;
+    if (client === undefined) return null;
+    let title = 'vCPU Lens';
+    let cancellable = false;
+    let pct = 0;
+    let message: string | undefined;
+    let shown: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+    let shownPct = 0;
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    const show = (): void => {
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable },
+        (progress, cancel) => {
+          shown = progress;
+          progress.report({ increment: pct, ...(message !== undefined ? { message } : {}) });
+          shownPct = pct;
+          cancel.onCancellationRequested(() => {
+            this.log.info(`${title}: cancelled by the user`);
+            void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+          });
+          return ended;
+        },
+      );
+    };
+    const timer = setTimeout(show, 1000);
+    const sub = client.onProgress(WorkDoneProgress.type, token, (v) => {
+      if (v.kind === 'begin') {
+        title = v.title;
+        cancellable = v.cancellable === true;
+      } else if (v.kind === 'report') {
+        pct = v.percentage ?? pct;
+        message = v.message ?? message;
+        if (shown !== undefined) {
+          shown.report({
+            increment: pct - shownPct,
+            ...(message !== undefined ? { message } : {}),
+          });
+          shownPct = pct;
+        }
+      } else {
+        clearTimeout(timer);
+        sub.dispose();
+        end();
+      }
+    });
+    return null;
   }
 
   /** Whether the server should read this document from its file instead of its synced text. */

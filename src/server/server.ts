@@ -300,9 +300,11 @@ export function startServer(connection: Connection): ServerHandle {
     st.cancelled = false;
     st.parsed = describeTraces(read.result.traces, nameOf(uri));
     st.fileDiagnostics = read.result.diagnostics;
-    st.key = `${uri}@disk${read.mtimeMs}`;
+    const key = `${uri}@disk${read.mtimeMs}`;
+    // The same file read again (reopened): its analyses still hold.
+    if (key !== st.key) analyses.clear();
+    st.key = key;
     st.lines = undefined;
-    analyses.clear();
     log(
       `${nameOf(uri)}: read from disk (${(read.result.fileBytes / 1e6).toFixed(1)} MB, no text synced) in ${Date.now() - t0} ms: ${st.parsed?.trace.events.length ?? 0} events`,
     );
@@ -681,7 +683,10 @@ export function startServer(connection: Connection): ServerHandle {
     return st.lines.getText(range);
   };
 
+  // Answers wait for a parse in flight: VS Code caches an empty outline (or CodeLens) per
+  // document version, so answering "nothing yet" for a trace still being read would stick.
   connection.onHover(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const st = states.get(p.textDocument.uri);
     const text = lineText(p.textDocument.uri, p.position.line);
     if (st?.parsed === undefined || text === undefined) return null;
@@ -692,12 +697,14 @@ export function startServer(connection: Connection): ServerHandle {
     return hover(st.parsed, p.position.line, word, a?.analysis, side) ?? null;
   });
 
-  connection.onDocumentSymbol((p) => {
+  connection.onDocumentSymbol(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
     return parsed === undefined ? [] : symbols(parsed);
   });
 
   connection.onCodeLens(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
     if (parsed === undefined) return [];
     const other = await pairOf(p.textDocument.uri);
@@ -708,7 +715,8 @@ export function startServer(connection: Connection): ServerHandle {
     );
   });
 
-  connection.onDefinition((p) => {
+  connection.onDefinition(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
     const text = lineText(p.textDocument.uri, p.position.line);
     if (parsed === undefined || text === undefined) return null;

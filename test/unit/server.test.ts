@@ -326,6 +326,13 @@ describe('language server: big traces read from disk, faults, hostile names', ()
       position: { line, character: 5 },
     })) as Hover;
     expect((h.contents as { value: string }).value).toMatch(/on the guest: \d+\.\d{9}/);
+    const sym = (await c.client.sendRequest('textDocument/documentSymbol', {
+      textDocument: { uri },
+    })) as DocumentSymbol[];
+    expect(sym.find((x) => x.name === 'CPUs')!.children!.map((x) => x.name)).toEqual([
+      'CPU 0',
+      'CPU 1',
+    ]);
     // Changed on disk (the bad line fixed): read again, said so, the diagnostic gone.
     const file = new URL(uri);
     lines.splice(20, 1);

@@ -2,8 +2,9 @@
 // .vsix installed into a throw-away profile), on the real quiet-passive-local pair:
 //   1. activation + first paint: open host.dat (activates the extension on its custom editor) until
 //      the timeline webview has drawn (body[data-ready]);
-//   2. open-to-diagnostics: open the 18 MB host.txt (after the web editor's "Open Anyway") until
-//      the first vCPU preemption appears in the Problems panel (parse, pair, analysis);
+//   2. open-to-diagnostics: open the 18 MB host.txt in a tab until the first vCPU preemption appears
+//      in the Problems panel (the server reads the file from disk: parse, pair, analysis), then
+//      the web editor's "Open Anyway" until the text shows (the workbench's own part);
 //   3. open-to-first-paint: "vCPU Lens: Open Timeline" on host.txt until the webview has drawn.
 // Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
@@ -58,28 +59,49 @@ export async function benchExtension() {
       performance.now() - t,
     ]);
 
+    // The 18 MB text: its tab opens (the web editor first asks whether to open a file that big);
+    // the extension has the server read the file from disk meanwhile.
+    await page.keyboard.press('Control+Shift+M');
     row = await quickOpenRow(page, 'host.txt');
-    await row.click();
-    let clickedAt = Date.now();
-    const asked = await openAnywayIfAsked(page, async () => {
-      await page.keyboard.press('Control+Shift+M');
-      t = performance.now();
-      clickedAt = Date.now();
-    });
-    if (!asked) t = performance.now();
-    await page
+    const preemption = page
       .locator('.markers-panel .monaco-tl-row', { hasText: 'preempted for' })
-      .first()
-      .waitFor({ timeout: 120_000 });
+      .first();
+    t = performance.now();
+    const openedAt = Date.now();
+    await row.click();
+    await preemption.waitFor({ timeout: 120_000 });
     rows.push([
-      'open host.txt (18 MB text): to the first preemption in the Problems panel',
+      'open host.txt (18 MB text) in a tab: to the first preemption in the Problems panel',
       performance.now() - t,
     ]);
     const shownAt = Date.now();
-    // Where the time went: the extension's log lines about host.txt, on the same clock.
-    for (const [at, line] of logLines(server.run, clickedAt, shownAt))
-      steps.push(`+${((at - clickedAt) / 1000).toFixed(2)} s ${line}`);
-    steps.push(`+${((shownAt - clickedAt) / 1000).toFixed(2)} s shown in the Problems panel`);
+    // Then the text itself: "Open Anyway" until the editor shows its lines (the workbench's part).
+    let clickedAt;
+    const asked = await openAnywayIfAsked(page, async () => {
+      t = performance.now();
+      clickedAt = Date.now();
+    });
+    if (asked) {
+      await page
+        .locator('.monaco-editor .view-line', { hasText: 'sched_switch' })
+        .first()
+        .waitFor({ timeout: 120_000 });
+      rows.push([
+        '"Open Anyway" on it: to its text in the editor (the web workbench loading 18 MB)',
+        performance.now() - t,
+      ]);
+    }
+    const textAt = Date.now();
+    // Where the time went: the extension's log lines, on the same clock.
+    const at = (ms) => `+${((ms - openedAt) / 1000).toFixed(2)} s`;
+    for (const [when, line] of logLines(server.run, openedAt, textAt))
+      steps.push(`${at(when)} ${line}`);
+    steps.push(`${at(shownAt)} the first preemption shown in the Problems panel`);
+    if (clickedAt !== undefined) {
+      steps.push(`${at(clickedAt)} "Open Anyway" clicked`);
+      steps.push(`${at(textAt)} the text shown in the editor`);
+    }
+    steps.sort((a, b) => parseFloat(a.slice(1)) - parseFloat(b.slice(1)));
 
     await paletteReady(page, 'vCPU Lens: Open Timeline');
     t = performance.now();
@@ -112,7 +134,7 @@ export async function benchExtension() {
     rows.map(([k, v]) => `| ${k} | ${(v / 1000).toFixed(2)} |`).join('\n') +
     '\n' +
     (steps.length > 0
-      ? '\nOpening host.txt, from the click on "Open Anyway" (times from the vCPU Lens log):\n\n```\n' +
+      ? '\nOpening host.txt, from the click on its Quick Open row (lines from the vCPU Lens log):\n\n```\n' +
         steps.join('\n') +
         '\n```\n'
       : '')

@@ -68,8 +68,6 @@ export class Ctx implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   /** Traces the server reads from their files (big, unmodified): their text is not synced. */
   private readonly fromDisk = new Set<string>();
-  /** Opens being decided (a stat of the file): requests wait for them, to stay in order. */
-  private readonly opening = new Set<Promise<unknown>>();
   private crashes: number[] = [];
   private readonly noticeLog: string[] = [];
   private readonly stateChanged = new vscode.EventEmitter<ServerState>();
@@ -171,9 +169,9 @@ export class Ctx implements vscode.Disposable {
       initializationOptions: this.settings(),
       outputChannel: this.log,
       errorHandler: {
-        error: (_e, _m, count) => ({
-          action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
-        }),
+        // Write errors come in bursts when the server has died (every pending message fails):
+        // only its exit decides, in `closed`, whether it is restarted.
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => this.serverClosed(),
       },
       middleware: {
@@ -181,21 +179,17 @@ export class Ctx implements vscode.Disposable {
         // files parsed on worker threads). Timings go to the log, to tell the workbench's
         // share of an open from ours.
         didOpen: (doc, next) => {
-          const p = (async () => {
-            this.log.info(`${baseName(doc.uri)} v${doc.version}: open in the extension host`);
-            const key = doc.uri.toString();
-            if (await this.readsFromDisk(doc)) {
-              this.fromDisk.add(key);
-              return this.client?.sendNotification(OPEN_FROM_DISK, {
-                uri: key,
-                version: doc.version,
-              });
-            }
-            this.fromDisk.delete(key);
-            return next(doc);
-          })();
-          this.opening.add(p);
-          return p.finally(() => this.opening.delete(p));
+          this.log.info(`${baseName(doc.uri)} v${doc.version}: open in the extension host`);
+          const key = doc.uri.toString();
+          if (this.readsFromDisk(doc)) {
+            this.fromDisk.add(key);
+            return this.client!.sendNotification(OPEN_FROM_DISK, {
+              uri: key,
+              version: doc.version,
+            });
+          }
+          this.fromDisk.delete(key);
+          return next(doc);
         },
         didChange: async (e, next) => {
           const key = e.document.uri.toString();
@@ -323,8 +317,6 @@ export class Ctx implements vscode.Disposable {
       ).then((pick) => this.onPick(pick));
       return undefined;
     }
-    // Documents being opened reach the server first (their open decides text or disk).
-    await Promise.all(this.opening);
     return client.sendRequest<R>(method, params, token);
   }
 
@@ -397,14 +389,15 @@ export class Ctx implements vscode.Disposable {
     return null;
   }
 
-  /** Whether the server should read this document from its file instead of its synced text. */
-  private async readsFromDisk(doc: vscode.TextDocument): Promise<boolean> {
-    if (doc.uri.scheme !== 'file' || doc.isDirty) return false;
-    try {
-      return (await vscode.workspace.fs.stat(doc.uri)).size >= this.largeFileBytes();
-    } catch {
-      return false;
-    }
+  /**
+   * Whether the server should read this document from its file instead of its synced text:
+   * decided at once (its length in characters, from the line table), so the open reaches the
+   * server before any request about the document (VS Code caches an empty outline otherwise).
+   */
+  private readsFromDisk(doc: vscode.TextDocument): boolean {
+    if (doc.uri.scheme !== 'file' || doc.isDirty || doc.lineCount === 0) return false;
+    const chars = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+    return chars >= this.largeFileBytes();
   }
 
   /**
@@ -477,7 +470,6 @@ export class Ctx implements vscode.Disposable {
       return;
     }
     if (this.client?.state !== State.Running) return;
-    await Promise.all(this.opening);
     const s = await this.client.sendRequest<DocStatus>(DOC_STATUS, {
       uri: ed.document.uri.toString(),
     });

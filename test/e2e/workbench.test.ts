@@ -18,7 +18,10 @@ interface Harness {
   ROOT: string;
   missing(): string | undefined;
   prepareWorkspace(): string;
-  startCodeServer(ws: string, o?: { install?: string[] }): Promise<CodeServer>;
+  startCodeServer(
+    ws: string,
+    o?: { install?: string[]; settings?: Record<string, unknown> },
+  ): Promise<CodeServer>;
   launchChromium(): Promise<Browser>;
   focusWorkbench(page: Page): Promise<void>;
   packageVsix(): string;
@@ -71,7 +74,11 @@ describe.skipIf(why !== undefined)(
       writeFileSync(path.join(evil, 'guest.txt'), guest);
       // The extension as users get it: the packaged .vsix, installed into this run's profile.
       const vsix = h.packageVsix();
-      server = await h.startCodeServer(ws, { install: [vsix] });
+      // The timeline forced dark whatever the workbench's theme (vcpuLens.timeline.theme).
+      server = await h.startCodeServer(ws, {
+        install: [vsix],
+        settings: { 'vcpuLens.timeline.theme': 'dark' },
+      });
       browser = await h.launchChromium();
       page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
       page.on('dialog', (d) => {
@@ -207,17 +214,20 @@ describe.skipIf(why !== undefined)(
         const frame = await frameWith('[data-lane="gthread:603"]:has-text("onerror=alert(1)")');
         expect(await frame.locator('[data-lane="gthread:603"]').textContent()).toContain(EVIL);
         expect(await frame.locator('img').count()).toBe(0);
-        // The guest trace's hover on a line of thread 603: the name as text, escaped.
+        // vcpuLens.timeline.theme = dark: the page's own dark background.
+        expect(
+          await frame
+            .locator('body[data-vl-theme="dark"]')
+            .evaluate((b) => getComputedStyle(b).backgroundColor),
+        ).toBe('rgb(30, 30, 30)');
+        // The guest trace's hover on a line of thread 603 (its first lines are): the name as
+        // text, escaped.
         await quickOpen('evil/guest.txt');
-        await page.locator('.monaco-editor .view-lines').first().waitFor();
-        const lines = readFileSync(path.join(ws, 'evil/guest.txt'), 'utf8').split('\n');
-        const line = lines.findIndex((l) => l.trimStart().startsWith(`${EVIL}`));
-        const col = lines[line]!.indexOf('sched_') + 2;
-        await page.keyboard.press('Control+G');
-        await page.locator('.quick-input-widget input.input').fill(`${line + 1}:${col}`);
-        await page.keyboard.press('Enter');
-        await page.keyboard.press('Control+K');
-        await page.keyboard.press('Control+I');
+        const evilLine = page
+          .locator('.editor-group-container.active .view-line', { hasText: 'onerror' })
+          .first();
+        // The mouse rests on the name itself.
+        await evilLine.locator('span', { hasText: 'onerror' }).first().hover();
         const hover = page.locator('.monaco-hover', { hasText: '-603:' }).first();
         await hover.waitFor({ timeout: 60_000 });
         const text = (await hover.textContent()) ?? '';

@@ -119,7 +119,9 @@ export async function benchExtension() {
     const log = logLines(server.run, 0, Date.now() + 1000)
       .map(([, l]) => l)
       .slice(-40);
-    throw new Error(`${e.message}\n(screenshot ${shot}; last log lines:)\n${log.join('\n')}`);
+    throw new Error(`${e.message}\n(screenshot ${shot}; last log lines:)\n${log.join('\n')}`, {
+      cause: e,
+    });
   } finally {
     await browser.close();
     server.stop();

@@ -178,8 +178,13 @@ export function startServer(connection: Connection): ServerHandle {
   connection.onDidChangeConfiguration((change) => {
     const s = (change.settings as { vcpuLens?: Partial<ServerSettings> } | undefined)?.vcpuLens;
     if (s === undefined) return;
-    settings = { ...settings, ...s };
+    const next = { ...settings, ...s };
+    // The client sends the settings once after every start: unchanged, nothing is read again.
+    const keys = Object.keys(DEFAULT_SERVER_SETTINGS) as (keyof ServerSettings)[];
+    if (keys.every((k) => next[k] === settings[k])) return;
+    settings = next;
     analyses.clear();
+    indexes.clear();
     diskCache.clear();
     for (const uri of states.keys()) schedule(uri, 0);
   });

@@ -36,6 +36,7 @@ import { startServer, ServerHandle } from '../../src/server/server';
 import {
   ANALYZE,
   AnalyzeResult,
+  DEFAULT_SERVER_SETTINGS,
   DOC_STATUS,
   DocStatus,
   EXPORT,
@@ -223,6 +224,21 @@ describe('language server on a real host + guest pair', () => {
     expect(last.length).toBeGreaterThan(before);
     expect(last.at(-1)!.version).toBe(2);
     expect(last.at(-1)!.diagnostics.filter((x) => /^VL/.test(String(x.code)))).toEqual([]);
+  });
+
+  it('settings: the same ones again (sent after every start) change nothing; new ones apply', async () => {
+    const n = published.get(hostUri)!.length;
+    await client.sendNotification('workspace/didChangeConfiguration', {
+      settings: { vcpuLens: { ...DEFAULT_SERVER_SETTINGS } },
+    });
+    await settle();
+    expect(published.get(hostUri)!.length).toBe(n);
+    await client.sendNotification('workspace/didChangeConfiguration', {
+      settings: { vcpuLens: { ...DEFAULT_SERVER_SETTINGS, maxStallDiagnostics: 5 } },
+    });
+    await settle();
+    expect(published.get(hostUri)!.length).toBeGreaterThan(n);
+    expect(diagnosticsOf(hostUri).filter((x) => x.code === 'vcpu-preempted')).toHaveLength(5);
   });
 });
 

@@ -81,10 +81,22 @@ function traceUri(arg: unknown): vscode.Uri | undefined {
   return undefined;
 }
 
-/** The trace of the active `.dat` custom editor tab, if that is what has focus. */
-function activeCustomEditorUri(): vscode.Uri | undefined {
+/**
+ * The file of the active tab: a `.dat` custom editor, or a text tab whose editor is still loading
+ * (a big trace, read by the server from disk already) and so is no active text editor yet.
+ */
+function activeTabUri(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
+  return input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText
+    ? input.uri
+    : undefined;
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  return vscode.workspace.fs.stat(uri).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function ensureOpen(uri: vscode.Uri): Promise<void> {
@@ -106,18 +118,22 @@ export function registerCommands(
       );
       return;
     }
-    await ensureOpen(uri);
+    // A big trace is analysed from its file, without loading its text into an editor.
+    const size = await vscode.workspace.fs.stat(uri).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (uri.scheme !== 'file' || size < ctx.largeFileBytes()) await ensureOpen(uri);
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'vCPU Lens: analysing' },
       () => ctx.request<AnalyzeResult>(ANALYZE, { uri: uri.toString() }),
     );
     if (r === undefined) return;
     if (!r.ok) {
-      const pick = await vscode.window.showWarningMessage(
-        `vCPU Lens: ${r.message}`,
-        'Pair Traces…',
-      );
-      if (pick !== undefined) await vscode.commands.executeCommand('vcpuLens.pairTraces', uri);
+      // Not awaited: a command that called this one (Simulate) goes on.
+      void ctx.notify('warning', `vCPU Lens: ${r.message}`, 'Pair Traces…').then((pick) => {
+        if (pick !== undefined) void vscode.commands.executeCommand('vcpuLens.pairTraces', uri);
+      });
       return;
     }
     await reports.show(
@@ -128,7 +144,7 @@ export function registerCommands(
 
   /** A trace from the argument, the active editor or the active .dat editor; else a file picker. */
   const pickTrace = async (arg: unknown): Promise<vscode.Uri | undefined> => {
-    const uri = traceUri(arg) ?? activeCustomEditorUri();
+    const uri = traceUri(arg) ?? activeTabUri();
     if (uri !== undefined) return uri;
     const picked = await vscode.window.showOpenDialog({
       title: 'vCPU Lens: a host or guest trace',
@@ -160,13 +176,30 @@ export function registerCommands(
         filters: kind === 'html' ? { 'HTML report': ['html'] } : { 'Chrome trace JSON': ['json'] },
       }));
     if (target === undefined) return;
+    // The save dialog asked before replacing a file; a target given by a script is asked here.
+    let overwrite = asUri(to) === undefined;
+    if (!overwrite && (await exists(target))) {
+      const pick = await vscode.window.showWarningMessage(
+        `${target.fsPath} exists. Replace it?`,
+        { modal: true },
+        'Replace',
+      );
+      if (pick !== 'Replace') return;
+      overwrite = true;
+    }
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'vCPU Lens: exporting' },
-      () => ctx.request<ExportResult>(EXPORT, { uri: uri.toString(), kind, path: target.fsPath }),
+      () =>
+        ctx.request<ExportResult>(EXPORT, {
+          uri: uri.toString(),
+          kind,
+          path: target.fsPath,
+          overwrite,
+        }),
     );
     if (r === undefined) return;
     if (!r.ok) {
-      void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
+      void ctx.notify('error', `vCPU Lens: ${r.message}`);
       return;
     }
     ctx.log.info(`wrote ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB)`);

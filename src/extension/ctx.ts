@@ -4,15 +4,25 @@
 
 import * as vscode from 'vscode';
 import {
+  CloseAction,
+  DidOpenTextDocumentNotification,
+  ErrorAction,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
   State,
   TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import {
+  CLOSE_FROM_DISK,
   DOC_STATUS,
   DocStatus,
+  FILE_CHANGED,
+  FileChangedParams,
+  OPEN_FROM_DISK,
   ServerSettings,
   SET_PAIR,
   STATUS_CHANGED,
@@ -23,11 +33,47 @@ export const TRACE_LANGUAGES = ['trace-cmd-report', 'ftrace-text', 'perf-script'
 
 const PAIRS_KEY = 'vcpuLens.pairs';
 
+/** Crashes within this window count towards giving up on restarting the server. */
+const CRASH_WINDOW_MS = 3 * 60_000;
+/** Restarts after a crash within the window; the next crash leaves it stopped (commands say so). */
+const MAX_RESTARTS = 3;
+/** How long a command waits for a (re)starting server before saying it is down. */
+const RESTART_WAIT_MS = 30_000;
+
+/**
+ * File names the trace languages claim (package.json `contributes.languages`), to recognise a
+ * big trace in a tab before its document exists.
+ */
+const TRACE_NAME =
+  /(^|\/)(host\.txt|guest\.txt|trace|trace_pipe|[^/]*\.trace\.txt|trace[^/]*\.report\.txt|[^/]*\.(report|trace-cmd|ftrace|perf-script|perf\.txt))$/i;
+
+export type ServerState = 'running' | 'starting' | 'stopped';
+
+/** What the extension exports (`vscode.extensions.getExtension(...).exports`): for tests and tools. */
+export interface VcpuLensApi {
+  /** The language server's process id while it runs. */
+  serverPid(): number | undefined;
+  serverState(): ServerState;
+  /** The status bar item's text. */
+  statusText(): string;
+  /** The messages the extension showed the user, oldest first (the last 20). */
+  notices(): readonly string[];
+  readonly onDidChangeServerState: vscode.Event<ServerState>;
+}
+
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly status: vscode.StatusBarItem;
   private client: LanguageClient | undefined;
   private readonly subs: vscode.Disposable[] = [];
+  /** Traces the server reads from their files (big, unmodified): their text is not synced. */
+  private readonly fromDisk = new Set<string>();
+  private crashes: number[] = [];
+  private readonly noticeLog: string[] = [];
+  private readonly stateChanged = new vscode.EventEmitter<ServerState>();
+  private readonly fileChanged = new vscode.EventEmitter<vscode.Uri>();
+  /** A trace file the server read changed on disk and was read again (timelines reload). */
+  readonly onDidChangeFile = this.fileChanged.event;
 
   constructor(readonly ext: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('vCPU Lens', { log: true });
@@ -41,7 +87,10 @@ export class Ctx implements vscode.Disposable {
     this.subs.push(
       this.log,
       this.status,
+      this.stateChanged,
+      this.fileChanged,
       vscode.window.onDidChangeActiveTextEditor(() => void this.refreshStatus()),
+      vscode.window.tabGroups.onDidChangeTabs((e) => void this.onTabs(e)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('vcpuLens')) this.log.info('settings changed');
       }),
@@ -56,7 +105,52 @@ export class Ctx implements vscode.Disposable {
       maxDiagnostics: c.get<number>('maxDiagnostics', 1000),
       findingsSeverity: c.get<ServerSettings['findingsSeverity']>('findingsSeverity', 'warning'),
       maxStallDiagnostics: c.get<number>('maxStallDiagnostics', 100),
+      memoryCapMB: c.get<number>('memoryCapMB', 0),
     };
+  }
+
+  /** Text traces at least this big (bytes) are read by the server from their files. */
+  largeFileBytes(): number {
+    const mb = vscode.workspace
+      .getConfiguration('vcpuLens')
+      .get<number>('largeFileThresholdMB', 10);
+    return Math.max(0, mb) * 2 ** 20;
+  }
+
+  api(): VcpuLensApi {
+    return {
+      serverPid: () => {
+        const x = this.client?.initializeResult?.capabilities.experimental as
+          { pid?: unknown } | undefined;
+        return this.client?.state === State.Running && typeof x?.pid === 'number'
+          ? x.pid
+          : undefined;
+      },
+      serverState: () => stateName(this.client?.state),
+      statusText: () => this.status.text,
+      notices: () => this.noticeLog,
+      onDidChangeServerState: this.stateChanged.event,
+    };
+  }
+
+  /** A message to the user: shown, logged, and kept for `api().notices()`. */
+  notify(
+    kind: 'info' | 'warning' | 'error',
+    text: string,
+    ...items: string[]
+  ): Thenable<string | undefined> {
+    this.noticeLog.push(text);
+    if (this.noticeLog.length > 20) this.noticeLog.shift();
+    if (kind === 'info') {
+      this.log.info(`told the user: ${text}`);
+      return vscode.window.showInformationMessage(text, ...items);
+    }
+    if (kind === 'warning') {
+      this.log.warn(`told the user: ${text}`);
+      return vscode.window.showWarningMessage(text, ...items);
+    }
+    this.log.error(`told the user: ${text}`);
+    return vscode.window.showErrorMessage(text, ...items);
   }
 
   async start(): Promise<void> {
@@ -74,43 +168,283 @@ export class Ctx implements vscode.Disposable {
       synchronize: { configurationSection: 'vcpuLens' },
       initializationOptions: this.settings(),
       outputChannel: this.log,
+      errorHandler: {
+        // Write errors come in bursts when the server has died (every pending message fails):
+        // only its exit decides, in `closed`, whether it is restarted.
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
+        closed: () => this.serverClosed(),
+      },
+      middleware: {
+        // Big unmodified traces: the server reads the file (no 18 MB of text over IPC; big
+        // files parsed on worker threads). Timings go to the log, to tell the workbench's
+        // share of an open from ours.
+        didOpen: (doc, next) => {
+          this.log.info(`${baseName(doc.uri)} v${doc.version}: open in the extension host`);
+          const key = doc.uri.toString();
+          if (this.readsFromDisk(doc)) {
+            this.fromDisk.add(key);
+            return this.client!.sendNotification(OPEN_FROM_DISK, {
+              uri: key,
+              version: doc.version,
+            });
+          }
+          this.fromDisk.delete(key);
+          return next(doc);
+        },
+        didChange: async (e, next) => {
+          const key = e.document.uri.toString();
+          if (!this.fromDisk.has(key)) return next(e);
+          // Reloaded from disk (it changed there) or back to its saved text: read the file again.
+          if (!e.document.isDirty)
+            return this.client?.sendNotification(OPEN_FROM_DISK, {
+              uri: key,
+              version: e.document.version,
+            });
+          // Edited: from now on the server parses its text, as for small traces.
+          this.fromDisk.delete(key);
+          this.log.info(`${baseName(e.document.uri)} edited: its text is synced from now on`);
+          return this.client?.sendNotification(
+            DidOpenTextDocumentNotification.type,
+            this.client.code2ProtocolConverter.asOpenTextDocumentParams(e.document),
+          );
+        },
+        didClose: async (doc, next) => {
+          if (!this.fromDisk.delete(doc.uri.toString())) return next(doc);
+          return this.client?.sendNotification(CLOSE_FROM_DISK, { uri: doc.uri.toString() });
+        },
+        handleDiagnostics: (uri, diagnostics, next) => {
+          this.log.info(
+            `${baseName(uri)}: ${diagnostics.length} diagnostics reached the extension host`,
+          );
+          next(uri, diagnostics);
+        },
+      },
     };
     this.client = new LanguageClient('vcpuLens', 'vCPU Lens', serverOptions, clientOptions);
     this.subs.push(
       this.client.onDidChangeState((e) => {
-        if (e.newState === State.Stopped) this.log.warn('the language server stopped');
-        if (e.newState === State.Running) this.log.info('the language server is running');
+        const name = stateName(e.newState);
+        this.log.info(`the language server is ${name}`);
+        this.stateChanged.fire(name);
+        if (e.newState === State.Running) {
+          this.status.command = 'vcpuLens.analyze';
+          // The server's work-done progress as a notification with Cancel (the client's own
+          // shows it in the status bar, where it cannot be cancelled). Again after each start:
+          // the client registers its own handler when it starts.
+          this.client?.onRequest(WorkDoneProgressCreateRequest.type, (p) =>
+            this.showProgress(p.token),
+          );
+          void this.refreshStatus();
+          return;
+        }
+        const starting = e.newState === State.Starting;
+        this.status.text = starting
+          ? '$(loading~spin) vCPU Lens: starting the server'
+          : '$(error) vCPU Lens: server stopped';
+        this.status.tooltip = starting
+          ? 'The vCPU Lens language server is starting'
+          : 'The vCPU Lens language server is not running. Click: restart it';
+        this.status.command = starting ? undefined : 'vcpuLens.restartServer';
+        this.status.show();
+      }),
+      this.client.onNotification(STATUS_CHANGED, () => void this.refreshStatus()),
+      this.client.onNotification(FILE_CHANGED, (p: FileChangedParams) => {
+        const uri = vscode.Uri.parse(p.uri);
+        this.log.info(`${baseName(uri)} changed on disk: read again`);
+        this.fileChanged.fire(uri);
       }),
     );
     await this.client.start();
-    this.subs.push(this.client.onNotification(STATUS_CHANGED, () => void this.refreshStatus()));
     // Pairs the user made in earlier sessions of this workspace.
     for (const [a, b] of Object.entries(this.pairs()))
       void this.request(SET_PAIR, { uri: a, pairUri: b });
   }
 
   async restart(): Promise<void> {
+    this.crashes = [];
     if (this.client === undefined) return this.start();
+    // Documents are opened again on start (the middleware decides text or disk again).
+    this.fromDisk.clear();
     await this.client.restart();
   }
 
-  /** A request to the server, or a clear message when it is down. */
+  /** The server's connection closed unasked: restart it, up to a point, and say so. */
+  private serverClosed(): { action: CloseAction; handled: boolean } {
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+    this.fromDisk.clear();
+    if (this.crashes.length > MAX_RESTARTS) {
+      void this.notify(
+        'error',
+        `The vCPU Lens language server stopped ${this.crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes and was not restarted: trace features are off until you restart it.`,
+        'Restart Server',
+        'Show Log',
+      ).then((pick) => this.onPick(pick));
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    void this.notify(
+      'warning',
+      'The vCPU Lens language server stopped unexpectedly and was restarted; open traces are read again.',
+      'Show Log',
+    ).then((pick) => this.onPick(pick));
+    return { action: CloseAction.Restart, handled: true };
+  }
+
+  private onPick(pick: string | undefined): void {
+    if (pick === 'Restart Server') void this.restart();
+    if (pick === 'Show Log') this.log.show();
+  }
+
+  /**
+   * A request to the server. While it (re)starts the request waits for it (up to 30 s); when it
+   * is down the user is told so (with Restart / Show Log) and the result is undefined.
+   */
   async request<R>(
     method: string,
     params: unknown,
     token?: vscode.CancellationToken,
   ): Promise<R | undefined> {
-    if (this.client === undefined || this.client.state !== State.Running) {
-      const pick = await vscode.window.showErrorMessage(
-        'The vCPU Lens language server is not running (see the vCPU Lens output).',
+    if (this.client?.state === State.Starting) await this.whenSettled(RESTART_WAIT_MS);
+    const client = this.client;
+    if (client === undefined || client.state !== State.Running) {
+      void this.notify(
+        'error',
+        client?.state === State.Starting
+          ? 'The vCPU Lens language server is still starting: try again in a moment (see the vCPU Lens output).'
+          : 'The vCPU Lens language server is not running (see the vCPU Lens output).',
         'Restart Server',
         'Show Log',
-      );
-      if (pick === 'Restart Server') await this.restart();
-      if (pick === 'Show Log') this.log.show();
+      ).then((pick) => this.onPick(pick));
       return undefined;
     }
-    return this.client.sendRequest<R>(method, params, token);
+    return client.sendRequest<R>(method, params, token);
+  }
+
+  /** Resolves when the server is no longer starting, or after `timeoutMs`. */
+  private whenSettled(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const sub = this.stateChanged.event((s) => {
+        if (s !== 'starting') done();
+      });
+    });
+  }
+
+  /**
+   * One server-side work-done progress (reading a trace): a notification with Cancel once it has
+   * taken a second (short reads do not flash one), cancelling it through LSP.
+   */
+  private showProgress(token: string | number): null {
+    const client = this.client;
+    if (client === undefined) return null;
+    let title = 'vCPU Lens';
+    let cancellable = false;
+    let pct = 0;
+    let message: string | undefined;
+    let shown: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+    let shownPct = 0;
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    const show = (): void => {
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable },
+        (progress, cancel) => {
+          shown = progress;
+          progress.report({ increment: pct, ...(message !== undefined ? { message } : {}) });
+          shownPct = pct;
+          cancel.onCancellationRequested(() => {
+            this.log.info(`${title}: cancelled by the user`);
+            void client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+          });
+          return ended;
+        },
+      );
+    };
+    const timer = setTimeout(show, 1000);
+    const sub = client.onProgress(WorkDoneProgress.type, token, (v) => {
+      if (v.kind === 'begin') {
+        title = v.title;
+        cancellable = v.cancellable === true;
+      } else if (v.kind === 'report') {
+        pct = v.percentage ?? pct;
+        message = v.message ?? message;
+        if (shown !== undefined) {
+          shown.report({
+            increment: pct - shownPct,
+            ...(message !== undefined ? { message } : {}),
+          });
+          shownPct = pct;
+        }
+      } else {
+        clearTimeout(timer);
+        sub.dispose();
+        end();
+      }
+    });
+    return null;
+  }
+
+  /**
+   * Whether the server should read this document from its file instead of its synced text:
+   * decided at once (its length in characters, from the line table), so the open reaches the
+   * server before any request about the document (VS Code caches an empty outline otherwise).
+   */
+  private readsFromDisk(doc: vscode.TextDocument): boolean {
+    if (doc.uri.scheme !== 'file' || doc.isDirty || doc.lineCount === 0) return false;
+    const chars = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+    return chars >= this.largeFileBytes();
+  }
+
+  /**
+   * A big trace opened in a tab: the web workbench takes seconds to load 18 MB into an editor
+   * (and asks first), so the server starts reading the file now, and the user is offered the
+   * timeline, which does not need the text.
+   */
+  private async onTabs(e: vscode.TabChangeEvent): Promise<void> {
+    const client = this.client;
+    if (client?.state !== State.Running) return;
+    const isOpen = (key: string): boolean =>
+      vscode.workspace.textDocuments.some((d) => d.uri.toString() === key);
+    for (const tab of e.opened) {
+      const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
+      if (uri === undefined || uri.scheme !== 'file' || !TRACE_NAME.test(uri.path)) continue;
+      const key = uri.toString();
+      if (this.fromDisk.has(key) || isOpen(key)) continue;
+      let size: number;
+      try {
+        size = (await vscode.workspace.fs.stat(uri)).size;
+      } catch {
+        continue;
+      }
+      if (size < this.largeFileBytes() || this.fromDisk.has(key) || isOpen(key)) continue;
+      this.fromDisk.add(key);
+      void client.sendNotification(OPEN_FROM_DISK, { uri: key, version: null });
+      this.log.info(
+        `${baseName(uri)} (${(size / 1e6).toFixed(1)} MB) opened in a tab: the server reads it from disk`,
+      );
+      void this.notify(
+        'info',
+        `${baseName(uri)} is ${(size / 1e6).toFixed(0)} MB: vCPU Lens reads it from disk (findings go to Problems); its timeline does not need the text editor.`,
+        'Open Timeline',
+      ).then((pick) => {
+        if (pick === 'Open Timeline')
+          void vscode.commands.executeCommand('vcpuLens.openTimeline', uri);
+      });
+    }
+    for (const tab of e.closed) {
+      const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
+      if (uri === undefined) continue;
+      const key = uri.toString();
+      // A document still open (VS Code keeps some a while) is closed by the didClose middleware.
+      if (!this.fromDisk.has(key) || isOpen(key)) continue;
+      this.fromDisk.delete(key);
+      void client.sendNotification(CLOSE_FROM_DISK, { uri: key });
+    }
   }
 
   pairs(): Record<string, string> {
@@ -132,7 +466,7 @@ export class Ctx implements vscode.Disposable {
       ed === undefined ||
       !(TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId)
     ) {
-      this.status.hide();
+      if (this.client?.state === State.Running) this.status.hide();
       return;
     }
     if (this.client?.state !== State.Running) return;
@@ -163,4 +497,10 @@ export class Ctx implements vscode.Disposable {
     for (const s of this.subs) s.dispose();
     void this.client?.stop();
   }
+}
+
+const baseName = (uri: vscode.Uri): string => uri.path.replace(/^.*\//, '');
+
+function stateName(s: State | undefined): ServerState {
+  return s === State.Running ? 'running' : s === State.Starting ? 'starting' : 'stopped';
 }

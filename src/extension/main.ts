@@ -3,12 +3,12 @@
 
 import * as vscode from 'vscode';
 import { registerCommands, REPORT_SCHEME, ReportDocuments } from './commands';
-import { Ctx } from './ctx';
+import { Ctx, VcpuLensApi } from './ctx';
 import { Timelines } from './timeline-panel';
 
 let ctx: Ctx | undefined;
 
-export async function activate(ext: vscode.ExtensionContext): Promise<void> {
+export async function activate(ext: vscode.ExtensionContext): Promise<VcpuLensApi> {
   ctx = new Ctx(ext);
   ext.subscriptions.push(ctx);
   const reports = new ReportDocuments();
@@ -27,6 +27,7 @@ export async function activate(ext: vscode.ExtensionContext): Promise<void> {
       'vCPU Lens could not start its language server (see the vCPU Lens output).',
     );
   }
+  return ctx.api();
 }
 
 export function deactivate(): void {

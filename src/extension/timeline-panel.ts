@@ -11,6 +11,8 @@ import type { Ctx } from './ctx';
 
 export const TIMELINE_VIEW = 'vcpuLens.timeline';
 export const DAT_EDITOR = 'vcpuLens.datTrace';
+/** "Open With… vCPU Lens Timeline" for text traces: the timeline alone, no text editor. */
+export const TEXT_TRACE_EDITOR = 'vcpuLens.traceTimeline';
 
 function nonce(): string {
   return randomBytes(18).toString('base64');
@@ -23,10 +25,31 @@ interface SavedState {
 
 export class Timelines implements vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
+  /** Every attached webview (panels and custom editors), with the trace it shows. */
+  private readonly views = new Map<vscode.WebviewPanel, vscode.Uri>();
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Ctx) {
+    const readonlyEditor = {
+      openCustomDocument: (uri: vscode.Uri) => ({ uri, dispose: () => {} }),
+      resolveCustomEditor: (doc: vscode.CustomDocument, panel: vscode.WebviewPanel) => {
+        this.attach(panel, doc.uri);
+      },
+    } satisfies vscode.CustomReadonlyEditorProvider;
     this.subs.push(
+      // A trace read again after it changed on disk (a view shows a pair, so any view may use
+      // it), or another theme: the views start over.
+      ctx.onDidChangeFile(() => {
+        for (const [panel, uri] of this.views) this.reload(panel, uri);
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('vcpuLens.timeline.theme'))
+          for (const [panel, uri] of this.views) this.reload(panel, uri);
+      }),
+      vscode.window.registerCustomEditorProvider(TEXT_TRACE_EDITOR, readonlyEditor, {
+        webviewOptions: { retainContextWhenHidden: false },
+        supportsMultipleEditorsPerDocument: true,
+      }),
       vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const uri = (state as SavedState | undefined)?.traceUri;
@@ -37,19 +60,10 @@ export class Timelines implements vscode.Disposable {
           this.attach(panel, vscode.Uri.parse(uri));
         },
       }),
-      vscode.window.registerCustomEditorProvider(
-        DAT_EDITOR,
-        {
-          openCustomDocument: (uri) => ({ uri, dispose: () => {} }),
-          resolveCustomEditor: (doc, panel) => {
-            this.attach(panel, doc.uri);
-          },
-        } satisfies vscode.CustomReadonlyEditorProvider,
-        {
-          webviewOptions: { retainContextWhenHidden: false },
-          supportsMultipleEditorsPerDocument: true,
-        },
-      ),
+      vscode.window.registerCustomEditorProvider(DAT_EDITOR, readonlyEditor, {
+        webviewOptions: { retainContextWhenHidden: false },
+        supportsMultipleEditorsPerDocument: true,
+      }),
     );
   }
 
@@ -77,14 +91,22 @@ export class Timelines implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
     panel.webview.html = this.html(panel.webview, dist, uri);
     const key = uri.toString();
-    this.panels.set(key, panel);
+    if (panel.viewType.endsWith(TIMELINE_VIEW)) this.panels.set(key, panel);
+    this.views.set(panel, uri);
     const sub = panel.webview.onDidReceiveMessage(
       (m: FromWebviewMessage) => void this.handle(panel, uri, m),
     );
     panel.onDidDispose(() => {
       sub.dispose();
+      this.views.delete(panel);
       if (this.panels.get(key) === panel) this.panels.delete(key);
     });
+  }
+
+  /** Loads a view's page again (its state, as VS Code keeps it, restores the span). */
+  private reload(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
+    const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
+    panel.webview.html = this.html(panel.webview, dist, uri);
   }
 
   private async handle(
@@ -144,6 +166,10 @@ export class Timelines implements vscode.Disposable {
     ].join('; ');
     const attr = (s: string): string =>
       s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const theme = vscode.workspace
+      .getConfiguration('vcpuLens')
+      .get<string>('timeline.theme', 'auto');
+    const themeAttr = theme === 'light' || theme === 'dark' ? ` data-vl-theme="${theme}"` : '';
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -153,7 +179,7 @@ export class Timelines implements vscode.Disposable {
 <link rel="stylesheet" href="${attr(css.toString())}" nonce="${n}">
 <title>vCPU Lens timeline</title>
 </head>
-<body data-trace-uri="${attr(trace.toString())}">
+<body data-trace-uri="${attr(trace.toString())}"${themeAttr}>
 <div id="vl-root"></div>
 <script nonce="${n}" src="${attr(js.toString())}"></script>
 </body>

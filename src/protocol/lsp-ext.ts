@@ -55,6 +55,32 @@ export interface DocStatus {
 /** Notification (server → client): a document's status changed (parsed, paired, analysed). */
 export const STATUS_CHANGED = 'vcpuLens/statusChanged';
 
+/**
+ * Notification (client → server): read this trace from its file rather than from synced text.
+ * The client sends it for a `file:` trace over `vcpuLens.largeFileThresholdMB` whose document is
+ * unmodified (or not open yet: a tab still loading, `version` null), instead of `didOpen` with
+ * 18 MB of text; again after the document reloaded from disk. The server reads it with the core
+ * reader (worker threads for big files, progress with cancel, the memory cap) and watches it.
+ */
+export const OPEN_FROM_DISK = 'vcpuLens/openFromDisk';
+export interface OpenFromDiskParams {
+  uri: string;
+  /** The open document's version, or null when it is not open as a document. */
+  version: number | null;
+}
+
+/** Notification (client → server): a trace opened with `openFromDisk` was closed. */
+export const CLOSE_FROM_DISK = 'vcpuLens/closeFromDisk';
+export interface CloseFromDiskParams {
+  uri: string;
+}
+
+/** Notification (server → client): a trace file the server read changed on disk and was read again. */
+export const FILE_CHANGED = 'vcpuLens/fileChanged';
+export interface FileChangedParams {
+  uri: string;
+}
+
 /** Request: run the simulator (in the server process), write its traces, return the summary. */
 export const SIMULATE = 'vcpuLens/simulate';
 export interface SimulateParams {
@@ -96,11 +122,13 @@ export const EXPORT = 'vcpuLens/export';
 export interface ExportParams {
   uri: string;
   kind: 'html' | 'chrome-trace';
-  /** Where to write (the extension asked the user, who confirmed any overwrite). */
+  /** Where to write. */
   path: string;
+  /** Replace an existing file (the user confirmed it); otherwise an existing file is kept. */
+  overwrite: boolean;
 }
 export type ExportResult =
-  { ok: true; path: string; bytes: number } | { ok: false; message: string };
+  { ok: true; path: string; bytes: number } | { ok: false; message: string; exists?: boolean };
 
 /** Settings the server reads (section `vcpuLens`). */
 export interface ServerSettings {
@@ -113,6 +141,8 @@ export interface ServerSettings {
   findingsSeverity: 'error' | 'warning' | 'information' | 'hint';
   /** At most this many stall episodes become line diagnostics (the longest). */
   maxStallDiagnostics: number;
+  /** The most memory a trace read from disk may take, in MB (0: no cap). */
+  memoryCapMB: number;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -121,4 +151,5 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   maxDiagnostics: 1000,
   findingsSeverity: 'warning',
   maxStallDiagnostics: 100,
+  memoryCapMB: 0,
 };

@@ -5,7 +5,15 @@
 // node-IPC connection, tests give it in-memory streams.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  FSWatcher,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -19,7 +27,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzePair, PairAnalysis, PairOptions } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
-import { readTraceFile } from '../core/io/read-trace-file';
+import { LoadResult, readTraceFile } from '../core/io/read-trace-file';
+import { DIAG, type Diagnostic as CoreDiagnostic } from '../core/model/diagnostics';
 import { analyzeReport } from '../core/report/analyze';
 import { renderHtmlReport } from '../core/report/html';
 import { chromeTrace } from '../core/export/chrome-trace';
@@ -33,6 +42,11 @@ import { spinBeforeBlockNs } from '../core/sim/runtime';
 import {
   ANALYZE,
   AnalyzeParams,
+  CLOSE_FROM_DISK,
+  CloseFromDiskParams,
+  FILE_CHANGED,
+  OPEN_FROM_DISK,
+  OpenFromDiskParams,
   AnalyzeResult,
   DEFAULT_SERVER_SETTINGS,
   DOC_STATUS,
@@ -57,6 +71,7 @@ import {
   analysisDiagnostics,
   codeLenses,
   definition,
+  describeTraces,
   hover,
   parseDiagnostics,
   parseDoc,
@@ -66,13 +81,38 @@ import {
   symbols,
 } from './trace-doc';
 
+/** Traces read from disk at least this big are parsed on worker threads. */
+const PARALLEL_FROM_BYTES = 8 << 20;
+
 /** Debounce of re-parsing while the user types. */
 const PARSE_DELAY_MS = 300;
 
 interface DocState {
-  version: number;
+  /** The document's version; null for a trace read from disk that is not open as a document. */
+  version: number | null;
   parsed: ParsedDoc | undefined;
+  /** What analyses are cached by: the uri and its version, or for a file read from disk its mtime. */
+  key: string;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the server was told of this version (didOpen / didChange), for the timings it logs. */
+  receivedAt: number;
+  /** 'text': parsed from the synced text; 'disk': read from its file (big and unmodified). */
+  source: 'text' | 'disk';
+  /** A 'disk' document's text, read when a hover or definition first needs a line. */
+  lines?: TextDocument | undefined;
+  /** A 'disk' document whose read was cancelled: nothing is shown until it is asked for again. */
+  cancelled?: boolean;
+  /** A 'disk' document's file-level problems (unreadable, memory cap, not UTF-8). */
+  fileDiagnostics?: CoreDiagnostic[];
+  /** Parses scheduled or running, and who waits for them to end (`parsedOrNot`). */
+  running: number;
+  waiters: (() => void)[];
+}
+
+/** A file read from disk with the core reader (shared by every caller while it is read). */
+interface DiskRead {
+  mtimeMs: number;
+  result: Promise<LoadResult | undefined>;
 }
 
 /** A trace that is the pair of an open document: open too, or read from disk. */
@@ -93,7 +133,9 @@ export function startServer(connection: Connection): ServerHandle {
   const states = new Map<string, DocState>();
   /** Explicit pairs, both directions. */
   const pairs = new Map<string, string>();
-  const diskCache = new Map<string, { mtimeMs: number; side: PairSide | undefined }>();
+  /** Files read from disk (pairs, big documents, .dat), by path; watched while cached. */
+  const diskCache = new Map<string, DiskRead>();
+  const watchers = new Map<string, FSWatcher>();
   const analyses = new Map<string, PairAnalysis | undefined>();
   let settings: ServerSettings = { ...DEFAULT_SERVER_SETTINGS };
   /** Scheduled or running parses and requests: `idle()` resolves when none is left. */
@@ -126,6 +168,8 @@ export function startServer(connection: Connection): ServerHandle {
         documentSymbolProvider: true,
         codeLensProvider: { resolveProvider: false },
         definitionProvider: true,
+        // The process id, so the extension (and its fault tests) can name the server it runs.
+        experimental: { pid: process.pid },
       },
       serverInfo: { name: 'vcpu-lens', version: '0.1.0' },
     };
@@ -134,8 +178,14 @@ export function startServer(connection: Connection): ServerHandle {
   connection.onDidChangeConfiguration((change) => {
     const s = (change.settings as { vcpuLens?: Partial<ServerSettings> } | undefined)?.vcpuLens;
     if (s === undefined) return;
-    settings = { ...settings, ...s };
+    const next = { ...settings, ...s };
+    // The client sends the settings once after every start: unchanged, nothing is read again.
+    const keys = Object.keys(DEFAULT_SERVER_SETTINGS) as (keyof ServerSettings)[];
+    if (keys.every((k) => next[k] === settings[k])) return;
+    settings = next;
     analyses.clear();
+    indexes.clear();
+    diskCache.clear();
     for (const uri of states.keys()) schedule(uri, 0);
   });
 
@@ -152,15 +202,40 @@ export function startServer(connection: Connection): ServerHandle {
     if (st === undefined) return;
     pending++;
     if (st.timer !== undefined) {
+      // The scheduled parse is replaced by this one (its count moves to it).
       clearTimeout(st.timer);
       leave();
+      st.running--;
     }
+    st.running++;
     st.timer = setTimeout(() => {
       st.timer = undefined;
-      void busy(() => parseAndPublish(uri))
+      void busy(() => (st.source === 'disk' ? readAndPublish(uri) : parseAndPublish(uri)))
         .catch((e: unknown) => log(`parse failed: ${(e as Error).stack ?? String(e)}`))
-        .finally(leave);
+        .finally(() => {
+          leave();
+          settle(st);
+        });
     }, delay);
+  };
+
+  /** One scheduled parse of `st` ended (or was replaced): wake its waiters when none is left. */
+  const settle = (st: DocState): void => {
+    if (--st.running > 0 || st.timer !== undefined) return;
+    const w = st.waiters;
+    st.waiters = [];
+    for (const r of w) r();
+  };
+
+  /**
+   * Resolves when an open document has no parse scheduled or running: requests that arrive right
+   * after an open (Simulate opens the trace, then asks for its advice and timeline) wait for it
+   * instead of finding it unparsed.
+   */
+  const parsedOrNot = (uri: string): Promise<void> => {
+    const st = states.get(uri);
+    if (st === undefined || (st.running === 0 && st.timer === undefined)) return Promise.resolve();
+    return new Promise((r) => st.waiters.push(r));
   };
 
   const parseAndPublish = async (uri: string): Promise<void> => {
@@ -169,38 +244,236 @@ export function startServer(connection: Connection): ServerHandle {
     if (doc === undefined || st === undefined) return;
     const version = doc.version;
     const t0 = Date.now();
-    const parsed = parseDoc(doc.getText(), nameOf(uri), settings);
+    const text = doc.getText();
+    const parsed = parseDoc(text, nameOf(uri), settings);
     // A newer version arrived while parsing: its own parse will publish.
     if (documents.get(uri)?.version !== version) return;
     st.parsed = parsed;
     st.version = version;
+    st.key = `${uri}@${version}`;
     analyses.clear();
     if (parsed === undefined) {
       await connection.sendDiagnostics({ uri, version, diagnostics: [] });
       return;
     }
+    const t1 = Date.now();
     log(
-      `${nameOf(uri)}: ${parsed.trace.events.length} events, ${parsed.role} trace, ${Date.now() - t0} ms`,
+      `${nameOf(uri)} v${version}: ${(text.length / 1e6).toFixed(1)} M chars synced; waited ${t0 - st.receivedAt} ms, parsed in ${t1 - t0} ms: ${parsed.trace.events.length} events, ${parsed.role} trace`,
     );
     await publish(uri);
+    log(
+      `${nameOf(uri)} v${version}: diagnostics sent ${Date.now() - st.receivedAt} ms after it arrived (publish ${Date.now() - t1} ms)`,
+    );
     // Its pair (if open) gets the analysis on its lines too.
     const other = await pairOf(uri);
     if (other !== undefined && states.get(other.uri)?.parsed !== undefined)
       await publish(other.uri);
   };
 
+  /**
+   * A big trace read from its file (no text was synced): the core reader, on worker threads for
+   * big files, with progress and cancel; then the same publishing as a parsed document.
+   */
+  const readAndPublish = async (uri: string): Promise<void> => {
+    const st = states.get(uri);
+    if (st === undefined) return;
+    const file = filePath(uri);
+    if (file === undefined) return;
+    const t0 = Date.now();
+    const read = await readFromDisk(file);
+    if (states.get(uri) !== st) return; // closed meanwhile
+    if (read === undefined) {
+      // Cancelled by the user: say so where the problems are, keep nothing.
+      st.parsed = undefined;
+      st.cancelled = true;
+      await connection.sendDiagnostics({
+        uri,
+        ...(st.version !== null ? { version: st.version } : {}),
+        diagnostics: [
+          {
+            range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+            severity: 3,
+            code: DIAG.cancelled,
+            source: 'vcpu-lens',
+            message: 'reading this trace was cancelled: run "vCPU Lens: Analyze" to read it again',
+          },
+        ],
+      });
+      void connection.sendNotification(STATUS_CHANGED, { uri });
+      return;
+    }
+    st.cancelled = false;
+    st.parsed = describeTraces(read.result.traces, nameOf(uri));
+    st.fileDiagnostics = read.result.diagnostics;
+    const key = `${uri}@disk${read.mtimeMs}`;
+    // The same file read again (reopened): its analyses still hold.
+    if (key !== st.key) analyses.clear();
+    st.key = key;
+    st.lines = undefined;
+    log(
+      `${nameOf(uri)}: read from disk (${(read.result.fileBytes / 1e6).toFixed(1)} MB, no text synced) in ${Date.now() - t0} ms: ${st.parsed?.trace.events.length ?? 0} events`,
+    );
+    if (st.parsed === undefined) {
+      await connection.sendDiagnostics({ uri, diagnostics: fileDiagnostics(st) });
+      return;
+    }
+    await publish(uri);
+    log(`${nameOf(uri)}: diagnostics sent ${Date.now() - st.receivedAt} ms after it was asked for`);
+    const other = await pairOf(uri);
+    if (other !== undefined && states.get(other.uri)?.parsed !== undefined)
+      await publish(other.uri);
+  };
+
+  /** File-level problems of a trace read from disk (unreadable, memory cap...), on line 1. */
+  const fileDiagnostics = (st: DocState): Diagnostic[] =>
+    (st.fileDiagnostics ?? []).map((x) => ({
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      severity: x.severity === 'error' ? 1 : x.severity === 'warning' ? 2 : 3,
+      code: x.code,
+      source: 'vcpu-lens',
+      message: x.message,
+    }));
+
   const publish = async (uri: string): Promise<void> => {
     const st = states.get(uri);
     const parsed = st?.parsed;
     if (st === undefined || parsed === undefined) return;
-    const diagnostics: Diagnostic[] = parseDiagnostics(parsed);
+    const diagnostics: Diagnostic[] = [...fileDiagnostics(st), ...parseDiagnostics(parsed)];
     const a = await analysisFor(uri);
     if (a !== undefined) {
       const side = a.host === parsed.trace ? 'host' : 'guest';
       diagnostics.push(...analysisDiagnostics(parsed, a.analysis, side, settings));
     }
-    await connection.sendDiagnostics({ uri, version: st.version, diagnostics });
+    await connection.sendDiagnostics({
+      uri,
+      ...(st.version !== null ? { version: st.version } : {}),
+      diagnostics,
+    });
     void connection.sendNotification(STATUS_CHANGED, { uri });
+  };
+
+  const filePath = (uri: string): string | undefined => {
+    try {
+      return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /**
+   * Reads a trace file with the core reader, once per file and modification time (callers share
+   * the read in flight), with work-done progress the user can cancel; undefined when cancelled.
+   * The file is watched from then on: a change drops what was read and reads it again.
+   */
+  const readFromDisk = async (
+    file: string,
+  ): Promise<{ result: LoadResult; mtimeMs: number } | undefined> => {
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch (e) {
+      // Unreadable: the core reader says so as a diagnostic.
+      mtimeMs = -1;
+      log(`cannot stat ${file}: ${(e as Error).message}`);
+    }
+    let entry = diskCache.get(file);
+    if (entry === undefined || entry.mtimeMs !== mtimeMs) {
+      entry = { mtimeMs, result: loadWithProgress(file) };
+      diskCache.set(file, entry);
+      watchFile(file);
+    }
+    const mine = entry;
+    const result = await mine.result;
+    if (result === undefined && diskCache.get(file) === mine) diskCache.delete(file);
+    return result === undefined ? undefined : { result, mtimeMs };
+  };
+
+  const loadWithProgress = async (file: string): Promise<LoadResult | undefined> => {
+    const name = path.basename(file);
+    const progress = await connection.window.createWorkDoneProgress();
+    const abort = new AbortController();
+    progress.begin(`vCPU Lens: reading ${name}`, 0, undefined, true);
+    const sub = progress.token.onCancellationRequested(() => abort.abort());
+    let last = -1;
+    try {
+      const r = await readTraceFile(file, {
+        name,
+        eventLines: true,
+        diagnosticsCap: settings.maxDiagnostics,
+        // Worker threads from 8 MiB (the CLI's 32 MiB is tuned for throughput; here the
+        // server's own thread stays free to answer while a trace is read).
+        parallelMinBytes: PARALLEL_FROM_BYTES,
+        signal: abort.signal,
+        ...(settings.memoryCapMB > 0 ? { memoryCapBytes: settings.memoryCapMB * 2 ** 20 } : {}),
+        onProgress: (p) => {
+          const pct = p.bytesTotal > 0 ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 0;
+          if (pct === last) return;
+          last = pct;
+          progress.report(
+            pct,
+            `${(p.bytesDone / 1e6).toFixed(0)} of ${(p.bytesTotal / 1e6).toFixed(0)} MB`,
+          );
+        },
+      });
+      // Cancelled: whatever the reader got that far is dropped (the core reader stops early).
+      if (abort.signal.aborted || r.diagnostics.some((d) => d.code === DIAG.cancelled)) {
+        log(`reading ${name} was cancelled`);
+        return undefined;
+      }
+      return r;
+    } finally {
+      sub.dispose();
+      progress.done();
+    }
+  };
+
+  /** Watches a file read from disk: when it changes, what was read from it is read again. */
+  const watchFile = (file: string): void => {
+    if (watchers.has(file)) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let w: FSWatcher;
+    try {
+      w = watch(file, { persistent: false }, () => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = setTimeout(() => fileChanged(file), 200);
+      });
+    } catch {
+      return; // gone, or not watchable: it is re-read when its mtime is next seen to differ
+    }
+    w.on('error', () => {
+      w.close();
+      watchers.delete(file);
+    });
+    watchers.set(file, w);
+  };
+
+  const fileChanged = (file: string): void => {
+    // An editor that saves by renaming replaces the inode: watch the new file.
+    watchers.get(file)?.close();
+    watchers.delete(file);
+    const entry = diskCache.get(file);
+    let mtimeMs = -1;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      // deleted: forget it
+    }
+    if (entry !== undefined && entry.mtimeMs === mtimeMs) {
+      watchFile(file);
+      return;
+    }
+    diskCache.delete(file);
+    if (mtimeMs >= 0) watchFile(file);
+    const uri = pathToFileURL(file).toString();
+    log(`${path.basename(file)} changed on disk: reading it again`);
+    analyses.clear();
+    indexes.clear();
+    void connection.sendNotification(FILE_CHANGED, { uri });
+    for (const [u, st] of states) {
+      if (u === uri && st.source === 'disk') schedule(u, 0);
+      else if (st.parsed !== undefined)
+        void busy(() => publish(u)).catch((e: unknown) => log(`publish failed: ${String(e)}`));
+    }
   };
 
   /** The other machine's trace for `uri`: explicit pair, else the sibling file. */
@@ -221,40 +494,27 @@ export function startServer(connection: Connection): ServerHandle {
     }
     const open = states.get(other);
     if (open?.parsed !== undefined)
-      return {
-        key: `${other}@${open.version}`,
-        uri: other,
-        trace: open.parsed.trace,
-        role: open.parsed.role,
-      };
-    if (documents.get(other) !== undefined) return undefined; // open, not parsed yet
+      return { key: open.key, uri: other, trace: open.parsed.trace, role: open.parsed.role };
+    if (open !== undefined) return undefined; // open, not parsed yet
     return loadFromDisk(other);
   };
 
+  /** A trace that is not an open document (a pair, a .dat): read from its file, cached by mtime. */
   const loadFromDisk = async (uri: string): Promise<PairSide | undefined> => {
-    let file: string;
-    try {
-      file = fileURLToPath(uri);
-    } catch {
-      return undefined;
-    }
-    let mtimeMs: number;
-    try {
-      mtimeMs = statSync(file).mtimeMs;
-    } catch {
-      return undefined;
-    }
-    const cached = diskCache.get(file);
-    if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached.side;
-    const r = await readTraceFile(file, { diagnosticsCap: settings.maxDiagnostics });
-    const trace = r.traces[0];
-    const side =
-      trace === undefined
-        ? undefined
-        : { key: `${uri}@${mtimeMs}`, uri, trace, role: roleOf(trace, path.basename(file)) };
-    diskCache.set(file, { mtimeMs, side });
-    if (side !== undefined) log(`read ${path.basename(file)} from disk as the pair`);
-    return side;
+    const file = filePath(uri);
+    if (file === undefined || !existsSync(file)) return undefined;
+    const t0 = Date.now();
+    const fresh = !diskCache.has(file);
+    const read = await readFromDisk(file);
+    const trace = read?.result.traces[0];
+    if (read === undefined || trace === undefined) return undefined;
+    if (fresh) log(`read ${path.basename(file)} from disk in ${Date.now() - t0} ms`);
+    return {
+      key: `${uri}@disk${read.mtimeMs}`,
+      uri,
+      trace,
+      role: roleOf(trace, path.basename(file)),
+    };
   };
 
   const pairOptions = (): PairOptions | string => {
@@ -289,8 +549,8 @@ export function startServer(connection: Connection): ServerHandle {
     const st = states.get(uri);
     const me: PairSide | undefined =
       st?.parsed !== undefined
-        ? { key: `${uri}@${st.version}`, uri, trace: st.parsed.trace, role: st.parsed.role }
-        : documents.get(uri) === undefined
+        ? { key: st.key, uri, trace: st.parsed.trace, role: st.parsed.role }
+        : st === undefined
           ? await loadFromDisk(uri)
           : undefined;
     if (me === undefined) return undefined;
@@ -339,49 +599,117 @@ export function startServer(connection: Connection): ServerHandle {
     return index;
   };
 
+  const newState = (version: number | null, source: DocState['source']): DocState => ({
+    version,
+    parsed: undefined,
+    key: '',
+    timer: undefined,
+    receivedAt: Date.now(),
+    source,
+    running: 0,
+    waiters: [],
+  });
+  const forget = (uri: string): void => {
+    const st = states.get(uri);
+    states.delete(uri);
+    if (st === undefined) return;
+    if (st.timer !== undefined) {
+      clearTimeout(st.timer);
+      st.timer = undefined;
+      leave();
+      settle(st);
+    }
+    // Whoever waited on it gets the answer for a closed document.
+    for (const r of st.waiters.splice(0)) r();
+  };
+
   documents.onDidOpen((e) => {
-    states.set(e.document.uri, {
-      version: e.document.version,
-      parsed: undefined,
-      timer: undefined,
-    });
+    // A document read from disk so far gets its text from now on (it was edited).
+    forget(e.document.uri);
+    states.set(e.document.uri, newState(e.document.version, 'text'));
     schedule(e.document.uri, 0);
   });
+
+  connection.onNotification(OPEN_FROM_DISK, (p: OpenFromDiskParams) => {
+    const st = states.get(p.uri);
+    const file = filePath(p.uri);
+    if (file === undefined) return;
+    if (st !== undefined && st.source === 'disk') {
+      // The tab's document opened (or reloaded): the same file, unless its mtime changed.
+      st.version = p.version;
+      st.receivedAt = Date.now();
+      const cached = diskCache.get(file);
+      let mtimeMs = -2;
+      try {
+        mtimeMs = statSync(file).mtimeMs;
+      } catch {
+        // re-read below, which reports it
+      }
+      if (st.parsed !== undefined && cached?.mtimeMs === mtimeMs)
+        void busy(() => publish(p.uri)).catch((e: unknown) => log(`publish failed: ${String(e)}`));
+      else if (st.parsed !== undefined || st.cancelled === true) schedule(p.uri, 0);
+      return; // else: its read is under way and publishes with this version
+    }
+    if (documents.get(p.uri) !== undefined) return; // text-synced already
+    states.set(p.uri, newState(p.version, 'disk'));
+    schedule(p.uri, 0);
+  });
+
+  connection.onNotification(CLOSE_FROM_DISK, (p: CloseFromDiskParams) => {
+    if (states.get(p.uri)?.source !== 'disk') return;
+    forget(p.uri);
+    void connection.sendDiagnostics({ uri: p.uri, diagnostics: [] });
+  });
   documents.onDidChangeContent((e) => {
-    if (!states.has(e.document.uri)) return;
+    const st = states.get(e.document.uri);
+    // TextDocuments reports an open as a change too: the open's own parse is scheduled already.
+    if (st === undefined || (st.parsed === undefined && e.document.version === st.version)) return;
+    st.receivedAt = Date.now();
     schedule(e.document.uri, PARSE_DELAY_MS);
   });
   documents.onDidClose((e) => {
-    const st = states.get(e.document.uri);
-    states.delete(e.document.uri);
-    if (st?.timer !== undefined) {
-      clearTimeout(st.timer);
-      leave();
-    }
+    forget(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
+  /** One line of a document: from its synced text, or for a trace read from disk, its file. */
+  const lineText = (uri: string, line: number): string | undefined => {
+    const range = { start: { line, character: 0 }, end: { line: line + 1, character: 0 } };
+    const doc = documents.get(uri);
+    if (doc !== undefined) return doc.getText(range);
+    const st = states.get(uri);
+    const file = filePath(uri);
+    if (st?.source !== 'disk' || file === undefined) return undefined;
+    try {
+      st.lines ??= TextDocument.create(uri, 'trace', 0, readFileSync(file, 'utf8'));
+    } catch {
+      return undefined;
+    }
+    return st.lines.getText(range);
+  };
+
+  // Answers wait for a parse in flight: VS Code caches an empty outline (or CodeLens) per
+  // document version, so answering "nothing yet" for a trace still being read would stick.
   connection.onHover(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const st = states.get(p.textDocument.uri);
-    const doc = documents.get(p.textDocument.uri);
-    if (st?.parsed === undefined || doc === undefined) return null;
-    const lineText = doc.getText({
-      start: { line: p.position.line, character: 0 },
-      end: { line: p.position.line + 1, character: 0 },
-    });
-    const word = wordAt(lineText, p.position.character);
+    const text = lineText(p.textDocument.uri, p.position.line);
+    if (st?.parsed === undefined || text === undefined) return null;
+    const word = wordAt(text, p.position.character);
     const a = await analysisFor(p.textDocument.uri);
     const side: TraceRole =
       a === undefined ? st.parsed.role : a.host === st.parsed.trace ? 'host' : 'guest';
     return hover(st.parsed, p.position.line, word, a?.analysis, side) ?? null;
   });
 
-  connection.onDocumentSymbol((p) => {
+  connection.onDocumentSymbol(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
     return parsed === undefined ? [] : symbols(parsed);
   });
 
   connection.onCodeLens(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
     if (parsed === undefined) return [];
     const other = await pairOf(p.textDocument.uri);
@@ -392,15 +720,12 @@ export function startServer(connection: Connection): ServerHandle {
     );
   });
 
-  connection.onDefinition((p) => {
+  connection.onDefinition(async (p) => {
+    await parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
-    const doc = documents.get(p.textDocument.uri);
-    if (parsed === undefined || doc === undefined) return null;
-    const lineText = doc.getText({
-      start: { line: p.position.line, character: 0 },
-      end: { line: p.position.line + 1, character: 0 },
-    });
-    return definition(parsed, p.textDocument.uri, lineText, p.position.character) ?? null;
+    const text = lineText(p.textDocument.uri, p.position.line);
+    if (parsed === undefined || text === undefined) return null;
+    return definition(parsed, p.textDocument.uri, text, p.position.character) ?? null;
   });
 
   connection.onRequest(SET_PAIR, async (p: SetPairParams) =>
@@ -440,8 +765,20 @@ export function startServer(connection: Connection): ServerHandle {
 
   connection.onRequest(ANALYZE, async (p: AnalyzeParams): Promise<AnalyzeResult> =>
     busy(async () => {
-      if (states.get(p.uri)?.parsed === undefined)
-        return { ok: false, message: 'not a trace vCPU Lens reads (or not parsed yet)' };
+      await parsedOrNot(p.uri);
+      const st = states.get(p.uri);
+      if (st?.source === 'disk' && st.cancelled === true) {
+        // Asked again after a cancelled read: read it again.
+        st.cancelled = false;
+        await readAndPublish(p.uri);
+      }
+      // Not open: read from its file (a big trace analysed from the explorer).
+      if (
+        states.has(p.uri)
+          ? states.get(p.uri)?.parsed === undefined
+          : !existsSync(filePath(p.uri) ?? '')
+      )
+        return { ok: false, message: 'not a trace vCPU Lens reads (or not read yet)' };
       const a = await analysisFor(p.uri);
       if (a === undefined) {
         const opts = pairOptions();
@@ -465,6 +802,7 @@ export function startServer(connection: Connection): ServerHandle {
 
   connection.onRequest(TIMELINE, async (p: TimelineParams): Promise<TimelineResult> =>
     busy(async () => {
+      await parsedOrNot(p.uri);
       const index = await timelineFor(p.uri);
       if (typeof index === 'string') return { kind: 'error', message: index };
       try {
@@ -478,6 +816,7 @@ export function startServer(connection: Connection): ServerHandle {
 
   connection.onRequest(EXPORT, async (p: ExportParams): Promise<ExportResult> =>
     busy(async () => {
+      await parsedOrNot(p.uri);
       const index = await timelineFor(p.uri);
       if (typeof index === 'string') return { ok: false, message: index };
       try {
@@ -485,10 +824,16 @@ export function startServer(connection: Connection): ServerHandle {
           p.kind === 'html'
             ? renderHtmlReport(index.model, webviewAssets(), randomBytes(18).toString('base64'))
             : JSON.stringify(chromeTrace(index.model));
-        writeFileSync(p.path, text);
+        // Never over a file the user did not agree to replace ('wx' fails if it exists).
+        writeFileSync(p.path, text, { flag: p.overwrite === true ? 'w' : 'wx' });
         return { ok: true, path: p.path, bytes: Buffer.byteLength(text) };
       } catch (e) {
-        return { ok: false, message: (e as Error).message };
+        const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
+        return {
+          ok: false,
+          message: exists ? `${p.path} exists and was kept` : (e as Error).message,
+          ...(exists ? { exists } : {}),
+        };
       }
     }),
   );

@@ -40,7 +40,15 @@ export interface ParsedDoc {
 /** Parses a document's text; undefined when it is not a trace we read. */
 export function parseDoc(text: string, name: string, s: ServerSettings): ParsedDoc | undefined {
   const traces = importText(text, { name, eventLines: true, diagnosticsCap: s.maxDiagnostics });
-  const trace = traces?.[0];
+  return traces === undefined ? undefined : describeTraces(traces, name);
+}
+
+/**
+ * A document's traces, however they were read (from the synced text, or from the file by the
+ * core reader with `eventLines`): its lines, timelines, role and each pid's first line.
+ */
+export function describeTraces(traces: Trace[], name: string): ParsedDoc | undefined {
+  const trace = traces[0];
   if (trace === undefined) return undefined;
   const lines = trace.eventLines ?? new Int32Array(0);
   const timelines = buildTimelines(trace);
@@ -61,7 +69,7 @@ export function parseDoc(text: string, name: string, s: ServerSettings): ParsedD
   }
   return {
     trace,
-    others: (traces?.length ?? 1) - 1,
+    others: traces.length - 1,
     timelines,
     lines,
     role: roleOf(trace, name),
@@ -116,7 +124,7 @@ export function parseDiagnostics(d: ParsedDoc): Diagnostic[] {
     severity: severity(x.severity),
     code: x.code,
     source: 'vcpu-lens',
-    message: x.message,
+    message: plainText(x.message, MAX_MESSAGE),
   }));
 }
 
@@ -196,8 +204,8 @@ export function analysisDiagnostics(
     }
     if (n === 0) return '';
     return spinning
-      ? `; ${n} other ${program.comm} thread${n === 1 ? ' was' : 's were'} on their vCPUs meanwhile, spinning (the program waits actively)`
-      : `; ${n} other ${program.comm} thread${n === 1 ? ' was' : 's were'} asleep, waiting (at a barrier) for it`;
+      ? `; ${n} other ${plainText(program.comm)} thread${n === 1 ? ' was' : 's were'} on their vCPUs meanwhile, spinning (the program waits actively)`
+      : `; ${n} other ${plainText(program.comm)} thread${n === 1 ? ' was' : 's were'} asleep, waiting (at a barrier) for it`;
   };
   for (const st of stalls) {
     const dur = fmtDur(st.hostEnd - st.hostStart, unit);
@@ -213,7 +221,9 @@ export function analysisDiagnostics(
       }
     } else i = eventAtOrAfter(t, rel!.toGuest(st.hostStart));
     if (i >= d.lines.length) continue;
-    const who = `${st.preemptorComm}-${st.preemptorPid}`;
+    const who = `${plainText(st.preemptorComm)}-${st.preemptorPid}`;
+    const guest = `${plainText(st.guestComm)}-${st.guestPid}`;
+    const vcpuThread = hostComm.get(st.vcpu);
     out.push({
       range: lineRange(d.lines[i]! - 1),
       severity: sev,
@@ -221,8 +231,8 @@ export function analysisDiagnostics(
       source: 'vcpu-lens',
       message:
         side === 'host'
-          ? `vCPU ${st.vcpu} (${hostComm.get(st.vcpu) ?? 'vCPU thread'}) preempted for ${dur} by ${who} on CPU ${st.pcpu}, while guest thread ${st.guestComm}-${st.guestPid} was on it: that thread lost ${dur}${othersWaiting(st)}`
-          : `guest thread ${st.guestComm}-${st.guestPid} on CPU ${st.vcpu} lost ${dur}: the host preempted its vCPU for ${who}${othersWaiting(st)}`,
+          ? `vCPU ${st.vcpu} (${vcpuThread !== undefined ? plainText(vcpuThread) : 'vCPU thread'}) preempted for ${dur} by ${who} on CPU ${st.pcpu}, while guest thread ${guest} was on it: that thread lost ${dur}${othersWaiting(st)}`
+          : `guest thread ${guest} on CPU ${st.vcpu} lost ${dur}: the host preempted its vCPU for ${who}${othersWaiting(st)}`,
     });
   }
   for (const f of a.findings) {
@@ -237,7 +247,7 @@ export function analysisDiagnostics(
           : (Math.max(sev, DiagnosticSeverity.Information) as DiagnosticSeverity),
       code: f.kind,
       source: 'vcpu-lens',
-      message: f.message,
+      message: plainText(f.message, MAX_MESSAGE),
     });
   }
   return out;
@@ -271,7 +281,7 @@ export function hover(
 ): Hover | undefined {
   const parts: string[] = [];
   if (word !== undefined && FIELD_HELP[word] !== undefined)
-    parts.push(`**${word}**: ${FIELD_HELP[word]}`);
+    parts.push(`**${word}**: ${FIELD_HELP[word].replace(/[<>[\]]/g, (c) => `\\${c}`)}`);
   const i = eventOnLine(d, line);
   if (i >= 0) {
     const t = d.trace;
@@ -279,7 +289,7 @@ export function hover(
     const abs = t.tsBase + BigInt(t.events.ts(i));
     const ty = t.eventTypes[t.events.type(i)]!;
     parts.push(
-      `**${ty.name}** on CPU ${t.events.cpu(i)} at ${formatAbsTs(abs, unit, unit === 'ns' ? 9 : 0)}`,
+      `**${mdText(ty.name)}** on CPU ${t.events.cpu(i)} at ${formatAbsTs(abs, unit, unit === 'ns' ? 9 : 0)}`,
     );
     if (a?.clock !== undefined && (side === 'host' || side === 'guest')) {
       const rel = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase);
@@ -299,7 +309,7 @@ export function hover(
       const shown = [TaskState.running, TaskState.runnable, TaskState.preempted, TaskState.sleeping]
         .filter((st) => tot[base + st]! > 0)
         .map((st) => `${TASK_STATE_NAMES[st]} ${fmtDur(tot[base + st]!, unit)}`);
-      parts.push(`${t.tasks.comm(task)}-${pid}: ${shown.join(', ') || 'no time recorded'}`);
+      parts.push(`${mdText(t.tasks.comm(task))}-${pid}: ${shown.join(', ') || 'no time recorded'}`);
     }
     if (side === 'host' && a !== undefined) {
       const v = a.vcpuMap.chosen?.vcpus.find((x) => x.hostTid === pid);
@@ -309,15 +319,32 @@ export function hover(
           `vCPU ${v.vcpu}: running ${fmtDur(vt.running, unit)}, preempted ${fmtDur(vt.preempted, unit)} in ${vt.preemptions} preemptions, waiting ${fmtDur(vt.waiting, unit)}`,
         );
     }
-    if (kindAt(t, i) === Kind.print) parts.push(`marker: ${markerAt(t, i).message}`);
+    if (kindAt(t, i) === Kind.print) parts.push(`marker: ${mdText(markerAt(t, i).message, 500)}`);
   }
   if (parts.length === 0) return undefined;
-  return { contents: { kind: MarkupKind.Markdown, value: parts.map(escapeMd).join('\n\n') } };
+  return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n') } };
 }
 
-/** Trace text is untrusted: no links, images or HTML from it in a hover. */
-function escapeMd(s: string): string {
-  return s.replace(/[<>[\]]/g, (c) => `\\${c}`);
+/** Longest diagnostic message (a finding quoting many names stays readable). */
+const MAX_MESSAGE = 2000;
+
+// Control characters (C0, DEL, C1), bidi embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Trace-derived text (a comm, a marker) for the editor: a comm is whatever a process wrote, so
+ * control and bidi characters become visible `\uXXXX` escapes (an RTL override cannot reorder a
+ * message, a NUL cannot cut it) and it is cut at `max` characters.
+ */
+export function plainText(s: string, max = 128): string {
+  const t = s.length > max ? `${s.slice(0, max)}…` : s;
+  return t.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The same for a Markdown hover: every character Markdown or HTML acts on is escaped too. */
+export function mdText(s: string, max = 128): string {
+  return plainText(s, max).replace(/[\\`*_{}[\]()#+\-.!|<>&~:"']/g, (c) => `\\${c}`);
 }
 
 /** Symbols: CPUs, tasks (by running time) and markers, each at its first line. */
@@ -330,7 +357,7 @@ export function symbols(d: ParsedDoc): DocumentSymbol[] {
     if (!firstOnCpu.has(cpu)) firstOnCpu.set(cpu, d.lines[i]! - 1);
     if (markers.length < 500 && kindAt(t, i) === Kind.print) {
       const r = lineRange(d.lines[i]! - 1);
-      const name = markerAt(t, i).message.trim().slice(0, 80) || '(empty marker)';
+      const name = plainText(markerAt(t, i).message.trim(), 80) || '(empty marker)';
       markers.push({ name, kind: SymbolKind.Event, range: r, selectionRange: r });
     }
   }
@@ -357,7 +384,7 @@ export function symbols(d: ParsedDoc): DocumentSymbol[] {
     if (line === undefined) continue;
     const r = lineRange(line);
     tasks.push({
-      name: `${tl.comms[k]}-${pid}`,
+      name: `${plainText(tl.comms[k] ?? '')}-${pid}`,
       detail: `running ${fmtDur(run, t.clock.unit)}`,
       kind: SymbolKind.Object,
       range: r,

@@ -41,9 +41,12 @@ function freePort() {
 /**
  * Starts an isolated code-server on `workspace`; resolves once /healthz answers.
  * `install`: .vsix files installed into the run's extensions dir first; `vscodeOptions`: passed
- * as --vscode-option (e.g. enable-smoke-test-driver).
+ * as --vscode-option (e.g. enable-smoke-test-driver); `settings`: more user settings.
  */
-export async function startCodeServer(workspace, { vscodeOptions = [], install = [] } = {}) {
+export async function startCodeServer(
+  workspace,
+  { vscodeOptions = [], install = [], settings = {} } = {},
+) {
   const run = mkdtempSync(path.join(tmpdir(), 'vl-code-server-'));
   for (const d of ['xdg-config', 'xdg-data', 'user', 'ext']) mkdirSync(path.join(run, d));
   writeFileSync(path.join(run, 'config.yaml'), 'auth: none\n');
@@ -58,6 +61,7 @@ export async function startCodeServer(workspace, { vscodeOptions = [], install =
       'extensions.autoUpdate': false,
       'extensions.autoCheckUpdates': false,
       'workbench.tips.enabled': false,
+      ...settings,
     }),
   );
   // Extensions installed into this run's own extensions dir (e.g. the .vsix under test).

@@ -18,7 +18,10 @@ interface Harness {
   ROOT: string;
   missing(): string | undefined;
   prepareWorkspace(): string;
-  startCodeServer(ws: string, o?: { install?: string[] }): Promise<CodeServer>;
+  startCodeServer(
+    ws: string,
+    o?: { install?: string[]; settings?: Record<string, unknown> },
+  ): Promise<CodeServer>;
   launchChromium(): Promise<Browser>;
   focusWorkbench(page: Page): Promise<void>;
   packageVsix(): string;
@@ -31,6 +34,7 @@ interface Harness {
 const h = (await import('./code-server.mjs')) as Harness;
 const why = h.missing();
 const EVIL = '<img src=x onerror=alert(1)>';
+const RTL = '\u202e';
 const SHOTS = path.join(h.ROOT, 'test-results/workbench');
 
 describe.skipIf(why !== undefined)(
@@ -62,14 +66,19 @@ describe.skipIf(why !== undefined)(
         evil,
         '--force',
       ]);
+      const name = `${EVIL}${RTL}${'W'.repeat(300)}`;
       const guest = readFileSync(path.join(evil, 'guest.txt'), 'utf8')
-        .replace(/omp-603/g, `${EVIL}-603`)
-        .replace(/omp:603/g, `${EVIL}:603`)
-        .replace(/comm=omp pid=603/g, `comm=${EVIL} pid=603`);
+        .replace(/omp-603/g, `${name}-603`)
+        .replace(/omp:603/g, `${name}:603`)
+        .replace(/comm=omp pid=603/g, `comm=${name} pid=603`);
       writeFileSync(path.join(evil, 'guest.txt'), guest);
       // The extension as users get it: the packaged .vsix, installed into this run's profile.
       const vsix = h.packageVsix();
-      server = await h.startCodeServer(ws, { install: [vsix] });
+      // The timeline forced dark whatever the workbench's theme (vcpuLens.timeline.theme).
+      server = await h.startCodeServer(ws, {
+        install: [vsix],
+        settings: { 'vcpuLens.timeline.theme': 'dark' },
+      });
       browser = await h.launchChromium();
       page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
       page.on('dialog', (d) => {
@@ -146,6 +155,11 @@ describe.skipIf(why !== undefined)(
         await page.locator('.quick-input-widget input.input').fill('1');
         await page.keyboard.press('Enter');
         const frame = await frameWith('body[data-ready="1"] [data-lane="vcpu:3"]');
+        // Its advice opens beside it (it used to be asked for before the trace was parsed).
+        await page
+          .locator('.tabs-container .tab', { hasText: 'host.txt advice' })
+          .first()
+          .waitFor({ timeout: 90_000 });
         for (const lane of ['vcpu:0', 'vcpu:3', 'gcpu:0'])
           expect(await frame.locator(`[data-lane="${lane}"]`).count(), lane).toBe(1);
         // The canvas has been painted: some non-background pixels.
@@ -181,15 +195,64 @@ describe.skipIf(why !== undefined)(
       150_000,
     );
 
-    it('a task named like markup is text in the webview, and no script runs', async () => {
+    it('a task named like markup, with an RTL override and 300 more characters, is inert text in the webview and the hover; nothing is fetched', async () => {
       await withShot('hostile', async () => {
+        // Every request the webviews make from here on.
+        const requests: string[] = [];
+        page.on('request', (r) => {
+          let frameUrl = '';
+          try {
+            frameUrl = r.frame().url();
+          } catch {
+            // a service worker's request: no frame
+          }
+          if (/webview/.test(frameUrl)) requests.push(r.url());
+        });
         await quickOpen('evil/host.txt');
         await palette('vCPU Lens: Open Timeline');
         // The evil pair's timeline (the simulation's also has a thread 603, named omp).
         const frame = await frameWith('[data-lane="gthread:603"]:has-text("onerror=alert(1)")');
         expect(await frame.locator('[data-lane="gthread:603"]').textContent()).toContain(EVIL);
-        expect(await frame.locator('img[src="x"]').count()).toBe(0);
+        expect(await frame.locator('img').count()).toBe(0);
+        // vcpuLens.timeline.theme = dark: the page's own dark background.
+        expect(
+          await frame
+            .locator('body[data-vl-theme="dark"]')
+            .evaluate((b) => getComputedStyle(b).backgroundColor),
+        ).toBe('rgb(30, 30, 30)');
+        // The guest trace's hover on a line of thread 603 (its first lines are): the name as
+        // text, escaped.
+        // One editor, full width (the timeline, advice and Problems no longer beside it).
+        await palette('View: Close All Editor Groups');
+        await quickOpen('evil/guest.txt');
+        const evilLine = page
+          .locator('.editor-group-container.active .view-line', { hasText: 'onerror' })
+          .first();
+        // The mouse rests on the name itself.
+        await evilLine
+          .locator('span', { hasText: 'onerror' })
+          .first()
+          .hover({ position: { x: 4, y: 4 } });
+        const hover = page.locator('.monaco-hover', { hasText: '-603:' }).first();
+        await hover.waitFor({ timeout: 60_000 });
+        const text = (await hover.textContent()) ?? '';
+        expect(text).toContain('<img src=x onerror=alert(1)>');
+        expect(text).toContain('\\u202e'); // the override shown, not applied
+        expect(text).not.toContain('\u202e');
+        expect(await page.locator('.monaco-hover img').count()).toBe(0);
+        await page.keyboard.press('Escape');
         expect(dialogs).toEqual([]);
+        // No request for the markup's image; nothing but the page's own bundle (asWebviewUri
+        // URLs, which VS Code's service worker serves from the extension's dist/) and this
+        // machine.
+        expect(requests.filter((u) => /\/x(\?|#|$)/.test(u))).toEqual([]);
+        const ours =
+          /^https:\/\/[\w+.-]+\.vscode-resource\.vscode-cdn\.net\/.*\/dist\/webview\.(js|css)$/;
+        expect(
+          requests.filter(
+            (u) => !ours.test(u) && !/^(https?:\/\/127\.0\.0\.1[:/]|data:|blob:)/.test(u),
+          ),
+        ).toEqual([]);
         await shot('hostile-name');
       });
     }, 150_000);

@@ -2,6 +2,7 @@
 // guest.txt from test/fixtures/real/quiet-passive-local), prepared by the runner.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { VcpuLensApi } from '../../src/extension/ctx';
 
 const ws = (): vscode.Uri => vscode.workspace.workspaceFolders![0]!.uri;
 
@@ -173,5 +174,68 @@ describe('vCPU Lens in VS Code', () => {
     assert.ok(timeline, 'its timeline is open');
     const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.code === 'vcpu-preempted'));
     assert.ok(d.length > 0);
+  });
+});
+
+describe('vCPU Lens when its language server dies', () => {
+  const api = (): VcpuLensApi =>
+    vscode.extensions.all.find((e) => e.packageJSON.name === 'vcpu-lens')!.exports as VcpuLensApi;
+
+  /** Resolves once the server runs with a process other than `not` (on its state events). */
+  const runningOther = (not: number | undefined): Promise<number> =>
+    new Promise((resolve) => {
+      const check = (): boolean => {
+        const pid = api().serverPid();
+        if (api().serverState() !== 'running' || pid === undefined || pid === not) return false;
+        sub.dispose();
+        resolve(pid);
+        return true;
+      };
+      const sub = api().onDidChangeServerState(() => void check());
+      check();
+    });
+  const stopped = (): Promise<void> =>
+    new Promise((resolve) => {
+      const sub = api().onDidChangeServerState((s) => {
+        if (s !== 'stopped') return;
+        sub.dispose();
+        resolve();
+      });
+    });
+
+  it('is restarted after a kill mid-parse, the user is told, and after repeated crashes commands say it is down', async () => {
+    let pid = await runningOther(undefined);
+    // A trace being parsed when the server is killed: a fresh copy of the pair, opened.
+    const dir = vscode.Uri.joinPath(ws(), 'crash');
+    for (const f of ['host.txt', 'guest.txt'])
+      await vscode.workspace.fs.copy(vscode.Uri.joinPath(ws(), f), vscode.Uri.joinPath(dir, f), {
+        overwrite: true,
+      });
+    await vscode.workspace.openTextDocument(vscode.Uri.joinPath(dir, 'guest.txt'));
+    process.kill(pid, 'SIGKILL');
+    pid = await runningOther(pid);
+    assert.match(api().notices().at(-1) ?? '', /stopped unexpectedly and was restarted/);
+    // The restarted server has the open traces again: Analyze works without a word of trouble.
+    const host = vscode.Uri.joinPath(ws(), 'host.txt');
+    const told = api().notices().length;
+    await vscode.commands.executeCommand('vcpuLens.analyze', host);
+    assert.equal(api().notices().length, told, api().notices().at(-1));
+    // Three more crashes within minutes: it stays down and says so.
+    for (let k = 0; k < 2; k++) {
+      process.kill(pid, 'SIGKILL');
+      pid = await runningOther(pid);
+    }
+    const down = stopped();
+    process.kill(pid, 'SIGKILL');
+    await down;
+    assert.match(api().notices().at(-1) ?? '', /was not restarted/);
+    assert.match(api().statusText(), /server stopped/);
+    const before = api().notices().length;
+    await vscode.commands.executeCommand('vcpuLens.analyze', host);
+    assert.ok(api().notices().length > before, 'the command told the user');
+    assert.match(api().notices().at(-1) ?? '', /language server is not running/);
+    // The user restarts it.
+    await vscode.commands.executeCommand('vcpuLens.restartServer');
+    await runningOther(pid);
   });
 });

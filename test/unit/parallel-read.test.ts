@@ -54,6 +54,24 @@ describe('parallel reading', () => {
     }
   });
 
+  it("each event's line (for editors) is the line one thread sees, part after part", async () => {
+    const text = gunzipSync(readFileSync(path.join(BUNDLED, 'guest.txt.gz'))).toString('utf8');
+    // Blank and comment lines between events, so lines and event indexes differ.
+    const f = write('guest-lines.txt', text.replace(/\n(?=.{0,40}sched_wakeup)/g, '\n\n'));
+    const one = await readTraceFile(f, { threads: 1, eventLines: true });
+    const many = await readTraceFile(f, {
+      threads: 3,
+      workerScript: worker,
+      parallelMinBytes: 0,
+      eventLines: true,
+    });
+    const a = one.traces[0]!.eventLines!;
+    const b = many.traces[0]!.eventLines!;
+    expect(a.length).toBe(one.traces[0]!.events.length);
+    expect(a.at(-1)).toBeGreaterThan(a.length);
+    expect(Array.from(b)).toEqual(Array.from(a));
+  });
+
   it('tracefs text with latency and TGID columns, markers, vruntime, kvm and bad lines', async () => {
     const lines = ['# tracer: nop', '#', '# entries-in-buffer/entries-written: 40/40   #P:4'];
     for (let k = 0; k < 400; k++) {

@@ -1,7 +1,16 @@
 // The language server over in-memory streams (the vscode-languageserver-node way): a real host
 // trace opened as a document, paired with its guest sibling on disk, gives parse diagnostics,
 // preemptions on the lines where they happen, hovers, symbols, CodeLens and definitions.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+/* eslint-disable no-control-regex -- the hostile-name test looks for NUL on purpose */
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -24,7 +33,17 @@ import type {
   PublishDiagnosticsParams,
 } from 'vscode-languageserver';
 import { startServer, ServerHandle } from '../../src/server/server';
-import { ANALYZE, AnalyzeResult, DOC_STATUS, DocStatus } from '../../src/protocol/lsp-ext';
+import {
+  ANALYZE,
+  AnalyzeResult,
+  DEFAULT_SERVER_SETTINGS,
+  DOC_STATUS,
+  DocStatus,
+  EXPORT,
+  ExportResult,
+  FILE_CHANGED,
+  OPEN_FROM_DISK,
+} from '../../src/protocol/lsp-ext';
 
 const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
 
@@ -127,7 +146,8 @@ describe('language server on a real host + guest pair', () => {
       position: { line, character: hostLines[line]!.indexOf('prev') >= 0 ? 5 : 5 },
     })) as Hover;
     const text = (h.contents as { value: string }).value;
-    expect(text).toContain('**sched\\_switch**'.replace('\\_', '_'));
+    // Trace-derived names are Markdown-escaped (rendered the same).
+    expect(text).toContain('**sched\\_switch**');
     expect(text).toMatch(/on the guest: \d+\.\d{9} \(clock map by /);
     expect(text).toMatch(/CPU 1\/TCG-3316: running [\d.]+ (ms|s)/);
     expect(text).toMatch(/vCPU 1: running .*preempted .* in \d+ preemptions/);
@@ -205,4 +225,269 @@ describe('language server on a real host + guest pair', () => {
     expect(last.at(-1)!.version).toBe(2);
     expect(last.at(-1)!.diagnostics.filter((x) => /^VL/.test(String(x.code)))).toEqual([]);
   });
+
+  it('settings: the same ones again (sent after every start) change nothing; new ones apply', async () => {
+    const n = published.get(hostUri)!.length;
+    await client.sendNotification('workspace/didChangeConfiguration', {
+      settings: { vcpuLens: { ...DEFAULT_SERVER_SETTINGS } },
+    });
+    await settle();
+    expect(published.get(hostUri)!.length).toBe(n);
+    await client.sendNotification('workspace/didChangeConfiguration', {
+      settings: { vcpuLens: { ...DEFAULT_SERVER_SETTINGS, maxStallDiagnostics: 5 } },
+    });
+    await settle();
+    expect(published.get(hostUri)!.length).toBeGreaterThan(n);
+    expect(diagnosticsOf(hostUri).filter((x) => x.code === 'vcpu-preempted')).toHaveLength(5);
+  });
+});
+
+/** A server and a client over in-memory streams; `published` collects each uri's diagnostics. */
+function connect(capabilities: object = {}): {
+  client: MessageConnection;
+  server: ServerHandle;
+  published: Map<string, PublishDiagnosticsParams[]>;
+  /** Resolves with the first publication for `uri` that `pred` accepts (now or later). */
+  diagnosticsWhere(
+    uri: string,
+    pred: (d: Diagnostic[]) => boolean,
+  ): Promise<PublishDiagnosticsParams>;
+  start(): Promise<void>;
+} {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const server = startServer(
+    createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
+  );
+  const client = createMessageConnection(
+    new StreamMessageReader(toClient),
+    new StreamMessageWriter(toServer),
+  );
+  const published = new Map<string, PublishDiagnosticsParams[]>();
+  const waiting: {
+    uri: string;
+    pred: (d: Diagnostic[]) => boolean;
+    r: (p: PublishDiagnosticsParams) => void;
+  }[] = [];
+  client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+    published.set(p.uri, [...(published.get(p.uri) ?? []), p]);
+    for (const w of waiting.splice(0))
+      if (w.uri === p.uri && w.pred(p.diagnostics)) w.r(p);
+      else waiting.push(w);
+  });
+  client.onNotification('window/logMessage', (m: { message: string }) => {
+    if (process.env['VL_DEBUG']) console.log(m.message);
+  });
+  client.onNotification('vcpuLens/statusChanged', () => {});
+  return {
+    client,
+    server,
+    published,
+    diagnosticsWhere: (uri, pred) => {
+      const now = [...(published.get(uri) ?? [])].reverse().find((p) => pred(p.diagnostics));
+      if (now !== undefined) return Promise.resolve(now);
+      return new Promise((r) => waiting.push({ uri, pred, r }));
+    },
+    start: async () => {
+      client.listen();
+      await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities });
+      await client.sendNotification('initialized', {});
+    },
+  };
+}
+
+const preemptions = (d: Diagnostic[]): Diagnostic[] => d.filter((x) => x.code === 'vcpu-preempted');
+
+describe('language server: big traces read from disk, faults, hostile names', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vl-server-disk-'));
+  let hostText: string;
+  let guestText: string;
+  beforeAll(() => {
+    hostText = gunzipSync(readFileSync(path.join(FIX, 'host.txt.gz'))).toString('utf8');
+    guestText = gunzipSync(readFileSync(path.join(FIX, 'guest.txt.gz'))).toString('utf8');
+  });
+  const pair = (name: string, host = hostText, guest = guestText): string => {
+    const d = path.join(dir, name);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, 'host.txt'), host);
+    writeFileSync(path.join(d, 'guest.txt'), guest);
+    return pathToFileURL(path.join(d, 'host.txt')).toString();
+  };
+
+  it('reads a trace from its file (no text synced): the same diagnostics, hovers from the file, watched for changes', async () => {
+    const lines = hostText.split('\n');
+    lines.splice(20, 0, '  not a trace line at all');
+    const uri = pair('disk', lines.join('\n'));
+    const c = connect();
+    const changed: string[] = [];
+    c.client.onNotification(FILE_CHANGED, (p: { uri: string }) => changed.push(p.uri));
+    await c.start();
+    await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: null });
+    const first = await c.diagnosticsWhere(uri, (d) => preemptions(d).length > 0);
+    expect(first.version).toBeUndefined();
+    expect(first.diagnostics.find((x) => x.code === 'VL1001')?.range.start.line).toBe(20);
+    for (const x of preemptions(first.diagnostics))
+      expect(lines[x.range.start.line]).toMatch(/sched_switch: +CPU [0-3]\/TCG:331[5-8] /);
+    // The document opens: its version is published, from what was read.
+    await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: 1 });
+    const v1 = await c.diagnosticsWhere(uri, (d) => preemptions(d).length > 0 && true);
+    await c.client.sendRequest(DOC_STATUS, { uri });
+    await c.server.idle();
+    expect(c.published.get(uri)!.at(-1)!.version).toBe(1);
+    expect(v1.diagnostics.length).toBe(first.diagnostics.length);
+    // Hover reads its line from the file.
+    const line = lines.findIndex((l) => /sched_switch: +CPU 1\/TCG:3316 \[120\] R/.test(l));
+    const h = (await c.client.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line, character: 5 },
+    })) as Hover;
+    expect((h.contents as { value: string }).value).toMatch(/on the guest: \d+\.\d{9}/);
+    const sym = (await c.client.sendRequest('textDocument/documentSymbol', {
+      textDocument: { uri },
+    })) as DocumentSymbol[];
+    expect(sym.find((x) => x.name === 'CPUs')!.children!.map((x) => x.name)).toEqual([
+      'CPU 0',
+      'CPU 1',
+    ]);
+    // Changed on disk (the bad line fixed): read again, said so, the diagnostic gone.
+    const file = new URL(uri);
+    lines.splice(20, 1);
+    writeFileSync(file, lines.join('\n'));
+    const later = new Date(statSync(file).mtimeMs + 2000);
+    utimesSync(file, later, later);
+    const fixed = await c.diagnosticsWhere(
+      uri,
+      (d) => preemptions(d).length > 0 && !d.some((x) => x.code === 'VL1001'),
+    );
+    expect(fixed.version).toBe(1);
+    expect(changed).toContain(uri);
+    c.client.dispose();
+  }, 60_000);
+
+  it('a request right after an open waits for the parse instead of finding nothing', async () => {
+    const uri = pair('race');
+    const c = connect();
+    await c.start();
+    await c.client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'trace-cmd-report', version: 1, text: hostText },
+    });
+    const r = (await c.client.sendRequest(ANALYZE, { uri })) as AnalyzeResult;
+    expect(r.ok).toBe(true);
+    c.client.dispose();
+  }, 60_000);
+
+  it('cancelling the read (work-done progress) keeps nothing and says so; Analyze reads it again', async () => {
+    const uri = pair('cancel');
+    const c = connect({ window: { workDoneProgress: true } });
+    const tokens: (string | number)[] = [];
+    c.client.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      tokens.push(p.token);
+      return null;
+    });
+    let cancelled = 0;
+    c.client.onNotification(
+      '$/progress',
+      (p: {
+        token: string | number;
+        value: { kind: string; title?: string; cancellable?: boolean };
+      }) => {
+        // The user clicks Cancel on the first read's notification.
+        if (p.value.kind === 'begin' && p.value.cancellable === true && cancelled++ === 0)
+          void c.client.sendNotification('window/workDoneProgress/cancel', { token: p.token });
+      },
+    );
+    await c.start();
+    await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: 1 });
+    const d = await c.diagnosticsWhere(uri, (x) => x.some((y) => y.code === 'VL1015'));
+    expect(preemptions(d.diagnostics)).toEqual([]);
+    expect(tokens.length).toBeGreaterThan(0);
+    const st = (await c.client.sendRequest(DOC_STATUS, { uri })) as DocStatus;
+    expect(st.parsed).toBe(false);
+    const r = (await c.client.sendRequest(ANALYZE, { uri })) as AnalyzeResult;
+    expect(r.ok).toBe(true);
+    c.client.dispose();
+  }, 60_000);
+
+  it('an export never replaces an existing file unless told to', async () => {
+    const uri = pair('export');
+    const out = path.join(dir, 'export', 'kept.json');
+    writeFileSync(out, 'mine');
+    const c = connect();
+    await c.start();
+    await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: null });
+    const kept = (await c.client.sendRequest(EXPORT, {
+      uri,
+      kind: 'chrome-trace',
+      path: out,
+      overwrite: false,
+    })) as ExportResult;
+    expect(kept).toMatchObject({ ok: false, exists: true });
+    expect(readFileSync(out, 'utf8')).toBe('mine');
+    const fresh = path.join(dir, 'export', 'new.json');
+    const made = (await c.client.sendRequest(EXPORT, {
+      uri,
+      kind: 'chrome-trace',
+      path: fresh,
+      overwrite: false,
+    })) as ExportResult;
+    expect(made.ok).toBe(true);
+    expect(existsSync(fresh)).toBe(true);
+    const replaced = (await c.client.sendRequest(EXPORT, {
+      uri,
+      kind: 'chrome-trace',
+      path: out,
+      overwrite: true,
+    })) as ExportResult;
+    expect(replaced.ok).toBe(true);
+    expect(readFileSync(out, 'utf8')).toMatch(/^\{"traceEvents"/);
+    c.client.dispose();
+  }, 60_000);
+
+  it('hostile task names (markup, RTL override, NUL, 3000 characters) stay inert in diagnostics, hovers and symbols', async () => {
+    const EVIL = `\u202Egpj.exe<img/src=x/onerror=alert(1)>[x](command:evil)\u0000${'W'.repeat(3000)}`;
+    const guest = guestText
+      .replace(/omp_barrier-565/g, `${EVIL}-565`)
+      .replace(/omp_barrier:565/g, `${EVIL}:565`);
+    const hostUri = pair('evil', hostText, guest);
+    const guestUri = hostUri.replace(/host\.txt$/, 'guest.txt');
+    const c = connect();
+    await c.start();
+    await c.client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: guestUri, languageId: 'trace-cmd-report', version: 1, text: guest },
+    });
+    await c.client.sendNotification(OPEN_FROM_DISK, { uri: hostUri, version: null });
+    const host = await c.diagnosticsWhere(hostUri, (d) =>
+      preemptions(d).some((x) => x.message.includes('-565')),
+    );
+    const gd = await c.diagnosticsWhere(guestUri, (d) => d.some((x) => x.message.includes('-565')));
+    const messages = [...host.diagnostics, ...gd.diagnostics].map((x) => x.message);
+    const named = messages.filter((m) => m.includes('-565'));
+    expect(named.length).toBeGreaterThan(0);
+    for (const m of messages) {
+      expect(m).not.toMatch(/[\u0000\u202E]/);
+      expect(m.length).toBeLessThanOrEqual(2001);
+    }
+    expect(named[0]).toContain('\\u202egpj.exe<img/src=x/onerror=alert(1)>');
+    expect(named[0]).toContain('W…');
+    // Hover on a line of thread 565: escaped Markdown, no raw markup or link.
+    const lines = guest.split('\n');
+    const line = lines.findIndex((l) => l.trimStart().startsWith(`${EVIL}-565`));
+    const h = (await c.client.sendRequest('textDocument/hover', {
+      textDocument: { uri: guestUri },
+      position: { line, character: lines[line]!.indexOf('sched') + 1 },
+    })) as Hover;
+    const md = (h.contents as { value: string }).value;
+    expect(md).toContain('\\<img/src=x/onerror=alert\\(1\\)\\>');
+    expect(md).toContain('\\[x\\]\\(command\\:evil\\)');
+    // No unescaped `<` (HTML) or `](` (a link) anywhere.
+    expect(md).not.toMatch(/[\u0000\u202E]|(?<!\\)<|(?<!\\)\]\(/);
+    expect(md.length).toBeLessThan(2000);
+    const sym = (await c.client.sendRequest('textDocument/documentSymbol', {
+      textDocument: { uri: guestUri },
+    })) as DocumentSymbol[];
+    const t = sym.find((x) => x.name === 'Tasks')!.children!.find((x) => x.name.endsWith('-565'))!;
+    expect(t.name).not.toMatch(/[\u0000\u202E]/);
+    expect(t.name.length).toBeLessThan(200);
+    c.client.dispose();
+  }, 60_000);
 });

@@ -189,6 +189,15 @@ export function appendTrace(
   }
   base.events.seal();
 
+  // Each event's line: the part's lines follow base's (an editor places diagnostics by them).
+  if (base.eventLines !== undefined) {
+    const lines = new Int32Array(base.eventLines.length + (part.eventLines?.length ?? 0));
+    lines.set(base.eventLines);
+    if (part.eventLines !== undefined)
+      for (let i = 0; i < part.eventLines.length; i++)
+        lines[base.eventLines.length + i] = part.eventLines[i]! + lineOffset;
+    base.eventLines = lines;
+  }
   base.linesRead += part.linesRead;
   if (base.lostEvents >= 0 && part.lostEvents >= 0) base.lostEvents += part.lostEvents;
   else base.lostEvents = -1;

@@ -4,27 +4,58 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = [
-  'node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'zlib', 'stream', 'stream/*', 'worker_threads', 'util', 'crypto', 'http', 'https', 'net', 'readline', 'process', 'buffer', 'events', 'url',
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'zlib',
+  'stream',
+  'stream/*',
+  'worker_threads',
+  'util',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'readline',
+  'process',
+  'buffer',
+  'events',
+  'url',
 ];
-const nodePatterns = NODE_BUILTINS.map((n) => ({ group: [n], message: 'src/core is pure: Node APIs only in src/core/io/.' }));
+const nodePatterns = NODE_BUILTINS.map((n) => ({
+  group: [n],
+  message: 'src/core is pure: Node APIs only in src/core/io/.',
+}));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'out/**', 'bench-data/**', 'coverage/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', '.cache/**', 'out/**', 'bench-data/**', 'coverage/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['*.mjs', 'scripts/**/*.mjs', 'test/**/*.mjs'],
     languageOptions: {
       globals: {
-        process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly',
-        setTimeout: 'readonly', clearTimeout: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
       },
     },
   },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -33,15 +64,31 @@ export default tseslint.config(
     ignores: ['src/core/io/**'],
     languageOptions: { globals: {} },
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
-        patterns: [
-          ...nodePatterns,
-          { group: ['vscode-languageclient*', 'vscode-languageserver*', 'd3', 'd3-*'], message: 'src/core must not depend on UI or LSP packages.' },
-          { group: ['**/cli/**', '**/server/**', '**/extension/**', '**/protocol/**', '**/webview/**'], message: 'src/core imports nothing of ours outside core.' },
-        ],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
+          patterns: [
+            ...nodePatterns,
+            {
+              group: ['vscode-languageclient*', 'vscode-languageserver*', 'd3', 'd3-*'],
+              message: 'src/core must not depend on UI or LSP packages.',
+            },
+            {
+              group: [
+                '**/cli/**',
+                '**/server/**',
+                '**/extension/**',
+                '**/protocol/**',
+                '**/webview/**',
+              ],
+              message: 'src/core imports nothing of ours outside core.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'window', message: 'No DOM in src/core.' },
         { name: 'document', message: 'No DOM in src/core.' },
         { name: 'process', message: 'No Node globals in src/core outside io/.' },
@@ -54,10 +101,24 @@ export default tseslint.config(
   {
     files: ['src/core/io/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
-        patterns: [{ group: ['**/cli/**', '**/server/**', '**/extension/**', '**/protocol/**', '**/webview/**'], message: 'src/core imports nothing of ours outside core.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
+          patterns: [
+            {
+              group: [
+                '**/cli/**',
+                '**/server/**',
+                '**/extension/**',
+                '**/protocol/**',
+                '**/webview/**',
+              ],
+              message: 'src/core imports nothing of ours outside core.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -66,11 +127,15 @@ export default tseslint.config(
     files: ['src/protocol/webview.ts'],
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
-      'no-restricted-syntax': ['error',
+      'no-restricted-syntax': [
+        'error',
         { selector: 'VariableDeclaration', message: 'src/protocol holds types only.' },
         { selector: 'FunctionDeclaration', message: 'src/protocol holds types only.' },
         { selector: 'ClassDeclaration', message: 'src/protocol holds types only.' },
-        { selector: 'ImportDeclaration[importKind="value"]', message: 'src/protocol imports types only (import type).' },
+        {
+          selector: 'ImportDeclaration[importKind="value"]',
+          message: 'src/protocol imports types only (import type).',
+        },
       ],
     },
   },
@@ -78,36 +143,63 @@ export default tseslint.config(
     // All of src/protocol: shared by the extension, the server, the CLI and the webview.
     files: ['src/protocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The protocol is shared with the webview and the CLI.' }],
-        patterns: [
-          ...NODE_BUILTINS.map((n) => ({ group: [n], message: 'The protocol is types only.' })),
-          { group: ['**/cli/**', '**/server/**', '**/extension/**', '**/webview/**'], message: 'The protocol imports core types only.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The protocol is shared with the webview and the CLI.' },
+          ],
+          patterns: [
+            ...NODE_BUILTINS.map((n) => ({ group: [n], message: 'The protocol is types only.' })),
+            {
+              group: ['**/cli/**', '**/server/**', '**/extension/**', '**/webview/**'],
+              message: 'The protocol imports core types only.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // The webview: browser code; protocol types, d3, and the pure engine (never core I/O).
     files: ['webview/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The webview talks to VS Code only through postMessage.' }],
-        patterns: [
-          ...NODE_BUILTINS.map((n) => ({ group: [n], message: 'The webview runs in a browser: no Node APIs.' })),
-          { group: ['**/core/io/**', '**/core/ingest/**'], message: 'The webview reads no files: core I/O stays out.' },
-          { group: ['**/cli/**', '**/server/**', '**/extension/**'], message: 'The webview imports protocol, d3 and pure core only.' },
-          { group: ['vscode-languageclient*', 'vscode-languageserver*'], message: 'No LSP in the webview.' },
-        ],
-      }],
-      'no-restricted-properties': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The webview talks to VS Code only through postMessage.' },
+          ],
+          patterns: [
+            ...NODE_BUILTINS.map((n) => ({
+              group: [n],
+              message: 'The webview runs in a browser: no Node APIs.',
+            })),
+            {
+              group: ['**/core/io/**', '**/core/ingest/**'],
+              message: 'The webview reads no files: core I/O stays out.',
+            },
+            {
+              group: ['**/cli/**', '**/server/**', '**/extension/**'],
+              message: 'The webview imports protocol, d3 and pure core only.',
+            },
+            {
+              group: ['vscode-languageclient*', 'vscode-languageserver*'],
+              message: 'No LSP in the webview.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
         { property: 'innerHTML', message: 'Trace-derived text goes in as text: use textContent.' },
         { property: 'outerHTML', message: 'Trace-derived text goes in as text: use textContent.' },
         { property: 'insertAdjacentHTML', message: 'Trace-derived text goes in as text.' },
         { property: 'html', message: 'd3 .html() sets innerHTML: use .text().' },
         { object: 'document', property: 'write', message: 'No document.write.' },
       ],
-      'no-restricted-globals': ['error',
+      'no-restricted-globals': [
+        'error',
         { name: 'eval', message: 'No eval: the CSP forbids unsafe-eval.' },
         { name: 'Function', message: 'No Function constructor: the CSP forbids unsafe-eval.' },
         { name: 'process', message: 'No Node globals in the webview.' },
@@ -118,23 +210,42 @@ export default tseslint.config(
   {
     files: ['src/cli/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The CLI runs without VS Code.' }],
-        patterns: [{ group: ['**/extension/**', '**/webview/**', '**/server/**'], message: 'The CLI imports core and protocol only.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The CLI runs without VS Code.' }],
+          patterns: [
+            {
+              group: ['**/extension/**', '**/webview/**', '**/server/**'],
+              message: 'The CLI imports core and protocol only.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // The language server: core + protocol, LSP types; never the editor or the UI.
     files: ['src/server/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The server runs outside the extension host: no vscode.' }],
-        patterns: [
-          { group: ['vscode-languageclient*', 'd3', 'd3-*'], message: 'The server speaks LSP; the client and the UI live elsewhere.' },
-          { group: ['**/extension/**', '**/webview/**', '**/cli/**'], message: 'The server imports core and protocol only.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The server runs outside the extension host: no vscode.' },
+          ],
+          patterns: [
+            {
+              group: ['vscode-languageclient*', 'd3', 'd3-*'],
+              message: 'The server speaks LSP; the client and the UI live elsewhere.',
+            },
+            {
+              group: ['**/extension/**', '**/webview/**', '**/cli/**'],
+              message: 'The server imports core and protocol only.',
+            },
+          ],
+        },
+      ],
       'no-console': 'error',
     },
   },
@@ -142,12 +253,31 @@ export default tseslint.config(
     // The extension: protocol, vscode and the language client; the engine runs in the server.
     files: ['src/extension/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['**/core/**'], message: 'The extension host stays light: engine work goes through the language server (protocol types only).', allowTypeImports: true },
-          { group: ['**/server/**', '**/cli/**', '**/webview/**', 'vscode-languageserver', 'vscode-languageserver/*', 'd3', 'd3-*'], message: 'The extension imports protocol, vscode and vscode-languageclient.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/**'],
+              message:
+                'The extension host stays light: engine work goes through the language server (protocol types only).',
+              allowTypeImports: true,
+            },
+            {
+              group: [
+                '**/server/**',
+                '**/cli/**',
+                '**/webview/**',
+                'vscode-languageserver',
+                'vscode-languageserver/*',
+                'd3',
+                'd3-*',
+              ],
+              message: 'The extension imports protocol, vscode and vscode-languageclient.',
+            },
+          ],
+        },
+      ],
       'no-console': 'error',
     },
   },
@@ -155,13 +285,32 @@ export default tseslint.config(
     // Messages between processes: types and method names only.
     files: ['src/protocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'Protocol types are shared by every side.' }],
-        patterns: [
-          { group: ['**/core/**'], message: 'Protocol imports core types only.', allowTypeImports: true },
-          { group: ['**/server/**', '**/extension/**', '**/cli/**', '**/webview/**', 'vscode-*', 'd3', 'd3-*', 'node:*'], message: 'Protocol is types only.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'Protocol types are shared by every side.' }],
+          patterns: [
+            {
+              group: ['**/core/**'],
+              message: 'Protocol imports core types only.',
+              allowTypeImports: true,
+            },
+            {
+              group: [
+                '**/server/**',
+                '**/extension/**',
+                '**/cli/**',
+                '**/webview/**',
+                'vscode-*',
+                'd3',
+                'd3-*',
+                'node:*',
+              ],
+              message: 'Protocol is types only.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -277,16 +277,21 @@ async function readParallel(
   }
 }
 
-/** What the importers get: the import options only (functions and signals cannot go to workers). */
+/**
+ * What the importers get: the import options only (the reader's own options stay here; callbacks
+ * and signals cannot be sent to workers).
+ */
 function importOptions(opts: ReadOptions, name: string): ImportOptions {
-  const o: ImportOptions = { name };
-  if (opts.diagnosticsCap !== undefined) o.diagnosticsCap = opts.diagnosticsCap;
-  if (opts.clock !== undefined) o.clock = opts.clock;
-  if (opts.eventLines !== undefined) o.eventLines = opts.eventLines;
-  if (opts.memoryCapBytes !== undefined) o.memoryCapBytes = opts.memoryCapBytes;
-  if (opts.memoryShare !== undefined) o.memoryShare = opts.memoryShare;
-  if (opts.resume !== undefined) o.resume = opts.resume;
-  return o;
+  const {
+    onProgress: _progress,
+    signal: _signal,
+    chunkBytes: _chunk,
+    threads: _threads,
+    workerScript: _script,
+    parallelMinBytes: _min,
+    ...importOnly
+  } = opts;
+  return { ...importOnly, name };
 }
 
 /** A throttled onProgress (at most every 100 ms, and always when `force`). */

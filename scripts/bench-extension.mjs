@@ -10,7 +10,7 @@
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -25,8 +25,7 @@ import {
   ROOT,
   startCodeServer,
 } from '../test/e2e/code-server.mjs';
-
-const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
+import { writeBenchSection } from './bench-lib.mjs';
 
 export async function benchExtension() {
   const why = missing();
@@ -166,17 +165,11 @@ function logLines(run, from, to) {
 }
 
 export function writeExtensionLatest(section) {
-  const heading = '## Latest extension results';
-  const md = readFileSync(BENCH_MD, 'utf8');
-  const body = `${heading}\n\nWritten by \`node scripts/bench-extension.mjs --write\` (also the end of \`npm run bench -- --write\`).\n${section}`;
-  const at = md.indexOf(heading);
-  let out;
-  if (at < 0) out = md.trimEnd() + '\n\n' + body;
-  else {
-    const next = md.indexOf('\n## ', at + heading.length);
-    out = md.slice(0, at) + body + (next >= 0 ? '\n' + md.slice(next + 1) : '');
-  }
-  writeFileSync(BENCH_MD, out);
+  writeBenchSection(
+    '## Latest extension results',
+    'Written by `node scripts/bench-extension.mjs --write` (also the end of `npm run bench -- --write`).',
+    section,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

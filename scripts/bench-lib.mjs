@@ -9,12 +9,15 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { cached, saveMeta } from './bench-inputs.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench-data');
@@ -76,30 +79,56 @@ export function timeTraceCmd(file) {
   });
 }
 
-/** Event lines `trace-cmd report FILE` prints (all lines but the `cpus=N` header). */
-export function countTraceCmdEvents(file) {
+/** Event lines and bytes `trace-cmd report FILE` prints (all lines but its `cpus=N` header). */
+export function traceCmdOutput(file) {
   return new Promise((resolve, reject) => {
     const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let n = 0;
-    let cpus = 0;
-    let tail = '';
-    p.stdout.setEncoding('latin1');
+    let bytes = 0;
+    let lines = 0;
     p.stdout.on('data', (d) => {
-      const s = tail + d;
-      const lines = s.split('\n');
-      tail = lines.pop();
-      for (const l of lines) {
-        if (/^\s*cpus=\d+$/.test(l)) cpus++;
-        else if (l.length > 0) n++;
-      }
+      bytes += d.length;
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
     });
     p.on('error', reject);
     p.on('close', (code) =>
-      code === 0 && cpus === 1
-        ? resolve(n)
+      code === 0
+        ? resolve({ traceCmdBytes: bytes, traceCmdEvents: lines - 1 })
         : reject(new Error(`trace-cmd report exited with ${code}`)),
     );
   });
+}
+
+/**
+ * A .dat v7 (uncompressed) of a generated text's events, written by our writer in a fresh
+ * process (bench.mjs's makedat child) and cached; when trace-cmd is installed, `trace-cmd report`
+ * reads it once and must print every event (its bytes are the text rate's baseline).
+ */
+export async function datFromText(text, out, genVersion) {
+  const want = { genVersion, textBytes: text.bytes, events: text.events };
+  const have = cached(out, want);
+  if (have !== undefined) return have;
+  log(`writing ${path.relative(ROOT, out)} with our .dat writer`);
+  const t0 = performance.now();
+  const tmp = out + '.tmp';
+  const bench = path.join(ROOT, 'scripts/bench.mjs');
+  const r = await runNode(
+    bench,
+    ['--max-old-space-size=8192'],
+    ['--child', 'makedat', text.file, tmp],
+  );
+  renameSync(tmp, out);
+  const meta = { ...want, bytes: statSync(out).size, writtenEvents: r.events };
+  log(`  ${(meta.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (traceCmdVersion() !== undefined) {
+    log('  trace-cmd report on it once: events and bytes it prints');
+    Object.assign(meta, await traceCmdOutput(out));
+    if (meta.traceCmdEvents !== text.events)
+      throw new Error(
+        `trace-cmd report printed ${meta.traceCmdEvents} events, ${text.events} written`,
+      );
+  }
+  saveMeta(out, meta);
+  return { file: out, ...meta, cached: false };
 }
 
 export function traceCmdVersion() {
@@ -195,4 +224,23 @@ export async function ensureBuilt() {
     outfile: ENGINE,
     logLevel: 'warning',
   });
+}
+
+/**
+ * Replaces the section headed `heading` in BENCHMARKS.md with `heading`, the `intro` line and
+ * `section` (appended when the heading is missing); the other sections stay as they are.
+ */
+export function writeBenchSection(heading, intro, section) {
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  const md = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const body = `${heading}\n\n${intro}\n\n${section.trimEnd()}\n`;
+  const at = md.indexOf(heading);
+  let out;
+  if (at < 0) out = `${md.trimEnd()}\n\n${body}`;
+  else {
+    const next = md.indexOf('\n## ', at + heading.length);
+    out = md.slice(0, at) + body + (next >= 0 ? md.slice(next) : '');
+  }
+  writeFileSync(file, out);
+  log(`wrote ${path.relative(ROOT, file)} (${heading.replace(/^#+ /, '')})`);
 }

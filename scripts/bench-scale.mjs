@@ -8,7 +8,7 @@
 // This file is also its own child process (`--child analyze|info ...`), so each measurement runs
 // in a fresh process whose peak RSS is its own.
 
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cached, generatePair, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
 import {
+  datFromText,
   ensureBuilt,
   fmt,
   fmtInt,
@@ -27,15 +28,16 @@ import {
   timeTraceCmd,
   traceCmdVersion,
   verdict,
+  writeBenchSection,
 } from './bench-lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH = path.join(ROOT, 'scripts/bench.mjs');
 const DATA = path.join(ROOT, 'bench-data');
 const CLI = path.join(ROOT, 'dist/cli.js');
-const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
 const PAIR = '/work/shared/fixtures/real/quiet-passive-local';
 const HOST_EVENTS = 10_000_000;
+const DAT_GEN = 'bench-scale-dat/2';
 const MB = 1e6;
 const MIB = 1 << 20;
 const GOALS = {
@@ -75,49 +77,6 @@ async function child(mode, args) {
 
 // ---------------------------------------------------------------------------------------------
 // Inputs.
-
-/** A .dat of `text`'s events, written by our writer (cached); counted by trace-cmd report once. */
-async function datOf(text) {
-  const out = text.file.replace(/\.txt$/, '.dat');
-  const want = { genVersion: 'bench-scale-dat/1', textBytes: text.bytes, textEvents: text.events };
-  const have = cached(out, want);
-  if (have !== undefined) return have;
-  log(`writing ${path.relative(ROOT, out)} with our .dat writer`);
-  const tmp = out + '.tmp';
-  const r = await runNode(
-    BENCH,
-    ['--max-old-space-size=8192'],
-    ['--child', 'makedat', text.file, tmp],
-  );
-  renameSync(tmp, out);
-  const meta = { ...want, bytes: statSync(out).size, events: r.events };
-  if (traceCmdVersion() !== undefined) {
-    log('  trace-cmd report on it once: events and bytes it prints');
-    Object.assign(meta, await traceCmdOutput(out));
-  }
-  saveMeta(out, meta);
-  return { file: out, ...meta, cached: false };
-}
-
-/** Event lines and bytes `trace-cmd report FILE` prints. */
-async function traceCmdOutput(file) {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let bytes = 0;
-    let lines = 0;
-    p.stdout.on('data', (d) => {
-      bytes += d.length;
-      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
-    });
-    p.on('error', reject);
-    p.on('close', (code) =>
-      code === 0
-        ? resolve({ traceCmdBytes: bytes, traceCmdEvents: lines - 1 })
-        : reject(new Error(`trace-cmd report exited with ${code}`)),
-    );
-  });
-}
 
 /** A text of at least 2 GB: the host fixture repeated (cached). */
 async function bigText() {
@@ -162,8 +121,12 @@ export async function scaleBench() {
     HOST_EVENTS,
     log,
   );
-  const hostDat = await datOf(pair.host);
-  const guestDat = await datOf(pair.guest);
+  const hostDat = await datFromText(pair.host, pair.host.file.replace(/\.txt$/, '.dat'), DAT_GEN);
+  const guestDat = await datFromText(
+    pair.guest,
+    pair.guest.file.replace(/\.txt$/, '.dat'),
+    DAT_GEN,
+  );
   const r = { pair, hostDat, guestDat, tc };
 
   log(
@@ -275,18 +238,11 @@ function report(r) {
 }
 
 export function writeScaleLatest(section) {
-  const heading = '## Latest scale results';
-  const md = readFileSync(BENCH_MD, 'utf8');
-  const body = `${heading}\n\nWritten by \`node scripts/bench-scale.mjs --write\` (also part of \`npm run bench -- --write\`).\n\n${section}`;
-  const at = md.indexOf(heading);
-  let out;
-  if (at < 0) out = md.trimEnd() + '\n\n' + body;
-  else {
-    const next = md.indexOf('\n## ', at + heading.length);
-    out = md.slice(0, at) + body + (next >= 0 ? '\n' + md.slice(next + 1) : '');
-  }
-  writeFileSync(BENCH_MD, out);
-  log(`wrote ${path.relative(ROOT, BENCH_MD)}`);
+  writeBenchSection(
+    '## Latest scale results',
+    'Written by `node scripts/bench-scale.mjs --write` (also part of `npm run bench -- --write`).',
+    section,
+  );
 }
 
 if (process.argv[1] === SELF) {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeBenchSection } from './bench-lib.mjs';
 
 /* global window, requestAnimationFrame -- the page.evaluate callbacks run in the browser. */
 
@@ -346,17 +347,11 @@ const HEADING = '## Latest webview results';
 
 /** Replaces (or appends) the "Latest webview results" section of BENCHMARKS.md. */
 export function writeWebviewLatest(section) {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const md = readFileSync(file, 'utf8');
-  const body = `${HEADING}\n\nWritten by \`node scripts/bench-webview.mjs --write\` on ${new Date().toISOString().slice(0, 10)}.\n${section}`;
-  const at = md.indexOf(HEADING);
-  let out;
-  if (at < 0) out = `${md.trimEnd()}\n\n${body}`;
-  else {
-    const next = md.indexOf('\n## ', at + HEADING.length);
-    out = md.slice(0, at) + body + (next < 0 ? '' : md.slice(next));
-  }
-  writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
+  writeBenchSection(
+    HEADING,
+    `Written by \`node scripts/bench-webview.mjs --write\` on ${new Date().toISOString().slice(0, 10)}.`,
+    section,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -12,7 +12,6 @@
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
-  existsSync,
   mkdirSync,
   readFileSync,
   renameSync,
@@ -29,7 +28,7 @@ import { webviewBench, writeWebviewLatest } from './bench-webview.mjs';
 import { cached, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
 import { scaleBench, writeScaleLatest } from './bench-scale.mjs';
 import {
-  countTraceCmdEvents,
+  datFromText,
   fmt,
   fmtInt,
   log,
@@ -42,13 +41,13 @@ import {
   timeTraceCmd,
   traceCmdVersion,
   verdict,
+  writeBenchSection,
 } from './bench-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
 const DATA = path.join(ROOT, 'bench-data');
 // ENGINE (bench-lib.mjs): the engine bundle ensureBuilt() writes.
-const BENCH_MD = path.join(ROOT, 'BENCHMARKS.md');
 const FIXTURES = '/work/shared/fixtures/real';
 
 /** Bump when the generated text changes; cached inputs with another version are rebuilt. */
@@ -239,38 +238,7 @@ async function generate(input, nEvents) {
  */
 async function generateDat(nEvents) {
   const text = await generate(INPUTS[0], nEvents);
-  const out = path.join(DATA, `trace-cmd-report-${nEvents}.dat`);
-  const metaFile = out + '.meta.json';
-  const want = { genVersion: DAT_GEN_VERSION, textBytes: text.bytes, events: nEvents };
-  if (existsSync(out) && existsSync(metaFile)) {
-    try {
-      const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
-      const same = Object.entries(want).every(([k, v]) => meta[k] === v);
-      if (same && statSync(out).size === meta.bytes) return { file: out, ...meta, cached: true };
-    } catch {
-      // unreadable meta: regenerate
-    }
-  }
-  log(`writing ${path.relative(ROOT, out)} with the .dat writer`);
-  const t0 = performance.now();
-  const tmp = out + '.tmp';
-  const r = await runNode(
-    SELF,
-    ['--max-old-space-size=8192'],
-    ['--child', 'makedat', text.file, tmp],
-  );
-  renameSync(tmp, out);
-  const meta = { ...want, bytes: statSync(out).size, writtenEvents: r.events };
-  log(`  ${fmt(meta.bytes / MB, 1)} MB in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-  const tc = traceCmdVersion();
-  if (tc !== undefined) {
-    log('  checking it with trace-cmd report (event count)');
-    meta.traceCmdEvents = await countTraceCmdEvents(out);
-    if (meta.traceCmdEvents !== nEvents)
-      throw new Error(`trace-cmd report printed ${meta.traceCmdEvents} events, ${nEvents} written`);
-  }
-  writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
-  return { file: out, ...meta, cached: false };
+  return datFromText(text, path.join(DATA, `trace-cmd-report-${nEvents}.dat`), DAT_GEN_VERSION);
 }
 
 /** Ours (readTraceFile, in a fresh process: in-call time and whole-process wall) vs trace-cmd report. */
@@ -521,19 +489,7 @@ function report(results, opts, mach, tracecmd, profiles) {
 }
 
 function writeLatest(section) {
-  const heading = '## Latest results';
-  const md = existsSync(BENCH_MD) ? readFileSync(BENCH_MD, 'utf8') : '# Benchmarks\n';
-  const body = `${heading}\n\nWritten by \`node scripts/bench.mjs --write\`.\n\n${section}`;
-  const at = md.indexOf(heading);
-  let out;
-  if (at < 0) {
-    out = md.trimEnd() + '\n\n' + body;
-  } else {
-    const next = md.indexOf('\n## ', at + heading.length);
-    out = md.slice(0, at) + body + (next >= 0 ? '\n' + md.slice(next + 1) : '');
-  }
-  writeFileSync(BENCH_MD, out);
-  log(`wrote ${path.relative(ROOT, BENCH_MD)}`);
+  writeBenchSection('## Latest results', 'Written by `node scripts/bench.mjs --write`.', section);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,7 +598,9 @@ async function main() {
   process.stdout.write(section);
   if (values.write) writeLatest(section);
   if (!values['no-scale']) {
-    log('measuring at scale: 1 GB text, 10M-event .dat, a 10M-event pair analysed, 2 GB under the cap');
+    log(
+      'measuring at scale: 1 GB text, 10M-event .dat, a 10M-event pair analysed, 2 GB under the cap',
+    );
     const scale = await scaleBench();
     process.stdout.write(scale);
     if (values.write) writeScaleLatest(scale);

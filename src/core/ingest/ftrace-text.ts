@@ -15,14 +15,15 @@ import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
-import { LineSplitter, reportLine } from './lines';
+import { LineSplitter, reportLine, SNIFF_LINE_CHARS } from './lines';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
 export function isFtraceText(head: string): boolean {
   let events = 0;
   let checked = 0;
   for (const line of head.split('\n', 400)) {
-    const l = line.trimEnd();
+    // A bounded prefix: the patterns backtrack quadratically on a line of thousands of spaces.
+    const l = line.slice(0, SNIFF_LINE_CHARS).trimEnd();
     if (l.length === 0) continue;
     if (/^# tracer: /.test(l) || /^\s*(?:\S.*: )?cpus=\d+$/.test(l) || /^version = \d+/.test(l))
       return true;

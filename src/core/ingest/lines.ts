@@ -3,6 +3,9 @@
 
 import { DIAG, type DiagnosticSink } from '../model/diagnostics';
 
+/** Sniffers look at this many characters of a line: a format's signature is in its first ~100. */
+export const SNIFF_LINE_CHARS = 512;
+
 /**
  * Called per line with the text it sits in and its bounds, newline and `\r` excluded: parsers read
  * the line in place in the chunk (a flat string, fast to index) instead of a substring per line.

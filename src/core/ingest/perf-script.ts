@@ -9,7 +9,7 @@ import { parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
-import { LineSplitter, reportLine } from './lines';
+import { LineSplitter, reportLine, SNIFF_LINE_CHARS } from './lines';
 
 const PERF_LINE_RE =
   /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
@@ -19,7 +19,9 @@ export function isPerfScript(head: string): boolean {
   let hits = 0;
   let checked = 0;
   for (const line of head.split('\n', 400)) {
-    const l = line.trimEnd();
+    // What the pattern looks at is in a line's first ~100 characters; a bounded prefix keeps its
+    // backtracking (\s+ after .*?) linear on a hostile line of thousands of spaces.
+    const l = line.slice(0, SNIFF_LINE_CHARS).trimEnd();
     if (l.length === 0 || l.startsWith('#')) continue;
     checked++;
     if (PERF_LINE_RE.test(l)) hits++;

@@ -170,12 +170,11 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
 function readHeaderInfo(c: Cursor, f: DatFile): void {
   const name = c.cstr('the header_page tag');
   if (name !== 'header_page')
-    throw new Damage(c.base + c.pos, `expected header_page, found '${name}'`);
+    throw new Damage(c.offsetOf(), `expected header_page, found '${name}'`);
   const hp = c.bytes(c.u64('the header_page size'), 'header_page');
   f.headerPage = parseHeaderPage(text(hp), f.longSize);
   const ev = c.cstr('the header_event tag');
-  if (ev !== 'header_event')
-    throw new Damage(c.base + c.pos, `expected header_event, found '${ev}'`);
+  if (ev !== 'header_event') throw new Damage(c.offsetOf(), `expected header_event, found '${ev}'`);
   c.bytes(c.u64('the header_event size'), 'header_event');
 }
 
@@ -221,9 +220,10 @@ function readOption(
   f: DatFile,
   optOffset: number,
   v7: boolean,
+  inflatedAt?: number,
 ): void {
   const o = f.options;
-  const c = new Cursor(data, f.little, 0, optOffset);
+  const c = new Cursor(data, f.little, 0, optOffset, inflatedAt);
   switch (id) {
     case OPT.date:
       o.date = str(data);
@@ -273,7 +273,7 @@ function readOption(
       const cpus: TimeShift['cpus'] = [];
       for (let i = 0; i < n; i++) {
         const count = c.u32('a time shift count');
-        if (count > c.left / 8) throw new Damage(optOffset + c.pos, 'implausible time shift count');
+        if (count > c.left / 8) throw new Damage(c.offsetOf(), 'implausible time shift count');
         const times: bigint[] = [];
         const offsets: bigint[] = [];
         const scalings: bigint[] = [];
@@ -324,7 +324,7 @@ function readOption(
 }
 
 function cpuId(c: Cursor): number {
-  const at = c.base + c.pos;
+  const at = c.offsetOf();
   const id = c.u32('a CPU id');
   if (id > 0xfffe) throw new Damage(at, `implausible CPU id ${id}`);
   return id;
@@ -420,6 +420,12 @@ interface Section {
 }
 
 function readSection(src: ByteSource, f: DatFile, dec: Decompressors, at: number): Section {
+  if (at >= src.length)
+    throw new Damage(
+      src.length,
+      'file ends',
+      `file ends at byte ${src.length}, before the section it points to at byte ${at}`,
+    );
   const c = new Cursor(src.read(at, 16), f.little, 0, at);
   const id = c.u16('a section header');
   const flags = c.u16('a section header');
@@ -435,7 +441,7 @@ function readSection(src: ByteSource, f: DatFile, dec: Decompressors, at: number
     const csize = h.u32('a compression header');
     const usize = h.u32('a compression header');
     const z = h.bytes(csize, `compressed section ${id}`);
-    body = new Cursor(inflate(f.compression, dec, z, usize, start), f.little, 0, start);
+    body = new Cursor(inflate(f.compression, dec, z, usize, start), f.little, 0, start, at);
   } else {
     body = new Cursor(data, f.little, 0, start);
   }
@@ -481,17 +487,16 @@ function readOptions(b: Cursor, f: DatFile, load: (id: number, at: number) => vo
   while (b.left > 0) {
     const id = b.u16('an option id');
     const size = b.u32('an option size');
-    const at = b.base + b.pos;
+    const at = b.offsetOf();
     const data = b.bytes(size, 'an option');
-    if (id === OPT.done) return new Cursor(data, f.little, 0, at).u64('the next options offset');
+    const d = new Cursor(data, f.little, 0, at, b.inflatedAt);
+    if (id === OPT.done) return d.u64('the next options offset');
     if (id >= OPT.headerInfo && id <= OPT.cmdlines) {
-      load(id, new Cursor(data, f.little, 0, at).u64('a section offset'));
+      load(id, d.u64('a section offset'));
     } else if (id === OPT.bufferText) {
-      const d = new Cursor(data, f.little, 0, at);
-      const off = d.u64('a latency section offset');
-      load(OPT.bufferText, off);
+      load(OPT.bufferText, d.u64('a latency section offset'));
     } else {
-      readOption(id, data, f, at, true);
+      readOption(id, data, f, at, true, b.inflatedAt);
     }
   }
   return 0;

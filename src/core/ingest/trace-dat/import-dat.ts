@@ -351,7 +351,7 @@ class DatDecoder {
     return info;
   }
 
-  private handler(id: number): Handler {
+  private handler(id: number, offset: number): Handler {
     let h = this.handlers.get(id);
     if (h !== undefined) return h;
     const fmt = this.f.formats.get(id);
@@ -360,6 +360,7 @@ class DatDecoder {
       this.sink.add({
         code: DIAG.datDamaged,
         severity: 'warning',
+        offset,
         message: `events of type id ${id} have no format in the file; kept as raw bytes`,
       });
     }
@@ -546,12 +547,13 @@ class DatDecoder {
       this.sink.add({
         code: DIAG.datDamaged,
         severity: 'warning',
+        offset: s.recOffset(),
         message: `CPU ${s.cpu}: a ${this.rl}-byte record is too short for an event; skipped`,
       });
       return;
     }
     const id = this.rdv.getUint16(this.rs, this.little);
-    const h = this.byId[id] ?? this.handler(id);
+    const h = this.byId[id] ?? this.handler(id, s.recOffset());
     const fmt = h.fmt;
     this.curFmt = fmt;
     const cp = h.pid;
@@ -568,6 +570,7 @@ class DatDecoder {
         this.sink.add({
           code: DIAG.badFields,
           severity: 'warning',
+          offset: s.recOffset(),
           message: `${name}: fields not in the expected layout, kept as text: ${txt.slice(0, 80)}`,
         });
         pl.a0 = b.text(txt);

@@ -75,6 +75,8 @@ class FtraceTextImporter implements TextImporter {
   /** Set when reading a later part of a file: the head's first input (see anyStream). */
   private firstStream: string | undefined;
   private lastStream: Stream | undefined;
+  /** The line being read. */
+  private lineNo = 0;
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
@@ -85,7 +87,10 @@ class FtraceTextImporter implements TextImporter {
       this.latWidth = r.latWidth;
       this.firstStream = r.firstStream;
     }
-    this.splitter = new LineSplitter((chunk, start, end, no) => this.line(chunk, start, end, no));
+    this.splitter = new LineSplitter((chunk, start, end, no) => {
+      this.lineNo = no;
+      this.line(chunk, start, end, no);
+    });
   }
 
   feed(chunk: string): void {
@@ -140,6 +145,7 @@ class FtraceTextImporter implements TextImporter {
       const name = key === '' ? this.name : key;
       const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
       const b = new TraceBuilder(name, format, sink);
+      b.where = () => ({ line: this.lineNo });
       if (this.opts.eventLines === true) b.lineOf = [];
       s = {
         b,

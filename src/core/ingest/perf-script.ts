@@ -40,14 +40,17 @@ class PerfScriptImporter implements TextImporter {
   private readonly ts = { hi: 0, lo: 0, fracDigits: 0 };
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private fracDigits: number | undefined;
+  private lineNo = 0;
 
   constructor(private readonly opts: ImportOptions) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
     if (opts.eventLines === true) this.b.lineOf = [];
-    this.splitter = new LineSplitter((chunk, start, end, no) =>
-      this.line(chunk.slice(start, end), no),
-    );
+    this.splitter = new LineSplitter((chunk, start, end, no) => {
+      this.lineNo = no;
+      this.line(chunk.slice(start, end), no);
+    });
+    this.b.where = () => ({ line: this.lineNo });
   }
 
   feed(chunk: string): void {

@@ -232,6 +232,8 @@ class DatDecoder {
   private rs = 0;
   private rl = 0;
   private readonly cx: EvalContext;
+  /** The stream of the event being decoded (for where a problem is). */
+  private cur: CpuStream | undefined;
 
   constructor(
     private readonly buf: ByteSource,
@@ -242,6 +244,7 @@ class DatDecoder {
   ) {
     this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(name, 'trace-cmd-dat', this.sink);
+    this.b.where = () => (this.cur !== undefined ? { offset: this.cur.recOffset() } : {});
     this.comms = new Map(f.cmdlines);
     this.little = f.little;
     this.cx = {
@@ -536,6 +539,7 @@ class DatDecoder {
 
   private event(s: CpuStream, ts: number): void {
     const b = this.b;
+    this.cur = s;
     this.rb = s.bytes;
     if (this.rdvSrc !== s.bytes) {
       this.rdvSrc = s.bytes;

@@ -538,7 +538,7 @@ describe('header and non-event lines', () => {
     expect(t.cpuCountSource).toBe('events');
   });
 
-  it('warns when events use a CPU beyond the header count', () => {
+  it('warns when events use a CPU beyond the header count, on the line of the first', () => {
     const t = one(
       text(
         'cpus=2',
@@ -547,7 +547,7 @@ describe('header and non-event lines', () => {
     );
     expect(t.cpuCount).toBe(4);
     expect(t.cpuCountSource).toBe('events');
-    expect(diagSummary(t)).toEqual(['VL1012 warning line -']);
+    expect(diagSummary(t)).toEqual(['VL1012 warning line 2']);
   });
 
   it.each([
@@ -643,6 +643,22 @@ describe('line endings', () => {
 });
 
 describe('bad input', () => {
+  it('a damaged latency column does not teach a width that breaks the glued lines after it', () => {
+    // Found by fuzzing: one stray byte after the CPU made the importer learn a 1-character
+    // latency column, and every later `d..2.12014660623200:` line became a bad timestamp.
+    const t = one(
+      text(
+        'cpus=4',
+        '          <idle>-0     [001] d.s4.12014658989638: sched_wakeup:         rcu_preempt:15 [120] CPU:001',
+        '     rcu_preempt-15    [001]\ufffd d..1.12014659034301: sched_switch:         rcu_preempt:15 [120] W ==> swapper/1:0 [120]',
+        '          <idle>-0     [001] d..2.12014660623200: sched_waking:         comm=python3 pid=3269 prio=120 target_cpu=001',
+        '          <idle>-0     [001] dNh2.12014660636920: sched_wakeup:         python3:3269 [120] CPU:001',
+      ),
+    );
+    expect(t.events.length).toBe(3);
+    expect(diagSummary(t)).toEqual([expect.stringMatching(/^VL1003 .*3/)]);
+  });
+
   const good1 =
     '          <idle>-0     [001]  5034.172647: sched_waking:         comm=rcu_preempt pid=15 prio=120 target_cpu=001';
   const good2 =

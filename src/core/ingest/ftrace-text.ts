@@ -67,6 +67,8 @@ class FtraceTextImporter implements TextImporter {
   /** Width of the `file: ` prefix trace-cmd prints when it reads several inputs or instances. */
   private prefixWidth = 0;
   private latWidth = 0;
+  /** How often each width of the latency column (4-6 characters) was seen, to learn it by vote. */
+  private readonly latWidthVotes = [0, 0, 0];
   private readonly ts = { hi: 0, lo: 0, fracDigits: 0 };
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private readonly name: string;
@@ -85,6 +87,7 @@ class FtraceTextImporter implements TextImporter {
       this.flavour = r.flavour;
       this.prefixWidth = r.prefixWidth;
       this.latWidth = r.latWidth;
+      if (r.latWidth >= 4 && r.latWidth <= 6) this.latWidthVotes[r.latWidth - 4] = 1;
       this.firstStream = r.firstStream;
     }
     this.splitter = new LineSplitter((chunk, start, end, no) => {
@@ -170,6 +173,18 @@ class FtraceTextImporter implements TextImporter {
   private anyStream(): Stream {
     const first = this.firstStream ?? this.order[0];
     return first !== undefined ? this.stream(first) : this.stream('');
+  }
+
+  /**
+   * The latency column's width, for lines that glue it to an integer timestamp: the width most
+   * lines showed. Only 4-6 (irqs-off, need-resched, hardirq/softirq, preempt depth, migrate
+   * disable) count, so one damaged line cannot make every later glued line unreadable.
+   */
+  private learnLatWidth(w: number): void {
+    if (w < 4 || w > 6) return;
+    const v = this.latWidthVotes;
+    v[w - 4]!++;
+    if (this.latWidth === 0 || v[w - 4]! > v[this.latWidth - 4]!) this.latWidth = w;
   }
 
   private line(chunk: string, start: number, end: number, no: number): void {
@@ -337,7 +352,7 @@ class FtraceTextImporter implements TextImporter {
       const sp = before(line.indexOf(' ', q), n);
       if (sp >= 0 && (colon < 0 || sp < colon)) {
         lat = line.slice(q, sp);
-        this.latWidth = sp - q;
+        this.learnLatWidth(sp - q);
         q = sp;
         while (q < n && line.charCodeAt(q) === 32) q++;
       } else {

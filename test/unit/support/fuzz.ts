@@ -386,11 +386,7 @@ export function checkText(c: TextCase): { bytes: number; ms: number } {
   const { bytes, kept, cutLine } = applyText(src, c.mutation);
   // Timed as files are read (64 KiB pieces); tiny pieces cost per call, not per byte of input,
   // and are checked for giving the same events (below), not for speed.
-  const whole = importBytes(bytes, 1 << 16);
-  check(
-    whole.ms <= timeBoundMs(bytes.length),
-    `took ${whole.ms.toFixed(0)} ms for ${bytes.length} bytes`,
-  );
+  const whole = timed(bytes.length, () => importBytes(bytes, 1 << 16));
   const r = c.chunk === 1 << 16 ? whole : importBytes(bytes, c.chunk);
   let nLines = 1;
   for (const b of bytes) if (b === 0x0a) nLines++;
@@ -438,6 +434,21 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 export class PropertyFailure extends Error {}
+
+/**
+ * Runs an import and checks it kept to the time bound. Over the bound, it is run twice more and
+ * the fastest run counts: work that grows faster than the input repeats, a pause of a machine
+ * shared with other jobs (or a GC) does not.
+ */
+function timed<R extends { ms: number }>(bytes: number, run: () => R): R {
+  let r = run();
+  for (let i = 0; i < 2 && r.ms > timeBoundMs(bytes); i++) {
+    const again = run();
+    if (again.ms < r.ms) r = again;
+  }
+  check(r.ms <= timeBoundMs(bytes), `took ${r.ms.toFixed(0)} ms for ${bytes} bytes`);
+  return r;
+}
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new PropertyFailure(message);
@@ -650,8 +661,7 @@ export function checkDat(c: DatCase): { bytes: number; ms: number } {
 
 export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: number } {
   const { bytes, where } = applyDat(s, m);
-  const r = importDat(bytes);
-  check(r.ms <= timeBoundMs(bytes.length), `took ${r.ms.toFixed(0)} ms for ${bytes.length} bytes`);
+  const r = timed(bytes.length, () => importDat(bytes));
   check(r.traces.length > 0, 'no trace at all');
   for (const t of r.traces) checkDiagnostics(t.diagnostics, 'offset', bytes.length);
   const got = perCpu(r.traces);
@@ -790,16 +800,11 @@ function inputOf(format: FuzzFormat, c: TextCase | DatCase): Uint8Array {
 /** The properties that hold for any input: no throw, in time, diagnostics that say where. */
 export function checkRawInput(format: FuzzFormat, bytes: Uint8Array): void {
   if (format === 'dat') {
-    const r = importDat(bytes);
-    check(
-      r.ms <= timeBoundMs(bytes.length),
-      `took ${r.ms.toFixed(0)} ms for ${bytes.length} bytes`,
-    );
+    const r = timed(bytes.length, () => importDat(bytes));
     for (const t of r.traces) checkDiagnostics(t.diagnostics, 'offset', bytes.length);
     return;
   }
-  const r = importBytes(bytes, 1 << 16);
-  check(r.ms <= timeBoundMs(bytes.length), `took ${r.ms.toFixed(0)} ms for ${bytes.length} bytes`);
+  const r = timed(bytes.length, () => importBytes(bytes, 1 << 16));
   let nLines = 1;
   for (const b of bytes) if (b === 0x0a) nLines++;
   for (const t of r.traces) checkDiagnostics(t.diagnostics, 'line', nLines);

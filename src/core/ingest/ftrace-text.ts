@@ -46,6 +46,13 @@ function before(i: number, end: number): number {
   return i < end ? i : -1;
 }
 
+/** True when s[start, end) is one or more decimal digits. */
+function allDigits(s: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -352,12 +359,24 @@ class FtraceTextImporter implements TextImporter {
       const sp = before(line.indexOf(' ', q), n);
       if (sp >= 0 && (colon < 0 || sp < colon)) {
         lat = line.slice(q, sp);
-        this.learnLatWidth(sp - q);
+        if (/^[.A-Za-z0-9]+$/.test(lat)) this.learnLatWidth(sp - q);
         q = sp;
         while (q < n && line.charCodeAt(q) === 32) q++;
       } else {
         // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
-        const w = Math.min(this.latWidth > 0 ? this.latWidth : 5, n - q);
+        // The width learned from other lines; when it leaves no integer timestamp (a damaged
+        // line taught it), the width that does, which then gets this line's vote.
+        let w = this.latWidth > 0 ? this.latWidth : 5;
+        if (colon >= 0 && !allDigits(line, q + w, colon)) {
+          for (const alt of [5, 4, 6]) {
+            if (alt !== w && allDigits(line, q + alt, colon)) {
+              w = alt;
+              this.learnLatWidth(alt);
+              break;
+            }
+          }
+        }
+        w = Math.min(w, n - q);
         lat = line.slice(q, q + w);
         q += w;
       }

@@ -12,7 +12,7 @@ import { PRESETS } from '../core/sim/presets';
 import { parseSweep, Sweep } from '../core/sim/sweep';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
-import { log } from './terminal';
+import { dumpWriter, log, safeLines } from './terminal';
 
 const VERSION = '0.1.0';
 
@@ -73,10 +73,13 @@ Exit codes: 0 ok, 1 input had errors, 2 usage, 3 input unreadable, 70 internal e
 
 export async function main(
   argv: string[],
-  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
-  /** Raw output (no newline added), for `dump`; stdout by default. */
+  rawOut: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+  /** Raw output (no newline added), for `dump`; stdout by default (escaped when a terminal). */
   write?: (s: string) => void,
 ): Promise<number> {
+  // Everything a command prints goes through here: no control or bidi character gets out raw,
+  // whichever print path forgot to escape a name.
+  const out = (s: string): void => rawOut(safeLines(s));
   let parsed;
   try {
     parsed = parseArgs({
@@ -183,7 +186,7 @@ export async function main(
         return ExitCode.usage;
       }
       // Raw text in chunks, so not `out`, which adds a newline per call.
-      return dumpCommand(rest[0]!, read, write ?? ((s) => void process.stdout.write(s)));
+      return dumpCommand(rest[0]!, read, write ?? dumpWriter());
     }
     case 'simulate': {
       const preset = PRESETS[values.preset!];
@@ -285,6 +288,7 @@ export async function main(
             ...(offset !== undefined ? { offset } : {}),
             ...(pairing !== undefined ? { pairing } : {}),
           },
+          force: values.force!,
           ...(values.out !== undefined ? { html: values.out } : {}),
           ...(values['chrome-trace'] !== undefined ? { chromeTrace: values['chrome-trace'] } : {}),
         },

@@ -4,7 +4,7 @@ import { readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import { tasksReport, TasksReport } from '../core/report/tasks';
 import { ExitCode } from './exit-codes';
 import { formatDiag } from './info';
-import { log, safeText } from './terminal';
+import { log, safeName } from './terminal';
 
 export interface TasksOptions {
   json: boolean;
@@ -42,7 +42,7 @@ function fmt(v: number | undefined, rep: TasksReport): string {
 export function formatTasks(rep: TasksReport): string {
   const unit = rep.unit === 'ns' ? 'ms' : 'Mticks';
   const pct = (v: number): string => (rep.span > 0 ? `${((100 * v) / rep.span).toFixed(1)}%` : '-');
-  const lines = [`${safeText(rep.name)}: span ${fmt(rep.span, rep)} ${unit}`];
+  const lines = [`${safeName(rep.name, 200)}: span ${fmt(rep.span, rep)} ${unit}`];
   lines.push('  cpu   busy      switches');
   for (const c of rep.cpus)
     lines.push(
@@ -56,7 +56,7 @@ export function formatTasks(rep: TasksReport): string {
       .map((s) => fmt(t.time[s], rep).padStart(11))
       .join('');
     lines.push(
-      `  ${String(t.pid).padStart(7)}  ${safeText(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`,
+      `  ${String(t.pid).padStart(7)}  ${safeName(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`,
     );
   }
   lines.push(

@@ -225,16 +225,18 @@ function textMutationArb(nLines: number, nChars: number): fc.Arbitrary<TextMutat
       kind: fc.constant('badUtf8' as const),
       line: body,
       at,
-      bytes: fc.constantFrom(
-        [0xff],
-        [0xc3],
-        [0xe2, 0x82],
-        [0xed, 0xa0, 0x80],
-        [0xf0, 0x9f, 0x98],
-        [0x80, 0x80],
-        [0xc0, 0xaf],
-        [0xef, 0xbb, 0xbf],
-      ),
+      bytes: fc
+        .constantFrom(
+          [0xff],
+          [0xc3],
+          [0xe2, 0x82],
+          [0xed, 0xa0, 0x80],
+          [0xf0, 0x9f, 0x98],
+          [0x80, 0x80],
+          [0xc0, 0xaf],
+          [0xef, 0xbb, 0xbf],
+        )
+        .map((b): number[] => [...b]),
     }),
     fc.record({ kind: fc.constant('truncate' as const), at: fc.nat({ max: nChars }) }),
     fc.record({ kind: fc.constant('duplicate' as const), line: anyLine, to: anyLine }),
@@ -733,7 +735,11 @@ export function runFuzz(format: FuzzFormat, runs: number, seed: number): FuzzSta
     format === 'dat'
       ? fc.property(datCaseArb(), (c) => record(checkDat(c)))
       : fc.property(textCaseArb(format), (c) => record(checkText(c)));
-  const out = fc.check(prop as fc.IRawProperty<[TextCase | DatCase]>, { numRuns: runs, seed });
+  // The property is synchronous, so is the check.
+  const out = fc.check(prop as fc.IRawProperty<[TextCase | DatCase]>, {
+    numRuns: runs,
+    seed,
+  }) as fc.RunDetails<[TextCase | DatCase]>;
   stats.ms = performance.now() - t0;
   if (out.failed) {
     stats.counterexample = out.counterexample![0];

@@ -652,6 +652,7 @@ describe('bad input', () => {
     ['a stray byte after the CPU', '[001]\ufffd d..1.12014659034301:'],
     ['junk that looks like a 4-wide column', '[001];;!! \u001b[31m.12014659034301:'],
     ['a space inside the column', '[001] d..1 12014659034301:'],
+    ['a stray byte between the column and the time', '[001] d..1.\ufffd12014659034301:'],
   ])('%s does not teach a latency width that breaks the glued lines after it', (_w, damaged) => {
     // Found by fuzzing (trace-cmd >= 3.3, integer clock: 'd..2.12014660623200:'): one damaged
     // line taught the importer a wrong width, and every later line became a bad timestamp.

@@ -53,6 +53,9 @@ function allDigits(s: string, start: number, end: number): boolean {
   return true;
 }
 
+/** The votes trace-cmd's latency width of 5 starts with. */
+const PRIOR_VOTES = 2;
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -74,8 +77,11 @@ class FtraceTextImporter implements TextImporter {
   /** Width of the `file: ` prefix trace-cmd prints when it reads several inputs or instances. */
   private prefixWidth = 0;
   private latWidth = 0;
-  /** How often each width of the latency column (4-6 characters) was seen, to learn it by vote. */
-  private readonly latWidthVotes = [0, 0, 0];
+  /**
+   * How often each width of the latency column (4-6 characters) was seen, to learn it by vote.
+   * trace-cmd's 5 starts with two votes: one damaged line alone can never change the width.
+   */
+  private latWidthVotes = [0, PRIOR_VOTES, 0];
   private readonly ts = { hi: 0, lo: 0, fracDigits: 0 };
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private readonly name: string;
@@ -94,7 +100,7 @@ class FtraceTextImporter implements TextImporter {
       this.flavour = r.flavour;
       this.prefixWidth = r.prefixWidth;
       this.latWidth = r.latWidth;
-      if (r.latWidth >= 4 && r.latWidth <= 6) this.latWidthVotes[r.latWidth - 4] = 1;
+      if (r.latWidthVotes !== undefined) this.latWidthVotes = [...r.latWidthVotes];
       this.firstStream = r.firstStream;
     }
     this.splitter = new LineSplitter((chunk, start, end, no) => {
@@ -117,6 +123,7 @@ class FtraceTextImporter implements TextImporter {
         flavour: this.flavour,
         prefixWidth: this.prefixWidth,
         latWidth: this.latWidth,
+        latWidthVotes: [...this.latWidthVotes],
         firstStream: this.firstStream ?? this.order[0],
       },
     };
@@ -184,14 +191,15 @@ class FtraceTextImporter implements TextImporter {
 
   /**
    * The latency column's width, for lines that glue it to an integer timestamp: the width most
-   * lines showed. Only 4-6 (irqs-off, need-resched, hardirq/softirq, preempt depth, migrate
-   * disable) count, so one damaged line cannot make every later glued line unreadable.
+   * lines showed (5 until others outvote it). Only 4-6 (irqs-off, need-resched, hardirq/softirq,
+   * preempt depth, migrate disable) count, so one damaged line cannot make every later glued
+   * line unreadable.
    */
   private learnLatWidth(w: number): void {
     if (w < 4 || w > 6) return;
     const v = this.latWidthVotes;
     v[w - 4]!++;
-    if (this.latWidth === 0 || v[w - 4]! > v[this.latWidth - 4]!) this.latWidth = w;
+    if (v[w - 4]! > v[(this.latWidth > 0 ? this.latWidth : 5) - 4]!) this.latWidth = w;
   }
 
   private line(chunk: string, start: number, end: number, no: number): void {
@@ -364,17 +372,19 @@ class FtraceTextImporter implements TextImporter {
         while (q < n && line.charCodeAt(q) === 32) q++;
       } else {
         // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
-        // The width learned from other lines; when it leaves no integer timestamp (a damaged
-        // line taught it), the width that does, which then gets this line's vote.
+        // The width the lines voted for; when it leaves no integer timestamp, the first of
+        // 5, 4, 6 that does. Either way the width that worked gets this line's vote.
         let w = this.latWidth > 0 ? this.latWidth : 5;
-        if (colon >= 0 && !allDigits(line, q + w, colon)) {
-          for (const alt of [5, 4, 6]) {
-            if (alt !== w && allDigits(line, q + alt, colon)) {
-              w = alt;
-              this.learnLatWidth(alt);
-              break;
+        if (colon >= 0) {
+          if (!allDigits(line, q + w, colon)) {
+            for (const alt of [5, 4, 6]) {
+              if (alt !== w && allDigits(line, q + alt, colon)) {
+                w = alt;
+                break;
+              }
             }
           }
+          if (allDigits(line, q + w, colon)) this.learnLatWidth(w);
         }
         w = Math.min(w, n - q);
         lat = line.slice(q, q + w);

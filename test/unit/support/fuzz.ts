@@ -683,8 +683,17 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
       have.length <= want.length && have.every((e, i) => e === want[i]),
       `cut at ${where}: the recovered CPU streams are not a prefix of the original data`,
     );
+    // ... and hold at least every event of the CPUs whose data ends before the cut.
+    const whole = s.cpus
+      .filter((c) => c.offset + c.size <= where)
+      .reduce((n, c) => n + (s.original.get(c.cpu)?.length ?? 0), 0);
+    check(
+      have.length >= whole,
+      `cut at ${where}: ${have.length} events recovered, the CPUs before the cut had ${whole}`,
+    );
   } else if (m.kind === 'truncate') {
-    // Each CPU keeps a prefix of its events, whatever the cut.
+    // Each CPU keeps a prefix of its events, whatever the cut, and a CPU whose data ends before
+    // the cut keeps them all.
     for (const [cpu, have] of got) {
       const want = s.original.get(cpu) ?? [];
       check(
@@ -692,6 +701,11 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
         `cut at ${where}: CPU ${cpu} is not a prefix of the original`,
       );
     }
+    for (const c of s.cpus.filter((x) => x.offset + x.size <= where))
+      check(
+        sameList(s.original.get(c.cpu) ?? [], got.get(c.cpu) ?? []),
+        `cut at ${where}: CPU ${c.cpu}, whose data ends at ${c.offset + c.size}, lost events`,
+      );
   } else {
     // Damage inside one CPU's data leaves the other CPUs' events as they were.
     const hit = s.cpus.find((cp) => where >= cp.offset && where < cp.offset + cp.size);

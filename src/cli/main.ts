@@ -27,15 +27,17 @@ Usage:
       Time each thread spent running, runnable, preempted, sleeping and in D, and each CPU's
       busy time, from the sched_switch / wakeup timelines (e.g. --match 'CPU .*/(KVM|TCG)').
   vcpu-lens analyze --host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--json]
-                    [--out REPORT.html] [--chrome-trace FILE.json]
+                    [--out REPORT.html] [--chrome-trace FILE.json] [--force]
       Host + guest traces of the same run: which host thread is which vCPU, the guest-to-host
       clock map (estimated when nothing is recorded), what each vCPU did on the host (running,
       preempted, waiting, idle, in the VMM), which guest threads lost time and to which host tasks.
       --out writes a self-contained HTML report with the interactive timeline; --chrome-trace
-      the merged host + guest timeline as trace-event JSON for Perfetto UI / chrome://tracing.
+      the merged host + guest timeline as trace-event JSON for Perfetto UI / chrome://tracing;
+      neither overwrites an existing file without --force.
   vcpu-lens dump FILE
       The trace as trace-cmd report (3.1) text on stdout: converts tracefs and perf text, and
-      gives back trace-cmd text unchanged (diagnostics on stderr).
+      gives back trace-cmd text unchanged (diagnostics on stderr). To a terminal, control and
+      bidi characters in names are shown as \\uXXXX escapes; to a file or pipe, as they are.
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
                      [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
                      [--out DIR [--format text|dat|dat-zlib] [--force]]

@@ -19,8 +19,8 @@ const CUT = Buffer.concat([Buffer.from('ééééééé'), Buffer.from([0xc3])]);
 const HOG = '\u001b[2J<img/src=x/onerror=alert(1)>';
 
 /** Raw control, C1 and bidi characters (a newline is fine). */
-// eslint-disable-next-line no-control-regex
 const RAW_UNSAFE =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 let dir = '';

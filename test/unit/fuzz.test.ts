@@ -30,6 +30,8 @@ describe('fuzz corpus', () => {
     '%s still holds',
     (_f, c) => {
       checkCase(c.format, c.c);
+      // The input as saved, too: it holds even if the seeds or the mutators change.
+      if (c.input !== undefined) checkRawInput(c.format, c.input);
     },
   );
 });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { dumpWriter, safeLines, safeName } from '../../src/cli/terminal';
+import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
+import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 
 const ESC_TITLE = '\u001b]0;pwned\u0007x';
 const BIDI = '\u202eevil\u2066';
@@ -140,6 +142,25 @@ describe('the terminal never gets a raw control or bidi character', () => {
     expect(JSON.parse(safeLines(json))).toEqual({ n: BIDI + NUL });
     expect(safeLines('a\nb\u001b')).toBe('a\nb\\u001b');
     expect(safeName('x'.repeat(10), 5)).toBe('xxxx…');
+  });
+});
+
+describe('hostile names in a .dat (16-byte comm fields)', () => {
+  it('round-trip through the writer and print escaped; a comm cut inside a character reads as U+FFFD', async () => {
+    const t = importFtraceText(readFileSync(guest, 'utf8'), { name: 'guest' })[0]!;
+    const dat = path.join(dir, 'guest.dat');
+    writeFileSync(dat, writeTraceDat(t));
+    const r = await run('tasks', dat, '--top', '50');
+    expect(r.code).toBeLessThanOrEqual(1);
+    expect(r.out).not.toMatch(RAW_UNSAFE);
+    expect(r.err).not.toMatch(RAW_UNSAFE);
+    expect(r.out).toContain('\\u001b]0;pwned\\u0007x');
+    expect(r.out).toContain('\\u202eevil\\u2066');
+    // 15 bytes kept of 'ééééééé' + U+FFFD: the last character is cut, and decodes as U+FFFD.
+    expect(r.out).toContain('ééééééé\ufffd');
+    const json = await run('tasks', dat, '--top', '50', '--json');
+    expect(JSON.parse(json.out)).toBeTruthy();
+    expect(json.out).not.toMatch(RAW_UNSAFE);
   });
 });
 

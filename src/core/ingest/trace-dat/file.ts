@@ -8,6 +8,7 @@
 
 import { ByteSource, Cursor, Damage, Decompressors, inflate, text } from './bytes';
 import { EventFormat, PageHeader, parseFormat, parseHeaderPage } from './format';
+import { CpuStream } from './kbuffer';
 
 /** Option ids (trace-cmd.h enum tracecmd_file_options); v7 section ids share them. */
 export const OPT = {
@@ -614,6 +615,21 @@ function recoverV7(
   }
 }
 
+/** The timestamp of the last event in the page at `at` (its own timestamp when it has none). */
+function lastEventTs(
+  src: ByteSource,
+  f: DatFile,
+  at: number,
+  size: number,
+  pageTs: bigint,
+): bigint {
+  const quiet = { damage: (): void => {}, lost: (): void => {} };
+  const s = new CpuStream(src, f, { cpu: 0, offset: at, size }, f.pageSize, false, {}, quiet);
+  let last = -1;
+  while (s.next()) last = s.ts;
+  return last < 0 ? pageTs : BigInt(last);
+}
+
 function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: number): void {
   const ps = f.pageSize;
   const align = (x: number): number => Math.ceil(x / ps) * ps;
@@ -638,6 +654,9 @@ function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: numb
       pos = align(q);
     }
   } else {
+    // A CPU's pages follow each other in time: each starts at or after the last event of the
+    // one before. The next CPU's first page starts earlier than that (not merely earlier than
+    // the previous page's start, which misses a CPU whose data begins later in the trace).
     const ts = (p: number): bigint => new Cursor(src.read(p, 8), f.little, 0, p).u64big();
     let cpuStart = pos;
     let last = -1n;
@@ -647,7 +666,7 @@ function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: numb
         cpus.push({ cpu: cpus.length, offset: cpuStart, size: p - cpuStart });
         cpuStart = p;
       }
-      last = t;
+      last = lastEventTs(src, f, p, Math.min(ps, end - p), t);
     }
     if (end > cpuStart) cpus.push({ cpu: cpus.length, offset: cpuStart, size: end - cpuStart });
   }

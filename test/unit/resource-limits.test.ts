@@ -79,6 +79,32 @@ describe('the diagnostics cap under millions of bad lines', () => {
   });
 });
 
+describe('an endless line', () => {
+  it('a line of 20M characters is reported and skipped, fed whole or in pieces; the rest loads', () => {
+    const head =
+      'cpus=2\n          <idle>-0     [001]  5034.172647: sched_wakeup:         rcu_preempt:15 [120] CPU:001\n';
+    const tail =
+      '\n          <idle>-0     [001]  5034.172653: sched_wakeup:         rcu_preempt:15 [120] CPU:001\n';
+    const huge = 'a'.repeat(20 << 20);
+    const whole = importFtraceText(head + huge + tail)[0]!;
+    const imp = createTextImporter('ftrace-text', {});
+    imp.feed(head);
+    for (let at = 0; at < huge.length; at += 65536) imp.feed(huge.slice(at, at + 65536));
+    imp.feed(tail);
+    const pieces = imp.end()[0]!;
+    for (const t of [whole, pieces]) {
+      expect(t.events.length).toBe(2);
+      expect(t.diagnostics.map((d) => [d.code, d.line, d.message])).toEqual([
+        [
+          DIAG.badLine,
+          3,
+          `a line of ${20 << 20} characters (more than ${16 << 20}) is no trace line; skipped`,
+        ],
+      ]);
+    }
+  });
+});
+
 describe('a .dat cut short says where it ends', () => {
   it.runIf(existsSync(HOST_DAT))(
     'the real host.dat cut at 500,000 bytes (in its metadata) says the file ends there',

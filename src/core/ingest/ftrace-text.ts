@@ -15,7 +15,7 @@ import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
-import { LineSplitter, reportLine, SNIFF_LINE_CHARS } from './lines';
+import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
 export function isFtraceText(head: string): boolean {
@@ -103,10 +103,13 @@ class FtraceTextImporter implements TextImporter {
       if (r.latWidthVotes !== undefined) this.latWidthVotes = [...r.latWidthVotes];
       this.firstStream = r.firstStream;
     }
-    this.splitter = new LineSplitter((chunk, start, end, no) => {
-      this.lineNo = no;
-      this.line(chunk, start, end, no);
-    });
+    this.splitter = new LineSplitter(
+      (chunk, start, end, no) => {
+        this.lineNo = no;
+        this.line(chunk, start, end, no);
+      },
+      (no, chars) => reportOverlong(this.anyStream().b.diags, no, chars),
+    );
   }
 
   feed(chunk: string): void {

@@ -9,7 +9,7 @@ import { parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
-import { LineSplitter, reportLine, SNIFF_LINE_CHARS } from './lines';
+import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 const PERF_LINE_RE =
   /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
@@ -46,10 +46,13 @@ class PerfScriptImporter implements TextImporter {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
     if (opts.eventLines === true) this.b.lineOf = [];
-    this.splitter = new LineSplitter((chunk, start, end, no) => {
-      this.lineNo = no;
-      this.line(chunk.slice(start, end), no);
-    });
+    this.splitter = new LineSplitter(
+      (chunk, start, end, no) => {
+        this.lineNo = no;
+        this.line(chunk.slice(start, end), no);
+      },
+      (no, chars) => reportOverlong(this.b.diags, no, chars),
+    );
     this.b.where = () => ({ line: this.lineNo });
   }
 

@@ -477,7 +477,7 @@ export interface DatSeed {
   /** Byte ranges worth mutating: [start, end, what]. */
   regions: [number, number, string][];
   /** CPU data ranges of the top buffer (for "other CPUs are untouched"). */
-  cpus: { cpu: number; offset: number; size: number }[];
+  cpus: { cpu: number; offset: number; size: number; end: number }[];
   compressed: boolean;
   original: Map<number, string[]>;
 }
@@ -540,7 +540,14 @@ export function makeDatSeed(name: string, bytes: Uint8Array): DatSeed {
   } else {
     regions.push([96, Math.min(bytes.length, 4096), 'v6 metadata']);
   }
-  const cpus = f.buffers[0]?.cpus ?? [];
+  // Where each CPU's data really ends: trace-cmd's BUFFER size of a compressed CPU leaves out
+  // its 4-byte chunk count, so walk the chunk list.
+  const cpus = (f.buffers[0]?.cpus ?? []).map((c) => {
+    if (f.compression === 'none' || c.size === 0) return { ...c, end: c.offset + c.size };
+    let at = c.offset + 4;
+    for (let k = dv.getUint32(c.offset, little); k > 0; k--) at += 8 + dv.getUint32(at, little);
+    return { ...c, end: at };
+  });
   for (const c of cpus) {
     if (c.size === 0) continue;
     if (f.compression !== 'none') {
@@ -685,7 +692,7 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
     );
     // ... and hold at least every event of the CPUs whose data ends before the cut.
     const whole = s.cpus
-      .filter((c) => c.offset + c.size <= where)
+      .filter((c) => c.end <= where)
       .reduce((n, c) => n + (s.original.get(c.cpu)?.length ?? 0), 0);
     check(
       have.length >= whole,
@@ -701,14 +708,14 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
         `cut at ${where}: CPU ${cpu} is not a prefix of the original`,
       );
     }
-    for (const c of s.cpus.filter((x) => x.offset + x.size <= where))
+    for (const c of s.cpus.filter((x) => x.end <= where))
       check(
         sameList(s.original.get(c.cpu) ?? [], got.get(c.cpu) ?? []),
-        `cut at ${where}: CPU ${c.cpu}, whose data ends at ${c.offset + c.size}, lost events`,
+        `cut at ${where}: CPU ${c.cpu}, whose data ends at ${c.end}, lost events`,
       );
   } else {
     // Damage inside one CPU's data leaves the other CPUs' events as they were.
-    const hit = s.cpus.find((cp) => where >= cp.offset && where < cp.offset + cp.size);
+    const hit = s.cpus.find((cp) => where >= cp.offset && where < cp.end);
     if (hit !== undefined) {
       for (const [cpu, want] of s.original) {
         if (cpu === hit.cpu) continue;

@@ -41,3 +41,26 @@ describe('recovering the CPUs of a cut v7 file', () => {
     },
   );
 });
+
+describe('a corrupt page size in a BUFFER option', () => {
+  it('falls back to the file page size instead of reading the same page forever', () => {
+    // Found by the 100,000-input fuzz run: a page size of 0 never advanced the page reader.
+    const bytes = new Uint8Array(readFileSync(path.join(SEED_DATS, 'guest-v7-zstd-tc.dat')));
+    const dv = new DataView(bytes.buffer);
+    const good = importTraceDat(bytes, { decompressors: nodeDecompressors })[0]!;
+    // The BUFFER option is in the options after the data (CPU 3's ends near 16,730): its page
+    // size is the first 4096 there (the CPU offsets that follow it are u64s).
+    let at = 16384 + 300;
+    while (at + 4 <= bytes.length && dv.getUint32(at, true) !== 4096) at++;
+    expect(at + 4).toBeLessThanOrEqual(bytes.length);
+    for (const bad of [0, 1, 4095, 0xffffffff]) {
+      const b = bytes.slice();
+      new DataView(b.buffer).setUint32(at, bad, true);
+      const t = importTraceDat(b, { decompressors: nodeDecompressors })[0]!;
+      expect(t.events.length).toBe(good.events.length);
+      expect(t.diagnostics.map((d) => d.message)).toEqual([
+        `instance '' says its page size is ${bad}; the file's 4096 is used`,
+      ]);
+    }
+  });
+});

@@ -107,6 +107,11 @@ export interface DatFile {
 
 const MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67];
 
+/** A ring-buffer page size: a power of two from 64 bytes to 16 MiB. */
+function plausiblePageSize(n: number): boolean {
+  return n >= 64 && n <= 1 << 24 && (n & (n - 1)) === 0;
+}
+
 export function isTraceDat(head: Uint8Array): boolean {
   return head.length >= MAGIC.length && MAGIC.every((v, i) => head[i] === v);
 }
@@ -140,7 +145,7 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
     if (e instanceof Damage) return e;
     throw e;
   }
-  if (pageSize < 64 || pageSize > 1 << 24 || (pageSize & (pageSize - 1)) !== 0)
+  if (!plausiblePageSize(pageSize))
     return new Damage(c.pos - 4, `implausible page size ${pageSize}`);
   const f: DatFile = {
     version,
@@ -306,8 +311,17 @@ function readOption(
       const clock = c.cstr('the instance clock');
       // trace-cmd >= 3.1 writes the page size here; 3.0 did not. Tell them apart by the length.
       let pageSize = f.pageSize;
-      if (c.left >= 8 && c.view.getUint32(c.pos + 4, f.little) * 20 === c.left - 8)
-        pageSize = c.u32('the buffer page size');
+      if (c.left >= 8 && c.view.getUint32(c.pos + 4, f.little) * 20 === c.left - 8) {
+        const at = c.offsetOf();
+        const ps = c.u32('the buffer page size');
+        // A corrupt one (0 made the page reader loop forever) falls back to the file's.
+        if (plausiblePageSize(ps)) pageSize = ps;
+        else
+          f.notes.push({
+            offset: at,
+            message: `instance '${name}' says its page size is ${ps}; the file's ${f.pageSize} is used`,
+          });
+      }
       const n = c.u32('the buffer CPU count');
       const cpus: CpuData[] = [];
       for (let i = 0; i < n; i++)

@@ -69,6 +69,11 @@ export class CpuStream {
       this.done = true;
       return;
     }
+    // The page loop advances by the page size: never let it be 0 (or absurd).
+    if (pageSize < 64 || pageSize > 1 << 24) {
+      this.fail(new Damage(cpu.offset, `CPU ${cpu.cpu}: implausible page size ${pageSize}`));
+      return;
+    }
     if (chunked) {
       try {
         if (cpu.offset >= src.length)

@@ -792,6 +792,8 @@ export interface CorpusCase {
   c: TextCase | DatCase;
   /** The input as it was saved. */
   input?: Uint8Array;
+  /** A failure not fixed yet, and why: replayed as a test that must still fail. */
+  known?: string;
 }
 
 export function corpusCases(): CorpusCase[] {
@@ -802,12 +804,16 @@ export function corpusCases(): CorpusCase[] {
     for (const f of readdirSync(dir)
       .filter((x) => x.endsWith('.json'))
       .sort()) {
-      const j = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { case: TextCase | DatCase };
+      const j = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
+        case: TextCase | DatCase;
+        known?: string;
+      };
       const bin = path.join(dir, f.replace(/\.json$/, '.bin'));
       out.push({
         format,
         file: `${format}/${f}`,
         c: j.case,
+        ...(j.known !== undefined ? { known: j.known } : {}),
         ...(existsSync(bin) ? { input: new Uint8Array(readFileSync(bin)) } : {}),
       });
     }

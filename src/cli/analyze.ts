@@ -1,6 +1,7 @@
 // `vcpu-lens analyze --host H --guest G`: which host thread is which vCPU, the clock map, what
 // each vCPU did on the host, and which guest threads lost time to which host tasks.
 
+import { existsSync } from 'node:fs';
 import { analyzePair, PairOptions } from '../core/analyze/pair';
 import type { LoadResult } from '../core/io/read-trace-file';
 import { analyzeReport, AnalyzeReport } from '../core/report/analyze';
@@ -9,7 +10,7 @@ import { ExitCode } from './exit-codes';
 import { writeReportFiles } from './html-report';
 import { formatDiag } from './info';
 import { CliReadOptions, loadTraces } from './progress';
-import { log, safeText } from './terminal';
+import { log, safeName, safeText } from './terminal';
 
 export interface AnalyzeOptions {
   json: boolean;
@@ -19,6 +20,8 @@ export interface AnalyzeOptions {
   html?: string;
   /** Write the merged timeline as Chrome trace-event JSON here. */
   chromeTrace?: string;
+  /** Overwrite --out / --chrome-trace files that exist (otherwise refuse). */
+  force?: boolean;
 }
 
 export async function analyzeCommand(
@@ -27,6 +30,16 @@ export async function analyzeCommand(
   o: AnalyzeOptions,
   out: (s: string) => void,
 ): Promise<ExitCode> {
+  // Before the work: an output that exists is refused unless --force.
+  const clash = [o.html, o.chromeTrace].filter(
+    (f): f is string => f !== undefined && existsSync(f),
+  );
+  if (clash.length > 0 && o.force !== true) {
+    log(
+      `vcpu-lens analyze: ${clash.map(safeText).join(', ')} exist${clash.length === 1 ? 's' : ''}; give --force to overwrite`,
+    );
+    return ExitCode.usage;
+  }
   const [h, g] = (await loadTraces([hostFile, guestFile], o.read)) as [LoadResult, LoadResult];
   let bad = false;
   for (const r of [h, g]) {
@@ -51,7 +64,7 @@ export async function analyzeCommand(
   out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
   if (o.html !== undefined || o.chromeTrace !== undefined) {
     const model = buildTimelineModel(a, { title: `${host.name} + ${guest.name}` });
-    const failed = writeReportFiles(model, o.html, o.chromeTrace);
+    const failed = writeReportFiles(model, o.html, o.chromeTrace, o.force === true);
     if (failed !== undefined) return failed;
   }
   return bad ? ExitCode.inputErrors : ExitCode.ok;
@@ -64,13 +77,13 @@ export function formatAnalyze(r: AnalyzeReport): string {
   const pct = (v: number, of: number): string => (of > 0 ? `${((100 * v) / of).toFixed(1)}%` : '-');
   const L: string[] = [];
   L.push(
-    `host ${safeText(r.host.name)} (${r.host.format}), guest ${safeText(r.guest.name)} (${r.guest.format}, ${r.guest.cpus} CPUs)`,
+    `host ${safeName(r.host.name, 200)} (${r.host.format}), guest ${safeName(r.guest.name, 200)} (${r.guest.format}, ${r.guest.cpus} CPUs)`,
   );
   L.push('');
   L.push(r.vm !== null ? `vCPU threads (${r.vm.vmm}, ${r.vm.key}):` : 'vCPU threads: none found');
   for (const v of r.vcpus)
     L.push(
-      `  vCPU ${v.vcpu} = host thread ${v.hostTid} '${safeText(v.hostComm)}'  [${v.method}, confidence ${v.confidence}] ${safeText(v.evidence)}`,
+      `  vCPU ${v.vcpu} = host thread ${v.hostTid} '${safeName(v.hostComm)}'  [${v.method}, confidence ${v.confidence}] ${safeText(v.evidence)}`,
     );
   for (const s of r.vcpuMapReasoning) L.push(`  - ${safeText(s)}`);
   L.push('');
@@ -107,7 +120,7 @@ export function formatAnalyze(r: AnalyzeReport): string {
     );
     for (const s of r.stallsByThread.slice(0, 10)) {
       L.push(
-        `  ${String(s.pid).padStart(7)} ${safeText(s.comm).padEnd(16)} ${t(s.lost).padStart(14)} in ${s.episodes} episodes (${t(s.lostPreempted)} preempted)`,
+        `  ${String(s.pid).padStart(7)} ${safeName(s.comm).padEnd(16)} ${t(s.lost).padStart(14)} in ${s.episodes} episodes (${t(s.lostPreempted)} preempted)`,
       );
     }
     L.push('');
@@ -116,7 +129,7 @@ export function formatAnalyze(r: AnalyzeReport): string {
     L.push('host tasks that preempted vCPUs:');
     for (const p of r.preemptors.slice(0, 10))
       L.push(
-        `  ${String(p.pid).padStart(7)} ${safeText(p.comm).padEnd(16)} ${t(p.took).padStart(14)} in ${p.episodes} episodes`,
+        `  ${String(p.pid).padStart(7)} ${safeName(p.comm).padEnd(16)} ${t(p.took).padStart(14)} in ${p.episodes} episodes`,
       );
     L.push('');
   }

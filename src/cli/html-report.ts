@@ -37,6 +37,8 @@ export function writeReportFiles(
   model: TimelineModel,
   html: string | undefined,
   trace: string | undefined,
+  /** Overwrite files that exist; otherwise such a file is refused (never half-written). */
+  force = false,
 ): ExitCode | undefined {
   const jobs: [string, () => string][] = [];
   if (html !== undefined) {
@@ -49,13 +51,21 @@ export function writeReportFiles(
     }
     jobs.push([html, () => htmlReport(model, assets)]);
   }
-  if (trace !== undefined) jobs.push([trace, () => JSON.stringify(chromeTrace(model))]);
+  // `<` escaped: the JSON stays inert wherever it is pasted or embedded (an HTML page).
+  if (trace !== undefined)
+    jobs.push([trace, () => JSON.stringify(chromeTrace(model)).replace(/</g, '\\u003c')]);
   for (const [file, make] of jobs) {
     const text = make();
     try {
-      writeFileSync(file, text);
+      // 'wx': created here, or refused if it exists (no check-then-write race).
+      writeFileSync(file, text, { flag: force ? 'w' : 'wx' });
     } catch (e) {
-      log(`vcpu-lens: cannot write ${safeText(file)}: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      log(
+        code === 'EEXIST'
+          ? `vcpu-lens: ${safeText(file)} exists; give --force to overwrite`
+          : `vcpu-lens: cannot write ${safeText(file)}: ${(e as Error).message}`,
+      );
       return ExitCode.usage;
     }
     const bytes = Buffer.byteLength(text);

@@ -5,7 +5,7 @@ import { CliReadOptions, loadTraces } from './progress';
 import { INFO_SCHEMA, traceInfo, TraceInfo } from '../core/report/info';
 import type { Diagnostic } from '../core/model/diagnostics';
 import { ExitCode } from './exit-codes';
-import { safeText } from './terminal';
+import { safeName, safeText } from './terminal';
 
 export interface InfoOptions {
   json: boolean;
@@ -65,7 +65,7 @@ export function formatInfo(f: FileInfo): string {
   );
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
-    if (f.traces.length > 1) lines.push(`- ${safeText(t.name)}`);
+    if (f.traces.length > 1) lines.push(`- ${safeName(t.name, 200)}`);
     const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ' (not recorded in text)' : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
@@ -81,7 +81,7 @@ export function formatInfo(f: FileInfo): string {
     }
     lines.push(`  events     ${nf.format(t.events.total)}`);
     for (const [name, n] of Object.entries(t.events.byName))
-      lines.push(`    ${nf.format(n).padStart(12)}  ${safeText(name)}`);
+      lines.push(`    ${nf.format(n).padStart(12)}  ${safeName(name, 200)}`);
     lines.push(
       `  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`,
     );

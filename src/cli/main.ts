@@ -13,7 +13,7 @@ import { PRESETS } from '../core/sim/presets';
 import { parseSweep, Sweep } from '../core/sim/sweep';
 import { infoCommand } from './info';
 import { tasksCommand } from './tasks';
-import { log } from './terminal';
+import { dumpWriter, log, safeLines } from './terminal';
 
 const VERSION = '0.1.0';
 
@@ -28,15 +28,17 @@ Usage:
       Time each thread spent running, runnable, preempted, sleeping and in D, and each CPU's
       busy time, from the sched_switch / wakeup timelines (e.g. --match 'CPU .*/(KVM|TCG)').
   vcpu-lens analyze --host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--json]
-                    [--out REPORT.html] [--chrome-trace FILE.json]
+                    [--out REPORT.html] [--chrome-trace FILE.json] [--force]
       Host + guest traces of the same run: which host thread is which vCPU, the guest-to-host
       clock map (estimated when nothing is recorded), what each vCPU did on the host (running,
       preempted, waiting, idle, in the VMM), which guest threads lost time and to which host tasks.
       --out writes a self-contained HTML report with the interactive timeline; --chrome-trace
-      the merged host + guest timeline as trace-event JSON for Perfetto UI / chrome://tracing.
+      the merged host + guest timeline as trace-event JSON for Perfetto UI / chrome://tracing;
+      neither overwrites an existing file without --force.
   vcpu-lens dump FILE
       The trace as trace-cmd report (3.1) text on stdout: converts tracefs and perf text, and
-      gives back trace-cmd text unchanged (diagnostics on stderr).
+      gives back trace-cmd text unchanged (diagnostics on stderr). To a terminal, control and
+      bidi characters in names are shown as \\uXXXX escapes; to a file or pipe, as they are.
   vcpu-lens simulate [--preset small|lab-4v2p|npb-ua-b] [--policy spin|block|spin-then-block]
                      [--dop fixed|dynamic|pvsched|oracle] [--seed N] [--barriers N] [--compare] [--json]
                      [--out DIR [--format text|dat|dat-zlib] [--force]]
@@ -78,10 +80,13 @@ Exit codes: 0 ok, 1 input had errors, 2 usage, 3 input unreadable, 70 internal e
 
 export async function main(
   argv: string[],
-  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
-  /** Raw output (no newline added), for `dump`; stdout by default. */
+  rawOut: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+  /** Raw output (no newline added), for `dump`; stdout by default (escaped when a terminal). */
   write?: (s: string) => void,
 ): Promise<number> {
+  // Everything a command prints goes through here: no control or bidi character gets out raw,
+  // whichever print path forgot to escape a name.
+  const out = (s: string): void => rawOut(safeLines(s));
   let parsed;
   try {
     parsed = parseArgs({
@@ -204,7 +209,7 @@ export async function main(
         return ExitCode.usage;
       }
       // Raw text in chunks, so not `out`, which adds a newline per call.
-      return dumpCommand(rest[0]!, read, write ?? ((s) => void process.stdout.write(s)));
+      return dumpCommand(rest[0]!, read, write ?? dumpWriter());
     }
     case 'simulate': {
       const preset = PRESETS[values.preset!];
@@ -306,6 +311,7 @@ export async function main(
             ...(offset !== undefined ? { offset } : {}),
             ...(pairing !== undefined ? { pairing } : {}),
           },
+          force: values.force!,
           ...(values.out !== undefined ? { html: values.out } : {}),
           ...(values['chrome-trace'] !== undefined ? { chromeTrace: values['chrome-trace'] } : {}),
         },

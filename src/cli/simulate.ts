@@ -195,6 +195,8 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
     }
     const s = simulateTraces(cfg);
     mkdirSync(o.out, { recursive: true });
+    // 'wx' refuses a file that appeared since the check above (no overwrite without --force).
+    const flag = o.force ? 'w' : 'wx';
     for (const [f, t] of [
       [files[0]!, s.host],
       [files[1]!, s.guest],
@@ -206,12 +208,13 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
             compression: o.format === 'dat-zlib' ? 'zlib' : 'none',
             deflate: (b) => deflateSync(b),
           }),
+          { flag },
         );
         continue;
       }
       let text = '';
       writeTraceCmdText(t, (x) => (text += x));
-      writeFileSync(f, text);
+      writeFileSync(f, text, { flag });
     }
     writeFileSync(
       files[2]!,
@@ -228,12 +231,13 @@ export function simulateCommand(o: SimulateOptions, print: (s: string) => void):
         null,
         2,
       ),
+      { flag },
     );
     // The report analyses the traces just written, as `vcpu-lens analyze` would.
     const model = buildTimelineModel(analyzePair(s.host, s.guest), {
       title: `simulated ${p.name} (${cfg.policy}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'})`,
     });
-    const failed = writeReportFiles(model, files[3]!, undefined);
+    const failed = writeReportFiles(model, files[3]!, undefined, o.force);
     if (failed !== undefined) return failed;
     report(s.result.wallNs, s.result.preemptions, s.result.teams, cfg, o, print);
     if (!o.json) print(`wrote ${files.join(', ')}`);

@@ -5,7 +5,7 @@ import { CliReadOptions, loadTraces } from './progress';
 import { tasksReport, TasksReport } from '../core/report/tasks';
 import { ExitCode } from './exit-codes';
 import { formatDiag } from './info';
-import { log, safeText } from './terminal';
+import { log, safeName } from './terminal';
 
 export interface TasksOptions {
   json: boolean;
@@ -43,7 +43,7 @@ function fmt(v: number | undefined, rep: TasksReport): string {
 export function formatTasks(rep: TasksReport): string {
   const unit = rep.unit === 'ns' ? 'ms' : 'Mticks';
   const pct = (v: number): string => (rep.span > 0 ? `${((100 * v) / rep.span).toFixed(1)}%` : '-');
-  const lines = [`${safeText(rep.name)}: span ${fmt(rep.span, rep)} ${unit}`];
+  const lines = [`${safeName(rep.name, 200)}: span ${fmt(rep.span, rep)} ${unit}`];
   lines.push('  cpu   busy      switches');
   for (const c of rep.cpus)
     lines.push(
@@ -57,7 +57,7 @@ export function formatTasks(rep: TasksReport): string {
       .map((s) => fmt(t.time[s], rep).padStart(11))
       .join('');
     lines.push(
-      `  ${String(t.pid).padStart(7)}  ${safeText(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`,
+      `  ${String(t.pid).padStart(7)}  ${safeName(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`,
     );
   }
   lines.push(

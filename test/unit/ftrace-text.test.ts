@@ -538,7 +538,7 @@ describe('header and non-event lines', () => {
     expect(t.cpuCountSource).toBe('events');
   });
 
-  it('warns when events use a CPU beyond the header count', () => {
+  it('warns when events use a CPU beyond the header count, on the line of the first', () => {
     const t = one(
       text(
         'cpus=2',
@@ -547,7 +547,7 @@ describe('header and non-event lines', () => {
     );
     expect(t.cpuCount).toBe(4);
     expect(t.cpuCountSource).toBe('events');
-    expect(diagSummary(t)).toEqual(['VL1012 warning line -']);
+    expect(diagSummary(t)).toEqual(['VL1012 warning line 2']);
   });
 
   it.each([
@@ -647,6 +647,32 @@ describe('bad input', () => {
     '          <idle>-0     [001]  5034.172647: sched_waking:         comm=rcu_preempt pid=15 prio=120 target_cpu=001';
   const good2 =
     '          <idle>-0     [001]  5034.172653: sched_wakeup:         rcu_preempt:15 [120] CPU:001';
+
+  it.each([
+    ['a stray byte after the CPU', '[001]\ufffd d..1.12014659034301:'],
+    ['junk that looks like a 4-wide column', '[001];;!! \u001b[31m.12014659034301:'],
+    ['a space inside the column', '[001] d..1 12014659034301:'],
+    ['a stray byte between the column and the time', '[001] d..1.\ufffd12014659034301:'],
+  ])('%s does not teach a latency width that breaks the glued lines after it', (_w, damaged) => {
+    // Found by fuzzing (trace-cmd >= 3.3, integer clock: 'd..2.12014660623200:'): one damaged
+    // line taught the importer a wrong width, and every later line became a bad timestamp.
+    const t = one(
+      text(
+        'cpus=4',
+        '          <idle>-0     [001] d.s4.12014658989638: sched_wakeup:         rcu_preempt:15 [120] CPU:001',
+        `     rcu_preempt-15    ${damaged} sched_switch:         rcu_preempt:15 [120] W ==> swapper/1:0 [120]`,
+        '          <idle>-0     [001] d..2.12014660623200: sched_waking:         comm=python3 pid=3269 prio=120 target_cpu=001',
+        '          <idle>-0     [001] dNh2.12014660636920: sched_wakeup:         python3:3269 [120] CPU:001',
+        '          <idle>-0     [001] d..2.12014660640000: sched_wakeup:         python3:3269 [120] CPU:001',
+      ),
+    );
+    // The damaged line may or may not load; the others all do, with their exact timestamps.
+    const ts = Array.from({ length: t.events.length }, (_, i) => absTs(t, i));
+    expect(ts).toEqual(
+      expect.arrayContaining([12014658989638n, 12014660623200n, 12014660636920n, 12014660640000n]),
+    );
+    expect(diagSummary(t).filter((d) => !/line 3$/.test(d))).toEqual([]);
+  });
 
   it.each([
     { what: 'free text', bad: 'this is not a trace line' },

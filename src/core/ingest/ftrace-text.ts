@@ -15,14 +15,15 @@ import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
-import { LineSplitter, reportLine } from './lines';
+import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
 export function isFtraceText(head: string): boolean {
   let events = 0;
   let checked = 0;
   for (const line of head.split('\n', 400)) {
-    const l = line.trimEnd();
+    // A bounded prefix: the patterns backtrack quadratically on a line of thousands of spaces.
+    const l = line.slice(0, SNIFF_LINE_CHARS).trimEnd();
     if (l.length === 0) continue;
     if (/^# tracer: /.test(l) || /^\s*(?:\S.*: )?cpus=\d+$/.test(l) || /^version = \d+/.test(l))
       return true;
@@ -45,6 +46,16 @@ function before(i: number, end: number): number {
   return i < end ? i : -1;
 }
 
+/** True when s[start, end) is one or more decimal digits. */
+function allDigits(s: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** The votes trace-cmd's latency width of 5 starts with. */
+const PRIOR_VOTES = 2;
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -66,6 +77,11 @@ class FtraceTextImporter implements TextImporter {
   /** Width of the `file: ` prefix trace-cmd prints when it reads several inputs or instances. */
   private prefixWidth = 0;
   private latWidth = 0;
+  /**
+   * How often each width of the latency column (4-6 characters) was seen, to learn it by vote.
+   * trace-cmd's 5 starts with two votes: one damaged line alone can never change the width.
+   */
+  private latWidthVotes = [0, PRIOR_VOTES, 0];
   private readonly ts = { hi: 0, lo: 0, fracDigits: 0 };
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private readonly name: string;
@@ -76,6 +92,8 @@ class FtraceTextImporter implements TextImporter {
   private lastStream: Stream | undefined;
   /** A trace reached the memory cap. */
   private full = false;
+  /** The line being read. */
+  private lineNo = 0;
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
@@ -84,9 +102,16 @@ class FtraceTextImporter implements TextImporter {
       this.flavour = r.flavour;
       this.prefixWidth = r.prefixWidth;
       this.latWidth = r.latWidth;
+      if (r.latWidthVotes !== undefined) this.latWidthVotes = [...r.latWidthVotes];
       this.firstStream = r.firstStream;
     }
-    this.splitter = new LineSplitter((chunk, start, end, no) => this.line(chunk, start, end, no));
+    this.splitter = new LineSplitter(
+      (chunk, start, end, no) => {
+        this.lineNo = no;
+        this.line(chunk, start, end, no);
+      },
+      (no, chars) => reportOverlong(this.anyStream().b.diags, no, chars),
+    );
   }
 
   feed(chunk: string): void {
@@ -114,6 +139,7 @@ class FtraceTextImporter implements TextImporter {
         flavour: this.flavour,
         prefixWidth: this.prefixWidth,
         latWidth: this.latWidth,
+        latWidthVotes: [...this.latWidthVotes],
         firstStream: this.firstStream ?? this.order[0],
       },
     };
@@ -152,6 +178,7 @@ class FtraceTextImporter implements TextImporter {
       const name = key === '' ? this.name : key;
       const sink = new DiagnosticSink(this.opts.diagnosticsCap ?? 1000, this.opts.name);
       const b = new TraceBuilder(name, format, sink);
+      b.where = () => ({ line: this.lineNo });
       if (this.opts.eventLines === true) b.lineOf = [];
       if (this.opts.memoryCapBytes !== undefined) {
         b.memoryCapBytes = this.opts.memoryCapBytes;
@@ -180,6 +207,19 @@ class FtraceTextImporter implements TextImporter {
   private anyStream(): Stream {
     const first = this.firstStream ?? this.order[0];
     return first !== undefined ? this.stream(first) : this.stream('');
+  }
+
+  /**
+   * The latency column's width, for lines that glue it to an integer timestamp: the width most
+   * lines showed (5 until others outvote it). Only 4-6 (irqs-off, need-resched, hardirq/softirq,
+   * preempt depth, migrate disable) count, so one damaged line cannot make every later glued
+   * line unreadable.
+   */
+  private learnLatWidth(w: number): void {
+    if (w < 4 || w > 6) return;
+    const v = this.latWidthVotes;
+    v[w - 4]!++;
+    if (v[w - 4]! > v[(this.latWidth > 0 ? this.latWidth : 5) - 4]!) this.latWidth = w;
   }
 
   private line(chunk: string, start: number, end: number, no: number): void {
@@ -347,12 +387,26 @@ class FtraceTextImporter implements TextImporter {
       const sp = before(line.indexOf(' ', q), n);
       if (sp >= 0 && (colon < 0 || sp < colon)) {
         lat = line.slice(q, sp);
-        this.latWidth = sp - q;
+        if (/^[.A-Za-z0-9]+$/.test(lat)) this.learnLatWidth(sp - q);
         q = sp;
         while (q < n && line.charCodeAt(q) === 32) q++;
       } else {
         // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
-        const w = Math.min(this.latWidth > 0 ? this.latWidth : 5, n - q);
+        // The width the lines voted for; when it leaves no integer timestamp, the first of
+        // 5, 4, 6 that does. Either way the width that worked gets this line's vote.
+        let w = this.latWidth > 0 ? this.latWidth : 5;
+        if (colon >= 0) {
+          if (!allDigits(line, q + w, colon)) {
+            for (const alt of [5, 4, 6]) {
+              if (alt !== w && allDigits(line, q + alt, colon)) {
+                w = alt;
+                break;
+              }
+            }
+          }
+          if (allDigits(line, q + w, colon)) this.learnLatWidth(w);
+        }
+        w = Math.min(w, n - q);
         lat = line.slice(q, q + w);
         q += w;
       }

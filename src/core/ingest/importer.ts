@@ -36,6 +36,8 @@ export interface ResumeState {
     flavour: 'trace-cmd-report' | 'ftrace-raw' | undefined;
     prefixWidth: number;
     latWidth: number;
+    /** Votes for a latency-column width of 4, 5, 6 so far (see ftrace-text.ts). */
+    latWidthVotes?: number[];
     /** The input that lines belonging to none (bad lines, buffer notes) are reported on. */
     firstStream: string | undefined;
   };

@@ -3,45 +3,91 @@
 
 import { DIAG, type DiagnosticSink } from '../model/diagnostics';
 
+/** Sniffers look at this many characters of a line: a format's signature is in its first ~100. */
+export const SNIFF_LINE_CHARS = 512;
+
 /**
  * Called per line with the text it sits in and its bounds, newline and `\r` excluded: parsers read
  * the line in place in the chunk (a flat string, fast to index) instead of a substring per line.
  */
 export type LineHandler = (text: string, start: number, end: number, lineNo: number) => void;
 
+/**
+ * Lines longer than this are no trace lines: they are counted and reported, not parsed or held
+ * (V8 strings end at ~512M characters; a file of one endless line must not end the import).
+ */
+export const MAX_LINE_CHARS = 16 << 20;
+
 export class LineSplitter {
   private carry = '';
   private lineNo = 0;
+  /** The line being carried is longer than MAX_LINE_CHARS: its length so far; -1 otherwise. */
+  private overlong = -1;
   /** True when the last line had no terminating newline. */
   endedMidLine = false;
 
-  constructor(private readonly onLine: LineHandler) {}
+  constructor(
+    private readonly onLine: LineHandler,
+    /** Called, instead of onLine, for a line longer than MAX_LINE_CHARS. */
+    private readonly onOverlong?: (lineNo: number, chars: number) => void,
+  ) {}
 
   feed(chunk: string): void {
     let start = 0;
-    if (this.carry.length > 0) {
+    if (this.carry.length > 0 || this.overlong >= 0) {
       const nl = chunk.indexOf('\n');
       if (nl < 0) {
-        this.carry += chunk;
+        this.hold(chunk, 0, chunk.length);
         return;
       }
-      const line = this.carry + chunk.slice(0, nl);
-      this.carry = '';
-      this.emit(line, 0, line.length);
+      this.hold(chunk, 0, nl);
+      if (this.overlong >= 0) {
+        this.skip();
+      } else {
+        const line = this.carry;
+        this.carry = '';
+        this.emit(line, 0, line.length);
+      }
       start = nl + 1;
     }
     for (;;) {
       const nl = chunk.indexOf('\n', start);
       if (nl < 0) break;
-      this.emit(chunk, start, nl);
+      if (nl - start > MAX_LINE_CHARS) {
+        this.overlong = nl - start;
+        this.skip();
+      } else {
+        this.emit(chunk, start, nl);
+      }
       start = nl + 1;
     }
-    if (start < chunk.length) this.carry = chunk.slice(start);
+    if (start < chunk.length) this.hold(chunk, start, chunk.length);
+  }
+
+  /** Carries chunk[start, end) into the line being read, or only counts it once it is too long. */
+  private hold(chunk: string, start: number, end: number): void {
+    if (this.overlong >= 0) {
+      this.overlong += end - start;
+    } else if (this.carry.length + (end - start) > MAX_LINE_CHARS) {
+      this.overlong = this.carry.length + (end - start);
+      this.carry = '';
+    } else {
+      this.carry += chunk.slice(start, end);
+    }
+  }
+
+  private skip(): void {
+    this.lineNo++;
+    this.onOverlong?.(this.lineNo, this.overlong);
+    this.overlong = -1;
   }
 
   /** Flushes a last line that had no newline. */
   end(): void {
-    if (this.carry.length > 0) {
+    if (this.overlong >= 0) {
+      this.endedMidLine = true;
+      this.skip();
+    } else if (this.carry.length > 0) {
       this.endedMidLine = true;
       const line = this.carry;
       this.carry = '';
@@ -100,4 +146,14 @@ export function reportLine(
       message: `the file ends without a newline, so its last line may be cut short (loaded as read): ${preview(line)}`,
     });
   }
+}
+
+/** The diagnostic for a line longer than MAX_LINE_CHARS (skipped, not parsed). */
+export function reportOverlong(diags: DiagnosticSink, no: number, chars: number): void {
+  diags.add({
+    code: DIAG.badLine,
+    severity: 'error',
+    line: no,
+    message: `a line of ${chars} characters (more than ${MAX_LINE_CHARS}) is no trace line; skipped`,
+  });
 }

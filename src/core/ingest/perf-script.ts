@@ -9,7 +9,7 @@ import { parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
-import { LineSplitter, reportLine } from './lines';
+import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 const PERF_LINE_RE =
   /^\s*\S.*?\s+-?\d+(?:\/-?\d+)?\s+(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+:[\w-]+:(?:\s|$)/;
@@ -19,7 +19,9 @@ export function isPerfScript(head: string): boolean {
   let hits = 0;
   let checked = 0;
   for (const line of head.split('\n', 400)) {
-    const l = line.trimEnd();
+    // What the pattern looks at is in a line's first ~100 characters; a bounded prefix keeps its
+    // backtracking (\s+ after .*?) linear on a hostile line of thousands of spaces.
+    const l = line.slice(0, SNIFF_LINE_CHARS).trimEnd();
     if (l.length === 0 || l.startsWith('#')) continue;
     checked++;
     if (PERF_LINE_RE.test(l)) hits++;
@@ -38,6 +40,7 @@ class PerfScriptImporter implements TextImporter {
   private readonly ts = { hi: 0, lo: 0, fracDigits: 0 };
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private fracDigits: number | undefined;
+  private lineNo = 0;
 
   constructor(private readonly opts: ImportOptions) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
@@ -47,9 +50,14 @@ class PerfScriptImporter implements TextImporter {
       this.b.memoryCapBytes = opts.memoryCapBytes;
       this.b.memoryShare = opts.memoryShare ?? 1;
     }
-    this.splitter = new LineSplitter((chunk, start, end, no) =>
-      this.line(chunk.slice(start, end), no),
+    this.splitter = new LineSplitter(
+      (chunk, start, end, no) => {
+        this.lineNo = no;
+        this.line(chunk.slice(start, end), no);
+      },
+      (no, chars) => reportOverlong(this.b.diags, no, chars),
     );
+    this.b.where = () => ({ line: this.lineNo });
   }
 
   feed(chunk: string): void {

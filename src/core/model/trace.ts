@@ -99,6 +99,12 @@ export interface Trace {
 }
 
 /** Builds one Trace; importers call `event()` per parsed line with already-decoded payload words. */
+/** A place in the input: a 1-based line (text) or a byte offset (binary). */
+export interface Where {
+  line?: number;
+  offset?: number;
+}
+
 export class TraceBuilder {
   readonly events = new EventStore();
   readonly strings = new StringTable();
@@ -114,6 +120,15 @@ export class TraceBuilder {
   private baseLo = 0;
   private maxCpu = -1;
   private statesFull = false;
+  /** Where the builder first saw a CPU past the header's count, too many tasks, too many states. */
+  private cpuPastHeaderAt: Where | undefined;
+  private tasksFullAt: Where | undefined;
+  private statesFullAt: Where | undefined;
+  /**
+   * Where the importer is (its line, or the byte offset of its event): set by importers so the
+   * problems the builder finds itself are reported where they happened.
+   */
+  where: () => Where = () => ({});
   lostEvents = 0;
   linesRead = 0;
   readonly header: TraceHeader = { latencyColumn: false, tgidColumn: false };
@@ -192,6 +207,7 @@ export class TraceBuilder {
     const existing = this.states.lookup(s);
     if (existing >= 0) return existing;
     if (this.states.size >= MAX_STATES) {
+      if (!this.statesFull) this.statesFullAt = this.where();
       this.statesFull = true;
       return -1;
     }
@@ -275,7 +291,13 @@ export class TraceBuilder {
     a0: number,
     a1: number,
   ): number {
-    if (cpu > this.maxCpu) this.maxCpu = cpu;
+    if (cpu > this.maxCpu) {
+      this.maxCpu = cpu;
+      const h = this.header.cpus;
+      if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
+        this.cpuPastHeaderAt = this.where();
+    }
+    if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
     if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes * this.memoryShare)
       this.full = true;
@@ -290,6 +312,7 @@ export class TraceBuilder {
         code: 'VL1007',
         severity: 'error',
         message: `more than ${this.tasks.size} distinct (pid, comm, prio) tasks: later ones share one id`,
+        ...this.tasksFullAt,
       });
     }
     if (this.statesFull) {
@@ -297,13 +320,15 @@ export class TraceBuilder {
         code: 'VL1007',
         severity: 'warning',
         message: `more than ${MAX_STATES} distinct task states: sched_switch events with new ones kept as generic events`,
+        ...this.statesFullAt,
       });
     }
     if (hdrCpus !== undefined && fromEvents > hdrCpus) {
       this.diags.add({
         code: 'VL1012',
         severity: 'warning',
-        message: `header says ${hdrCpus} CPUs but events use CPU ${this.maxCpu}`,
+        message: `header says ${hdrCpus} CPUs but events use CPU ${this.maxCpu} (the first past it here)`,
+        ...this.cpuPastHeaderAt,
       });
     }
     const useHeader = hdrCpus !== undefined && hdrCpus >= fromEvents;

@@ -7,8 +7,10 @@ export class Damage extends Error {
   constructor(
     readonly offset: number,
     readonly reason: string,
+    /** The whole message, when `<reason> at byte <offset>` does not say it well. */
+    message = `${reason} at byte ${offset}`,
   ) {
-    super(`${reason} at byte ${offset}`);
+    super(message);
   }
 }
 
@@ -66,9 +68,19 @@ export class Cursor {
     pos = 0,
     /** Offset of buf[0] in the file, for diagnostics. */
     readonly base = 0,
+    /**
+     * For decompressed bytes: the file offset of the compressed section or chunk they came from.
+     * Their own positions are not file offsets, so damage in them is reported here.
+     */
+    readonly inflatedAt?: number,
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
+  }
+
+  /** The file offset of byte `pos` of this cursor, as diagnostics report it. */
+  offsetOf(pos = this.pos): number {
+    return this.inflatedAt ?? this.base + pos;
   }
 
   get left(): number {
@@ -77,7 +89,7 @@ export class Cursor {
 
   need(n: number, what: string): void {
     if (n < 0 || this.pos + n > this.buf.length)
-      throw new Damage(this.base + this.pos, `file ends inside ${what}`);
+      throw new Damage(this.offsetOf(), `file ends inside ${what}`);
   }
 
   u8(what = 'a byte'): number {
@@ -104,7 +116,7 @@ export class Cursor {
     this.need(8, what);
     const v = this.view.getBigUint64(this.pos, this.little);
     if (v > BigInt(Number.MAX_SAFE_INTEGER))
-      throw new Damage(this.base + this.pos, `${what} is implausibly large (${v})`);
+      throw new Damage(this.offsetOf(), `${what} is implausibly large (${v})`);
     this.pos += 8;
     return Number(v);
   }
@@ -126,29 +138,47 @@ export class Cursor {
   /** A NUL-terminated string. */
   cstr(what: string): string {
     const end = this.buf.indexOf(0, this.pos);
-    if (end < 0) throw new Damage(this.base + this.pos, `file ends inside ${what}`);
+    if (end < 0) throw new Damage(this.offsetOf(), `file ends inside ${what}`);
     const s = text(this.buf, this.pos, end);
     this.pos = end + 1;
     return s;
   }
 }
 
-const MAX_BLOCK = 256 << 20;
+/** The most a compressed section (kallsyms, event formats: megabytes) may claim uncompressed. */
+export const MAX_BLOCK = 256 << 20;
+/**
+ * zlib cannot expand data more than ~1032:1; zstd can (an RLE block is 4 bytes for 128 KiB), but
+ * trace data and metadata never come near. A block claiming more than this ratio is a bomb.
+ */
+export const MAX_RATIO = 1100;
+/** Blocks up to this size are decompressed whatever their ratio (sparse pages compress well). */
+const RATIO_FREE_BYTES = 1 << 20;
 
-/** Decompresses one block, or throws Damage naming the offset. */
+/**
+ * Decompresses one block, or throws Damage naming the offset. A block is refused before anything
+ * is allocated when it claims more than `limit` bytes, or (above 1 MiB) more than MAX_RATIO times
+ * its compressed size; the decoders are told the claimed size and stop there, so a block that
+ * inflates to more than it claims is damage too, not an allocation.
+ */
 export function inflate(
   algo: string,
   d: Decompressors,
   input: Uint8Array,
   outSize: number,
   offset: number,
+  limit = MAX_BLOCK,
 ): Uint8Array {
   const f = algo === 'zlib' ? d.zlib : algo === 'zstd' ? d.zstd : undefined;
-  // A corrupt header must not make us allocate gigabytes: trace-cmd's blocks are far smaller.
-  if (outSize > MAX_BLOCK)
+  if (outSize > limit)
     throw new Damage(
       offset,
-      `${algo} block claims ${outSize} bytes uncompressed (more than ${MAX_BLOCK})`,
+      `${algo} block claims ${outSize} bytes uncompressed (more than ${limit}); refused`,
+    );
+  if (outSize > RATIO_FREE_BYTES && outSize > input.length * MAX_RATIO)
+    throw new Damage(
+      offset,
+      `${algo} block claims ${outSize} bytes from ${input.length} compressed (more than ${MAX_RATIO}:1, a decompression bomb?); refused`,
     );
   if (f === undefined) throw new Damage(offset, `no decoder for '${algo}' compression`);
   let out: Uint8Array;

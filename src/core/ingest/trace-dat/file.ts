@@ -8,6 +8,7 @@
 
 import { ByteSource, Cursor, Damage, Decompressors, inflate, text } from './bytes';
 import { EventFormat, PageHeader, parseFormat, parseHeaderPage } from './format';
+import { CpuStream } from './kbuffer';
 
 /** Option ids (trace-cmd.h enum tracecmd_file_options); v7 section ids share them. */
 export const OPT = {
@@ -106,6 +107,11 @@ export interface DatFile {
 
 const MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67];
 
+/** A ring-buffer page size: a power of two from 64 bytes to 16 MiB. */
+function plausiblePageSize(n: number): boolean {
+  return n >= 64 && n <= 1 << 24 && (n & (n - 1)) === 0;
+}
+
 export function isTraceDat(head: Uint8Array): boolean {
   return head.length >= MAGIC.length && MAGIC.every((v, i) => head[i] === v);
 }
@@ -139,7 +145,7 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
     if (e instanceof Damage) return e;
     throw e;
   }
-  if (pageSize < 64 || pageSize > 1 << 24 || (pageSize & (pageSize - 1)) !== 0)
+  if (!plausiblePageSize(pageSize))
     return new Damage(c.pos - 4, `implausible page size ${pageSize}`);
   const f: DatFile = {
     version,
@@ -170,12 +176,11 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
 function readHeaderInfo(c: Cursor, f: DatFile): void {
   const name = c.cstr('the header_page tag');
   if (name !== 'header_page')
-    throw new Damage(c.base + c.pos, `expected header_page, found '${name}'`);
+    throw new Damage(c.offsetOf(), `expected header_page, found '${name}'`);
   const hp = c.bytes(c.u64('the header_page size'), 'header_page');
   f.headerPage = parseHeaderPage(text(hp), f.longSize);
   const ev = c.cstr('the header_event tag');
-  if (ev !== 'header_event')
-    throw new Damage(c.base + c.pos, `expected header_event, found '${ev}'`);
+  if (ev !== 'header_event') throw new Damage(c.offsetOf(), `expected header_event, found '${ev}'`);
   c.bytes(c.u64('the header_event size'), 'header_event');
 }
 
@@ -221,9 +226,10 @@ function readOption(
   f: DatFile,
   optOffset: number,
   v7: boolean,
+  inflatedAt?: number,
 ): void {
   const o = f.options;
-  const c = new Cursor(data, f.little, 0, optOffset);
+  const c = new Cursor(data, f.little, 0, optOffset, inflatedAt);
   switch (id) {
     case OPT.date:
       o.date = str(data);
@@ -273,7 +279,7 @@ function readOption(
       const cpus: TimeShift['cpus'] = [];
       for (let i = 0; i < n; i++) {
         const count = c.u32('a time shift count');
-        if (count > c.left / 8) throw new Damage(optOffset + c.pos, 'implausible time shift count');
+        if (count > c.left / 8) throw new Damage(c.offsetOf(), 'implausible time shift count');
         const times: bigint[] = [];
         const offsets: bigint[] = [];
         const scalings: bigint[] = [];
@@ -305,8 +311,17 @@ function readOption(
       const clock = c.cstr('the instance clock');
       // trace-cmd >= 3.1 writes the page size here; 3.0 did not. Tell them apart by the length.
       let pageSize = f.pageSize;
-      if (c.left >= 8 && c.view.getUint32(c.pos + 4, f.little) * 20 === c.left - 8)
-        pageSize = c.u32('the buffer page size');
+      if (c.left >= 8 && c.view.getUint32(c.pos + 4, f.little) * 20 === c.left - 8) {
+        const at = c.offsetOf();
+        const ps = c.u32('the buffer page size');
+        // A corrupt one (0 made the page reader loop forever) falls back to the file's.
+        if (plausiblePageSize(ps)) pageSize = ps;
+        else
+          f.notes.push({
+            offset: at,
+            message: `instance '${name}' says its page size is ${ps}; the file's ${f.pageSize} is used`,
+          });
+      }
       const n = c.u32('the buffer CPU count');
       const cpus: CpuData[] = [];
       for (let i = 0; i < n; i++)
@@ -324,7 +339,7 @@ function readOption(
 }
 
 function cpuId(c: Cursor): number {
-  const at = c.base + c.pos;
+  const at = c.offsetOf();
   const id = c.u32('a CPU id');
   if (id > 0xfffe) throw new Damage(at, `implausible CPU id ${id}`);
   return id;
@@ -420,6 +435,12 @@ interface Section {
 }
 
 function readSection(src: ByteSource, f: DatFile, dec: Decompressors, at: number): Section {
+  if (at >= src.length)
+    throw new Damage(
+      src.length,
+      'file ends',
+      `file ends at byte ${src.length}, before the section it points to at byte ${at}`,
+    );
   const c = new Cursor(src.read(at, 16), f.little, 0, at);
   const id = c.u16('a section header');
   const flags = c.u16('a section header');
@@ -435,7 +456,7 @@ function readSection(src: ByteSource, f: DatFile, dec: Decompressors, at: number
     const csize = h.u32('a compression header');
     const usize = h.u32('a compression header');
     const z = h.bytes(csize, `compressed section ${id}`);
-    body = new Cursor(inflate(f.compression, dec, z, usize, start), f.little, 0, start);
+    body = new Cursor(inflate(f.compression, dec, z, usize, start), f.little, 0, start, at);
   } else {
     body = new Cursor(data, f.little, 0, start);
   }
@@ -481,17 +502,16 @@ function readOptions(b: Cursor, f: DatFile, load: (id: number, at: number) => vo
   while (b.left > 0) {
     const id = b.u16('an option id');
     const size = b.u32('an option size');
-    const at = b.base + b.pos;
+    const at = b.offsetOf();
     const data = b.bytes(size, 'an option');
-    if (id === OPT.done) return new Cursor(data, f.little, 0, at).u64('the next options offset');
+    const d = new Cursor(data, f.little, 0, at, b.inflatedAt);
+    if (id === OPT.done) return d.u64('the next options offset');
     if (id >= OPT.headerInfo && id <= OPT.cmdlines) {
-      load(id, new Cursor(data, f.little, 0, at).u64('a section offset'));
+      load(id, d.u64('a section offset'));
     } else if (id === OPT.bufferText) {
-      const d = new Cursor(data, f.little, 0, at);
-      const off = d.u64('a latency section offset');
-      load(OPT.bufferText, off);
+      load(OPT.bufferText, d.u64('a latency section offset'));
     } else {
-      readOption(id, data, f, at, true);
+      readOption(id, data, f, at, true, b.inflatedAt);
     }
   }
   return 0;
@@ -609,6 +629,21 @@ function recoverV7(
   }
 }
 
+/** The timestamp of the last event in the page at `at` (its own timestamp when it has none). */
+function lastEventTs(
+  src: ByteSource,
+  f: DatFile,
+  at: number,
+  size: number,
+  pageTs: bigint,
+): bigint {
+  const quiet = { damage: (): void => {}, lost: (): void => {} };
+  const s = new CpuStream(src, f, { cpu: 0, offset: at, size }, f.pageSize, false, {}, quiet);
+  let last = -1;
+  while (s.next()) last = s.ts;
+  return last < 0 ? pageTs : BigInt(last);
+}
+
 function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: number): void {
   const ps = f.pageSize;
   const align = (x: number): number => Math.ceil(x / ps) * ps;
@@ -633,6 +668,9 @@ function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: numb
       pos = align(q);
     }
   } else {
+    // A CPU's pages follow each other in time: each starts at or after the last event of the
+    // one before. The next CPU's first page starts earlier than that (not merely earlier than
+    // the previous page's start, which misses a CPU whose data begins later in the trace).
     const ts = (p: number): bigint => new Cursor(src.read(p, 8), f.little, 0, p).u64big();
     let cpuStart = pos;
     let last = -1n;
@@ -642,7 +680,7 @@ function recoverBuffer(src: ByteSource, f: DatFile, bodyStart: number, end: numb
         cpus.push({ cpu: cpus.length, offset: cpuStart, size: p - cpuStart });
         cpuStart = p;
       }
-      last = t;
+      last = lastEventTs(src, f, p, Math.min(ps, end - p), t);
     }
     if (end > cpuStart) cpus.push({ cpu: cpus.length, offset: cpuStart, size: end - cpuStart });
   }

@@ -232,6 +232,8 @@ class DatDecoder {
   private rs = 0;
   private rl = 0;
   private readonly cx: EvalContext;
+  /** The stream of the event being decoded (for where a problem is). */
+  private cur: CpuStream | undefined;
 
   constructor(
     private readonly buf: ByteSource,
@@ -246,6 +248,7 @@ class DatDecoder {
       this.b.memoryCapBytes = opts.memoryCapBytes;
       this.b.memoryShare = opts.memoryShare ?? 1;
     }
+    this.b.where = () => (this.cur !== undefined ? { offset: this.cur.recOffset() } : {});
     this.comms = new Map(f.cmdlines);
     this.little = f.little;
     this.cx = {
@@ -314,7 +317,7 @@ class DatDecoder {
       }
       this.event(s, ts - base);
       if (b.full) {
-        b.stopAtCap({ offset: s.blockOffset });
+        b.stopAtCap({ offset: s.recOffset() });
         break;
       }
     }
@@ -359,7 +362,7 @@ class DatDecoder {
     return info;
   }
 
-  private handler(id: number): Handler {
+  private handler(id: number, offset: number): Handler {
     let h = this.handlers.get(id);
     if (h !== undefined) return h;
     const fmt = this.f.formats.get(id);
@@ -368,6 +371,7 @@ class DatDecoder {
       this.sink.add({
         code: DIAG.datDamaged,
         severity: 'warning',
+        offset,
         message: `events of type id ${id} have no format in the file; kept as raw bytes`,
       });
     }
@@ -543,6 +547,7 @@ class DatDecoder {
 
   private event(s: CpuStream, ts: number): void {
     const b = this.b;
+    this.cur = s;
     this.rb = s.bytes;
     if (this.rdvSrc !== s.bytes) {
       this.rdvSrc = s.bytes;
@@ -554,12 +559,13 @@ class DatDecoder {
       this.sink.add({
         code: DIAG.datDamaged,
         severity: 'warning',
+        offset: s.recOffset(),
         message: `CPU ${s.cpu}: a ${this.rl}-byte record is too short for an event; skipped`,
       });
       return;
     }
     const id = this.rdv.getUint16(this.rs, this.little);
-    const h = this.byId[id] ?? this.handler(id);
+    const h = this.byId[id] ?? this.handler(id, s.recOffset());
     const fmt = h.fmt;
     this.curFmt = fmt;
     const cp = h.pid;
@@ -576,6 +582,7 @@ class DatDecoder {
         this.sink.add({
           code: DIAG.badFields,
           severity: 'warning',
+          offset: s.recOffset(),
           message: `${name}: fields not in the expected layout, kept as text: ${txt.slice(0, 80)}`,
         });
         pl.a0 = b.text(txt);

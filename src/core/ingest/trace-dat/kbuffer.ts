@@ -12,6 +12,8 @@ import type { CpuData, DatFile } from './file';
 const TS_SHIFT_MUL = 134217728; // 2^27
 /** Raw data is read this many pages at a time (1 MiB of 4 KiB pages). */
 const RAW_BLOCK_PAGES = 256;
+/** A compressed chunk may hold at most this many pages (4 MiB of 4 KiB pages). */
+export const MAX_CHUNK_PAGES = 1024;
 
 export interface StreamSink {
   damage(d: Damage): void;
@@ -37,10 +39,6 @@ export class CpuStream {
   /** File offset of the current block (raw data) or chunk (compressed). */
   private blockFileOffset = 0;
 
-  /** Where in the file the current record's block (raw) or compressed chunk starts. */
-  get blockOffset(): number {
-    return this.blockFileOffset;
-  }
   /** Raw data: the next block's file offset and the end of this CPU's data. */
   private rawPos = 0;
   private rawEnd = 0;
@@ -72,8 +70,15 @@ export class CpuStream {
       this.done = true;
       return;
     }
+    // The page loop advances by the page size: never let it be 0 (or absurd).
+    if (pageSize < 64 || pageSize > 1 << 24) {
+      this.fail(new Damage(cpu.offset, `CPU ${cpu.cpu}: implausible page size ${pageSize}`));
+      return;
+    }
     if (chunked) {
       try {
+        if (cpu.offset >= src.length)
+          throw pastEnd(src.length, `the data of CPU ${cpu.cpu}`, cpu.offset);
         this.chunksLeft = new Cursor(src.read(cpu.offset, 4), f.little, 0, cpu.offset).u32(
           `the chunk count of CPU ${cpu.cpu}`,
         );
@@ -135,9 +140,21 @@ export class CpuStream {
     this.chunksLeft--;
     const at = this.chunkPos;
     try {
+      if (at >= this.src.length)
+        throw pastEnd(
+          this.src.length,
+          `compressed chunk ${this.chunksLeft + 1} from the end of CPU ${this.cpu}`,
+          at,
+        );
       const h = new Cursor(this.src.read(at, 8), this.f.little, 0, at);
       const csize = h.u32(`a chunk header of CPU ${this.cpu}`);
       const usize = h.u32(`a chunk header of CPU ${this.cpu}`);
+      if (csize > this.src.length - (at + 8))
+        throw new Damage(
+          this.src.length,
+          'file ends',
+          `file ends at byte ${this.src.length}, inside a compressed chunk of CPU ${this.cpu} that claims ${csize} bytes from byte ${at + 8}`,
+        );
       if (this.scratch.length < csize) this.scratch = new Uint8Array(csize);
       const data = this.src.read(at + 8, csize, this.scratch);
       if (data.length < csize)
@@ -145,7 +162,9 @@ export class CpuStream {
           at + 8 + data.length,
           `file ends inside a compressed chunk of CPU ${this.cpu}`,
         );
-      this.setBlock(inflate(this.f.compression, this.dec, data, usize, at), at);
+      // trace-cmd compresses ~10 pages per chunk: far more is a corrupt or hostile header.
+      const limit = Math.max(1 << 20, this.pageSize * MAX_CHUNK_PAGES);
+      this.setBlock(inflate(this.f.compression, this.dec, data, usize, at, limit), at);
       this.chunkPos = at + 8 + csize;
       return true;
     } catch (e) {
@@ -156,6 +175,11 @@ export class CpuStream {
 
   private where(pos: number): number {
     return this.chunked ? this.blockFileOffset : this.blockFileOffset + pos;
+  }
+
+  /** The file offset of the current event (of its compressed chunk, for compressed data). */
+  recOffset(): number {
+    return this.where(this.recStart);
   }
 
   /** Loads the next page with data; false at the end of this CPU's data. */
@@ -281,4 +305,13 @@ export class CpuStream {
     );
     this.pos = this.end;
   }
+}
+
+/** The file ends before `what`, which should have been at byte `at`. */
+function pastEnd(length: number, what: string, at: number): Damage {
+  return new Damage(
+    length,
+    'file ends',
+    `file ends at byte ${length}, before ${what} at byte ${at}`,
+  );
 }

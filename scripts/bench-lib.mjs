@@ -42,11 +42,12 @@ export function runNode(script, nodeArgs, childArgs, env = {}) {
   });
 }
 
-export function timeCat(file) {
+/** Wall time of `cmd args > /dev/null` (stderr: `errTo`), rejecting on a non-zero exit. */
+function timeToNull(cmd, args, errTo) {
   return new Promise((resolve, reject) => {
     const devnull = openSync('/dev/null', 'w');
     const t0 = performance.now();
-    const p = spawn('cat', [file], { stdio: ['ignore', devnull, 'inherit'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', devnull, errTo] });
     p.on('error', (e) => {
       closeSync(devnull);
       reject(e);
@@ -54,29 +55,20 @@ export function timeCat(file) {
     p.on('close', (code) => {
       const ms = performance.now() - t0;
       closeSync(devnull);
-      if (code !== 0) reject(new Error(`cat exited with ${code}`));
+      if (code !== 0) reject(new Error(`${cmd} ${args[0]} exited with ${code}`));
       else resolve(ms);
     });
   });
 }
 
+/** Wall time of `cat FILE > /dev/null`. */
+export function timeCat(file) {
+  return timeToNull('cat', [file], 'inherit');
+}
+
 /** Wall time of `trace-cmd report FILE > /dev/null`. */
 export function timeTraceCmd(file) {
-  return new Promise((resolve, reject) => {
-    const devnull = openSync('/dev/null', 'w');
-    const t0 = performance.now();
-    const p = spawn('trace-cmd', ['report', file], { stdio: ['ignore', devnull, 'ignore'] });
-    p.on('error', (e) => {
-      closeSync(devnull);
-      reject(e);
-    });
-    p.on('close', (code) => {
-      const ms = performance.now() - t0;
-      closeSync(devnull);
-      if (code !== 0) reject(new Error(`trace-cmd report exited with ${code}`));
-      else resolve(ms);
-    });
-  });
+  return timeToNull('trace-cmd', ['report', file], 'ignore');
 }
 
 /** Event lines and bytes `trace-cmd report FILE` prints (all lines but its `cpus=N` header). */
@@ -203,25 +195,33 @@ export async function ensureBuilt() {
     const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
     if (r.status !== 0) throw new Error('node esbuild.mjs failed');
   }
-  mkdirSync(DATA, { recursive: true });
+  await bundleNode(
+    [
+      "export { readTraceFile } from './src/core/io/read-trace-file';",
+      "export { traceInfo } from './src/core/report/info';",
+      "export { EVENT_COLUMN_BYTES } from './src/core/model/event-store';",
+      "export { writeTraceDat } from './src/core/export/trace-dat-writer';",
+    ],
+    ENGINE,
+  );
+}
+
+/** Bundles re-exports of the engine (lines of `export ... from './src/...'`) into a CJS file. */
+export async function bundleNode(exportLines, outfile) {
+  mkdirSync(path.dirname(outfile), { recursive: true });
   const { build } = await import('esbuild');
   await build({
     stdin: {
-      contents: [
-        "export { readTraceFile } from './src/core/io/read-trace-file';",
-        "export { traceInfo } from './src/core/report/info';",
-        "export { EVENT_COLUMN_BYTES } from './src/core/model/event-store';",
-        "export { writeTraceDat } from './src/core/export/trace-dat-writer';",
-      ].join('\n'),
+      contents: exportLines.join('\n'),
       resolveDir: ROOT,
       loader: 'ts',
-      sourcefile: 'bench-engine.ts',
+      sourcefile: path.basename(outfile, '.cjs') + '.ts',
     },
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    outfile: ENGINE,
+    outfile,
     logLevel: 'warning',
   });
 }

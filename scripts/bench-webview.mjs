@@ -9,13 +9,13 @@
 // --write replaces the "Latest webview results" section of BENCHMARKS.md.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeBenchSection } from './bench-lib.mjs';
+import { bundleNode, writeBenchSection } from './bench-lib.mjs';
 
 /* global window, requestAnimationFrame -- the page.evaluate callbacks run in the browser. */
 
@@ -34,26 +34,14 @@ async function bundleEngine() {
     const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
     if (r.status !== 0) throw new Error('node esbuild.mjs failed');
   }
-  mkdirSync(DATA, { recursive: true });
-  const { build } = await import('esbuild');
-  await build({
-    stdin: {
-      contents: [
-        "export { TimelineIndex } from './src/core/view/lod';",
-        "export { answer } from './webview/in-page-provider';",
-        "export { ViewState } from './src/core/view/states';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-      sourcefile: 'bench-view-engine.ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: ENGINE,
-    logLevel: 'warning',
-  });
+  await bundleNode(
+    [
+      "export { TimelineIndex } from './src/core/view/lod';",
+      "export { answer } from './webview/in-page-provider';",
+      "export { ViewState } from './src/core/view/states';",
+    ],
+    ENGINE,
+  );
   return createRequire(import.meta.url)(ENGINE);
 }
 

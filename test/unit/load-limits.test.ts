@@ -2,12 +2,12 @@
 // (one thread, parts on workers, gzip, .dat); cancelling returns no traces with VL1015 and
 // terminates the workers; progress is reported in order up to the file's size; a worker that
 // dies is reported instead of waited for. The inputs are the bundled real guest trace repeated.
-import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleParseWorker } from './support/parse-worker';
 import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
 import { LoadProgress, readTraceFile, ReadOptions } from '../../src/core/io/read-trace-file';
 import { DIAG } from '../../src/core/model/diagnostics';
@@ -19,14 +19,7 @@ let big = ''; // the real guest report text, event lines repeated 8x with shifte
 let bigEvents = 0;
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [path.resolve(__dirname, '../../src/core/io/parse-worker.ts')],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    logLevel: 'warning',
-  });
+  await bundleParseWorker(worker);
   const lines = gunzipSync(readFileSync(GUEST)).toString('utf8').split('\n');
   const head = lines.filter((l) => l.startsWith('cpus='));
   const body = lines.filter((l) => /\]\s+\d+\.\d{6}:/.test(l));

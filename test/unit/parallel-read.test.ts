@@ -1,12 +1,12 @@
 // Reading a text trace in parts on worker threads must give exactly the trace a single thread
 // reads: same events, tasks, names, states, latencies, texts, timestamps, and diagnostics on the
 // same line numbers. The worker is bundled here with esbuild, as the build does.
-import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleParseWorker } from './support/parse-worker';
 import { splitAtLines } from '../../src/core/io/parallel-read';
 import { readTraceFile, ReadOptions } from '../../src/core/io/read-trace-file';
 import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
@@ -19,14 +19,7 @@ const worker = path.join(dir, 'parse-worker.js');
 const BUNDLED = path.resolve(__dirname, '../fixtures/real/quiet-passive-local');
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [path.resolve(__dirname, '../../src/core/io/parse-worker.ts')],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    logLevel: 'warning',
-  });
+  await bundleParseWorker(worker);
 }, 60_000);
 
 async function both(file: string, threads: number): Promise<[string[], string[]]> {

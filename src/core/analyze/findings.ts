@@ -37,7 +37,7 @@ export class Segments {
   guestPid: Int32Array;
   length = 0;
 
-  /** `capacity`: an upper bound when known (no growing, no copies). */
+  /** `capacity`: the expected size (it grows past it when needed). */
   constructor(capacity = 256) {
     const c = Math.max(16, capacity);
     this.start = new Float64Array(c);
@@ -120,8 +120,9 @@ export function segmentsOf(
   for (const tl of a.states!.timelines) {
     const v = tl.vcpu;
     if (v + 1 >= gc.offsets.length) continue;
-    // Each host interval is cut by the guest intervals inside it: at most one piece per host
-    // interval plus two per guest interval.
+    // Pieces: one per overlapping (host, guest) pair, at most host + guest intervals for two
+    // ordered lists, plus one per guest gap met; host + 2 x guest holds unless the guest's
+    // timeline has many gaps (push grows then).
     const segs = (out[v] = new Segments(
       tl.state.length + 2 * (gc.offsets[v + 1]! - gc.offsets[v]!) + 1,
     ));

@@ -231,7 +231,7 @@ export function estimateClockMap(
     return undefined;
   }
   // 2. Fine, per stretch of the guest trace: the offsets most events agree on. The offset moves
-  // with drift (tens of microseconds per second at most: MAX_DRIFT), so each stretch looks for
+  // with drift (at most MAX_DRIFT: 100 microseconds per second), so each stretch looks for
   // its own best offset in a window around the coarse one that is wide enough for the drift over
   // the whole trace, first in a histogram over a sample of its events, then exactly (a sweep)
   // over an even sample of at most FINE_SAMPLE of them, around the best plateau.

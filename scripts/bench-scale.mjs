@@ -16,8 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cached, generatePair, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
 import {
+  DATA,
   datFromText,
   ensureBuilt,
+  FIXTURES,
   fmt,
   fmtInt,
   log,
@@ -33,9 +35,8 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH = path.join(ROOT, 'scripts/bench.mjs');
-const DATA = path.join(ROOT, 'bench-data');
 const CLI = path.join(ROOT, 'dist/cli.js');
-const PAIR = '/work/shared/fixtures/real/quiet-passive-local';
+const PAIR = path.join(FIXTURES, 'quiet-passive-local');
 const HOST_EVENTS = 10_000_000;
 const DAT_GEN = 'bench-scale-dat/2';
 const MB = 1e6;

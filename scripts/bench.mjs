@@ -28,6 +28,7 @@ import { webviewBench, writeWebviewLatest } from './bench-webview.mjs';
 import { cached, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
 import { scaleBench, writeScaleLatest } from './bench-scale.mjs';
 import {
+  DATA,
   datFromText,
   fmt,
   fmtInt,
@@ -36,6 +37,8 @@ import {
   median,
   ENGINE,
   ensureBuilt,
+  FIXTURES,
+  ROOT,
   runNode,
   timeCat,
   timeTraceCmd,
@@ -44,11 +47,8 @@ import {
   writeBenchSection,
 } from './bench-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
-const DATA = path.join(ROOT, 'bench-data');
 // ENGINE (bench-lib.mjs): the engine bundle ensureBuilt() writes.
-const FIXTURES = '/work/shared/fixtures/real';
 
 /** Bump when the generated text changes; cached inputs with another version are rebuilt. */
 const GEN_VERSION = 'bench-gen/1';

@@ -12,7 +12,7 @@ export const DECODE_BYTES = 1 << 16;
 /**
  * Feeds the decoded text of path[start, end) to `onText`; returns whether any invalid UTF-8 was
  * replaced. `end` is exclusive; Infinity reads to the end of the file. `onText` returning false
- * stops the reading (after the current 1 MiB read).
+ * stops the reading there (the rest of the current read is not decoded).
  */
 export async function readTextRange(
   path: string,

@@ -14,34 +14,112 @@ export const PARTIAL_END = 2;
 const BLOCK_BITS = 16;
 const BLOCK = 1 << BLOCK_BITS;
 const LOW = BLOCK - 1;
+/** Smallest and largest run of one owner's intervals kept together in a block. */
+const MIN_RUN = 8;
+const MAX_RUN = 4096;
 
-/** One block of interval columns (each dropped once grouping has copied it). */
-class IntervalBlock {
+type WhatArray = Int32Array | Uint8Array;
+type WhereArray = Int32Array | Int16Array;
+
+/** One block of interval columns (each column dropped once grouping has copied it). */
+class IntervalBlock<W extends WhatArray, R extends WhereArray> {
   start: Float64Array | undefined = new Float64Array(BLOCK);
   end: Float64Array | undefined = new Float64Array(BLOCK);
   /** For CPUs: the task-table id that ran; for tasks: the state. */
-  what: Int32Array | undefined = new Int32Array(BLOCK);
+  what: W | undefined;
   /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
-  where: Int32Array | undefined = new Int32Array(BLOCK);
-  readonly owner = new Int32Array(BLOCK);
+  where: R | undefined;
   flags: Uint8Array | undefined = new Uint8Array(BLOCK);
+  constructor(what: W, where: R) {
+    this.what = what;
+    this.where = where;
+  }
+}
+
+/** A growable Int32 column (doubling; for the per-run and per-owner bookkeeping). */
+function grow(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
 }
 
 /**
- * Growable columns of intervals in blocks of 65,536 (no doubling: on a 10M-event trace a doubled
- * array wasted up to half its size, and grouping copied it all while it was still held).
+ * Growable interval columns, kept grouped by owner as they are pushed: each owner's intervals
+ * are runs of slots in 64K-slot blocks (a run doubles up to 4,096 slots as the owner grows),
+ * chained in time order. Grouping is then a copy of whole runs per column (no scatter, no
+ * per-row owner column), and no array is ever doubled: on a 10M-event trace a doubled array
+ * wasted up to half its size.
  */
-class IntervalColumns {
-  private blocks: (IntervalBlock | undefined)[] = [];
+class IntervalColumns<W extends WhatArray, R extends WhereArray> {
+  private blocks: IntervalBlock<W, R>[] = [];
+  /** Next free slot (blocks are filled in order). */
+  private bump = 0;
+  /** Runs: first slot, slots, slots used, next run of the same owner (-1 none). */
+  private runStart = new Int32Array(1024);
+  private runCap = new Int32Array(1024);
+  private runUsed = new Int32Array(1024);
+  private runNext = new Int32Array(1024);
+  private runs = 0;
+  /** Per owner: first and last run (-1 none), intervals. */
+  private head = new Int32Array(64).fill(-1);
+  private tail = new Int32Array(64).fill(-1);
+  private count = new Int32Array(64);
+  /** Intervals in all. */
   n = 0;
+  /** The slot of the last interval pushed (-1 after pop). */
+  last = -1;
+  private lastOwner = -1;
+
+  constructor(
+    private readonly makeWhat: (n: number) => W,
+    private readonly makeWhere: (n: number) => R,
+  ) {}
+
+  private newRun(owner: number): number {
+    const want = Math.min(MAX_RUN, Math.max(MIN_RUN, this.count[owner]!));
+    let room = BLOCK - (this.bump & LOW);
+    if (room < MIN_RUN || this.bump >>> BLOCK_BITS === this.blocks.length) {
+      if (room < MIN_RUN) this.bump += room;
+      this.blocks.push(new IntervalBlock(this.makeWhat(BLOCK), this.makeWhere(BLOCK)));
+      room = BLOCK;
+    }
+    const cap = Math.min(want, room);
+    const r = this.runs++;
+    if (r === this.runStart.length) {
+      this.runStart = grow(this.runStart, r + 1);
+      this.runCap = grow(this.runCap, r + 1);
+      this.runUsed = grow(this.runUsed, r + 1);
+      this.runNext = grow(this.runNext, r + 1);
+    }
+    this.runStart[r] = this.bump;
+    this.runCap[r] = cap;
+    this.runUsed[r] = 0;
+    this.runNext[r] = -1;
+    this.bump += cap;
+    const t = this.tail[owner]!;
+    if (t < 0) this.head[owner] = r;
+    else this.runNext[t] = r;
+    this.tail[owner] = r;
+    return r;
+  }
 
   push(owner: number, start: number, what: number, where: number, flags: number): number {
-    const i = this.n++;
-    const k = i >>> BLOCK_BITS;
-    if (k === this.blocks.length) this.blocks.push(new IntervalBlock());
-    const b = this.blocks[k]!;
+    if (owner >= this.head.length) {
+      this.head = grow(this.head, owner + 1, -1);
+      this.tail = grow(this.tail, owner + 1, -1);
+      this.count = grow(this.count, owner + 1);
+    }
+    let r = this.tail[owner]!;
+    if (r < 0 || this.runUsed[r] === this.runCap[r]) r = this.newRun(owner);
+    const i = this.runStart[r]! + this.runUsed[r]!++;
+    this.count[owner]!++;
+    this.n++;
+    this.last = i;
+    this.lastOwner = owner;
+    const b = this.blocks[i >>> BLOCK_BITS]!;
     const o = i & LOW;
-    b.owner[o] = owner;
     b.start![o] = start;
     b.end![o] = NaN;
     b.what![o] = what;
@@ -66,83 +144,67 @@ class IntervalColumns {
     this.blocks[i >>> BLOCK_BITS]!.flags![i & LOW]! |= f;
   }
 
-  /** Drops the last interval (pushed by mistake: empty). */
+  /** Drops the last interval pushed (pushed by mistake: empty). */
   pop(): void {
+    if (this.last < 0) throw new Error('IntervalColumns.pop: nothing to pop');
+    this.runUsed[this.tail[this.lastOwner]!]!--;
+    this.count[this.lastOwner]!--;
     this.n--;
+    this.last = -1;
   }
 
   /**
-   * Groups by owner (stable: each owner's intervals stay in time order). The columns are
-   * consumed: each block is released once copied, so the peak is the grouped copy plus what is
-   * left to copy.
+   * The columns grouped by owner (each owner's intervals in push order), for owners 0..owners-1.
+   * Consumes the columns: each block column is released once all of it is copied, so the peak is
+   * the blocks plus one grouped column.
    */
-  grouped(owners: number): Grouped {
+  grouped(owners: number): Grouped<W, R> {
     const n = this.n;
     const offsets = new Int32Array(owners + 1);
-    for (let i = 0; i < n; i++) offsets[this.blocks[i >>> BLOCK_BITS]!.owner[i & LOW]! + 1]!++;
-    for (let k = 0; k < owners; k++) offsets[k + 1]! += offsets[k]!;
-    // Where each row goes, then one column at a time: each block's column is dropped once
-    // copied, so the peak is the blocks plus one grouped column, not both copies whole.
-    const fill = offsets.slice(0, owners);
-    const dest = new Int32Array(n);
-    for (let i = 0; i < n; i++) dest[i] = fill[this.blocks[i >>> BLOCK_BITS]!.owner[i & LOW]!]!++;
+    for (let k = 0; k < owners; k++) offsets[k + 1] = offsets[k]! + (this.count[k] ?? 0);
     const blocks = this.blocks;
-    this.blocks = [];
-    this.n = 0;
-    const column = <A extends Float64Array | Int32Array | Uint8Array>(
+    const { runStart, runUsed, runNext, head } = this;
+    const copy = <A extends Float64Array | WhatArray | WhereArray>(
       out: A,
-      take: (b: IntervalBlock) => A,
-      drop: (b: IntervalBlock) => void,
+      col: (b: IntervalBlock<W, R>) => A,
     ): A => {
-      for (let k = 0; k < blocks.length; k++) {
-        const b = blocks[k]!;
-        const src = take(b);
-        const m = Math.min(BLOCK, n - k * BLOCK);
-        const base = k * BLOCK;
-        for (let o = 0; o < m; o++) out[dest[base + o]!] = src[o]!;
-        drop(b);
+      let at = 0;
+      for (let k = 0; k < owners && k < head.length; k++) {
+        for (let r = head[k]!; r >= 0; r = runNext[r]!) {
+          const s = runStart[r]!;
+          const m = runUsed[r]!;
+          if (m === 0) continue;
+          out.set(col(blocks[s >>> BLOCK_BITS]!).subarray(s & LOW, (s & LOW) + m) as never, at);
+          at += m;
+        }
       }
       return out;
     };
-    const g: Grouped = {
-      offsets,
-      start: column(
-        new Float64Array(n),
-        (b) => b.start!,
-        (b) => (b.start = undefined),
-      ),
-      end: column(
-        new Float64Array(n),
-        (b) => b.end!,
-        (b) => (b.end = undefined),
-      ),
-      what: column(
-        new Int32Array(n),
-        (b) => b.what!,
-        (b) => (b.what = undefined),
-      ),
-      where: column(
-        new Int32Array(n),
-        (b) => b.where!,
-        (b) => (b.where = undefined),
-      ),
-      flags: column(
-        new Uint8Array(n),
-        (b) => b.flags!,
-        (b) => (b.flags = undefined),
-      ),
-    };
-    return g;
+    const start = copy(new Float64Array(n), (b) => b.start!);
+    for (const b of blocks) b.start = undefined;
+    const end = copy(new Float64Array(n), (b) => b.end!);
+    for (const b of blocks) b.end = undefined;
+    const what = copy(this.makeWhat(n), (b) => b.what!);
+    for (const b of blocks) b.what = undefined;
+    const where = copy(this.makeWhere(n), (b) => b.where!);
+    for (const b of blocks) b.where = undefined;
+    const flags = copy(new Uint8Array(n), (b) => b.flags!);
+    this.blocks = [];
+    this.n = 0;
+    this.bump = 0;
+    this.runs = 0;
+    this.last = -1;
+    return { offsets, start, end, what, where, flags };
   }
 }
 
-interface Grouped {
+interface Grouped<W extends WhatArray, R extends WhereArray> {
   /** Intervals of owner k are [offsets[k], offsets[k+1]). */
   offsets: Int32Array;
   start: Float64Array;
   end: Float64Array;
-  what: Int32Array;
-  where: Int32Array;
+  what: W;
+  where: R;
   flags: Uint8Array;
 }
 
@@ -207,26 +269,39 @@ export function buildTimelines(trace: Trace): Timelines {
   const t1 = n > 0 ? ev.ts(at(n - 1)) : 0;
 
   const nCpu = Math.max(trace.cpuCount, 1);
-  const cpuCols = new IntervalColumns();
+  const cpuCols = new IntervalColumns(
+    (m) => new Int32Array(m),
+    (m) => new Int32Array(m),
+  );
   const cpuOpen = new Int32Array(nCpu).fill(-1);
-  const taskCols = new IntervalColumns();
+  const taskCols = new IntervalColumns(
+    (m) => new Uint8Array(m),
+    (m) => new Int16Array(m),
+  );
   const threadOf = new Map<number, number>();
+  /** Thread index by task-table id (-1 not seen yet): one typed load per event instead of a Map. */
+  const threadOfTask = new Int32Array(tasks.size).fill(-1);
   const pids: number[] = [];
-  const comms: string[] = [];
+  /** The last task-table id each thread was seen as (its comm is the thread's last comm). */
+  const lastTask: number[] = [];
   const cursors: TaskCursor[] = [];
   let inconsistencies = 0;
 
   const thread = (pid: number, taskId: number): number => {
-    let k = threadOf.get(pid);
-    if (k === undefined) {
+    let k = threadOfTask[taskId]!;
+    if (k >= 0) {
+      lastTask[k] = taskId;
+      return k;
+    }
+    k = threadOf.get(pid) ?? -1;
+    if (k < 0) {
       k = pids.length;
       threadOf.set(pid, k);
       pids.push(pid);
-      comms.push(tasks.comm(taskId));
       cursors.push({ open: -1, state: TaskState.unknown, wakePending: false });
-    } else if (taskId >= 0) {
-      comms[k] = tasks.comm(taskId);
-    }
+      lastTask.push(taskId);
+    } else lastTask[k] = taskId;
+    threadOfTask[taskId] = k;
     return k;
   };
   /** Moves thread k into `state` at t; opens a partial `before` interval on first sight. */
@@ -340,7 +415,7 @@ export function buildTimelines(trace: Trace): Timelines {
           const open = cpuOpen[cpu]!;
           cpuCols.setEnd(open, t);
           // A contradicting switch leaves a zero-length interval for prev after the gap: drop it.
-          if (cpuCols.start(open) === t && open === cpuCols.n - 1) cpuCols.pop();
+          if (cpuCols.start(open) === t && open === cpuCols.last) cpuCols.pop();
           cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
           curPid[cpu] = nextPid;
           lastSeen[cpu] = t;
@@ -437,12 +512,12 @@ export function buildTimelines(trace: Trace): Timelines {
     },
     tasks: {
       pids: Int32Array.from(pids),
-      comms,
+      comms: lastTask.map((id) => tasks.comm(id)),
       offsets: tg.offsets,
       start: tg.start,
       end: tg.end,
-      state: Uint8Array.from(tg.what),
-      cpu: Int16Array.from(tg.where),
+      state: tg.what,
+      cpu: tg.where,
       flags: tg.flags,
       totals,
       indexOf: threadOf,

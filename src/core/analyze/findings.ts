@@ -1,11 +1,13 @@
 // Findings: the semantic-gap problems a host + guest pair shows, each with a time span, evidence
-// and a severity. Built on per-vCPU segments in host time that carry both levels: what the host
-// did with the vCPU thread and which guest thread the guest had on that vCPU.
+// and a severity. Built on per-vCPU stretches of host time that carry both levels (what the host
+// did with the vCPU thread and which guest thread the guest had on that vCPU), swept in time
+// order without being stored.
 
 import type { PairAnalysis } from './pair';
-import { firstGreater, relativeMap } from '../correlate/clock-map';
+import { firstGreater, relativeMap, type RelativeMap } from '../correlate/clock-map';
 import { LAT_SPARSE } from '../model/event-kinds';
-import { VcpuState } from '../correlate/vcpu-states';
+import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
+import type { CpuTimelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 
 export type FindingKind =
@@ -24,46 +26,6 @@ export interface Finding {
   message: string;
   /** Measured quantities behind the message, in the host's unit or as counts/ratios. */
   evidence: Record<string, number | string>;
-}
-
-/**
- * Stretches of host time on one vCPU, as columns: the host state and the guest thread on that
- * guest CPU (guestPid 0 idle, -1 unknown), in time order and disjoint.
- */
-export class Segments {
-  start: Float64Array;
-  end: Float64Array;
-  state: Uint8Array;
-  guestPid: Int32Array;
-  length = 0;
-
-  /** `capacity`: the expected size (it grows past it when needed). */
-  constructor(capacity = 256) {
-    const c = Math.max(16, capacity);
-    this.start = new Float64Array(c);
-    this.end = new Float64Array(c);
-    this.state = new Uint8Array(c);
-    this.guestPid = new Int32Array(c);
-  }
-
-  push(start: number, end: number, state: VcpuState, guestPid: number): void {
-    if (this.length === this.start.length) {
-      const grow = <T extends Float64Array | Uint8Array | Int32Array>(x: T, y: T): T => {
-        y.set(x);
-        return y;
-      };
-      const n = this.length * 2;
-      this.start = grow(this.start, new Float64Array(n));
-      this.end = grow(this.end, new Float64Array(n));
-      this.state = grow(this.state, new Uint8Array(n));
-      this.guestPid = grow(this.guestPid, new Int32Array(n));
-    }
-    const i = this.length++;
-    this.start[i] = start;
-    this.end[i] = end;
-    this.state[i] = state;
-    this.guestPid[i] = guestPid;
-  }
 }
 
 export interface Program {
@@ -104,91 +66,146 @@ export function findProgram(a: PairAnalysis): Program | undefined {
 }
 
 /**
- * Per vCPU (indexed by vCPU number), host-time segments joining the vCPU's host state with its
- * guest CPU's occupant, clipped to `window` when given.
+ * One vCPU's stretches of host time, in time order and disjoint, produced one at a time: the
+ * host state of its vCPU thread joined with the guest thread its guest CPU ran (pid 0 idle, -1
+ * unknown), clipped to a window. Nothing is materialised: on a 10M-event pair the stretches of
+ * all vCPUs were ~200 MB of columns.
  */
-export function segmentsOf(
-  a: PairAnalysis,
-  window: { start: number; end: number } = { start: -Infinity, end: Infinity },
-): Segments[] {
-  const out: Segments[] = Array.from(
-    { length: Math.max(0, ...a.states!.timelines.map((t) => t.vcpu + 1)) },
-    () => new Segments(),
-  );
-  const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
-  const gc = a.guestTimelines.cpus;
-  for (const tl of a.states!.timelines) {
-    const v = tl.vcpu;
-    if (v + 1 >= gc.offsets.length) continue;
-    // Pieces: one per overlapping (host, guest) pair, at most host + guest intervals for two
-    // ordered lists, plus one per guest gap met; host + 2 x guest holds unless the guest's
-    // timeline has many gaps (push grows then).
-    const segs = (out[v] = new Segments(
-      tl.state.length + 2 * (gc.offsets[v + 1]! - gc.offsets[v]!) + 1,
-    ));
-    let gi = gc.offsets[v]!;
-    const gEnd = gc.offsets[v + 1]!;
-    const gStartH = (i: number): number => map.toHost(gc.start[i]!);
-    const gEndH = (i: number): number => map.toHost(gc.end[i]!);
-    const add = (s: number, e: number, state: VcpuState, pid: number): void => {
+class SegmentCursor {
+  /** The current stretch (valid after next() returned true). */
+  start = 0;
+  end = 0;
+  state: VcpuState = VcpuState.unknown;
+  pid = -1;
+
+  private j = 0;
+  private inInterval = false;
+  private s = 0;
+  private e = 0;
+  private st: VcpuState = VcpuState.unknown;
+  private gi: number;
+  private k = 0;
+  /** Host times of guest interval `cached`. */
+  private cached = -1;
+  private kStart = 0;
+  private kEnd = 0;
+
+  constructor(
+    private readonly tl: VcpuTimeline,
+    private readonly gc: CpuTimelines,
+    private readonly gEnd: number,
+    private readonly map: RelativeMap,
+    private readonly window: { start: number; end: number },
+  ) {
+    this.gi = gc.offsets[tl.vcpu]!;
+  }
+
+  private load(k: number): void {
+    if (this.cached === k) return;
+    this.cached = k;
+    this.kStart = this.map.toHost(this.gc.start[k]!);
+    this.kEnd = this.map.toHost(this.gc.end[k]!);
+  }
+
+  /** Moves to the next stretch; false at the end. */
+  next(): boolean {
+    const { tl, gc, gEnd, window } = this;
+    for (;;) {
+      if (!this.inInterval) {
+        if (this.j >= tl.state.length) return false;
+        const s = tl.start[this.j]!;
+        const e = tl.end[this.j]!;
+        if (e <= window.start || s >= window.end) {
+          this.j++;
+          continue;
+        }
+        this.s = s;
+        this.e = e;
+        this.st = tl.state[this.j] as VcpuState;
+        while (this.gi < gEnd) {
+          this.load(this.gi);
+          if (this.kEnd > s) break;
+          this.gi++;
+        }
+        this.k = this.gi;
+        this.inInterval = true;
+      }
+      const { s, e } = this;
+      if (!(s < e)) {
+        this.inInterval = false;
+        this.j++;
+        continue;
+      }
+      // One piece: up to the next guest interval, or the overlap with the current one.
+      let pe: number;
+      let pid = -1;
+      if (this.k < gEnd) this.load(this.k);
+      if (this.k >= gEnd || this.kStart >= e) {
+        pe = e;
+        this.s = e;
+      } else if (this.kStart > s) {
+        pe = this.kStart;
+        this.s = this.kStart;
+      } else {
+        pe = Math.min(this.kEnd, e);
+        pid = gc.pid[this.k]!;
+        this.s = pe;
+        if (this.kEnd <= e) this.k++;
+      }
       const cs = Math.max(s, window.start);
-      const ce = Math.min(e, window.end);
-      if (ce > cs) segs.push(cs, ce, state, pid);
-    };
-    for (let j = 0; j < tl.state.length; j++) {
-      let s = tl.start[j]!;
-      const e = tl.end[j]!;
-      if (e <= window.start || s >= window.end) continue;
-      const st = tl.state[j] as VcpuState;
-      while (gi < gEnd && gEndH(gi) <= s) gi++;
-      let k = gi;
-      while (s < e) {
-        if (k >= gEnd || gStartH(k) >= e) {
-          add(s, e, st, -1);
-          break;
-        }
-        const ks = gStartH(k);
-        if (ks > s) {
-          add(s, ks, st, -1);
-          s = ks;
-        }
-        const ke = Math.min(gEndH(k), e);
-        add(s, ke, st, gc.pid[k]!);
-        s = ke;
-        if (gEndH(k) <= e) k++;
+      const ce = Math.min(pe, window.end);
+      if (ce > cs) {
+        this.start = cs;
+        this.end = ce;
+        this.state = this.st;
+        this.pid = pid;
+        return true;
       }
     }
   }
-  return out;
 }
 
 /**
- * Walks all vCPUs' segments in time order (a k-way merge of their boundaries: each vCPU's
- * segments are sorted and disjoint), calling `at(t0, t1, current)` for each stretch; `current[v]`
- * is the index of vCPU v's segment then, or -1.
+ * Walks all vCPUs' stretches in time order (a k-way merge of their boundaries), calling
+ * `at(t0, t1, state, pid)` for each piece of time; `state[v]` / `pid[v]` say what vCPU v was
+ * then (state -1: no stretch).
  */
-function sweep(segs: Segments[], at: (t0: number, t1: number, cur: Int32Array) => void): void {
-  const k = segs.length;
-  const idx = new Int32Array(k);
-  const cur = new Int32Array(k).fill(-1);
+function sweep(
+  cursors: SegmentCursor[],
+  at: (t0: number, t1: number, state: Int8Array, pid: Int32Array) => void,
+): void {
+  const k = cursors.length;
+  /** Whether v's cursor holds a stretch not yet left (entered or still ahead). */
+  const has = new Uint8Array(k);
+  const inside = new Uint8Array(k);
+  const state = new Int8Array(k).fill(-1);
+  const pid = new Int32Array(k).fill(-1);
+  for (let v = 0; v < k; v++) has[v] = cursors[v]!.next() ? 1 : 0;
   let t = -Infinity;
   for (;;) {
-    // The next boundary: the earliest start of a segment not yet entered or end of a current one.
+    // The next boundary: the earliest start of a stretch not yet entered or end of a current one.
     let next = Infinity;
     for (let v = 0; v < k; v++) {
-      const c = cur[v]!;
-      if (c >= 0) next = Math.min(next, segs[v]!.end[c]!);
-      else if (idx[v]! < segs[v]!.length) next = Math.min(next, segs[v]!.start[idx[v]!]!);
+      if (has[v] === 0) continue;
+      const c = cursors[v]!;
+      next = Math.min(next, inside[v] === 1 ? c.end : c.start);
     }
     if (next === Infinity) return;
-    if (next > t && t !== -Infinity) at(t, next, cur);
+    if (next > t && t !== -Infinity) at(t, next, state, pid);
     for (let v = 0; v < k; v++) {
-      const sv = segs[v]!;
-      if (cur[v]! >= 0 && sv.end[cur[v]!] === next) {
-        cur[v] = -1;
-        idx[v]!++;
+      if (has[v] === 0) continue;
+      const c = cursors[v]!;
+      if (inside[v] === 1 && c.end === next) {
+        inside[v] = 0;
+        state[v] = -1;
+        pid[v] = -1;
+        has[v] = c.next() ? 1 : 0;
       }
-      if (cur[v]! < 0 && idx[v]! < sv.length && sv.start[idx[v]!] === next) cur[v] = idx[v]!;
+      if (has[v] === 1 && inside[v] === 0 && c.start === next) {
+        inside[v] = 1;
+        state[v] = c.state;
+        pid[v] = c.pid;
+      }
     }
     t = next;
   }
@@ -205,7 +222,11 @@ export function findFindings(a: PairAnalysis): {
   const pcpus = a.host.cpuCount;
   const program = findProgram(a);
   const prog = new Set(program?.pids ?? []);
-  const segs = segmentsOf(a, w);
+  const map = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase);
+  const gc = a.guestTimelines.cpus;
+  const cursors = a.states.timelines
+    .filter((tl) => tl.vcpu + 1 < gc.offsets.length)
+    .map((tl) => new SegmentCursor(tl, gc, gc.offsets[tl.vcpu + 1]!, map, w));
 
   let over = 0;
   let overPeak = 0;
@@ -213,16 +234,15 @@ export function findFindings(a: PairAnalysis): {
   let stragglerTime = 0;
   let firstStraggle = Infinity;
   let lastStraggle = -Infinity;
-  sweep(segs, (t0, t1, cur) => {
+  sweep(cursors, (t0, t1, states, pids) => {
     const d = t1 - t0;
     let runnable = 0;
     let straggler = false;
     let busyProg = 0;
-    for (let v = 0; v < cur.length; v++) {
-      const c = cur[v]!;
-      if (c < 0) continue;
-      const state = segs[v]!.state[c]!;
-      const pid = segs[v]!.guestPid[c]!;
+    for (let v = 0; v < states.length; v++) {
+      const state = states[v]!;
+      if (state < 0) continue;
+      const pid = pids[v]!;
       if (
         state === VcpuState.running ||
         state === VcpuState.preempted ||
@@ -285,7 +305,7 @@ export function findFindings(a: PairAnalysis): {
       });
     }
   }
-  const wake = wakeupDelays(a, segs, prog);
+  const wake = wakeupDelays(a, prog);
   if (wake !== undefined) findings.push(wake);
   const irq = interruptPreemptions(a);
   if (irq !== undefined) findings.push(irq);
@@ -300,9 +320,16 @@ function fmt(v: number, unit: string): string {
  * Guest wakeups of program threads whose start was delayed because the woken thread's vCPU was
  * preempted or waiting for a host CPU: the guest's runnable time that falls on such stretches.
  */
-function wakeupDelays(a: PairAnalysis, segs: Segments[], prog: Set<number>): Finding | undefined {
+function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
   const gt = a.guestTimelines.tasks;
+  const w = a.window!;
   const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
+  // The vCPUs whose guest CPU the guest trace has (the others have no stretches).
+  const vcpus = a.states!.timelines;
+  const nV = Math.max(0, ...vcpus.map((t) => t.vcpu + 1));
+  const byVcpu: (VcpuTimeline | undefined)[] = new Array<VcpuTimeline | undefined>(nV);
+  for (const tl of vcpus)
+    if (tl.vcpu + 1 < a.guestTimelines.cpus.offsets.length) byVcpu[tl.vcpu] = tl;
   let delayed = 0;
   let total = 0;
   let episodes = 0;
@@ -312,25 +339,31 @@ function wakeupDelays(a: PairAnalysis, segs: Segments[], prog: Set<number>): Fin
     for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
       if (gt.state[j] !== TaskState.runnable) continue;
       const cpu = gt.cpu[j]!;
-      if (cpu < 0 || cpu >= segs.length) continue;
+      if (cpu < 0 || cpu >= nV) continue;
       const hs = map.toHost(gt.start[j]!);
       const he = map.toHost(gt.end[j]!);
       total += he - hs;
       let lost = 0;
-      const list = segs[cpu]!;
-      // Segments are in time order: start at the first one that ends after hs.
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (list.end[mid]! <= hs) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let q = lo; q < list.length; q++) {
-        if (list.start[q]! >= he) break;
-        const st = list.state[q]!;
-        if (st === VcpuState.preempted || st === VcpuState.waiting)
-          lost += Math.min(list.end[q]!, he) - Math.max(list.start[q]!, hs);
+      const tl = byVcpu[cpu];
+      if (tl !== undefined) {
+        // The vCPU's states are in time order and disjoint: start at the first that ends after
+        // hs, and count the preempted / waiting time inside [hs, he] and the window.
+        let lo = 0;
+        let hi = tl.state.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (Math.min(tl.end[mid]!, w.end) <= hs) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let q = lo; q < tl.state.length; q++) {
+          const cs = Math.max(tl.start[q]!, w.start);
+          if (cs >= he || cs >= w.end) break;
+          const ce = Math.min(tl.end[q]!, w.end);
+          if (ce <= cs) continue;
+          const st = tl.state[q]!;
+          if (st === VcpuState.preempted || st === VcpuState.waiting)
+            lost += Math.min(ce, he) - Math.max(cs, hs);
+        }
       }
       if (lost > 0) {
         delayed += lost;

@@ -34,15 +34,17 @@ export function toHost(m: ClockMap, guestAbs: bigint): number {
   return Number(m.hostRef) + Number(guestAbs - m.guestRef) * m.slope;
 }
 
+/** Guest-relative to host-relative times and back. */
+export interface RelativeMap {
+  toHost: (g: number) => number;
+  toGuest: (h: number) => number;
+}
+
 /**
  * The map between the two traces' relative timestamps, as plain arithmetic (no bigint per call):
  * host-relative = guest-relative * slope + shift, and back.
  */
-export function relativeMap(
-  m: ClockMap,
-  guestBase: bigint,
-  hostBase: bigint,
-): { toHost: (g: number) => number; toGuest: (h: number) => number } {
+export function relativeMap(m: ClockMap, guestBase: bigint, hostBase: bigint): RelativeMap {
   const shift = Number(guestBase - m.guestRef) * m.slope + Number(m.hostRef - hostBase);
   return { toHost: (g) => g * m.slope + shift, toGuest: (h) => (h - shift) / m.slope };
 }

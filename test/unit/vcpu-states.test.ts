@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyzePair } from '../../src/core/analyze/pair';
 import { estimateClockMap } from '../../src/core/correlate/clock-map';
 import { identifyVcpus } from '../../src/core/correlate/vcpu-map';
 import { VcpuState, vcpuStates } from '../../src/core/correlate/vcpu-states';
@@ -95,6 +96,42 @@ describe.skipIf(SCENARIOS.length === 0)('real pairs', () => {
       }
     },
   );
+});
+
+describe.skipIf(SCENARIOS.length === 0)('a real pair analysed whole', () => {
+  it('keeps the host intervals of the vCPU threads and every preemptor, and the states are views of them', async () => {
+    const sc = SCENARIOS[0]!;
+    const host = (await readTraceFile(path.join(REAL, sc, 'host.dat'))).traces[0]!;
+    const guest = (await readTraceFile(path.join(REAL, sc, 'guest.dat'))).traces[0]!;
+    const full = buildTimelines(host).tasks;
+    const a = analyzePair(host, guest);
+    const t = a.hostTimelines.tasks;
+    const count = (tl: typeof t, pid: number): number => {
+      const k = tl.indexOf.get(pid)!;
+      return tl.offsets[k + 1]! - tl.offsets[k]!;
+    };
+    const preemptors = new Set<number>();
+    for (let i = 0; i < a.stalls!.stalls.length; i++) {
+      const p = a.stalls!.stalls.preemptorPid[i]!;
+      if (p >= 0) preemptors.add(p);
+    }
+    expect(preemptors.size).toBeGreaterThan(0);
+    const kept = [...a.vcpuMap.chosen!.vcpus.map((v) => v.hostTid), ...preemptors];
+    for (const pid of kept) expect(count(t, pid)).toBe(count(full, pid));
+    // The others are dropped (totals stay).
+    const dropped = [...t.indexOf.keys()].filter((pid) => !kept.includes(pid));
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const pid of dropped) expect(count(t, pid)).toBe(0);
+    expect(t.totals).toEqual(full.totals);
+    // TCG: no kvm events, so each vCPU's states share the host thread's columns.
+    for (const tl of a.states!.timelines) {
+      expect(tl.start.buffer).toBe(t.start.buffer);
+      expect(tl.end.buffer).toBe(t.end.buffer);
+      const k = t.indexOf.get(tl.hostTid)!;
+      expect(tl.start.byteOffset / 8).toBe(t.offsets[k]);
+      expect(tl.state.length).toBe(count(t, tl.hostTid));
+    }
+  });
 });
 
 const L = (comm: string, tid: number, cpu: number, us: number, rest: string): string =>

@@ -15,7 +15,7 @@ import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VcpuMapResult, VmThreads } from '../correlate/vcpu-map';
 import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
-import { buildTimelines, retainTaskIntervals, Timelines } from '../timeline/build';
+import { buildTimelines, preemptorsOf, retainTaskIntervals, Timelines } from '../timeline/build';
 import { advise, Advice } from './dop';
 import { Finding, findFindings, Program } from './findings';
 
@@ -122,6 +122,14 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     reasoning.push('without a vCPU map there is nothing to correlate (see the vCPU map reasoning)');
     return base;
   }
+  // From here on the host's thread intervals are read for the vCPU threads and the threads that
+  // preempted them only (the timeline's lanes): drop the others' (totals stay for every thread).
+  // Before the states, which are views of the vCPU threads' intervals.
+  const tids = vm.vcpus.map((v) => v.hostTid);
+  retainTaskIntervals(
+    hostTimelines.tasks,
+    new Set([...tids, ...preemptorsOf(hostTimelines, tids)]),
+  );
   let clock: ClockMap | undefined;
   if (opts.offset !== undefined) {
     clock = {
@@ -184,11 +192,6 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       : undefined;
   if (clock === undefined)
     reasoning.push('no clock map: vCPU states only, stalls not attributed to guest threads');
-  // From here on the host's thread intervals are read for the vCPU threads and the threads that
-  // preempted them only (the timeline's lanes): drop the others' (totals stay for every thread).
-  const keep = new Set<number>(vm.vcpus.map((v) => v.hostTid));
-  for (let i = 0; i < (stalls?.stalls.length ?? 0); i++) keep.add(stalls!.stalls.preemptorPid[i]!);
-  retainTaskIntervals(hostTimelines.tasks, keep);
   const withStates: PairAnalysis = { ...base, clock, states, stalls, window };
   const { findings, program } = findFindings(withStates);
   const advice = advise(withStates, program, findings);

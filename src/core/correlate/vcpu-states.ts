@@ -96,9 +96,11 @@ export function vcpuStates(
     const a = k === undefined ? 0 : hostTl.tasks.offsets[k]!;
     const b = k === undefined ? 0 : hostTl.tasks.offsets[k + 1]!;
     const n = b - a;
-    // Typed columns sized for one interval per host interval (KVM's entries and exits add more:
-    // they grow then); an array of numbers per vCPU cost 3x as much on a 10M-event host.
-    let cap = Math.max(16, n);
+    const vx = kvm.get(v.hostTid);
+    // With KVM events: typed columns sized for one interval per host interval (entries and exits
+    // add more: they grow then); an array of numbers per vCPU cost 3x as much on a 10M-event host.
+    // Without: the host's columns themselves (below), nothing to allocate here.
+    let cap = vx === undefined ? 0 : Math.max(16, n);
     let len = 0;
     const out = {
       start: new Float64Array(cap),
@@ -131,13 +133,8 @@ export function vcpuStates(
       steal: 0,
       preemptions: 0,
     };
-    /** Appends one interval and counts what lies in the window (all of it without one). */
-    const emit = (from0: number, to0: number, st: VcpuState, pcpu: number): void => {
-      if (len === cap) grow();
-      out.start[len] = from0;
-      out.end[len] = to0;
-      out.state[len] = st;
-      out.pcpu[len++] = pcpu;
+    /** Counts what lies in the window (all of it without one). */
+    const count = (from0: number, to0: number, st: VcpuState): void => {
       // A preemption counts when its interval touches the window, even a zero-length one.
       if (window !== undefined && (to0 < window.start || from0 > window.end)) return;
       const from = window !== undefined ? Math.max(from0, window.start) : from0;
@@ -145,58 +142,80 @@ export function vcpuStates(
       t[VCPU_STATE_NAMES[st]] += Math.max(0, to - from);
       if (st === VcpuState.preempted) t.preemptions++;
     };
-    const vx = kvm.get(v.hostTid);
+    /** Appends one interval and counts it. */
+    const emit = (from0: number, to0: number, st: VcpuState, pcpu: number): void => {
+      if (len === cap) grow();
+      out.start[len] = from0;
+      out.end[len] = to0;
+      out.state[len] = st;
+      out.pcpu[len++] = pcpu;
+      count(from0, to0, st);
+    };
+    /** The state of a host interval that is not split at KVM entries and exits. */
+    const stateOf = (ts: number, start: number): VcpuState => {
+      switch (ts) {
+        case TaskState.running:
+          return VcpuState.running;
+        case TaskState.preempted:
+          return VcpuState.preempted;
+        case TaskState.runnable:
+          return VcpuState.waiting;
+        case TaskState.sleeping:
+        case TaskState.uninterruptible:
+        case TaskState.stopped: {
+          const idle = guestIdleAt?.(v.vcpu, start);
+          if (idle !== undefined) return idle ? VcpuState.halted : VcpuState.vmm;
+          if (vx !== undefined)
+            return haltedByExit(vx, start, hltWindow) ? VcpuState.halted : VcpuState.vmm;
+          return VcpuState.blocked;
+        }
+        default:
+          return VcpuState.unknown;
+      }
+    };
+    if (vx === undefined) {
+      // No kvm_entry/exit for this thread: one state per host interval, so the times and CPUs
+      // are the thread's own columns (views, not copies: 18 of 19 bytes per interval).
+      const state = new Uint8Array(n);
+      for (let j = 0; j < n; j++) {
+        const st = stateOf(hostTl.tasks.state[a + j]!, hostTl.tasks.start[a + j]!);
+        state[j] = st;
+        count(hostTl.tasks.start[a + j]!, hostTl.tasks.end[a + j]!, st);
+      }
+      timelines.push({
+        vcpu: v.vcpu,
+        hostTid: v.hostTid,
+        start: hostTl.tasks.start.subarray(a, b),
+        end: hostTl.tasks.end.subarray(a, b),
+        state,
+        pcpu: hostTl.tasks.cpu.subarray(a, b),
+      });
+      t.steal = t.preempted + t.waiting;
+      time.push(t);
+      continue;
+    }
     for (let j = 0; j < n; j++) {
       const ts = hostTl.tasks.state[a + j]!;
       const start = hostTl.tasks.start[a + j]!;
       const end = hostTl.tasks.end[a + j]!;
       const pcpu = hostTl.tasks.cpu[a + j]!;
-      let s: VcpuState;
-      switch (ts) {
-        case TaskState.running:
-          if (vx !== undefined) {
-            // KVM: on a host CPU, the thread is in the guest between kvm_entry and kvm_exit and in
-            // the VMM (host kernel, VMM process) otherwise, starting with the VMM after a switch-in.
-            let at = start;
-            let inGuest = false;
-            // Timestamps are integers: from half a unit before, an entry at the switch-in itself counts.
-            for (
-              let q = firstGreater(vx.ts, start - 0.5);
-              q < vx.ts.length && vx.ts[q]! < end;
-              q++
-            ) {
-              const enter = vx.entry[q] === 1;
-              if (enter === inGuest) continue;
-              if (vx.ts[q]! > at)
-                emit(at, vx.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
-              at = vx.ts[q]!;
-              inGuest = enter;
-            }
-            emit(at, end, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
-            continue;
-          }
-          s = VcpuState.running;
-          break;
-        case TaskState.preempted:
-          s = VcpuState.preempted;
-          break;
-        case TaskState.runnable:
-          s = VcpuState.waiting;
-          break;
-        case TaskState.sleeping:
-        case TaskState.uninterruptible:
-        case TaskState.stopped: {
-          const idle = guestIdleAt?.(v.vcpu, start);
-          if (idle !== undefined) s = idle ? VcpuState.halted : VcpuState.vmm;
-          else if (vx !== undefined)
-            s = haltedByExit(vx, start, hltWindow) ? VcpuState.halted : VcpuState.vmm;
-          else s = VcpuState.blocked;
-          break;
-        }
-        default:
-          s = VcpuState.unknown;
+      if (ts !== TaskState.running) {
+        emit(start, end, stateOf(ts, start), pcpu);
+        continue;
       }
-      emit(start, end, s, pcpu);
+      // KVM: on a host CPU, the thread is in the guest between kvm_entry and kvm_exit and in the
+      // VMM (host kernel, VMM process) otherwise, starting with the VMM after a switch-in.
+      let at = start;
+      let inGuest = false;
+      // Timestamps are integers: from half a unit before, an entry at the switch-in itself counts.
+      for (let q = firstGreater(vx.ts, start - 0.5); q < vx.ts.length && vx.ts[q]! < end; q++) {
+        const enter = vx.entry[q] === 1;
+        if (enter === inGuest) continue;
+        if (vx.ts[q]! > at) emit(at, vx.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
+        at = vx.ts[q]!;
+        inGuest = enter;
+      }
+      emit(at, end, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
     }
     const tl: VcpuTimeline = {
       vcpu: v.vcpu,

@@ -561,38 +561,55 @@ export function intervalContaining(
 
 /**
  * Keeps the state intervals of the threads in `keep` only (in place; the other threads keep their
- * pid, comm and totals but no intervals). After a pair's analysis the host's intervals are read
- * only for the vCPU threads and their preemptors; on a 10M-event host the rest are ~200 MB.
+ * pid, comm and totals but no intervals). A pair's analysis reads the host's intervals of the
+ * vCPU threads and their preemptors only; the rest can be most of a busy host's intervals. One
+ * column is copied at a time and the old one dropped at once, so the peak is one column, not a
+ * second copy of all of them.
  */
 export function retainTaskIntervals(tl: TaskTimelines, keep: ReadonlySet<number>): void {
+  const threads = tl.pids.length;
   const offsets = new Int32Array(tl.offsets.length);
   let n = 0;
-  for (let k = 0; k < tl.pids.length; k++) {
+  for (let k = 0; k < threads; k++) {
+    offsets[k] = n;
     if (keep.has(tl.pids[k]!)) n += tl.offsets[k + 1]! - tl.offsets[k]!;
   }
-  const start = new Float64Array(n);
-  const end = new Float64Array(n);
-  const state = new Uint8Array(n);
-  const cpu = new Int16Array(n);
-  const flags = new Uint8Array(n);
-  let at = 0;
-  for (let k = 0; k < tl.pids.length; k++) {
-    offsets[k] = at;
-    if (!keep.has(tl.pids[k]!)) continue;
-    const a = tl.offsets[k]!;
-    const b = tl.offsets[k + 1]!;
-    start.set(tl.start.subarray(a, b), at);
-    end.set(tl.end.subarray(a, b), at);
-    state.set(tl.state.subarray(a, b), at);
-    cpu.set(tl.cpu.subarray(a, b), at);
-    flags.set(tl.flags.subarray(a, b), at);
-    at += b - a;
-  }
-  offsets[tl.pids.length] = at;
+  offsets[threads] = n;
+  if (n === tl.offsets[threads]) return;
+  const old = tl.offsets;
+  const compact = <A extends Float64Array | Uint8Array | Int16Array>(from: A, to: A): A => {
+    for (let k = 0; k < threads; k++) {
+      if (offsets[k + 1] === offsets[k]) continue;
+      to.set(from.subarray(old[k]!, old[k + 1]!) as never, offsets[k]!);
+    }
+    return to;
+  };
+  tl.start = compact(tl.start, new Float64Array(n));
+  tl.end = compact(tl.end, new Float64Array(n));
+  tl.state = compact(tl.state, new Uint8Array(n));
+  tl.cpu = compact(tl.cpu, new Int16Array(n));
+  tl.flags = compact(tl.flags, new Uint8Array(n));
   tl.offsets = offsets;
-  tl.start = start;
-  tl.end = end;
-  tl.state = state;
-  tl.cpu = cpu;
-  tl.flags = flags;
+}
+
+/**
+ * The host threads that took a host CPU from one of `tids` when it was preempted: who ran on
+ * that CPU half a unit after the switch (what stall attribution names as the preemptor).
+ */
+export function preemptorsOf(tl: Timelines, tids: Iterable<number>): Set<number> {
+  const out = new Set<number>();
+  const t = tl.tasks;
+  const c = tl.cpus;
+  for (const tid of tids) {
+    const k = t.indexOf.get(tid);
+    if (k === undefined) continue;
+    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
+      if (t.state[j] !== TaskState.preempted) continue;
+      const cpu = t.cpu[j]!;
+      if (cpu < 0 || cpu + 1 >= c.offsets.length) continue;
+      const hi = intervalContaining(c.offsets, c.start, c.end, cpu, t.start[j]! + 0.5);
+      if (hi >= 0 && c.pid[hi]! >= 0) out.add(c.pid[hi]!);
+    }
+  }
+  return out;
 }

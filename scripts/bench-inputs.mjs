@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { once } from 'node:events';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
 // An event line: everything up to the CPU field and the optional latency column, then the
@@ -119,10 +120,22 @@ export function saveMeta(out, meta) {
  * other offset (one copy's period) fits the events as well: evenly spaced copies would make the
  * clock estimate ambiguous, as a truly periodic workload would.
  */
-export async function generatePair(dir, hostSource, guestSource, minHostEvents, log) {
+export async function generatePair(
+  dir,
+  hostSource,
+  guestSource,
+  minHostEvents,
+  log,
+  { minGuestEvents } = {},
+) {
   const host = parseFixture(hostSource);
   const guest = parseFixture(guestSource);
   const copies = Math.ceil(minHostEvents / host.events);
+  // A shorter guest: the first copies only (a guest traced for part of the host's span).
+  const guestCopies =
+    minGuestEvents === undefined
+      ? copies
+      : Math.min(copies, Math.ceil(minGuestEvents / guest.events));
   const shiftUs = Math.max(host.spanUs, guest.spanUs);
   // The measured drift of host - guest (meta.json beside the fixture): the host side of copy k
   // moves k x shift x (1 + drift), so the offset keeps growing at the recorded rate.
@@ -145,22 +158,31 @@ export async function generatePair(dir, hostSource, guestSource, minHostEvents, 
     driftPpm,
   };
   const hostOut = `${dir}/pair-${copies}x-host.txt`;
-  const guestOut = `${dir}/pair-${copies}x-guest.txt`;
-  const h = cached(hostOut, { ...want, side: 'host' });
-  const g = cached(guestOut, { ...want, side: 'guest' });
-  if (h !== undefined && g !== undefined) return { host: h, guest: g, copies, cached: true };
-  log(`generating a host + guest pair: ${copies} copies of each side`);
-  const sides = {};
-  for (const [side, fx, out, shift] of [
-    ['host', host, hostOut, (k) => hostShift[k]],
-    ['guest', guest, guestOut, (k) => guestShift[k]],
+  const short = guestCopies < copies;
+  const guestOut = `${dir}/pair-${copies}x-guest${short ? `-first${guestCopies}` : ''}.txt`;
+  const guestWant = { ...want, side: 'guest', ...(short ? { guestCopies } : {}) };
+  const sides = {
+    host: cached(hostOut, { ...want, side: 'host' }),
+    guest: cached(guestOut, guestWant),
+  };
+  for (const [side, fx, out, n, shift, w] of [
+    ['host', host, hostOut, copies, (k) => hostShift[k], { ...want, side: 'host' }],
+    ['guest', guest, guestOut, guestCopies, (k) => guestShift[k], guestWant],
   ]) {
+    if (sides[side] !== undefined) continue;
+    log(`generating ${path.basename(out)}: ${n} copies`);
     const tmp = out + '.tmp';
-    const events = await writeCopies(fx, tmp, { copies, shiftUs: shift });
+    const events = await writeCopies(fx, tmp, { copies: n, shiftUs: shift });
     renameSync(tmp, out);
-    const meta = { ...want, side, bytes: statSync(out).size, events };
+    const meta = { ...w, bytes: statSync(out).size, events };
     saveMeta(out, meta);
     sides[side] = { file: out, ...meta, cached: false };
   }
-  return { host: sides.host, guest: sides.guest, copies, cached: false };
+  return {
+    host: sides.host,
+    guest: sides.guest,
+    copies,
+    guestCopies,
+    cached: sides.host.cached !== false && sides.guest.cached !== false,
+  };
 }

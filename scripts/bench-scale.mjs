@@ -38,6 +38,8 @@ const BENCH = path.join(ROOT, 'scripts/bench.mjs');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const PAIR = path.join(FIXTURES, 'quiet-passive-local');
 const HOST_EVENTS = 10_000_000;
+/** The issue's guest size for the end-to-end goal (the full pair's guest has 3.5M events). */
+const SHORT_GUEST_EVENTS = 1_000_000;
 const DAT_GEN = 'bench-scale-dat/2';
 const MB = 1e6;
 const MIB = 1 << 20;
@@ -128,7 +130,21 @@ export async function scaleBench() {
     pair.guest.file.replace(/\.txt$/, '.dat'),
     DAT_GEN,
   );
-  const r = { pair, hostDat, guestDat, tc };
+  // The issue's size: the same host with a guest traced for its first ~1M events only.
+  const short = await generatePair(
+    DATA,
+    path.join(PAIR, 'host.txt.gz'),
+    path.join(PAIR, 'guest.txt.gz'),
+    HOST_EVENTS,
+    log,
+    { minGuestEvents: SHORT_GUEST_EVENTS },
+  );
+  const shortGuestDat = await datFromText(
+    short.guest,
+    short.guest.file.replace(/\.txt$/, '.dat'),
+    DAT_GEN,
+  );
+  const r = { pair, hostDat, guestDat, short, shortGuestDat, tc };
 
   log(
     `scale: ${path.relative(ROOT, pair.host.file)} (${fmt(pair.host.bytes / MB, 0)} MB): cat, ours`,
@@ -144,24 +160,14 @@ export async function scaleBench() {
   log('scale: ours on the .dat');
   r.dat = await ingest(hostDat.file);
 
-  log('scale: analyze, text pair');
-  r.analyzeText = await cli('analyze', [
-    'analyze',
-    '--json',
-    '--host',
-    pair.host.file,
-    '--guest',
-    pair.guest.file,
-  ]);
-  log('scale: analyze, .dat pair');
-  r.analyzeDat = await cli('analyze', [
-    'analyze',
-    '--json',
-    '--host',
-    hostDat.file,
-    '--guest',
-    guestDat.file,
-  ]);
+  const analyze = (label, host, guest) => {
+    log(`scale: analyze, ${label}`);
+    return cli('analyze', ['analyze', '--json', '--host', host, '--guest', guest]);
+  };
+  r.analyzeShortText = await analyze('text, 1M guest', pair.host.file, short.guest.file);
+  r.analyzeShortDat = await analyze('.dat, 1M guest', hostDat.file, shortGuestDat.file);
+  r.analyzeText = await analyze('text, full guest', pair.host.file, pair.guest.file);
+  r.analyzeDat = await analyze('.dat, full guest', hostDat.file, guestDat.file);
 
   const big = await bigText();
   r.big = big;
@@ -194,7 +200,7 @@ function report(r) {
   );
   L.push('');
   L.push(
-    `Inputs (bench-data/, generated from \`fixtures/real/quiet-passive-local\`): host ${fmtInt(pair.host.events)} events, ${fmt(pair.host.bytes / MB, 1)} MB of trace-cmd report text; guest ${fmtInt(pair.guest.events)} events, ${fmt(pair.guest.bytes / MB, 1)} MB (${pair.copies} copies of the real pair, shifted together with the recorded drift); the same events as .dat v7 from our writer: host ${fmt(hostDat.bytes / MB, 1)} MB${hostDat.traceCmdEvents !== undefined ? ` (trace-cmd report prints its ${fmtInt(hostDat.traceCmdEvents)} events, ${fmt(hostDat.traceCmdBytes / MB, 1)} MB of text)` : ''}.`,
+    `Inputs (bench-data/, generated from \`fixtures/real/quiet-passive-local\`): host ${fmtInt(pair.host.events)} events, ${fmt(pair.host.bytes / MB, 1)} MB of trace-cmd report text; guest ${fmtInt(pair.guest.events)} events, ${fmt(pair.guest.bytes / MB, 1)} MB (${pair.copies} copies of the real pair, shifted together with the recorded drift), and a shorter guest of the first ${r.short.guestCopies} copies (${fmtInt(r.short.guest.events)} events, the issue's 1M-event guest); the same events as .dat v7 from our writer: host ${fmt(hostDat.bytes / MB, 1)} MB${hostDat.traceCmdEvents !== undefined ? ` (trace-cmd report prints its ${fmtInt(hostDat.traceCmdEvents)} events, ${fmt(hostDat.traceCmdBytes / MB, 1)} MB of text)` : ''}.`,
   );
   L.push('');
   L.push('| measure | ours | baseline | ratio | goal |');
@@ -215,13 +221,16 @@ function report(r) {
   L.push(
     `| text ingest peak RSS | ${fmt(mib(r.text.maxRssKiB), 0)} MiB (${fmt((r.text.maxRssKiB * 1024) / r.text.events, 1)} B/event) | | | |`,
   );
-  for (const [label, a] of [
-    ['text', r.analyzeText],
-    ['.dat', r.analyzeDat],
+  const millions = (n) => `${fmt(n / 1e6, 1)}M`;
+  for (const [label, a, guest, goal] of [
+    ['text', r.analyzeShortText, r.short.guest, true],
+    ['.dat', r.analyzeShortDat, r.short.guest, true],
+    ['text', r.analyzeText, pair.guest, false],
+    ['.dat', r.analyzeDat, pair.guest, false],
   ]) {
     const ok = a.wallMs / 1000 < GOALS.analyzeS && mib(a.maxRssKiB) < GOALS.analyzeRssMiB;
     L.push(
-      `| analyze end to end (${label} pair, \`vcpu-lens analyze --json\`, exit ${a.code}) | ${s(a.wallMs)} s, peak RSS ${fmt(mib(a.maxRssKiB), 0)} MiB | | | < ${GOALS.analyzeS} s, < 1 GiB **${verdict(ok)}** |`,
+      `| analyze end to end (${label} pair, ${millions(pair.host.events)} host + ${millions(guest.events)} guest events, \`vcpu-lens analyze --json\`, exit ${a.code}) | ${s(a.wallMs)} s, peak RSS ${fmt(mib(a.maxRssKiB), 0)} MiB | | | ${goal ? `< ${GOALS.analyzeS} s, < 1 GiB **${verdict(ok)}**` : `(heavier than the goal's pair) ${verdict(ok)}`} |`,
     );
   }
   const bc = r.bigCapped;

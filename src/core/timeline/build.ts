@@ -21,10 +21,13 @@ const MAX_RUN = 4096;
 type WhatArray = Int32Array | Uint8Array;
 type WhereArray = Int32Array | Int16Array;
 
-/** One block of interval columns (each column dropped once grouping has copied it). */
+/**
+ * One block of interval columns (each column dropped once grouping has copied it). No end
+ * column: an owner's intervals are contiguous, so an end is the next interval's start (or the
+ * owner's last end), filled in when grouping.
+ */
 class IntervalBlock<W extends WhatArray, R extends WhereArray> {
   start: Float64Array | undefined = new Float64Array(BLOCK);
-  end: Float64Array | undefined = new Float64Array(BLOCK);
   /** For CPUs: the task-table id that ran; for tasks: the state. */
   what: W | undefined;
   /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
@@ -62,10 +65,11 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
   private runUsed = new Int32Array(1024);
   private runNext = new Int32Array(1024);
   private runs = 0;
-  /** Per owner: first and last run (-1 none), intervals. */
+  /** Per owner: first and last run (-1 none), intervals, the end of its last interval (NaN open). */
   private head = new Int32Array(64).fill(-1);
   private tail = new Int32Array(64).fill(-1);
   private count = new Int32Array(64);
+  private lastEnd = new Float64Array(64);
   /** Intervals in all. */
   n = 0;
   /** The slot of the last interval pushed (-1 after pop). */
@@ -110,7 +114,15 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
       this.head = grow(this.head, owner + 1, -1);
       this.tail = grow(this.tail, owner + 1, -1);
       this.count = grow(this.count, owner + 1);
+      const e = new Float64Array(this.head.length);
+      e.set(this.lastEnd);
+      this.lastEnd = e;
     }
+    if (this.count[owner]! > 0 && this.lastEnd[owner] !== start)
+      throw new Error(
+        `timeline: interval of owner ${owner} at ${start} does not start where its last one ended (${this.lastEnd[owner]})`,
+      );
+    this.lastEnd[owner] = NaN;
     let r = this.tail[owner]!;
     if (r < 0 || this.runUsed[r] === this.runCap[r]) r = this.newRun(owner);
     const i = this.runStart[r]! + this.runUsed[r]!++;
@@ -121,7 +133,6 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
     const b = this.blocks[i >>> BLOCK_BITS]!;
     const o = i & LOW;
     b.start![o] = start;
-    b.end![o] = NaN;
     b.what![o] = what;
     b.where![o] = where;
     b.flags![o] = flags;
@@ -132,8 +143,9 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
     return this.blocks[i >>> BLOCK_BITS]!.start![i & LOW]!;
   }
 
-  setEnd(i: number, t: number): void {
-    this.blocks[i >>> BLOCK_BITS]!.end![i & LOW] = t;
+  /** Ends the owner's last interval at t (the next one it gets must start there). */
+  close(owner: number, t: number): void {
+    this.lastEnd[owner] = t;
   }
 
   where(i: number): number {
@@ -147,6 +159,8 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
   /** Drops the last interval pushed (pushed by mistake: empty). */
   pop(): void {
     if (this.last < 0) throw new Error('IntervalColumns.pop: nothing to pop');
+    // The one before it ended where it started (contiguous).
+    this.lastEnd[this.lastOwner] = this.start(this.last);
     this.runUsed[this.tail[this.lastOwner]!]!--;
     this.count[this.lastOwner]!--;
     this.n--;
@@ -182,8 +196,14 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
     };
     const start = copy(new Float64Array(n), (b) => b.start!);
     for (const b of blocks) b.start = undefined;
-    const end = copy(new Float64Array(n), (b) => b.end!);
-    for (const b of blocks) b.end = undefined;
+    const end = new Float64Array(n);
+    for (let k = 0; k < owners; k++) {
+      const a = offsets[k]!;
+      const z = offsets[k + 1]!;
+      if (z === a) continue;
+      end.set(start.subarray(a + 1, z), a);
+      end[z - 1] = this.lastEnd[k]!;
+    }
     const what = copy(this.makeWhat(n), (b) => b.what!);
     for (const b of blocks) b.what = undefined;
     const where = copy(this.makeWhere(n), (b) => b.where!);
@@ -316,12 +336,12 @@ export function buildTimelines(trace: Trace): Timelines {
     const c = cursors[k]!;
     if (c.open < 0) {
       if (t > t0) {
-        const i = taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
-        taskCols.setEnd(i, t);
+        taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
+        taskCols.close(k, t);
       }
     } else {
       if (c.state === state && taskCols.where(c.open) === cpu) return;
-      taskCols.setEnd(c.open, t);
+      taskCols.close(k, t);
     }
     c.open = taskCols.push(k, t, state, cpu, 0);
     c.state = state;
@@ -367,11 +387,11 @@ export function buildTimelines(trace: Trace): Timelines {
       inconsistencies++;
       const open = cpuOpen[cpu]!;
       const seen = lastSeen[cpu]!;
-      cpuCols.setEnd(open, seen);
+      cpuCols.close(cpu, seen);
       cpuCols.addFlags(open, PARTIAL_END);
       // The gap: unknown who ran; `task` names the one that showed up at its end.
-      const gap = cpuCols.push(cpu, seen, taskId, -1, PARTIAL_START | PARTIAL_END);
-      cpuCols.setEnd(gap, t);
+      cpuCols.push(cpu, seen, taskId, -1, PARTIAL_START | PARTIAL_END);
+      cpuCols.close(cpu, t);
       cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
       if (cur !== 0) {
         const qk = threadOf.get(cur)!;
@@ -413,7 +433,7 @@ export function buildTimelines(trace: Trace): Timelines {
         if (cpu < nCpu) {
           confirm(cpu, prevPid, prev, t, true);
           const open = cpuOpen[cpu]!;
-          cpuCols.setEnd(open, t);
+          cpuCols.close(cpu, t);
           // A contradicting switch leaves a zero-length interval for prev after the gap: drop it.
           if (cpuCols.start(open) === t && open === cpuCols.last) cpuCols.pop();
           cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
@@ -480,13 +500,14 @@ export function buildTimelines(trace: Trace): Timelines {
   for (let c = 0; c < nCpu; c++) {
     const open = cpuOpen[c]!;
     if (open >= 0) {
-      cpuCols.setEnd(open, t1);
+      cpuCols.close(c, t1);
       cpuCols.addFlags(open, PARTIAL_END);
     }
   }
-  for (const cur of cursors) {
+  for (let k = 0; k < cursors.length; k++) {
+    const cur = cursors[k]!;
     if (cur.open >= 0) {
-      taskCols.setEnd(cur.open, t1);
+      taskCols.close(k, t1);
       taskCols.addFlags(cur.open, PARTIAL_END);
     }
   }

@@ -1,7 +1,7 @@
 // Reading a text trace in parts on worker threads must give exactly the trace a single thread
 // reads: same events, tasks, names, states, latencies, texts, timestamps, and diagnostics on the
 // same line numbers. The worker is bundled here with esbuild, as the build does.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -12,7 +12,8 @@ import { readTraceFile, ReadOptions } from '../../src/core/io/read-trace-file';
 import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
 import { PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
-import { dumpTrace } from './support/dump';
+import { dumpEvents, dumpTrace } from './support/dump';
+import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vl-par-'));
 const worker = path.join(dir, 'parse-worker.js');
@@ -165,6 +166,90 @@ describe('parallel reading', () => {
       expect(many.traces.map((x) => x.diagnostics)).toEqual(one.traces.map((x) => x.diagnostics));
       expect(many.traces[0]!.dat).toEqual(one.traces[0]!.dat);
     }
+  });
+
+  const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+  const realDats = existsSync(REAL)
+    ? readdirSync(REAL).flatMap((d) =>
+        ['host.dat', 'guest.dat'].map((f) => path.join(REAL, d, f)).filter((f) => existsSync(f)),
+      )
+    : [];
+  it.skipIf(realDats.length === 0)(
+    'real .dat files read by CPU groups on workers: the same trace as one thread',
+    async () => {
+      // Two hosts (2 CPUs: 2 groups) and a guest (4 CPUs: 3 groups).
+      const some = [
+        ...realDats.filter((f) => f.endsWith('host.dat')).slice(0, 2),
+        ...realDats.filter((f) => f.endsWith('guest.dat')).slice(0, 1),
+      ];
+      for (const f of some) {
+        const one = await readTraceFile(f, { threads: 1 });
+        const want = one.traces.map(dumpTrace);
+        for (const threads of [3]) {
+          const many = await readTraceFile(f, {
+            threads,
+            workerScript: worker,
+            parallelMinBytes: 0,
+          });
+          expect(many.diagnostics).toEqual([]);
+          expect(many.traces.map(dumpTrace)).toEqual(want);
+          expect(many.traces[0]!.dat).toEqual(one.traces[0]!.dat);
+        }
+      }
+    },
+    120_000,
+  );
+
+  it("a .dat read by CPU groups names an owner missing from the saved cmdlines from another CPU's earlier switch", async () => {
+    // Pid 77 is not in the saved cmdlines; a switch on CPU 0 names it "worker" before it owns
+    // an event on CPU 1: trace-cmd report (and one thread) call that owner "worker", not "<...>".
+    const L = (comm: string, pid: number, cpu: number, t: string, rest: string): string =>
+      `${`${comm}-${pid}`.padStart(16)} [00${cpu}] ${t}: ${rest}\n`;
+    const text =
+      'cpus=2\n' +
+      L(
+        '<idle>',
+        0,
+        1,
+        '1.000000',
+        'sched_waking:         comm=idle2 pid=5 prio=120 target_cpu=001',
+      ) +
+      L(
+        'worker',
+        77,
+        0,
+        '1.000001',
+        'sched_switch:         worker:77 [120] S ==> swapper/0:0 [120]',
+      ) +
+      L('<...>', 77, 1, '1.000002', 'sched_waking:         comm=x pid=9 prio=120 target_cpu=001') +
+      L('<idle>', 0, 0, '1.000003', 'sched_waking:         comm=y pid=10 prio=120 target_cpu=000');
+    const t = importFtraceText(text)[0]!;
+    const f = path.join(dir, 'cmdlines.dat');
+    writeFileSync(f, writeTraceDat(t, { cmdlinesWithout: new Set([77]) }));
+    const one = await readTraceFile(f, { threads: 1 });
+    expect(dumpEvents(one.traces[0]!)[2]).toContain('sched_waking worker:77');
+    const many = await readTraceFile(f, { threads: 2, workerScript: worker, parallelMinBytes: 0 });
+    expect(many.traces.map(dumpTrace)).toEqual(one.traces.map(dumpTrace));
+  });
+
+  it('a .dat read by CPU groups stops where the memory cap stopped a group, with VL1014', async () => {
+    const f = realDats.find((x) => x.endsWith('host.dat'));
+    if (f === undefined) return;
+    const opts = { threads: 2, workerScript: worker, parallelMinBytes: 0, memoryCapBytes: 1 };
+    const r = await readTraceFile(f, opts);
+    const t = r.traces[0]!;
+    expect(t.diagnostics.some((d) => d.code === 'VL1014')).toBe(true);
+    const full = (await readTraceFile(f, { threads: 1 })).traces[0]!;
+    expect(t.events.length).toBeGreaterThan(0);
+    expect(t.events.length).toBeLessThan(full.events.length);
+    // What is kept is the start of the whole trace, in order, with nothing from later on.
+    const got = dumpTrace(t)
+      .split('\n')
+      .filter((l) => /^\d/.test(l));
+    const all = dumpTrace(full)
+      .split('\n')
+      .filter((l) => /^\d/.test(l));
+    expect(got).toEqual(all.slice(0, got.length));
   });
 
   it('falls back to one thread, with a warning, when the worker cannot run', async () => {

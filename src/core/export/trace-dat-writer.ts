@@ -36,6 +36,11 @@ export interface DatWriteOptions {
     flags: number;
     cpus: { times: bigint[]; offsets: bigint[]; scalings: bigint[]; fractions: number[] }[];
   };
+  /**
+   * Pids left out of the saved command lines, as the kernel's saved_cmdlines (128 entries by
+   * default) leaves out pids on a busy machine; readers then name them from sched events.
+   */
+  cmdlinesWithout?: ReadonlySet<number>;
 }
 
 const PAGE = 4096;
@@ -584,7 +589,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
   pk.u32(0);
   const printkAt = section(20, 'printk', pk.result());
   let cl = '';
-  for (const [pid, c] of owners) cl += `${pid} ${c}\n`;
+  for (const [pid, c] of owners) if (opts.cmdlinesWithout?.has(pid) !== true) cl += `${pid} ${c}\n`;
   const cb = mk();
   cb.u64(ENC.encode(cl).length);
   cb.bytes(ENC.encode(cl));

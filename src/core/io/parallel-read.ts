@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ImportOptions, ResumeState } from '../ingest/importer';
 import type { Trace } from '../model/trace';
 import { appendTrace, TraceData, traceFromData } from '../model/trace-parts';
+import { DatSplit, mergeDatParts } from './dat-source';
 
 export interface PartRequest {
   path: string;
@@ -17,11 +18,15 @@ export interface PartRequest {
   opts: ImportOptions & { resume?: ResumeState };
 }
 
-/** A whole .dat file, decoded on a worker (parse-worker.ts) so the caller's thread stays free. */
+/**
+ * A .dat file decoded on a worker (parse-worker.ts) so the caller's thread stays free: the whole
+ * file, or some of its CPU streams (readDatInParts).
+ */
 export interface DatRequest {
   kind: 'dat';
   path: string;
   opts: ImportOptions;
+  cpuRange?: { from: number; to: number };
 }
 
 export type PartResult =
@@ -150,6 +155,43 @@ export async function readDatInWorker(
 ): Promise<Trace[]> {
   const r = await runPart(script, { kind: 'dat', path, opts }, control, () => {});
   return r.traces.map(traceFromData);
+}
+
+/**
+ * Decodes a .dat's CPU groups (`split`) on one worker each and merges them in timestamp order.
+ * Each part may hold its data's share of the memory cap. One part failing cancels the others.
+ */
+export async function readDatInParts(
+  script: string,
+  path: string,
+  opts: ImportOptions,
+  split: DatSplit,
+  control: PartControl = {},
+): Promise<Trace[]> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  control.signal?.addEventListener('abort', onAbort);
+  try {
+    const results = await Promise.all(
+      split.ranges.map((cpuRange, k) => {
+        const partOpts: ImportOptions =
+          opts.memoryCapBytes !== undefined ? { ...opts, memoryShare: split.shares[k]! } : opts;
+        return runPart(
+          script,
+          { kind: 'dat', path, opts: partOpts, cpuRange },
+          { signal: stop.signal },
+          () => {},
+        ).catch((e: unknown) => {
+          stop.abort();
+          throw e;
+        });
+      }),
+    );
+    const parts = results.map((r) => traceFromData(r.traces[0]!));
+    return [mergeDatParts(parts, split.cmdlines, opts.diagnosticsCap ?? 1000)];
+  } finally {
+    control.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
     let lines = 0;
     let stopped = false;
     if ('kind' in req) {
-      traces = readDatFile(req.path, statSync(req.path).size, req.opts);
+      traces = readDatFile(req.path, statSync(req.path).size, req.opts, req.cpuRange);
     } else {
       const imp = createTextImporter(req.format, req.opts);
       let bytes = 0;

@@ -8,11 +8,12 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
 import { Utf8Chunks } from './utf8-chunks';
-import { readDatFile } from './dat-source';
+import { planDatSplit, readDatFile } from './dat-source';
 import { availableParallelism } from 'node:os';
 import {
   defaultWorkerScript,
   PARALLEL_MIN_BYTES,
+  readDatInParts,
   readDatInWorker,
   readInParts,
 } from './parallel-read';
@@ -25,6 +26,9 @@ import {
   sniffText,
   TextImporter,
 } from '../ingest/index';
+
+/** Workers for one .dat's CPU groups at most (the merge on this thread grows with them). */
+const MAX_DAT_PARTS = 4;
 
 export interface LoadResult {
   path: string;
@@ -112,9 +116,19 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       progress(0, true);
       if (threads > 1 && script !== undefined) {
         try {
-          result.traces = await readDatInWorker(script, path, importOptions(opts, name), {
-            signal: opts.signal,
-          });
+          // A big file with one buffer: its CPU streams in groups, a worker each.
+          const split =
+            result.fileBytes >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+              ? planDatSplit(path, result.fileBytes, Math.min(threads, MAX_DAT_PARTS))
+              : undefined;
+          result.traces =
+            split !== undefined
+              ? await readDatInParts(script, path, importOptions(opts, name), split, {
+                  signal: opts.signal,
+                })
+              : await readDatInWorker(script, path, importOptions(opts, name), {
+                  signal: opts.signal,
+                });
           progress(result.fileBytes, true);
           return result;
         } catch (e) {

@@ -64,6 +64,165 @@ export function traceFromData(d: TraceData): Trace {
   };
 }
 
+/** Part's ids in base's tables (interning what base lacks), for moving part's events into base. */
+interface IdMaps {
+  type: number[];
+  kind: Kind[];
+  task: Int32Array;
+  state: Int32Array;
+  lat: Int32Array;
+  reason: Int32Array;
+  string: Int32Array;
+  textOffset: number;
+  /** Added to part's relative timestamps to make them relative to `tsBase`. */
+  delta: number;
+  statesLost: number;
+}
+
+/**
+ * The maps from part's ids to base's. `tsBase`: the base the moved timestamps are relative to.
+ * With part === base the maps are the identity (nothing is interned or appended twice).
+ */
+function idMaps(base: Trace, part: Trace, tsBase: bigint): IdMaps {
+  const same = part === base;
+  const type = same
+    ? part.eventTypes.map((_, i) => i)
+    : part.eventTypes.map((ty) => typeIdIn(base.eventTypes, ty));
+  const task = new Int32Array(part.tasks.size);
+  for (let id = 0; id < part.tasks.size; id++) {
+    task[id] = same
+      ? id
+      : base.tasks.intern(part.tasks.pid(id), part.tasks.comm(id), part.tasks.prio(id));
+  }
+  if (!same) {
+    for (const pid of part.tasks.distinctPids()) {
+      const tgid = part.tasks.tgid(pid);
+      if (tgid !== undefined) base.tasks.setTgid(pid, tgid);
+    }
+  }
+  const mapTable = (from: StringTable, to: StringTable, limit: number): Int32Array => {
+    const m = new Int32Array(from.size);
+    for (let id = 0; id < from.size; id++) {
+      if (same) {
+        m[id] = id;
+        continue;
+      }
+      const v = from.get(id);
+      const have = to.lookup(v);
+      m[id] = have >= 0 ? have : to.size < limit ? to.intern(v) : -1;
+    }
+    return m;
+  };
+  const textOffset = same ? 0 : base.texts.length;
+  if (!same) base.texts.appendAll(part.texts);
+  return {
+    type,
+    kind: type.map((t) => base.eventTypes[t]!.kind),
+    task,
+    state: mapTable(part.states, base.states, MAX_STATES),
+    lat: mapTable(part.latencies, base.latencies, LAT_SPARSE),
+    reason: mapTable(part.exitReasons, base.exitReasons, 0x7ffe),
+    string: mapTable(part.strings, base.strings, Infinity),
+    textOffset,
+    delta: Number(part.tsBase - tsBase),
+    statesLost: 0,
+  };
+}
+
+/**
+ * Event i of `part` pushed to `into` with base's ids (`m`, from idMaps); `owner` may replace the
+ * mapped task that owns it (it sees the mapped kind and payload words). Returns the new index.
+ */
+function pushMapped(
+  into: EventStore,
+  base: Trace,
+  part: Trace,
+  m: IdMaps,
+  i: number,
+  owner?: (task: number, kind: Kind, a0: number, a1: number) => number,
+): number {
+  const ev = part.events;
+  const t = ev.type(i);
+  const kind = m.kind[t]!;
+  let a0 = ev.a0(i);
+  let a1 = ev.a1(i);
+  switch (kind) {
+    case Kind.schedSwitch: {
+      const st = m.state[a0 >>> TASK_BITS]!;
+      if (st < 0) m.statesLost++;
+      a0 = m.task[a0 & TASK_MASK]! | (Math.max(st, 0) << TASK_BITS);
+      a1 = m.task[a1]!;
+      break;
+    }
+    case Kind.schedProcessFork:
+      a0 = m.task[a0]!;
+      a1 = m.task[a1]!;
+      break;
+    case Kind.schedWakeup:
+    case Kind.schedWakeupNew:
+    case Kind.schedWaking:
+    case Kind.schedMigrateTask:
+    case Kind.schedProcessExit:
+    case Kind.schedProcessFree:
+    case Kind.schedProcessWait:
+      a0 = m.task[a0]!;
+      break;
+    case Kind.schedStatRuntime:
+      a0 = m.task[a0]!;
+      if (a1 < 0) {
+        const w = -(a1 + 1);
+        a1 = -(1 + into.pushWide(ev.wideAt(w), ev.wideAt(w + 1)));
+      }
+      break;
+    case Kind.kvmEntry:
+    case Kind.kvmExit: {
+      const r = a0 >>> 16;
+      const mapped =
+        r === 0 ? 0 : r === 0x7fff ? 0x7fff : m.reason[r - 1]! < 0 ? 0x7fff : m.reason[r - 1]! + 1;
+      a0 = (a0 & 0xffff) | (mapped << 16);
+      a1 += m.textOffset;
+      break;
+    }
+    case Kind.kvmVcpuWakeup:
+      a1 += m.textOffset;
+      break;
+    case Kind.print:
+      a0 += m.textOffset;
+      if (a1 >= 0) a1 = m.string[a1]!;
+      break;
+    default:
+      // generic, syscalls
+      a0 += m.textOffset;
+      break;
+  }
+  const latId = ev.lat(i);
+  const lat =
+    latId === LAT_SPARSE
+      ? LAT_SPARSE
+      : latId === 0
+        ? 0
+        : m.lat[latId]! < 0
+          ? LAT_SPARSE
+          : m.lat[latId]!;
+  let task = m.task[ev.task(i)]!;
+  if (owner !== undefined) task = owner(task, kind, a0, a1);
+  const j = into.push(
+    ev.ts(i) + m.delta,
+    ev.cpu(i),
+    m.type[t]!,
+    task,
+    lat === LAT_SPARSE ? 0 : lat,
+    a0,
+    a1,
+  );
+  if (lat === LAT_SPARSE)
+    into.setSparseLatency(
+      j,
+      latId === LAT_SPARSE ? (ev.sparseLatency(i) ?? '') : part.latencies.get(latId),
+    );
+  return j;
+}
+
 /**
  * Appends `part` (the text that followed `base` in the same file) to `base`: its events get
  * base's ids for tasks, names, states, latencies, exit reasons and texts, and timestamps relative
@@ -75,118 +234,8 @@ export function appendTrace(
   lineOffset: number,
   diagnosticsCap: number,
 ): void {
-  const typeMap = part.eventTypes.map((ty) => typeIdIn(base.eventTypes, ty));
-  const taskMap = new Int32Array(part.tasks.size);
-  for (let id = 0; id < part.tasks.size; id++) {
-    taskMap[id] = base.tasks.intern(part.tasks.pid(id), part.tasks.comm(id), part.tasks.prio(id));
-  }
-  for (const pid of part.tasks.distinctPids()) {
-    const tgid = part.tasks.tgid(pid);
-    if (tgid !== undefined) base.tasks.setTgid(pid, tgid);
-  }
-  const mapTable = (from: StringTable, to: StringTable, limit: number): Int32Array => {
-    const m = new Int32Array(from.size);
-    for (let id = 0; id < from.size; id++) {
-      const v = from.get(id);
-      const have = to.lookup(v);
-      m[id] = have >= 0 ? have : to.size < limit ? to.intern(v) : -1;
-    }
-    return m;
-  };
-  const stateMap = mapTable(part.states, base.states, MAX_STATES);
-  const latMap = mapTable(part.latencies, base.latencies, LAT_SPARSE);
-  const reasonMap = mapTable(part.exitReasons, base.exitReasons, 0x7ffe);
-  const stringMap = mapTable(part.strings, base.strings, Infinity);
-  const textOffset = base.texts.length;
-  base.texts.appendAll(part.texts);
-  const delta = Number(part.tsBase - base.tsBase);
-
-  const ev = part.events;
-  const kinds = typeMap.map((t) => base.eventTypes[t]!.kind);
-  let statesLost = 0;
-  for (let i = 0; i < ev.length; i++) {
-    const type = typeMap[ev.type(i)]!;
-    let a0 = ev.a0(i);
-    let a1 = ev.a1(i);
-    switch (kinds[ev.type(i)]!) {
-      case Kind.schedSwitch: {
-        const st = stateMap[a0 >>> TASK_BITS]!;
-        if (st < 0) statesLost++;
-        a0 = taskMap[a0 & TASK_MASK]! | (Math.max(st, 0) << TASK_BITS);
-        a1 = taskMap[a1]!;
-        break;
-      }
-      case Kind.schedProcessFork:
-        a0 = taskMap[a0]!;
-        a1 = taskMap[a1]!;
-        break;
-      case Kind.schedWakeup:
-      case Kind.schedWakeupNew:
-      case Kind.schedWaking:
-      case Kind.schedMigrateTask:
-      case Kind.schedProcessExit:
-      case Kind.schedProcessFree:
-      case Kind.schedProcessWait:
-        a0 = taskMap[a0]!;
-        break;
-      case Kind.schedStatRuntime:
-        a0 = taskMap[a0]!;
-        if (a1 < 0) {
-          const w = -(a1 + 1);
-          a1 = -(1 + base.events.pushWide(ev.wideAt(w), ev.wideAt(w + 1)));
-        }
-        break;
-      case Kind.kvmEntry:
-      case Kind.kvmExit: {
-        const r = a0 >>> 16;
-        const mapped =
-          r === 0
-            ? 0
-            : r === 0x7fff
-              ? 0x7fff
-              : reasonMap[r - 1]! < 0
-                ? 0x7fff
-                : reasonMap[r - 1]! + 1;
-        a0 = (a0 & 0xffff) | (mapped << 16);
-        a1 += textOffset;
-        break;
-      }
-      case Kind.kvmVcpuWakeup:
-        a1 += textOffset;
-        break;
-      case Kind.print:
-        a0 += textOffset;
-        if (a1 >= 0) a1 = stringMap[a1]!;
-        break;
-      default:
-        // generic, syscalls
-        a0 += textOffset;
-        break;
-    }
-    const latId = ev.lat(i);
-    const lat =
-      latId === LAT_SPARSE
-        ? LAT_SPARSE
-        : latId === 0
-          ? 0
-          : latMap[latId]! < 0
-            ? LAT_SPARSE
-            : latMap[latId]!;
-    const j = base.events.push(
-      ev.ts(i) + delta,
-      ev.cpu(i),
-      type,
-      taskMap[ev.task(i)]!,
-      lat === LAT_SPARSE ? 0 : lat,
-      a0,
-      a1,
-    );
-    if (lat === LAT_SPARSE)
-      base.events.setSparseLatency(
-        j,
-        latId === LAT_SPARSE ? (ev.sparseLatency(i) ?? '') : part.latencies.get(latId),
-      );
-  }
+  const m = idMaps(base, part, base.tsBase);
+  for (let i = 0; i < part.events.length; i++) pushMapped(base.events, base, part, m, i);
   base.events.seal();
 
   // Each event's line: the part's lines follow base's (an editor places diagnostics by them).
@@ -198,19 +247,81 @@ export function appendTrace(
         lines[base.eventLines.length + i] = part.eventLines[i]! + lineOffset;
     base.eventLines = lines;
   }
-  base.linesRead += part.linesRead;
-  if (base.lostEvents >= 0 && part.lostEvents >= 0) base.lostEvents += part.lostEvents;
-  else base.lostEvents = -1;
-  base.header.latencyColumn ||= part.header.latencyColumn;
-  base.header.tgidColumn ||= part.header.tgidColumn;
-  if (
-    part.cpuCountSource === 'events' &&
-    part.cpuCount > base.cpuCount &&
-    base.cpuCountSource === 'events'
-  )
-    base.cpuCount = part.cpuCount;
+  mergeCounts(base, part, lineOffset, diagnosticsCap, m.statesLost);
+}
 
-  const moved = part.diagnostics
+/**
+ * Merges traces of the same recording that each hold some of its CPUs (a .dat's CPU streams
+ * decoded on several threads) into the first, in timestamp order; ties go to the earlier part
+ * (give parts in CPU order: trace-cmd report puts the lower CPU first). `owner` may replace an
+ * event's owning task, seeing events in the merged order (in base's ids). Each part's events
+ * must be in timestamp order. Parts after the first are consumed. `until`: no event after this
+ * absolute timestamp is kept.
+ */
+export function mergeByTime(
+  parts: Trace[],
+  diagnosticsCap: number,
+  owner?: (task: number, kind: Kind, a0: number, a1: number) => number,
+  until?: bigint,
+): Trace {
+  const base = parts[0]!;
+  let tsBase = base.tsBase;
+  for (const p of parts) if (p.events.length > 0 && p.tsBase < tsBase) tsBase = p.tsBase;
+  const maps = parts.map((p) => idMaps(base, p, tsBase));
+  const out = new EventStore();
+  const last = until !== undefined ? Number(until - tsBase) : Infinity;
+  const at = new Array<number>(parts.length).fill(0);
+  const next = new Float64Array(parts.length);
+  for (let k = 0; k < parts.length; k++)
+    next[k] = parts[k]!.events.length > 0 ? parts[k]!.events.ts(0) + maps[k]!.delta : Infinity;
+  for (;;) {
+    let k = -1;
+    let best = Infinity;
+    for (let q = 0; q < parts.length; q++) {
+      if (next[q]! < best) {
+        best = next[q]!;
+        k = q;
+      }
+    }
+    if (k < 0 || best > last) break;
+    const p = parts[k]!;
+    pushMapped(out, base, p, maps[k]!, at[k]!, owner);
+    const i = ++at[k]!;
+    // Each part is consumed: its blocks go as soon as they are copied.
+    if ((i & 0xffff) === 0) p.events.dropBlocksBefore(i);
+    next[k] = i < p.events.length ? p.events.ts(i) + maps[k]!.delta : Infinity;
+  }
+  out.seal();
+  base.events = out;
+  base.tsBase = tsBase;
+  for (let k = 1; k < parts.length; k++)
+    mergeCounts(base, parts[k]!, 0, diagnosticsCap, maps[k]!.statesLost);
+  if (maps[0]!.statesLost > 0) mergeCounts(base, undefined, 0, diagnosticsCap, maps[0]!.statesLost);
+  return base;
+}
+
+/** Part's counts, header flags and diagnostics (lines moved by lineOffset) added to base's. */
+function mergeCounts(
+  base: Trace,
+  part: Trace | undefined,
+  lineOffset: number,
+  diagnosticsCap: number,
+  statesLost: number,
+): void {
+  if (part !== undefined) {
+    base.linesRead += part.linesRead;
+    if (base.lostEvents >= 0 && part.lostEvents >= 0) base.lostEvents += part.lostEvents;
+    else base.lostEvents = -1;
+    base.header.latencyColumn ||= part.header.latencyColumn;
+    base.header.tgidColumn ||= part.header.tgidColumn;
+    if (
+      part.cpuCountSource === 'events' &&
+      part.cpuCount > base.cpuCount &&
+      base.cpuCountSource === 'events'
+    )
+      base.cpuCount = part.cpuCount;
+  }
+  const moved = (part?.diagnostics ?? [])
     .filter((d) => d.code !== DIAG.capped)
     .map((d): Diagnostic => (d.line !== undefined ? { ...d, line: d.line + lineOffset } : d));
   if (statesLost > 0) {
@@ -221,7 +332,7 @@ export function appendTrace(
     });
   }
   const kept = base.diagnostics.filter((d) => d.code !== DIAG.capped);
-  const total = base.diagnosticsTotal + part.diagnosticsTotal + (statesLost > 0 ? 1 : 0);
+  const total = base.diagnosticsTotal + (part?.diagnosticsTotal ?? 0) + (statesLost > 0 ? 1 : 0);
   const all = [...kept, ...moved].slice(0, diagnosticsCap);
   if (total > all.length) {
     all.push({

@@ -20,6 +20,12 @@ import { EvalContext, formatPrint } from './print-fmt';
 
 export interface DatImportOptions extends ImportOptions {
   decompressors: Decompressors;
+  /**
+   * Decode only these CPU streams (indices into the buffer's CPU list, [from, to)) of a file with
+   * one buffer, for reading a .dat on several threads (mergeDatParts puts them back together).
+   * The file's own diagnostics go to the part with `from` 0.
+   */
+  cpuRange?: { from: number; to: number };
 }
 
 /** Imports a whole .dat file held in memory. Never throws on bad input: see each trace's diagnostics. */
@@ -39,6 +45,11 @@ export function importTraceDat(input: Uint8Array | ByteSource, opts: DatImportOp
     for (const t of importFtraceText(lat, { ...opts, name })) out.push(t);
   }
   const buffers = f.buffers.length > 0 || out.length > 0 ? f.buffers : [emptyBuffer(f)];
+  const range = opts.cpuRange;
+  if (range !== undefined && buffers.length === 1 && out.length === 0) {
+    const t = new DatDecoder(buf, f, buffers[0]!, name, opts).run(range.from === 0, range);
+    return [t];
+  }
   buffers.forEach((buffer, i) => {
     const traceName = buffer.name === '' ? name : `${name}:${buffer.name}`;
     const t = new DatDecoder(buf, f, buffer, traceName, opts).run(i === 0);
@@ -259,7 +270,7 @@ class DatDecoder {
     };
   }
 
-  run(first: boolean): Trace {
+  run(first: boolean, range?: { from: number; to: number }): Trace {
     const f = this.f;
     const b = this.b;
     if (first) {
@@ -291,7 +302,9 @@ class DatDecoder {
         });
       },
     };
-    const streams = this.buffer.cpus.map(
+    const cpuList =
+      range !== undefined ? this.buffer.cpus.slice(range.from, range.to) : this.buffer.cpus;
+    const streams = cpuList.map(
       (c) =>
         new CpuStream(
           this.buf,

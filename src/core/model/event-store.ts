@@ -20,19 +20,63 @@ export interface Block {
   a1: Int32Array;
 }
 
-function newBlock(): Block {
-  return {
-    ts: new Float64Array(BLOCK),
-    cpu: new Uint16Array(BLOCK),
-    type: new Uint16Array(BLOCK),
-    taskLat: new Uint32Array(BLOCK),
-    a0: new Int32Array(BLOCK),
-    a1: new Int32Array(BLOCK),
-  };
+/** Bytes of one block's columns. */
+const BLOCK_BYTES = BLOCK * EVENT_COLUMN_BYTES;
+/** Blocks per slab at most: 24 x 1.5 MiB = 36 MiB, above glibc's largest mmap threshold (32 MiB). */
+const SLAB_BLOCKS_MAX = 24;
+
+/**
+ * Blocks are carved out of slabs, one ArrayBuffer each: a store's first slabs are small (one
+ * block, then two, four...), later ones 36 MiB. An allocation that big is always its own mmap,
+ * so a dropped store gives its memory back to the system; 1.5 MiB blocks came from malloc's
+ * heaps, where a store decoded on a worker and then dropped (a .dat read by CPU groups) stayed
+ * resident in that worker's arena. Untouched slab pages cost no memory.
+ */
+class Slabs {
+  private buf: ArrayBuffer | undefined;
+  private used = 0;
+  private blocks = 0;
+  private size = 1;
+
+  block(): Block {
+    if (this.buf === undefined || this.used === this.blocks) {
+      this.blocks = this.size;
+      this.size = Math.min(SLAB_BLOCKS_MAX, this.size * 2);
+      this.buf = new ArrayBuffer(this.blocks * BLOCK_BYTES);
+      this.used = 0;
+    }
+    const buf = this.buf;
+    let o = this.used++ * BLOCK_BYTES;
+    const take = <T>(make: (b: ArrayBuffer, at: number, n: number) => T, bytes: number): T => {
+      const a = make(buf, o, BLOCK);
+      o += bytes * BLOCK;
+      return a;
+    };
+    // Widest first, so each column is aligned to its element size.
+    return {
+      ts: take((b, at, n) => new Float64Array(b, at, n), 8),
+      taskLat: take((b, at, n) => new Uint32Array(b, at, n), 4),
+      a0: take((b, at, n) => new Int32Array(b, at, n), 4),
+      a1: take((b, at, n) => new Int32Array(b, at, n), 4),
+      cpu: take((b, at, n) => new Uint16Array(b, at, n), 2),
+      type: take((b, at, n) => new Uint16Array(b, at, n), 2),
+    };
+  }
 }
+
+/** What a dropped block is replaced by (reading it is a bug: it reads as zeros of length 0). */
+const DROPPED: Block = {
+  ts: new Float64Array(0),
+  cpu: new Uint16Array(0),
+  type: new Uint16Array(0),
+  taskLat: new Uint32Array(0),
+  a0: new Int32Array(0),
+  a1: new Int32Array(0),
+};
 
 export class EventStore {
   private readonly blocks: Block[] = [];
+  private readonly slabs = new Slabs();
   private n = 0;
   private cur: Block | undefined;
   /** 64-bit side values for the few payloads that do not fit an int32 (see event-kinds.ts). */
@@ -64,7 +108,7 @@ export class EventStore {
     if (off === 0 || b === undefined) {
       if (off !== 0) this.unseal();
       else {
-        b = newBlock();
+        b = this.slabs.block();
         this.blocks.push(b);
       }
       b = this.blocks[this.blocks.length - 1]!;
@@ -85,7 +129,7 @@ export class EventStore {
   /** Gives a sealed last block its full size again. */
   private unseal(): void {
     const last = this.blocks[this.blocks.length - 1]!;
-    const b = newBlock();
+    const b = this.slabs.block();
     b.ts.set(last.ts);
     b.cpu.set(last.cpu);
     b.type.set(last.type);
@@ -93,6 +137,14 @@ export class EventStore {
     b.a0.set(last.a0);
     b.a1.set(last.a1);
     this.blocks[this.blocks.length - 1] = b;
+  }
+
+  /**
+   * Lets go of the blocks wholly before event i (a consumer that has copied them elsewhere, e.g.
+   * a merge): their memory can be freed before the whole store is. Events before i are gone.
+   */
+  dropBlocksBefore(i: number): void {
+    for (let k = 0; k < i >>> BLOCK_SHIFT && k < this.blocks.length; k++) this.blocks[k] = DROPPED;
   }
 
   /** Records a latency string that had no room in the latency table. */

@@ -154,7 +154,10 @@ export class TraceBuilder {
       0;
     const cands = this.typeCache.get(key);
     if (cands !== undefined) {
-      for (const id of cands) if (sameText(this.eventTypes[id]!.name, s, start)) return id;
+      for (const id of cands) {
+        const name = this.eventTypes[id]!.name;
+        if (name.length === len && sameText(name, s, start)) return id;
+      }
     }
     const id = this.typeId(s.slice(start, end));
     if (cands !== undefined) cands.push(id);

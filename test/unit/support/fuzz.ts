@@ -1,7 +1,8 @@
 // Property and fuzz checks of every ingest format over mutated real traces (issue #10): fast-check
-// generates the mutations, `checkText` / `checkDat` state what must hold for each input. Used by
-// test/unit/fuzz.test.ts (a short pass in `npm test`, the long one through `npm run fuzz`) and by
-// the corpus replay, which runs the same checks on every input that once failed.
+// generates the mutations, `checkText` / `checkDat` state what must hold for each input. Run in a
+// watched worker thread by fuzz-run.ts, for test/unit/fuzz.test.ts (a short pass in `npm test`,
+// the long one through `npm run fuzz`) and the corpus replay, which runs the same checks on every
+// input that once failed.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -729,54 +730,19 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
   return { bytes: bytes.length, ms: r.ms };
 }
 
-// ---- running, and keeping what failed ----
-
-export interface FuzzStats {
-  format: FuzzFormat;
-  runs: number;
-  bytes: number;
-  ms: number;
-  /** Worst parse time per input, relative to its bound (1 = at the bound). */
-  worstRatio: number;
-  seed: number;
-  failure?: string;
-  counterexample?: TextCase | DatCase;
-}
-
-/** Runs `runs` generated inputs of one format; stops at the first failure (shrunk) and saves it. */
-export function runFuzz(format: FuzzFormat, runs: number, seed: number): FuzzStats {
-  const stats: FuzzStats = { format, runs: 0, bytes: 0, ms: 0, worstRatio: 0, seed };
-  const t0 = performance.now();
-  const record = (r: { bytes: number; ms: number }): void => {
-    stats.runs++;
-    stats.bytes += r.bytes;
-    stats.worstRatio = Math.max(stats.worstRatio, r.ms / timeBoundMs(r.bytes));
-  };
-  const prop =
-    format === 'dat'
-      ? fc.property(datCaseArb(), (c) => record(checkDat(c)))
-      : fc.property(textCaseArb(format), (c) => record(checkText(c)));
-  // The property is synchronous, so is the check.
-  const out = fc.check(prop as fc.IRawProperty<[TextCase | DatCase]>, {
-    numRuns: runs,
-    seed,
-  }) as fc.RunDetails<[TextCase | DatCase]>;
-  stats.ms = performance.now() - t0;
-  if (out.failed) {
-    stats.counterexample = out.counterexample![0];
-    stats.failure =
-      out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-    saveToCorpus(format, stats.counterexample, stats.failure);
-  }
-  return stats;
-}
+// ---- keeping what failed ----
 
 /** Writes a failing case (and the input it makes) under test/fixtures/fuzz-corpus/<format>/. */
-export function saveToCorpus(format: FuzzFormat, c: TextCase | DatCase, why: string): string {
+export function saveToCorpus(
+  format: FuzzFormat,
+  c: TextCase | DatCase,
+  why: string,
+  corpus = CORPUS,
+): string {
   const json = JSON.stringify(c);
   let h = 0x811c9dc5;
   for (let i = 0; i < json.length; i++) h = Math.imul(h ^ json.charCodeAt(i), 0x01000193) >>> 0;
-  const dir = path.join(CORPUS, format);
+  const dir = path.join(corpus, format);
   mkdirSync(dir, { recursive: true });
   const stem = path.join(dir, h.toString(16).padStart(8, '0'));
   writeFileSync(`${stem}.json`, JSON.stringify({ why, case: c }, null, 1) + '\n');
@@ -843,7 +809,10 @@ export function checkRawInput(format: FuzzFormat, bytes: Uint8Array): void {
   for (const t of r.traces) checkDiagnostics(t.diagnostics, 'line', nLines);
 }
 
-export function checkCase(format: FuzzFormat, c: TextCase | DatCase): void {
-  if (format === 'dat') checkDat(c as DatCase);
-  else checkText(c as TextCase);
+/** Checks one generated case; the input's size and its parse time (the timed run). */
+export function checkCase(
+  format: FuzzFormat,
+  c: TextCase | DatCase,
+): { bytes: number; ms: number } {
+  return format === 'dat' ? checkDat(c as DatCase) : checkText(c as TextCase);
 }

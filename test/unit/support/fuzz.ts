@@ -658,8 +658,12 @@ export function datCaseArb(): fc.Arbitrary<DatCase> {
   return fc.oneof(...perSeed);
 }
 
-export function applyDat(s: DatSeed, m: DatMutation): { bytes: Uint8Array; where: number } {
-  if (m.kind === 'truncate') return { bytes: s.bytes.slice(0, m.at), where: m.at };
+/** The mutated file, where the mutation starts, and where the bytes it wrote end (exclusive). */
+export function applyDat(
+  s: DatSeed,
+  m: DatMutation,
+): { bytes: Uint8Array; where: number; whereEnd: number } {
+  if (m.kind === 'truncate') return { bytes: s.bytes.slice(0, m.at), where: m.at, whereEnd: m.at };
   const [start, end] = s.regions[m.region]!;
   const at = start + (m.at % Math.max(1, end - start));
   const b = s.bytes.slice();
@@ -670,7 +674,8 @@ export function applyDat(s: DatSeed, m: DatMutation): { bytes: Uint8Array; where
   } else if (at + 4 <= b.length) {
     new DataView(b.buffer).setUint32(at, m.value, true);
   }
-  return { bytes: b, where: at };
+  const n = m.kind === 'bytes' ? m.values.length : 4;
+  return { bytes: b, where: at, whereEnd: Math.min(b.length, at + n) };
 }
 
 export function checkDat(c: DatCase): { bytes: number; ms: number } {
@@ -679,7 +684,7 @@ export function checkDat(c: DatCase): { bytes: number; ms: number } {
 }
 
 export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: number } {
-  const { bytes, where } = applyDat(s, m);
+  const { bytes, where, whereEnd } = applyDat(s, m);
   const r = timed(bytes.length, () => importDat(bytes));
   check(r.traces.length > 0, 'no trace at all');
   for (const t of r.traces) checkDiagnostics(t.diagnostics, 'offset', bytes.length);
@@ -725,13 +730,14 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
       );
   } else {
     // Damage inside one CPU's data leaves the other CPUs' events as they were.
-    const hit = s.cpus.find((cp) => where >= cp.offset && where < cp.end);
-    if (hit !== undefined) {
+    // The bytes written may run from one CPU's data into the next one's: both are damaged.
+    const hit = s.cpus.filter((cp) => where < cp.end && whereEnd > cp.offset).map((cp) => cp.cpu);
+    if (s.cpus.some((cp) => where >= cp.offset && where < cp.end)) {
       for (const [cpu, want] of s.original) {
-        if (cpu === hit.cpu) continue;
+        if (hit.includes(cpu)) continue;
         check(
           sameList(want, got.get(cpu) ?? []),
-          `damage in CPU ${hit.cpu}'s data changed CPU ${cpu}`,
+          `damage in CPU ${hit.join(' and ')}'s data changed CPU ${cpu}`,
         );
       }
     }

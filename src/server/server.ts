@@ -324,10 +324,13 @@ export function startServer(connection: Connection): ServerHandle {
       await publish(other.uri);
   };
 
-  /** File-level problems of a trace read from disk (unreadable, memory cap...), on line 1. */
+  /** File-level problems of a trace read from disk (unreadable, memory cap...), on their line or 1. */
   const fileDiagnostics = (st: DocState): Diagnostic[] =>
     (st.fileDiagnostics ?? []).map((x) => ({
-      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      range: {
+        start: { line: (x.line ?? 1) - 1, character: 0 },
+        end: { line: (x.line ?? 1) - 1, character: 0 },
+      },
       severity: x.severity === 'error' ? 1 : x.severity === 'warning' ? 2 : 3,
       code: x.code,
       source: 'vcpu-lens',

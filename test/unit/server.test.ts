@@ -364,6 +364,24 @@ describe('language server: big traces read from disk, faults, hostile names', ()
     c.client.dispose();
   }, 60_000);
 
+  it('invalid UTF-8 in a file read from disk: VL1011 on the line of the first bad byte', async () => {
+    const lines = hostText.split('\n');
+    const uri = pair('utf8');
+    const bad = Buffer.from(lines.slice(0, 24).join('\n') + '\n');
+    writeFileSync(
+      new URL(uri),
+      Buffer.concat([bad, Buffer.from([0xff]), Buffer.from(lines.slice(24).join('\n'))]),
+    );
+    const c = connect();
+    await c.start();
+    await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: null });
+    const d = await c.diagnosticsWhere(uri, (x) => x.some((y) => y.code === 'VL1011'));
+    const v = d.diagnostics.find((x) => x.code === 'VL1011')!;
+    expect(v.range.start.line).toBe(24);
+    expect(v.message).toContain(`the first at byte ${bad.length}, line 25`);
+    c.client.dispose();
+  }, 60_000);
+
   it('a request right after an open waits for the parse instead of finding nothing', async () => {
     const uri = pair('race');
     const c = connect();

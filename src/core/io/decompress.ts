@@ -1,9 +1,9 @@
 // The decoders a .dat file's compressed sections need, for the engine in core/ingest/trace-dat:
-// Node's zlib, and zstd from Node when it has it (22.15+), else the pure-JS fzstd package.
+// Node's zlib, and zstd from Node when it has it (22.15+), else our own bounded decoder.
 
 import * as zlib from 'node:zlib';
-import { decompress as fzstdDecompress } from 'fzstd';
 import type { Decompressors } from '../ingest/trace-dat/index';
+import { zstdDecompress } from '../ingest/trace-dat/zstd';
 
 type ZstdSync = (buf: Uint8Array, opts?: object) => Buffer;
 const nodeZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
@@ -14,6 +14,6 @@ export const nodeDecompressors: Decompressors = {
   },
   zstd(input, outSize) {
     if (nodeZstd !== undefined) return nodeZstd(input, { maxOutputLength: Math.max(outSize, 1) });
-    return fzstdDecompress(input, new Uint8Array(outSize));
+    return zstdDecompress(input, outSize);
   },
 };

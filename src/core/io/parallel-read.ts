@@ -9,6 +9,7 @@ import type { ImportOptions, ResumeState } from '../ingest/importer';
 import type { Trace } from '../model/trace';
 import { appendTrace, TraceData, traceFromData } from '../model/trace-parts';
 import { DatSplit, mergeDatParts } from './dat-source';
+import type { InvalidUtf8 } from './utf8-chunks';
 
 export interface PartRequest {
   path: string;
@@ -35,6 +36,8 @@ export type PartResult =
       traces: TraceData[];
       lines: number;
       replaced: boolean;
+      /** The part's first invalid UTF-8: its file offset, its line within the part. */
+      invalid?: InvalidUtf8;
       /** The part reached its memory cap: its traces end there, and later parts are not wanted. */
       stopped: boolean;
     }
@@ -101,7 +104,7 @@ export async function readInParts(
   parts: number,
   workerScript: string,
   control: PartControl = {},
-): Promise<{ traces: Trace[]; replaced: boolean }> {
+): Promise<{ traces: Trace[]; replaced: boolean; invalid?: InvalidUtf8 }> {
   const cuts = await splitAtLines(path, size, parts);
   const done = new Float64Array(cuts.length - 1);
   const results = await Promise.all(
@@ -121,8 +124,15 @@ export async function readInParts(
   let traces: Trace[] = [];
   let lineOffset = 0;
   let replaced = false;
+  let invalid: InvalidUtf8 | undefined;
   for (const r of results) {
     replaced ||= r.replaced;
+    // The first part's in file order, numbered as one reader would.
+    if (invalid === undefined && r.invalid !== undefined)
+      invalid = {
+        offset: r.invalid.offset,
+        ...(r.invalid.line !== undefined ? { line: r.invalid.line + lineOffset } : {}),
+      };
     const got = r.traces.map(traceFromData);
     if (traces.length === 0) {
       traces = got;
@@ -143,7 +153,7 @@ export async function readInParts(
     // The memory cap stopped this part: the file's events end here.
     if (r.stopped) break;
   }
-  return { traces, replaced };
+  return { traces, replaced, ...(invalid !== undefined ? { invalid } : {}) };
 }
 
 /** Decodes a .dat file on a worker thread. */
@@ -203,7 +213,13 @@ function runPart(
   req: PartRequest | DatRequest,
   control: PartControl,
   onBytes: (bytes: number) => void,
-): Promise<{ traces: TraceData[]; lines: number; replaced: boolean; stopped: boolean }> {
+): Promise<{
+  traces: TraceData[];
+  lines: number;
+  replaced: boolean;
+  invalid?: InvalidUtf8;
+  stopped: boolean;
+}> {
   return new Promise((resolve, reject) => {
     if (control.signal?.aborted === true) {
       reject(new Error('cancelled'));

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createTextImporter } from '../ingest/index';
 import { traceToData } from '../model/trace-parts';
 import { readTextRange } from './read-range';
+import type { InvalidUtf8 } from './utf8-chunks';
 import type { DatRequest, PartProgress, PartRequest, PartResult } from './parallel-read';
 import { readDatFile } from './dat-source';
 import type { Trace } from '../model/trace';
@@ -15,6 +16,7 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
   try {
     let traces: Trace[];
     let replaced = false;
+    let invalid: InvalidUtf8 | undefined;
     let lines = 0;
     let stopped = false;
     if ('kind' in req) {
@@ -23,8 +25,11 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
       const imp = createTextImporter(req.format, req.opts);
       let bytes = 0;
       let reported = 0;
-      replaced = (
-        await readTextRange(req.path, req.start, req.end, (t) => {
+      const read = await readTextRange(
+        req.path,
+        req.start,
+        req.end,
+        (t) => {
           imp.feed(t);
           // Progress every 8 MiB or so (the text is mostly ASCII: characters ~ bytes).
           bytes += t.length;
@@ -34,8 +39,11 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
             parentPort!.postMessage(p);
           }
           return !imp.stopped();
-        })
-      ).replaced;
+        },
+        () => imp.lines(),
+      );
+      replaced = read.replaced;
+      invalid = read.invalid;
       stopped = imp.stopped();
       traces = imp.end();
       lines = imp.lines();
@@ -46,7 +54,14 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
       transfer.push(...d.transfer);
       return d.data;
     });
-    const res: PartResult = { ok: true, traces: data, lines, replaced, stopped };
+    const res: PartResult = {
+      ok: true,
+      traces: data,
+      lines,
+      replaced,
+      ...(invalid !== undefined ? { invalid } : {}),
+      stopped,
+    };
     parentPort!.postMessage(res, transfer);
   } catch (e) {
     const res: PartResult = {

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
-import { Utf8Chunks } from './utf8-chunks';
+import { InvalidUtf8, Utf8Chunks } from './utf8-chunks';
 import { planDatSplit, readDatFile } from './dat-source';
 import { availableParallelism } from 'node:os';
 import {
@@ -179,6 +179,19 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     }
     const decoder = new Utf8Chunks();
     let head = '';
+    let invalid: InvalidUtf8 | undefined;
+    // After each decode, before its text is fed: the first invalid bytes' line follows the lines
+    // fed so far (or those of the head still waiting for the sniffer).
+    const noteInvalid = (): void => {
+      if (invalid !== undefined || decoder.invalid === undefined) return;
+      let before = 0;
+      if (importer !== undefined) before = importer.lines();
+      else for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) before++;
+      invalid = {
+        offset: decoder.invalid.offset,
+        line: before + 1 + decoder.invalid.newlinesBefore,
+      };
+    };
     const progress = progressReporter(opts, result.fileBytes);
     for await (const buf of input as AsyncIterable<Buffer>) {
       if (aborted(opts)) {
@@ -197,6 +210,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       // Read big, decode small: V8 builds strings of 256 KiB and more far more slowly.
       for (let at = 0; at < buf.length; at += DECODE_BYTES) {
         const text = decoder.decode(buf.subarray(at, Math.min(buf.length, at + DECODE_BYTES)));
+        noteInvalid();
         if (importer === undefined) {
           head += text;
           if (head.length < SNIFF_BYTES) continue;
@@ -213,6 +227,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       }
     }
     const tail = decoder.end();
+    noteInvalid();
     if (importer === undefined) {
       importer = startImporter(head + tail, name, opts, result);
       if (importer === undefined) return result;
@@ -222,7 +237,8 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     }
     result.traces = importer.end();
     progress(result.fileBytes, true);
-    if (decoder.replaced) result.diagnostics.push(replacedDiagnostic(path));
+    if (invalid !== undefined)
+      result.diagnostics.push(replacedDiagnostic(path, invalid, result.compression === 'gzip'));
   } catch (e) {
     if (aborted(opts)) return cancelled(result);
     input.destroy();
@@ -277,7 +293,7 @@ async function readParallel(
     result.format = format;
     result.traces = r.traces;
     result.textBytes = result.fileBytes;
-    if (r.replaced) result.diagnostics.push(replacedDiagnostic(path));
+    if (r.invalid !== undefined) result.diagnostics.push(replacedDiagnostic(path, r.invalid));
     return true;
   } catch (e) {
     if (aborted(opts)) return true;
@@ -335,12 +351,14 @@ function cancelled(result: LoadResult): LoadResult {
   return result;
 }
 
-function replacedDiagnostic(path: string): Diagnostic {
+function replacedDiagnostic(path: string, at: InvalidUtf8, gzip = false): Diagnostic {
   return {
     code: DIAG.encoding,
     severity: 'warning',
     source: path,
-    message: 'the file has bytes that are not UTF-8; they were replaced by U+FFFD',
+    message: `the file has bytes that are not UTF-8 (the first at byte ${at.offset}${gzip ? ' of the decompressed text' : ''}${at.line !== undefined ? `, line ${at.line}` : ''}); they were replaced by U+FFFD`,
+    offset: at.offset,
+    ...(at.line !== undefined ? { line: at.line } : {}),
   };
 }
 

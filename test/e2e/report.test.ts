@@ -5,7 +5,7 @@
 // name stays text, and the page makes no network request. One browser per file.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -165,6 +165,8 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
   };
 
   beforeAll(async () => {
+    // The CLI never overwrites: start from an empty folder, so a second run can write again.
+    rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     if (
       !existsSync(path.join(ROOT, 'dist/webview.js')) ||

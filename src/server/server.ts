@@ -410,7 +410,14 @@ export function startServer(connection: Connection): ServerHandle {
     progress.begin(`vCPU Lens: reading ${name}`, 0, undefined, true);
     const sub = progress.token.onCancellationRequested(() => abort.abort());
     let last = -1;
+    // Where the read is (as its progress last said); the size from the start, for a read
+    // cancelled before its first report.
     const at = { doneBytes: 0, totalBytes: 0 };
+    try {
+      at.totalBytes = statSync(file).size;
+    } catch {
+      // unreadable: the reader says so
+    }
     try {
       const r = await readTraceFile(file, {
         name,

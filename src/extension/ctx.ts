@@ -221,6 +221,21 @@ export class Ctx implements vscode.Disposable {
       },
     };
     this.client = new LanguageClient('vcpuLens', 'vCPU Lens', serverOptions, clientOptions);
+    // The server's work-done progress as a notification with Cancel (the client's own shows it in
+    // the status bar, where it cannot be cancelled). As a feature registered after the client's
+    // built-in ones: features are initialized in order on every (re)start, so this handler
+    // replaces the client's each time. (Registered when the state turned Running, it was itself
+    // replaced a moment later, and the notification never showed.)
+    this.client.registerFeature({
+      fillClientCapabilities: () => {},
+      initialize: () => {
+        this.client?.onRequest(WorkDoneProgressCreateRequest.type, (p) =>
+          this.showProgress(p.token),
+        );
+      },
+      getState: () => ({ kind: 'static' }),
+      clear: () => {},
+    });
     this.subs.push(
       this.client.onDidChangeState((e) => {
         const name = stateName(e.newState);
@@ -228,12 +243,6 @@ export class Ctx implements vscode.Disposable {
         this.stateChanged.fire(name);
         if (e.newState === State.Running) {
           this.status.command = 'vcpuLens.analyze';
-          // The server's work-done progress as a notification with Cancel (the client's own
-          // shows it in the status bar, where it cannot be cancelled). Again after each start:
-          // the client registers its own handler when it starts.
-          this.client?.onRequest(WorkDoneProgressCreateRequest.type, (p) =>
-            this.showProgress(p.token),
-          );
           void this.refreshStatus();
           return;
         }

@@ -84,6 +84,9 @@ import {
 /** Traces read from disk at least this big are parsed on worker threads. */
 const PARALLEL_FROM_BYTES = 8 << 20;
 
+/** Bytes as whole MB, as the progress notification shows them. */
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
+
 /** Debounce of re-parsing while the user types. */
 const PARSE_DELAY_MS = 300;
 
@@ -112,7 +115,12 @@ interface DocState {
 /** A file read from disk with the core reader (shared by every caller while it is read). */
 interface DiskRead {
   mtimeMs: number;
-  result: Promise<LoadResult | undefined>;
+  result: Promise<LoadResult | Cancelled>;
+}
+
+/** A read the user cancelled: how far it had got (bytes of the file) when it stopped. */
+interface Cancelled {
+  cancelled: { doneBytes: number; totalBytes: number };
 }
 
 /** A trace that is the pair of an open document: open too, or read from disk. */
@@ -282,8 +290,9 @@ export function startServer(connection: Connection): ServerHandle {
     const t0 = Date.now();
     const read = await readFromDisk(file);
     if (states.get(uri) !== st) return; // closed meanwhile
-    if (read === undefined) {
+    if ('cancelled' in read) {
       // Cancelled by the user: say so where the problems are, keep nothing.
+      const { doneBytes, totalBytes } = read.cancelled;
       st.parsed = undefined;
       st.cancelled = true;
       await connection.sendDiagnostics({
@@ -295,7 +304,7 @@ export function startServer(connection: Connection): ServerHandle {
             severity: 3,
             code: DIAG.cancelled,
             source: 'vcpu-lens',
-            message: 'reading this trace was cancelled: run "vCPU Lens: Analyze" to read it again',
+            message: `reading this trace was cancelled after ${mb(doneBytes)} of ${mb(totalBytes)} MB: run "vCPU Lens: Analyze" to read it again`,
           },
         ],
       });
@@ -370,7 +379,7 @@ export function startServer(connection: Connection): ServerHandle {
    */
   const readFromDisk = async (
     file: string,
-  ): Promise<{ result: LoadResult; mtimeMs: number } | undefined> => {
+  ): Promise<{ result: LoadResult; mtimeMs: number } | Cancelled> => {
     let mtimeMs: number;
     try {
       mtimeMs = statSync(file).mtimeMs;
@@ -387,17 +396,28 @@ export function startServer(connection: Connection): ServerHandle {
     }
     const mine = entry;
     const result = await mine.result;
-    if (result === undefined && diskCache.get(file) === mine) diskCache.delete(file);
-    return result === undefined ? undefined : { result, mtimeMs };
+    if ('cancelled' in result) {
+      if (diskCache.get(file) === mine) diskCache.delete(file);
+      return result;
+    }
+    return { result, mtimeMs };
   };
 
-  const loadWithProgress = async (file: string): Promise<LoadResult | undefined> => {
+  const loadWithProgress = async (file: string): Promise<LoadResult | Cancelled> => {
     const name = path.basename(file);
     const progress = await connection.window.createWorkDoneProgress();
     const abort = new AbortController();
     progress.begin(`vCPU Lens: reading ${name}`, 0, undefined, true);
     const sub = progress.token.onCancellationRequested(() => abort.abort());
     let last = -1;
+    // Where the read is (as its progress last said); the size from the start, for a read
+    // cancelled before its first report.
+    const at = { doneBytes: 0, totalBytes: 0 };
+    try {
+      at.totalBytes = statSync(file).size;
+    } catch {
+      // unreadable: the reader says so
+    }
     try {
       const r = await readTraceFile(file, {
         name,
@@ -409,19 +429,19 @@ export function startServer(connection: Connection): ServerHandle {
         signal: abort.signal,
         ...(settings.memoryCapMB > 0 ? { memoryCapBytes: settings.memoryCapMB * 2 ** 20 } : {}),
         onProgress: (p) => {
+          at.doneBytes = p.bytesDone;
+          at.totalBytes = p.bytesTotal;
           const pct = p.bytesTotal > 0 ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 0;
           if (pct === last) return;
           last = pct;
-          progress.report(
-            pct,
-            `${(p.bytesDone / 1e6).toFixed(0)} of ${(p.bytesTotal / 1e6).toFixed(0)} MB`,
-          );
+          progress.report(pct, `${mb(p.bytesDone)} of ${mb(p.bytesTotal)} MB`);
         },
       });
-      // Cancelled: whatever the reader got that far is dropped (the core reader stops early).
+      // Cancelled: whatever the reader got that far is dropped (the core reader stops early,
+      // where its progress last said).
       if (abort.signal.aborted || r.diagnostics.some((d) => d.code === DIAG.cancelled)) {
-        log(`reading ${name} was cancelled`);
-        return undefined;
+        log(`reading ${name} was cancelled after ${mb(at.doneBytes)} of ${mb(at.totalBytes)} MB`);
+        return { cancelled: at };
       }
       return r;
     } finally {
@@ -509,8 +529,9 @@ export function startServer(connection: Connection): ServerHandle {
     const t0 = Date.now();
     const fresh = !diskCache.has(file);
     const read = await readFromDisk(file);
-    const trace = read?.result.traces[0];
-    if (read === undefined || trace === undefined) return undefined;
+    if ('cancelled' in read) return undefined;
+    const trace = read.result.traces[0];
+    if (trace === undefined) return undefined;
     if (fresh) log(`read ${path.basename(file)} from disk in ${Date.now() - t0} ms`);
     return {
       key: `${uri}@disk${read.mtimeMs}`,

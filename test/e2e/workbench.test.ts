@@ -1,12 +1,14 @@
 // vCPU Lens in a real VS Code workbench (code-server + Chromium, ../shared/e2e/RECIPE.md), driven
 // as a user would: a real host trace shows its preemptions in the Problems panel and as squiggles,
-// "vCPU Lens: Simulate…" from the palette opens the timeline with lanes drawn, a .dat opens in the
-// custom editor, and a task named like markup stays text in the webview. Screenshots of every step
-// go to test-results/workbench/ (the evidence when a step fails).
+// Cancel on the progress notification of a big trace stops its read, "vCPU Lens: Simulate…" from
+// the palette opens the timeline with lanes drawn, a .dat opens in the custom editor, and a task
+// named like markup stays text in the webview. Screenshots of every step go to
+// test-results/workbench/ (the evidence when a step fails).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -44,6 +46,8 @@ describe.skipIf(why !== undefined)(
     let browser: Browser;
     let page: Page;
     let ws: string;
+    /** big.trace.txt's size as the progress shows it (whole MB). */
+    let bigMB = '';
     const dialogs: string[] = [];
     let step = 0;
     const shot = async (name: string): Promise<void> => {
@@ -72,6 +76,13 @@ describe.skipIf(why !== undefined)(
         .replace(/omp:603/g, `${name}:603`)
         .replace(/comm=omp pid=603/g, `comm=${name} pid=603`);
       writeFileSync(path.join(evil, 'guest.txt'), guest);
+      // A big trace to cancel: the real host trace 40 times (0.75 GB of text), gzip-compressed
+      // (the reader sniffs content, not names). Gzip is read on one thread, so the read lasts
+      // ~20 s here and seconds even on a much faster machine, while the file is ~84 MB to write.
+      const member = gzipSync(readFileSync(path.join(ws, 'host.txt')), { level: 1 });
+      const big = Buffer.concat(Array(40).fill(member));
+      writeFileSync(path.join(ws, 'big.trace.txt'), big);
+      bigMB = (big.length / 1e6).toFixed(0);
       // The extension as users get it: the packaged .vsix, installed into this run's profile.
       const vsix = h.packageVsix();
       // The timeline forced dark whatever the workbench's theme (vcpuLens.timeline.theme).
@@ -140,6 +151,53 @@ describe.skipIf(why !== undefined)(
       });
     }, 150_000);
 
+    it('Cancel on the progress notification of a big trace read from disk stops the read (VL1015 says how far it got)', async () => {
+      await withShot('cancel', async () => {
+        // The extension is active once a trace has opened (activation is by language).
+        await quickOpen('guest.txt');
+        await page
+          .locator('.statusbar-item', { hasText: 'vCPU preemptions' })
+          .first()
+          .waitFor({ timeout: 90_000 });
+        // Its tab opens (the web editor asks before showing 84 MB: left unanswered), and the
+        // language server starts reading the file, with a notification that has Cancel.
+        await quickOpen('big.trace.txt');
+        const toast = page.locator('.notification-toast', { hasText: 'reading big.trace.txt' });
+        const cancel = toast.locator('.monaco-button', { hasText: 'Cancel' });
+        await cancel.waitFor({ timeout: 60_000 });
+        expect(await toast.textContent()).toMatch(
+          new RegExp(`reading big\\.trace\\.txt: \\d+ of ${bigMB} MB`),
+        );
+        await shot('cancel-progress');
+        await cancel.click();
+        // Problems, for this file only (the traces opened before have a hundred rows).
+        await page.keyboard.press('Control+Shift+M');
+        const filter = page.locator('.part.panel input[placeholder^="Filter"]');
+        await filter.fill('big.trace.txt');
+        const row = page
+          .locator('.markers-panel .monaco-tl-row', { hasText: 'reading this trace was cancelled' })
+          .first();
+        await row.waitFor({ timeout: 30_000 });
+        const text = (await row.textContent()) ?? '';
+        expect(text).toContain('VL1015');
+        // The read stopped where the progress was: far short of the file (a read that went on
+        // would have said 84 of 84 MB, ~20 s later).
+        const [, done, total] = /cancelled after (\d+) of (\d+) MB/.exec(text) ?? [];
+        expect(total).toBe(bigMB);
+        expect(Number(done)).toBeLessThan(Number(bigMB) / 2);
+        await toast.waitFor({ state: 'detached', timeout: 10_000 });
+        await shot('cancelled');
+        // The workbench as the next tests expect it: no filter, no big.trace.txt editor (it took
+        // guest.txt's preview tab).
+        await filter.fill('');
+        await page.locator('.tabs-container .tab', { hasText: 'big.trace.txt' }).first().click();
+        await palette('View: Close Editor');
+        await page
+          .locator('.tabs-container .tab', { hasText: 'big.trace.txt' })
+          .waitFor({ state: 'detached' });
+      });
+    }, 150_000);
+
     it('"vCPU Lens: Simulate…" from the palette opens the timeline with its lanes drawn', async () => {
       await withShot('simulate', async () => {
         await palette('vCPU Lens: Simulate');
@@ -162,17 +220,19 @@ describe.skipIf(why !== undefined)(
           .waitFor({ timeout: 90_000 });
         for (const lane of ['vcpu:0', 'vcpu:3', 'gcpu:0'])
           expect(await frame.locator(`[data-lane="${lane}"]`).count(), lane).toBe(1);
-        // The canvas has been painted: some non-background pixels.
-        const painted = await frame
-          .locator('canvas')
-          .first()
-          .evaluate((c: HTMLCanvasElement) => {
-            const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-            let n = 0;
-            for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
-            return n;
-          });
-        expect(painted).toBeGreaterThan(1000);
+        // The canvas gets painted: some non-background pixels (once its windows have arrived,
+        // which takes a while on a loaded machine).
+        const painted = (): Promise<number> =>
+          frame
+            .locator('canvas')
+            .first()
+            .evaluate((c: HTMLCanvasElement) => {
+              const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+              return n;
+            });
+        await expect.poll(painted, { timeout: 30_000 }).toBeGreaterThan(1000);
         await shot('simulate-timeline');
       });
     }, 150_000);

@@ -418,6 +418,12 @@ describe('language server: big traces read from disk, faults, hostile names', ()
     await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: 1 });
     const d = await c.diagnosticsWhere(uri, (x) => x.some((y) => y.code === 'VL1015'));
     expect(preemptions(d.diagnostics)).toEqual([]);
+    // How far it had got: short of the whole file (the reader stopped).
+    const m = /cancelled after (\d+) of (\d+) MB/.exec(
+      d.diagnostics.find((x) => x.code === 'VL1015')!.message,
+    );
+    expect(Number(m![2])).toBe(19);
+    expect(Number(m![1])).toBeLessThan(19);
     expect(tokens.length).toBeGreaterThan(0);
     const st = (await c.client.sendRequest(DOC_STATUS, { uri })) as DocStatus;
     expect(st.parsed).toBe(false);

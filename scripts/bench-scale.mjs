@@ -117,33 +117,22 @@ const cli = (mode, args) => wall(() => runNode(SELF, [], ['--child', mode, '--',
 
 export async function scaleBench() {
   const tc = traceCmdVersion();
-  const pair = await generatePair(
-    DATA,
-    path.join(PAIR, 'host.txt.gz'),
-    path.join(PAIR, 'guest.txt.gz'),
-    HOST_EVENTS,
-    log,
-  );
-  const hostDat = await datFromText(pair.host, pair.host.file.replace(/\.txt$/, '.dat'), DAT_GEN);
-  const guestDat = await datFromText(
-    pair.guest,
-    pair.guest.file.replace(/\.txt$/, '.dat'),
-    DAT_GEN,
-  );
+  const makePair = (more) =>
+    generatePair(
+      DATA,
+      path.join(PAIR, 'host.txt.gz'),
+      path.join(PAIR, 'guest.txt.gz'),
+      HOST_EVENTS,
+      log,
+      more,
+    );
+  const datOf = (text) => datFromText(text, text.file.replace(/\.txt$/, '.dat'), DAT_GEN);
+  const pair = await makePair();
+  const hostDat = await datOf(pair.host);
+  const guestDat = await datOf(pair.guest);
   // The size: the same host with a guest traced for its first ~1M events only.
-  const short = await generatePair(
-    DATA,
-    path.join(PAIR, 'host.txt.gz'),
-    path.join(PAIR, 'guest.txt.gz'),
-    HOST_EVENTS,
-    log,
-    { minGuestEvents: SHORT_GUEST_EVENTS },
-  );
-  const shortGuestDat = await datFromText(
-    short.guest,
-    short.guest.file.replace(/\.txt$/, '.dat'),
-    DAT_GEN,
-  );
+  const short = await makePair({ minGuestEvents: SHORT_GUEST_EVENTS });
+  const shortGuestDat = await datOf(short.guest);
   const r = { pair, hostDat, guestDat, short, shortGuestDat, tc };
 
   log(

@@ -30,6 +30,13 @@ const nodePatterns = NODE_BUILTINS.map((n) => ({
   message: 'src/core is pure: Node APIs only in src/core/io/.',
 }));
 
+// Both src/core and src/core/io: no vscode, and nothing of ours from outside core.
+const noVscode = { name: 'vscode', message: 'src/core must not import vscode.' };
+const outsideCore = {
+  group: ['**/cli/**', '**/server/**', '**/extension/**', '**/protocol/**', '**/webview/**'],
+  message: 'src/core imports nothing of ours outside core.',
+};
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'node_modules/**', '.cache/**', 'out/**', 'bench-data/**', 'coverage/**'],
@@ -67,23 +74,14 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
+          paths: [noVscode],
           patterns: [
             ...nodePatterns,
             {
               group: ['vscode-languageclient*', 'vscode-languageserver*', 'd3', 'd3-*'],
               message: 'src/core must not depend on UI or LSP packages.',
             },
-            {
-              group: [
-                '**/cli/**',
-                '**/server/**',
-                '**/extension/**',
-                '**/protocol/**',
-                '**/webview/**',
-              ],
-              message: 'src/core imports nothing of ours outside core.',
-            },
+            outsideCore,
           ],
         },
       ],
@@ -104,19 +102,8 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
-          patterns: [
-            {
-              group: [
-                '**/cli/**',
-                '**/server/**',
-                '**/extension/**',
-                '**/protocol/**',
-                '**/webview/**',
-              ],
-              message: 'src/core imports nothing of ours outside core.',
-            },
-          ],
+          paths: [noVscode],
+          patterns: [outsideCore],
         },
       ],
     },

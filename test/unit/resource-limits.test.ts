@@ -51,6 +51,22 @@ function badLines(n: number, cap = 1000): { t: Trace; ms: number; heapGrowth: nu
   return { t, ms, heapGrowth: heapPeak };
 }
 
+/**
+ * The flyrecord data starts page-aligned after the last metadata section: the first page that
+ * opens with a chunk count and a plausible chunk header (more than `minCompressed` bytes
+ * compressed, fewer than uncompressed, at most 10 pages uncompressed); -1 if none.
+ */
+function firstZstdChunk(b: Uint8Array, minCompressed: number): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let p = 4096; p + 12 < b.length; p += 4096) {
+    const n = dv.getUint32(p, true);
+    const cs = dv.getUint32(p + 4, true);
+    const us = dv.getUint32(p + 8, true);
+    if (n > 0 && n < 100 && cs > minCompressed && cs < us && us <= 40960) return p;
+  }
+  return -1;
+}
+
 describe('the diagnostics cap under millions of bad lines', () => {
   it('keeps the cap, says how many it dropped, and stays flat in memory and linear in time', () => {
     // BAD_LINES=10000000 for the 10M-line run of RELIABILITY.md.
@@ -197,19 +213,8 @@ describe('decompression bombs in a .dat are refused', () => {
     const b = zstd.slice();
     const cpu = zstdTraces[0]!.dat!;
     expect(cpu.compression).toBe('zstd');
-    // The flyrecord data starts page-aligned after the last metadata section: find a chunk count
-    // followed by a plausible chunk header (csize < usize <= 10 pages).
     const dv = new DataView(b.buffer);
-    let at = -1;
-    for (let p = 4096; p + 12 < b.length; p += 4096) {
-      const n = dv.getUint32(p, true);
-      const cs = dv.getUint32(p + 4, true);
-      const us = dv.getUint32(p + 8, true);
-      if (n > 0 && n < 100 && cs > 0 && cs < us && us <= 40960) {
-        at = p;
-        break;
-      }
-    }
+    const at = firstZstdChunk(b, 0);
     expect(at).toBeGreaterThan(0);
     dv.setUint32(at + 8, 200 << 20, true);
     let t: Trace[] = [];
@@ -227,16 +232,7 @@ describe('decompression bombs in a .dat are refused', () => {
   it('a zstd chunk that inflates to far more than it claims stops at its claim', () => {
     const b = zstd.slice();
     const dv = new DataView(b.buffer);
-    let at = -1;
-    for (let p = 4096; p + 12 < b.length; p += 4096) {
-      const n = dv.getUint32(p, true);
-      const cs = dv.getUint32(p + 4, true);
-      const us = dv.getUint32(p + 8, true);
-      if (n > 0 && n < 100 && cs > 64 && cs < us && us <= 40960) {
-        at = p;
-        break;
-      }
-    }
+    const at = firstZstdChunk(b, 64);
     const bomb = zstdRle(64 << 20); // 2 KiB of frame, 64 MiB of output
     expect(bomb.length).toBeLessThan(b.length - at - 12);
     dv.setUint32(at + 4, bomb.length, true);

@@ -7,18 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { importTraceDat } from '../../src/core/ingest/trace-dat/index';
 import { nodeDecompressors } from '../../src/core/io/decompress';
 import type { Trace } from '../../src/core/model/trace';
-import { SEED_DATS } from './support/fuzz';
-
-function perCpu(t: Trace): Map<number, string[]> {
-  const m = new Map<number, string[]>();
-  for (let i = 0; i < t.events.length; i++) {
-    const c = t.events.cpu(i);
-    let a = m.get(c);
-    if (a === undefined) m.set(c, (a = []));
-    a.push(`${t.tsBase + BigInt(t.events.ts(i))} ${t.eventTypes[t.events.type(i)]!.name}`);
-  }
-  return m;
-}
+import { eventsPerCpu, SEED_DATS } from './support/fuzz';
 
 describe('recovering the CPUs of a cut v7 file', () => {
   it.each(['guest-v7-none', 'guest-v7-be-long4'])(
@@ -27,11 +16,11 @@ describe('recovering the CPUs of a cut v7 file', () => {
       const bytes = new Uint8Array(readFileSync(path.join(SEED_DATS, `${name}.dat`)));
       const load = (b: Uint8Array): Trace =>
         importTraceDat(b, { name, decompressors: nodeDecompressors })[0]!;
-      const whole = perCpu(load(bytes));
+      const whole = eventsPerCpu(load(bytes));
       // CPU 2 starts at 12288; cut 600 bytes into it.
       const cut = load(bytes.slice(0, 12888));
       expect(cut.diagnostics.some((d) => /BUFFER options missing/.test(d.message))).toBe(true);
-      const got = perCpu(cut);
+      const got = eventsPerCpu(cut);
       expect(got.get(0)).toEqual(whole.get(0));
       expect(got.get(1)).toEqual(whole.get(1));
       const two = got.get(2) ?? [];

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
+import { bundleWorker } from './parse-worker';
 import fc from 'fast-check';
 import {
   CORPUS,
@@ -54,15 +54,9 @@ let script: Promise<string> | undefined;
 export function fuzzWorkerScript(): Promise<string> {
   script ??= (async () => {
     const outfile = path.join(mkdtempSync(path.join(tmpdir(), 'vl-fuzz-')), 'fuzz-worker.cjs');
-    await build({
-      entryPoints: [path.join(__dirname, 'fuzz-worker.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      logLevel: 'warning',
-      // fuzz.ts finds the fixtures from its own folder.
-      define: { __dirname: JSON.stringify(__dirname) },
+    // fuzz.ts finds the fixtures from its own folder.
+    await bundleWorker(path.join(__dirname, 'fuzz-worker.ts'), outfile, {
+      __dirname: JSON.stringify(__dirname),
     });
     return outfile;
   })();

@@ -599,10 +599,9 @@ export function importDat(bytes: Uint8Array): { traces: Trace[]; ms: number } {
   return { traces, ms: cpuMs() - t0 };
 }
 
-/** Per CPU of the first trace, its events as `ts name` (what holds whatever happened to comms). */
-function perCpu(ts: Trace[]): Map<number, string[]> {
+/** Per CPU, the trace's events as `ts name` (what holds whatever happened to comms). */
+export function eventsPerCpu(t: Trace | undefined): Map<number, string[]> {
   const m = new Map<number, string[]>();
-  const t = ts[0];
   if (t === undefined) return m;
   for (let i = 0; i < t.events.length; i++) {
     const cpu = t.events.cpu(i);
@@ -611,6 +610,11 @@ function perCpu(ts: Trace[]): Map<number, string[]> {
     a.push(`${t.tsBase + BigInt(t.events.ts(i))} ${t.eventTypes[t.events.type(i)]!.name}`);
   }
   return m;
+}
+
+/** eventsPerCpu of the first trace. */
+function perCpu(ts: Trace[]): Map<number, string[]> {
+  return eventsPerCpu(ts[0]);
 }
 
 export type DatMutation =

@@ -39,10 +39,18 @@ class IntervalBlock<W extends WhatArray, R extends WhereArray> {
   }
 }
 
-/** A growable Int32 column (doubling; for the per-run and per-owner bookkeeping). */
-function grow(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
+/** A growable column (doubling; for the per-run and per-owner bookkeeping). */
+function grow<A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
+  a: A,
+  need: number,
+  fill = 0,
+): A {
   if (need <= a.length) return a;
-  const b = new Int32Array(Math.max(need, a.length * 2));
+  const b = (
+    a instanceof Float64Array
+      ? new Float64Array(Math.max(need, a.length * 2))
+      : new Int32Array(Math.max(need, a.length * 2))
+  ) as A;
   b.set(a);
   if (fill !== 0) b.fill(fill, a.length);
   return b;
@@ -114,9 +122,7 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
       this.head = grow(this.head, owner + 1, -1);
       this.tail = grow(this.tail, owner + 1, -1);
       this.count = grow(this.count, owner + 1);
-      const e = new Float64Array(this.head.length);
-      e.set(this.lastEnd);
-      this.lastEnd = e;
+      this.lastEnd = grow(this.lastEnd, owner + 1);
     }
     if (this.count[owner]! > 0 && this.lastEnd[owner] !== start)
       throw new Error(

@@ -54,3 +54,39 @@ describe('EventStore', () => {
     expect(Array.from(s.order()!)).toEqual([1, 3, 2, 0]);
   });
 });
+
+describe('EventStore: dropping consumed blocks', () => {
+  /** The distinct buffers the store's blocks live in, in block order. */
+  const slabsOf = (s: EventStore): ArrayBuffer[] => {
+    const out: ArrayBuffer[] = [];
+    s.forEachBlock((b) => {
+      const buf = b.ts.buffer as ArrayBuffer;
+      if (b.ts.length > 0 && out[out.length - 1] !== buf) out.push(buf);
+    });
+    return out;
+  };
+
+  it('hands each slab to free once, when no block of it is left, and the rest with dropAll', () => {
+    const s = new EventStore();
+    // 100 blocks: slabs of 1, 2, 4, 8, 16, 24, 24 and 21 blocks.
+    const n = 100 * 65536 - 5;
+    fill(s, 0, n);
+    s.seal();
+    const slabs = slabsOf(s);
+    expect(slabs.length).toBeGreaterThan(6);
+    const freed: ArrayBuffer[] = [];
+    const free = (b: ArrayBuffer[]): void => void freed.push(...b);
+    // Drop 30.5 blocks: the slabs of blocks 0-14 (1 + 2 + 4 + 8 blocks) are free, the one of
+    // blocks 15-30 is still in use (block 30 is kept).
+    s.dropBlocksBefore(30 * 65536 + 100, free);
+    expect(freed).toEqual(slabs.slice(0, 4));
+    expect(s.ts(30 * 65536 + 100)).toBe((30 * 65536 + 100) * 10);
+    s.dropBlocksBefore(31 * 65536, free);
+    expect(freed).toEqual(slabs.slice(0, 5));
+    s.dropAll(free);
+    // Every slab once, and the side table of wide values.
+    expect(freed.slice(0, -1)).toEqual(slabs);
+    expect(new Set(freed).size).toBe(freed.length);
+    expect(freed.length).toBe(slabs.length + 1);
+  });
+});

@@ -10,6 +10,7 @@ import {
   buildTimelines,
   PARTIAL_END,
   PARTIAL_START,
+  retainTaskIntervals,
   taskIntervalAt,
   Timelines,
 } from '../../src/core/timeline/build';
@@ -232,5 +233,36 @@ describe('timelines on real traces', () => {
         if (tl.cpus.pid[j] === pid) onCpus += tl.cpus.end[j]! - tl.cpus.start[j]!;
       expect(Math.abs(onCpus - runningTime)).toBeLessThan(1e-6 * runningTime + 1);
     }
+  });
+});
+
+describe('retainTaskIntervals', () => {
+  /** Every thread's intervals, as `intervals()` prints them. */
+  const all = (tl: Timelines): Map<number, string[]> =>
+    new Map([...tl.tasks.pids].map((pid) => [pid, intervals(tl, pid)]));
+
+  it.each([
+    // `busy`: the threads with intervals, fewest first.
+    ['most threads kept (moved down in place)', (busy: number[]) => busy.slice(1)],
+    ['few threads kept (copied out smaller)', (busy: number[]) => busy.slice(-1)],
+  ])('%s: kept threads keep exactly their intervals, the others none', async (_n, pick) => {
+    const r = await readTraceFile(path.join(BUNDLED, 'host.txt.gz'));
+    const tl = buildTimelines(r.traces[0]!);
+    const before = all(tl);
+    const busy = [...tl.tasks.pids]
+      .filter((pid) => before.get(pid)!.length > 0)
+      .sort((a, b) => before.get(a)!.length - before.get(b)!.length);
+    const keep = new Set(pick(busy));
+    const kept = [...keep].reduce((n, pid) => n + before.get(pid)!.length, 0);
+    const total = tl.tasks.start.length;
+    expect(kept).toBeLessThan(total);
+    retainTaskIntervals(tl.tasks, keep);
+    expect(tl.tasks.start.length).toBe(kept);
+    for (const col of [tl.tasks.end, tl.tasks.state, tl.tasks.cpu, tl.tasks.flags])
+      expect(col.length).toBe(kept);
+    // Fewer than half kept: the columns are copies of the kept length, not views of the old.
+    expect(tl.tasks.start.buffer.byteLength).toBe(kept * 2 < total ? kept * 8 : total * 8);
+    for (const pid of tl.tasks.pids)
+      expect(intervals(tl, pid)).toEqual(keep.has(pid) ? before.get(pid) : []);
   });
 });

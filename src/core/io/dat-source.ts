@@ -11,6 +11,7 @@ import { DIAG } from '../model/diagnostics';
 import { Kind, TASK_MASK } from '../model/event-kinds';
 import { mergeByTime } from '../model/trace-parts';
 import type { Trace } from '../model/trace';
+import type { FreeBuffers } from '../model/event-store';
 import { nodeDecompressors } from './decompress';
 
 /** Positional reads of an open file. */
@@ -110,6 +111,7 @@ export function mergeDatParts(
   parts: Trace[],
   cmdlines: Map<number, string>,
   diagnosticsCap: number,
+  free?: FreeBuffers,
 ): Trace {
   const base = parts[0]!;
   const tasks = base.tasks;
@@ -158,5 +160,6 @@ export function mergeDatParts(
       return owner;
     },
     stopAt,
+    free,
   );
 }

@@ -10,6 +10,7 @@ import type { Trace } from '../model/trace';
 import { appendTrace, TraceData, traceFromData } from '../model/trace-parts';
 import { DatSplit, mergeDatParts } from './dat-source';
 import type { InvalidUtf8 } from './utf8-chunks';
+import { BufferReleaser } from './release';
 
 export interface PartRequest {
   path: string;
@@ -121,6 +122,7 @@ export async function readInParts(
     }),
   );
   const cap = opts.diagnosticsCap ?? 1000;
+  const released = new BufferReleaser();
   let traces: Trace[] = [];
   let lineOffset = 0;
   let replaced = false;
@@ -142,7 +144,7 @@ export async function readInParts(
         // trace of its own; a single thread reports them on the first trace.
         const base =
           traces.find((b) => b.name === t.name) ?? (t.events.length === 0 ? traces[0] : undefined);
-        if (base !== undefined) appendTrace(base, t, lineOffset, cap);
+        if (base !== undefined) appendTrace(base, t, lineOffset, cap, released.free);
         else {
           for (const d of t.diagnostics) if (d.line !== undefined) d.line += lineOffset;
           traces.push(t);
@@ -153,6 +155,7 @@ export async function readInParts(
     // The memory cap stopped this part: the file's events end here.
     if (r.stopped) break;
   }
+  await released.flush();
   return { traces, replaced, ...(invalid !== undefined ? { invalid } : {}) };
 }
 
@@ -198,7 +201,10 @@ export async function readDatInParts(
       }),
     );
     const parts = results.map((r) => traceFromData(r.traces[0]!));
-    return [mergeDatParts(parts, split.cmdlines, opts.diagnosticsCap ?? 1000)];
+    const released = new BufferReleaser();
+    const merged = mergeDatParts(parts, split.cmdlines, opts.diagnosticsCap ?? 1000, released.free);
+    await released.flush();
+    return [merged];
   } finally {
     control.signal?.removeEventListener('abort', onAbort);
   }
@@ -227,10 +233,11 @@ function runPart(
     }
     const w = new Worker(script, { workerData: req });
     let settled = false;
+    let stopped: Promise<unknown> = Promise.resolve();
     const settle = (): void => {
       settled = true;
       control.signal?.removeEventListener('abort', onAbort);
-      void w.terminate();
+      stopped = w.terminate().catch(() => undefined);
     };
     const onAbort = (): void => {
       if (settled) return;
@@ -245,8 +252,12 @@ function runPart(
         return;
       }
       settle();
-      if (res.ok) resolve(res);
-      else reject(new Error(`parse worker failed: ${res.error}`));
+      // Answer once the worker has stopped: its heap is given back to the system only then,
+      // and what the caller does next (a merge, timelines) would otherwise peak on top of it.
+      void stopped.then(() => {
+        if (res.ok) resolve(res);
+        else reject(new Error(`parse worker failed: ${res.error}`));
+      });
     });
     w.once('error', (e) => {
       if (settled) return;

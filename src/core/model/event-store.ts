@@ -3,6 +3,7 @@
 // and never doubles peak memory. No object per event.
 
 import { LAT_SPARSE, TASK_BITS, TASK_MASK } from './event-kinds';
+import { SLAB_BYTES_MAX } from './slabs';
 import type { Ts } from './time';
 
 const BLOCK_SHIFT = 16;
@@ -22,15 +23,15 @@ export interface Block {
 
 /** Bytes of one block's columns. */
 const BLOCK_BYTES = BLOCK * EVENT_COLUMN_BYTES;
-/** Blocks per slab at most: 24 x 1.5 MiB = 36 MiB, above glibc's largest mmap threshold (32 MiB). */
-const SLAB_BLOCKS_MAX = 24;
+/** Blocks per slab at most: 24 x 1.5 MiB = 36 MiB (see model/slabs.ts for why). */
+const SLAB_BLOCKS_MAX = Math.floor(SLAB_BYTES_MAX / BLOCK_BYTES);
 
 /**
- * Blocks are carved out of slabs, one ArrayBuffer each: a store's first slabs are small (one
- * block, then two, four...), later ones 36 MiB. An allocation that big is always its own mmap,
- * so a dropped store gives its memory back to the system; 1.5 MiB blocks came from malloc's
- * heaps, where a store decoded on a worker and then dropped (a .dat read by CPU groups) stayed
- * resident in that worker's arena. Untouched slab pages cost no memory.
+ * Blocks are carved out of slabs, one ArrayBuffer each (all six columns of a block together):
+ * a store's first slabs are small (one block, then two, four...), later ones SLAB_BYTES_MAX, so a
+ * dropped store gives its memory back to the system (model/slabs.ts). A store decoded on a
+ * worker and then merged (a .dat read by CPU groups) stayed resident in that worker's arena when
+ * its blocks came from malloc one by one.
  */
 class Slabs {
   private buf: ArrayBuffer | undefined;
@@ -142,9 +143,33 @@ export class EventStore {
   /**
    * Lets go of the blocks wholly before event i (a consumer that has copied them elsewhere, e.g.
    * a merge): their memory can be freed before the whole store is. Events before i are gone.
+   * `free` is handed each slab once none of its blocks is left, to give it back at once (see
+   * FreeBuffers); without it the slabs go with the garbage collector.
    */
-  dropBlocksBefore(i: number): void {
-    for (let k = 0; k < i >>> BLOCK_SHIFT && k < this.blocks.length; k++) this.blocks[k] = DROPPED;
+  dropBlocksBefore(i: number, free?: FreeBuffers): void {
+    this.dropUpTo(Math.min(i >>> BLOCK_SHIFT, this.blocks.length), free);
+  }
+
+  /** Lets go of every block and the wide values: the store is consumed (length stays). */
+  dropAll(free?: FreeBuffers): void {
+    this.dropUpTo(this.blocks.length, free);
+    const wide = this.wide;
+    this.wide = new Float64Array(0);
+    free?.([wide.buffer as ArrayBuffer]);
+  }
+
+  private dropUpTo(m: number, free: FreeBuffers | undefined): void {
+    const slabs: ArrayBuffer[] = [];
+    for (let k = 0; k < m; k++) {
+      const b = this.blocks[k]!;
+      if (b === DROPPED) continue;
+      this.blocks[k] = DROPPED;
+      // A slab's blocks are adjacent and dropped in order: it is free once the block after this
+      // one is not carved from it.
+      const slab = b.ts.buffer as ArrayBuffer;
+      if (this.blocks[k + 1]?.ts.buffer !== slab) slabs.push(slab);
+    }
+    if (slabs.length > 0) free?.(slabs);
   }
 
   /** Records a latency string that had no room in the latency table. */
@@ -297,6 +322,13 @@ export class EventStore {
     return out;
   }
 }
+
+/**
+ * Gives buffers back to the system now, not when the garbage collector next runs (which can be
+ * long after a merge: V8 sees no heap pressure from memory outside its heap). The buffers are
+ * detached: nothing may read them afterwards. Node's is io/release.ts.
+ */
+export type FreeBuffers = (buffers: ArrayBuffer[]) => void;
 
 export interface EventStoreSnapshot {
   blocks: Block[];

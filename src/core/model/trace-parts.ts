@@ -3,7 +3,7 @@
 // one part to another with every id remapped. The bit layout of payloads is in event-kinds.ts.
 
 import { DIAG, Diagnostic } from './diagnostics';
-import { EventStore, EventStoreSnapshot } from './event-store';
+import { EventStore, EventStoreSnapshot, FreeBuffers } from './event-store';
 import { Kind, LAT_SPARSE, MAX_STATES, TASK_BITS, TASK_MASK } from './event-kinds';
 import { StringTable } from './string-table';
 import { TaskTable, TaskTableSnapshot } from './task-table';
@@ -226,16 +226,23 @@ function pushMapped(
 /**
  * Appends `part` (the text that followed `base` in the same file) to `base`: its events get
  * base's ids for tasks, names, states, latencies, exit reasons and texts, and timestamps relative
- * to base's tsBase; its diagnostics move by `lineOffset` lines and share base's cap.
+ * to base's tsBase; its diagnostics move by `lineOffset` lines and share base's cap. Part's events
+ * are consumed (their blocks handed to `free` as they are copied).
  */
 export function appendTrace(
   base: Trace,
   part: Trace,
   lineOffset: number,
   diagnosticsCap: number,
+  free?: FreeBuffers,
 ): void {
   const m = idMaps(base, part, base.tsBase);
-  for (let i = 0; i < part.events.length; i++) pushMapped(base.events, base, part, m, i);
+  for (let i = 0; i < part.events.length; i++) {
+    pushMapped(base.events, base, part, m, i);
+    // The part is consumed: its blocks go as soon as they are copied.
+    if (((i + 1) & 0xffff) === 0) part.events.dropBlocksBefore(i + 1, free);
+  }
+  part.events.dropAll(free);
   base.events.seal();
 
   // Each event's line: the part's lines follow base's (an editor places diagnostics by them).
@@ -255,14 +262,16 @@ export function appendTrace(
  * decoded on several threads) into the first, in timestamp order; ties go to the earlier part
  * (give parts in CPU order: trace-cmd report puts the lower CPU first). `owner` may replace an
  * event's owning task, seeing events in the merged order (in base's ids). Each part's events
- * must be in timestamp order. Parts after the first are consumed. `until`: no event after this
- * absolute timestamp is kept.
+ * must be in timestamp order. Parts after the first are consumed, and every part's events (their
+ * blocks handed to `free` as they are copied). `until`: no event after this absolute timestamp is
+ * kept.
  */
 export function mergeByTime(
   parts: Trace[],
   diagnosticsCap: number,
   owner?: (task: number, kind: Kind, a0: number, a1: number) => number,
   until?: bigint,
+  free?: FreeBuffers,
 ): Trace {
   const base = parts[0]!;
   let tsBase = base.tsBase;
@@ -288,9 +297,10 @@ export function mergeByTime(
     pushMapped(out, base, p, maps[k]!, at[k]!, owner);
     const i = ++at[k]!;
     // Each part is consumed: its blocks go as soon as they are copied.
-    if ((i & 0xffff) === 0) p.events.dropBlocksBefore(i);
+    if ((i & 0xffff) === 0) p.events.dropBlocksBefore(i, free);
     next[k] = i < p.events.length ? p.events.ts(i) + maps[k]!.delta : Infinity;
   }
+  for (const p of parts) p.events.dropAll(free);
   out.seal();
   base.events = out;
   base.tsBase = tsBase;

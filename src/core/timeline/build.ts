@@ -5,6 +5,7 @@
 import { Kind, TASK_MASK } from '../model/event-kinds';
 import type { Ts } from '../model/time';
 import type { Trace } from '../model/trace';
+import { ColumnSlabs, TypedArrayCtor } from '../model/slabs';
 import { stateAfterSwitchOut, TaskState, TASK_STATE_COUNT } from './states';
 
 /** Interval flags. */
@@ -26,17 +27,13 @@ type WhereArray = Int32Array | Int16Array;
  * column: an owner's intervals are contiguous, so an end is the next interval's start (or the
  * owner's last end), filled in when grouping.
  */
-class IntervalBlock<W extends WhatArray, R extends WhereArray> {
-  start: Float64Array | undefined = new Float64Array(BLOCK);
+interface IntervalBlock<W extends WhatArray, R extends WhereArray> {
+  start: Float64Array | undefined;
   /** For CPUs: the task-table id that ran; for tasks: the state. */
   what: W | undefined;
   /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
   where: R | undefined;
-  flags: Uint8Array | undefined = new Uint8Array(BLOCK);
-  constructor(what: W, where: R) {
-    this.what = what;
-    this.where = where;
-  }
+  flags: Uint8Array | undefined;
 }
 
 /** A growable column (doubling; for the per-run and per-owner bookkeeping). */
@@ -84,17 +81,38 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
   last = -1;
   private lastOwner = -1;
 
+  /** Each column's blocks come from slabs of its own, so a column copied by grouping is freed. */
+  private readonly slabs: {
+    start: ColumnSlabs<Float64Array>;
+    what: ColumnSlabs<W>;
+    where: ColumnSlabs<R>;
+    flags: ColumnSlabs<Uint8Array>;
+  };
+
   constructor(
-    private readonly makeWhat: (n: number) => W,
-    private readonly makeWhere: (n: number) => R,
-  ) {}
+    private readonly whatType: TypedArrayCtor<W> & { new (length: number): W },
+    private readonly whereType: TypedArrayCtor<R> & { new (length: number): R },
+  ) {
+    this.slabs = {
+      start: new ColumnSlabs(Float64Array, BLOCK),
+      what: new ColumnSlabs(whatType, BLOCK),
+      where: new ColumnSlabs(whereType, BLOCK),
+      flags: new ColumnSlabs(Uint8Array, BLOCK),
+    };
+  }
 
   private newRun(owner: number): number {
     const want = Math.min(MAX_RUN, Math.max(MIN_RUN, this.count[owner]!));
     let room = BLOCK - (this.bump & LOW);
     if (room < MIN_RUN || this.bump >>> BLOCK_BITS === this.blocks.length) {
       if (room < MIN_RUN) this.bump += room;
-      this.blocks.push(new IntervalBlock(this.makeWhat(BLOCK), this.makeWhere(BLOCK)));
+      const sl = this.slabs;
+      this.blocks.push({
+        start: sl.start.take(),
+        what: sl.what.take(),
+        where: sl.where.take(),
+        flags: sl.flags.take(),
+      });
       room = BLOCK;
     }
     const cap = Math.min(want, room);
@@ -200,6 +218,7 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
       }
       return out;
     };
+    for (const sl of Object.values(this.slabs)) sl.release();
     const start = copy(new Float64Array(n), (b) => b.start!);
     for (const b of blocks) b.start = undefined;
     const end = new Float64Array(n);
@@ -210,9 +229,9 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
       end.set(start.subarray(a + 1, z), a);
       end[z - 1] = this.lastEnd[k]!;
     }
-    const what = copy(this.makeWhat(n), (b) => b.what!);
+    const what = copy(new this.whatType(n), (b) => b.what!);
     for (const b of blocks) b.what = undefined;
-    const where = copy(this.makeWhere(n), (b) => b.where!);
+    const where = copy(new this.whereType(n), (b) => b.where!);
     for (const b of blocks) b.where = undefined;
     const flags = copy(new Uint8Array(n), (b) => b.flags!);
     this.blocks = [];
@@ -295,15 +314,9 @@ export function buildTimelines(trace: Trace): Timelines {
   const t1 = n > 0 ? ev.ts(at(n - 1)) : 0;
 
   const nCpu = Math.max(trace.cpuCount, 1);
-  const cpuCols = new IntervalColumns(
-    (m) => new Int32Array(m),
-    (m) => new Int32Array(m),
-  );
+  const cpuCols = new IntervalColumns(Int32Array, Int32Array);
   const cpuOpen = new Int32Array(nCpu).fill(-1);
-  const taskCols = new IntervalColumns(
-    (m) => new Uint8Array(m),
-    (m) => new Int16Array(m),
-  );
+  const taskCols = new IntervalColumns(Uint8Array, Int16Array);
   const threadOf = new Map<number, number>();
   /** Thread index by task-table id (-1 not seen yet): one typed load per event instead of a Map. */
   const threadOfTask = new Int32Array(tasks.size).fill(-1);
@@ -589,9 +602,9 @@ export function intervalContaining(
 /**
  * Keeps the state intervals of the threads in `keep` only (in place; the other threads keep their
  * pid, comm and totals but no intervals). A pair's analysis reads the host's intervals of the
- * vCPU threads and their preemptors only; the rest can be most of a busy host's intervals. One
- * column is copied at a time and the old one dropped at once, so the peak is one column, not a
- * second copy of all of them.
+ * vCPU threads and their preemptors only; the rest can be most of a busy host's intervals. The
+ * kept intervals are moved down within each column (they keep their order), so nothing is
+ * allocated; a column is copied out to a smaller one only when that frees more than half of it.
  */
 export function retainTaskIntervals(tl: TaskTimelines, keep: ReadonlySet<number>): void {
   const threads = tl.pids.length;
@@ -602,20 +615,22 @@ export function retainTaskIntervals(tl: TaskTimelines, keep: ReadonlySet<number>
     if (keep.has(tl.pids[k]!)) n += tl.offsets[k + 1]! - tl.offsets[k]!;
   }
   offsets[threads] = n;
-  if (n === tl.offsets[threads]) return;
   const old = tl.offsets;
-  const compact = <A extends Float64Array | Uint8Array | Int16Array>(from: A, to: A): A => {
+  if (n === old[threads]) return;
+  const shrink = n * 2 < old[threads]!;
+  const compact = <A extends Float64Array | Uint8Array | Int16Array>(col: A): A => {
+    // Kept ranges only move down (offsets[k] <= old[k]), so copying in thread order is safe.
     for (let k = 0; k < threads; k++) {
-      if (offsets[k + 1] === offsets[k]) continue;
-      to.set(from.subarray(old[k]!, old[k + 1]!) as never, offsets[k]!);
+      if (offsets[k + 1] === offsets[k] || offsets[k] === old[k]) continue;
+      col.copyWithin(offsets[k]!, old[k]!, old[k + 1]!);
     }
-    return to;
+    return (shrink ? col.slice(0, n) : col.subarray(0, n)) as A;
   };
-  tl.start = compact(tl.start, new Float64Array(n));
-  tl.end = compact(tl.end, new Float64Array(n));
-  tl.state = compact(tl.state, new Uint8Array(n));
-  tl.cpu = compact(tl.cpu, new Int16Array(n));
-  tl.flags = compact(tl.flags, new Uint8Array(n));
+  tl.start = compact(tl.start);
+  tl.end = compact(tl.end);
+  tl.state = compact(tl.state);
+  tl.cpu = compact(tl.cpu);
+  tl.flags = compact(tl.flags);
   tl.offsets = offsets;
 }
 

@@ -8,6 +8,8 @@ import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 import {
   buildTimelines,
+  intervalContaining,
+  intervalFinder,
   PARTIAL_END,
   PARTIAL_START,
   retainTaskIntervals,
@@ -264,5 +266,44 @@ describe('retainTaskIntervals', () => {
     expect(tl.tasks.start.buffer.byteLength).toBe(kept * 2 < total ? kept * 8 : total * 8);
     for (const pid of tl.tasks.pids)
       expect(intervals(tl, pid)).toEqual(keep.has(pid) ? before.get(pid) : []);
+  });
+});
+
+describe('intervalFinder', () => {
+  it('answers as intervalContaining does, for forward, backward, boundary and outside queries', () => {
+    // Three owners of contiguous integer intervals (some empty), one owner with none.
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const offsets = [0];
+    for (const count of [500, 0, 3, 2000]) {
+      let t = Math.floor(rnd() * 100);
+      for (let j = 0; j < count; j++) {
+        const d = rnd() < 0.1 ? 0 : 1 + Math.floor(rnd() * 20);
+        starts.push(t);
+        ends.push(t + d);
+        t += d;
+      }
+      offsets.push(starts.length);
+    }
+    const o = Int32Array.from(offsets);
+    const st = Float64Array.from(starts);
+    const en = Float64Array.from(ends);
+    const find = intervalFinder(o, st, en);
+    let checked = 0;
+    for (let q = 0; q < 20_000; q++) {
+      const k = Math.floor(rnd() * 4);
+      const span = (en[o[k + 1]! - 1] ?? 100) + 50;
+      // Mostly forward steps, sometimes a jump back; integers (boundaries) and halves.
+      const t = rnd() < 0.5 ? Math.floor(rnd() * span) : Math.floor(rnd() * span) + 0.5;
+      expect(find(k, t)).toBe(intervalContaining(o, st, en, k, t));
+      checked++;
+    }
+    expect(checked).toBe(20_000);
+    // A pass in time order, as stall attribution makes.
+    const find2 = intervalFinder(o, st, en);
+    for (let t = -3; t < 40_000; t += 0.5)
+      expect(find2(3, t)).toBe(intervalContaining(o, st, en, 3, t));
   });
 });

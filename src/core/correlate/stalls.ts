@@ -3,7 +3,7 @@
 // that vCPU (and so lost the time), and who ran on the host CPU instead (the preemptor).
 
 import type { Trace } from '../model/trace';
-import { intervalContaining, type Timelines } from '../timeline/build';
+import { intervalFinder, type Timelines } from '../timeline/build';
 import { ClockMap, relativeMap } from './clock-map';
 import { VcpuState, VcpuStatesResult } from './vcpu-states';
 
@@ -72,16 +72,41 @@ export class StallTable {
   }
 
   push(st: Stall): void {
+    this.pushRow(
+      st.vcpu,
+      st.kind === 'preempted' ? 0 : 1,
+      st.hostStart,
+      st.hostEnd,
+      st.guestPid,
+      this.comm(st.guestComm),
+      st.preemptorPid,
+      this.comm(st.preemptorComm),
+      st.pcpu,
+    );
+  }
+
+  /** Appends a row given as columns; comms are ids from `comm` (no object per row). */
+  pushRow(
+    vcpu: number,
+    kind: number,
+    hostStart: number,
+    hostEnd: number,
+    guestPid: number,
+    guestComm: number,
+    preemptorPid: number,
+    preemptorComm: number,
+    pcpu: number,
+  ): void {
     const i = this.length++;
-    this.vcpu[i] = st.vcpu;
-    this.kind[i] = st.kind === 'preempted' ? 0 : 1;
-    this.hostStart[i] = st.hostStart;
-    this.hostEnd[i] = st.hostEnd;
-    this.guestPid[i] = st.guestPid;
-    this.guestComm[i] = this.comm(st.guestComm);
-    this.preemptorPid[i] = st.preemptorPid;
-    this.preemptorComm[i] = this.comm(st.preemptorComm);
-    this.pcpu[i] = st.pcpu;
+    this.vcpu[i] = vcpu;
+    this.kind[i] = kind;
+    this.hostStart[i] = hostStart;
+    this.hostEnd[i] = hostEnd;
+    this.guestPid[i] = guestPid;
+    this.guestComm[i] = guestComm;
+    this.preemptorPid[i] = preemptorPid;
+    this.preemptorComm[i] = preemptorComm;
+    this.pcpu[i] = pcpu;
   }
 
   get(i: number): Stall {
@@ -127,7 +152,8 @@ export class StallTable {
     return order.sort((a, b) => this.hostStart[a]! - this.hostStart[b]! || a - b);
   }
 
-  private comm(c: string): number {
+  /** The id of comm `c` in `comms` (added when new). */
+  comm(c: string): number {
     let id = this.commIds.get(c);
     if (id === undefined) {
       id = this.comms.length;
@@ -161,6 +187,15 @@ export function attributeStalls(
   const toGuestRel = relativeMap(clock, guest.tsBase, host.tsBase).toGuest;
   const gc = guestTl.cpus;
   const hc = hostTl.cpus;
+  // Each vCPU's stalls come in time order: both lookups move forward.
+  const guestAt = intervalFinder(gc.offsets, gc.start, gc.end);
+  const hostAt = intervalFinder(hc.offsets, hc.start, hc.end);
+  // Comm ids by task-table id, looked up once per task (millions of rows, a few hundred tasks).
+  const guestCommOf = new Int32Array(guest.tasks.size).fill(-1);
+  const preemptorCommOf = new Int32Array(host.tasks.size).fill(-1);
+  // '?' gets its id when first used, as every other comm (ids in order of first use).
+  let unknownId = -1;
+  const unknownComm = (): number => (unknownId >= 0 ? unknownId : (unknownId = stalls.comm('?')));
   for (const tl of states.timelines) {
     for (let j = 0; j < tl.state.length; j++) {
       const s = tl.state[j];
@@ -170,39 +205,48 @@ export function attributeStalls(
       if (he <= hs) continue;
       // The guest's view at the middle of the stall: who ran on that guest CPU.
       const gMid = toGuestRel((hs + he) / 2);
-      const gi = intervalContaining(gc.offsets, gc.start, gc.end, tl.vcpu, gMid);
+      const gi = guestAt(tl.vcpu, gMid);
       const guestPid = gi < 0 ? -1 : gc.pid[gi]!;
-      // The thread's last name in the guest trace (it may have exec'd since the switch).
-      const gk = guestPid > 0 ? guestTl.tasks.indexOf.get(guestPid) : undefined;
-      const guestComm =
-        gi < 0 || guestPid < 0
-          ? '?'
-          : gk !== undefined
-            ? guestTl.tasks.comms[gk]!
-            : guest.tasks.comm(gc.task[gi]!);
+      let guestComm: number;
+      if (gi < 0 || guestPid < 0) guestComm = unknownComm();
+      else {
+        const task = gc.task[gi]!;
+        guestComm = guestCommOf[task]!;
+        if (guestComm < 0) {
+          // The thread's last name in the guest trace (it may have exec'd since the switch).
+          const gk = guestPid > 0 ? guestTl.tasks.indexOf.get(guestPid) : undefined;
+          guestComm = guestCommOf[task] = stalls.comm(
+            gk !== undefined ? guestTl.tasks.comms[gk]! : guest.tasks.comm(task),
+          );
+        }
+      }
       // The preemptor: who the host CPU ran right after the vCPU thread left it.
       const pcpu = tl.pcpu[j]!;
       let preemptorPid = -1;
-      let preemptorComm = '?';
+      let preemptorComm = -1;
       if (s === VcpuState.preempted && pcpu >= 0 && pcpu + 1 < hc.offsets.length) {
         // Timestamps are integers: half a unit past the switch is inside the next interval only.
-        const hi = intervalContaining(hc.offsets, hc.start, hc.end, pcpu, hs + 0.5);
+        const hi = hostAt(pcpu, hs + 0.5);
         if (hi >= 0 && hc.pid[hi]! >= 0) {
           preemptorPid = hc.pid[hi]!;
-          preemptorComm = host.tasks.comm(hc.task[hi]!);
+          const task = hc.task[hi]!;
+          preemptorComm = preemptorCommOf[task]!;
+          if (preemptorComm < 0)
+            preemptorComm = preemptorCommOf[task] = stalls.comm(host.tasks.comm(task));
         }
       }
-      stalls.push({
-        vcpu: tl.vcpu,
-        kind: s === VcpuState.preempted ? 'preempted' : 'waiting',
-        hostStart: hs,
-        hostEnd: he,
+      if (preemptorComm < 0) preemptorComm = unknownComm();
+      stalls.pushRow(
+        tl.vcpu,
+        s === VcpuState.preempted ? 0 : 1,
+        hs,
+        he,
         guestPid,
         guestComm,
         preemptorPid,
         preemptorComm,
         pcpu,
-      });
+      );
     }
   }
   const threads = new Map<number, ThreadStall>();

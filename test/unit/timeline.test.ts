@@ -273,7 +273,7 @@ describe('intervalFinder', () => {
   it('answers as intervalContaining does, for forward, backward, boundary and outside queries', () => {
     // Three owners of contiguous integer intervals (some empty), one owner with none.
     let seed = 7;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const starts: number[] = [];
     const ends: number[] = [];
     const offsets = [0];

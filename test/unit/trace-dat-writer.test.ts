@@ -336,14 +336,12 @@ describe('merging many CPUs', () => {
       );
     }
     // The text must list each CPU's events in time order, as a ring buffer does.
-    const body = lines
-      .slice(1)
-      .map((l, i) => ({
-        l,
-        i,
-        cpu: Number(/\[(\d+)\]/.exec(l)![1]),
-        t: /\]\s+([\d.]+):/.exec(l)![1]!,
-      }));
+    const body = lines.slice(1).map((l, i) => ({
+      l,
+      i,
+      cpu: Number(/\[(\d+)\]/.exec(l)![1]),
+      t: /\]\s+([\d.]+):/.exec(l)![1]!,
+    }));
     body.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i));
     const t = importFtraceText(['cpus=48', ...body.map((r) => r.l)].join('\n') + '\n', {
       name: 'm',

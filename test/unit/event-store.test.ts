@@ -90,3 +90,44 @@ describe('EventStore: dropping consumed blocks', () => {
     expect(freed.length).toBe(slabs.length + 1);
   });
 });
+
+describe('EventStore.pushColumns', () => {
+  it('stores what as many pushes would: across blocks, after a seal, and the sorted flag', () => {
+    const cols = (n: number, from: number, tsOf: (i: number) => number) => ({
+      ts: Float64Array.from({ length: n }, (_, k) => tsOf(from + k)),
+      cpu: Uint16Array.from({ length: n }, (_, k) => (from + k) % 7),
+      type: Uint16Array.from({ length: n }, (_, k) => (from + k) % 3),
+      taskLat: Uint32Array.from(
+        { length: n },
+        (_, k) => ((((from + k) % 5) << 22) | ((from + k) % 1000)) >>> 0,
+      ),
+      a0: Int32Array.from({ length: n }, (_, k) => -(from + k) | 0),
+      a1: Int32Array.from({ length: n }, (_, k) => (from + k) * 2),
+    });
+    const a = new EventStore();
+    fill(a, 0, 1000);
+    a.seal(); // the next append reopens the sealed last block
+    expect(
+      a.pushColumns(
+        cols(70_000, 1000, (i) => i * 10),
+        70_000,
+      ),
+    ).toBe(1000);
+    expect(
+      a.pushColumns(
+        cols(65_536, 71_000, (i) => i * 10),
+        65_536,
+      ),
+    ).toBe(71_000);
+    check(a, 136_536);
+    expect(a.order()).toBeUndefined();
+    // One timestamp going back, in the middle of a copied stretch, is noticed.
+    const b = new EventStore();
+    fill(b, 0, 10);
+    b.pushColumns(
+      cols(100, 10, (i) => (i === 60 ? 5 : i * 10)),
+      100,
+    );
+    expect(b.order()).toBeDefined();
+  });
+});

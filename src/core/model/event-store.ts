@@ -106,15 +106,7 @@ export class EventStore {
     const i = this.n;
     const off = i & BLOCK_MASK;
     let b = this.cur;
-    if (off === 0 || b === undefined) {
-      if (off !== 0) this.unseal();
-      else {
-        b = this.slabs.block();
-        this.blocks.push(b);
-      }
-      b = this.blocks[this.blocks.length - 1]!;
-      this.cur = b;
-    }
+    if (off === 0 || b === undefined) b = this.writableBlock(off);
     b.ts[off] = ts;
     b.cpu[off] = cpu;
     b.type[off] = type;
@@ -125,6 +117,45 @@ export class EventStore {
     else this.lastTs = ts;
     this.n = i + 1;
     return i;
+  }
+
+  /**
+   * Appends `count` events given as columns (`c`: taskLat packed as push packs it), as that many
+   * pushes would, by block copies. Returns the index of the first.
+   */
+  pushColumns(c: Readonly<Block>, count: number): number {
+    const first = this.n;
+    for (let done = 0; done < count;) {
+      const off = this.n & BLOCK_MASK;
+      const b = off === 0 || this.cur === undefined ? this.writableBlock(off) : this.cur;
+      const take = Math.min(count - done, BLOCK - off);
+      const end = done + take;
+      b.ts.set(c.ts.subarray(done, end), off);
+      b.cpu.set(c.cpu.subarray(done, end), off);
+      b.type.set(c.type.subarray(done, end), off);
+      b.taskLat.set(c.taskLat.subarray(done, end), off);
+      b.a0.set(c.a0.subarray(done, end), off);
+      b.a1.set(c.a1.subarray(done, end), off);
+      let lastTs = this.lastTs;
+      for (let k = done; k < end; k++) {
+        const ts = c.ts[k]!;
+        if (ts < lastTs) this.sorted = false;
+        else lastTs = ts;
+      }
+      this.lastTs = lastTs;
+      this.n += take;
+      done = end;
+    }
+    return first;
+  }
+
+  /** The block event n goes to (`off` = n's offset in it): a new one, or the sealed last one reopened. */
+  private writableBlock(off: number): Block {
+    if (off !== 0) this.unseal();
+    else this.blocks.push(this.slabs.block());
+    const b = this.blocks[this.blocks.length - 1]!;
+    this.cur = b;
+    return b;
   }
 
   /** Gives a sealed last block its full size again. */

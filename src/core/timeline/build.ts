@@ -294,14 +294,6 @@ export interface Timelines {
   inconsistencies: number;
 }
 
-interface TaskCursor {
-  /** Index of the open interval in the columns, or -1. */
-  open: number;
-  state: number;
-  /** A sched_waking arrived while the task was still running (it was about to sleep). */
-  wakePending: boolean;
-}
-
 /** Builds CPU and task timelines. O(n) plus a sort when events are out of order. */
 export function buildTimelines(trace: Trace): Timelines {
   const ev = trace.events;
@@ -323,7 +315,13 @@ export function buildTimelines(trace: Trace): Timelines {
   const pids: number[] = [];
   /** The last task-table id each thread was seen as (its comm is the thread's last comm). */
   const lastTask: number[] = [];
-  const cursors: TaskCursor[] = [];
+  // Per thread: its open interval in taskCols (-1 none), that interval's state and CPU, and
+  // whether a sched_waking arrived while it still ran (it was about to sleep). Threads are at
+  // most the task-table ids.
+  const curOpen = new Int32Array(tasks.size + 1).fill(-1);
+  const curState = new Uint8Array(tasks.size + 1).fill(TaskState.unknown);
+  const curCpu = new Int16Array(tasks.size + 1);
+  const wakePending = new Uint8Array(tasks.size + 1);
   let inconsistencies = 0;
 
   const thread = (pid: number, taskId: number): number => {
@@ -337,7 +335,6 @@ export function buildTimelines(trace: Trace): Timelines {
       k = pids.length;
       threadOf.set(pid, k);
       pids.push(pid);
-      cursors.push({ open: -1, state: TaskState.unknown, wakePending: false });
       lastTask.push(taskId);
     } else lastTask[k] = taskId;
     threadOfTask[taskId] = k;
@@ -352,18 +349,19 @@ export function buildTimelines(trace: Trace): Timelines {
     before: number,
     beforeCpu: number,
   ): void => {
-    const c = cursors[k]!;
-    if (c.open < 0) {
+    const open = curOpen[k]!;
+    if (open < 0) {
       if (t > t0) {
         taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
         taskCols.close(k, t);
       }
     } else {
-      if (c.state === state && taskCols.where(c.open) === cpu) return;
+      if (curState[k] === state && curCpu[k] === cpu) return;
       taskCols.close(k, t);
     }
-    c.open = taskCols.push(k, t, state, cpu, 0);
-    c.state = state;
+    curOpen[k] = taskCols.push(k, t, state, cpu, 0);
+    curState[k] = state;
+    curCpu[k] = cpu;
   };
 
   /** Who each CPU runs, by pid (-1 unknown), and the last time an event confirmed it. */
@@ -394,10 +392,10 @@ export function buildTimelines(trace: Trace): Timelines {
       cpuOpen[cpu] = cpuCols.push(cpu, t0, taskId, pid, PARTIAL_START);
       if (pid !== 0) {
         const k = thread(pid, taskId);
-        const c = cursors[k]!;
-        if (c.open < 0) {
-          c.open = taskCols.push(k, t0, TaskState.running, cpu, PARTIAL_START);
-          c.state = TaskState.running;
+        if (curOpen[k]! < 0) {
+          curOpen[k] = taskCols.push(k, t0, TaskState.running, cpu, PARTIAL_START);
+          curState[k] = TaskState.running;
+          curCpu[k] = cpu;
         } else if (!bySwitch) {
           enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
         }
@@ -414,16 +412,15 @@ export function buildTimelines(trace: Trace): Timelines {
       cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
       if (cur !== 0) {
         const qk = threadOf.get(cur)!;
-        const q = cursors[qk]!;
-        if (q.state === TaskState.running && taskCols.where(q.open) === cpu)
+        if (curState[qk] === TaskState.running && curCpu[qk] === cpu)
           enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
       }
       if (pid !== 0) {
         const k = thread(pid, taskId);
-        const c = cursors[k]!;
         // It ran at some unknown time in the gap: what it was doing since the gap began is unknown
         // (even when its last known state began at that very moment: then it lasted 0 ns as known).
-        if (c.open >= 0 && c.state !== TaskState.running && taskCols.start(c.open) <= seen)
+        const kOpen = curOpen[k]!;
+        if (kOpen >= 0 && curState[k] !== TaskState.running && taskCols.start(kOpen) <= seen)
           enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
         if (!bySwitch) enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
       }
@@ -461,22 +458,20 @@ export function buildTimelines(trace: Trace): Timelines {
         }
         if (prevPid !== 0) {
           const pk = thread(prevPid, prev);
-          const c = cursors[pk]!;
           let after = stateAfterSwitchOut(trace.states.get(a0 >>> 22));
           // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
           if (
-            c.wakePending &&
+            wakePending[pk] === 1 &&
             (after === TaskState.sleeping || after === TaskState.uninterruptible)
           )
             after = TaskState.runnable;
-          c.wakePending = false;
+          wakePending[pk] = 0;
           enter(pk, t, after, cpu, TaskState.running, cpu);
         }
         if (nextPid !== 0) {
           const nk = thread(nextPid, next);
-          const cur = cursors[nk]!;
-          cur.wakePending = false;
-          const before = cur.open < 0 ? TaskState.unknown : cur.state;
+          wakePending[nk] = 0;
+          const before = curOpen[nk]! < 0 ? TaskState.unknown : curState[nk]!;
           enter(nk, t, TaskState.running, cpu, before, -1);
         }
         break;
@@ -488,12 +483,12 @@ export function buildTimelines(trace: Trace): Timelines {
         const pid = tasks.pid(task);
         if (pid === 0) break;
         const k2 = thread(pid, task);
-        const c = cursors[k2]!;
-        if (c.state === TaskState.running) {
-          c.wakePending = true;
+        const st = curState[k2];
+        if (st === TaskState.running) {
+          wakePending[k2] = 1;
           break;
         }
-        if (c.state === TaskState.runnable || c.state === TaskState.preempted) break;
+        if (st === TaskState.runnable || st === TaskState.preempted) break;
         const target = ev.a1(i);
         enter(k2, t, TaskState.runnable, target >= 0 ? target : cpu, TaskState.sleeping, -1);
         break;
@@ -502,11 +497,11 @@ export function buildTimelines(trace: Trace): Timelines {
         const child = ev.a1(i);
         const pid = tasks.pid(child);
         const k2 = thread(pid, child);
-        const c = cursors[k2]!;
-        if (c.open < 0) {
+        if (curOpen[k2]! < 0) {
           // Born here: nothing before the fork, so no partial interval.
-          c.open = taskCols.push(k2, t, TaskState.runnable, cpu, 0);
-          c.state = TaskState.runnable;
+          curOpen[k2] = taskCols.push(k2, t, TaskState.runnable, cpu, 0);
+          curState[k2] = TaskState.runnable;
+          curCpu[k2] = cpu;
         }
         break;
       }
@@ -523,11 +518,11 @@ export function buildTimelines(trace: Trace): Timelines {
       cpuCols.addFlags(open, PARTIAL_END);
     }
   }
-  for (let k = 0; k < cursors.length; k++) {
-    const cur = cursors[k]!;
-    if (cur.open >= 0) {
+  for (let k = 0; k < pids.length; k++) {
+    const open = curOpen[k]!;
+    if (open >= 0) {
       taskCols.close(k, t1);
-      taskCols.addFlags(cur.open, PARTIAL_END);
+      taskCols.addFlags(open, PARTIAL_END);
     }
   }
 

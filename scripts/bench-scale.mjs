@@ -49,7 +49,8 @@ const GOALS = {
   datVsTraceCmd: 3,
   bytesPerEvent: 24,
   analyzeS: 15,
-  analyzeRssMiB: 1024,
+  // The issue's "1 GB", read strictly: 10^9 bytes (954 MiB), not 1 GiB.
+  analyzeRssBytes: 1e9,
 };
 /** The cap the 2 GB text is read under, and the bytes it may reach on top (code, buffers). */
 const BIG_CAP = '256M';
@@ -217,9 +218,9 @@ function report(r) {
     ['text', r.analyzeText, pair.guest, false],
     ['.dat', r.analyzeDat, pair.guest, false],
   ]) {
-    const ok = a.wallMs / 1000 < GOALS.analyzeS && mib(a.maxRssKiB) < GOALS.analyzeRssMiB;
+    const ok = a.wallMs / 1000 < GOALS.analyzeS && a.maxRssKiB * 1024 < GOALS.analyzeRssBytes;
     L.push(
-      `| analyze end to end (${label} pair, ${millions(pair.host.events)} host + ${millions(guest.events)} guest events, \`vcpu-lens analyze --json\`, exit ${a.code}) | ${s(a.wallMs)} s, peak RSS ${fmt(mib(a.maxRssKiB), 0)} MiB | | | ${goal ? `< ${GOALS.analyzeS} s, < 1 GiB **${verdict(ok)}**` : `(heavier than the goal's pair) ${verdict(ok)}`} |`,
+      `| analyze end to end (${label} pair, ${millions(pair.host.events)} host + ${millions(guest.events)} guest events, \`vcpu-lens analyze --json\`, exit ${a.code}) | ${s(a.wallMs)} s, peak RSS ${fmt(mib(a.maxRssKiB), 0)} MiB | | | ${goal ? `< ${GOALS.analyzeS} s, < 1 GB (${fmt(GOALS.analyzeRssBytes / MIB, 0)} MiB) **${verdict(ok)}**` : `(heavier than the goal's pair) ${verdict(ok)}`} |`,
     );
   }
   const bc = r.bigCapped;

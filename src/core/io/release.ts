@@ -6,6 +6,9 @@
 import { MessageChannel } from 'node:worker_threads';
 import type { FreeBuffers } from '../model/event-store';
 
+/** How long flush waits for the channel to close before it returns anyway. */
+const FLUSH_WAIT_MS = 2000;
+
 /**
  * Collects the buffers a merge lets go of (`free`), and gives them back with `flush`: they are
  * transferred into a message on a channel that is then closed, and dropped with it once both
@@ -35,6 +38,13 @@ export class BufferReleaser {
     }
     port1.close();
     port2.close();
-    await closed;
+    // Both ends say 'close' once the message is gone; never wait on that for long.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([closed, late]);
+    clearTimeout(timer);
   }
 }

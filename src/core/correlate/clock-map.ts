@@ -63,22 +63,26 @@ export interface OnCpu {
 /** The times (host-relative) a thread may have been on a CPU: running, or an unknown gap. */
 export function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
   const k = tl.tasks.indexOf.get(tid);
-  const s: number[] = [];
-  const e: number[] = [];
-  if (k !== undefined) {
-    for (let j = tl.tasks.offsets[k]!; j < tl.tasks.offsets[k + 1]!; j++) {
-      const st = tl.tasks.state[j];
-      if (st !== TaskState.running && st !== TaskState.unknown) continue;
-      const a = tl.tasks.start[j]!;
-      const b = tl.tasks.end[j]!;
-      if (s.length > 0 && e[e.length - 1]! >= a) e[e.length - 1] = Math.max(e[e.length - 1]!, b);
-      else {
-        s.push(a);
-        e.push(b);
-      }
+  if (k === undefined) return { start: new Float64Array(0), end: new Float64Array(0) };
+  const from = tl.tasks.offsets[k]!;
+  const to = tl.tasks.offsets[k + 1]!;
+  // At most one interval out per interval in (millions for a vCPU thread: no JS arrays).
+  const s = new Float64Array(to - from);
+  const e = new Float64Array(to - from);
+  let m = 0;
+  for (let j = from; j < to; j++) {
+    const st = tl.tasks.state[j];
+    if (st !== TaskState.running && st !== TaskState.unknown) continue;
+    const a = tl.tasks.start[j]!;
+    const b = tl.tasks.end[j]!;
+    if (m > 0 && e[m - 1]! >= a) e[m - 1] = Math.max(e[m - 1]!, b);
+    else {
+      s[m] = a;
+      e[m] = b;
+      m++;
     }
   }
-  return { start: Float64Array.from(s), end: Float64Array.from(e) };
+  return { start: s.slice(0, m), end: e.slice(0, m) };
 }
 
 /** First index with end > x (intervals sorted, disjoint). */

@@ -5,20 +5,48 @@
 // one that gives no answer within --timeout (default 20 s) is a hang: saved as it is, unshrunk.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-};
-const runs = Number(opt('runs', process.env.FUZZ_RUNS ?? '100000'));
+const USAGE = `usage: node scripts/fuzz.mjs [--runs N] [--format F] [--seed S] [--timeout SECONDS]
+  --runs N           inputs per format (default: FUZZ_RUNS or 100000)
+  --format F         one format only: trace-cmd-report, tracefs-raw, perf-script, perf-sched or dat
+  --seed S           the random seed (default: FUZZ_SEED or a fresh one, printed)
+  --timeout SECONDS  an input with no answer after this much CPU time is a hang (default 20)`;
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      format: { type: 'string' },
+      seed: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (e) {
+  // An unknown option or a missing value must not start a 100,000-input run.
+  console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const runs = Number(values.runs ?? process.env.FUZZ_RUNS ?? '100000');
 if (!Number.isInteger(runs) || runs < 1) {
   console.error('--runs takes a positive integer');
   process.exit(2);
 }
-const format = opt('format', undefined);
-const seed = opt('seed', process.env.FUZZ_SEED);
-const timeout = opt('timeout', undefined);
+const format = values.format;
+// The names of FORMATS in test/unit/support/fuzz.ts: another name would match no test and pass.
+const FORMATS = ['trace-cmd-report', 'tracefs-raw', 'perf-script', 'perf-sched', 'dat'];
+if (format !== undefined && !FORMATS.includes(format)) {
+  console.error(`--format takes one of ${FORMATS.join(', ')}`);
+  process.exit(2);
+}
+const seed = values.seed ?? process.env.FUZZ_SEED;
+const timeout = values.timeout;
 if (timeout !== undefined && !(Number(timeout) > 0)) {
   console.error('--timeout takes a positive number of seconds');
   process.exit(2);

@@ -613,6 +613,54 @@ describe('header and non-event lines', () => {
   });
 });
 
+describe('per-line caches (names, comms, prefixes) compare the text, not only its shape', () => {
+  it('tells apart event names that share length, first, middle and last character', () => {
+    // Both names hash to the same slot in TraceBuilder.typeIdAt.
+    const t = one(
+      text(
+        'cpus=2',
+        '          <idle>-0     [001]  5034.172647: sched_foo_x:          a=1',
+        '          <idle>-0     [001]  5034.172648: sched_bar_x:          a=2',
+        '          <idle>-0     [001]  5034.172649: sched_foo_x:          a=3',
+        '          <idle>-0     [001]  5034.172650: sched_bar_x:          a=4',
+      ),
+    );
+    const names = [0, 1, 2, 3].map((i) => t.eventTypes[t.events.type(i)]!.name);
+    expect(names).toEqual(['sched_foo_x', 'sched_bar_x', 'sched_foo_x', 'sched_bar_x']);
+  });
+
+  it('tells apart two comms of one length under one pid (exec)', () => {
+    const t = one(
+      text(
+        'cpus=2',
+        '          cpuhog-3444  [000]  5034.172647: sched_foo:            a=1',
+        '          python-3444  [000]  5034.172648: sched_foo:            a=2',
+        '          cpuhog-3444  [000]  5034.172649: sched_foo:            a=3',
+      ),
+    );
+    const comms = [0, 1, 2].map((i) => t.tasks.comm(t.events.task(i)));
+    expect(comms).toEqual(['cpuhog', 'python', 'cpuhog']);
+    expect(t.tasks.size).toBe(2);
+  });
+
+  it('reads each prefix area anew when it changes between inputs of one name width', () => {
+    const traces = importFtraceText(
+      text(
+        'a.dat: cpus=1',
+        'b.dat: cpus=1',
+        'a.dat:           <idle>-0     [000]  5034.172647: sched_foo:            a=1',
+        'b.dat:           <idle>-0     [000]  5034.172648: sched_foo:            a=2',
+        'b.dat:           <idle>-0     [000]  5034.172649: sched_foo:            a=3',
+        'a.dat:           <idle>-0     [000]  5034.172650: sched_foo:            a=4',
+      ),
+    );
+    expect(traces.map((t) => [t.name, t.events.length])).toEqual([
+      ['a.dat', 2],
+      ['b.dat', 2],
+    ]);
+  });
+});
+
 describe('line endings', () => {
   const lines = [
     'cpus=2',

@@ -62,6 +62,15 @@ function last(key: string, before: number, st: number): number {
   return at < 0 || at + viewStart < st ? -1 : at + viewStart;
 }
 
+/**
+ * s.startsWith(lit, at), as a loop the JIT inlines: startsWith is a builtin call, and these
+ * checks run once or twice per event.
+ */
+function startsAt(s: string, lit: string, at: number): boolean {
+  for (let k = 0; k < lit.length; k++) if (s.charCodeAt(at + k) !== lit.charCodeAt(k)) return false;
+  return true;
+}
+
 /** The last `c` (a char code) in s[st, before], scanning back; -1 if absent. For nearby single characters. */
 function lastChar(s: string, c: number, before: number, st: number): number {
   for (let i = before; i >= st; i--) if (s.charCodeAt(i) === c) return i;
@@ -115,7 +124,7 @@ function lastArrow(s: string, before: number, st: number): number {
 }
 
 function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (s.startsWith('prev_comm=', st)) {
+  if (startsAt(s, 'prev_comm=', st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
     const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
     const ncomm = last(' ==> next_comm=', npid.at, st);
@@ -151,7 +160,7 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
 function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
   let end = en;
   let target = -1;
-  if (s.startsWith('comm=', st)) {
+  if (startsAt(s, 'comm=', st)) {
     const t = lastKeyInt(s, ' target_cpu=', end, st, en);
     if (t.at >= 0) {
       if (!ok(t.value)) return false;
@@ -167,7 +176,7 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     return true;
   }
   const colon = lastChar(s, 58 /* : */, en - 1, st);
-  if (colon >= 4 && s.startsWith(' CPU', colon - 4) && colon - 4 >= st) {
+  if (colon >= 4 && startsAt(s, ' CPU', colon - 4) && colon - 4 >= st) {
     target = intIn(s, colon + 1, en);
     if (!ok(target)) return false;
     end = colon - 4;
@@ -182,7 +191,7 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
 }
 
 function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!s.startsWith('comm=', st)) return false;
+  if (!startsAt(s, 'comm=', st)) return false;
   const dest = lastKeyInt(s, ' dest_cpu=', en, st, en);
   const orig = lastKeyInt(s, ' orig_cpu=', dest.at, st, en);
   const prio = lastKeyInt(s, ' prio=', orig.at, st, en);
@@ -196,7 +205,7 @@ function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: 
 }
 
 function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!s.startsWith('comm=', st)) return false;
+  if (!startsAt(s, 'comm=', st)) return false;
   const cpid = lastKeyInt(s, ' child_pid=', en, st, en);
   const ccomm = last(' child_comm=', cpid.at, st);
   const pid = lastKeyInt(s, ' pid=', ccomm, st, en);
@@ -208,7 +217,7 @@ function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Pay
 
 /** sched_process_exit / free / wait: `comm=A pid=N prio=P [group_dead=1]`. */
 function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!s.startsWith('comm=', st)) return false;
+  if (!startsAt(s, 'comm=', st)) return false;
   let end = en;
   let groupDead = -1;
   const g = last(' group_dead=', end, st);
@@ -235,7 +244,7 @@ function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: 
 
 /** `comm=A pid=N runtime=R [ns]` with an optional ` vruntime=V [ns]` (kernels before 6.8). */
 function decodeRuntime(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!s.startsWith('comm=', st)) return false;
+  if (!startsAt(s, 'comm=', st)) return false;
   let end = en;
   let vruntime = NaN;
   const v = last(' vruntime=', end, st);

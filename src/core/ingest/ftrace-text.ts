@@ -60,6 +60,11 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/** A character of the latency column (`d..2.`, `dNh1.`): `.`, a letter or a digit. */
+function isLatencyChar(c: number): boolean {
+  return c === 46 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 /** Flavour of ftrace text, from its header or, failing that, from trace-cmd's name padding. */
 type Flavour = 'trace-cmd-report' | 'ftrace-raw' | undefined;
 
@@ -87,6 +92,9 @@ class FtraceTextImporter implements TextImporter {
   private readonly name: string;
   private pendingHeader: { cpus?: number; version?: string } = {};
   private lastKey = '';
+  /** The last prefix area's text and its key (see prefixKey). */
+  private lastArea = '';
+  private lastAreaKey = '';
   /** Set when reading a later part of a file: the head's first input (see anyStream). */
   private firstStream: string | undefined;
   private lastStream: Stream | undefined;
@@ -322,17 +330,37 @@ class FtraceTextImporter implements TextImporter {
     return false;
   }
 
-  /** Parses one event line; false when it is not one. */
+  /**
+   * The stream key for the prefix area line[start, end) (`host.dat` in `host.dat: `), trimmed;
+   * the last area's key is reused when the area is the same text (nearly every line).
+   */
+  private prefixKey(line: string, start: number, end: number): string {
+    const a = this.lastArea;
+    if (a.length === end - start) {
+      let i = 0;
+      while (i < a.length && a.charCodeAt(i) === line.charCodeAt(start + i)) i++;
+      if (i === a.length) return this.lastAreaKey;
+    }
+    this.lastArea = line.slice(start, end);
+    this.lastAreaKey = this.lastArea.trim();
+    return this.lastAreaKey;
+  }
+
   /** Parses the event line line[p0, n) (line is the whole chunk; n is the line's end); false when it is not one. */
   private event(line: string, p0: number, n: number, no: number): boolean {
     let p = p0;
     let key = '';
     if (this.prefixWidth > 0) {
-      if (n - p0 < this.prefixWidth) return false;
-      const area = line.slice(p0, p0 + this.prefixWidth);
-      if (area.endsWith(': ')) key = area.slice(0, -2).trim();
-      else if (area.trim() !== '') return false;
-      p = p0 + this.prefixWidth;
+      const pw = this.prefixWidth;
+      if (n - p0 < pw) return false;
+      if (line.charCodeAt(p0 + pw - 2) === 58 /* : */ && line.charCodeAt(p0 + pw - 1) === 32) {
+        key = this.prefixKey(line, p0, p0 + pw - 2);
+      } else {
+        let blank = true;
+        for (let i = p0; i < p0 + pw && blank; i++) blank = line.charCodeAt(i) === 32;
+        if (!blank && line.slice(p0, p0 + pw).trim() !== '') return false;
+      }
+      p = p0 + pw;
     }
     // The CPU field `[003]`: the first `[digits]` preceded by a space.
     let j = line.indexOf('[', p);
@@ -381,16 +409,26 @@ class FtraceTextImporter implements TextImporter {
     // Optional latency column, then the timestamp and `:`.
     let q = cpuEnd + 1;
     while (q < n && line.charCodeAt(q) === 32) q++;
-    let lat = '';
+    // The latency column is line[latStart, latEnd).
+    const latStart = q;
+    let latEnd = q;
     if (q < n && !isDigit(line.charCodeAt(q))) {
-      const colon = before(line.indexOf(':', q), n);
-      const sp = before(line.indexOf(' ', q), n);
-      if (sp >= 0 && (colon < 0 || sp < colon)) {
-        lat = line.slice(q, sp);
-        if (/^[.A-Za-z0-9]+$/.test(lat)) this.learnLatWidth(sp - q);
-        q = sp;
+      // One scan finds whichever of ' ' and ':' comes first, and checks the column's characters.
+      let e = q;
+      let latChars = true;
+      let c = 0;
+      for (; e < n; e++) {
+        c = line.charCodeAt(e);
+        if (c === 32 || c === 58) break;
+        if (latChars && !isLatencyChar(c)) latChars = false;
+      }
+      if (e < n && c === 32) {
+        latEnd = e;
+        if (latChars) this.learnLatWidth(e - q);
+        q = e;
         while (q < n && line.charCodeAt(q) === 32) q++;
       } else {
+        const colon = e < n ? e : -1;
         // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
         // The width the lines voted for; when it leaves no integer timestamp, the first of
         // 5, 4, 6 that does. Either way the width that worked gets this line's vote.
@@ -407,7 +445,7 @@ class FtraceTextImporter implements TextImporter {
           if (allDigits(line, q + w, colon)) this.learnLatWidth(w);
         }
         w = Math.min(w, n - q);
-        lat = line.slice(q, q + w);
+        latEnd = q + w;
         q += w;
       }
     }
@@ -429,13 +467,18 @@ class FtraceTextImporter implements TextImporter {
     let ns = tsEnd + 1;
     if (ns >= n || line.charCodeAt(ns) !== 32) return false;
     ns++;
-    let name: string;
+    let name = '';
     // The fields: line[ts0, te).
     let ts0: number;
     let te = n;
-    let type = -1;
-    const ne = before(line.indexOf(':', ns), n);
-    const sp = before(line.indexOf(' ', ns), n);
+    // The first ':' or ' ' after the name's start; a name is what ends at a ':' before any space.
+    let ne = ns;
+    while (ne < n) {
+      const c = line.charCodeAt(ne);
+      if (c === 58 || c === 32) break;
+      ne++;
+    }
+    const named = ne > ns && ne < n && line.charCodeAt(ne) === 58;
     const sys =
       line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns)
         ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80)))
@@ -448,7 +491,7 @@ class FtraceTextImporter implements TextImporter {
       name = `sys_${enter ? 'enter' : 'exit'}_${sys[1]!}`;
       ts0 = ns + sys[0].length;
       if (enter && line.charCodeAt(n - 1) === 41 /* ) */) te = n - 1;
-    } else if (ne > ns && (sp < 0 || sp > ne) && (ne + 1 === n || line.charCodeAt(ne + 1) === 32)) {
+    } else if (named && (ne + 1 === n || line.charCodeAt(ne + 1) === 32)) {
       const nameLen = ne - ns;
       let fs = ne + 1;
       if (fs < n) fs++; // the space after `name:`
@@ -460,15 +503,15 @@ class FtraceTextImporter implements TextImporter {
         for (let pad = 20 - nameLen; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;
       }
       ts0 = fs;
-      type = this.stream(key).b.typeIdAt(line, ns, ne);
-      name = this.stream(key).b.eventTypes[type]!.name;
     } else {
       // Function tracer lines have no event name: `do_timer <-tick_do_update_jiffies64`.
       name = 'function';
       ts0 = ns;
     }
+    // After the flavour is known: a new stream takes it as its format.
     const s = this.stream(key);
     const b = s.b;
+    const type0 = name === '' ? b.typeIdAt(line, ns, ne) : b.typeId(name);
 
     // Clock shape: all fractional (ns clocks) or all integer (counts), per stream.
     if (s.fracDigits === undefined) s.fracDigits = ts.fracDigits;
@@ -482,23 +525,22 @@ class FtraceTextImporter implements TextImporter {
       });
     }
 
-    if (type < 0) type = b.typeId(name);
     const pl = this.payload;
-    type = decodeOrKeep(b, type, line, ts0, te, pl, no, this.splitter.endedMidLine);
+    const type = decodeOrKeep(b, type0, line, ts0, te, pl, no, this.splitter.endedMidLine);
     const task = b.tasks.internAt(pid, line, cs, dash);
     if (hasTgid) {
       b.header.tgidColumn = true;
       if (tgid >= 0) b.tasks.setTgid(pid, tgid);
     }
     let latId = 0;
-    if (lat.length > 0) {
+    if (latEnd > latStart) {
       b.header.latencyColumn = true;
-      latId = b.latencyId(lat);
+      latId = b.latencyIdAt(line, latStart, latEnd);
     }
     b.linesRead++;
     const i = b.event(b.relTs(ts), cpu, type, task, latId === LAT_SPARSE ? 0 : latId, pl.a0, pl.a1);
     b.lineOf?.push(no);
-    if (latId === LAT_SPARSE) b.events.setSparseLatency(i, lat);
+    if (latId === LAT_SPARSE) b.events.setSparseLatency(i, line.slice(latStart, latEnd));
     return true;
   }
 }

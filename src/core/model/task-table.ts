@@ -18,8 +18,12 @@ export class TaskTable {
   private tgidByPid = new Map<number, number>();
   /** Per pid (below PID_CACHE_LIMIT), WAYS slots of 1 + a recent task id; 0 = empty. */
   private recent = new Int32Array(4096 * WAYS);
-  /** Comm strings by task id (the same strings as in the string table, without the lookup). */
-  private readonly commStr: string[] = [];
+  /**
+   * Each task's comm as UTF-16 code units, task after task (task id's at commOff[id] to
+   * commOff[id + 1]): the per-line comparison reads a typed array instead of a second string.
+   */
+  private commChars = new Uint16Array(16384);
+  private commOff = new Int32Array(1025);
   private n = 0;
   /** Set when more distinct tasks were seen than ids exist; those all map to the last id. */
   overflowed = false;
@@ -47,14 +51,20 @@ export class TaskTable {
     const cacheable = pid >= 0 && pid < PID_CACHE_LIMIT;
     const base = pid * WAYS;
     const len = end - start;
-    if (cacheable && base < this.recent.length) {
+    const recent = this.recent;
+    if (cacheable && base < recent.length) {
+      const prios = this.prios;
+      const off = this.commOff;
+      const chars = this.commChars;
       for (let w = 0; w < WAYS; w++) {
-        const id = this.recent[base + w]! - 1;
+        const id = recent[base + w]! - 1;
         if (id < 0) break;
-        if (this.prios[id] === prio) {
-          const comm = this.commStr[id]!;
-          if (comm.length === len && sameChars(comm, s, start)) return id;
-        }
+        if (prios[id] !== prio) continue;
+        const o = off[id]!;
+        if (off[id + 1]! - o !== len) continue;
+        let k = 0;
+        while (k < len && chars[o + k] === s.charCodeAt(start + k)) k++;
+        if (k === len) return id;
       }
     }
     const comm = s.slice(start, end);
@@ -69,7 +79,7 @@ export class TaskTable {
       if (id >= this.pids.length) this.grow();
       this.pids[id] = pid;
       this.comms[id] = this.strings.intern(comm);
-      this.commStr.push(this.strings.get(this.comms[id]!));
+      this.addCommChars(id, comm);
       this.prios[id] = prio;
       this.keyToId.set(key, id);
     }
@@ -88,6 +98,17 @@ export class TaskTable {
     return id;
   }
 
+  private addCommChars(id: number, comm: string): void {
+    const o = this.commOff[id]!;
+    if (o + comm.length > this.commChars.length) {
+      const c = new Uint16Array(Math.max(this.commChars.length * 2, o + comm.length));
+      c.set(this.commChars);
+      this.commChars = c;
+    }
+    for (let k = 0; k < comm.length; k++) this.commChars[o + k] = comm.charCodeAt(k);
+    this.commOff[id + 1] = o + comm.length;
+  }
+
   private grow(): void {
     const cap = this.pids.length * 2;
     const p = new Int32Array(cap);
@@ -99,6 +120,9 @@ export class TaskTable {
     const r = new Int16Array(cap);
     r.set(this.prios);
     this.prios = r;
+    const o = new Int32Array(cap + 1);
+    o.set(this.commOff);
+    this.commOff = o;
   }
 
   setTgid(pid: number, tgid: number): void {
@@ -162,13 +186,6 @@ export class TaskTable {
     t.overflowed = snap.overflowed;
     return t;
   }
-}
-
-/** comm === s.slice(start, start + comm.length), in place (s is a flat chunk; no substring). */
-function sameChars(comm: string, s: string, start: number): boolean {
-  for (let i = 0; i < comm.length; i++)
-    if (comm.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
-  return true;
 }
 
 export interface TaskTableSnapshot {

@@ -42,24 +42,26 @@ export function parseSplitTs(
   end: number,
   out: SplitTs & { fracDigits: number },
 ): boolean {
+  // One pass: the digits are summed while they are checked (this runs once per event line).
   let i = start;
-  const intStart = i;
+  let hi = 0;
   while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) break;
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    hi = hi * 10 + c;
     i++;
   }
   const intEnd = i;
-  if (intEnd === intStart) return false;
+  const intLen = intEnd - start;
+  if (intLen === 0) return false;
   if (i === end) {
     // An integer clock: split the count at 1e9 so both halves stay exact.
-    const n = intEnd - intStart;
-    if (n <= 9) {
+    if (intLen <= 9) {
       out.hi = 0;
-      out.lo = digitsToInt(s, intStart, intEnd);
+      out.lo = hi;
     } else {
-      if (n - 9 > 15) return false; // more than 10^24 ticks is not a timestamp
-      out.hi = digitsToInt(s, intStart, intEnd - 9);
+      if (intLen - 9 > 15) return false; // more than 10^24 ticks is not a timestamp
+      out.hi = digitsToInt(s, start, intEnd - 9);
       out.lo = digitsToInt(s, intEnd - 9, intEnd);
     }
     out.fracDigits = -1;
@@ -68,15 +70,17 @@ export function parseSplitTs(
   if (s.charCodeAt(i) !== 46 /* . */) return false;
   i++;
   const fracStart = i;
+  let lo = 0;
   while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    lo = lo * 10 + c;
     i++;
   }
   const fd = end - fracStart;
-  if (fd === 0 || fd > 9 || intEnd - intStart > 15) return false;
-  out.hi = digitsToInt(s, intStart, intEnd);
-  out.lo = digitsToInt(s, fracStart, end) * POW10[9 - fd]!;
+  if (fd === 0 || fd > 9 || intLen > 15) return false;
+  out.hi = hi;
+  out.lo = lo * POW10[9 - fd]!;
   out.fracDigits = fd;
   return true;
 }

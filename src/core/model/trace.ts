@@ -9,6 +9,9 @@ import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
 
+const TYPE_SLOTS = 256;
+const LAT_SLOTS = 256;
+
 /** The formats vCPU Lens reads. */
 export type TraceFormat = 'trace-cmd-report' | 'ftrace-raw' | 'perf-script' | 'trace-cmd-dat';
 
@@ -116,6 +119,12 @@ export class TraceBuilder {
   readonly eventTypes: EventType[] = [];
   private readonly typeIds = new Map<string, number>();
   private readonly typeCache = new Map<number, number[]>();
+  /** typeIdAt's slots: 1 + the type id last found for names hashing there; 0 = empty. */
+  private readonly typeSlots = new Int32Array(TYPE_SLOTS);
+  /** The names of the types in typeSlots, as code units (compared with the line in place). */
+  private readonly typeCodes: (Uint16Array | undefined)[] = [];
+  /** latencyIdAt's slots, the same way (ids, 0 = empty: id 0 is the empty column). */
+  private readonly latSlots = new Int32Array(LAT_SLOTS);
   private baseHi = NaN;
   private baseLo = 0;
   private maxCpu = -1;
@@ -152,6 +161,30 @@ export class TraceBuilder {
       (((len * 131 + s.charCodeAt(start)) * 131 + s.charCodeAt(start + (len >> 1))) * 131 +
         s.charCodeAt(end - 1)) |
       0;
+    // Nearly every line names one of a few types: a direct-mapped slot first, no Map lookup.
+    const slot = key & (TYPE_SLOTS - 1);
+    const hit = this.typeSlots[slot]! - 1;
+    if (hit >= 0) {
+      const codes = this.typeCodes[hit]!;
+      if (codes.length === len) {
+        let k = 0;
+        while (k < len && codes[k] === s.charCodeAt(start + k)) k++;
+        if (k === len) return hit;
+      }
+    }
+    const id = this.typeIdAtSlow(s, start, end, key);
+    this.typeSlots[slot] = id + 1;
+    if (this.typeCodes[id] === undefined) {
+      const name = this.eventTypes[id]!.name;
+      const codes = new Uint16Array(name.length);
+      for (let k = 0; k < name.length; k++) codes[k] = name.charCodeAt(k);
+      this.typeCodes[id] = codes;
+    }
+    return id;
+  }
+
+  private typeIdAtSlow(s: string, start: number, end: number, key: number): number {
+    const len = end - start;
     const cands = this.typeCache.get(key);
     if (cands !== undefined) {
       for (const id of cands) {
@@ -238,6 +271,21 @@ export class TraceBuilder {
     if (id >= 0) return id;
     if (this.latencies.size >= LAT_SPARSE) return LAT_SPARSE;
     return this.latencies.intern(s);
+  }
+
+  /** latencyId for s[start, end) (not empty), without a substring when it was seen before. */
+  latencyIdAt(s: string, start: number, end: number): number {
+    let h = end - start;
+    for (let i = start; i < end; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    const slot = h & (LAT_SLOTS - 1);
+    const hit = this.latSlots[slot]!;
+    if (hit > 0) {
+      const v = this.latencies.get(hit);
+      if (v.length === end - start && sameText(v, s, start)) return hit;
+    }
+    const id = this.latencyId(s.slice(start, end));
+    if (id !== LAT_SPARSE) this.latSlots[slot] = id;
+    return id;
   }
 
   /** Set by importers asked for line numbers: each event's line, in event order. */

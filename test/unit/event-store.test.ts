@@ -131,3 +131,26 @@ describe('EventStore.pushColumns', () => {
     expect(b.order()).toBeDefined();
   });
 });
+
+describe('EventStore.reuseSlabs', () => {
+  it('carves new blocks from the slabs handed in before allocating, and keeps the values', () => {
+    const consumed = new EventStore();
+    fill(consumed, 0, 7 * 65536); // slabs of 1, 2 and 4 blocks
+    const freed: ArrayBuffer[] = [];
+    consumed.dropAll((b) => void freed.push(...b));
+    const slabs = freed.filter((b) => EventStore.holdsBlock(b));
+    expect(slabs.map((b) => b.byteLength / (65536 * 24))).toEqual([1, 2, 4]);
+    // Slabs of old data, overwritten as the new store fills them.
+    const s = new EventStore();
+    const pool = [...slabs];
+    s.reuseSlabs(() => pool.shift());
+    fill(s, 0, 8 * 65536 + 3);
+    check(s, 8 * 65536 + 3);
+    const used = new Set<ArrayBuffer>();
+    s.forEachBlock((b) => void used.add(b.ts.buffer as ArrayBuffer));
+    // The 7 blocks of the 3 old slabs, then new slabs for the rest.
+    for (const b of slabs) expect(used.has(b)).toBe(true);
+    expect(pool).toEqual([]);
+    expect(used.size).toBe(5);
+  });
+});

@@ -131,7 +131,16 @@ export function mergeDatParts(
     }
     return f === 1;
   };
+  /** Per task id: 1 once learn has seen it (a pid is learned once: later calls change nothing). */
+  let learnt = new Uint8Array(tasks.size);
   const learn = (task: number): void => {
+    if (task >= learnt.length) {
+      const g = new Uint8Array(Math.max(tasks.size, learnt.length * 2, task + 1));
+      g.set(learnt);
+      learnt = g;
+    }
+    if (learnt[task] === 1) return;
+    learnt[task] = 1;
     const pid = tasks.pid(task);
     if (pid !== 0 && !cmdlines.has(pid) && !learned.has(pid)) learned.set(pid, tasks.comm(task));
   };

@@ -64,6 +64,31 @@ export function traceFromData(d: TraceData): Trace {
   };
 }
 
+/**
+ * The slabs of consumed stores, for the store being written to take (EventStore.reuseSlabs):
+ * `free` collects what a consumed store lets go of, `take` hands a slab out, `done` passes what
+ * was not taken (and everything too small to hold a block) on to `release`.
+ */
+function slabRecycler(release: FreeBuffers | undefined): {
+  free: FreeBuffers;
+  take: () => ArrayBuffer | undefined;
+  done: () => void;
+} {
+  const pool: ArrayBuffer[] = [];
+  return {
+    free: (buffers) => {
+      for (const b of buffers) {
+        if (EventStore.holdsBlock(b)) pool.push(b);
+        else release?.([b]);
+      }
+    },
+    take: () => pool.shift(),
+    done: () => {
+      release?.(pool.splice(0));
+    },
+  };
+}
+
 /** Part's ids in base's tables (interning what base lacks), for moving part's events into base. */
 interface IdMaps {
   type: number[];
@@ -294,9 +319,13 @@ export function appendTrace(
   free?: FreeBuffers,
 ): void {
   const m = idMaps(base, part, base.tsBase);
-  appendMapped(base.events, part, m, free);
-  part.events.dropAll(free);
+  const slabs = slabRecycler(free);
+  base.events.reuseSlabs(slabs.take);
+  appendMapped(base.events, part, m, slabs.free);
+  part.events.dropAll(slabs.free);
+  base.events.reuseSlabs(undefined);
   base.events.seal();
+  slabs.done();
 
   // Each event's line: the part's lines follow base's (an editor places diagnostics by them).
   if (base.eventLines !== undefined) {
@@ -331,12 +360,15 @@ export function mergeByTime(
   for (const p of parts) if (p.events.length > 0 && p.tsBase < tsBase) tsBase = p.tsBase;
   const maps = parts.map((p) => idMaps(base, p, tsBase));
   const out = new EventStore();
+  const slabs = slabRecycler(free);
+  out.reuseSlabs(slabs.take);
   const last = until !== undefined ? Number(until - tsBase) : Infinity;
   const at = new Array<number>(parts.length).fill(0);
   const next = new Float64Array(parts.length);
   for (let k = 0; k < parts.length; k++)
     next[k] = parts[k]!.events.length > 0 ? parts[k]!.events.ts(0) + maps[k]!.delta : Infinity;
   for (;;) {
+    // The next event is the earliest part's (ties to the lower part).
     let k = -1;
     let best = Infinity;
     for (let q = 0; q < parts.length; q++) {
@@ -346,15 +378,35 @@ export function mergeByTime(
       }
     }
     if (k < 0 || best > last) break;
+    // Part k keeps winning while its events stay before every lower part's next (ties go to
+    // those) and at or before every higher part's: take that run without choosing again.
+    let before = Infinity;
+    let upTo = last;
+    for (let q = 0; q < parts.length; q++) {
+      if (q < k) before = Math.min(before, next[q]!);
+      else if (q > k) upTo = Math.min(upTo, next[q]!);
+    }
     const p = parts[k]!;
-    pushMapped(out, p, maps[k]!, at[k]!, owner);
-    const i = ++at[k]!;
-    // Each part is consumed: its blocks go as soon as they are copied.
-    if ((i & 0xffff) === 0) p.events.dropBlocksBefore(i, free);
-    next[k] = i < p.events.length ? p.events.ts(i) + maps[k]!.delta : Infinity;
+    const m = maps[k]!;
+    const ev = p.events;
+    let i = at[k]!;
+    for (;;) {
+      pushMapped(out, p, m, i, owner);
+      i++;
+      // Each part is consumed: its blocks go as soon as they are copied.
+      if ((i & 0xffff) === 0) ev.dropBlocksBefore(i, slabs.free);
+      const t = i < ev.length ? ev.ts(i) + m.delta : Infinity;
+      if (!(t < before && t <= upTo)) {
+        next[k] = t;
+        break;
+      }
+    }
+    at[k] = i;
   }
-  for (const p of parts) p.events.dropAll(free);
+  for (const p of parts) p.events.dropAll(slabs.free);
+  out.reuseSlabs(undefined);
   out.seal();
+  slabs.done();
   base.events = out;
   base.tsBase = tsBase;
   for (let k = 1; k < parts.length; k++)

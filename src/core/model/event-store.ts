@@ -129,9 +129,9 @@ export class EventStore {
 
   /**
    * New blocks are carved first from the slabs `take` hands out (undefined: none now), before any
-   * is allocated: a merge writes into the slabs of the stores it consumes. On this kind of VM
-   * touching fresh memory costs more than the copy (a 10M-event merge spent most of its 1.9 s in
-   * page faults). Whatever the slabs held is overwritten before it is read.
+   * is allocated: a merge writes into the slabs of the stores it consumes, memory already paged
+   * in, instead of touching as much fresh memory (slow to fault in on this kind of VM) while the
+   * consumed slabs are freed. Whatever the slabs held is overwritten before it is read.
    */
   reuseSlabs(take: (() => ArrayBuffer | undefined) | undefined): void {
     this.slabs.source = take;

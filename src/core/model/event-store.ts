@@ -222,6 +222,10 @@ export class EventStore {
       // one is not carved from it.
       const slab = b.ts.buffer as ArrayBuffer;
       if (this.blocks[k + 1]?.ts.buffer !== slab) slabs.push(slab);
+      // A sealed block's columns are copies of their own (seal), not carved from a slab.
+      if (b.cpu.buffer !== slab)
+        for (const col of [b.cpu, b.type, b.taskLat, b.a0, b.a1])
+          slabs.push(col.buffer as ArrayBuffer);
     }
     if (slabs.length > 0) free?.(slabs);
   }

@@ -172,10 +172,6 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
     this.lastEnd[owner] = t;
   }
 
-  where(i: number): number {
-    return this.blocks[i >>> BLOCK_BITS]!.where![i & LOW]!;
-  }
-
   addFlags(i: number, f: number): void {
     this.blocks[i >>> BLOCK_BITS]!.flags![i & LOW]! |= f;
   }

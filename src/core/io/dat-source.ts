@@ -116,33 +116,30 @@ export function mergeDatParts(
   const base = parts[0]!;
   const tasks = base.tasks;
   const learned = new Map<number, string>();
-  /** Per task id: 1 when its pid's owner comm never changes (pid 0, or in the cmdlines). */
-  let fixed = new Uint8Array(tasks.size);
-  const isFixed = (task: number): boolean => {
-    if (task >= fixed.length) {
-      const g = new Uint8Array(Math.max(tasks.size, fixed.length * 2));
-      g.set(fixed);
-      fixed = g;
+  /**
+   * Per task id: 0 not looked at yet; 1 its pid's owner comm never changes (pid 0, or in the
+   * cmdlines); 2 it can change; 3 it can, and learn has seen this task (a pid is learned once,
+   * so later calls change nothing).
+   */
+  let seen = new Uint8Array(tasks.size);
+  const stateOf = (task: number): number => {
+    if (task >= seen.length) {
+      const g = new Uint8Array(Math.max(tasks.size, seen.length * 2, task + 1));
+      g.set(seen);
+      seen = g;
     }
-    let f = fixed[task]!;
+    let f = seen[task]!;
     if (f === 0) {
       const pid = tasks.pid(task);
-      f = fixed[task] = pid === 0 || cmdlines.has(pid) ? 1 : 2;
+      f = seen[task] = pid === 0 || cmdlines.has(pid) ? 1 : 2;
     }
-    return f === 1;
+    return f;
   };
-  /** Per task id: 1 once learn has seen it (a pid is learned once: later calls change nothing). */
-  let learnt = new Uint8Array(tasks.size);
   const learn = (task: number): void => {
-    if (task >= learnt.length) {
-      const g = new Uint8Array(Math.max(tasks.size, learnt.length * 2, task + 1));
-      g.set(learnt);
-      learnt = g;
-    }
-    if (learnt[task] === 1) return;
-    learnt[task] = 1;
+    if (stateOf(task) !== 2) return;
+    seen[task] = 3;
     const pid = tasks.pid(task);
-    if (pid !== 0 && !cmdlines.has(pid) && !learned.has(pid)) learned.set(pid, tasks.comm(task));
+    if (!learned.has(pid)) learned.set(pid, tasks.comm(task));
   };
   // Where each part stopped at the memory cap: no event after the earliest of them is kept.
   let stopAt: bigint | undefined;
@@ -156,7 +153,7 @@ export function mergeDatParts(
     diagnosticsCap,
     (task, kind, a0, a1) => {
       let owner = task;
-      if (!isFixed(task)) {
+      if (stateOf(task) !== 1) {
         const pid = tasks.pid(task);
         const comm = learned.get(pid) ?? '<...>';
         if (tasks.comm(task) !== comm) owner = tasks.intern(pid, comm);

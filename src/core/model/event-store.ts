@@ -8,6 +8,8 @@ import type { Ts } from './time';
 
 const BLOCK_SHIFT = 16;
 const BLOCK = 1 << BLOCK_SHIFT;
+/** Events per block: what a consumer copying block by block (trace-parts.ts) must hold. */
+export const EVENTS_PER_BLOCK = BLOCK;
 const BLOCK_MASK = BLOCK - 1;
 /** Bytes per event in the columns (what `bytesPerEvent` reports before side tables). */
 export const EVENT_COLUMN_BYTES = 8 + 2 + 2 + 4 + 4 + 4;
@@ -23,6 +25,8 @@ export interface Block {
 
 /** Bytes of one block's columns. */
 const BLOCK_BYTES = BLOCK * EVENT_COLUMN_BYTES;
+/** Whether a buffer can be carved into blocks (it holds at least one). */
+const holdsBlock = (b: ArrayBuffer): boolean => b.byteLength >= BLOCK_BYTES;
 /** Blocks per slab at most: 24 x 1.5 MiB = 36 MiB (see model/slabs.ts for why). */
 const SLAB_BLOCKS_MAX = Math.floor(SLAB_BYTES_MAX / BLOCK_BYTES);
 
@@ -44,7 +48,7 @@ class Slabs {
   block(): Block {
     if (this.buf === undefined || this.used === this.blocks) {
       const reused = this.source?.();
-      if (reused !== undefined && reused.byteLength >= BLOCK_BYTES) {
+      if (reused !== undefined && holdsBlock(reused)) {
         this.blocks = Math.floor(reused.byteLength / BLOCK_BYTES);
         this.buf = reused;
       } else {
@@ -139,7 +143,7 @@ export class EventStore {
 
   /** Whether a buffer handed to `free` can be given to reuseSlabs (it holds a whole block). */
   static holdsBlock(b: ArrayBuffer): boolean {
-    return b.byteLength >= BLOCK_BYTES;
+    return holdsBlock(b);
   }
 
   /**

@@ -3,7 +3,7 @@
 // one part to another with every id remapped. The bit layout of payloads is in event-kinds.ts.
 
 import { DIAG, Diagnostic } from './diagnostics';
-import { EventStore, EventStoreSnapshot, FreeBuffers } from './event-store';
+import { EventStore, EventStoreSnapshot, EVENTS_PER_BLOCK, FreeBuffers } from './event-store';
 import { Kind, LAT_SPARSE, MAX_STATES, TASK_BITS, TASK_MASK } from './event-kinds';
 import { StringTable } from './string-table';
 import { TaskTable, TaskTableSnapshot } from './task-table';
@@ -272,7 +272,7 @@ function pushMapped(
  * part's blocks is dropped (handed to `free`) once copied.
  */
 function appendMapped(into: EventStore, part: Trace, m: IdMaps, free?: FreeBuffers): void {
-  const n = 1 << 16;
+  const n = EVENTS_PER_BLOCK;
   const out = {
     ts: new Float64Array(n),
     cpu: new Uint16Array(n),
@@ -394,7 +394,7 @@ export function mergeByTime(
       pushMapped(out, p, m, i, owner);
       i++;
       // Each part is consumed: its blocks go as soon as they are copied.
-      if ((i & 0xffff) === 0) ev.dropBlocksBefore(i, slabs.free);
+      if ((i & (EVENTS_PER_BLOCK - 1)) === 0) ev.dropBlocksBefore(i, slabs.free);
       const t = i < ev.length ? ev.ts(i) + m.delta : Infinity;
       if (!(t < before && t <= upTo)) {
         next[k] = t;

@@ -10,7 +10,7 @@
 import { DIAG } from '../model/diagnostics';
 import { Kind } from '../model/event-kinds';
 import { PRIO_UNKNOWN } from '../model/task-table';
-import type { TraceBuilder } from '../model/trace';
+import { sameText, type TraceBuilder } from '../model/trace';
 import { preview } from './lines';
 
 export interface Payload {
@@ -60,15 +60,6 @@ function last(key: string, before: number, st: number): number {
   view ??= viewSrc.slice(viewStart, viewEnd);
   const at = view.lastIndexOf(key, before - viewStart);
   return at < 0 || at + viewStart < st ? -1 : at + viewStart;
-}
-
-/**
- * s.startsWith(lit, at), as a loop the JIT inlines: startsWith is a builtin call, and these
- * checks run once or twice per event.
- */
-function startsAt(s: string, lit: string, at: number): boolean {
-  for (let k = 0; k < lit.length; k++) if (s.charCodeAt(at + k) !== lit.charCodeAt(k)) return false;
-  return true;
 }
 
 /** The last `c` (a char code) in s[st, before], scanning back; -1 if absent. For nearby single characters. */
@@ -124,7 +115,7 @@ function lastArrow(s: string, before: number, st: number): number {
 }
 
 function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (startsAt(s, 'prev_comm=', st)) {
+  if (sameText('prev_comm=', s, st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
     const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
     const ncomm = last(' ==> next_comm=', npid.at, st);
@@ -160,7 +151,7 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
 function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
   let end = en;
   let target = -1;
-  if (startsAt(s, 'comm=', st)) {
+  if (sameText('comm=', s, st)) {
     const t = lastKeyInt(s, ' target_cpu=', end, st, en);
     if (t.at >= 0) {
       if (!ok(t.value)) return false;
@@ -176,7 +167,7 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     return true;
   }
   const colon = lastChar(s, 58 /* : */, en - 1, st);
-  if (colon >= 4 && startsAt(s, ' CPU', colon - 4) && colon - 4 >= st) {
+  if (colon >= 4 && sameText(' CPU', s, colon - 4) && colon - 4 >= st) {
     target = intIn(s, colon + 1, en);
     if (!ok(target)) return false;
     end = colon - 4;
@@ -191,7 +182,7 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
 }
 
 function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!startsAt(s, 'comm=', st)) return false;
+  if (!sameText('comm=', s, st)) return false;
   const dest = lastKeyInt(s, ' dest_cpu=', en, st, en);
   const orig = lastKeyInt(s, ' orig_cpu=', dest.at, st, en);
   const prio = lastKeyInt(s, ' prio=', orig.at, st, en);
@@ -205,7 +196,7 @@ function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: 
 }
 
 function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!startsAt(s, 'comm=', st)) return false;
+  if (!sameText('comm=', s, st)) return false;
   const cpid = lastKeyInt(s, ' child_pid=', en, st, en);
   const ccomm = last(' child_comm=', cpid.at, st);
   const pid = lastKeyInt(s, ' pid=', ccomm, st, en);
@@ -217,7 +208,7 @@ function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Pay
 
 /** sched_process_exit / free / wait: `comm=A pid=N prio=P [group_dead=1]`. */
 function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!startsAt(s, 'comm=', st)) return false;
+  if (!sameText('comm=', s, st)) return false;
   let end = en;
   let groupDead = -1;
   const g = last(' group_dead=', end, st);
@@ -244,7 +235,7 @@ function decodeProcess(b: TraceBuilder, s: string, st: number, en: number, out: 
 
 /** `comm=A pid=N runtime=R [ns]` with an optional ` vruntime=V [ns]` (kernels before 6.8). */
 function decodeRuntime(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!startsAt(s, 'comm=', st)) return false;
+  if (!sameText('comm=', s, st)) return false;
   let end = en;
   let vruntime = NaN;
   const v = last(' vruntime=', end, st);

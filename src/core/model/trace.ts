@@ -411,8 +411,11 @@ export class TraceBuilder {
   }
 }
 
-/** a === s.slice(start, start + a.length), without allocating; callers have checked the length. */
-function sameText(a: string, s: string, start: number): boolean {
+/**
+ * a === s.slice(start, start + a.length), without allocating (false when s ends first). A loop
+ * the JIT inlines: `startsWith` is a builtin call, and this runs several times per event line.
+ */
+export function sameText(a: string, s: string, start: number): boolean {
   for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
   return true;
 }

@@ -82,6 +82,42 @@ function lastKeyInt(s: string, key: string, before: number, st: number, en: numb
 
 const ok = (n: number): boolean => !Number.isNaN(n);
 
+/**
+ * The one-pass readers below (and in ftrace-text.ts) answer the layouts nearly every line has,
+ * and leave the rest to the general paths; where they answer, the answer must be the general
+ * path's. Off, every line takes the general path: tests compare the two on mutated traces.
+ */
+export const fastPaths = { on: true };
+
+/** The value intBefore read. */
+let backValue = 0;
+
+/**
+ * Reads the decimal integer (digits, an optional `-` in front) that ends just before `end`,
+ * scanning back no further than `st`: its start, with its value in backValue; -1 when no digit
+ * ends there or it has more than 15. The fast paths below read a line's trailing fields this way,
+ * each character once, instead of searching for each key and parsing its token after.
+ */
+function intBefore(s: string, end: number, st: number): number {
+  let i = end - 1;
+  let v = 0;
+  let mul = 1;
+  while (i >= st) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    v += c * mul;
+    mul *= 10;
+    i--;
+  }
+  if (i === end - 1 || end - 1 - i > 15) return -1;
+  if (i >= st && s.charCodeAt(i) === 45 /* - */) {
+    v = -v;
+    i--;
+  }
+  backValue = v;
+  return i + 1;
+}
+
 /** `comm:pid [prio]` (trace-cmd plugin spelling) in s[start, end) → task id, or -1. */
 function prettyTask(b: TraceBuilder, s: string, start: number, end: number): number {
   // end points just past ']'
@@ -114,6 +150,58 @@ function lastArrow(s: string, before: number, st: number): number {
   return -1;
 }
 
+/**
+ * `comm:pid [prio]` (trace-cmd plugin spelling) ending just before `end`, read from the right,
+ * its comm starting at `start`: the task id, or -1 when the text is not in that shape (the caller
+ * then asks prettyTask, whose answer this is wherever this one answers: the `[` and `:` found
+ * here are the last ones, as prettyTask's searches find them, because only the digits of the
+ * prio and pid lie after them).
+ */
+function prettyTaskFast(b: TraceBuilder, s: string, start: number, end: number): number {
+  if (end <= start || s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
+  let a = intBefore(s, end - 1, start);
+  // `[` and the space before it, at or after start + 1 (prettyTask's bound for the `[`).
+  if (a < start + 3 || s.charCodeAt(a - 1) !== 91 || s.charCodeAt(a - 2) !== 32) return -1;
+  const prio = backValue;
+  a = intBefore(s, a - 2, start);
+  if (a < start + 1 || s.charCodeAt(a - 1) !== 58 /* : */) return -1;
+  return b.tasks.internAt(backValue, s, start, a - 1, prio);
+}
+
+/**
+ * The plugin spelling of sched_switch, `A:N [P] S ==> B:M [Q]`, read from the right, each
+ * character about once; false for anything else (decodeSwitch's general path then reads it).
+ * Where it answers, the answer is the general path's: the arrow is found by the same search
+ * (started at the next task's colon: nothing after it can be part of an arrow), and the tasks are
+ * read as prettyTaskFast reads them.
+ */
+function switchPrettyFast(
+  b: TraceBuilder,
+  s: string,
+  st: number,
+  en: number,
+  out: Payload,
+): boolean {
+  if (en - st < 13 || s.charCodeAt(en - 1) !== 93 /* ] */) return false;
+  let a = intBefore(s, en - 1, st);
+  if (a < st + 2 || s.charCodeAt(a - 1) !== 91 || s.charCodeAt(a - 2) !== 32) return false;
+  a = intBefore(s, a - 2, st);
+  if (a < st + 1 || s.charCodeAt(a - 1) !== 58) return false;
+  const arrow = lastArrow(s, a - 2, st);
+  // The next task's comm starts after the arrow (prettyTask's `start`): it may be empty.
+  if (arrow < 0 || a - 1 < arrow + 5) return false;
+  const next = prettyTaskFast(b, s, arrow + 5, en);
+  const rb = lastChar(s, 93 /* ] */, arrow - 2, st);
+  if (next < 0 || rb < 0 || s.charCodeAt(rb + 1) !== 32) return false;
+  const state = b.stateIdAt(s, rb + 2, arrow);
+  if (state < 0) return false;
+  const prev = prettyTaskFast(b, s, st, rb + 1);
+  if (prev < 0) return false;
+  out.a0 = prev | (state << 22);
+  out.a1 = next;
+  return true;
+}
+
 function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
   if (sameText('prev_comm=', s, st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
@@ -133,6 +221,7 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = next;
     return true;
   }
+  if (fastPaths.on && switchPrettyFast(b, s, st, en, out)) return true;
   const arrow = lastArrow(s, en - 2, st);
   if (arrow < 0) return false;
   const next = prettyTask(b, s, arrow + 5, en);
@@ -147,11 +236,33 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
   return true;
 }
 
+/**
+ * `comm=A pid=N prio=P target_cpu=C`, the layout of every kernel since 4.15, read from the right
+ * one character at a time; false for anything else, which decodeWakeup's general path then
+ * reads. Where it answers, the answer is the general path's: each key found here is the last one
+ * in the text, as the general path's search finds it, because only the digits of the value
+ * after it follow (no space, so no later key can start there).
+ */
+function wakeupKeysFast(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+  let a = intBefore(s, en, st);
+  if (a < st + 12 || !sameText(' target_cpu=', s, a - 12)) return false;
+  const target = backValue;
+  a = intBefore(s, a - 12, st);
+  if (a < st + 6 || !sameText(' prio=', s, a - 6)) return false;
+  const prio = backValue;
+  a = intBefore(s, a - 6, st);
+  if (a < st + 10 || !sameText(' pid=', s, a - 5)) return false;
+  out.a0 = b.tasks.internAt(backValue, s, st + 5, a - 5, prio);
+  out.a1 = target;
+  return true;
+}
+
 /** `comm=A pid=N prio=P [success=1] [target_cpu=C]` or `A:N [P] [success=1] CPU:C`. */
 function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
   let end = en;
   let target = -1;
   if (sameText('comm=', s, st)) {
+    if (fastPaths.on && wakeupKeysFast(b, s, st, en, out)) return true;
     const t = lastKeyInt(s, ' target_cpu=', end, st, en);
     if (t.at >= 0) {
       if (!ok(t.value)) return false;
@@ -165,6 +276,17 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at, prio.value);
     out.a1 = target;
     return true;
+  }
+  // `A:N [P] CPU:C` (every kernel since 4.15) from the right; the general path below otherwise.
+  const c = fastPaths.on ? intBefore(s, en, st) : -1;
+  if (c >= st + 5 && s.charCodeAt(c - 1) === 58 && sameText(' CPU', s, c - 5)) {
+    const cpu = backValue;
+    const task = prettyTaskFast(b, s, st, c - 5);
+    if (task >= 0) {
+      out.a0 = task;
+      out.a1 = cpu;
+      return true;
+    }
   }
   const colon = lastChar(s, 58 /* : */, en - 1, st);
   if (colon >= 4 && sameText(' CPU', s, colon - 4) && colon - 4 >= st) {

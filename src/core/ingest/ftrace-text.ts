@@ -13,7 +13,7 @@ import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { LAT_SPARSE } from '../model/event-kinds';
 import { ClockInfo, parseSplitTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
-import { decodeOrKeep, intIn, Payload } from './fields';
+import { decodeOrKeep, fastPaths, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
@@ -52,6 +52,44 @@ function allDigits(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
   return true;
 }
+
+/**
+ * Reads `seconds.fraction` (1-15 digits, then 1-9) from s[q] up to the `:` right after it, into
+ * `out` as parseSplitTs would: the `:`'s index, or -1 (out untouched) for any other text, which
+ * the caller then reads the general way. One pass over the digits, where finding the `:` and
+ * then parsing read them twice.
+ */
+function readSecondsTs(
+  s: string,
+  q: number,
+  n: number,
+  out: { hi: number; lo: number; fracDigits: number },
+): number {
+  let i = q;
+  let hi = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    hi = hi * 10 + c;
+  }
+  const intLen = i - q;
+  if (intLen === 0 || intLen > 15 || i >= n || s.charCodeAt(i) !== 46 /* . */) return -1;
+  const f0 = ++i;
+  let lo = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    lo = lo * 10 + c;
+  }
+  const fd = i - f0;
+  if (fd === 0 || fd > 9 || i >= n || s.charCodeAt(i) !== 58 /* : */) return -1;
+  out.hi = hi;
+  out.lo = lo * POW10[9 - fd]!;
+  out.fracDigits = fd;
+  return i;
+}
+
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 /** The votes trace-cmd's latency width of 5 starts with. */
 const PRIOR_VOTES = 2;
@@ -398,11 +436,22 @@ class FtraceTextImporter implements TextImporter {
       le = lp;
       while (le > p && line.charCodeAt(le - 1) === 32) le--;
     }
+    // The pid: read back from its end; the digits end at the dash nearly always (a comm may
+    // hold dashes: the last one before the pid is the one).
     let dash = le - 1;
-    while (dash >= p && line.charCodeAt(dash) !== 45 /* - */) dash--;
-    if (dash < p) return false;
-    const pid = intIn(line, dash + 1, le);
-    if (Number.isNaN(pid)) return false;
+    let pid = 0;
+    for (let mul = 1; fastPaths.on && dash >= p && dash > le - 16; dash--, mul *= 10) {
+      const d = line.charCodeAt(dash) - 48;
+      if (d < 0 || d > 9) break;
+      pid += d * mul;
+    }
+    if (dash < p || dash === le - 1 || line.charCodeAt(dash) !== 45 /* - */) {
+      dash = le - 1;
+      while (dash >= p && line.charCodeAt(dash) !== 45 /* - */) dash--;
+      if (dash < p) return false;
+      pid = intIn(line, dash + 1, le);
+      if (Number.isNaN(pid)) return false;
+    }
     let cs = p;
     while (cs < dash && line.charCodeAt(cs) === 32) cs++;
 
@@ -449,18 +498,22 @@ class FtraceTextImporter implements TextImporter {
         q += w;
       }
     }
-    const tsEnd = before(line.indexOf(':', q), n);
-    if (tsEnd < 0) return false;
     const ts = this.ts;
-    if (!parseSplitTs(line, q, tsEnd, ts)) {
-      const s = this.stream(key);
-      s.b.diags.add({
-        code: DIAG.badTimestamp,
-        severity: 'error',
-        line: no,
-        message: `bad timestamp '${line.slice(q, tsEnd)}'`,
-      });
-      return true; // reported; not a second diagnostic
+    // `seconds.fraction:` in one pass (readSecondsTs); anything else the general way.
+    let tsEnd = fastPaths.on ? readSecondsTs(line, q, n, ts) : -1;
+    if (tsEnd < 0) {
+      tsEnd = before(line.indexOf(':', q), n);
+      if (tsEnd < 0) return false;
+      if (!parseSplitTs(line, q, tsEnd, ts)) {
+        const s = this.stream(key);
+        s.b.diags.add({
+          code: DIAG.badTimestamp,
+          severity: 'error',
+          line: no,
+          message: `bad timestamp '${line.slice(q, tsEnd)}'`,
+        });
+        return true; // reported; not a second diagnostic
+      }
     }
 
     // Event name, then its fields.
@@ -472,15 +525,25 @@ class FtraceTextImporter implements TextImporter {
     let ts0: number;
     let te = n;
     // The first ':' or ' ' after the name's start; a name is what ends at a ':' before any space.
+    // A name seen before is found and read in one go (namedTypeAt: never a `sys_` name).
+    const fast = fastPaths.on;
+    const known =
+      fast && this.lastStream !== undefined && key === this.lastKey
+        ? this.lastStream.b.namedTypeAt(line, ns, n)
+        : -1;
     let ne = ns;
-    while (ne < n) {
-      const c = line.charCodeAt(ne);
-      if (c === 58 || c === 32) break;
-      ne++;
+    if (known >= 0) {
+      ne = ns + this.lastStream!.b.eventTypes[known]!.name.length;
+    } else {
+      while (ne < n) {
+        const c = line.charCodeAt(ne);
+        if (c === 58 || c === 32) break;
+        ne++;
+      }
     }
     const named = ne > ns && ne < n && line.charCodeAt(ne) === 58;
     const sys =
-      line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns)
+      known < 0 && line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns)
         ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80)))
         : null;
     if (sys !== null) {
@@ -511,7 +574,7 @@ class FtraceTextImporter implements TextImporter {
     // After the flavour is known: a new stream takes it as its format.
     const s = this.stream(key);
     const b = s.b;
-    const type0 = name === '' ? b.typeIdAt(line, ns, ne) : b.typeId(name);
+    const type0 = name !== '' ? b.typeId(name) : known >= 0 ? known : b.typeIdAt(line, ns, ne);
 
     // Clock shape: all fractional (ns clocks) or all integer (counts), per stream.
     if (s.fracDigits === undefined) s.fracDigits = ts.fracDigits;

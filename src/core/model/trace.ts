@@ -10,6 +10,7 @@ import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
 
 const TYPE_SLOTS = 256;
+const NAMED_SLOTS = 256;
 const LAT_SLOTS = 256;
 
 /** The formats vCPU Lens reads. */
@@ -123,6 +124,8 @@ export class TraceBuilder {
   private readonly typeSlots = new Int32Array(TYPE_SLOTS);
   /** The names of the types in typeSlots, as code units (compared with the line in place). */
   private readonly typeCodes: (Uint16Array | undefined)[] = [];
+  /** namedTypeAt's slots: 1 + a type id, keyed by three characters from where its name starts. */
+  private readonly namedSlots = new Int32Array(NAMED_SLOTS);
   /** latencyIdAt's slots, the same way (ids, 0 = empty: id 0 is the empty column). */
   private readonly latSlots = new Int32Array(LAT_SLOTS);
   private baseHi = NaN;
@@ -180,6 +183,25 @@ export class TraceBuilder {
       for (let k = 0; k < name.length; k++) codes[k] = name.charCodeAt(k);
       this.typeCodes[id] = codes;
     }
+    // A name tracefs may print its own way (`sys_writev(...)`) is never taken unread.
+    if (!sameText('sys_', s, start)) this.namedSlots[namedKey(s, start)] = id + 1;
+    return id;
+  }
+
+  /**
+   * The type a line names at `start`, when it is one typeIdAt found there before: its name is
+   * s[start, start + length), then a `:` before `end`. -1 otherwise (the caller then finds the
+   * name's end and asks typeIdAt). The name is read once, compared as it is read, where finding
+   * its end and then looking it up read it twice. The names typeIdAt learns hold no `:` or
+   * space (they end at the first), so the `:` after the name is the first one from `start`.
+   */
+  namedTypeAt(s: string, start: number, end: number): number {
+    const id = this.namedSlots[namedKey(s, start)]! - 1;
+    if (id < 0) return -1;
+    const codes = this.typeCodes[id]!;
+    const len = codes.length;
+    if (start + len >= end || s.charCodeAt(start + len) !== 58 /* : */) return -1;
+    for (let k = 0; k < len; k++) if (codes[k] !== s.charCodeAt(start + k)) return -1;
     return id;
   }
 
@@ -409,6 +431,18 @@ export class TraceBuilder {
       ...(this.lineOf !== undefined ? { eventLines: Int32Array.from(this.lineOf) } : {}),
     };
   }
+}
+
+/**
+ * namedTypeAt's slot for a name starting at s[start]: three of its characters (past a short
+ * name's end they are the same padding or field text each time, or NaN at the text's end).
+ */
+function namedKey(s: string, start: number): number {
+  return (
+    (((s.charCodeAt(start + 1) * 31 + s.charCodeAt(start + 6)) * 31 + s.charCodeAt(start + 10)) |
+      0) &
+    (NAMED_SLOTS - 1)
+  );
 }
 
 /**

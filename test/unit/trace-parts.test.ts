@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createFtraceTextImporter, importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { appendTrace, mergeByTime } from '../../src/core/model/trace-parts';
 import type { Trace } from '../../src/core/model/trace';
+import { buildTimelines, startTimelines, Timelines } from '../../src/core/timeline/build';
 import { dumpEvents } from './support/dump';
 
 const HOST = path.resolve(__dirname, '../fixtures/real/quiet-passive-local/host.txt.gz');
@@ -99,5 +100,108 @@ describe('trace parts', () => {
     // the store, as any slab a store still carves from).
     const gone = new Set([...freed, ...used]);
     expect(inPart.filter((b) => !gone.has(b)).length).toBeLessThanOrEqual(1);
+  });
+});
+
+/** Everything a timeline build decided, as plain values (typed arrays as arrays). */
+function timelineValues(tl: Timelines): unknown {
+  const plain = (o: object): unknown =>
+    Object.fromEntries(
+      Object.entries(o).map(([k, v]) => [
+        k,
+        ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v instanceof Map ? [...v] : v,
+      ]),
+    );
+  return { ...tl, cpus: plain(tl.cpus), tasks: plain(tl.tasks) };
+}
+
+/** `text` cut into `parts` byte ranges at line starts, read as readInParts reads them. */
+function readInPieces(text: string, parts: number, onJoined: (t: Trace) => void): Trace {
+  const cuts = [0];
+  for (let k = 1; k < parts; k++) cuts.push(text.indexOf('\n', (k * text.length) / parts) + 1);
+  cuts.push(text.length);
+  const first = createFtraceTextImporter({ name: 'h' });
+  first.feed(text.slice(0, cuts[1]));
+  const resume = first.resumeState();
+  const base = first.end()[0]!;
+  onJoined(base);
+  let lines = text.slice(0, cuts[1]).split('\n').length - 1;
+  for (let k = 1; k < parts; k++) {
+    const piece = text.slice(cuts[k], cuts[k + 1]);
+    appendTrace(base, importFtraceText(piece, { name: 'h', resume })[0]!, lines, 1000);
+    lines += piece.split('\n').length - 1;
+    onJoined(base);
+  }
+  return base;
+}
+
+describe('timelines built while parts are joined', () => {
+  // Later parts bring tasks and threads the first did not have: every thread but the idle ones
+  // gets a new pid halfway.
+  const text = ((t: string): string => {
+    const mid = t.indexOf('\n', t.length >> 1) + 1;
+    const renumbered = t
+      .slice(mid)
+      .replace(
+        /(-|(?<!CPU):|pid=)(\d{2,})\b/g,
+        (_m, k: string, pid: string) => `${k}${Number(pid) + 50_000}`,
+      );
+    return t.slice(0, mid) + renumbered;
+  })(hostText(2));
+
+  it('are the timelines of the trace read whole', () => {
+    let build: ReturnType<typeof startTimelines> | undefined;
+    let feeds = 0;
+    readInPieces(text, 5, (t) => {
+      build ??= startTimelines(t, undefined, true);
+      expect(build.feed()).toBe(true);
+      feeds++;
+    });
+    expect(feeds).toBe(5);
+    const got = build!.finish();
+    expect(got).toBeDefined();
+    const wholeTrace = importFtraceText(text, { name: 'h' })[0]!;
+    expect(wholeTrace.tasks.size).toBeGreaterThan(60);
+    const whole = buildTimelines(wholeTrace);
+    expect(whole.tasks.pids.length).toBeGreaterThan(20);
+    expect(whole.cpus.start.length).toBeGreaterThan(100_000);
+    expect(timelineValues(got!)).toEqual(timelineValues(whole));
+  });
+
+  it('are given up when a later part goes back in time (then the whole trace is built)', () => {
+    // The second copy of the events again, unshifted: back in time from the first copy's end.
+    const back =
+      text +
+      text
+        .split('\n')
+        .filter((l) => /\]\s+\d+\.\d+: /.test(l))
+        .slice(0, 2000)
+        .join('\n') +
+      '\n';
+    let build: ReturnType<typeof startTimelines> | undefined;
+    const fed: boolean[] = [];
+    readInPieces(back, 3, (t) => {
+      build ??= startTimelines(t, undefined, true);
+      fed.push(build.feed());
+    });
+    expect(fed[0]).toBe(true);
+    expect(fed[fed.length - 1]).toBe(false);
+    expect(build!.finish()).toBeUndefined();
+  });
+
+  it('are given up when a later part shows a CPU past the count the trace had', () => {
+    // No `cpus=` header: the count comes from the events, and the last part adds CPU 7.
+    const body = text.split('\n').filter((l) => /\]\s+\d+\.\d+: /.test(l));
+    const last = body[body.length - 1]!.replace(/\[00\d\]/, '[007]');
+    const noHeader = [...body, last].join('\n') + '\n';
+    let build: ReturnType<typeof startTimelines> | undefined;
+    const fed: boolean[] = [];
+    const t = readInPieces(noHeader, 3, (tr) => {
+      build ??= startTimelines(tr, undefined, true);
+      fed.push(build.feed());
+    });
+    expect(t.cpuCount).toBe(8);
+    expect(fed).toEqual([true, true, false]);
+    expect(build!.finish()).toBeUndefined();
   });
 });

@@ -292,33 +292,84 @@ export interface Timelines {
 
 /** Builds CPU and task timelines. O(n) plus a sort when events are out of order. */
 export function buildTimelines(trace: Trace): Timelines {
+  const b = startTimelines(trace, trace.events.order(), false);
+  b.feed();
+  return b.finish()!;
+}
+
+/**
+ * Timelines built while a trace grows: `feed` takes in the events appended since the last call
+ * (a file read in parts, each part joined in file order), `finish` closes what is still open.
+ * The result is buildTimelines' on the whole trace, or undefined when the trace stopped being
+ * one it can build in pieces: events out of timestamp order, or on a CPU past the count the
+ * trace had when the build started (the count could still change); the caller then builds
+ * the finished trace whole.
+ */
+export interface TimelineBuild {
+  /** Takes in the events appended since the last call; false once the build is given up. */
+  feed(): boolean;
+  finish(): Timelines | undefined;
+}
+
+/**
+ * The builder behind buildTimelines (`growing` false: the trace is whole, `order` its events'
+ * timestamp order when they are not stored in it) and TimelineBuild (`growing`, no order).
+ */
+export function startTimelines(
+  trace: Trace,
+  order: Uint32Array | undefined,
+  growing: boolean,
+): TimelineBuild {
   const ev = trace.events;
   const tasks = trace.tasks;
-  const kinds = trace.eventTypes.map((t) => t.kind);
-  const order = ev.order();
-  const n = ev.length;
+  let kinds = trace.eventTypes.map((t) => t.kind);
   const at = (k: number): number => (order === undefined ? k : order[k]!);
-  const t0 = n > 0 ? ev.ts(at(0)) : 0;
-  const t1 = n > 0 ? ev.ts(at(n - 1)) : 0;
+  /** Events taken in so far; the first one's time (the trace's start, once there is one). */
+  let fed = 0;
+  let t0 = 0;
+  let broken = false;
 
   const nCpu = Math.max(trace.cpuCount, 1);
   const cpuCols = new IntervalColumns(Int32Array, Int32Array);
   const cpuOpen = new Int32Array(nCpu).fill(-1);
   const taskCols = new IntervalColumns(Uint8Array, Int16Array);
   const threadOf = new Map<number, number>();
-  /** Thread index by task-table id (-1 not seen yet): one typed load per event instead of a Map. */
-  const threadOfTask = new Int32Array(tasks.size).fill(-1);
+  // Per task-table id (sized to the table, grown with it as parts join): its thread index (-1
+  // not seen yet), one typed load per event instead of a Map.
+  let threadOfTask = new Int32Array(tasks.size).fill(-1);
   const pids: number[] = [];
   /** The last task-table id each thread was seen as (its comm is the thread's last comm). */
   const lastTask: number[] = [];
   // Per thread: its open interval in taskCols (-1 none), that interval's state and CPU, and
   // whether a sched_waking arrived while it still ran (it was about to sleep). Threads are at
   // most the task-table ids.
-  const curOpen = new Int32Array(tasks.size + 1).fill(-1);
-  const curState = new Uint8Array(tasks.size + 1).fill(TaskState.unknown);
-  const curCpu = new Int16Array(tasks.size + 1);
-  const wakePending = new Uint8Array(tasks.size + 1);
+  let curOpen = new Int32Array(tasks.size + 1).fill(-1);
+  let curState = new Uint8Array(tasks.size + 1).fill(TaskState.unknown);
+  let curCpu = new Int16Array(tasks.size + 1);
+  let wakePending = new Uint8Array(tasks.size + 1);
   let inconsistencies = 0;
+
+  /** Room for the task table as it is now (parts joined since the last feed add tasks). */
+  const fitTasks = (): void => {
+    const size = tasks.size;
+    if (threadOfTask.length >= size) return;
+    const cap = Math.max(size, threadOfTask.length * 2);
+    const t = new Int32Array(cap).fill(-1);
+    t.set(threadOfTask);
+    threadOfTask = t;
+    const o = new Int32Array(cap + 1).fill(-1);
+    o.set(curOpen);
+    curOpen = o;
+    const st = new Uint8Array(cap + 1).fill(TaskState.unknown);
+    st.set(curState);
+    curState = st;
+    const c = new Int16Array(cap + 1);
+    c.set(curCpu);
+    curCpu = c;
+    const w = new Uint8Array(cap + 1);
+    w.set(wakePending);
+    wakePending = w;
+  };
 
   const thread = (pid: number, taskId: number): number => {
     let k = threadOfTask[taskId]!;
@@ -425,16 +476,38 @@ export function buildTimelines(trace: Trace): Timelines {
     lastSeen[cpu] = t;
   };
 
-  for (let k = 0; k < n; k++) {
-    const i = at(k);
-    const t = ev.ts(i);
-    const cpu = ev.cpu(i);
+  const feed = (): boolean => {
+    if (broken) return false;
+    const n = ev.length;
+    if (growing && !ev.sorted) broken = true;
+
+    if (broken) return false;
+    if (n === fed) return true;
+    if (fed === 0) t0 = ev.ts(at(0));
+    fitTasks();
+    if (kinds.length < trace.eventTypes.length) kinds = trace.eventTypes.map((t) => t.kind);
+    for (let k = fed; k < n; k++) {
+      const i = at(k);
+      const t = ev.ts(i);
+      const cpu = ev.cpu(i);
+      // A CPU past the count of a growing trace: its count when whole may be larger.
+      if (cpu >= nCpu && growing) {
+        broken = true;
+        return false;
+      }
+      step(i, t, cpu);
+    }
+    fed = n;
+    return true;
+  };
+
+  const step = (i: number, t: number, cpu: number): void => {
     const kind = kinds[ev.type(i)]!;
     if (cpu < nCpu && kind !== Kind.schedSwitch) {
       const owner = ev.task(i);
       confirm(cpu, tasks.pid(owner), owner, t, false);
     }
-    if (kind === Kind.generic) continue;
+    if (kind === Kind.generic) return;
     switch (kind) {
       case Kind.schedSwitch: {
         const a0 = ev.a0(i);
@@ -504,57 +577,68 @@ export function buildTimelines(trace: Trace): Timelines {
       default:
         break;
     }
-  }
-
-  // Close what is still open at the end of the trace.
-  for (let c = 0; c < nCpu; c++) {
-    const open = cpuOpen[c]!;
-    if (open >= 0) {
-      cpuCols.close(c, t1);
-      cpuCols.addFlags(open, PARTIAL_END);
-    }
-  }
-  for (let k = 0; k < pids.length; k++) {
-    const open = curOpen[k]!;
-    if (open >= 0) {
-      taskCols.close(k, t1);
-      taskCols.addFlags(open, PARTIAL_END);
-    }
-  }
-
-  const cg = cpuCols.grouped(nCpu);
-  const tg = taskCols.grouped(pids.length);
-  const totals = new Float64Array(pids.length * TASK_STATE_COUNT);
-  for (let k = 0; k < pids.length; k++) {
-    for (let j = tg.offsets[k]!; j < tg.offsets[k + 1]!; j++) {
-      totals[k * TASK_STATE_COUNT + tg.what[j]!]! += tg.end[j]! - tg.start[j]!;
-    }
-  }
-  return {
-    start: t0 as Ts,
-    end: t1 as Ts,
-    cpus: {
-      offsets: cg.offsets,
-      start: cg.start,
-      end: cg.end,
-      task: cg.what,
-      pid: cg.where,
-      flags: cg.flags,
-    },
-    tasks: {
-      pids: Int32Array.from(pids),
-      comms: lastTask.map((id) => tasks.comm(id)),
-      offsets: tg.offsets,
-      start: tg.start,
-      end: tg.end,
-      state: tg.what,
-      cpu: tg.where,
-      flags: tg.flags,
-      totals,
-      indexOf: threadOf,
-    },
-    inconsistencies,
   };
+
+  const finish = (): Timelines | undefined => {
+    if (!feed() || (growing && Math.max(trace.cpuCount, 1) !== nCpu)) return undefined;
+    return close();
+  };
+
+  const close = (): Timelines => {
+    const n = fed;
+    const t1 = n > 0 ? ev.ts(at(n - 1)) : 0;
+    // Close what is still open at the end of the trace.
+    for (let c = 0; c < nCpu; c++) {
+      const open = cpuOpen[c]!;
+      if (open >= 0) {
+        cpuCols.close(c, t1);
+        cpuCols.addFlags(open, PARTIAL_END);
+      }
+    }
+    for (let k = 0; k < pids.length; k++) {
+      const open = curOpen[k]!;
+      if (open >= 0) {
+        taskCols.close(k, t1);
+        taskCols.addFlags(open, PARTIAL_END);
+      }
+    }
+
+    const cg = cpuCols.grouped(nCpu);
+    const tg = taskCols.grouped(pids.length);
+    const totals = new Float64Array(pids.length * TASK_STATE_COUNT);
+    for (let k = 0; k < pids.length; k++) {
+      for (let j = tg.offsets[k]!; j < tg.offsets[k + 1]!; j++) {
+        totals[k * TASK_STATE_COUNT + tg.what[j]!]! += tg.end[j]! - tg.start[j]!;
+      }
+    }
+    return {
+      start: t0 as Ts,
+      end: t1 as Ts,
+      cpus: {
+        offsets: cg.offsets,
+        start: cg.start,
+        end: cg.end,
+        task: cg.what,
+        pid: cg.where,
+        flags: cg.flags,
+      },
+      tasks: {
+        pids: Int32Array.from(pids),
+        comms: lastTask.map((id) => tasks.comm(id)),
+        offsets: tg.offsets,
+        start: tg.start,
+        end: tg.end,
+        state: tg.what,
+        cpu: tg.where,
+        flags: tg.flags,
+        totals,
+        indexOf: threadOf,
+      },
+      inconsistencies,
+    };
+  };
+
+  return { feed, finish };
 }
 
 /** Index of the interval of thread k that contains t, or -1. Binary search. */

@@ -4,6 +4,8 @@
 import { existsSync } from 'node:fs';
 import { analyzePair, PairOptions } from '../core/analyze/pair';
 import type { LoadResult } from '../core/io/read-trace-file';
+import type { Trace } from '../core/model/trace';
+import { startTimelines, TimelineBuild, Timelines } from '../core/timeline/build';
 import { analyzeReport, AnalyzeReport } from '../core/report/analyze';
 import { buildTimelineModel } from '../core/view/model';
 import { ExitCode } from './exit-codes';
@@ -40,7 +42,17 @@ export async function analyzeCommand(
     );
     return ExitCode.usage;
   }
-  const [h, g] = (await loadTraces([hostFile, guestFile], o.read)) as [LoadResult, LoadResult];
+  // Timelines are built as the parts of a big text file are joined, while the rest is read; a
+  // build given up (events out of order) is dropped at once, and the whole trace built after.
+  const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
+  const [h, g] = (await loadTraces([hostFile, guestFile], o.read, (k, traces) => {
+    const t = traces[0];
+    if (t === undefined) return;
+    if (growing[k]?.trace !== t)
+      growing[k] = { trace: t, build: startTimelines(t, undefined, true) };
+    const entry = growing[k]!;
+    if (entry.build?.feed() === false) entry.build = undefined;
+  })) as [LoadResult, LoadResult];
   let bad = false;
   for (const r of [h, g]) {
     for (const d of r.diagnostics) log(formatDiag(d));
@@ -59,7 +71,13 @@ export async function analyzeCommand(
   if (host === undefined || guest === undefined) return ExitCode.noInput;
   if (h.traces.length > 1 || g.traces.length > 1)
     log('several traces in one file: analysing the first of each');
-  const a = analyzePair(host, guest, o.pair);
+  // A build is the file's when it grew on the trace the read returned (not on a failed attempt).
+  const built = (k: number, t: Trace): Timelines | undefined =>
+    growing[k]?.trace === t ? growing[k].build?.finish() : undefined;
+  const a = analyzePair(host, guest, {
+    ...o.pair,
+    timelines: { host: built(0, host), guest: built(1, guest) },
+  });
   const rep = analyzeReport(a);
   out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
   if (o.html !== undefined || o.chromeTrace !== undefined) {

@@ -4,6 +4,7 @@
 
 import { basename } from 'node:path';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
+import type { Trace } from '../core/model/trace';
 import { safeText } from './terminal';
 
 export interface ProgressSink {
@@ -87,16 +88,24 @@ export interface CliReadOptions extends ReadOptions {
   bar?: ProgressBar;
 }
 
-/** Loads files at once (each with its own progress on the shared bar), then clears the bar. */
-export async function loadTraces(files: string[], read: CliReadOptions): Promise<LoadResult[]> {
+/**
+ * Loads files at once (each with its own progress on the shared bar), then clears the bar.
+ * `onJoined`: file k's ReadOptions.onJoined.
+ */
+export async function loadTraces(
+  files: string[],
+  read: CliReadOptions,
+  onJoined?: (k: number, traces: Trace[]) => void,
+): Promise<LoadResult[]> {
   const { bar, ...opts } = read;
   try {
     return await Promise.all(
-      files.map((f) =>
-        readTraceFile(
-          f,
-          bar !== undefined ? { ...opts, onProgress: bar.track(basename(f)) } : opts,
-        ),
+      files.map((f, k) =>
+        readTraceFile(f, {
+          ...opts,
+          ...(bar !== undefined ? { onProgress: bar.track(basename(f)) } : {}),
+          ...(onJoined !== undefined ? { onJoined: (t: Trace[]) => onJoined(k, t) } : {}),
+        }),
       ),
     );
   } finally {

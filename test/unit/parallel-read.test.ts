@@ -1,13 +1,24 @@
 // Reading a text trace in parts on worker threads must give exactly the trace a single thread
 // reads: same events, tasks, names, states, latencies, texts, timestamps, and diagnostics on the
 // same line numbers. The worker is bundled here with esbuild, as the build does.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleParseWorker } from './support/parse-worker';
-import { splitAtLines } from '../../src/core/io/parallel-read';
+import { readInParts, splitAtLines } from '../../src/core/io/parallel-read';
+import { createTextImporter } from '../../src/core/ingest/index';
+import type { ImportOptions } from '../../src/core/ingest/importer';
+import type { Trace } from '../../src/core/model/trace';
+import { buildTimelines, startTimelines } from '../../src/core/timeline/build';
 import { readTraceFile, ReadOptions } from '../../src/core/io/read-trace-file';
 import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
 import { PRESETS } from '../../src/core/sim/presets';
@@ -264,6 +275,105 @@ describe('parallel reading', () => {
     });
     expect(r.traces[0]!.events.length).toBe(1);
     expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['VL1010', 'warning']]);
+  });
+});
+
+describe('reading in more parts than threads (parts joined while others are read)', () => {
+  const guest = (): string =>
+    gunzipSync(readFileSync(path.join(BUNDLED, 'guest.txt.gz'))).toString('utf8');
+  /** readInParts as readTraceFile calls it, with `parts` parts on `threads` workers. */
+  const inParts = async (
+    f: string,
+    parts: number,
+    threads: number,
+    opts: ImportOptions,
+    script = worker,
+    onJoined?: (t: Trace[]) => void,
+  ): Promise<Trace[]> => {
+    const text = readFileSync(f, 'utf8');
+    const probe = createTextImporter('ftrace-text', opts);
+    const head = text.slice(0, 64 * 1024);
+    probe.feed(head.slice(0, head.lastIndexOf('\n') + 1));
+    const r = await readInParts(
+      f,
+      statSync(f).size,
+      'ftrace-text',
+      opts,
+      probe.resumeState(),
+      parts,
+      script,
+      onJoined !== undefined ? { onJoined } : {},
+      threads,
+    );
+    return r.traces;
+  };
+
+  it('7 parts on 2 workers: the trace one thread reads, joined part after part in file order', async () => {
+    const f = write('guest-7.txt', guest());
+    // The first part answers last of the first two, so the second waits for it.
+    const slow = path.join(dir, 'slow-first-worker.js');
+    writeFileSync(
+      slow,
+      `const { parentPort } = require('node:worker_threads');
+const on = parentPort.on.bind(parentPort);
+parentPort.on = (ev, fn) => on(ev, ev !== 'message' ? fn : (req) => setTimeout(() => fn(req), req.start === 0 ? 500 : 0));
+require(${JSON.stringify(worker)});`,
+    );
+    const one = await readTraceFile(f, { threads: 1 });
+    const seen: number[] = [];
+    let first: Trace | undefined;
+    let build: ReturnType<typeof startTimelines> | undefined;
+    const traces = await inParts(f, 7, 2, { name: 'guest-7.txt' }, slow, (t) => {
+      first ??= t[0];
+      expect(t[0]).toBe(first);
+      seen.push(t[0]!.events.length);
+      build ??= startTimelines(t[0]!, undefined, true);
+      expect(build.feed()).toBe(true);
+    });
+    expect(traces.map(dumpTrace)).toEqual(one.traces.map(dumpTrace));
+    expect(seen).toHaveLength(7);
+    for (let k = 1; k < seen.length; k++) expect(seen[k]!).toBeGreaterThan(seen[k - 1]!);
+    expect(seen.at(-1)).toBe(one.traces[0]!.events.length);
+    // Timelines built as the parts came are those of the whole trace.
+    const grown = build!.finish()!;
+    const whole = buildTimelines(one.traces[0]!);
+    expect(Array.from(grown.cpus.start)).toEqual(Array.from(whole.cpus.start));
+    expect(Array.from(grown.tasks.state)).toEqual(Array.from(whole.tasks.state));
+    expect(Array.from(grown.tasks.totals)).toEqual(Array.from(whole.tasks.totals));
+  });
+
+  it('a part stopped by the memory cap ends the file there: no later part is joined', async () => {
+    // The cap is checked every 65,536 events: the host's parts are bigger than that.
+    const host = gunzipSync(readFileSync(path.join(BUNDLED, 'host.txt.gz'))).toString('utf8');
+    const f = write('host-cap.txt', host);
+    const full = (await readTraceFile(f, { threads: 1 })).traces[0]!;
+    let joins = 0;
+    const [t] = await inParts(
+      f,
+      2,
+      2,
+      { name: 'host-cap.txt', memoryCapBytes: 1 },
+      worker,
+      () => joins++,
+    );
+    expect(t!.diagnostics.some((d) => d.code === 'VL1014')).toBe(true);
+    expect(joins).toBe(1);
+    expect(t!.events.length).toBeGreaterThan(0);
+    expect(t!.events.length).toBeLessThan(full.events.length / 2);
+    const got = dumpEvents(t!);
+    expect(got).toEqual(dumpEvents(full).slice(0, got.length));
+  });
+
+  it('a worker that fails fails the read', async () => {
+    const f = write('guest-fail.txt', guest());
+    const bad = path.join(dir, 'throws.js');
+    writeFileSync(
+      bad,
+      "require('node:worker_threads').parentPort.on('message', () => { throw new Error('boom'); });",
+    );
+    await expect(
+      readInParts(f, statSync(f).size, 'ftrace-text', {}, {}, 5, bad, {}, 2),
+    ).rejects.toThrow(/boom|exited/);
   });
 });
 

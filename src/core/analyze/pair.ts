@@ -28,6 +28,8 @@ export interface PairOptions {
   pairing?: EventPairing;
   /** Leave these guest events out of the clock estimate. */
   skipGuestEvent?: (i: number) => boolean;
+  /** The traces' timelines when already built (while reading: timeline/build.ts startTimelines). */
+  timelines?: { host?: Timelines | undefined; guest?: Timelines | undefined };
 }
 
 export interface PairAnalysis {
@@ -55,8 +57,8 @@ export interface PairAnalysis {
 
 export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): PairAnalysis {
   const reasoning: string[] = [];
-  const hostTimelines = buildTimelines(host);
-  const guestTimelines = buildTimelines(guest);
+  const hostTimelines = opts.timelines?.host ?? buildTimelines(host);
+  const guestTimelines = opts.timelines?.guest ?? buildTimelines(guest);
   const vcpuMap = identifyVcpus(host, {
     guestCpus: guest.cpuCount,
     ...(guest.dat?.traceId !== undefined ? { guestTraceId: guest.dat.traceId } : {}),

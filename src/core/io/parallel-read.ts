@@ -54,6 +54,11 @@ export interface PartControl {
   signal?: AbortSignal | undefined;
   /** Bytes of the file consumed so far, all parts together. */
   onBytes?: (bytes: number) => void;
+  /**
+   * After each part is joined (in file order), with the traces so far: for work that can start
+   * before the whole file is read (timelines, timeline/build.ts startTimelines).
+   */
+  onJoined?: (traces: Trace[]) => void;
 }
 
 /** Files smaller than this are read on the calling thread: a worker costs tens of ms to start. */
@@ -92,9 +97,13 @@ export async function splitAtLines(path: string, size: number, parts: number): P
   return cuts;
 }
 
+type PartOk = Extract<PartResult, { ok: true }>;
+
 /**
- * Parses path's ranges [cuts[k], cuts[k+1]) on workers and joins them. The first part reads the
- * header; later parts start from `resume`, what an importer learned from the head.
+ * Parses path's ranges [cuts[k], cuts[k+1]) on `threads` workers, each taking the next part when
+ * it is done with one, and joins the parts in file order as soon as each one's turn comes
+ * (control.onJoined hears of each). The first part reads the header; later parts start from
+ * `resume`, what an importer learned from the head.
  */
 export async function readInParts(
   path: string,
@@ -105,29 +114,27 @@ export async function readInParts(
   parts: number,
   workerScript: string,
   control: PartControl = {},
+  threads = parts,
 ): Promise<{ traces: Trace[]; replaced: boolean; invalid?: InvalidUtf8 }> {
   const cuts = await splitAtLines(path, size, parts);
-  const done = new Float64Array(cuts.length - 1);
-  const results = await Promise.all(
-    cuts.slice(0, -1).map((start, k) => {
-      const end = cuts[k + 1]!;
-      // Each part may hold its share of the memory cap (parts are alike: a part that reaches
-      // its share means the whole would pass the cap).
-      const partOpts: ImportOptions = k === 0 ? { ...opts } : { ...opts, resume };
-      if (opts.memoryCapBytes !== undefined) partOpts.memoryShare = (end - start) / size;
-      return runPart(workerScript, { path, start, end, format, opts: partOpts }, control, (b) => {
-        done[k] = b;
-        control.onBytes?.(done.reduce((x, y) => x + y, 0));
-      });
-    }),
-  );
+  const n = cuts.length - 1;
+  const requests = cuts.slice(0, -1).map((start, k): PartRequest => {
+    const end = cuts[k + 1]!;
+    // Each part may hold its share of the memory cap (parts are alike: a part that reaches
+    // its share means the whole would pass the cap).
+    const partOpts: ImportOptions = k === 0 ? { ...opts } : { ...opts, resume };
+    if (opts.memoryCapBytes !== undefined) partOpts.memoryShare = (end - start) / size;
+    return { path, start, end, format, opts: partOpts };
+  });
+  const done = new Float64Array(n);
   const cap = opts.diagnosticsCap ?? 1000;
   const released = new BufferReleaser();
   let traces: Trace[] = [];
   let lineOffset = 0;
   let replaced = false;
   let invalid: InvalidUtf8 | undefined;
-  for (const r of results) {
+  let stopped = false;
+  const join = (r: PartOk): void => {
     replaced ||= r.replaced;
     // The first part's in file order, numbered as one reader would.
     if (invalid === undefined && r.invalid !== undefined)
@@ -153,10 +160,122 @@ export async function readInParts(
     }
     lineOffset += r.lines;
     // The memory cap stopped this part: the file's events end here.
-    if (r.stopped) break;
-  }
+    if (r.stopped) stopped = true;
+    control.onJoined?.(traces);
+  };
+  await runPool(workerScript, requests, Math.min(threads, n), control, {
+    onBytes: (k, b) => {
+      done[k] = b;
+      control.onBytes?.(done.reduce((x, y) => x + y, 0));
+    },
+    // Parts are joined in order; one that finishes early waits for those before it.
+    inOrder: (r) => {
+      if (!stopped) join(r);
+      return !stopped;
+    },
+  });
   await released.flush();
   return { traces, replaced, ...(invalid !== undefined ? { invalid } : {}) };
+}
+
+/**
+ * Runs `requests` on `threads` workers (`threads` at most the requests), each taking the next
+ * request when it has answered one (its code stays compiled), and hands the answers to
+ * `inOrder` in request order, each as soon as those before it are handed over. `inOrder`
+ * returning false stops the run: no further requests are given out. A worker with nothing left
+ * to do is stopped before its answer is handed over, and the run resolves once every worker
+ * has stopped: their heaps are given back to the system only then, and what the caller does
+ * with the answers would otherwise peak on top of them. Rejects when a worker fails or dies,
+ * `inOrder` throws, or the caller aborts.
+ */
+function runPool(
+  script: string,
+  requests: PartRequest[],
+  threads: number,
+  control: PartControl,
+  hear: { onBytes: (k: number, bytes: number) => void; inOrder: (r: PartOk) => boolean },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (control.signal?.aborted === true) {
+      reject(new Error('cancelled'));
+      return;
+    }
+    const workers: Worker[] = [];
+    const answers: (PartOk | undefined)[] = new Array(requests.length);
+    let next = 0;
+    let joined = 0;
+    /** Workers on a request, and workers stopping (nothing left for them). */
+    let busy = 0;
+    let stopping = 0;
+    let ended = false;
+    const end = (e?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      control.signal?.removeEventListener('abort', onAbort);
+      void Promise.all(workers.map((w) => w.terminate().catch(() => undefined))).then(() =>
+        e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(String(e))),
+      );
+    };
+    const onAbort = (): void => end(new Error('cancelled'));
+    control.signal?.addEventListener('abort', onAbort);
+    /** Hands over the answers whose turn has come; false when that failed (the run is ended). */
+    const drain = (): boolean => {
+      try {
+        while (joined < requests.length && answers[joined] !== undefined) {
+          const r = answers[joined]!;
+          answers[joined++] = undefined;
+          if (!hear.inOrder(r)) next = requests.length; // stopped: nothing more is wanted
+        }
+        return true;
+      } catch (e) {
+        end(e);
+        return false;
+      }
+    };
+    const give = (w: Worker, slot: { k: number; retired: boolean }): void => {
+      slot.k = next++;
+      busy++;
+      w.postMessage(requests[slot.k]);
+    };
+    for (let s = 0; s < threads; s++) {
+      const w = new Worker(script, { workerData: { pool: true } });
+      workers.push(w);
+      const slot = { k: -1, retired: false };
+      w.on('message', (res: PartResult | PartProgress) => {
+        if (ended) return;
+        if ('progress' in res) {
+          hear.onBytes(slot.k, res.progress);
+          return;
+        }
+        busy--;
+        if (!res.ok) {
+          end(new Error(`parse worker failed: ${res.error}`));
+          return;
+        }
+        answers[slot.k] = res;
+        if (next < requests.length) {
+          if (drain()) give(w, slot);
+          return;
+        }
+        // Nothing left for it: it stops before its answer is handed over, so its heap is back
+        // with the system before the join (which would otherwise peak on top of it).
+        slot.retired = true;
+        stopping++;
+        void w
+          .terminate()
+          .catch(() => undefined)
+          .then(() => {
+            stopping--;
+            if (!ended && drain() && busy === 0 && stopping === 0) end();
+          });
+      });
+      w.once('error', (e) => end(e));
+      w.once('exit', (code) => {
+        if (!slot.retired) end(new Error(`parse worker exited with code ${code} before answering`));
+      });
+      give(w, slot);
+    }
+  });
 }
 
 /** Decodes a .dat file on a worker thread. */

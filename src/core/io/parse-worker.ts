@@ -1,6 +1,5 @@
-// Worker-thread entry (bundled as dist/parse-worker.js): parses one byte range of a text trace,
-// or a whole .dat file, and posts the traces back as transferable buffers. Started by
-// parallel-read.ts.
+// Worker-thread entry (bundled as dist/parse-worker.js): parses byte ranges of a text trace, or a
+// whole .dat file, and posts the traces back as transferable buffers. Started by parallel-read.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createTextImporter } from '../ingest/index';
@@ -72,4 +71,8 @@ async function run(req: PartRequest | DatRequest): Promise<void> {
   }
 }
 
-void run(workerData as PartRequest | DatRequest);
+// One request given at start, or (a pool's worker, `{ pool: true }`) one request per message, in
+// turn, until terminated: later parts then run on code already compiled.
+const start = workerData as PartRequest | DatRequest | { pool: true };
+if ('pool' in start) parentPort!.on('message', (req: PartRequest) => void run(req));
+else void run(start);

@@ -56,6 +56,13 @@ export interface ReadOptions extends ImportOptions {
   /** Files at least this big are read in parallel (default 32 MiB). */
   parallelMinBytes?: number;
   /**
+   * For a text file read in parallel: called after each part is joined, in file order, with the
+   * traces so far (the first trace object stays the file's first trace unless the parallel read
+   * fails and the file is read again on this thread). Work that can begin before the whole
+   * file is read starts here: timelines (timeline/build.ts startTimelines).
+   */
+  onJoined?: (traces: Trace[]) => void;
+  /**
    * Called now and then while loading (at most every ~100 ms, and once at the end) with the bytes
    * of the file consumed so far. For a UI's progress bar.
    */
@@ -75,6 +82,12 @@ export interface LoadProgress {
 }
 
 const SNIFF_BYTES = 64 * 1024;
+/**
+ * Part size when parts are joined while others are read (ReadOptions.onJoined): small enough
+ * that the joined front follows the workers closely, big enough that a part's fixed costs (its
+ * own string and task tables, a message) stay small.
+ */
+const PIPELINE_PART_BYTES = 64 << 20;
 
 /** Loads a trace file. Never throws for bad content or a missing file: look at `diagnostics`. */
 export async function readTraceFile(path: string, opts: ReadOptions = {}): Promise<LoadResult> {
@@ -277,7 +290,14 @@ async function readParallel(
   const probe = createTextImporter(format, importOptions(opts, name));
   probe.feed(head.slice(0, head.lastIndexOf('\n') + 1));
   try {
-    const parts = Math.max(2, Math.min(threads, Math.ceil(result.fileBytes / (8 << 20))));
+    // One part per thread; or, when the caller starts work on the parts as they are joined and
+    // a core is left for it, parts of PIPELINE_PART_BYTES, so the joined front follows the
+    // workers. Without a free core that work only slows the workers down (BENCHMARKS.md).
+    const perThread = Math.max(2, Math.min(threads, Math.ceil(result.fileBytes / (8 << 20))));
+    const parts =
+      opts.onJoined !== undefined && availableParallelism() > perThread
+        ? Math.max(perThread, Math.ceil(result.fileBytes / PIPELINE_PART_BYTES))
+        : perThread;
     const progress = progressReporter(opts, result.fileBytes);
     const r = await readInParts(
       path,
@@ -287,7 +307,12 @@ async function readParallel(
       probe.resumeState(),
       parts,
       script,
-      { signal: opts.signal, onBytes: (done) => progress(done) },
+      {
+        signal: opts.signal,
+        onBytes: (done) => progress(done),
+        ...(opts.onJoined !== undefined ? { onJoined: opts.onJoined } : {}),
+      },
+      perThread,
     );
     progress(result.fileBytes, true);
     result.format = format;
@@ -319,6 +344,7 @@ function importOptions(opts: ReadOptions, name: string): ImportOptions {
     threads: _threads,
     workerScript: _script,
     parallelMinBytes: _min,
+    onJoined: _joined,
     ...importOnly
   } = opts;
   return { ...importOnly, name };

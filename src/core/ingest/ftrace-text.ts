@@ -526,9 +526,8 @@ class FtraceTextImporter implements TextImporter {
     let te = n;
     // The first ':' or ' ' after the name's start; a name is what ends at a ':' before any space.
     // A name seen before is found and read in one go (namedTypeAt: never a `sys_` name).
-    const fast = fastPaths.on;
     const known =
-      fast && this.lastStream !== undefined && key === this.lastKey
+      fastPaths.on && this.lastStream !== undefined && key === this.lastKey
         ? this.lastStream.b.namedTypeAt(line, ns, n)
         : -1;
     let ne = ns;

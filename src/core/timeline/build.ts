@@ -308,6 +308,7 @@ export function buildTimelines(trace: Trace): Timelines {
 export interface TimelineBuild {
   /** Takes in the events appended since the last call; false once the build is given up. */
   feed(): boolean;
+  /** Takes in the rest and closes the timelines (once). */
   finish(): Timelines | undefined;
 }
 
@@ -477,11 +478,9 @@ export function startTimelines(
   };
 
   const feed = (): boolean => {
+    if (growing && !ev.sorted) broken = true;
     if (broken) return false;
     const n = ev.length;
-    if (growing && !ev.sorted) broken = true;
-
-    if (broken) return false;
     if (n === fed) return true;
     if (fed === 0) t0 = ev.ts(at(0));
     fitTasks();
@@ -579,7 +578,11 @@ export function startTimelines(
     }
   };
 
+  let finished = false;
   const finish = (): Timelines | undefined => {
+    // Closing consumes the interval columns: a second finish would read them emptied.
+    if (finished) throw new Error('TimelineBuild.finish called twice');
+    finished = true;
     if (!feed() || (growing && Math.max(trace.cpuCount, 1) !== nCpu)) return undefined;
     return close();
   };

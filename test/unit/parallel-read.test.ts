@@ -347,21 +347,25 @@ require(${JSON.stringify(worker)});`,
     const host = gunzipSync(readFileSync(path.join(BUNDLED, 'host.txt.gz'))).toString('utf8');
     const f = write('host-cap.txt', host);
     const full = (await readTraceFile(f, { threads: 1 })).traces[0]!;
-    let joins = 0;
-    const [t] = await inParts(
-      f,
-      2,
-      2,
-      { name: 'host-cap.txt', memoryCapBytes: 1 },
-      worker,
-      () => joins++,
-    );
-    expect(t!.diagnostics.some((d) => d.code === 'VL1014')).toBe(true);
-    expect(joins).toBe(1);
-    expect(t!.events.length).toBeGreaterThan(0);
-    expect(t!.events.length).toBeLessThan(full.events.length / 2);
-    const got = dumpEvents(t!);
-    expect(got).toEqual(dumpEvents(full).slice(0, got.length));
+    // Both parts at once on two workers, and one after the other on one worker (which still
+    // has a part to take when the first stops).
+    for (const threads of [2, 1]) {
+      let joins = 0;
+      const [t] = await inParts(
+        f,
+        2,
+        threads,
+        { name: 'host-cap.txt', memoryCapBytes: 1 },
+        worker,
+        () => joins++,
+      );
+      expect(t!.diagnostics.some((d) => d.code === 'VL1014')).toBe(true);
+      expect(joins).toBe(1);
+      expect(t!.events.length).toBeGreaterThan(0);
+      expect(t!.events.length).toBeLessThan(full.events.length / 2);
+      const got = dumpEvents(t!);
+      expect(got).toEqual(dumpEvents(full).slice(0, got.length));
+    }
   });
 
   it('a worker that fails fails the read', async () => {

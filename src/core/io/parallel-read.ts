@@ -254,8 +254,12 @@ function runPool(
         }
         answers[slot.k] = res;
         if (next < requests.length) {
-          if (drain()) give(w, slot);
-          return;
+          if (!drain()) return;
+          // The join may have stopped the run (a part at the memory cap): then nothing is left.
+          if (next < requests.length) {
+            give(w, slot);
+            return;
+          }
         }
         // Nothing left for it: it stops before its answer is handed over, so its heap is back
         // with the system before the join (which would otherwise peak on top of it).

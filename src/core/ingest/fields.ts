@@ -168,38 +168,10 @@ function prettyTaskFast(b: TraceBuilder, s: string, start: number, end: number):
   return b.tasks.internAt(backValue, s, start, a - 1, prio);
 }
 
-/**
- * The plugin spelling of sched_switch, `A:N [P] S ==> B:M [Q]`, read from the right, each
- * character about once; false for anything else (decodeSwitch's general path then reads it).
- * Where it answers, the answer is the general path's: the arrow is found by the same search
- * (started at the next task's colon: nothing after it can be part of an arrow), and the tasks are
- * read as prettyTaskFast reads them.
- */
-function switchPrettyFast(
-  b: TraceBuilder,
-  s: string,
-  st: number,
-  en: number,
-  out: Payload,
-): boolean {
-  if (en - st < 13 || s.charCodeAt(en - 1) !== 93 /* ] */) return false;
-  let a = intBefore(s, en - 1, st);
-  if (a < st + 2 || s.charCodeAt(a - 1) !== 91 || s.charCodeAt(a - 2) !== 32) return false;
-  a = intBefore(s, a - 2, st);
-  if (a < st + 1 || s.charCodeAt(a - 1) !== 58) return false;
-  const arrow = lastArrow(s, a - 2, st);
-  // The next task's comm starts after the arrow (prettyTask's `start`): it may be empty.
-  if (arrow < 0 || a - 1 < arrow + 5) return false;
-  const next = prettyTaskFast(b, s, arrow + 5, en);
-  const rb = lastChar(s, 93 /* ] */, arrow - 2, st);
-  if (next < 0 || rb < 0 || s.charCodeAt(rb + 1) !== 32) return false;
-  const state = b.stateIdAt(s, rb + 2, arrow);
-  if (state < 0) return false;
-  const prev = prettyTaskFast(b, s, st, rb + 1);
-  if (prev < 0) return false;
-  out.a0 = prev | (state << 22);
-  out.a1 = next;
-  return true;
+/** prettyTask's answer, read in one pass when the text has the usual shape (prettyTaskFast). */
+function prettyTaskAt(b: TraceBuilder, s: string, start: number, end: number): number {
+  const t = fastPaths.on ? prettyTaskFast(b, s, start, end) : -1;
+  return t >= 0 ? t : prettyTask(b, s, start, end);
 }
 
 function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
@@ -221,15 +193,14 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = next;
     return true;
   }
-  if (fastPaths.on && switchPrettyFast(b, s, st, en, out)) return true;
   const arrow = lastArrow(s, en - 2, st);
   if (arrow < 0) return false;
-  const next = prettyTask(b, s, arrow + 5, en);
+  const next = prettyTaskAt(b, s, arrow + 5, en);
   const rb = lastChar(s, 93 /* ] */, arrow - 2, st);
   if (next < 0 || rb < 0 || s.charCodeAt(rb + 1) !== 32) return false;
   const state = b.stateIdAt(s, rb + 2, arrow);
   if (state < 0) return false;
-  const prev = prettyTask(b, s, st, rb + 1);
+  const prev = prettyTaskAt(b, s, st, rb + 1);
   if (prev < 0) return false;
   out.a0 = prev | (state << 22);
   out.a1 = next;
@@ -277,17 +248,6 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     out.a1 = target;
     return true;
   }
-  // `A:N [P] CPU:C` (every kernel since 4.15) from the right; the general path below otherwise.
-  const c = fastPaths.on ? intBefore(s, en, st) : -1;
-  if (c >= st + 5 && s.charCodeAt(c - 1) === 58 && sameText(' CPU', s, c - 5)) {
-    const cpu = backValue;
-    const task = prettyTaskFast(b, s, st, c - 5);
-    if (task >= 0) {
-      out.a0 = task;
-      out.a1 = cpu;
-      return true;
-    }
-  }
   const colon = lastChar(s, 58 /* : */, en - 1, st);
   if (colon >= 4 && sameText(' CPU', s, colon - 4) && colon - 4 >= st) {
     target = intIn(s, colon + 1, en);
@@ -296,7 +256,7 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
   }
   // `success=1` (kernels before 4.15) sits between `[prio]` and `CPU:`; the task ends at `]`.
   const rb = lastChar(s, 93 /* ] */, end - 1, st);
-  const task = rb < 0 ? -1 : prettyTask(b, s, st, rb + 1);
+  const task = rb < 0 ? -1 : prettyTaskAt(b, s, st, rb + 1);
   if (task < 0) return false;
   out.a0 = task;
   out.a1 = target;

@@ -11,7 +11,7 @@
 
 import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { LAT_SPARSE } from '../model/event-kinds';
-import { ClockInfo, parseSplitTs } from '../model/time';
+import { ClockInfo, parseSplitTs, readSecondsTs } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, fastPaths, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
@@ -52,44 +52,6 @@ function allDigits(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
   return true;
 }
-
-/**
- * Reads `seconds.fraction` (1-15 digits, then 1-9) from s[q] up to the `:` right after it, into
- * `out` as parseSplitTs would: the `:`'s index, or -1 (out untouched) for any other text, which
- * the caller then reads the general way. One pass over the digits, where finding the `:` and
- * then parsing read them twice.
- */
-function readSecondsTs(
-  s: string,
-  q: number,
-  n: number,
-  out: { hi: number; lo: number; fracDigits: number },
-): number {
-  let i = q;
-  let hi = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) break;
-    hi = hi * 10 + c;
-  }
-  const intLen = i - q;
-  if (intLen === 0 || intLen > 15 || i >= n || s.charCodeAt(i) !== 46 /* . */) return -1;
-  const f0 = ++i;
-  let lo = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) break;
-    lo = lo * 10 + c;
-  }
-  const fd = i - f0;
-  if (fd === 0 || fd > 9 || i >= n || s.charCodeAt(i) !== 58 /* : */) return -1;
-  out.hi = hi;
-  out.lo = lo * POW10[9 - fd]!;
-  out.fracDigits = fd;
-  return i;
-}
-
-const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 /** The votes trace-cmd's latency width of 5 starts with. */
 const PRIOR_VOTES = 2;

@@ -85,6 +85,42 @@ export function parseSplitTs(
   return true;
 }
 
+/**
+ * Reads `seconds.fraction` (1-15 digits, then 1-9) from s[q] up to the `:` right after it, into
+ * `out` as parseSplitTs would: the `:`'s index, or -1 (out untouched) for any other text, which
+ * the caller then reads the general way (parseSplitTs, once the `:` is found). One pass over the
+ * digits, where finding the `:` and then parsing read them twice.
+ */
+export function readSecondsTs(
+  s: string,
+  q: number,
+  n: number,
+  out: SplitTs & { fracDigits: number },
+): number {
+  let i = q;
+  let hi = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    hi = hi * 10 + c;
+  }
+  const intLen = i - q;
+  if (intLen === 0 || intLen > 15 || i >= n || s.charCodeAt(i) !== 46 /* . */) return -1;
+  const f0 = ++i;
+  let lo = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    lo = lo * 10 + c;
+  }
+  const fd = i - f0;
+  if (fd === 0 || fd > 9 || i >= n || s.charCodeAt(i) !== 58 /* : */) return -1;
+  out.hi = hi;
+  out.lo = lo * POW10[9 - fd]!;
+  out.fracDigits = fd;
+  return i;
+}
+
 function digitsToInt(s: string, start: number, end: number): number {
   let v = 0;
   for (let i = start; i < end; i++) v = v * 10 + (s.charCodeAt(i) - 48);

@@ -30,7 +30,7 @@ import { writeBenchSection } from './bench-lib.mjs';
 export async function benchExtension() {
   const why = missing();
   if (why !== undefined) return `\nExtension: not measured (missing ${why}).\n`;
-  const dat = path.join(ROOT, '../shared/fixtures/real/quiet-passive-local/host.dat');
+  const dat = path.join(ROOT, 'test/fixtures/real/quiet-passive-local/host.dat');
   if (!existsSync(dat)) return '\nExtension: not measured (../shared/fixtures/real is missing).\n';
   const vsix = packageVsix();
   const ws = prepareWorkspace();

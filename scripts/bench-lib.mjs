@@ -23,7 +23,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Generated inputs and bundles (gitignored). */
 export const DATA = path.join(ROOT, 'bench-data');
 /** The real traces the inputs are made from: ../shared beside the checkout, as in CI. */
-export const FIXTURES = path.join(ROOT, '../shared/fixtures/real');
+export const FIXTURES = path.join(ROOT, 'test/fixtures/real');
 /** The engine bundle the ingest children load. */
 export const ENGINE = path.join(DATA, 'engine.cjs');
 

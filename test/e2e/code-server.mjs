@@ -176,7 +176,7 @@ export function prepareWorkspace() {
     `head -200 '${ROOT}/test/fixtures/formats/tracefs-raw-host.txt' > '${ws}/capture-raw'`,
   ]);
   // A real .dat pair (trace-cmd v7, zstd) when ../shared is beside the clone.
-  const dat = path.join(ROOT, '../shared/fixtures/real/quiet-passive-local');
+  const dat = path.join(ROOT, 'test/fixtures/real/quiet-passive-local');
   if (existsSync(path.join(dat, 'host.dat'))) {
     mkdirSync(path.join(ws, 'dat'));
     for (const side of ['host', 'guest'])

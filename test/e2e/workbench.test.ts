@@ -238,7 +238,7 @@ describe.skipIf(why !== undefined)(
     }, 150_000);
 
     const haveDat = existsSync(
-      path.join(h.ROOT, '../shared/fixtures/real/quiet-passive-local/host.dat'),
+      path.join(h.ROOT, 'test/fixtures/real/quiet-passive-local/host.dat'),
     );
     it.skipIf(!haveDat)(
       'a .dat opens in the custom editor with the timeline',

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const SCENARIOS = existsSync(REAL)
   ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
   : [];

@@ -14,7 +14,7 @@ const { main } = await import('../../src/cli/main');
 
 const FIXTURE = path.resolve(
   __dirname,
-  '../../../shared/fixtures/real/quiet-active-tsc/guest.txt.gz',
+  '../fixtures/real/quiet-active-tsc/guest.txt.gz',
 );
 
 const GOOD = [

@@ -21,7 +21,7 @@ import { markerAt } from '../../src/core/model/payload';
 import type { Trace } from '../../src/core/model/trace';
 import { buildTimelines } from '../../src/core/timeline/build';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const SCENARIOS = existsSync(REAL)
   ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
   : [];

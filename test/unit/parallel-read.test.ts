@@ -142,7 +142,7 @@ describe('parallel reading', () => {
   it('perf sched script', async () => {
     const src = path.resolve(
       __dirname,
-      '../../../shared/fixtures/real/raw-noisy-passive/host.perf-sched.txt.gz',
+      '../fixtures/real/raw-noisy-passive/host.perf-sched.txt.gz',
     );
     const text = (() => {
       try {
@@ -179,7 +179,7 @@ describe('parallel reading', () => {
     }
   });
 
-  const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+  const REAL = path.resolve(__dirname, '../fixtures/real');
   const realDats = existsSync(REAL)
     ? readdirSync(REAL).flatMap((d) =>
         ['host.dat', 'guest.dat'].map((f) => path.join(REAL, d, f)).filter((f) => existsSync(f)),

@@ -8,7 +8,7 @@ import { LoadResult, readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 import { traceInfo } from '../../src/core/report/info';
 
-const ROOT = path.resolve(__dirname, '../../../shared/fixtures/real');
+const ROOT = path.resolve(__dirname, '../fixtures/real');
 const HAVE = existsSync(ROOT);
 
 interface Meta {

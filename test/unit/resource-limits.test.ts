@@ -16,7 +16,7 @@ import { DIAG } from '../../src/core/model/diagnostics';
 import type { Trace } from '../../src/core/model/trace';
 import { SEED_DATS } from './support/fuzz';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const HOST_DAT = path.join(REAL, 'quiet-passive-local/host.dat');
 
 function load(bytes: Uint8Array): Trace[] {

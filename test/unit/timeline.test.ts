@@ -172,7 +172,7 @@ describe('cpu timelines', () => {
   });
 });
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const BUNDLED = path.resolve(__dirname, '../fixtures/real/quiet-passive-local');
 
 describe('timelines on real traces', () => {

@@ -9,7 +9,7 @@ import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { importText } from '../../src/core/ingest/index';
 import { dumpEvents } from './support/dump';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const FILES = existsSync(REAL)
   ? readdirSync(REAL)
       .filter((d) => existsSync(path.join(REAL, d, 'host.dat'))) // the trace-cmd scenarios

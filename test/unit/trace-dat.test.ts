@@ -15,7 +15,7 @@ import { DIAG } from '../../src/core/model/diagnostics';
 import type { Trace } from '../../src/core/model/trace';
 import { fieldsStr, taskStr } from './support/dump';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const DATS = existsSync(REAL)
   ? readdirSync(REAL)
       .filter((d) => existsSync(path.join(REAL, d, 'host.dat')))

@@ -9,7 +9,7 @@ import { identifyVcpus } from '../../src/core/correlate/vcpu-map';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const SCENARIOS = existsSync(REAL)
   ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
   : [];

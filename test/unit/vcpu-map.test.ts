@@ -8,7 +8,7 @@ import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 
-const REAL = path.resolve(__dirname, '../../../shared/fixtures/real');
+const REAL = path.resolve(__dirname, '../fixtures/real');
 const SCENARIOS = existsSync(REAL)
   ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
   : [];

@@ -1,0 +1,23 @@
+// Where the tests' data lives. The lab's real captures are this project's own and sit in the
+// repository (test/fixtures/real); the public peer corpus and the tool builds stay in ../shared
+// beside the clone and are optional: a test that needs them is skipped by name with the reason.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** The lab's real host + guest captures (copied from ../shared/fixtures/real, unchanged). */
+export const REAL = path.resolve(__dirname, '../../fixtures/real');
+
+/** `../shared` beside the clone, when it is there. */
+export const SHARED = path.resolve(__dirname, '../../../../shared');
+
+/** Other people's public traces, read in place (never copied into the repository). */
+export const PEER = path.join(SHARED, 'fixtures/peer');
+
+/**
+ * Why a test that needs `dir` cannot run here, or undefined when it can. Use it with
+ * `it.skipIf(why)(\`name${why ?? ''}\`, ...)` so the reason is in the skipped test's name.
+ */
+export function missing(dir: string, what: string): string | undefined {
+  return existsSync(dir) ? undefined : ` (skipped: needs ${what} at ${dir})`;
+}

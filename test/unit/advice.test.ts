@@ -5,13 +5,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const SCENARIOS = existsSync(REAL)
-  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
-  : [];
+const SCENARIOS = realScenarios();
 
-describe.skipIf(SCENARIOS.length === 0)('advice on the real pairs', () => {
+describe('advice on the real pairs', () => {
   it.each(SCENARIOS)('%s', async (sc) => {
     const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as {
       omp_wait_policy: 'active' | 'passive';

@@ -20,18 +20,16 @@ import { Kind } from '../../src/core/model/event-kinds';
 import { markerAt } from '../../src/core/model/payload';
 import type { Trace } from '../../src/core/model/trace';
 import { buildTimelines } from '../../src/core/timeline/build';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const SCENARIOS = existsSync(REAL)
-  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
-  : [];
+const SCENARIOS = realScenarios();
 
 interface Window {
   intersection_lo: number;
   intersection_hi: number;
 }
 
-describe.skipIf(SCENARIOS.length === 0)('estimated clock map on the real pairs', () => {
+describe('estimated clock map on the real pairs', () => {
   it.each(SCENARIOS)('%s: inside the measured windows at the first and last ping', async (sc) => {
     const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as {
       clocks: { timestamp_units: { host: string } };
@@ -214,7 +212,7 @@ describe('recorded TSC offsets', () => {
   });
 });
 
-describe.skipIf(SCENARIOS.length === 0)('user-paired events on the real pairs', () => {
+describe('user-paired events on the real pairs', () => {
   it.each(SCENARIOS)(
     '%s: the sync pings paired with the host writev land by the measured window',
     async (sc) => {

@@ -1,4 +1,4 @@
-// The real host + guest traces in ../shared/fixtures/real, checked against the ground truth each
+// The real host + guest traces in test/fixtures/real (the lab's captures), checked against the ground truth each
 // scenario's meta.json records (event counts from the capture, CPU counts, clocks, vCPU threads).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LoadResult, readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 import { traceInfo } from '../../src/core/report/info';
+import { missing, REAL, REAL_SCENARIOS, realScenarios, SHARED } from './support/fixtures';
 
-const ROOT = path.resolve(__dirname, '../fixtures/real');
-const HAVE = existsSync(ROOT);
+const ROOT = REAL;
 
 interface Meta {
   scenario: string;
@@ -24,11 +24,7 @@ const SIDES = [
   { side: 'host_perf_sched', file: 'host.perf-sched.txt.gz', cpus: 2, format: 'perf-script' },
 ] as const;
 
-const SCENARIOS = HAVE
-  ? readdirSync(ROOT)
-      .filter((d) => existsSync(path.join(ROOT, d, 'meta.json')))
-      .sort()
-  : [];
+const SCENARIOS = realScenarios();
 
 function readMeta(scenario: string): Meta {
   return JSON.parse(readFileSync(path.join(ROOT, scenario, 'meta.json'), 'utf8')) as Meta;
@@ -44,15 +40,9 @@ function vcpuTasksSeen(t: Trace, threads: Record<string, string>): Record<string
   return seen;
 }
 
-describe.skipIf(!HAVE)('real fixtures', () => {
+describe('real fixtures', () => {
   it('has the scenarios the README describes', () => {
-    expect(SCENARIOS).toEqual([
-      'noisy-active-tsc',
-      'quiet-active-tsc',
-      'quiet-passive-local',
-      'quiet-passive-tsc',
-      'raw-noisy-passive',
-    ]);
+    expect(SCENARIOS).toEqual([...REAL_SCENARIOS]);
   });
 
   describe.each(SCENARIOS)('%s', (scenario) => {
@@ -132,13 +122,22 @@ describe.skipIf(!HAVE)('real fixtures', () => {
   });
 });
 
-describe.skipIf(!HAVE)('bundled copies', () => {
-  it.each(['host.txt.gz', 'guest.txt.gz', 'meta.json', 'NOTES.md'])(
-    'test/fixtures/real/quiet-passive-local/%s is identical to ../shared',
-    (f) => {
-      const copy = readFileSync(path.resolve(__dirname, '../fixtures/real/quiet-passive-local', f));
-      const orig = readFileSync(path.join(ROOT, 'quiet-passive-local', f));
-      expect(copy.equals(orig)).toBe(true);
-    },
-  );
+const SHARED_REAL = path.join(SHARED, 'fixtures/real');
+const why = missing(SHARED_REAL, '../shared/fixtures/real, the lab\'s first copy');
+
+describe('the copies in test/fixtures/real', () => {
+  // Every file of the lab's captures (not the capture scripts' caches) is a byte-for-byte copy.
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && !e.parentPath.includes('__pycache__'))
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+      .sort();
+  it.skipIf(why)(`are the files of ../shared/fixtures/real, unchanged${why ?? ''}`, () => {
+    const ours = files(ROOT);
+    expect(ours).toEqual(files(SHARED_REAL));
+    for (const f of ours)
+      expect(readFileSync(path.join(ROOT, f)).equals(readFileSync(path.join(SHARED_REAL, f))), f).toBe(
+        true,
+      );
+  });
 });

@@ -1,6 +1,6 @@
 // Writing trace-cmd report text: every real trace-cmd 3.1 fixture, read and written back, is the
 // same text byte for byte (the model keeps everything the text says); other formats convert.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -8,13 +8,11 @@ import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { importText } from '../../src/core/ingest/index';
 import { dumpEvents } from './support/dump';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const FILES = existsSync(REAL)
-  ? readdirSync(REAL)
-      .filter((d) => existsSync(path.join(REAL, d, 'host.dat'))) // the trace-cmd scenarios
-      .flatMap((d) => [`${d}/host.txt.gz`, `${d}/guest.txt.gz`])
-  : [];
+const FILES = realScenarios()
+  .filter((d) => existsSync(path.join(REAL, d, 'host.dat'))) // the trace-cmd scenarios
+  .flatMap((d) => [`${d}/host.txt.gz`, `${d}/guest.txt.gz`]);
 
 function write(text: string): string {
   const t = importFtraceText(text, { name: 'x' })[0]!;
@@ -23,7 +21,7 @@ function write(text: string): string {
   return out;
 }
 
-describe.skipIf(FILES.length === 0)('round trip of real trace-cmd report text', () => {
+describe('round trip of real trace-cmd report text', () => {
   it.each(FILES)('%s comes back byte for byte', (f) => {
     const text = gunzipSync(readFileSync(path.join(REAL, f))).toString('utf8');
     expect(write(text) === text).toBe(true);

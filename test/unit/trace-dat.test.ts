@@ -2,7 +2,7 @@
 // exactly as `trace-cmd report` printed it, decodes to the same model events as that report read
 // as text, and damaged copies (cut short, bytes flipped) load what comes before the damage.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -14,17 +14,13 @@ import { nodeDecompressors } from '../../src/core/io/decompress';
 import { DIAG } from '../../src/core/model/diagnostics';
 import type { Trace } from '../../src/core/model/trace';
 import { fieldsStr, taskStr } from './support/dump';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const DATS = existsSync(REAL)
-  ? readdirSync(REAL)
-      .filter((d) => existsSync(path.join(REAL, d, 'host.dat')))
-      .sort()
-      .flatMap((d) => [`${d}/host`, `${d}/guest`])
-  : [];
+const DATS = realScenarios()
+  .filter((d) => existsSync(path.join(REAL, d, 'host.dat')))
+  .flatMap((d) => [`${d}/host`, `${d}/guest`]);
 const TRACE_CMD = spawnSync('trace-cmd', ['list', '-c'], { encoding: 'utf8' }).status === 0;
-if (!TRACE_CMD)
-  console.warn('trace-cmd is not installed: the trace-cmd convert variants are skipped');
+const NO_TRACE_CMD = TRACE_CMD ? '' : ' (skipped: needs trace-cmd on PATH, e.g. apt-get install trace-cmd)';
 
 function load(bytes: Uint8Array, name = 'x.dat'): Trace[] {
   return importTraceDat(bytes, { name, decompressors: nodeDecompressors });
@@ -40,9 +36,9 @@ function report(stem: string): string {
   return gunzipSync(readFileSync(path.join(REAL, `${stem}.txt.gz`))).toString('utf8');
 }
 
-describe.skipIf(DATS.length === 0)('real .dat fixtures', () => {
-  it('are the 8 trace-cmd v7 zstd files the README lists', () => {
-    expect(DATS.length).toBe(8);
+describe('real .dat fixtures', () => {
+  it('are the 12 trace-cmd v7 zstd files the README lists', () => {
+    expect(DATS.length).toBe(12);
     for (const stem of DATS) {
       const t = load(readFileSync(path.join(REAL, `${stem}.dat`)))[0]!;
       expect(t.dat).toMatchObject({ fileVersion: 7, compression: 'zstd' });
@@ -82,7 +78,7 @@ describe.skipIf(DATS.length === 0)('real .dat fixtures', () => {
   });
 });
 
-describe.skipIf(DATS.length === 0 || !TRACE_CMD)('trace-cmd convert variants', () => {
+describe.skipIf(!TRACE_CMD)(`trace-cmd convert variants${NO_TRACE_CMD}`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vl-dat-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const VARIANTS = [
@@ -129,7 +125,7 @@ function lines(t: Trace[]): string[] {
   return t.flatMap((x) => dump(x).split('\n').slice(1, -1));
 }
 
-describe.skipIf(DATS.length === 0)('damaged .dat files', () => {
+describe('damaged .dat files', () => {
   // The smallest fixture: 2,270 events on 4 CPUs, zstd chunks.
   const full = readFileSync(path.join(REAL, 'noisy-active-tsc/guest.dat'));
   const all = new Set(lines(load(full)));

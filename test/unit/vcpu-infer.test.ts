@@ -8,13 +8,11 @@ import { analyzePair } from '../../src/core/analyze/pair';
 import { identifyVcpus } from '../../src/core/correlate/vcpu-map';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const SCENARIOS = existsSync(REAL)
-  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
-  : [];
+const SCENARIOS = realScenarios();
 
-describe.skipIf(SCENARIOS.length === 0)('activity inference on renamed QEMU threads', () => {
+describe('activity inference on renamed QEMU threads', () => {
   it.each(SCENARIOS)('%s', async (sc) => {
     const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as {
       qemu: { vcpu_threads: Record<string, string>; all_threads: Record<string, string> };

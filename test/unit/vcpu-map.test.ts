@@ -7,11 +7,9 @@ import { identifyVcpus, parseVcpuMapFlag } from '../../src/core/correlate/vcpu-m
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const SCENARIOS = existsSync(REAL)
-  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
-  : [];
+const SCENARIOS = realScenarios();
 
 function one(text: string): Trace {
   const [t] = importFtraceText(text, { name: 'host' });
@@ -19,7 +17,7 @@ function one(text: string): Trace {
   return t!;
 }
 
-describe.skipIf(SCENARIOS.length === 0)('real fixtures', () => {
+describe('real fixtures', () => {
   it.each(SCENARIOS)('%s: the vCPU threads are meta.json qemu.vcpu_threads', async (sc) => {
     const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as {
       qemu: { vcpu_threads: Record<string, string> };

@@ -13,11 +13,9 @@ import { Kind } from '../../src/core/model/event-kinds';
 import { switchAt } from '../../src/core/model/payload';
 import type { Trace } from '../../src/core/model/trace';
 import { buildTimelines } from '../../src/core/timeline/build';
+import { REAL, realScenarios } from './support/fixtures';
 
-const REAL = path.resolve(__dirname, '../fixtures/real');
-const SCENARIOS = existsSync(REAL)
-  ? readdirSync(REAL).filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
-  : [];
+const SCENARIOS = realScenarios();
 
 /**
  * From the raw switches alone: every stretch of `tid` off CPU that began with a switch-out in
@@ -50,7 +48,7 @@ function recountPreempted(host: Trace, tid: number): { start: number; end: numbe
   return out;
 }
 
-describe.skipIf(SCENARIOS.length === 0)('real pairs', () => {
+describe('real pairs', () => {
   it.each(SCENARIOS)(
     '%s: preempted time per vCPU equals a recount from the raw switches',
     async (sc) => {
@@ -98,7 +96,7 @@ describe.skipIf(SCENARIOS.length === 0)('real pairs', () => {
   );
 });
 
-describe.skipIf(SCENARIOS.length === 0)('a real pair analysed whole', () => {
+describe('a real pair analysed whole', () => {
   it('keeps the host intervals of the vCPU threads and every preemptor, and the states are views of them', async () => {
     const sc = SCENARIOS[0]!;
     const host = (await readTraceFile(path.join(REAL, sc, 'host.dat'))).traces[0]!;

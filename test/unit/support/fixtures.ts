@@ -2,7 +2,7 @@
 // repository (test/fixtures/real); the public peer corpus and the tool builds stay in ../shared
 // beside the clone and are optional: a test that needs them is skipped by name with the reason.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /** The lab's real host + guest captures (copied from ../shared/fixtures/real, unchanged). */
@@ -20,4 +20,22 @@ export const PEER = path.join(SHARED, 'fixtures/peer');
  */
 export function missing(dir: string, what: string): string | undefined {
   return existsSync(dir) ? undefined : ` (skipped: needs ${what} at ${dir})`;
+}
+
+/** The seven lab scenarios (each a folder with meta.json): the list the real-data tables run over. */
+export const REAL_SCENARIOS = [
+  'guestonly-noisy-passive',
+  'guestonly-quiet-active',
+  'noisy-active-tsc',
+  'quiet-active-tsc',
+  'quiet-passive-local',
+  'quiet-passive-tsc',
+  'raw-noisy-passive',
+] as const;
+
+/** The scenarios in test/fixtures/real, read from the folder (a test checks it is REAL_SCENARIOS). */
+export function realScenarios(): string[] {
+  return readdirSync(REAL)
+    .filter((d) => existsSync(path.join(REAL, d, 'meta.json')))
+    .sort();
 }

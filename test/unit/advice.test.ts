@@ -1,6 +1,6 @@
 // Findings and advice on the real pairs: spinning runs get "block, fewer threads" and a predicted
 // gain in the measured direction; blocking runs are never told to spin.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';

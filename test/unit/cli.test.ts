@@ -12,10 +12,7 @@ import { ExitCode } from '../../src/cli/exit-codes';
 process.env['VCPU_LENS_NO_MAIN'] = '1';
 const { main } = await import('../../src/cli/main');
 
-const FIXTURE = path.resolve(
-  __dirname,
-  '../fixtures/real/quiet-active-tsc/guest.txt.gz',
-);
+const FIXTURE = path.resolve(__dirname, '../fixtures/real/quiet-active-tsc/guest.txt.gz');
 
 const GOOD = [
   'cpus=2',
@@ -52,7 +49,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string[] }> 
   return { code, out };
 }
 
-describe.skipIf(!existsSync(FIXTURE))('info --json on a real trace', () => {
+describe('info --json on a real trace', () => {
   it('prints the vcpu-lens.info/1 schema with the trace ground truth', async () => {
     const { code, out } = await run('info', FIXTURE, '--json');
     expect(code).toBe(ExitCode.ok);

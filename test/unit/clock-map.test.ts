@@ -2,7 +2,7 @@
 // out, host - guest at the first and last ping must fall in the measured windows (meta.json
 // alignment.D_pre / D_post, 20 µs tolerance) and the bound must reach the window. Plus small
 // hand-made cases with a known offset and drift.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,14 +1,7 @@
 // Reading a text trace in parts on worker threads must give exactly the trace a single thread
 // reads: same events, tasks, names, states, latencies, texts, timestamps, and diagnostics on the
 // same line numbers. The worker is bundled here with esbuild, as the build does.
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -24,6 +17,7 @@ import { writeTraceDat } from '../../src/core/export/trace-dat-writer';
 import { PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
 import { dumpEvents, dumpTrace } from './support/dump';
+import { REAL, realScenarios } from './support/fixtures';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vl-par-'));
@@ -144,17 +138,8 @@ describe('parallel reading', () => {
       __dirname,
       '../fixtures/real/raw-noisy-passive/host.perf-sched.txt.gz',
     );
-    const text = (() => {
-      try {
-        return (
-          gunzipSync(readFileSync(src)).toString('utf8').split('\n').slice(0, 20000).join('\n') +
-          '\n'
-        );
-      } catch {
-        return undefined;
-      }
-    })();
-    if (text === undefined) return;
+    const text =
+      gunzipSync(readFileSync(src)).toString('utf8').split('\n').slice(0, 20000).join('\n') + '\n';
     const f = write('perf.txt', text);
     const [one, many] = await both(f, 2);
     expect(many).toEqual(one);
@@ -179,37 +164,30 @@ describe('parallel reading', () => {
     }
   });
 
-  const REAL = path.resolve(__dirname, '../fixtures/real');
-  const realDats = existsSync(REAL)
-    ? readdirSync(REAL).flatMap((d) =>
-        ['host.dat', 'guest.dat'].map((f) => path.join(REAL, d, f)).filter((f) => existsSync(f)),
-      )
-    : [];
-  it.skipIf(realDats.length === 0)(
-    'real .dat files read by CPU groups on workers: the same trace as one thread',
-    async () => {
-      // Two hosts (2 CPUs: 2 groups) and a guest (4 CPUs: 3 groups).
-      const some = [
-        ...realDats.filter((f) => f.endsWith('host.dat')).slice(0, 2),
-        ...realDats.filter((f) => f.endsWith('guest.dat')).slice(0, 1),
-      ];
-      for (const f of some) {
-        const one = await readTraceFile(f, { threads: 1 });
-        const want = one.traces.map(dumpTrace);
-        for (const threads of [3]) {
-          const many = await readTraceFile(f, {
-            threads,
-            workerScript: worker,
-            parallelMinBytes: 0,
-          });
-          expect(many.diagnostics).toEqual([]);
-          expect(many.traces.map(dumpTrace)).toEqual(want);
-          expect(many.traces[0]!.dat).toEqual(one.traces[0]!.dat);
-        }
-      }
-    },
-    120_000,
+  const realDats = realScenarios().flatMap((d) =>
+    ['host.dat', 'guest.dat'].map((f) => path.join(REAL, d, f)).filter((f) => existsSync(f)),
   );
+  it('real .dat files read by CPU groups on workers: the same trace as one thread', async () => {
+    // Two hosts (2 CPUs: 2 groups) and a guest (4 CPUs: 3 groups).
+    const some = [
+      ...realDats.filter((f) => f.endsWith('host.dat')).slice(0, 2),
+      ...realDats.filter((f) => f.endsWith('guest.dat')).slice(0, 1),
+    ];
+    for (const f of some) {
+      const one = await readTraceFile(f, { threads: 1 });
+      const want = one.traces.map(dumpTrace);
+      for (const threads of [3]) {
+        const many = await readTraceFile(f, {
+          threads,
+          workerScript: worker,
+          parallelMinBytes: 0,
+        });
+        expect(many.diagnostics).toEqual([]);
+        expect(many.traces.map(dumpTrace)).toEqual(want);
+        expect(many.traces[0]!.dat).toEqual(one.traces[0]!.dat);
+      }
+    }
+  }, 120_000);
 
   it("a .dat read by CPU groups names an owner missing from the saved cmdlines from another CPU's earlier switch", async () => {
     // Pid 77 is not in the saved cmdlines; a switch on CPU 0 names it "worker" before it owns
@@ -244,8 +222,7 @@ describe('parallel reading', () => {
   });
 
   it('a .dat read by CPU groups stops where the memory cap stopped a group, with VL1014', async () => {
-    const f = realDats.find((x) => x.endsWith('host.dat'));
-    if (f === undefined) return;
+    const f = path.join(REAL, 'quiet-passive-local/host.dat');
     const opts = { threads: 2, workerScript: worker, parallelMinBytes: 0, memoryCapBytes: 1 };
     const r = await readTraceFile(f, opts);
     const t = r.traces[0]!;

@@ -123,7 +123,7 @@ describe('real fixtures', () => {
 });
 
 const SHARED_REAL = path.join(SHARED, 'fixtures/real');
-const why = missing(SHARED_REAL, '../shared/fixtures/real, the lab\'s first copy');
+const why = missing(SHARED_REAL, "../shared/fixtures/real, the lab's first copy");
 
 describe('the copies in test/fixtures/real', () => {
   // Every file of the lab's captures (not the capture scripts' caches) is a byte-for-byte copy.
@@ -136,8 +136,9 @@ describe('the copies in test/fixtures/real', () => {
     const ours = files(ROOT);
     expect(ours).toEqual(files(SHARED_REAL));
     for (const f of ours)
-      expect(readFileSync(path.join(ROOT, f)).equals(readFileSync(path.join(SHARED_REAL, f))), f).toBe(
-        true,
-      );
+      expect(
+        readFileSync(path.join(ROOT, f)).equals(readFileSync(path.join(SHARED_REAL, f))),
+        f,
+      ).toBe(true);
   });
 });

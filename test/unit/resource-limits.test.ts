@@ -2,7 +2,7 @@
 // lines (memory flat, time linear, VL1008 says how many were dropped); a compressed .dat block
 // that claims or inflates to a huge size is refused with VL1013 instead of being allocated; a
 // .dat cut short says where the file ends.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -123,36 +123,30 @@ describe('an endless line', () => {
 });
 
 describe('a .dat cut short says where it ends', () => {
-  it.runIf(existsSync(HOST_DAT))(
-    'the real host.dat cut at 500,000 bytes (in its metadata) says the file ends there',
-    () => {
-      const cut = new Uint8Array(readFileSync(HOST_DAT)).subarray(0, 500_000);
-      const t = load(cut)[0]!;
-      // Before: "file ends inside a section header at byte 1039436", past the end of the cut.
-      expect(t.diagnostics.map((d) => [d.code, d.offset, d.message])).toEqual([
-        [
-          DIAG.datDamaged,
-          500_000,
-          'file ends at byte 500000, before the section it points to at byte 1039436',
-        ],
-      ]);
-    },
-  );
+  it('the real host.dat cut at 500,000 bytes (in its metadata) says the file ends there', () => {
+    const cut = new Uint8Array(readFileSync(HOST_DAT)).subarray(0, 500_000);
+    const t = load(cut)[0]!;
+    // Before: "file ends inside a section header at byte 1039436", past the end of the cut.
+    expect(t.diagnostics.map((d) => [d.code, d.offset, d.message])).toEqual([
+      [
+        DIAG.datDamaged,
+        500_000,
+        'file ends at byte 500000, before the section it points to at byte 1039436',
+      ],
+    ]);
+  });
 
-  it.runIf(existsSync(HOST_DAT))(
-    'cut at 1,500,000 bytes (in its data): offsets inside the file, the pages before the cut load',
-    () => {
-      const cut = new Uint8Array(readFileSync(HOST_DAT)).subarray(0, 1_500_000);
-      const t = load(cut)[0]!;
-      const dat = t.diagnostics.filter((d) => d.code === DIAG.datDamaged);
-      expect(dat.length).toBeGreaterThan(0);
-      for (const d of dat) expect(d.offset).toBeLessThanOrEqual(1_500_000);
-      expect(
-        dat.some((d) => /^file ends at byte 1500000, inside a compressed chunk/.test(d.message)),
-      ).toBe(true);
-      expect(t.events.length).toBeGreaterThan(50_000);
-    },
-  );
+  it('cut at 1,500,000 bytes (in its data): offsets inside the file, the pages before the cut load', () => {
+    const cut = new Uint8Array(readFileSync(HOST_DAT)).subarray(0, 1_500_000);
+    const t = load(cut)[0]!;
+    const dat = t.diagnostics.filter((d) => d.code === DIAG.datDamaged);
+    expect(dat.length).toBeGreaterThan(0);
+    for (const d of dat) expect(d.offset).toBeLessThanOrEqual(1_500_000);
+    expect(
+      dat.some((d) => /^file ends at byte 1500000, inside a compressed chunk/.test(d.message)),
+    ).toBe(true);
+    expect(t.events.length).toBeGreaterThan(50_000);
+  });
 });
 
 /** The offset of the first compressed section's compression header (csize, usize) in a v7 file. */

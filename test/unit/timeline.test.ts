@@ -1,7 +1,6 @@
 // Timelines: per-CPU and per-task intervals from switch/wakeup streams, on hand-made sequences
 // (exact intervals) and on the real fixtures (intervals tile the span, vCPU threads preempted).
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
@@ -179,13 +178,9 @@ describe('timelines on real traces', () => {
   const cases = [
     ['bundled quiet-passive-local host', path.join(BUNDLED, 'host.txt.gz')],
     ['bundled quiet-passive-local guest', path.join(BUNDLED, 'guest.txt.gz')],
-    ...(existsSync(REAL)
-      ? [
-          ['quiet-active-tsc host', path.join(REAL, 'quiet-active-tsc/host.txt.gz')],
-          ['raw-noisy-passive host', path.join(REAL, 'raw-noisy-passive/host.txt.gz')],
-          ['raw-noisy-passive perf', path.join(REAL, 'raw-noisy-passive/host.perf-sched.txt.gz')],
-        ]
-      : []),
+    ['quiet-active-tsc host', path.join(REAL, 'quiet-active-tsc/host.txt.gz')],
+    ['raw-noisy-passive host', path.join(REAL, 'raw-noisy-passive/host.txt.gz')],
+    ['raw-noisy-passive perf', path.join(REAL, 'raw-noisy-passive/host.perf-sched.txt.gz')],
   ];
 
   it.each(cases)(

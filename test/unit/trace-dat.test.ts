@@ -20,7 +20,9 @@ const DATS = realScenarios()
   .filter((d) => existsSync(path.join(REAL, d, 'host.dat')))
   .flatMap((d) => [`${d}/host`, `${d}/guest`]);
 const TRACE_CMD = spawnSync('trace-cmd', ['list', '-c'], { encoding: 'utf8' }).status === 0;
-const NO_TRACE_CMD = TRACE_CMD ? '' : ' (skipped: needs trace-cmd on PATH, e.g. apt-get install trace-cmd)';
+const NO_TRACE_CMD = TRACE_CMD
+  ? ''
+  : ' (skipped: needs trace-cmd on PATH, e.g. apt-get install trace-cmd)';
 
 function load(bytes: Uint8Array, name = 'x.dat'): Trace[] {
   return importTraceDat(bytes, { name, decompressors: nodeDecompressors });

@@ -1,6 +1,6 @@
 // vCPU identification from activity: every real host trace with every QEMU thread renamed
 // `qemu-system-x86` (QEMU without debug-threads=on) must still give meta.json's vCPU threads.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // vCPU identification: on the real fixtures against meta.json, and on small hand-made KVM,
 // Firecracker, Cloud Hypervisor and two-VM traces.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { identifyVcpus, parseVcpuMapFlag } from '../../src/core/correlate/vcpu-map';

@@ -1,6 +1,6 @@
 // vCPU states: preempted time equals an independent recount on the real traces, to the
 // nanosecond; halted is never preempted; sleeps are told apart by guest idleness or HLT exits.
-import { existsSync, readdirSync } from 'node:fs';
+
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';

@@ -116,9 +116,11 @@ export function parseCommandLine(
       strict: false,
       tokens: true,
     });
-    const stray = tokens.find((t) => t.kind === 'option' && !(t.name in options));
+    const stray = tokens.find((t) => t.kind === 'option' && !Object.hasOwn(options, t.name));
     if (stray?.kind !== 'option') return { ok: false, message: (e as Error).message };
-    const owners = others.filter((o) => o !== c && stray.name in o.options).map((o) => o.name);
+    const owners = others
+      .filter((o) => o !== c && Object.hasOwn(o.options, stray.name))
+      .map((o) => o.name);
     return {
       ok: false,
       message: `${stray.rawName} is not an option of ${c.name}${owners.length > 0 ? ` (it is ${owners.join(' and ')}'s)` : ''}`,

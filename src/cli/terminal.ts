@@ -3,6 +3,8 @@
 // line. `main` sends everything it prints through `safeLines` as a last line of defence, so a
 // print path that forgets `safeText` still cannot inject.
 
+import type { Diagnostic } from '../core/model/diagnostics';
+
 // Control characters (C0, DEL, C1), bidi overrides, embeddings, isolates and marks.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
@@ -48,4 +50,10 @@ export function dumpWriter(
   return stream.isTTY === true
     ? (s) => void stream.write(safeLines(s))
     : (s) => void stream.write(s);
+}
+
+/** A diagnostic on one line: `file:line@offset: severity CODE: message`, escaped. */
+export function formatDiag(d: Diagnostic): string {
+  const where = `${d.source !== undefined ? safeText(d.source) : ''}${d.line !== undefined ? `:${d.line}` : ''}${d.offset !== undefined ? `@${d.offset}` : ''}`;
+  return `${where}${where ? ': ' : ''}${d.severity} ${d.code}: ${safeText(d.message)}`;
 }

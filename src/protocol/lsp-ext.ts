@@ -88,7 +88,11 @@ export interface SimulateParams {
   policy: 'spin' | 'block' | 'spin-then-block';
   dop: 'fixed' | 'dynamic' | 'pvsched' | 'oracle';
   seed: number;
-  /** Folder for host.txt, guest.txt and truth.json (created; existing files are replaced). */
+  /**
+   * Folder for host.txt, guest.txt and truth.json (created). Files there are never replaced:
+   * when it holds other files of those names, the run goes to a fresh `outDir-2`, `outDir-3`, ...
+   * (the result's `outDir`); when it holds exactly this run's files, they are used as they are.
+   */
   outDir: string;
   /** Also run the talk's five runs (spin/block, with/without preemption, pvsched DoP). */
   compare: boolean;
@@ -97,6 +101,8 @@ export type SimulateResult =
   | {
       ok: true;
       wallS: number;
+      /** The folder written: `outDir`, or a fresh one beside it (said in `summary`). */
+      outDir: string;
       hostPath: string;
       guestPath: string;
       truthPath: string;

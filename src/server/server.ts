@@ -26,7 +26,6 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzePair, PairAnalysis, PairOptions } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
-import { writeTraceCmdText } from '../core/export/trace-cmd-text';
 import { LoadResult, readTraceFile } from '../core/io/read-trace-file';
 import { DIAG, type Diagnostic as CoreDiagnostic } from '../core/model/diagnostics';
 import { analyzeReport } from '../core/report/analyze';
@@ -35,9 +34,9 @@ import { chromeTrace } from '../core/export/chrome-trace';
 import { answerView } from '../core/view/answer';
 import { TimelineIndex } from '../core/view/lod';
 import { buildTimelineModel } from '../core/view/model';
-import { simulate, simulateOracle, SimConfig } from '../core/sim/engine';
+import { simulate, SimConfig } from '../core/sim/engine';
 import { COMPARE_RUNS, compareConfig, PRESETS } from '../core/sim/presets';
-import { simulateTraces } from '../core/sim/record';
+import { runScenario, ScenarioFile } from '../core/sim/scenario';
 import { spinBeforeBlockNs } from '../core/sim/runtime';
 import {
   ANALYZE,
@@ -889,7 +888,11 @@ function wordAt(line: string, ch: number): string | undefined {
   return s < e ? line.slice(s, e) : undefined;
 }
 
-/** Runs a preset (and optionally the talk's five runs), writes its traces and truth. */
+/**
+ * Runs a preset (and optionally the talk's five runs) and writes its traces and truth. Files the
+ * user has are never replaced: when the folder holds other versions of them, the run goes to a
+ * fresh folder beside it (`outDir-2`, ...), and the result says where.
+ */
 async function runSimulation(p: SimulateParams, token: CancellationToken): Promise<SimulateResult> {
   const preset = PRESETS[p.preset];
   if (preset === undefined) return { ok: false, message: `unknown preset '${p.preset}'` };
@@ -927,50 +930,62 @@ async function runSimulation(p: SimulateParams, token: CancellationToken): Promi
   }
   await yieldNow();
   if (token.isCancellationRequested) return { ok: false, message: 'cancelled', cancelled: true };
-  if (p.dop === 'oracle') {
-    const best = simulateOracle(cfg);
-    cfg.fixedDop = best.bestDop;
-    summary.push(`oracle: the best fixed DoP in hindsight is ${best.bestDop} threads`);
+  // The same run and files as `vcpu-lens simulate --out` (core's runScenario).
+  const s = runScenario(cfg, { oracle: p.dop === 'oracle' });
+  if (s.bestDop !== undefined)
+    summary.push(`oracle: the best fixed DoP in hindsight is ${s.bestDop} threads`);
+  let outDir: string;
+  try {
+    outDir = writeScenarioFiles(p.outDir, s.files);
+  } catch (e) {
+    return { ok: false, message: `cannot write the simulation: ${(e as Error).message}` };
   }
-  const s = simulateTraces(cfg);
-  mkdirSync(p.outDir, { recursive: true });
-  const hostPath = path.join(p.outDir, 'host.txt');
-  const guestPath = path.join(p.outDir, 'guest.txt');
-  const truthPath = path.join(p.outDir, 'truth.json');
-  for (const [f, t] of [
-    [hostPath, s.host],
-    [guestPath, s.guest],
-  ] as const) {
-    const parts: string[] = [];
-    writeTraceCmdText(t, (x) => parts.push(x));
-    writeFileSync(f, parts.join(''));
-  }
-  writeFileSync(
-    truthPath,
-    JSON.stringify(
-      {
-        config: cfg,
-        wallS: s.result.wallNs / 1e9,
-        vcpuTids: s.truth.vcpuTids,
-        offsetNs: s.truth.offsetNs,
-        preemptions: s.result.preemptions,
-        preempted: s.truth.preemptions,
-      },
-      null,
-      2,
-    ),
-  );
+  if (outDir !== p.outDir)
+    summary.push(`${p.outDir} holds other files of that name (kept): wrote into ${outDir}`);
   const avg = s.result.teams.reduce((a, b) => a + b, 0) / s.result.teams.length;
   summary.push(
-    `${p.policy}, DoP ${p.dop}: ${(s.result.wallNs / 1e9).toFixed(3)} s, ${s.result.preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avg.toFixed(2)} of ${cfg.threads}`,
+    `${p.policy}, DoP ${p.dop}: ${(s.result.wallNs / 1e9).toFixed(3)} s, ${s.result.preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avg.toFixed(2)} of ${s.config.threads}`,
   );
+  const [hostPath, guestPath, truthPath] = s.files.map((f) => path.join(outDir, f.name)) as [
+    string,
+    string,
+    string,
+  ];
   return {
     ok: true,
     wallS: s.result.wallNs / 1e9,
+    outDir,
     hostPath,
     guestPath,
     truthPath,
     compare,
     summary,
   };
+}
+
+/**
+ * Writes a run's files into `dir`, or when it holds a file of one of their names with other
+ * contents, into the first of `dir-2`, `dir-3`, ... that does not: a folder already holding exactly
+ * these files is used as it is (the same run again). Never replaces a file ('wx'). Returns the folder.
+ */
+function writeScenarioFiles(dir: string, files: readonly ScenarioFile[]): string {
+  const same = (f: string, c: string | Uint8Array): boolean => {
+    try {
+      return readFileSync(f).equals(typeof c === 'string' ? Buffer.from(c) : c);
+    } catch {
+      return false;
+    }
+  };
+  for (let k = 1; k <= 1000; k++) {
+    const d = k === 1 ? dir : `${dir}-${k}`;
+    const paths = files.map((f) => path.join(d, f.name));
+    const present = paths.filter((f) => existsSync(f));
+    if (present.length === files.length && files.every((f, i) => same(paths[i]!, f.contents)))
+      return d;
+    if (present.length > 0) continue;
+    mkdirSync(d, { recursive: true });
+    files.forEach((f, i) => writeFileSync(paths[i]!, f.contents, { flag: 'wx' }));
+    return d;
+  }
+  throw new Error(`${dir} and the next 999 folders beside it all hold other simulation files`);
 }

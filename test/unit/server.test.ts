@@ -43,6 +43,9 @@ import {
   ExportResult,
   FILE_CHANGED,
   OPEN_FROM_DISK,
+  SIMULATE,
+  SimulateParams,
+  SimulateResult,
 } from '../../src/protocol/lsp-ext';
 
 const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
@@ -512,6 +515,73 @@ describe('language server: big traces read from disk, faults, hostile names', ()
     const t = sym.find((x) => x.name === 'Tasks')!.children!.find((x) => x.name.endsWith('-565'))!;
     expect(t.name).not.toMatch(/[\u0000\u202E]/);
     expect(t.name.length).toBeLessThan(200);
+    c.client.dispose();
+  }, 60_000);
+});
+
+describe('language server: vcpuLens/simulate', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vl-server-sim-'));
+  const params = (outDir: string): SimulateParams => ({
+    preset: 'small',
+    policy: 'spin',
+    dop: 'fixed',
+    seed: 4,
+    outDir,
+    compare: false,
+  });
+  const names = ['host.txt', 'guest.txt', 'truth.json'];
+
+  it('writes the same traces and truth.json as vcpu-lens simulate --out (one flow in core)', async () => {
+    const c = connect();
+    await c.start();
+    const r = (await c.client.sendRequest(SIMULATE, params(path.join(dir, 'a')))) as SimulateResult;
+    c.client.dispose();
+    expect(r).toMatchObject({ ok: true, outDir: path.join(dir, 'a') });
+    process.env['VCPU_LENS_NO_MAIN'] = '1';
+    const { main } = await import('../../src/cli/main');
+    const cli = path.join(dir, 'cli');
+    const args = ['simulate', '--policy', 'spin', '--dop', 'fixed', '--seed', '4', '--out', cli];
+    expect(await main(args, () => {})).toBe(0);
+    const serverTruth = JSON.parse(
+      readFileSync(path.join(dir, 'a', 'truth.json'), 'utf8'),
+    ) as object;
+    const cliTruth = JSON.parse(readFileSync(path.join(cli, 'truth.json'), 'utf8')) as object;
+    expect(Object.keys(serverTruth)).toEqual(Object.keys(cliTruth));
+    expect(Object.keys(serverTruth)).toContain('vcpuWaitNs');
+    for (const f of names)
+      expect(readFileSync(path.join(dir, 'a', f)).equals(readFileSync(path.join(cli, f))), f).toBe(
+        true,
+      );
+  }, 60_000);
+
+  it("never replaces the user's files: another folder beside them, said in the result", async () => {
+    const c = connect();
+    await c.start();
+    const out = path.join(dir, 'b');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'host.txt'), 'mine');
+    const r = (await c.client.sendRequest(SIMULATE, params(out))) as SimulateResult;
+    expect(readFileSync(path.join(out, 'host.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(path.join(out, 'truth.json'))).toBe(false);
+    expect(r).toMatchObject({
+      ok: true,
+      outDir: `${out}-2`,
+      hostPath: path.join(`${out}-2`, 'host.txt'),
+    });
+    if (!r.ok) throw new Error(r.message);
+    expect(r.summary.join('\n')).toContain(`wrote into ${out}-2`);
+    for (const f of names) expect(existsSync(path.join(`${out}-2`, f)), f).toBe(true);
+    // The same run again finds its own files there and leaves them as they are.
+    const again = (await c.client.sendRequest(SIMULATE, params(out))) as SimulateResult;
+    expect(again).toMatchObject({ ok: true, outDir: `${out}-2` });
+    expect(existsSync(`${out}-3`)).toBe(false);
+    // Another run does not replace them either.
+    const other = (await c.client.sendRequest(SIMULATE, {
+      ...params(out),
+      seed: 5,
+    })) as SimulateResult;
+    expect(other).toMatchObject({ ok: true, outDir: `${out}-3` });
+    expect(readFileSync(path.join(`${out}-2`, 'truth.json'), 'utf8')).toContain('"seed": 4');
     c.client.dispose();
   }, 60_000);
 });

@@ -2,17 +2,118 @@
 // each vCPU did on the host, and which guest threads lost time to which host tasks.
 
 import { existsSync } from 'node:fs';
-import { analyzePair, PairOptions } from '../core/analyze/pair';
-import type { LoadResult } from '../core/io/read-trace-file';
-import type { Trace } from '../core/model/trace';
-import { startTimelines, TimelineBuild, Timelines } from '../core/timeline/build';
-import { analyzeReport, AnalyzeReport } from '../core/report/analyze';
-import { buildTimelineModel } from '../core/view/model';
-import { ExitCode } from './exit-codes';
-import { writeReportFiles } from './html-report';
-import { formatDiag } from './info';
-import { CliReadOptions, loadTraces } from './progress';
-import { log, safeName, safeText } from './terminal';
+import { analyzePair, PairOptions } from '../../core/analyze/pair';
+import type { LoadResult } from '../../core/io/read-trace-file';
+import type { Trace } from '../../core/model/trace';
+import { startTimelines, TimelineBuild, Timelines } from '../../core/timeline/build';
+import { analyzeReport, AnalyzeReport } from '../../core/report/analyze';
+import { buildTimelineModel } from '../../core/view/model';
+import { ExitCode } from '../exit-codes';
+import { writeReportFiles } from '../html-report';
+import { CliReadOptions, loadTraces } from '../progress';
+import { formatDiag, log, safeName, safeText } from '../terminal';
+import { parseVcpuMapFlag } from '../../core/correlate/vcpu-map';
+import { defineCommand, usageError } from '../command';
+import { FORCE_OPTION, JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
+
+export const analyze = defineCommand({
+  name: 'analyze',
+  summary:
+    'Host + guest traces of one run: vCPU threads, clock map, vCPU time on the host, stalls, advice.',
+  usage:
+    '--host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--pair-guest RE --pair-host RE] ' +
+    '[--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force]',
+  details:
+    'Which host thread is which vCPU, the guest-to-host clock map (estimated when nothing is\n' +
+    'recorded), what each vCPU did on the host (running, preempted, waiting, idle, in the VMM),\n' +
+    'which guest threads lost time and to which host tasks. H and G may also be given as the two\n' +
+    'arguments. --out writes a self-contained HTML report with the interactive timeline;\n' +
+    '--chrome-trace the merged host + guest timeline as trace-event JSON for Perfetto UI /\n' +
+    'chrome://tracing; neither overwrites an existing file without --force.',
+  options: {
+    host: { type: 'string', arg: 'FILE', help: 'the host trace' },
+    guest: { type: 'string', arg: 'FILE', help: 'the guest trace' },
+    'vcpu-map': {
+      type: 'string',
+      arg: 'M',
+      help: 'vCPU to host thread, e.g. 0=3315,1=3316 (when names tell nothing)',
+    },
+    offset: {
+      type: 'string',
+      arg: 'D',
+      help: "host - guest timestamp offset in the traces' unit (skip estimation)",
+    },
+    'pair-guest': {
+      type: 'string',
+      arg: 'RE',
+      help: "guest events that happen at the same moment as the --pair-host ones, matched against 'name: text' ('print: <message>' for markers), paired in order",
+    },
+    'pair-host': {
+      type: 'string',
+      arg: 'RE',
+      help: 'host events paired with the --pair-guest ones',
+    },
+    ...JSON_OPTION,
+    out: { type: 'string', arg: 'FILE', help: 'write the HTML report there' },
+    'chrome-trace': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'write the merged timeline as Chrome trace-event JSON',
+    },
+    ...FORCE_OPTION,
+    ...READ_OPTIONS,
+  },
+  run(v, files, io) {
+    const read = readOptions(v);
+    if (typeof read === 'string') return usageError('analyze', read);
+    const hostFile = v.host ?? files[0];
+    const guestFile = v.guest ?? files[1];
+    if (hostFile === undefined || guestFile === undefined)
+      return usageError('analyze', 'give --host FILE and --guest FILE');
+    let vcpuMap: Map<number, number> | undefined;
+    try {
+      vcpuMap = v['vcpu-map'] !== undefined ? parseVcpuMapFlag(v['vcpu-map']) : undefined;
+    } catch (e) {
+      return usageError('analyze', `--vcpu-map: ${(e as Error).message}`);
+    }
+    let offset: bigint | undefined;
+    if (v.offset !== undefined) {
+      if (!/^-?\d+$/.test(v.offset))
+        return usageError(
+          'analyze',
+          `--offset wants a whole number in the traces' unit, got '${v.offset}'`,
+        );
+      offset = BigInt(v.offset);
+    }
+    let pairing: { guest: RegExp; host: RegExp } | undefined;
+    if ((v['pair-guest'] === undefined) !== (v['pair-host'] === undefined))
+      return usageError('analyze', 'give both --pair-guest and --pair-host');
+    if (v['pair-guest'] !== undefined && v['pair-host'] !== undefined) {
+      try {
+        pairing = { guest: new RegExp(v['pair-guest']), host: new RegExp(v['pair-host']) };
+      } catch (e) {
+        return usageError('analyze', `--pair-guest/--pair-host: ${(e as Error).message}`);
+      }
+    }
+    return analyzeCommand(
+      hostFile,
+      guestFile,
+      {
+        json: v.json,
+        read,
+        pair: {
+          ...(vcpuMap !== undefined ? { vcpuMap } : {}),
+          ...(offset !== undefined ? { offset } : {}),
+          ...(pairing !== undefined ? { pairing } : {}),
+        },
+        force: v.force,
+        ...(v.out !== undefined ? { html: v.out } : {}),
+        ...(v['chrome-trace'] !== undefined ? { chromeTrace: v['chrome-trace'] } : {}),
+      },
+      io.out,
+    );
+  },
+});
 
 export interface AnalyzeOptions {
   json: boolean;

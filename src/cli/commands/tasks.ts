@@ -1,11 +1,51 @@
 // `vcpu-lens tasks FILE`: time per state for each thread and busy time per CPU, from the timelines.
 
-import type { LoadResult } from '../core/io/read-trace-file';
-import { CliReadOptions, loadTraces } from './progress';
-import { tasksReport, TasksReport } from '../core/report/tasks';
-import { ExitCode } from './exit-codes';
-import { formatDiag } from './info';
-import { log, safeName } from './terminal';
+import type { LoadResult } from '../../core/io/read-trace-file';
+import { CliReadOptions, loadTraces } from '../progress';
+import { tasksReport, TasksReport } from '../../core/report/tasks';
+import { ExitCode } from '../exit-codes';
+import { formatDiag, log, safeName } from '../terminal';
+import { defineCommand, usageError } from '../command';
+import { JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
+
+export const tasks = defineCommand({
+  name: 'tasks',
+  summary:
+    "Time each thread spent running, runnable, preempted, sleeping and in D, and each CPU's busy time.",
+  usage: 'FILE [--json] [--top N] [--match REGEX]',
+  details:
+    "From the sched_switch / wakeup timelines, e.g. --match 'CPU .*/(KVM|TCG)' for the vCPU threads.",
+  options: {
+    ...JSON_OPTION,
+    top: {
+      type: 'string',
+      arg: 'N',
+      default: '20',
+      help: 'show the N threads that ran longest (default 20)',
+    },
+    match: { type: 'string', arg: 'REGEX', help: 'only threads whose comm matches' },
+    ...READ_OPTIONS,
+  },
+  run(v, files, io) {
+    const read = readOptions(v);
+    if (typeof read === 'string') return usageError('tasks', read);
+    if (files.length !== 1) return usageError('tasks', 'give exactly one trace file');
+    const top = Number(v.top);
+    if (!Number.isInteger(top) || top < 1)
+      return usageError('tasks', `--top wants a positive whole number, got '${v.top}'`);
+    let match: RegExp | undefined;
+    try {
+      match = v.match !== undefined ? new RegExp(v.match) : undefined;
+    } catch (e) {
+      return usageError('tasks', `--match: ${(e as Error).message}`);
+    }
+    return tasksCommand(
+      files[0]!,
+      { json: v.json, top, read, ...(match ? { match } : {}) },
+      io.out,
+    );
+  },
+});
 
 export interface TasksOptions {
   json: boolean;

@@ -1,11 +1,30 @@
 // `vcpu-lens info FILE...`: what a trace file holds, as text or as the stable JSON schema.
 
-import type { LoadResult } from '../core/io/read-trace-file';
-import { CliReadOptions, loadTraces } from './progress';
-import { INFO_SCHEMA, traceInfo, TraceInfo } from '../core/report/info';
-import type { Diagnostic } from '../core/model/diagnostics';
-import { ExitCode } from './exit-codes';
-import { safeName, safeText } from './terminal';
+import type { LoadResult } from '../../core/io/read-trace-file';
+import type { Diagnostic } from '../../core/model/diagnostics';
+import { CliReadOptions, loadTraces } from '../progress';
+import { INFO_SCHEMA, traceInfo, TraceInfo } from '../../core/report/info';
+import { ExitCode } from '../exit-codes';
+import { formatDiag, safeName, safeText } from '../terminal';
+import { defineCommand, usageError } from '../command';
+import { JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
+
+export const info = defineCommand({
+  name: 'info',
+  summary:
+    'What a trace holds: format, clock and unit, CPUs, time span, events per name, tasks, diagnostics.',
+  usage: 'FILE... [--json] [--clock NAME] [--max-diagnostics N]',
+  details:
+    'FILE: trace-cmd report text, tracefs trace text or perf script text, optionally\n' +
+    'gzip-compressed, or a trace-cmd .dat; the format is sniffed from the content.',
+  options: { ...JSON_OPTION, ...READ_OPTIONS },
+  run(v, files, io) {
+    const read = readOptions(v);
+    if (typeof read === 'string') return usageError('info', read);
+    if (files.length === 0) return usageError('info', 'give at least one trace file');
+    return infoCommand(files, { json: v.json, read }, io.out);
+  },
+});
 
 export interface InfoOptions {
   json: boolean;
@@ -111,9 +130,4 @@ export function formatInfo(f: FileInfo): string {
     if (d.items.length > 20) lines.push(`    ... ${d.items.length - 20} more (use --json for all)`);
   }
   return lines.join('\n');
-}
-
-export function formatDiag(d: Diagnostic): string {
-  const where = `${d.source !== undefined ? safeText(d.source) : ''}${d.line !== undefined ? `:${d.line}` : ''}${d.offset !== undefined ? `@${d.offset}` : ''}`;
-  return `${where}${where ? ': ' : ''}${d.severity} ${d.code}: ${safeText(d.message)}`;
 }

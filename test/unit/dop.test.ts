@@ -218,6 +218,19 @@ describe('the wait policy and its predicted gain', () => {
     },
   );
 
+  it('spinning, no program thread on a preempted vCPU, but vCPUs 2 and 3 take turns on one host CPU: spin-then-block', () => {
+    const a = analyse({ vcpus: 4, programCpus: 2, shareLastUs: 100 });
+    const adv = a.advice!;
+    // 4 runnable vCPU threads on 3 host CPUs all run long; one of vCPUs 2 and 3 always off.
+    expect(a.findings.map((f) => [f.kind, f.evidence['share']])).toEqual([['oversubscription', 1]]);
+    expect(adv.phases.map((p) => p.preemptedVcpus)).toEqual(Array(20).fill(1));
+    expect(adv.dop).toBe(1);
+    expect(adv.effectiveParallelism).toBe(3);
+    expect(adv.waitPolicy).toBe('spin-then-block');
+    // No waste: the work (6000 µs) over min(DoP 1, 3) CPUs is longer than the run.
+    expect(adv.predictedSpeedup).toBe(1);
+  });
+
   it.each([
     // µs asleep on each of guest CPUs 1 and 2 (of 3 x 2000 µs of the program's time), policy
     [290, 'spin-then-block'],
@@ -249,6 +262,30 @@ describe('the wait policy and its predicted gain', () => {
       }
     },
   );
+
+  it('blocking threads: the gain from fewer threads is capped at 10x', () => {
+    // 12 threads, 11 of their vCPUs preempted all run long: a straggler all the time (share 1)
+    // and DoP 1, so 1 / (1 - 1 x 11/12) = 12x uncapped.
+    const a = analyse({
+      vcpus: 12,
+      programCpus: 12,
+      preempted: Array.from({ length: 11 }, (_, v) => [v + 1, 0, END] as const),
+      sleeps: [
+        [0, 100, 1000],
+        [0, 1100, 1900],
+        [1, 100, 1000],
+        [2, 100, 1000],
+      ],
+    });
+    const adv = a.advice!;
+    expect(a.program!.sleepShare).toBeCloseTo(3500 / 24000, 12);
+    expect(
+      a.findings.find((f) => f.kind === 'barrier-straggler-preempted')!.evidence['share'],
+    ).toBe(1);
+    expect(adv.dop).toBe(1);
+    expect(adv.waitPolicy).toBe('passive');
+    expect(adv.predictedSpeedup).toBeCloseTo(10, 12);
+  });
 
   it('blocking threads and no vCPU preempted: passive, no DoP change, no gain', () => {
     const a = analyse({ vcpus: 4, programCpus: 3, sleeps: [[1, 100, 900]] });

@@ -2,6 +2,7 @@
 // microsecond: vCPU i's host thread `CPU i/KVM` (tid 100 + i) has host CPU i to itself except
 // while a hog (`stress`, tid 200 + i) preempts it there; guest CPU i runs a program thread
 // (`omp`, pid 10 + i) or another task (`other`, pid 30 + i) from the first microsecond to the last.
+// Optionally the last two vCPUs share one host CPU, taking turns (oversubscription).
 // Both traces start at the same instant: analyse them with `{ offset: 0n }`.
 import { expect } from 'vitest';
 import { importFtraceText } from '../../../src/core/ingest/ftrace-text';
@@ -26,10 +27,18 @@ export interface HandPairSpec {
   waiting?: readonly (readonly [cpu: number, asleepUs: number, wokenUs: number, runsUs: number])[];
   /** Guest: the program thread of that guest CPU asleep (`S`), its CPU idle. */
   sleeps?: readonly Stretch[];
+  /**
+   * Host: the last vCPU has no host CPU of its own (the host has vcpus - 1): it takes turns of
+   * this many µs with the vCPU before it on that one's CPU, each preempting the other (`R+`);
+   * the one before runs first, the last one woken and waiting for it.
+   */
+  shareLastUs?: number;
 }
 
 const line = (comm: string, tid: number, cpu: number, us: number, rest: string): string =>
   `${`${comm}-${tid}`.padStart(16)}  [${String(cpu).padStart(3, '0')}]  ${(100 + us / 1e6).toFixed(6)}: ${rest}\n`;
+
+const targetCpu = (c: number): string => `target_cpu=${String(c).padStart(3, '0')}`;
 
 const sw = (
   prev: readonly [string, number],
@@ -79,10 +88,13 @@ export function handPair(spec: HandPairSpec): { host: Trace; guest: Trace } {
     vcpus,
     off.map((o) => [o.c, o.a, o.b] as const),
   );
+  // vCPUs with a host CPU of their own (with shareLastUs, the last two share one).
+  const own = spec.shareLastUs === undefined ? vcpus : vcpus - 2;
   for (const [c, stretches] of offByCpu.entries()) {
+    if (c >= own) break;
     const vcpu = [`CPU ${c}/KVM`, 100 + c] as const;
     const hog = ['stress', 200 + c] as const;
-    const target = `target_cpu=${String(c).padStart(3, '0')}`;
+    const target = targetCpu(c);
     let cur: readonly [string, number] = vcpu;
     const at = (us: number, text: string): void => {
       lines.push({ us, cpu: c, text: line(cur[0], cur[1], c, us, text) });
@@ -101,7 +113,27 @@ export function handPair(spec: HandPairSpec): { host: Trace; guest: Trace } {
     }
     at(endUs, `sched_waking:         comm=x pid=5 prio=120 ${target}`);
   }
-  const host = parse(`cpus=${vcpus}\n${ordered(lines)}`, 'host');
+  if (spec.shareLastUs !== undefined) {
+    const c = own;
+    expect(offByCpu[c]!.length + offByCpu[c + 1]!.length).toBe(0);
+    const pair = [[`CPU ${c}/KVM`, 100 + c] as const, [`CPU ${c + 1}/KVM`, 101 + c] as const];
+    const at = (us: number, on: number, text: string): void => {
+      lines.push({ us, cpu: c, text: line(pair[on]![0], pair[on]![1], c, us, text) });
+    };
+    at(
+      0,
+      0,
+      `sched_waking:         comm=${pair[1]![0]} pid=${pair[1]![1]} prio=120 ${targetCpu(c)}`,
+    );
+    let on = 0;
+    for (let t = spec.shareLastUs; t < endUs; t += spec.shareLastUs) {
+      at(t, on, sw(pair[on]!, 'R+', pair[1 - on]!));
+      on = 1 - on;
+    }
+    at(endUs, on, `sched_waking:         comm=x pid=5 prio=120 ${targetCpu(c)}`);
+  }
+  const hostCpus = spec.shareLastUs === undefined ? vcpus : vcpus - 1;
+  const host = parse(`cpus=${hostCpus}\n${ordered(lines)}`, 'host');
 
   lines.length = 0;
   for (const [c, sleeps] of byCpu(vcpus, spec.sleeps ?? []).entries()) {
@@ -116,11 +148,7 @@ export function handPair(spec: HandPairSpec): { host: Trace; guest: Trace } {
       at(a, task, sw(task, 'S', idle));
       at(b, idle, sw(idle, 'R', task));
     }
-    at(
-      endUs,
-      task,
-      `sched_waking:         comm=x pid=5 prio=120 target_cpu=${String(c).padStart(3, '0')}`,
-    );
+    at(endUs, task, `sched_waking:         comm=x pid=5 prio=120 ${targetCpu(c)}`);
   }
   const guest = parse(`cpus=${vcpus}\n${ordered(lines)}`, 'guest');
   return { host, guest };

@@ -1,8 +1,9 @@
 // `npm run fuzz [-- --runs N] [--format F] [--seed S] [--timeout SECONDS]`: the long fuzzing pass
 // of every ingest format (test/unit/fuzz.test.ts with FUZZ_RUNS inputs per format; default
-// 100,000). Prints the inputs, megabytes and seconds per format; a failure is shrunk, saved under
-// test/fixtures/fuzz-corpus/<format>/ and fails the run. Each input is checked in a worker thread;
-// one that gives no answer within --timeout (default 20 s) is a hang: saved as it is, unshrunk.
+// 100,000). Prints the seed and the inputs, megabytes and seconds per format; a failure is shrunk,
+// saved in a fresh temporary folder (its path printed; copy it into test/fixtures/fuzz-corpus/
+// <format>/ to keep it) and fails the run. Each input is checked in a worker thread; one that
+// gives no answer within --timeout (default 20 s) is a hang: saved as it is, unshrunk.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,8 @@ import { parseArgs } from 'node:util';
 const USAGE = `usage: node scripts/fuzz.mjs [--runs N] [--format F] [--seed S] [--timeout SECONDS]
   --runs N           inputs per format (default: FUZZ_RUNS or 100000)
   --format F         one format only: trace-cmd-report, tracefs-raw, perf-script, perf-sched or dat
-  --seed S           the random seed (default: FUZZ_SEED or a fresh one, printed)
+  --seed S           the random seed (default: FUZZ_SEED, a fixed one when CI is set, else a
+                     fresh one; printed)
   --timeout SECONDS  an input with no answer after this much CPU time is a hang (default 20)`;
 
 let values;

@@ -1,9 +1,10 @@
 // Runs the fuzz properties with every check in a worker thread under a watchdog. A synchronous
 // infinite loop in an importer cannot fail a property that runs on the same thread (the check
 // never returns, the run just stops, as the .dat page-size hang once did); here the main thread
-// waits with a timeout, terminates the worker, fails the property and saves the input to the
-// corpus. One worker is reused for every input and replaced only after a timeout.
+// waits with a timeout, terminates the worker, fails the property and saves the input to a fresh
+// temporary folder. One worker is reused for every input and replaced only after a timeout.
 
+import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,12 +12,11 @@ import { Worker } from 'node:worker_threads';
 import { bundleWorker } from './parse-worker';
 import fc from 'fast-check';
 import {
-  CORPUS,
   datCaseArb,
   DatCase,
   FuzzFormat,
   PropertyFailure,
-  saveToCorpus,
+  saveCase,
   textCaseArb,
   TextCase,
   timeBoundMs,
@@ -26,6 +26,25 @@ import {
 export const WATCHDOG_MS = Number(process.env['FUZZ_TIMEOUT_MS'] ?? 20_000);
 /** Starting a worker reads and parses the seeds: not part of any check's time. */
 const STARTUP_MS = 120_000;
+/** The seed of every run under CI (`CI` set), so that a red build replays as it failed. */
+export const CI_SEED = 20_261_206;
+
+/**
+ * The run's seed: FUZZ_SEED when given (to replay a run), the fixed CI_SEED under CI, else a
+ * fresh one, so each local run tries new inputs (the seed is printed: replay with FUZZ_SEED).
+ */
+export function fuzzSeed(env: NodeJS.ProcessEnv): { seed: number; why: string } {
+  const given = env['FUZZ_SEED'];
+  if (given !== undefined && given !== '') {
+    const seed = Number(given);
+    if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED=${given}: not an integer`);
+    return { seed, why: 'FUZZ_SEED' };
+  }
+  const ci = env['CI'];
+  if (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0')
+    return { seed: CI_SEED, why: 'fixed under CI' };
+  return { seed: randomInt(2 ** 31), why: 'random' };
+}
 
 export interface WorkerSetup {
   /** The format whose seeds the worker loads before it says it is ready. */
@@ -175,15 +194,13 @@ export interface FuzzStats {
 
 export interface FuzzOptions {
   timeoutMs?: number;
-  /** Where failures are saved (test/fixtures/fuzz-corpus by default). */
-  corpus?: string;
   /** Test only: plant a hang on this seed (see WorkerSetup). */
   spinOnSeed?: number;
 }
 
 /**
  * Runs `runs` generated inputs of one format, each checked in the watched worker; stops at the
- * first failure (shrunk, unless it hung) and saves it to the corpus.
+ * first failure (shrunk, unless it hung) and saves it to a fresh temporary folder, printed.
  */
 export async function runFuzz(
   format: FuzzFormat,
@@ -225,7 +242,14 @@ export async function runFuzz(
     stats.counterexample = out.counterexample![0];
     stats.failure =
       out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-    stats.saved = saveToCorpus(format, stats.counterexample, stats.failure, opts.corpus ?? CORPUS);
+    // Never the repository's corpus (test/fixtures/fuzz-corpus): it holds the cases someone chose
+    // to keep, and a run must not change the checkout.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vl-fuzz-failed-'));
+    stats.saved = saveCase(format, stats.counterexample, stats.failure, dir);
+    console.error(
+      `fuzz ${format}: failing input saved in ${stats.saved} (seed ${seed}: replay with FUZZ_SEED=${seed}; ` +
+        `to keep it as a regression case, copy it and its .bin into test/fixtures/fuzz-corpus/${format}/)`,
+    );
   }
   return stats;
 }

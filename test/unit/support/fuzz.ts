@@ -751,19 +751,22 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
 
 // ---- keeping what failed ----
 
-/** Writes a failing case (and the input it makes) under test/fixtures/fuzz-corpus/<format>/. */
-export function saveToCorpus(
+/**
+ * Writes a failing case (and the input it makes) under `<dir>/<format>/`, laid out as the corpus
+ * (test/fixtures/fuzz-corpus) is, so that keeping it there is a copy.
+ */
+export function saveCase(
   format: FuzzFormat,
   c: TextCase | DatCase,
   why: string,
-  corpus = CORPUS,
+  dir: string,
 ): string {
   const json = JSON.stringify(c);
   let h = 0x811c9dc5;
   for (let i = 0; i < json.length; i++) h = Math.imul(h ^ json.charCodeAt(i), 0x01000193) >>> 0;
-  const dir = path.join(corpus, format);
-  mkdirSync(dir, { recursive: true });
-  const stem = path.join(dir, h.toString(16).padStart(8, '0'));
+  const sub = path.join(dir, format);
+  mkdirSync(sub, { recursive: true });
+  const stem = path.join(sub, h.toString(16).padStart(8, '0'));
   writeFileSync(`${stem}.json`, JSON.stringify({ why, case: c }, null, 1) + '\n');
   // The input itself too, so the replay holds even if the seeds or mutators change.
   writeFileSync(`${stem}.bin`, inputOf(format, c));

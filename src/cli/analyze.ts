@@ -130,6 +130,7 @@ export function formatAnalyze(r: AnalyzeReport): string {
           `${pct(v.idle, span).padStart(10)} ${pct(v.vmm, span).padStart(10)} ${pct(v.blocked, span).padStart(10)} ${t(v.steal).padStart(12)} ${String(v.preemptions).padStart(10)}`,
       );
     }
+    for (const s of r.vcpuStateBasis) L.push(`  - ${safeText(s)}`);
     L.push('');
   }
   if (r.stallsByThread.length > 0) {
@@ -156,6 +157,10 @@ export function formatAnalyze(r: AnalyzeReport): string {
     for (const f of r.findings) L.push(`  [${f.severity}] ${f.kind}: ${safeText(f.message)}`);
     L.push('');
   }
+  if (r.program !== null)
+    L.push(
+      `program: ${safeName(r.program.comm)} (${r.program.pids.length} threads): ${safeText(r.program.why)}`,
+    );
   if (r.advice !== null) {
     const a = r.advice;
     L.push(

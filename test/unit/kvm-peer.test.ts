@@ -111,6 +111,7 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
       expect(Math.abs(v.running / 1000 - guestUs)).toBeLessThan(0.1 * guestUs);
       expect(v.vmm).toBeLessThan(0.01 * r.window!.duration);
       // Nothing shows the host scheduling the thread: said, in the JSON and the text.
+      expect(r.preemptionSeen).toBe(false);
       expect(r.vcpuStateBasis.join('\n')).toMatch(/no sched_switch.*cannot be seen/);
       expect(r.vcpuStateBasis.join('\n')).toMatch(/HLT exit to the next entry/);
 

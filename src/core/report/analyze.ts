@@ -52,6 +52,8 @@ export interface AnalyzeReport {
    * trace without sched_switch cannot show preemption), how idle was told from VMM time.
    */
   vcpuStateBasis: string[];
+  /** False when the host trace has no sched_switch of the vCPU threads: preempted, waiting, steal and preemptions are 0 because nothing could show them. */
+  preemptionSeen: boolean;
   /** Guest threads by time lost to their vCPU not running. */
   stallsByThread: {
     pid: number;
@@ -154,6 +156,7 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
       preemptions: t.preemptions,
     })),
     vcpuStateBasis: a.states?.basis ?? [],
+    preemptionSeen: a.states?.schedulingSeen ?? false,
     stallsByThread: (a.stalls?.byGuestThread ?? []).map((t) => ({ ...t })),
     preemptors: (a.stalls?.byPreemptor ?? []).map((p) => ({ ...p })),
     stalls: (a.stalls?.stalls.longest(50) ?? []).map((s) => ({

@@ -3,6 +3,8 @@
 // guest with TIME_SHIFT. The expected numbers are recounted from the events `vcpu-lens dump`
 // prints (the ticks converted as trace-cmd report converts them, timestamps equal to trace-cmd
 // 3.3.3's), not from the analysis: time after HLT exits, time in the guest, the span in ns.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
@@ -70,6 +72,15 @@ function gaps(
   return sum;
 }
 
+/** The guest's events fall in the chosen VM's guest-mode time, hardly ever in the other's. */
+function expectActivityPicks(mapWhy: string): void {
+  const m = /guest-mode time .*the chosen [^:]*: ([\d.]+)%/.exec(mapWhy);
+  const o = /QEMU tids 453724-453725: ([\d.]+)%/.exec(mapWhy);
+  expect(m, mapWhy).not.toBeNull();
+  expect(Number(m![1])).toBeGreaterThan(95);
+  expect(Number(o![1])).toBeLessThan(5);
+}
+
 describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT guest)', () => {
   it.skipIf(why)(
     `analyze --json: ns throughout, vCPU 0 idle after its HLT exits, the guest's own program${why ?? ''}`,
@@ -92,6 +103,7 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
       const mapWhy = r.vcpuMapReasoning.join('\n');
       expect(mapWhy).toMatch(/enters the guest as vcpu 0/);
       expect(mapWhy).toMatch(/also holds .*'CPU 0\/KVM', 'CPU 1\/KVM'.*not the guest's/);
+      expectActivityPicks(mapWhy);
 
       // Recount from the dumped events, inside the window the totals cover.
       const us = (s: string): number => {
@@ -148,6 +160,28 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
         expect(Math.abs(Number(hostNs) / 1000 - printed[i]!.us), `event ${i}`).toBeLessThanOrEqual(
           0.502,
         );
+      }
+    },
+  );
+
+  it.skipIf(why)(
+    `as trace-cmd report text (no GUEST option): the VM is picked by vCPU count and activity${why ?? ''}`,
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'vl-hip24-'));
+      try {
+        const text = path.join(dir, 'host.txt');
+        writeFileSync(text, await run(['dump', HOST]));
+        const r = JSON.parse(
+          await run(['analyze', '--host', text, '--guest', GUEST, '--json']),
+        ) as AnalyzeReport;
+        expect(r.vcpus.map((v) => [v.vcpu, v.hostTid, v.method])).toEqual([
+          [0, 483882, 'kvm-vcpu-id'],
+        ]);
+        const mapWhy = r.vcpuMapReasoning.join('\n');
+        expect(mapWhy).toMatch(/the only one with 1 vCPUs/);
+        expectActivityPicks(mapWhy);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { offsetAt } from '../../src/core/correlate/clock-map';
+import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
 import { DatWriteOptions, writeTraceDat } from '../../src/core/export/trace-dat-writer';
 import { importTraceDat } from '../../src/core/ingest/trace-dat/index';
 import { nodeDecompressors } from '../../src/core/io/decompress';
@@ -216,5 +217,33 @@ describe('TSC2NSEC (trace-cmd record -C tsc2nsec)', () => {
       const d = guest.tsBase + BigInt(guest.events.ts(i)) + got - want;
       expect(d >= -1n && d <= 1n, `event ${i}: off by ${d} ns`).toBe(true);
     }
+  });
+
+  it('a guest loaded as ns still prints as trace-cmd report does, to the microsecond', () => {
+    const dat = writeTraceDat(sim.guest, {
+      traceId: GUEST_ID,
+      tsc2nsec: TSC,
+      timeShift: timeShift(HOST_ID, [OFF, OFF + 5000n]),
+    });
+    const load = (recordedTicks: boolean): string[] => {
+      const t = importTraceDat(dat, {
+        name: 'g.dat',
+        decompressors: nodeDecompressors,
+        recordedTicks,
+      })[0]!;
+      const out: string[] = [];
+      writeTraceCmdText(t, (c) => out.push(c));
+      return out.join('').split('\n');
+    };
+    const exact = load(true); // dump's way: the ticks shifted, then converted
+    const fromNs = load(false);
+    expect(fromNs.length).toBe(exact.length);
+    const us = (l: string): number => Number(/ (\d+\.\d{6}): /.exec(l)?.[1] ?? NaN) * 1e6;
+    let same = 0;
+    for (let i = 1; i < exact.length - 1; i++) {
+      expect(Math.abs(us(fromNs[i]!) - us(exact[i]!)), `line ${i}`).toBeLessThanOrEqual(1.01);
+      if (fromNs[i] === exact[i]) same++;
+    }
+    expect(same).toBeGreaterThan(0.99 * (exact.length - 2));
   });
 });

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { VcpuState } from '../../src/core/correlate/vcpu-states';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { AnalyzeReport } from '../../src/core/report/analyze';
 import { missing, PEER } from './support/fixtures';
@@ -138,6 +140,28 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
 
       const text = await run(['analyze', '--host', HOST, '--guest', GUEST]);
       expect(text).toMatch(/no sched_switch of the vCPU threads: their preemption/);
+    },
+  );
+
+  it.skipIf(why)(
+    `over the whole host trace, vCPU 0's timeline is idle for trace-cmd's 2.167 s after HLT exits${why ?? ''}`,
+    async () => {
+      const host = (await readTraceFile(HOST)).traces[0]!;
+      const guest = (await readTraceFile(GUEST)).traces[0]!;
+      const a = analyzePair(host, guest);
+      const tl = a.states!.timelines[0]!;
+      const total = new Float64Array(8);
+      for (let j = 0; j < tl.state.length; j++) total[tl.state[j]!]! += tl.end[j]! - tl.start[j]!;
+      const dumped = parseDump(await run(['dump', HOST]));
+      const isExit = (e: Dumped): boolean => e.event === 'kvm_exit';
+      const isHlt = (e: Dumped): boolean => isExit(e) && / reason HLT /.test(e.fields);
+      const isEntry = (e: Dumped): boolean => e.event === 'kvm_entry';
+      const haltedUs = gaps(dumped, 483882, isHlt, isEntry, -Infinity, Infinity);
+      const guestUs = gaps(dumped, 483882, isEntry, isExit, -Infinity, Infinity);
+      expect(haltedUs / 1e6).toBeCloseTo(2.167, 2); // what trace-cmd 3.3.3's report adds up to
+      expect(guestUs / 1e6).toBeCloseTo(0.0825, 3);
+      expect(Math.abs(total[VcpuState.halted]! / 1000 - haltedUs)).toBeLessThan(0.05 * haltedUs);
+      expect(Math.abs(total[VcpuState.running]! / 1000 - guestUs)).toBeLessThan(0.1 * guestUs);
     },
   );
 

@@ -38,6 +38,10 @@ describe('vcpu-lens analyze', () => {
     const off = BigInt(r.clock!.hostRef) - BigInt(r.clock!.guestRef);
     // meta.json alignment: D between 4706668855861 and 4706668902540 ns over the run.
     expect(off > 4706668855861n - 20000n && off < 4706668902540n + 20000n).toBe(true);
+    // TCG on a host traced with sched_switch: preemption is seen, halts told by guest idleness.
+    expect(r.preemptionSeen).toBe(true);
+    expect(r.vcpuStateBasis.join('\n')).toMatch(/sched_switch .* preempted/);
+    expect(r.vcpuStateBasis.join('\n')).toMatch(/guest CPU's idle state/);
     const win = r.window!.duration;
     for (const v of r.vcpuTime) {
       const sum = v.running + v.preempted + v.waiting + v.idle + v.vmm + v.blocked + v.unknown;

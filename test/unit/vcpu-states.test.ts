@@ -191,21 +191,22 @@ describe('hand-made KVM host', () => {
     );
     expect(seq).toEqual([
       'running 0-10', // kvm_entry at 0 .. kvm_exit (HLT) at 10
-      'vmm 10-12',
+      'halted 10-12', // halted from the HLT exit on (halt polling, then the sleep)
       'halted 12-100', // asleep after a HLT exit
       'waiting 100-130', // woken, no host CPU
-      'vmm 130-131', // switched in, back in guest mode at 131
+      'halted 130-131', // switched in, still halted until the entry at 131
       'running 131-150',
       'preempted 150-400', // R+: the hog ran
-      'vmm 400-401',
+      'vmm 400-401', // switched in out of guest mode (no exit traced: not a halt)
       'running 401-420',
       'vmm 420-421', // IO exit, handled in the VMM
       'vmm 421-600', // then asleep, and the last exit was not HLT
     ]);
     const t = r.time[0]!;
     expect([t.running, t.halted, t.waiting, t.preempted, t.vmm, t.steal, t.preemptions]).toEqual([
-      48_000, 88_000, 30_000, 250_000, 184_000, 280_000, 1,
+      48_000, 91_000, 30_000, 250_000, 181_000, 280_000, 1,
     ]);
+    expect(r.schedulingSeen).toBe(true);
   });
 
   it('a halted vCPU is never counted as preempted', () => {
@@ -232,5 +233,73 @@ describe('hand-made KVM host', () => {
     expect(r.sleepSource).toBe('none');
     expect(r.time[0]!.blocked).toBe(100_000);
     expect(r.time[0]!.halted + r.time[0]!.vmm).toBe(0);
+  });
+});
+
+describe('KVM host with only kvm_entry / kvm_exit (no sched_switch)', () => {
+  // As HIP24's host (trace-cmd record -e kvm_entry -e kvm_exit): the thread is on CPU all along
+  // as far as the trace shows; the exits alone say what the vCPU did.
+  const kvmOnly = (exit2: string): Trace =>
+    importFtraceText(
+      'cpus=2\n' +
+        L('qemu-system-x86', 70, 0, 0, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000') +
+        L(
+          'qemu-system-x86',
+          70,
+          0,
+          10,
+          `kvm_exit:             vcpu 0 reason ${exit2} rip 0x1 info1 0x0 info2 0x0`,
+        ) +
+        L('qemu-system-x86', 70, 1, 500, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000') +
+        L(
+          'qemu-system-x86',
+          70,
+          1,
+          520,
+          'kvm_exit:             vcpu 0 reason APIC_WRITE rip 0x1 info1 0x0 info2 0x0',
+        ) +
+        // Unpaired: a second exit with no entry between, then the entry.
+        L(
+          'qemu-system-x86',
+          70,
+          1,
+          530,
+          'kvm_exit:             vcpu 0 reason HLT rip 0x1 info1 0x0 info2 0x0',
+        ) +
+        L('qemu-system-x86', 70, 1, 900, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000') +
+        L('qemu-system-x86', 70, 1, 1000, 'kvm_entry:            vcpu 0, rip 0xffffffff81000000'),
+      { name: 'host' },
+    )[0]!;
+
+  it.each(['HLT', 'hlt', '0xc', '0x78'])(
+    'after a %s exit the vCPU is halted until its next kvm_entry, on CPU or not',
+    (reason) => {
+      const host = kvmOnly(reason);
+      const vm = identifyVcpus(host).chosen!;
+      const r = vcpuStates(host, buildTimelines(host), vm.vcpus);
+      const t = r.time[0]!;
+      expect(t.running).toBe(10_000 + 20_000 + 100_000); // 0-10, 500-520, 900-1000 (two entries)
+      expect(t.halted).toBe(490_000 + 370_000); // 10-500 and, after the unpaired HLT exit, 530-900
+      expect(t.vmm).toBe(10_000); // 520-530: APIC_WRITE, handled by KVM
+      expect(t.preempted + t.waiting + t.blocked + t.unknown).toBe(0);
+    },
+  );
+
+  it('says that preemption cannot be seen, and what the states rest on', () => {
+    const host = kvmOnly('HLT');
+    const vm = identifyVcpus(host).chosen!;
+    const r = vcpuStates(host, buildTimelines(host), vm.vcpus);
+    expect(r.schedulingSeen).toBe(false);
+    expect(r.sleepSource).toBe('kvm-hlt');
+    expect(r.basis.join('\n')).toMatch(/no sched_switch.*preemption.*cannot be seen/);
+    expect(r.basis.join('\n')).toMatch(/4 entries, 3 exits, 2 of them HLT/);
+  });
+
+  it('any other exit reason is VMM work, not a halt', () => {
+    const host = kvmOnly('IO_INSTRUCTION');
+    const vm = identifyVcpus(host).chosen!;
+    const t = vcpuStates(host, buildTimelines(host), vm.vcpus).time[0]!;
+    expect(t.vmm).toBe(490_000 + 10_000);
+    expect(t.halted).toBe(370_000);
   });
 });

@@ -225,12 +225,15 @@ export function formatAnalyze(r: AnalyzeReport): string {
     L.push(
       '  vCPU     running   preempted    waiting       idle        vmm    blocked    steal  preemptions',
     );
+    // Not seen is not zero: without the host's sched_switch those columns say `?`.
+    const seen = (x: string): string => (r.preemptionSeen ? x : '?');
     for (const v of r.vcpuTime) {
       L.push(
-        `  ${String(v.vcpu).padStart(4)} ${pct(v.running, span).padStart(11)} ${pct(v.preempted, span).padStart(11)} ${pct(v.waiting, span).padStart(10)} ` +
-          `${pct(v.idle, span).padStart(10)} ${pct(v.vmm, span).padStart(10)} ${pct(v.blocked, span).padStart(10)} ${t(v.steal).padStart(12)} ${String(v.preemptions).padStart(10)}`,
+        `  ${String(v.vcpu).padStart(4)} ${pct(v.running, span).padStart(11)} ${seen(pct(v.preempted, span)).padStart(11)} ${seen(pct(v.waiting, span)).padStart(10)} ` +
+          `${pct(v.idle, span).padStart(10)} ${pct(v.vmm, span).padStart(10)} ${pct(v.blocked, span).padStart(10)} ${seen(t(v.steal)).padStart(12)} ${seen(String(v.preemptions)).padStart(10)}`,
       );
     }
+    for (const s of r.vcpuStateBasis) L.push(`  - ${safeText(s)}`);
     L.push('');
   }
   if (r.stallsByThread.length > 0) {
@@ -257,6 +260,10 @@ export function formatAnalyze(r: AnalyzeReport): string {
     for (const f of r.findings) L.push(`  [${f.severity}] ${f.kind}: ${safeText(f.message)}`);
     L.push('');
   }
+  if (r.program !== null)
+    L.push(
+      `program: ${safeName(r.program.comm)} (${r.program.pids.length} threads): ${safeText(r.program.why)}`,
+    );
   if (r.advice !== null) {
     const a = r.advice;
     L.push(

@@ -31,7 +31,8 @@ export async function dumpCommand(
   read: CliReadOptions,
   write: (s: string) => void,
 ): Promise<ExitCode> {
-  const [r] = (await loadTraces([file], read)) as [LoadResult];
+  // TSC ticks as recorded: a guest's TIME_SHIFT is applied to them before trace-cmd's conversion.
+  const [r] = (await loadTraces([file], { ...read, recordedTicks: true })) as [LoadResult];
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
   let errors = false;

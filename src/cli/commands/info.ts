@@ -118,7 +118,9 @@ export function formatInfo(f: FileInfo): string {
           `  time sync  TIME_SHIFT to host trace ${d.timeShift.peerTraceId}, ${d.timeShift.cpus.length} CPUs`,
         );
       if (d.tsc2nsec !== undefined)
-        lines.push(`  tsc2nsec   mult ${d.tsc2nsec.mult}, shift ${d.tsc2nsec.shift}`);
+        lines.push(
+          `  tsc2nsec   mult ${d.tsc2nsec.mult}, shift ${d.tsc2nsec.shift}${d.tsc2nsec.applied ? ': TSC counts shown as ns' : ''}`,
+        );
     }
     if (t.lostEvents !== 0)
       lines.push(

@@ -8,7 +8,8 @@ import { firstGreater, relativeMap, type RelativeMap } from '../correlate/clock-
 import { LAT_SPARSE } from '../model/event-kinds';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import type { CpuTimelines } from '../timeline/build';
-import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
+import { TaskState } from '../timeline/states';
+import { findProgram, type Program } from './program';
 
 export type FindingKind =
   | 'oversubscription'
@@ -28,42 +29,7 @@ export interface Finding {
   evidence: Record<string, number | string>;
 }
 
-export interface Program {
-  comm: string;
-  pids: number[];
-  /** Share of the threads' guest time spent sleeping (S/D): high for blocking waits, low for spinning. */
-  sleepShare: number;
-}
-
-/** The program under study: the guest command with the most threads' running time (≥ 2 threads). */
-export function findProgram(a: PairAnalysis): Program | undefined {
-  const t = a.guestTimelines.tasks;
-  const byComm = new Map<string, { pids: number[]; run: number; sleep: number; all: number }>();
-  for (let k = 0; k < t.pids.length; k++) {
-    if (t.pids[k] === 0) continue;
-    const c = t.comms[k]!;
-    let e = byComm.get(c);
-    if (e === undefined) byComm.set(c, (e = { pids: [], run: 0, sleep: 0, all: 0 }));
-    e.pids.push(t.pids[k]!);
-    const base = k * TASK_STATE_COUNT;
-    e.run += t.totals[base + TaskState.running]!;
-    e.sleep += t.totals[base + TaskState.sleeping]! + t.totals[base + TaskState.uninterruptible]!;
-    for (let s = 0; s < TASK_STATE_COUNT; s++)
-      if (s !== TaskState.unknown) e.all += t.totals[base + s]!;
-  }
-  let best: Program | undefined;
-  let bestRun = 0;
-  for (const [comm, e] of byComm) {
-    if (e.pids.length < 2 || e.run <= bestRun) continue;
-    bestRun = e.run;
-    best = {
-      comm,
-      pids: e.pids.sort((x, y) => x - y),
-      sleepShare: e.all > 0 ? e.sleep / e.all : 0,
-    };
-  }
-  return best;
-}
+export type { Program } from './program';
 
 /**
  * One vCPU's stretches of host time, in time order and disjoint, produced one at a time: the
@@ -220,7 +186,7 @@ export function findFindings(a: PairAnalysis): {
     return { findings, program: undefined };
   const w = a.window;
   const pcpus = a.host.cpuCount;
-  const program = findProgram(a);
+  const program = findProgram(a.guest, a.guestTimelines);
   const prog = new Set(program?.pids ?? []);
   const map = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase);
   const gc = a.guestTimelines.cpus;

@@ -10,6 +10,7 @@ import {
   recordedClockMap,
   relativeMap,
 } from '../correlate/clock-map';
+import { vmActivityReasoning } from '../correlate/guest-mode';
 import { attributeStalls, StallsResult } from '../correlate/stalls';
 import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VcpuMapResult, VmThreads } from '../correlate/vcpu-map';
@@ -172,6 +173,8 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
       estimate();
     reasoning.push(...why);
   }
+  if (clock !== undefined && opts.vcpuMap === undefined)
+    vcpuMap.reasoning.push(...vmActivityReasoning(host, guest, vcpuMap, clock));
   // With a clock map, totals cover the stretch both traces saw: the guest's span on the host.
   const rel = clock !== undefined ? relativeMap(clock, guest.tsBase, host.tsBase) : undefined;
   const window =

@@ -7,6 +7,7 @@
 
 import { Kind } from '../model/event-kinds';
 import { markerAt, textAt } from '../model/payload';
+import { tscToNsBig } from '../model/time';
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
@@ -736,12 +737,26 @@ export function timeShiftClockMap(host: Trace, guest: Trace, why: string[]): Clo
     why.push("the guest .dat's TIME_SHIFT has no samples: not used");
     return undefined;
   }
+  // The samples are TSC counts; traces loaded as ns (TSC2NSEC) get them as ns too: the guest's
+  // by its own conversion, the host's by the host's (trace-cmd report converts the shifted
+  // count by the guest file's, the same numbers when both sides ran on one TSC).
+  const gConv = guest.dat?.tsc2nsec?.applied === true ? guest.dat.tsc2nsec : undefined;
+  const hConv =
+    host.dat !== undefined
+      ? host.dat.tsc2nsec?.applied === true
+        ? host.dat.tsc2nsec
+        : undefined
+      : host.clock.unit === 'ns'
+        ? gConv
+        : undefined;
+  const asNs = (x: bigint, c: { mult: number; shift: number } | undefined): bigint =>
+    c === undefined ? x : tscToNsBig(x, c.mult, c.shift);
   const sample = (c: (typeof cpus)[number], k: number): { g: bigint; h: bigint } => {
     const g = BigInt(c.times[k]!);
     let scaling = BigInt(c.scalings[k]!);
     if (scaling === 0n) scaling = 1n;
     const h = ((g * scaling) >> BigInt(c.fractions[k] ?? 0)) + BigInt(c.offsets[k]!);
-    return { g, h };
+    return { g: asNs(g, gConv), h: asNs(h, hConv) };
   };
   const c0 = cpus[0]!;
   const first = sample(c0, 0);
@@ -753,7 +768,8 @@ export function timeShiftClockMap(host: Trace, guest: Trace, why: string[]): Clo
   let lo = Infinity;
   let hi = -Infinity;
   for (const c of cpus) {
-    const d = Number(BigInt(c.offsets[0]!));
+    const s0 = sample(c, 0);
+    const d = Number(s0.h - s0.g);
     lo = Math.min(lo, d);
     hi = Math.max(hi, d);
   }
@@ -768,7 +784,7 @@ export function timeShiftClockMap(host: Trace, guest: Trace, why: string[]): Clo
     agreement: NaN,
     stretches: [],
     reasoning: [
-      `recorded by trace-cmd's time sync (TIME_SHIFT in the guest .dat): ${samples} samples on ${cpus.length} guest CPU(s), host - guest = ${first.h - first.g} at the first, slope ${slope}`,
+      `recorded by trace-cmd's time sync (TIME_SHIFT in the guest .dat): ${samples} samples on ${cpus.length} guest CPU(s), host - guest = ${first.h - first.g} at the first, slope ${slope}${gConv !== undefined || hConv !== undefined ? ' (TSC counts converted to ns by the TSC2NSEC option)' : ''}`,
     ],
   };
 }

@@ -120,9 +120,9 @@ export function identifyVcpus(
     return { vms: [vm], chosen: vm, reasoning };
   }
 
-  // 1. trace-cmd recorded it: a host .dat's GUEST option maps each vCPU to its host task.
+  // 1. trace-cmd recorded it: a host .dat's GUEST option maps each vCPU to its host task
+  // (whatever the threads are called). Other VMs in the trace are still found, to say why not.
   const recorded = guestOptionVm(host, lastComm, opts, reasoning);
-  if (recorded !== undefined) return { vms: [recorded], chosen: recorded, reasoning };
 
   // 2. kvm_entry: the thread that enters guest mode for vcpu N is vCPU N's thread.
   const byKvm = new Map<number, Map<number, number>>(); // tid -> vcpu -> count
@@ -176,6 +176,8 @@ export function identifyVcpus(
     if (p !== undefined) c.vmm = p.vmm;
   }
 
+  if (recorded !== undefined) return withRecorded(host, recorded, cands, byKvm, opts, reasoning);
+
   const vms = groupIntoVms(host, cands, reasoning);
   vms.sort((a, b) => b.vcpus.length - a.vcpus.length || a.key.localeCompare(b.key));
   if (vms.length === 0) {
@@ -209,6 +211,50 @@ export function identifyVcpus(
       reasoning.push(`guest CPU(s) ${lacking.join(', ')} have no host thread in this trace`);
   }
   return { vms, chosen, reasoning };
+}
+
+/**
+ * The GUEST option's VM, checked against what its threads' kvm_entry events say, and the other
+ * VMs the host trace holds, each with why it is not the guest's.
+ */
+function withRecorded(
+  host: Trace,
+  recorded: VmThreads,
+  cands: Candidate[],
+  byKvm: Map<number, Map<number, number>>,
+  opts: { guestCpus?: number },
+  reasoning: string[],
+): VcpuMapResult {
+  for (const v of recorded.vcpus) {
+    const per = byKvm.get(v.hostTid);
+    if (per === undefined) continue;
+    const n = per.get(v.vcpu) ?? 0;
+    const other = [...per].filter(([c]) => c !== v.vcpu);
+    reasoning.push(
+      other.length === 0
+        ? `thread ${v.hostTid} enters the guest as vcpu ${v.vcpu} (${n} kvm_entry/kvm_exit events), as recorded`
+        : `thread ${v.hostTid} is recorded as vCPU ${v.vcpu} but its kvm events also name vcpu ${other.map(([c, k]) => `${c} (${k})`).join(', ')}`,
+    );
+  }
+  const mine = new Set(recorded.vcpus.map((v) => v.hostTid));
+  const others = groupIntoVms(
+    host,
+    cands.filter((c) => !mine.has(c.tid)),
+    [],
+  );
+  for (const vm of others) {
+    const why = [
+      `the GUEST option names thread${mine.size > 1 ? 's' : ''} ${[...mine].join(', ')}`,
+    ];
+    if (opts.guestCpus !== undefined && vm.vcpus.length !== opts.guestCpus)
+      why.push(
+        `it has ${vm.vcpus.length} vCPUs, the guest trace ${opts.guestCpus} CPU${opts.guestCpus === 1 ? '' : 's'}`,
+      );
+    reasoning.push(
+      `the host trace also holds ${describe(vm)} (${vm.vcpus.map((v) => `'${v.hostComm}'`).join(', ')}): not the guest's, as ${why.join(' and ')}`,
+    );
+  }
+  return { vms: [recorded, ...others], chosen: recorded, reasoning };
 }
 
 function describe(vm: VmThreads): string {

@@ -1,13 +1,14 @@
 // What each vCPU's host thread was doing over host time: running guest code, preempted (switched
-// out while runnable: steal), waiting for a CPU after a wakeup (also steal), halted (asleep because
-// the guest CPU was idle), in the VMM (asleep for another reason: I/O emulation, a lock), or
-// unknown. Halted and VMM are told apart by the guest's own idle state (through the clock map)
-// or, on KVM, by the last kvm_exit before the sleep being HLT; without either, it stays `blocked`.
-// On KVM, on-CPU time is also split at kvm_entry / kvm_exit: guest mode is `running`, the rest
-// (exit handling in the host kernel and the VMM process) is `vmm`.
+// out while runnable: steal), waiting for a CPU after a wakeup (also steal), halted (the guest CPU
+// was idle), in the VMM (KVM or the VMM process handling an exit, or asleep for it: I/O
+// emulation, a lock), or unknown. On KVM the exits say it: in the guest from kvm_entry to
+// kvm_exit, halted from a HLT exit to the next kvm_entry (halt polling and the sleep alike), in
+// the VMM after any other exit. Without KVM events, sleeps are told apart by the guest's own idle
+// state (through the clock map); without either, they stay `blocked`. Preemption and waiting come
+// from the host's sched_switch / wakeups only: a host trace without them cannot show either.
 
 import { Kind } from '../model/event-kinds';
-import { kvmAt } from '../model/payload';
+import { kvmAt, switchAt, textAt } from '../model/payload';
 import type { Trace } from '../model/trace';
 import { intervalContaining, type Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
@@ -70,6 +71,24 @@ export interface VcpuStatesResult {
   time: VcpuTime[];
   /** How halted and VMM sleeps were told apart. */
   sleepSource: 'guest-idle' | 'kvm-hlt' | 'none';
+  /** False when the host trace has no sched_switch of the vCPU threads: preemption is not seen. */
+  schedulingSeen: boolean;
+  /** What the states rest on, and what they cannot show, in words (for reports). */
+  basis: string[];
+}
+
+/**
+ * Whether a kvm_exit reason (as the trace printed it) is a HLT: `HLT` in VMX's table, `hlt` in
+ * SVM's (arch/x86/include/uapi/asm/vmx.h, svm.h; libtraceevent's kvm plugin prints the same),
+ * or the bare number a print fmt prints when it has no table: 12 (VMX) or 0x78 (SVM), which
+ * name nothing on the other (SVM's 0x00c would be a read of CR12; VMX has no reason 120).
+ */
+export function isHaltExit(reason: string | undefined): boolean {
+  if (reason === undefined) return false;
+  if (reason === 'HLT' || reason === 'hlt') return true;
+  if (!/^(?:\d+|0x[0-9a-fA-F]+)$/.test(reason)) return false;
+  const n = Number(reason);
+  return n === 12 || n === 0x78;
 }
 
 /**
@@ -84,19 +103,18 @@ export function vcpuStates(
   /** Count the totals only inside this host-relative window (the span both traces cover). */
   window?: { start: number; end: number },
 ): VcpuStatesResult {
-  const kvm = kvmEvents(host);
-  const sleepSource = guest !== undefined ? 'guest-idle' : kvm.size > 0 ? 'kvm-hlt' : 'none';
+  const kvm = kvmEvents(host, new Set(vcpus.map((v) => v.hostTid)));
+  const sleepSource =
+    kvm.perThread.size > 0 ? 'kvm-hlt' : guest !== undefined ? 'guest-idle' : 'none';
   const guestIdleAt = guest !== undefined ? guestIdleLookup(guest, host.tsBase) : undefined;
   const timelines: VcpuTimeline[] = [];
   const time: VcpuTime[] = [];
-  // A sleep whose last kvm_exit was HLT, this close before it, is a halt: 1 ms (2.5M ticks of a TSC).
-  const hltWindow = host.clock.unit === 'ns' ? 1_000_000 : 2_500_000;
   for (const v of vcpus) {
     const k = hostTl.tasks.indexOf.get(v.hostTid);
     const a = k === undefined ? 0 : hostTl.tasks.offsets[k]!;
     const b = k === undefined ? 0 : hostTl.tasks.offsets[k + 1]!;
     const n = b - a;
-    const vx = kvm.get(v.hostTid);
+    const vx = kvm.perThread.get(v.hostTid);
     // With KVM events: typed columns sized for one interval per host interval (entries and exits
     // add more: they grow then); an array of numbers per vCPU cost 3x as much on a 10M-event host.
     // Without: the host's columns themselves (below), nothing to allocate here.
@@ -163,10 +181,11 @@ export function vcpuStates(
         case TaskState.sleeping:
         case TaskState.uninterruptible:
         case TaskState.stopped: {
+          // The exit the thread sleeps after says why; the guest's idle state where none does.
+          const out = vx !== undefined ? outOfGuest(vx, start) : undefined;
+          if (out !== undefined) return out;
           const idle = guestIdleAt?.(v.vcpu, start);
           if (idle !== undefined) return idle ? VcpuState.halted : VcpuState.vmm;
-          if (vx !== undefined)
-            return haltedByExit(vx, start, hltWindow) ? VcpuState.halted : VcpuState.vmm;
           return VcpuState.blocked;
         }
         default:
@@ -203,19 +222,22 @@ export function vcpuStates(
         emit(start, end, stateOf(ts, start), pcpu);
         continue;
       }
-      // KVM: on a host CPU, the thread is in the guest between kvm_entry and kvm_exit and in the
-      // VMM (host kernel, VMM process) otherwise, starting with the VMM after a switch-in.
+      // KVM: on a host CPU, the thread is in the guest between kvm_entry and kvm_exit; out of
+      // it, halted after a HLT exit (polling, or about to sleep, until the next entry) and in
+      // KVM / the VMM after any other. A switch-in finds it out of the guest (a switch-out needs
+      // an exit first), for the reason of the last exit. Unpaired events are taken as they come:
+      // a second exit relabels from its time on, a second entry changes nothing.
       let at = start;
-      let inGuest = false;
-      // Timestamps are integers: from half a unit before, an entry at the switch-in itself counts.
+      let cur: VcpuState = outOfGuest(vx, start) ?? VcpuState.vmm;
+      // Timestamps are integers: from half a unit before, an event at the switch-in itself counts.
       for (let q = firstGreater(vx.ts, start - 0.5); q < vx.ts.length && vx.ts[q]! < end; q++) {
-        const enter = vx.entry[q] === 1;
-        if (enter === inGuest) continue;
-        if (vx.ts[q]! > at) emit(at, vx.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
+        const next = vx.after[q] as VcpuState;
+        if (next === cur) continue;
+        if (vx.ts[q]! > at) emit(at, vx.ts[q]!, cur, pcpu);
         at = vx.ts[q]!;
-        inGuest = enter;
+        cur = next;
       }
-      emit(at, end, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
+      emit(at, end, cur, pcpu);
     }
     const tl: VcpuTimeline = {
       vcpu: v.vcpu,
@@ -229,51 +251,139 @@ export function vcpuStates(
     timelines.push(tl);
     time.push(t);
   }
-  return { timelines, time, sleepSource };
+  const schedulingSeen = kvm.switches > 0;
+  return {
+    timelines,
+    time,
+    sleepSource,
+    schedulingSeen,
+    basis: basisOf(kvm, sleepSource, schedulingSeen, vcpus.length),
+  };
+}
+
+/** The states' basis in words: which events they come from and what they cannot show. */
+function basisOf(
+  kvm: KvmScan,
+  sleepSource: VcpuStatesResult['sleepSource'],
+  schedulingSeen: boolean,
+  vcpus: number,
+): string[] {
+  const out: string[] = [];
+  if (vcpus === 0) return out;
+  if (schedulingSeen)
+    out.push(
+      `the host's sched_switch (${kvm.switches} switching a vCPU thread in or out) shows when the vCPU threads ran, slept, were preempted or waited for a host CPU`,
+    );
+  else
+    out.push(
+      "the host trace has no sched_switch of the vCPU threads: their preemption and waiting for a host CPU cannot be seen (0 there means not seen, not none), and on-CPU time is taken from each thread's own events",
+    );
+  if (kvm.perThread.size > 0) {
+    const w = kvm.wakeups;
+    out.push(
+      `states rest on kvm_entry / kvm_exit (${kvm.entries} entries, ${kvm.exits} exits, ${kvm.haltExits} of them HLT): running in the guest from entry to exit, idle (halted) from a HLT exit to the next entry, halt polling included, vmm after any other exit` +
+        (w.poll + w.wait > 0
+          ? `; kvm_vcpu_wakeup: ${w.poll} halts ended while KVM polled, ${w.wait} after the thread slept`
+          : ''),
+    );
+    if (kvm.perThread.size < vcpus)
+      out.push(
+        `${vcpus - kvm.perThread.size} of the ${vcpus} vCPU threads have no kvm_entry / kvm_exit events`,
+      );
+  }
+  if (sleepSource === 'guest-idle')
+    out.push(
+      "sleeps of the vCPU threads are told apart (halted or VMM) by the guest CPU's idle state, through the clock map",
+    );
+  else if (kvm.perThread.size > 0 && kvm.perThread.size < vcpus)
+    out.push(
+      "sleeps of vCPU threads without KVM events are told apart by the guest CPU's idle state, through the clock map, when there is one",
+    );
+  else if (sleepSource === 'none')
+    out.push(
+      'nothing tells halted from VMM sleeps (no guest idle state, no HLT exits): they are counted as blocked',
+    );
+  return out;
 }
 
 /** A host thread's kvm_entry / kvm_exit events in time order. */
 interface KvmEvents {
   ts: Float64Array;
-  /** 1 for kvm_entry, 0 for kvm_exit. */
-  entry: Uint8Array;
-  /** For exits: 1 when the reason was HLT. */
-  hlt: Uint8Array;
+  /** The state each event starts: running (kvm_entry), halted (HLT exit) or vmm (other exits). */
+  after: Uint8Array;
 }
 
-/** Per host thread, its kvm_entry and kvm_exit events. */
-function kvmEvents(host: Trace): Map<number, KvmEvents> {
-  const per = new Map<number, { ts: number; entry: boolean; hlt: boolean }[]>();
+/** One pass over the host's events for the vCPU threads. */
+interface KvmScan {
+  perThread: Map<number, KvmEvents>;
+  entries: number;
+  exits: number;
+  haltExits: number;
+  /** kvm_vcpu_wakeup: halts that ended while KVM polled, and after the thread slept. */
+  wakeups: { poll: number; wait: number };
+  /** sched_switch events that switch a vCPU thread in or out. */
+  switches: number;
+}
+
+/** The vCPU threads' kvm_entry and kvm_exit events, and what else says how they were scheduled. */
+function kvmEvents(host: Trace, tids: ReadonlySet<number>): KvmScan {
+  const per = new Map<number, { ts: number; after: VcpuState }[]>();
+  const scan: KvmScan = {
+    perThread: new Map(),
+    entries: 0,
+    exits: 0,
+    haltExits: 0,
+    wakeups: { poll: 0, wait: 0 },
+    switches: 0,
+  };
   const ev = host.events;
   for (let i = 0; i < ev.length; i++) {
     const k = host.eventTypes[ev.type(i)]!.kind;
-    if (k !== Kind.kvmEntry && k !== Kind.kvmExit) continue;
+    if (k === Kind.schedSwitch) {
+      const sw = switchAt(host, i);
+      if (tids.has(host.tasks.pid(sw.prev)) || tids.has(host.tasks.pid(sw.next))) scan.switches++;
+      continue;
+    }
+    if (k !== Kind.kvmEntry && k !== Kind.kvmExit && k !== Kind.kvmVcpuWakeup) continue;
     const tid = host.tasks.pid(ev.task(i));
+    if (!tids.has(tid)) continue;
+    if (k === Kind.kvmVcpuWakeup) {
+      // `wait time 1234 ns, polling valid` / `poll time ...`: read, not a state change.
+      if (textAt(host, i).startsWith('poll')) scan.wakeups.poll++;
+      else scan.wakeups.wait++;
+      continue;
+    }
+    let after: VcpuState = VcpuState.running;
+    if (k === Kind.kvmEntry) scan.entries++;
+    else {
+      scan.exits++;
+      const halt = isHaltExit(kvmAt(host, i).reason);
+      if (halt) scan.haltExits++;
+      after = halt ? VcpuState.halted : VcpuState.vmm;
+    }
     let l = per.get(tid);
     if (l === undefined) per.set(tid, (l = []));
-    l.push({
-      ts: ev.ts(i),
-      entry: k === Kind.kvmEntry,
-      hlt: k === Kind.kvmExit && kvmAt(host, i).reason === 'HLT',
-    });
+    l.push({ ts: ev.ts(i), after });
   }
-  const out = new Map<number, KvmEvents>();
   for (const [tid, l] of per) {
     l.sort((x, y) => x.ts - y.ts);
-    out.set(tid, {
+    scan.perThread.set(tid, {
       ts: Float64Array.from(l, (x) => x.ts),
-      entry: Uint8Array.from(l, (x) => (x.entry ? 1 : 0)),
-      hlt: Uint8Array.from(l, (x) => (x.hlt ? 1 : 0)),
+      after: Uint8Array.from(l, (x) => x.after),
     });
   }
-  return out;
+  return scan;
 }
 
-/** Whether the thread's last kvm_exit before `at` was a HLT, no longer than `window` before. */
-function haltedByExit(x: KvmEvents, at: number, window: number): boolean {
-  let q = firstGreater(x.ts, at) - 1;
-  while (q >= 0 && x.entry[q] === 1) q--;
-  return q >= 0 && x.hlt[q] === 1 && at - x.ts[q]! <= window;
+/**
+ * What an exit left the thread doing at `at` (halted after a HLT, vmm after another), when its
+ * last KVM event before `at` is an exit; undefined after an entry (its exit was not traced) or
+ * before any event.
+ */
+function outOfGuest(x: KvmEvents, at: number): VcpuState | undefined {
+  const q = firstGreater(x.ts, at) - 1;
+  if (q < 0 || x.after[q] === VcpuState.running) return undefined;
+  return x.after[q] as VcpuState;
 }
 
 /**

@@ -28,6 +28,13 @@ export interface ImportOptions {
   memoryCapBytes?: number;
   /** The share of the cap this importer may use (a part of a file read in parts); default 1. */
   memoryShare?: number;
+  /**
+   * A trace-cmd .dat with a TSC2NSEC option (`trace-cmd record -C tsc2nsec`): keep its timestamps
+   * in TSC ticks as recorded (clock unit `count`) instead of converting them to ns. For `dump`,
+   * which prints them as trace-cmd report does: a guest's TIME_SHIFT applies to the ticks, before
+   * the conversion, and cannot be applied exactly to ns. Everything else wants ns (the default).
+   */
+  recordedTicks?: boolean;
 }
 
 /** What an importer must know to start reading in the middle of a file. */

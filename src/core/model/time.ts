@@ -147,3 +147,31 @@ export function formatAbsTs(abs: bigint, unit: ClockUnit, fracDigits = 6): strin
 export function formatNsAsSeconds(ns: number, digits = 6): string {
   return formatAbsTs(BigInt(Math.round(ns)), 'ns', digits);
 }
+
+/**
+ * A TSC count as ns by trace-cmd's TSC2NSEC option: (ticks * mult) >> shift, exactly (the kernel's
+ * mul_u64_u32_shr, as trace-cmd's trace-input.c timestamp_calc applies it). `ticks` is an exact
+ * integer below 2^53, `mult` a u32; the 85-bit product is summed in 16-bit pieces so that no step
+ * rounds. trace-cmd adds neither the option's offset (trace-cmd record writes 0) nor anything else.
+ */
+export function tscToNs(ticks: number, mult: number, shift: number): number {
+  const a = Math.floor(ticks / 4294967296); // ticks = a * 2^32 + b1 * 2^16 + b0
+  const b = ticks - a * 4294967296;
+  const b1 = Math.floor(b / 65536);
+  const b0 = b - b1 * 65536;
+  // ticks * mult = q2 * 2^32 + d1 * 2^16 + d0, carried in base 2^16 (each partial < 2^53).
+  const p0 = b0 * mult;
+  const c0 = Math.floor(p0 / 65536);
+  const d0 = p0 - c0 * 65536;
+  const q1 = b1 * mult + c0;
+  const c1 = Math.floor(q1 / 65536);
+  const d1 = q1 - c1 * 65536;
+  const q2 = a * mult + c1;
+  if (shift >= 32) return Math.floor(q2 / 2 ** (shift - 32));
+  return q2 * 2 ** (32 - shift) + Math.floor((d1 * 65536 + d0) / 2 ** shift);
+}
+
+/** tscToNs on a bigint (any size): the reference the split arithmetic is checked against. */
+export function tscToNsBig(ticks: bigint, mult: number, shift: number): bigint {
+  return (ticks * BigInt(mult)) >> BigInt(shift);
+}

@@ -61,8 +61,12 @@ export interface DatSourceInfo {
     flags: number;
     cpus: { times: string[]; offsets: string[]; scalings: string[]; fractions: number[] }[];
   };
-  /** TSC2NSEC: ns = (tsc * mult) >> shift, plus offset. */
-  tsc2nsec?: { mult: number; shift: number; offset: string };
+  /**
+   * TSC2NSEC: ns = (tsc * mult) >> shift (trace-cmd adds no offset: record writes 0, report
+   * ignores it). `applied`: the trace's timestamps were converted to ns when it was loaded (the
+   * default; ImportOptions.recordedTicks keeps the ticks, for dump).
+   */
+  tsc2nsec?: { mult: number; shift: number; offset: string; applied: boolean };
 }
 
 export interface Trace {

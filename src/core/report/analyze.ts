@@ -47,6 +47,13 @@ export interface AnalyzeReport {
     steal: number;
     preemptions: number;
   }[];
+  /**
+   * What the vCPU states rest on and what they cannot show, in words: which host events (a host
+   * trace without sched_switch cannot show preemption), how idle was told from VMM time.
+   */
+  vcpuStateBasis: string[];
+  /** False when the host trace has no sched_switch of the vCPU threads: preempted, waiting, steal and preemptions are 0 because nothing could show them. */
+  preemptionSeen: boolean;
   /** Guest threads by time lost to their vCPU not running. */
   stallsByThread: {
     pid: number;
@@ -70,7 +77,8 @@ export interface AnalyzeReport {
     preemptorComm: string;
     pcpu: number;
   }[];
-  program: { comm: string; pids: number[]; sleepShare: number } | null;
+  /** `why`: how its threads were found to be one program, and what was left out (the tracer...). */
+  program: { comm: string; pids: number[]; sleepShare: number; why: string } | null;
   findings: {
     kind: string;
     severity: string;
@@ -147,6 +155,8 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
       steal: t.steal,
       preemptions: t.preemptions,
     })),
+    vcpuStateBasis: a.states?.basis ?? [],
+    preemptionSeen: a.states?.schedulingSeen ?? false,
     stallsByThread: (a.stalls?.byGuestThread ?? []).map((t) => ({ ...t })),
     preemptors: (a.stalls?.byPreemptor ?? []).map((p) => ({ ...p })),
     stalls: (a.stalls?.stalls.longest(50) ?? []).map((s) => ({

@@ -7,7 +7,7 @@
 import { DIAG, DiagnosticSink } from '../../model/diagnostics';
 import { Kind } from '../../model/event-kinds';
 import { PRIO_UNKNOWN } from '../../model/task-table';
-import type { ClockInfo } from '../../model/time';
+import { type ClockInfo, tscToNs } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
 import { decodeFields, Payload } from '../fields';
 import { importFtraceText } from '../ftrace-text';
@@ -245,6 +245,8 @@ class DatDecoder {
   private readonly cx: EvalContext;
   /** The stream of the event being decoded (for where a problem is). */
   private cur: CpuStream | undefined;
+  /** The TSC2NSEC conversion applied to every timestamp (undefined: kept as recorded). */
+  private readonly tsc: { mult: number; shift: number } | undefined;
 
   constructor(
     private readonly buf: ByteSource,
@@ -261,6 +263,9 @@ class DatDecoder {
     }
     this.b.where = () => (this.cur !== undefined ? { offset: this.cur.recOffset() } : {});
     this.comms = new Map(f.cmdlines);
+    const t2n = f.options.tsc2nsec;
+    if (t2n !== undefined && t2n.mult > 0 && opts.recordedTicks !== true)
+      this.tsc = { mult: t2n.mult, shift: t2n.shift };
     this.little = f.little;
     this.cx = {
       field: (n) => this.fieldValue(n),
@@ -320,8 +325,13 @@ class DatDecoder {
     for (const st of streams) if (st.next()) merge.add(st);
     const split = this.split;
     let base = NaN;
+    // TSC2NSEC: ticks to ns here, once, so every consumer speaks ns (trace-cmd's timestamp_calc:
+    // the multiply-shift, then the OFFSET option's ns). Monotonic, so the merge order stands.
+    const tsc = this.tsc;
+    const mult = tsc?.mult ?? 0;
+    const shift = tsc?.shift ?? 0;
     for (let s = merge.first(); s !== undefined; s = merge.advance()) {
-      const ts = s.ts + offsetAdd;
+      const ts = (tsc !== undefined ? tscToNs(s.ts, mult, shift) : s.ts) + offsetAdd;
       if (Number.isNaN(base)) {
         // The builder fixes the trace's base on its first timestamp; later ones are ts - base.
         split.hi = Math.floor(ts / 1e9);
@@ -334,7 +344,11 @@ class DatDecoder {
         break;
       }
     }
-    const t = b.finish(clockInfo(this.buffer.clock !== '' ? this.buffer.clock : 'unknown'));
+    const clock = clockInfo(this.buffer.clock !== '' ? this.buffer.clock : 'unknown');
+    // Converted: ns whatever the clock's name; kept as recorded: TSC counts.
+    if (this.f.options.tsc2nsec !== undefined && this.f.options.tsc2nsec.mult > 0)
+      clock.unit = tsc !== undefined ? 'ns' : 'count';
+    const t = b.finish(clock);
     t.dat = this.sourceInfo();
     return t;
   }
@@ -358,6 +372,7 @@ class DatDecoder {
         mult: o.tsc2nsec.mult,
         shift: o.tsc2nsec.shift,
         offset: o.tsc2nsec.offset.toString(),
+        applied: this.tsc !== undefined,
       };
     if (o.timeShift !== undefined) {
       const ts = o.timeShift;

@@ -2,8 +2,8 @@
 // guest file with TIME_SHIFT (trace-cmd's host-guest time sync) is printed in host time, and a
 // file with TSC2NSEC in nanoseconds (trace-cmd's trace-input.c: timestamp_host_sync,
 // timestamp_correction_calc, then the tsc2nsec multiply-shift). The model keeps the recorded
-// timestamps (the analysis maps guest to host itself); `vcpu-lens dump` uses this to print what
-// trace-cmd prints.
+// clock (the analysis maps guest to host itself), TSC counts converted to ns unless loaded with
+// `recordedTicks`; `vcpu-lens dump` loads them so and uses this to print what trace-cmd prints.
 
 import type { ClockUnit } from '../../model/time';
 import type { Trace } from '../../model/trace';
@@ -40,10 +40,14 @@ export function reportClock(t: Trace): ReportClock | undefined {
   const tsc = d.tsc2nsec;
   const mult = tsc !== undefined ? BigInt(tsc.mult) : 0n;
   const shift = tsc !== undefined ? BigInt(tsc.shift) : 0n;
+  if (tsc?.applied === true && cpus.length === 0) return undefined; // already what report prints
   return {
     unit: tsc !== undefined ? 'ns' : t.clock.unit,
     at(abs, cpu) {
       let ts = abs;
+      // Converted at load: back to the first tick of that ns (exact for the conversion itself;
+      // the time shift of a guest may then land 1 ns off, which is why dump keeps the ticks).
+      if (tsc?.applied === true) ts = ((ts << shift) + mult - 1n) / mult;
       const s = cpus[cpu];
       if (s !== undefined && s.length > 0) ts = hostSync(ts, s, flags);
       // mul_u64_u32_shr: a 96-bit product, no wrap; report does not add the option's offset.

@@ -293,6 +293,6 @@ describe('the wait policy and its predicted gain', () => {
     expect(adv.waitPolicy).toBe('passive');
     expect(adv.dop).toBe(3);
     expect(adv.predictedSpeedup).toBe(1);
-    expect(adv.reasoning[3]).toBe('no DoP change: vCPUs were rarely preempted');
+    expect(adv.reasoning).toContain('no DoP change: vCPUs were rarely preempted');
   });
 });

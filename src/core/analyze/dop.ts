@@ -83,7 +83,7 @@ export function advise(
   const meanLost = phases.reduce((s, p) => s + p.preemptedVcpus, 0) / phases.length;
   if (!a.states.schedulingSeen)
     reasoning.push(
-      'the host trace has no sched_switch of the vCPU threads, so no preemption can be seen and none is counted below: record the host with sched_switch and sched_wakeup for the DoP rule to have something to go on',
+      'the host trace has no sched_switch, so no preemption can be seen and none is counted below: record the host with sched_switch and sched_wakeup for the DoP rule to have something to go on',
     );
   reasoning.push(
     `on average ${meanLost.toFixed(2)} vCPUs were preempted or waiting for a host CPU; by the pvsched rule (DoP = threads - preempted vCPUs) the DoP per phase is ${[...new Set(dops)].join('-')}, median ${dop}`,

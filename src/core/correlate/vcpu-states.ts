@@ -71,7 +71,7 @@ export interface VcpuStatesResult {
   time: VcpuTime[];
   /** How halted and VMM sleeps were told apart. */
   sleepSource: 'guest-idle' | 'kvm-hlt' | 'none';
-  /** False when the host trace has no sched_switch of the vCPU threads: preemption is not seen. */
+  /** False when the host trace has no sched_switch at all: preemption is not seen. */
   schedulingSeen: boolean;
   /** What the states rest on, and what they cannot show, in words (for reports). */
   basis: string[];
@@ -251,7 +251,9 @@ export function vcpuStates(
     timelines.push(tl);
     time.push(t);
   }
-  const schedulingSeen = kvm.switches > 0;
+  // A vCPU thread never switched out on a host that records sched_switch ran undisturbed: its
+  // preemption would have been seen. Only a host trace without sched_switch hides it.
+  const schedulingSeen = kvm.anySwitches > 0;
   return {
     timelines,
     time,
@@ -276,7 +278,7 @@ function basisOf(
     );
   else
     out.push(
-      "the host trace has no sched_switch of the vCPU threads: their preemption and waiting for a host CPU cannot be seen (0 there means not seen, not none), and on-CPU time is taken from each thread's own events",
+      "the host trace has no sched_switch: the vCPU threads' preemption and waiting for a host CPU cannot be seen (0 there means not seen, not none), and on-CPU time is taken from each thread's own events",
     );
   if (kvm.perThread.size > 0) {
     const w = kvm.wakeups;
@@ -323,6 +325,8 @@ interface KvmScan {
   wakeups: { poll: number; wait: number };
   /** sched_switch events that switch a vCPU thread in or out. */
   switches: number;
+  /** sched_switch events of any task: the tracer recorded scheduling at all. */
+  anySwitches: number;
 }
 
 /** The vCPU threads' kvm_entry and kvm_exit events, and what else says how they were scheduled. */
@@ -335,11 +339,13 @@ function kvmEvents(host: Trace, tids: ReadonlySet<number>): KvmScan {
     haltExits: 0,
     wakeups: { poll: 0, wait: 0 },
     switches: 0,
+    anySwitches: 0,
   };
   const ev = host.events;
   for (let i = 0; i < ev.length; i++) {
     const k = host.eventTypes[ev.type(i)]!.kind;
     if (k === Kind.schedSwitch) {
+      scan.anySwitches++;
       const sw = switchAt(host, i);
       if (tids.has(host.tasks.pid(sw.prev)) || tids.has(host.tasks.pid(sw.next))) scan.switches++;
       continue;

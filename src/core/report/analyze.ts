@@ -52,7 +52,7 @@ export interface AnalyzeReport {
    * trace without sched_switch cannot show preemption), how idle was told from VMM time.
    */
   vcpuStateBasis: string[];
-  /** False when the host trace has no sched_switch of the vCPU threads: preempted, waiting, steal and preemptions are 0 because nothing could show them. */
+  /** False when the host trace has no sched_switch at all: preempted, waiting, steal and preemptions are 0 because nothing could show them. */
   preemptionSeen: boolean;
   /** Guest threads by time lost to their vCPU not running. */
   stallsByThread: {

@@ -24,7 +24,8 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzePair, PairAnalysis, PairOptions } from '../core/analyze/pair';
+import { analyzePair, PairOptions } from '../core/analyze/pair';
+import type { PairAnalysis } from '../core/analyze/types';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
 import { LoadResult, readTraceFile } from '../core/io/read-trace-file';

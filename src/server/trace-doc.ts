@@ -13,7 +13,7 @@ import {
   Range,
   SymbolKind,
 } from 'vscode-languageserver';
-import type { PairAnalysis } from '../core/analyze/pair';
+import type { PairAnalysis } from '../core/analyze/types';
 import { relativeMap } from '../core/correlate/clock-map';
 import { identifyVcpus } from '../core/correlate/vcpu-map';
 import { importText } from '../core/ingest/index';

@@ -3,37 +3,12 @@
 // did with the vCPU thread and which guest thread the guest had on that vCPU), swept in time
 // order without being stored.
 
-import type { PairAnalysis } from './pair';
 import { firstGreater, relativeMap, type RelativeMap } from '../correlate/clock-map';
 import { LAT_SPARSE } from '../model/event-kinds';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import type { CpuTimelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
-
-export type FindingKind =
-  | 'oversubscription'
-  | 'spin-on-preempted-vcpu'
-  | 'barrier-straggler-preempted'
-  | 'wakeup-delayed-by-preemption'
-  | 'preempted-in-interrupt';
-
-export interface Finding {
-  kind: FindingKind;
-  severity: 'high' | 'medium' | 'low';
-  /** Host-relative span the finding covers. */
-  start: number;
-  end: number;
-  message: string;
-  /** Measured quantities behind the message, in the host's unit or as counts/ratios. */
-  evidence: Record<string, number | string>;
-}
-
-export interface Program {
-  comm: string;
-  pids: number[];
-  /** Share of the threads' guest time spent sleeping (S/D): high for blocking waits, low for spinning. */
-  sleepShare: number;
-}
+import type { Finding, PairAnalysis, Program } from './types';
 
 /** The program under study: the guest command with the most threads' running time (≥ 2 threads). */
 export function findProgram(a: PairAnalysis): Program | undefined {

@@ -32,7 +32,7 @@ import { LoadResult, readTraceFile } from '../core/io/read-trace-file';
 import { DIAG, type Diagnostic as CoreDiagnostic } from '../core/model/diagnostics';
 import { analyzeReport } from '../core/report/analyze';
 import { renderHtmlReport } from '../core/report/html';
-import { chromeTrace } from '../core/export/chrome-trace';
+import { chromeTrace } from '../core/view/chrome-trace';
 import { answerView } from '../core/view/answer';
 import { TimelineIndex } from '../core/view/lod';
 import { buildTimelineModel } from '../core/view/model';

@@ -3,7 +3,7 @@
 // request and reply shapes are those of `src/protocol/webview.ts`, restated here structurally
 // because core imports nothing outside core.
 
-import { chromeTrace } from '../export/chrome-trace';
+import { chromeTrace } from './chrome-trace';
 import type { TimelineIndex, WindowReply, WindowRequest } from './lod';
 import { PROTOCOL_VERSION } from './states';
 import type { DetailsWire, TimelineMeta } from './wire';

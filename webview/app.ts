@@ -11,8 +11,8 @@ import type {
   LaneWindow,
   LinkWire,
   TimelineMeta,
-  ToWebview,
   ViewStateSaved,
+  WindowReply,
 } from '../src/protocol/webview';
 import {
   LANE_GROUPS,
@@ -36,8 +36,6 @@ type Row =
   | { kind: 'findings'; y: number; h: number }
   | { kind: 'group'; group: LaneGroup; y: number; h: number }
   | { kind: 'lane'; lane: LaneMeta; y: number; h: number };
-
-type WindowReply = Extract<ToWebview, { kind: 'window' }>;
 
 interface Tile {
   reply: WindowReply;

@@ -5,30 +5,13 @@
 
 import type { LaneColumns, TimelineModel } from './model';
 import { NO_STATE, VIEW_STATE_COUNT, VIEW_STATE_NAMES, ViewState } from './states';
-import type { DetailsWire, LaneWindow, LinkWire } from './wire';
+import type { DetailsWire, LaneWindow, LinkWire, WindowReply, WindowRequest } from './wire';
 
 /** One lane's pyramid: level L has buckets of 2^(kMin + L) units. */
 interface Pyramid {
   kMin: number;
   dom: Uint8Array[];
   count: Uint32Array[];
-}
-
-export interface WindowRequest {
-  startNs: number;
-  endNs: number;
-  resolutionNs: number;
-  lanes: readonly string[];
-  highlight?: { machine: 'host' | 'guest'; pid: number };
-}
-
-export interface WindowReply {
-  startNs: number;
-  endNs: number;
-  resolutionNs: number;
-  lanes: LaneWindow[];
-  links: LinkWire[];
-  highlight?: Record<string, { start: number[]; end: number[] }>;
 }
 
 /** At most this many links (the longest) per window. */

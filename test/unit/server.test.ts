@@ -43,6 +43,7 @@ import {
   ExportResult,
   FILE_CHANGED,
   OPEN_FROM_DISK,
+  STATUS_CHANGED,
 } from '../../src/protocol/lsp-ext';
 
 const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
@@ -90,7 +91,7 @@ describe('language server on a real host + guest pair', () => {
       'window/logMessage',
       (m: { message: string }) => process.env['VL_DEBUG'] && console.log(m.message),
     );
-    client.onNotification('vcpuLens/statusChanged', () => {});
+    client.onNotification(STATUS_CHANGED, () => {});
     client.listen();
     await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
     await client.sendNotification('initialized', {});
@@ -278,7 +279,7 @@ function connect(capabilities: object = {}): {
   client.onNotification('window/logMessage', (m: { message: string }) => {
     if (process.env['VL_DEBUG']) console.log(m.message);
   });
-  client.onNotification('vcpuLens/statusChanged', () => {});
+  client.onNotification(STATUS_CHANGED, () => {});
   return {
     client,
     server,

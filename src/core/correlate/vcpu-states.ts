@@ -8,10 +8,11 @@
 
 import { Kind } from '../model/event-kinds';
 import { kvmAt } from '../model/payload';
+import { upperBound } from '../model/search';
 import type { Trace } from '../model/trace';
 import { intervalContaining, type Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
-import { type ClockMap, firstGreater, relativeMap } from './clock-map';
+import { type ClockMap, relativeMap } from './clock-map';
 import type { VcpuAssignment } from './vcpu-map';
 
 export const VcpuState = {
@@ -208,7 +209,7 @@ export function vcpuStates(
       let at = start;
       let inGuest = false;
       // Timestamps are integers: from half a unit before, an entry at the switch-in itself counts.
-      for (let q = firstGreater(vx.ts, start - 0.5); q < vx.ts.length && vx.ts[q]! < end; q++) {
+      for (let q = upperBound(vx.ts, start - 0.5); q < vx.ts.length && vx.ts[q]! < end; q++) {
         const enter = vx.entry[q] === 1;
         if (enter === inGuest) continue;
         if (vx.ts[q]! > at) emit(at, vx.ts[q]!, inGuest ? VcpuState.running : VcpuState.vmm, pcpu);
@@ -271,7 +272,7 @@ function kvmEvents(host: Trace): Map<number, KvmEvents> {
 
 /** Whether the thread's last kvm_exit before `at` was a HLT, no longer than `window` before. */
 function haltedByExit(x: KvmEvents, at: number, window: number): boolean {
-  let q = firstGreater(x.ts, at) - 1;
+  let q = upperBound(x.ts, at) - 1;
   while (q >= 0 && x.entry[q] === 1) q--;
   return q >= 0 && x.hlt[q] === 1 && at - x.ts[q]! <= window;
 }

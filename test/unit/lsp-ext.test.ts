@@ -20,9 +20,7 @@ describe('lsp-ext', () => {
   });
 
   it('exports no method as a bare string', () => {
-    const strings = exported.filter(
-      ([, v]) => typeof v === 'string' && v.startsWith('vcpuLens/'),
-    );
+    const strings = exported.filter(([, v]) => typeof v === 'string' && v.startsWith('vcpuLens/'));
     expect(strings).toEqual([]);
   });
 });

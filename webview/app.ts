@@ -11,8 +11,8 @@ import type {
   LaneWindow,
   LinkWire,
   TimelineMeta,
-  ToWebview,
   ViewStateSaved,
+  WindowReply,
 } from '../src/protocol/webview';
 import {
   LANE_GROUPS,
@@ -21,6 +21,7 @@ import {
   VIEW_STATE_NAMES,
   ViewState,
 } from '../src/core/view/states';
+import { upperBound } from '../src/core/model/search';
 import { resolutionFor } from '../src/core/view/lod';
 import type { Transport } from './transport';
 
@@ -36,8 +37,6 @@ type Row =
   | { kind: 'findings'; y: number; h: number }
   | { kind: 'group'; group: LaneGroup; y: number; h: number }
   | { kind: 'lane'; lane: LaneMeta; y: number; h: number };
-
-type WindowReply = Extract<ToWebview, { kind: 'window' }>;
 
 interface Tile {
   reply: WindowReply;
@@ -66,14 +65,8 @@ function laneRuns(w: LaneWindow, startNs: number, res: number): LaneRuns {
 
 /** The first run ending after t. */
 function firstRunEndingAfter(r: LaneRuns, t: number): number {
-  let lo = 0;
-  let hi = r.states.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (r.starts[mid + 1]! > t) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  // Run i ends at starts[i + 1].
+  return upperBound(r.starts, t, 1, r.states.length + 1) - 1;
 }
 
 /** What the page exposes for tests and the benchmark (read-only views of the state). */
@@ -1267,4 +1260,3 @@ function forEachRun(
   for (let i = 0; i < r.states.length; i++)
     f(r.starts[i]!, r.starts[i + 1]!, r.states[i]!, r.counts[i]!);
 }
-

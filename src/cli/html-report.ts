@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromeTrace } from '../core/export/chrome-trace';
+import { chromeTrace } from '../core/view/chrome-trace';
 import { renderHtmlReport } from '../core/report/html';
 import type { TimelineModel } from '../core/view/model';
 import { ExitCode } from './exit-codes';

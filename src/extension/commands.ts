@@ -7,11 +7,9 @@ import {
   ANALYZE,
   AnalyzeResult,
   EXPORT,
-  ExportResult,
   SET_PAIR,
   SIMULATE,
   SimulateParams,
-  SimulateResult,
 } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
 import type { Timelines } from './timeline-panel';
@@ -126,7 +124,7 @@ export function registerCommands(
     if (uri.scheme !== 'file' || size < ctx.largeFileBytes()) await ensureOpen(uri);
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'vCPU Lens: analysing' },
-      () => ctx.request<AnalyzeResult>(ANALYZE, { uri: uri.toString() }),
+      () => ctx.request(ANALYZE, { uri: uri.toString() }),
     );
     if (r === undefined) return;
     if (!r.ok) {
@@ -190,7 +188,7 @@ export function registerCommands(
     const r = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'vCPU Lens: exporting' },
       () =>
-        ctx.request<ExportResult>(EXPORT, {
+        ctx.request(EXPORT, {
           uri: uri.toString(),
           kind,
           path: target.fsPath,
@@ -264,7 +262,7 @@ export function registerCommands(
           title: `vCPU Lens: simulating ${preset}`,
           cancellable: true,
         },
-        (_, token) => ctx.request<SimulateResult>(SIMULATE, params, token),
+        (_, token) => ctx.request(SIMULATE, params, token),
       );
       if (r === undefined) return;
       if (!r.ok) {

@@ -9,6 +9,7 @@ import {
   ErrorAction,
   LanguageClient,
   LanguageClientOptions,
+  RequestType,
   ServerOptions,
   State,
   TransportKind,
@@ -19,7 +20,6 @@ import {
 import {
   CLOSE_FROM_DISK,
   DOC_STATUS,
-  DocStatus,
   FILE_CHANGED,
   FileChangedParams,
   OPEN_FROM_DISK,
@@ -308,9 +308,9 @@ export class Ctx implements vscode.Disposable {
    * A request to the server. While it (re)starts the request waits for it (up to 30 s); when it
    * is down the user is told so (with Restart / Show Log) and the result is undefined.
    */
-  async request<R>(
-    method: string,
-    params: unknown,
+  async request<P, R>(
+    type: RequestType<P, R, void>,
+    params: P,
     token?: vscode.CancellationToken,
   ): Promise<R | undefined> {
     if (this.client?.state === State.Starting) await this.whenSettled(RESTART_WAIT_MS);
@@ -326,7 +326,7 @@ export class Ctx implements vscode.Disposable {
       ).then((pick) => this.onPick(pick));
       return undefined;
     }
-    return client.sendRequest<R>(method, params, token);
+    return client.sendRequest(type, params, token);
   }
 
   /** Resolves when the server is no longer starting, or after `timeoutMs`. */
@@ -479,7 +479,7 @@ export class Ctx implements vscode.Disposable {
       return;
     }
     if (this.client?.state !== State.Running) return;
-    const s = await this.client.sendRequest<DocStatus>(DOC_STATUS, {
+    const s = await this.client.sendRequest(DOC_STATUS, {
       uri: ed.document.uri.toString(),
     });
     if (!s.parsed) {

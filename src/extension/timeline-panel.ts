@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { TIMELINE, TimelineResult } from '../protocol/lsp-ext';
+import { TIMELINE } from '../protocol/lsp-ext';
 import type { FromWebviewMessage, ToWebview, ToWebviewMessage } from '../protocol/webview';
 import type { Ctx } from './ctx';
 
@@ -125,7 +125,7 @@ export class Timelines implements vscode.Disposable {
     if (m.body.kind === 'saveFile') body = await this.save(uri, m.body.name, m.body.base64);
     else {
       try {
-        body = (await this.ctx.request<TimelineResult>(TIMELINE, {
+        body = (await this.ctx.request(TIMELINE, {
           uri: uri.toString(),
           body: m.body,
         })) ?? {

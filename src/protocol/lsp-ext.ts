@@ -1,6 +1,9 @@
-// The custom LSP messages between the extension and the language server (`vcpuLens/...`): method
-// names and their typed params and results. Types and names only; both sides import this file.
+// The custom LSP messages between the extension and the language server (`vcpuLens/...`): each
+// method once, as a RequestType / NotificationType carrying its params and result, so that a
+// client or server using the wrong shape fails to compile. Both sides import this file (never
+// the webview: the message types come from vscode-languageserver-protocol, node code).
 
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { AnalyzeReport } from '../core/report/analyze';
 import type { FromWebview, ToWebview } from './webview';
 
@@ -8,7 +11,6 @@ import type { FromWebview, ToWebview } from './webview';
 export type TraceRole = 'host' | 'guest' | 'unknown';
 
 /** Request: analyze a trace with its pair (explicit, or the `host.*` / `guest.*` sibling). */
-export const ANALYZE = 'vcpuLens/analyze';
 export interface AnalyzeParams {
   uri: string;
 }
@@ -22,17 +24,20 @@ export type AnalyzeResult =
       summary: string[];
     }
   | { ok: false; message: string };
+export const ANALYZE = new RequestType<AnalyzeParams, AnalyzeResult, void>('vcpuLens/analyze');
 
-/** Request: pair a trace with the other machine's trace (remembered by the server per document). */
-export const SET_PAIR = 'vcpuLens/setPair';
+/**
+ * Request: pair a trace with the other machine's trace (remembered by the server per document);
+ * true once the documents concerned are published again.
+ */
 export interface SetPairParams {
   uri: string;
   /** The other trace's URI, or null to forget the pair (and fall back to siblings). */
   pairUri: string | null;
 }
+export const SET_PAIR = new RequestType<SetPairParams, boolean, void>('vcpuLens/setPair');
 
 /** Request: what the server knows of a document (role, pair, span), for the status bar. */
-export const DOC_STATUS = 'vcpuLens/docStatus';
 export interface DocStatusParams {
   uri: string;
 }
@@ -51,9 +56,13 @@ export interface DocStatus {
   /** Parse diagnostics (all, including those past the cap). */
   problems: number;
 }
+export const DOC_STATUS = new RequestType<DocStatusParams, DocStatus, void>('vcpuLens/docStatus');
 
 /** Notification (server → client): a document's status changed (parsed, paired, analysed). */
-export const STATUS_CHANGED = 'vcpuLens/statusChanged';
+export interface StatusChangedParams {
+  uri: string;
+}
+export const STATUS_CHANGED = new NotificationType<StatusChangedParams>('vcpuLens/statusChanged');
 
 /**
  * Notification (client → server): read this trace from its file rather than from synced text.
@@ -62,27 +71,26 @@ export const STATUS_CHANGED = 'vcpuLens/statusChanged';
  * 18 MB of text; again after the document reloaded from disk. The server reads it with the core
  * reader (worker threads for big files, progress with cancel, the memory cap) and watches it.
  */
-export const OPEN_FROM_DISK = 'vcpuLens/openFromDisk';
 export interface OpenFromDiskParams {
   uri: string;
   /** The open document's version, or null when it is not open as a document. */
   version: number | null;
 }
+export const OPEN_FROM_DISK = new NotificationType<OpenFromDiskParams>('vcpuLens/openFromDisk');
 
 /** Notification (client → server): a trace opened with `openFromDisk` was closed. */
-export const CLOSE_FROM_DISK = 'vcpuLens/closeFromDisk';
 export interface CloseFromDiskParams {
   uri: string;
 }
+export const CLOSE_FROM_DISK = new NotificationType<CloseFromDiskParams>('vcpuLens/closeFromDisk');
 
 /** Notification (server → client): a trace file the server read changed on disk and was read again. */
-export const FILE_CHANGED = 'vcpuLens/fileChanged';
 export interface FileChangedParams {
   uri: string;
 }
+export const FILE_CHANGED = new NotificationType<FileChangedParams>('vcpuLens/fileChanged');
 
 /** Request: run the simulator (in the server process), write its traces, return the summary. */
-export const SIMULATE = 'vcpuLens/simulate';
 export interface SimulateParams {
   preset: string;
   policy: 'spin' | 'block' | 'spin-then-block';
@@ -110,21 +118,21 @@ export type SimulateResult =
       summary: string[];
     }
   | { ok: false; message: string; cancelled?: boolean };
+export const SIMULATE = new RequestType<SimulateParams, SimulateResult, void>('vcpuLens/simulate');
 
 /**
  * Request: one timeline webview message for a trace (an open document or a file, e.g. a `.dat`)
  * and its pair; the server answers from its level-of-detail index, as the report's in-page
  * provider does. `saveFile` never reaches the server (the extension saves).
  */
-export const TIMELINE = 'vcpuLens/timeline';
 export interface TimelineParams {
   uri: string;
   body: FromWebview;
 }
 export type TimelineResult = ToWebview;
+export const TIMELINE = new RequestType<TimelineParams, TimelineResult, void>('vcpuLens/timeline');
 
 /** Request: write the standalone HTML report or the Perfetto JSON of a trace and its pair. */
-export const EXPORT = 'vcpuLens/export';
 export interface ExportParams {
   uri: string;
   kind: 'html' | 'chrome-trace';
@@ -135,6 +143,7 @@ export interface ExportParams {
 }
 export type ExportResult =
   { ok: true; path: string; bytes: number } | { ok: false; message: string; exists?: boolean };
+export const EXPORT = new RequestType<ExportParams, ExportResult, void>('vcpuLens/export');
 
 /** Settings the server reads (section `vcpuLens`). */
 export interface ServerSettings {

@@ -24,13 +24,14 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzePair, PairAnalysis, PairOptions } from '../core/analyze/pair';
+import { analyzePair, PairOptions } from '../core/analyze/pair';
+import type { PairAnalysis } from '../core/analyze/types';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { LoadResult, readTraceFile } from '../core/io/read-trace-file';
 import { DIAG, type Diagnostic as CoreDiagnostic } from '../core/model/diagnostics';
 import { analyzeReport } from '../core/report/analyze';
 import { renderHtmlReport } from '../core/report/html';
-import { chromeTrace } from '../core/export/chrome-trace';
+import { chromeTrace } from '../core/view/chrome-trace';
 import { answerView } from '../core/view/answer';
 import { TimelineIndex } from '../core/view/lod';
 import { buildTimelineModel } from '../core/view/model';

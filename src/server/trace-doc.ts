@@ -13,13 +13,14 @@ import {
   Range,
   SymbolKind,
 } from 'vscode-languageserver';
-import type { PairAnalysis } from '../core/analyze/pair';
+import type { PairAnalysis } from '../core/analyze/types';
 import { relativeMap } from '../core/correlate/clock-map';
 import { identifyVcpus } from '../core/correlate/vcpu-map';
 import { importText } from '../core/ingest/index';
 import type { Diagnostic as CoreDiagnostic } from '../core/model/diagnostics';
 import { Kind } from '../core/model/event-kinds';
 import { kindAt, markerAt, switchAt, wakeupAt } from '../core/model/payload';
+import { lowerBound, partitionPoint } from '../core/model/search';
 import { formatAbsTs } from '../core/model/time';
 import type { Trace } from '../core/model/trace';
 import { buildTimelines, taskIntervalAt, Timelines } from '../core/timeline/build';
@@ -130,27 +131,14 @@ export function parseDiagnostics(d: ParsedDoc): Diagnostic[] {
 
 /** Index of the first event at or after host-relative time t (events are in time order). */
 export function eventAtOrAfter(t: Trace, rel: number): number {
-  let lo = 0;
-  let hi = t.events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (t.events.ts(mid) < rel) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(0, t.events.length, (i) => t.events.ts(i) < rel);
 }
 
 /** The event on `line` (0-based), or -1. */
 export function eventOnLine(d: ParsedDoc, line: number): number {
   const want = line + 1;
-  let lo = 0;
-  let hi = d.lines.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (d.lines[mid]! < want) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < d.lines.length && d.lines[lo] === want ? lo : -1;
+  const i = lowerBound(d.lines, want);
+  return i < d.lines.length && d.lines[i] === want ? i : -1;
 }
 
 function fmtDur(v: number, unit: 'ns' | 'count'): string {

@@ -3,7 +3,8 @@
 // the phase, rounded, kept within 1..threads), the DoP advised (the upper median of the phases'),
 // and the wait policy with its predicted gain on each side of each threshold that decides it.
 import { describe, expect, it } from 'vitest';
-import { analyzePair, type PairAnalysis } from '../../src/core/analyze/pair';
+import { analyzePair } from '../../src/core/analyze/pair';
+import type { PairAnalysis } from '../../src/core/analyze/types';
 import { handPair, type HandPairSpec, type Stretch } from './support/hand-pair';
 
 /** 2000 µs: 20 phases of 100 µs. */

@@ -46,6 +46,7 @@ import {
   SIMULATE,
   SimulateParams,
   SimulateResult,
+  STATUS_CHANGED,
 } from '../../src/protocol/lsp-ext';
 
 const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
@@ -93,7 +94,7 @@ describe('language server on a real host + guest pair', () => {
       'window/logMessage',
       (m: { message: string }) => process.env['VL_DEBUG'] && console.log(m.message),
     );
-    client.onNotification('vcpuLens/statusChanged', () => {});
+    client.onNotification(STATUS_CHANGED, () => {});
     client.listen();
     await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
     await client.sendNotification('initialized', {});
@@ -281,7 +282,7 @@ function connect(capabilities: object = {}): {
   client.onNotification('window/logMessage', (m: { message: string }) => {
     if (process.env['VL_DEBUG']) console.log(m.message);
   });
-  client.onNotification('vcpuLens/statusChanged', () => {});
+  client.onNotification(STATUS_CHANGED, () => {});
   return {
     client,
     server,

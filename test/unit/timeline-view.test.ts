@@ -4,9 +4,10 @@
 
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyzePair, type PairAnalysis } from '../../src/core/analyze/pair';
+import { analyzePair } from '../../src/core/analyze/pair';
+import type { PairAnalysis } from '../../src/core/analyze/types';
 import { VcpuState } from '../../src/core/correlate/vcpu-states';
-import { chromeTrace, type ChromeTraceEvent } from '../../src/core/export/chrome-trace';
+import { chromeTrace, type ChromeTraceEvent } from '../../src/core/view/chrome-trace';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { decodeModel, encodeModel } from '../../src/core/view/codec';
 import { resolutionFor, TimelineIndex } from '../../src/core/view/lod';

@@ -6,25 +6,8 @@
 // would print a number with more confidence than the trace supports. `vcpu-lens simulate` runs
 // the policies on modelled programs instead (its lab-4v2p preset is the fixtures' lab).
 
-import type { Finding, Program } from './findings';
-import type { PairAnalysis } from './pair';
 import { VcpuState } from '../correlate/vcpu-states';
-
-export interface Advice {
-  /** The program's threads as measured (the DoP it ran with). */
-  threads: number;
-  /** Recommended DoP (OMP_NUM_THREADS), and per phase. */
-  dop: number;
-  phases: { start: number; end: number; preemptedVcpus: number; dop: number }[];
-  /** vCPUs that actually ran, on average, and host CPUs the VM got. */
-  effectiveParallelism: number;
-  waitPolicy: 'active' | 'passive' | 'spin-then-block';
-  /** GOMP_SPINCOUNT for spin-then-block. */
-  spinCount?: number;
-  /** Predicted run-time ratio old/new (> 1 is faster), from the capacity model. */
-  predictedSpeedup: number;
-  reasoning: string[];
-}
+import type { Advice, Finding, PairAnalysis, Program } from './types';
 
 const PHASES = 20;
 

@@ -3,33 +3,14 @@
 // did with the vCPU thread and which guest thread the guest had on that vCPU), swept in time
 // order without being stored.
 
-import type { PairAnalysis } from './pair';
-import { firstGreater, relativeMap, type RelativeMap } from '../correlate/clock-map';
+import { relativeMap, type RelativeMap } from '../correlate/clock-map';
 import { LAT_SPARSE } from '../model/event-kinds';
+import { partitionPoint, upperBound } from '../model/search';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import type { CpuTimelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
 import { findProgram, type Program } from './program';
-
-export type FindingKind =
-  | 'oversubscription'
-  | 'spin-on-preempted-vcpu'
-  | 'barrier-straggler-preempted'
-  | 'wakeup-delayed-by-preemption'
-  | 'preempted-in-interrupt';
-
-export interface Finding {
-  kind: FindingKind;
-  severity: 'high' | 'medium' | 'low';
-  /** Host-relative span the finding covers. */
-  start: number;
-  end: number;
-  message: string;
-  /** Measured quantities behind the message, in the host's unit or as counts/ratios. */
-  evidence: Record<string, number | string>;
-}
-
-export type { Program } from './program';
+import type { Finding, PairAnalysis } from './types';
 
 /**
  * One vCPU's stretches of host time, in time order and disjoint, produced one at a time: the
@@ -314,14 +295,8 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
       if (tl !== undefined) {
         // The vCPU's states are in time order and disjoint: start at the first that ends after
         // hs, and count the preempted / waiting time inside [hs, he] and the window.
-        let lo = 0;
-        let hi = tl.state.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (Math.min(tl.end[mid]!, w.end) <= hs) lo = mid + 1;
-          else hi = mid;
-        }
-        for (let q = lo; q < tl.state.length; q++) {
+        const from = partitionPoint(0, tl.state.length, (i) => Math.min(tl.end[i]!, w.end) <= hs);
+        for (let q = from; q < tl.state.length; q++) {
           const cs = Math.max(tl.start[q]!, w.start);
           if (cs >= he || cs >= w.end) break;
           const ce = Math.min(tl.end[q]!, w.end);
@@ -410,7 +385,7 @@ function interruptPreemptions(a: PairAnalysis): Finding | undefined {
         continue;
       total++;
       const gAt = map.toGuest(tl.start[j]!);
-      const k = firstGreater(t, gAt) - 1;
+      const k = upperBound(t, gAt) - 1;
       if (k < 0 || gAt - t[k]! > near || f[k] !== 1) continue;
       count++;
       lost += tl.end[j]! - tl.start[j]!;

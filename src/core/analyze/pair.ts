@@ -11,14 +11,15 @@ import {
   relativeMap,
 } from '../correlate/clock-map';
 import { vmActivityReasoning } from '../correlate/guest-mode';
-import { attributeStalls, StallsResult } from '../correlate/stalls';
+import { attributeStalls } from '../correlate/stalls';
 import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
-import { identifyVcpus, VcpuMapResult, VmThreads } from '../correlate/vcpu-map';
-import { vcpuStates, VcpuStatesResult } from '../correlate/vcpu-states';
+import { identifyVcpus, VmThreads } from '../correlate/vcpu-map';
+import { vcpuStates } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
 import { buildTimelines, preemptorsOf, retainTaskIntervals, Timelines } from '../timeline/build';
-import { advise, Advice } from './dop';
-import { Finding, findFindings, Program } from './findings';
+import { advise } from './dop';
+import { findFindings } from './findings';
+import type { PairAnalysis } from './types';
 
 export interface PairOptions {
   /** vCPU number → host thread id, from the user. */
@@ -31,29 +32,6 @@ export interface PairOptions {
   skipGuestEvent?: (i: number) => boolean;
   /** The traces' timelines when already built (while reading: timeline/build.ts startTimelines). */
   timelines?: { host?: Timelines | undefined; guest?: Timelines | undefined };
-}
-
-export interface PairAnalysis {
-  host: Trace;
-  guest: Trace;
-  /**
-   * The host's timelines; thread intervals only for the vCPU threads and their preemptors (every
-   * thread keeps its totals), see retainTaskIntervals.
-   */
-  hostTimelines: Timelines;
-  guestTimelines: Timelines;
-  vcpuMap: VcpuMapResult;
-  clock: ClockMap | undefined;
-  states: VcpuStatesResult | undefined;
-  stalls: StallsResult | undefined;
-  /** Host-relative stretch the totals cover (both traces' overlap), when there is a clock map. */
-  window: { start: number; end: number } | undefined;
-  /** The guest program studied (the command with the most threads' running time). */
-  program: Program | undefined;
-  findings: Finding[];
-  advice: Advice | undefined;
-  /** What could not be done, and why, in words. */
-  reasoning: string[];
 }
 
 export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): PairAnalysis {

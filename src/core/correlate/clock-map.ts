@@ -7,6 +7,7 @@
 
 import { Kind } from '../model/event-kinds';
 import { markerAt, textAt } from '../model/payload';
+import { upperBound } from '../model/search';
 import { tscToNsBig } from '../model/time';
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
@@ -88,19 +89,7 @@ export function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
 
 /** First index with end > x (intervals sorted, disjoint). */
 export function firstEndingAfter(iv: OnCpu, x: number): number {
-  return firstGreater(iv.end, x);
-}
-
-/** First index i with sorted[i] > x (sorted ascending); sorted.length when none. */
-export function firstGreater(sorted: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return upperBound(iv.end, x);
 }
 
 /**

@@ -4,7 +4,8 @@
 
 import { Kind } from '../model/event-kinds';
 import type { Trace } from '../model/trace';
-import { type ClockMap, firstGreater, relativeMap } from './clock-map';
+import { type ClockMap, relativeMap } from './clock-map';
+import { upperBound } from '../model/search';
 import type { VcpuMapResult, VmThreads } from './vcpu-map';
 
 /** Each thread's guest-mode intervals, [start[k], end[k]), host-relative. */
@@ -62,7 +63,7 @@ export function guestModeShare(
     const [s, e] = l as [Float64Array, Float64Array];
     const h = toHost(ev.ts(i));
     // The last interval starting at or before h + slack; inside when it ends at or after h - slack.
-    const q = firstGreater(s, h + slack) - 1;
+    const q = upperBound(s, h + slack) - 1;
     if (q >= 0 && e[q]! >= h - slack) inside++;
   }
   return n === 0 ? undefined : { share: inside / n, events: n };

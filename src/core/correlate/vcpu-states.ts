@@ -9,10 +9,11 @@
 
 import { Kind } from '../model/event-kinds';
 import { kvmAt, switchAt, textAt } from '../model/payload';
+import { upperBound } from '../model/search';
 import type { Trace } from '../model/trace';
 import { intervalContaining, type Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
-import { type ClockMap, firstGreater, relativeMap } from './clock-map';
+import { type ClockMap, relativeMap } from './clock-map';
 import type { VcpuAssignment } from './vcpu-map';
 
 export const VcpuState = {
@@ -230,7 +231,7 @@ export function vcpuStates(
       let at = start;
       let cur: VcpuState = outOfGuest(vx, start) ?? VcpuState.vmm;
       // Timestamps are integers: from half a unit before, an event at the switch-in itself counts.
-      for (let q = firstGreater(vx.ts, start - 0.5); q < vx.ts.length && vx.ts[q]! < end; q++) {
+      for (let q = upperBound(vx.ts, start - 0.5); q < vx.ts.length && vx.ts[q]! < end; q++) {
         const next = vx.after[q] as VcpuState;
         if (next === cur) continue;
         if (vx.ts[q]! > at) emit(at, vx.ts[q]!, cur, pcpu);
@@ -387,7 +388,7 @@ function kvmEvents(host: Trace, tids: ReadonlySet<number>): KvmScan {
  * before any event.
  */
 function outOfGuest(x: KvmEvents, at: number): VcpuState | undefined {
-  const q = firstGreater(x.ts, at) - 1;
+  const q = upperBound(x.ts, at) - 1;
   if (q < 0 || x.after[q] === VcpuState.running) return undefined;
   return x.after[q] as VcpuState;
 }

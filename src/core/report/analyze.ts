@@ -2,7 +2,7 @@
 // Times are in the traces' own unit (`unit`: ns, or raw counts for x86-tsc / counter clocks);
 // absolute timestamps are strings so they stay exact.
 
-import type { PairAnalysis } from '../analyze/pair';
+import type { PairAnalysis } from '../analyze/types';
 import { formatAbsTs } from '../model/time';
 
 export const ANALYZE_SCHEMA = 'vcpu-lens.analyze/1';

@@ -3,6 +3,7 @@
 // clipped to the trace's span and flagged partial: the trace did not see them begin or end.
 
 import { Kind, TASK_MASK } from '../model/event-kinds';
+import { lowerBound } from '../model/search';
 import type { Ts } from '../model/time';
 import type { Trace } from '../model/trace';
 import { ColumnSlabs, TypedArrayCtor } from '../model/slabs';
@@ -644,7 +645,11 @@ export function startTimelines(
   return { feed, finish };
 }
 
-/** Index of the interval of thread k that contains t, or -1. Binary search. */
+/**
+ * Index of the interval of thread k that contains t, or -1. Binary search, but not a bound of
+ * model/search.ts: where a zero-length interval sits at t beside another holding t, the answer
+ * is whichever the halving meets first, and callers' results depend on it.
+ */
 export function taskIntervalAt(tl: TaskTimelines, k: number, t: number): number {
   let lo = tl.offsets[k]!;
   let hi = tl.offsets[k + 1]! - 1;
@@ -658,7 +663,11 @@ export function taskIntervalAt(tl: TaskTimelines, k: number, t: number): number 
   return -1;
 }
 
-/** The interval of owner k in grouped columns (CPU or task timelines) whose closed span holds t, or -1. */
+/**
+ * The interval of owner k in grouped columns (CPU or task timelines) whose closed span holds t,
+ * or -1. Not a bound of model/search.ts: at a time two adjacent intervals share, the answer is
+ * whichever the halving meets first (intervalFinder and the stalls agree with it on purpose).
+ */
 export function intervalContaining(
   offsets: Int32Array,
   start: Float64Array,
@@ -706,13 +715,7 @@ export function intervalFinder(
       j += step;
       step *= 2;
     }
-    let hi = Math.min(j, last);
-    let l = prev;
-    while (l < hi) {
-      const mid = (l + hi) >>> 1;
-      if (end[mid]! < t) l = mid + 1;
-      else hi = mid;
-    }
+    const l = lowerBound(end, t, prev, Math.min(j, last));
     if (start[l]! < t && t < end[l]!) {
       pos[k] = l;
       return l;

@@ -1,28 +1,12 @@
-// Answers one webview request from a timeline index: the single message handler behind every
-// provider (the HTML report's in-page provider, the language server for VS Code panels). The
-// request and reply shapes are those of `src/protocol/webview.ts`, restated here structurally
-// because core imports nothing outside core.
+// Answers one webview request (wire.ts) from a timeline index: the single message handler behind
+// every provider (the HTML report's in-page provider, the language server for VS Code panels).
 
-import { chromeTrace } from '../export/chrome-trace';
-import type { TimelineIndex, WindowReply, WindowRequest } from './lod';
+import { chromeTrace } from './chrome-trace';
+import type { TimelineIndex } from './lod';
 import { PROTOCOL_VERSION } from './states';
-import type { DetailsWire, TimelineMeta } from './wire';
+import type { FromWebview, ToWebview } from './wire';
 
-export type ViewRequest =
-  | { kind: 'ready'; protocol: number }
-  | ({ kind: 'requestWindow' } & WindowRequest)
-  | { kind: 'requestDetails'; lane: string; tNs: number; toleranceNs: number }
-  | { kind: 'exportChromeTrace' }
-  | { kind: 'saveFile'; name: string; mime: string; base64: string };
-
-export type ViewReply =
-  | { kind: 'init'; meta: TimelineMeta }
-  | ({ kind: 'window' } & WindowReply)
-  | { kind: 'details'; details: DetailsWire | null }
-  | { kind: 'chromeTrace'; json: string }
-  | { kind: 'error'; message: string };
-
-export function answerView(index: TimelineIndex, body: ViewRequest): ViewReply {
+export function answerView(index: TimelineIndex, body: FromWebview): ToWebview {
   switch (body.kind) {
     case 'ready':
       if (body.protocol !== PROTOCOL_VERSION)

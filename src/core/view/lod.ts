@@ -3,9 +3,10 @@
 // and with the intervals themselves once they are wider than a pixel. The cost of a window is
 // its pixel count, not the trace's size: a 5M-event trace answers in kilobytes.
 
+import { upperBound } from '../model/search';
 import type { LaneColumns, TimelineModel } from './model';
 import { NO_STATE, VIEW_STATE_COUNT, VIEW_STATE_NAMES, ViewState } from './states';
-import type { DetailsWire, LaneWindow, LinkWire } from './wire';
+import type { DetailsWire, LaneWindow, LinkWire, WindowReply, WindowRequest } from './wire';
 
 /** One lane's pyramid: level L has buckets of 2^(kMin + L) units. */
 interface Pyramid {
@@ -14,41 +15,12 @@ interface Pyramid {
   count: Uint32Array[];
 }
 
-export interface WindowRequest {
-  startNs: number;
-  endNs: number;
-  resolutionNs: number;
-  lanes: readonly string[];
-  highlight?: { machine: 'host' | 'guest'; pid: number };
-}
-
-export interface WindowReply {
-  startNs: number;
-  endNs: number;
-  resolutionNs: number;
-  lanes: LaneWindow[];
-  links: LinkWire[];
-  highlight?: Record<string, { start: number[]; end: number[] }>;
-}
-
 /** At most this many links (the longest) per window. */
 const MAX_LINKS = 400;
 
 /** The largest power of two ≤ x (≥ 1). */
 export function resolutionFor(unitsPerPixel: number): number {
   return 2 ** Math.max(0, Math.floor(Math.log2(Math.max(1, unitsPerPixel))));
-}
-
-/** First index in a sorted array whose value is > x. */
-function firstGreater(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 function buildPyramid(c: LaneColumns, spanNs: number): Pyramid {
@@ -177,7 +149,7 @@ export class TimelineIndex {
       const c = this.model.lanes[i]!;
       const b1 = a + nb * res;
       const acc = new Float64Array(nb * VIEW_STATE_COUNT);
-      for (let j = Math.max(0, firstGreater(c.start, a) - 1); j < c.start.length; j++) {
+      for (let j = Math.max(0, upperBound(c.start, a) - 1); j < c.start.length; j++) {
         const s = c.start[j]!;
         if (s >= b1) break;
         const e = c.end[j]!;
@@ -223,7 +195,7 @@ export class TimelineIndex {
   /** Stalls in the window at least a pixel long, the longest first, at most MAX_LINKS. */
   private linksIn(a: number, b: number, res: number): LinkWire[] {
     const L = this.model.links;
-    const from = firstGreater(this.linkEndMax, a - 1);
+    const from = upperBound(this.linkEndMax, a - 1);
     const hits: number[] = [];
     for (let i = from; i < L.start.length && L.start[i]! < b; i++) {
       if (L.end[i]! <= a || L.end[i]! - L.start[i]! < res) continue;
@@ -282,7 +254,7 @@ export class TimelineIndex {
     );
     if (taskLane >= 0) {
       const c = this.model.lanes[taskLane]!;
-      for (let j = Math.max(0, firstGreater(c.start, a) - 1); j < c.start.length; j++) {
+      for (let j = Math.max(0, upperBound(c.start, a) - 1); j < c.start.length; j++) {
         if (c.start[j]! >= b) break;
         const st = c.state[j];
         if ((st !== ViewState.running && st !== ViewState.stalled) || c.end[j]! < a) continue;
@@ -293,7 +265,7 @@ export class TimelineIndex {
     meta.forEach((l, i) => {
       if (!l.id.startsWith(cpuPrefix)) return;
       const c = this.model.lanes[i]!;
-      for (let j = Math.max(0, firstGreater(c.start, a) - 1); j < c.start.length; j++) {
+      for (let j = Math.max(0, upperBound(c.start, a) - 1); j < c.start.length; j++) {
         if (c.start[j]! >= b) break;
         if (c.aux[j] === h.pid && c.end[j]! >= a) add(l.id, c.start[j]!, c.end[j]!);
       }
@@ -307,7 +279,7 @@ export class TimelineIndex {
     if (i === undefined) return null;
     const c = this.model.lanes[i]!;
     const l = this.model.meta.lanes[i]!;
-    let j = firstGreater(c.start, t) - 1;
+    let j = upperBound(c.start, t) - 1;
     if (j < 0 || c.end[j]! < t) {
       // Nearest by distance, within the tolerance.
       const cands = [j, j + 1].filter((x) => x >= 0 && x < c.start.length);
@@ -337,7 +309,7 @@ export class TimelineIndex {
     }
     const L = this.model.links;
     const links: LinkWire[] = [];
-    const from = firstGreater(this.linkEndMax, s - 1);
+    const from = upperBound(this.linkEndMax, s - 1);
     for (let q = from; q < L.start.length && L.start[q]! < Math.max(e, s + 1); q++) {
       if (L.end[q]! <= s && !(L.end[q] === s && e === s)) continue;
       const related =

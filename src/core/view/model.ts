@@ -3,7 +3,7 @@
 // and the DoP series. What the level-of-detail index (lod.ts) answers windows from, and what the
 // HTML report embeds (codec.ts).
 
-import type { PairAnalysis } from '../analyze/pair';
+import type { PairAnalysis } from '../analyze/types';
 import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TaskState } from '../timeline/states';

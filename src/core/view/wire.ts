@@ -1,7 +1,63 @@
-// The shapes the timeline engine hands to a webview (re-exported by src/protocol/webview.ts).
-// Times are model-relative integers in the host trace's unit; trace-derived strings are untrusted.
+// The messages between the timeline webview and whoever answers it (the extension host in VS Code,
+// or the in-page provider of the standalone HTML report), and the shapes they carry. Defined here,
+// in the engine that answers them, because core imports nothing outside core; src/protocol/
+// webview.ts re-exports them for the webview and the extension. Types only; versioned by
+// PROTOCOL_VERSION. Times are model-relative integers in the host trace's unit (ns, or ticks for
+// counter clocks): 0 is the start of the model (see `TimelineMeta.hostOriginAbs`). Trace-derived
+// strings are untrusted.
 
-import type { LaneGroup } from './states';
+import type { LaneGroup, PROTOCOL_VERSION } from './states';
+
+/** Bumped when a message changes shape; the webview says which version it speaks in `ready`. */
+export type ProtocolVersion = typeof PROTOCOL_VERSION;
+
+/** Every message: an id, the id it answers, and a body discriminated on `kind`. */
+export interface Envelope<B> {
+  id: number;
+  inReplyTo?: number;
+  body: B;
+}
+
+/** Webview → provider. */
+export type FromWebview =
+  | { kind: 'ready'; protocol: ProtocolVersion }
+  | ({ kind: 'requestWindow' } & WindowRequest)
+  | { kind: 'requestDetails'; lane: string; tNs: number; toleranceNs: number }
+  | { kind: 'exportChromeTrace' }
+  | { kind: 'saveFile'; name: string; mime: string; base64: string };
+
+/** Provider → webview. */
+export type ToWebview =
+  | { kind: 'init'; meta: TimelineMeta }
+  | ({ kind: 'window' } & WindowReply)
+  | { kind: 'details'; details: DetailsWire | null }
+  | { kind: 'chromeTrace'; json: string }
+  | { kind: 'error'; message: string };
+
+export type FromWebviewMessage = Envelope<FromWebview>;
+export type ToWebviewMessage = Envelope<ToWebview>;
+
+/** `requestWindow`: the lanes' summaries over [startNs, endNs) at one resolution. */
+export interface WindowRequest {
+  startNs: number;
+  endNs: number;
+  /** A power of two, in model units per pixel. */
+  resolutionNs: number;
+  lanes: readonly string[];
+  /** Also return where this task ran on CPU lanes. */
+  highlight?: { machine: 'host' | 'guest'; pid: number };
+}
+
+/** The answer to `requestWindow` (as `window`). */
+export interface WindowReply {
+  startNs: number;
+  endNs: number;
+  resolutionNs: number;
+  lanes: LaneWindow[];
+  links: LinkWire[];
+  /** Per CPU lane id: where the highlighted task ran (merged at the resolution). */
+  highlight?: Record<string, { start: number[]; end: number[] }>;
+}
 
 export interface LaneMeta {
   /** Stable id, e.g. `vcpu:2`, `gthread:563`. */

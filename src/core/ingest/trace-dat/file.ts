@@ -8,7 +8,7 @@
 
 import { ByteSource, Cursor, Damage, Decompressors, inflate, text } from './bytes';
 import { EventFormat, PageHeader, parseFormat, parseHeaderPage } from './format';
-import { CpuStream } from './kbuffer';
+import { CpuStream, type CpuData } from './kbuffer';
 
 /** Option ids (trace-cmd.h enum tracecmd_file_options); v7 section ids share them. */
 export const OPT = {
@@ -36,12 +36,6 @@ export const OPT = {
   cmdlines: 21,
   bufferText: 22,
 } as const;
-
-export interface CpuData {
-  cpu: number;
-  offset: number;
-  size: number;
-}
 
 export interface BufferInfo {
   /** "" for the top instance. */

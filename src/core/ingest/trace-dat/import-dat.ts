@@ -6,6 +6,7 @@
 
 import { DIAG, DiagnosticSink } from '../../model/diagnostics';
 import { Kind } from '../../model/event-kinds';
+import { partitionPoint } from '../../model/search';
 import { PRIO_UNKNOWN } from '../../model/task-table';
 import { type ClockInfo, tscToNs } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
@@ -509,17 +510,12 @@ class DatDecoder {
     const { hi, lo, names, order } = this.symbols;
     const ah = Number(addr >> 32n);
     const al = Number(addr & 0xffffffffn);
-    let a = 0;
-    let b = order.length - 1;
-    let found = -1;
-    while (a <= b) {
-      const mid = (a + b) >> 1;
-      const k = order[mid]!;
-      if (hi[k]! < ah || (hi[k] === ah && lo[k]! <= al)) {
-        found = mid;
-        a = mid + 1;
-      } else b = mid - 1;
-    }
+    // The last symbol at or below the address, in address order.
+    const found =
+      partitionPoint(0, order.length, (i) => {
+        const k = order[i]!;
+        return hi[k]! < ah || (hi[k] === ah && lo[k]! <= al);
+      }) - 1;
     if (found < 0) return undefined;
     const k = order[found]!;
     if (hi[k] === 0 && lo[k] === 0) return undefined;

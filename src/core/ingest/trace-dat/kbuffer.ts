@@ -7,13 +7,29 @@
 //   29 padding (u32 length), 30 time extend (u32: delta bits 27..58), 31 absolute time stamp.
 
 import { ByteSource, Cursor, Damage, Decompressors, inflate } from './bytes';
-import type { CpuData, DatFile } from './file';
+import type { PageHeader } from './format';
 
 const TS_SHIFT_MUL = 134217728; // 2^27
 /** Raw data is read this many pages at a time (1 MiB of 4 KiB pages). */
 const RAW_BLOCK_PAGES = 256;
 /** A compressed chunk may hold at most this many pages (4 MiB of 4 KiB pages). */
 export const MAX_CHUNK_PAGES = 1024;
+
+/** Where one CPU's data lies in the file (a buffer's per-CPU entry, file.ts BufferInfo). */
+export interface CpuData {
+  cpu: number;
+  offset: number;
+  size: number;
+}
+
+/** What decoding pages needs to know of their file; file.ts's DatFile has it all. */
+export interface PageLayout {
+  little: boolean;
+  longSize: number;
+  /** The file's compression ('none' for raw data): each chunk is decompressed with it. */
+  compression: string;
+  headerPage: PageHeader;
+}
 
 export interface StreamSink {
   damage(d: Damage): void;
@@ -54,7 +70,7 @@ export class CpuStream {
 
   constructor(
     private readonly src: ByteSource,
-    private readonly f: DatFile,
+    private readonly f: PageLayout,
     cpu: CpuData,
     pageSize: number,
     chunked: boolean,

@@ -76,6 +76,10 @@ function cdiv(a: bigint, b: bigint): bigint {
   return a / b;
 }
 
+/**
+ * timestamp_host_sync's search, step for step (bigint times, so not model/search.ts): a sample
+ * at exactly `ts` stops it there, where a bound would take the last of equal samples.
+ */
 function hostSync(ts: bigint, s: Sample[], flags: number): bigint {
   if (s.length === 1) return BigInt.asUintN(64, ts + s[0]!.offset);
   if (s.length === 2) return correction(ts, flags, s[0]!, s[1]!);

@@ -3,8 +3,8 @@
 // per machine, one track per lane (complete 'X' events, idle left out), the stalls as flows
 // (guest thread → vCPU thread → the preemptor's host CPU), the DoP series as a counter.
 
-import type { TimelineModel } from '../view/model';
-import { VIEW_STATE_NAMES, ViewState } from '../view/states';
+import type { TimelineModel } from './model';
+import { VIEW_STATE_NAMES, ViewState } from './states';
 
 export interface ChromeTraceEvent {
   name: string;

@@ -1,0 +1,75 @@
+// The result of a pair's analysis and its parts (findings, the program studied, the advice): the
+// shapes pair.ts assembles and findings.ts and dop.ts fill in, apart from the code that makes
+// them so that each of those files imports the types and none imports another's code back.
+
+import type { ClockMap } from '../correlate/clock-map';
+import type { StallsResult } from '../correlate/stalls';
+import type { VcpuMapResult } from '../correlate/vcpu-map';
+import type { VcpuStatesResult } from '../correlate/vcpu-states';
+import type { Trace } from '../model/trace';
+import type { Timelines } from '../timeline/build';
+import type { Program } from './program';
+
+/** One host + guest pair analysed: the traces, their timelines and everything correlated. */
+export interface PairAnalysis {
+  host: Trace;
+  guest: Trace;
+  /**
+   * The host's timelines; thread intervals only for the vCPU threads and their preemptors (every
+   * thread keeps its totals), see retainTaskIntervals.
+   */
+  hostTimelines: Timelines;
+  guestTimelines: Timelines;
+  vcpuMap: VcpuMapResult;
+  clock: ClockMap | undefined;
+  states: VcpuStatesResult | undefined;
+  stalls: StallsResult | undefined;
+  /** Host-relative stretch the totals cover (both traces' overlap), when there is a clock map. */
+  window: { start: number; end: number } | undefined;
+  /** The guest program studied (the command with the most threads' running time). */
+  program: Program | undefined;
+  findings: Finding[];
+  advice: Advice | undefined;
+  /** What could not be done, and why, in words. */
+  reasoning: string[];
+}
+
+/** The semantic-gap problems findings.ts looks for. */
+export type FindingKind =
+  | 'oversubscription'
+  | 'spin-on-preempted-vcpu'
+  | 'barrier-straggler-preempted'
+  | 'wakeup-delayed-by-preemption'
+  | 'preempted-in-interrupt';
+
+/** One problem the pair shows, with a time span, evidence and a severity. */
+export interface Finding {
+  kind: FindingKind;
+  severity: 'high' | 'medium' | 'low';
+  /** Host-relative span the finding covers. */
+  start: number;
+  end: number;
+  message: string;
+  /** Measured quantities behind the message, in the host's unit or as counts/ratios. */
+  evidence: Record<string, number | string>;
+}
+
+/** The guest program under study (program.ts findProgram). */
+export type { Program };
+
+/** What to run instead: a DoP per phase, a wait policy, the predicted gain (dop.ts). */
+export interface Advice {
+  /** The program's threads as measured (the DoP it ran with). */
+  threads: number;
+  /** Recommended DoP (OMP_NUM_THREADS), and per phase. */
+  dop: number;
+  phases: { start: number; end: number; preemptedVcpus: number; dop: number }[];
+  /** vCPUs that actually ran, on average, and host CPUs the VM got. */
+  effectiveParallelism: number;
+  waitPolicy: 'active' | 'passive' | 'spin-then-block';
+  /** GOMP_SPINCOUNT for spin-then-block. */
+  spinCount?: number;
+  /** Predicted run-time ratio old/new (> 1 is faster), from the capacity model. */
+  predictedSpeedup: number;
+  reasoning: string[];
+}

@@ -132,6 +132,11 @@ function feasibleOffsets(
 const MAX_DRIFT = 100e-6;
 /** Events a histogram of offsets is built from (evenly spaced). */
 const HISTOGRAM_SAMPLE = 150;
+/** Peaks of the coarse histogram checked with more events, and the consecutive events that check. */
+const COARSE_CANDIDATES = 16;
+/** Bins either side of a coarse peak that belong to it. */
+const COARSE_PEAK = 4;
+const COARSE_CHECK = 1024;
 /** Events that find a stretch's plateau within the drift's reach (then narrowed with more). */
 const STRETCH_SAMPLE = 48;
 /** Events that narrow a stretch's plateau before its exact sweep. */
@@ -239,7 +244,12 @@ export function estimateClockMap(
   const perThread = intervals / Math.max(1, on.size);
   const globalSample = Math.max(32, Math.min(HISTOGRAM_SAMPLE, Math.floor(20e6 / perThread)));
   const hist = offsetHistogram(pick(0, n, globalSample), on, dMin, dMax, undefined, globalSample);
-  const coarse = hist !== undefined ? bestOffset(hist) : undefined;
+  const check = pick(
+    Math.max(0, (n >> 1) - COARSE_CHECK / 2),
+    Math.min(n, (n >> 1) + COARSE_CHECK / 2),
+    COARSE_CHECK,
+  );
+  const coarse = hist !== undefined ? bestOffset(hist, check, on) : undefined;
   if (coarse === undefined || hist === undefined) {
     why.push(
       'no offset puts the guest events inside their vCPU threads’ on-CPU time (wrong vCPU map, or traces of different times?)',
@@ -371,6 +381,7 @@ export function estimateClockMap(
     if (hist.cover[i]! < maxCover * 0.98) continue;
     const at = hist.dMin + (i + 0.5) * hist.w;
     if (at >= lineLo && at <= lineHi) continue;
+    if (coarse.rejected.some((p) => Math.abs(p - i) <= COARSE_PEAK)) continue;
     far = Math.max(far, Math.abs(at - line.d0) + hist.w);
   }
   if (far > bound + 2 * hist.w) {
@@ -446,15 +457,54 @@ export function offsetHistogram(
 }
 
 /**
- * The best offset of a histogram (a bin center; a local best, the earliest among equals), widened
- * to its neighbouring bins for the fine pass to decide between them; undefined when no bin holds
- * half the sampled events.
+ * The best offset of a histogram (a bin center), widened to its neighbouring bins for the fine pass
+ * to decide between them; undefined when no bin holds half the sampled events. The histogram's few
+ * events (fewer still on a long trace) in wide bins can rank a wrong bin first: its leading peaks
+ * (at most COARSE_CANDIDATES, within a fifth of the best) are each checked against `check`, a run
+ * of consecutive events (short enough for drift not to spread their offsets), in bins fine enough
+ * to see on-CPU slices; the peak most of them agree on wins, the coarse ranking among equals.
+ * `rejected`: the peaks (+-COARSE_PEAK bins) that fit clearly fewer of them (under 90%).
  */
-function bestOffset(h: OffsetHistogram): { center: number; halfWidth: number } | undefined {
-  let best = -1;
-  for (let i = 0; i < h.cover.length; i++) if (best < 0 || h.cover[i]! > h.cover[best]!) best = i;
-  if (best < 0 || h.cover[best]! < h.sample * 0.5) return undefined;
-  return { center: h.dMin + (best + 0.5) * h.w, halfWidth: 2 * h.w };
+function bestOffset(
+  h: OffsetHistogram,
+  check: GuestEvent[],
+  on: Map<number, OnCpu>,
+): { center: number; halfWidth: number; rejected: number[] } | undefined {
+  let max = 0;
+  for (const c of h.cover) max = Math.max(max, c);
+  if (max < h.sample * 0.5) return undefined;
+  // The highest bins in turn (the first among equals), each hiding its neighbours (no sort: a
+  // spinning guest's histogram can have most of its million bins near the top).
+  const near: number[] = [];
+  for (let i = 0; i < h.cover.length; i++) if (h.cover[i]! >= max * 0.8) near.push(i);
+  const hidden = new Uint8Array(near.length);
+  const peaks: number[] = [];
+  while (peaks.length < COARSE_CANDIDATES) {
+    let top = -1;
+    for (let q = 0; q < near.length; q++)
+      if (hidden[q] === 0 && (top < 0 || h.cover[near[q]!]! > h.cover[near[top]!]!)) top = q;
+    if (top < 0) break;
+    peaks.push(near[top]!);
+    const from = firstGreater(near, near[top]! - 2 * COARSE_PEAK - 1);
+    for (let q = from; q < near.length && near[q]! <= near[top]! + 2 * COARSE_PEAK; q++)
+      hidden[q] = 1;
+  }
+  const counts = peaks.map((p) => {
+    if (peaks.length === 1) return 0;
+    const center = h.dMin + (p + 0.5) * h.w;
+    const reach = (COARSE_PEAK + 0.5) * h.w;
+    const fine = offsetHistogram(check, on, center - reach, center + reach, 4096, check.length);
+    let count = 0;
+    for (const c of fine?.cover ?? []) count = Math.max(count, c);
+    return count;
+  });
+  let best = 0;
+  for (let q = 1; q < peaks.length; q++) if (counts[q]! > counts[best]!) best = q;
+  return {
+    center: h.dMin + (peaks[best]! + 0.5) * h.w,
+    halfWidth: 2 * h.w,
+    rejected: peaks.filter((_, q) => counts[q]! < 0.9 * counts[best]!),
+  };
 }
 
 /**

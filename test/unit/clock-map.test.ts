@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import {
+  bestOffset,
   estimateClockMap,
   fineOffset,
   offsetAt,
@@ -196,6 +197,32 @@ describe('hand-made pairs', () => {
       estimateClockMap(hostCounts, buildTimelines(hostCounts), host, vms.chosen!.vcpus, {}, why),
     ).toBeUndefined();
     expect(why.join('\n')).toMatch(/count .* ns|ns .* count/);
+  });
+});
+
+describe('the coarse offset', () => {
+  it('is the leading peak that a run of consecutive events agrees on, not just the highest', () => {
+    // 64 events 1 ms apart, their thread on CPU for 100 ns around each at offset 100 µs only.
+    const check = Array.from({ length: 64 }, (_, i) => ({
+      g: i * 1_000_000 + (i % 7) * 1000,
+      vcpu: 0,
+    }));
+    const on = new Map<number, OnCpu>([
+      [
+        0,
+        {
+          start: Float64Array.from(check, (e) => e.g + 100_000 - 50),
+          end: Float64Array.from(check, (e) => e.g + 100_000 + 50),
+        },
+      ],
+    ]);
+    // The coarse histogram (bins of 10 µs) ranks 505 µs first and the true 105 µs second.
+    const cover = new Int32Array(100);
+    cover[50] = 10;
+    cover[10] = 9;
+    const c = bestOffset({ cover, dMin: 0, w: 10_000, sample: 10 }, check, on)!;
+    expect(c.center).toBe(105_000);
+    expect(c.rejected).toEqual([50]);
   });
 });
 

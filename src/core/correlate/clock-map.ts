@@ -465,7 +465,7 @@ export function offsetHistogram(
  * to see on-CPU slices; the peak most of them agree on wins, the coarse ranking among equals.
  * `rejected`: the peaks (+-COARSE_PEAK bins) that fit clearly fewer of them (under 90%).
  */
-function bestOffset(
+export function bestOffset(
   h: OffsetHistogram,
   check: GuestEvent[],
   on: Map<number, OnCpu>,

@@ -347,6 +347,7 @@ export function estimateClockMap(
     { g: jg, iv: jv, on: ivs, early: guest.clock.resolution, late: host.clock.resolution },
     line,
     Math.max(2 * line.bound, second * 4e-5),
+    line.bound,
   );
   if (
     joint !== undefined &&
@@ -470,13 +471,14 @@ export function bestOffset(
   check: GuestEvent[],
   on: Map<number, OnCpu>,
 ): { center: number; halfWidth: number; rejected: number[] } | undefined {
+  const cover = h.cover;
   let max = 0;
-  for (const c of h.cover) max = Math.max(max, c);
+  for (let i = 0; i < cover.length; i++) if (cover[i]! > max) max = cover[i]!;
   if (max < h.sample * 0.5) return undefined;
   // The highest bins in turn (the first among equals), each hiding its neighbours (no sort: a
   // spinning guest's histogram can have most of its million bins near the top).
   const near: number[] = [];
-  for (let i = 0; i < h.cover.length; i++) if (h.cover[i]! >= max * 0.8) near.push(i);
+  for (let i = 0; i < cover.length; i++) if (cover[i]! >= max * 0.8) near.push(i);
   const hidden = new Uint8Array(near.length);
   const peaks: number[] = [];
   while (peaks.length < COARSE_CANDIDATES) {
@@ -650,6 +652,7 @@ function jointFit(
   ev: JointEvents,
   start: { t0: number; d0: number; slope: number },
   w0: number,
+  giveUp: number,
 ): { t0: number; d0: number; slope: number; bound: number; agreeing: number } | undefined {
   const len = ev.g.length;
   if (len === 0 || !(w0 > 0)) return undefined;
@@ -666,6 +669,30 @@ function jointFit(
   const from = new Int32Array(len);
   const slopeAt = (lo: number, hi: number, k: number): number =>
     lo + ((hi - lo) * k) / (JOINT_SLOPES - 1);
+  // What the fitting lines of the last sweeps give at the sample's first and last event.
+  const spread = (
+    sLo: number,
+    sHi: number,
+    dLo: number,
+    w: number,
+    thr: number,
+  ): { loA: number; hiA: number; loB: number; hiB: number; atEdge: boolean } => {
+    const p = { loA: Infinity, hiA: -Infinity, loB: Infinity, hiB: -Infinity, atEdge: false };
+    for (let k = 0; k < JOINT_SLOPES; k++) {
+      if (maxes[k]! < thr) continue;
+      const s = slopeAt(sLo, sHi, k);
+      for (let i = 0; i < JOINT_BINS; i++) {
+        if (covers[k * JOINT_BINS + i]! < thr) continue;
+        if (i === 0 || i === JOINT_BINS - 1) p.atEdge = true;
+        const d = dLo + i * w;
+        p.loA = Math.min(p.loA, d + s * (ta - t0));
+        p.hiA = Math.max(p.hiA, d + w + s * (ta - t0));
+        p.loB = Math.min(p.loB, d + s * (tb - t0));
+        p.hiB = Math.max(p.hiB, d + w + s * (tb - t0));
+      }
+    }
+    return p;
+  };
   for (let tries = 0, W = w0; tries < 4; tries++, W *= 4) {
     const dLo = start.d0 - W;
     const w = (2 * W) / JOINT_BINS;
@@ -709,30 +736,19 @@ function jointFit(
       while (maxes[ib]! < thr) ib--;
       if (z === 0 && (ia === 0 || ib === JOINT_SLOPES - 1) && reach < 2 * MAX_DRIFT) edge = true;
       if (z === JOINT_ZOOMS - 1) break;
+      // Fewer events fit more lines; when a quarter of them already pins the lines down no
+      // better than 1.25 times the stretches' bound, the rest will hardly beat it (passive guests).
+      if (z === JOINT_ZOOMS - 2 && m < last && !edge) {
+        const p = spread(sLo, sHi, dLo, w, thr);
+        if (Math.max(p.hiA - p.loA, p.hiB - p.loB) / 2 > 1.25 * giveUp) return undefined;
+      }
       [sLo, sHi] = [
         slopeAt(sLo, sHi, Math.max(ia - 1, 0)),
         slopeAt(sLo, sHi, Math.min(ib + 1, JOINT_SLOPES - 1)),
       ];
     }
-    // What the fitting lines give at the sample's first and last event.
-    let loA = Infinity;
-    let hiA = -Infinity;
-    let loB = Infinity;
-    let hiB = -Infinity;
-    for (let k = 0; k < JOINT_SLOPES; k++) {
-      if (maxes[k]! < thr) continue;
-      const s = slopeAt(sLo, sHi, k);
-      for (let i = 0; i < JOINT_BINS; i++) {
-        if (covers[k * JOINT_BINS + i]! < thr) continue;
-        if (i === 0 || i === JOINT_BINS - 1) edge = true;
-        const d = dLo + i * w;
-        loA = Math.min(loA, d + s * (ta - t0));
-        hiA = Math.max(hiA, d + w + s * (ta - t0));
-        loB = Math.min(loB, d + s * (tb - t0));
-        hiB = Math.max(hiB, d + w + s * (tb - t0));
-      }
-    }
-    if (edge) continue;
+    const { loA, hiA, loB, hiB, atEdge } = spread(sLo, sHi, dLo, w, thr);
+    if (edge || atEdge) continue;
     // Lines between two slopes tried can reach one slope step further at the ends.
     const margin = ((sHi - sLo) / (JOINT_SLOPES - 1)) * half + w;
     const midA = (loA + hiA) / 2;

@@ -122,6 +122,11 @@ function feasibleOffsets(
 const MAX_DRIFT = 100e-6;
 /** Events a histogram of offsets is built from (evenly spaced). */
 const HISTOGRAM_SAMPLE = 150;
+/** Peaks of the coarse histogram checked with more events, and the consecutive events that check. */
+const COARSE_CANDIDATES = 16;
+/** Bins either side of a coarse peak that belong to it. */
+const COARSE_PEAK = 4;
+const COARSE_CHECK = 1024;
 /** Events that find a stretch's plateau within the drift's reach (then narrowed with more). */
 const STRETCH_SAMPLE = 48;
 /** Events that narrow a stretch's plateau before its exact sweep. */
@@ -129,6 +134,16 @@ const NARROW_SAMPLE = 1024;
 /** Events in the exact sweeps, all stretches together (at least 256 per stretch). */
 const FINE_SAMPLE = 262_144;
 const MAX_STRETCHES = 1024;
+/** Events the joint fit of one line sees at most (an even sample of the whole trace). */
+const JOINT_SAMPLE = 16_384;
+/** Offset bins of one joint sweep, drifts tried per zoom of the drift range, and zooms. */
+const JOINT_BINS = 2048;
+const JOINT_SLOPES = 17;
+const JOINT_ZOOMS = 4;
+/** On-CPU intervals the joint fit's last zoom visits at most (fewer events when they are dense). */
+const JOINT_VISITS = 4e6;
+/** How much smaller a share of the events the joint line may fit than the stretches' offsets. */
+const JOINT_AGREEMENT_LOSS = 0.001;
 /** A second of a tick clock (x86-tsc and the like) for sizing stretches: a typical TSC rate. */
 const TICKS_PER_SECOND_GUESS = 3e9;
 
@@ -219,7 +234,12 @@ export function estimateClockMap(
   const perThread = intervals / Math.max(1, on.size);
   const globalSample = Math.max(32, Math.min(HISTOGRAM_SAMPLE, Math.floor(20e6 / perThread)));
   const hist = offsetHistogram(pick(0, n, globalSample), on, dMin, dMax, undefined, globalSample);
-  const coarse = hist !== undefined ? bestOffset(hist) : undefined;
+  const check = pick(
+    Math.max(0, (n >> 1) - COARSE_CHECK / 2),
+    Math.min(n, (n >> 1) + COARSE_CHECK / 2),
+    COARSE_CHECK,
+  );
+  const coarse = hist !== undefined ? bestOffset(hist, check, on) : undefined;
   if (coarse === undefined || hist === undefined) {
     why.push(
       'no offset puts the guest events inside their vCPU threads’ on-CPU time (wrong vCPU map, or traces of different times?)',
@@ -288,15 +308,49 @@ export function estimateClockMap(
     });
   }
   // 3. A line through the stretches: offset and drift.
-  const line = fitLine(
+  let line = fitLine(
     stretches.map((s) => ({ t: Number(s.guestMid - guest.tsBase), lo: s.lo, hi: s.hi })),
   );
-  const agreeing = stretches.reduce((n, s) => n + s.agreeing, 0);
-  const total = stretches.reduce((n, s) => n + s.events, 0);
+  let agreeing = stretches.reduce((n, s) => n + s.agreeing, 0);
+  let total = stretches.reduce((n, s) => n + s.events, 0);
   const reasoning = [
     `estimated from ${total === n ? total : `an even sample of ${total} of the ${n}`} guest events on ${on.size} vCPUs: each must fall inside its vCPU thread's on-CPU time on the host`,
     `${((100 * agreeing) / total).toFixed(2)}% of them fit the map; ${stretches.length} stretches of the guest trace, feasible offsets ${line.consistent ? 'consistent with one line' : 'not all on one line: the bound covers the spread'}`,
   ];
+  // 4. All events at once. Where vCPUs are on CPU nearly all the time (spinning guests) a
+  // stretch's events fit a wide range of offsets and only the whole trace's events, each ruling
+  // out the offsets that put it in one of its thread's off-CPU gaps, pin the line down: the lines
+  // (offset and drift together) that an even sample of the whole trace agrees on. The map is the
+  // tighter of the two, the joint line only when it fits (about) as many events as the stretches'
+  // own offsets do (a single line does not, e.g., when the offset stepped).
+  const sampled = Math.min(n, JOINT_SAMPLE);
+  const jg = new Float64Array(sampled);
+  const jv = new Int32Array(sampled);
+  const ivs = [...on.values()];
+  const ivOf = new Map([...on.keys()].map((v, q) => [v, q]));
+  for (let q = 0; q < sampled; q++) {
+    const j = at(n <= JOINT_SAMPLE ? q : Math.floor((q * n) / JOINT_SAMPLE));
+    jg[q] = gAll[j]!;
+    jv[q] = ivOf.get(vAll[j]!)!;
+  }
+  const joint = jointFit(
+    { g: jg, iv: jv, on: ivs, early: guest.clock.resolution, late: host.clock.resolution },
+    line,
+    Math.max(2 * line.bound, second * 4e-5),
+    line.bound,
+  );
+  if (
+    joint !== undefined &&
+    joint.bound < line.bound &&
+    joint.agreeing / sampled >= agreeing / total - JOINT_AGREEMENT_LOSS
+  ) {
+    line = { ...line, ...joint, consistent: true };
+    agreeing = joint.agreeing;
+    total = sampled;
+    reasoning.push(
+      `one line fits ${((100 * agreeing) / total).toFixed(2)}% of ${total === n ? 'all' : `an even sample of ${total} of`} the events at once, and every line that fits about as many stays within the bound (tighter than the stretches give)`,
+    );
+  }
   if (Math.abs(line.slope) > 0)
     reasoning.push(
       `drift ${(line.slope * 1e6).toFixed(2)} ppm of host - guest over the guest trace`,
@@ -318,6 +372,7 @@ export function estimateClockMap(
     if (hist.cover[i]! < maxCover * 0.98) continue;
     const at = hist.dMin + (i + 0.5) * hist.w;
     if (at >= lineLo && at <= lineHi) continue;
+    if (coarse.rejected.some((p) => Math.abs(p - i) <= COARSE_PEAK)) continue;
     far = Math.max(far, Math.abs(at - line.d0) + hist.w);
   }
   if (far > bound + 2 * hist.w) {
@@ -393,15 +448,55 @@ export function offsetHistogram(
 }
 
 /**
- * The best offset of a histogram (a bin center; a local best, the earliest among equals), widened
- * to its neighbouring bins for the fine pass to decide between them; undefined when no bin holds
- * half the sampled events.
+ * The best offset of a histogram (a bin center), widened to its neighbouring bins for the fine pass
+ * to decide between them; undefined when no bin holds half the sampled events. The histogram's few
+ * events (fewer still on a long trace) in wide bins can rank a wrong bin first: its leading peaks
+ * (at most COARSE_CANDIDATES, within a fifth of the best) are each checked against `check`, a run
+ * of consecutive events (short enough for drift not to spread their offsets), in bins fine enough
+ * to see on-CPU slices; the peak most of them agree on wins, the coarse ranking among equals.
+ * `rejected`: the peaks (+-COARSE_PEAK bins) that fit clearly fewer of them (under 90%).
  */
-function bestOffset(h: OffsetHistogram): { center: number; halfWidth: number } | undefined {
-  let best = -1;
-  for (let i = 0; i < h.cover.length; i++) if (best < 0 || h.cover[i]! > h.cover[best]!) best = i;
-  if (best < 0 || h.cover[best]! < h.sample * 0.5) return undefined;
-  return { center: h.dMin + (best + 0.5) * h.w, halfWidth: 2 * h.w };
+export function bestOffset(
+  h: OffsetHistogram,
+  check: GuestEvent[],
+  on: Map<number, OnCpu>,
+): { center: number; halfWidth: number; rejected: number[] } | undefined {
+  const cover = h.cover;
+  let max = 0;
+  for (let i = 0; i < cover.length; i++) if (cover[i]! > max) max = cover[i]!;
+  if (max < h.sample * 0.5) return undefined;
+  // The highest bins in turn (the first among equals), each hiding its neighbours (no sort: a
+  // spinning guest's histogram can have most of its million bins near the top).
+  const near: number[] = [];
+  for (let i = 0; i < cover.length; i++) if (cover[i]! >= max * 0.8) near.push(i);
+  const hidden = new Uint8Array(near.length);
+  const peaks: number[] = [];
+  while (peaks.length < COARSE_CANDIDATES) {
+    let top = -1;
+    for (let q = 0; q < near.length; q++)
+      if (hidden[q] === 0 && (top < 0 || h.cover[near[q]!]! > h.cover[near[top]!]!)) top = q;
+    if (top < 0) break;
+    peaks.push(near[top]!);
+    const from = upperBound(near, near[top]! - 2 * COARSE_PEAK - 1);
+    for (let q = from; q < near.length && near[q]! <= near[top]! + 2 * COARSE_PEAK; q++)
+      hidden[q] = 1;
+  }
+  const counts = peaks.map((p) => {
+    if (peaks.length === 1) return 0;
+    const center = h.dMin + (p + 0.5) * h.w;
+    const reach = (COARSE_PEAK + 0.5) * h.w;
+    const fine = offsetHistogram(check, on, center - reach, center + reach, 4096, check.length);
+    let count = 0;
+    for (const c of fine?.cover ?? []) count = Math.max(count, c);
+    return count;
+  });
+  let best = 0;
+  for (let q = 1; q < peaks.length; q++) if (counts[q]! > counts[best]!) best = q;
+  return {
+    center: h.dMin + (peaks[best]! + 0.5) * h.w,
+    halfWidth: 2 * h.w,
+    rejected: peaks.filter((_, q) => counts[q]! < 0.9 * counts[best]!),
+  };
 }
 
 /**
@@ -422,7 +517,12 @@ function bestPlateau(h: OffsetHistogram): { lo: number; hi: number } | undefined
   return { lo: h.dMin + (first - 2) * h.w, hi: h.dMin + (last + 3) * h.w };
 }
 
-/** The offset interval inside [lo, hi] covered by the most events' feasible sets (exact sweep). */
+/**
+ * The offsets inside [lo, hi] covered by the most events' feasible sets (exact sweep): from the
+ * first to the last region that many events agree on. Where several far-apart regions tie (few
+ * events, vCPUs on CPU nearly all the time), all of them: picking one would state a precision the
+ * events do not give.
+ */
 export function fineOffset(
   evs: GuestEvent[],
   on: Map<number, OnCpu>,
@@ -451,18 +551,217 @@ export function fineOffset(
       run++;
       const at = S[i]!;
       i++;
+      // The region lasts until the next boundary.
+      const until = Math.min(i < S.length ? S[i]! : Infinity, E[j]!);
       if (run > best) {
         best = run;
         bestLo = at;
-        // The region lasts until the next boundary.
-        bestHi = Math.min(i < S.length ? S[i]! : Infinity, E[j]!);
-      }
+        bestHi = until;
+      } else if (run === best) bestHi = until;
     } else {
       run--;
       j++;
     }
   }
   return { lo: bestLo, hi: bestHi, count: Math.max(best, 0) };
+}
+
+/** An even sample of guest events for the joint fit, as columns: time, and its vCPU's on-CPU time. */
+interface JointEvents {
+  /** Guest-relative times, and the index into `on` of each event's vCPU thread. */
+  g: Float64Array;
+  iv: Int32Array;
+  on: OnCpu[];
+  /** The guest's and the host's timestamp resolution: an event may be this much later than printed. */
+  early: number;
+  late: number;
+}
+
+/**
+ * Under drift `slope` (host - guest = d + slope * (t - t0)), how many of `m` of the events (evenly
+ * spaced) each offset bin [dLo + i * w, dLo + (i + 1) * w) of d puts inside their vCPU thread's
+ * on-CPU time, into `cover`; returns the largest count. A bin counts an event when any offset in it
+ * does (the counts can only err towards fitting). `from[k]`: an on-CPU interval of the k-th event's
+ * thread at or before the first one that can count (found once per zoom, not per slope).
+ */
+function jointSweep(
+  ev: JointEvents,
+  m: number,
+  from: Int32Array,
+  t0: number,
+  slope: number,
+  dLo: number,
+  w: number,
+  cover: Int32Array,
+): number {
+  const bins = cover.length;
+  const dHi = dLo + bins * w;
+  const len = ev.g.length;
+  cover.fill(0);
+  // cover doubles as the difference array: bin i's count is the sum of cover[0..i].
+  for (let k = 0; k < m; k++) {
+    const q = m === len ? k : Math.floor((k * len) / m);
+    const g = ev.g[q]!;
+    const c = g + slope * (g - t0);
+    const iv = ev.on[ev.iv[q]!]!;
+    const st = iv.start;
+    const en = iv.end;
+    // Offsets d with start - early <= c + d <= end + late (printed times are rounded down).
+    const endMin = c + dLo - ev.late;
+    for (let j = from[k]!; j < st.length; j++) {
+      if (en[j]! < endMin) continue;
+      const a = st[j]! - ev.early - c;
+      if (a > dHi) break;
+      const b = Math.min(en[j]! + ev.late - c, dHi);
+      const ia = Math.max(0, Math.floor((a - dLo) / w));
+      const ib = Math.floor((b - dLo) / w) + 1;
+      if (ib <= ia || ia >= bins) continue;
+      cover[ia]!++;
+      if (ib < bins) cover[ib]!--;
+    }
+  }
+  let run = 0;
+  let max = 0;
+  for (let i = 0; i < bins; i++) {
+    run += cover[i]!;
+    cover[i] = run;
+    if (run > max) max = run;
+  }
+  return max;
+}
+
+/**
+ * The line that the most of the events agree on all at once, searched within +-w0 of `start` at
+ * its reference time (offset and drift together: the drifts that move the offset at the sample's
+ * ends by at most w0 as well), in zooms of the drift range, each over a larger share of the events.
+ * The line goes through the middle of what the best-fitting lines (all within JOINT_SLACK of the
+ * best count) give at the first and the last event, and the bound holds them all. When they reach
+ * the edge of the window, the window is widened (x4, three times at most), or undefined.
+ */
+function jointFit(
+  ev: JointEvents,
+  start: { t0: number; d0: number; slope: number },
+  w0: number,
+  giveUp: number,
+): { t0: number; d0: number; slope: number; bound: number; agreeing: number } | undefined {
+  const len = ev.g.length;
+  if (len === 0 || !(w0 > 0)) return undefined;
+  let ta = Infinity;
+  let tb = -Infinity;
+  for (const g of ev.g) {
+    ta = Math.min(ta, g);
+    tb = Math.max(tb, g);
+  }
+  const t0 = start.t0;
+  const half = Math.max(Math.abs(ta - t0), Math.abs(tb - t0), 1);
+  const covers = new Int32Array(JOINT_SLOPES * JOINT_BINS);
+  const maxes = new Int32Array(JOINT_SLOPES);
+  const from = new Int32Array(len);
+  const slopeAt = (lo: number, hi: number, k: number): number =>
+    lo + ((hi - lo) * k) / (JOINT_SLOPES - 1);
+  // What the fitting lines of the last sweeps give at the sample's first and last event.
+  const spread = (
+    sLo: number,
+    sHi: number,
+    dLo: number,
+    w: number,
+    thr: number,
+  ): { loA: number; hiA: number; loB: number; hiB: number; atEdge: boolean } => {
+    const p = { loA: Infinity, hiA: -Infinity, loB: Infinity, hiB: -Infinity, atEdge: false };
+    for (let k = 0; k < JOINT_SLOPES; k++) {
+      if (maxes[k]! < thr) continue;
+      const s = slopeAt(sLo, sHi, k);
+      for (let i = 0; i < JOINT_BINS; i++) {
+        if (covers[k * JOINT_BINS + i]! < thr) continue;
+        if (i === 0 || i === JOINT_BINS - 1) p.atEdge = true;
+        const d = dLo + i * w;
+        p.loA = Math.min(p.loA, d + s * (ta - t0));
+        p.hiA = Math.max(p.hiA, d + w + s * (ta - t0));
+        p.loB = Math.min(p.loB, d + s * (tb - t0));
+        p.hiB = Math.max(p.hiB, d + w + s * (tb - t0));
+      }
+    }
+    return p;
+  };
+  for (let tries = 0, W = w0; tries < 4; tries++, W *= 4) {
+    const dLo = start.d0 - W;
+    const w = (2 * W) / JOINT_BINS;
+    const reach = Math.min(W / half, 2 * MAX_DRIFT);
+    let sLo = start.slope - reach;
+    let sHi = start.slope + reach;
+    // The events the last zoom sees: fewer where each has many on-CPU intervals within reach
+    // (a wide window over a busy thread), so that the visits stay within JOINT_VISITS.
+    let seen = 0;
+    for (let k = 0; k < 256; k++) {
+      const q = Math.floor((k * len) / 256);
+      const c = ev.g[q]! + start.d0;
+      const iv = ev.on[ev.iv[q]!]!;
+      seen += upperBound(iv.start, c + 2 * W) - upperBound(iv.end, c - 2 * W);
+    }
+    const last = Math.min(len, Math.floor(JOINT_VISITS / (JOINT_SLOPES * (1 + seen / 256))));
+    if (last < 256) return undefined;
+    let edge = false;
+    let thr = 0;
+    for (let z = 0; z < JOINT_ZOOMS; z++) {
+      const m = Math.max(Math.min(last, 256), last >> (2 * (JOINT_ZOOMS - 1 - z)));
+      // Each event's first interval that any slope of this zoom can count.
+      for (let k = 0; k < m; k++) {
+        const q = m === len ? k : Math.floor((k * len) / m);
+        const g = ev.g[q]!;
+        const c = g + Math.min(sLo * (g - t0), sHi * (g - t0));
+        from[k] = Math.max(0, upperBound(ev.on[ev.iv[q]!]!.end, c + dLo - ev.late) - 1);
+      }
+      let best = 0;
+      for (let k = 0; k < JOINT_SLOPES; k++) {
+        const cover = covers.subarray(k * JOINT_BINS, (k + 1) * JOINT_BINS);
+        maxes[k] = jointSweep(ev, m, from, t0, slopeAt(sLo, sHi, k), dLo, w, cover);
+        best = Math.max(best, maxes[k]!);
+      }
+      // Lines that fit nearly as many events count as fitting too: a line can pick up some of
+      // the events no line fits (their number's square root) by chance.
+      thr = Math.max(1, best - Math.ceil(Math.sqrt(m - best)));
+      let ia = 0;
+      while (maxes[ia]! < thr) ia++;
+      let ib = JOINT_SLOPES - 1;
+      while (maxes[ib]! < thr) ib--;
+      if (z === 0 && (ia === 0 || ib === JOINT_SLOPES - 1) && reach < 2 * MAX_DRIFT) edge = true;
+      if (z === JOINT_ZOOMS - 1) break;
+      // Fewer events fit more lines; when a quarter of them already pins the lines down no
+      // better than 1.25 times the stretches' bound, the rest will hardly beat it (passive guests).
+      if (z === JOINT_ZOOMS - 2 && m < last && !edge) {
+        const p = spread(sLo, sHi, dLo, w, thr);
+        if (Math.max(p.hiA - p.loA, p.hiB - p.loB) / 2 > 1.25 * giveUp) return undefined;
+      }
+      [sLo, sHi] = [
+        slopeAt(sLo, sHi, Math.max(ia - 1, 0)),
+        slopeAt(sLo, sHi, Math.min(ib + 1, JOINT_SLOPES - 1)),
+      ];
+    }
+    const { loA, hiA, loB, hiB, atEdge } = spread(sLo, sHi, dLo, w, thr);
+    if (edge || atEdge) continue;
+    // Lines between two slopes tried can reach one slope step further at the ends.
+    const margin = ((sHi - sLo) / (JOINT_SLOPES - 1)) * half + w;
+    const midA = (loA + hiA) / 2;
+    const midB = (loB + hiB) / 2;
+    const slope = tb > ta ? (midB - midA) / (tb - ta) : start.slope;
+    const d0 = midA + slope * (t0 - ta);
+    let agreeing = 0;
+    for (let q = 0; q < len; q++) {
+      const g = ev.g[q]!;
+      const h = g + d0 + slope * (g - t0);
+      const iv = ev.on[ev.iv[q]!]!;
+      const j = upperBound(iv.end, h - ev.late);
+      if (j < iv.start.length && iv.start[j]! - ev.early <= h) agreeing++;
+    }
+    return {
+      t0,
+      d0,
+      slope,
+      bound: Math.max(hiA - loA, hiB - loB) / 2 + margin,
+      agreeing,
+    };
+  }
+  return undefined;
 }
 
 /** A line d = d0 + slope * (t - t0) through intervals [lo, hi] at times t, with a bound. */

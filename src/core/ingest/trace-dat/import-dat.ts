@@ -5,7 +5,7 @@
 // format's `print fmt` (libtraceevent's rules) and kept as text like the text importer keeps it.
 
 import { DIAG, DiagnosticSink } from '../../model/diagnostics';
-import { Kind } from '../../model/event-kinds';
+import { Kind, WAKE_SUCCESS } from '../../model/event-kinds';
 import { PRIO_UNKNOWN } from '../../model/task-table';
 import type { ClockInfo } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
@@ -16,7 +16,8 @@ import { ByteSource, Damage, Decompressors, memorySource, text } from './bytes';
 import type { EventFormat, Field } from './format';
 import { BufferInfo, DatFile, parseDatFile } from './file';
 import { CpuStream } from './kbuffer';
-import { EvalContext, formatPrint } from './print-fmt';
+import { formatPrint } from './print-fmt';
+import { PluginRecord, pluginFor, PluginState } from './plugins';
 
 export interface DatImportOptions extends ImportOptions {
   decompressors: Decompressors;
@@ -105,6 +106,7 @@ interface DirectFields {
   origCpu?: Field;
   destCpu?: Field;
   groupDead?: Field;
+  success?: Field;
   runtime?: Field;
   vruntime?: Field;
 }
@@ -149,13 +151,18 @@ function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
     }
     case Kind.schedWakeup:
     case Kind.schedWakeupNew: {
+      // The sched plugin prints ` success=N` when the format has the field (kernels < 4.15);
+      // the model keeps `success=1` with a target CPU (other values print from the text).
       const f = need(fmt, ['comm', 'pid', 'prio']);
-      if (f && fmt.byName.get('success') === undefined)
+      const success = fmt.byName.get('success');
+      const target = fmt.byName.get('target_cpu');
+      if (f && (success === undefined || target !== undefined))
         d = {
           comm: f[0]!,
           pid: f[1]!,
           prio: f[2]!,
-          ...opt('target', fmt.byName.get('target_cpu')),
+          ...opt('target', target),
+          ...opt('success', success),
         };
       break;
     }
@@ -242,7 +249,8 @@ class DatDecoder {
   private rdv: DataView = new DataView(new ArrayBuffer(0));
   private rs = 0;
   private rl = 0;
-  private readonly cx: EvalContext;
+  private readonly cx: PluginRecord;
+  private readonly plugins = new PluginState();
   /** The stream of the event being decoded (for where a problem is). */
   private cur: CpuStream | undefined;
 
@@ -263,10 +271,20 @@ class DatDecoder {
     this.comms = new Map(f.cmdlines);
     this.little = f.little;
     this.cx = {
-      field: (n) => this.fieldValue(n),
+      num: (n) => this.fieldNum(n),
+      str: (n) => this.fieldStr(n),
+      elem: (n, i) => this.fieldElem(n, i),
       dynArray: (n) => this.dynArray(n),
       longBits: f.longSize * 8,
+      longSize: f.longSize,
+      little: f.little,
+      cpu: 0,
       symbol: (a) => this.symbol(a),
+      has: (n) => this.curFmt?.byName.has(n) === true,
+      rest: (n) => this.rest(n),
+      printk: (a) => f.printk.get(a),
+      printFmt: () =>
+        this.curFmt?.print !== undefined ? formatPrint(this.curFmt.print, this.cx) : undefined,
     };
   }
 
@@ -468,47 +486,101 @@ class DatDecoder {
     return [off, len];
   }
 
-  private fieldValue(name: string): bigint | string | undefined {
+  /** A field's bytes read as libtraceevent reads a number: unsigned, no sign extension. */
+  private fieldNum(name: string): bigint | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.dynamic !== 'none' || f.arrayLen !== 0) return undefined;
+    if (f.offset + f.size > this.rl) return 0n; // libtraceevent: past the record reads as 0
+    return this.unsigned(this.rs + f.offset, f.size);
+  }
+
+  private unsigned(at: number, size: number): bigint {
+    const dv = this.rdv;
+    switch (size) {
+      case 1:
+        return BigInt(dv.getUint8(at));
+      case 2:
+        return BigInt(dv.getUint16(at, this.little));
+      case 4:
+        return BigInt(dv.getUint32(at, this.little));
+      case 8:
+        return dv.getBigUint64(at, this.little);
+      default:
+        return 0n;
+    }
+  }
+
+  /** REC->name[i] of a fixed array field. */
+  private fieldElem(name: string, i: number): bigint | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.arrayLen <= 0) return undefined;
+    const es = f.size / f.arrayLen;
+    const off = f.offset + i * es;
+    if (off + es > this.rl || !Number.isInteger(es)) return 0n;
+    return this.unsigned(this.rs + off, es);
+  }
+
+  /** REC->name printed with %s, as libtraceevent's print_str_arg does. */
+  private fieldStr(name: string): string | undefined {
     const f = this.curFmt?.byName.get(name);
     if (f === undefined || f.offset > this.rl) return undefined;
     if (f.dynamic !== 'none') {
       const r = this.dynRange(f);
       if (r === undefined) return undefined;
-      return f.isString ? this.str(r[0], r[1]) : undefined;
+      return this.str(r[0], r[1]);
     }
-    if (f.isString) return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
-    if (f.arrayLen !== 0) return undefined;
-    if (f.offset + f.size > this.rl) return undefined;
-    return this.big(f);
+    // A pointer-sized scalar: the constant string at that address (printk_formats), else hex.
+    if (f.arrayLen === 0 && f.size === this.f.longSize) {
+      const v = this.fieldNum(name) ?? 0n;
+      return this.f.printk.get(v) ?? v.toString(16);
+    }
+    // Zero-sized fields (`char buf;`, `char buf[]`) run to the record's end.
+    return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
+  }
+
+  /** The record's bytes from a field's offset to its end (bprint's `buf`, kernel_stack's `caller`). */
+  private rest(name: string): Uint8Array | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.offset > this.rl) return undefined;
+    return this.rb.subarray(this.rs + f.offset, this.rs + this.rl);
   }
 
   private dynArray(name: string): Uint8Array | undefined {
     const f = this.curFmt?.byName.get(name);
-    if (f === undefined || f.dynamic === 'none') return undefined;
+    if (f === undefined) return undefined;
+    if (f.dynamic === 'none') {
+      if (f.offset + f.size > this.rl) return undefined;
+      return this.rb.subarray(this.rs + f.offset, this.rs + f.offset + f.size);
+    }
     const r = this.dynRange(f);
     return r === undefined ? undefined : this.rb.subarray(this.rs + r[0], this.rs + r[0] + r[1]);
   }
 
+  /**
+   * libtraceevent find_func: glibc's bsearch over the symbols sorted by address, matching an
+   * equal address or one between a symbol and the next (so nothing past the last symbol), which
+   * decides which of several symbols at one address is printed.
+   */
   private symbol(addr: bigint): { name: string; addr: bigint } | undefined {
     this.symbols ??= parseKallsyms(this.f.kallsyms());
     const { hi, lo, names, order } = this.symbols;
     const ah = Number(addr >> 32n);
     const al = Number(addr & 0xffffffffn);
-    let a = 0;
-    let b = order.length - 1;
-    let found = -1;
-    while (a <= b) {
-      const mid = (a + b) >> 1;
-      const k = order[mid]!;
-      if (hi[k]! < ah || (hi[k] === ah && lo[k]! <= al)) {
-        found = mid;
-        a = mid + 1;
-      } else b = mid - 1;
+    const n = order.length;
+    // -1: addr is before symbol k, 0: at it, 1: after it.
+    const cmp = (k: number): number => (hi[k]! !== ah ? (ah < hi[k]! ? -1 : 1) : al < lo[k]! ? -1 : al > lo[k]! ? 1 : 0);
+    let l = 0;
+    let u = n;
+    while (l < u) {
+      const idx = (l + u) >> 1;
+      const k = order[idx]!;
+      const c = cmp(k);
+      const inside = c === 0 || (c > 0 && idx + 1 < n && cmp(order[idx + 1]!) < 0);
+      if (inside) return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
+      if (c < 0) u = idx;
+      else l = idx + 1;
     }
-    if (found < 0) return undefined;
-    const k = order[found]!;
-    if (hi[k] === 0 && lo[k] === 0) return undefined;
-    return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
+    return undefined;
   }
 
   private curFmt: EventFormat | undefined;
@@ -589,7 +661,7 @@ class DatDecoder {
     let type = h.type;
     b.linesRead++;
     if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
-      const txt = fmt === undefined ? this.hex() : this.printText(fmt);
+      const txt = fmt === undefined ? this.hex() : this.printText(fmt, s.cpu);
       const name = b.eventTypes[type]!.name;
       if (!decodeFields(b, h.kind, name, txt, 0, txt.length, pl)) {
         this.sink.add({
@@ -615,13 +687,16 @@ class DatDecoder {
   }
 
   /** The event's text the way libtraceevent prints it without a plugin. */
-  private printText(fmt: EventFormat): string {
-    let out = fmt.print !== undefined ? formatPrint(fmt.print, this.cx) : undefined;
+  private printText(fmt: EventFormat, cpu: number): string {
+    const plugin = pluginFor(fmt.system, fmt.name);
+    this.cx.cpu = cpu;
+    let out = plugin !== undefined ? plugin(this.cx, this.plugins) : undefined;
+    if (out === undefined && fmt.print !== undefined) out = formatPrint(fmt.print, this.cx);
     if (out === undefined) {
       const parts: string[] = [];
       for (const fl of fmt.fields) {
         if (fl.name.startsWith('common_')) continue;
-        const v = this.fieldValue(fl.name);
+        const v = fl.isString || fl.dynamic !== 'none' ? this.fieldStr(fl.name) : this.fieldNum(fl.name);
         parts.push(`${fl.name}=${v === undefined ? '?' : String(v)}`);
       }
       out = parts.join(' ');
@@ -695,10 +770,17 @@ class DatDecoder {
         return true;
       }
       case Kind.schedWakeup:
-      case Kind.schedWakeupNew:
+      case Kind.schedWakeupNew: {
+        const target = d.target !== undefined ? this.int(d.target) : -1;
+        let success = 0;
+        if (d.success !== undefined) {
+          success = this.int(d.success);
+          if (success !== 1 || !(target >= 0 && target < WAKE_SUCCESS)) return false;
+        }
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, true);
-        pl.a1 = d.target !== undefined ? this.int(d.target) : -1;
+        pl.a1 = success === 1 ? target + WAKE_SUCCESS : target;
         return true;
+      }
       case Kind.schedWaking:
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
         pl.a1 = this.int(d.target!);
@@ -768,16 +850,21 @@ function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
         for (let k = Math.max(0, w - 8); k < w; k++) l = l * 16 + hexVal(src[i + k]!);
         let ne = sp + 3;
         while (ne < e && src[ne] !== 9 && src[ne] !== 32) ne++;
-        hi.push(h);
-        lo.push(l);
-        names.push(text(src, sp + 3, ne));
+        // As tep_parse_kallsyms: no ARM `$a` mapping symbols, no absolute (A/a) symbols.
+        const type = src[sp + 1];
+        if (src[sp + 3] !== 36 /* $ */ && type !== 65 && type !== 97) {
+          hi.push(h);
+          lo.push(l);
+          names.push(text(src, sp + 3, ne));
+        }
       }
       i = e + 1;
     }
   }
-  const order = Uint32Array.from(names.keys());
+  // libtraceevent keeps them newest first, then sorts (glibc's qsort: a stable merge sort).
+  const order = Array.from(names.keys()).reverse();
   order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
-  return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order };
+  return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order: Uint32Array.from(order) };
 }
 
 /** s before o: earlier timestamp, and on a tie the lower CPU (as trace-cmd report merges). */

@@ -1,17 +1,25 @@
 // The `print fmt:` line of an event format file, parsed once and evaluated per record the way
 // libtraceevent's event-parse.c prints events that no plugin handles. Example (syscalls):
 //   print fmt: "fd: 0x%08lx, vec: 0x%08lx, vlen: 0x%08lx", ((unsigned long)(REC->fd)), ...
-// Supported: C expressions over REC->field (casts, arithmetic, comparisons, ?:), __get_str,
-// __get_rel_str, __get_dynamic_array(_len), __print_symbolic(_u64), __print_flags(_u64) and printf
-// conversions %d %i %u %x %X %o %c %s %p %ps %pS %pf %pF with flags, width, precision and length.
-// Anything else makes the format "unsupported": such events print as `field=value` pairs.
+// Supported: C expressions over REC->field and REC->array[i] (casts, arithmetic, comparisons, ?:,
+// sizeof), __get_str, __get_rel_str, __get_dynamic_array(_len), __get_bitmask, __print_symbolic(_u64),
+// __print_flags(_u64), __print_hex(_str), __print_array and printf conversions %d %i %u %x %X %o
+// %c %s %p %ps %pS %pf %pF with flags, width, precision and length. As in libtraceevent, numbers
+// are unsigned 64-bit, fields read without sign extension, casts only mask to the type's width,
+// `%s` of a pointer-sized field prints the printk string at that address, and names that are
+// not fields are 0. Anything else makes the format "unsupported": such events print as
+// `field=value` pairs.
 
 /** A parsed expression. */
 export type Expr =
   | { k: 'num'; v: bigint }
   | { k: 'str'; v: string }
   | { k: 'field'; name: string }
-  | { k: 'cast'; bits: number; signed: boolean; e: Expr }
+  /** A bare name: a field in `__get_str(name)` and friends, 0 (an unknown symbol) elsewhere. */
+  | { k: 'ident'; name: string }
+  | { k: 'index'; name: string; i: Expr }
+  /** `mask`: the bits a cast to char/short/int/u8.. keeps; 0 keeps all (long, pointers, typedefs). */
+  | { k: 'cast'; mask: number; e: Expr }
   | { k: 'un'; op: string; e: Expr }
   | { k: 'bin'; op: string; a: Expr; b: Expr }
   | { k: 'cond'; c: Expr; t: Expr; f: Expr }
@@ -300,7 +308,13 @@ class Parser {
         if (typeof name !== 'string') throw new Unsupported('member');
         if (e.k === 'str' && e.v === '\u0000REC') e = { k: 'field', name };
         else throw new Unsupported('member of non-record');
-      } else if (t === '[') throw new Unsupported('indexing');
+      } else if (t === '[') {
+        if (e.k !== 'field') throw new Unsupported('indexing');
+        this.next();
+        const i = this.expr();
+        this.eat(']');
+        e = { k: 'index', name: e.name, i };
+      }
       else return e;
     }
   }
@@ -331,6 +345,13 @@ class Parser {
       return { k: 'list', items };
     }
     if (t === 'REC') return { k: 'str', v: '\u0000REC' };
+    if (t === 'sizeof' && this.peek() === '(') {
+      this.next();
+      const words: string[] = [];
+      while (this.peek() !== ')') words.push(String(this.next()));
+      this.next();
+      return { k: 'num', v: BigInt(sizeOf(words)) };
+    }
     if (/^[A-Za-z_]\w*$/.test(t) && this.peek() === '(') {
       this.next();
       const args: Expr[] = [];
@@ -344,7 +365,7 @@ class Parser {
       return { k: 'call', name: t, args };
     }
     // A bare name: the argument of __get_str(name) and friends.
-    if (/^[A-Za-z_]\w*$/.test(t)) return { k: 'field', name: t };
+    if (/^[A-Za-z_]\w*$/.test(t)) return { k: 'ident', name: t };
     throw new Unsupported(`token ${t}`);
   }
 }
@@ -360,44 +381,57 @@ const KNOWN_CALLS = new Set([
   '__print_symbolic_u64',
   '__print_flags',
   '__print_flags_u64',
+  '__print_hex',
+  '__print_hex_str',
+  '__print_array',
+  '__get_bitmask',
+  '__get_rel_bitmask',
 ]);
 
-function castOf(words: string[]): { bits: number; signed: boolean } {
-  if (words.includes('*')) return { bits: -1, signed: false }; // pointer: long-sized
-  const w = words.filter((x) => x !== 'const' && x !== 'volatile');
-  const signed = !w.includes('unsigned') && !/^(__)?u\d+$/.test(w[0] ?? '') && w[0] !== 'bool';
-  const t = w.filter((x) => x !== 'unsigned' && x !== 'signed').join(' ');
+/** What a cast keeps (libtraceevent eval_type_str): pointers, long and typedefs keep all bits. */
+function castOf(words: string[]): { mask: number } {
+  if (words.includes('*')) return { mask: 0 };
+  const w = words.filter((x) => x !== 'const' && x !== 'volatile' && x !== 'signed' && x !== 'unsigned');
+  const t = w.join(' ');
+  if (/^(__)?[us]8$/.test(t) || t === 'char') return { mask: 8 };
+  if (/^(__)?[us]16$/.test(t) || t === 'short' || t === 'short int') return { mask: 16 };
+  if (/^(__)?[us]32$/.test(t) || t === 'int' || t === '') return { mask: 32 };
+  return { mask: 0 };
+}
+
+/** sizeof(type) on the traced machine's common types (64-bit longs: what formats use it for). */
+function sizeOf(words: string[]): number {
+  if (words.includes('*')) return 8;
+  const t = words.filter((x) => x !== 'const' && x !== 'unsigned' && x !== 'signed').join(' ');
   const m = /^(?:__)?[us](\d+)$/.exec(t);
-  if (m) return { bits: Number(m[1]), signed };
+  if (m) return Number(m[1]) / 8;
   switch (t) {
     case 'char':
-      return { bits: 8, signed };
-    case 'short':
-    case 'short int':
-      return { bits: 16, signed };
-    case '':
-    case 'int':
-      return { bits: 32, signed };
-    case 'long':
-    case 'long int':
-    case 'size_t':
-      return { bits: -1, signed: t === 'size_t' ? false : signed };
-    case 'long long':
-    case 'long long int':
-      return { bits: 64, signed };
     case 'bool':
     case '_Bool':
-      return { bits: 1, signed: false };
+      return 1;
+    case 'short':
+      return 2;
+    case 'int':
+    case '':
+      return 4;
     default:
-      return { bits: 64, signed }; // typedefs we do not know: leave the value alone
+      return 8;
   }
 }
 
 /** What evaluating a print fmt needs from the record and the file. */
 export interface EvalContext {
-  /** REC->name: a number, or text for char arrays and strings; undefined when there is no such field. */
-  field(name: string): bigint | string | undefined;
-  /** The bytes of a dynamic array field. */
+  /** REC->name as libtraceevent reads a number: unsigned, no sign extension; undefined: no such field. */
+  num(name: string): bigint | undefined;
+  /**
+   * REC->name printed with %s (libtraceevent print_str_arg): a char array's or dynamic string's
+   * text; for a pointer-sized scalar the printk string at that address or the address in hex.
+   */
+  str(name: string): string | undefined;
+  /** REC->name[i]: an element of an array field. */
+  elem(name: string, i: number): bigint | undefined;
+  /** The bytes of a dynamic array field (or a fixed array's, for __print_hex and friends). */
   dynArray(name: string): Uint8Array | undefined;
   /** Bits of a `long` on the traced machine. */
   longBits: number;
@@ -407,46 +441,57 @@ export interface EvalContext {
 
 type Val = bigint | string;
 
+const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
 function num(v: Val): bigint {
   if (typeof v === 'bigint') return v;
   throw new Unsupported('string used as a number');
 }
 
-function truthy(v: Val): boolean {
-  return typeof v === 'string' ? true : v !== 0n;
+/** The field named by __get_str(name) and friends (a bare identifier or REC->name). */
+function dynName(e: Expr | undefined): string {
+  if (e?.k === 'ident' || e?.k === 'field') return e.name;
+  throw new Unsupported('dynamic field name');
 }
 
-function evalExpr(e: Expr, cx: EvalContext): Val {
+/** An argument as a number (libtraceevent eval_num_arg). */
+function evalNum(e: Expr, cx: EvalContext): bigint {
   switch (e.k) {
     case 'num':
+      return U64(e.v);
     case 'str':
-      return e.v;
+      throw new Unsupported('string used as a number');
+    case 'ident':
+      return 0n;
     case 'field': {
-      const v = cx.field(e.name);
+      const v = cx.num(e.name);
       if (v === undefined) throw new Unsupported(`no field ${e.name}`);
       return v;
     }
+    case 'index': {
+      const v = cx.elem(e.name, Number(evalNum(e.i, cx)));
+      if (v === undefined) throw new Unsupported(`no element of ${e.name}`);
+      return v;
+    }
     case 'cast': {
-      const v = evalExpr(e.e, cx);
-      if (typeof v === 'string') return v;
-      const bits = e.bits < 0 ? cx.longBits : e.bits;
-      if (bits === 1) return v !== 0n ? 1n : 0n;
-      return e.signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
+      const v = evalNum(e.e, cx);
+      return e.mask === 0 ? v : BigInt.asUintN(e.mask, v);
     }
     case 'un': {
-      const v = evalExpr(e.e, cx);
-      if (e.op === '!') return truthy(v) ? 0n : 1n;
-      const n = num(v);
-      return e.op === '-' ? -n : e.op === '~' ? ~n : n;
+      const v = evalNum(e.e, cx);
+      if (e.op === '!') return v === 0n ? 1n : 0n;
+      return e.op === '-' ? U64(-v) : e.op === '~' ? U64(~v) : v;
     }
     case 'cond':
-      return truthy(evalExpr(e.c, cx)) ? evalExpr(e.t, cx) : evalExpr(e.f, cx);
+      return evalNum(e.c, cx) !== 0n ? evalNum(e.t, cx) : evalNum(e.f, cx);
     case 'bin': {
-      if (e.op === '&&') return truthy(evalExpr(e.a, cx)) && truthy(evalExpr(e.b, cx)) ? 1n : 0n;
-      if (e.op === '||') return truthy(evalExpr(e.a, cx)) || truthy(evalExpr(e.b, cx)) ? 1n : 0n;
-      const a = num(evalExpr(e.a, cx));
-      const b = num(evalExpr(e.b, cx));
+      const a = evalNum(e.a, cx);
+      const b = evalNum(e.b, cx);
       switch (e.op) {
+        case '&&':
+          return a !== 0n && b !== 0n ? 1n : 0n;
+        case '||':
+          return a !== 0n || b !== 0n ? 1n : 0n;
         case '|':
           return a | b;
         case '^':
@@ -466,15 +511,15 @@ function evalExpr(e: Expr, cx: EvalContext): Val {
         case '>=':
           return a >= b ? 1n : 0n;
         case '<<':
-          return BigInt.asUintN(64, a << b);
+          return U64(a << b);
         case '>>':
           return a >> b;
         case '+':
-          return a + b;
+          return U64(a + b);
         case '-':
-          return a - b;
+          return U64(a - b);
         case '*':
-          return a * b;
+          return U64(a * b);
         case '/':
           return b === 0n ? 0n : a / b;
         case '%':
@@ -485,22 +530,51 @@ function evalExpr(e: Expr, cx: EvalContext): Val {
     case 'list':
       throw new Unsupported('brace list outside __print_*');
     case 'call':
-      return evalCall(e.name, e.args, cx);
+      switch (e.name) {
+        case '__get_dynamic_array_len':
+        case '__get_rel_dynamic_array_len': {
+          const b = cx.dynArray(dynName(e.args[0]));
+          if (b === undefined) throw new Unsupported('no dynamic array');
+          return BigInt(b.length);
+        }
+        // Helpers that print text are 0 as numbers (libtraceevent: they have no value).
+        default:
+          return 0n;
+      }
   }
 }
 
-/** The field named by __get_str(name) and friends (a bare identifier, parsed as a field). */
-function dynName(e: Expr | undefined): string {
-  if (e?.k === 'field') return e.name;
-  throw new Unsupported('dynamic field name');
+/** An argument printed with %s (libtraceevent print_str_arg). */
+function evalStr(e: Expr, cx: EvalContext): string {
+  switch (e.k) {
+    case 'str':
+      return e.v;
+    case 'field': {
+      const v = cx.str(e.name);
+      if (v === undefined) throw new Unsupported(`no field ${e.name}`);
+      return v;
+    }
+    case 'cond':
+      return evalNum(e.c, cx) !== 0n ? evalStr(e.t, cx) : evalStr(e.f, cx);
+    case 'cast':
+      return '';
+    case 'call':
+      return evalCall(e.name, e.args, cx);
+    default:
+      throw new Unsupported(`%s of ${e.k}`);
+  }
 }
 
-function evalCall(name: string, args: Expr[], cx: EvalContext): Val {
+function hex(v: bigint): string {
+  return '0x' + v.toString(16);
+}
+
+function evalCall(name: string, args: Expr[], cx: EvalContext): string {
   switch (name) {
     case '__get_str':
     case '__get_rel_str': {
-      const v = cx.field(dynName(args[0]));
-      if (typeof v !== 'string') throw new Unsupported('__get_str of a non-string');
+      const v = cx.str(dynName(args[0]));
+      if (v === undefined) throw new Unsupported('__get_str of a non-string');
       return v;
     }
     case '__get_dynamic_array':
@@ -514,40 +588,93 @@ function evalCall(name: string, args: Expr[], cx: EvalContext): Val {
       }
       return s;
     }
-    case '__get_dynamic_array_len':
-    case '__get_rel_dynamic_array_len': {
-      const b = cx.dynArray(dynName(args[0]));
-      if (b === undefined) throw new Unsupported('no dynamic array');
-      return BigInt(b.length);
-    }
     case '__print_symbolic':
     case '__print_symbolic_u64': {
-      const v = num(evalExpr(args[0]!, cx));
+      const v = evalNum(args[0]!, cx);
       for (const a of args.slice(1)) {
         if (a.k !== 'list' || a.items.length !== 2) throw new Unsupported('symbol table');
-        if (num(evalExpr(a.items[0]!, cx)) === v) return String(evalExpr(a.items[1]!, cx));
+        if (evalNum(a.items[0]!, cx) === v) return evalStr(a.items[1]!, cx);
       }
-      return '0x' + BigInt.asUintN(64, v).toString(16);
+      return hex(v);
     }
     case '__print_flags':
     case '__print_flags_u64': {
-      let v = num(evalExpr(args[0]!, cx));
-      const delim = String(evalExpr(args[1]!, cx));
-      const parts: string[] = [];
+      // libtraceevent: a 0 flag prints only for a 0 value; the rest, bits left over, in hex.
+      let v = evalNum(args[0]!, cx);
+      const delim = evalStr(args[1]!, cx);
+      let out = '';
+      let printed = false;
       for (const a of args.slice(2)) {
         if (a.k !== 'list' || a.items.length !== 2) throw new Unsupported('flag table');
-        const f = num(evalExpr(a.items[0]!, cx));
-        if (f === 0n ? v === 0n && parts.length === 0 : (v & f) === f) {
-          parts.push(String(evalExpr(a.items[1]!, cx)));
+        const f = evalNum(a.items[0]!, cx);
+        if (v === 0n && f === 0n) {
+          out += evalStr(a.items[1]!, cx);
+          break;
+        }
+        if (f !== 0n && (v & f) === f) {
+          if (printed) out += delim;
+          out += evalStr(a.items[1]!, cx);
+          printed = true;
           v &= ~f;
-          if (f === 0n) break;
         }
       }
-      if (v !== 0n) parts.push('0x' + BigInt.asUintN(64, v).toString(16));
-      return parts.join(delim);
+      if (v !== 0n) out += (printed ? delim : '') + hex(v);
+      return out;
     }
+    case '__print_hex':
+    case '__print_hex_str': {
+      const b = arrayBytes(args[0], cx);
+      const n = Number(evalNum(args[1]!, cx));
+      const parts: string[] = [];
+      for (let i = 0; i < n; i++) parts.push((b[i] ?? 0).toString(16).padStart(2, '0'));
+      return parts.join(name === '__print_hex' ? ' ' : '');
+    }
+    case '__print_array': {
+      const b = arrayBytes(args[0], cx);
+      const n = Number(evalNum(args[1]!, cx));
+      const size = Number(evalNum(args[2]!, cx));
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const parts: string[] = [];
+      for (let i = 0; i < n && (i + 1) * size <= b.length; i++) {
+        const at = i * size;
+        const v =
+          size === 1
+            ? BigInt(dv.getUint8(at))
+            : size === 2
+              ? BigInt(dv.getUint16(at, true))
+              : size === 4
+                ? BigInt(dv.getUint32(at, true))
+                : dv.getBigUint64(at, true);
+        parts.push(hex(v));
+      }
+      return `{${parts.join(',')}}`;
+    }
+    case '__get_bitmask':
+    case '__get_rel_bitmask':
+      return bitmask(cx.dynArray(dynName(args[0])), cx.longBits);
   }
   throw new Unsupported(name);
+}
+
+function arrayBytes(e: Expr | undefined, cx: EvalContext): Uint8Array {
+  const target = e?.k === 'call' && e.name.startsWith('__get_') ? e.args[0] : e;
+  const b = cx.dynArray(dynName(target));
+  if (b === undefined) throw new Unsupported('no array');
+  return b;
+}
+
+/** libtraceevent print_bitmask_to_seq: 32-bit words, most significant first, comma separated. */
+function bitmask(b: Uint8Array | undefined, longBits: number): string {
+  if (b === undefined) throw new Unsupported('no bitmask');
+  const words: string[] = [];
+  const step = 4;
+  for (let at = b.length - step; at >= 0 - (b.length % step === 0 ? 0 : step); at -= step) {
+    let w = 0;
+    for (let k = step - 1; k >= 0; k--) w = w * 256 + (b[at + k] ?? 0);
+    words.push(words.length === 0 ? w.toString(16) : w.toString(16).padStart(8, '0'));
+  }
+  void longBits;
+  return words.join(',');
 }
 
 function pad(s: string, c: Conv, width: number, zeroOk: boolean): string {
@@ -561,7 +688,8 @@ function pad(s: string, c: Conv, width: number, zeroOk: boolean): string {
   return s.padStart(width);
 }
 
-function intBits(len: string, longBits: number): number {
+/** Bits a length modifier gives an integer conversion: libtraceevent prints through the host's C types. */
+function intBits(len: string): number {
   switch (len) {
     case 'hh':
       return 8;
@@ -569,7 +697,6 @@ function intBits(len: string, longBits: number): number {
       return 16;
     case 'l':
     case 'z':
-      return longBits;
     case 'll':
     case 'L':
       return 64;
@@ -578,7 +705,15 @@ function intBits(len: string, longBits: number): number {
   }
 }
 
-function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
+/** %ps / %pS / %pf / %pF: the symbol (with +offset for the capitals), else the address. */
+export function symbolText(a: bigint, ext: string, cx: EvalContext): string {
+  const sym = cx.symbol(a);
+  if (sym === undefined) return hex(a);
+  return ext === 'S' || ext === 'F' ? `${sym.name}+${hex(a - sym.addr)}` : sym.name;
+}
+
+/** One conversion of a value already evaluated (a number, or the text for %s). */
+export function formatValue(c: Conv, v: Val, width: number, cx: EvalContext): string {
   switch (c.conv) {
     case 's': {
       let s = typeof v === 'string' ? v : v.toString();
@@ -588,21 +723,15 @@ function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
     case 'c':
       return pad(String.fromCharCode(Number(BigInt.asUintN(8, num(v)))), c, width, false);
     case 'p': {
-      const a = BigInt.asUintN(cx.longBits, num(v));
-      if (c.pext === 's' || c.pext === 'S' || c.pext === 'f' || c.pext === 'F') {
-        const sym = cx.symbol(a);
-        if (sym !== undefined) {
-          const s =
-            c.pext === 'S' || c.pext === 'F'
-              ? `${sym.name}+0x${(a - sym.addr).toString(16)}`
-              : sym.name;
-          return pad(s, c, width, false);
-        }
-      }
-      return pad(a === 0n && c.pext === '' ? '(nil)' : '0x' + a.toString(16), c, width, false);
+      if (typeof v === 'string') return v;
+      const a = U64(v);
+      if (c.pext === 's' || c.pext === 'S' || c.pext === 'f' || c.pext === 'F')
+        return pad(symbolText(a, c.pext, cx), c, width, false);
+      // glibc's %p.
+      return pad(a === 0n ? '(nil)' : hex(a), c, width, false);
     }
     default: {
-      const bits = intBits(c.len, cx.longBits);
+      const bits = intBits(c.len);
       const n = num(v);
       let digits: string;
       let neg = false;
@@ -615,9 +744,9 @@ function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
         digits = u.toString(c.conv === 'o' ? 8 : c.conv === 'u' ? 10 : 16);
         if (c.conv === 'X') digits = digits.toUpperCase();
       }
-      if (c.prec >= 0) digits = digits.padStart(c.prec, '0');
+      if (c.prec >= 0) digits = c.prec === 0 && n === 0n ? '' : digits.padStart(c.prec, '0');
       let pre = neg ? '-' : c.flags.includes('+') ? '+' : c.flags.includes(' ') ? ' ' : '';
-      if (c.flags.includes('#') && n !== 0n) {
+      if (c.flags.includes('#') && BigInt.asUintN(bits, n) !== 0n) {
         if (c.conv === 'x') pre += '0x';
         else if (c.conv === 'X') pre += '0X';
         else if (c.conv === 'o') pre += '0';
@@ -638,13 +767,24 @@ export function formatPrint(pf: PrintFmt, cx: EvalContext): string | undefined {
       if (c.width === 'arg') {
         const w = pf.args[ai++];
         if (w === undefined) return undefined;
-        width = Number(num(evalExpr(w, cx)));
+        width = Number(BigInt.asIntN(32, evalNum(w, cx)));
       } else width = c.width;
       const a = pf.args[ai++];
       if (a === undefined) return undefined;
-      out += formatOne(c, evalExpr(a, cx), width, cx);
+      const v = c.conv === 's' ? evalStr(a, cx) : evalNum(a, cx);
+      out += formatValue(c, v, width, cx);
     }
     return out + pf.tail;
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+/** The conversions of a printf format (for bprint, whose format is in the printk table). */
+export function parseFormat(fmt: string): { convs: Conv[]; tail: string } | undefined {
+  try {
+    return parseConversions(fmt);
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;

@@ -173,7 +173,99 @@ function kmemCallSite(r: PluginRecord): string | undefined {
   return `(${sym.name}+${hex(site - sym.addr)}) ${rest}`;
 }
 
+const TLB_REASONS = ['flush on task switch', 'remote shootdown', 'local shootdown', 'local mm shootdown'];
+
+/** plugin_tlb.c: `pages=N reason=<name> (N)` (the name only for the four reasons it knows). */
+function tlbFlush(r: PluginRecord): string | undefined {
+  const pages = r.num('pages');
+  const reason = r.num('reason');
+  if (pages === undefined || reason === undefined) return undefined;
+  const name = TLB_REASONS[Number(reason)] ?? '';
+  return `pages=${BigInt.asIntN(64, pages)} reason=${name} (${BigInt.asIntN(64, reason)})`;
+}
+
+/** plugin_futex.c's table: name, then the formats of val, utime (val2), uaddr2, val3 ('' = not printed). */
+const FUTEX_OPS: [string, string, string, string, string][] = [
+  ['FUTEX_WAIT', 'val=x', 'utime=x', '', ''],
+  ['FUTEX_WAKE', 'val=u', '', '', ''],
+  ['FUTEX_FD', 'val=u', '', '', ''],
+  ['FUTEX_REQUEUE', 'val=u', 'val2=u', 'uaddr2=x', ''],
+  ['FUTEX_CMP_REQUEUE', 'val=u', 'val2=u', 'uaddr2=x', 'val3=x'],
+  ['FUTEX_WAKE_OP', 'val=u', 'val2=u', 'uaddr2=x', 'val3=x'],
+  ['FUTEX_LOCK_PI', '', 'utime=x', '', ''],
+  ['FUTEX_UNLOCK_PI', '', '', '', ''],
+  ['FUTEX_TRYLOCK_PI', '', '', '', ''],
+  ['FUTEX_WAIT_BITSET', 'val=x', 'utime=x', '', 'val3=x'],
+  ['FUTEX_WAKE_BITSET', 'val=u', '', '', 'val3=x'],
+  ['FUTEX_WAIT_REQUEUE_PI', 'val=x', 'utime=x', 'uaddr2=x', 'val3=x'],
+  ['FUTEX_CMP_REQUEUE_PI', 'val=u', 'val2=u', 'uaddr2=x', 'val3=x'],
+];
+
+/** plugin_futex.c: sys_enter_futex as `op=FUTEX_WAKE|FUTEX_PRIVATE_FLAG uaddr=0x... val=1`. */
+function futex(r: PluginRecord): string | undefined {
+  const names = ['uaddr', 'op', 'val', 'utime', 'uaddr2', 'val3'];
+  const v = names.map((n) => r.num(n));
+  if (v.some((x) => x === undefined)) return undefined;
+  const [uaddr, op, val, utime, uaddr2, val3] = v as bigint[];
+  const cmd = op! & ~(128n | 256n);
+  const fop = FUTEX_OPS[Number(cmd)];
+  if (cmd >= BigInt(FUTEX_OPS.length) || fop === undefined) return undefined;
+  const x8 = (n: bigint): string => '0x' + n.toString(16).padStart(8, '0');
+  let out = `op=${fop[0]}`;
+  if ((op! & 128n) !== 0n) out += '|FUTEX_PRIVATE_FLAG';
+  if ((op! & 256n) !== 0n) out += '|FUTEX_CLOCK_REALTIME';
+  out += ` uaddr=${x8(uaddr!)}`;
+  const vals = [val!, utime!, uaddr2!, val3!];
+  for (let i = 0; i < 4; i++) {
+    const f = fop[i + 1]!;
+    if (f === '') continue;
+    const [key, kind] = f.split('=') as [string, string];
+    out += ` ${key}=${kind === 'x' ? x8(vals[i]!) : vals[i]!.toString()}`;
+  }
+  return out;
+}
+
+/** plugin_kvm.c VMX_EXIT_REASONS (isa 1, what it assumes when the event has no `isa` field). */
+const VMX_EXIT_REASONS: Record<number, string> = {
+  0: 'EXCEPTION_NMI', 1: 'EXTERNAL_INTERRUPT', 2: 'TRIPLE_FAULT', 7: 'PENDING_INTERRUPT',
+  8: 'NMI_WINDOW', 9: 'TASK_SWITCH', 10: 'CPUID', 12: 'HLT', 13: 'INVD', 14: 'INVLPG',
+  15: 'RDPMC', 16: 'RDTSC', 18: 'VMCALL', 19: 'VMCLEAR', 20: 'VMLAUNCH', 21: 'VMPTRLD',
+  22: 'VMPTRST', 23: 'VMREAD', 24: 'VMRESUME', 25: 'VMWRITE', 26: 'VMOFF', 27: 'VMON',
+  28: 'CR_ACCESS', 29: 'DR_ACCESS', 30: 'IO_INSTRUCTION', 31: 'MSR_READ', 32: 'MSR_WRITE',
+  36: 'MWAIT_INSTRUCTION', 39: 'MONITOR_INSTRUCTION', 40: 'PAUSE_INSTRUCTION',
+  41: 'MCE_DURING_VMENTRY', 43: 'TPR_BELOW_THRESHOLD', 44: 'APIC_ACCESS', 45: 'EOI_INDUCED',
+  48: 'EPT_VIOLATION', 49: 'EPT_MISCONFIG', 50: 'INVEPT', 52: 'PREEMPTION_TIMER', 54: 'WBINVD',
+  55: 'XSETBV', 56: 'APIC_WRITE', 58: 'INVPCID', 62: 'PML_FULL', 63: 'XSAVES', 64: 'XRSTORS',
+};
+
+/** plugin_kvm.c kvm_exit: `reason HLT rip 0x... info 0 0` (VMX names; SVM isa prints the number). */
+function kvmExit(r: PluginRecord): string | undefined {
+  const reason = r.num('exit_reason');
+  const rip = r.num('guest_rip');
+  if (reason === undefined || rip === undefined) return undefined;
+  const isa = r.num('isa') ?? 1n;
+  const name = isa === 1n ? VMX_EXIT_REASONS[Number(reason)] : undefined;
+  let out = name !== undefined ? `reason ${name}` : `reason UNKNOWN (${reason})`;
+  out += ` rip ${hex(rip)}`;
+  const i1 = r.num('info1');
+  const i2 = r.num('info2');
+  if (i1 !== undefined && i2 !== undefined) out += ` info ${i1.toString(16)} ${i2.toString(16)}`;
+  return out;
+}
+
+/** plugin_kvm.c kvm_entry: ` vcpu N rip 0x...` (its own leading space). */
+function kvmEntry(r: PluginRecord): string | undefined {
+  const vcpu = r.num('vcpu_id');
+  const rip = r.num('rip');
+  if (vcpu === undefined || rip === undefined) return undefined;
+  return ` vcpu ${BigInt.asUintN(32, vcpu)} rip ${hex(rip)}`;
+}
+
 const HANDLERS: Record<string, Handler> = {
+  'kvm/kvm_exit': kvmExit,
+  'kvm/kvm_entry': kvmEntry,
+  'tlb/tlb_flush': tlbFlush,
+  'syscalls/sys_enter_futex': futex,
   'ftrace/function': functionLine,
   'ftrace/kernel_stack': kernelStack,
   'ftrace/bprint': bprint,

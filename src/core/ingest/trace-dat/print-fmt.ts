@@ -88,7 +88,7 @@ function parseConversions(fmt: string): { convs: Conv[]; tail: string } {
     if (!m) throw new Unsupported(`conversion at ${i}`);
     i += m[0].length;
     let pext = '';
-    if (m[5] === 'p' && /[sSfFBxXK]/.test(fmt[i] ?? '')) {
+    if (m[5] === 'p' && /[sSfFBK]/.test(fmt[i] ?? '')) {
       pext = fmt[i]!;
       i++;
     }
@@ -386,6 +386,7 @@ const KNOWN_CALLS = new Set([
   '__print_array',
   '__get_bitmask',
   '__get_rel_bitmask',
+  '__builtin_expect',
 ]);
 
 /** What a cast keeps (libtraceevent eval_type_str): pointers, long and typedefs keep all bits. */
@@ -537,6 +538,8 @@ function evalNum(e: Expr, cx: EvalContext): bigint {
           if (b === undefined) throw new Unsupported('no dynamic array');
           return BigInt(b.length);
         }
+        case '__builtin_expect':
+          return evalNum(e.args[0]!, cx);
         // Helpers that print text are 0 as numbers (libtraceevent: they have no value).
         default:
           return 0n;
@@ -563,6 +566,19 @@ function evalStr(e: Expr, cx: EvalContext): string {
     default:
       throw new Unsupported(`%s of ${e.k}`);
   }
+}
+
+/** Names libtraceevent knows in flag and symbol tables (event-parse.c `flags[]`). */
+const KNOWN_FLAGS: Record<string, bigint> = {
+  HI_SOFTIRQ: 0n, TIMER_SOFTIRQ: 1n, NET_TX_SOFTIRQ: 2n, NET_RX_SOFTIRQ: 3n, BLOCK_SOFTIRQ: 4n,
+  IRQ_POLL_SOFTIRQ: 5n, TASKLET_SOFTIRQ: 6n, SCHED_SOFTIRQ: 7n, HRTIMER_SOFTIRQ: 8n,
+  RCU_SOFTIRQ: 9n, HRTIMER_NORESTART: 0n, HRTIMER_RESTART: 1n,
+};
+
+/** A flag or symbol table entry's value (libtraceevent eval_flag): an unknown bare name is -1. */
+function flagValue(e: Expr, cx: EvalContext): bigint {
+  if (e.k === 'ident') return KNOWN_FLAGS[e.name] ?? -1n;
+  return BigInt.asIntN(64, evalNum(e, cx));
 }
 
 function hex(v: bigint): string {
@@ -593,25 +609,26 @@ function evalCall(name: string, args: Expr[], cx: EvalContext): string {
       const v = evalNum(args[0]!, cx);
       for (const a of args.slice(1)) {
         if (a.k !== 'list' || a.items.length !== 2) throw new Unsupported('symbol table');
-        if (evalNum(a.items[0]!, cx) === v) return evalStr(a.items[1]!, cx);
+        if (U64(flagValue(a.items[0]!, cx)) === v) return evalStr(a.items[1]!, cx);
       }
       return hex(v);
     }
     case '__print_flags':
     case '__print_flags_u64': {
-      // libtraceevent: a 0 flag prints only for a 0 value; the rest, bits left over, in hex.
+      // libtraceevent: flags of 0 never print, one it cannot evaluate (-1) prints for a 0
+      // value; bits left over print in hex.
       let v = evalNum(args[0]!, cx);
       const delim = evalStr(args[1]!, cx);
       let out = '';
       let printed = false;
       for (const a of args.slice(2)) {
         if (a.k !== 'list' || a.items.length !== 2) throw new Unsupported('flag table');
-        const f = evalNum(a.items[0]!, cx);
-        if (v === 0n && f === 0n) {
+        const f = flagValue(a.items[0]!, cx);
+        if (v === 0n && f < 0n) {
           out += evalStr(a.items[1]!, cx);
           break;
         }
-        if (f !== 0n && (v & f) === f) {
+        if (f > 0n && (v & f) === f) {
           if (printed) out += delim;
           out += evalStr(a.items[1]!, cx);
           printed = true;

@@ -410,6 +410,17 @@ function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
   const list: CpuData[] = [];
   for (let i = 0; i < cpus; i++)
     list.push({ cpu: i, offset: c.u64('a CPU data offset'), size: c.u64('a CPU data size') });
+  // With a TRACECLOCK option (empty in files from trace-cmd 2.x), v6 stores the trace_clock file
+  // after the CPU offsets: a u64 size and `[local] global ...` (trace-input.c init_data_v6).
+  if (f.options.traceClock !== undefined) {
+    try {
+      const tc = text(c.bytes(c.u64('the trace_clock size'), 'trace_clock')).trim();
+      if (tc !== '') f.options.traceClock = tc;
+    } catch (e) {
+      if (!(e instanceof Damage)) throw e;
+      f.notes.push({ offset: e.offset, message: `the trace_clock section is unreadable (${e.message})` });
+    }
+  }
   f.buffers.unshift({
     name: '',
     clock: clockOf(f.options.traceClock),

@@ -121,9 +121,7 @@ function bprint(r: PluginRecord): string | undefined {
   let out = symbolText(ip, 's', r) + ': ';
   for (const c of p.convs) {
     out += c.lit;
-    let width = -1;
-    if (c.width === 'arg') width = Number(BigInt.asIntN(32, take(4)));
-    else width = c.width;
+    const width = c.width === 'arg' ? Number(BigInt.asIntN(32, take(4))) : c.width;
     if (c.conv === 's' || (c.conv === 'p' && !/[sSxfF]/.test(c.pext) && c.pext !== '' && printable(buf, at))) {
       let e = at;
       while (e < buf.length && buf[e] !== 0) e++;

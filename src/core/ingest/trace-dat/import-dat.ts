@@ -538,6 +538,38 @@ class DatDecoder {
     return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
   }
 
+  /** A field as libtraceevent's print_field_raw prints it. */
+  private rawField(fl: Field): string {
+    if (fl.arrayLen !== 0) {
+      let off = fl.offset;
+      let len = fl.size;
+      if (fl.dynamic !== 'none') {
+        const r = this.dynRange(fl);
+        if (r === undefined) return '';
+        [off, len] = r;
+      }
+      const b = this.rb.subarray(this.rs + off, this.rs + Math.min(off + len, this.rl));
+      if (/char|u8|s8/.test(fl.type) && printableArray(b)) return this.str(off, len);
+      return `ARRAY[${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(', ')}]`;
+    }
+    const v = this.fieldNum(fl.name) ?? 0n;
+    const isLong = /long/.test(fl.type);
+    if (fl.type.includes('*')) return '0x' + v.toString(16);
+    if (fl.signed) {
+      switch (fl.size) {
+        case 4:
+          return isLong ? '0x' + BigInt.asUintN(32, v).toString(16) : String(BigInt.asIntN(32, v));
+        case 2:
+          return String(BigInt.asIntN(16, v)).padStart(2);
+        case 1:
+          return String(BigInt.asIntN(8, v));
+        default:
+          return String(BigInt.asIntN(64, v));
+      }
+    }
+    return isLong ? '0x' + v.toString(16) : v.toString();
+  }
+
   /** The record's bytes from a field's offset to its end (bprint's `buf`, kernel_stack's `caller`). */
   private rest(name: string): Uint8Array | undefined {
     const f = this.curFmt?.byName.get(name);
@@ -692,6 +724,12 @@ class DatDecoder {
     this.cx.cpu = cpu;
     let out = plugin !== undefined ? plugin(this.cx, this.plugins) : undefined;
     if (out === undefined && fmt.print !== undefined) out = formatPrint(fmt.print, this.cx);
+    if (out === undefined && fmt.print === undefined && fmt.printText !== '') {
+      // libtraceevent could not parse the print fmt either (an unknown helper such as div_s64):
+      // pretty_print's `[FAILED TO PARSE]` and each field raw (print_field_raw).
+      out = '[FAILED TO PARSE]';
+      for (const fl of fmt.fields) if (!fl.name.startsWith('common_')) out += ` ${fl.name}=${this.rawField(fl)}`;
+    }
     if (out === undefined) {
       const parts: string[] = [];
       for (const fl of fmt.fields) {
@@ -865,6 +903,15 @@ function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
   const order = Array.from(names.keys()).reverse();
   order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
   return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order: Uint32Array.from(order) };
+}
+
+/** libtraceevent is_printable_array: printable characters up to a NUL. */
+function printableArray(b: Uint8Array): boolean {
+  for (const c of b) {
+    if (c === 0) return true;
+    if (c < 0x20 || c > 0x7e) return /[\t\n\r]/.test(String.fromCharCode(c));
+  }
+  return true;
 }
 
 /** s before o: earlier timestamp, and on a tie the lower CPU (as trace-cmd report merges). */

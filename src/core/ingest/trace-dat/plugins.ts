@@ -24,7 +24,6 @@ export interface PluginRecord extends EvalContext {
   printk(addr: bigint): string | undefined;
   /** The event's text from its print fmt (what a plugin adds its own text to). */
   printFmt(): string | undefined;
-  little: boolean;
 }
 
 /** State a handler keeps across events (the function plugin's per-CPU call stacks). */

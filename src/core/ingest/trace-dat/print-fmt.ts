@@ -21,7 +21,7 @@ export type Expr =
   /** `mask`: the bits a cast to char/short/int/u8.. keeps; 0 keeps all (long, pointers, typedefs). */
   | { k: 'cast'; mask: number; e: Expr }
   | { k: 'un'; op: string; e: Expr }
-  | { k: 'bin'; op: string; a: Expr; b: Expr }
+  | { k: 'bin'; op: string; a: Expr; b: Expr; prio: number }
   | { k: 'cond'; c: Expr; t: Expr; f: Expr }
   | { k: 'call'; name: string; args: Expr[] }
   | { k: 'list'; items: Expr[] };
@@ -45,6 +45,8 @@ export interface PrintFmt {
   tail: string;
   args: Expr[];
 }
+
+import { PRINT_FUNCTIONS } from './print-functions';
 
 class Unsupported extends Error {}
 
@@ -88,9 +90,12 @@ function parseConversions(fmt: string): { convs: Conv[]; tail: string } {
     if (!m) throw new Unsupported(`conversion at ${i}`);
     i += m[0].length;
     let pext = '';
-    if (m[5] === 'p' && /[sSfFBK]/.test(fmt[i] ?? '')) {
-      pext = fmt[i]!;
-      i++;
+    // %ps %pS %pf %pF (symbols), %pI4 %pi4 %pI6 %pI6c (addresses), %pM %pm %pMF %pMR (MACs),
+    // %ph %phC %phD %phN (a dynamic array's bytes in hex).
+    const ext = m[5] === 'p' ? /^(?:[sSfFBK]|[Ii]4[hnbl]?|I6c|[Ii]6|[Mm][FR]?|h[CDN]?)/.exec(fmt.slice(i)) : null;
+    if (ext) {
+      pext = ext[0];
+      i += pext.length;
     }
     convs.push({
       lit,
@@ -194,26 +199,41 @@ const TYPE_WORDS = new Set([
   'loff_t',
 ]);
 
-const BIN_PREC: Record<string, number> = {
-  '||': 1,
-  '&&': 2,
-  '|': 3,
-  '^': 4,
-  '&': 5,
-  '==': 6,
-  '!=': 6,
-  '<': 7,
-  '>': 7,
-  '<=': 7,
-  '>=': 7,
+/** libtraceevent get_op_prio: a lower number binds tighter. */
+const LTE_PRIO: Record<string, number> = {
+  '*': 6,
+  '/': 6,
+  '%': 6,
+  '+': 7,
+  '-': 7,
   '<<': 8,
   '>>': 8,
-  '+': 9,
-  '-': 9,
-  '*': 10,
-  '/': 10,
-  '%': 10,
+  '<': 9,
+  '>': 9,
+  '<=': 9,
+  '>=': 9,
+  '==': 10,
+  '!=': 10,
+  '&': 11,
+  '^': 12,
+  '|': 13,
+  '&&': 14,
+  '||': 15,
+  '?': 16,
 };
+
+/** get_op_prio of a unary operator's token (it is looked up as if binary). */
+const UNARY_PRIO: Record<string, number> = { '-': 7, '+': 7, '!': 4, '~': 4 };
+
+function isOp(t: Tok | undefined): boolean {
+  return typeof t === 'string' && LTE_PRIO[t] !== undefined;
+}
+
+/** Makes `node` (an object others point to) into `content`, in place. */
+function replace<T extends Expr>(node: Expr, content: T): T {
+  for (const k of Object.keys(node)) delete (node as Record<string, unknown>)[k];
+  return Object.assign(node, content) as T;
+}
 
 class Parser {
   i = 0;
@@ -245,36 +265,27 @@ class Parser {
     return s;
   }
 
+  /**
+   * An argument: an operand and the operators after it, grouped as libtraceevent's process_op
+   * groups them, which is not quite C: operators of equal priority nest to the right
+   * (`a - b - c` is `a - (b - c)`), and a parenthesised right operand whose operator binds less
+   * tightly is rotated out of its parentheses (`x & (a | b)` is `(x & a) | b`). Kernel formats
+   * print what libtraceevent makes of them, so we parse them the same way.
+   */
   expr(): Expr {
-    const c = this.binary(1);
-    if (this.peek() === '?') {
-      this.next();
-      const t = this.expr();
-      this.eat(':');
-      const f = this.expr();
-      return { k: 'cond', c, t, f };
-    }
-    return c;
+    const node = this.operand();
+    while (isOp(this.peek())) this.processOp(node);
+    return node;
   }
 
-  binary(min: number): Expr {
-    let a = this.unary();
-    for (;;) {
-      const op = this.peek();
-      if (typeof op !== 'string') return a;
-      const p = BIN_PREC[op];
-      if (p === undefined || p < min) return a;
-      this.next();
-      const b = this.binary(p + 1);
-      a = { k: 'bin', op, a, b };
-    }
-  }
-
-  unary(): Expr {
+  /** process_arg_token: one operand; after a unary operator, the operators that follow too. */
+  operand(): Expr {
     const t = this.peek();
     if (t === '-' || t === '!' || t === '~' || t === '+') {
       this.next();
-      return { k: 'un', op: t, e: this.unary() };
+      const node: Expr = { k: 'un', op: t, e: this.operand() };
+      while (isOp(this.peek())) this.processOp(node);
+      return node;
     }
     if (t === '&' || t === '*') throw new Unsupported('address-of / dereference');
     if (t === '(' && this.isCast()) {
@@ -282,9 +293,69 @@ class Parser {
       const words: string[] = [];
       while (this.peek() !== ')') words.push(this.next() as string);
       this.next();
-      return { k: 'cast', ...castOf(words), e: this.unary() };
+      return { k: 'cast', ...castOf(words), e: this.operand() };
+    }
+    if (t === '(') {
+      this.next();
+      const e = this.expr();
+      this.eat(')');
+      return e;
     }
     return this.postfix();
+  }
+
+  /** libtraceevent process_op for the operator next in line, `arg` being its left operand (changed in place). */
+  processOp(arg: Expr): void {
+    const op = this.next() as string;
+    if (op === '?') {
+      const c = { ...arg };
+      const t = this.expr();
+      this.eat(':');
+      const f = this.expr();
+      replace(arg, { k: 'cond', c, t, f });
+      return;
+    }
+    const prio = LTE_PRIO[op]!;
+    const node: Extract<Expr, { k: 'bin' }> = replace(arg, {
+      k: 'bin' as const,
+      op,
+      a: { ...arg },
+      b: { k: 'num', v: 0n } as Expr,
+      prio,
+    });
+    const right = this.operand();
+    // libtraceevent rotates when the right operand is any operator (get_op_prio of its token:
+    // a unary `-` counts as 7, `!` and `~` as 4, `?:` as 16) that binds less tightly.
+    const rp =
+      right.k === 'bin'
+        ? LTE_PRIO[right.op]!
+        : right.k === 'un'
+          ? UNARY_PRIO[right.op]!
+          : right.k === 'cond'
+            ? LTE_PRIO['?']!
+            : -1;
+    if (prio < rp) {
+      // `a op (b rop c)` becomes `(a op b) rop c`; for a unary or ?: right operand, its missing
+      // left side or its condition takes the place of b.
+      const tmp = { ...node };
+      if (right.k === 'bin') {
+        tmp.b = right.a;
+        replace(arg, { ...right, a: right });
+      } else if (right.k === 'un') {
+        tmp.b = { k: 'num', v: 0n };
+        replace(arg, { k: 'bin', op: right.op, a: right, b: right.e, prio: 0 });
+      } else if (right.k === 'cond') {
+        tmp.b = right.c;
+        replace(arg, { k: 'cond', c: right, t: right.t, f: right.f });
+      }
+      replace(right, tmp);
+    } else node.b = right;
+    const nt = this.peek();
+    if (isOp(nt)) {
+      const cur = arg.k === 'bin' ? arg.prio : 0;
+      if (LTE_PRIO[nt as string]! > cur) this.processOp(arg);
+      else this.processOp(right);
+    }
   }
 
   isCast(): boolean {
@@ -361,7 +432,8 @@ class Parser {
         else if (this.peek() !== ')') throw new Unsupported('call arguments');
       }
       this.next();
-      if (!KNOWN_CALLS.has(t)) throw new Unsupported(`function ${t}`);
+      if (!KNOWN_CALLS.has(t) && PRINT_FUNCTIONS[t] === undefined)
+        throw new Unsupported(`function ${t}`);
       return { k: 'call', name: t, args };
     }
     // A bare name: the argument of __get_str(name) and friends.
@@ -436,6 +508,8 @@ export interface EvalContext {
   dynArray(name: string): Uint8Array | undefined;
   /** Bits of a `long` on the traced machine. */
   longBits: number;
+  /** The traced machine is little-endian. */
+  little: boolean;
   /** The kernel symbol containing an address (kallsyms), if known. */
   symbol(addr: bigint): { name: string; addr: bigint } | undefined;
 }
@@ -489,6 +563,11 @@ function evalNum(e: Expr, cx: EvalContext): bigint {
       const a = evalNum(e.a, cx);
       const b = evalNum(e.b, cx);
       switch (e.op) {
+        // A unary operator rotated into a binary node (see processOp) ignores its left side.
+        case '!':
+          return b === 0n ? 1n : 0n;
+        case '~':
+          return U64(~b);
         case '&&':
           return a !== 0n && b !== 0n ? 1n : 0n;
         case '||':
@@ -670,6 +749,18 @@ function evalCall(name: string, args: Expr[], cx: EvalContext): string {
     case '__get_rel_bitmask':
       return bitmask(cx.dynArray(dynName(args[0])), cx.longBits);
   }
+  const pf = PRINT_FUNCTIONS[name];
+  if (pf !== undefined) {
+    const arrays: Uint8Array[] = [];
+    const nums: bigint[] = [];
+    args.forEach((a, i) => {
+      if (pf.arrays.includes(i)) arrays.push(arrayBytes(a, cx));
+      else nums[i] = a.k === 'ident' ? 0n : evalNum(a, cx);
+    });
+    const out = pf.run(arrays, nums);
+    if (out === undefined) throw new Unsupported(`${name} of these arguments`);
+    return out;
+  }
   throw new Unsupported(name);
 }
 
@@ -773,6 +864,121 @@ export function formatValue(c: Conv, v: Val, width: number, cx: EvalContext): st
   }
 }
 
+/** The bytes of the field an address conversion prints (through casts), or undefined. */
+function fieldBytes(e: Expr, cx: EvalContext): Uint8Array | undefined {
+  let x = e;
+  while (x.k === 'cast') x = x.e;
+  return x.k === 'field' ? cx.dynArray(x.name) : undefined;
+}
+
+const byte2 = (v: number): string => v.toString(16).padStart(2, '0');
+
+/** libtraceevent print_ip6c_addr: RFC 5952 with the longest run of 0 words as `::`. */
+function ip6c(b: Uint8Array): string {
+  const w = (i: number): number => (b[2 * i]! << 8) | b[2 * i + 1]!;
+  const v4mapped = w(0) === 0 && w(1) === 0 && w(2) === 0 && w(3) === 0 && w(4) === 0 && w(5) === 0xffff;
+  const isatap = (w(4) | 0x0200) === 0x0200 && w(5) === 0x5efe;
+  const useV4 = v4mapped || isatap;
+  const range = useV4 ? 6 : 8;
+  let longest = 1;
+  let colonpos = -1;
+  for (let i = 0; i < range; i++) {
+    let n = 0;
+    for (let j = i; j < range && w(j) === 0; j++) n++;
+    if (n > longest) {
+      longest = n;
+      colonpos = i;
+    }
+  }
+  let out = '';
+  let needColon = false;
+  for (let i = 0; i < range; i++) {
+    if (i === colonpos) {
+      if (needColon || i === 0) out += ':';
+      out += ':';
+      needColon = false;
+      i += longest - 1;
+      continue;
+    }
+    if (needColon) out += ':';
+    out += w(i).toString(16);
+    needColon = true;
+  }
+  if (useV4) out += (needColon ? ':' : '') + Array.from(b.subarray(12, 16)).join('.');
+  return out;
+}
+
+/** %pI4 %pi4 %pI6 %pi6 %pI6c %pM %pm: a field's bytes as an address (libtraceevent print_ip*_arg, print_mac_arg). */
+function addressText(ext: string, e: Expr, cx: EvalContext): string {
+  const b = fieldBytes(e, cx);
+  if (b === undefined) throw new Unsupported(`%p${ext} of a non-field`);
+  const kind = ext[0]!;
+  if (kind === 'M' || kind === 'm') {
+    if (b.length !== 6) return 'INVALIDMAC';
+    const bytes = Array.from(ext[1] === 'R' ? b.slice().reverse() : b, byte2);
+    return bytes.join(kind === 'm' ? '' : ext[1] === 'F' ? '-' : ':');
+  }
+  if (ext[1] === '4') {
+    if (b.length !== 4) return 'INVALIDIPv4';
+    // parse_ip4_print_args: `l` reverses, `h` (host order) reverses on a little-endian file.
+    const rev = ext[2] === 'l' || (ext[2] === 'h' && cx.little);
+    const bytes = rev ? Array.from(b).reverse() : Array.from(b);
+    return bytes.map((x) => (kind === 'i' ? String(x).padStart(3, '0') : String(x))).join('.');
+  }
+  if (b.length !== 16) return 'INVALIDIPv6';
+  if (ext === 'I6c') return ip6c(b);
+  const words: string[] = [];
+  for (let j = 0; j < 16; j += 2) words.push(byte2(b[j]!) + byte2(b[j + 1]!));
+  return words.join(kind === 'I' ? ':' : '');
+}
+
+/** libtraceevent's tep_print_arg_type of an argument (what its error messages print). */
+function argType(e: Expr): number {
+  switch (e.k) {
+    case 'num':
+    case 'str':
+    case 'ident':
+      return 1;
+    case 'field':
+      return 2;
+    case 'cast':
+      return 7;
+    case 'call': {
+      const types: Record<string, number> = {
+        __print_flags: 3,
+        __print_flags_u64: 3,
+        __print_symbolic: 4,
+        __print_symbolic_u64: 4,
+        __print_hex: 5,
+        __print_array: 6,
+        __get_str: 8,
+        __get_rel_str: 8,
+        __get_dynamic_array: 10,
+        __get_rel_dynamic_array: 10,
+        __get_bitmask: 13,
+        __get_rel_bitmask: 13,
+        __get_dynamic_array_len: 14,
+        __get_rel_dynamic_array_len: 14,
+        __print_hex_str: 15,
+      };
+      return types[e.name] ?? 12;
+    }
+    default:
+      return 11;
+  }
+}
+
+/** %*ph (print_raw_buff_arg): up to `width` bytes of a dynamic array, in hex. */
+function rawBuffer(ext: string, e: Expr, width: number, cx: EvalContext): string {
+  if (e.k !== 'call' || (e.name !== '__get_dynamic_array' && e.name !== '__get_rel_dynamic_array'))
+    return `ARG TYPE NOT FIELD BUT ${argType(e)}`;
+  const b = cx.dynArray(dynName(e.args[0]));
+  if (b === undefined) throw new Unsupported('no dynamic array');
+  const n = Math.min(width < 0 ? 0 : width, b.length);
+  const delim = ext[1] === 'C' ? ':' : ext[1] === 'D' ? '-' : ext[1] === 'N' ? '' : ' ';
+  return Array.from(b.subarray(0, n), byte2).join(delim);
+}
+
 /** The event's text as libtraceevent prints it; undefined when the format cannot be evaluated. */
 export function formatPrint(pf: PrintFmt, cx: EvalContext): string | undefined {
   try {
@@ -788,6 +994,14 @@ export function formatPrint(pf: PrintFmt, cx: EvalContext): string | undefined {
       } else width = c.width;
       const a = pf.args[ai++];
       if (a === undefined) return undefined;
+      if (c.conv === 'p' && /^[IiMm]/.test(c.pext)) {
+        out += addressText(c.pext, a, cx);
+        continue;
+      }
+      if (c.conv === 'p' && c.pext[0] === 'h') {
+        out += rawBuffer(c.pext, a, width, cx);
+        continue;
+      }
       const v = c.conv === 's' ? evalStr(a, cx) : evalNum(a, cx);
       out += formatValue(c, v, width, cx);
     }

@@ -695,7 +695,14 @@ class DatDecoder {
     if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
       const txt = fmt === undefined ? this.hex() : this.printText(fmt, s.cpu);
       const name = b.eventTypes[type]!.name;
-      if (!decodeFields(b, h.kind, name, txt, 0, txt.length, pl)) {
+      // The kvm plugin's lines start with a space (` vcpu 0 rip ...`): the fields start after it,
+      // the kept text (kvm payloads keep their text in a1) includes it, as trace-cmd prints it.
+      const kvm = h.kind === Kind.kvmEntry || h.kind === Kind.kvmExit;
+      let lead = 0;
+      while (kvm && txt.charCodeAt(lead) === 32) lead++;
+      const ok = decodeFields(b, h.kind, name, txt, lead, txt.length, pl);
+      if (ok && lead > 0) pl.a1 = b.text(txt);
+      if (!ok) {
         this.sink.add({
           code: DIAG.badFields,
           severity: 'warning',

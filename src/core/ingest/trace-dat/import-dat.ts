@@ -726,10 +726,16 @@ class DatDecoder {
   }
 
   /** The event's text the way libtraceevent prints it without a plugin. */
+  private readonly pluginCache = new Map<EventFormat, ReturnType<typeof pluginFor> | null>();
+
   private printText(fmt: EventFormat, cpu: number): string {
-    const plugin = pluginFor(fmt.system, fmt.name);
+    let plugin = this.pluginCache.get(fmt);
+    if (plugin === undefined) {
+      plugin = pluginFor(fmt.system, fmt.name) ?? null;
+      this.pluginCache.set(fmt, plugin);
+    }
     this.cx.cpu = cpu;
-    let out = plugin !== undefined ? plugin(this.cx, this.plugins) : undefined;
+    let out = plugin !== null ? plugin(this.cx, this.plugins) : undefined;
     if (out === undefined && fmt.print !== undefined) out = formatPrint(fmt.print, this.cx);
     if (out === undefined && fmt.print === undefined && fmt.printText !== '') {
       // libtraceevent could not parse the print fmt either (an unknown helper such as div_s64):

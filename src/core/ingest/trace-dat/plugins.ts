@@ -136,8 +136,9 @@ function bprint(r: PluginRecord): string | undefined {
   return out + p.tail;
 }
 
+/** make_bprint_args: a %p with an unknown extension is a string when its first byte prints (unaligned). */
 function printable(b: Uint8Array, at: number): boolean {
-  const c = b[(at + 3) & ~3] ?? 0;
+  const c = b[at] ?? 0;
   return c >= 0x20 && c < 0x7f;
 }
 

@@ -35,8 +35,8 @@ function expectZero(file: string, label: string): void {
 describe('dump matches trace-cmd report on the real .dat fixtures', () => {
   const why = missing(REAL, 'test/fixtures/real') ?? noBuild ?? no31;
   const real = FILES.filter((f) => f.startsWith(REAL));
-  it.skipIf(why)(`finds the 8 real .dat files${why ?? ''}`, () => {
-    expect(real.length).toBe(8);
+  it.skipIf(why)(`finds the 12 real .dat files (6 scenarios, host and guest)${why ?? ''}`, () => {
+    expect(real.length).toBe(12);
   });
   for (const f of real) it.skipIf(why)(`${rel(f)}${why ?? ''}`, () => expectZero(f, rel(f)));
 

@@ -102,7 +102,9 @@ export function normalize33(text) {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let l = lines[i];
-    const m = /^(.{16}-\d+ +\[\d{3,}\]) ([.dDXbzhHsnNpP0-9a-fA-F]{4,5})( *)(\d+(?:\.\d+)?):/.exec(l);
+    const m = /^(.{16}-\d+ +\[\d{3,}\]) ([.dDXbzhHsnNpP0-9a-fA-F]{4,5})( *)(\d+(?:\.\d+)?):/.exec(
+      l,
+    );
     if (m) {
       const ts = m[4];
       const time = ts.includes('.') ? ' ' + ts.padStart(12) : ts.padStart(12);
@@ -151,7 +153,10 @@ export function convertVariants(dir) {
       { version: '6', compression: 'none' },
       { version: '7', compression: 'none' },
     ]) {
-      const name = `${path.relative(REAL, f).replace(/\//g, '-').replace(/\.dat$/, '')}-v${v.version}-${v.compression}.dat`;
+      const name = `${path
+        .relative(REAL, f)
+        .replace(/\//g, '-')
+        .replace(/\.dat$/, '')}-v${v.version}-${v.compression}.dat`;
       const o = path.join(dir, name);
       const r = run(TC31, [
         'convert',
@@ -164,7 +169,8 @@ export function convertVariants(dir) {
         '--compression',
         v.compression,
       ]);
-      if (r.status === 0) out.push({ file: o, label: `${rel(f)} as v${v.version} ${v.compression}` });
+      if (r.status === 0)
+        out.push({ file: o, label: `${rel(f)} as v${v.version} ${v.compression}` });
     }
   }
   return out;
@@ -205,7 +211,13 @@ export function checkText(file) {
   try {
     info = JSON.parse(r.stdout);
   } catch {
-    return { file: rel(file), oracle: 'grep -c', lines: 0, mismatched: 1, first: `info failed: ${r.stderr.slice(0, 200)}` };
+    return {
+      file: rel(file),
+      oracle: 'grep -c',
+      lines: 0,
+      mismatched: 1,
+      first: `info failed: ${r.stderr.slice(0, 200)}`,
+    };
   }
   const byName = {};
   let keptAsText = 0;

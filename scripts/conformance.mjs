@@ -17,7 +17,9 @@ import {
   tools,
 } from './conformance-lib.mjs';
 
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
+const only = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1]
+  : '';
 if (!isBuilt()) {
   console.error('dist/cli.js is missing: run npm run build first');
   process.exit(2);
@@ -35,7 +37,8 @@ for (const f of datFiles()) if (pick(rel(f))) rows.push(checkDat(f, rel(f), tl))
 const dir = tmpDir();
 try {
   if (tl.some((t) => t.name === '3.1'))
-    for (const v of convertVariants(dir)) if (pick(v.label)) rows.push(checkDat(v.file, v.label, tl));
+    for (const v of convertVariants(dir))
+      if (pick(v.label)) rows.push(checkDat(v.file, v.label, tl));
 } finally {
   removeDir(dir);
 }

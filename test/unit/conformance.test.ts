@@ -19,11 +19,15 @@ import { missing } from './support/fixtures';
 
 const TOOLS = tools();
 const noBuild = isBuilt() ? undefined : ' (skipped: needs npm run build: dist/cli.js)';
-const no31 = TOOLS.some((t) => t.name === '3.1') ? undefined : ` (skipped: needs trace-cmd at ${TC31})`;
+const no31 = TOOLS.some((t) => t.name === '3.1')
+  ? undefined
+  : ` (skipped: needs trace-cmd at ${TC31})`;
 const no33 = TOOLS.some((t) => t.name === '3.3')
   ? undefined
   : ` (skipped: needs trace-cmd 3.3.3 at ${TC33}: sh ../shared/tools/trace-cmd-3.3/build.sh)`;
 const FILES = datFiles();
+/** trace-cmd report and dump of a 300,000-event file, on a shared 2-core machine. */
+const SLOW = 300_000;
 
 function expectZero(file: string, label: string): void {
   const row = checkDat(file, label, TOOLS);
@@ -38,8 +42,8 @@ describe('dump matches trace-cmd report on the real .dat fixtures', () => {
   it.skipIf(why)(`finds the 12 real .dat files (6 scenarios, host and guest)${why ?? ''}`, () => {
     expect(real.length).toBe(12);
   });
-  for (const f of real) it.skipIf(why)(`${rel(f)}${why ?? ''}`, () => expectZero(f, rel(f)));
-
+  for (const f of real)
+    it.skipIf(why)(`${rel(f)}${why ?? ''}`, { timeout: SLOW }, () => expectZero(f, rel(f)));
 });
 
 describe('dump matches trace-cmd report on the peer .dat files', () => {
@@ -48,5 +52,6 @@ describe('dump matches trace-cmd report on the peer .dat files', () => {
   it.skipIf(why)(`finds the 9 peer .dat files${why ?? ''}`, () => {
     expect(peer.length).toBe(9);
   });
-  for (const f of peer) it.skipIf(why)(`${rel(f)}${why ?? ''}`, () => expectZero(f, rel(f)));
+  for (const f of peer)
+    it.skipIf(why)(`${rel(f)}${why ?? ''}`, { timeout: SLOW }, () => expectZero(f, rel(f)));
 });

@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { EvalContext, formatPrint, parsePrintFmt } from '../../src/core/ingest/trace-dat/print-fmt';
 
-function run(fmt: string, fields: Record<string, bigint | string | Uint8Array> = {}): string | undefined {
+function run(
+  fmt: string,
+  fields: Record<string, bigint | string | Uint8Array> = {},
+): string | undefined {
   const pf = parsePrintFmt(fmt);
   if (pf === undefined) return undefined;
   const cx: EvalContext = {
@@ -50,13 +53,16 @@ describe('print fmt as libtraceevent evaluates it', () => {
   it('prints IPv4, compressed IPv6 and MAC addresses from array fields', () => {
     const v4 = new Uint8Array([192, 168, 1, 1]);
     const v6 = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 1]);
-    expect(run('"%pI4 %pI6c", REC->a, REC->b', { a: v4, b: v6 })).toBe('192.168.1.1 ::ffff:192.168.1.1');
+    expect(run('"%pI4 %pI6c", REC->a, REC->b', { a: v4, b: v6 })).toBe(
+      '192.168.1.1 ::ffff:192.168.1.1',
+    );
     const mac = new Uint8Array([0x12, 0xcf, 0xfc, 0x34, 0xe2, 0x1b]);
     expect(run('"%pM", REC->m', { m: mac })).toBe('12:cf:fc:34:e2:1b');
   });
 
   it('takes __builtin_expect as its condition and unknown helpers as unparsable', () => {
-    const fmt = '"err=%ld", __builtin_expect(!!((unsigned long)(void *)(REC->addr) >= (unsigned long)-4095), 0) ? REC->addr : 0';
+    const fmt =
+      '"err=%ld", __builtin_expect(!!((unsigned long)(void *)(REC->addr) >= (unsigned long)-4095), 0) ? REC->addr : 0';
     expect(run(fmt, { addr: 0xfffffffffffffff4n })).toBe('err=-12');
     expect(run('"%Ld", div_s64(REC->delta, 1000)', { delta: 5000n })).toBeUndefined();
   });

@@ -19,7 +19,10 @@ export function switchAt(t: Trace, i: number): { prev: number; next: number; pre
  * sched_wakeup / sched_wakeup_new / sched_waking: the woken task, the target CPU (-1 if not
  * printed) and whether the kernel printed `success=1` (before 4.15).
  */
-export function wakeupAt(t: Trace, i: number): { task: number; targetCpu: number; success: boolean } {
+export function wakeupAt(
+  t: Trace,
+  i: number,
+): { task: number; targetCpu: number; success: boolean } {
   const a1 = t.events.a1(i);
   const success = a1 >= WAKE_SUCCESS;
   return { task: t.events.a0(i), targetCpu: success ? a1 - WAKE_SUCCESS : a1, success };

@@ -418,7 +418,10 @@ function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
       if (tc !== '') f.options.traceClock = tc;
     } catch (e) {
       if (!(e instanceof Damage)) throw e;
-      f.notes.push({ offset: e.offset, message: `the trace_clock section is unreadable (${e.message})` });
+      f.notes.push({
+        offset: e.offset,
+        message: `the trace_clock section is unreadable (${e.message})`,
+      });
     }
   }
   f.buffers.unshift({

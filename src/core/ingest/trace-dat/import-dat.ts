@@ -600,7 +600,8 @@ class DatDecoder {
     const al = Number(addr & 0xffffffffn);
     const n = order.length;
     // -1: addr is before symbol k, 0: at it, 1: after it.
-    const cmp = (k: number): number => (hi[k]! !== ah ? (ah < hi[k]! ? -1 : 1) : al < lo[k]! ? -1 : al > lo[k]! ? 1 : 0);
+    const cmp = (k: number): number =>
+      hi[k]! !== ah ? (ah < hi[k]! ? -1 : 1) : al < lo[k]! ? -1 : al > lo[k]! ? 1 : 0;
     let l = 0;
     let u = n;
     while (l < u) {
@@ -741,13 +742,15 @@ class DatDecoder {
       // libtraceevent could not parse the print fmt either (an unknown helper such as div_s64):
       // pretty_print's `[FAILED TO PARSE]` and each field raw (print_field_raw).
       out = '[FAILED TO PARSE]';
-      for (const fl of fmt.fields) if (!fl.name.startsWith('common_')) out += ` ${fl.name}=${this.rawField(fl)}`;
+      for (const fl of fmt.fields)
+        if (!fl.name.startsWith('common_')) out += ` ${fl.name}=${this.rawField(fl)}`;
     }
     if (out === undefined) {
       const parts: string[] = [];
       for (const fl of fmt.fields) {
         if (fl.name.startsWith('common_')) continue;
-        const v = fl.isString || fl.dynamic !== 'none' ? this.fieldStr(fl.name) : this.fieldNum(fl.name);
+        const v =
+          fl.isString || fl.dynamic !== 'none' ? this.fieldStr(fl.name) : this.fieldNum(fl.name);
         parts.push(`${fl.name}=${v === undefined ? '?' : String(v)}`);
       }
       out = parts.join(' ');
@@ -915,7 +918,12 @@ function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
   // libtraceevent keeps them newest first, then sorts (glibc's qsort: a stable merge sort).
   const order = Array.from(names.keys()).reverse();
   order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
-  return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order: Uint32Array.from(order) };
+  return {
+    hi: Uint32Array.from(hi),
+    lo: Uint32Array.from(lo),
+    names,
+    order: Uint32Array.from(order),
+  };
 }
 
 /** libtraceevent is_printable_array: printable characters up to a NUL. */

@@ -112,8 +112,7 @@ function bprint(r: PluginRecord): string | undefined {
       at += size;
       return 0n;
     }
-    const v =
-      size === 8 ? dv.getBigUint64(at, r.little) : BigInt(dv.getUint32(at, r.little));
+    const v = size === 8 ? dv.getBigUint64(at, r.little) : BigInt(dv.getUint32(at, r.little));
     at += size;
     return v;
   };
@@ -121,7 +120,10 @@ function bprint(r: PluginRecord): string | undefined {
   for (const c of p.convs) {
     out += c.lit;
     const width = c.width === 'arg' ? Number(BigInt.asIntN(32, take(4))) : c.width;
-    if (c.conv === 's' || (c.conv === 'p' && !/[sSxfF]/.test(c.pext) && c.pext !== '' && printable(buf, at))) {
+    if (
+      c.conv === 's' ||
+      (c.conv === 'p' && !/[sSxfF]/.test(c.pext) && c.pext !== '' && printable(buf, at))
+    ) {
       let e = at;
       while (e < buf.length && buf[e] !== 0) e++;
       const s = new TextDecoder().decode(buf.subarray(at, e));
@@ -130,7 +132,11 @@ function bprint(r: PluginRecord): string | undefined {
       continue;
     }
     const size =
-      c.conv === 'p' || c.len === 'l' || c.len === 'z' ? r.longSize : c.len === 'll' || c.len === 'L' ? 8 : 4;
+      c.conv === 'p' || c.len === 'l' || c.len === 'z'
+        ? r.longSize
+        : c.len === 'll' || c.len === 'L'
+          ? 8
+          : 4;
     out += formatValue(c, take(size), width, r);
   }
   return out + p.tail;
@@ -146,7 +152,9 @@ function printable(b: Uint8Array, at: number): boolean {
 function funcField(r: PluginRecord, name: string): string {
   const v = r.num(name) ?? 0n;
   const sym = r.symbol(v);
-  return sym !== undefined ? `${sym.name}/${hex(BigInt.asUintN(64, sym.addr - v))}` : `0x${v.toString(16).padStart(8, '0')}`;
+  return sym !== undefined
+    ? `${sym.name}/${hex(BigInt.asUintN(64, sym.addr - v))}`
+    : `0x${v.toString(16).padStart(8, '0')}`;
 }
 
 function hrtimerAddr(r: PluginRecord): string {
@@ -171,7 +179,12 @@ function kmemCallSite(r: PluginRecord): string | undefined {
   return `(${sym.name}+${hex(site - sym.addr)}) ${rest}`;
 }
 
-const TLB_REASONS = ['flush on task switch', 'remote shootdown', 'local shootdown', 'local mm shootdown'];
+const TLB_REASONS = [
+  'flush on task switch',
+  'remote shootdown',
+  'local shootdown',
+  'local mm shootdown',
+];
 
 /** plugin_tlb.c: `pages=N reason=<name> (N)` (the name only for the four reasons it knows). */
 function tlbFlush(r: PluginRecord): string | undefined {
@@ -225,15 +238,51 @@ function futex(r: PluginRecord): string | undefined {
 
 /** plugin_kvm.c VMX_EXIT_REASONS (isa 1, what it assumes when the event has no `isa` field). */
 const VMX_EXIT_REASONS: Record<number, string> = {
-  0: 'EXCEPTION_NMI', 1: 'EXTERNAL_INTERRUPT', 2: 'TRIPLE_FAULT', 7: 'PENDING_INTERRUPT',
-  8: 'NMI_WINDOW', 9: 'TASK_SWITCH', 10: 'CPUID', 12: 'HLT', 13: 'INVD', 14: 'INVLPG',
-  15: 'RDPMC', 16: 'RDTSC', 18: 'VMCALL', 19: 'VMCLEAR', 20: 'VMLAUNCH', 21: 'VMPTRLD',
-  22: 'VMPTRST', 23: 'VMREAD', 24: 'VMRESUME', 25: 'VMWRITE', 26: 'VMOFF', 27: 'VMON',
-  28: 'CR_ACCESS', 29: 'DR_ACCESS', 30: 'IO_INSTRUCTION', 31: 'MSR_READ', 32: 'MSR_WRITE',
-  36: 'MWAIT_INSTRUCTION', 39: 'MONITOR_INSTRUCTION', 40: 'PAUSE_INSTRUCTION',
-  41: 'MCE_DURING_VMENTRY', 43: 'TPR_BELOW_THRESHOLD', 44: 'APIC_ACCESS', 45: 'EOI_INDUCED',
-  48: 'EPT_VIOLATION', 49: 'EPT_MISCONFIG', 50: 'INVEPT', 52: 'PREEMPTION_TIMER', 54: 'WBINVD',
-  55: 'XSETBV', 56: 'APIC_WRITE', 58: 'INVPCID', 62: 'PML_FULL', 63: 'XSAVES', 64: 'XRSTORS',
+  0: 'EXCEPTION_NMI',
+  1: 'EXTERNAL_INTERRUPT',
+  2: 'TRIPLE_FAULT',
+  7: 'PENDING_INTERRUPT',
+  8: 'NMI_WINDOW',
+  9: 'TASK_SWITCH',
+  10: 'CPUID',
+  12: 'HLT',
+  13: 'INVD',
+  14: 'INVLPG',
+  15: 'RDPMC',
+  16: 'RDTSC',
+  18: 'VMCALL',
+  19: 'VMCLEAR',
+  20: 'VMLAUNCH',
+  21: 'VMPTRLD',
+  22: 'VMPTRST',
+  23: 'VMREAD',
+  24: 'VMRESUME',
+  25: 'VMWRITE',
+  26: 'VMOFF',
+  27: 'VMON',
+  28: 'CR_ACCESS',
+  29: 'DR_ACCESS',
+  30: 'IO_INSTRUCTION',
+  31: 'MSR_READ',
+  32: 'MSR_WRITE',
+  36: 'MWAIT_INSTRUCTION',
+  39: 'MONITOR_INSTRUCTION',
+  40: 'PAUSE_INSTRUCTION',
+  41: 'MCE_DURING_VMENTRY',
+  43: 'TPR_BELOW_THRESHOLD',
+  44: 'APIC_ACCESS',
+  45: 'EOI_INDUCED',
+  48: 'EPT_VIOLATION',
+  49: 'EPT_MISCONFIG',
+  50: 'INVEPT',
+  52: 'PREEMPTION_TIMER',
+  54: 'WBINVD',
+  55: 'XSETBV',
+  56: 'APIC_WRITE',
+  58: 'INVPCID',
+  62: 'PML_FULL',
+  63: 'XSAVES',
+  64: 'XRSTORS',
 };
 
 /** plugin_kvm.c kvm_exit: `reason HLT rip 0x... info 0 0` (VMX names; SVM isa prints the number). */

@@ -92,7 +92,10 @@ function parseConversions(fmt: string): { convs: Conv[]; tail: string } {
     let pext = '';
     // %ps %pS %pf %pF (symbols), %pI4 %pi4 %pI6 %pI6c (addresses), %pM %pm %pMF %pMR (MACs),
     // %ph %phC %phD %phN (a dynamic array's bytes in hex).
-    const ext = m[5] === 'p' ? /^(?:[sSfFBK]|[Ii]4[hnbl]?|I6c|[Ii]6|[Mm][FR]?|h[CDN]?)/.exec(fmt.slice(i)) : null;
+    const ext =
+      m[5] === 'p'
+        ? /^(?:[sSfFBK]|[Ii]4[hnbl]?|I6c|[Ii]6|[Mm][FR]?|h[CDN]?)/.exec(fmt.slice(i))
+        : null;
     if (ext) {
       pext = ext[0];
       i += pext.length;
@@ -385,8 +388,7 @@ class Parser {
         const i = this.expr();
         this.eat(']');
         e = { k: 'index', name: e.name, i };
-      }
-      else return e;
+      } else return e;
     }
   }
 
@@ -464,7 +466,9 @@ const KNOWN_CALLS = new Set([
 /** What a cast keeps (libtraceevent eval_type_str): pointers, long and typedefs keep all bits. */
 function castOf(words: string[]): { mask: number } {
   if (words.includes('*')) return { mask: 0 };
-  const w = words.filter((x) => x !== 'const' && x !== 'volatile' && x !== 'signed' && x !== 'unsigned');
+  const w = words.filter(
+    (x) => x !== 'const' && x !== 'volatile' && x !== 'signed' && x !== 'unsigned',
+  );
   const t = w.join(' ');
   if (/^(__)?[us]8$/.test(t) || t === 'char') return { mask: 8 };
   if (/^(__)?[us]16$/.test(t) || t === 'short' || t === 'short int') return { mask: 16 };
@@ -649,9 +653,18 @@ function evalStr(e: Expr, cx: EvalContext): string {
 
 /** Names libtraceevent knows in flag and symbol tables (event-parse.c `flags[]`). */
 const KNOWN_FLAGS: Record<string, bigint> = {
-  HI_SOFTIRQ: 0n, TIMER_SOFTIRQ: 1n, NET_TX_SOFTIRQ: 2n, NET_RX_SOFTIRQ: 3n, BLOCK_SOFTIRQ: 4n,
-  IRQ_POLL_SOFTIRQ: 5n, TASKLET_SOFTIRQ: 6n, SCHED_SOFTIRQ: 7n, HRTIMER_SOFTIRQ: 8n,
-  RCU_SOFTIRQ: 9n, HRTIMER_NORESTART: 0n, HRTIMER_RESTART: 1n,
+  HI_SOFTIRQ: 0n,
+  TIMER_SOFTIRQ: 1n,
+  NET_TX_SOFTIRQ: 2n,
+  NET_RX_SOFTIRQ: 3n,
+  BLOCK_SOFTIRQ: 4n,
+  IRQ_POLL_SOFTIRQ: 5n,
+  TASKLET_SOFTIRQ: 6n,
+  SCHED_SOFTIRQ: 7n,
+  HRTIMER_SOFTIRQ: 8n,
+  RCU_SOFTIRQ: 9n,
+  HRTIMER_NORESTART: 0n,
+  HRTIMER_RESTART: 1n,
 };
 
 /** A flag or symbol table entry's value (libtraceevent eval_flag): an unknown bare name is -1. */
@@ -876,7 +889,8 @@ const byte2 = (v: number): string => v.toString(16).padStart(2, '0');
 /** libtraceevent print_ip6c_addr: RFC 5952 with the longest run of 0 words as `::`. */
 function ip6c(b: Uint8Array): string {
   const w = (i: number): number => (b[2 * i]! << 8) | b[2 * i + 1]!;
-  const v4mapped = w(0) === 0 && w(1) === 0 && w(2) === 0 && w(3) === 0 && w(4) === 0 && w(5) === 0xffff;
+  const v4mapped =
+    w(0) === 0 && w(1) === 0 && w(2) === 0 && w(3) === 0 && w(4) === 0 && w(5) === 0xffff;
   const isatap = (w(4) | 0x0200) === 0x0200 && w(5) === 0x5efe;
   const useV4 = v4mapped || isatap;
   const range = useV4 ? 6 : 8;

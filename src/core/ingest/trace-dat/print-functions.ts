@@ -37,7 +37,11 @@ function scsiParseCdb(cdb: Uint8Array): string | undefined {
     case 0x8a: // WRITE_16
     case 0x93: {
       // WRITE_SAME_16: the high half of the lba is shifted as u64, the low half as int.
-      const hi = (BigInt(b(2)) << 56n) | (BigInt(b(3)) << 48n) | (BigInt(b(4)) << 40n) | (BigInt(b(5)) << 32n);
+      const hi =
+        (BigInt(b(2)) << 56n) |
+        (BigInt(b(3)) << 48n) |
+        (BigInt(b(4)) << 40n) |
+        (BigInt(b(5)) << 32n);
       const lba = BigInt.asUintN(64, hi | be(cdb, 6, 10));
       return `lba=${lba} txlen=${be(cdb, 10, 14)} protect=${b(1) >> 5}${op === 0x93 ? ` unmap=${(b(1) >> 3) & 1}` : ''}`;
     }

@@ -67,24 +67,45 @@ export function oracle(file, tools) {
   for (const t of tools) {
     const r = run(t.bin, ['report', file]);
     if (r.status === 0 && r.stdout.length > 0)
-      return { tool: t.name, text: t.name === '3.3' ? normalize33(r.stdout) : r.stdout };
+      return {
+        tool: t.name,
+        text: t.name === '3.3' ? normalize33(r.stdout, stateTable(t.bin, file)) : r.stdout,
+      };
   }
   return undefined;
 }
 
-// libtraceevent 1.8's sched_switch prev_state letters (the kernel's TASK_REPORT order, with
-// 0x80 as `I`) and 1.7's (trace-cmd 3.1: bits S D T t Z X x W in order). Only states that both
-// print the same way survive normalisation unchanged; others are mapped through the bit value.
-const STATE_18 = 'SDTtXZPI';
+// libtraceevent 1.8's sched_switch plugin prints prev_state with the letters of the kernel's own
+// table (the `{ 1, "S" }, ...` pairs of the file's sched_switch print fmt; `SDTtXZPI` when it
+// has none), 1.7's (trace-cmd 3.1) with the fixed `SDTtZXxW`. Normalising maps each letter
+// through its bit.
 const STATE_17 = 'SDTtZXxW';
 
-function state18to17(s) {
+/** The prev_state letters by bit that trace-cmd 3.3 uses for this file (plugin_sched_switch.c get_states). */
+export function stateTable(bin, file) {
+  const r = run(bin, ['dump', '--events', file]);
+  const m = /^name: sched_switch\n[^]*?^print fmt: (.*)$/m.exec(r.stdout ?? '');
+  const flags =
+    m &&
+    /__print_flags\(REC->prev_state[^"]*"\|",((?:\s*\{\s*(?:0x)?[0-9a-fA-F]+\s*,\s*"[^"]*"\s*\}\s*,?)+)/.exec(
+      m[1],
+    );
+  if (!flags) return 'SDTtXZPI';
+  const out = [];
+  for (const p of flags[1].matchAll(/\{\s*((?:0x)?[0-9a-fA-F]+)\s*,\s*"([^"]*)"/g)) {
+    const v = Number(p[1]);
+    if (v > 0) out[Math.log2(v & -v)] = p[2][0];
+  }
+  return Array.from(out, (c) => c ?? '\0').join('');
+}
+
+function state18to17(s, table) {
   if (s === 'R' || s === 'R+') return s;
   const plus = s.endsWith('+') ? '+' : '';
   const body = plus ? s.slice(0, -1) : s;
   let bits = 0;
   for (const part of body.split('|')) {
-    const i = STATE_18.indexOf(part);
+    const i = table.indexOf(part);
     if (i < 0 || part.length !== 1) return s;
     bits |= 1 << i;
   }
@@ -98,7 +119,7 @@ function state18to17(s) {
  * becomes `[001]     5.0:`, an integer clock glued to it gets 3.1's `%12d`), and sched_switch
  * prev_state letters mapped from libtraceevent 1.8's table to 1.7's.
  */
-export function normalize33(text) {
+export function normalize33(text, table = 'SDTtXZPI') {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let l = lines[i];
@@ -113,7 +134,7 @@ export function normalize33(text) {
     const sw = / sched_switch: +(.*?:\d+ \[-?\d+\]) (\S+) ==> /.exec(l);
     if (sw) {
       const at = sw.index + sw[0].length - sw[2].length - 5;
-      l = l.slice(0, at) + state18to17(sw[2]) + l.slice(at + sw[2].length);
+      l = l.slice(0, at) + state18to17(sw[2], table) + l.slice(at + sw[2].length);
     }
     lines[i] = l;
   }

@@ -85,7 +85,7 @@ export function formatInfo(f: FileInfo): string {
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
     if (f.traces.length > 1) lines.push(`- ${safeName(t.name, 200)}`);
-    const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ' (not recorded in text)' : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
+    const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
     lines.push(

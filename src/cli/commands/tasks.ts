@@ -75,9 +75,10 @@ export async function tasksCommand(
     : ExitCode.ok;
 }
 
-function fmt(v: number | undefined, rep: TasksReport): string {
+function fmt(v: number | undefined, _rep: TasksReport): string {
   if (v === undefined || v === 0) return '-';
-  return rep.unit === 'ns' ? `${(v / 1e6).toFixed(3)}` : `${(v / 1e6).toFixed(3)}M`;
+  // Both in millions of the unit: ms for ns, Mticks (the heading says so) for counts.
+  return (v / 1e6).toFixed(3);
 }
 
 export function formatTasks(rep: TasksReport): string {

@@ -3,7 +3,7 @@
 // simulator writes. For a trace read from trace-cmd 3.1 text, the output is the input, byte for byte.
 
 import { Kind } from '../model/event-kinds';
-import { markerAt, migrateAt, runtimeAt, switchAt, textAt } from '../model/payload';
+import { markerAt, migrateAt, runtimeAt, switchAt, textAt, wakeupAt } from '../model/payload';
 import { PRIO_UNKNOWN } from '../model/task-table';
 import { formatAbsTs } from '../model/time';
 import type { Trace } from '../model/trace';
@@ -75,10 +75,14 @@ export function fields(t: Trace, i: number): string {
       return `${task(sw.prev)} ${sw.prevState} ==> ${task(sw.next)}`;
     }
     case Kind.schedWakeup:
-    case Kind.schedWakeupNew:
-      return `${task(a0)}${a1 >= 0 ? ` CPU:${String(a1).padStart(3, '0')}` : ''}`;
-    case Kind.schedWaking:
-      return `${kv(a0)} prio=${prio(t, a0)}${a1 >= 0 ? ` target_cpu=${String(a1).padStart(3, '0')}` : ''}`;
+    case Kind.schedWakeupNew: {
+      const w = wakeupAt(t, i);
+      return `${task(a0)}${w.success ? ' success=1' : ''}${w.targetCpu >= 0 ? ` CPU:${String(w.targetCpu).padStart(3, '0')}` : ''}`;
+    }
+    case Kind.schedWaking: {
+      const w = wakeupAt(t, i);
+      return `${kv(a0)} prio=${prio(t, a0)}${w.success ? ' success=1' : ''}${w.targetCpu >= 0 ? ` target_cpu=${String(w.targetCpu).padStart(3, '0')}` : ''}`;
+    }
     case Kind.schedMigrateTask: {
       const m = migrateAt(t, i);
       return `${kv(m.task)} prio=${prio(t, m.task)} orig_cpu=${m.origCpu} dest_cpu=${m.destCpu}`;

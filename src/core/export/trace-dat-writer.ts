@@ -8,7 +8,7 @@
 // page-aligned per-CPU ring-buffer pages, OPTIONS (BUFFER), STRINGS.
 
 import { Kind, TASK_BITS, TASK_MASK } from '../model/event-kinds';
-import { markerAt, migrateAt, runtimeAt } from '../model/payload';
+import { markerAt, migrateAt, runtimeAt, wakeupAt } from '../model/payload';
 import { PRIO_UNKNOWN } from '../model/task-table';
 import type { Trace } from '../model/trace';
 import { fields as textFields } from './trace-cmd-text';
@@ -294,7 +294,7 @@ export function writeTraceDat(t: Trace, opts: DatWriteOptions = {}): Uint8Array 
             w.comm(8, comm(task));
             w.i32(24, tasks.pid(task));
             w.i32(28, prio(task));
-            w.i32(32, ev.a1(i));
+            w.i32(32, wakeupAt(t, i).targetCpu);
           },
         };
       case Kind.schedMigrateTask:

@@ -67,7 +67,8 @@ export function kindName(k: Kind): string {
  *   generic            a0 = text id of the field text            a1 = -1
  *   schedSwitch        a0 = prev task | state id << 22            a1 = next task
  *   schedWakeup/New,
- *   schedWaking        a0 = task                                 a1 = target cpu (-1 if not printed)
+ *   schedWaking        a0 = task                                 a1 = target cpu (-1 if not printed),
+ *                      + WAKE_SUCCESS when `success=1` is printed (kernels before 4.15; target >= 0)
  *   schedMigrateTask   a0 = task                                 a1 = orig cpu << 16 | dest cpu
  *   schedProcessFork   a0 = parent task                          a1 = child task
  *   schedProcessExit/
@@ -82,6 +83,8 @@ export function kindName(k: Kind): string {
  * Tasks are ids in the task table (22 bits); state ids index the store's state table (10 bits).
  */
 export const TASK_BITS = 22;
+/** Added to a wakeup's target cpu when the kernel printed ` success=1` before it. */
+export const WAKE_SUCCESS = 1 << 30;
 export const TASK_MASK = (1 << TASK_BITS) - 1;
 export const MAX_TASKS = TASK_MASK; // id TASK_MASK itself is reserved for "overflow"
 export const STATE_BITS = 10;

@@ -1,7 +1,7 @@
 // Typed readers for the payload words of decoded events (the layout is in event-kinds.ts): the
 // one place that knows the bit packing, so analysis code never shifts and masks by hand.
 
-import { Kind, TASK_BITS, TASK_MASK } from './event-kinds';
+import { Kind, TASK_BITS, TASK_MASK, WAKE_SUCCESS } from './event-kinds';
 import type { Trace } from './trace';
 
 /** The event's decoded kind. */
@@ -15,9 +15,17 @@ export function switchAt(t: Trace, i: number): { prev: number; next: number; pre
   return { prev: a0 & TASK_MASK, next: t.events.a1(i), prevState: t.states.get(a0 >>> TASK_BITS) };
 }
 
-/** sched_wakeup / sched_wakeup_new / sched_waking: the woken task and target CPU (-1 if not printed). */
-export function wakeupAt(t: Trace, i: number): { task: number; targetCpu: number } {
-  return { task: t.events.a0(i), targetCpu: t.events.a1(i) };
+/**
+ * sched_wakeup / sched_wakeup_new / sched_waking: the woken task, the target CPU (-1 if not
+ * printed) and whether the kernel printed `success=1` (before 4.15).
+ */
+export function wakeupAt(
+  t: Trace,
+  i: number,
+): { task: number; targetCpu: number; success: boolean } {
+  const a1 = t.events.a1(i);
+  const success = a1 >= WAKE_SUCCESS;
+  return { task: t.events.a0(i), targetCpu: success ? a1 - WAKE_SUCCESS : a1, success };
 }
 
 /** sched_migrate_task. */

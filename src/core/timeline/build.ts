@@ -7,6 +7,7 @@ import { lowerBound } from '../model/search';
 import type { Ts } from '../model/time';
 import type { Trace } from '../model/trace';
 import { ColumnSlabs, TypedArrayCtor } from '../model/slabs';
+import { wakeupAt } from '../model/payload';
 import { stateAfterSwitchOut, TaskState, TASK_STATE_COUNT } from './states';
 
 /** Interval flags. */
@@ -558,7 +559,7 @@ export function startTimelines(
           break;
         }
         if (st === TaskState.runnable || st === TaskState.preempted) break;
-        const target = ev.a1(i);
+        const target = wakeupAt(trace, i).targetCpu;
         enter(k2, t, TaskState.runnable, target >= 0 ? target : cpu, TaskState.sleeping, -1);
         break;
       }

@@ -2,7 +2,7 @@
 // (src/core/model/event-kinds.ts), so tests compare what an importer produced as plain strings.
 
 import { Kind, LAT_SPARSE } from '../../../src/core/model/event-kinds';
-import { kvmAt, migrateAt, runtimeAt, switchAt } from '../../../src/core/model/payload';
+import { kvmAt, migrateAt, runtimeAt, switchAt, wakeupAt } from '../../../src/core/model/payload';
 import { PRIO_UNKNOWN } from '../../../src/core/model/task-table';
 import type { Trace } from '../../../src/core/model/trace';
 
@@ -31,8 +31,10 @@ export function fieldsStr(t: Trace, i: number): string {
     }
     case Kind.schedWakeup:
     case Kind.schedWakeupNew:
-    case Kind.schedWaking:
-      return `task=${taskStr(t, a0)} target=${a1}`;
+    case Kind.schedWaking: {
+      const w = wakeupAt(t, i);
+      return `task=${taskStr(t, a0)} target=${w.targetCpu}${w.success ? ' success=1' : ''}`;
+    }
     case Kind.schedMigrateTask: {
       const m = migrateAt(t, i);
       return `task=${taskStr(t, m.task)} orig=${m.origCpu} dest=${m.destCpu}`;

@@ -87,6 +87,8 @@ export interface DatFile {
   cmdlines: Map<number, string>;
   /** /proc/kallsyms of the traced machine, read (and decompressed) on first use. */
   kallsyms: () => Uint8Array | undefined;
+  /** printk_formats: the kernel's constant strings by address (bprint formats, `%s` of a pointer). */
+  printk: Map<bigint, string>;
   buffers: BufferInfo[];
   /** The `latency` data (v6) or BUFFER_TEXT sections (v7): tracefs text. */
   latencyText: string[];
@@ -151,6 +153,7 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
     formats: new Map(),
     cmdlines: new Map(),
     kallsyms: () => undefined,
+    printk: new Map(),
     buffers: [],
     latencyText: [],
     options: { cpuStats: [], guests: [] },
@@ -376,7 +379,7 @@ function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
   readEventFormats(c, f);
   const ks = c.bytes(c.u32('the kallsyms size'), 'kallsyms');
   f.kallsyms = () => ks;
-  c.bytes(c.u32('the printk size'), 'printk formats');
+  readPrintk(c.bytes(c.u32('the printk size'), 'printk formats'), f);
   readCmdlines(c.bytes(c.u64('the cmdlines size'), 'saved cmdlines'), f);
   const cpus = c.u32('the CPU count');
   if (cpus > 0xffff) throw new Damage(c.pos - 4, `implausible CPU count ${cpus}`);
@@ -401,6 +404,20 @@ function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
   const list: CpuData[] = [];
   for (let i = 0; i < cpus; i++)
     list.push({ cpu: i, offset: c.u64('a CPU data offset'), size: c.u64('a CPU data size') });
+  // With a TRACECLOCK option (empty in files from trace-cmd 2.x), v6 stores the trace_clock file
+  // after the CPU offsets: a u64 size and `[local] global ...` (trace-input.c init_data_v6).
+  if (f.options.traceClock !== undefined) {
+    try {
+      const tc = text(c.bytes(c.u64('the trace_clock size'), 'trace_clock')).trim();
+      if (tc !== '') f.options.traceClock = tc;
+    } catch (e) {
+      if (!(e instanceof Damage)) throw e;
+      f.notes.push({
+        offset: e.offset,
+        message: `the trace_clock section is unreadable (${e.message})`,
+      });
+    }
+  }
   f.buffers.unshift({
     name: '',
     clock: clockOf(f.options.traceClock),
@@ -408,6 +425,25 @@ function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
     cpus: list,
     chunked: false,
   });
+}
+
+/**
+ * tracefs printk_formats, one `0xffffffc00082dbd8 : "fig: cpu=%d\n gid=%d\n"` a line, kept as
+ * libtraceevent keeps them (tep_register_print_string): the quotes and one trailing `\n` (two
+ * characters: the escapes stay as written) taken off.
+ */
+function readPrintk(src: Uint8Array, f: DatFile): void {
+  for (const line of text(src).split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const addr = /^\s*(?:0x)?([0-9a-fA-F]+)\s*$/.exec(line.slice(0, colon));
+    if (!addr) continue;
+    let s = line.slice(colon + 2);
+    if (s.startsWith('"')) s = s.slice(1);
+    if (s.endsWith('"')) s = s.slice(0, -1);
+    if (s.endsWith('\\n')) s = s.slice(0, -2);
+    f.printk.set(BigInt('0x' + addr[1]), s);
+  }
 }
 
 /** `[local] global counter` → `local`. */
@@ -554,6 +590,7 @@ function readSectionBody(s: Section, f: DatFile): void {
       break;
     }
     case OPT.printk:
+      readPrintk(b.bytes(b.u32('the printk size'), 'printk formats'), f);
       break;
     case OPT.cmdlines:
       readCmdlines(b.bytes(b.u64('the cmdlines size'), 'saved cmdlines'), f);

@@ -47,8 +47,9 @@ export function parseFormat(text: string, system: string): EventFormat | undefin
     const f = parseField(m[1]!.trim(), Number(m[2]), Number(m[3]), m[4] === '1');
     if (f !== undefined) fields.push(f);
   }
-  const pm = /^print fmt: (.*)$/m.exec(text);
-  const printText = pm?.[1] ?? '';
+  // The print fmt runs to the end of the file: some kernels' formats hold a raw newline.
+  const pm = /^print fmt: ([^]*)$/m.exec(text);
+  const printText = pm?.[1]?.trimEnd() ?? '';
   return {
     id: Number(id),
     name,

@@ -5,8 +5,7 @@
 // format's `print fmt` (libtraceevent's rules) and kept as text like the text importer keeps it.
 
 import { DIAG, DiagnosticSink } from '../../model/diagnostics';
-import { Kind } from '../../model/event-kinds';
-import { partitionPoint } from '../../model/search';
+import { Kind, WAKE_SUCCESS } from '../../model/event-kinds';
 import { PRIO_UNKNOWN } from '../../model/task-table';
 import { type ClockInfo, tscToNs } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
@@ -17,7 +16,9 @@ import { ByteSource, Damage, Decompressors, memorySource, text } from './bytes';
 import type { EventFormat, Field } from './format';
 import { BufferInfo, DatFile, parseDatFile } from './file';
 import { CpuStream } from './kbuffer';
-import { EvalContext, formatPrint } from './print-fmt';
+import { Kallsyms, KallsymsHit } from './kallsyms';
+import { formatPrint } from './print-fmt';
+import { PluginRecord, pluginFor, PluginState } from './plugins';
 
 export interface DatImportOptions extends ImportOptions {
   decompressors: Decompressors;
@@ -106,6 +107,7 @@ interface DirectFields {
   origCpu?: Field;
   destCpu?: Field;
   groupDead?: Field;
+  success?: Field;
   runtime?: Field;
   vruntime?: Field;
 }
@@ -150,13 +152,18 @@ function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
     }
     case Kind.schedWakeup:
     case Kind.schedWakeupNew: {
+      // The sched plugin prints ` success=N` when the format has the field (kernels < 4.15);
+      // the model keeps `success=1` with a target CPU (other values print from the text).
       const f = need(fmt, ['comm', 'pid', 'prio']);
-      if (f && fmt.byName.get('success') === undefined)
+      const success = fmt.byName.get('success');
+      const target = fmt.byName.get('target_cpu');
+      if (f && (success === undefined || target !== undefined))
         d = {
           comm: f[0]!,
           pid: f[1]!,
           prio: f[2]!,
-          ...opt('target', fmt.byName.get('target_cpu')),
+          ...opt('target', target),
+          ...opt('success', success),
         };
       break;
     }
@@ -243,7 +250,8 @@ class DatDecoder {
   private rdv: DataView = new DataView(new ArrayBuffer(0));
   private rs = 0;
   private rl = 0;
-  private readonly cx: EvalContext;
+  private readonly cx: PluginRecord;
+  private readonly plugins = new PluginState();
   /** The stream of the event being decoded (for where a problem is). */
   private cur: CpuStream | undefined;
   /** The TSC2NSEC conversion applied to every timestamp (undefined: kept as recorded). */
@@ -269,10 +277,20 @@ class DatDecoder {
       this.tsc = { mult: t2n.mult, shift: t2n.shift };
     this.little = f.little;
     this.cx = {
-      field: (n) => this.fieldValue(n),
+      num: (n) => this.fieldNum(n),
+      str: (n) => this.fieldStr(n),
+      elem: (n, i) => this.fieldElem(n, i),
       dynArray: (n) => this.dynArray(n),
       longBits: f.longSize * 8,
+      longSize: f.longSize,
+      little: f.little,
+      cpu: 0,
       symbol: (a) => this.symbol(a),
+      has: (n) => this.curFmt?.byName.has(n) === true,
+      rest: (n) => this.rest(n),
+      printk: (a) => f.printk.get(a),
+      printFmt: () =>
+        this.curFmt?.print !== undefined ? formatPrint(this.curFmt.print, this.cx) : undefined,
     };
   }
 
@@ -484,42 +502,111 @@ class DatDecoder {
     return [off, len];
   }
 
-  private fieldValue(name: string): bigint | string | undefined {
+  /** A field's bytes read as libtraceevent reads a number: unsigned, no sign extension. */
+  private fieldNum(name: string): bigint | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.dynamic !== 'none' || f.arrayLen !== 0) return undefined;
+    if (f.offset + f.size > this.rl) return 0n; // libtraceevent: past the record reads as 0
+    return this.unsigned(this.rs + f.offset, f.size);
+  }
+
+  private unsigned(at: number, size: number): bigint {
+    const dv = this.rdv;
+    switch (size) {
+      case 1:
+        return BigInt(dv.getUint8(at));
+      case 2:
+        return BigInt(dv.getUint16(at, this.little));
+      case 4:
+        return BigInt(dv.getUint32(at, this.little));
+      case 8:
+        return dv.getBigUint64(at, this.little);
+      default:
+        return 0n;
+    }
+  }
+
+  /** REC->name[i] of a fixed array field. */
+  private fieldElem(name: string, i: number): bigint | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.arrayLen <= 0) return undefined;
+    const es = f.size / f.arrayLen;
+    const off = f.offset + i * es;
+    if (off + es > this.rl || !Number.isInteger(es)) return 0n;
+    return this.unsigned(this.rs + off, es);
+  }
+
+  /** REC->name printed with %s, as libtraceevent's print_str_arg does. */
+  private fieldStr(name: string): string | undefined {
     const f = this.curFmt?.byName.get(name);
     if (f === undefined || f.offset > this.rl) return undefined;
     if (f.dynamic !== 'none') {
       const r = this.dynRange(f);
       if (r === undefined) return undefined;
-      return f.isString ? this.str(r[0], r[1]) : undefined;
+      return this.str(r[0], r[1]);
     }
-    if (f.isString) return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
-    if (f.arrayLen !== 0) return undefined;
-    if (f.offset + f.size > this.rl) return undefined;
-    return this.big(f);
+    // A pointer-sized scalar: the constant string at that address (printk_formats), else hex.
+    if (f.arrayLen === 0 && f.size === this.f.longSize) {
+      const v = this.fieldNum(name) ?? 0n;
+      return this.f.printk.get(v) ?? v.toString(16);
+    }
+    // Zero-sized fields (`char buf;`, `char buf[]`) run to the record's end.
+    return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
+  }
+
+  /** A field as libtraceevent's print_field_raw prints it. */
+  private rawField(fl: Field): string {
+    if (fl.arrayLen !== 0) {
+      let off = fl.offset;
+      let len = fl.size;
+      if (fl.dynamic !== 'none') {
+        const r = this.dynRange(fl);
+        if (r === undefined) return '';
+        [off, len] = r;
+      }
+      const b = this.rb.subarray(this.rs + off, this.rs + Math.min(off + len, this.rl));
+      if (/char|u8|s8/.test(fl.type) && printableArray(b)) return this.str(off, len);
+      return `ARRAY[${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(', ')}]`;
+    }
+    const v = this.fieldNum(fl.name) ?? 0n;
+    const isLong = /long/.test(fl.type);
+    if (fl.type.includes('*')) return '0x' + v.toString(16);
+    if (fl.signed) {
+      switch (fl.size) {
+        case 4:
+          return isLong ? '0x' + BigInt.asUintN(32, v).toString(16) : String(BigInt.asIntN(32, v));
+        case 2:
+          return String(BigInt.asIntN(16, v)).padStart(2);
+        case 1:
+          return String(BigInt.asIntN(8, v));
+        default:
+          return String(BigInt.asIntN(64, v));
+      }
+    }
+    return isLong ? '0x' + v.toString(16) : v.toString();
+  }
+
+  /** The record's bytes from a field's offset to its end (bprint's `buf`, kernel_stack's `caller`). */
+  private rest(name: string): Uint8Array | undefined {
+    const f = this.curFmt?.byName.get(name);
+    if (f === undefined || f.offset > this.rl) return undefined;
+    return this.rb.subarray(this.rs + f.offset, this.rs + this.rl);
   }
 
   private dynArray(name: string): Uint8Array | undefined {
     const f = this.curFmt?.byName.get(name);
-    if (f === undefined || f.dynamic === 'none') return undefined;
+    if (f === undefined) return undefined;
+    if (f.dynamic === 'none') {
+      if (f.offset + f.size > this.rl) return undefined;
+      return this.rb.subarray(this.rs + f.offset, this.rs + f.offset + f.size);
+    }
     const r = this.dynRange(f);
     return r === undefined ? undefined : this.rb.subarray(this.rs + r[0], this.rs + r[0] + r[1]);
   }
 
-  private symbol(addr: bigint): { name: string; addr: bigint } | undefined {
-    this.symbols ??= parseKallsyms(this.f.kallsyms());
-    const { hi, lo, names, order } = this.symbols;
-    const ah = Number(addr >> 32n);
-    const al = Number(addr & 0xffffffffn);
-    // The last symbol at or below the address, in address order.
-    const found =
-      partitionPoint(0, order.length, (i) => {
-        const k = order[i]!;
-        return hi[k]! < ah || (hi[k] === ah && lo[k]! <= al);
-      }) - 1;
-    if (found < 0) return undefined;
-    const k = order[found]!;
-    if (hi[k] === 0 && lo[k] === 0) return undefined;
-    return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
+  private symbol(addr: bigint): KallsymsHit | undefined {
+    this.symbols ??= new Kallsyms(this.f.kallsyms());
+    return this.symbols.find(addr);
   }
 
   private curFmt: EventFormat | undefined;
@@ -600,9 +687,16 @@ class DatDecoder {
     let type = h.type;
     b.linesRead++;
     if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
-      const txt = fmt === undefined ? this.hex() : this.printText(fmt);
+      const txt = fmt === undefined ? this.hex() : this.printText(fmt, s.cpu);
       const name = b.eventTypes[type]!.name;
-      if (!decodeFields(b, h.kind, name, txt, 0, txt.length, pl)) {
+      // The kvm plugin's lines start with a space (` vcpu 0 rip ...`): the fields start after it,
+      // the kept text (kvm payloads keep their text in a1) includes it, as trace-cmd prints it.
+      const kvm = h.kind === Kind.kvmEntry || h.kind === Kind.kvmExit;
+      let lead = 0;
+      while (kvm && txt.charCodeAt(lead) === 32) lead++;
+      const ok = decodeFields(b, h.kind, name, txt, lead, txt.length, pl);
+      if (ok && lead > 0) pl.a1 = b.text(txt);
+      if (!ok) {
         this.sink.add({
           code: DIAG.badFields,
           severity: 'warning',
@@ -626,13 +720,30 @@ class DatDecoder {
   }
 
   /** The event's text the way libtraceevent prints it without a plugin. */
-  private printText(fmt: EventFormat): string {
-    let out = fmt.print !== undefined ? formatPrint(fmt.print, this.cx) : undefined;
+  private readonly pluginCache = new Map<EventFormat, ReturnType<typeof pluginFor> | null>();
+
+  private printText(fmt: EventFormat, cpu: number): string {
+    let plugin = this.pluginCache.get(fmt);
+    if (plugin === undefined) {
+      plugin = pluginFor(fmt.system, fmt.name) ?? null;
+      this.pluginCache.set(fmt, plugin);
+    }
+    this.cx.cpu = cpu;
+    let out = plugin !== null ? plugin(this.cx, this.plugins) : undefined;
+    if (out === undefined && fmt.print !== undefined) out = formatPrint(fmt.print, this.cx);
+    if (out === undefined && fmt.print === undefined && fmt.printText !== '') {
+      // libtraceevent could not parse the print fmt either (an unknown helper such as div_s64):
+      // pretty_print's `[FAILED TO PARSE]` and each field raw (print_field_raw).
+      out = '[FAILED TO PARSE]';
+      for (const fl of fmt.fields)
+        if (!fl.name.startsWith('common_')) out += ` ${fl.name}=${this.rawField(fl)}`;
+    }
     if (out === undefined) {
       const parts: string[] = [];
       for (const fl of fmt.fields) {
         if (fl.name.startsWith('common_')) continue;
-        const v = this.fieldValue(fl.name);
+        const v =
+          fl.isString || fl.dynamic !== 'none' ? this.fieldStr(fl.name) : this.fieldNum(fl.name);
         parts.push(`${fl.name}=${v === undefined ? '?' : String(v)}`);
       }
       out = parts.join(' ');
@@ -706,10 +817,17 @@ class DatDecoder {
         return true;
       }
       case Kind.schedWakeup:
-      case Kind.schedWakeupNew:
+      case Kind.schedWakeupNew: {
+        const target = d.target !== undefined ? this.int(d.target) : -1;
+        let success = 0;
+        if (d.success !== undefined) {
+          success = this.int(d.success);
+          if (success !== 1 || !(target >= 0 && target < WAKE_SUCCESS)) return false;
+        }
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, true);
-        pl.a1 = d.target !== undefined ? this.int(d.target) : -1;
+        pl.a1 = success === 1 ? target + WAKE_SUCCESS : target;
         return true;
+      }
       case Kind.schedWaking:
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
         pl.a1 = this.int(d.target!);
@@ -746,49 +864,13 @@ class DatDecoder {
   }
 }
 
-interface Kallsyms {
-  hi: Uint32Array;
-  lo: Uint32Array;
-  names: string[];
-  /** Indexes sorted by address. */
-  order: Uint32Array;
-}
-
-function hexVal(c: number): number {
-  return c <= 57 ? c - 48 : (c | 32) - 87;
-}
-
-/** /proc/kallsyms text (`ffffffff81000000 T _stext`), addresses split into 32-bit halves. */
-function parseKallsyms(src: Uint8Array | undefined): Kallsyms {
-  const hi: number[] = [];
-  const lo: number[] = [];
-  const names: string[] = [];
-  if (src !== undefined) {
-    let i = 0;
-    const n = src.length;
-    while (i < n) {
-      let e = src.indexOf(10, i);
-      if (e < 0) e = n;
-      // Hex address (16 digits, or 8 on 32-bit kernels), the type letter, the name (maybe `\t[module]`).
-      const sp = src.indexOf(32, i);
-      const w = sp - i;
-      if (sp > 0 && sp < e && w > 0 && w <= 16 && e - sp > 3 && src[sp + 2] === 32) {
-        let h = 0;
-        let l = 0;
-        for (let k = 0; k < w - 8; k++) h = h * 16 + hexVal(src[i + k]!);
-        for (let k = Math.max(0, w - 8); k < w; k++) l = l * 16 + hexVal(src[i + k]!);
-        let ne = sp + 3;
-        while (ne < e && src[ne] !== 9 && src[ne] !== 32) ne++;
-        hi.push(h);
-        lo.push(l);
-        names.push(text(src, sp + 3, ne));
-      }
-      i = e + 1;
-    }
+/** libtraceevent is_printable_array: printable characters up to a NUL. */
+function printableArray(b: Uint8Array): boolean {
+  for (const c of b) {
+    if (c === 0) return true;
+    if (c < 0x20 || c > 0x7e) return /[\t\n\r]/.test(String.fromCharCode(c));
   }
-  const order = Uint32Array.from(names.keys());
-  order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
-  return { hi: Uint32Array.from(hi), lo: Uint32Array.from(lo), names, order };
+  return true;
 }
 
 /** s before o: earlier timestamp, and on a tie the lower CPU (as trace-cmd report merges). */

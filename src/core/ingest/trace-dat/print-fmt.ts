@@ -1,452 +1,101 @@
-// The `print fmt:` line of an event format file, parsed once and evaluated per record the way
-// libtraceevent's event-parse.c prints events that no plugin handles. Example (syscalls):
+// The `print fmt:` line of an event format file (parsed by print-fmt-parse.ts) evaluated per
+// record the way libtraceevent's event-parse.c prints events that no plugin handles. Example:
 //   print fmt: "fd: 0x%08lx, vec: 0x%08lx, vlen: 0x%08lx", ((unsigned long)(REC->fd)), ...
-// Supported: C expressions over REC->field (casts, arithmetic, comparisons, ?:), __get_str,
-// __get_rel_str, __get_dynamic_array(_len), __print_symbolic(_u64), __print_flags(_u64) and printf
-// conversions %d %i %u %x %X %o %c %s %p %ps %pS %pf %pF with flags, width, precision and length.
-// Anything else makes the format "unsupported": such events print as `field=value` pairs.
+// Supported: C expressions over REC->field and REC->array[i] (casts, arithmetic, comparisons, ?:,
+// sizeof), __get_str, __get_rel_str, __get_dynamic_array(_len), __get_bitmask, __print_symbolic(_u64),
+// __print_flags(_u64), __print_hex(_str), __print_array, the plugins' print functions
+// (print-functions.ts) and printf conversions %d %i %u %x %X %o %c %s %p %ps %pS %pf %pF %pI4
+// %pI6(c) %pM %ph with flags, width, precision and length. As in libtraceevent, numbers are
+// unsigned 64-bit, fields read without sign extension, casts only mask to the type's width, `%s`
+// of a pointer-sized field prints the printk string at that address, and names that are not
+// fields are 0. A format that does not parse prints as `[FAILED TO PARSE]` and its raw fields
+// (import-dat.ts); one that parses but cannot be evaluated on a record, as `field=value` pairs.
 
-/** A parsed expression. */
-export type Expr =
-  | { k: 'num'; v: bigint }
-  | { k: 'str'; v: string }
-  | { k: 'field'; name: string }
-  | { k: 'cast'; bits: number; signed: boolean; e: Expr }
-  | { k: 'un'; op: string; e: Expr }
-  | { k: 'bin'; op: string; a: Expr; b: Expr }
-  | { k: 'cond'; c: Expr; t: Expr; f: Expr }
-  | { k: 'call'; name: string; args: Expr[] }
-  | { k: 'list'; items: Expr[] };
+import { Conv, Expr, parseConversions, PrintFmt, Unsupported } from './print-fmt-parse';
+import { PRINT_FUNCTIONS } from './print-functions';
 
-export interface Conv {
-  /** Literal text before this conversion. */
-  lit: string;
-  flags: string;
-  width: number | 'arg' | -1;
-  prec: number | -1;
-  /** '', 'h', 'hh', 'l', 'll', 'z'. */
-  len: string;
-  conv: string;
-  /** For %p: the extension letter (`s`, `S`, `f`, `F`) or ''. */
-  pext: string;
-}
-
-export interface PrintFmt {
-  convs: Conv[];
-  /** Literal text after the last conversion. */
-  tail: string;
-  args: Expr[];
-}
-
-class Unsupported extends Error {}
-
-/** Parses a print fmt; undefined when it uses something this evaluator does not know. */
-export function parsePrintFmt(src: string): PrintFmt | undefined {
-  try {
-    const toks = tokenize(src);
-    const p = new Parser(toks);
-    const fmt = p.strings();
-    const args: Expr[] = [];
-    while (p.peek() === ',') {
-      p.next();
-      args.push(p.expr());
-    }
-    if (p.i < toks.length) throw new Unsupported('trailing tokens');
-    const { convs, tail } = parseConversions(fmt);
-    return { convs, tail, args };
-  } catch (e) {
-    if (e instanceof Unsupported) return undefined;
-    throw e;
-  }
-}
-
-function parseConversions(fmt: string): { convs: Conv[]; tail: string } {
-  const convs: Conv[] = [];
-  let lit = '';
-  let i = 0;
-  while (i < fmt.length) {
-    const c = fmt[i]!;
-    if (c !== '%') {
-      lit += c;
-      i++;
-      continue;
-    }
-    if (fmt[i + 1] === '%') {
-      lit += '%';
-      i += 2;
-      continue;
-    }
-    const m = /^%([-+ #0]*)(\*|\d+)?(?:\.(\d+))?(hh|h|ll|l|z|L)?([diouxXcsp])/.exec(fmt.slice(i));
-    if (!m) throw new Unsupported(`conversion at ${i}`);
-    i += m[0].length;
-    let pext = '';
-    if (m[5] === 'p' && /[sSfFBxXK]/.test(fmt[i] ?? '')) {
-      pext = fmt[i]!;
-      i++;
-    }
-    convs.push({
-      lit,
-      flags: m[1]!,
-      width: m[2] === '*' ? 'arg' : m[2] !== undefined ? Number(m[2]) : -1,
-      prec: m[3] !== undefined ? Number(m[3]) : -1,
-      len: m[4] ?? '',
-      conv: m[5]!,
-      pext,
-    });
-    lit = '';
-  }
-  return { convs, tail: lit };
-}
-
-type Tok = string | { s: string } | { n: bigint };
-
-function tokenize(src: string): Tok[] {
-  const out: Tok[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const c = src[i]!;
-    if (c === ' ' || c === '\t' || c === '\n') {
-      i++;
-    } else if (c === '"') {
-      let s = '';
-      i++;
-      while (i < src.length && src[i] !== '"') {
-        if (src[i] === '\\') {
-          const e = src[i + 1] ?? '';
-          s += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e === '0' ? '\0' : e;
-          i += 2;
-        } else s += src[i++];
-      }
-      if (i >= src.length) throw new Unsupported('unterminated string');
-      i++;
-      out.push({ s });
-    } else if (c === "'") {
-      const m = /^'(\\?.)'/.exec(src.slice(i));
-      if (!m) throw new Unsupported('char literal');
-      const ch =
-        m[1]!.length === 2
-          ? (({ n: '\n', t: '\t', '0': '\0' } as Record<string, string>)[m[1]![1]!] ?? m[1]![1]!)
-          : m[1]!;
-      out.push({ n: BigInt(ch.charCodeAt(0)) });
-      i += m[0].length;
-    } else if (/[0-9]/.test(c)) {
-      const m = /^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*/.exec(src.slice(i))!;
-      out.push({ n: BigInt(m[1]!) });
-      i += m[0].length;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_]\w*/.exec(src.slice(i))!;
-      out.push(m[0]);
-      i += m[0].length;
-    } else {
-      const three = src.slice(i, i + 2);
-      if (['->', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||'].includes(three)) {
-        out.push(three);
-        i += 2;
-      } else {
-        out.push(c);
-        i++;
-      }
-    }
-  }
-  return out;
-}
-
-const TYPE_WORDS = new Set([
-  'unsigned',
-  'signed',
-  'int',
-  'long',
-  'short',
-  'char',
-  'void',
-  'bool',
-  '_Bool',
-  'const',
-  'volatile',
-  'struct',
-  'u8',
-  'u16',
-  'u32',
-  'u64',
-  's8',
-  's16',
-  's32',
-  's64',
-  '__u8',
-  '__u16',
-  '__u32',
-  '__u64',
-  '__s8',
-  '__s16',
-  '__s32',
-  '__s64',
-  'size_t',
-  'pid_t',
-  'gfp_t',
-  'loff_t',
-]);
-
-const BIN_PREC: Record<string, number> = {
-  '||': 1,
-  '&&': 2,
-  '|': 3,
-  '^': 4,
-  '&': 5,
-  '==': 6,
-  '!=': 6,
-  '<': 7,
-  '>': 7,
-  '<=': 7,
-  '>=': 7,
-  '<<': 8,
-  '>>': 8,
-  '+': 9,
-  '-': 9,
-  '*': 10,
-  '/': 10,
-  '%': 10,
-};
-
-class Parser {
-  i = 0;
-  constructor(readonly t: Tok[]) {}
-
-  peek(at = 0): Tok | undefined {
-    return this.t[this.i + at];
-  }
-
-  next(): Tok {
-    const v = this.t[this.i++];
-    if (v === undefined) throw new Unsupported('unexpected end');
-    return v;
-  }
-
-  eat(s: string): void {
-    if (this.next() !== s) throw new Unsupported(`expected ${s}`);
-  }
-
-  strings(): string {
-    let s = '';
-    let any = false;
-    for (let t = this.peek(); typeof t === 'object' && 's' in t; t = this.peek()) {
-      s += t.s;
-      any = true;
-      this.i++;
-    }
-    if (!any) throw new Unsupported('no format string');
-    return s;
-  }
-
-  expr(): Expr {
-    const c = this.binary(1);
-    if (this.peek() === '?') {
-      this.next();
-      const t = this.expr();
-      this.eat(':');
-      const f = this.expr();
-      return { k: 'cond', c, t, f };
-    }
-    return c;
-  }
-
-  binary(min: number): Expr {
-    let a = this.unary();
-    for (;;) {
-      const op = this.peek();
-      if (typeof op !== 'string') return a;
-      const p = BIN_PREC[op];
-      if (p === undefined || p < min) return a;
-      this.next();
-      const b = this.binary(p + 1);
-      a = { k: 'bin', op, a, b };
-    }
-  }
-
-  unary(): Expr {
-    const t = this.peek();
-    if (t === '-' || t === '!' || t === '~' || t === '+') {
-      this.next();
-      return { k: 'un', op: t, e: this.unary() };
-    }
-    if (t === '&' || t === '*') throw new Unsupported('address-of / dereference');
-    if (t === '(' && this.isCast()) {
-      this.next();
-      const words: string[] = [];
-      while (this.peek() !== ')') words.push(this.next() as string);
-      this.next();
-      return { k: 'cast', ...castOf(words), e: this.unary() };
-    }
-    return this.postfix();
-  }
-
-  isCast(): boolean {
-    let j = 1;
-    const first = this.peek(j);
-    if (typeof first !== 'string' || !(TYPE_WORDS.has(first) || /_t$/.test(first))) return false;
-    for (let t = this.peek(j); t !== ')'; t = this.peek(++j)) {
-      if (t === undefined) return false;
-      if (typeof t !== 'string' || !(t === '*' || /^[A-Za-z_]\w*$/.test(t))) return false;
-    }
-    return true;
-  }
-
-  postfix(): Expr {
-    let e = this.primary();
-    for (;;) {
-      const t = this.peek();
-      if (t === '->' || t === '.') {
-        this.next();
-        const name = this.next();
-        if (typeof name !== 'string') throw new Unsupported('member');
-        if (e.k === 'str' && e.v === '\u0000REC') e = { k: 'field', name };
-        else throw new Unsupported('member of non-record');
-      } else if (t === '[') throw new Unsupported('indexing');
-      else return e;
-    }
-  }
-
-  primary(): Expr {
-    const t = this.next();
-    if (typeof t === 'object') {
-      if ('n' in t) return { k: 'num', v: t.n };
-      let s = t.s;
-      for (let u = this.peek(); typeof u === 'object' && 's' in u; u = this.peek()) {
-        s += u.s;
-        this.i++;
-      }
-      return { k: 'str', v: s };
-    }
-    if (t === '(') {
-      const e = this.expr();
-      this.eat(')');
-      return e;
-    }
-    if (t === '{') {
-      const items: Expr[] = [];
-      while (this.peek() !== '}') {
-        items.push(this.expr());
-        if (this.peek() === ',') this.next();
-      }
-      this.next();
-      return { k: 'list', items };
-    }
-    if (t === 'REC') return { k: 'str', v: '\u0000REC' };
-    if (/^[A-Za-z_]\w*$/.test(t) && this.peek() === '(') {
-      this.next();
-      const args: Expr[] = [];
-      while (this.peek() !== ')') {
-        args.push(this.expr());
-        if (this.peek() === ',') this.next();
-        else if (this.peek() !== ')') throw new Unsupported('call arguments');
-      }
-      this.next();
-      if (!KNOWN_CALLS.has(t)) throw new Unsupported(`function ${t}`);
-      return { k: 'call', name: t, args };
-    }
-    // A bare name: the argument of __get_str(name) and friends.
-    if (/^[A-Za-z_]\w*$/.test(t)) return { k: 'field', name: t };
-    throw new Unsupported(`token ${t}`);
-  }
-}
-
-const KNOWN_CALLS = new Set([
-  '__get_str',
-  '__get_rel_str',
-  '__get_dynamic_array',
-  '__get_rel_dynamic_array',
-  '__get_dynamic_array_len',
-  '__get_rel_dynamic_array_len',
-  '__print_symbolic',
-  '__print_symbolic_u64',
-  '__print_flags',
-  '__print_flags_u64',
-]);
-
-function castOf(words: string[]): { bits: number; signed: boolean } {
-  if (words.includes('*')) return { bits: -1, signed: false }; // pointer: long-sized
-  const w = words.filter((x) => x !== 'const' && x !== 'volatile');
-  const signed = !w.includes('unsigned') && !/^(__)?u\d+$/.test(w[0] ?? '') && w[0] !== 'bool';
-  const t = w.filter((x) => x !== 'unsigned' && x !== 'signed').join(' ');
-  const m = /^(?:__)?[us](\d+)$/.exec(t);
-  if (m) return { bits: Number(m[1]), signed };
-  switch (t) {
-    case 'char':
-      return { bits: 8, signed };
-    case 'short':
-    case 'short int':
-      return { bits: 16, signed };
-    case '':
-    case 'int':
-      return { bits: 32, signed };
-    case 'long':
-    case 'long int':
-    case 'size_t':
-      return { bits: -1, signed: t === 'size_t' ? false : signed };
-    case 'long long':
-    case 'long long int':
-      return { bits: 64, signed };
-    case 'bool':
-    case '_Bool':
-      return { bits: 1, signed: false };
-    default:
-      return { bits: 64, signed }; // typedefs we do not know: leave the value alone
-  }
-}
+export type { Conv, Expr, PrintFmt } from './print-fmt-parse';
+export { parsePrintFmt } from './print-fmt-parse';
 
 /** What evaluating a print fmt needs from the record and the file. */
 export interface EvalContext {
-  /** REC->name: a number, or text for char arrays and strings; undefined when there is no such field. */
-  field(name: string): bigint | string | undefined;
-  /** The bytes of a dynamic array field. */
+  /** REC->name as libtraceevent reads a number: unsigned, no sign extension; undefined: no such field. */
+  num(name: string): bigint | undefined;
+  /**
+   * REC->name printed with %s (libtraceevent print_str_arg): a char array's or dynamic string's
+   * text; for a pointer-sized scalar the printk string at that address or the address in hex.
+   */
+  str(name: string): string | undefined;
+  /** REC->name[i]: an element of an array field. */
+  elem(name: string, i: number): bigint | undefined;
+  /** The bytes of a dynamic array field (or a fixed array's, for __print_hex and friends). */
   dynArray(name: string): Uint8Array | undefined;
   /** Bits of a `long` on the traced machine. */
   longBits: number;
+  /** The traced machine is little-endian. */
+  little: boolean;
   /** The kernel symbol containing an address (kallsyms), if known. */
   symbol(addr: bigint): { name: string; addr: bigint } | undefined;
 }
 
 type Val = bigint | string;
 
+const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
 function num(v: Val): bigint {
   if (typeof v === 'bigint') return v;
   throw new Unsupported('string used as a number');
 }
 
-function truthy(v: Val): boolean {
-  return typeof v === 'string' ? true : v !== 0n;
+/** The field named by __get_str(name) and friends (a bare identifier or REC->name). */
+function dynName(e: Expr | undefined): string {
+  if (e?.k === 'ident' || e?.k === 'field') return e.name;
+  throw new Unsupported('dynamic field name');
 }
 
-function evalExpr(e: Expr, cx: EvalContext): Val {
+/** An argument as a number (libtraceevent eval_num_arg). */
+function evalNum(e: Expr, cx: EvalContext): bigint {
   switch (e.k) {
     case 'num':
+      return U64(e.v);
     case 'str':
-      return e.v;
+      throw new Unsupported('string used as a number');
+    case 'ident':
+      return 0n;
     case 'field': {
-      const v = cx.field(e.name);
+      const v = cx.num(e.name);
       if (v === undefined) throw new Unsupported(`no field ${e.name}`);
       return v;
     }
+    case 'index': {
+      const v = cx.elem(e.name, Number(evalNum(e.i, cx)));
+      if (v === undefined) throw new Unsupported(`no element of ${e.name}`);
+      return v;
+    }
     case 'cast': {
-      const v = evalExpr(e.e, cx);
-      if (typeof v === 'string') return v;
-      const bits = e.bits < 0 ? cx.longBits : e.bits;
-      if (bits === 1) return v !== 0n ? 1n : 0n;
-      return e.signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
+      const v = evalNum(e.e, cx);
+      return e.mask === 0 ? v : BigInt.asUintN(e.mask, v);
     }
     case 'un': {
-      const v = evalExpr(e.e, cx);
-      if (e.op === '!') return truthy(v) ? 0n : 1n;
-      const n = num(v);
-      return e.op === '-' ? -n : e.op === '~' ? ~n : n;
+      const v = evalNum(e.e, cx);
+      if (e.op === '!') return v === 0n ? 1n : 0n;
+      return e.op === '-' ? U64(-v) : e.op === '~' ? U64(~v) : v;
     }
     case 'cond':
-      return truthy(evalExpr(e.c, cx)) ? evalExpr(e.t, cx) : evalExpr(e.f, cx);
+      return evalNum(e.c, cx) !== 0n ? evalNum(e.t, cx) : evalNum(e.f, cx);
     case 'bin': {
-      if (e.op === '&&') return truthy(evalExpr(e.a, cx)) && truthy(evalExpr(e.b, cx)) ? 1n : 0n;
-      if (e.op === '||') return truthy(evalExpr(e.a, cx)) || truthy(evalExpr(e.b, cx)) ? 1n : 0n;
-      const a = num(evalExpr(e.a, cx));
-      const b = num(evalExpr(e.b, cx));
+      const a = evalNum(e.a, cx);
+      const b = evalNum(e.b, cx);
       switch (e.op) {
+        // A unary operator rotated into a binary node (see processOp) ignores its left side.
+        case '!':
+          return b === 0n ? 1n : 0n;
+        case '~':
+          return U64(~b);
+        case '&&':
+          return a !== 0n && b !== 0n ? 1n : 0n;
+        case '||':
+          return a !== 0n || b !== 0n ? 1n : 0n;
         case '|':
           return a | b;
         case '^':
@@ -466,15 +115,15 @@ function evalExpr(e: Expr, cx: EvalContext): Val {
         case '>=':
           return a >= b ? 1n : 0n;
         case '<<':
-          return BigInt.asUintN(64, a << b);
+          return U64(a << b);
         case '>>':
           return a >> b;
         case '+':
-          return a + b;
+          return U64(a + b);
         case '-':
-          return a - b;
+          return U64(a - b);
         case '*':
-          return a * b;
+          return U64(a * b);
         case '/':
           return b === 0n ? 0n : a / b;
         case '%':
@@ -485,22 +134,75 @@ function evalExpr(e: Expr, cx: EvalContext): Val {
     case 'list':
       throw new Unsupported('brace list outside __print_*');
     case 'call':
-      return evalCall(e.name, e.args, cx);
+      switch (e.name) {
+        case '__get_dynamic_array_len':
+        case '__get_rel_dynamic_array_len': {
+          const b = cx.dynArray(dynName(e.args[0]));
+          if (b === undefined) throw new Unsupported('no dynamic array');
+          return BigInt(b.length);
+        }
+        case '__builtin_expect':
+          return evalNum(e.args[0]!, cx);
+        // Helpers that print text are 0 as numbers (libtraceevent: they have no value).
+        default:
+          return 0n;
+      }
   }
 }
 
-/** The field named by __get_str(name) and friends (a bare identifier, parsed as a field). */
-function dynName(e: Expr | undefined): string {
-  if (e?.k === 'field') return e.name;
-  throw new Unsupported('dynamic field name');
+/** An argument printed with %s (libtraceevent print_str_arg). */
+function evalStr(e: Expr, cx: EvalContext): string {
+  switch (e.k) {
+    case 'str':
+      return e.v;
+    case 'field': {
+      const v = cx.str(e.name);
+      if (v === undefined) throw new Unsupported(`no field ${e.name}`);
+      return v;
+    }
+    case 'cond':
+      return evalNum(e.c, cx) !== 0n ? evalStr(e.t, cx) : evalStr(e.f, cx);
+    case 'cast':
+      return '';
+    case 'call':
+      return evalCall(e.name, e.args, cx);
+    default:
+      throw new Unsupported(`%s of ${e.k}`);
+  }
 }
 
-function evalCall(name: string, args: Expr[], cx: EvalContext): Val {
+/** Names libtraceevent knows in flag and symbol tables (event-parse.c `flags[]`). */
+const KNOWN_FLAGS: Record<string, bigint> = {
+  HI_SOFTIRQ: 0n,
+  TIMER_SOFTIRQ: 1n,
+  NET_TX_SOFTIRQ: 2n,
+  NET_RX_SOFTIRQ: 3n,
+  BLOCK_SOFTIRQ: 4n,
+  IRQ_POLL_SOFTIRQ: 5n,
+  TASKLET_SOFTIRQ: 6n,
+  SCHED_SOFTIRQ: 7n,
+  HRTIMER_SOFTIRQ: 8n,
+  RCU_SOFTIRQ: 9n,
+  HRTIMER_NORESTART: 0n,
+  HRTIMER_RESTART: 1n,
+};
+
+/** A flag or symbol table entry's value (libtraceevent eval_flag): an unknown bare name is -1. */
+function flagValue(e: Expr, cx: EvalContext): bigint {
+  if (e.k === 'ident') return KNOWN_FLAGS[e.name] ?? -1n;
+  return BigInt.asIntN(64, evalNum(e, cx));
+}
+
+function hex(v: bigint): string {
+  return '0x' + v.toString(16);
+}
+
+function evalCall(name: string, args: Expr[], cx: EvalContext): string {
   switch (name) {
     case '__get_str':
     case '__get_rel_str': {
-      const v = cx.field(dynName(args[0]));
-      if (typeof v !== 'string') throw new Unsupported('__get_str of a non-string');
+      const v = cx.str(dynName(args[0]));
+      if (v === undefined) throw new Unsupported('__get_str of a non-string');
       return v;
     }
     case '__get_dynamic_array':
@@ -514,40 +216,106 @@ function evalCall(name: string, args: Expr[], cx: EvalContext): Val {
       }
       return s;
     }
-    case '__get_dynamic_array_len':
-    case '__get_rel_dynamic_array_len': {
-      const b = cx.dynArray(dynName(args[0]));
-      if (b === undefined) throw new Unsupported('no dynamic array');
-      return BigInt(b.length);
-    }
     case '__print_symbolic':
     case '__print_symbolic_u64': {
-      const v = num(evalExpr(args[0]!, cx));
+      const v = evalNum(args[0]!, cx);
       for (const a of args.slice(1)) {
         if (a.k !== 'list' || a.items.length !== 2) throw new Unsupported('symbol table');
-        if (num(evalExpr(a.items[0]!, cx)) === v) return String(evalExpr(a.items[1]!, cx));
+        if (U64(flagValue(a.items[0]!, cx)) === v) return evalStr(a.items[1]!, cx);
       }
-      return '0x' + BigInt.asUintN(64, v).toString(16);
+      return hex(v);
     }
     case '__print_flags':
     case '__print_flags_u64': {
-      let v = num(evalExpr(args[0]!, cx));
-      const delim = String(evalExpr(args[1]!, cx));
-      const parts: string[] = [];
+      // libtraceevent: flags of 0 never print, one it cannot evaluate (-1) prints for a 0
+      // value; bits left over print in hex.
+      let v = evalNum(args[0]!, cx);
+      const delim = evalStr(args[1]!, cx);
+      let out = '';
+      let printed = false;
       for (const a of args.slice(2)) {
         if (a.k !== 'list' || a.items.length !== 2) throw new Unsupported('flag table');
-        const f = num(evalExpr(a.items[0]!, cx));
-        if (f === 0n ? v === 0n && parts.length === 0 : (v & f) === f) {
-          parts.push(String(evalExpr(a.items[1]!, cx)));
+        const f = flagValue(a.items[0]!, cx);
+        if (v === 0n && f < 0n) {
+          out += evalStr(a.items[1]!, cx);
+          break;
+        }
+        if (f > 0n && (v & f) === f) {
+          if (printed) out += delim;
+          out += evalStr(a.items[1]!, cx);
+          printed = true;
           v &= ~f;
-          if (f === 0n) break;
         }
       }
-      if (v !== 0n) parts.push('0x' + BigInt.asUintN(64, v).toString(16));
-      return parts.join(delim);
+      if (v !== 0n) out += (printed ? delim : '') + hex(v);
+      return out;
     }
+    case '__print_hex':
+    case '__print_hex_str': {
+      const b = arrayBytes(args[0], cx);
+      const n = Number(evalNum(args[1]!, cx));
+      const parts: string[] = [];
+      for (let i = 0; i < n; i++) parts.push((b[i] ?? 0).toString(16).padStart(2, '0'));
+      return parts.join(name === '__print_hex' ? ' ' : '');
+    }
+    case '__print_array': {
+      const b = arrayBytes(args[0], cx);
+      const n = Number(evalNum(args[1]!, cx));
+      const size = Number(evalNum(args[2]!, cx));
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const parts: string[] = [];
+      for (let i = 0; i < n && (i + 1) * size <= b.length; i++) {
+        const at = i * size;
+        const v =
+          size === 1
+            ? BigInt(dv.getUint8(at))
+            : size === 2
+              ? BigInt(dv.getUint16(at, true))
+              : size === 4
+                ? BigInt(dv.getUint32(at, true))
+                : dv.getBigUint64(at, true);
+        parts.push(hex(v));
+      }
+      return `{${parts.join(',')}}`;
+    }
+    case '__get_bitmask':
+    case '__get_rel_bitmask':
+      return bitmask(cx.dynArray(dynName(args[0])), cx.longBits);
+  }
+  const pf = PRINT_FUNCTIONS[name];
+  if (pf !== undefined) {
+    const arrays: Uint8Array[] = [];
+    const nums: bigint[] = [];
+    args.forEach((a, i) => {
+      if (pf.arrays.includes(i)) arrays.push(arrayBytes(a, cx));
+      else nums[i] = a.k === 'ident' ? 0n : evalNum(a, cx);
+    });
+    const out = pf.run(arrays, nums);
+    if (out === undefined) throw new Unsupported(`${name} of these arguments`);
+    return out;
   }
   throw new Unsupported(name);
+}
+
+function arrayBytes(e: Expr | undefined, cx: EvalContext): Uint8Array {
+  const target = e?.k === 'call' && e.name.startsWith('__get_') ? e.args[0] : e;
+  const b = cx.dynArray(dynName(target));
+  if (b === undefined) throw new Unsupported('no array');
+  return b;
+}
+
+/** libtraceevent print_bitmask_to_seq: 32-bit words, most significant first, comma separated. */
+function bitmask(b: Uint8Array | undefined, longBits: number): string {
+  if (b === undefined) throw new Unsupported('no bitmask');
+  const words: string[] = [];
+  const step = 4;
+  for (let at = b.length - step; at >= 0 - (b.length % step === 0 ? 0 : step); at -= step) {
+    let w = 0;
+    for (let k = step - 1; k >= 0; k--) w = w * 256 + (b[at + k] ?? 0);
+    words.push(words.length === 0 ? w.toString(16) : w.toString(16).padStart(8, '0'));
+  }
+  void longBits;
+  return words.join(',');
 }
 
 function pad(s: string, c: Conv, width: number, zeroOk: boolean): string {
@@ -561,7 +329,8 @@ function pad(s: string, c: Conv, width: number, zeroOk: boolean): string {
   return s.padStart(width);
 }
 
-function intBits(len: string, longBits: number): number {
+/** Bits a length modifier gives an integer conversion: libtraceevent prints through the host's C types. */
+function intBits(len: string): number {
   switch (len) {
     case 'hh':
       return 8;
@@ -569,7 +338,6 @@ function intBits(len: string, longBits: number): number {
       return 16;
     case 'l':
     case 'z':
-      return longBits;
     case 'll':
     case 'L':
       return 64;
@@ -578,7 +346,15 @@ function intBits(len: string, longBits: number): number {
   }
 }
 
-function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
+/** %ps / %pS / %pf / %pF: the symbol (with +offset for the capitals), else the address. */
+export function symbolText(a: bigint, ext: string, cx: EvalContext): string {
+  const sym = cx.symbol(a);
+  if (sym === undefined) return hex(a);
+  return ext === 'S' || ext === 'F' ? `${sym.name}+${hex(a - sym.addr)}` : sym.name;
+}
+
+/** One conversion of a value already evaluated (a number, or the text for %s). */
+export function formatValue(c: Conv, v: Val, width: number, cx: EvalContext): string {
   switch (c.conv) {
     case 's': {
       let s = typeof v === 'string' ? v : v.toString();
@@ -588,21 +364,15 @@ function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
     case 'c':
       return pad(String.fromCharCode(Number(BigInt.asUintN(8, num(v)))), c, width, false);
     case 'p': {
-      const a = BigInt.asUintN(cx.longBits, num(v));
-      if (c.pext === 's' || c.pext === 'S' || c.pext === 'f' || c.pext === 'F') {
-        const sym = cx.symbol(a);
-        if (sym !== undefined) {
-          const s =
-            c.pext === 'S' || c.pext === 'F'
-              ? `${sym.name}+0x${(a - sym.addr).toString(16)}`
-              : sym.name;
-          return pad(s, c, width, false);
-        }
-      }
-      return pad(a === 0n && c.pext === '' ? '(nil)' : '0x' + a.toString(16), c, width, false);
+      if (typeof v === 'string') return v;
+      const a = U64(v);
+      if (c.pext === 's' || c.pext === 'S' || c.pext === 'f' || c.pext === 'F')
+        return pad(symbolText(a, c.pext, cx), c, width, false);
+      // glibc's %p.
+      return pad(a === 0n ? '(nil)' : hex(a), c, width, false);
     }
     default: {
-      const bits = intBits(c.len, cx.longBits);
+      const bits = intBits(c.len);
       const n = num(v);
       let digits: string;
       let neg = false;
@@ -615,9 +385,9 @@ function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
         digits = u.toString(c.conv === 'o' ? 8 : c.conv === 'u' ? 10 : 16);
         if (c.conv === 'X') digits = digits.toUpperCase();
       }
-      if (c.prec >= 0) digits = digits.padStart(c.prec, '0');
+      if (c.prec >= 0) digits = c.prec === 0 && n === 0n ? '' : digits.padStart(c.prec, '0');
       let pre = neg ? '-' : c.flags.includes('+') ? '+' : c.flags.includes(' ') ? ' ' : '';
-      if (c.flags.includes('#') && n !== 0n) {
+      if (c.flags.includes('#') && BigInt.asUintN(bits, n) !== 0n) {
         if (c.conv === 'x') pre += '0x';
         else if (c.conv === 'X') pre += '0X';
         else if (c.conv === 'o') pre += '0';
@@ -625,6 +395,122 @@ function formatOne(c: Conv, v: Val, width: number, cx: EvalContext): string {
       return pad(pre + digits, c, width, c.prec < 0);
     }
   }
+}
+
+/** The bytes of the field an address conversion prints (through casts), or undefined. */
+function fieldBytes(e: Expr, cx: EvalContext): Uint8Array | undefined {
+  let x = e;
+  while (x.k === 'cast') x = x.e;
+  return x.k === 'field' ? cx.dynArray(x.name) : undefined;
+}
+
+const byte2 = (v: number): string => v.toString(16).padStart(2, '0');
+
+/** libtraceevent print_ip6c_addr: RFC 5952 with the longest run of 0 words as `::`. */
+function ip6c(b: Uint8Array): string {
+  const w = (i: number): number => (b[2 * i]! << 8) | b[2 * i + 1]!;
+  const v4mapped =
+    w(0) === 0 && w(1) === 0 && w(2) === 0 && w(3) === 0 && w(4) === 0 && w(5) === 0xffff;
+  const isatap = (w(4) | 0x0200) === 0x0200 && w(5) === 0x5efe;
+  const useV4 = v4mapped || isatap;
+  const range = useV4 ? 6 : 8;
+  let longest = 1;
+  let colonpos = -1;
+  for (let i = 0; i < range; i++) {
+    let n = 0;
+    for (let j = i; j < range && w(j) === 0; j++) n++;
+    if (n > longest) {
+      longest = n;
+      colonpos = i;
+    }
+  }
+  let out = '';
+  let needColon = false;
+  for (let i = 0; i < range; i++) {
+    if (i === colonpos) {
+      if (needColon || i === 0) out += ':';
+      out += ':';
+      needColon = false;
+      i += longest - 1;
+      continue;
+    }
+    if (needColon) out += ':';
+    out += w(i).toString(16);
+    needColon = true;
+  }
+  if (useV4) out += (needColon ? ':' : '') + Array.from(b.subarray(12, 16)).join('.');
+  return out;
+}
+
+/** %pI4 %pi4 %pI6 %pi6 %pI6c %pM %pm: a field's bytes as an address (libtraceevent print_ip*_arg, print_mac_arg). */
+function addressText(ext: string, e: Expr, cx: EvalContext): string {
+  const b = fieldBytes(e, cx);
+  if (b === undefined) throw new Unsupported(`%p${ext} of a non-field`);
+  const kind = ext[0]!;
+  if (kind === 'M' || kind === 'm') {
+    if (b.length !== 6) return 'INVALIDMAC';
+    const bytes = Array.from(ext[1] === 'R' ? b.slice().reverse() : b, byte2);
+    return bytes.join(kind === 'm' ? '' : ext[1] === 'F' ? '-' : ':');
+  }
+  if (ext[1] === '4') {
+    if (b.length !== 4) return 'INVALIDIPv4';
+    // parse_ip4_print_args: `l` reverses, `h` (host order) reverses on a little-endian file.
+    const rev = ext[2] === 'l' || (ext[2] === 'h' && cx.little);
+    const bytes = rev ? Array.from(b).reverse() : Array.from(b);
+    return bytes.map((x) => (kind === 'i' ? String(x).padStart(3, '0') : String(x))).join('.');
+  }
+  if (b.length !== 16) return 'INVALIDIPv6';
+  if (ext === 'I6c') return ip6c(b);
+  const words: string[] = [];
+  for (let j = 0; j < 16; j += 2) words.push(byte2(b[j]!) + byte2(b[j + 1]!));
+  return words.join(kind === 'I' ? ':' : '');
+}
+
+/** libtraceevent's tep_print_arg_type of an argument (what its error messages print). */
+function argType(e: Expr): number {
+  switch (e.k) {
+    case 'num':
+    case 'str':
+    case 'ident':
+      return 1;
+    case 'field':
+      return 2;
+    case 'cast':
+      return 7;
+    case 'call': {
+      const types: Record<string, number> = {
+        __print_flags: 3,
+        __print_flags_u64: 3,
+        __print_symbolic: 4,
+        __print_symbolic_u64: 4,
+        __print_hex: 5,
+        __print_array: 6,
+        __get_str: 8,
+        __get_rel_str: 8,
+        __get_dynamic_array: 10,
+        __get_rel_dynamic_array: 10,
+        __get_bitmask: 13,
+        __get_rel_bitmask: 13,
+        __get_dynamic_array_len: 14,
+        __get_rel_dynamic_array_len: 14,
+        __print_hex_str: 15,
+      };
+      return types[e.name] ?? 12;
+    }
+    default:
+      return 11;
+  }
+}
+
+/** %*ph (print_raw_buff_arg): up to `width` bytes of a dynamic array, in hex. */
+function rawBuffer(ext: string, e: Expr, width: number, cx: EvalContext): string {
+  if (e.k !== 'call' || (e.name !== '__get_dynamic_array' && e.name !== '__get_rel_dynamic_array'))
+    return `ARG TYPE NOT FIELD BUT ${argType(e)}`;
+  const b = cx.dynArray(dynName(e.args[0]));
+  if (b === undefined) throw new Unsupported('no dynamic array');
+  const n = Math.min(width < 0 ? 0 : width, b.length);
+  const delim = ext[1] === 'C' ? ':' : ext[1] === 'D' ? '-' : ext[1] === 'N' ? '' : ' ';
+  return Array.from(b.subarray(0, n), byte2).join(delim);
 }
 
 /** The event's text as libtraceevent prints it; undefined when the format cannot be evaluated. */
@@ -638,13 +524,32 @@ export function formatPrint(pf: PrintFmt, cx: EvalContext): string | undefined {
       if (c.width === 'arg') {
         const w = pf.args[ai++];
         if (w === undefined) return undefined;
-        width = Number(num(evalExpr(w, cx)));
+        width = Number(BigInt.asIntN(32, evalNum(w, cx)));
       } else width = c.width;
       const a = pf.args[ai++];
       if (a === undefined) return undefined;
-      out += formatOne(c, evalExpr(a, cx), width, cx);
+      if (c.conv === 'p' && /^[IiMm]/.test(c.pext)) {
+        out += addressText(c.pext, a, cx);
+        continue;
+      }
+      if (c.conv === 'p' && c.pext[0] === 'h') {
+        out += rawBuffer(c.pext, a, width, cx);
+        continue;
+      }
+      const v = c.conv === 's' ? evalStr(a, cx) : evalNum(a, cx);
+      out += formatValue(c, v, width, cx);
     }
     return out + pf.tail;
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+}
+
+/** The conversions of a printf format (for bprint, whose format is in the printk table). */
+export function parseFormat(fmt: string): { convs: Conv[]; tail: string } | undefined {
+  try {
+    return parseConversions(fmt);
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;

@@ -403,7 +403,9 @@ function startImporter(
       message:
         head.trim().length === 0
           ? 'the file is empty'
-          : 'not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script)',
+          : `not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script): ` +
+            `its first ${Math.min(head.length, SNIFF_BYTES).toLocaleString('en-US')} characters ` +
+            `(of a ${result.fileBytes.toLocaleString('en-US')}-byte file${result.compression === 'gzip' ? ', gzip' : ''}) look like none of them`,
     });
     return undefined;
   }

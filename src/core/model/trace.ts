@@ -9,6 +9,12 @@ import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
 
+/**
+ * The CPU of an event whose line printed none (`perf script` without its `[cpu]` column): no
+ * per-CPU view may place it, and the CPU count ignores it.
+ */
+export const CPU_UNKNOWN = 0xffff;
+
 const TYPE_SLOTS = 256;
 const NAMED_SLOTS = 256;
 const LAT_SLOTS = 256;
@@ -37,6 +43,11 @@ export interface TraceHeader {
   /** Whether lines carried the irq-info (latency) column and the TGID column. */
   latencyColumn: boolean;
   tgidColumn: boolean;
+  /**
+   * Events whose line printed no CPU (stored as CPU_UNKNOWN); absent when every line had one.
+   * Per-CPU views of such a trace are incomplete, so reports leave them out.
+   */
+  eventsWithoutCpu?: number;
 }
 
 /** What a trace-cmd .dat file says about itself beyond its events (its options). */
@@ -365,10 +376,15 @@ export class TraceBuilder {
     a1: number,
   ): number {
     if (cpu > this.maxCpu) {
-      this.maxCpu = cpu;
-      const h = this.header.cpus;
-      if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
-        this.cpuPastHeaderAt = this.where();
+      // CPU_UNKNOWN is above every CPU, so the common case pays no extra test.
+      if (cpu === CPU_UNKNOWN) {
+        this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
+      } else {
+        this.maxCpu = cpu;
+        const h = this.header.cpus;
+        if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
+          this.cpuPastHeaderAt = this.where();
+      }
     }
     if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);

@@ -178,17 +178,23 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
   if (sameText('prev_comm=', s, st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
     const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
-    const ncomm = last(' ==> next_comm=', npid.at, st);
+    // The kernel's print fmt has ` ==> ` before next_comm; raw fields (trace-cmd report -R,
+    // `[FAILED TO PARSE]`) do not, and print prev_state as the number it is.
+    const arrow = last(' ==> next_comm=', npid.at, st);
+    const ncomm = arrow >= 0 ? arrow : last(' next_comm=', npid.at, st);
+    const ncommStart = arrow >= 0 ? arrow + 15 : ncomm + 11;
     if (np.at < 0 || npid.at < 0 || ncomm < 0) return false;
     const stAt = last(' prev_state=', ncomm, st);
     const pp = lastKeyInt(s, ' prev_prio=', stAt, st, en);
     const ppid = lastKeyInt(s, ' prev_pid=', pp.at, st, en);
     if (stAt < 0 || pp.at < 0 || ppid.at < 0) return false;
     if (!ok(np.value) || !ok(npid.value) || !ok(pp.value) || !ok(ppid.value)) return false;
+    // Without the arrow nothing marks where the state ends but the key after it: one token.
+    if (arrow < 0 && tokenEnd(s, stAt + 12, ncomm) !== ncomm) return false;
     const state = b.stateIdAt(s, stAt + 12, ncomm);
     if (state < 0) return false;
     const prev = b.tasks.internAt(ppid.value, s, st + 10, ppid.at, pp.value);
-    const next = b.tasks.internAt(npid.value, s, ncomm + 15, npid.at, np.value);
+    const next = b.tasks.internAt(npid.value, s, ncommStart, npid.at, np.value);
     out.a0 = prev | (state << 22);
     out.a1 = next;
     return true;
@@ -441,6 +447,30 @@ export function decodeFields(
   }
 }
 
+/** What libtraceevent prints before an event's raw fields when its print fmt did not parse. */
+const FAILED_TO_PARSE = '[FAILED TO PARSE]';
+
+/** 1 for the kinds whose fields are keys and values (sched_*, kvm_*), by Kind. */
+const KEYED = ((): Uint8Array => {
+  const t = new Uint8Array(64);
+  for (const k of [
+    Kind.schedSwitch,
+    Kind.schedWakeup,
+    Kind.schedWakeupNew,
+    Kind.schedWaking,
+    Kind.schedMigrateTask,
+    Kind.schedProcessFork,
+    Kind.schedProcessExit,
+    Kind.schedProcessFree,
+    Kind.schedProcessWait,
+    Kind.schedStatRuntime,
+    Kind.kvmEntry,
+    Kind.kvmExit,
+  ])
+    t[k] = 1;
+  return t;
+})();
+
 /**
  * Decodes an event's fields s[st, en) into `out` and returns its type id; when the text is not in
  * the kind's layout, keeps it as generic text under the same name (an "undecoded" type) and
@@ -457,7 +487,18 @@ export function decodeOrKeep(
   lastWithoutNewline: boolean,
 ): number {
   const name = b.eventTypes[type]!.name;
-  if (decodeFields(b, b.kindOf(type), name, s, st, en, out)) return type;
+  const kind = b.kindOf(type);
+  let from = st;
+  if (KEYED[kind] === 1) {
+    // Fields of a keyed layout never start with a space: one more pad space after the name
+    // (older trace-cmd) or libtraceevent's `[FAILED TO PARSE]` before its raw fields go.
+    while (from < en && s.charCodeAt(from) === 32) from++;
+    if (sameText(FAILED_TO_PARSE, s, from)) {
+      from += FAILED_TO_PARSE.length;
+      while (from < en && s.charCodeAt(from) === 32) from++;
+    }
+  }
+  if (decodeFields(b, kind, name, s, from, en, out)) return type;
   const text = s.slice(st, en);
   b.diags.add({
     code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badFields,

@@ -28,6 +28,11 @@ export interface ImportOptions {
   memoryCapBytes?: number;
   /** The share of the cap this importer may use (a part of a file read in parts); default 1. */
   memoryShare?: number;
+  /**
+   * This importer reads one part of a file whose parts are joined after: it leaves what only the
+   * whole file can settle to the joiner (numeric task states, task-state.ts resolveRawStates).
+   */
+  partOfFile?: boolean;
 }
 
 /** What an importer must know to start reading in the middle of a file. */

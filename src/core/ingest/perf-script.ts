@@ -16,6 +16,7 @@ import { parseSplitTs } from '../model/time';
 import { CPU_UNKNOWN, Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
+import { completeTrace } from './complete';
 import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 // `time: [period] name:` where name is `system:event` (a tracepoint) or one word (a sample);
@@ -99,14 +100,14 @@ class PerfScriptImporter implements TextImporter {
   end(): Trace[] {
     if (!this.b.full) this.splitter.end();
     const fd = this.fracDigits ?? 6;
-    return [
-      this.b.finish({
-        name: this.opts.clock ?? 'perf',
-        unit: 'ns',
-        source: this.opts.clock !== undefined ? 'user' : 'inferred',
-        resolution: 10 ** (9 - Math.max(fd, 0)),
-      }),
-    ];
+    const t = this.b.finish({
+      name: this.opts.clock ?? 'perf',
+      unit: 'ns',
+      source: this.opts.clock !== undefined ? 'user' : 'inferred',
+      resolution: 10 ** (9 - Math.max(fd, 0)),
+    });
+    if (this.opts.partOfFile !== true) completeTrace(t);
+    return [t];
   }
 
   private line(line: string, no: number): void {

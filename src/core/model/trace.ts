@@ -109,6 +109,8 @@ export interface Trace {
   linesRead: number;
   /** Each event's 1-based line in its file, when the importer was asked for them. */
   eventLines?: Int32Array;
+  /** The first event's line (text): where a part read after another starts (trace-parts.ts). */
+  firstEventLine?: number;
   /** For a trace read from a trace-cmd .dat file: its options. */
   dat?: DatSourceInfo;
 }
@@ -141,6 +143,8 @@ export class TraceBuilder {
   private readonly latSlots = new Int32Array(LAT_SLOTS);
   private baseHi = NaN;
   private baseLo = 0;
+  private firstLine: number | undefined;
+  private backwardsReported = false;
   private maxCpu = -1;
   private statesFull = false;
   /** Where the builder first saw a CPU past the header's count, too many tasks, too many states. */
@@ -267,6 +271,7 @@ export class TraceBuilder {
     if (Number.isNaN(this.baseHi)) {
       this.baseHi = t.hi;
       this.baseLo = t.lo;
+      this.firstLine = this.where().line;
     }
     return (t.hi - this.baseHi) * 1e9 + (t.lo - this.baseLo);
   }
@@ -388,9 +393,23 @@ export class TraceBuilder {
     }
     if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
+    if (!this.events.sorted && !this.backwardsReported) this.reportBackwards(i);
     if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes * this.memoryShare)
       this.full = true;
     return i;
+  }
+
+  /** The first event earlier than one before it: said once; readers take events in time order. */
+  private reportBackwards(i: number): void {
+    this.backwardsReported = true;
+    let latest = -Infinity;
+    for (let k = 0; k < i; k++) latest = Math.max(latest, this.events.ts(k));
+    this.diags.add({
+      code: DIAG.timeBackwards,
+      severity: 'warning',
+      message: backwardsMessage(latest - this.events.ts(i)),
+      ...this.where(),
+    });
   }
 
   finish(clock: ClockInfo): Trace {
@@ -445,8 +464,17 @@ export class TraceBuilder {
       diagnosticsTotal: this.diags.total,
       linesRead: this.linesRead,
       ...(this.lineOf !== undefined ? { eventLines: Int32Array.from(this.lineOf) } : {}),
+      ...(this.firstLine !== undefined ? { firstEventLine: this.firstLine } : {}),
     };
   }
+}
+
+/** VL1005's message for an event `back` clock units before the latest one before it. */
+export function backwardsMessage(back: number): string {
+  return (
+    `timestamps go back here (${back} clock units before an earlier line's): the file is not ` +
+    'in time order (merged or edited by hand?); events are kept and read in time order'
+  );
 }
 
 /**

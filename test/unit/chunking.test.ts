@@ -206,6 +206,7 @@ describe('sample diagnostics', () => {
       'VL1016 12',
       'VL1001 14',
       'VL1002 15',
+      'VL1005 16',
       'VL1004 18',
     ]);
   });

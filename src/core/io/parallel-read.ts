@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { ImportOptions, ResumeState } from '../ingest/importer';
+import type { TextFormatId } from '../ingest/formats';
 import { completeTrace } from '../ingest/complete';
 import { hasRawStates } from '../ingest/task-state';
 import { DIAG } from '../model/diagnostics';
@@ -20,7 +21,8 @@ export interface PartRequest {
   path: string;
   start: number;
   end: number;
-  format: 'ftrace-text' | 'perf-script';
+  /** A resumable text format (ingest/formats.ts). */
+  format: TextFormatId;
   opts: ImportOptions & { resume?: ResumeState };
 }
 

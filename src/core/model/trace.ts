@@ -8,6 +8,7 @@ import { StringTable } from './string-table';
 import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
+import type { TraceFormatId } from '../ingest/formats';
 
 /**
  * The CPU of an event whose line printed none (`perf script` without its `[cpu]` column): no
@@ -19,8 +20,8 @@ const TYPE_SLOTS = 256;
 const NAMED_SLOTS = 256;
 const LAT_SLOTS = 256;
 
-/** The formats vCPU Lens reads. */
-export type TraceFormat = 'trace-cmd-report' | 'ftrace-raw' | 'perf-script' | 'trace-cmd-dat';
+/** The formats vCPU Lens reads, by flavour (the list is ingest/formats.ts). */
+export type TraceFormat = TraceFormatId;
 
 export interface EventType {
   /** The name exactly as the trace printed it (`sched_switch`, `sched:sched_switch`, `tracing_mark_write`). */

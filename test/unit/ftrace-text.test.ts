@@ -938,3 +938,29 @@ describe('trace-cmd report in the other layouts it prints', () => {
     expect(t.events.sorted).toBe(true);
   });
 });
+
+describe('trace-cmd report -R of other events (lines from trace-cmd 3.3.3 -R of peer .dat files)', () => {
+  it('reads a hex prev_state, raw sched_process_fork, and raw kvm_entry / kvm_exit with the VMX reason named', () => {
+    const t = one(
+      text(
+        'cpus=8',
+        '       trace-cmd-4793  [001]-0x1   432.727160: sched_switch:          prev_comm=trace-cmd prev_pid=4793 prev_prio=120 prev_state=0x40 next_comm=Thread-105 next_pid=4791 next_prio=116',
+        '       trace-cmd-4793  [001]-0x1   432.727161: sched_switch:          prev_comm=trace-cmd prev_pid=4793 prev_prio=120 prev_state=0x402 next_comm=Thread-105 next_pid=4791 next_prio=116',
+        '              sh-4768  [000]-0x1   432.728374: sched_process_fork:    parent_comm=sh parent_pid=4768 child_comm=sh child_pid=4800',
+        ' qemu-system-x86-483882 [007]-0x1 22149.949586: kvm_entry:             vcpu_id=0 rip=0xffffffffa13f2e30',
+        ' qemu-system-x86-483882 [007]-0x1 22149.949610: kvm_exit:              exit_reason=12 guest_rip=0xffffffffa0632f49 isa=1 info1=0x0000000000000000 info2=0x0000000000000000 intr_info=0x00000000 error_code=0x00000000 vcpu_id=3',
+        ' qemu-system-x86-483882 [007]-0x1 22149.949611: kvm_exit:              exit_reason=120 guest_rip=0xffffffffa0632f49 isa=2 info1=0x0 info2=0x0 intr_info=0x00000000 error_code=0x00000000 vcpu_id=3',
+      ),
+    );
+    const fields = dumpEvents(t).map((l) => l.slice(l.indexOf('| ') + 2));
+    expect(fields).toEqual([
+      'prev=trace-cmd:4793[120] state=x next=Thread-105:4791[116]',
+      'prev=trace-cmd:4793[120] state=D|N next=Thread-105:4791[116]',
+      'parent=sh:4768 child=sh:4800',
+      'vcpu=0 text="vcpu_id=0 rip=0xffffffffa13f2e30"',
+      expect.stringMatching(/^vcpu=3 reason=HLT text=/),
+      expect.stringMatching(/^vcpu=3 reason=120 text=/),
+    ]);
+    expect(t.diagnostics).toEqual([]);
+  });
+});

@@ -283,13 +283,15 @@ function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: 
   return true;
 }
 
+/** `comm=A pid=N child_comm=B child_pid=M`; raw fields (-R) name the first two parent_comm, parent_pid. */
 function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!sameText('comm=', s, st)) return false;
+  const raw = sameText('parent_comm=', s, st);
+  if (!raw && !sameText('comm=', s, st)) return false;
   const cpid = lastKeyInt(s, ' child_pid=', en, st, en);
   const ccomm = last(' child_comm=', cpid.at, st);
-  const pid = lastKeyInt(s, ' pid=', ccomm, st, en);
+  const pid = lastKeyInt(s, raw ? ' parent_pid=' : ' pid=', ccomm, st, en);
   if (cpid.at < 0 || ccomm < 0 || pid.at < 0 || !ok(cpid.value) || !ok(pid.value)) return false;
-  out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at);
+  out.a0 = b.tasks.internAt(pid.value, s, st + (raw ? 12 : 5), pid.at);
   out.a1 = b.tasks.internAt(cpid.value, s, ccomm + 12, cpid.at);
   return true;
 }
@@ -357,6 +359,8 @@ function decodeKvm(
   exit: boolean,
   out: Payload,
 ): boolean {
+  if (sameText('vcpu_id=', s, st) || sameText('exit_reason=', s, st))
+    return decodeKvmRaw(b, s, st, en, exit, out);
   let vcpu = 0xffff;
   if (s.startsWith('vcpu ', st)) {
     let e = st + 5;
@@ -370,6 +374,112 @@ function decodeKvm(
     const r = s.indexOf('reason ', st);
     if (r < 0 || r >= en) return false;
     const id = b.exitReasons.intern(s.slice(r + 7, tokenEnd(s, r + 7, en)));
+    reason = id < 0x7fff ? id + 1 : 0x7fff;
+  }
+  out.a0 = vcpu | (reason << 16);
+  out.a1 = b.text(s.slice(st, en));
+  return true;
+}
+
+/**
+ * VMX exit reasons by number, as the kernel's kvm_exit print fmt names them (VMX_EXIT_REASONS,
+ * arch/x86/include/uapi/asm/vmx.h): what trace-cmd prints where -R prints the number.
+ */
+const VMX_EXIT_REASONS: Record<number, string> = {
+  0: 'EXCEPTION_NMI',
+  1: 'EXTERNAL_INTERRUPT',
+  2: 'TRIPLE_FAULT',
+  3: 'INIT_SIGNAL',
+  4: 'SIPI_SIGNAL',
+  7: 'INTERRUPT_WINDOW',
+  8: 'NMI_WINDOW',
+  9: 'TASK_SWITCH',
+  10: 'CPUID',
+  12: 'HLT',
+  13: 'INVD',
+  14: 'INVLPG',
+  15: 'RDPMC',
+  16: 'RDTSC',
+  18: 'VMCALL',
+  19: 'VMCLEAR',
+  20: 'VMLAUNCH',
+  21: 'VMPTRLD',
+  22: 'VMPTRST',
+  23: 'VMREAD',
+  24: 'VMRESUME',
+  25: 'VMWRITE',
+  26: 'VMOFF',
+  27: 'VMON',
+  28: 'CR_ACCESS',
+  29: 'DR_ACCESS',
+  30: 'IO_INSTRUCTION',
+  31: 'MSR_READ',
+  32: 'MSR_WRITE',
+  33: 'INVALID_STATE',
+  34: 'MSR_LOAD_FAIL',
+  36: 'MWAIT_INSTRUCTION',
+  37: 'MONITOR_TRAP_FLAG',
+  39: 'MONITOR_INSTRUCTION',
+  40: 'PAUSE_INSTRUCTION',
+  41: 'MCE_DURING_VMENTRY',
+  43: 'TPR_BELOW_THRESHOLD',
+  44: 'APIC_ACCESS',
+  45: 'EOI_INDUCED',
+  46: 'GDTR_IDTR',
+  47: 'LDTR_TR',
+  48: 'EPT_VIOLATION',
+  49: 'EPT_MISCONFIG',
+  50: 'INVEPT',
+  51: 'RDTSCP',
+  52: 'PREEMPTION_TIMER',
+  53: 'INVVPID',
+  54: 'WBINVD',
+  55: 'XSETBV',
+  56: 'APIC_WRITE',
+  57: 'RDRAND',
+  58: 'INVPCID',
+  59: 'VMFUNC',
+  60: 'ENCLS',
+  61: 'RDSEED',
+  62: 'PML_FULL',
+  63: 'XSAVES',
+  64: 'XRSTORS',
+  67: 'UMWAIT',
+  68: 'TPAUSE',
+  74: 'BUS_LOCK',
+  75: 'NOTIFY',
+};
+
+/**
+ * kvm_entry and kvm_exit as raw fields (trace-cmd report -R), per arch/x86/kvm/trace.h:
+ * `vcpu_id=0 rip=0xffffffffa13f2e30` and `exit_reason=49 guest_rip=0x... isa=1 info1=0x...
+ * vcpu_id=0`. The reason is named from the VMX table when isa is 1 (VMX); on SVM (isa=2), whose
+ * names the kernel spells its own way, it stays the number.
+ */
+function decodeKvmRaw(
+  b: TraceBuilder,
+  s: string,
+  st: number,
+  en: number,
+  exit: boolean,
+  out: Payload,
+): boolean {
+  const v = sameText('vcpu_id=', s, st)
+    ? { at: st, value: intIn(s, st + 8, tokenEnd(s, st + 8, en)) }
+    : lastKeyInt(s, ' vcpu_id=', en, st, en);
+  let vcpu = 0xffff;
+  if (v.at >= 0) {
+    if (!ok(v.value) || v.value < 0 || v.value >= 0xffff) return false;
+    vcpu = v.value;
+  }
+  let reason = 0;
+  if (exit) {
+    if (!sameText('exit_reason=', s, st)) return false;
+    const num = intIn(s, st + 12, tokenEnd(s, st + 12, en));
+    if (!ok(num)) return false;
+    const isa = lastKeyInt(s, ' isa=', en, st, en);
+    const name = isa.value === 1 ? VMX_EXIT_REASONS[num] : undefined;
+    const id = b.exitReasons.intern(name ?? String(num));
     reason = id < 0x7fff ? id + 1 : 0x7fff;
   }
   out.a0 = vcpu | (reason << 16);

@@ -22,14 +22,12 @@ const OLD_LETTERS = 'SDTtZXxKWP';
 /** TASK_NOLOAD on 4.2 - 4.13 (only ever with D: TASK_IDLE); TASK_STATE_MAX alone on 3.x. */
 const OLD_NOLOAD = 0x400;
 
-/** True when s is a prev_state printed as a decimal number. */
+/**
+ * True when s is a prev_state printed as a number: decimal, or hex where trace-cmd -R prints
+ * the field as a long (`prev_state=0x40`, trace-cmd 3.3 on a 32-bit trace).
+ */
 export function isRawState(s: string): boolean {
-  if (s.length === 0 || s.length > 10) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return /^(?:\d{1,10}|0x[0-9a-f]{1,8})$/i.test(s);
 }
 
 /** True when `v` cannot come from a kernel >= 4.14 (two bits set, or one above 0x100). */

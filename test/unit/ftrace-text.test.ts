@@ -964,3 +964,22 @@ describe('trace-cmd report -R of other events (lines from trace-cmd 3.3.3 -R of 
     expect(t.diagnostics).toEqual([]);
   });
 });
+
+describe('stacks printed under their event', () => {
+  it('skips the frames trace-cmd (=> ...) and tracefs (<stack trace>) print, without a diagnostic', () => {
+    // From trace-cmd 3.3.3 report of ../shared/fixtures/peer/DJSeb__kernel-shark-sebanek-gh-mirror/SurveyPaper__ExampleData__trace2.dat.
+    const t = one(
+      text(
+        'cpus=2',
+        '          <idle>-0     [001] d..2.  5034.172647: kernel_stack:         <stack trace >',
+        '=> trace_event_raw_event_cpu (ffffffff90210f20)',
+        '=> default_idle_call (ffffffff90f32125)',
+        '          <idle>-0     [001] d..2.  5034.172650: sched_switch:         swapper/1:0 [120] R ==> sh:1642 [120]',
+        ' <stack trace>',
+        ' => do_idle',
+      ),
+    );
+    expect(t.events.length).toBe(2);
+    expect(t.diagnostics).toEqual([]);
+  });
+});

@@ -302,6 +302,10 @@ class FtraceTextImporter implements TextImporter {
       return true;
     }
     if (/^CPU \d+ is empty$/.test(t)) return true;
+    // A stack the kernel_stack / user_stack event (`-T`, options/stacktrace) printed after its
+    // event line, one frame a line: trace-cmd `=> do_idle (ffffffff90141d9a)`, tracefs
+    // ` => do_idle` under `<stack trace>`. The model keeps scheduling, not stacks.
+    if (t.startsWith('=> ') || t === '<stack trace>' || t === '<user stack trace>') return true;
     // trace-cmd: `CPU:1 [12 EVENTS DROPPED]`; tracefs (trace.c print_trace_line): `CPU:1 [LOST 12 EVENTS]`.
     const lost =
       /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t) ??

@@ -240,6 +240,24 @@ describe('perf script as recorded with -g, samples and -F subsets', () => {
     expect(diagSummary(t)).toEqual(['VL1001 error line 4']);
   });
 
+  it('counts scheduler events printed with no fields (-F without trace), saying so once', () => {
+    // `perf script -F comm,tid,cpu,time,event` of this host's capture (perf-record-g.txt).
+    const t = one(
+      text(
+        '            perf 17437 [000]   583.697646:               sched:sched_stat_runtime: ',
+        '            perf 17437 [000]   583.697901:                     sched:sched_waking: ',
+        '            perf 17437 [000]   583.697905:                     sched:sched_switch: ',
+      ),
+    );
+    expect(t.events.length).toBe(3);
+    expect(diagSummary(t)).toEqual(['VL1002 warning line 1']);
+    expect(traceInfo(t).events.byName).toEqual({
+      'sched:sched_stat_runtime': 1,
+      'sched:sched_waking': 1,
+      'sched:sched_switch': 1,
+    });
+  });
+
   it('is not taken for ftrace text', () => {
     expect(
       isPerfScript(

@@ -561,7 +561,7 @@ export function decodeFields(
 const FAILED_TO_PARSE = '[FAILED TO PARSE]';
 
 /** 1 for the kinds whose fields are keys and values (sched_*, kvm_*), by Kind. */
-const KEYED = ((): Uint8Array => {
+export const KEYED = ((): Uint8Array => {
   const t = new Uint8Array(64);
   for (const k of [
     Kind.schedSwitch,

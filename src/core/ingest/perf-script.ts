@@ -14,7 +14,7 @@
 import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { parseSplitTs } from '../model/time';
 import { CPU_UNKNOWN, Trace, TraceBuilder } from '../model/trace';
-import { decodeOrKeep, intIn, Payload } from './fields';
+import { decodeOrKeep, intIn, KEYED, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { completeTrace } from './complete';
 import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
@@ -60,6 +60,7 @@ class PerfScriptImporter implements TextImporter {
   /** After an event line, until a blank line: the lines between are its callchain. */
   private inChain = false;
   private cpuUnknownReported = false;
+  private noFieldsReported = false;
 
   constructor(private readonly opts: ImportOptions) {
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
@@ -136,6 +137,20 @@ class PerfScriptImporter implements TextImporter {
         'a perf script event line',
       );
     }
+  }
+
+  /** The first scheduler event printed with no fields says, once, what that costs. */
+  private noFields(no: number, name: string): void {
+    if (this.noFieldsReported) return;
+    this.noFieldsReported = true;
+    this.b.diags.add({
+      code: DIAG.badFields,
+      severity: 'warning',
+      line: no,
+      message:
+        `${name} and the scheduler events after it print no fields (perf script -F without ` +
+        'trace): they are counted, not decoded, so task states are not known',
+    });
   }
 
   /** The first line with no `[cpu]` column says, once, what that costs. */
@@ -228,7 +243,19 @@ class PerfScriptImporter implements TextImporter {
     const fs = Math.min(ne + 2, n);
 
     const pl = this.payload;
-    const type = decodeOrKeep(b, b.typeId(name), line, fs, n, pl, no, this.splitter.endedMidLine);
+    let type = b.typeId(name);
+    let end = n;
+    while (end > fs && line.charCodeAt(end - 1) === 32) end--;
+    if (end === fs && KEYED[b.kindOf(type)] === 1 && !this.splitter.endedMidLine) {
+      // `-F` without `trace`: a scheduler event with no fields at all. Counted under its name,
+      // said once rather than on every line.
+      this.noFields(no, name);
+      type = b.undecodedTypeId(name);
+      pl.a0 = b.text('');
+      pl.a1 = -1;
+    } else {
+      type = decodeOrKeep(b, type, line, fs, n, pl, no, this.splitter.endedMidLine);
+    }
     if (cpu === CPU_UNKNOWN) this.noCpu(no);
     b.linesRead++;
     b.event(b.relTs(ts), cpu, type, b.tasks.intern(tid, comm), 0, pl.a0, pl.a1);

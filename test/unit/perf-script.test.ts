@@ -172,6 +172,8 @@ describe('perf script as recorded with -g, samples and -F subsets', () => {
 
   it('is sniffed as perf script though most of its lines are frames', () => {
     expect(isPerfScript(withChains)).toBe(true);
+    // Frames printed with spaces, not a tab, are no votes against it either.
+    expect(isPerfScript(withChains.replaceAll('\t', '        '))).toBe(true);
   });
 
   it('reads samples and tracepoints, skips the frames, and puts CPU-less lines on no CPU', () => {

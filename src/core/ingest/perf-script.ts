@@ -27,14 +27,17 @@ const PERF_LINE_RE =
 
 /** A callchain frame printed with spaces instead of a tab: an address, then its symbol. */
 const FRAME_RE = /^\s+[0-9a-f]+ \S/;
+/** The same, for the sniffer (which sees no event line before it): with its `(dso)` too. */
+const SNIFF_FRAME_RE = /^\s+[0-9a-f]+ [^\s(][^(]*\([^)]*\)$/;
 
 /** True when `head` looks like `perf script` output (tracepoints or samples). */
 export function isPerfScript(head: string): boolean {
   let hits = 0;
   let checked = 0;
   for (const line of head.split('\n', 4000)) {
-    // Callchain frames (tab-indented) say nothing about the format: a sample may have dozens.
-    if (line.charCodeAt(0) === 9) continue;
+    // Callchain frames (tab-indented, or with spaces: `address symbol (dso)`) say nothing about
+    // the format: a sample may have dozens.
+    if (line.charCodeAt(0) === 9 || SNIFF_FRAME_RE.test(line.slice(0, SNIFF_LINE_CHARS))) continue;
     // What the pattern looks at is in a line's first ~100 characters; a bounded prefix keeps its
     // backtracking (\s+ after .*?) linear on a hostile line of thousands of spaces.
     const l = line.slice(0, SNIFF_LINE_CHARS).trimEnd();

@@ -12,6 +12,7 @@ import { Kind } from '../model/event-kinds';
 import { PRIO_UNKNOWN } from '../model/task-table';
 import { sameText, type TraceBuilder } from '../model/trace';
 import { preview } from './lines';
+import { VMX_EXIT_REASONS } from './vmx-exit-reasons';
 
 export interface Payload {
   a0: number;
@@ -380,75 +381,6 @@ function decodeKvm(
   out.a1 = b.text(s.slice(st, en));
   return true;
 }
-
-/**
- * VMX exit reasons by number, as the kernel's kvm_exit print fmt names them (VMX_EXIT_REASONS,
- * arch/x86/include/uapi/asm/vmx.h): what trace-cmd prints where -R prints the number.
- */
-const VMX_EXIT_REASONS: Record<number, string> = {
-  0: 'EXCEPTION_NMI',
-  1: 'EXTERNAL_INTERRUPT',
-  2: 'TRIPLE_FAULT',
-  3: 'INIT_SIGNAL',
-  4: 'SIPI_SIGNAL',
-  7: 'INTERRUPT_WINDOW',
-  8: 'NMI_WINDOW',
-  9: 'TASK_SWITCH',
-  10: 'CPUID',
-  12: 'HLT',
-  13: 'INVD',
-  14: 'INVLPG',
-  15: 'RDPMC',
-  16: 'RDTSC',
-  18: 'VMCALL',
-  19: 'VMCLEAR',
-  20: 'VMLAUNCH',
-  21: 'VMPTRLD',
-  22: 'VMPTRST',
-  23: 'VMREAD',
-  24: 'VMRESUME',
-  25: 'VMWRITE',
-  26: 'VMOFF',
-  27: 'VMON',
-  28: 'CR_ACCESS',
-  29: 'DR_ACCESS',
-  30: 'IO_INSTRUCTION',
-  31: 'MSR_READ',
-  32: 'MSR_WRITE',
-  33: 'INVALID_STATE',
-  34: 'MSR_LOAD_FAIL',
-  36: 'MWAIT_INSTRUCTION',
-  37: 'MONITOR_TRAP_FLAG',
-  39: 'MONITOR_INSTRUCTION',
-  40: 'PAUSE_INSTRUCTION',
-  41: 'MCE_DURING_VMENTRY',
-  43: 'TPR_BELOW_THRESHOLD',
-  44: 'APIC_ACCESS',
-  45: 'EOI_INDUCED',
-  46: 'GDTR_IDTR',
-  47: 'LDTR_TR',
-  48: 'EPT_VIOLATION',
-  49: 'EPT_MISCONFIG',
-  50: 'INVEPT',
-  51: 'RDTSCP',
-  52: 'PREEMPTION_TIMER',
-  53: 'INVVPID',
-  54: 'WBINVD',
-  55: 'XSETBV',
-  56: 'APIC_WRITE',
-  57: 'RDRAND',
-  58: 'INVPCID',
-  59: 'VMFUNC',
-  60: 'ENCLS',
-  61: 'RDSEED',
-  62: 'PML_FULL',
-  63: 'XSAVES',
-  64: 'XRSTORS',
-  67: 'UMWAIT',
-  68: 'TPAUSE',
-  74: 'BUS_LOCK',
-  75: 'NOTIFY',
-};
 
 /**
  * kvm_entry and kvm_exit as raw fields (trace-cmd report -R), per arch/x86/kvm/trace.h:

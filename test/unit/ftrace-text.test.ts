@@ -2,6 +2,7 @@
 // prefixes, timestamps and diagnostics. Lines are copied from ../shared/fixtures/real (shortened
 // where noted) or follow the kernel's / trace-cmd's print formats exactly.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createFtraceTextImporter, importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { Kind, TASK_BITS, TASK_MASK } from '../../src/core/model/event-kinds';
@@ -981,5 +982,19 @@ describe('stacks printed under their event', () => {
     );
     expect(t.events.length).toBe(2);
     expect(t.diagnostics).toEqual([]);
+  });
+});
+
+describe('report -R reads as the report it is the raw form of', () => {
+  it("trace-cmd-3.1-raw.txt gives trace-cmd-3.1-local.txt's events, states in the kernel's letters", () => {
+    // Both are the start of real/quiet-passive-local/guest.dat, through Debian's trace-cmd 3.1.6:
+    // its sched plugin (libtraceevent 1.7) prints 0x80 as W and 0x20 as X, the kernel I and Z.
+    const dir = `${__dirname}/../fixtures/formats`;
+    const pretty = one(readFileSync(`${dir}/trace-cmd-3.1-local.txt`, 'utf8'));
+    const raw = one(readFileSync(`${dir}/trace-cmd-3.1-raw.txt`, 'utf8'));
+    const want = dumpEvents(pretty).map((l) =>
+      l.replace(' state=W ', ' state=I ').replace(' state=X ', ' state=Z '),
+    );
+    expect(dumpEvents(raw).slice(0, want.length)).toEqual(want);
   });
 });

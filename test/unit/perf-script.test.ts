@@ -174,6 +174,10 @@ describe('perf script as recorded with -g, samples and -F subsets', () => {
     expect(isPerfScript(withChains)).toBe(true);
     // Frames printed with spaces, not a tab, are no votes against it either.
     expect(isPerfScript(withChains.replaceAll('\t', '        '))).toBe(true);
+    // Its header decides alone, whatever follows (a line longer than the sniffer reads).
+    expect(isPerfScript(withChains.slice(0, withChains.indexOf('#\n')) + 'x'.repeat(70000))).toBe(
+      true,
+    );
   });
 
   it('reads samples and tracepoints, skips the frames, and puts CPU-less lines on no CPU', () => {

@@ -25,6 +25,9 @@ import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './li
 const PERF_LINE_RE =
   /^\s*(?:\S.*?\s+-?\d+(?:\/-?\d+)?\s+|-?\d+(?:\/-?\d+)?\s+)?(?:\[\d+\]\s+)?\d+\.\d+:\s+(?:\d+\s+)?[\w-]+(?::[\w-]+)*:(?:\s|$)/;
 
+/** A line of the header perf writes (tools/perf/util/header.c): `# perf version : 6.1.187`. */
+const PERF_HEADER_RE = /^# (?:captured on|perf version|cmdline) *: /;
+
 /** A callchain frame printed with spaces instead of a tab: an address, then its symbol. */
 const FRAME_RE = /^\s+[0-9a-f]+ \S/;
 /** The same, for the sniffer (which sees no event line before it): with its `(dso)` too. */
@@ -41,6 +44,8 @@ export function isPerfScript(head: string): boolean {
     // What the pattern looks at is in a line's first ~100 characters; a bounded prefix keeps its
     // backtracking (\s+ after .*?) linear on a hostile line of thousands of spaces.
     const l = line.slice(0, SNIFF_LINE_CHARS).trimEnd();
+    // `perf script --header` (and perf before 4.x by default) opens with perf's own header.
+    if (PERF_HEADER_RE.test(l)) return true;
     if (l.length === 0 || l.startsWith('#')) continue;
     checked++;
     if (PERF_LINE_RE.test(l)) hits++;

@@ -1,11 +1,13 @@
 // The one list of formats (src/core/ingest/formats.ts) and what cannot import it: package.json's
 // language contributions must name exactly its language ids, each with a grammar, and each
 // language's firstLine must claim the first line of that format's samples.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sniffTextFormat, TEXT_FORMATS, TRACE_LANGUAGE_IDS } from '../../src/core/ingest/formats';
 import { importText } from '../../src/core/ingest/index';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
 
 const ROOT = path.join(__dirname, '../..');
 const SAMPLES = path.join(ROOT, 'test/fixtures/formats');
@@ -59,5 +61,15 @@ describe('the format registry', () => {
       expect(claims.length).toBeGreaterThan(0);
       for (const l of claims) expect(langs).toContain(l);
     });
+  });
+
+  it('refuses a file no format claims with its real size, not the size of what was sniffed', async () => {
+    const f = path.join(mkdtempSync(path.join(tmpdir(), 'vl-reg-')), 'notes.txt');
+    writeFileSync(f, 'just some notes\n'.repeat(200_000)); // 3.2 MB, past every read window
+    const r = await readTraceFile(f, { threads: 1 });
+    expect(r.format).toBe('unknown');
+    expect(r.fileBytes).toBe(3_200_000);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['VL1009']);
+    expect(r.diagnostics[0]!.message).toContain('3,200,000-byte file');
   });
 });

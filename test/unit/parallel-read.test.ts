@@ -325,6 +325,22 @@ describe('reading in more parts than threads (parts joined while others are read
     return r.traces;
   };
 
+  it('perf record -g output, frames indented with spaces, cut inside callchains: as one thread', async () => {
+    const sample = readFileSync(
+      path.resolve(__dirname, '../fixtures/formats/perf-record-g.txt'),
+      'utf8',
+    ).replaceAll('\t', '        ');
+    const text = sample + sample.slice(sample.indexOf('#\n') + 2).repeat(40);
+    const f = write('perf-g.txt', text);
+    const opts: ImportOptions = { name: 'perf-g' };
+    const one = createTextImporter('perf-script', opts);
+    one.feed(text);
+    const want = one.end().map(dumpTrace);
+    expect(want[0]).not.toContain('VL1001');
+    const r = await readInParts(f, statSync(f).size, 'perf-script', opts, {}, 7, worker, {}, 2);
+    expect(r.traces.map(dumpTrace)).toEqual(want);
+  });
+
   it('7 parts on 2 workers: the trace one thread reads, joined part after part in file order', async () => {
     const f = write('guest-7.txt', guest());
     // The first part answers last of the first two, so the second waits for it.

@@ -71,6 +71,8 @@ class PerfScriptImporter implements TextImporter {
   private noFieldsReported = false;
 
   constructor(private readonly opts: ImportOptions) {
+    // A later part of a file is cut at a line inside a callchain far more often than not.
+    this.inChain = opts.resume !== undefined;
     const sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.b = new TraceBuilder(opts.name ?? 'trace', 'perf-script', sink);
     if (opts.eventLines === true) this.b.lineOf = [];

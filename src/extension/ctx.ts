@@ -27,9 +27,24 @@ import {
   SET_PAIR,
   STATUS_CHANGED,
 } from '../protocol/lsp-ext';
+import type { TraceLanguageId } from '../core/ingest/formats';
 
-/** The languages the server reads (package.json `contributes.languages`). */
-export const TRACE_LANGUAGES = ['trace-cmd-report', 'ftrace-text', 'perf-script'] as const;
+/**
+ * The languages the server reads (package.json `contributes.languages`): the registry's
+ * (core/ingest/formats.ts), which the extension host may not load, so restated here and checked
+ * against it when compiled (both ways: a language missing here or unknown there is a type error).
+ */
+export const TRACE_LANGUAGES = [
+  'trace-cmd-report',
+  'ftrace-text',
+  'perf-script',
+] as const satisfies readonly TraceLanguageId[];
+const ALL_TRACE_LANGUAGES: [Exclude<TraceLanguageId, (typeof TRACE_LANGUAGES)[number]>] extends [
+  never,
+]
+  ? true
+  : never = true;
+void ALL_TRACE_LANGUAGES;
 
 const PAIRS_KEY = 'vcpuLens.pairs';
 

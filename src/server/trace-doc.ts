@@ -22,7 +22,7 @@ import { Kind } from '../core/model/event-kinds';
 import { kindAt, markerAt, switchAt, wakeupAt } from '../core/model/payload';
 import { lowerBound, partitionPoint } from '../core/model/search';
 import { formatAbsTs } from '../core/model/time';
-import type { Trace } from '../core/model/trace';
+import { CPU_UNKNOWN, type Trace } from '../core/model/trace';
 import { buildTimelines, taskIntervalAt, Timelines } from '../core/timeline/build';
 import { TASK_STATE_COUNT, TASK_STATE_NAMES, TaskState } from '../core/timeline/states';
 import type { ServerSettings, TraceRole } from '../protocol/lsp-ext';
@@ -277,7 +277,7 @@ export function hover(
     const abs = t.tsBase + BigInt(t.events.ts(i));
     const ty = t.eventTypes[t.events.type(i)]!;
     parts.push(
-      `**${mdText(ty.name)}** on CPU ${t.events.cpu(i)} at ${formatAbsTs(abs, unit, unit === 'ns' ? 9 : 0)}`,
+      `**${mdText(ty.name)}** ${t.events.cpu(i) === CPU_UNKNOWN ? 'on no known CPU (the line prints none)' : `on CPU ${t.events.cpu(i)}`} at ${formatAbsTs(abs, unit, unit === 'ns' ? 9 : 0)}`,
     );
     if (a?.clock !== undefined && (side === 'host' || side === 'guest')) {
       const rel = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase);
@@ -342,7 +342,7 @@ export function symbols(d: ParsedDoc): DocumentSymbol[] {
   const markers: DocumentSymbol[] = [];
   for (let i = 0; i < t.events.length; i++) {
     const cpu = t.events.cpu(i);
-    if (!firstOnCpu.has(cpu)) firstOnCpu.set(cpu, d.lines[i]! - 1);
+    if (cpu !== CPU_UNKNOWN && !firstOnCpu.has(cpu)) firstOnCpu.set(cpu, d.lines[i]! - 1);
     if (markers.length < 500 && kindAt(t, i) === Kind.print) {
       const r = lineRange(d.lines[i]! - 1);
       const name = plainText(markerAt(t, i).message.trim(), 80) || '(empty marker)';

@@ -203,8 +203,10 @@ describe('sample diagnostics', () => {
     imp.feed(PERF);
     const [t] = imp.end();
     expect(t!.diagnostics.map((d) => `${d.code} ${d.line}`)).toEqual([
+      'VL1016 12',
       'VL1001 14',
       'VL1002 15',
+      'VL1005 16',
       'VL1004 18',
     ]);
   });

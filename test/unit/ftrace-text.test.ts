@@ -2,6 +2,7 @@
 // prefixes, timestamps and diagnostics. Lines are copied from ../shared/fixtures/real (shortened
 // where noted) or follow the kernel's / trace-cmd's print formats exactly.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createFtraceTextImporter, importFtraceText } from '../../src/core/ingest/ftrace-text';
 import { Kind, TASK_BITS, TASK_MASK } from '../../src/core/model/event-kinds';
@@ -845,5 +846,155 @@ describe('streaming', () => {
     expect(streamed).toHaveLength(1);
     expect(dumpTrace(streamed[0]!)).toBe(dumpTrace(one(src)));
     expect(streamed[0]!.events.length).toBe(4);
+  });
+});
+
+describe('trace-cmd report in the other layouts it prints', () => {
+  // From ../shared/fixtures/peer/ARM-software__lisa/tests__assets__trace_txt__trace.txt
+  // (`version = 6`, raw fields, one more pad space after the name; Linux 4.x).
+  const lisa = text(
+    'version = 6',
+    'cpus=6',
+    '           <...>-1701  [001]    76.211513: sched_switch:          prev_comm=trace-cmd prev_pid=1701 prev_prio=120 prev_state=64 next_comm=swapper/1 next_pid=0 next_prio=120',
+    '          <idle>-0     [002]    76.211513: sched_wakeup:          comm=sh pid=1642 prio=120 success=1 target_cpu=2',
+    '              sh-1642  [002]    76.211701: sched_switch:          prev_comm=sh prev_pid=1642 prev_prio=120 prev_state=4096 next_comm=kworker/u12:1 next_pid=46 next_prio=120',
+    '   kworker/u12:1-46    [002]    76.211715: sched_switch:          prev_comm=kworker/u12:1 prev_pid=46 prev_prio=120 prev_state=130 next_comm=sh next_pid=1642 next_prio=120',
+  );
+
+  it('decodes raw fields (-R) after an extra pad space, numeric states in the old kernel table', () => {
+    const t = one(lisa);
+    expect(dumpEvents(t)).toEqual([
+      '76211513000 [1] sched_switch <...>:1701 lat= | prev=trace-cmd:1701[120] state=x next=swapper/1:0[120]',
+      '76211513000 [2] sched_wakeup <idle>:0 lat= | task=sh:1642[120] target=2',
+      '76211701000 [2] sched_switch sh:1642 lat= | prev=sh:1642[120] state=R next=kworker/u12:1:46[120]',
+      '76211715000 [2] sched_switch kworker/u12:1:46 lat= | prev=kworker/u12:1:46[120] state=D|K next=sh:1642[120]',
+    ]);
+    expect(t.diagnostics).toEqual([]);
+  });
+
+  it.each([
+    ['0', 'R'],
+    ['1', 'S'],
+    ['2', 'D'],
+    ['16', 'X'],
+    ['32', 'Z'],
+    ['64', 'P'],
+    ['128', 'I'],
+    ['256', 'R'],
+  ])('maps prev_state=%s of a kernel >= 4.14 to %s, as libtraceevent does', (v, letters) => {
+    const t = one(
+      text(
+        `          <idle>-0     [000]    76.211523: sched_switch: prev_comm=swapper/2 prev_pid=0 prev_prio=120 prev_state=${v} next_comm=sh next_pid=1642 next_prio=120`,
+      ),
+    );
+    expect(dumpEvents(t)[0]).toContain(` state=${letters} `);
+  });
+
+  it('decodes the raw fields libtraceevent prints after [FAILED TO PARSE]', () => {
+    const t = one(
+      text(
+        '          <idle>-0     [000]    76.211523: sched_switch:         [FAILED TO PARSE] prev_comm=swapper/2 prev_pid=0 prev_prio=120 prev_state=1 next_comm=sh next_pid=1642 next_prio=120',
+        '          <idle>-0     [000]    76.211524: sched_waking:         [FAILED TO PARSE] comm=sh pid=1642 prio=120 target_cpu=0',
+        '          <idle>-0     [000]    76.211525: foo_bar:              [FAILED TO PARSE] a=1',
+      ),
+    );
+    expect(dumpEvents(t)).toEqual([
+      '76211523000 [0] sched_switch <idle>:0 lat= | prev=swapper/2:0[120] state=S next=sh:1642[120]',
+      '76211524000 [0] sched_waking <idle>:0 lat= | task=sh:1642[120] target=0',
+      '76211525000 [0] foo_bar <idle>:0 lat= | text="[FAILED TO PARSE] a=1"',
+    ]);
+  });
+
+  it('reads the >= 3.3 latency column glued to an integer clock', () => {
+    const t = one(
+      text(
+        'cpus=8',
+        '          qemu-1234  [005] .....303280081900681: kvm_halt_poll_ns:     vcpu 0: halt_poll_ns 0 (shrink 10000)',
+        '          qemu-1234  [005] d..2.303280081900700: sched_switch:         qemu:1234 [120] S ==> swapper/5:0 [120]',
+      ),
+    );
+    expect(dumpEvents(t)).toEqual([
+      '303280081900681 [5] kvm_halt_poll_ns qemu:1234 lat=..... | text="vcpu 0: halt_poll_ns 0 (shrink 10000)"',
+      '303280081900700 [5] sched_switch qemu:1234 lat=d..2. | prev=qemu:1234[120] state=S next=swapper/5:0[120]',
+    ]);
+  });
+
+  it('says once where timestamps first go back, and stores the events in time order', () => {
+    const t = one(
+      text(
+        'cpus=2',
+        '          <idle>-0     [000]   330.000300: sched_waking:         sh:1 [120] CPU:000',
+        '          <idle>-0     [001]   330.000100: sched_waking:         sh:2 [120] CPU:001',
+        '          <idle>-0     [000]   330.000200: sched_waking:         sh:3 [120] CPU:000',
+        '          <idle>-0     [001]   330.000050: sched_waking:         sh:4 [120] CPU:001',
+      ),
+    );
+    expect(diagSummary(t)).toEqual(['VL1005 warning line 3']);
+    expect(dumpEvents(t).map((l) => l.split(' ')[0])).toEqual([
+      '330000050000',
+      '330000100000',
+      '330000200000',
+      '330000300000',
+    ]);
+    expect(t.events.sorted).toBe(true);
+  });
+});
+
+describe('trace-cmd report -R of other events (lines from trace-cmd 3.3.3 -R of peer .dat files)', () => {
+  it('reads a hex prev_state, raw sched_process_fork, and raw kvm_entry / kvm_exit with the VMX reason named', () => {
+    const t = one(
+      text(
+        'cpus=8',
+        '       trace-cmd-4793  [001]-0x1   432.727160: sched_switch:          prev_comm=trace-cmd prev_pid=4793 prev_prio=120 prev_state=0x40 next_comm=Thread-105 next_pid=4791 next_prio=116',
+        '       trace-cmd-4793  [001]-0x1   432.727161: sched_switch:          prev_comm=trace-cmd prev_pid=4793 prev_prio=120 prev_state=0x402 next_comm=Thread-105 next_pid=4791 next_prio=116',
+        '              sh-4768  [000]-0x1   432.728374: sched_process_fork:    parent_comm=sh parent_pid=4768 child_comm=sh child_pid=4800',
+        ' qemu-system-x86-483882 [007]-0x1 22149.949586: kvm_entry:             vcpu_id=0 rip=0xffffffffa13f2e30',
+        ' qemu-system-x86-483882 [007]-0x1 22149.949610: kvm_exit:              exit_reason=12 guest_rip=0xffffffffa0632f49 isa=1 info1=0x0000000000000000 info2=0x0000000000000000 intr_info=0x00000000 error_code=0x00000000 vcpu_id=3',
+        ' qemu-system-x86-483882 [007]-0x1 22149.949611: kvm_exit:              exit_reason=120 guest_rip=0xffffffffa0632f49 isa=2 info1=0x0 info2=0x0 intr_info=0x00000000 error_code=0x00000000 vcpu_id=3',
+      ),
+    );
+    const fields = dumpEvents(t).map((l) => l.slice(l.indexOf('| ') + 2));
+    expect(fields).toEqual([
+      'prev=trace-cmd:4793[120] state=x next=Thread-105:4791[116]',
+      'prev=trace-cmd:4793[120] state=D|N next=Thread-105:4791[116]',
+      'parent=sh:4768 child=sh:4800',
+      'vcpu=0 text="vcpu_id=0 rip=0xffffffffa13f2e30"',
+      expect.stringMatching(/^vcpu=3 reason=HLT text=/),
+      expect.stringMatching(/^vcpu=3 reason=120 text=/),
+    ]);
+    expect(t.diagnostics).toEqual([]);
+  });
+});
+
+describe('stacks printed under their event', () => {
+  it('skips the frames trace-cmd (=> ...) and tracefs (<stack trace>) print, without a diagnostic', () => {
+    // From trace-cmd 3.3.3 report of ../shared/fixtures/peer/DJSeb__kernel-shark-sebanek-gh-mirror/SurveyPaper__ExampleData__trace2.dat.
+    const t = one(
+      text(
+        'cpus=2',
+        '          <idle>-0     [001] d..2.  5034.172647: kernel_stack:         <stack trace >',
+        '=> trace_event_raw_event_cpu (ffffffff90210f20)',
+        '=> default_idle_call (ffffffff90f32125)',
+        '          <idle>-0     [001] d..2.  5034.172650: sched_switch:         swapper/1:0 [120] R ==> sh:1642 [120]',
+        ' <stack trace>',
+        ' => do_idle',
+      ),
+    );
+    expect(t.events.length).toBe(2);
+    expect(t.diagnostics).toEqual([]);
+  });
+});
+
+describe('report -R reads as the report it is the raw form of', () => {
+  it("trace-cmd-3.1-raw.txt gives trace-cmd-3.1-local.txt's events, states in the kernel's letters", () => {
+    // Both are the start of real/quiet-passive-local/guest.dat, through Debian's trace-cmd 3.1.6:
+    // its sched plugin (libtraceevent 1.7) prints 0x80 as W and 0x20 as X, the kernel I and Z.
+    const dir = `${__dirname}/../fixtures/formats`;
+    const pretty = one(readFileSync(`${dir}/trace-cmd-3.1-local.txt`, 'utf8'));
+    const raw = one(readFileSync(`${dir}/trace-cmd-3.1-raw.txt`, 'utf8'));
+    const want = dumpEvents(pretty).map((l) =>
+      l.replace(' state=W ', ' state=I ').replace(' state=X ', ' state=Z '),
+    );
+    expect(dumpEvents(raw).slice(0, want.length)).toEqual(want);
   });
 });

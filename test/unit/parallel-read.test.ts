@@ -133,6 +133,23 @@ describe('parallel reading', () => {
     expect(many).toEqual(one);
   });
 
+  it('raw fields with numeric states, out of time order: one kernel table and one VL1005, as one thread', async () => {
+    // The first half shows only values a kernel >= 4.14 could print; 4096 near the end proves an
+    // older one, so 64 is `x` everywhere, and the second half's times go back before the first's.
+    const line = (sec: number, us: number, state: number): string =>
+      `              sh-1642  [002]   ${sec}.${String(us).padStart(6, '0')}: sched_switch:          prev_comm=sh prev_pid=1642 prev_prio=120 prev_state=${state} next_comm=kworker/u12:1 next_pid=46 next_prio=120`;
+    const lines = ['version = 6', 'cpus=6'];
+    for (let k = 0; k < 3000; k++) lines.push(line(100, k, k % 2 === 0 ? 64 : 1));
+    for (let k = 0; k < 3000; k++) lines.push(line(50, k, k === 2990 ? 4096 : 2));
+    const f = write('raw-states.txt', lines.join('\n') + '\n');
+    for (const threads of [2, 3]) {
+      const [one, many] = await both(f, threads);
+      expect(many).toEqual(one);
+      expect(one[0]).toContain(' state=x ');
+      expect(one[0]!.match(/VL1005/g)).toHaveLength(1);
+    }
+  });
+
   it('perf sched script', async () => {
     const src = path.resolve(
       __dirname,
@@ -284,6 +301,22 @@ describe('reading in more parts than threads (parts joined while others are read
     );
     return r.traces;
   };
+
+  it('perf record -g output, frames indented with spaces, cut inside callchains: as one thread', async () => {
+    const sample = readFileSync(
+      path.resolve(__dirname, '../fixtures/formats/perf-record-g.txt'),
+      'utf8',
+    ).replaceAll('\t', '        ');
+    const text = sample + sample.slice(sample.indexOf('#\n') + 2).repeat(40);
+    const f = write('perf-g.txt', text);
+    const opts: ImportOptions = { name: 'perf-g' };
+    const one = createTextImporter('perf-script', opts);
+    one.feed(text);
+    const want = one.end().map(dumpTrace);
+    expect(want[0]).not.toContain('VL1001');
+    const r = await readInParts(f, statSync(f).size, 'perf-script', opts, {}, 7, worker, {}, 2);
+    expect(r.traces.map(dumpTrace)).toEqual(want);
+  });
 
   it('7 parts on 2 workers: the trace one thread reads, joined part after part in file order', async () => {
     const f = write('guest-7.txt', guest());

@@ -11,6 +11,7 @@ import {
 import { Kind } from '../../src/core/model/event-kinds';
 import type { Trace } from '../../src/core/model/trace';
 import { traceInfo } from '../../src/core/report/info';
+import { tasksReport } from '../../src/core/report/tasks';
 import { dumpEvents, dumpTrace } from './support/dump';
 
 const text = (...lines: string[]): string => lines.join('\n') + '\n';
@@ -83,11 +84,6 @@ describe('perf sched script lines', () => {
       dump: '5079499613000 [0] sched:sched_waking CPU 0/TCG:3315 lat= | task=qemu-system-x86:3310[120] target=0',
     },
     {
-      shape: 'no [cpu] column (CPU 0 assumed)',
-      line: '            perf  3444  5079.325780: sched:sched_stat_runtime: comm=perf pid=3444 runtime=56065 [ns]',
-      dump: '5079325780000 [0] sched:sched_stat_runtime perf:3444 lat= | task=perf:3444 runtime=56065',
-    },
-    {
       shape: 'a sample period before the event name',
       line: '            perf  3444 [001]  5079.325780:          1 sched:sched_stat_runtime: comm=perf pid=3444 runtime=56065 [ns]',
       dump: '5079325780000 [1] sched:sched_stat_runtime perf:3444 lat= | task=perf:3444 runtime=56065',
@@ -151,6 +147,132 @@ describe('perf sched script lines', () => {
     expect(t.cpuCount).toBe(2);
     expect(t.cpuCountSource).toBe('events');
     expect(t.events.ts(1)).toBe(3017000);
+  });
+});
+
+describe('perf script as recorded with -g, samples and -F subsets', () => {
+  // From ../shared/fixtures/peer/dspeyer__profiling/perf.scr (perf 3.13, `perf record -a -g`).
+  const withChains = text(
+    '# ========',
+    '# captured on: Mon Apr  6 14:14:28 2015',
+    '# nrcpus online : 4',
+    '# ========',
+    '#',
+    'perf 28039 [000] 194010.024771: cycles: ',
+    '\tffffffff8104f45a native_write_msr_safe ([kernel.kallsyms])',
+    '\t    7fe5d6dfc337 __GI___ioctl (/lib/x86_64-linux-gnu/libc-2.19.so)',
+    '',
+    'perf 28039 194010.024862: sched:sched_wakeup: comm=perf pid=28042 prio=120 success=1 target_cpu=001',
+    '\tffffffff810a0a4b ttwu_do_wakeup ([kernel.kallsyms])',
+    '',
+    'swapper     0 194010.024867: sched:sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=perf next_pid=28042 next_prio=120',
+    '    ffffffff81723a85 __schedule ([kernel.kallsyms])',
+    '',
+  );
+
+  it('is sniffed as perf script though most of its lines are frames', () => {
+    expect(isPerfScript(withChains)).toBe(true);
+    // Frames printed with spaces, not a tab, are no votes against it either.
+    expect(isPerfScript(withChains.replaceAll('\t', '        '))).toBe(true);
+    // Its header decides alone, whatever follows (a line longer than the sniffer reads).
+    expect(isPerfScript(withChains.slice(0, withChains.indexOf('#\n')) + 'x'.repeat(70000))).toBe(
+      true,
+    );
+  });
+
+  it('reads samples and tracepoints, skips the frames, and puts CPU-less lines on no CPU', () => {
+    const t = one(withChains);
+    expect(dumpEvents(t)).toEqual([
+      '194010024771000 [0] cycles perf:28039 lat= | text=""',
+      '194010024862000 [?] sched:sched_wakeup perf:28039 lat= | task=perf:28042[120] target=1',
+      '194010024867000 [?] sched:sched_switch swapper:0 lat= | prev=swapper/1:0[120] state=R next=perf:28042[120]',
+    ]);
+    expect(t.cpuCount).toBe(1);
+    expect(t.header.eventsWithoutCpu).toBe(2);
+    expect(diagSummary(t)).toEqual(['VL1016 warning line 10']);
+  });
+
+  it('says once per file that per-CPU views are off, and the tasks report lists no CPU', () => {
+    const t = one(
+      text(
+        '            perf  3444  5079.325780: sched:sched_stat_runtime: comm=perf pid=3444 runtime=56065 [ns]',
+        '            perf  3444  5079.325790: sched:sched_stat_runtime: comm=perf pid=3444 runtime=56065 [ns]',
+      ),
+    );
+    expect(diagSummary(t)).toEqual(['VL1016 warning line 1']);
+    expect(t.cpuCount).toBe(0);
+    const rep = tasksReport(t);
+    expect(rep.cpus).toEqual([]);
+    expect(rep.eventsWithoutCpu).toBe(2);
+    expect(traceInfo(t).header.eventsWithoutCpu).toBe(2);
+  });
+
+  it.each([
+    {
+      shape: 'pid/tid, no CPU, a cpu-clock sample (speedscope simple-with-pid)',
+      line: 'simple-terminat     9/9     198791.127353: cpu-clock: ',
+      dump: '198791127353000 [?] cpu-clock simple-terminat:9 lat= | text=""',
+    },
+    {
+      shape: 'pid/tid padded (FlameGraph example-perf-stacks)',
+      line: 'perf   977/977   [000] 7628263.042515: cycles: ',
+      dump: '7628263042515000 [0] cycles perf:977 lat= | text=""',
+    },
+    {
+      shape: 'a sample with its period and the ip on the line (-F ...,period,ip,sym)',
+      line: '            perf  3444 [002]  5079.325780:     250000 cycles:u:  ffffffff8104f45a native_write_msr ([kernel.kallsyms])',
+      dump: '5079325780000 [2] cycles:u perf:3444 lat= | text=" ffffffff8104f45a native_write_msr ([kernel.kallsyms])"',
+    },
+    {
+      shape: '-F tid,cpu,time,event,trace (no comm)',
+      line: '  3444 [001]  5079.325780: sched:sched_waking: comm=perf pid=3444 prio=120 target_cpu=000',
+      dump: '5079325780000 [1] sched:sched_waking :3444 lat= | task=perf:3444[120] target=0',
+    },
+  ])('$shape', ({ line, dump }) => {
+    expect(isPerfScript(text(line, line))).toBe(true);
+    expect(dumpEvents(one(text(line)))).toEqual([dump]);
+  });
+
+  it('keeps a frame printed with spaces out of the events, but not an event-like line after a blank', () => {
+    const t = one(
+      text(
+        'perf 28039 [000] 194010.024771: cycles: ',
+        '            ffffffff8104f45a native_write_msr_safe ([kernel.kallsyms])',
+        '',
+        '            ffffffff8104f45a native_write_msr_safe ([kernel.kallsyms])',
+      ),
+    );
+    expect(t.events.length).toBe(1);
+    expect(diagSummary(t)).toEqual(['VL1001 error line 4']);
+  });
+
+  it('counts scheduler events printed with no fields (-F without trace), saying so once', () => {
+    // `perf script -F comm,tid,cpu,time,event` of this host's capture (perf-record-g.txt).
+    const t = one(
+      text(
+        '            perf 17437 [000]   583.697646:               sched:sched_stat_runtime: ',
+        '            perf 17437 [000]   583.697901:                     sched:sched_waking: ',
+        '            perf 17437 [000]   583.697905:                     sched:sched_switch: ',
+      ),
+    );
+    expect(t.events.length).toBe(3);
+    expect(diagSummary(t)).toEqual(['VL1002 warning line 1']);
+    expect(traceInfo(t).events.byName).toEqual({
+      'sched:sched_stat_runtime': 1,
+      'sched:sched_waking': 1,
+      'sched:sched_switch': 1,
+    });
+  });
+
+  it('is not taken for ftrace text', () => {
+    expect(
+      isPerfScript(
+        text(
+          '              sh-1642  [002]    76.211701: sched_switch:          prev_comm=sh prev_pid=1642',
+          '          <idle>-0     [002]    76.211513: sched_wakeup:          comm=sh pid=1642 prio=120',
+        ),
+      ),
+    ).toBe(false);
   });
 });
 

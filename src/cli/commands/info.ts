@@ -80,7 +80,11 @@ const nf = new Intl.NumberFormat('en-US');
 export function formatInfo(f: FileInfo): string {
   const lines: string[] = [];
   lines.push(
-    `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ${nf.format(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`,
+    // An unknown file was read only as far as the sniffer looked: its size is the file's.
+    `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ` +
+      (f.format === 'unknown'
+        ? `${nf.format(f.fileBytes)} bytes${f.compression !== 'none' ? ' on disk' : ''}`
+        : `${nf.format(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`),
   );
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
@@ -88,8 +92,12 @@ export function formatInfo(f: FileInfo): string {
     const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
+    const noCpu = t.header.eventsWithoutCpu;
     lines.push(
-      `  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})`,
+      `  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})` +
+        (noCpu !== undefined
+          ? `; ${nf.format(noCpu)} events printed no CPU: per-CPU views off`
+          : ''),
     );
     if (t.span.first !== null) {
       const dur =

@@ -85,7 +85,11 @@ export function formatTasks(rep: TasksReport): string {
   const unit = rep.unit === 'ns' ? 'ms' : 'Mticks';
   const pct = (v: number): string => (rep.span > 0 ? `${((100 * v) / rep.span).toFixed(1)}%` : '-');
   const lines = [`${safeName(rep.name, 200)}: span ${fmt(rep.span, rep)} ${unit}`];
-  lines.push('  cpu   busy      switches');
+  if (rep.eventsWithoutCpu !== undefined)
+    lines.push(
+      `  cpu   (none: ${rep.eventsWithoutCpu} events printed no CPU, so per-CPU times are not known)`,
+    );
+  else lines.push('  cpu   busy      switches');
   for (const c of rep.cpus)
     lines.push(
       `  ${String(c.cpu).padStart(3)}   ${pct(c.busy).padStart(6)}  ${String(c.switches).padStart(9)}`,

@@ -1,10 +1,7 @@
 // Sniffs what a file is from its first bytes and text, never from its name (speedscope's rule):
 // users rename traces, and `.txt` says nothing about which text.
 
-import { isFtraceText } from './ftrace-text';
-import { isPerfScript } from './perf-script';
-
-export type DetectedFormat = 'gzip' | 'trace-cmd-dat' | 'ftrace-text' | 'perf-script' | 'unknown';
+import { sniffTextFormat, TextFormatId } from './formats';
 
 /** trace-cmd's file magic: 0x17 0x08 0x44 "tracing" (trace-cmd.dat(5)). */
 const DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67];
@@ -24,10 +21,7 @@ export function sniffBytes(head: Uint8Array): 'gzip' | 'trace-cmd-dat' | 'zstd' 
   return 'text';
 }
 
-/** Which text importer reads `head` (the first KiB of decoded text). */
-export function sniffText(head: string): 'ftrace-text' | 'perf-script' | 'unknown' {
-  // perf first: its `system:event:` names are the sharper signal.
-  if (isPerfScript(head)) return 'perf-script';
-  if (isFtraceText(head)) return 'ftrace-text';
-  return 'unknown';
+/** Which text importer reads `head` (the first KiB of decoded text): formats.ts decides. */
+export function sniffText(head: string): TextFormatId | 'unknown' {
+  return sniffTextFormat(head);
 }

@@ -12,6 +12,7 @@ import { Kind } from '../model/event-kinds';
 import { PRIO_UNKNOWN } from '../model/task-table';
 import { sameText, type TraceBuilder } from '../model/trace';
 import { preview } from './lines';
+import { VMX_EXIT_REASONS } from './vmx-exit-reasons';
 
 export interface Payload {
   a0: number;
@@ -178,17 +179,23 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
   if (sameText('prev_comm=', s, st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
     const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
-    const ncomm = last(' ==> next_comm=', npid.at, st);
+    // The kernel's print fmt has ` ==> ` before next_comm; raw fields (trace-cmd report -R,
+    // `[FAILED TO PARSE]`) do not, and print prev_state as the number it is.
+    const arrow = last(' ==> next_comm=', npid.at, st);
+    const ncomm = arrow >= 0 ? arrow : last(' next_comm=', npid.at, st);
+    const ncommStart = arrow >= 0 ? arrow + 15 : ncomm + 11;
     if (np.at < 0 || npid.at < 0 || ncomm < 0) return false;
     const stAt = last(' prev_state=', ncomm, st);
     const pp = lastKeyInt(s, ' prev_prio=', stAt, st, en);
     const ppid = lastKeyInt(s, ' prev_pid=', pp.at, st, en);
     if (stAt < 0 || pp.at < 0 || ppid.at < 0) return false;
     if (!ok(np.value) || !ok(npid.value) || !ok(pp.value) || !ok(ppid.value)) return false;
+    // Without the arrow nothing marks where the state ends but the key after it: one token.
+    if (arrow < 0 && tokenEnd(s, stAt + 12, ncomm) !== ncomm) return false;
     const state = b.stateIdAt(s, stAt + 12, ncomm);
     if (state < 0) return false;
     const prev = b.tasks.internAt(ppid.value, s, st + 10, ppid.at, pp.value);
-    const next = b.tasks.internAt(npid.value, s, ncomm + 15, npid.at, np.value);
+    const next = b.tasks.internAt(npid.value, s, ncommStart, npid.at, np.value);
     out.a0 = prev | (state << 22);
     out.a1 = next;
     return true;
@@ -277,13 +284,15 @@ function decodeMigrate(b: TraceBuilder, s: string, st: number, en: number, out: 
   return true;
 }
 
+/** `comm=A pid=N child_comm=B child_pid=M`; raw fields (-R) name the first two parent_comm, parent_pid. */
 function decodeFork(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (!sameText('comm=', s, st)) return false;
+  const raw = sameText('parent_comm=', s, st);
+  if (!raw && !sameText('comm=', s, st)) return false;
   const cpid = lastKeyInt(s, ' child_pid=', en, st, en);
   const ccomm = last(' child_comm=', cpid.at, st);
-  const pid = lastKeyInt(s, ' pid=', ccomm, st, en);
+  const pid = lastKeyInt(s, raw ? ' parent_pid=' : ' pid=', ccomm, st, en);
   if (cpid.at < 0 || ccomm < 0 || pid.at < 0 || !ok(cpid.value) || !ok(pid.value)) return false;
-  out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at);
+  out.a0 = b.tasks.internAt(pid.value, s, st + (raw ? 12 : 5), pid.at);
   out.a1 = b.tasks.internAt(cpid.value, s, ccomm + 12, cpid.at);
   return true;
 }
@@ -351,6 +360,8 @@ function decodeKvm(
   exit: boolean,
   out: Payload,
 ): boolean {
+  if (sameText('vcpu_id=', s, st) || sameText('exit_reason=', s, st))
+    return decodeKvmRaw(b, s, st, en, exit, out);
   let vcpu = 0xffff;
   if (s.startsWith('vcpu ', st)) {
     let e = st + 5;
@@ -364,6 +375,43 @@ function decodeKvm(
     const r = s.indexOf('reason ', st);
     if (r < 0 || r >= en) return false;
     const id = b.exitReasons.intern(s.slice(r + 7, tokenEnd(s, r + 7, en)));
+    reason = id < 0x7fff ? id + 1 : 0x7fff;
+  }
+  out.a0 = vcpu | (reason << 16);
+  out.a1 = b.text(s.slice(st, en));
+  return true;
+}
+
+/**
+ * kvm_entry and kvm_exit as raw fields (trace-cmd report -R), per arch/x86/kvm/trace.h:
+ * `vcpu_id=0 rip=0xffffffffa13f2e30` and `exit_reason=49 guest_rip=0x... isa=1 info1=0x...
+ * vcpu_id=0`. The reason is named from the VMX table when isa is 1 (VMX); on SVM (isa=2), whose
+ * names the kernel spells its own way, it stays the number.
+ */
+function decodeKvmRaw(
+  b: TraceBuilder,
+  s: string,
+  st: number,
+  en: number,
+  exit: boolean,
+  out: Payload,
+): boolean {
+  const v = sameText('vcpu_id=', s, st)
+    ? { at: st, value: intIn(s, st + 8, tokenEnd(s, st + 8, en)) }
+    : lastKeyInt(s, ' vcpu_id=', en, st, en);
+  let vcpu = 0xffff;
+  if (v.at >= 0) {
+    if (!ok(v.value) || v.value < 0 || v.value >= 0xffff) return false;
+    vcpu = v.value;
+  }
+  let reason = 0;
+  if (exit) {
+    if (!sameText('exit_reason=', s, st)) return false;
+    const num = intIn(s, st + 12, tokenEnd(s, st + 12, en));
+    if (!ok(num)) return false;
+    const isa = lastKeyInt(s, ' isa=', en, st, en);
+    const name = isa.value === 1 ? VMX_EXIT_REASONS[num] : undefined;
+    const id = b.exitReasons.intern(name ?? String(num));
     reason = id < 0x7fff ? id + 1 : 0x7fff;
   }
   out.a0 = vcpu | (reason << 16);
@@ -441,6 +489,30 @@ export function decodeFields(
   }
 }
 
+/** What libtraceevent prints before an event's raw fields when its print fmt did not parse. */
+const FAILED_TO_PARSE = '[FAILED TO PARSE]';
+
+/** 1 for the kinds whose fields are keys and values (sched_*, kvm_*), by Kind. */
+export const KEYED = ((): Uint8Array => {
+  const t = new Uint8Array(64);
+  for (const k of [
+    Kind.schedSwitch,
+    Kind.schedWakeup,
+    Kind.schedWakeupNew,
+    Kind.schedWaking,
+    Kind.schedMigrateTask,
+    Kind.schedProcessFork,
+    Kind.schedProcessExit,
+    Kind.schedProcessFree,
+    Kind.schedProcessWait,
+    Kind.schedStatRuntime,
+    Kind.kvmEntry,
+    Kind.kvmExit,
+  ])
+    t[k] = 1;
+  return t;
+})();
+
 /**
  * Decodes an event's fields s[st, en) into `out` and returns its type id; when the text is not in
  * the kind's layout, keeps it as generic text under the same name (an "undecoded" type) and
@@ -457,7 +529,18 @@ export function decodeOrKeep(
   lastWithoutNewline: boolean,
 ): number {
   const name = b.eventTypes[type]!.name;
-  if (decodeFields(b, b.kindOf(type), name, s, st, en, out)) return type;
+  const kind = b.kindOf(type);
+  let from = st;
+  if (KEYED[kind] === 1) {
+    // Fields of a keyed layout never start with a space: one more pad space after the name
+    // (older trace-cmd) or libtraceevent's `[FAILED TO PARSE]` before its raw fields go.
+    while (from < en && s.charCodeAt(from) === 32) from++;
+    if (sameText(FAILED_TO_PARSE, s, from)) {
+      from += FAILED_TO_PARSE.length;
+      while (from < en && s.charCodeAt(from) === 32) from++;
+    }
+  }
+  if (decodeFields(b, kind, name, s, from, en, out)) return type;
   const text = s.slice(st, en);
   b.diags.add({
     code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badFields,

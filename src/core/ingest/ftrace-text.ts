@@ -16,6 +16,7 @@ import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, fastPaths, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
+import { completeTrace } from './complete';
 
 /** True when `head` (the first few KiB of a file) looks like trace-cmd report or tracefs text. */
 export function isFtraceText(head: string): boolean {
@@ -166,7 +167,9 @@ class FtraceTextImporter implements TextImporter {
         source: this.opts.clock !== undefined ? 'user' : 'inferred',
         resolution: unit === 'count' ? 1 : 10 ** (9 - (s.fracDigits ?? 9)),
       };
-      out.push(s.b.finish(clock));
+      const t = s.b.finish(clock);
+      if (this.opts.partOfFile !== true) completeTrace(t);
+      out.push(t);
     }
     return out;
   }
@@ -299,6 +302,10 @@ class FtraceTextImporter implements TextImporter {
       return true;
     }
     if (/^CPU \d+ is empty$/.test(t)) return true;
+    // A stack the kernel_stack / user_stack event (`-T`, options/stacktrace) printed after its
+    // event line, one frame a line: trace-cmd `=> do_idle (ffffffff90141d9a)`, tracefs
+    // ` => do_idle` under `<stack trace>`. The model keeps scheduling, not stacks.
+    if (t.startsWith('=> ') || t === '<stack trace>' || t === '<user stack trace>') return true;
     // trace-cmd: `CPU:1 [12 EVENTS DROPPED]`; tracefs (trace.c print_trace_line): `CPU:1 [LOST 12 EVENTS]`.
     const lost =
       /CPU:(\d+) \[(?:(\d+) )?EVENTS DROPPED\]$/.exec(t) ??

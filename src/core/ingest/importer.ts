@@ -35,6 +35,11 @@ export interface ImportOptions {
    * the conversion, and cannot be applied exactly to ns. Everything else wants ns (the default).
    */
   recordedTicks?: boolean;
+  /**
+   * This importer reads one part of a file whose parts are joined after: it leaves what only the
+   * whole file can settle to the joiner (numeric task states, task-state.ts resolveRawStates).
+   */
+  partOfFile?: boolean;
 }
 
 /** What an importer must know to start reading in the middle of a file. */

@@ -1,19 +1,16 @@
 // Entry points for reading text traces whatever their format: sniff, then stream into the importer.
 
-import { createFtraceTextImporter } from './ftrace-text';
 import type { ImportOptions, TextImporter } from './importer';
-import { createPerfScriptImporter } from './perf-script';
 import { sniffText } from './detect';
+import { textFormat, TextFormatId } from './formats';
 import type { Trace } from '../model/trace';
 
 export type { ImportOptions, ResumeState, TextImporter } from './importer';
 export { sniffBytes, sniffText } from './detect';
+export type { FileFormatId, TextFormatId } from './formats';
 
-export function createTextImporter(
-  format: 'ftrace-text' | 'perf-script',
-  opts: ImportOptions,
-): TextImporter {
-  return format === 'perf-script' ? createPerfScriptImporter(opts) : createFtraceTextImporter(opts);
+export function createTextImporter(format: TextFormatId, opts: ImportOptions): TextImporter {
+  return textFormat(format).importer(opts);
 }
 
 /** Sniffs and imports a whole text; undefined when it is no format we read. */

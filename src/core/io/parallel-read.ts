@@ -6,6 +6,11 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { ImportOptions, ResumeState } from '../ingest/importer';
+import type { TextFormatId } from '../ingest/formats';
+import { completeTrace } from '../ingest/complete';
+import { hasRawStates } from '../ingest/task-state';
+import { DIAG } from '../model/diagnostics';
+import { backwardsMessage } from '../model/trace';
 import type { Trace } from '../model/trace';
 import { appendTrace, TraceData, traceFromData } from '../model/trace-parts';
 import { DatSplit, mergeDatParts } from './dat-source';
@@ -16,7 +21,8 @@ export interface PartRequest {
   path: string;
   start: number;
   end: number;
-  format: 'ftrace-text' | 'perf-script';
+  /** A resumable text format (ingest/formats.ts). */
+  format: TextFormatId;
   opts: ImportOptions & { resume?: ResumeState };
 }
 
@@ -122,7 +128,8 @@ export async function readInParts(
     const end = cuts[k + 1]!;
     // Each part may hold its share of the memory cap (parts are alike: a part that reaches
     // its share means the whole would pass the cap).
-    const partOpts: ImportOptions = k === 0 ? { ...opts } : { ...opts, resume };
+    const partOpts: ImportOptions =
+      k === 0 ? { ...opts, partOfFile: true } : { ...opts, resume, partOfFile: true };
     if (opts.memoryCapBytes !== undefined) partOpts.memoryShare = (end - start) / size;
     return { path, start, end, format, opts: partOpts };
   });
@@ -151,8 +158,10 @@ export async function readInParts(
         // trace of its own; a single thread reports them on the first trace.
         const base =
           traces.find((b) => b.name === t.name) ?? (t.events.length === 0 ? traces[0] : undefined);
-        if (base !== undefined) appendTrace(base, t, lineOffset, cap, released.free);
-        else {
+        if (base !== undefined) {
+          noteBackwardsAtJoin(base, t, lineOffset, opts.name);
+          appendTrace(base, t, lineOffset, cap, released.free);
+        } else {
           for (const d of t.diagnostics) if (d.line !== undefined) d.line += lineOffset;
           traces.push(t);
         }
@@ -161,7 +170,8 @@ export async function readInParts(
     lineOffset += r.lines;
     // The memory cap stopped this part: the file's events end here.
     if (r.stopped) stopped = true;
-    control.onJoined?.(traces);
+    // Numeric task states mean nothing until the whole file is read: no early work on them.
+    if (!traces.some(hasRawStates)) control.onJoined?.(traces);
   };
   await runPool(workerScript, requests, Math.min(threads, n), control, {
     onBytes: (k, b) => {
@@ -175,7 +185,33 @@ export async function readInParts(
     },
   });
   await released.flush();
+  for (const t of traces) completeTrace(t);
   return { traces, replaced, ...(invalid !== undefined ? { invalid } : {}) };
+}
+
+/**
+ * The VL1005 one thread would give when `part`'s first event is earlier than the events of
+ * `base` before it (the part's own, after it in the file, then goes: once per file).
+ */
+function noteBackwardsAtJoin(
+  base: Trace,
+  part: Trace,
+  lineOffset: number,
+  source: string | undefined,
+): void {
+  const n = base.events.length;
+  if (!base.events.sorted || n === 0 || part.events.length === 0) return;
+  if (base.diagnostics.some((d) => d.code === DIAG.timeBackwards)) return;
+  const back = base.events.ts(n - 1) - (Number(part.tsBase - base.tsBase) + part.events.ts(0));
+  if (!(back > 0)) return;
+  base.diagnostics.push({
+    code: DIAG.timeBackwards,
+    severity: 'warning',
+    message: backwardsMessage(back),
+    ...(part.firstEventLine !== undefined ? { line: part.firstEventLine + lineOffset } : {}),
+    ...(source !== undefined ? { source } : {}),
+  });
+  base.diagnosticsTotal++;
 }
 
 /**

@@ -21,11 +21,13 @@ import { DECODE_BYTES, READ_BYTES, readTextRange } from './read-range';
 import type { Trace } from '../model/trace';
 import {
   createTextImporter,
+  FileFormatId,
   ImportOptions,
   sniffBytes,
   sniffText,
   TextImporter,
 } from '../ingest/index';
+import { textFormat } from '../ingest/formats';
 
 /** Workers for one .dat's CPU groups at most (the merge on this thread grows with them). */
 const MAX_DAT_PARTS = 4;
@@ -33,7 +35,7 @@ const MAX_DAT_PARTS = 4;
 export interface LoadResult {
   path: string;
   /** What the content was: a text format, or the reason nothing was read. */
-  format: 'ftrace-text' | 'perf-script' | 'trace-cmd-dat' | 'unknown';
+  format: FileFormatId;
   compression: 'none' | 'gzip';
   traces: Trace[];
   /** File-level problems (unreadable, unsupported); per-line ones live on each trace. */
@@ -268,7 +270,10 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
   return result;
 }
 
-/** The parallel path; false (with a diagnostic) when it failed and the caller should read sequentially. */
+/**
+ * The parallel path; false when the caller should read sequentially: it failed (with a
+ * diagnostic), or the format cannot be read in parts.
+ */
 async function readParallel(
   path: string,
   name: string,
@@ -286,6 +291,8 @@ async function readParallel(
     startImporter(head, name, opts, result); // reports the unsupported format
     return true;
   }
+  // A format that cannot start mid-file is read on this thread.
+  if (!textFormat(format).resumable) return false;
   // What the head's header says (flavour, prefix width...), for the parts that start mid-file.
   const probe = createTextImporter(format, importOptions(opts, name));
   probe.feed(head.slice(0, head.lastIndexOf('\n') + 1));
@@ -403,7 +410,9 @@ function startImporter(
       message:
         head.trim().length === 0
           ? 'the file is empty'
-          : 'not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script)',
+          : `not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script): ` +
+            `its first ${Math.min(head.length, SNIFF_BYTES).toLocaleString('en-US')} characters ` +
+            `(of a ${result.fileBytes.toLocaleString('en-US')}-byte file${result.compression === 'gzip' ? ', gzip' : ''}) look like none of them`,
     });
     return undefined;
   }

@@ -37,6 +37,8 @@ export const DIAG = {
   memoryCap: 'VL1014',
   /** The caller cancelled the load; nothing is kept. */
   cancelled: 'VL1015',
+  /** Lines that print no CPU (perf script without `[cpu]`): per-CPU views are off. Once per file. */
+  cpuUnknown: 'VL1016',
 } as const;
 
 export type DiagCode = (typeof DIAG)[keyof typeof DIAG];

@@ -324,6 +324,37 @@ export class EventStore {
   }
 
   /**
+   * The events in timestamp order (stable) as a new store, with their sparse latencies and wide
+   * values, and the order taken (new index -> old); undefined when they already are in it.
+   */
+  sortedByTime(): { store: EventStore; order: Uint32Array } | undefined {
+    const order = this.order();
+    if (order === undefined) return undefined;
+    const out = new EventStore();
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      const b = this.blocks[i >>> BLOCK_SHIFT]!;
+      const o = i & BLOCK_MASK;
+      const taskLat = b.taskLat[o]!;
+      out.push(
+        b.ts[o]!,
+        b.cpu[o]!,
+        b.type[o]!,
+        taskLat & TASK_MASK,
+        taskLat >>> TASK_BITS,
+        b.a0[o]!,
+        b.a1[o]!,
+      );
+      const sparse = this.sparseLat.get(i);
+      if (sparse !== undefined) out.setSparseLatency(k, sparse);
+    }
+    out.wide = this.wide;
+    out.nWide = this.nWide;
+    out.seal();
+    return { store: out, order };
+  }
+
+  /**
    * Trims the last block to the events it holds, once loading is done (appending after this still
    * works: a new block is started). Keeps a finished trace at 24 bytes per event, not 24 + slack.
    */

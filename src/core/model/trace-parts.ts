@@ -415,6 +415,9 @@ export function mergeByTime(
   return base;
 }
 
+/** Diagnostics an importer gives at most once per file (see mergeCounts). */
+const ONCE_PER_FILE: ReadonlySet<string> = new Set([DIAG.cpuUnknown, DIAG.timeBackwards]);
+
 /** Part's counts, header flags and diagnostics (lines moved by lineOffset) added to base's. */
 function mergeCounts(
   base: Trace,
@@ -429,6 +432,9 @@ function mergeCounts(
     else base.lostEvents = -1;
     base.header.latencyColumn ||= part.header.latencyColumn;
     base.header.tgidColumn ||= part.header.tgidColumn;
+    if (part.header.eventsWithoutCpu !== undefined)
+      base.header.eventsWithoutCpu =
+        (base.header.eventsWithoutCpu ?? 0) + part.header.eventsWithoutCpu;
     if (
       part.cpuCountSource === 'events' &&
       part.cpuCount > base.cpuCount &&
@@ -436,8 +442,10 @@ function mergeCounts(
     )
       base.cpuCount = part.cpuCount;
   }
+  // What a file reports once, each part reported once: the first part's stands.
+  const once = new Set(base.diagnostics.filter((d) => ONCE_PER_FILE.has(d.code)).map((d) => d.code));
   const moved = (part?.diagnostics ?? [])
-    .filter((d) => d.code !== DIAG.capped)
+    .filter((d) => d.code !== DIAG.capped && !once.has(d.code))
     .map((d): Diagnostic => (d.line !== undefined ? { ...d, line: d.line + lineOffset } : d));
   if (statesLost > 0) {
     moved.push({
@@ -447,7 +455,9 @@ function mergeCounts(
     });
   }
   const kept = base.diagnostics.filter((d) => d.code !== DIAG.capped);
-  const total = base.diagnosticsTotal + (part?.diagnosticsTotal ?? 0) + (statesLost > 0 ? 1 : 0);
+  const repeated = (part?.diagnostics ?? []).filter((d) => once.has(d.code)).length;
+  const total =
+    base.diagnosticsTotal + (part?.diagnosticsTotal ?? 0) - repeated + (statesLost > 0 ? 1 : 0);
   const all = [...kept, ...moved].slice(0, diagnosticsCap);
   if (total > all.length) {
     all.push({

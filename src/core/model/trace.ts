@@ -8,13 +8,20 @@ import { StringTable } from './string-table';
 import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
+import type { TraceFormatId } from '../ingest/formats';
+
+/**
+ * The CPU of an event whose line printed none (`perf script` without its `[cpu]` column): no
+ * per-CPU view may place it, and the CPU count ignores it.
+ */
+export const CPU_UNKNOWN = 0xffff;
 
 const TYPE_SLOTS = 256;
 const NAMED_SLOTS = 256;
 const LAT_SLOTS = 256;
 
-/** The formats vCPU Lens reads. */
-export type TraceFormat = 'trace-cmd-report' | 'ftrace-raw' | 'perf-script' | 'trace-cmd-dat';
+/** The formats vCPU Lens reads, by flavour (the list is ingest/formats.ts). */
+export type TraceFormat = TraceFormatId;
 
 export interface EventType {
   /** The name exactly as the trace printed it (`sched_switch`, `sched:sched_switch`, `tracing_mark_write`). */
@@ -37,6 +44,11 @@ export interface TraceHeader {
   /** Whether lines carried the irq-info (latency) column and the TGID column. */
   latencyColumn: boolean;
   tgidColumn: boolean;
+  /**
+   * Events whose line printed no CPU (stored as CPU_UNKNOWN); absent when every line had one.
+   * Per-CPU views of such a trace are incomplete, so reports leave them out.
+   */
+  eventsWithoutCpu?: number;
 }
 
 /** What a trace-cmd .dat file says about itself beyond its events (its options). */
@@ -102,6 +114,8 @@ export interface Trace {
   linesRead: number;
   /** Each event's 1-based line in its file, when the importer was asked for them. */
   eventLines?: Int32Array;
+  /** The first event's line (text): where a part read after another starts (trace-parts.ts). */
+  firstEventLine?: number;
   /** For a trace read from a trace-cmd .dat file: its options. */
   dat?: DatSourceInfo;
 }
@@ -134,6 +148,8 @@ export class TraceBuilder {
   private readonly latSlots = new Int32Array(LAT_SLOTS);
   private baseHi = NaN;
   private baseLo = 0;
+  private firstLine: number | undefined;
+  private backwardsReported = false;
   private maxCpu = -1;
   private statesFull = false;
   /** Where the builder first saw a CPU past the header's count, too many tasks, too many states. */
@@ -260,6 +276,7 @@ export class TraceBuilder {
     if (Number.isNaN(this.baseHi)) {
       this.baseHi = t.hi;
       this.baseLo = t.lo;
+      this.firstLine = this.where().line;
     }
     return (t.hi - this.baseHi) * 1e9 + (t.lo - this.baseLo);
   }
@@ -369,16 +386,35 @@ export class TraceBuilder {
     a1: number,
   ): number {
     if (cpu > this.maxCpu) {
-      this.maxCpu = cpu;
-      const h = this.header.cpus;
-      if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
-        this.cpuPastHeaderAt = this.where();
+      // CPU_UNKNOWN is above every CPU, so the common case pays no extra test.
+      if (cpu === CPU_UNKNOWN) {
+        this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
+      } else {
+        this.maxCpu = cpu;
+        const h = this.header.cpus;
+        if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
+          this.cpuPastHeaderAt = this.where();
+      }
     }
     if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
+    if (!this.events.sorted && !this.backwardsReported) this.reportBackwards(i);
     if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes * this.memoryShare)
       this.full = true;
     return i;
+  }
+
+  /** The first event earlier than one before it: said once; readers take events in time order. */
+  private reportBackwards(i: number): void {
+    this.backwardsReported = true;
+    let latest = -Infinity;
+    for (let k = 0; k < i; k++) latest = Math.max(latest, this.events.ts(k));
+    this.diags.add({
+      code: DIAG.timeBackwards,
+      severity: 'warning',
+      message: backwardsMessage(latest - this.events.ts(i)),
+      ...this.where(),
+    });
   }
 
   finish(clock: ClockInfo): Trace {
@@ -433,8 +469,17 @@ export class TraceBuilder {
       diagnosticsTotal: this.diags.total,
       linesRead: this.linesRead,
       ...(this.lineOf !== undefined ? { eventLines: Int32Array.from(this.lineOf) } : {}),
+      ...(this.firstLine !== undefined ? { firstEventLine: this.firstLine } : {}),
     };
   }
+}
+
+/** VL1005's message for an event `back` clock units before the latest one before it. */
+export function backwardsMessage(back: number): string {
+  return (
+    `timestamps go back here (${back} clock units before an earlier line's): the file is not ` +
+    'in time order (merged or edited by hand?); events are kept and read in time order'
+  );
 }
 
 /**

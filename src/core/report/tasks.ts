@@ -33,6 +33,8 @@ export interface TasksReport {
   threads: ThreadSummary[];
   /** Times a task showed up on a CPU with no sched_switch to it (see Timelines.inconsistencies). */
   inconsistencies: number;
+  /** Events whose line printed no CPU: then `cpus` is empty (per-CPU views are off). */
+  eventsWithoutCpu?: number;
 }
 
 export function tasksReport(trace: Trace, tl: Timelines = buildTimelines(trace)): TasksReport {
@@ -74,5 +76,8 @@ export function tasksReport(trace: Trace, tl: Timelines = buildTimelines(trace))
     cpus,
     threads,
     inconsistencies: tl.inconsistencies,
+    ...(trace.header.eventsWithoutCpu !== undefined
+      ? { eventsWithoutCpu: trace.header.eventsWithoutCpu }
+      : {}),
   };
 }

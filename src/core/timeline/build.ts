@@ -293,6 +293,14 @@ export interface Timelines {
 }
 
 /** Builds CPU and task timelines. O(n) plus a sort when events are out of order. */
+/**
+ * How many per-CPU timelines a trace gets: none when some of its lines printed no CPU (those
+ * events cannot be placed, so every CPU's timeline would have holes that look like idle time).
+ */
+export function cpuLanes(trace: Trace): number {
+  return trace.header.eventsWithoutCpu !== undefined ? 0 : Math.max(trace.cpuCount, 1);
+}
+
 export function buildTimelines(trace: Trace): Timelines {
   const b = startTimelines(trace, trace.events.order(), false);
   b.feed();
@@ -332,7 +340,7 @@ export function startTimelines(
   let t0 = 0;
   let broken = false;
 
-  const nCpu = Math.max(trace.cpuCount, 1);
+  const nCpu = cpuLanes(trace);
   const cpuCols = new IntervalColumns(Int32Array, Int32Array);
   const cpuOpen = new Int32Array(nCpu).fill(-1);
   const taskCols = new IntervalColumns(Uint8Array, Int16Array);
@@ -585,7 +593,7 @@ export function startTimelines(
     // Closing consumes the interval columns: a second finish would read them emptied.
     if (finished) throw new Error('TimelineBuild.finish called twice');
     finished = true;
-    if (!feed() || (growing && Math.max(trace.cpuCount, 1) !== nCpu)) return undefined;
+    if (!feed() || (growing && cpuLanes(trace) !== nCpu)) return undefined;
     return close();
   };
 

@@ -4,7 +4,7 @@
 import { Kind, LAT_SPARSE } from '../../../src/core/model/event-kinds';
 import { kvmAt, migrateAt, runtimeAt, switchAt, wakeupAt } from '../../../src/core/model/payload';
 import { PRIO_UNKNOWN } from '../../../src/core/model/task-table';
-import type { Trace } from '../../../src/core/model/trace';
+import { CPU_UNKNOWN, type Trace } from '../../../src/core/model/trace';
 
 /** `comm:pid` plus `[prio]` when the line printed one. */
 export function taskStr(t: Trace, id: number): string {
@@ -75,7 +75,8 @@ export function latStr(t: Trace, i: number): string {
 export function dumpEvent(t: Trace, i: number): string {
   const ev = t.events;
   const name = t.eventTypes[ev.type(i)]!.name;
-  return `${absTs(t, i)} [${ev.cpu(i)}] ${name} ${taskStr(t, ev.task(i))} lat=${latStr(t, i)} | ${fieldsStr(t, i)}`;
+  const cpu = ev.cpu(i) === CPU_UNKNOWN ? '?' : String(ev.cpu(i));
+  return `${absTs(t, i)} [${cpu}] ${name} ${taskStr(t, ev.task(i))} lat=${latStr(t, i)} | ${fieldsStr(t, i)}`;
 }
 
 export function dumpEvents(t: Trace): string[] {

@@ -76,6 +76,7 @@ export function textSeeds(format: TextFormat): string[] {
       sample('trace-cmd-3.1-tsc.txt').join('\n') + '\n',
       sample('trace-cmd-3.3-latency-local.txt').join('\n') + '\n',
       sample('trace-cmd-3.3-latency-tsc.txt').join('\n') + '\n',
+      sample('trace-cmd-3.1-raw.txt').join('\n') + '\n',
     ]);
     const raw = [...sample('tracefs-raw-host.txt'), ''].join('\n');
     const rawGuest = [...sample('tracefs-raw-guest.txt'), ''].join('\n');
@@ -94,7 +95,14 @@ export function textSeeds(format: TextFormat): string[] {
           `${c as string} ${pid as string}/${pid as string} ${cpu as string} ${ts as string}          1 `,
       ),
     );
-    seedCache.set('perf-script', [script.join('\n') + '\n', script.slice(25).join('\n') + '\n']);
+    // `perf record -g` then `perf script --header`: callchains under every sample.
+    const recorded = sample('perf-record-g.txt');
+    seedCache.set('perf-script', [
+      script.join('\n') + '\n',
+      script.slice(25).join('\n') + '\n',
+      recorded.join('\n') + '\n',
+      recorded.slice(26, 140).join('\n') + '\n',
+    ]);
   }
   return seedCache.get(format)!;
 }

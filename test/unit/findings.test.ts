@@ -114,6 +114,8 @@ describe('preempted in interrupt context', () => {
           1,
           'sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=omp next_pid=10 next_prio=120',
         ) +
+        // vCPU 0 is preempted at 100 µs and 300 µs (host): the first right after an IRQ-context event.
+        R('omp', 10, 0, 'dNh2.', 95, 'sched_waking: comm=omp pid=11 prio=120 target_cpu=001') +
         R(
           '<idle>',
           0,
@@ -122,8 +124,6 @@ describe('preempted in interrupt context', () => {
           101,
           'sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=omp next_pid=11 next_prio=120',
         ) +
-        // vCPU 0 is preempted at 100 µs and 300 µs (host): the first right after an IRQ-context event.
-        R('omp', 10, 0, 'dNh2.', 95, 'sched_waking: comm=omp pid=11 prio=120 target_cpu=001') +
         R('omp', 10, 0, 'd..2.', 290, 'sched_waking: comm=x pid=5 prio=120 target_cpu=000') +
         R('omp', 10, 0, '.....', 990, 'sched_waking: comm=x pid=5 prio=120 target_cpu=000'),
       'guest',

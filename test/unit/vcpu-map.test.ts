@@ -97,20 +97,20 @@ describe('hand-made host traces', () => {
   });
 
   it('two VMs told apart by thread group, the guest picked by its CPU count', () => {
-    const names = (tgid: number, base: number, n: number): string =>
+    const names = (tgid: number, base: number, n: number, us: number): string =>
       [...Array(n).keys()]
         .map((k) =>
           line(
             `CPU ${k}/KVM`,
             base + k,
             k % 2,
-            base + k,
+            us + k,
             'sched_waking: comm=x pid=1 prio=120 target_cpu=000',
             tgid,
           ),
         )
         .join('');
-    const t = one('# tracer: nop\n' + names(900, 910, 2) + names(800, 810, 4));
+    const t = one('# tracer: nop\n' + names(900, 910, 2, 10) + names(800, 810, 4, 20));
     const r = identifyVcpus(t, { guestCpus: 4 });
     expect(r.vms.map((v) => [v.key, v.vcpus.length])).toEqual([
       ['tgid 800', 4],

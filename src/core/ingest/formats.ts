@@ -7,6 +7,7 @@
 
 import { createFtraceTextImporter, isFtraceText } from './ftrace-text';
 import type { ImportOptions, TextImporter } from './importer';
+import type { TraceFormat } from '../model/trace';
 import { createPerfScriptImporter, isPerfScript } from './perf-script';
 
 export interface TextFormat {
@@ -56,9 +57,17 @@ export const DAT_FORMAT = 'trace-cmd-dat';
 export type TextFormatId = (typeof TEXT_FORMATS)[number]['id'];
 /** What a file is: a text format, a `.dat`, or none vCPU Lens reads. */
 export type FileFormatId = TextFormatId | typeof DAT_FORMAT | 'unknown';
-/** `Trace.format`: a text format's flavour, or the `.dat`. */
-export type TraceFormatId =
+/** `Trace.format`: a text format's flavour, or the `.dat` (model/trace.ts names them). */
+export type TraceFormatId = TraceFormat;
+type RegisteredTraceFormat =
   (typeof TEXT_FORMATS)[number]['traceFormats'][number] | typeof DAT_FORMAT;
+/** Compiles only when the model's flavours and the registry's are the same set. */
+export const REGISTRY_MATCHES_MODEL: [
+  Exclude<TraceFormat, RegisteredTraceFormat>,
+  Exclude<RegisteredTraceFormat, TraceFormat>,
+] extends [never, never]
+  ? true
+  : never = true;
 /** The editor's language ids for trace text. */
 export type TraceLanguageId = (typeof TEXT_FORMATS)[number]['languageIds'][number];
 

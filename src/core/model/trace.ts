@@ -8,7 +8,6 @@ import { StringTable } from './string-table';
 import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
 import type { ClockInfo, SplitTs } from './time';
-import type { TraceFormatId } from '../ingest/formats';
 
 /**
  * The CPU of an event whose line printed none (`perf script` without its `[cpu]` column): no
@@ -20,8 +19,12 @@ const TYPE_SLOTS = 256;
 const NAMED_SLOTS = 256;
 const LAT_SLOTS = 256;
 
-/** The formats vCPU Lens reads, by flavour (the list is ingest/formats.ts). */
-export type TraceFormat = TraceFormatId;
+/**
+ * `Trace.format`: a text format's flavour, or the `.dat`. The model sits below ingest, so it names
+ * them here; ingest/formats.ts, the one list of importers, is checked against this both ways when
+ * it is compiled.
+ */
+export type TraceFormat = 'perf-script' | 'trace-cmd-report' | 'ftrace-raw' | 'trace-cmd-dat';
 
 export interface EventType {
   /** The name exactly as the trace printed it (`sched_switch`, `sched:sched_switch`, `tracing_mark_write`). */

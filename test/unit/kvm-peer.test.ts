@@ -115,7 +115,7 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
       const w0 = us(r.window!.start);
       const w1 = us(r.window!.end);
       const isExit = (e: Dumped): boolean => e.event === 'kvm_exit';
-      const isHlt = (e: Dumped): boolean => isExit(e) && / reason HLT /.test(e.fields);
+      const isHlt = (e: Dumped): boolean => isExit(e) && /(^|\s)reason HLT\s/.test(e.fields);
       const isEntry = (e: Dumped): boolean => e.event === 'kvm_entry';
       const haltedUs = gaps(host, 483882, isHlt, isEntry, w0, w1);
       const guestUs = gaps(host, 483882, isEntry, isExit, w0, w1);
@@ -154,7 +154,7 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
       for (let j = 0; j < tl.state.length; j++) total[tl.state[j]!]! += tl.end[j]! - tl.start[j]!;
       const dumped = parseDump(await run(['dump', HOST]));
       const isExit = (e: Dumped): boolean => e.event === 'kvm_exit';
-      const isHlt = (e: Dumped): boolean => isExit(e) && / reason HLT /.test(e.fields);
+      const isHlt = (e: Dumped): boolean => isExit(e) && /(^|\s)reason HLT\s/.test(e.fields);
       const isEntry = (e: Dumped): boolean => e.event === 'kvm_entry';
       const haltedUs = gaps(dumped, 483882, isHlt, isEntry, -Infinity, Infinity);
       const guestUs = gaps(dumped, 483882, isEntry, isExit, -Infinity, Infinity);

@@ -124,6 +124,14 @@ describe('the HIP24 KVM pair (real host kvm_entry/kvm_exit, tsc2nsec, TIME_SHIFT
       expect(Math.abs(v.idle / 1000 - haltedUs)).toBeLessThan(0.05 * haltedUs);
       expect(Math.abs(v.running / 1000 - guestUs)).toBeLessThan(0.1 * guestUs);
       expect(v.vmm).toBeLessThan(0.01 * r.window!.duration);
+      // Over the whole host trace, what trace-cmd 3.3.3's report adds up to: 2.167 s halted,
+      // 0.0825 s in the guest.
+      const allHaltedUs = gaps(host, 483882, isHlt, isEntry, -Infinity, Infinity);
+      const allGuestUs = gaps(host, 483882, isEntry, isExit, -Infinity, Infinity);
+      expect(allHaltedUs / 1e6).toBeCloseTo(2.167, 2);
+      const whole = r.vcpuTimeWholeHost[0]!;
+      expect(Math.abs(whole.idle / 1000 - allHaltedUs)).toBeLessThan(0.05 * allHaltedUs);
+      expect(Math.abs(whole.running / 1000 - allGuestUs)).toBeLessThan(0.1 * allGuestUs);
       // Nothing shows the host scheduling the thread: said, in the JSON and the text.
       expect(r.preemptionSeen).toBe(false);
       expect(r.vcpuStateBasis.join('\n')).toMatch(/no sched_switch.*cannot be seen/);

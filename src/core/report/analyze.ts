@@ -3,6 +3,7 @@
 // absolute timestamps are strings so they stay exact.
 
 import type { PairAnalysis } from '../analyze/types';
+import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import { formatAbsTs } from '../model/time';
 
 export const ANALYZE_SCHEMA = 'vcpu-lens.analyze/1';
@@ -46,6 +47,20 @@ export interface AnalyzeReport {
     unknown: number;
     steal: number;
     preemptions: number;
+  }[];
+  /**
+   * The same states over the whole host trace (vcpuTime counts only the window both traces
+   * cover): what the host trace alone says each vCPU did, e.g. all its halted time.
+   */
+  vcpuTimeWholeHost: {
+    vcpu: number;
+    running: number;
+    preempted: number;
+    waiting: number;
+    idle: number;
+    vmm: number;
+    blocked: number;
+    unknown: number;
   }[];
   /**
    * What the vCPU states rest on and what they cannot show, in words: which host events (a host
@@ -155,6 +170,7 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
       steal: t.steal,
       preemptions: t.preemptions,
     })),
+    vcpuTimeWholeHost: (a.states?.timelines ?? []).map(wholeHostTime),
     vcpuStateBasis: a.states?.basis ?? [],
     preemptionSeen: a.states?.schedulingSeen ?? false,
     stallsByThread: (a.stalls?.byGuestThread ?? []).map((t) => ({ ...t })),
@@ -199,5 +215,21 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
             reasoning: a.advice.reasoning,
           },
     reasoning: a.reasoning,
+  };
+}
+
+/** A vCPU's time in each state over its whole timeline (the host trace's span). */
+function wholeHostTime(tl: VcpuTimeline): AnalyzeReport['vcpuTimeWholeHost'][number] {
+  const t = new Float64Array(7);
+  for (let j = 0; j < tl.state.length; j++) t[tl.state[j]!]! += tl.end[j]! - tl.start[j]!;
+  return {
+    vcpu: tl.vcpu,
+    running: t[VcpuState.running]!,
+    preempted: t[VcpuState.preempted]!,
+    waiting: t[VcpuState.waiting]!,
+    idle: t[VcpuState.halted]!,
+    vmm: t[VcpuState.vmm]!,
+    blocked: t[VcpuState.blocked]!,
+    unknown: t[VcpuState.unknown]!,
   };
 }

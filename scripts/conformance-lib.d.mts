@@ -10,6 +10,7 @@ export interface Tool {
   name: '3.1' | '3.3';
   bin: string;
 }
+export const SCHED: readonly string[];
 export const ROOT: string;
 export const REAL: string;
 export const PEER: string;

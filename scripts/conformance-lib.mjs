@@ -207,7 +207,8 @@ export function checkDat(file, label, tools) {
   return { file: label, oracle: o.tool, ...c };
 }
 
-const SCHED = [
+/** The scheduler events whose text lines are counted (also test/unit/peer-text.test.ts). */
+export const SCHED = [
   'sched_switch',
   'sched_wakeup',
   'sched_wakeup_new',

@@ -9,22 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { Kind } from '../../src/core/model/event-kinds';
 import type { Trace } from '../../src/core/model/trace';
+import { SCHED } from '../../scripts/conformance-lib.mjs';
 import { missing, PEER } from './support/fixtures';
 
 const why = missing(PEER, '../shared/fixtures/peer');
-
-const SCHED = [
-  'sched_switch',
-  'sched_wakeup',
-  'sched_wakeup_new',
-  'sched_waking',
-  'sched_migrate_task',
-  'sched_process_fork',
-  'sched_process_exit',
-  'sched_process_free',
-  'sched_process_wait',
-  'sched_stat_runtime',
-];
 
 interface PeerText {
   file: string;

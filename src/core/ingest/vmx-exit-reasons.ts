@@ -1,5 +1,7 @@
 // KVM's VMX exit reasons by number, for kvm_exit lines that print the number (trace-cmd report
-// -R): the names are the kernel's own, as its kvm_exit print fmt spells them.
+// -R): the names are the kernel's own, as its kvm_exit print fmt spells them. (trace-dat/plugins.ts
+// has libtraceevent's plugin_kvm.c table for .dat printing: older, and it names some codes
+// differently, e.g. 7 PENDING_INTERRUPT, so the two are not one table.)
 
 /**
  * VMX exit reasons by number, as the kernel's kvm_exit print fmt names them (VMX_EXIT_REASONS,

@@ -8,6 +8,18 @@ import { formatAbsTs } from '../model/time';
 
 export const ANALYZE_SCHEMA = 'vcpu-lens.analyze/1';
 
+/** A vCPU's host time in each state, in the report's unit. */
+export interface VcpuStateTimes {
+  vcpu: number;
+  running: number;
+  preempted: number;
+  waiting: number;
+  idle: number;
+  vmm: number;
+  blocked: number;
+  unknown: number;
+}
+
 export interface AnalyzeReport {
   schema: typeof ANALYZE_SCHEMA;
   unit: 'ns' | 'count';
@@ -36,32 +48,12 @@ export interface AnalyzeReport {
     reasoning: string[];
   } | null;
   /** Per vCPU, host time in each state (`idle`: halted because the guest CPU was idle). */
-  vcpuTime: {
-    vcpu: number;
-    running: number;
-    preempted: number;
-    waiting: number;
-    idle: number;
-    vmm: number;
-    blocked: number;
-    unknown: number;
-    steal: number;
-    preemptions: number;
-  }[];
+  vcpuTime: (VcpuStateTimes & { steal: number; preemptions: number })[];
   /**
    * The same states over the whole host trace (vcpuTime counts only the window both traces
    * cover): what the host trace alone says each vCPU did, e.g. all its halted time.
    */
-  vcpuTimeWholeHost: {
-    vcpu: number;
-    running: number;
-    preempted: number;
-    waiting: number;
-    idle: number;
-    vmm: number;
-    blocked: number;
-    unknown: number;
-  }[];
+  vcpuTimeWholeHost: VcpuStateTimes[];
   /**
    * What the vCPU states rest on and what they cannot show, in words: which host events (a host
    * trace without sched_switch cannot show preemption), how idle was told from VMM time.
@@ -219,7 +211,7 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
 }
 
 /** A vCPU's time in each state over its whole timeline (the host trace's span). */
-function wholeHostTime(tl: VcpuTimeline): AnalyzeReport['vcpuTimeWholeHost'][number] {
+function wholeHostTime(tl: VcpuTimeline): VcpuStateTimes {
   const t = new Float64Array(7);
   for (let j = 0; j < tl.state.length; j++) t[tl.state[j]!]! += tl.end[j]! - tl.start[j]!;
   return {

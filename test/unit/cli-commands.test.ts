@@ -13,9 +13,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes';
 import { COMPARE_RUNS } from '../../src/core/sim/presets';
+import { captureStderr } from './support/stderr';
 
 process.env['VCPU_LENS_NO_MAIN'] = '1';
 const { main, COMMANDS, globalHelp } = await import('../../src/cli/main');
@@ -32,17 +33,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const F = path.join(dir, 'trace.txt');
 writeFileSync(F, TRACE);
 
-let stderr: string[];
-beforeEach(() => {
-  stderr = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const stderr = captureStderr();
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

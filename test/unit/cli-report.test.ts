@@ -4,8 +4,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes';
+import { captureStderr } from './support/stderr';
 
 process.env['VCPU_LENS_NO_MAIN'] = '1';
 const { main } = await import('../../src/cli/main');
@@ -14,14 +15,7 @@ const PAIR = path.resolve(__dirname, '../fixtures/real/quiet-passive-local');
 const dir = mkdtempSync(path.join(tmpdir(), 'vcpu-lens-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let stderr: string[];
-beforeEach(() => {
-  stderr = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
+const stderr = captureStderr();
 
 describe('report files from the CLI', () => {
   it('analyze --out and --chrome-trace write both and say where and how big', async () => {

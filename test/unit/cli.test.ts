@@ -5,8 +5,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes';
+import { captureStderr } from './support/stderr';
 
 // Importing main must not run it.
 process.env['VCPU_LENS_NO_MAIN'] = '1';
@@ -30,17 +31,7 @@ function tmpFile(name: string, content: string | Buffer): string {
   return p;
 }
 
-let stderr: string[];
-beforeEach(() => {
-  stderr = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const stderr = captureStderr();
 
 /** Runs the CLI; returns the exit code and what it printed to stdout (one string per `out` call). */
 async function run(...argv: string[]): Promise<{ code: number; out: string[] }> {

@@ -22,6 +22,7 @@ import {
   ViewState,
 } from '../src/core/view/states';
 import { upperBound } from '../src/core/model/search';
+import { laneId } from '../src/core/view/lane-id';
 import { resolutionFor } from '../src/core/view/lod';
 import type { Transport } from './transport';
 
@@ -952,9 +953,9 @@ export class TimelineApp {
         const px = this.x(k.startNs);
         if (px < 0 || px > W) continue;
         const ys = [
-          center(`gthread:${k.guestPid}`),
-          center(`vcpu:${k.vcpu}`),
-          k.kind === 'preempted' ? center(`hcpu:${k.pcpu}`) : undefined,
+          center(laneId.guestThread(k.guestPid)),
+          center(laneId.vcpu(k.vcpu)),
+          k.kind === 'preempted' ? center(laneId.hostCpu(k.pcpu)) : undefined,
           k.kind === 'preempted' ? center(`hthread:${k.preemptorPid}`) : undefined,
         ].filter((y): y is number => y !== undefined);
         if (ys.length < 2) continue;

@@ -25,5 +25,7 @@ export function answerView(index: TimelineIndex, body: FromWebview): ToWebview {
       return { kind: 'chromeTrace', json: JSON.stringify(chromeTrace(index.model)) };
     case 'saveFile':
       return { kind: 'error', message: 'saveFile is handled by the page or the editor' };
+    case 'revealInTrace':
+      return { kind: 'error', message: 'Reveal in Trace needs an editor: the trace is not open here' };
   }
 }

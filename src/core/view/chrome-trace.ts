@@ -3,6 +3,7 @@
 // per machine, one track per lane (complete 'X' events, idle left out), the stalls as flows
 // (guest thread → vCPU thread → the preemptor's host CPU), the DoP series as a counter.
 
+import { laneId } from './lane-id';
 import type { TimelineModel } from './model';
 import { VIEW_STATE_NAMES, ViewState } from './states';
 
@@ -70,9 +71,9 @@ export function chromeTrace(m: TimelineModel): ChromeTrace {
   const L = m.links;
   let id = 1;
   for (let i = 0; i < L.start.length; i++) {
-    const g = tidOf.get(`gthread:${L.guestPid[i]}`);
-    const v = tidOf.get(`vcpu:${L.vcpu[i]}`);
-    const h = L.preempted[i] === 1 ? tidOf.get(`hcpu:${L.pcpu[i]}`) : undefined;
+    const g = tidOf.get(laneId.guestThread(L.guestPid[i]!));
+    const v = tidOf.get(laneId.vcpu(L.vcpu[i]!));
+    const h = L.preempted[i] === 1 ? tidOf.get(laneId.hostCpu(L.pcpu[i]!)) : undefined;
     const steps = [g, v, h].filter((x): x is { pid: number; tid: number } => x !== undefined);
     if (steps.length < 2) continue;
     const ts = us(L.start[i]!);

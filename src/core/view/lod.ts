@@ -4,6 +4,7 @@
 // its pixel count, not the trace's size: a 5M-event trace answers in kilobytes.
 
 import { upperBound } from '../model/search';
+import { laneId, parseLaneId } from './lane-id';
 import type { LaneColumns, TimelineModel } from './model';
 import { NO_STATE, VIEW_STATE_COUNT, VIEW_STATE_NAMES, ViewState } from './states';
 import type { DetailsWire, LaneWindow, LinkWire, WindowReply, WindowRequest } from './wire';
@@ -243,7 +244,7 @@ export class TimelineIndex {
         r.end.push(Math.max(e, s + res));
       }
     };
-    const cpuPrefix = h.machine === 'host' ? 'hcpu:' : 'gcpu:';
+    const cpuKind = h.machine === 'host' ? 'hcpu' : 'gcpu';
     // A task lane of the task tells where it ran cheaply; otherwise scan the CPU lanes.
     const meta = this.model.meta.lanes;
     const taskLane = meta.findIndex(
@@ -258,12 +259,12 @@ export class TimelineIndex {
         if (c.start[j]! >= b) break;
         const st = c.state[j];
         if ((st !== ViewState.running && st !== ViewState.stalled) || c.end[j]! < a) continue;
-        if (c.aux[j]! >= 0) add(`${cpuPrefix}${c.aux[j]}`, c.start[j]!, c.end[j]!);
+        if (c.aux[j]! >= 0) add(laneId.cpu(h.machine, c.aux[j]!), c.start[j]!, c.end[j]!);
       }
       return out;
     }
     meta.forEach((l, i) => {
-      if (!l.id.startsWith(cpuPrefix)) return;
+      if (parseLaneId(l.id)?.kind !== cpuKind) return;
       const c = this.model.lanes[i]!;
       for (let j = Math.max(0, upperBound(c.start, a) - 1); j < c.start.length; j++) {
         if (c.start[j]! >= b) break;

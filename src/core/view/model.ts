@@ -7,6 +7,7 @@ import type { PairAnalysis } from '../analyze/types';
 import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TaskState } from '../timeline/states';
+import { laneId } from './lane-id';
 import { ViewState } from './states';
 import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
 
@@ -155,7 +156,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
       }
       b.push(T(hc.start[i]!), T(hc.end[i]!), st, who, pid);
     }
-    lanes.push({ id: `hcpu:${c}`, group: 'host-cpus', label: `CPU ${c}`, machine: 'host', cpu: c });
+    lanes.push({ id: laneId.hostCpu(c), group: 'host-cpus', label: `CPU ${c}`, machine: 'host', cpu: c });
     cols.push(b.done());
   }
 
@@ -166,7 +167,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
       b.push(T(tl.start[j]!), T(tl.end[j]!), VCPU_TO_VIEW[tl.state[j]!]!, -1, tl.pcpu[j]!);
     const v = a.vcpuMap.chosen?.vcpus.find((x) => x.vcpu === tl.vcpu);
     lanes.push({
-      id: `vcpu:${tl.vcpu}`,
+      id: laneId.vcpu(tl.vcpu),
       group: 'vcpus',
       label: `vCPU ${tl.vcpu} · ${v?.hostComm ?? '?'} (${tl.hostTid})`,
       machine: 'host',
@@ -213,7 +214,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
         b.push(G(gc.start[i]!), G(gc.end[i]!), st, who, pid);
       }
       lanes.push({
-        id: `gcpu:${c}`,
+        id: laneId.guestCpu(c),
         group: 'guest-cpus',
         label: `guest CPU ${c}`,
         machine: 'guest',
@@ -260,7 +261,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
         if (e > s || e === s0) b.push(s, e, ViewState.running, -1, cpu);
       }
       lanes.push({
-        id: `gthread:${pid}`,
+        id: laneId.guestThread(pid),
         group: 'guest-threads',
         label: `${gt.comms[k]!} (${pid})`,
         machine: 'guest',
@@ -281,7 +282,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     for (let j = ht.offsets[k]!; j < ht.offsets[k + 1]!; j++)
       b.push(T(ht.start[j]!), T(ht.end[j]!), TASK_TO_VIEW[ht.state[j]!]!, -1, ht.cpu[j]!);
     lanes.push({
-      id: `hthread:${p.pid}`,
+      id: laneId.hostThread(p.pid),
       group: 'co-runners',
       label: `${ht.comms[k]!} (${p.pid})`,
       machine: 'host',

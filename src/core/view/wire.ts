@@ -24,7 +24,9 @@ export type FromWebview =
   | ({ kind: 'requestWindow' } & WindowRequest)
   | { kind: 'requestDetails'; lane: string; tNs: number; toleranceNs: number }
   | { kind: 'exportChromeTrace' }
-  | { kind: 'saveFile'; name: string; mime: string; base64: string };
+  | { kind: 'saveFile'; name: string; mime: string; base64: string }
+  /** Details' "Reveal in Trace": open the trace line of the interval on `lane` at [startNs, endNs). */
+  | { kind: 'revealInTrace'; lane: string; startNs: number; endNs: number };
 
 /** Provider → webview. */
 export type ToWebview =
@@ -32,7 +34,12 @@ export type ToWebview =
   | ({ kind: 'window' } & WindowReply)
   | { kind: 'details'; details: DetailsWire | null }
   | { kind: 'chromeTrace'; json: string }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  /**
+   * "Show in Timeline": zoom to [startNs, endNs) (the view pads it) and select the interval on
+   * `lane` there, emphasising its stall connectors. Sent by the editor side, unasked.
+   */
+  | { kind: 'reveal'; startNs: number; endNs: number; lane?: string };
 
 export type FromWebviewMessage = Envelope<FromWebview>;
 export type ToWebviewMessage = Envelope<ToWebview>;

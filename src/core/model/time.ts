@@ -175,3 +175,40 @@ export function tscToNs(ticks: number, mult: number, shift: number): number {
 export function tscToNsBig(ticks: bigint, mult: number, shift: number): bigint {
   return (ticks * BigInt(mult)) >> BigInt(shift);
 }
+
+const DURATION_UNITS: readonly [number, string][] = [
+  [1e9, 's'],
+  [1e6, 'ms'],
+  [1e3, 'µs'],
+];
+
+/**
+ * A duration in ns the way people read it: the largest unit that keeps the value at least 1, four
+ * significant digits, trailing zeros dropped: `31.4 s`, `6.245 ms`, `820 µs`, `412 ns`.
+ */
+export function formatDuration(ns: number): string {
+  if (!Number.isFinite(ns)) return String(ns);
+  const a = Math.abs(ns);
+  for (const [scale, name] of DURATION_UNITS) {
+    if (a >= scale) return `${trimSignificant(ns / scale)} ${name}`;
+  }
+  return `${Math.round(ns)} ns`;
+}
+
+/** Four significant digits, no exponent, trailing fraction zeros dropped (999.96 → "1000"). */
+function trimSignificant(v: number): string {
+  const a = Math.abs(v);
+  const decimals = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3;
+  const s = v.toFixed(decimals);
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
+/** A raw count with thousands separators: `13,997,267 ticks`. */
+export function formatTicks(n: number): string {
+  return `${Math.round(n).toLocaleString('en-US')} ticks`;
+}
+
+/** A duration in the trace clock's unit: seconds-style for ns clocks, separated ticks for counts. */
+export function formatClockDuration(v: number, unit: ClockUnit): string {
+  return unit === 'ns' ? formatDuration(v) : formatTicks(v);
+}

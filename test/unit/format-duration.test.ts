@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { formatClockDuration, formatDuration, formatTicks } from '../../src/core/model/time';
+
+describe('formatDuration', () => {
+  it.each([
+    [31_401.6e6, '31.4 s'],
+    [6.245e6, '6.245 ms'],
+    [820e3, '820 µs'],
+    [412, '412 ns'],
+    [4e9, '4 s'],
+    [17.4e9, '17.4 s'],
+    [5.0134e9, '5.013 s'],
+    [999.96e6, '1000 ms'],
+    [1234.5e9, '1235 s'],
+    [0, '0 ns'],
+    [-6.245e6, '-6.245 ms'],
+  ])('%d ns reads %s', (ns, text) => {
+    expect(formatDuration(ns)).toBe(text);
+  });
+  it('counts get thousands separators and the word ticks', () => {
+    expect(formatTicks(13_997_267)).toBe('13,997,267 ticks');
+    expect(formatClockDuration(13_997_267, 'count')).toBe('13,997,267 ticks');
+    expect(formatClockDuration(13_997_267, 'ns')).toBe('14 ms');
+  });
+});

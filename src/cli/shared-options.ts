@@ -1,5 +1,5 @@
 // Options several commands take, declared once: --json, --force, and those of every command that
-// reads traces (--clock, --max-diagnostics, --threads, --memory-cap, --progress), with the check
+// reads traces (--clock, --tsc-hz, --max-diagnostics, --threads, --memory-cap, --progress), with the check
 // that turns the latter into the engine's read options.
 
 import { totalmem } from 'node:os';
@@ -28,6 +28,13 @@ export const READ_OPTIONS = {
     type: 'string',
     arg: 'NAME',
     help: "the trace clock's name (text traces do not record it), e.g. x86-tsc",
+  },
+  'tsc-hz': {
+    type: 'string',
+    arg: 'HZ',
+    help:
+      'the rate of a counting clock (x86-tsc, counter), e.g. 2445400000 or 2445.4M: its ticks ' +
+      "are read as ns, so times print in seconds (a .dat's TSC2NSEC already does this)",
   },
   'max-diagnostics': {
     type: 'string',
@@ -66,6 +73,9 @@ export function readOptions(v: OptionValues<typeof READ_OPTIONS>): CliReadOption
   const cap = parseSize(v['memory-cap']);
   if (cap === null)
     return `--memory-cap wants a size such as 512M or 4G, or 'off', got '${v['memory-cap']}'`;
+  const tscHz = v['tsc-hz'] !== undefined ? parseHz(v['tsc-hz']) : undefined;
+  if (tscHz === null)
+    return `--tsc-hz wants a rate in Hz such as 2445400000, 2445.4M or 2.4454G, got '${v['tsc-hz']}'`;
   const progress = v.progress;
   if (progress !== 'auto' && progress !== 'always' && progress !== 'never')
     return `--progress is auto, always or never, got '${progress}'`;
@@ -74,8 +84,19 @@ export function readOptions(v: OptionValues<typeof READ_OPTIONS>): CliReadOption
     ...(cap !== undefined ? { memoryCapBytes: cap } : {}),
     diagnosticsCap: max,
     ...(v.clock !== undefined ? { clock: v.clock } : {}),
+    ...(tscHz !== undefined ? { tscHz } : {}),
     ...(threads !== undefined ? { threads } : {}),
   };
+}
+
+/** A --tsc-hz value in Hz (`2445400000`, `2445.4M`, `2.4454 GHz`), or null when unreadable. */
+export function parseHz(v: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:hz)?$/i.exec(v.trim());
+  if (m === null) return null;
+  const mul = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase()]!;
+  const hz = Math.round(Number(m[1]) * mul);
+  // At least 1 kHz (a slower counter is no clock a trace uses) and at most 1 THz.
+  return hz >= 1e3 && hz <= 1e12 ? hz : null;
 }
 
 /**

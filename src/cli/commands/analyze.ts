@@ -14,6 +14,12 @@ import { CliReadOptions, loadTraces } from '../progress';
 import { formatDiag, log, safeName, safeText } from '../terminal';
 import { parseVcpuMapFlag } from '../../core/correlate/vcpu-map';
 import { defineCommand, usageError } from '../command';
+import {
+  formatAbsTs,
+  formatClockDuration,
+  formatClockOffset,
+  TSC_RATE_HINT,
+} from '../../core/model/time';
 import { FORCE_OPTION, JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
 
 export const analyze = defineCommand({
@@ -190,14 +196,17 @@ export async function analyzeCommand(
 }
 
 export function formatAnalyze(r: AnalyzeReport): string {
-  const ns = r.unit === 'ns';
-  const t = (v: number): string =>
-    ns ? `${(v / 1e6).toFixed(3)} ms` : `${(v / 1e6).toFixed(3)} Mticks`;
+  const t = (v: number): string => formatClockDuration(v, r.unit);
   const pct = (v: number, of: number): string => (of > 0 ? `${((100 * v) / of).toFixed(1)}%` : '-');
   const L: string[] = [];
   L.push(
     `host ${safeName(r.host.name, 200)} (${r.host.format}), guest ${safeName(r.guest.name, 200)} (${r.guest.format}, ${r.guest.cpus} CPUs)`,
   );
+  if (r.tscHz !== null)
+    L.push(
+      `counter clock read at ${r.tscHz.toLocaleString('en-US')} Hz (--tsc-hz): times in seconds`,
+    );
+  if (r.unit === 'count') L.push(`note: ${TSC_RATE_HINT}`);
   L.push('');
   L.push(r.vm !== null ? `vCPU threads (${r.vm.vmm}, ${r.vm.key}):` : 'vCPU threads: none found');
   for (const v of r.vcpus)
@@ -209,28 +218,30 @@ export function formatAnalyze(r: AnalyzeReport): string {
   if (r.clock !== null) {
     const c = r.clock;
     const off = BigInt(c.hostRef) - BigInt(c.guestRef);
+    const unit = c.unit === 'ns' ? 'ns' : 'count';
     L.push(
-      `clock map (${c.method}): host - guest = ${off} ${c.unit === 'ns' ? 'ns' : 'ticks'} at guest ${c.guestRef}, rate ${c.slope.toFixed(9)}, ± ${c.bound.toFixed(0)}`,
+      `clock map (${c.method}): host - guest = ${formatClockOffset(off, unit)} at guest ${formatAbsTs(BigInt(c.guestRef), unit, 9)}, rate ${c.slope.toFixed(9)}, ± ${formatClockDuration(c.bound, unit)}`,
     );
     for (const s of c.reasoning) L.push(`  - ${safeText(s)}`);
   } else L.push('clock map: none');
   L.push('');
   if (r.vcpuTime.length > 0) {
     const span = r.window?.duration ?? r.host.span;
+    const stealWidth = Math.max(8, ...r.vcpuTime.map((v) => t(v.steal).length));
     L.push(
       r.window !== null
-        ? `vCPU time on the host while both traces ran (${t(span)}, from ${r.window.start}):`
+        ? `vCPU time on the host while both traces ran (${t(span)}, from ${r.window.start}${r.unit === 'ns' ? ' s' : ''}):`
         : `vCPU time on the host (trace span ${t(span)}):`,
     );
     L.push(
-      '  vCPU     running   preempted    waiting       idle        vmm    blocked    steal  preemptions',
+      `  vCPU     running   preempted    waiting       idle        vmm    blocked ${'steal'.padStart(stealWidth)}  preemptions`,
     );
     // Not seen is not zero: without the host's sched_switch those columns say `?`.
     const seen = (x: string): string => (r.preemptionSeen ? x : '?');
     for (const v of r.vcpuTime) {
       L.push(
         `  ${String(v.vcpu).padStart(4)} ${pct(v.running, span).padStart(11)} ${seen(pct(v.preempted, span)).padStart(11)} ${seen(pct(v.waiting, span)).padStart(10)} ` +
-          `${pct(v.idle, span).padStart(10)} ${pct(v.vmm, span).padStart(10)} ${pct(v.blocked, span).padStart(10)} ${seen(t(v.steal)).padStart(12)} ${seen(String(v.preemptions)).padStart(10)}`,
+          `${pct(v.idle, span).padStart(10)} ${pct(v.vmm, span).padStart(10)} ${pct(v.blocked, span).padStart(10)} ${seen(t(v.steal)).padStart(stealWidth)} ${seen(String(v.preemptions)).padStart(12)}`,
       );
     }
     for (const s of r.vcpuStateBasis) L.push(`  - ${safeText(s)}`);
@@ -240,18 +251,20 @@ export function formatAnalyze(r: AnalyzeReport): string {
     L.push(
       'guest threads that lost time to their vCPU not running (preempted or waiting for a host CPU):',
     );
+    const lostWidth = Math.max(...r.stallsByThread.slice(0, 10).map((s) => t(s.lost).length));
     for (const s of r.stallsByThread.slice(0, 10)) {
       L.push(
-        `  ${String(s.pid).padStart(7)} ${safeName(s.comm).padEnd(16)} ${t(s.lost).padStart(14)} in ${s.episodes} episodes (${t(s.lostPreempted)} preempted)`,
+        `  ${String(s.pid).padStart(7)} ${safeName(s.comm).padEnd(16)} ${t(s.lost).padStart(lostWidth)} in ${s.episodes} episodes (${t(s.lostPreempted)} preempted)`,
       );
     }
     L.push('');
   }
   if (r.preemptors.length > 0) {
     L.push('host tasks that preempted vCPUs:');
+    const tookWidth = Math.max(...r.preemptors.slice(0, 10).map((p) => t(p.took).length));
     for (const p of r.preemptors.slice(0, 10))
       L.push(
-        `  ${String(p.pid).padStart(7)} ${safeName(p.comm).padEnd(16)} ${t(p.took).padStart(14)} in ${p.episodes} episodes`,
+        `  ${String(p.pid).padStart(7)} ${safeName(p.comm).padEnd(16)} ${t(p.took).padStart(tookWidth)} in ${p.episodes} episodes`,
       );
     L.push('');
   }

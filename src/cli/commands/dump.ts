@@ -32,6 +32,11 @@ export async function dumpCommand(
   write: (s: string) => void,
 ): Promise<ExitCode> {
   // TSC ticks as recorded: a guest's TIME_SHIFT is applied to them before trace-cmd's conversion.
+  // The same for --tsc-hz: dump prints what trace-cmd report prints for the file, the ticks.
+  if (read.tscHz !== undefined)
+    log(
+      'vcpu-lens dump: timestamps are printed as recorded (as trace-cmd report does); --tsc-hz is not applied',
+    );
   const [r] = (await loadTraces([file], { ...read, recordedTicks: true })) as [LoadResult];
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;

@@ -8,6 +8,7 @@ import { ExitCode } from '../exit-codes';
 import { formatDiag, safeName, safeText } from '../terminal';
 import { defineCommand, usageError } from '../command';
 import { JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
+import { formatClockDuration, TSC_RATE_HINT } from '../../core/model/time';
 
 export const info = defineCommand({
   name: 'info',
@@ -89,7 +90,13 @@ export function formatInfo(f: FileInfo): string {
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
     if (f.traces.length > 1) lines.push(`- ${safeName(t.name, 200)}`);
-    const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
+    const clk =
+      `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}` +
+      (t.clock.tscHz !== undefined
+        ? `, ticks read as ns at ${nf.format(t.clock.tscHz)} Hz (--tsc-hz)`
+        : t.clock.unit === 'ns'
+          ? `, printed to ${nf.format(t.clock.resolution)} ns`
+          : '');
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
     const noCpu = t.header.eventsWithoutCpu;
@@ -100,11 +107,10 @@ export function formatInfo(f: FileInfo): string {
           : ''),
     );
     if (t.span.first !== null) {
-      const dur =
-        t.span.seconds !== null
-          ? `${t.span.seconds.toFixed(6)} s`
-          : `${nf.format(t.span.duration)} ticks`;
-      lines.push(`  span       ${t.span.first} .. ${t.span.last} (${dur})`);
+      lines.push(
+        `  span       ${t.span.first} .. ${t.span.last} (${formatClockDuration(t.span.duration, t.clock.unit)})`,
+      );
+      if (t.clock.unit === 'count') lines.push(`             ${TSC_RATE_HINT}`);
     }
     lines.push(`  events     ${nf.format(t.events.total)}`);
     for (const [name, n] of Object.entries(t.events.byName))

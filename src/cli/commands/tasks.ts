@@ -7,6 +7,7 @@ import { ExitCode } from '../exit-codes';
 import { formatDiag, log, safeName } from '../terminal';
 import { defineCommand, usageError } from '../command';
 import { JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
+import { formatClockDuration, TSC_RATE_HINT } from '../../core/model/time';
 
 export const tasks = defineCommand({
   name: 'tasks',
@@ -75,16 +76,18 @@ export async function tasksCommand(
     : ExitCode.ok;
 }
 
-function fmt(v: number | undefined, _rep: TasksReport): string {
+/** A time in the table: `6.245 ms`, or `13,997,267 ticks` for a counting clock; `-` for none. */
+function fmt(v: number | undefined, rep: TasksReport): string {
   if (v === undefined || v === 0) return '-';
-  // Both in millions of the unit: ms for ns, Mticks (the heading says so) for counts.
-  return (v / 1e6).toFixed(3);
+  return formatClockDuration(v, rep.unit);
 }
 
+const STATES = ['running', 'runnable', 'preempted', 'sleeping', 'uninterruptible'] as const;
+
 export function formatTasks(rep: TasksReport): string {
-  const unit = rep.unit === 'ns' ? 'ms' : 'Mticks';
   const pct = (v: number): string => (rep.span > 0 ? `${((100 * v) / rep.span).toFixed(1)}%` : '-');
-  const lines = [`${safeName(rep.name, 200)}: span ${fmt(rep.span, rep)} ${unit}`];
+  const lines = [`${safeName(rep.name, 200)}: span ${fmt(rep.span, rep)}`];
+  if (rep.unit === 'count') lines.push(`  note: ${TSC_RATE_HINT}`);
   if (rep.eventsWithoutCpu !== undefined)
     lines.push(
       `  cpu   (none: ${rep.eventsWithoutCpu} events printed no CPU, so per-CPU times are not known)`,
@@ -94,19 +97,23 @@ export function formatTasks(rep: TasksReport): string {
     lines.push(
       `  ${String(c.cpu).padStart(3)}   ${pct(c.busy).padStart(6)}  ${String(c.switches).padStart(9)}`,
     );
+  // Columns as wide as their widest time (ticks with separators run longer than `6.245 ms`).
+  const width = Math.max(
+    11,
+    ...rep.threads.flatMap((t) => STATES.map((s) => fmt(t.time[s], rep).length + 2)),
+  );
   lines.push(
-    `  ${'pid'.padStart(7)}  ${'comm'.padEnd(16)} ${['running', 'runnable', 'preempted', 'sleeping', 'D'].map((h) => h.padStart(11)).join('')}  preempts`,
+    `  ${'pid'.padStart(7)}  ${'comm'.padEnd(16)} ${['running', 'runnable', 'preempted', 'sleeping', 'D'].map((h) => h.padStart(width)).join('')}  preempts`,
   );
   for (const t of rep.threads) {
-    const cols = ['running', 'runnable', 'preempted', 'sleeping', 'uninterruptible']
-      .map((s) => fmt(t.time[s], rep).padStart(11))
-      .join('');
+    const cols = STATES.map((s) => fmt(t.time[s], rep).padStart(width)).join('');
     lines.push(
       `  ${String(t.pid).padStart(7)}  ${safeName(t.comm).padEnd(16)} ${cols}  ${String(t.preemptions).padStart(8)}`,
     );
   }
-  lines.push(
-    `  (times in ${unit}${rep.inconsistencies > 0 ? `; ${rep.inconsistencies} times a task showed up on a CPU with no sched_switch to it (switch events missing); those gaps count as unknown` : ''})`,
-  );
+  if (rep.inconsistencies > 0)
+    lines.push(
+      `  (${rep.inconsistencies} times a task showed up on a CPU with no sched_switch to it (switch events missing); those gaps count as unknown)`,
+    );
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 import { relativeMap, type RelativeMap } from '../correlate/clock-map';
 import { LAT_SPARSE } from '../model/event-kinds';
 import { partitionPoint, upperBound } from '../model/search';
+import { formatClockDuration } from '../model/time';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import type { CpuTimelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
@@ -259,8 +260,9 @@ export function findFindings(a: PairAnalysis): {
   return { findings, program };
 }
 
-function fmt(v: number, unit: string): string {
-  return unit === 'ns' ? `${(v / 1e6).toFixed(1)} ms` : `${(v / 1e6).toFixed(1)} Mticks`;
+/** A duration in a finding's message: `6.245 ms`, or `13,997,267 ticks` (evidence `unit`). */
+function fmt(v: number, unit: 'ns' | 'ticks'): string {
+  return formatClockDuration(v, unit === 'ns' ? 'ns' : 'count');
 }
 
 /**

@@ -8,7 +8,13 @@
 import { Kind } from '../model/event-kinds';
 import { markerAt, textAt } from '../model/payload';
 import { upperBound } from '../model/search';
-import { tscToNsBig } from '../model/time';
+import {
+  formatClockDuration,
+  formatClockOffset,
+  type TickRate,
+  tickRate,
+  tscToNsBig,
+} from '../model/time';
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
@@ -174,7 +180,7 @@ export function estimateClockMap(
 ): ClockMap | undefined {
   if (host.clock.unit !== guest.clock.unit) {
     why.push(
-      `host timestamps are ${host.clock.unit} and guest ones ${guest.clock.unit}: give the offset and rate (--offset)`,
+      `host timestamps are ${host.clock.unit} and guest ones ${guest.clock.unit}: give the counter's rate (--tsc-hz) or the offset (--offset)`,
     );
     return undefined;
   }
@@ -378,7 +384,7 @@ export function estimateClockMap(
   if (far > bound + 2 * hist.w) {
     bound = far;
     reasoning.push(
-      `ambiguous: offsets up to ${far.toFixed(0)} ${host.clock.unit === 'ns' ? 'ns' : 'ticks'} away fit the events almost as well (the vCPUs were on CPU nearly all the time); the bound says so: give --offset or paired events for a sharper map`,
+      `ambiguous: offsets up to ${formatClockDuration(far, host.clock.unit)} away fit the events almost as well (the vCPUs were on CPU nearly all the time); the bound says so: give --offset or paired events for a sharper map`,
     );
   }
   const guestRef = guest.tsBase + BigInt(Math.round(line.t0));
@@ -856,9 +862,13 @@ export function recordedClockMap(
 ): ClockMap | undefined {
   const offsets = recordedTscOffsets(host);
   if (offsets.size === 0) return undefined;
-  if (host.clock.unit !== 'count' || guest.clock.unit !== 'count') {
+  // Ticks read as ns at one rate (--tsc-hz): the offset in ticks becomes ns the same way, to
+  // within the 1 ns each side's rounding down may take.
+  const hz = host.clock.tscHz;
+  const sameRate = hz !== undefined && guest.clock.tscHz === hz;
+  if (!sameRate && (host.clock.unit !== 'count' || guest.clock.unit !== 'count')) {
     why.push(
-      'kvm_write_tsc_offset events are there, but the traces are not both on a counter clock (x86-tsc): not used',
+      'kvm_write_tsc_offset events are there, but the traces are not both on a counter clock (x86-tsc) read at one rate: not used',
     );
     return undefined;
   }
@@ -867,18 +877,21 @@ export function recordedClockMap(
     why.push(
       `vCPUs got different TSC offsets (${values.join(', ')}); using vCPU ${[...offsets.keys()][0]}'s`,
     );
-  const tscOffset = [...offsets.values()][0]!;
+  const tscTicks = [...offsets.values()][0]!;
+  const rate = sameRate && hz !== undefined ? tickRate(hz) : undefined;
+  const tscOffset =
+    rate !== undefined ? (tscTicks * BigInt(rate.mult)) >> BigInt(rate.shift) : tscTicks;
   const map: ClockMap = {
     method: 'recorded',
     hostRef: guest.tsBase - tscOffset,
     guestRef: guest.tsBase,
     slope: 1,
-    bound: 0,
-    unit: 'count',
+    bound: rate !== undefined ? 1 : 0,
+    unit: host.clock.unit,
     agreement: NaN,
     stretches: [],
     reasoning: [
-      `TSC offset ${tscOffset} recorded by kvm_write_tsc_offset: guest TSC = host TSC + offset (x86-tsc clock assumed on both sides)`,
+      `TSC offset ${formatClockOffset(tscTicks, 'count')}${rate !== undefined ? ` (${formatClockOffset(tscOffset, 'ns')} at ${(hz ?? 0).toLocaleString('en-US')} Hz)` : ''} recorded by kvm_write_tsc_offset: guest TSC = host TSC + offset (x86-tsc clock assumed on both sides)`,
     ],
   };
   // Check: the share of guest events inside their vCPU thread's on-CPU time under this map.
@@ -992,7 +1005,7 @@ export function pairedClockMap(
     stretches: [],
     reasoning: [
       `${n} paired events (guest /${p.guest.source}/ with host /${p.host.source}/), taken as simultaneous`,
-      `drift ${(slope * 1e6).toFixed(2)} ppm; 90% of the pairs are within ${bound.toFixed(0)} ${host.clock.unit === 'ns' ? 'ns' : 'ticks'} of the line (the worst ${worst.toFixed(0)})`,
+      `drift ${(slope * 1e6).toFixed(2)} ppm; 90% of the pairs are within ${formatClockDuration(bound, host.clock.unit)} of the line (the worst ${formatClockDuration(worst, host.clock.unit)})`,
     ],
   };
 }
@@ -1028,12 +1041,11 @@ export function timeShiftClockMap(host: Trace, guest: Trace, why: string[]): Clo
   // The samples are TSC counts; traces loaded as ns (TSC2NSEC) get them as ns too: the guest's
   // by its own conversion, the host's by the host's (trace-cmd report converts the shifted
   // count by the guest file's, the same numbers when both sides ran on one TSC).
-  const gConv = guest.dat?.tsc2nsec?.applied === true ? guest.dat.tsc2nsec : undefined;
+  // Or by the rate the user gave (ImportOptions.tscHz), applied the same way at load.
+  const gConv = countsToNs(guest);
   const hConv =
-    host.dat !== undefined
-      ? host.dat.tsc2nsec?.applied === true
-        ? host.dat.tsc2nsec
-        : undefined
+    host.dat !== undefined || host.clock.tscHz !== undefined
+      ? countsToNs(host)
       : host.clock.unit === 'ns'
         ? gConv
         : undefined;
@@ -1072,7 +1084,13 @@ export function timeShiftClockMap(host: Trace, guest: Trace, why: string[]): Clo
     agreement: NaN,
     stretches: [],
     reasoning: [
-      `recorded by trace-cmd's time sync (TIME_SHIFT in the guest .dat): ${samples} samples on ${cpus.length} guest CPU(s), host - guest = ${first.h - first.g} at the first, slope ${slope}${gConv !== undefined || hConv !== undefined ? ' (TSC counts converted to ns by the TSC2NSEC option)' : ''}`,
+      `recorded by trace-cmd's time sync (TIME_SHIFT in the guest .dat): ${samples} samples on ${cpus.length} guest CPU(s), host - guest = ${formatClockOffset(first.h - first.g, host.clock.unit)} at the first, slope ${slope}${gConv !== undefined || hConv !== undefined ? ` (TSC counts converted to ns ${guest.clock.tscHz !== undefined ? `at ${guest.clock.tscHz} Hz` : 'by the TSC2NSEC option'})` : ''}`,
     ],
   };
+}
+
+/** How a trace's counts became ns when it was loaded: its .dat's TSC2NSEC, or the given rate. */
+function countsToNs(t: Trace): TickRate | undefined {
+  if (t.dat?.tsc2nsec?.applied === true) return t.dat.tsc2nsec;
+  return t.clock.tscHz !== undefined ? tickRate(t.clock.tscHz) : undefined;
 }

@@ -11,7 +11,7 @@
 
 import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { LAT_SPARSE } from '../model/event-kinds';
-import { ClockInfo, parseSplitTs, readSecondsTs } from '../model/time';
+import { ClockInfo, parseSplitTs, readSecondsTs, type TickRate, tickRate } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
 import { decodeOrKeep, fastPaths, intIn, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
@@ -103,9 +103,13 @@ class FtraceTextImporter implements TextImporter {
   private full = false;
   /** The line being read. */
   private lineNo = 0;
+  /** ImportOptions.tscHz as a multiply-shift: a counting clock's ticks become ns as read. */
+  private readonly countsToNs: TickRate | undefined;
 
   constructor(private readonly opts: ImportOptions) {
     this.name = opts.name ?? 'trace';
+    if (opts.tscHz !== undefined && opts.recordedTicks !== true)
+      this.countsToNs = tickRate(opts.tscHz);
     const r = opts.resume?.ftrace;
     if (r !== undefined) {
       this.flavour = r.flavour;
@@ -160,12 +164,15 @@ class FtraceTextImporter implements TextImporter {
     const out: Trace[] = [];
     for (const key of this.order) {
       const s = this.streams.get(key)!;
-      const unit = s.fracDigits === undefined || s.fracDigits >= 0 ? 'ns' : 'count';
+      const counts = s.fracDigits !== undefined && s.fracDigits < 0;
+      const converted = counts && s.b.countsToNs !== undefined;
+      const unit = counts && !converted ? 'count' : 'ns';
       const clock: ClockInfo = {
         name: this.opts.clock ?? 'unknown',
         unit,
         source: this.opts.clock !== undefined ? 'user' : 'inferred',
-        resolution: unit === 'count' ? 1 : 10 ** (9 - (s.fracDigits ?? 9)),
+        resolution: counts ? 1 : 10 ** (9 - (s.fracDigits ?? 9)),
+        ...(converted ? { tscHz: this.opts.tscHz! } : {}),
       };
       const t = s.b.finish(clock);
       if (this.opts.partOfFile !== true) completeTrace(t);
@@ -545,8 +552,11 @@ class FtraceTextImporter implements TextImporter {
     const type0 = name !== '' ? b.typeId(name) : known >= 0 ? known : b.typeIdAt(line, ns, ne);
 
     // Clock shape: all fractional (ns clocks) or all integer (counts), per stream.
-    if (s.fracDigits === undefined) s.fracDigits = ts.fracDigits;
-    else if (s.fracDigits !== ts.fracDigits && !s.mixedClockReported) {
+    if (s.fracDigits === undefined) {
+      s.fracDigits = ts.fracDigits;
+      // A counting clock with a known rate: ns from its first timestamp on (ImportOptions.tscHz).
+      if (ts.fracDigits < 0 && this.countsToNs !== undefined) b.countsToNs = this.countsToNs;
+    } else if (s.fracDigits !== ts.fracDigits && !s.mixedClockReported) {
       s.mixedClockReported = true;
       b.diags.add({
         code: DIAG.badTimestamp,

@@ -36,6 +36,14 @@ export interface ImportOptions {
    */
   recordedTicks?: boolean;
   /**
+   * The rate (Hz) of a counting clock (`x86-tsc`, `counter`): a trace whose timestamps are counts
+   * is converted to ns as it is read, as a .dat's TSC2NSEC is (ns = (ticks * mult) >> shift with
+   * model/time.ts tickRate(tscHz)), so every consumer speaks ns (`ClockInfo.tscHz` records it).
+   * Timestamps already in ns, and a .dat with TSC2NSEC, are left as they are; so is everything
+   * when `recordedTicks` is set (dump prints what the file holds).
+   */
+  tscHz?: number;
+  /**
    * This importer reads one part of a file whose parts are joined after: it leaves what only the
    * whole file can settle to the joiner (numeric task states, task-state.ts resolveRawStates).
    */

@@ -28,6 +28,7 @@ import {
   TextImporter,
 } from '../ingest/index';
 import { textFormat } from '../ingest/formats';
+import { tickRate } from '../model/time';
 
 /** Workers for one .dat's CPU groups at most (the merge on this thread grows with them). */
 const MAX_DAT_PARTS = 4;
@@ -91,8 +92,15 @@ const SNIFF_BYTES = 64 * 1024;
  */
 const PIPELINE_PART_BYTES = 64 << 20;
 
-/** Loads a trace file. Never throws for bad content or a missing file: look at `diagnostics`. */
+/**
+ * Loads a trace file. Never throws for bad content or a missing file: look at `diagnostics`.
+ * With `tscHz` (ImportOptions: a positive rate, else a RangeError) a counting clock's
+ * timestamps become ns as they are read, in every path (text, .dat, workers): once, at import,
+ * as a .dat's TSC2NSEC is, so the timelines built while parts are joined, the clock map, the
+ * views and the reports all speak ns and nothing converts twice.
+ */
 export async function readTraceFile(path: string, opts: ReadOptions = {}): Promise<LoadResult> {
+  if (opts.tscHz !== undefined) tickRate(opts.tscHz); // a programmer error: fail before any work
   const name = opts.name ?? basename(path);
   const result: LoadResult = {
     path,

@@ -18,6 +18,11 @@ export interface ClockInfo {
   source: 'file' | 'user' | 'inferred';
   /** The finest step the text printed, in `unit` (1000 for a `%.6f` seconds clock, 1 for counts). */
   resolution: number;
+  /**
+   * The counter rate (Hz) a counting clock's ticks were converted to ns with when the trace was
+   * loaded (ImportOptions.tscHz; `unit` is then `ns`); absent when the timestamps are as recorded.
+   */
+  tscHz?: number;
 }
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
@@ -171,6 +176,80 @@ export function tscToNs(ticks: number, mult: number, shift: number): number {
   return q2 * 2 ** (32 - shift) + Math.floor((d1 * 65536 + d0) / 2 ** shift);
 }
 
+/** A counter rate as trace-cmd's TSC2NSEC keeps it: ns = (ticks * mult) >> shift, mult a u32. */
+export interface TickRate {
+  mult: number;
+  shift: number;
+}
+
+/**
+ * The multiply-shift pair for a counter running at `hz` (as the kernel's clocks_calc_mult_shift
+ * makes one): the largest shift whose mult still fits 32 bits, so the rate is kept to 1 part in
+ * 2^32 or better (2.4454 GHz: mult 3,512,691,008, shift 33, 0.12 ppb off: 0.4 µs an hour).
+ */
+export function tickRate(hz: number): TickRate {
+  if (!(hz > 0) || !Number.isFinite(hz)) throw new RangeError(`not a counter rate: ${hz}`);
+  let shift = 0;
+  let mult = Math.round(1e9 / hz);
+  for (let s = 0; s <= 62; s++) {
+    const m = Math.round((1e9 * 2 ** s) / hz);
+    if (m >= 4294967296) break;
+    shift = s;
+    mult = m;
+  }
+  if (mult < 1) throw new RangeError(`counter rate ${hz} Hz is above what ns can resolve`);
+  return { mult, shift };
+}
+
+/**
+ * Ticks to ns relative to a base, exactly as tscToNs of the absolute count: a trace's first
+ * timestamp `baseTicks` (any size, a bigint once) fixes `baseNs` = (baseTicks * mult) >> shift and
+ * the remainder of that shift; each later timestamp, `d` ticks after the base (|d| < 2^53), is then
+ * converted with numbers only: ((baseTicks + d) * mult >> shift) - baseNs. Hosts with months of
+ * uptime count past 2^53 ticks; their traces' spans do not.
+ */
+export class TicksToNs {
+  /** The base's ns: (baseTicks * mult) >> shift. */
+  readonly baseNs: bigint;
+  /** The base's remainder (baseTicks * mult) mod 2^shift, split at 2^32. */
+  private readonly remHi: number;
+  private readonly remLo: number;
+
+  constructor(
+    baseTicks: bigint,
+    readonly rate: TickRate,
+  ) {
+    const p = baseTicks * BigInt(rate.mult);
+    this.baseNs = p >> BigInt(rate.shift);
+    const rem = p - (this.baseNs << BigInt(rate.shift));
+    this.remHi = Number(rem >> 32n);
+    this.remLo = Number(rem & 0xffffffffn);
+  }
+
+  /** ns after baseNs of the timestamp `d` ticks after the base (d may be negative). */
+  rel(d: number): number {
+    const { mult, shift } = this.rate;
+    // d * mult = q * 2^32 + (d1 * 2^16 + d0), in 16-bit pieces as tscToNs does (none rounds).
+    const a = Math.floor(d / 4294967296);
+    const b = d - a * 4294967296;
+    const b1 = Math.floor(b / 65536);
+    const b0 = b - b1 * 65536;
+    const p0 = b0 * mult;
+    const c0 = Math.floor(p0 / 65536);
+    const q1 = b1 * mult + c0;
+    const c1 = Math.floor(q1 / 65536);
+    // Plus the base's remainder: low 32 bits with their carry, high part.
+    let lo = (q1 - c1 * 65536) * 65536 + (p0 - c0 * 65536) + this.remLo;
+    let q = a * mult + c1 + this.remHi;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      q += 1;
+    }
+    if (shift >= 32) return Math.floor(q / 2 ** (shift - 32));
+    return q * 2 ** (32 - shift) + Math.floor(lo / 2 ** shift);
+  }
+}
+
 /** tscToNs on a bigint (any size): the reference the split arithmetic is checked against. */
 export function tscToNsBig(ticks: bigint, mult: number, shift: number): bigint {
   return (ticks * BigInt(mult)) >> BigInt(shift);
@@ -212,3 +291,17 @@ export function formatTicks(n: number): string {
 export function formatClockDuration(v: number, unit: ClockUnit): string {
   return unit === 'ns' ? formatDuration(v) : formatTicks(v);
 }
+
+/**
+ * An exact amount between two clocks (a clock map's host - guest offset): seconds to the ns
+ * (`4702.085152726 s`) for ns clocks, separated ticks for counts. Not rounded as durations are:
+ * the digits are the map.
+ */
+export function formatClockOffset(v: bigint, unit: ClockUnit): string {
+  return unit === 'ns' ? `${formatAbsTs(v, 'ns', 9)} s` : `${v.toLocaleString('en-US')} ticks`;
+}
+
+/** What a report says once when its times are counts: how to read them in seconds instead. */
+export const TSC_RATE_HINT =
+  'times are in clock ticks: give the counter rate (--tsc-hz HZ on the command line, the ' +
+  'vcpuLens.tscHz setting in VS Code) to read them in seconds';

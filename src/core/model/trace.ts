@@ -7,7 +7,7 @@ import { Kind, kindOfEventName, LAT_SPARSE, MAX_STATES } from './event-kinds';
 import { StringTable } from './string-table';
 import { detach, TextPool } from './text-pool';
 import { TaskTable } from './task-table';
-import type { ClockInfo, SplitTs } from './time';
+import { type ClockInfo, type SplitTs, type TickRate, TicksToNs } from './time';
 
 /**
  * The CPU of an event whose line printed none (`perf script` without its `[cpu]` column): no
@@ -274,14 +274,24 @@ export class TraceBuilder {
     return this.eventTypes[typeId]!.kind;
   }
 
+  /**
+   * Counts to ns as they are read (ImportOptions.tscHz): set before the first timestamp, and
+   * relTs then takes counts and returns ns after the base's ns, the trace's tsBase.
+   */
+  countsToNs: TickRate | undefined;
+  private toNs: TicksToNs | undefined;
+
   /** Relative timestamp for a split absolute one; the first event fixes the base. */
   relTs(t: SplitTs): number {
     if (Number.isNaN(this.baseHi)) {
       this.baseHi = t.hi;
       this.baseLo = t.lo;
       this.firstLine = this.where().line;
+      if (this.countsToNs !== undefined)
+        this.toNs = new TicksToNs(BigInt(t.hi) * 1_000_000_000n + BigInt(t.lo), this.countsToNs);
     }
-    return (t.hi - this.baseHi) * 1e9 + (t.lo - this.baseLo);
+    const d = (t.hi - this.baseHi) * 1e9 + (t.lo - this.baseLo);
+    return this.toNs === undefined ? d : this.toNs.rel(d);
   }
 
   /** A state string's id, or -1 when the state table is full (the caller then keeps the event generic). */
@@ -455,7 +465,7 @@ export class TraceBuilder {
       clock,
       tsBase: Number.isNaN(this.baseHi)
         ? 0n
-        : BigInt(this.baseHi) * 1_000_000_000n + BigInt(this.baseLo),
+        : (this.toNs?.baseNs ?? BigInt(this.baseHi) * 1_000_000_000n + BigInt(this.baseLo)),
       cpuCount: useHeader ? hdrCpus : Math.max(fromEvents, 0),
       cpuCountSource: useHeader ? 'header' : 'events',
       events: this.events,

@@ -23,6 +23,11 @@ export interface VcpuStateTimes {
 export interface AnalyzeReport {
   schema: typeof ANALYZE_SCHEMA;
   unit: 'ns' | 'count';
+  /**
+   * The counter rate (Hz) the traces' ticks were converted to ns at when loaded (--tsc-hz), or
+   * null: as recorded (a .dat's TSC2NSEC, an ns clock, or counts: `unit` says which).
+   */
+  tscHz: number | null;
   host: { name: string; format: string; span: number };
   /** The stretch of host time the vCPU totals cover: both traces' overlap (host absolute). */
   window: { start: string; end: string; duration: number } | null;
@@ -115,6 +120,7 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
   return {
     schema: ANALYZE_SCHEMA,
     unit,
+    tscHz: a.host.clock.tscHz ?? a.guest.clock.tscHz ?? null,
     host: {
       name: a.host.name,
       format: a.host.format,

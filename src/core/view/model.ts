@@ -7,6 +7,12 @@ import type { PairAnalysis } from '../analyze/types';
 import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TaskState } from '../timeline/states';
+import {
+  formatAbsTs,
+  formatClockDuration,
+  formatClockOffset,
+  TSC_RATE_HINT,
+} from '../model/time';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
 import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
@@ -414,10 +420,10 @@ function dopSeries(
 }
 
 function summaryOf(a: PairAnalysis): TimelineMeta['summary'] {
-  const ns = a.host.clock.unit === 'ns';
-  const t = (v: number): string =>
-    ns ? `${(v / 1e6).toFixed(3)} ms` : `${(v / 1e6).toFixed(3)} Mticks`;
+  const unit = a.host.clock.unit;
+  const t = (v: number): string => formatClockDuration(v, unit);
   const out: TimelineMeta['summary'] = [];
+  if (unit === 'count') out.push({ heading: 'Units', lines: [TSC_RATE_HINT] });
   if (a.advice !== undefined) {
     const ad = a.advice;
     out.push({
@@ -451,7 +457,7 @@ function summaryOf(a: PairAnalysis): TimelineMeta['summary'] {
     out.push({
       heading: 'Clock map',
       lines: [
-        `${a.clock.method}: host - guest = ${a.clock.hostRef - a.clock.guestRef} at guest ${a.clock.guestRef}, rate ${a.clock.slope.toFixed(9)}, ± ${a.clock.bound.toFixed(0)}`,
+        `${a.clock.method}: host - guest = ${formatClockOffset(a.clock.hostRef - a.clock.guestRef, a.clock.unit)} at guest ${formatAbsTs(a.clock.guestRef, a.clock.unit, 9)}, rate ${a.clock.slope.toFixed(9)}, ± ${formatClockDuration(a.clock.bound, a.clock.unit)}`,
       ],
     });
   if (a.stalls !== undefined) {

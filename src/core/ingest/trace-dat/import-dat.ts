@@ -7,7 +7,7 @@
 import { DIAG, DiagnosticSink } from '../../model/diagnostics';
 import { Kind, WAKE_SUCCESS } from '../../model/event-kinds';
 import { PRIO_UNKNOWN } from '../../model/task-table';
-import { type ClockInfo, tscToNs } from '../../model/time';
+import { type ClockInfo, tickRate, tscToNs } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
 import { decodeFields, Payload } from '../fields';
 import { importFtraceText } from '../ftrace-text';
@@ -256,6 +256,8 @@ class DatDecoder {
   private cur: CpuStream | undefined;
   /** The TSC2NSEC conversion applied to every timestamp (undefined: kept as recorded). */
   private readonly tsc: { mult: number; shift: number } | undefined;
+  /** The rate the user gave, when it (not TSC2NSEC) made the conversion. */
+  private readonly tscHz: number | undefined;
 
   constructor(
     private readonly buf: ByteSource,
@@ -275,6 +277,16 @@ class DatDecoder {
     const t2n = f.options.tsc2nsec;
     if (t2n !== undefined && t2n.mult > 0 && opts.recordedTicks !== true)
       this.tsc = { mult: t2n.mult, shift: t2n.shift };
+    else if (
+      (t2n === undefined || t2n.mult <= 0) &&
+      opts.tscHz !== undefined &&
+      opts.recordedTicks !== true &&
+      COUNT_CLOCKS.has(buffer.clock)
+    ) {
+      // No TSC2NSEC but the user knows the rate (ImportOptions.tscHz): the same conversion.
+      this.tsc = tickRate(opts.tscHz);
+      this.tscHz = opts.tscHz;
+    }
     this.little = f.little;
     this.cx = {
       num: (n) => this.fieldNum(n),
@@ -367,6 +379,10 @@ class DatDecoder {
     // Converted: ns whatever the clock's name; kept as recorded: TSC counts.
     if (this.f.options.tsc2nsec !== undefined && this.f.options.tsc2nsec.mult > 0)
       clock.unit = tsc !== undefined ? 'ns' : 'count';
+    else if (this.tscHz !== undefined) {
+      clock.unit = 'ns';
+      clock.tscHz = this.tscHz;
+    }
     const t = b.finish(clock);
     t.dat = this.sourceInfo();
     return t;

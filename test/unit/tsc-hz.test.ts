@@ -14,6 +14,9 @@ import { markerAt } from '../../src/core/model/payload';
 import type { Trace } from '../../src/core/model/trace';
 import type { AnalyzeReport } from '../../src/core/report/analyze';
 import { tickRate, tscToNsBig } from '../../src/core/model/time';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { buildTimelineModel } from '../../src/core/view/model';
+import type { TimelineMeta } from '../../src/core/view/wire';
 import { bundleParseWorker } from './support/parse-worker';
 import { captureStderr } from './support/stderr';
 
@@ -91,6 +94,27 @@ describe('analyze on the real TSC pair', () => {
       expect(r.err).toContain('--tsc-hz');
     }
   });
+});
+
+describe('the timeline view of the real TSC pair', () => {
+  const viewOf = async (tscHz?: number): Promise<TimelineMeta> => {
+    const opts = tscHz !== undefined ? { tscHz } : {};
+    const [h, g] = await Promise.all([readTraceFile(HOST, opts), readTraceFile(GUEST, opts)]);
+    return buildTimelineModel(analyzePair(h.traces[0]!, g.traces[0]!)).meta;
+  };
+  it('says unit "ns" and speaks seconds with a rate; ticks and the hint without', async () => {
+    const ns = await viewOf(HZ);
+    expect(ns.unit).toBe('ns');
+    const nsText = JSON.stringify([ns.summary, ns.findings]);
+    expect(nsText).not.toMatch(/tick/i);
+    expect(nsText).toMatch(/\d ms\b/);
+    const ticks = await viewOf();
+    expect(ticks.unit).toBe('count');
+    expect(ticks.summary.find((s) => s.heading === 'Units')?.lines.join(' ')).toContain(
+      'vcpuLens.tscHz',
+    );
+    expect(JSON.stringify(ticks.summary)).toMatch(/\d{1,3}(,\d{3})+ ticks/);
+  }, 60_000);
 });
 
 describe('ticks read as ns at import', () => {

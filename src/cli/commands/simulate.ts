@@ -22,6 +22,7 @@ import { ExitCode } from '../exit-codes';
 import { writeReportFiles } from '../html-report';
 import { FORCE_OPTION, JSON_OPTION } from '../shared-options';
 import { log, safeText } from '../terminal';
+import { formatDuration } from '../../core/model/time';
 
 const FORMATS: readonly ScenarioFormat[] = ['text', 'dat', 'dat-zlib'];
 
@@ -435,7 +436,7 @@ function report(
     return;
   }
   print(
-    `${o.preset.name} (${cfg.policy}, DoP ${cfg.dop}${cfg.fixedDop !== undefined ? ` ${cfg.fixedDop}` : ''}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'}): ${(wallNs / 1e9).toFixed(3)} s, ${preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avgTeam.toFixed(2)} of ${cfg.threads}`,
+    `${o.preset.name} (${cfg.policy}, DoP ${cfg.dop}${cfg.fixedDop !== undefined ? ` ${cfg.fixedDop}` : ''}, ${cfg.hogs} co-runner${cfg.hogs === 1 ? '' : 's'}): ${formatDuration(wallNs)}, ${preemptions.reduce((a, b) => a + b, 0)} vCPU preemptions, average team ${avgTeam.toFixed(2)} of ${cfg.threads}`,
   );
 }
 

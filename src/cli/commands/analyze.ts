@@ -47,7 +47,7 @@ export const analyze = defineCommand({
     offset: {
       type: 'string',
       arg: 'D',
-      help: "host - guest timestamp offset in the traces' unit (skip estimation)",
+      help: "host - guest timestamp offset in the traces' unit, ns with --tsc-hz (skip estimation)",
     },
     'pair-guest': {
       type: 'string',

@@ -227,7 +227,11 @@ describe('a stretch sweep', () => {
 });
 
 /** Host and guest on TSC counts; the host records kvm_write_tsc_offset `next` (guest = host + next). */
-function tscPair(recordedNext: bigint, trueOffset: number): { host: Trace; guest: Trace } {
+function tscPair(
+  recordedNext: bigint,
+  trueOffset: number,
+  tscHz?: number,
+): { host: Trace; guest: Trace } {
   const h: string[] = ['cpus=2'];
   const g: string[] = ['cpus=2'];
   const base = 50_000_000_000;
@@ -249,8 +253,9 @@ function tscPair(recordedNext: bigint, trueOffset: number): { host: Trace; guest
         `${'worker-7'.padStart(16)} [00${c}]${String(base + t + inside + trueOffset).padStart(12)}: sched_waking: comm=x pid=9 prio=120 target_cpu=00${c}`,
       );
   }
-  const [host] = importFtraceText(h.join('\n') + '\n', { name: 'host' });
-  const [guest] = importFtraceText(g.join('\n') + '\n', { name: 'guest' });
+  const rate = tscHz !== undefined ? { tscHz } : {};
+  const [host] = importFtraceText(h.join('\n') + '\n', { name: 'host', ...rate });
+  const [guest] = importFtraceText(g.join('\n') + '\n', { name: 'guest', ...rate });
   return { host: host!, guest: guest! };
 }
 
@@ -265,6 +270,20 @@ describe('recorded TSC offsets', () => {
     expect(m.agreement).toBe(1);
     // host - guest = -next = 7,000,000 ticks
     expect(m.hostRef - m.guestRef).toBe(7_000_000n);
+  });
+
+  it('with the ticks read as ns at one rate (--tsc-hz) the recorded offset is converted too', () => {
+    const hz = 2_445_400_000;
+    const { host, guest } = tscPair(-7_000_000n, -7_000_000, hz);
+    expect(host.clock).toMatchObject({ unit: 'ns', tscHz: hz });
+    const vms = identifyVcpus(host, { guestCpus: 2 });
+    const why: string[] = [];
+    const m = recordedClockMap(host, buildTimelines(host), guest, vms.chosen!.vcpus, why)!;
+    expect(why).toEqual([]);
+    expect(m).toMatchObject({ method: 'recorded', unit: 'ns', agreement: 1 });
+    // 7,000,000 ticks at 2.4454 GHz: 2,862,517.4 ns, to the ns either side may round down.
+    expect(Math.abs(Number(m.hostRef - m.guestRef) - 7e15 / hz)).toBeLessThanOrEqual(1);
+    expect(m.reasoning[0]).toMatch(/-7,000,000 ticks \(-0\.002862\d{3} s at 2,445,400,000 Hz\)/);
   });
 
   it('a recorded offset the events contradict is not used, and analysis estimates instead', () => {

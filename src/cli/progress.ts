@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import type { Trace } from '../core/model/trace';
-import { safeText } from './terminal';
+import { log, safeText } from './terminal';
 
 export interface ProgressSink {
   isTTY?: boolean;
@@ -99,7 +99,7 @@ export async function loadTraces(
 ): Promise<LoadResult[]> {
   const { bar, ...opts } = read;
   try {
-    return await Promise.all(
+    const results = await Promise.all(
       files.map((f, k) =>
         readTraceFile(f, {
           ...opts,
@@ -108,7 +108,20 @@ export async function loadTraces(
         }),
       ),
     );
+    bar?.done();
+    if (read.tscHz !== undefined && read.recordedTicks !== true) noteRateUnused(results);
+    return results;
   } finally {
     bar?.done();
   }
+}
+
+/** --tsc-hz on traces whose timestamps are ns already (a clock printed in seconds, TSC2NSEC). */
+function noteRateUnused(results: LoadResult[]): void {
+  for (const r of results)
+    for (const t of r.traces)
+      if (t.clock.tscHz === undefined)
+        log(
+          `${safeText(r.path)}: its timestamps are ${t.dat?.tsc2nsec?.applied === true ? "ns by the file's TSC2NSEC option" : 'in ns already'}; --tsc-hz not applied`,
+        );
 }

@@ -87,6 +87,16 @@ describe('analyze on the real TSC pair', () => {
     expect(rep.tscHz).toBeNull();
   }, 60_000);
 
+  it('says when a trace has no ticks to read at the rate', async () => {
+    const local = path.resolve(DIR, '../quiet-passive-local/guest.txt.gz');
+    const r = await run('info', '--tsc-hz', String(HZ), local, GUEST);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(
+      'quiet-passive-local/guest.txt.gz: its timestamps are in ns already; --tsc-hz not applied',
+    );
+    expect(r.err).not.toContain('quiet-active-tsc/guest.txt.gz:');
+  });
+
   it('refuses a rate that is not one, naming the option', async () => {
     for (const bad of ['fast', '0', '-5', '2.4.4G']) {
       const r = await run('analyze', '--tsc-hz', bad, HOST, GUEST);

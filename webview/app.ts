@@ -22,7 +22,7 @@ import {
   ViewState,
 } from '../src/core/view/states';
 import { upperBound } from '../src/core/model/search';
-import { laneId } from '../src/core/view/lane-id';
+import { laneId, parseLaneId } from '../src/core/view/lane-id';
 import { resolutionFor } from '../src/core/view/lod';
 import type { Transport } from './transport';
 
@@ -79,6 +79,26 @@ export interface TimelineDebug {
   pendingRequests(): number;
   zoomTo(startNs: number, endNs: number): void;
   stateColor(state: number): string;
+  /** The stall connectors the last frame drew emphasised (the selected interval's), as `vcpu:startNs`. */
+  emphasisedLinks(): string[];
+}
+
+/** Whether a stall connector belongs to the interval selected on `lane`: its lane and overlapping time. */
+function linkOfSelection(k: LinkWire, sel: { lane: string; start: number; end: number }): boolean {
+  if (k.startNs >= sel.end || k.endNs <= sel.start) return false;
+  const id = parseLaneId(sel.lane);
+  if (id === undefined) return false;
+  switch (id.kind) {
+    case 'vcpu':
+    case 'gcpu':
+      return k.vcpu === id.n;
+    case 'gthread':
+      return k.guestPid === id.n;
+    case 'hcpu':
+      return k.kind === 'preempted' && k.pcpu === id.n;
+    case 'hthread':
+      return k.kind === 'preempted' && k.preemptorPid === id.n;
+  }
 }
 
 export class TimelineApp {
@@ -104,6 +124,7 @@ export class TimelineApp {
   private pixels: Uint32Array | undefined;
   private row: Uint32Array | undefined;
   private drawQueued = false;
+  private emphasised: string[] = [];
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private zoom!: d3.ZoomBehavior<HTMLElement, unknown>;
   readonly frames: number[] = [];
@@ -160,7 +181,59 @@ export class TimelineApp {
       this.readColors();
       this.requestDraw();
     }).observe(this.doc.body, { attributes: true, attributeFilter: ['class'] });
+    this.transport.onPush((b) => {
+      if (b.kind === 'reveal') void this.reveal(b.startNs, b.endNs, b.lane);
+    });
     this.requestDraw();
+  }
+
+  /**
+   * "Show in Timeline": the interval in the middle half of the view, its lane opened and scrolled
+   * to, the interval selected (Details filled from the engine) so its connectors stand out.
+   */
+  private async reveal(startNs: number, endNs: number, lane?: string): Promise<void> {
+    const a = Math.min(startNs, endNs);
+    const b = Math.max(startNs, endNs);
+    const pad = Math.max((b - a) / 2, 1);
+    this.selection = undefined;
+    const meta = lane === undefined ? undefined : this.meta.lanes.find((l) => l.id === lane);
+    if (meta !== undefined && this.collapsed.delete(meta.group)) {
+      this.layoutRows();
+      this.resize();
+      this.scheduleSave();
+    }
+    this.zoomTo(a - pad, b + pad);
+    this.scheduleSave();
+    if (meta === undefined) {
+      this.setPicked(undefined);
+      this.requestDraw();
+      return;
+    }
+    const r = this.rows.find((q) => q.kind === 'lane' && q.lane.id === meta.id);
+    if (r !== undefined)
+      this.scroll.scrollTop = Math.max(0, r.y + r.h / 2 - this.scroll.clientHeight / 2);
+    this.setPicked({ lane: meta.id, start: a, end: b });
+    this.requestDraw();
+    const reply = await this.transport.request({
+      kind: 'requestDetails',
+      lane: meta.id,
+      tNs: (a + b) / 2,
+      toleranceNs: 0,
+    });
+    // A newer pick or reveal wins.
+    if (reply.kind !== 'details' || this.picked?.lane !== meta.id || this.picked.start !== a)
+      return;
+    const d = reply.details;
+    if (d !== null) this.setPicked({ lane: d.lane, start: d.startNs, end: d.endNs });
+    this.showDetails(d, `${meta.label}: nothing here`);
+    this.requestDraw();
+  }
+
+  /** The selected interval, mirrored on the body for tests (`data-selected-lane`). */
+  private setPicked(p: { lane: string; start: number; end: number } | undefined): void {
+    this.picked = p;
+    if (p === undefined) delete this.doc.body.dataset['selectedLane'];
+    else this.doc.body.dataset['selectedLane'] = p.lane;
   }
 
   debug(): TimelineDebug {
@@ -183,6 +256,7 @@ export class TimelineApp {
       pendingRequests: () => this.inflight.size,
       zoomTo: (a, b) => this.zoomTo(a, b),
       stateColor: (s) => this.colors[s] ?? '',
+      emphasisedLinks: () => [...this.emphasised],
     };
   }
 
@@ -535,7 +609,7 @@ export class TimelineApp {
         break;
       case 'escape':
         this.selection = undefined;
-        this.picked = undefined;
+        this.setPicked(undefined);
         this.setHighlight(undefined);
         this.requestDraw();
         break;
@@ -662,7 +736,7 @@ export class TimelineApp {
     });
     if (reply.kind !== 'details') return;
     const d = reply.details;
-    this.picked = d === null ? undefined : { lane: d.lane, start: d.startNs, end: d.endNs };
+    this.setPicked(d === null ? undefined : { lane: d.lane, start: d.startNs, end: d.endNs });
     this.showDetails(d, d === null ? `${r.lane.label}: nothing here` : undefined);
     this.requestDraw();
   }
@@ -686,6 +760,20 @@ export class TimelineApp {
       const ul = this.el('ul', 'vl-links');
       for (const k of d.links) ul.append(this.el('li', undefined, this.linkText(k)));
       box.append(ul);
+    }
+    if (this.transport.canRevealInTrace) {
+      const b = this.el('button', undefined, 'Reveal in Trace');
+      b.dataset['action'] = 'reveal-in-trace';
+      b.title = 'Open the trace at the line of this event';
+      b.addEventListener('click', () =>
+        this.transport.post({
+          kind: 'revealInTrace',
+          lane: d.lane,
+          startNs: d.startNs,
+          endNs: d.endNs,
+        }),
+      );
+      box.append(b);
     }
   }
 
@@ -847,6 +935,8 @@ export class TimelineApp {
     const top = this.scroll.scrollTop;
     const x = this.x;
     const [a0, b0] = x.domain() as [number, number];
+    this.doc.body.dataset['viewStartNs'] = String(Math.round(a0));
+    this.doc.body.dataset['viewEndNs'] = String(Math.round(b0));
     // Lanes: per device-pixel column, the colour of the finest window that covers it (anything
     // under a pixel folds into its column); one row of columns per lane, copied down the lane's
     // height, then a single putImageData. Cost: pixels, not intervals.
@@ -945,6 +1035,9 @@ export class TimelineApp {
     const W = this.width;
     const line = new Path2D();
     const dots = new Path2D();
+    const strong = new Path2D();
+    const sel = this.picked;
+    this.emphasised = [];
     for (const tile of tiles) {
       for (const k of tile.reply.links) {
         const key = `${k.vcpu}:${k.startNs}`;
@@ -962,8 +1055,11 @@ export class TimelineApp {
         const y0 = Math.min(...ys);
         const y1 = Math.max(...ys);
         if (y1 < 0 || y0 > H) continue;
-        line.moveTo(px + 0.5, y0);
-        line.lineTo(px + 0.5, y1);
+        const mine = sel !== undefined && linkOfSelection(k, sel);
+        if (mine) this.emphasised.push(key);
+        const p = mine ? strong : line;
+        p.moveTo(px + 0.5, y0);
+        p.lineTo(px + 0.5, y1);
         for (const y of ys) dots.rect(px - 1.5, y - 2, 4, 4);
       }
     }
@@ -971,6 +1067,13 @@ export class TimelineApp {
     ctx.stroke(line);
     ctx.globalAlpha = 1;
     ctx.fill(dots);
+    // The selected interval's stalls: solid, thick, outlined in the highlight colour.
+    ctx.lineWidth = 5;
+    ctx.strokeStyle = this.highlightColor;
+    ctx.stroke(strong);
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = color;
+    ctx.stroke(strong);
   }
 
   private drawOverlay(): void {

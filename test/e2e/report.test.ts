@@ -540,9 +540,108 @@ window.acquireVsCodeApi = () => ({
     );
     // Details' Reveal in Trace sends the lane and the interval back to the editor.
     await page.click('button[data-action="reveal-in-trace"]');
-    await expect.poll(() => sent.filter((b) => b.kind === 'revealInTrace')).toEqual([
-      { kind: 'revealInTrace', lane, startNs: s, endNs: e },
-    ]);
+    await expect
+      .poll(() => sent.filter((b) => b.kind === 'revealInTrace'))
+      .toEqual([{ kind: 'revealInTrace', lane, startNs: s, endNs: e }]);
+    await page.close();
+  });
+
+  it('readability: quiet states thin, lane filter, selection totals per state, keys in reach, tooltip = Details', async () => {
+    const { page, watch } = await open(browser, files.real);
+    const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
+    await page.click('button[data-action="reset"]');
+    await settle(page);
+    // The keys help is on screen without scrolling the side panel.
+    const keys = (await page.locator('.vl-keys').boundingBox())!;
+    expect(keys.y + keys.height).toBeLessThan(900);
+
+    // At full span a sleeping or exited guest thread is a thin band, not a bar: its colour in the
+    // lane's middle, nothing near its top edge.
+    const view = await page.evaluate(() => window.vcpuLens!.view());
+    const quiet = new Set<number>([ViewState.sleeping, ViewState.exited]);
+    let found: { lane: string; x: number; state: number } | undefined;
+    for (const l of index.model.meta.lanes.filter((q) => q.group === 'guest-threads')) {
+      const w0 = index.window({ ...view, lanes: [l.id] });
+      const w = w0.lanes[0]!;
+      let t = w0.startNs;
+      for (let i = 0; i < w.runs.length && found === undefined; i++) {
+        const s0 = t;
+        t += w.runs[i]! * w0.resolutionNs;
+        const x0 = Math.max(0, ((s0 - view.startNs) / (view.endNs - view.startNs)) * view.widthPx);
+        const x1 = Math.min(
+          view.widthPx,
+          ((t - view.startNs) / (view.endNs - view.startNs)) * view.widthPx,
+        );
+        if (x1 - x0 >= 20 && quiet.has(w.states[i]!))
+          found = { lane: l.id, x: (x0 + x1) / 2, state: w.states[i]! };
+      }
+      if (found !== undefined) break;
+    }
+    expect(found).toBeDefined();
+    await page.evaluate(
+      (id) => document.querySelector(`[data-lane="${id}"]`)!.scrollIntoView(),
+      found!.lane,
+    );
+    await settle(page);
+    const row = (await page.evaluate((id) => window.vcpuLens!.laneY(id), found!.lane))!;
+    const top = await page.evaluate(() => document.querySelector('.vl-scroll')!.scrollTop);
+    const want = hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), found!.state));
+    expect((await pixel(page, found!.x, row.y - top + row.h / 2)).slice(0, 3)).toEqual(want);
+    expect((await pixel(page, found!.x, row.y - top + 4))[3]).toBe(0);
+
+    // The lane filter: the program's threads and the vCPUs; the vCPUs and co-runners; everything.
+    const count = (sel: string): Promise<number> => page.locator(sel).count();
+    const program = index.model.meta.lanes.filter((l) => l.program === true).length;
+    expect(program).toBeGreaterThan(0);
+    await page.selectOption('select.vl-filter', 'program');
+    expect(await count('[data-lane^="gthread:"]')).toBe(program);
+    expect(await count('[data-lane^="vcpu:"]')).toBe(4);
+    expect((await count('[data-lane^="hcpu:"]')) + (await count('[data-lane^="hthread:"]'))).toBe(
+      0,
+    );
+    await page.selectOption('select.vl-filter', 'vcpus');
+    expect(await count('[data-lane^="gthread:"]')).toBe(0);
+    expect(await count('[data-lane^="hthread:"]')).toBeGreaterThan(0);
+    await page.selectOption('select.vl-filter', 'all');
+    expect(await count('[data-lane^="gthread:"]')).toBeGreaterThan(program);
+    await page.evaluate(() => (document.querySelector('.vl-scroll')!.scrollTop = 0));
+    await settle(page);
+
+    // Shift+drag: the selection's time per state per group; the four vCPU lanes' add up to 4 × Δ.
+    const ov = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.keyboard.down('Shift');
+    await page.mouse.move(ov.x + 300, ov.y + 100);
+    await page.mouse.down();
+    await page.mouse.move(ov.x + 500, ov.y + 100, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await settle(page);
+    const ns = (text: string): number => {
+      const m = /^(-?[\d.]+) (s|ms|µs|ns)$/.exec(text.trim())!;
+      return Number(m[1]) * { s: 1e9, ms: 1e6, µs: 1e3, ns: 1 }[m[2] as 's'];
+    };
+    const delta = ns((await page.locator('.vl-ruler-text').textContent())!.replace('Δ ', ''));
+    const line = (await page.locator('.vl-selection-totals p[data-group="vcpus"]').textContent())!;
+    expect(line).toMatch(/running \d/);
+    const parts = line.slice(line.indexOf(': ') + 2).split(' · ');
+    const sum = parts.reduce((acc, p) => acc + ns(p.slice(p.indexOf(' ') + 1)), 0);
+    expect(sum / (4 * delta)).toBeGreaterThan(0.98);
+    expect(sum / (4 * delta)).toBeLessThan(1.02);
+    await page.keyboard.press('Escape');
+
+    // Hover and click the same interval: the tooltip and Details give the same duration.
+    const r1 = (await page.evaluate(() => window.vcpuLens!.laneY('vcpu:1')))!;
+    const ov2 = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.mouse.move(ov2.x + 411, ov2.y + r1.y + r1.h / 2);
+    await page.waitForFunction(() =>
+      /, \d/.test(document.querySelector('.vl-tooltip')!.textContent ?? ''),
+    );
+    const tip = (await page.locator('.vl-tooltip').textContent())!;
+    await page.mouse.click(ov2.x + 411, ov2.y + r1.y + r1.h / 2);
+    await page.waitForFunction(() => document.querySelector('.vl-detail-duration') !== null);
+    const dur = (await page.locator('.vl-detail-duration').textContent())!.replace('duration ', '');
+    expect(tip.endsWith(`, ${dur}`), `${tip} vs ${dur}`).toBe(true);
+    expect(watch.errors).toEqual([]);
     await page.close();
   });
 });

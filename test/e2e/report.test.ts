@@ -644,4 +644,94 @@ window.acquireVsCodeApi = () => ({
     expect(watch.errors).toEqual([]);
     await page.close();
   });
+
+  it('PNG export right after a zoom: waits for the tiles, has the state colours, the findings lane and the whole axis', async () => {
+    const { page, watch } = await open(browser, files.sim);
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    const span = index.model.meta.spanNs;
+    // Around the start of vCPU 0's longest preemption (running before, preempted after), a view
+    // 1/2000 of the trace: 11 resolutions finer than the page's, deeper than the coarser tiles the
+    // screen falls back on, so nothing is there to draw until the new tiles arrive. Exported at
+    // once, no settle: the export came out blank once.
+    const c = index.model.lanes[index.model.meta.lanes.findIndex((l) => l.id === 'vcpu:0')]!;
+    let best = -1;
+    for (let j = 0; j < c.state.length; j++)
+      if (
+        c.state[j] === ViewState.preempted &&
+        (best < 0 || c.end[j]! - c.start[j]! > c.end[best]! - c.start[best]!)
+      )
+        best = j;
+    const at = c.start[best]!;
+    const w = span / 2000;
+    const [d] = await Promise.all([
+      page.waitForEvent('download'),
+      page.evaluate(
+        ([a, b]) => {
+          window.vcpuLens!.zoomTo(a!, b!);
+          document.querySelector<HTMLButtonElement>('button[data-action="png"]')!.click();
+        },
+        [at - w / 2, at + w / 2],
+      ),
+    ]);
+    const file = path.join(OUT, 'sim-after-zoom.png');
+    await d.saveAs(file);
+    const png = readFileSync(file);
+    // Decode it in the page and count the pixels of each colour, row by row.
+    const colours = {
+      running: await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running),
+      preempted: await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.preempted),
+    };
+    const got = await page.evaluate(
+      async ([b64, cs]) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const c = document.createElement('canvas');
+        c.width = img.width;
+        c.height = img.height;
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(img, 0, 0);
+        const data = ctx.getImageData(0, 0, c.width, c.height).data;
+        const want = Object.entries(cs as Record<string, string>).map(([k, h]) => [
+          k,
+          [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)),
+        ]) as [string, number[]][];
+        const count: Record<string, number> = {};
+        const firstRow: Record<string, number> = {};
+        for (let y = 0; y < c.height; y++)
+          for (let x = 0; x < c.width; x++) {
+            const i = (y * c.width + x) * 4;
+            for (const [k, rgb] of want)
+              if (data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2]) {
+                count[k] = (count[k] ?? 0) + 1;
+                firstRow[k] = Math.min(firstRow[k] ?? Infinity, y);
+              }
+          }
+        return {
+          width: c.width,
+          height: c.height,
+          count,
+          firstRow,
+        };
+      },
+      [png.toString('base64'), colours] as const,
+    );
+    const dpr = await page.evaluate(() => window.devicePixelRatio || 1);
+    const laneRows = await page.evaluate(() => {
+      const rows = [...document.querySelectorAll<HTMLElement>('.vl-labels .vl-row')];
+      return Math.max(...rows.map((r) => r.offsetTop + r.offsetHeight));
+    });
+    // Axis (26) + findings and every lane (the labels' stack) + the DoP chart (110).
+    expect(got.height).toBe(Math.round((26 + laneRows + 110) * dpr));
+    expect(got.count['running'] ?? 0).toBeGreaterThan(2000);
+    expect(got.count['preempted'] ?? 0).toBeGreaterThan(200);
+    // The findings lane (just under the axis) is drawn: the high finding in the preempted colour.
+    expect(got.firstRow['preempted']).toBeLessThan((26 + 20) * dpr);
+    expect(got.firstRow['preempted']).toBeGreaterThanOrEqual(26 * dpr);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
 });

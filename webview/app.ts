@@ -23,7 +23,7 @@ import { AxisTrack } from './tracks/axis';
 import { DopTrack } from './tracks/dop';
 import { FindingsTrack } from './tracks/findings';
 import { LinksTrack } from './tracks/links';
-import { type LaneFilter, StateLanesTrack } from './tracks/state-lanes';
+import { type LaneFilter, StateLanesTrack, passesFilter } from './tracks/state-lanes';
 import { buildToolbar } from './toolbar';
 import { Tooltip } from './tooltip';
 import type { Transport } from './transport';
@@ -328,8 +328,24 @@ export class TimelineApp implements ExportSource {
   private setFilter(f: LaneFilter): void {
     this.filter = f;
     this.doc.body.dataset['laneFilter'] = f;
+    const sel = this.root.querySelector<HTMLSelectElement>('select.vl-filter');
+    if (sel !== null) sel.value = f;
     this.layoutRows();
     this.resize();
+  }
+
+  /** Makes a lane visible: its group opened, the filter widened if it hides it. */
+  private showLane(l: LaneMeta): void {
+    const closed = this.collapsed.delete(l.group);
+    if (
+      this.lanes.row(l.id) === undefined &&
+      passesFilter(l, this.filter, this.meta.lanes) === false
+    )
+      this.setFilter('all');
+    else if (closed) {
+      this.layoutRows();
+      this.resize();
+    }
   }
 
   private resize(): void {
@@ -409,14 +425,7 @@ export class TimelineApp implements ExportSource {
     const pad = Math.max((b - a) / 2, 1);
     this.ix.selection = undefined;
     const meta = lane === undefined ? undefined : this.meta.lanes.find((l) => l.id === lane);
-    if (
-      meta !== undefined &&
-      (this.collapsed.delete(meta.group) || this.lanes.row(meta.id) === undefined)
-    ) {
-      if (this.lanes.row(meta.id) === undefined) this.filter = 'all';
-      this.layoutRows();
-      this.resize();
-    }
+    if (meta !== undefined) this.showLane(meta);
     this.ix.zoomTo(a - pad, b + pad);
     if (meta === undefined) {
       this.setPicked(undefined);
@@ -472,11 +481,7 @@ export class TimelineApp implements ExportSource {
 
   private focusLane(l: LaneMeta): void {
     if (l.pid === undefined) return;
-    if (this.collapsed.delete(l.group) || this.lanes.row(l.id) === undefined) {
-      if (this.lanes.row(l.id) === undefined) this.filter = 'all';
-      this.layoutRows();
-      this.resize();
-    }
+    this.showLane(l);
     this.setHighlight({ machine: l.machine, pid: l.pid });
     const r = this.lanes.row(l.id);
     if (r !== undefined)

@@ -2,12 +2,14 @@
 // the engine has it (the same answer Details gives, not the drawn run: a run is whole buckets, so
 // its length is not the interval's; that was the "4.260 ms" vs "4.224 ms" of issue #20).
 
+import type { DetailsWire } from '../src/protocol/webview';
 import type { Format } from './format';
 import type { Hit } from './track';
 import type { Transport } from './transport';
 
 export class Tooltip {
   private token = 0;
+  private last: { lane: string; d: DetailsWire | null } | undefined;
 
   constructor(
     private readonly el: HTMLElement,
@@ -34,15 +36,26 @@ export class Tooltip {
       return put(`[${hit.finding.severity}] ${hit.finding.kind}: ${hit.finding.message}`);
     if (hit.kind === 'text') return put(hit.text);
     const lane = hit.lane;
+    // Still inside the interval last asked about: no new request (one per interval, not per move).
+    const c = this.last;
+    if (
+      c !== undefined &&
+      c.lane === lane.id &&
+      c.d !== null &&
+      hit.tNs >= c.d.startNs &&
+      hit.tNs < c.d.endNs
+    )
+      return put(this.text(lane.label, c.d));
     void this.transport
       .request({ kind: 'requestDetails', lane: lane.id, tNs: hit.tNs, toleranceNs: tolNs })
       .then((r) => {
         const d = r.kind === 'details' ? r.details : null;
-        put(
-          d === null
-            ? lane.label
-            : `${lane.label}: ${d.state}, ${this.fmt.dur(d.endNs - d.startNs)}`,
-        );
+        this.last = { lane: lane.id, d };
+        put(d === null ? lane.label : this.text(lane.label, d));
       });
+  }
+
+  private text(label: string, d: DetailsWire): string {
+    return `${label}: ${d.state}, ${this.fmt.dur(d.endNs - d.startNs)}`;
   }
 }

@@ -538,6 +538,21 @@ window.acquireVsCodeApi = () => ({
     expect((await page.evaluate(() => window.vcpuLens!.emphasisedLinks())).sort()).toEqual(
       [...new Set(want)].sort(),
     );
+    // A lane the filter hides: the reveal widens the filter (and says so in the select).
+    await page.selectOption('select.vl-filter', 'vcpus');
+    const g = index.model.meta.lanes.find((l) => l.group === 'guest-threads')!;
+    await push({ kind: 'reveal', startNs: s, endNs: e, lane: g.id });
+    await page.waitForFunction((id) => document.body.dataset['selectedLane'] === id, g.id);
+    expect(await page.locator(`[data-lane="${g.id}"]`).count()).toBe(1);
+    expect(await page.locator('select.vl-filter').inputValue()).toBe('all');
+    await push({ kind: 'reveal', startNs: s, endNs: e, lane });
+    await page.waitForFunction(
+      (id) =>
+        document.body.dataset['selectedLane'] === id &&
+        /^vCPU 0/.test(document.querySelector('.vl-detail-lane')?.textContent ?? ''),
+      lane,
+    );
+
     // Details' Reveal in Trace sends the lane and the interval back to the editor.
     await page.click('button[data-action="reveal-in-trace"]');
     await expect

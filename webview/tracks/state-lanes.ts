@@ -29,6 +29,15 @@ export type Row =
   | { kind: 'group'; group: LaneGroup; y: number; h: number; lanes: number }
   | { kind: 'lane'; lane: LaneMeta; y: number; h: number };
 
+/** Whether the filter shows a lane (`all`: the lanes, to know whether any is the program's). */
+export function passesFilter(l: LaneMeta, f: LaneFilter, all: readonly LaneMeta[]): boolean {
+  return passes(
+    l,
+    f,
+    all.some((q) => q.program === true),
+  );
+}
+
 function passes(l: LaneMeta, f: LaneFilter, anyProgram: boolean): boolean {
   switch (f) {
     case 'all':

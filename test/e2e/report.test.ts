@@ -14,6 +14,7 @@ import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel } from '../../src/core/view/model';
 import { ViewState } from '../../src/core/view/states';
+import type { ToWebview } from '../../src/core/view/wire';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '../..');
@@ -240,7 +241,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       expect(await page.locator(`[data-lane="${id}"]`).count(), id).toBe(1);
     expect(await page.locator('[data-lane^="hthread:"]').count()).toBeGreaterThan(0);
     expect(await page.locator('button.vl-group').count()).toBe(5);
-    expect(await page.locator('.vl-dop path.series').count()).toBe(3);
+    expect(await page.locator('canvas.vl-dop').count()).toBe(1);
 
     const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
     await checkPreemptedPixels(page, index, 'vcpu:1');
@@ -403,20 +404,23 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     await page.close();
   });
 
-  it('inside VS Code: requests go through postMessage, view state through setState; themes switch', async () => {
-    // The same bundle with a stand-in for acquireVsCodeApi whose messages a Node-side engine answers,
-    // as the extension host will (issue #8).
+  /**
+   * The same bundle with a stand-in for acquireVsCodeApi whose messages a Node-side engine answers,
+   * as the extension host does (issue #8); `push` sends a message unasked, as the editor does.
+   */
+  async function inVsCode(index: TimelineIndex): Promise<{
+    page: Page;
+    sent: { kind: string }[];
+    states: unknown[];
+    push: (body: ToWebview) => Promise<void>;
+  }> {
     const { answer } = await import('../../webview/in-page-provider');
-    const index = await indexOf(
-      path.join(OUT, 'sim', 'host.txt'),
-      path.join(OUT, 'sim', 'guest.txt'),
-    );
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    const kinds: string[] = [];
+    const sent: { kind: string }[] = [];
     const states: unknown[] = [];
     await page.exposeFunction('__post', (json: string) => {
       const m = JSON.parse(json) as { id: number; body: Parameters<typeof answer>[1] };
-      kinds.push(m.body.kind);
+      sent.push(m.body);
       return JSON.stringify({ id: 1e9 + m.id, inReplyTo: m.id, body: answer(index, m.body) });
     });
     await page.exposeFunction('__setState', (json: string) => void states.push(JSON.parse(json)));
@@ -436,8 +440,23 @@ window.acquireVsCodeApi = () => ({
     await page.goto(`file://${html}`);
     await page.waitForSelector('body[data-ready="1"]');
     await settle(page);
-    expect(kinds[0]).toBe('ready');
-    expect(kinds).toContain('requestWindow');
+    let pushed = 0;
+    const push = (body: ToWebview): Promise<void> =>
+      page.evaluate(
+        (m) => void window.dispatchEvent(new MessageEvent('message', { data: JSON.parse(m) })),
+        JSON.stringify({ id: 2e9 + pushed++, body }),
+      );
+    return { page, sent, states, push };
+  }
+
+  it('inside VS Code: requests go through postMessage, view state through setState; themes switch', async () => {
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    const { page, sent, states } = await inVsCode(index);
+    expect(sent[0]!.kind).toBe('ready');
+    expect(sent.map((b) => b.kind)).toContain('requestWindow');
     expect(await page.locator('[data-lane="vcpu:0"]').count()).toBe(1);
     await checkPreemptedPixels(page, index, 'vcpu:0');
     await page.mouse.move(5, 5);
@@ -464,6 +483,270 @@ window.acquireVsCodeApi = () => ({
     const hc = hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running));
     expect(hc).toEqual([0x00, 0xc8, 0x53]);
     await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.close();
+  });
+
+  it('reveal zooms to the interval, selects it on its lane and emphasises its stalls; Reveal in Trace posts it back', async () => {
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    // The engine's longest preempted interval of vCPU 0, as a diagnostic would name it.
+    const lane = 'vcpu:0';
+    const c = index.model.lanes[index.model.meta.lanes.findIndex((l) => l.id === lane)]!;
+    let best = -1;
+    for (let j = 0; j < c.state.length; j++)
+      if (
+        c.state[j] === ViewState.preempted &&
+        (best < 0 || c.end[j]! - c.start[j]! > c.end[best]! - c.start[best]!)
+      )
+        best = j;
+    const s = c.start[best]!;
+    const e = c.end[best]!;
+    const { page, sent, push } = await inVsCode(index);
+    // Its group collapsed first: the reveal opens it.
+    await page.click('button.vl-group[data-group="vcpus"]');
+    expect(await page.locator(`[data-lane="${lane}"]`).count()).toBe(0);
+    await push({ kind: 'reveal', startNs: s, endNs: e, lane });
+    await page.waitForFunction(
+      (id) =>
+        document.body.dataset['selectedLane'] === id &&
+        document.querySelector('.vl-detail-state') !== null,
+      lane,
+    );
+    await settle(page);
+    const body = await page.evaluate(() => ({ ...document.body.dataset }));
+    const v0 = Number(body['viewStartNs']);
+    const v1 = Number(body['viewEndNs']);
+    expect(v0).toBeLessThanOrEqual(s);
+    expect(v1).toBeGreaterThanOrEqual(e);
+    expect(v1 - v0).toBeLessThan(index.model.meta.spanNs / 10);
+    expect(v1 - v0).toBeLessThan(4 * (e - s));
+    expect(await page.locator(`[data-lane="${lane}"]`).count()).toBe(1);
+    expect(await page.locator('.vl-detail-state').textContent()).toBe('state: preempted');
+    // The stalls of that interval are the ones drawn emphasised, and only those.
+    const links = index.window({
+      startNs: v0,
+      endNs: v1,
+      resolutionNs: 1,
+      lanes: [lane],
+    }).links;
+    const want = links
+      .filter((k) => k.vcpu === 0 && k.startNs < e && k.endNs > s)
+      .map((k) => `${k.vcpu}:${k.startNs}`);
+    expect(want.length).toBeGreaterThan(0);
+    expect((await page.evaluate(() => window.vcpuLens!.emphasisedLinks())).sort()).toEqual(
+      [...new Set(want)].sort(),
+    );
+    // A lane the filter hides: the reveal widens the filter (and says so in the select).
+    await page.selectOption('select.vl-filter', 'vcpus');
+    const g = index.model.meta.lanes.find((l) => l.group === 'guest-threads')!;
+    await push({ kind: 'reveal', startNs: s, endNs: e, lane: g.id });
+    await page.waitForFunction((id) => document.body.dataset['selectedLane'] === id, g.id);
+    expect(await page.locator(`[data-lane="${g.id}"]`).count()).toBe(1);
+    expect(await page.locator('select.vl-filter').inputValue()).toBe('all');
+    await push({ kind: 'reveal', startNs: s, endNs: e, lane });
+    await page.waitForFunction(
+      (id) =>
+        document.body.dataset['selectedLane'] === id &&
+        /^vCPU 0/.test(document.querySelector('.vl-detail-lane')?.textContent ?? ''),
+      lane,
+    );
+
+    // Details' Reveal in Trace sends the lane and the interval back to the editor.
+    await page.click('button[data-action="reveal-in-trace"]');
+    await expect
+      .poll(() => sent.filter((b) => b.kind === 'revealInTrace'))
+      .toEqual([{ kind: 'revealInTrace', lane, startNs: s, endNs: e }]);
+    await page.close();
+  });
+
+  it('readability: quiet states thin, lane filter, selection totals per state, keys in reach, tooltip = Details', async () => {
+    const { page, watch } = await open(browser, files.real);
+    const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
+    await page.click('button[data-action="reset"]');
+    await settle(page);
+    // The keys help is on screen without scrolling the side panel.
+    const keys = (await page.locator('.vl-keys').boundingBox())!;
+    expect(keys.y + keys.height).toBeLessThan(900);
+
+    // At full span a sleeping or exited guest thread is a thin band, not a bar: its colour in the
+    // lane's middle, nothing near its top edge.
+    const view = await page.evaluate(() => window.vcpuLens!.view());
+    const quiet = new Set<number>([ViewState.sleeping, ViewState.exited]);
+    let found: { lane: string; x: number; state: number } | undefined;
+    for (const l of index.model.meta.lanes.filter((q) => q.group === 'guest-threads')) {
+      const w0 = index.window({ ...view, lanes: [l.id] });
+      const w = w0.lanes[0]!;
+      let t = w0.startNs;
+      for (let i = 0; i < w.runs.length && found === undefined; i++) {
+        const s0 = t;
+        t += w.runs[i]! * w0.resolutionNs;
+        const x0 = Math.max(0, ((s0 - view.startNs) / (view.endNs - view.startNs)) * view.widthPx);
+        const x1 = Math.min(
+          view.widthPx,
+          ((t - view.startNs) / (view.endNs - view.startNs)) * view.widthPx,
+        );
+        if (x1 - x0 >= 20 && quiet.has(w.states[i]!))
+          found = { lane: l.id, x: (x0 + x1) / 2, state: w.states[i]! };
+      }
+      if (found !== undefined) break;
+    }
+    expect(found).toBeDefined();
+    await page.evaluate(
+      (id) => document.querySelector(`[data-lane="${id}"]`)!.scrollIntoView(),
+      found!.lane,
+    );
+    await settle(page);
+    const row = (await page.evaluate((id) => window.vcpuLens!.laneY(id), found!.lane))!;
+    const top = await page.evaluate(() => document.querySelector('.vl-scroll')!.scrollTop);
+    const want = hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), found!.state));
+    expect((await pixel(page, found!.x, row.y - top + row.h / 2)).slice(0, 3)).toEqual(want);
+    expect((await pixel(page, found!.x, row.y - top + 4))[3]).toBe(0);
+
+    // The lane filter: the program's threads and the vCPUs; the vCPUs and co-runners; everything.
+    const count = (sel: string): Promise<number> => page.locator(sel).count();
+    const program = index.model.meta.lanes.filter((l) => l.program === true).length;
+    expect(program).toBeGreaterThan(0);
+    await page.selectOption('select.vl-filter', 'program');
+    expect(await count('[data-lane^="gthread:"]')).toBe(program);
+    expect(await count('[data-lane^="vcpu:"]')).toBe(4);
+    expect((await count('[data-lane^="hcpu:"]')) + (await count('[data-lane^="hthread:"]'))).toBe(
+      0,
+    );
+    await page.selectOption('select.vl-filter', 'vcpus');
+    expect(await count('[data-lane^="gthread:"]')).toBe(0);
+    expect(await count('[data-lane^="hthread:"]')).toBeGreaterThan(0);
+    await page.selectOption('select.vl-filter', 'all');
+    expect(await count('[data-lane^="gthread:"]')).toBeGreaterThan(program);
+    await page.evaluate(() => (document.querySelector('.vl-scroll')!.scrollTop = 0));
+    await settle(page);
+
+    // Shift+drag: the selection's time per state per group; the four vCPU lanes' add up to 4 × Δ.
+    const ov = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.keyboard.down('Shift');
+    await page.mouse.move(ov.x + 300, ov.y + 100);
+    await page.mouse.down();
+    await page.mouse.move(ov.x + 500, ov.y + 100, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await settle(page);
+    const ns = (text: string): number => {
+      const m = /^(-?[\d.]+) (s|ms|µs|ns)$/.exec(text.trim())!;
+      return Number(m[1]) * { s: 1e9, ms: 1e6, µs: 1e3, ns: 1 }[m[2] as 's'];
+    };
+    const delta = ns((await page.locator('.vl-ruler-text').textContent())!.replace('Δ ', ''));
+    const line = (await page.locator('.vl-selection-totals p[data-group="vcpus"]').textContent())!;
+    expect(line).toMatch(/running \d/);
+    const parts = line.slice(line.indexOf(': ') + 2).split(' · ');
+    const sum = parts.reduce((acc, p) => acc + ns(p.slice(p.indexOf(' ') + 1)), 0);
+    expect(sum / (4 * delta)).toBeGreaterThan(0.98);
+    expect(sum / (4 * delta)).toBeLessThan(1.02);
+    await page.keyboard.press('Escape');
+
+    // Hover and click the same interval: the tooltip and Details give the same duration.
+    const r1 = (await page.evaluate(() => window.vcpuLens!.laneY('vcpu:1')))!;
+    const ov2 = (await page.locator('.vl-overlay').boundingBox())!;
+    await page.mouse.move(ov2.x + 411, ov2.y + r1.y + r1.h / 2);
+    await page.waitForFunction(() =>
+      /, \d/.test(document.querySelector('.vl-tooltip')!.textContent ?? ''),
+    );
+    const tip = (await page.locator('.vl-tooltip').textContent())!;
+    await page.mouse.click(ov2.x + 411, ov2.y + r1.y + r1.h / 2);
+    await page.waitForFunction(() => document.querySelector('.vl-detail-duration') !== null);
+    const dur = (await page.locator('.vl-detail-duration').textContent())!.replace('duration ', '');
+    expect(tip.endsWith(`, ${dur}`), `${tip} vs ${dur}`).toBe(true);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('PNG export right after a zoom: waits for the tiles, has the state colours, the findings lane and the whole axis', async () => {
+    const { page, watch } = await open(browser, files.sim);
+    const index = await indexOf(
+      path.join(OUT, 'sim', 'host.txt'),
+      path.join(OUT, 'sim', 'guest.txt'),
+    );
+    const span = index.model.meta.spanNs;
+    // Around the start of vCPU 0's longest preemption (running before, preempted after), a view
+    // 1/2000 of the trace: 11 resolutions finer than the page's, deeper than the coarser tiles the
+    // screen falls back on, so nothing is there to draw until the new tiles arrive. Exported at
+    // once, no settle: the export came out blank once.
+    const c = index.model.lanes[index.model.meta.lanes.findIndex((l) => l.id === 'vcpu:0')]!;
+    let best = -1;
+    for (let j = 0; j < c.state.length; j++)
+      if (
+        c.state[j] === ViewState.preempted &&
+        (best < 0 || c.end[j]! - c.start[j]! > c.end[best]! - c.start[best]!)
+      )
+        best = j;
+    const at = c.start[best]!;
+    const w = span / 2000;
+    const [d] = await Promise.all([
+      page.waitForEvent('download'),
+      page.evaluate(
+        ([a, b]) => {
+          window.vcpuLens!.zoomTo(a!, b!);
+          document.querySelector<HTMLButtonElement>('button[data-action="png"]')!.click();
+        },
+        [at - w / 2, at + w / 2],
+      ),
+    ]);
+    const file = path.join(OUT, 'sim-after-zoom.png');
+    await d.saveAs(file);
+    const png = readFileSync(file);
+    // Decode it in the page and count the pixels of each colour, row by row.
+    const colours = {
+      running: await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running),
+      preempted: await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.preempted),
+    };
+    const got = await page.evaluate(
+      async ([b64, cs]) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const c = document.createElement('canvas');
+        c.width = img.width;
+        c.height = img.height;
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(img, 0, 0);
+        const data = ctx.getImageData(0, 0, c.width, c.height).data;
+        const want = Object.entries(cs as Record<string, string>).map(([k, h]) => [
+          k,
+          [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)),
+        ]) as [string, number[]][];
+        const count: Record<string, number> = {};
+        const firstRow: Record<string, number> = {};
+        for (let y = 0; y < c.height; y++)
+          for (let x = 0; x < c.width; x++) {
+            const i = (y * c.width + x) * 4;
+            for (const [k, rgb] of want)
+              if (data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2]) {
+                count[k] = (count[k] ?? 0) + 1;
+                firstRow[k] = Math.min(firstRow[k] ?? Infinity, y);
+              }
+          }
+        return {
+          width: c.width,
+          height: c.height,
+          count,
+          firstRow,
+        };
+      },
+      [png.toString('base64'), colours] as const,
+    );
+    const dpr = await page.evaluate(() => window.devicePixelRatio || 1);
+    const laneRows = await page.evaluate(() => {
+      const rows = [...document.querySelectorAll<HTMLElement>('.vl-labels .vl-row')];
+      return Math.max(...rows.map((r) => r.offsetTop + r.offsetHeight));
+    });
+    // Axis (26) + findings and every lane (the labels' stack) + the DoP chart (110).
+    expect(got.height).toBe(Math.round((26 + laneRows + 110) * dpr));
+    expect(got.count['running'] ?? 0).toBeGreaterThan(2000);
+    expect(got.count['preempted'] ?? 0).toBeGreaterThan(200);
+    // The findings lane (just under the axis) is drawn: the high finding in the preempted colour.
+    expect(got.firstRow['preempted']).toBeLessThan((26 + 20) * dpr);
+    expect(got.firstRow['preempted']).toBeGreaterThanOrEqual(26 * dpr);
+    expect(watch.errors).toEqual([]);
     await page.close();
   });
 });

@@ -7,6 +7,7 @@ import type { PairAnalysis } from '../analyze/types';
 import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TaskState } from '../timeline/states';
+import { whatIfChart } from '../whatif/chart';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
 import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
@@ -344,6 +345,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   const model: TimelineModel = { meta, strings, lanes: cols, links };
   const dop = dopSeries(a, model, T);
   if (dop !== undefined) meta.dop = dop;
+  if (a.advice?.whatIf !== undefined) meta.whatIf = whatIfChart(a.advice.whatIf);
   return model;
 }
 

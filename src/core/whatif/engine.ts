@@ -29,7 +29,10 @@ export interface WhatIf {
   chosen: WhatIfCandidate;
   /** The pvsched rule's thread count with the run's own wait policy. */
   pvsched: WhatIfCandidate;
-  /** The chosen one and those whose ranges overlap it (at most three), fastest first. */
+  /**
+   * The chosen one and those whose ranges overlap it (at most three), fastest first; a team of
+   * one counts once (its wait policy never acts).
+   */
   indistinguishable: WhatIfCandidate[];
   /** Old over new wall time (> 1 is faster), traced configuration → chosen. */
   predictedSpeedup: { value: number; low: number; high: number };
@@ -59,12 +62,21 @@ const DEFAULT_SIM_BARRIERS = 200;
 /** Equal predictions (a team of one never waits) go to the policy that burns the least CPU. */
 const TIE_ORDER: readonly WaitPolicy[] = ['block', 'spin-then-block', 'spin'];
 
-/** The readings: all overhead (1% work), 10% work, all work, over the burst's range. */
+/**
+ * The readings of a thread's run between barriers: from the least work the trace allows (1%, or
+ * in a blocking run what is left after the most barrier overhead one run can hold, taken as the
+ * measured cost of one wakeup: a syscall and a switch, as the return from a wait is), through
+ * the geometric middle, to all work.
+ */
 function readings(s: ProgramShape): Reading[] {
   const b = s.burstNs;
+  const overheadMax = s.waits === 'block' ? s.wakeCostNs?.value : undefined;
+  const lowShare =
+    overheadMax !== undefined ? Math.max(0.01, Math.min(1, 1 - overheadMax / b.value)) : 0.01;
+  const midShare = Math.sqrt(lowShare);
   return [
-    { name: 'low', workNs: 0.01 * b.low, barrierNs: 0.99 * b.low },
-    { name: 'middle', workNs: 0.1 * b.value, barrierNs: 0.9 * b.value },
+    { name: 'low', workNs: lowShare * b.low, barrierNs: (1 - lowShare) * b.low },
+    { name: 'middle', workNs: midShare * b.value, barrierNs: (1 - midShare) * b.value },
     { name: 'high', workNs: b.high, barrierNs: 0 },
   ];
 }
@@ -150,13 +162,15 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   const measuredT = Math.min(s.threads, s.vcpus);
   const measured = { ...cand(measuredT, measuredPolicy), measuredWallNs: s.wallNs };
   const pvsched = cand(Math.max(1, Math.min(s.vcpus, o.pvschedThreads)), measuredPolicy);
+  // A team of one is one configuration whatever its wait policy (it never waits): it counts
+  // once, as the chosen one or as its fastest-listed policy.
+  const overlapping = candidates.filter((c) => c.low <= chosen.high && c.high >= chosen.low);
   const indistinguishable = [
     chosen,
-    ...candidates
-      .slice(1)
-      .filter((c) => c.low <= chosen.high && c.high >= chosen.low)
-      .slice(0, 2),
-  ];
+    ...overlapping
+      .filter((c, i) => c.threads > 1 || overlapping.findIndex((d) => d.threads === 1) === i)
+      .filter((c) => c !== chosen && !(c.threads === 1 && chosen.threads === 1)),
+  ].slice(0, 3);
   // The traced configuration's wall is measured: only the chosen one's is predicted.
   const predictedSpeedup = {
     value: s.wallNs / chosen.predictedWallNs,
@@ -170,10 +184,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       ? '1 thread (any wait policy: it never waits)'
       : `${c.threads} threads ${POLICY_WORDS[c.policy]}`;
   // In words a team of one is one candidate, whatever its policy.
-  const overlapping = candidates.filter((c) => c.low <= chosen.high && c.high >= chosen.low);
-  const distinct = overlapping
-    .filter((c, i) => c.threads > 1 || overlapping.findIndex((d) => d.threads === 1) === i)
-    .slice(0, 3);
+  const distinct = indistinguishable;
   const range = (c: WhatIfCandidate): string =>
     `${formatDuration(c.predictedWallNs)} (${formatDuration(c.low)}-${formatDuration(c.high)})`;
   const syncPct =

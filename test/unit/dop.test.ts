@@ -1,11 +1,17 @@
 // The advice on hand-made pairs whose vCPU states are known to the microsecond (support/hand-pair.ts):
 // the pvsched DoP of each of the 20 phases (threads - vCPUs preempted or waiting, on average over
 // the phase, rounded, kept within 1..threads), the DoP advised (the upper median of the phases'),
-// and the wait policy with its predicted gain on each side of each threshold that decides it.
+// and the wait policy with its predicted gain on each side of each threshold that decides it
+// (the rule's own answer: the advice's headline is the what-if's).
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
-import type { PairAnalysis } from '../../src/core/analyze/types';
+import type { PairAnalysis, RuleAdvice } from '../../src/core/analyze/types';
 import { handPair, type HandPairSpec, type Stretch } from './support/hand-pair';
+
+/** The pvsched rule's answer (the advice's headline is the what-if's, tested in whatif-*.test.ts). */
+function rule(a: PairAnalysis): RuleAdvice {
+  return a.advice!.rule ?? a.advice!;
+}
 
 /** 2000 µs: 20 phases of 100 µs. */
 const END = 2000;
@@ -48,7 +54,7 @@ describe('the pvsched DoP per phase', () => {
       programCpus: 4,
       preempted: Array.from({ length: k }, (_, v) => [v, 0, END] as const),
     });
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(adv.threads).toBe(4);
     expect(adv.phases).toHaveLength(20);
     expect(adv.phases.map((p) => p.preemptedVcpus)).toEqual(Array(20).fill(k));
@@ -61,7 +67,7 @@ describe('the pvsched DoP per phase', () => {
     // median, the mode and the rounded mean would be 2, 1 and 2.
     const counts = [3, 1, 0, 3, 2, 1, 3, 1, 3, 0, 1, 3, 2, 3, 1, 1, 3, 0, 1, 3];
     const a = analyse({ vcpus: 4, programCpus: 4, preempted: rotating(counts, 4) });
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(adv.phases.map((p) => [p.start, p.end])).toEqual(
       counts.map((_, p) => [p * 100 * US, (p + 1) * 100 * US]),
     );
@@ -85,7 +91,7 @@ describe('the pvsched DoP per phase', () => {
         [2, 610, 700],
       ],
     });
-    const adv = a.advice!;
+    const adv = rule(a);
     const got = adv.phases.slice(0, 8).map((p) => [+p.preemptedVcpus.toFixed(9), p.dop]);
     expect(got).toEqual([
       [0.4, 4],
@@ -109,7 +115,7 @@ describe('the pvsched DoP per phase', () => {
         [3, 0, 1000],
       ],
     });
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(adv.threads).toBe(2);
     expect(adv.phases.map((p) => [p.preemptedVcpus, p.dop])).toEqual([
       ...Array<number[]>(10).fill([3, 1]),
@@ -127,7 +133,7 @@ describe('the pvsched DoP per phase', () => {
       preempted: [[2, 1200, 1500]],
     });
     expect(a.states!.time[1]!.waiting).toBe(300 * US);
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(adv.phases.map((p) => p.dop)).toEqual([
       ...Array<number>(12).fill(4),
       ...Array<number>(3).fill(2),
@@ -166,7 +172,7 @@ describe('the wait policy and its predicted gain', () => {
     'spinning while a program vCPU is preempted, vCPU 3 preempted %i µs (%f vCPUs ran for 3 threads): %s',
     (x3, eff, policy) => {
       const a = analyse(spec(x3));
-      const adv = a.advice!;
+      const adv = rule(a);
       expect(a.program!.sleepShare).toBe(0);
       expect(a.findings.map((f) => f.kind)).toEqual(['spin-on-preempted-vcpu']);
       expect(a.findings[0]!.evidence['spinWaste']).toBe(2 * 1400 * US);
@@ -190,7 +196,7 @@ describe('the wait policy and its predicted gain', () => {
     // 4 spinning threads, vCPU 0 preempted all run long: the 3 others' 6000 µs all ran while a
     // sibling could not, so the work is taken as 6000 / 4 µs, over min(DoP 3, 3 vCPUs running).
     const a = analyse({ vcpus: 4, programCpus: 4, preempted: [[0, 0, END]] });
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(a.findings.find((f) => f.kind === 'spin-on-preempted-vcpu')!.evidence['spinWaste']).toBe(
       6000 * US,
     );
@@ -205,7 +211,7 @@ describe('the wait policy and its predicted gain', () => {
     'spinning, no oversubscription, vCPU %i preempted 500 µs while it ran %s: %s',
     (vcpu, _task, policy) => {
       const a = analyse({ vcpus: 4, programCpus: 3, preempted: [[vcpu, 0, 500]] });
-      const adv = a.advice!;
+      const adv = rule(a);
       expect(a.findings.map((f) => f.kind)).toEqual(vcpu === 3 ? [] : ['spin-on-preempted-vcpu']);
       expect(adv.waitPolicy).toBe(policy);
       // The DoP still counts the preempted vCPU, whatever ran on it: 2 in phases 0-4, 3 after.
@@ -221,7 +227,7 @@ describe('the wait policy and its predicted gain', () => {
 
   it('spinning, no program thread on a preempted vCPU, but vCPUs 2 and 3 take turns on one host CPU: spin-then-block', () => {
     const a = analyse({ vcpus: 4, programCpus: 2, shareLastUs: 100 });
-    const adv = a.advice!;
+    const adv = rule(a);
     // 4 runnable vCPU threads on 3 host CPUs all run long; one of vCPUs 2 and 3 always off.
     expect(a.findings.map((f) => [f.kind, f.evidence['share']])).toEqual([['oversubscription', 1]]);
     expect(adv.phases.map((p) => p.preemptedVcpus)).toEqual(Array(20).fill(1));
@@ -245,7 +251,7 @@ describe('the wait policy and its predicted gain', () => {
         [2, 1400, 1400 + us],
       ];
       const a = analyse(spec(500, sleeps));
-      const adv = a.advice!;
+      const adv = rule(a);
       expect(a.program!.sleepShare).toBeCloseTo((2 * us) / 6000, 12);
       expect(adv.waitPolicy).toBe(policy);
       const kinds = a.findings.map((f) => f.kind);
@@ -278,7 +284,7 @@ describe('the wait policy and its predicted gain', () => {
         [2, 100, 1000],
       ],
     });
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(a.program!.sleepShare).toBeCloseTo(3500 / 24000, 12);
     expect(
       a.findings.find((f) => f.kind === 'barrier-straggler-preempted')!.evidence['share'],
@@ -290,7 +296,7 @@ describe('the wait policy and its predicted gain', () => {
 
   it('blocking threads and no vCPU preempted: passive, no DoP change, no gain', () => {
     const a = analyse({ vcpus: 4, programCpus: 3, sleeps: [[1, 100, 900]] });
-    const adv = a.advice!;
+    const adv = rule(a);
     expect(adv.waitPolicy).toBe('passive');
     expect(adv.dop).toBe(3);
     expect(adv.predictedSpeedup).toBe(1);

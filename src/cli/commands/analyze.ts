@@ -8,6 +8,7 @@ import type { Trace } from '../../core/model/trace';
 import { startTimelines, TimelineBuild, Timelines } from '../../core/timeline/build';
 import { analyzeReport, AnalyzeReport } from '../../core/report/analyze';
 import { buildTimelineModel } from '../../core/view/model';
+import { formatDuration } from '../../core/model/time';
 import { ExitCode } from '../exit-codes';
 import { writeReportFiles } from '../html-report';
 import { CliReadOptions, loadTraces } from '../progress';
@@ -28,7 +29,7 @@ export const analyze = defineCommand({
     'Host + guest traces of one run: vCPU threads, clock map, vCPU time on the host, stalls, advice.',
   usage:
     '--host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--pair-guest RE --pair-host RE] ' +
-    '[--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force]',
+    '[--barriers N | --barrier-marker RE] [--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force]',
   details:
     'Which host thread is which vCPU, the guest-to-host clock map (estimated when nothing is\n' +
     'recorded), what each vCPU did on the host (running, preempted, waiting, idle, in the VMM),\n' +
@@ -58,6 +59,16 @@ export const analyze = defineCommand({
       type: 'string',
       arg: 'RE',
       help: 'host events paired with the --pair-guest ones',
+    },
+    barriers: {
+      type: 'string',
+      arg: 'N',
+      help: "the program's barrier count, for the advice's what-if (a spinning run shows none)",
+    },
+    'barrier-marker': {
+      type: 'string',
+      arg: 'RE',
+      help: 'guest trace markers that each mark one barrier (counted for the what-if)',
     },
     ...JSON_OPTION,
     out: { type: 'string', arg: 'FILE', help: 'write the HTML report there' },
@@ -101,6 +112,20 @@ export const analyze = defineCommand({
         return usageError('analyze', `--pair-guest/--pair-host: ${(e as Error).message}`);
       }
     }
+    let barriers: number | undefined;
+    if (v.barriers !== undefined) {
+      if (!/^\d+$/.test(v.barriers) || Number(v.barriers) < 1)
+        return usageError('analyze', `--barriers wants a whole number >= 1, got '${v.barriers}'`);
+      barriers = Number(v.barriers);
+    }
+    let barrierMarker: RegExp | undefined;
+    if (v['barrier-marker'] !== undefined) {
+      try {
+        barrierMarker = new RegExp(v['barrier-marker']);
+      } catch (e) {
+        return usageError('analyze', `--barrier-marker: ${(e as Error).message}`);
+      }
+    }
     return analyzeCommand(
       hostFile,
       guestFile,
@@ -111,6 +136,10 @@ export const analyze = defineCommand({
           ...(vcpuMap !== undefined ? { vcpuMap } : {}),
           ...(offset !== undefined ? { offset } : {}),
           ...(pairing !== undefined ? { pairing } : {}),
+          advice: {
+            ...(barriers !== undefined ? { barriers } : {}),
+            ...(barrierMarker !== undefined ? { barrierMarker } : {}),
+          },
         },
         force: v.force,
         ...(v.out !== undefined ? { html: v.out } : {}),
@@ -277,15 +306,53 @@ export function formatAnalyze(r: AnalyzeReport): string {
     L.push(
       `program: ${safeName(r.program.comm)} (${r.program.pids.length} threads): ${safeText(r.program.why)}`,
     );
-  if (r.advice !== null) {
-    const a = r.advice;
-    L.push(
-      `advice: OMP_NUM_THREADS=${a.dop} (ran ${a.threads}), OMP_WAIT_POLICY=${a.waitPolicy === 'active' ? 'active' : 'passive'}` +
-        `${a.spinCount !== undefined ? ` with GOMP_SPINCOUNT=${a.spinCount} (spin, then block)` : ''}; predicted ${a.predictedSpeedup.toFixed(2)}x`,
-    );
-    for (const s of a.reasoning) L.push(`  - ${safeText(s)}`);
-    L.push('');
-  }
+  if (r.advice !== null) L.push(...formatAdvice(r.advice), '');
   for (const s of r.reasoning) L.push(`note: ${safeText(s)}`);
   return L.join('\n');
+}
+
+const POLICY_ENV: Record<string, string> = {
+  spin: 'OMP_WAIT_POLICY=active',
+  block: 'OMP_WAIT_POLICY=passive',
+  'spin-then-block': 'GOMP_SPINCOUNT (spin, then block)',
+};
+
+/** The advice: the headline, the what-if's candidates as a table, then the reasoning. */
+function formatAdvice(a: NonNullable<AnalyzeReport['advice']>): string[] {
+  const L: string[] = [];
+  L.push(
+    `advice: OMP_NUM_THREADS=${a.dop} (ran ${a.threads}), OMP_WAIT_POLICY=${a.waitPolicy === 'active' ? 'active' : 'passive'}` +
+      `${a.spinCount !== undefined ? ` with GOMP_SPINCOUNT=${a.spinCount} (spin, then block)` : ''}; predicted ${a.predictedSpeedup.toFixed(a.predictedSpeedup >= 10 ? 0 : 2)}x` +
+      (a.predictedSpeedupRange !== undefined
+        ? ` (${a.predictedSpeedupRange.low.toFixed(1)}-${a.predictedSpeedupRange.high.toFixed(1)}x)`
+        : '') +
+      `; pvsched rule: ${a.pvschedDop}`,
+  );
+  if (a.candidates !== undefined) {
+    L.push('  what-if (predicted wall time of the whole run, range the traces allow):');
+    const mark = (c: { threads: number; policy: string }): string =>
+      [
+        a.chosen !== undefined && a.chosen.threads === c.threads && a.chosen.policy === c.policy
+          ? 'chosen'
+          : '',
+        a.measured !== undefined &&
+        a.measured.threads === c.threads &&
+        a.measured.policy === c.policy
+          ? 'traced'
+          : '',
+        a.pvsched !== undefined && a.pvsched.threads === c.threads && a.pvsched.policy === c.policy
+          ? 'pvsched rule'
+          : '',
+      ]
+        .filter((x) => x !== '')
+        .join(', ');
+    for (const c of [...a.candidates].sort(
+      (x, y) => x.threads - y.threads || x.policy.localeCompare(y.policy),
+    ))
+      L.push(
+        `  ${String(c.threads).padStart(3)} ${(POLICY_ENV[c.policy] ?? c.policy).padEnd(34)} ${formatDuration(c.predictedWallNs).padStart(10)}  (${formatDuration(c.low)}-${formatDuration(c.high)})${mark(c) !== '' ? `  <- ${mark(c)}` : ''}`,
+      );
+  }
+  for (const s of a.reasoning) L.push(`  - ${safeText(s)}`);
+  return L;
 }

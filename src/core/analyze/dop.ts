@@ -1,13 +1,45 @@
-// The advice: a degree of parallelism (DoP) per phase by the pvsched rule (next DoP = previous
-// DoP - vCPUs preempted), a wait policy, and the predicted gain, with the reasoning in words.
-// The gain comes from a capacity model of the measured run, stated in the reasoning. It is not
-// replayed in the simulator: scheduler traces do not show the program's barriers or its work per
-// region (a spinning program leaves no wakeups to count), and a simulation of a guessed program
-// would print a number with more confidence than the trace supports. `vcpu-lens simulate` runs
-// the policies on modelled programs instead (its lab-4v2p preset is the fixtures' lab).
+// The advice: the what-if's fastest predicted configuration (whatif/: the program's shape read
+// from the traces calibrates the simulator, which runs every thread count x wait policy, with
+// ranges where the traces cannot tell), and beside it the pvsched rule (next DoP = previous DoP -
+// vCPUs preempted) per phase as one named candidate. Without a what-if (no clock map, one
+// thread) the rule and a capacity model answer, as they say in the reasoning.
 
 import { VcpuState } from '../correlate/vcpu-states';
+import { Kind } from '../model/event-kinds';
+import { kindAt, markerAt } from '../model/payload';
+import type { WaitPolicy } from '../sim/engine';
+import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
+import { whatIf } from '../whatif/engine';
+import { readShape } from '../whatif/shape';
 import type { Advice, Finding, PairAnalysis, Program } from './types';
+
+/** What the user tells the what-if that the traces may not. */
+export interface AdviceOptions {
+  /** The program's barrier count (--barriers). */
+  barriers?: number;
+  /** The tick rate of a clock counting ticks (x86-tsc), Hz. */
+  tickHz?: number;
+  /** Guest trace markers that each mark one barrier (--barrier-marker). */
+  barrierMarker?: RegExp;
+}
+
+/** Guest markers (trace_marker writes) matching `re`: one per barrier, as the user says. */
+function countMarkers(a: PairAnalysis, re: RegExp): { count: number; basis: string } {
+  const g = a.guest;
+  let count = 0;
+  for (let i = 0; i < g.events.length; i++)
+    if (kindAt(g, i) === Kind.print && re.test(markerAt(g, i).message)) count++;
+  return { count, basis: `${count.toLocaleString('en-US')} guest markers matching /${re.source}/` };
+}
+
+/** Assumed when a ticking clock's rate is not given (said in the reasoning). */
+const ASSUMED_TICK_HZ = 2.5e9;
+
+const POLICY_ADVICE: Record<WaitPolicy, Advice['waitPolicy']> = {
+  spin: 'active',
+  block: 'passive',
+  'spin-then-block': 'spin-then-block',
+};
 
 const PHASES = 20;
 
@@ -15,6 +47,7 @@ export function advise(
   a: PairAnalysis,
   program: Program | undefined,
   findings: Finding[],
+  opts: AdviceOptions = {},
 ): Advice | undefined {
   if (a.states === undefined || a.window === undefined || program === undefined) return undefined;
   const w = a.window;
@@ -113,15 +146,58 @@ export function advise(
         : 'no DoP change: vCPUs were rarely preempted',
     );
   }
-  return {
+  const rule: Advice = {
     threads,
     dop,
+    pvschedDop: dop,
     phases,
     effectiveParallelism,
     waitPolicy,
     ...(spinCount !== undefined ? { spinCount } : {}),
     predictedSpeedup,
     reasoning,
+  };
+  const vm = a.vcpuMap.chosen;
+  if (vm === undefined || a.clock === undefined || threads < 2) return rule;
+  const ticking = a.host.clock.unit !== 'ns';
+  const tickHz = opts.tickHz ?? ASSUMED_TICK_HZ;
+  const shape = readShape(
+    {
+      host: a.host,
+      guest: a.guest,
+      hostTimelines: a.hostTimelines,
+      guestTimelines: a.guestTimelines,
+      window: w,
+      vcpuTids: vm.vcpus.map((v) => v.hostTid),
+      program,
+    },
+    {
+      nsPerUnit: ticking ? 1e9 / tickHz : 1,
+      ...(opts.barriers !== undefined ? { barriers: opts.barriers } : {}),
+      ...(opts.barrierMarker !== undefined
+        ? { markerBarriers: countMarkers(a, opts.barrierMarker) }
+        : {}),
+    },
+  );
+  const wi = whatIf(shape, { pvschedThreads: dop });
+  const c = wi.chosen;
+  const head = [...wi.reasoning];
+  if (ticking && opts.tickHz === undefined)
+    head.push(
+      `the clock counts ticks and its rate was not given: taken as ${ASSUMED_TICK_HZ / 1e9} GHz (durations above scale with it)`,
+    );
+  head.push(...shape.notes);
+  const { spinCount: _ruleSpin, ...ruleRest } = rule;
+  return {
+    ...ruleRest,
+    dop: c.threads,
+    waitPolicy: POLICY_ADVICE[c.policy],
+    ...(c.policy === 'spin-then-block' ? { spinCount: GOMP_DEFAULT_SPINCOUNT } : {}),
+    predictedSpeedup: wi.predictedSpeedup.value,
+    shape,
+    whatIf: wi,
+    rule,
+    reasoning: [...head, ...reasoning.map((r) => `pvsched rule: ${r}`)],
   };
 }
 

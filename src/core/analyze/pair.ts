@@ -17,7 +17,7 @@ import { identifyVcpus, VmThreads } from '../correlate/vcpu-map';
 import { vcpuStates } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
 import { buildTimelines, preemptorsOf, retainTaskIntervals, Timelines } from '../timeline/build';
-import { advise } from './dop';
+import { AdviceOptions, advise } from './dop';
 import { findFindings } from './findings';
 import type { PairAnalysis } from './types';
 
@@ -32,6 +32,8 @@ export interface PairOptions {
   skipGuestEvent?: (i: number) => boolean;
   /** The traces' timelines when already built (while reading: timeline/build.ts startTimelines). */
   timelines?: { host?: Timelines | undefined; guest?: Timelines | undefined };
+  /** What the advice's what-if is told (barriers, a tick rate). */
+  advice?: AdviceOptions;
 }
 
 export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): PairAnalysis {
@@ -177,7 +179,7 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     reasoning.push('no clock map: vCPU states only, stalls not attributed to guest threads');
   const withStates: PairAnalysis = { ...base, clock, states, stalls, window };
   const { findings, program } = findFindings(withStates);
-  const advice = advise(withStates, program, findings);
+  const advice = advise(withStates, program, findings, opts.advice);
   if (program === undefined && clock !== undefined)
     reasoning.push('no multi-threaded program in the guest trace: no DoP advice');
   return { ...withStates, findings, program, advice };

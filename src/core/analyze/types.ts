@@ -9,6 +9,8 @@ import type { VcpuStatesResult } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import type { Program } from './program';
+import type { ProgramShape } from '../whatif/shape';
+import type { WhatIf } from '../whatif/engine';
 
 /** One host + guest pair analysed: the traces, their timelines and everything correlated. */
 export interface PairAnalysis {
@@ -57,19 +59,32 @@ export interface Finding {
 /** The guest program under study (program.ts findProgram). */
 export type { Program };
 
-/** What to run instead: a DoP per phase, a wait policy, the predicted gain (dop.ts). */
+/**
+ * What to run instead (dop.ts): the what-if's fastest predicted configuration (threads, wait
+ * policy, gain), and the pvsched rule's DoP per phase beside it.
+ */
 export interface Advice {
   /** The program's threads as measured (the DoP it ran with). */
   threads: number;
-  /** Recommended DoP (OMP_NUM_THREADS), and per phase. */
+  /** Recommended OMP_NUM_THREADS: the what-if's choice (the pvsched rule's without a what-if). */
   dop: number;
+  /** The pvsched rule's DoP (threads - preempted vCPUs, median over the phases). */
+  pvschedDop: number;
+  /** The program's shape the what-if rests on, and the what-if (undefined: see reasoning). */
+  shape?: ProgramShape;
+  whatIf?: WhatIf;
+  /** The pvsched rule's own answer (DoP, policy, capacity-model gain), when the what-if chose. */
+  rule?: RuleAdvice;
   phases: { start: number; end: number; preemptedVcpus: number; dop: number }[];
   /** vCPUs that actually ran, on average, and host CPUs the VM got. */
   effectiveParallelism: number;
   waitPolicy: 'active' | 'passive' | 'spin-then-block';
   /** GOMP_SPINCOUNT for spin-then-block. */
   spinCount?: number;
-  /** Predicted run-time ratio old/new (> 1 is faster), from the capacity model. */
+  /** Predicted run-time ratio old/new (> 1 is faster): the what-if's, else the capacity model's. */
   predictedSpeedup: number;
   reasoning: string[];
 }
+
+/** The pvsched rule and the capacity model's answer, as the advice gave it before the what-if. */
+export type RuleAdvice = Omit<Advice, 'shape' | 'whatIf' | 'rule'>;

@@ -5,6 +5,7 @@
 import type { PairAnalysis } from '../analyze/types';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import { formatAbsTs } from '../model/time';
+import type { WhatIfCandidate } from '../whatif/engine';
 
 export const ANALYZE_SCHEMA = 'vcpu-lens.analyze/1';
 
@@ -107,6 +108,20 @@ export interface AnalyzeReport {
     predictedSpeedup: number;
     effectiveParallelism: number;
     phases: { start: string; end: string; preemptedVcpus: number; dop: number }[];
+    /** The pvsched rule's DoP (threads - preempted vCPUs). */
+    pvschedDop: number;
+    /**
+     * The what-if (ns): every threads x policy candidate's predicted wall with its range, fastest
+     * first; the chosen one, the traced and the pvsched ones; those it cannot tell apart.
+     */
+    candidates?: WhatIfCandidate[];
+    chosen?: WhatIfCandidate;
+    measured?: WhatIfCandidate & { measuredWallNs: number };
+    pvsched?: WhatIfCandidate;
+    indistinguishable?: WhatIfCandidate[];
+    predictedSpeedupRange?: { low: number; high: number };
+    decidingEvidence?: string[];
+    simulations?: { count: number; barriersPerSimulation: number };
     reasoning: string[];
   } | null;
   reasoning: string[];
@@ -210,9 +225,27 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
               preemptedVcpus: p.preemptedVcpus,
               dop: p.dop,
             })),
+            pvschedDop: a.advice.pvschedDop,
+            ...whatIfReport(a),
             reasoning: a.advice.reasoning,
           },
     reasoning: a.reasoning,
+  };
+}
+
+/** The what-if's part of the advice (absent without a what-if). */
+function whatIfReport(a: PairAnalysis): Partial<NonNullable<AnalyzeReport['advice']>> {
+  const w = a.advice?.whatIf;
+  if (w === undefined) return {};
+  return {
+    candidates: w.candidates,
+    chosen: w.chosen,
+    measured: w.measured,
+    pvsched: w.pvsched,
+    indistinguishable: w.indistinguishable,
+    predictedSpeedupRange: { low: w.predictedSpeedup.low, high: w.predictedSpeedup.high },
+    decidingEvidence: w.decidingEvidence,
+    simulations: { count: w.cost.simulations, barriersPerSimulation: w.cost.barriersPerSimulation },
   };
 }
 

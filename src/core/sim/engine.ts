@@ -34,6 +34,12 @@ export interface SimConfig {
   workNs: number;
   /** Each thread's share varies within ±imbalance. */
   imbalance: number;
+  /**
+   * vCPU time a thread spends arriving at a barrier (its atomic update, the release check), ns,
+   * paid in every region whose team has more than one thread (a team of one has no barrier to
+   * pass). Absent = 0. Under emulation (QEMU TCG) atomics cost microseconds.
+   */
+  barrierNs?: number;
   policy: WaitPolicy;
   dop: DopPolicy;
   /** Team size for the fixed policy (default: threads). */
@@ -224,8 +230,15 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
   let team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
+  const barrierNs = c.barrierNs ?? 0;
   const work = (): number =>
-    Math.max(1, Math.round(((c.workNs * c.threads) / team) * (1 + c.imbalance * (2 * rand() - 1))));
+    Math.max(
+      1,
+      Math.round(
+        ((c.workNs * c.threads) / team) * (1 + c.imbalance * (2 * rand() - 1)) +
+          (team > 1 ? barrierNs : 0),
+      ),
+    );
   const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
     state: 'work',
     left: 0,

@@ -25,7 +25,8 @@ export const COMPARE_RUNS: readonly CompareRun[] = [
   'spin-pvdop',
 ];
 
-const HOST_DEFAULTS = {
+/** A host's scheduler and the guest's costs when nothing says otherwise (the presets' base). */
+export const HOST_DEFAULTS = {
   latencyNs: 3_000_000,
   minSliceNs: 750_000,
   wakeupGranNs: 1_000_000,

@@ -13,6 +13,7 @@ import {
   formatClockOffset,
   TSC_RATE_HINT,
 } from '../model/time';
+import { whatIfChart } from '../whatif/chart';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
 import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
@@ -351,6 +352,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   const model: TimelineModel = { meta, strings, lanes: cols, links };
   const dop = dopSeries(a, model, T);
   if (dop !== undefined) meta.dop = dop;
+  if (a.advice?.whatIf !== undefined) meta.whatIf = whatIfChart(a.advice.whatIf);
   return model;
 }
 

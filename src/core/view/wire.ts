@@ -104,6 +104,27 @@ export interface DopSeries {
   vcpus: number;
 }
 
+/**
+ * The advice's what-if as a chart: predicted wall time (ns) per thread count, one series per
+ * wait policy with its range, the traced configuration (measured), the chosen one and the
+ * pvsched rule's candidate marked (core/whatif/chart.ts draws it as SVG for the report).
+ */
+export interface WhatIfChart {
+  threads: number[];
+  series: {
+    policy: 'spin' | 'block' | 'spin-then-block';
+    /** Per entry of `threads`: predicted wall, and the range the traces allow. */
+    wallNs: number[];
+    lowNs: number[];
+    highNs: number[];
+  }[];
+  measured: { threads: number; policy: 'spin' | 'block' | 'spin-then-block'; wallNs: number };
+  chosen: { threads: number; policy: 'spin' | 'block' | 'spin-then-block' };
+  pvsched: { threads: number; policy: 'spin' | 'block' | 'spin-then-block' };
+  /** Predicted old/new, traced configuration → chosen, with its range. */
+  speedup: { value: number; low: number; high: number };
+}
+
 /** Everything the webview needs before it pulls windows: lanes, span, summary, findings. */
 export interface TimelineMeta {
   protocol: 1;
@@ -120,6 +141,8 @@ export interface TimelineMeta {
   lanes: LaneMeta[];
   findings: FindingMeta[];
   dop?: DopSeries;
+  /** The advice panel's chart (absent when the advice has no what-if). */
+  whatIf?: WhatIfChart;
   /** Short summary lines (advice, program, clock): trace-derived, text only. */
   summary: { heading: string; lines: string[] }[];
 }

@@ -1,0 +1,264 @@
+// The what-if over thread count and wait policy: the program's shape read from the traces
+// (shape.ts) calibrates the dual-level simulator (sim/engine.ts), which runs every candidate
+// (threads 1..vCPUs x spin, block, spin-then-block) at three readings of what the trace cannot
+// split (how much of a thread's run between barriers is work and how much barrier overhead; in a
+// spinning run also how long that run is), ranks them by predicted wall time, and says which stay
+// indistinguishable. The pvsched rule's answer is one named candidate among them.
+
+import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
+import { HOST_DEFAULTS } from '../sim/presets';
+import { spinBeforeBlockNs } from '../sim/runtime';
+import { formatDuration } from '../model/time';
+import type { ProgramShape } from './shape';
+
+export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
+
+/** One configuration's predicted wall time for the whole run, ns, with its range. */
+export interface WhatIfCandidate {
+  threads: number;
+  policy: WaitPolicy;
+  predictedWallNs: number;
+  low: number;
+  high: number;
+}
+
+export interface WhatIf {
+  candidates: WhatIfCandidate[];
+  /** The configuration the traces were recorded with, replayed by the model. */
+  measured: WhatIfCandidate & { measuredWallNs: number };
+  chosen: WhatIfCandidate;
+  /** The pvsched rule's thread count with the run's own wait policy. */
+  pvsched: WhatIfCandidate;
+  /**
+   * The chosen one and those whose ranges overlap it (at most three), fastest first; a team of
+   * one counts once (its wait policy never acts).
+   */
+  indistinguishable: WhatIfCandidate[];
+  /** Old over new wall time (> 1 is faster), traced configuration → chosen. */
+  predictedSpeedup: { value: number; low: number; high: number };
+  /** What would tell the indistinguishable candidates apart. */
+  decidingEvidence: string[];
+  /** Simulations run, barriers per simulation, and the time they took (ms; 0 if not timed). */
+  cost: { simulations: number; barriersPerSimulation: number };
+  reasoning: string[];
+}
+
+export interface WhatIfOptions {
+  /** The pvsched rule's DoP (analyze/dop.ts). */
+  pvschedThreads: number;
+  /** Barriers per simulation (the wall is scaled to the run's count): the cost bound. */
+  simBarriers?: number;
+  seed?: number;
+}
+
+/** One reading of what the trace cannot split: per-thread work and barrier overhead, ns. */
+interface Reading {
+  name: 'low' | 'middle' | 'high';
+  workNs: number;
+  barrierNs: number;
+}
+
+const DEFAULT_SIM_BARRIERS = 200;
+/** Equal predictions (a team of one never waits) go to the policy that burns the least CPU. */
+const TIE_ORDER: readonly WaitPolicy[] = ['block', 'spin-then-block', 'spin'];
+
+/**
+ * The readings of a thread's run between barriers: from the least work the trace allows (1%, or
+ * in a blocking run what is left after the most barrier overhead one run can hold, taken as the
+ * measured cost of one wakeup: a syscall and a switch, as the return from a wait is), through
+ * the geometric middle, to all work.
+ */
+function readings(s: ProgramShape): Reading[] {
+  const b = s.burstNs;
+  const overheadMax = s.waits === 'block' ? s.wakeCostNs?.value : undefined;
+  const lowShare =
+    overheadMax !== undefined ? Math.max(0.01, Math.min(1, 1 - overheadMax / b.value)) : 0.01;
+  const midShare = Math.sqrt(lowShare);
+  return [
+    { name: 'low', workNs: lowShare * b.low, barrierNs: (1 - lowShare) * b.low },
+    { name: 'middle', workNs: midShare * b.value, barrierNs: (1 - midShare) * b.value },
+    { name: 'high', workNs: b.high, barrierNs: 0 },
+  ];
+}
+
+export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
+  const simBarriers = Math.max(
+    20,
+    Math.min(o.simBarriers ?? DEFAULT_SIM_BARRIERS, s.barriers?.value ?? Infinity),
+  );
+  const measuredPolicy: WaitPolicy = s.waits === 'block' ? 'block' : 'spin';
+  const base: SimConfig = {
+    ...HOST_DEFAULTS,
+    pcpus: s.pcpus,
+    vcpus: s.vcpus,
+    threads: s.threads,
+    barriers: simBarriers,
+    workNs: 0,
+    imbalance: 0.1,
+    hogs: s.coRunners.count,
+    seed: o.seed ?? 1,
+    // Blocking runs measure these; the burst includes the return from the wait.
+    ...(s.wakeLatencyNs !== undefined ? { ipiNs: s.wakeLatencyNs.value } : {}),
+    ...(s.wakeCostNs !== undefined ? { wakeCostNs: s.wakeCostNs.value } : {}),
+    ...(s.waits === 'block' ? { resumeCostNs: 0 } : {}),
+  };
+  let simulations = 0;
+  /** Wall per barrier of `threads` x `policy` at reading r, ns. */
+  const perBarrier = (threads: number, policy: WaitPolicy, r: Reading): number => {
+    simulations++;
+    const res = simulate({
+      ...base,
+      threads,
+      // Same program: the region's total work (the traced team's) split over the new team.
+      workNs: Math.max(1, (r.workNs * s.threads) / threads),
+      barrierNs: r.barrierNs,
+      policy,
+      spinNs:
+        policy === 'spin-then-block'
+          ? spinBeforeBlockNs({ runtime: 'libgomp', waitPolicy: 'unset' }, threads, s.vcpus)
+          : 0,
+    });
+    return res.wallNs / simBarriers;
+  };
+  const rs = readings(s);
+  // The traced configuration at each reading; with the barriers unknown, each reading's count is
+  // the one that makes the replay last as long as the run did.
+  const measuredPer = rs.map((r) => perBarrier(s.threads, measuredPolicy, r));
+  const barriersAt = measuredPer.map((p) => s.barriers?.value ?? s.wallNs / p);
+  const table = new Map<string, number[]>();
+  const key = (t: number, p: WaitPolicy): string => `${t} ${p}`;
+  for (let t = 1; t <= s.vcpus; t++)
+    for (const p of WAIT_POLICIES) {
+      // A team of one never waits: one simulation serves the three policies.
+      const known = t === 1 ? table.get(key(1, 'spin')) : undefined;
+      const walls =
+        known ??
+        rs.map((r, i) =>
+          t === s.threads && p === measuredPolicy
+            ? measuredPer[i]! * barriersAt[i]!
+            : perBarrier(t, p, r) * barriersAt[i]!,
+        );
+      table.set(key(t, p), walls);
+    }
+  const cand = (t: number, p: WaitPolicy): WhatIfCandidate => {
+    const w = table.get(key(t, p))!;
+    return {
+      threads: t,
+      policy: p,
+      predictedWallNs: w[1]!,
+      low: Math.min(...w),
+      high: Math.max(...w),
+    };
+  };
+  const candidates: WhatIfCandidate[] = [];
+  for (let t = 1; t <= s.vcpus; t++) for (const p of WAIT_POLICIES) candidates.push(cand(t, p));
+  // Fastest first; ties (a team of one) to the fewest threads, then the policy that wastes no CPU.
+  const order = (x: WhatIfCandidate, y: WhatIfCandidate): number =>
+    x.predictedWallNs - y.predictedWallNs ||
+    x.threads - y.threads ||
+    TIE_ORDER.indexOf(x.policy) - TIE_ORDER.indexOf(y.policy);
+  candidates.sort(order);
+  const chosen = candidates[0]!;
+  const measuredT = Math.min(s.threads, s.vcpus);
+  const measured = { ...cand(measuredT, measuredPolicy), measuredWallNs: s.wallNs };
+  const pvsched = cand(Math.max(1, Math.min(s.vcpus, o.pvschedThreads)), measuredPolicy);
+  // A team of one is one configuration whatever its wait policy (it never waits): it counts
+  // once, as the chosen one or as its fastest-listed policy.
+  const overlapping = candidates.filter((c) => c.low <= chosen.high && c.high >= chosen.low);
+  const indistinguishable = [
+    chosen,
+    ...overlapping
+      .filter((c, i) => c.threads > 1 || overlapping.findIndex((d) => d.threads === 1) === i)
+      .filter((c) => c !== chosen && !(c.threads === 1 && chosen.threads === 1)),
+  ].slice(0, 3);
+  // The traced configuration's wall is measured: only the chosen one's is predicted.
+  const predictedSpeedup = {
+    value: s.wallNs / chosen.predictedWallNs,
+    low: s.wallNs / chosen.high,
+    high: s.wallNs / chosen.low,
+  };
+
+  const reasoning: string[] = [];
+  const name = (c: WhatIfCandidate): string =>
+    c.threads === 1
+      ? '1 thread (any wait policy: it never waits)'
+      : `${c.threads} threads ${POLICY_WORDS[c.policy]}`;
+  // In words a team of one is one candidate, whatever its policy.
+  const distinct = indistinguishable;
+  const range = (c: WhatIfCandidate): string =>
+    `${formatDuration(c.predictedWallNs)} (${formatDuration(c.low)}-${formatDuration(c.high)})`;
+  const syncPct =
+    s.waits === 'block'
+      ? `${(100 * s.syncShare.value).toFixed(0)}% of thread time synchronising (asleep at barriers), more with the barrier overhead in the runs between`
+      : `${(100 * s.syncShare.low).toFixed(0)}-100% of thread time synchronising (spinning cannot be told from work)`;
+  const mid = rs[1]!;
+  const barrierBound = mid.barrierNs > mid.workNs * s.threads;
+  reasoning.push(
+    `pvsched rule: ${pvsched.threads}; fastest predicted: ${name(chosen)}, ${range(chosen)}` +
+      (chosen.threads < s.threads && barrierBound
+        ? `, because the run is barrier-bound: ${syncPct}`
+        : `; ${syncPct}`),
+  );
+  reasoning.push(
+    `traced: ${name(measured)}, ${formatDuration(s.wallNs)} measured, replayed in ${range(measured)}; the pvsched candidate ${name(pvsched)}: ${range(pvsched)}`,
+  );
+  reasoning.push(
+    `predicted ${predictedSpeedup.value.toFixed(predictedSpeedup.value >= 10 ? 0 : 1)}x faster (${predictedSpeedup.low.toFixed(1)}-${predictedSpeedup.high.toFixed(1)}x) with ${name(chosen)} than the ${formatDuration(s.wallNs)} measured`,
+  );
+  reasoning.push(
+    `the model: ${s.pcpus} host CPUs, ${s.vcpus} vCPUs, ${s.coRunners.count} co-runners; ` +
+      (s.barriers !== undefined
+        ? `${s.barriers.value.toLocaleString('en-US')} barriers (${s.barriers.basis})`
+        : `barriers unknown: ${barriersAt.map((b) => Math.round(b).toLocaleString('en-US')).join(' / ')} at the three readings make the replay last as long as the run`) +
+      `; a thread's run between barriers ${formatDuration(s.burstNs.value)} (${s.burstNs.basis})` +
+      (s.wakeLatencyNs !== undefined
+        ? `; wakeup ${formatDuration(s.wakeLatencyNs.value)} (${s.wakeLatencyNs.basis})`
+        : '') +
+      (s.wakeCostNs !== undefined
+        ? `; ${formatDuration(s.wakeCostNs.value)} per sleeper woken (${s.wakeCostNs.basis})`
+        : ''),
+  );
+  reasoning.push(
+    `the trace cannot split a thread's run between barriers into work and barrier overhead: the range is ${rs
+      .map(
+        (r) =>
+          `${r.name} ${formatDuration(r.workNs)} work + ${formatDuration(r.barrierNs)} overhead`,
+      )
+      .join(', ')}; the prediction is the middle reading`,
+  );
+  const decidingEvidence: string[] = [];
+  if (distinct.length > 1) {
+    if (s.barriers === undefined)
+      decidingEvidence.push(
+        "the program's barrier count (--barriers N), or a trace marker per barrier (--barrier-marker RE)",
+      );
+    if (s.waits === 'spin')
+      decidingEvidence.push(
+        'a short traced run with OMP_WAIT_POLICY=passive (its sleeps count the barriers and time the runs between them)',
+      );
+    decidingEvidence.push(
+      "a trace marker or uprobe at the start and end of each region's work (splits work from barrier overhead)",
+      `a short run with each: ${distinct.map(name).join('; ')}`,
+    );
+    reasoning.push(
+      `the traces cannot tell apart ${distinct.map((c) => `${name(c)} ${range(c)}`).join(', ')}: what would decide: ${decidingEvidence.join('; ')}`,
+    );
+  }
+  return {
+    candidates,
+    measured,
+    chosen,
+    pvsched,
+    indistinguishable,
+    predictedSpeedup,
+    decidingEvidence,
+    cost: { simulations, barriersPerSimulation: simBarriers },
+    reasoning,
+  };
+}
+
+const POLICY_WORDS: Record<WaitPolicy, string> = {
+  spin: 'spinning (OMP_WAIT_POLICY=active)',
+  block: 'blocking (OMP_WAIT_POLICY=passive)',
+  'spin-then-block': 'spinning then blocking (GOMP_SPINCOUNT)',
+};

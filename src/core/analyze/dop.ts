@@ -184,7 +184,7 @@ export function advise(
   const head = [...wi.reasoning];
   if (ticking && opts.tickHz === undefined)
     head.push(
-      `the clock counts ticks and its rate was not given: taken as ${ASSUMED_TICK_HZ / 1e9} GHz (durations above scale with it)`,
+      `the clock counts ticks and its rate was not given: taken as ${ASSUMED_TICK_HZ / 1e9} GHz (durations above scale with it; --tsc-hz HZ or the vcpuLens.tscHz setting gives the real rate)`,
     );
   head.push(...shape.notes);
   const { spinCount: _ruleSpin, ...ruleRest } = rule;

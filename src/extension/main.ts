@@ -2,8 +2,9 @@
 // and commands only (package.json `activationEvents`).
 
 import * as vscode from 'vscode';
-import { registerCommands, REPORT_SCHEME, ReportDocuments } from './commands';
+import { registerCommands } from './commands';
 import { Ctx, VcpuLensApi } from './ctx';
+import { REPORT_SCHEME, ReportDocuments } from './report-view';
 import { Timelines } from './timeline-panel';
 
 let ctx: Ctx | undefined;
@@ -16,7 +17,7 @@ export async function activate(ext: vscode.ExtensionContext): Promise<VcpuLensAp
   ext.subscriptions.push(
     timelines,
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
-    ...registerCommands(ctx, reports, timelines),
+    ...registerCommands({ ctx, reports, timelines }),
   );
   try {
     await ctx.start();

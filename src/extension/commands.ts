@@ -7,6 +7,7 @@ import {
   ANALYZE,
   EXPORT,
   SET_PAIR,
+  SHOW_IN_TIMELINE,
   SIMULATE,
   SimulateParams,
 } from '../protocol/lsp-ext';
@@ -42,6 +43,22 @@ export function asUri(arg: unknown): vscode.Uri | undefined {
       ...(typeof u.fragment === 'string' ? { fragment: u.fragment } : {}),
     });
   return undefined;
+}
+
+/** A range from a command argument: an LSP or vscode range (`{start: {line, character}, end}`). */
+function asRange(arg: unknown): vscode.Range | undefined {
+  const r = arg as
+    | {
+        start?: { line?: unknown; character?: unknown };
+        end?: { line?: unknown; character?: unknown };
+      }
+    | undefined;
+  const ok = (
+    p: { line?: unknown; character?: unknown } | undefined,
+  ): p is { line: number; character: number } =>
+    typeof p?.line === 'number' && typeof p.character === 'number';
+  if (typeof r !== 'object' || r === null || !ok(r.start) || !ok(r.end)) return undefined;
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
 }
 
 /** A trace document's URI: the argument (CodeLens, explorer) or the active editor. */
@@ -199,10 +216,42 @@ const simulateCommand: CommandFactory = ({ ctx, reports, timelines }) => ({
   },
 });
 
+/**
+ * From a diagnostic to the moment it happened: the vCPU Lens diagnostic at `range` of the
+ * document (the code action passes both; without them, the active editor's cursor), its pair's
+ * timeline opened or revealed, zoomed to that interval with it selected.
+ */
+const showInTimeline: CommandFactory = ({ ctx, timelines }) => ({
+  id: 'vcpuLens.showInTimeline',
+  run: async (arg?: unknown, range?: unknown) => {
+    const ed = vscode.window.activeTextEditor;
+    const uri = asUri(arg) ?? ed?.document.uri;
+    const r = asRange(range) ?? ed?.selection;
+    if (uri === undefined || r === undefined) {
+      void vscode.window.showInformationMessage('Put the cursor on a vCPU Lens finding first.');
+      return;
+    }
+    const target = await ctx.request(SHOW_IN_TIMELINE, {
+      uri: uri.toString(),
+      range: {
+        start: { line: r.start.line, character: r.start.character },
+        end: { line: r.end.line, character: r.end.character },
+      },
+    });
+    if (target === undefined) return;
+    if (target === null) {
+      void ctx.notify('info', 'vCPU Lens: no finding with a place in the timeline here.');
+      return;
+    }
+    timelines.reveal(uri, target);
+  },
+});
+
 /** Every command, registered in this one list. */
 const COMMANDS: readonly CommandFactory[] = [
   simulateCommand,
   openTimeline,
+  showInTimeline,
   exportHtmlReport,
   exportPerfetto,
   analyzeCommand,
@@ -382,4 +431,3 @@ async function pickSimulation(): Promise<SimulateChoice | undefined> {
     seed: Number(seed.trim()),
   };
 }
-

@@ -119,8 +119,9 @@ export class Ctx implements vscode.Disposable {
       clockOffset: c.get<string>('clockOffset', ''),
       maxDiagnostics: c.get<number>('maxDiagnostics', 1000),
       findingsSeverity: c.get<ServerSettings['findingsSeverity']>('findingsSeverity', 'warning'),
-      maxStallDiagnostics: c.get<number>('maxStallDiagnostics', 100),
+      maxStallDiagnostics: c.get<number>('maxStallDiagnostics', 3),
       memoryCapMB: c.get<number>('memoryCapMB', 0),
+      tscHz: c.get<number>('tscHz', 0),
     };
   }
 
@@ -502,16 +503,15 @@ export class Ctx implements vscode.Disposable {
       this.status.show();
       return;
     }
-    const dur = (v: number): string =>
-      s.unit === 'ns' ? `${(v / 1e9).toFixed(3)} s` : `${Math.round(v)} ticks`;
     const pre =
-      s.preemptions !== null && s.preempted !== null
-        ? ` · ${s.preemptions.toLocaleString('en-US')} vCPU preemptions (${dur(s.preempted)})`
+      s.preemptions !== null && s.preemptedText !== null
+        ? ` · ${s.preemptions.toLocaleString('en-US')} vCPU preemptions (${s.preemptedText})`
         : s.pairUri === null
           ? ' · unpaired'
           : '';
-    this.status.text = `$(pulse) ${s.role} · ${dur(s.span)}${pre}`;
-    this.status.tooltip = `${s.events.toLocaleString('en-US')} events, ${s.problems} problems${
+    this.status.text = `$(pulse) ${s.role} · ${s.spanText}${pre}`;
+    // Problems lists the parse problems and the findings: say both, as it counts them.
+    this.status.tooltip = `${s.events.toLocaleString('en-US')} events · in Problems: ${s.problems.toLocaleString('en-US')} parse problems, ${s.findings.toLocaleString('en-US')} findings${
       s.pairUri !== null ? `\npaired with ${vscode.Uri.parse(s.pairUri).fsPath}` : ''
     }\nClick: analyze`;
     this.status.show();

@@ -6,7 +6,7 @@
 import type { FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Connection, TextDocuments } from 'vscode-languageserver';
+import type { Connection, Diagnostic, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { PairOptions } from '../core/analyze/pair';
 import type { PairAnalysis } from '../core/analyze/types';
@@ -103,6 +103,8 @@ export interface Server extends ServerOps {
   readonly diskCache: Map<string, DiskRead>;
   readonly watchers: Map<string, FSWatcher>;
   readonly analyses: Map<string, PairAnalysis | undefined>;
+  /** The diagnostics last published per document (Show in Timeline reads their `data`). */
+  readonly published: Map<string, Diagnostic[]>;
   /** The timeline of a pair of versions: the engine's model and level-of-detail index. */
   readonly indexes: Map<string, TimelineIndex>;
   settings: ServerSettings;
@@ -156,6 +158,7 @@ export function sharedState(
     diskCache: new Map(),
     watchers: new Map(),
     analyses: new Map(),
+    published: new Map(),
     indexes: new Map(),
     settings,
     log: (s) => connection.console.log(s),

@@ -195,6 +195,7 @@ function newState(version: number | null, source: DocState['source']): DocState 
 function forget(s: Server, uri: string): void {
   const st = s.states.get(uri);
   s.states.delete(uri);
+  s.published.delete(uri);
   if (st === undefined) return;
   if (st.timer !== undefined) {
     clearTimeout(st.timer);
@@ -232,7 +233,9 @@ export function listenToDocuments(s: Server): void {
         // re-read below, which reports it
       }
       if (st.parsed !== undefined && cached?.mtimeMs === mtimeMs)
-        void s.busy(() => s.publish(p.uri)).catch((e: unknown) => log(`publish failed: ${String(e)}`));
+        void s
+          .busy(() => s.publish(p.uri))
+          .catch((e: unknown) => log(`publish failed: ${String(e)}`));
       else if (st.parsed !== undefined || st.cancelled === true) s.schedule(p.uri, 0);
       return; // else: its read is under way and publishes with this version
     }

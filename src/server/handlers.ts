@@ -6,13 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CancellationToken } from 'vscode-languageserver';
+import { CancellationToken, CodeAction, CodeActionKind } from 'vscode-languageserver';
+import { formatClockDuration } from '../core/model/time';
 import { analyzeReport } from '../core/report/analyze';
 import { renderHtmlReport } from '../core/report/html';
 import { answerView } from '../core/view/answer';
 import { chromeTrace } from '../core/view/chrome-trace';
 import {
   ANALYZE,
+  DAT_TEXT,
+  DatTextParams,
   AnalyzeParams,
   AnalyzeResult,
   DOC_STATUS,
@@ -21,18 +24,24 @@ import {
   EXPORT,
   ExportParams,
   ExportResult,
+  RevealTarget,
   SET_PAIR,
   SetPairParams,
+  SHOW_IN_TIMELINE,
+  ShowInTimelineParams,
   SIMULATE,
   SimulateParams,
   TIMELINE,
   TimelineParams,
+  TRACE_LINE,
+  TraceLineParams,
   TimelineResult,
   TraceRole,
 } from '../protocol/lsp-ext';
 import { filePath, nameOf, Server } from './context';
 import { NO_PAIR } from './pairing';
 import { runSimulation } from './simulate';
+import { datText, traceLine } from './trace-line';
 import { codeLenses, definition, hover, symbols } from './trace-doc';
 
 /** The answers on a trace's lines: hover, outline, CodeLens, go to definition. */
@@ -68,6 +77,23 @@ export function answerOnLines(s: Server): void {
     );
   });
 
+  // Every vCPU Lens diagnostic that knows its interval offers "Show in Timeline".
+  connection.onCodeAction((p): CodeAction[] =>
+    p.context.diagnostics
+      .filter((d) => d.source === 'vcpu-lens' && isRevealTarget(d.data))
+      .map((d) => ({
+        title: 'Show in Timeline',
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        command: {
+          title: 'Show in Timeline',
+          command: 'vcpuLens.showInTimeline',
+          arguments: [p.textDocument.uri, d.range],
+        },
+      })),
+  );
+
   connection.onDefinition(async (p) => {
     await s.parsedOrNot(p.textDocument.uri);
     const parsed = states.get(p.textDocument.uri)?.parsed;
@@ -97,22 +123,51 @@ export function answerRequests(s: Server): void {
     }),
   );
 
+  connection.onRequest(SHOW_IN_TIMELINE, async (p: ShowInTimelineParams) => {
+    await s.parsedOrNot(p.uri);
+    await s.idle();
+    // The diagnostic at the range's line (as published), else the nearest one after it.
+    const ours = (s.published.get(p.uri) ?? []).filter((d) => isRevealTarget(d.data));
+    const line = p.range.start.line;
+    const at =
+      ours.find((d) => d.range.start.line <= line && line <= d.range.end.line) ??
+      ours
+        .filter((d) => d.range.start.line >= line)
+        .sort((x, y) => x.range.start.line - y.range.start.line)[0];
+    return (at?.data as RevealTarget | undefined) ?? null;
+  });
+
+  connection.onRequest(TRACE_LINE, async (p: TraceLineParams) =>
+    s.busy(async () => {
+      await s.parsedOrNot(p.uri);
+      return traceLine(s, p);
+    }),
+  );
+  connection.onRequest(DAT_TEXT, async (p: DatTextParams) => s.busy(() => datText(s, p.uri)));
+
   connection.onRequest(DOC_STATUS, async (p: DocStatusParams): Promise<DocStatus> => {
     const parsed = states.get(p.uri)?.parsed;
     const a = await s.analysisFor(p.uri);
     const other = await s.pairOf(p.uri);
     const time = a?.analysis.states?.time;
+    const span = parsed !== undefined ? parsed.timelines.end - parsed.timelines.start : 0;
+    const unit = parsed?.trace.clock.unit ?? 'ns';
+    const preempted = time !== undefined ? time.reduce((n, t) => n + t.preempted, 0) : null;
     return {
       uri: p.uri,
       parsed: parsed !== undefined,
       role: parsed?.role ?? 'unknown',
       events: parsed?.trace.events.length ?? 0,
-      span: parsed !== undefined ? parsed.timelines.end - parsed.timelines.start : 0,
-      unit: parsed?.trace.clock.unit ?? 'ns',
+      span,
+      unit,
       pairUri: other?.uri ?? null,
       preemptions: time !== undefined ? time.reduce((n, t) => n + t.preemptions, 0) : null,
-      preempted: time !== undefined ? time.reduce((n, t) => n + t.preempted, 0) : null,
+      preempted,
       problems: parsed?.trace.diagnosticsTotal ?? 0,
+      findings: (s.published.get(p.uri) ?? []).filter((d) => !/^VL\d+$/.test(String(d.code)))
+        .length,
+      spanText: formatClockDuration(span, unit),
+      preemptedText: preempted !== null ? formatClockDuration(preempted, unit) : null,
     };
   });
 
@@ -204,4 +259,16 @@ function wordAt(line: string, ch: number): string | undefined {
   while (s > 0 && /\w/.test(line[s - 1]!)) s--;
   while (e < line.length && /\w/.test(line[e]!)) e++;
   return s < e ? line.slice(s, e) : undefined;
+}
+
+function isRevealTarget(x: unknown): x is RevealTarget {
+  const t = x as Partial<RevealTarget> | undefined;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.hostUri === 'string' &&
+    typeof t.guestUri === 'string' &&
+    typeof t.startNs === 'number' &&
+    typeof t.endNs === 'number'
+  );
 }

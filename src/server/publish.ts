@@ -4,7 +4,8 @@
 import type { Diagnostic } from 'vscode-languageserver';
 import { STATUS_CHANGED } from '../protocol/lsp-ext';
 import type { DocState, Server, ServerOps } from './context';
-import { analysisDiagnostics, parseDiagnostics } from './trace-doc';
+import { analysisDiagnostics } from './analysis-diagnostics';
+import { parseDiagnostics } from './trace-doc';
 
 /** File-level problems of a trace read from disk (unreadable, memory cap...), on their line or 1. */
 export function fileDiagnostics(st: DocState): Diagnostic[] {
@@ -29,8 +30,14 @@ export function publishOps(s: Server): Pick<ServerOps, 'publish'> {
     const a = await s.analysisFor(uri);
     if (a !== undefined) {
       const side = a.host === parsed.trace ? 'host' : 'guest';
-      diagnostics.push(...analysisDiagnostics(parsed, a.analysis, side, s.settings));
+      diagnostics.push(
+        ...analysisDiagnostics(parsed, a.analysis, side, s.settings, {
+          hostUri: a.hostUri,
+          guestUri: a.guestUri,
+        }),
+      );
     }
+    s.published.set(uri, diagnostics);
     await s.connection.sendDiagnostics({
       uri,
       ...(st.version !== null ? { version: st.version } : {}),

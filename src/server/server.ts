@@ -4,7 +4,12 @@
 // Transport-agnostic: main.ts gives it a node-IPC connection, tests give it in-memory streams.
 // This file wires the parts (context.ts says what they share); each concern is its own file.
 
-import { Connection, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver';
+import {
+  CodeActionKind,
+  Connection,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DEFAULT_SERVER_SETTINGS, ServerSettings } from '../protocol/lsp-ext';
 import { Server, sharedState } from './context';
@@ -35,6 +40,7 @@ export function startServer(connection: Connection): ServerHandle {
         documentSymbolProvider: true,
         codeLensProvider: { resolveProvider: false },
         definitionProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         // The process id, so the extension (and its fault tests) can name the server it runs.
         experimental: { pid: process.pid },
       },

@@ -15,7 +15,10 @@ import type { SimulateParams, SimulateResult } from '../protocol/lsp-ext';
  * user has are never replaced: when the folder holds other versions of them, the run goes to a
  * fresh folder beside it (`outDir-2`, ...), and the result says where.
  */
-export async function runSimulation(p: SimulateParams, token: CancellationToken): Promise<SimulateResult> {
+export async function runSimulation(
+  p: SimulateParams,
+  token: CancellationToken,
+): Promise<SimulateResult> {
   const preset = PRESETS[p.preset];
   if (preset === undefined) return { ok: false, message: `unknown preset '${p.preset}'` };
   const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));

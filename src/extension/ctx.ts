@@ -395,9 +395,14 @@ export class Ctx implements vscode.Disposable {
       if (v.kind === 'begin') {
         title = v.title;
         cancellable = v.cancellable === true;
+        // At once in the status bar (the notification waits a second, so short reads do not flash).
+        this.status.text = `$(loading~spin) ${title}`;
+        this.status.tooltip = title;
+        this.status.show();
       } else if (v.kind === 'report') {
         pct = v.percentage ?? pct;
         message = v.message ?? message;
+        this.status.text = `$(loading~spin) ${title} ${pct}%`;
         if (shown !== undefined) {
           shown.report({
             increment: pct - shownPct,
@@ -409,6 +414,7 @@ export class Ctx implements vscode.Disposable {
         clearTimeout(timer);
         sub.dispose();
         end();
+        void this.refreshStatus();
       }
     });
     return null;
@@ -484,20 +490,38 @@ export class Ctx implements vscode.Disposable {
     await this.ext.workspaceState.update(PAIRS_KEY, p);
   }
 
-  /** The status bar: the active trace's role, span, and with a pair its preemptions. */
+  /** The trace of the active timeline view, if a timeline is the active editor. */
+  private activeTimeline: vscode.Uri | undefined;
+
+  /** A timeline view became active (its trace) or inactive (undefined): the status follows it. */
+  setActiveTimeline(uri: vscode.Uri | undefined): void {
+    this.activeTimeline = uri;
+    void this.refreshStatus();
+  }
+
+  /** A timeline view closed: the status no longer follows it (if it did). */
+  timelineClosed(uri: vscode.Uri): void {
+    if (this.activeTimeline?.toString() === uri.toString()) this.setActiveTimeline(undefined);
+  }
+
+  /**
+   * The status bar: the active trace's (or active timeline's) role, span, and with a pair its
+   * preemptions; hidden when the active editor is none of ours.
+   */
   async refreshStatus(): Promise<void> {
     const ed = vscode.window.activeTextEditor;
-    if (
-      ed === undefined ||
-      !(TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId)
-    ) {
+    const uri =
+      ed !== undefined && (TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId)
+        ? ed.document.uri
+        : ed === undefined
+          ? this.activeTimeline
+          : undefined;
+    if (uri === undefined) {
       if (this.client?.state === State.Running) this.status.hide();
       return;
     }
     if (this.client?.state !== State.Running) return;
-    const s = await this.client.sendRequest(DOC_STATUS, {
-      uri: ed.document.uri.toString(),
-    });
+    const s = await this.client.sendRequest(DOC_STATUS, { uri: uri.toString() });
     if (!s.parsed) {
       this.status.text = '$(loading~spin) vCPU Lens';
       this.status.show();

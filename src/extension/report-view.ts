@@ -20,12 +20,10 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider {
     const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${name}.md` });
     this.texts.set(uri.toString(), text);
     this.changed.fire(uri);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-    await vscode.window.showTextDocument(doc, {
-      preview: true,
-      viewColumn: vscode.ViewColumn.Beside,
-    });
+    // Rendered (Markdown preview beside the trace), not its source in a preview tab the next
+    // click would replace; the same name again updates the open preview.
+    await vscode.workspace.openTextDocument(uri);
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
   }
 }
 

@@ -136,7 +136,14 @@ export class Timelines implements vscode.Disposable {
     const sub = panel.webview.onDidReceiveMessage(
       (m: FromWebviewMessage) => void this.handle(panel, uri, m),
     );
+    // The status bar follows the active timeline as it follows the active trace editor.
+    const viewState = panel.onDidChangeViewState((e) =>
+      this.ctx.setActiveTimeline(e.webviewPanel.active ? uri : undefined),
+    );
+    if (panel.active) this.ctx.setActiveTimeline(uri);
     panel.onDidDispose(() => {
+      viewState.dispose();
+      this.ctx.timelineClosed(uri);
       sub.dispose();
       this.pending.delete(panel);
       this.views.delete(panel);

@@ -272,7 +272,7 @@ describe.skipIf(why !== undefined)(
           if (/webview/.test(frameUrl)) requests.push(r.url());
         });
         await quickOpen('evil/host.txt');
-        await palette('vCPU Lens: Open Timeline');
+        await palette('vCPU Lens: Open in vCPU Lens Timeline');
         // The evil pair's timeline (the simulation's also has a thread 603, named omp).
         const frame = await frameWith('[data-lane="gthread:603"]:has-text("onerror=alert(1)")');
         expect(await frame.locator('[data-lane="gthread:603"]').textContent()).toContain(EVIL);

@@ -157,8 +157,9 @@ describe('language server on a real host + guest pair', () => {
     expect(text).toMatch(
       /CPU 1\/TCG-3316 over this whole trace \([\d.]+ (ms|s)\): running [\d.]+ (ms|s)/,
     );
-    expect(text).toMatch(/vCPU 1 over the [\d.]+ (ms|s) both traces cover: running /);
-    expect(text).toMatch(/vCPU 1: running .*preempted .* in \d+ preemptions/);
+    expect(text).toMatch(
+      /vCPU 1 over the [\d.]+ (ms|s) both traces cover: running .*preempted .* in \d+ preemptions/,
+    );
   });
 
   it('lists CPUs, tasks and their first lines as symbols', async () => {

@@ -20,6 +20,8 @@ export class InPageTransport implements Transport {
   readonly index: TimelineIndex;
   private readonly pending = new Pending();
   private nextId = 1;
+  /** The report carries the model, not the trace: no line to reveal. */
+  readonly canRevealInTrace = false;
 
   constructor(model: TimelineModel) {
     this.index = new TimelineIndex(model);
@@ -45,6 +47,15 @@ export class InPageTransport implements Transport {
         this.pending.deliver({ id: this.nextId++, inReplyTo, body: reply });
       }, 0);
     });
+  }
+
+  post(body: FromWebview): void {
+    void this.request(body);
+  }
+
+  /** Nothing here speaks first: the page is its own provider. */
+  onPush(f: (body: ToWebview) => void): void {
+    this.pending.onPush(f);
   }
 
   getState(): ViewStateSaved | undefined {

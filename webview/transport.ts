@@ -12,23 +12,42 @@ import type {
 export interface Transport {
   /** Sends a request; resolves with the reply's body. */
   request(body: FromWebview): Promise<ToWebview>;
+  /** Sends a message that has no answer (Details' "Reveal in Trace"). */
+  post(body: FromWebview): void;
+  /** Receives what the other side sends unasked (`reveal`); earlier ones are queued until then. */
+  onPush(f: (body: ToWebview) => void): void;
+  /** Whether an editor is there to open the trace at a line ("Reveal in Trace"). */
+  readonly canRevealInTrace: boolean;
   getState(): ViewStateSaved | undefined;
   setState(s: ViewStateSaved): void;
   /** Saves a file the user asked for (a download in the report, the host's save dialog in VS Code). */
   save(name: string, mime: string, data: Uint8Array | string): void;
 }
 
-/** Matches replies to requests by id; one handler for every transport. */
+/**
+ * Matches replies to requests by id and hands unasked messages (no `inReplyTo`) to the push
+ * handler, queueing them until there is one; one handler for every transport.
+ */
 export class Pending {
   private next = 1;
   private readonly waiting = new Map<number, (b: ToWebview) => void>();
-  id(resolve: (b: ToWebview) => void): number {
+  private push: ((b: ToWebview) => void) | undefined;
+  private readonly queued: ToWebview[] = [];
+  id(resolve?: (b: ToWebview) => void): number {
     const id = this.next++;
-    this.waiting.set(id, resolve);
+    if (resolve !== undefined) this.waiting.set(id, resolve);
     return id;
   }
+  onPush(f: (b: ToWebview) => void): void {
+    this.push = f;
+    for (const b of this.queued.splice(0)) f(b);
+  }
   deliver(m: ToWebviewMessage): void {
-    if (m.inReplyTo === undefined) return;
+    if (m.inReplyTo === undefined) {
+      if (this.push !== undefined) this.push(m.body);
+      else this.queued.push(m.body);
+      return;
+    }
     const r = this.waiting.get(m.inReplyTo);
     if (r === undefined) return;
     this.waiting.delete(m.inReplyTo);
@@ -57,6 +76,7 @@ declare global {
 export class VsCodeTransport implements Transport {
   private readonly api = acquireVsCodeApi();
   private readonly pending = new Pending();
+  readonly canRevealInTrace = true;
   constructor() {
     window.addEventListener('message', (e: MessageEvent<ToWebviewMessage>) => {
       const m = e.data;
@@ -68,6 +88,12 @@ export class VsCodeTransport implements Transport {
       const id = this.pending.id(resolve);
       this.api.postMessage({ id, body });
     });
+  }
+  post(body: FromWebview): void {
+    this.api.postMessage({ id: this.pending.id(), body });
+  }
+  onPush(f: (body: ToWebview) => void): void {
+    this.pending.onPush(f);
   }
   getState(): ViewStateSaved | undefined {
     return (this.api.getState() as ViewStateSaved | undefined) ?? undefined;

@@ -278,6 +278,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
         label: `${gt.comms[k]!} (${pid})`,
         machine: 'guest',
         pid,
+        ...(program.has(pid) ? { program: true as const } : {}),
       });
       cols.push(b.done());
     }

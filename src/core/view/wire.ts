@@ -78,6 +78,8 @@ export interface LaneMeta {
   cpu?: number;
   /** For vCPU lanes: the guest CPU number, which is also the guest CPU lane's `cpu`. */
   vcpu?: number;
+  /** A guest thread of the analysed program (the timeline's "program threads" filter). */
+  program?: true;
 }
 
 export interface FindingMeta {

@@ -12,7 +12,7 @@ import {
   SimulateParams,
 } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
-import { renderReport, ReportDocuments } from './report-view';
+import { ReportDocuments } from './report-view';
 import type { Timelines } from './timeline-panel';
 
 const PRESETS: vscode.QuickPickItem[] = [
@@ -299,7 +299,7 @@ async function analyze(
   }
   await reports.show(
     `${uri.path.replace(/^.*\//, '')} ${adviceOnly ? 'advice' : 'analysis'}`,
-    renderReport(r, adviceOnly),
+    adviceOnly ? r.markdown.advice : r.markdown.analysis,
   );
 }
 

@@ -1,8 +1,7 @@
-// Analyses and advice shown to people: the analyze result as Markdown, in read-only documents
-// (`vcpu-lens-report:/host.txt analysis.md`).
+// Analyses and advice shown to people: the Markdown the server renders (server/report-markdown.ts),
+// in read-only documents (`vcpu-lens-report:/host.txt analysis.md`) shown as a Markdown preview.
 
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../protocol/lsp-ext';
 
 /** Analysis texts shown as read-only documents (`vcpu-lens-report:/host.txt analysis.md`). */
 export const REPORT_SCHEME = 'vcpu-lens-report';
@@ -25,60 +24,4 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider {
     await vscode.workspace.openTextDocument(uri);
     await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
   }
-}
-
-/** The analysis as markdown: vCPU map, clock, vCPU time, findings, advice. */
-export function renderReport(r: Extract<AnalyzeResult, { ok: true }>, adviceOnly: boolean): string {
-  const rep = r.report;
-  const dur = (v: number): string =>
-    rep.unit === 'ns' ? `${(v / 1e9).toFixed(3)} s` : `${Math.round(v)} ticks`;
-  const out: string[] = [
-    `# vCPU Lens ${adviceOnly ? 'advice' : 'analysis'}`,
-    '',
-    `host: ${rep.host.name}, guest: ${rep.guest.name}`,
-    '',
-  ];
-  if (rep.advice !== null) {
-    const a = rep.advice;
-    out.push(
-      '## Advice',
-      '',
-      `- threads: ${a.threads} → **${a.dop}** (OMP_NUM_THREADS), wait policy **${a.waitPolicy}**${a.spinCount !== undefined ? ` (GOMP_SPINCOUNT=${a.spinCount})` : ''}`,
-      `- predicted: **${a.predictedSpeedup.toFixed(2)}x**`,
-      ...a.reasoning.map((l) => `- ${l}`),
-      '',
-    );
-  }
-  out.push(
-    '## Findings',
-    '',
-    ...(rep.findings.length > 0
-      ? rep.findings.map((f) => `- (${f.severity}) ${f.message}`)
-      : ['- none']),
-    '',
-  );
-  if (adviceOnly) return out.join('\n');
-  out.push(
-    '## vCPUs',
-    '',
-    '| vCPU | host thread | running | preempted | waiting | idle | preemptions |',
-    '|---:|---|---:|---:|---:|---:|---:|',
-  );
-  for (const v of rep.vcpuTime) {
-    const m = rep.vcpus.find((x) => x.vcpu === v.vcpu);
-    out.push(
-      `| ${v.vcpu} | ${m?.hostComm ?? '?'} (${m?.hostTid ?? '?'}) | ${dur(v.running)} | ${dur(v.preempted)} | ${dur(v.waiting)} | ${dur(v.idle)} | ${v.preemptions} |`,
-    );
-  }
-  out.push('', '## Clock map', '');
-  if (rep.clock !== null)
-    out.push(
-      `- ${rep.clock.method}: host − guest = ${BigInt(rep.clock.hostRef) - BigInt(rep.clock.guestRef)} ± ${dur(rep.clock.bound)}`,
-      ...rep.clock.reasoning.map((l) => `- ${l}`),
-    );
-  out.push('', '## Guest threads that lost time', '');
-  for (const t of rep.stallsByThread.slice(0, 20))
-    out.push(`- ${t.comm}-${t.pid}: ${dur(t.lost)} in ${t.episodes} episodes`);
-  out.push('', '## Reasoning', '', ...r.summary.map((l) => `- ${l}`));
-  return out.join('\n');
 }

@@ -22,6 +22,8 @@ export type AnalyzeResult =
       report: AnalyzeReport;
       /** The advice and findings as lines of text, as the CLI prints them. */
       summary: string[];
+      /** The whole analysis, and the advice alone, as Markdown for the editor's preview. */
+      markdown: { analysis: string; advice: string };
     }
   | { ok: false; message: string };
 export const ANALYZE = new RequestType<AnalyzeParams, AnalyzeResult, void>('vcpuLens/analyze');

@@ -11,6 +11,7 @@ import { relativeMap } from '../core/correlate/clock-map';
 import type { Stall } from '../core/correlate/stalls';
 import { Kind } from '../core/model/event-kinds';
 import { kindAt, switchAt } from '../core/model/payload';
+import { lowerBound } from '../core/model/search';
 import { formatClockDuration } from '../core/model/time';
 import { taskIntervalAt } from '../core/timeline/build';
 import { TaskState } from '../core/timeline/states';
@@ -255,4 +256,32 @@ function threadEventNear(d: ParsedDoc, pid: number, cpu: number, at: number): nu
   for (let j = i0; j < t.events.length && j - i0 <= THREAD_LINE_SEARCH; j++)
     if (involves(j)) return j;
   return i0;
+}
+
+/**
+ * Parse problems get a place in the timeline too: the time of the first event read at or after
+ * their line (an instant; the timeline pads it), so "Show in Timeline" shows what surrounds a
+ * line the reader could not take.
+ */
+export function placeInTimeline(
+  diagnostics: Diagnostic[],
+  d: ParsedDoc,
+  a: PairAnalysis,
+  side: 'host' | 'guest',
+  pair: PairUris,
+): void {
+  const t = d.trace;
+  if (t.events.length === 0 || d.lines.length === 0) return;
+  const rel =
+    a.clock !== undefined ? relativeMap(a.clock, a.guest.tsBase, a.host.tsBase) : undefined;
+  if (side === 'guest' && rel === undefined) return;
+  const origin = modelOrigin(a);
+  for (const x of diagnostics) {
+    if (x.data !== undefined) continue;
+    const i = Math.min(lowerBound(d.lines, x.range.start.line + 1), d.lines.length - 1);
+    const own = t.events.ts(i);
+    const at = Math.round((side === 'host' ? own : rel!.toHost(own)) - origin);
+    const place: RevealTarget = { ...pair, startNs: at, endNs: at + 1 };
+    x.data = place;
+  }
 }

@@ -40,6 +40,7 @@ import {
 } from '../protocol/lsp-ext';
 import { filePath, nameOf, Server } from './context';
 import { NO_PAIR } from './pairing';
+import { renderReport } from './report-markdown';
 import { runSimulation } from './simulate';
 import { datText, traceLine } from './trace-line';
 import { codeLenses, definition, hover, symbols } from './trace-doc';
@@ -198,7 +199,11 @@ export function answerRequests(s: Server): void {
         ...(a.analysis.advice?.reasoning ?? []),
         ...a.analysis.reasoning,
       ];
-      return { ok: true, hostUri: a.hostUri, guestUri: a.guestUri, report, summary };
+      const markdown = {
+        analysis: renderReport(report, summary, false),
+        advice: renderReport(report, summary, true),
+      };
+      return { ok: true, hostUri: a.hostUri, guestUri: a.guestUri, report, summary, markdown };
     }),
   );
 

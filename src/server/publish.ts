@@ -4,7 +4,7 @@
 import type { Diagnostic } from 'vscode-languageserver';
 import { STATUS_CHANGED } from '../protocol/lsp-ext';
 import type { DocState, Server, ServerOps } from './context';
-import { analysisDiagnostics } from './analysis-diagnostics';
+import { analysisDiagnostics, placeInTimeline } from './analysis-diagnostics';
 import { parseDiagnostics } from './trace-doc';
 
 /** File-level problems of a trace read from disk (unreadable, memory cap...), on their line or 1. */
@@ -30,12 +30,9 @@ export function publishOps(s: Server): Pick<ServerOps, 'publish'> {
     const a = await s.analysisFor(uri);
     if (a !== undefined) {
       const side = a.host === parsed.trace ? 'host' : 'guest';
-      diagnostics.push(
-        ...analysisDiagnostics(parsed, a.analysis, side, s.settings, {
-          hostUri: a.hostUri,
-          guestUri: a.guestUri,
-        }),
-      );
+      const pair = { hostUri: a.hostUri, guestUri: a.guestUri };
+      placeInTimeline(diagnostics, parsed, a.analysis, side, pair);
+      diagnostics.push(...analysisDiagnostics(parsed, a.analysis, side, s.settings, pair));
     }
     s.published.set(uri, diagnostics);
     await s.connection.sendDiagnostics({

@@ -145,7 +145,7 @@ export function eventOnLine(d: ParsedDoc, line: number): number {
 const fmtDur = formatClockDuration;
 
 /** How the clock map was found, as the hover says it. */
-const CLOCK_METHOD: Record<NonNullable<PairAnalysis['clock']>['method'], string> = {
+export const CLOCK_METHOD: Record<NonNullable<PairAnalysis['clock']>['method'], string> = {
   estimated: 'clock map estimated from the events',
   user: 'clock map from the offset you gave',
   'trace-cmd': 'clock map from trace-cmd’s time sync',

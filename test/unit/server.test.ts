@@ -124,6 +124,8 @@ describe('language server on a real host + guest pair', () => {
     expect(d).toHaveLength(1);
     expect(d[0]!.range.start.line).toBe(20);
     expect(d[0]!.code).toBe('VL1001');
+    // It has a place in the timeline too (Show in Timeline): the next event's time.
+    expect(d[0]!.data).toMatchObject({ hostUri, startNs: expect.any(Number) });
   });
 
   it('puts preemptions on the host sched_switch lines that preempted a vCPU thread', () => {

@@ -21,6 +21,7 @@ import type { CodeAction, Diagnostic, PublishDiagnosticsParams } from 'vscode-la
 import { createConnection } from 'vscode-languageserver/node';
 import { laneId, parseLaneId } from '../../src/core/view/lane-id';
 import {
+  DAT_TEXT,
   DEFAULT_SERVER_SETTINGS,
   DOC_STATUS,
   RevealTarget,
@@ -155,6 +156,32 @@ describe('language server: Show in Timeline and Reveal in Trace', () => {
       expect(r).toEqual({ ok: true, uri: uri.host, line: d.range.start.line, dat: false });
     }
   });
+
+  it('a .dat pair: Reveal in Trace answers the line of its trace-cmd report text (vcpuLens/datText)', async () => {
+    const dat = pathToFileURL(path.join(FIX, 'host.dat')).toString();
+    const r = await client.sendRequest(TRACE_LINE, {
+      uri: dat,
+      lane: laneId.vcpu(0),
+      startNs: 1e9,
+      endNs: 1e9 + 1,
+    });
+    if (!r.ok) throw new Error(r.message);
+    expect(r).toMatchObject({ uri: dat, dat: true });
+    const lines = ((await client.sendRequest(DAT_TEXT, { uri: dat })) ?? '').split('\n');
+    expect(lines[0]).toMatch(/^cpus=\d+$/);
+    // The first event of vCPU 0's host thread from that moment on: its comm, on that line.
+    expect(lines[r.line]).toMatch(/CPU 0\/TCG/);
+    // From the model's start, a host CPU's first event is the first line printed for that CPU.
+    const cpu = Number(/\[(\d{3})\]/.exec(lines[1]!)![1]);
+    const first = await client.sendRequest(TRACE_LINE, {
+      uri: dat,
+      lane: laneId.hostCpu(cpu),
+      startNs: 0,
+      endNs: 1,
+    });
+    const tag = `[${String(cpu).padStart(3, '0')}]`;
+    expect(first).toMatchObject({ ok: true, line: lines.findIndex((l) => l.includes(tag)) });
+  }, 120_000);
 
   it('a guest thread lane reveals a line of that thread in the guest trace', async () => {
     const d = ours('guest').find((x) => x.code === 'vcpu-preempted')!;

@@ -1,43 +1,19 @@
-// The commands (category "vCPU Lens"): Simulate…, Pair Host and Guest Traces…, Analyze, Show
-// Advice, Restart Server. Heavy work is a request to the language server; the extension host
-// only asks, shows progress and opens the results.
+// The commands (category "vCPU Lens"): one factory each, registered from one list (`COMMANDS`).
+// Heavy work is a request to the language server; the extension host only asks, shows progress
+// and opens the results.
 
 import * as vscode from 'vscode';
 import {
   ANALYZE,
-  AnalyzeResult,
   EXPORT,
   SET_PAIR,
+  SHOW_IN_TIMELINE,
   SIMULATE,
   SimulateParams,
 } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
+import { ReportDocuments } from './report-view';
 import type { Timelines } from './timeline-panel';
-
-/** Analysis texts shown as read-only documents (`vcpu-lens-report:/host.txt analysis.md`). */
-export const REPORT_SCHEME = 'vcpu-lens-report';
-
-export class ReportDocuments implements vscode.TextDocumentContentProvider {
-  private readonly texts = new Map<string, string>();
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? '';
-  }
-
-  async show(name: string, text: string): Promise<void> {
-    const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${name}.md` });
-    this.texts.set(uri.toString(), text);
-    this.changed.fire(uri);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-    await vscode.window.showTextDocument(doc, {
-      preview: true,
-      viewColumn: vscode.ViewColumn.Beside,
-    });
-  }
-}
 
 const PRESETS: vscode.QuickPickItem[] = [
   { label: 'small', description: 'seconds: 4 vCPUs on 4 pCPUs, one periodic co-runner' },
@@ -67,6 +43,22 @@ export function asUri(arg: unknown): vscode.Uri | undefined {
       ...(typeof u.fragment === 'string' ? { fragment: u.fragment } : {}),
     });
   return undefined;
+}
+
+/** A range from a command argument: an LSP or vscode range (`{start: {line, character}, end}`). */
+function asRange(arg: unknown): vscode.Range | undefined {
+  const r = arg as
+    | {
+        start?: { line?: unknown; character?: unknown };
+        end?: { line?: unknown; character?: unknown };
+      }
+    | undefined;
+  const ok = (
+    p: { line?: unknown; character?: unknown } | undefined,
+  ): p is { line: number; character: number } =>
+    typeof p?.line === 'number' && typeof p.character === 'number';
+  if (typeof r !== 'object' || r === null || !ok(r.start) || !ok(r.end)) return undefined;
+  return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
 }
 
 /** A trace document's URI: the argument (CodeLens, explorer) or the active editor. */
@@ -103,186 +95,278 @@ async function ensureOpen(uri: vscode.Uri): Promise<void> {
     await vscode.workspace.openTextDocument(uri);
 }
 
-export function registerCommands(
-  ctx: Ctx,
-  reports: ReportDocuments,
-  timelines: Timelines,
-): vscode.Disposable[] {
-  const analyze = async (arg: unknown, adviceOnly: boolean): Promise<void> => {
+/** What the commands use: the one Ctx, the report documents and the timeline panels. */
+export interface CommandDeps {
+  ctx: Ctx;
+  reports: ReportDocuments;
+  timelines: Timelines;
+}
+
+/** One command: its id (package.json `contributes.commands`) and what it does. */
+export interface Command {
+  id: string;
+  run: (...args: never[]) => unknown;
+}
+
+/** A command made from its dependencies (rust-analyzer's `commands.ts` shape). */
+type CommandFactory = (d: CommandDeps) => Command;
+
+const openTimeline: CommandFactory = ({ timelines }) => ({
+  id: 'vcpuLens.openTimeline',
+  run: async (arg: unknown) => {
+    const uri = await pickTrace(arg);
+    if (uri !== undefined) timelines.open(uri);
+  },
+});
+
+const exportHtmlReport: CommandFactory = ({ ctx }) => ({
+  id: 'vcpuLens.exportHtmlReport',
+  run: (arg: unknown, to?: unknown) => exportAs(ctx, arg, 'html', to),
+});
+
+const exportPerfetto: CommandFactory = ({ ctx }) => ({
+  id: 'vcpuLens.exportPerfetto',
+  run: (arg: unknown, to?: unknown) => exportAs(ctx, arg, 'chrome-trace', to),
+});
+
+const analyzeCommand: CommandFactory = (d) => ({
+  id: 'vcpuLens.analyze',
+  run: (arg: unknown) => analyze(d, arg, false),
+});
+
+const showAdvice: CommandFactory = (d) => ({
+  id: 'vcpuLens.showAdvice',
+  run: (arg: unknown) => analyze(d, arg, true),
+});
+
+const restartServer: CommandFactory = ({ ctx }) => ({
+  id: 'vcpuLens.restartServer',
+  run: () => ctx.restart(),
+});
+
+const pairTraces: CommandFactory = ({ ctx }) => ({
+  id: 'vcpuLens.pairTraces',
+  run: async (arg: unknown) => {
     const uri = traceUri(arg);
     if (uri === undefined) {
-      void vscode.window.showInformationMessage(
-        'Open a host or guest trace first (trace-cmd report, ftrace or perf script text).',
-      );
+      void vscode.window.showInformationMessage('Open the host or the guest trace first.');
       return;
     }
-    // A big trace is analysed from its file, without loading its text into an editor.
-    const size = await vscode.workspace.fs.stat(uri).then(
-      (s) => s.size,
-      () => 0,
-    );
-    if (uri.scheme !== 'file' || size < ctx.largeFileBytes()) await ensureOpen(uri);
-    const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'vCPU Lens: analysing' },
-      () => ctx.request(ANALYZE, { uri: uri.toString() }),
-    );
-    if (r === undefined) return;
-    if (!r.ok) {
-      // Not awaited: a command that called this one (Simulate) goes on.
-      void ctx.notify('warning', `vCPU Lens: ${r.message}`, 'Pair Traces…').then((pick) => {
-        if (pick !== undefined) void vscode.commands.executeCommand('vcpuLens.pairTraces', uri);
-      });
-      return;
-    }
-    await reports.show(
-      `${uri.path.replace(/^.*\//, '')} ${adviceOnly ? 'advice' : 'analysis'}`,
-      renderReport(r, adviceOnly),
-    );
-  };
-
-  /** A trace from the argument, the active editor or the active .dat editor; else a file picker. */
-  const pickTrace = async (arg: unknown): Promise<vscode.Uri | undefined> => {
-    const uri = traceUri(arg) ?? activeTabUri();
-    if (uri !== undefined) return uri;
     const picked = await vscode.window.showOpenDialog({
-      title: 'vCPU Lens: a host or guest trace',
+      title: 'vCPU Lens: the other machine’s trace (host ↔ guest)',
+      defaultUri: vscode.Uri.joinPath(uri, '..'),
       canSelectMany: false,
+      openLabel: 'Pair',
     });
-    return picked?.[0];
-  };
-  // `to`: scripts and tests give the target; people get the save dialog (which asks before replacing).
-  const exportAs = async (
-    arg: unknown,
-    kind: 'html' | 'chrome-trace',
-    to?: unknown,
-  ): Promise<void> => {
-    const uri = await pickTrace(arg);
-    if (uri === undefined) return;
-    const base = uri.path.replace(/^.*\//, '').replace(/\.(txt|dat|gz|report|ftrace)$/g, '');
-    const target =
-      asUri(to) ??
-      (await vscode.window.showSaveDialog({
-        title:
-          kind === 'html'
-            ? 'vCPU Lens: save the HTML report'
-            : 'vCPU Lens: save the Perfetto (Chrome trace) JSON',
-        defaultUri: vscode.Uri.joinPath(
-          uri,
-          '..',
-          `${base}.${kind === 'html' ? 'report.html' : 'perfetto.json'}`,
-        ),
-        filters: kind === 'html' ? { 'HTML report': ['html'] } : { 'Chrome trace JSON': ['json'] },
-      }));
-    if (target === undefined) return;
-    // The save dialog asked before replacing a file; a target given by a script is asked here.
-    let overwrite = asUri(to) === undefined;
-    if (!overwrite && (await exists(target))) {
-      const pick = await vscode.window.showWarningMessage(
-        `${target.fsPath} exists. Replace it?`,
-        { modal: true },
-        'Replace',
-      );
-      if (pick !== 'Replace') return;
-      overwrite = true;
+    const other = picked?.[0];
+    if (other === undefined) return;
+    if (other.toString() === uri.toString()) {
+      void vscode.window.showWarningMessage('A trace cannot be paired with itself.');
+      return;
     }
+    await ctx.rememberPair(uri.toString(), other.toString());
+    await ctx.request(SET_PAIR, { uri: uri.toString(), pairUri: other.toString() });
+    ctx.log.info(`paired ${uri.fsPath} with ${other.fsPath}`);
+    await ctx.refreshStatus();
+  },
+});
+
+const simulateCommand: CommandFactory = ({ ctx, reports, timelines }) => ({
+  id: 'vcpuLens.simulate',
+  run: async (arg?: Partial<SimulateChoice>) => {
+    // Scripts and tests may pass the choices; people get quick picks.
+    const choice = isChoice(arg) ? arg : await pickSimulation();
+    if (choice === undefined) return;
+    const { preset, policy, dop, seed } = choice;
+    const base = ctx.ext.storageUri ?? ctx.ext.globalStorageUri;
+    const outDir = vscode.Uri.joinPath(base, 'simulations', `${preset}-${policy}-${dop}-${seed}`);
+    const params: SimulateParams = {
+      preset,
+      policy,
+      dop,
+      seed,
+      outDir: outDir.fsPath,
+      compare: true,
+    };
     const r = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'vCPU Lens: exporting' },
-      () =>
-        ctx.request(EXPORT, {
-          uri: uri.toString(),
-          kind,
-          path: target.fsPath,
-          overwrite,
-        }),
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `vCPU Lens: simulating ${preset}`,
+        cancellable: true,
+      },
+      (_, token) => ctx.request(SIMULATE, params, token),
     );
     if (r === undefined) return;
     if (!r.ok) {
-      void ctx.notify('error', `vCPU Lens: ${r.message}`);
+      if (r.cancelled !== true) void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
       return;
     }
-    ctx.log.info(`wrote ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB)`);
-    void vscode.window.showInformationMessage(`vCPU Lens: wrote ${r.path}`);
-  };
+    ctx.log.info(`simulated ${preset}: ${r.summary.join('; ')}`);
+    const host = vscode.Uri.file(r.hostPath);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
+      preview: false,
+    });
+    // The timeline first (what the user came for), then the advice beside it.
+    timelines.open(host);
+    await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
+    await reports.show(
+      `${preset} simulation`,
+      ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),
+    );
+  },
+});
 
-  return [
-    vscode.commands.registerCommand('vcpuLens.openTimeline', async (arg: unknown) => {
-      const uri = await pickTrace(arg);
-      if (uri !== undefined) timelines.open(uri);
-    }),
-    vscode.commands.registerCommand('vcpuLens.exportHtmlReport', (arg: unknown, to?: unknown) =>
-      exportAs(arg, 'html', to),
-    ),
-    vscode.commands.registerCommand('vcpuLens.exportPerfetto', (arg: unknown, to?: unknown) =>
-      exportAs(arg, 'chrome-trace', to),
-    ),
-    vscode.commands.registerCommand('vcpuLens.analyze', (arg: unknown) => analyze(arg, false)),
-    vscode.commands.registerCommand('vcpuLens.showAdvice', (arg: unknown) => analyze(arg, true)),
-    vscode.commands.registerCommand('vcpuLens.restartServer', () => ctx.restart()),
-    vscode.commands.registerCommand('vcpuLens.pairTraces', async (arg: unknown) => {
-      const uri = traceUri(arg);
-      if (uri === undefined) {
-        void vscode.window.showInformationMessage('Open the host or the guest trace first.');
-        return;
-      }
-      const picked = await vscode.window.showOpenDialog({
-        title: 'vCPU Lens: the other machine’s trace (host ↔ guest)',
-        defaultUri: vscode.Uri.joinPath(uri, '..'),
-        canSelectMany: false,
-        openLabel: 'Pair',
-      });
-      const other = picked?.[0];
-      if (other === undefined) return;
-      if (other.toString() === uri.toString()) {
-        void vscode.window.showWarningMessage('A trace cannot be paired with itself.');
-        return;
-      }
-      await ctx.rememberPair(uri.toString(), other.toString());
-      await ctx.request(SET_PAIR, { uri: uri.toString(), pairUri: other.toString() });
-      ctx.log.info(`paired ${uri.fsPath} with ${other.fsPath}`);
-      await ctx.refreshStatus();
-    }),
-    vscode.commands.registerCommand('vcpuLens.simulate', async (arg?: Partial<SimulateChoice>) => {
-      // Scripts and tests may pass the choices; people get quick picks.
-      const choice = isChoice(arg) ? arg : await pickSimulation();
-      if (choice === undefined) return;
-      const { preset, policy, dop, seed } = choice;
-      const base = ctx.ext.storageUri ?? ctx.ext.globalStorageUri;
-      const outDir = vscode.Uri.joinPath(base, 'simulations', `${preset}-${policy}-${dop}-${seed}`);
-      const params: SimulateParams = {
-        preset,
-        policy,
-        dop,
-        seed,
-        outDir: outDir.fsPath,
-        compare: true,
-      };
-      const r = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: `vCPU Lens: simulating ${preset}`,
-          cancellable: true,
-        },
-        (_, token) => ctx.request(SIMULATE, params, token),
-      );
-      if (r === undefined) return;
-      if (!r.ok) {
-        if (r.cancelled !== true) void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
-        return;
-      }
-      ctx.log.info(`simulated ${preset}: ${r.summary.join('; ')}`);
-      const host = vscode.Uri.file(r.hostPath);
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
-        preview: false,
-      });
-      // The timeline first (what the user came for), then the advice beside it.
-      timelines.open(host);
-      await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
-      await reports.show(
-        `${preset} simulation`,
-        ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),
-      );
-    }),
-  ];
+/**
+ * From a diagnostic to the moment it happened: the vCPU Lens diagnostic at `range` of the
+ * document (the code action passes both; without them, the active editor's cursor), its pair's
+ * timeline opened or revealed, zoomed to that interval with it selected.
+ */
+const showInTimeline: CommandFactory = ({ ctx, timelines }) => ({
+  id: 'vcpuLens.showInTimeline',
+  run: async (arg?: unknown, range?: unknown) => {
+    const ed = vscode.window.activeTextEditor;
+    const uri = asUri(arg) ?? ed?.document.uri;
+    const r = asRange(range) ?? ed?.selection;
+    if (uri === undefined || r === undefined) {
+      void vscode.window.showInformationMessage('Put the cursor on a vCPU Lens finding first.');
+      return;
+    }
+    const target = await ctx.request(SHOW_IN_TIMELINE, {
+      uri: uri.toString(),
+      range: {
+        start: { line: r.start.line, character: r.start.character },
+        end: { line: r.end.line, character: r.end.character },
+      },
+    });
+    if (target === undefined) return;
+    if (target === null) {
+      void ctx.notify('info', 'vCPU Lens: no finding with a place in the timeline here.');
+      return;
+    }
+    timelines.reveal(uri, target);
+  },
+});
+
+/** Every command, registered in this one list. */
+const COMMANDS: readonly CommandFactory[] = [
+  simulateCommand,
+  openTimeline,
+  showInTimeline,
+  exportHtmlReport,
+  exportPerfetto,
+  analyzeCommand,
+  showAdvice,
+  pairTraces,
+  restartServer,
+];
+
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  return COMMANDS.map((make) => {
+    const c = make(d);
+    return vscode.commands.registerCommand(c.id, c.run as (...args: unknown[]) => unknown);
+  });
+}
+
+async function analyze(
+  { ctx, reports }: CommandDeps,
+  arg: unknown,
+  adviceOnly: boolean,
+): Promise<void> {
+  const uri = traceUri(arg);
+  if (uri === undefined) {
+    void vscode.window.showInformationMessage(
+      'Open a host or guest trace first (trace-cmd report, ftrace or perf script text).',
+    );
+    return;
+  }
+  // A big trace is analysed from its file, without loading its text into an editor.
+  const size = await vscode.workspace.fs.stat(uri).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (uri.scheme !== 'file' || size < ctx.largeFileBytes()) await ensureOpen(uri);
+  const r = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'vCPU Lens: analysing' },
+    () => ctx.request(ANALYZE, { uri: uri.toString() }),
+  );
+  if (r === undefined) return;
+  if (!r.ok) {
+    // Not awaited: a command that called this one (Simulate) goes on.
+    void ctx.notify('warning', `vCPU Lens: ${r.message}`, 'Pair Traces…').then((pick) => {
+      if (pick !== undefined) void vscode.commands.executeCommand('vcpuLens.pairTraces', uri);
+    });
+    return;
+  }
+  await reports.show(
+    `${uri.path.replace(/^.*\//, '')} ${adviceOnly ? 'advice' : 'analysis'}`,
+    adviceOnly ? r.markdown.advice : r.markdown.analysis,
+  );
+}
+
+/** A trace from the argument, the active editor or the active .dat editor; else a file picker. */
+async function pickTrace(arg: unknown): Promise<vscode.Uri | undefined> {
+  const uri = traceUri(arg) ?? activeTabUri();
+  if (uri !== undefined) return uri;
+  const picked = await vscode.window.showOpenDialog({
+    title: 'vCPU Lens: a host or guest trace',
+    canSelectMany: false,
+  });
+  return picked?.[0];
+}
+
+// `to`: scripts and tests give the target; people get the save dialog (which asks before replacing).
+async function exportAs(
+  ctx: Ctx,
+  arg: unknown,
+  kind: 'html' | 'chrome-trace',
+  to?: unknown,
+): Promise<void> {
+  const uri = await pickTrace(arg);
+  if (uri === undefined) return;
+  const base = uri.path.replace(/^.*\//, '').replace(/\.(txt|dat|gz|report|ftrace)$/g, '');
+  const target =
+    asUri(to) ??
+    (await vscode.window.showSaveDialog({
+      title:
+        kind === 'html'
+          ? 'vCPU Lens: save the HTML report'
+          : 'vCPU Lens: save the Perfetto (Chrome trace) JSON',
+      defaultUri: vscode.Uri.joinPath(
+        uri,
+        '..',
+        `${base}.${kind === 'html' ? 'report.html' : 'perfetto.json'}`,
+      ),
+      filters: kind === 'html' ? { 'HTML report': ['html'] } : { 'Chrome trace JSON': ['json'] },
+    }));
+  if (target === undefined) return;
+  // The save dialog asked before replacing a file; a target given by a script is asked here.
+  let overwrite = asUri(to) === undefined;
+  if (!overwrite && (await exists(target))) {
+    const pick = await vscode.window.showWarningMessage(
+      `${target.fsPath} exists. Replace it?`,
+      { modal: true },
+      'Replace',
+    );
+    if (pick !== 'Replace') return;
+    overwrite = true;
+  }
+  const r = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'vCPU Lens: exporting' },
+    () =>
+      ctx.request(EXPORT, {
+        uri: uri.toString(),
+        kind,
+        path: target.fsPath,
+        overwrite,
+      }),
+  );
+  if (r === undefined) return;
+  if (!r.ok) {
+    void ctx.notify('error', `vCPU Lens: ${r.message}`);
+    return;
+  }
+  ctx.log.info(`wrote ${r.path} (${(r.bytes / 1e6).toFixed(2)} MB)`);
+  void vscode.window.showInformationMessage(`vCPU Lens: wrote ${r.path}`);
 }
 
 interface SimulateChoice {
@@ -346,60 +430,4 @@ async function pickSimulation(): Promise<SimulateChoice | undefined> {
     dop: dop.label as SimulateParams['dop'],
     seed: Number(seed.trim()),
   };
-}
-
-/** The analysis as markdown: vCPU map, clock, vCPU time, findings, advice. */
-function renderReport(r: Extract<AnalyzeResult, { ok: true }>, adviceOnly: boolean): string {
-  const rep = r.report;
-  const dur = (v: number): string =>
-    rep.unit === 'ns' ? `${(v / 1e9).toFixed(3)} s` : `${Math.round(v)} ticks`;
-  const out: string[] = [
-    `# vCPU Lens ${adviceOnly ? 'advice' : 'analysis'}`,
-    '',
-    `host: ${rep.host.name}, guest: ${rep.guest.name}`,
-    '',
-  ];
-  if (rep.advice !== null) {
-    const a = rep.advice;
-    out.push(
-      '## Advice',
-      '',
-      `- threads: ${a.threads} → **${a.dop}** (OMP_NUM_THREADS), wait policy **${a.waitPolicy}**${a.spinCount !== undefined ? ` (GOMP_SPINCOUNT=${a.spinCount})` : ''}`,
-      `- predicted: **${a.predictedSpeedup.toFixed(2)}x**`,
-      ...a.reasoning.map((l) => `- ${l}`),
-      '',
-    );
-  }
-  out.push(
-    '## Findings',
-    '',
-    ...(rep.findings.length > 0
-      ? rep.findings.map((f) => `- (${f.severity}) ${f.message}`)
-      : ['- none']),
-    '',
-  );
-  if (adviceOnly) return out.join('\n');
-  out.push(
-    '## vCPUs',
-    '',
-    '| vCPU | host thread | running | preempted | waiting | idle | preemptions |',
-    '|---:|---|---:|---:|---:|---:|---:|',
-  );
-  for (const v of rep.vcpuTime) {
-    const m = rep.vcpus.find((x) => x.vcpu === v.vcpu);
-    out.push(
-      `| ${v.vcpu} | ${m?.hostComm ?? '?'} (${m?.hostTid ?? '?'}) | ${dur(v.running)} | ${dur(v.preempted)} | ${dur(v.waiting)} | ${dur(v.idle)} | ${v.preemptions} |`,
-    );
-  }
-  out.push('', '## Clock map', '');
-  if (rep.clock !== null)
-    out.push(
-      `- ${rep.clock.method}: host − guest = ${BigInt(rep.clock.hostRef) - BigInt(rep.clock.guestRef)} ± ${dur(rep.clock.bound)}`,
-      ...rep.clock.reasoning.map((l) => `- ${l}`),
-    );
-  out.push('', '## Guest threads that lost time', '');
-  for (const t of rep.stallsByThread.slice(0, 20))
-    out.push(`- ${t.comm}-${t.pid}: ${dur(t.lost)} in ${t.episodes} episodes`);
-  out.push('', '## Reasoning', '', ...r.summary.map((l) => `- ${l}`));
-  return out.join('\n');
 }

@@ -119,8 +119,9 @@ export class Ctx implements vscode.Disposable {
       clockOffset: c.get<string>('clockOffset', ''),
       maxDiagnostics: c.get<number>('maxDiagnostics', 1000),
       findingsSeverity: c.get<ServerSettings['findingsSeverity']>('findingsSeverity', 'warning'),
-      maxStallDiagnostics: c.get<number>('maxStallDiagnostics', 100),
+      maxStallDiagnostics: c.get<number>('maxStallDiagnostics', 3),
       memoryCapMB: c.get<number>('memoryCapMB', 0),
+      tscHz: c.get<number>('tscHz', 0),
     };
   }
 
@@ -394,9 +395,14 @@ export class Ctx implements vscode.Disposable {
       if (v.kind === 'begin') {
         title = v.title;
         cancellable = v.cancellable === true;
+        // At once in the status bar (the notification waits a second, so short reads do not flash).
+        this.status.text = `$(loading~spin) ${title}`;
+        this.status.tooltip = title;
+        this.status.show();
       } else if (v.kind === 'report') {
         pct = v.percentage ?? pct;
         message = v.message ?? message;
+        this.status.text = `$(loading~spin) ${title} ${pct}%`;
         if (shown !== undefined) {
           shown.report({
             increment: pct - shownPct,
@@ -408,6 +414,7 @@ export class Ctx implements vscode.Disposable {
         clearTimeout(timer);
         sub.dispose();
         end();
+        void this.refreshStatus();
       }
     });
     return null;
@@ -483,35 +490,52 @@ export class Ctx implements vscode.Disposable {
     await this.ext.workspaceState.update(PAIRS_KEY, p);
   }
 
-  /** The status bar: the active trace's role, span, and with a pair its preemptions. */
+  /** The trace of the active timeline view, if a timeline is the active editor. */
+  private activeTimeline: vscode.Uri | undefined;
+
+  /** A timeline view became active (its trace) or inactive (undefined): the status follows it. */
+  setActiveTimeline(uri: vscode.Uri | undefined): void {
+    this.activeTimeline = uri;
+    void this.refreshStatus();
+  }
+
+  /** A timeline view closed: the status no longer follows it (if it did). */
+  timelineClosed(uri: vscode.Uri): void {
+    if (this.activeTimeline?.toString() === uri.toString()) this.setActiveTimeline(undefined);
+  }
+
+  /**
+   * The status bar: the active trace's (or active timeline's) role, span, and with a pair its
+   * preemptions; hidden when the active editor is none of ours.
+   */
   async refreshStatus(): Promise<void> {
     const ed = vscode.window.activeTextEditor;
-    if (
-      ed === undefined ||
-      !(TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId)
-    ) {
+    const uri =
+      ed !== undefined && (TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId)
+        ? ed.document.uri
+        : ed === undefined
+          ? this.activeTimeline
+          : undefined;
+    if (uri === undefined) {
       if (this.client?.state === State.Running) this.status.hide();
       return;
     }
     if (this.client?.state !== State.Running) return;
-    const s = await this.client.sendRequest(DOC_STATUS, {
-      uri: ed.document.uri.toString(),
-    });
+    const s = await this.client.sendRequest(DOC_STATUS, { uri: uri.toString() });
     if (!s.parsed) {
       this.status.text = '$(loading~spin) vCPU Lens';
       this.status.show();
       return;
     }
-    const dur = (v: number): string =>
-      s.unit === 'ns' ? `${(v / 1e9).toFixed(3)} s` : `${Math.round(v)} ticks`;
     const pre =
-      s.preemptions !== null && s.preempted !== null
-        ? ` · ${s.preemptions.toLocaleString('en-US')} vCPU preemptions (${dur(s.preempted)})`
+      s.preemptions !== null && s.preemptedText !== null
+        ? ` · ${s.preemptions.toLocaleString('en-US')} vCPU preemptions (${s.preemptedText})`
         : s.pairUri === null
           ? ' · unpaired'
           : '';
-    this.status.text = `$(pulse) ${s.role} · ${dur(s.span)}${pre}`;
-    this.status.tooltip = `${s.events.toLocaleString('en-US')} events, ${s.problems} problems${
+    this.status.text = `$(pulse) ${s.role} · ${s.spanText}${pre}`;
+    // Problems lists the parse problems and the findings: say both, as it counts them.
+    this.status.tooltip = `${s.events.toLocaleString('en-US')} events · in Problems: ${s.problems.toLocaleString('en-US')} parse problems, ${s.findings.toLocaleString('en-US')} findings${
       s.pairUri !== null ? `\npaired with ${vscode.Uri.parse(s.pairUri).fsPath}` : ''
     }\nClick: analyze`;
     this.status.show();

@@ -2,9 +2,11 @@
 // and commands only (package.json `activationEvents`).
 
 import * as vscode from 'vscode';
-import { registerCommands, REPORT_SCHEME, ReportDocuments } from './commands';
+import { registerCommands } from './commands';
 import { Ctx, VcpuLensApi } from './ctx';
-import { Timelines } from './timeline-panel';
+import { REPORT_SCHEME, ReportDocuments } from './report-view';
+import { DAT_TEXT_SCHEME, Timelines } from './timeline-panel';
+import { DAT_TEXT } from '../protocol/lsp-ext';
 
 let ctx: Ctx | undefined;
 
@@ -16,7 +18,13 @@ export async function activate(ext: vscode.ExtensionContext): Promise<VcpuLensAp
   ext.subscriptions.push(
     timelines,
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
-    ...registerCommands(ctx, reports, timelines),
+    // A .dat's trace-cmd report text (Reveal in Trace), read-only: `?` holds the .dat's uri.
+    vscode.workspace.registerTextDocumentContentProvider(DAT_TEXT_SCHEME, {
+      provideTextDocumentContent: async (uri) =>
+        (await ctx?.request(DAT_TEXT, { uri: uri.query })) ??
+        `vCPU Lens could not read ${uri.query}`,
+    }),
+    ...registerCommands({ ctx, reports, timelines }),
   );
   try {
     await ctx.start();

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { TIMELINE } from '../protocol/lsp-ext';
+import { RevealTarget, TIMELINE, TRACE_LINE } from '../protocol/lsp-ext';
 import type { FromWebviewMessage, ToWebview, ToWebviewMessage } from '../protocol/webview';
 import type { Ctx } from './ctx';
 
@@ -14,8 +14,22 @@ export const DAT_EDITOR = 'vcpuLens.datTrace';
 /** "Open With… vCPU Lens Timeline" for text traces: the timeline alone, no text editor. */
 export const TEXT_TRACE_EDITOR = 'vcpuLens.traceTimeline';
 
+const baseName = (uri: vscode.Uri): string => uri.path.replace(/^.*\//, '');
+
 function nonce(): string {
   return randomBytes(18).toString('base64');
+}
+
+/** `.dat` traces as `trace-cmd report` text: read-only documents Reveal in Trace opens. */
+export const DAT_TEXT_SCHEME = 'vcpu-lens-dat';
+
+/** The read-only text of a `.dat`: `vcpu-lens-dat:/dir/host.dat.report?<the .dat's uri>`. */
+export function datTextUri(dat: vscode.Uri): vscode.Uri {
+  return vscode.Uri.from({
+    scheme: DAT_TEXT_SCHEME,
+    path: `${dat.path}.report`,
+    query: dat.toString(),
+  });
 }
 
 /** What a restored panel's state carries besides the view (transport.ts adds it). */
@@ -28,6 +42,10 @@ export class Timelines implements vscode.Disposable {
   /** Every attached webview (panels and custom editors), with the trace it shows. */
   private readonly views = new Map<vscode.WebviewPanel, vscode.Uri>();
   private readonly subs: vscode.Disposable[] = [];
+  /** Views whose page asked for its first data (`ready`): they take `reveal` from then on. */
+  private readonly ready = new WeakSet<vscode.WebviewPanel>();
+  /** A reveal waiting for its view's page to be ready. */
+  private readonly pending = new Map<vscode.WebviewPanel, ToWebview>();
 
   constructor(private readonly ctx: Ctx) {
     const readonlyEditor = {
@@ -85,6 +103,28 @@ export class Timelines implements vscode.Disposable {
     return panel;
   }
 
+  /**
+   * "Show in Timeline": the pair's timeline (a view of either of its traces, else a new panel on
+   * `uri`), zoomed to the target's interval with it selected once its page is ready.
+   */
+  reveal(uri: vscode.Uri, target: RevealTarget): vscode.WebviewPanel {
+    const mine = new Set([target.hostUri, target.guestUri, uri.toString()]);
+    let panel: vscode.WebviewPanel | undefined;
+    for (const [p, u] of this.views) if (mine.has(u.toString())) panel = p;
+    if (panel !== undefined) panel.reveal();
+    else panel = this.open(uri);
+    const body: ToWebview = {
+      kind: 'reveal',
+      startNs: target.startNs,
+      endNs: target.endNs,
+      ...(target.lane !== undefined ? { lane: target.lane } : {}),
+    };
+    if (this.ready.has(panel))
+      void panel.webview.postMessage({ id: 0, body } satisfies ToWebviewMessage);
+    else this.pending.set(panel, body);
+    return panel;
+  }
+
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
     const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
@@ -96,8 +136,16 @@ export class Timelines implements vscode.Disposable {
     const sub = panel.webview.onDidReceiveMessage(
       (m: FromWebviewMessage) => void this.handle(panel, uri, m),
     );
+    // The status bar follows the active timeline as it follows the active trace editor.
+    const viewState = panel.onDidChangeViewState((e) =>
+      this.ctx.setActiveTimeline(e.webviewPanel.active ? uri : undefined),
+    );
+    if (panel.active) this.ctx.setActiveTimeline(uri);
     panel.onDidDispose(() => {
+      viewState.dispose();
+      this.ctx.timelineClosed(uri);
       sub.dispose();
+      this.pending.delete(panel);
       this.views.delete(panel);
       if (this.panels.get(key) === panel) this.panels.delete(key);
     });
@@ -106,6 +154,7 @@ export class Timelines implements vscode.Disposable {
   /** Loads a view's page again (its state, as VS Code keeps it, restores the span). */
   private reload(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
     const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
+    this.ready.delete(panel);
     panel.webview.html = this.html(panel.webview, dist, uri);
   }
 
@@ -121,6 +170,10 @@ export class Timelines implements vscode.Disposable {
       typeof m.body !== 'object'
     )
       return;
+    if (m.body.kind === 'revealInTrace') {
+      await this.revealInTrace(uri, m.body);
+      return;
+    }
     let body: ToWebview;
     if (m.body.kind === 'saveFile') body = await this.save(uri, m.body.name, m.body.base64);
     else {
@@ -137,7 +190,36 @@ export class Timelines implements vscode.Disposable {
       }
     }
     const reply: ToWebviewMessage = { id: 0, inReplyTo: m.id, body };
-    void panel.webview.postMessage(reply);
+    await panel.webview.postMessage(reply);
+    if (m.body.kind === 'ready') {
+      // Its page has its data: a reveal that waited for it goes now.
+      this.ready.add(panel);
+      const waiting = this.pending.get(panel);
+      this.pending.delete(panel);
+      if (waiting !== undefined) void panel.webview.postMessage({ id: 0, body: waiting });
+    }
+  }
+
+  /** Details' "Reveal in Trace": the host or guest trace at the line of that event, cursor on it. */
+  private async revealInTrace(
+    uri: vscode.Uri,
+    m: { lane: string; startNs: number; endNs: number },
+  ): Promise<void> {
+    const r = await this.ctx.request(TRACE_LINE, { uri: uri.toString(), ...m });
+    if (r === undefined) return;
+    if (!r.ok) {
+      void this.ctx.notify('warning', `vCPU Lens: cannot reveal this in the trace: ${r.message}`);
+      return;
+    }
+    const trace = vscode.Uri.parse(r.uri);
+    const doc = await vscode.workspace.openTextDocument(r.dat ? datTextUri(trace) : trace);
+    const at = new vscode.Position(r.line, 0);
+    await vscode.window.showTextDocument(doc, {
+      viewColumn: vscode.ViewColumn.Beside,
+      selection: new vscode.Range(at, at),
+      preview: true,
+    });
+    this.ctx.log.info(`revealed ${m.lane} at line ${r.line + 1} of ${baseName(trace)}`);
   }
 
   /** An export from the webview (PNG, SVG, Perfetto JSON): where the user says, never silently over a file. */

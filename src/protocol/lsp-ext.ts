@@ -22,6 +22,8 @@ export type AnalyzeResult =
       report: AnalyzeReport;
       /** The advice and findings as lines of text, as the CLI prints them. */
       summary: string[];
+      /** The whole analysis, and the advice alone, as Markdown for the editor's preview. */
+      markdown: { analysis: string; advice: string };
     }
   | { ok: false; message: string };
 export const ANALYZE = new RequestType<AnalyzeParams, AnalyzeResult, void>('vcpuLens/analyze');
@@ -55,8 +57,59 @@ export interface DocStatus {
   preempted: number | null;
   /** Parse diagnostics (all, including those past the cap). */
   problems: number;
+  /** The findings published for it (beside the parse problems): Problems lists both. */
+  findings: number;
+  /** `span` and `preempted` as people read them (31.4 s, 6.245 ms; ticks with separators). */
+  spanText: string;
+  preemptedText: string | null;
 }
 export const DOC_STATUS = new RequestType<DocStatusParams, DocStatus, void>('vcpuLens/docStatus');
+
+/**
+ * Where a vCPU Lens diagnostic happened, as its `data` carries it: the pair whose timeline shows
+ * it, the interval in model time (the timeline's units from its start, as `reveal` takes it)
+ * and the lane it is on (core/view/lane-id.ts), when it is on one.
+ */
+export interface RevealTarget {
+  hostUri: string;
+  guestUri: string;
+  startNs: number;
+  endNs: number;
+  lane?: string;
+}
+
+/** Request: the timeline interval of the vCPU Lens diagnostic at `range` of a document. */
+export interface ShowInTimelineParams {
+  uri: string;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+}
+export const SHOW_IN_TIMELINE = new RequestType<ShowInTimelineParams, RevealTarget | null, void>(
+  'vcpuLens/showInTimeline',
+);
+
+/**
+ * Request: the trace line of a timeline interval (the webview's "Reveal in Trace"): the host or
+ * guest trace the lane belongs to, and the 0-based line of the event that begins the interval.
+ * For a `.dat` the line is in its `trace-cmd report`-style text (`vcpuLens/datText`).
+ */
+export interface TraceLineParams {
+  /** A trace of the timeline's pair (the one the panel was opened on). */
+  uri: string;
+  lane: string;
+  startNs: number;
+  endNs: number;
+}
+export type TraceLineResult =
+  { ok: true; uri: string; line: number; dat: boolean } | { ok: false; message: string };
+export const TRACE_LINE = new RequestType<TraceLineParams, TraceLineResult, void>(
+  'vcpuLens/traceLine',
+);
+
+/** Request: a `.dat` as `trace-cmd report` text (one header line, then one line per event). */
+export interface DatTextParams {
+  uri: string;
+}
+export const DAT_TEXT = new RequestType<DatTextParams, string | null, void>('vcpuLens/datText');
 
 /** Notification (server → client): a document's status changed (parsed, paired, analysed). */
 export interface StatusChangedParams {
@@ -154,10 +207,12 @@ export interface ServerSettings {
   maxDiagnostics: number;
   /** Severity of finding diagnostics. */
   findingsSeverity: 'error' | 'warning' | 'information' | 'hint';
-  /** At most this many stall episodes become line diagnostics (the longest). */
+  /** The longest this many preemptions become line diagnostics; the rest one "… and N more". */
   maxStallDiagnostics: number;
   /** The most memory a trace read from disk may take, in MB (0: no cap). */
   memoryCapMB: number;
+  /** The TSC rate (Hz) of raw-TSC traces (0: the trace's own, or none). */
+  tscHz: number;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -165,6 +220,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   clockOffset: '',
   maxDiagnostics: 1000,
   findingsSeverity: 'warning',
-  maxStallDiagnostics: 100,
+  maxStallDiagnostics: 3,
   memoryCapMB: 0,
+  tscHz: 0,
 };

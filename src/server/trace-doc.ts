@@ -21,9 +21,9 @@ import type { Diagnostic as CoreDiagnostic } from '../core/model/diagnostics';
 import { Kind } from '../core/model/event-kinds';
 import { kindAt, markerAt, switchAt, wakeupAt } from '../core/model/payload';
 import { lowerBound, partitionPoint } from '../core/model/search';
-import { formatAbsTs } from '../core/model/time';
+import { formatAbsTs, formatClockDuration } from '../core/model/time';
 import { CPU_UNKNOWN, type Trace } from '../core/model/trace';
-import { buildTimelines, taskIntervalAt, Timelines } from '../core/timeline/build';
+import { buildTimelines, Timelines } from '../core/timeline/build';
 import { TASK_STATE_COUNT, TASK_STATE_NAMES, TaskState } from '../core/timeline/states';
 import type { ServerSettings, TraceRole } from '../protocol/lsp-ext';
 
@@ -100,9 +100,9 @@ export function siblingName(base: string): string | undefined {
 
 /** A whole line: LSP's largest character index (clients clamp it to the line's end). */
 const LINE_END = 2_147_483_647;
-const lineRange = (line: number): Range => Range.create(line, 0, line, LINE_END);
+export const lineRange = (line: number): Range => Range.create(line, 0, line, LINE_END);
 
-function severity(
+export function severity(
   s: ServerSettings['findingsSeverity'] | CoreDiagnostic['severity'],
 ): DiagnosticSeverity {
   switch (s) {
@@ -141,105 +141,17 @@ export function eventOnLine(d: ParsedDoc, line: number): number {
   return i < d.lines.length && d.lines[i] === want ? i : -1;
 }
 
-function fmtDur(v: number, unit: 'ns' | 'count'): string {
-  if (unit === 'count') return `${Math.round(v)} ticks`;
-  if (v >= 1e9) return `${(v / 1e9).toFixed(3)} s`;
-  if (v >= 1e6) return `${(v / 1e6).toFixed(3)} ms`;
-  return `${(v / 1e3).toFixed(1)} µs`;
-}
+/** A duration in the trace's clock unit, as people read it. */
+const fmtDur = formatClockDuration;
 
-/**
- * The analysis on this document's lines: the longest stalls where they start (host: the
- * sched_switch that preempted the vCPU; guest: the guest CPU's first event at or after it) and
- * the findings where their span starts.
- */
-export function analysisDiagnostics(
-  d: ParsedDoc,
-  a: PairAnalysis,
-  side: 'host' | 'guest',
-  s: ServerSettings,
-): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const t = d.trace;
-  const unit = a.host.clock.unit;
-  const rel =
-    a.clock !== undefined ? relativeMap(a.clock, a.guest.tsBase, a.host.tsBase) : undefined;
-  if (side === 'guest' && rel === undefined) return out;
-  const sev = severity(s.findingsSeverity);
-  const hostComm = new Map((a.vcpuMap.chosen?.vcpus ?? []).map((v) => [v.vcpu, v.hostComm]));
-  const table = a.stalls?.stalls;
-  const stalls =
-    table?.longest(s.maxStallDiagnostics, (i) => table.kind[i] === 0 && table.guestPid[i]! > 0) ??
-    [];
-  // What the program's other threads did meanwhile: asleep at a barrier (blocking waits) or on
-  // their vCPUs (spinning waits), read from the guest timelines at the stall's start.
-  const program = a.program;
-  const spinning = program !== undefined && program.sleepShare < 0.1;
-  const othersWaiting = (st: (typeof stalls)[number]): string => {
-    if (program === undefined || rel === undefined || !program.pids.includes(st.guestPid))
-      return '';
-    const gt = a.guestTimelines.tasks;
-    const at = rel.toGuest(st.hostStart);
-    let n = 0;
-    for (const pid of program.pids) {
-      if (pid === st.guestPid) continue;
-      const k = gt.indexOf.get(pid);
-      if (k === undefined) continue;
-      const j = taskIntervalAt(gt, k, at);
-      if (j < 0) continue;
-      const state = gt.state[j];
-      if (spinning ? state === TaskState.running : state === TaskState.sleeping) n++;
-    }
-    if (n === 0) return '';
-    return spinning
-      ? `; ${n} other ${plainText(program.comm)} thread${n === 1 ? ' was' : 's were'} on their vCPUs meanwhile, spinning (the program waits actively)`
-      : `; ${n} other ${plainText(program.comm)} thread${n === 1 ? ' was' : 's were'} asleep, waiting (at a barrier) for it`;
-  };
-  for (const st of stalls) {
-    const dur = fmtDur(st.hostEnd - st.hostStart, unit);
-    let i: number;
-    if (side === 'host') {
-      i = eventAtOrAfter(t, st.hostStart);
-      // The preempting switch: on the pCPU the vCPU left, at that instant.
-      for (let j = i; j < t.events.length && t.events.ts(j) <= st.hostStart; j++) {
-        if (t.events.cpu(j) === st.pcpu && kindAt(t, j) === Kind.schedSwitch) {
-          i = j;
-          break;
-        }
-      }
-    } else i = eventAtOrAfter(t, rel!.toGuest(st.hostStart));
-    if (i >= d.lines.length) continue;
-    const who = `${plainText(st.preemptorComm)}-${st.preemptorPid}`;
-    const guest = `${plainText(st.guestComm)}-${st.guestPid}`;
-    const vcpuThread = hostComm.get(st.vcpu);
-    out.push({
-      range: lineRange(d.lines[i]! - 1),
-      severity: sev,
-      code: 'vcpu-preempted',
-      source: 'vcpu-lens',
-      message:
-        side === 'host'
-          ? `vCPU ${st.vcpu} (${vcpuThread !== undefined ? plainText(vcpuThread) : 'vCPU thread'}) preempted for ${dur} by ${who} on CPU ${st.pcpu}, while guest thread ${guest} was on it: that thread lost ${dur}${othersWaiting(st)}`
-          : `guest thread ${guest} on CPU ${st.vcpu} lost ${dur}: the host preempted its vCPU for ${who}${othersWaiting(st)}`,
-    });
-  }
-  for (const f of a.findings) {
-    const at = side === 'host' ? f.start : rel!.toGuest(f.start);
-    const i = Math.min(eventAtOrAfter(t, at), d.lines.length - 1);
-    if (i < 0) continue;
-    out.push({
-      range: lineRange(d.lines[i]! - 1),
-      severity:
-        f.severity === 'high'
-          ? sev
-          : (Math.max(sev, DiagnosticSeverity.Information) as DiagnosticSeverity),
-      code: f.kind,
-      source: 'vcpu-lens',
-      message: plainText(f.message, MAX_MESSAGE),
-    });
-  }
-  return out;
-}
+/** How the clock map was found, as the hover says it. */
+export const CLOCK_METHOD: Record<NonNullable<PairAnalysis['clock']>['method'], string> = {
+  estimated: 'clock map estimated from the events',
+  user: 'clock map from the offset you gave',
+  'trace-cmd': 'clock map from trace-cmd’s time sync',
+  recorded: 'clock map from the recorded TSC offsets',
+  paired: 'clock map from paired events',
+};
 
 const FIELD_HELP: Record<string, string> = {
   prev_comm: 'the task leaving the CPU',
@@ -285,7 +197,7 @@ export function hover(
       const other = side === 'host' ? a.guest : a.host;
       const otherRel = side === 'host' ? rel.toGuest(r) : rel.toHost(r);
       parts.push(
-        `on the ${side === 'host' ? 'guest' : 'host'}: ${formatAbsTs(other.tsBase + BigInt(Math.round(otherRel)), unit, unit === 'ns' ? 9 : 0)} (clock map by ${a.clock.method}, ±${fmtDur(a.clock.bound, unit)})`,
+        `on the ${side === 'host' ? 'guest' : 'host'}: ${formatAbsTs(other.tsBase + BigInt(Math.round(otherRel)), unit, unit === 'ns' ? 9 : 0)} (${CLOCK_METHOD[a.clock.method]}, ±${fmtDur(a.clock.bound, unit)})`,
       );
     }
     const task = t.events.task(i);
@@ -297,14 +209,19 @@ export function hover(
       const shown = [TaskState.running, TaskState.runnable, TaskState.preempted, TaskState.sleeping]
         .filter((st) => tot[base + st]! > 0)
         .map((st) => `${TASK_STATE_NAMES[st]} ${fmtDur(tot[base + st]!, unit)}`);
-      parts.push(`${mdText(t.tasks.comm(task))}-${pid}: ${shown.join(', ') || 'no time recorded'}`);
+      // Over this trace's span: a vCPU's totals below cover only the window both traces share.
+      const span = fmtDur(d.timelines.end - d.timelines.start, unit);
+      parts.push(
+        `${mdText(t.tasks.comm(task))}-${pid} over this whole trace (${span}): ${shown.join(', ') || 'no time recorded'}`,
+      );
     }
     if (side === 'host' && a !== undefined) {
       const v = a.vcpuMap.chosen?.vcpus.find((x) => x.hostTid === pid);
       const vt = v !== undefined ? a.states?.time.find((x) => x.vcpu === v.vcpu) : undefined;
+      const w = a.window;
       if (v !== undefined && vt !== undefined)
         parts.push(
-          `vCPU ${v.vcpu}: running ${fmtDur(vt.running, unit)}, preempted ${fmtDur(vt.preempted, unit)} in ${vt.preemptions} preemptions, waiting ${fmtDur(vt.waiting, unit)}`,
+          `vCPU ${v.vcpu} over ${w !== undefined ? `the ${fmtDur(w.end - w.start, unit)} both traces cover` : 'the host trace'}: running ${fmtDur(vt.running, unit)}, preempted ${fmtDur(vt.preempted, unit)} in ${vt.preemptions} preemptions, waiting ${fmtDur(vt.waiting, unit)}`,
         );
     }
     if (kindAt(t, i) === Kind.print) parts.push(`marker: ${mdText(markerAt(t, i).message, 500)}`);
@@ -314,7 +231,7 @@ export function hover(
 }
 
 /** Longest diagnostic message (a finding quoting many names stays readable). */
-const MAX_MESSAGE = 2000;
+export const MAX_MESSAGE = 2000;
 
 // Control characters (C0, DEL, C1), bidi embeddings, overrides and isolates.
 // eslint-disable-next-line no-control-regex

@@ -1,6 +1,8 @@
 // vCPU Lens in a real VS Code workbench (code-server + Chromium, ../shared/e2e/RECIPE.md), driven
 // as a user would: a real host trace shows its preemptions in the Problems panel and as squiggles,
-// Cancel on the progress notification of a big trace stops its read, "vCPU Lens: Simulate…" from
+// the "Show in Timeline" quick fix on a preemption zooms the timeline to it and Details' "Reveal in
+// Trace" puts the cursor back on its line, Cancel on the progress notification of a big trace stops
+// its read, "vCPU Lens: Simulate…" from
 // the palette opens the timeline with lanes drawn, a .dat opens in the custom editor, and a task
 // named like markup stays text in the webview. Screenshots of every step go to
 // test-results/workbench/ (the evidence when a step fails).
@@ -11,6 +13,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { importText } from '../../src/core/ingest/index';
+import type { Trace } from '../../src/core/model/trace';
+import { buildTimelineModel } from '../../src/core/view/model';
 
 interface CodeServer {
   url: string;
@@ -96,7 +102,8 @@ describe.skipIf(why !== undefined)(
         dialogs.push(d.message());
         void d.dismiss();
       });
-      await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+      // A loaded machine (the workbench is ~30 MB of script) can take over the default 30 s.
+      await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`, { timeout: 120_000 });
       await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
       // The explorer shows the workspace once the remote file system answers.
       await page
@@ -106,7 +113,7 @@ describe.skipIf(why !== undefined)(
       // Keys go to the workbench, not to the chat box that may hold the focus.
       await h.focusWorkbench(page);
       await shot('workbench');
-    }, 120_000);
+    }, 300_000);
 
     afterAll(async () => {
       await browser?.close();
@@ -114,6 +121,11 @@ describe.skipIf(why !== undefined)(
     });
 
     /** Runs a test body, with a screenshot of the page when it fails. */
+    /** With VL_DOCS_SHOTS=1 (scripts/docs-screenshots.mjs): the page also as docs/<name>.png. */
+    const docShot = async (name: string): Promise<void> => {
+      if (process.env['VL_DOCS_SHOTS'] === '1')
+        await page.screenshot({ path: path.join(h.ROOT, 'docs', `${name}.png`) });
+    };
     const withShot = async (name: string, f: () => Promise<void>): Promise<void> => {
       try {
         await f();
@@ -150,6 +162,86 @@ describe.skipIf(why !== undefined)(
         await shot('problems-and-squiggles');
       });
     }, 150_000);
+
+    it('Show in Timeline: the quick fix on a preemption opens the timeline on that interval; Reveal in Trace puts the cursor on its line', async () => {
+      await withShot('show-in-timeline', async () => {
+        // Where the timeline's model time starts (host time), and its span: from the engine,
+        // as the server computes them, for the same pair.
+        const text = (side: string): string => readFileSync(path.join(ws, `${side}.txt`), 'utf8');
+        const hostLines = text('host').split('\n');
+        const [host, guest] = [text('host'), text('guest')].map(
+          (t, k) => importText(t, { name: k === 0 ? 'host.txt' : 'guest.txt' })![0]!,
+        ) as [Trace, Trace];
+        const model = buildTimelineModel(analyzePair(host, guest));
+        const origin = BigInt(model.meta.hostOriginAbs);
+
+        await quickOpen('host.txt');
+        await h.openAnywayIfAsked(page);
+        await page.keyboard.press('Control+Shift+M');
+        const row = page
+          .locator('.markers-panel .monaco-tl-row', { hasText: 'preempted for' })
+          .first();
+        // The first diagnostics of an 18 MB trace take long on a loaded machine (activation, read).
+        await row.waitFor({ timeout: 180_000 });
+        const message = (await row.textContent()) ?? '';
+        const durNs = Number(/preempted for ([\d.]+) ms/.exec(message)![1]) * 1e6;
+        // Its line, cursor on it (as the Problems panel opens it), then the quick fix.
+        await row.dblclick();
+        const cursorLine = async (): Promise<number> =>
+          Number(
+            /Ln (\d+)/.exec(
+              (await page.locator('#status\\.editor\\.selection').textContent()) ?? '',
+            )?.[1] ?? -1,
+          ) - 1;
+        await expect.poll(cursorLine, { timeout: 30_000 }).toBeGreaterThan(0);
+        const line = await cursorLine();
+        expect(hostLines[line]).toMatch(/sched_switch: +CPU \d\/TCG:\d+ \[\d+\] R\+? ==>/);
+        const stamp = /(\d+)\.(\d{6}): sched_switch/.exec(hostLines[line]!)!;
+        const startNs = Number(
+          BigInt(stamp[1]!) * 1_000_000_000n + BigInt(stamp[2]!) * 1000n - origin,
+        );
+        await page.keyboard.press('Control+.');
+        const fix = page
+          .locator('.action-widget .monaco-list-row', { hasText: 'Show in Timeline' })
+          .first();
+        await fix.waitFor({ timeout: 30_000 });
+        await shot('quick-fix');
+        await fix.click();
+
+        // The timeline, zoomed to that interval with it selected on its vCPU lane.
+        const frame = await frameWith('body[data-ready="1"][data-selected-lane^="vcpu:"]');
+        const v = /^vCPU (\d+)/.exec(message.replace(/^.*?(vCPU \d)/, '$1'))![1];
+        expect(await frame.locator('body').getAttribute('data-selected-lane')).toBe(`vcpu:${v}`);
+        const view = async (): Promise<[number, number]> => {
+          const b = frame.locator('body');
+          return [
+            Number(await b.getAttribute('data-view-start-ns')),
+            Number(await b.getAttribute('data-view-end-ns')),
+          ];
+        };
+        await expect
+          .poll(
+            async () => {
+              const [a, b] = await view();
+              // Inside the view (less a microsecond of the line's rounding), and zoomed in.
+              return (
+                a <= startNs + 1000 && startNs + durNs - 1000 <= b && b - a < model.meta.spanNs / 10
+              );
+            },
+            { timeout: 30_000 },
+          )
+          .toBe(true);
+        await shot('show-in-timeline');
+        await docShot('show-in-timeline');
+
+        // Details' Reveal in Trace: the host trace with the cursor on that switch's line.
+        await frame.locator('[data-action="reveal-in-trace"]').click();
+        await expect.poll(cursorLine, { timeout: 30_000 }).toBe(line);
+        await shot('reveal-in-trace');
+        await docShot('reveal-in-trace');
+        await palette('View: Close All Editor Groups');
+      });
+    }, 360_000);
 
     it('Cancel on the progress notification of a big trace read from disk stops the read (VL1015 says how far it got)', async () => {
       await withShot('cancel', async () => {
@@ -272,7 +364,7 @@ describe.skipIf(why !== undefined)(
           if (/webview/.test(frameUrl)) requests.push(r.url());
         });
         await quickOpen('evil/host.txt');
-        await palette('vCPU Lens: Open Timeline');
+        await palette('vCPU Lens: Open in vCPU Lens Timeline');
         // The evil pair's timeline (the simulation's also has a thread 603, named omp).
         const frame = await frameWith('[data-lane="gthread:603"]:has-text("onerror=alert(1)")');
         expect(await frame.locator('[data-lane="gthread:603"]').textContent()).toContain(EVIL);

@@ -54,7 +54,8 @@ describe('vCPU Lens in VS Code', () => {
   it('puts the guest-paired preemptions on the host lines that caused them', async () => {
     const d = await diagnosticsWhere(host, (x) => x.some((y) => y.code === 'vcpu-preempted'));
     const pre = d.filter((x) => x.code === 'vcpu-preempted');
-    assert.ok(pre.length > 10, `${pre.length} preemption diagnostics`);
+    // The longest few (vcpuLens.maxStallDiagnostics, 3 by default); the rest are one "… and N more".
+    assert.equal(pre.length, 3, `${pre.length} preemption diagnostics`);
     for (const x of pre.slice(0, 20)) {
       const line = hostDoc.lineAt(x.range.start.line).text;
       assert.match(line, /sched_switch: +CPU [0-3]\/TCG:331[5-8] \[\d+\] R\+? ==>/);

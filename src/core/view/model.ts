@@ -110,15 +110,27 @@ class LaneBuilder {
   }
 }
 
+/**
+ * Where model time 0 is, in host-relative time: the earlier start of the two traces (the guest's
+ * through the clock map). Model time of host-relative h is `Math.round(h - modelOrigin(a))`; the
+ * editor's "Show in Timeline" uses it without building the model.
+ */
+export function modelOrigin(a: PairAnalysis): number {
+  const rel =
+    a.clock !== undefined ? relativeMap(a.clock, a.guest.tsBase, a.host.tsBase) : undefined;
+  const start = a.hostTimelines.start;
+  return Math.floor(
+    rel !== undefined ? Math.min(start, rel.toHost(a.guestTimelines.start)) : start,
+  );
+}
+
 /** Lays the analysis out as lanes. Guest lanes need a clock map; without one only host lanes. */
 export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): TimelineModel {
   const hostTl = a.hostTimelines;
   const guestTl = a.guestTimelines;
   const rel =
     a.clock !== undefined ? relativeMap(a.clock, a.guest.tsBase, a.host.tsBase) : undefined;
-  const origin = Math.floor(
-    rel !== undefined ? Math.min(hostTl.start, rel.toHost(guestTl.start)) : hostTl.start,
-  );
+  const origin = modelOrigin(a);
   const endRel = rel !== undefined ? Math.max(hostTl.end, rel.toHost(guestTl.end)) : hostTl.end;
   const T = (hostRel: number): number => Math.round(hostRel - origin);
   const G = rel !== undefined ? (g: number): number => Math.round(rel.toHost(g) - origin) : T;

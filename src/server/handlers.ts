@@ -1,0 +1,279 @@
+// The requests the server answers: hover, symbols, CodeLens and definitions on trace lines, and
+// the `vcpuLens/...` requests (pair, status, analyze, timeline, export, simulate). Answers wait
+// for a parse in flight: VS Code caches an empty outline (or CodeLens) per document version, so
+// answering "nothing yet" for a trace still being read would stick.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CancellationToken, CodeAction, CodeActionKind } from 'vscode-languageserver';
+import { formatClockDuration } from '../core/model/time';
+import { analyzeReport } from '../core/report/analyze';
+import { renderHtmlReport } from '../core/report/html';
+import { answerView } from '../core/view/answer';
+import { chromeTrace } from '../core/view/chrome-trace';
+import {
+  ANALYZE,
+  DAT_TEXT,
+  DatTextParams,
+  AnalyzeParams,
+  AnalyzeResult,
+  DOC_STATUS,
+  DocStatus,
+  DocStatusParams,
+  EXPORT,
+  ExportParams,
+  ExportResult,
+  RevealTarget,
+  SET_PAIR,
+  SetPairParams,
+  SHOW_IN_TIMELINE,
+  ShowInTimelineParams,
+  SIMULATE,
+  SimulateParams,
+  TIMELINE,
+  TimelineParams,
+  TRACE_LINE,
+  TraceLineParams,
+  TimelineResult,
+  TraceRole,
+} from '../protocol/lsp-ext';
+import { filePath, nameOf, Server } from './context';
+import { NO_PAIR } from './pairing';
+import { renderReport } from './report-markdown';
+import { runSimulation } from './simulate';
+import { datText, traceLine } from './trace-line';
+import { codeLenses, definition, hover, symbols } from './trace-doc';
+
+/** The answers on a trace's lines: hover, outline, CodeLens, go to definition. */
+export function answerOnLines(s: Server): void {
+  const { connection, states } = s;
+  connection.onHover(async (p) => {
+    await s.parsedOrNot(p.textDocument.uri);
+    const st = states.get(p.textDocument.uri);
+    const text = s.lineText(p.textDocument.uri, p.position.line);
+    if (st?.parsed === undefined || text === undefined) return null;
+    const word = wordAt(text, p.position.character);
+    const a = await s.analysisFor(p.textDocument.uri);
+    const side: TraceRole =
+      a === undefined ? st.parsed.role : a.host === st.parsed.trace ? 'host' : 'guest';
+    return hover(st.parsed, p.position.line, word, a?.analysis, side) ?? null;
+  });
+
+  connection.onDocumentSymbol(async (p) => {
+    await s.parsedOrNot(p.textDocument.uri);
+    const parsed = states.get(p.textDocument.uri)?.parsed;
+    return parsed === undefined ? [] : symbols(parsed);
+  });
+
+  connection.onCodeLens(async (p) => {
+    await s.parsedOrNot(p.textDocument.uri);
+    const parsed = states.get(p.textDocument.uri)?.parsed;
+    if (parsed === undefined) return [];
+    const other = await s.pairOf(p.textDocument.uri);
+    return codeLenses(
+      p.textDocument.uri,
+      parsed.role,
+      other !== undefined ? nameOf(other.uri) : undefined,
+    );
+  });
+
+  // Every vCPU Lens diagnostic that knows its interval offers "Show in Timeline".
+  connection.onCodeAction((p): CodeAction[] =>
+    p.context.diagnostics
+      .filter((d) => d.source === 'vcpu-lens' && isRevealTarget(d.data))
+      .map((d) => ({
+        title: 'Show in Timeline',
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        command: {
+          title: 'Show in Timeline',
+          command: 'vcpuLens.showInTimeline',
+          arguments: [p.textDocument.uri, d.range],
+        },
+      })),
+  );
+
+  connection.onDefinition(async (p) => {
+    await s.parsedOrNot(p.textDocument.uri);
+    const parsed = states.get(p.textDocument.uri)?.parsed;
+    const text = s.lineText(p.textDocument.uri, p.position.line);
+    if (parsed === undefined || text === undefined) return null;
+    return definition(parsed, p.textDocument.uri, text, p.position.character) ?? null;
+  });
+}
+
+/** The `vcpuLens/...` requests of protocol/lsp-ext.ts. */
+export function answerRequests(s: Server): void {
+  const { connection, states, log } = s;
+  connection.onRequest(SET_PAIR, async (p: SetPairParams) =>
+    s.busy(async () => {
+      const old = s.pairs.get(p.uri);
+      if (old !== undefined) s.pairs.delete(old);
+      s.pairs.delete(p.uri);
+      if (p.pairUri !== null) {
+        s.pairs.set(p.uri, p.pairUri);
+        s.pairs.set(p.pairUri, p.uri);
+      }
+      s.analyses.clear();
+      for (const u of [p.uri, p.pairUri, old])
+        if (u !== null && u !== undefined && states.get(u)?.parsed !== undefined)
+          await s.publish(u);
+      return true;
+    }),
+  );
+
+  connection.onRequest(SHOW_IN_TIMELINE, async (p: ShowInTimelineParams) => {
+    await s.parsedOrNot(p.uri);
+    await s.idle();
+    // The diagnostic at the range's line (as published), else the nearest one after it.
+    const ours = (s.published.get(p.uri) ?? []).filter((d) => isRevealTarget(d.data));
+    const line = p.range.start.line;
+    const at =
+      ours.find((d) => d.range.start.line <= line && line <= d.range.end.line) ??
+      ours
+        .filter((d) => d.range.start.line >= line)
+        .sort((x, y) => x.range.start.line - y.range.start.line)[0];
+    return (at?.data as RevealTarget | undefined) ?? null;
+  });
+
+  connection.onRequest(TRACE_LINE, async (p: TraceLineParams) =>
+    s.busy(async () => {
+      await s.parsedOrNot(p.uri);
+      return traceLine(s, p);
+    }),
+  );
+  connection.onRequest(DAT_TEXT, async (p: DatTextParams) => s.busy(() => datText(s, p.uri)));
+
+  connection.onRequest(DOC_STATUS, async (p: DocStatusParams): Promise<DocStatus> => {
+    const parsed = states.get(p.uri)?.parsed;
+    const a = await s.analysisFor(p.uri);
+    const other = await s.pairOf(p.uri);
+    const time = a?.analysis.states?.time;
+    const span = parsed !== undefined ? parsed.timelines.end - parsed.timelines.start : 0;
+    const unit = parsed?.trace.clock.unit ?? 'ns';
+    const preempted = time !== undefined ? time.reduce((n, t) => n + t.preempted, 0) : null;
+    return {
+      uri: p.uri,
+      parsed: parsed !== undefined,
+      role: parsed?.role ?? 'unknown',
+      events: parsed?.trace.events.length ?? 0,
+      span,
+      unit,
+      pairUri: other?.uri ?? null,
+      preemptions: time !== undefined ? time.reduce((n, t) => n + t.preemptions, 0) : null,
+      preempted,
+      problems: parsed?.trace.diagnosticsTotal ?? 0,
+      findings: (s.published.get(p.uri) ?? []).filter((d) => !/^VL\d+$/.test(String(d.code)))
+        .length,
+      spanText: formatClockDuration(span, unit),
+      preemptedText: preempted !== null ? formatClockDuration(preempted, unit) : null,
+    };
+  });
+
+  connection.onRequest(ANALYZE, async (p: AnalyzeParams): Promise<AnalyzeResult> =>
+    s.busy(async () => {
+      await s.parsedOrNot(p.uri);
+      const st = states.get(p.uri);
+      if (st?.source === 'disk' && st.cancelled === true) {
+        // Asked again after a cancelled read: read it again.
+        st.cancelled = false;
+        await s.readAndPublish(p.uri);
+      }
+      // Not open: read from its file (a big trace analysed from the explorer).
+      if (
+        states.has(p.uri)
+          ? states.get(p.uri)?.parsed === undefined
+          : !existsSync(filePath(p.uri) ?? '')
+      )
+        return { ok: false, message: 'not a trace vCPU Lens reads (or not read yet)' };
+      const a = await s.analysisFor(p.uri);
+      if (a === undefined) {
+        const opts = s.pairOptions();
+        return { ok: false, message: typeof opts === 'string' ? opts : `no pair: ${NO_PAIR}` };
+      }
+      const report = analyzeReport(a.analysis);
+      const summary = [
+        ...a.analysis.findings.map((f) => `finding (${f.severity}): ${f.message}`),
+        ...(a.analysis.advice?.reasoning ?? []),
+        ...a.analysis.reasoning,
+      ];
+      const markdown = {
+        analysis: renderReport(report, summary, false),
+        advice: renderReport(report, summary, true),
+      };
+      return { ok: true, hostUri: a.hostUri, guestUri: a.guestUri, report, summary, markdown };
+    }),
+  );
+
+  connection.onRequest(TIMELINE, async (p: TimelineParams): Promise<TimelineResult> =>
+    s.busy(async () => {
+      await s.parsedOrNot(p.uri);
+      const index = await s.timelineFor(p.uri);
+      if (typeof index === 'string') return { kind: 'error', message: index };
+      try {
+        return answerView(index, p.body);
+      } catch (e) {
+        log(`timeline request failed: ${(e as Error).stack ?? String(e)}`);
+        return { kind: 'error', message: (e as Error).message };
+      }
+    }),
+  );
+
+  connection.onRequest(EXPORT, async (p: ExportParams): Promise<ExportResult> =>
+    s.busy(async () => {
+      await s.parsedOrNot(p.uri);
+      const index = await s.timelineFor(p.uri);
+      if (typeof index === 'string') return { ok: false, message: index };
+      try {
+        const text =
+          p.kind === 'html'
+            ? renderHtmlReport(index.model, webviewAssets(), randomBytes(18).toString('base64'))
+            : JSON.stringify(chromeTrace(index.model));
+        // Never over a file the user did not agree to replace ('wx' fails if it exists).
+        writeFileSync(p.path, text, { flag: p.overwrite === true ? 'w' : 'wx' });
+        return { ok: true, path: p.path, bytes: Buffer.byteLength(text) };
+      } catch (e) {
+        const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
+        return {
+          ok: false,
+          message: exists ? `${p.path} exists and was kept` : (e as Error).message,
+          ...(exists ? { exists } : {}),
+        };
+      }
+    }),
+  );
+
+  connection.onRequest(SIMULATE, async (p: SimulateParams, token: CancellationToken) =>
+    s.busy(async () => runSimulation(p, token)),
+  );
+}
+
+/** The webview bundle beside the server's own bundle (dist/). */
+function webviewAssets(): { js: string; css: string } {
+  return {
+    js: readFileSync(path.join(__dirname, 'webview.js'), 'utf8'),
+    css: readFileSync(path.join(__dirname, 'webview.css'), 'utf8'),
+  };
+}
+
+function wordAt(line: string, ch: number): string | undefined {
+  let s = ch;
+  let e = ch;
+  while (s > 0 && /\w/.test(line[s - 1]!)) s--;
+  while (e < line.length && /\w/.test(line[e]!)) e++;
+  return s < e ? line.slice(s, e) : undefined;
+}
+
+function isRevealTarget(x: unknown): x is RevealTarget {
+  const t = x as Partial<RevealTarget> | undefined;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.hostUri === 'string' &&
+    typeof t.guestUri === 'string' &&
+    typeof t.startNs === 'number' &&
+    typeof t.endNs === 'number'
+  );
+}

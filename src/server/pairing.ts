@@ -1,0 +1,139 @@
+// Pairing and caches: which trace is the other machine's (an explicit pair, or `host.*` beside
+// `guest.*`), the pair's analysis cached per pair of versions, and its timeline index.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyzePair, PairOptions } from '../core/analyze/pair';
+import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
+import { TimelineIndex } from '../core/view/lod';
+import { buildTimelineModel } from '../core/view/model';
+import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from './context';
+import { roleOf, siblingName } from './trace-doc';
+
+/** What a request about an unpaired trace answers. */
+export const NO_PAIR =
+  'open or pick the other machine’s trace (vCPU Lens: Pair Host and Guest Traces…), or name them host.* and guest.*';
+
+type PairingOps = Pick<
+  ServerOps,
+  'pairOf' | 'loadFromDisk' | 'pairOptions' | 'analysisFor' | 'timelineFor'
+>;
+
+export function pairingOps(s: Server): PairingOps {
+  const { states, analyses, indexes, log } = s;
+
+  /** The other machine's trace for `uri`: explicit pair, else the sibling file. */
+  const pairOf = async (uri: string): Promise<PairSide | undefined> => {
+    let other = s.pairs.get(uri);
+    if (other === undefined) {
+      let file: string;
+      try {
+        file = fileURLToPath(uri);
+      } catch {
+        return undefined;
+      }
+      const sib = siblingName(path.basename(file));
+      if (sib === undefined) return undefined;
+      const sibPath = path.join(path.dirname(file), sib);
+      if (!existsSync(sibPath)) return undefined;
+      other = pathToFileURL(sibPath).toString();
+    }
+    const open = states.get(other);
+    if (open?.parsed !== undefined)
+      return { key: open.key, uri: other, trace: open.parsed.trace, role: open.parsed.role };
+    if (open !== undefined) return undefined; // open, not parsed yet
+    return loadFromDisk(other);
+  };
+
+  /** A trace that is not an open document (a pair, a .dat): read from its file, cached by mtime. */
+  const loadFromDisk = async (uri: string): Promise<PairSide | undefined> => {
+    const file = filePath(uri);
+    if (file === undefined || !existsSync(file)) return undefined;
+    const t0 = Date.now();
+    const fresh = !s.diskCache.has(file);
+    const read = await s.readFromDisk(file);
+    if ('cancelled' in read) return undefined;
+    const trace = read.result.traces[0];
+    if (trace === undefined) return undefined;
+    if (fresh) log(`read ${path.basename(file)} from disk in ${Date.now() - t0} ms`);
+    return {
+      key: `${uri}@disk${read.mtimeMs}`,
+      uri,
+      trace,
+      role: roleOf(trace, path.basename(file)),
+    };
+  };
+
+  const pairOptions = (): PairOptions | string => {
+    const o: PairOptions = {};
+    const { vcpuMap, clockOffset } = s.settings;
+    if (vcpuMap.trim() !== '') {
+      const m = parseVcpuMapFlag(vcpuMap);
+      if (typeof m === 'string') return `vcpuLens.vcpuMap: ${m}`;
+      o.vcpuMap = m;
+    }
+    if (clockOffset.trim() !== '') {
+      if (!/^-?\d+$/.test(clockOffset.trim()))
+        return `vcpuLens.clockOffset: a whole number in the traces' unit, not '${clockOffset}'`;
+      o.offset = BigInt(clockOffset.trim());
+    }
+    return o;
+  };
+
+  /** The analysis of `uri` with its pair, cached per pair of versions. */
+  const analysisFor = async (uri: string): Promise<PairedAnalysis | undefined> => {
+    // An open document, or a file on disk (a .dat in the custom editor, a pair not open).
+    const st = states.get(uri);
+    const me: PairSide | undefined =
+      st?.parsed !== undefined
+        ? { key: st.key, uri, trace: st.parsed.trace, role: st.parsed.role }
+        : st === undefined
+          ? await loadFromDisk(uri)
+          : undefined;
+    if (me === undefined) return undefined;
+    const other = await pairOf(uri);
+    if (other === undefined) return undefined;
+    // Roles: from content and names; when both or neither claim host, the file names decide.
+    let [host, guest] = me.role === 'guest' || other.role === 'host' ? [other, me] : [me, other];
+    if (host.role === 'guest' && guest.role === 'host') [host, guest] = [guest, host];
+    const key = `${host.key}|${guest.key}`;
+    if (!analyses.has(key)) {
+      const opts = pairOptions();
+      if (typeof opts === 'string') {
+        log(opts);
+        analyses.set(key, undefined);
+      } else {
+        const t0 = Date.now();
+        const a = analyzePair(host.trace, guest.trace, opts);
+        log(`analysed ${nameOf(host.uri)} + ${nameOf(guest.uri)} in ${Date.now() - t0} ms`);
+        analyses.set(key, a);
+      }
+    }
+    const analysis = analyses.get(key);
+    return analysis === undefined
+      ? undefined
+      : { analysis, key, host: host.trace, hostUri: host.uri, guestUri: guest.uri };
+  };
+
+  /** The timeline of a trace and its pair: the engine's model and level-of-detail index. */
+  const timelineFor = async (uri: string): Promise<TimelineIndex | string> => {
+    const a = await analysisFor(uri);
+    if (a === undefined) return `no pair for this trace: ${NO_PAIR}`;
+    let index = indexes.get(a.key);
+    if (index === undefined) {
+      const t0 = Date.now();
+      const model = buildTimelineModel(a.analysis, {
+        title: `${nameOf(a.hostUri)} + ${nameOf(a.guestUri)}`,
+      });
+      index = new TimelineIndex(model);
+      // One index per pair of versions: drop the ones of older versions.
+      indexes.clear();
+      indexes.set(a.key, index);
+      log(`timeline of ${nameOf(a.hostUri)} + ${nameOf(a.guestUri)} in ${Date.now() - t0} ms`);
+    }
+    return index;
+  };
+
+  return { pairOf, loadFromDisk, pairOptions, analysisFor, timelineFor };
+}

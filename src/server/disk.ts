@@ -74,7 +74,7 @@ export function diskOps(s: Server): Pick<ServerOps, 'readFromDisk'> {
         parallelMinBytes: PARALLEL_FROM_BYTES,
         signal: abort.signal,
         ...(settings.memoryCapMB > 0 ? { memoryCapBytes: settings.memoryCapMB * 2 ** 20 } : {}),
-        ...(settings.tscHz > 0 ? { tscHz: settings.tscHz } : {}),
+        ...(Number.isFinite(settings.tscHz) && settings.tscHz > 0 ? { tscHz: settings.tscHz } : {}),
         onProgress: (p) => {
           at.doneBytes = p.bytesDone;
           at.totalBytes = p.bytesTotal;

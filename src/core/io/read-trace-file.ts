@@ -75,8 +75,6 @@ export interface ReadOptions extends ImportOptions {
    * `VL1015` diagnostic. A .dat read on the calling thread (no worker) is not interruptible.
    */
   signal?: AbortSignal;
-  /** The TSC rate (Hz) of a trace whose clock is the raw TSC, when known (the editor's vcpuLens.tscHz). */
-  tscHz?: number;
   // memoryCapBytes (ImportOptions): loading stops at the cap with a VL1014 error on the trace.
 }
 

@@ -7,6 +7,7 @@
 import { VcpuState } from '../correlate/vcpu-states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, markerAt } from '../model/payload';
+import { formatClockDuration } from '../model/time';
 import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
 import { whatIf } from '../whatif/engine';
@@ -202,7 +203,5 @@ export function advise(
 }
 
 function fmt(v: number, a: PairAnalysis): string {
-  return a.host.clock.unit === 'ns'
-    ? `${(v / 1e9).toFixed(3)} s`
-    : `${(v / 1e9).toFixed(2)} Gticks`;
+  return formatClockDuration(v, a.host.clock.unit);
 }

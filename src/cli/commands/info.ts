@@ -3,6 +3,7 @@
 import type { LoadResult } from '../../core/io/read-trace-file';
 import type { Diagnostic } from '../../core/model/diagnostics';
 import { CliReadOptions, loadTraces } from '../progress';
+import { formatCount } from '../../core/model/time';
 import { INFO_SCHEMA, traceInfo, TraceInfo } from '../../core/report/info';
 import { ExitCode } from '../exit-codes';
 import { formatDiag, safeName, safeText } from '../terminal';
@@ -75,42 +76,40 @@ export async function infoCommand(
   return code;
 }
 
-const nf = new Intl.NumberFormat('en-US');
-
 export function formatInfo(f: FileInfo): string {
   const lines: string[] = [];
   lines.push(
     // An unknown file was read only as far as the sniffer looked: its size is the file's.
     `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ` +
       (f.format === 'unknown'
-        ? `${nf.format(f.fileBytes)} bytes${f.compression !== 'none' ? ' on disk' : ''}`
-        : `${nf.format(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`),
+        ? `${formatCount(f.fileBytes)} bytes${f.compression !== 'none' ? ' on disk' : ''}`
+        : `${formatCount(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`),
   );
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
     if (f.traces.length > 1) lines.push(`- ${safeName(t.name, 200)}`);
-    const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${nf.format(t.clock.resolution)} ns` : ''}`;
+    const clk = `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}${t.clock.unit === 'ns' ? `, printed to ${formatCount(t.clock.resolution)} ns` : ''}`;
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
     const noCpu = t.header.eventsWithoutCpu;
     lines.push(
       `  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})` +
         (noCpu !== undefined
-          ? `; ${nf.format(noCpu)} events printed no CPU: per-CPU views off`
+          ? `; ${formatCount(noCpu)} events printed no CPU: per-CPU views off`
           : ''),
     );
     if (t.span.first !== null) {
       const dur =
         t.span.seconds !== null
           ? `${t.span.seconds.toFixed(6)} s`
-          : `${nf.format(t.span.duration)} ticks`;
+          : `${formatCount(t.span.duration)} ticks`;
       lines.push(`  span       ${t.span.first} .. ${t.span.last} (${dur})`);
     }
-    lines.push(`  events     ${nf.format(t.events.total)}`);
+    lines.push(`  events     ${formatCount(t.events.total)}`);
     for (const [name, n] of Object.entries(t.events.byName))
-      lines.push(`    ${nf.format(n).padStart(12)}  ${safeName(name, 200)}`);
+      lines.push(`    ${formatCount(n).padStart(12)}  ${safeName(name, 200)}`);
     lines.push(
-      `  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`,
+      `  tasks      ${formatCount(t.tasks.pids)} thread ids, ${formatCount(t.tasks.names)} (pid, comm) names`,
     );
     if (t.dat !== undefined) {
       const d = t.dat;
@@ -132,7 +131,7 @@ export function formatInfo(f: FileInfo): string {
     }
     if (t.lostEvents !== 0)
       lines.push(
-        `  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : nf.format(t.lostEvents) + ' events'}`,
+        `  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : formatCount(t.lostEvents) + ' events'}`,
       );
     const d = t.diagnostics;
     lines.push(`  diagnostics ${d.errors} errors, ${d.warnings} warnings, ${d.infos} infos`);

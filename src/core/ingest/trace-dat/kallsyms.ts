@@ -13,8 +13,13 @@ export interface KallsymsHit {
 export class Kallsyms {
   private readonly t: Table;
 
-  constructor(src: Uint8Array | undefined) {
+  constructor(private readonly src: Uint8Array | undefined) {
     this.t = parseKallsyms(src);
+  }
+
+  /** Symbol k's name, decoded when a lookup finds it (a kernel has ~100k, a trace prints few). */
+  private name(k: number): string {
+    return text(this.src!, this.t.nameAt[k]!, this.t.nameEnd[k]!);
   }
 
   /**
@@ -23,7 +28,7 @@ export class Kallsyms {
    * decides which of several symbols at one address is printed.
    */
   find(addr: bigint): KallsymsHit | undefined {
-    const { hi, lo, names, order } = this.t;
+    const { hi, lo, order } = this.t;
     const ah = Number(addr >> 32n);
     const al = Number(addr & 0xffffffffn);
     const n = order.length;
@@ -37,7 +42,7 @@ export class Kallsyms {
       const k = order[idx]!;
       const c = cmp(k);
       const inside = c === 0 || (c > 0 && idx + 1 < n && cmp(order[idx + 1]!) < 0);
-      if (inside) return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
+      if (inside) return { name: this.name(k), addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
       if (c < 0) u = idx;
       else l = idx + 1;
     }
@@ -48,7 +53,9 @@ export class Kallsyms {
 interface Table {
   hi: Uint32Array;
   lo: Uint32Array;
-  names: string[];
+  /** Where each symbol's name is in the section's bytes. */
+  nameAt: Uint32Array;
+  nameEnd: Uint32Array;
   /** Indexes sorted by address. */
   order: Uint32Array;
 }
@@ -59,9 +66,17 @@ function hexVal(c: number): number {
 
 /** /proc/kallsyms text (`ffffffff81000000 T _stext`), addresses split into 32-bit halves. */
 function parseKallsyms(src: Uint8Array | undefined): Table {
-  const hi: number[] = [];
-  const lo: number[] = [];
-  const names: string[] = [];
+  // At most one symbol a line; lines are at least 4 bytes (`0 T x`), so this bounds the count.
+  let cap = 0;
+  if (src !== undefined) for (let i = src.indexOf(10); i >= 0; i = src.indexOf(10, i + 1)) cap++;
+  cap++;
+  const hi = new Uint32Array(cap);
+  const lo = new Uint32Array(cap);
+  const nameAt = new Uint32Array(cap);
+  const nameEnd = new Uint32Array(cap);
+  let count = 0;
+  // Whether file order is already address order (it is for a whole /proc/kallsyms but modules).
+  let sorted = true;
   if (src !== undefined) {
     let i = 0;
     const n = src.length;
@@ -81,21 +96,33 @@ function parseKallsyms(src: Uint8Array | undefined): Table {
         // As tep_parse_kallsyms: no ARM `$a` mapping symbols, no absolute (A/a) symbols.
         const type = src[sp + 1];
         if (src[sp + 3] !== 36 /* $ */ && type !== 65 && type !== 97) {
-          hi.push(h);
-          lo.push(l);
-          names.push(text(src, sp + 3, ne));
+          if (count > 0 && (h < hi[count - 1]! || (h === hi[count - 1]! && l < lo[count - 1]!)))
+            sorted = false;
+          hi[count] = h;
+          lo[count] = l;
+          nameAt[count] = sp + 3;
+          nameEnd[count] = ne;
+          count++;
         }
       }
       i = e + 1;
     }
   }
-  // libtraceevent keeps them newest first, then sorts (glibc's qsort: a stable merge sort).
-  const order = Array.from(names.keys()).reverse();
-  order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
-  return {
-    hi: Uint32Array.from(hi),
-    lo: Uint32Array.from(lo),
-    names,
-    order: Uint32Array.from(order),
-  };
+  // libtraceevent keeps them newest first, then sorts (glibc's qsort: a stable merge sort): equal
+  // addresses end up last line first.
+  const order = new Uint32Array(count);
+  if (sorted) {
+    // Already in address order: only runs of one address turn round.
+    for (let a = 0; a < count;) {
+      let b = a + 1;
+      while (b < count && hi[b] === hi[a] && lo[b] === lo[a]) b++;
+      for (let k = a; k < b; k++) order[k] = b - 1 - (k - a);
+      a = b;
+    }
+  } else {
+    const idx = Array.from({ length: count }, (_, k) => count - 1 - k);
+    idx.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
+    order.set(idx);
+  }
+  return { hi, lo, nameAt, nameEnd, order };
 }

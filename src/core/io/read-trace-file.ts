@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
 import { formatCount } from '../model/time';
@@ -198,7 +197,11 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     if (kind === 'gzip') {
       result.compression = 'gzip';
       // zlib's smallest output chunk is 64 bytes.
-      input = input.pipe(createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? READ_BYTES) }));
+      input = input.pipe(
+        process
+          .getBuiltinModule('node:zlib')
+          .createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? READ_BYTES) }),
+      );
     }
     const decoder = new Utf8Chunks();
     let head = '';

@@ -19,7 +19,11 @@ export class Kallsyms {
 
   /** Symbol k's name, decoded when a lookup finds it (a kernel has ~100k, a trace prints few). */
   private name(k: number): string {
-    return text(this.src!, this.t.nameAt[k]!, this.t.nameEnd[k]!);
+    const src = this.src!;
+    const at = this.t.nameAt[k]!;
+    let end = at;
+    while (end < src.length && src[end] !== 10 && src[end] !== 9 && src[end] !== 32) end++;
+    return text(src, at, end);
   }
 
   /**
@@ -53,9 +57,8 @@ export class Kallsyms {
 interface Table {
   hi: Uint32Array;
   lo: Uint32Array;
-  /** Where each symbol's name is in the section's bytes. */
+  /** Where each symbol's name starts in the section's bytes (it ends at a tab, space or newline). */
   nameAt: Uint32Array;
-  nameEnd: Uint32Array;
   /** Indexes sorted by address. */
   order: Uint32Array;
 }
@@ -66,14 +69,11 @@ function hexVal(c: number): number {
 
 /** /proc/kallsyms text (`ffffffff81000000 T _stext`), addresses split into 32-bit halves. */
 function parseKallsyms(src: Uint8Array | undefined): Table {
-  // At most one symbol a line; lines are at least 4 bytes (`0 T x`), so this bounds the count.
-  let cap = 0;
-  if (src !== undefined) for (let i = src.indexOf(10); i >= 0; i = src.indexOf(10, i + 1)) cap++;
-  cap++;
-  const hi = new Uint32Array(cap);
-  const lo = new Uint32Array(cap);
-  const nameAt = new Uint32Array(cap);
-  const nameEnd = new Uint32Array(cap);
+  // One pass over the text (a kernel's is ~5 MB): columns sized for ~40-byte lines, doubled
+  // when they fill; names are found only for the symbols a lookup returns.
+  let hi: Uint32Array = new Uint32Array(((src?.length ?? 0) >> 5) + 16);
+  let lo: Uint32Array = new Uint32Array(hi.length);
+  let nameAt: Uint32Array = new Uint32Array(hi.length);
   let count = 0;
   // Whether file order is already address order (it is for a whole /proc/kallsyms but modules).
   let sorted = true;
@@ -91,17 +91,24 @@ function parseKallsyms(src: Uint8Array | undefined): Table {
         let l = 0;
         for (let k = 0; k < w - 8; k++) h = h * 16 + hexVal(src[i + k]!);
         for (let k = Math.max(0, w - 8); k < w; k++) l = l * 16 + hexVal(src[i + k]!);
-        let ne = sp + 3;
-        while (ne < e && src[ne] !== 9 && src[ne] !== 32) ne++;
         // As tep_parse_kallsyms: no ARM `$a` mapping symbols, no absolute (A/a) symbols.
         const type = src[sp + 1];
         if (src[sp + 3] !== 36 /* $ */ && type !== 65 && type !== 97) {
           if (count > 0 && (h < hi[count - 1]! || (h === hi[count - 1]! && l < lo[count - 1]!)))
             sorted = false;
+          if (count === hi.length) {
+            const grow = (a: Uint32Array): Uint32Array => {
+              const g = new Uint32Array(a.length * 2);
+              g.set(a);
+              return g;
+            };
+            hi = grow(hi);
+            lo = grow(lo);
+            nameAt = grow(nameAt);
+          }
           hi[count] = h;
           lo[count] = l;
           nameAt[count] = sp + 3;
-          nameEnd[count] = ne;
           count++;
         }
       }
@@ -124,5 +131,5 @@ function parseKallsyms(src: Uint8Array | undefined): Table {
     idx.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
     order.set(idx);
   }
-  return { hi, lo, nameAt, nameEnd, order };
+  return { hi, lo, nameAt, order };
 }

@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { webviewBench, writeWebviewLatest } from './bench-webview.mjs';
 import { cached, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
 import { scaleBench, writeScaleLatest } from './bench-scale.mjs';
+import { everydayBench, writeEverydayLatest } from './bench-everyday.mjs';
 import {
   DATA,
   datFromText,
@@ -505,6 +506,9 @@ const USAGE = `usage: node scripts/bench.mjs [--events N] [--runs K] [--write] [
   --no-scale   skip the scale part (1 GB text and 10M-event .dat vs trace-cmd report, a 10M-event
                pair analysed end to end, 2 GB under the memory cap; ~4 min, ~6 GB of inputs)
   --scale-only only the scale part (scripts/bench-scale.mjs)
+  --no-everyday    skip the everyday files (the lab's and the peer .dat and text files: info
+                   against trace-cmd report and node -e 0, analyze of a real pair; ~3 min)
+  --everyday-only  only the everyday files (scripts/bench-everyday.mjs; --runs sets its runs)
   --profile    one extra ingest per input under the V8 CPU profiler (as --cpu-prof, but only
                around readTraceFile); prints the top self-time functions, keeps the
                .cpuprofile files in bench-data/profiles/`;
@@ -523,6 +527,8 @@ async function main() {
       'sim-only': { type: 'boolean', default: false },
       'no-scale': { type: 'boolean', default: false },
       'scale-only': { type: 'boolean', default: false },
+      'no-everyday': { type: 'boolean', default: false },
+      'everyday-only': { type: 'boolean', default: false },
       child: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -550,6 +556,12 @@ async function main() {
     const section = await scaleBench();
     process.stdout.write(section);
     if (values.write) writeScaleLatest(section);
+    return;
+  }
+  if (values['everyday-only']) {
+    const section = await everydayBench(values.runs !== undefined ? runs : undefined);
+    process.stdout.write(section);
+    if (values.write) writeEverydayLatest(section);
     return;
   }
   if (values['sim-only']) {
@@ -597,6 +609,12 @@ async function main() {
   const section = report(results, opts, machine(), tracecmd, profiles) + dat + sim;
   process.stdout.write(section);
   if (values.write) writeLatest(section);
+  if (!values['no-everyday']) {
+    log('measuring everyday files: real .dat and text, peer .dat, a real pair analysed');
+    const everyday = await everydayBench();
+    process.stdout.write(everyday);
+    if (values.write) writeEverydayLatest(everyday);
+  }
   if (!values['no-scale']) {
     log(
       'measuring at scale: 1 GB text, 10M-event .dat, a 10M-event pair analysed, 2 GB under the cap',

@@ -3,6 +3,7 @@
 // only once loading has taken a second (small files never flash a bar).
 
 import { basename } from 'node:path';
+import { PARALLEL_MIN_BYTES } from '../core/io/parallel-read';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import type { Trace } from '../core/model/trace';
 import { log, safeText } from './terminal';
@@ -90,7 +91,8 @@ export interface CliReadOptions extends ReadOptions {
 
 /**
  * Loads files at once (each with its own progress on the shared bar), then clears the bar.
- * `onJoined`: file k's ReadOptions.onJoined.
+ * `onJoined`: file k's ReadOptions.onJoined. One .dat too small to be split over workers is read
+ * on this thread: a worker would only add its start-up while this thread waits for it.
  */
 export async function loadTraces(
   files: string[],
@@ -98,6 +100,8 @@ export async function loadTraces(
   onJoined?: (k: number, traces: Trace[]) => void,
 ): Promise<LoadResult[]> {
   const { bar, ...opts } = read;
+  if (files.length === 1 && opts.workerMinBytes === undefined)
+    opts.workerMinBytes = opts.parallelMinBytes ?? PARALLEL_MIN_BYTES;
   try {
     const results = await Promise.all(
       files.map((f, k) =>

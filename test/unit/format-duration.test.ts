@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatClockDuration, formatDuration, formatTicks } from '../../src/core/model/time';
+import {
+  formatClockDuration,
+  formatDuration,
+  formatTicks,
+  formatCount,
+} from '../../src/core/model/time';
 
 describe('formatDuration', () => {
   it.each([
@@ -21,5 +26,26 @@ describe('formatDuration', () => {
     expect(formatTicks(13_997_267)).toBe('13,997,267 ticks');
     expect(formatClockDuration(13_997_267, 'count')).toBe('13,997,267 ticks');
     expect(formatClockDuration(13_997_267, 'ns')).toBe('14 ms');
+  });
+});
+
+describe('formatCount', () => {
+  it('groups digits as en-US Intl does, without loading it', () => {
+    for (const n of [
+      0,
+      7,
+      -7,
+      999,
+      1000,
+      -1000,
+      12345.6,
+      999999.5,
+      13997267,
+      -(2 ** 53),
+      1e21,
+      2 ** 64,
+    ])
+      expect(formatCount(n)).toBe(Math.round(n).toLocaleString('en-US'));
+    expect(formatCount(NaN)).toBe('NaN');
   });
 });

@@ -8,7 +8,6 @@ import type { Trace } from '../../core/model/trace';
 import { startTimelines, TimelineBuild, Timelines } from '../../core/timeline/build';
 import { analyzeReport, AnalyzeReport } from '../../core/report/analyze';
 import { buildTimelineModel } from '../../core/view/model';
-import { formatDuration } from '../../core/model/time';
 import { ExitCode } from '../exit-codes';
 import { writeReportFiles } from '../html-report';
 import { CliReadOptions, loadTraces } from '../progress';
@@ -19,6 +18,8 @@ import {
   formatAbsTs,
   formatClockDuration,
   formatClockOffset,
+  formatCount,
+  formatDuration,
   TSC_RATE_HINT,
 } from '../../core/model/time';
 import { FORCE_OPTION, JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
@@ -233,7 +234,7 @@ export function formatAnalyze(r: AnalyzeReport): string {
   );
   if (r.tscHz !== null)
     L.push(
-      `counter clock read at ${r.tscHz.toLocaleString('en-US')} Hz (--tsc-hz): times in seconds`,
+      `counter clock read at ${formatCount(r.tscHz)} Hz (--tsc-hz): times in seconds`,
     );
   if (r.unit === 'count') L.push(`note: ${TSC_RATE_HINT}`);
   L.push('');

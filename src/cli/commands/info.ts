@@ -3,12 +3,12 @@
 import type { LoadResult } from '../../core/io/read-trace-file';
 import type { Diagnostic } from '../../core/model/diagnostics';
 import { CliReadOptions, loadTraces } from '../progress';
+import { formatClockDuration, formatCount, TSC_RATE_HINT } from '../../core/model/time';
 import { INFO_SCHEMA, traceInfo, TraceInfo } from '../../core/report/info';
 import { ExitCode } from '../exit-codes';
 import { formatDiag, safeName, safeText } from '../terminal';
 import { defineCommand, usageError } from '../command';
 import { JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-options';
-import { formatClockDuration, TSC_RATE_HINT } from '../../core/model/time';
 
 export const info = defineCommand({
   name: 'info',
@@ -76,16 +76,14 @@ export async function infoCommand(
   return code;
 }
 
-const nf = new Intl.NumberFormat('en-US');
-
 export function formatInfo(f: FileInfo): string {
   const lines: string[] = [];
   lines.push(
     // An unknown file was read only as far as the sniffer looked: its size is the file's.
     `${safeText(f.file)}: ${f.format}${f.compression !== 'none' ? ` (${f.compression})` : ''}, ` +
       (f.format === 'unknown'
-        ? `${nf.format(f.fileBytes)} bytes${f.compression !== 'none' ? ' on disk' : ''}`
-        : `${nf.format(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`),
+        ? `${formatCount(f.fileBytes)} bytes${f.compression !== 'none' ? ' on disk' : ''}`
+        : `${formatCount(f.textBytes)} bytes${f.format === 'trace-cmd-dat' ? '' : ' of text'}`),
   );
   for (const d of f.diagnostics) lines.push(`  ${formatDiag(d)}`);
   for (const t of f.traces) {
@@ -93,9 +91,9 @@ export function formatInfo(f: FileInfo): string {
     const clk =
       `${t.clock.name}${t.clock.source === 'inferred' ? ` (not recorded in ${t.format === 'trace-cmd-dat' ? 'the file' : 'text'})` : ''}, unit ${t.clock.unit}` +
       (t.clock.tscHz !== undefined
-        ? `, ticks read as ns at ${nf.format(t.clock.tscHz)} Hz (--tsc-hz)`
+        ? `, ticks read as ns at ${formatCount(t.clock.tscHz)} Hz (--tsc-hz)`
         : t.clock.unit === 'ns'
-          ? `, printed to ${nf.format(t.clock.resolution)} ns`
+          ? `, printed to ${formatCount(t.clock.resolution)} ns`
           : '');
     lines.push(`  format     ${t.format}`);
     lines.push(`  clock      ${clk}`);
@@ -103,7 +101,7 @@ export function formatInfo(f: FileInfo): string {
     lines.push(
       `  cpus       ${t.cpus.count} (${t.cpus.source === 'header' ? 'from header' : 'from events'})` +
         (noCpu !== undefined
-          ? `; ${nf.format(noCpu)} events printed no CPU: per-CPU views off`
+          ? `; ${formatCount(noCpu)} events printed no CPU: per-CPU views off`
           : ''),
     );
     if (t.span.first !== null) {
@@ -112,11 +110,11 @@ export function formatInfo(f: FileInfo): string {
       );
       if (t.clock.unit === 'count') lines.push(`             ${TSC_RATE_HINT}`);
     }
-    lines.push(`  events     ${nf.format(t.events.total)}`);
+    lines.push(`  events     ${formatCount(t.events.total)}`);
     for (const [name, n] of Object.entries(t.events.byName))
-      lines.push(`    ${nf.format(n).padStart(12)}  ${safeName(name, 200)}`);
+      lines.push(`    ${formatCount(n).padStart(12)}  ${safeName(name, 200)}`);
     lines.push(
-      `  tasks      ${nf.format(t.tasks.pids)} thread ids, ${nf.format(t.tasks.names)} (pid, comm) names`,
+      `  tasks      ${formatCount(t.tasks.pids)} thread ids, ${formatCount(t.tasks.names)} (pid, comm) names`,
     );
     if (t.dat !== undefined) {
       const d = t.dat;
@@ -138,7 +136,7 @@ export function formatInfo(f: FileInfo): string {
     }
     if (t.lostEvents !== 0)
       lines.push(
-        `  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : nf.format(t.lostEvents) + ' events'}`,
+        `  lost       ${t.lostEvents < 0 ? 'some events (count unknown)' : formatCount(t.lostEvents) + ' events'}`,
       );
     const d = t.diagnostics;
     lines.push(`  diagnostics ${d.errors} errors, ${d.warnings} warnings, ${d.infos} infos`);

@@ -4,7 +4,6 @@
 
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { analyzePair } from '../../core/analyze/pair';
 import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../../core/sim/engine';
 import { spinBeforeBlockNs } from '../../core/sim/runtime';
@@ -290,7 +289,10 @@ function scenarioOptions(o: SimulateOptions): {
   format: ScenarioFormat;
   deflate: (b: Uint8Array) => Uint8Array;
 } {
-  return { format: o.format ?? 'text', deflate: (b) => deflateSync(b) };
+  return {
+    format: o.format ?? 'text',
+    deflate: (b) => process.getBuiltinModule('node:zlib').deflateSync(b),
+  };
 }
 
 /** Says which of `files` exist when that is refused (no --force); true then. */

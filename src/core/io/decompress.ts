@@ -1,19 +1,31 @@
 // The decoders a .dat file's compressed sections need, for the engine in core/ingest/trace-dat:
 // Node's zlib, and zstd from Node when it has it (22.15+), else our own bounded decoder.
 
-import * as zlib from 'node:zlib';
 import type { Decompressors } from '../ingest/trace-dat/index';
 import { zstdDecompress } from '../ingest/trace-dat/zstd';
 
 type ZstdSync = (buf: Uint8Array, opts?: object) => Buffer;
-const nodeZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+/** zlib, loaded by the first compressed section: ~12 ms that an uncompressed .dat never needs. */
+const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib');
+
+/**
+ * zlib's output chunk for a section that says it holds `outSize` bytes: all of it in one piece
+ * (the default 16 KiB makes a buffer per piece and copies them together again: a third of the
+ * native zstd time on a 2 MB .dat), but never a huge allocation on a size a corrupt file claims.
+ */
+const chunk = (outSize: number): number => Math.min(Math.max(outSize, 64), 8 << 20);
 
 export const nodeDecompressors: Decompressors = {
   zlib(input, outSize) {
-    return zlib.inflateSync(input, { maxOutputLength: Math.max(outSize, 1) });
+    return zlib().inflateSync(input, {
+      maxOutputLength: Math.max(outSize, 1),
+      chunkSize: chunk(outSize),
+    });
   },
   zstd(input, outSize) {
-    if (nodeZstd !== undefined) return nodeZstd(input, { maxOutputLength: Math.max(outSize, 1) });
+    const nodeZstd = (zlib() as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+    if (nodeZstd !== undefined)
+      return nodeZstd(input, { maxOutputLength: Math.max(outSize, 1), chunkSize: chunk(outSize) });
     return zstdDecompress(input, outSize);
   },
 };

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ImportOptions, ResumeState } from '../ingest/importer';
 import type { TextFormatId } from '../ingest/formats';
 import { completeTrace } from '../ingest/complete';
@@ -16,6 +16,10 @@ import { appendTrace, TraceData, traceFromData } from '../model/trace-parts';
 import { DatSplit, mergeDatParts } from './dat-source';
 import type { InvalidUtf8 } from './utf8-chunks';
 import { BufferReleaser } from './release';
+
+/** worker_threads, loaded on the first worker: ~15 ms that a command reading on its thread skips. */
+const workerThreads = (): typeof import('node:worker_threads') =>
+  process.getBuiltinModule('node:worker_threads');
 
 export interface PartRequest {
   path: string;
@@ -274,7 +278,7 @@ function runPool(
       w.postMessage(requests[slot.k]);
     };
     for (let s = 0; s < threads; s++) {
-      const w = new Worker(script, { workerData: { pool: true } });
+      const w = new (workerThreads().Worker)(script, { workerData: { pool: true } });
       workers.push(w);
       const slot = { k: -1, retired: false };
       w.on('message', (res: PartResult | PartProgress) => {
@@ -390,7 +394,7 @@ function runPart(
       reject(new Error('cancelled'));
       return;
     }
-    const w = new Worker(script, { workerData: req });
+    const w = new (workerThreads().Worker)(script, { workerData: req });
     let settled = false;
     let stopped: Promise<unknown> = Promise.resolve();
     const settle = (): void => {

@@ -4,9 +4,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { DIAG, Diagnostic } from '../model/diagnostics';
+import { formatCount } from '../model/time';
 import { InvalidUtf8, Utf8Chunks } from './utf8-chunks';
 import { planDatSplit, readDatFile } from './dat-source';
 import { availableParallelism } from 'node:os';
@@ -58,6 +58,13 @@ export interface ReadOptions extends ImportOptions {
   workerScript?: string;
   /** Files at least this big are read in parallel (default 32 MiB). */
   parallelMinBytes?: number;
+  /**
+   * A .dat smaller than this is read on the calling thread, not on a worker (default 0: always on
+   * a worker, so a UI or server thread never stalls). A worker costs its own start (~50 ms: a
+   * thread, a fresh V8 isolate, the worker bundle), which a small file's read does not repay when
+   * the caller has nothing else to do (the CLI reading one file).
+   */
+  workerMinBytes?: number;
   /**
    * For a text file read in parallel: called after each part is joined, in file order, with the
    * traces so far (the first trace object stays the file's first trace unless the parallel read
@@ -137,7 +144,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       const script = opts.workerScript ?? defaultWorkerScript();
       const progress = progressReporter(opts, result.fileBytes);
       progress(0, true);
-      if (threads > 1 && script !== undefined) {
+      if (threads > 1 && script !== undefined && result.fileBytes >= (opts.workerMinBytes ?? 0)) {
         try {
           // A big file with one buffer: its CPU streams in groups, a worker each.
           const split =
@@ -198,7 +205,11 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
     if (kind === 'gzip') {
       result.compression = 'gzip';
       // zlib's smallest output chunk is 64 bytes.
-      input = input.pipe(createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? READ_BYTES) }));
+      input = input.pipe(
+        process
+          .getBuiltinModule('node:zlib')
+          .createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? READ_BYTES) }),
+      );
     }
     const decoder = new Utf8Chunks();
     let head = '';
@@ -359,6 +370,7 @@ function importOptions(opts: ReadOptions, name: string): ImportOptions {
     threads: _threads,
     workerScript: _script,
     parallelMinBytes: _min,
+    workerMinBytes: _inline,
     onJoined: _joined,
     ...importOnly
   } = opts;
@@ -419,8 +431,8 @@ function startImporter(
         head.trim().length === 0
           ? 'the file is empty'
           : `not a trace format vCPU Lens reads (trace-cmd report, tracefs trace, perf script): ` +
-            `its first ${Math.min(head.length, SNIFF_BYTES).toLocaleString('en-US')} characters ` +
-            `(of a ${result.fileBytes.toLocaleString('en-US')}-byte file${result.compression === 'gzip' ? ', gzip' : ''}) look like none of them`,
+            `its first ${formatCount(Math.min(head.length, SNIFF_BYTES))} characters ` +
+            `(of a ${formatCount(result.fileBytes)}-byte file${result.compression === 'gzip' ? ', gzip' : ''}) look like none of them`,
     });
     return undefined;
   }

@@ -3,7 +3,6 @@
 // they stay resident until V8 happens to collect, which with a small JS heap can be never during
 // the analysis that follows, and the process peaks on top of them.
 
-import { MessageChannel } from 'node:worker_threads';
 import type { FreeBuffers } from '../model/event-store';
 
 /** How long flush waits for the channel to close before it returns anyway. */
@@ -27,6 +26,8 @@ export class BufferReleaser {
     const live = [...new Set(this.pending)].filter((b) => b.byteLength > 0);
     this.pending = [];
     if (live.length === 0) return;
+    // Loaded here, not at start: worker_threads costs a short command ~15 ms to load.
+    const { MessageChannel } = process.getBuiltinModule('node:worker_threads');
     const { port1, port2 } = new MessageChannel();
     const closed = Promise.all(
       [port1, port2].map((p) => new Promise<void>((resolve) => p.once('close', resolve))),

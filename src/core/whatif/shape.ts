@@ -9,7 +9,7 @@ import type { Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, wakeupAt } from '../model/payload';
-import { formatDuration } from '../model/time';
+import { formatCount, formatDuration } from '../model/time';
 
 /** A quantity with the range the trace supports and what it rests on. */
 export interface Estimate {
@@ -153,7 +153,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       value: Math.round(n),
       low: Math.round(n),
       high: Math.round(n * 1.25),
-      basis: `${sleeps.toLocaleString('en-US')} sleeps of the program's threads, ${threads - 1} per barrier (all but the last to arrive)`,
+      basis: `${formatCount(sleeps)} sleeps of the program's threads, ${threads - 1} per barrier (all but the last to arrive)`,
     };
   } else
     notes.push(
@@ -170,7 +170,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       value: p5,
       low: quantile(bursts, 0.01),
       high: quantile(bursts, 0.25),
-      basis: `the shortest 5% of ${bursts.length.toLocaleString('en-US')} runs of a thread between a wakeup and its next sleep (median ${formatDuration(quantile(bursts, 0.5))})`,
+      basis: `the shortest 5% of ${formatCount(bursts.length)} runs of a thread between a wakeup and its next sleep (median ${formatDuration(quantile(bursts, 0.5))})`,
     };
   } else {
     const perRegion = barriers !== undefined ? wallNs / Math.max(1, barriers.value) : wallNs;
@@ -181,7 +181,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       high,
       basis:
         barriers !== undefined
-          ? `spinning hides it: between 1 µs and a region's length (${formatDuration(perRegion)}: the run over ${barriers.value.toLocaleString('en-US')} barriers), the middle taken`
+          ? `spinning hides it: between 1 µs and a region's length (${formatDuration(perRegion)}: the run over ${formatCount(barriers.value)} barriers), the middle taken`
           : 'spinning hides it, and the barriers are not counted: between 1 µs and 10 ms, the middle taken',
     };
   }

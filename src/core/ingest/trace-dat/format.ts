@@ -36,29 +36,57 @@ export interface EventFormat {
   printText: string;
 }
 
-/** Parses one format file; undefined when it has no name or ID. */
+/**
+ * Parses one format file; undefined when it has no name or ID. Only the name and ID are read now:
+ * a .dat holds the formats of every event the kernel has (hundreds, ~50 ms to parse on a 1 MB v6
+ * file) and uses a few, so the fields and the print fmt are parsed when first asked for.
+ */
 export function parseFormat(text: string, system: string): EventFormat | undefined {
   const name = /^name: (.*)$/m.exec(text)?.[1]?.trim();
   const id = /^ID: (\d+)$/m.exec(text)?.[1];
   if (name === undefined || id === undefined) return undefined;
-  const fields: Field[] = [];
-  const re = /field:([^;]*);\s*offset:(\d+);\s*size:(\d+);(?:\s*signed:(\d+);)?/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const f = parseField(m[1]!.trim(), Number(m[2]), Number(m[3]), m[4] === '1');
-    if (f !== undefined) fields.push(f);
+  return new LazyFormat(Number(id), name, system, text);
+}
+
+class LazyFormat implements EventFormat {
+  private fieldList: Field[] | undefined;
+  private fieldMap: Map<string, Field> | undefined;
+  private printFmt: { fmt: PrintFmt | undefined } | undefined;
+  private printSource: string | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly system: string,
+    private readonly text: string,
+  ) {}
+
+  get fields(): Field[] {
+    if (this.fieldList === undefined) {
+      const fields: Field[] = [];
+      const re = /field:([^;]*);\s*offset:(\d+);\s*size:(\d+);(?:\s*signed:(\d+);)?/g;
+      for (let m = re.exec(this.text); m !== null; m = re.exec(this.text)) {
+        const f = parseField(m[1]!.trim(), Number(m[2]), Number(m[3]), m[4] === '1');
+        if (f !== undefined) fields.push(f);
+      }
+      this.fieldList = fields;
+    }
+    return this.fieldList;
   }
-  // The print fmt runs to the end of the file: some kernels' formats hold a raw newline.
-  const pm = /^print fmt: ([^]*)$/m.exec(text);
-  const printText = pm?.[1]?.trimEnd() ?? '';
-  return {
-    id: Number(id),
-    name,
-    system,
-    fields,
-    byName: new Map(fields.map((f) => [f.name, f])),
-    print: printText !== '' ? parsePrintFmt(printText) : undefined,
-    printText,
-  };
+
+  get byName(): Map<string, Field> {
+    return (this.fieldMap ??= new Map(this.fields.map((f) => [f.name, f])));
+  }
+
+  get printText(): string {
+    // The print fmt runs to the end of the file: some kernels' formats hold a raw newline.
+    return (this.printSource ??= /^print fmt: ([^]*)$/m.exec(this.text)?.[1]?.trimEnd() ?? '');
+  }
+
+  get print(): PrintFmt | undefined {
+    const t = this.printText;
+    return (this.printFmt ??= { fmt: t !== '' ? parsePrintFmt(t) : undefined }).fmt;
+  }
 }
 
 function parseField(

@@ -13,8 +13,17 @@ export interface KallsymsHit {
 export class Kallsyms {
   private readonly t: Table;
 
-  constructor(src: Uint8Array | undefined) {
+  constructor(private readonly src: Uint8Array | undefined) {
     this.t = parseKallsyms(src);
+  }
+
+  /** Symbol k's name, decoded when a lookup finds it (a kernel has ~100k, a trace prints few). */
+  private name(k: number): string {
+    const src = this.src!;
+    const at = this.t.nameAt[k]!;
+    let end = at;
+    while (end < src.length && src[end] !== 10 && src[end] !== 9 && src[end] !== 32) end++;
+    return text(src, at, end);
   }
 
   /**
@@ -23,7 +32,7 @@ export class Kallsyms {
    * decides which of several symbols at one address is printed.
    */
   find(addr: bigint): KallsymsHit | undefined {
-    const { hi, lo, names, order } = this.t;
+    const { hi, lo, order } = this.t;
     const ah = Number(addr >> 32n);
     const al = Number(addr & 0xffffffffn);
     const n = order.length;
@@ -37,7 +46,7 @@ export class Kallsyms {
       const k = order[idx]!;
       const c = cmp(k);
       const inside = c === 0 || (c > 0 && idx + 1 < n && cmp(order[idx + 1]!) < 0);
-      if (inside) return { name: names[k]!, addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
+      if (inside) return { name: this.name(k), addr: (BigInt(hi[k]!) << 32n) | BigInt(lo[k]!) };
       if (c < 0) u = idx;
       else l = idx + 1;
     }
@@ -48,7 +57,8 @@ export class Kallsyms {
 interface Table {
   hi: Uint32Array;
   lo: Uint32Array;
-  names: string[];
+  /** Where each symbol's name starts in the section's bytes (it ends at a tab, space or newline). */
+  nameAt: Uint32Array;
   /** Indexes sorted by address. */
   order: Uint32Array;
 }
@@ -59,9 +69,14 @@ function hexVal(c: number): number {
 
 /** /proc/kallsyms text (`ffffffff81000000 T _stext`), addresses split into 32-bit halves. */
 function parseKallsyms(src: Uint8Array | undefined): Table {
-  const hi: number[] = [];
-  const lo: number[] = [];
-  const names: string[] = [];
+  // One pass over the text (a kernel's is ~5 MB): columns sized for ~40-byte lines, doubled
+  // when they fill; names are found only for the symbols a lookup returns.
+  let hi: Uint32Array = new Uint32Array(((src?.length ?? 0) >> 5) + 16);
+  let lo: Uint32Array = new Uint32Array(hi.length);
+  let nameAt: Uint32Array = new Uint32Array(hi.length);
+  let count = 0;
+  // Whether file order is already address order (it is for a whole /proc/kallsyms but modules).
+  let sorted = true;
   if (src !== undefined) {
     let i = 0;
     const n = src.length;
@@ -76,26 +91,45 @@ function parseKallsyms(src: Uint8Array | undefined): Table {
         let l = 0;
         for (let k = 0; k < w - 8; k++) h = h * 16 + hexVal(src[i + k]!);
         for (let k = Math.max(0, w - 8); k < w; k++) l = l * 16 + hexVal(src[i + k]!);
-        let ne = sp + 3;
-        while (ne < e && src[ne] !== 9 && src[ne] !== 32) ne++;
         // As tep_parse_kallsyms: no ARM `$a` mapping symbols, no absolute (A/a) symbols.
         const type = src[sp + 1];
         if (src[sp + 3] !== 36 /* $ */ && type !== 65 && type !== 97) {
-          hi.push(h);
-          lo.push(l);
-          names.push(text(src, sp + 3, ne));
+          if (count > 0 && (h < hi[count - 1]! || (h === hi[count - 1]! && l < lo[count - 1]!)))
+            sorted = false;
+          if (count === hi.length) {
+            const grow = (a: Uint32Array): Uint32Array => {
+              const g = new Uint32Array(a.length * 2);
+              g.set(a);
+              return g;
+            };
+            hi = grow(hi);
+            lo = grow(lo);
+            nameAt = grow(nameAt);
+          }
+          hi[count] = h;
+          lo[count] = l;
+          nameAt[count] = sp + 3;
+          count++;
         }
       }
       i = e + 1;
     }
   }
-  // libtraceevent keeps them newest first, then sorts (glibc's qsort: a stable merge sort).
-  const order = Array.from(names.keys()).reverse();
-  order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
-  return {
-    hi: Uint32Array.from(hi),
-    lo: Uint32Array.from(lo),
-    names,
-    order: Uint32Array.from(order),
-  };
+  // libtraceevent keeps them newest first, then sorts (glibc's qsort: a stable merge sort): equal
+  // addresses end up last line first.
+  const order = new Uint32Array(count);
+  if (sorted) {
+    // Already in address order: only runs of one address turn round.
+    for (let a = 0; a < count;) {
+      let b = a + 1;
+      while (b < count && hi[b] === hi[a] && lo[b] === lo[a]) b++;
+      for (let k = a; k < b; k++) order[k] = b - 1 - (k - a);
+      a = b;
+    }
+  } else {
+    const idx = Array.from({ length: count }, (_, k) => count - 1 - k);
+    idx.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]!);
+    order.set(idx);
+  }
+  return { hi, lo, nameAt, order };
 }

@@ -1,0 +1,277 @@
+// The files people open: the lab's real captures (2-3 MB zstd .dat, their gzip text) and the
+// public peer .dat files (v6 and v7, zlib and zstd, 0.9-4 MB), each read by `vcpu-lens info`
+// next to `trace-cmd report` of the same file and `node -e 0` (what Node's own start costs),
+// and `vcpu-lens analyze` of a real pair next to `trace-cmd report` of its two files. Runs are
+// interleaved (ours, trace-cmd, node, then again in a turned order) and each ratio is taken pair
+// by pair before its median, so a machine that slows down mid-run slows both sides of a pair.
+//
+//   node scripts/bench-everyday.mjs [--runs N] [--only REGEX] [--write]
+//
+// trace-cmd: Debian's /usr/bin/trace-cmd (3.1.6) for what it reads, else trace-cmd 3.3.3 at
+// ~/.cache/trace-cmd-3.3/bin/trace-cmd (zlib .dat); a file neither reads is shown without one.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, openSync, closeSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  ensureBuilt,
+  FIXTURES,
+  fmt,
+  fmtInt,
+  log,
+  machine,
+  median,
+  ROOT,
+  verdict,
+  writeBenchSection,
+} from './bench-lib.mjs';
+
+const SELF = fileURLToPath(import.meta.url);
+const CLI = path.join(ROOT, 'dist/cli.js');
+const PEER = path.resolve(ROOT, '../shared/fixtures/peer');
+const TRACE_CMD_31 = '/usr/bin/trace-cmd';
+const TRACE_CMD_33 = path.join(os.homedir(), '.cache/trace-cmd-3.3/bin/trace-cmd');
+/** The pair analysed end to end (issue #21's "real .dat pair"). */
+const PAIR = 'quiet-passive-tsc';
+const DEFAULT_RUNS = 5;
+
+/** Wall ms of `argv` with stdout to /dev/null; rejects on a non-zero exit. */
+function wall(argv) {
+  return new Promise((resolve, reject) => {
+    const devnull = openSync('/dev/null', 'w');
+    const t0 = performance.now();
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', devnull, 'ignore'] });
+    p.on('error', (e) => {
+      closeSync(devnull);
+      reject(e);
+    });
+    p.on('close', (code) => {
+      const ms = performance.now() - t0;
+      closeSync(devnull);
+      if (code !== 0) reject(new Error(`${argv.join(' ')} exited with ${code}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/** Several commands run one after the other, as one timed step (trace-cmd of a pair's files). */
+async function wallAll(argvs) {
+  let ms = 0;
+  for (const a of argvs) ms += await wall(a);
+  return ms;
+}
+
+/** The trace-cmd that reads `file` (exit 0, output printed), or undefined. */
+function traceCmdFor(file) {
+  for (const bin of [TRACE_CMD_31, TRACE_CMD_33]) {
+    if (!existsSync(bin)) continue;
+    const r = spawnSync(bin, ['report', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1 << 30,
+    });
+    if (r.status === 0 && r.stdout.length > 0) return bin;
+  }
+  return undefined;
+}
+
+function version(bin) {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return /version\s+(\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? '?';
+}
+
+/** Events `vcpu-lens info --json` counts in a file (all its traces). */
+function ourEvents(file) {
+  const r = spawnSync(process.execPath, [CLI, 'info', '--json', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  try {
+    const j = JSON.parse(r.stdout);
+    return j.traces.reduce((n, t) => n + t.events.total, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Times `ours`, `theirs` (when given) and `node -e 0` `runs` times each, interleaved, the order
+ * turned each round. Returns the medians and the median of the per-round ratios.
+ */
+async function paired(ours, theirs, runs) {
+  const node = () => wall([process.execPath, '-e', '0']);
+  const steps = [
+    ['ours', ours],
+    ...(theirs !== undefined ? [['theirs', theirs]] : []),
+    ['node', node],
+  ];
+  // One warm-up round (page cache, first exec), not counted.
+  for (const [, f] of steps) await f();
+  const t = { ours: [], theirs: [], node: [] };
+  for (let r = 0; r < runs; r++) {
+    const order = steps.map((_, k) => steps[(k + r) % steps.length]);
+    for (const [name, f] of order) t[name].push(await f());
+  }
+  const ratio = (xs) => median(xs);
+  return {
+    ours: median(t.ours),
+    theirs: theirs !== undefined ? median(t.theirs) : undefined,
+    node: median(t.node),
+    ratio: theirs !== undefined ? ratio(t.ours.map((o, k) => o / t.theirs[k])) : undefined,
+    /** (ours - node) / theirs, pair by pair: what our command adds to Node's start. */
+    addedRatio:
+      theirs !== undefined ? ratio(t.ours.map((o, k) => (o - t.node[k]) / t.theirs[k])) : undefined,
+  };
+}
+
+/** The files measured: lab .dat and text, peer .dat (skipped with a note when absent). */
+function inputs() {
+  const list = [];
+  for (const s of readdirSync(FIXTURES).sort()) {
+    const dir = path.join(FIXTURES, s);
+    if (!existsSync(path.join(dir, 'meta.json'))) continue;
+    for (const side of ['host', 'guest']) {
+      const dat = path.join(dir, `${side}.dat`);
+      if (existsSync(dat)) list.push({ label: `lab ${s}/${side}.dat`, file: dat, tc: dat });
+    }
+  }
+  // The text the lab's report printed, gzip as shipped: next to trace-cmd report of its .dat.
+  for (const side of ['host', 'guest']) {
+    const txt = path.join(FIXTURES, PAIR, `${side}.txt.gz`);
+    if (existsSync(txt))
+      list.push({
+        label: `lab ${PAIR}/${side}.txt.gz (text)`,
+        file: txt,
+        tc: path.join(FIXTURES, PAIR, `${side}.dat`),
+      });
+  }
+  const notes = [];
+  if (existsSync(PEER)) {
+    for (const d of readdirSync(PEER).sort()) {
+      const dir = path.join(PEER, d);
+      if (!statSync(dir).isDirectory()) continue;
+      for (const f of readdirSync(dir).sort())
+        if (f.endsWith('.dat'))
+          list.push({ label: `peer ${d}/${f}`, file: path.join(dir, f), tc: path.join(dir, f) });
+    }
+  } else notes.push(`Peer files skipped: ${path.relative(ROOT, PEER)} is absent.`);
+  return { list, notes };
+}
+
+/** `only`: a RegExp the rows' labels must match (the analysed pair is always measured). */
+export async function everydayBench(runs = DEFAULT_RUNS, only = undefined) {
+  const all = inputs();
+  const list = only !== undefined ? all.list.filter((i) => only.test(i.label)) : all.list;
+  const notes = [...all.notes];
+  if (only !== undefined)
+    notes.push(`Only the files matching /${only.source}/ (${list.length} of ${all.list.length}).`);
+  const rows = [];
+  for (const inp of list) {
+    const bin = traceCmdFor(inp.tc);
+    log(`everyday: ${inp.label}${bin === undefined ? ' (no trace-cmd reads it)' : ''}`);
+    const m = await paired(
+      () => wall([process.execPath, CLI, 'info', inp.file]),
+      bin !== undefined ? () => wall([bin, 'report', inp.tc]) : undefined,
+      runs,
+    );
+    rows.push({ ...inp, bin, bytes: statSync(inp.file).size, events: ourEvents(inp.file), m });
+  }
+  const dir = path.join(FIXTURES, PAIR);
+  const host = path.join(dir, 'host.dat');
+  const guest = path.join(dir, 'guest.dat');
+  log(`everyday: analyze ${PAIR} host.dat + guest.dat`);
+  const pairBin = traceCmdFor(host);
+  const pair = await paired(
+    () => wall([process.execPath, CLI, 'analyze', host, guest]),
+    pairBin !== undefined
+      ? () =>
+          wallAll([
+            [pairBin, 'report', host],
+            [pairBin, 'report', guest],
+          ])
+      : undefined,
+    runs,
+  );
+  return report(rows, pair, pairBin, runs, notes);
+}
+
+function report(rows, pair, pairBin, runs, notes) {
+  const mc = machine();
+  const s = (ms) => (ms === undefined ? '' : fmt(ms / 1000, 3));
+  const x = (r) => (r === undefined ? '' : `${fmt(r, 2)}x`);
+  const tcName = (bin) =>
+    bin === undefined
+      ? 'none reads it'
+      : `${bin === TRACE_CMD_31 ? '' : '~/.cache/…/'}${version(bin)}`;
+  const L = [];
+  L.push(
+    `Machine: ${mc.cpu}, ${mc.cores} cores, ${fmt(mc.ramGiB, 1)} GiB RAM, Node ${mc.node}, ${mc.date} (UTC), source ${mc.rev}. ` +
+      `Wall seconds, median of ${runs} interleaved runs after one warm-up; ratios are medians of the per-round ratios.`,
+  );
+  L.push('');
+  L.push(
+    '| file | bytes | events | `info` s | `trace-cmd report` s | trace-cmd | `node -e 0` s | info / report | (info − node) / report |',
+  );
+  L.push('|---|---:|---:|---:|---:|---|---:|---:|---:|');
+  for (const r of rows)
+    L.push(
+      `| ${r.label} | ${fmtInt(r.bytes)} | ${r.events !== undefined ? fmtInt(r.events) : '?'} | ${s(r.m.ours)} | ${s(r.m.theirs)} | ${tcName(r.bin)} | ${s(r.m.node)} | ${x(r.m.ratio)} | ${x(r.m.addedRatio)} |`,
+    );
+  L.push(
+    `| **analyze** ${PAIR} host.dat + guest.dat (trace-cmd: both files, one after the other) | | | ${s(pair.ours)} | ${s(pair.theirs)} | ${tcName(pairBin)} | ${s(pair.node)} | ${x(pair.ratio)} | ${x(pair.addedRatio)} |`,
+  );
+  L.push('');
+  // The issue's three goals, from the rows above.
+  const zstdHost = rows.find((r) => r.label === `lab ${PAIR}/host.dat`);
+  const v6 = rows
+    .filter((r) => r.label.startsWith('peer ') && r.bytes < 1.5e6 && r.bin !== undefined)
+    .sort((a, b) => Math.abs(a.bytes - 1e6) - Math.abs(b.bytes - 1e6))[0];
+  L.push('Goals (issue #21):');
+  L.push('');
+  if (zstdHost !== undefined && zstdHost.m.ratio !== undefined)
+    L.push(
+      `- \`info\` of a real ~2 MB zstd host \`.dat\` (${zstdHost.label}) ≤ 0.5x \`trace-cmd report\`: ${x(zstdHost.m.ratio)} **${verdict(zstdHost.m.ratio <= 0.5)}**`,
+    );
+  if (v6 !== undefined)
+    L.push(
+      `- a ~1 MB v6 \`.dat\` (${v6.label}, ${fmtInt(v6.bytes)} bytes): (\`info\` − \`node -e 0\`) ≤ 2x \`trace-cmd report\`: ${x(v6.m.addedRatio)} **${verdict(v6.m.addedRatio <= 2)}**`,
+    );
+  if (pair.ratio !== undefined)
+    L.push(
+      `- \`analyze\` of a real \`.dat\` pair no slower than \`trace-cmd report\` of its two files: ${x(pair.ratio)} **${verdict(pair.ratio <= 1)}**`,
+    );
+  for (const n of notes) L.push('', n);
+  return L.join('\n') + '\n';
+}
+
+export function writeEverydayLatest(section) {
+  writeBenchSection(
+    '## Latest everyday-files results',
+    'Written by `node scripts/bench-everyday.mjs --write` (also part of `npm run bench -- --write`).',
+    section,
+  );
+}
+
+if (process.argv[1] === SELF) {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      write: { type: 'boolean', default: false },
+    },
+  });
+  const runs = values.runs !== undefined ? Number(values.runs) : DEFAULT_RUNS;
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error('usage: node scripts/bench-everyday.mjs [--runs N] [--only REGEX] [--write]');
+    process.exitCode = 2;
+  } else {
+    await ensureBuilt();
+    const only = values.only !== undefined ? new RegExp(values.only) : undefined;
+    const section = await everydayBench(runs, only);
+    process.stdout.write(section);
+    if (values.write) writeEverydayLatest(section);
+  }
+}

@@ -1,17 +1,11 @@
-// The commands (category "vCPU Lens"): Simulate…, Pair Host and Guest Traces…, Analyze, Show
+// The commands (category "vCPU Lens"): Simulate… (the dashboard, sim-dashboard.ts), Pair Host and Guest Traces…, Analyze, Show
 // Advice, Restart Server. Heavy work is a request to the language server; the extension host
 // only asks, shows progress and opens the results.
 
 import * as vscode from 'vscode';
-import {
-  ANALYZE,
-  AnalyzeResult,
-  EXPORT,
-  SET_PAIR,
-  SIMULATE,
-  SimulateParams,
-} from '../protocol/lsp-ext';
+import { ANALYZE, AnalyzeResult, EXPORT, SET_PAIR, SimulateParams } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
+import { SimDashboard } from './sim-dashboard';
 import type { Timelines } from './timeline-panel';
 
 /** Analysis texts shown as read-only documents (`vcpu-lens-report:/host.txt analysis.md`). */
@@ -38,12 +32,6 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider {
     });
   }
 }
-
-const PRESETS: vscode.QuickPickItem[] = [
-  { label: 'small', description: 'seconds: 4 vCPUs on 4 pCPUs, one periodic co-runner' },
-  { label: 'lab-4v2p', description: 'the fixtures’ lab: 4 vCPUs on 2 pCPUs' },
-  { label: 'npb-ua-b', description: 'the talk: 36 vCPUs on 36 pCPUs, NPB UA class B' },
-];
 
 /**
  * A URI from a command argument: a Uri, its string form, or a Uri-shaped object (arguments from
@@ -108,6 +96,7 @@ export function registerCommands(
   reports: ReportDocuments,
   timelines: Timelines,
 ): vscode.Disposable[] {
+  let dashboard: SimDashboard | undefined;
   const analyze = async (arg: unknown, adviceOnly: boolean): Promise<void> => {
     const uri = traceUri(arg);
     if (uri === undefined) {
@@ -242,46 +231,18 @@ export function registerCommands(
       await ctx.refreshStatus();
     }),
     vscode.commands.registerCommand('vcpuLens.simulate', async (arg?: Partial<SimulateChoice>) => {
-      // Scripts and tests may pass the choices; people get quick picks.
-      const choice = isChoice(arg) ? arg : await pickSimulation();
-      if (choice === undefined) return;
-      const { preset, policy, dop, seed } = choice;
-      const base = ctx.ext.storageUri ?? ctx.ext.globalStorageUri;
-      const outDir = vscode.Uri.joinPath(base, 'simulations', `${preset}-${policy}-${dop}-${seed}`);
-      const params: SimulateParams = {
-        preset,
-        policy,
-        dop,
-        seed,
-        outDir: outDir.fsPath,
-        compare: true,
-      };
-      const r = await vscode.window.withProgress(
-        {
-          location: vscode.ProgressLocation.Notification,
-          title: `vCPU Lens: simulating ${preset}`,
-          cancellable: true,
-        },
-        (_, token) => ctx.request(SIMULATE, params, token),
-      );
-      if (r === undefined) return;
-      if (!r.ok) {
-        if (r.cancelled !== true) void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
+      // People get the dashboard (its form, run with the last or default values at once); scripts
+      // and tests may pass one run, whose timeline then opens beside the results.
+      dashboard ??= new SimDashboard(ctx, timelines);
+      if (!isChoice(arg)) {
+        await dashboard.show();
         return;
       }
-      ctx.log.info(`simulated ${preset}: ${r.summary.join('; ')}`);
-      const host = vscode.Uri.file(r.hostPath);
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
-        preview: false,
-      });
-      // The timeline first (what the user came for), then the advice beside it.
-      timelines.open(host);
-      await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
-      await reports.show(
-        `${preset} simulation`,
-        ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),
-      );
+      const { preset, policy, dop, seed } = arg;
+      if (await dashboard.show({ preset, policies: [policy], dop, seed, sweep: '' }))
+        await dashboard.openOwnRun(policy);
     }),
+    new vscode.Disposable(() => dashboard?.dispose()),
   ];
 }
 
@@ -302,50 +263,6 @@ function isChoice(a: unknown): a is SimulateChoice {
     ['fixed', 'dynamic', 'pvsched', 'oracle'].includes(c.dop ?? '') &&
     Number.isSafeInteger(c.seed)
   );
-}
-
-async function pickSimulation(): Promise<SimulateChoice | undefined> {
-  const preset = await vscode.window.showQuickPick(PRESETS, {
-    title: 'vCPU Lens: Simulate (1/4) preset',
-  });
-  if (preset === undefined) return undefined;
-  const policy = await vscode.window.showQuickPick(
-    [
-      { label: 'spin', description: 'OMP_WAIT_POLICY=active' },
-      { label: 'block', description: 'OMP_WAIT_POLICY=passive' },
-      {
-        label: 'spin-then-block',
-        description: 'libgomp default: GOMP_SPINCOUNT=300000, then block',
-      },
-    ],
-    { title: 'vCPU Lens: Simulate (2/4) wait policy' },
-  );
-  if (policy === undefined) return undefined;
-  const dop = await vscode.window.showQuickPick(
-    [
-      { label: 'fixed', description: 'all threads every region' },
-      {
-        label: 'pvsched',
-        description: 'threads minus the vCPUs the host preempted (the talk’s fix)',
-      },
-      { label: 'dynamic', description: 'OMP_DYNAMIC (guest load average)' },
-      { label: 'oracle', description: 'the best fixed DoP in hindsight' },
-    ],
-    { title: 'vCPU Lens: Simulate (3/4) degree of parallelism' },
-  );
-  if (dop === undefined) return undefined;
-  const seed = await vscode.window.showInputBox({
-    title: 'vCPU Lens: Simulate (4/4) seed',
-    value: '1',
-    validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'a whole number'),
-  });
-  if (seed === undefined) return undefined;
-  return {
-    preset: preset.label,
-    policy: policy.label as SimulateParams['policy'],
-    dop: dop.label as SimulateParams['dop'],
-    seed: Number(seed.trim()),
-  };
 }
 
 /** The analysis as markdown: vCPU map, clock, vCPU time, findings, advice. */

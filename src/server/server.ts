@@ -67,6 +67,7 @@ import {
   STATUS_CHANGED,
   TraceRole,
 } from '../protocol/lsp-ext';
+import { registerSimDashboard } from './sim-dashboard';
 import {
   analysisDiagnostics,
   codeLenses,
@@ -201,7 +202,14 @@ export function startServer(connection: Connection): ServerHandle {
     try {
       return path.basename(fileURLToPath(uri));
     } catch {
-      return uri.replace(/^.*\//, '');
+      // Not a file (a simulated trace, `vcpu-lens-sim:/simulated: small spin · host.txt`): its
+      // name as people read it, not percent-encoded.
+      const last = uri.replace(/^.*\//, '');
+      try {
+        return decodeURIComponent(last);
+      } catch {
+        return last;
+      }
     }
   };
 
@@ -865,6 +873,7 @@ export function startServer(connection: Connection): ServerHandle {
   connection.onRequest(SIMULATE, async (p: SimulateParams, token: CancellationToken) =>
     busy(async () => runSimulation(p, token)),
   );
+  registerSimDashboard(connection, busy);
 
   documents.listen(connection);
   connection.listen();

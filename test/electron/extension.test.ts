@@ -156,22 +156,35 @@ describe('vCPU Lens in VS Code', () => {
     assert.equal((tab.input as vscode.TabInputCustom).uri.toString(), dat.toString());
   });
 
-  it('Simulate runs in the language server and opens the simulated host trace with its findings', async () => {
+  it('Simulate runs in the language server; the run opens as a read-only simulated trace with its findings', async () => {
     await vscode.commands.executeCommand('vcpuLens.simulate', {
       preset: 'small',
       policy: 'spin',
       dop: 'fixed',
       seed: 1,
     });
-    // Opened as a document (the timeline and the advice may cover its editor).
-    const doc = vscode.workspace.textDocuments.find((d) =>
-      /simulations\/small-spin-fixed-1\/host\.txt$/.test(d.uri.path),
+    // A document of the simulated place, named for the run (never a file in storage).
+    const doc = vscode.workspace.textDocuments.find(
+      (d) =>
+        d.uri.scheme === 'vcpu-lens-sim' &&
+        d.uri.path === '/simulated: small spin, DoP fixed · host.txt',
     );
     assert.ok(doc, 'the simulated host trace is open');
-    const timeline = vscode.window.tabGroups.all
-      .flatMap((g) => g.tabs)
-      .some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Timeline: host.txt');
-    assert.ok(timeline, 'its timeline is open');
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    assert.ok(
+      tabs.some(
+        (t) => t.input instanceof vscode.TabInputWebview && t.label === 'vCPU Lens Simulator',
+      ),
+      'the dashboard is open',
+    );
+    assert.ok(
+      tabs.some(
+        (t) =>
+          t.input instanceof vscode.TabInputWebview &&
+          t.label === 'Timeline: simulated: small spin, DoP fixed · host.txt',
+      ),
+      'its timeline is open',
+    );
     const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.code === 'vcpu-preempted'));
     assert.ok(d.length > 0);
   });

@@ -11,6 +11,48 @@ import { COMPARE_RUNS, CompareRun, PRESETS } from '../sim/presets';
 import type { SweepParam } from '../sim/sweep';
 import { h, toHtml, VNode } from './vnode';
 
+/** The dashboard's form: what to simulate. */
+export interface SimDashboardForm {
+  preset: string;
+  /** The wait policies of "your runs" and of the sweep's lines. */
+  policies: ('spin' | 'block' | 'spin-then-block')[];
+  dop: 'fixed' | 'dynamic' | 'pvsched' | 'oracle';
+  seed: number;
+  /** `NAME=FROM..TO[:STEP]` or `NAME=V1,V2,...` (sweep.ts), or '' for none. */
+  sweep: string;
+}
+
+/** A run besides the five: one of the form's policies with its DoP, under host preemption. */
+export interface OwnRun {
+  /** `own:<policy>:<dop>`: what the dashboard asks the traces of. */
+  id: string;
+  label: string;
+  wallS: number;
+  /** With DoP oracle: the best fixed team size it ran with. */
+  bestDop?: number;
+}
+
+/** The id of a run of the form's: `own:<policy>:<dop>`. */
+export function ownRunId(policy: string, dop: string): string {
+  return `own:${policy}:${dop}`;
+}
+
+/** Messages from the dashboard webview to the extension. */
+export type DashboardFromWebview =
+  | { kind: 'ready' }
+  | { kind: 'run'; form: SimDashboardForm }
+  /** Open the timeline of a run: a CompareRun name or an OwnRun id. */
+  | { kind: 'open'; run: string };
+
+/** Messages from the extension to the dashboard webview. */
+export type DashboardToWebview =
+  | { kind: 'init'; form: SimDashboardForm }
+  | { kind: 'busy'; text: string }
+  | { kind: 'result'; data: SimDashboardData }
+  /** The advice of the run whose timeline opened (its analysis', as adviceLines reads it). */
+  | { kind: 'advice'; run: string; advice: AdviceInput | null }
+  | { kind: 'error'; message: string };
+
 /** One of the five compared runs, as simulated. */
 export interface DashboardRun {
   name: CompareRun;
@@ -32,6 +74,8 @@ export interface SimDashboardData {
   params: { label: string; value: string; meaning?: string }[];
   /** The five runs, in COMPARE_RUNS order. */
   runs: DashboardRun[];
+  /** The form's own runs (VS Code), listed with the five. */
+  own?: OwnRun[];
   sweep?: DashboardSweep;
   /** The advice for a run (whose, in `adviceFor`), as lines of text. */
   advice?: string[];
@@ -349,10 +393,8 @@ export function dashboardResults(d: SimDashboardData): VNode[] {
             h('th', {}, ['traces']),
           ]),
         ]),
-        h(
-          'tbody',
-          {},
-          d.runs.map((r) =>
+        h('tbody', {}, [
+          ...d.runs.map((r) =>
             h('tr', { 'data-run': r.name }, [
               h('td', {}, [r.name]),
               h('td', {}, [RUN_MEANING[r.name]]),
@@ -364,7 +406,17 @@ export function dashboardResults(d: SimDashboardData): VNode[] {
               ]),
             ]),
           ),
-        ),
+          ...(d.own ?? []).map((r) =>
+            h('tr', { 'data-run': r.id, class: 'vl-own' }, [
+              h('td', {}, [r.label]),
+              h('td', {}, [
+                `your run, with the co-runner${r.bestDop !== undefined ? ` (best fixed DoP ${r.bestDop})` : ''}`,
+              ]),
+              h('td', { class: 'vl-num' }, [secs(r.wallS)]),
+              h('td', { class: 'vl-open' }, ['']),
+            ]),
+          ),
+        ]),
       ]),
       complete &&
         h('table', { class: 'vl-ratios' }, [
@@ -480,15 +532,18 @@ ${toHtml(body)}
 `;
 }
 
-/** The advice of an analysis (core's Advice or the analyze JSON's) as lines of text. */
-export function adviceLines(a: {
+/** What adviceLines reads of an advice (core's Advice, or the analyze JSON's). */
+export interface AdviceInput {
   threads: number;
   dop: number;
   waitPolicy: string;
   spinCount?: number;
   predictedSpeedup: number;
   reasoning: readonly string[];
-}): string[] {
+}
+
+/** The advice of an analysis as lines of text. */
+export function adviceLines(a: AdviceInput): string[] {
   return [
     `threads: ${a.threads} → ${a.dop} (OMP_NUM_THREADS), wait policy ${a.waitPolicy}${a.spinCount !== undefined ? ` (GOMP_SPINCOUNT=${a.spinCount})` : ''}`,
     `predicted: ${a.predictedSpeedup.toFixed(2)}× faster`,

@@ -246,8 +246,11 @@ export function forbidden(file: string, e: Edge): string | undefined {
           to === 'src/protocol/webview.ts' ||
           to.startsWith('src/core/view/') ||
           to.startsWith('src/core/model/') ||
+          // The simulator dashboard: core's charts, the presets and sweeps its form offers.
           to === 'src/core/report/sim-dashboard.ts' ||
-          to === 'src/core/report/vnode.ts'
+          to === 'src/core/report/vnode.ts' ||
+          to === 'src/core/sim/presets.ts' ||
+          to === 'src/core/sim/sweep.ts'
           ? undefined
           : 'webview imports protocol/webview.ts, the pure engine (core/view, core/model) and itself';
       return to === 'd3' ? undefined : `webview imports d3 only, not ${to}`;

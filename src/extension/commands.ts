@@ -236,11 +236,13 @@ export function registerCommands(
       dashboard ??= new SimDashboard(ctx, timelines);
       if (!isChoice(arg)) {
         await dashboard.show();
-        return;
+        return undefined;
       }
       const { preset, policy, dop, seed } = arg;
-      if (await dashboard.show({ preset, policies: [policy], dop, seed, sweep: '' }))
-        await dashboard.openOwnRun(policy);
+      if (!(await dashboard.show({ preset, policies: [policy], dop, seed, sweep: '' })))
+        return undefined;
+      // Scripts get the run's host trace URI.
+      return (await dashboard.openOwnRun(policy))?.toString();
     }),
     new vscode.Disposable(() => dashboard?.dispose()),
   ];

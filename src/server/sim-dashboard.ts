@@ -28,6 +28,12 @@ import {
 const POLICIES = ['spin', 'block', 'spin-then-block'] as const;
 const DOPS = ['fixed', 'dynamic', 'pvsched', 'oracle'] as const;
 
+/**
+ * The most text a run's two traces may have to open as documents (it crosses to the extension
+ * and back as synced text); npb-ua-b's runs are hundreds of MB, for files instead.
+ */
+const MAX_DOCUMENT_CHARS = 64_000_000;
+
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** The form checked: its preset, or what is wrong with it. */
@@ -168,6 +174,16 @@ export async function runTraces(
   // The same run and text as `vcpu-lens simulate --out` (core's runScenario).
   const s = runScenario(rc.config, { oracle: rc.oracle });
   const [host, guest] = s.files;
+  const chars = host!.contents.length + guest!.contents.length;
+  if (chars > MAX_DOCUMENT_CHARS) {
+    const cli = (COMPARE_RUNS as readonly string[]).includes(run)
+      ? `vcpu-lens simulate --preset ${preset.name} --compare --seed ${form.seed} --out DIR (DIR/${run}/host.txt)`
+      : `vcpu-lens simulate --preset ${preset.name} --policy ${rc.config.policy} --dop ${run.replace(/^.*:/, '')} --seed ${form.seed} --out DIR (DIR/host.txt)`;
+    return {
+      ok: false,
+      message: `${run}'s traces are ${(chars / 1e6).toFixed(0)} M characters, too big to open as documents: ${cli} writes them as files, which vCPU Lens reads from disk`,
+    };
+  }
   return {
     ok: true,
     host: host!.contents as string,

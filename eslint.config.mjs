@@ -97,6 +97,34 @@ export default tseslint.config(
     },
   },
   {
+    // Reports draw their charts as SVG text: d3's pure scales and path generators, no DOM.
+    files: ['src/core/report/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noVscode],
+          patterns: [
+            ...nodePatterns,
+            {
+              group: [
+                'vscode-languageclient*',
+                'vscode-languageserver*',
+                'd3',
+                'd3-*',
+                '!d3-scale',
+                '!d3-shape',
+              ],
+              message:
+                'src/core/report may use d3-scale and d3-shape (no DOM), nothing else of d3.',
+            },
+            outsideCore,
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/core/io/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -8,18 +8,12 @@ import {
   EXPORT,
   SET_PAIR,
   SHOW_IN_TIMELINE,
-  SIMULATE,
   SimulateParams,
 } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
 import { ReportDocuments } from './report-view';
+import { SimDashboard } from './sim-dashboard';
 import type { Timelines } from './timeline-panel';
-
-const PRESETS: vscode.QuickPickItem[] = [
-  { label: 'small', description: 'seconds: 4 vCPUs on 4 pCPUs, one periodic co-runner' },
-  { label: 'lab-4v2p', description: 'the fixtures’ lab: 4 vCPUs on 2 pCPUs' },
-  { label: 'npb-ua-b', description: 'the talk: 36 vCPUs on 36 pCPUs, NPB UA class B' },
-];
 
 /**
  * A URI from a command argument: a Uri, its string form, or a Uri-shaped object (arguments from
@@ -106,6 +100,8 @@ export interface CommandDeps {
 export interface Command {
   id: string;
   run: (...args: never[]) => unknown;
+  /** What the command holds beyond its registration (a panel), released with the extension. */
+  dispose?: () => void;
 }
 
 /** A command made from its dependencies (rust-analyzer's `commands.ts` shape). */
@@ -171,50 +167,27 @@ const pairTraces: CommandFactory = ({ ctx }) => ({
   },
 });
 
-const simulateCommand: CommandFactory = ({ ctx, reports, timelines }) => ({
-  id: 'vcpuLens.simulate',
-  run: async (arg?: Partial<SimulateChoice>) => {
-    // Scripts and tests may pass the choices; people get quick picks.
-    const choice = isChoice(arg) ? arg : await pickSimulation();
-    if (choice === undefined) return;
-    const { preset, policy, dop, seed } = choice;
-    const base = ctx.ext.storageUri ?? ctx.ext.globalStorageUri;
-    const outDir = vscode.Uri.joinPath(base, 'simulations', `${preset}-${policy}-${dop}-${seed}`);
-    const params: SimulateParams = {
-      preset,
-      policy,
-      dop,
-      seed,
-      outDir: outDir.fsPath,
-      compare: true,
-    };
-    const r = await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: `vCPU Lens: simulating ${preset}`,
-        cancellable: true,
-      },
-      (_, token) => ctx.request(SIMULATE, params, token),
-    );
-    if (r === undefined) return;
-    if (!r.ok) {
-      if (r.cancelled !== true) void vscode.window.showErrorMessage(`vCPU Lens: ${r.message}`);
-      return;
-    }
-    ctx.log.info(`simulated ${preset}: ${r.summary.join('; ')}`);
-    const host = vscode.Uri.file(r.hostPath);
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(host), {
-      preview: false,
-    });
-    // The timeline first (what the user came for), then the advice beside it.
-    timelines.open(host);
-    await vscode.commands.executeCommand('vcpuLens.showAdvice', host);
-    await reports.show(
-      `${preset} simulation`,
-      ['# Simulation', '', ...r.summary.map((l) => `- ${l}`)].join('\n'),
-    );
-  },
-});
+const simulateCommand: CommandFactory = ({ ctx, timelines }) => {
+  let dashboard: SimDashboard | undefined;
+  return {
+    id: 'vcpuLens.simulate',
+    run: async (arg?: Partial<SimulateChoice>) => {
+      // People get the dashboard (its form, run with the last or default values at once); scripts
+      // and tests may pass one run, whose timeline then opens beside the results.
+      dashboard ??= new SimDashboard(ctx, timelines);
+      if (!isChoice(arg)) {
+        await dashboard.show();
+        return undefined;
+      }
+      const { preset, policy, dop, seed } = arg;
+      if (!(await dashboard.show({ preset, policies: [policy], dop, seed, sweep: '' })))
+        return undefined;
+      // Scripts get the run's host trace URI.
+      return (await dashboard.openOwnRun(policy))?.toString();
+    },
+    dispose: () => dashboard?.dispose(),
+  };
+};
 
 /**
  * From a diagnostic to the moment it happened: the vCPU Lens diagnostic at `range` of the
@@ -261,9 +234,10 @@ const COMMANDS: readonly CommandFactory[] = [
 ];
 
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
-  return COMMANDS.map((make) => {
+  return COMMANDS.flatMap((make) => {
     const c = make(d);
-    return vscode.commands.registerCommand(c.id, c.run as (...args: unknown[]) => unknown);
+    const reg = vscode.commands.registerCommand(c.id, c.run as (...args: unknown[]) => unknown);
+    return c.dispose === undefined ? [reg] : [reg, new vscode.Disposable(c.dispose)];
   });
 }
 
@@ -388,46 +362,3 @@ function isChoice(a: unknown): a is SimulateChoice {
   );
 }
 
-async function pickSimulation(): Promise<SimulateChoice | undefined> {
-  const preset = await vscode.window.showQuickPick(PRESETS, {
-    title: 'vCPU Lens: Simulate (1/4) preset',
-  });
-  if (preset === undefined) return undefined;
-  const policy = await vscode.window.showQuickPick(
-    [
-      { label: 'spin', description: 'OMP_WAIT_POLICY=active' },
-      { label: 'block', description: 'OMP_WAIT_POLICY=passive' },
-      {
-        label: 'spin-then-block',
-        description: 'libgomp default: GOMP_SPINCOUNT=300000, then block',
-      },
-    ],
-    { title: 'vCPU Lens: Simulate (2/4) wait policy' },
-  );
-  if (policy === undefined) return undefined;
-  const dop = await vscode.window.showQuickPick(
-    [
-      { label: 'fixed', description: 'all threads every region' },
-      {
-        label: 'pvsched',
-        description: 'threads minus the vCPUs the host preempted (the talk’s fix)',
-      },
-      { label: 'dynamic', description: 'OMP_DYNAMIC (guest load average)' },
-      { label: 'oracle', description: 'the best fixed DoP in hindsight' },
-    ],
-    { title: 'vCPU Lens: Simulate (3/4) degree of parallelism' },
-  );
-  if (dop === undefined) return undefined;
-  const seed = await vscode.window.showInputBox({
-    title: 'vCPU Lens: Simulate (4/4) seed',
-    value: '1',
-    validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'a whole number'),
-  });
-  if (seed === undefined) return undefined;
-  return {
-    preset: preset.label,
-    policy: policy.label as SimulateParams['policy'],
-    dop: dop.label as SimulateParams['dop'],
-    seed: Number(seed.trim()),
-  };
-}

@@ -5,6 +5,7 @@
 
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { AnalyzeReport } from '../core/report/analyze';
+import type { SimDashboardData, SimDashboardForm } from '../core/report/sim-dashboard';
 import type { FromWebview, ToWebview } from './webview';
 
 /** Which machine a trace document is from (from its content, else its file name). */
@@ -224,3 +225,31 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   memoryCapMB: 0,
   tscHz: 0,
 };
+
+/**
+ * Request: the simulator dashboard's results for its form: the talk's five runs, one run per
+ * policy of the form (with its DoP, under host preemption) and the sweep, if any. Nothing is
+ * written; cancelling stops between runs.
+ */
+export type SimDashboardParams = SimDashboardForm;
+export type SimDashboardResult =
+  { ok: true; data: SimDashboardData } | { ok: false; message: string; cancelled?: boolean };
+export const SIM_DASHBOARD = new RequestType<SimDashboardParams, SimDashboardResult, void>(
+  'vcpuLens/simDashboard',
+);
+
+/**
+ * Request: the host and guest traces (trace-cmd report text) of one dashboard run, for the
+ * extension's read-only `vcpu-lens-sim:` documents (never files in the workspace).
+ */
+export interface SimRunTracesParams {
+  form: SimDashboardForm;
+  /** A CompareRun name or an OwnRun id (`own:<policy>:<dop>`). */
+  run: string;
+}
+export type SimRunTracesResult =
+  | { ok: true; host: string; guest: string; wallS: number }
+  | { ok: false; message: string; cancelled?: boolean };
+export const SIM_RUN_TRACES = new RequestType<SimRunTracesParams, SimRunTracesResult, void>(
+  'vcpuLens/simRunTraces',
+);

@@ -123,7 +123,14 @@ export function nameOf(uri: string): string {
   try {
     return path.basename(fileURLToPath(uri));
   } catch {
-    return uri.replace(/^.*\//, '');
+    // Not a file (a simulated trace, `vcpu-lens-sim:/simulated: small spin · host.txt`): its
+    // name as people read it, not percent-encoded.
+    const last = uri.replace(/^.*\//, '');
+    try {
+      return decodeURIComponent(last);
+    } catch {
+      return last;
+    }
   }
 }
 

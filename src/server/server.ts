@@ -18,6 +18,7 @@ import { documentOps, listenToDocuments } from './documents';
 import { answerOnLines, answerRequests } from './handlers';
 import { pairingOps } from './pairing';
 import { publishOps } from './publish';
+import { registerSimDashboard } from './sim-dashboard';
 
 export interface ServerHandle {
   /** Resolves when every scheduled parse and analysis has finished (tests wait on it). */
@@ -65,6 +66,7 @@ export function startServer(connection: Connection): ServerHandle {
   listenToDocuments(s);
   answerOnLines(s);
   answerRequests(s);
+  registerSimDashboard(connection, (f) => s.busy(f));
   documents.listen(connection);
   connection.listen();
   return { idle: () => s.idle() };

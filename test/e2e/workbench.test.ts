@@ -2,8 +2,8 @@
 // as a user would: a real host trace shows its preemptions in the Problems panel and as squiggles,
 // the "Show in Timeline" quick fix on a preemption zooms the timeline to it and Details' "Reveal in
 // Trace" puts the cursor back on its line, Cancel on the progress notification of a big trace stops
-// its read, "vCPU Lens: Simulate…" from
-// the palette opens the timeline with lanes drawn, a .dat opens in the custom editor, and a task
+// its read, "vCPU Lens: Simulate…" from the palette ends in one dashboard tab (bar chart drawn)
+// whose runs open their timelines in the same group, a .dat opens in the custom editor, and a task
 // named like markup stays text in the webview. Screenshots of every step go to
 // test-results/workbench/ (the evidence when a step fails).
 
@@ -293,28 +293,77 @@ describe.skipIf(why !== undefined)(
       });
     }, 150_000);
 
-    it('"vCPU Lens: Simulate…" from the palette opens the timeline with its lanes drawn', async () => {
+    it('"vCPU Lens: Simulate…" ends in one dashboard tab with its bar chart drawn; a run\'s timeline opens beside it in the same group', async () => {
       await withShot('simulate', async () => {
-        await palette('vCPU Lens: Simulate');
-        for (const pick of ['small', 'spin', 'fixed']) {
-          await page
-            .locator('.quick-input-list .monaco-list-row', { hasText: pick })
-            .first()
-            .waitFor();
-          const input = page.locator('.quick-input-widget input.input');
-          await input.fill(pick);
-          await page.keyboard.press('Enter');
+        const groups = page.locator('.part.editor .editor-group-container');
+        const groupsBefore = await groups.count();
+        // No prompts: the dashboard opens and simulates its form's defaults (preset small). Run
+        // alone (-t), this step may come before the extension's commands reach the palette: the
+        // palette lists what it had when it opened, so it is opened again until they are there.
+        for (let tries = 0; ; tries++) {
+          await h.focusWorkbench(page);
+          await page.keyboard.press('F1');
+          await page.locator('.quick-input-widget input.input').fill('>vCPU Lens: Simulate');
+          const row = page.locator('.quick-input-list .monaco-list-row', {
+            hasText: 'vCPU Lens: Simulate',
+          });
+          if (
+            await row
+              .first()
+              .waitFor({ timeout: 5_000 })
+              .then(
+                () => true,
+                () => tries >= 11,
+              )
+          )
+            break;
+          await page.keyboard.press('Escape');
         }
-        await page.locator('.quick-input-widget input.input').fill('1');
         await page.keyboard.press('Enter');
+        const dash = await frameWith('body[data-ready="1"] svg.vl-bar-chart');
+        const runs = [
+          'spin-ideal',
+          'block-ideal',
+          'spin-preempted',
+          'block-preempted',
+          'spin-pvdop',
+        ];
+        expect(await dash.locator('svg.vl-bar-chart text.vl-run-name').allTextContents()).toEqual(
+          runs,
+        );
+        // The bars are drawn: each has a height on screen, as tall as its run's time says.
+        const heights = await dash
+          .locator('svg.vl-bar-chart rect.vl-bar')
+          .evaluateAll((rs) => rs.map((r) => (r as SVGRectElement).getBoundingClientRect().height));
+        expect(heights).toHaveLength(5);
+        for (const hgt of heights) expect(hgt).toBeGreaterThan(10);
+        expect(await dash.locator('svg.vl-bar-chart .vl-talk-mark').count()).toBe(5);
+        // The seed says what it is for.
+        expect(await dash.locator('form.vl-form').textContent()).toMatch(
+          /seed.*same seed gives the same run/s,
+        );
+        // One dashboard tab, in the group that was there: no new editor groups.
+        expect(
+          await page.locator('.tabs-container .tab', { hasText: 'vCPU Lens Simulator' }).count(),
+        ).toBe(1);
+        expect(await groups.count()).toBe(groupsBefore);
+        await shot('simulate-dashboard');
+
+        // The timeline of a run, from its row: a tab in the same group, named for the run.
+        await dash.locator('tr[data-run="spin-preempted"] button[data-open]').click();
         const frame = await frameWith('body[data-ready="1"] [data-lane="vcpu:3"]');
-        // Its advice opens beside it (it used to be asked for before the trace was parsed).
+        const name = 'simulated: small spin-preempted · host.txt';
         await page
-          .locator('.tabs-container .tab', { hasText: 'host.txt advice' })
+          .locator('.tabs-container .tab', { hasText: `Timeline: ${name}` })
           .first()
-          .waitFor({ timeout: 90_000 });
+          .waitFor({ timeout: 60_000 });
+        expect(await groups.count()).toBe(groupsBefore);
         for (const lane of ['vcpu:0', 'vcpu:3', 'gcpu:0'])
           expect(await frame.locator(`[data-lane="${lane}"]`).count(), lane).toBe(1);
+        // Its heading names the run as the tab does (not percent-encoded).
+        expect(await frame.locator('h1').first().textContent()).toBe(
+          `vCPU Lens · ${name} + simulated: small spin-preempted · guest.txt`,
+        );
         // The canvas gets painted: some non-background pixels (once its windows have arrived,
         // which takes a while on a loaded machine).
         const painted = (): Promise<number> =>
@@ -329,8 +378,31 @@ describe.skipIf(why !== undefined)(
             });
         await expect.poll(painted, { timeout: 30_000 }).toBeGreaterThan(1000);
         await shot('simulate-timeline');
+        // Its advice lands on the dashboard.
+        await dash.locator('#vl-run-advice li').first().waitFor({ timeout: 60_000 });
+        // Problems names the simulated run, never a storage path.
+        await page.keyboard.press('Control+Shift+M');
+        const row = page.locator('.markers-panel .monaco-tl-row', { hasText: 'simulated: small' });
+        await row.first().waitFor({ timeout: 60_000 });
+        const texts = await page.locator('.markers-panel .monaco-tl-row').allTextContents();
+        expect(texts.filter((t) => /workspaceStorage|simulations\//.test(t))).toEqual([]);
+        await shot('simulate-problems');
+        // A sweep from the form: wall time against pCPUs, one line per policy checked.
+        await page.locator('.tabs-container .tab', { hasText: 'vCPU Lens Simulator' }).click();
+        await dash.locator('#vl-sweep-param').selectOption('pcpus');
+        await dash.locator('#vl-sweep-values').fill('2..4');
+        await dash.locator('#vl-run').click();
+        const lines = dash.locator('svg.vl-line-chart g.vl-sweep-line');
+        await lines.first().waitFor({ timeout: 60_000 });
+        expect(await lines.evaluateAll((g) => g.map((x) => x.getAttribute('data-line')))).toEqual([
+          'spin',
+          'block',
+        ]);
+        expect(await dash.locator('svg.vl-line-chart circle').count()).toBe(6);
+        await dash.locator('svg.vl-line-chart').scrollIntoViewIfNeeded();
+        await shot('simulate-sweep');
       });
-    }, 150_000);
+    }, 180_000);
 
     const haveDat = existsSync(
       path.join(h.ROOT, 'test/fixtures/real/quiet-passive-local/host.dat'),

@@ -157,22 +157,45 @@ describe('vCPU Lens in VS Code', () => {
     assert.equal((tab.input as vscode.TabInputCustom).uri.toString(), dat.toString());
   });
 
-  it('Simulate runs in the language server and opens the simulated host trace with its findings', async () => {
-    await vscode.commands.executeCommand('vcpuLens.simulate', {
+  it('Simulate runs in the language server; the run opens as a read-only simulated trace with its findings', async () => {
+    const opened = await vscode.commands.executeCommand<string | undefined>('vcpuLens.simulate', {
       preset: 'small',
       policy: 'spin',
       dop: 'fixed',
       seed: 1,
     });
-    // Opened as a document (the timeline and the advice may cover its editor).
-    const doc = vscode.workspace.textDocuments.find((d) =>
-      /simulations\/small-spin-fixed-1\/host\.txt$/.test(d.uri.path),
+    // A document of the simulated place, named for the run (never a file in storage).
+    const doc = vscode.workspace.textDocuments.find(
+      (d) =>
+        d.uri.scheme === 'vcpu-lens-sim' &&
+        d.uri.path === '/simulated: small spin, DoP fixed · host.txt',
     );
     assert.ok(doc, 'the simulated host trace is open');
-    const timeline = vscode.window.tabGroups.all
-      .flatMap((g) => g.tabs)
-      .some((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Timeline: host.txt');
-    assert.ok(timeline, 'its timeline is open');
+    assert.equal(opened, doc.uri.toString(), 'the command returns the run’s host trace');
+    // The tabs as the extension host learns of them (a moment after the panels are made).
+    const labels = (): string[] =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputWebview)
+        .map((t) => t.label);
+    const webviewTab = (label: string): Promise<boolean> =>
+      new Promise((resolve) => {
+        const done = (v: boolean): void => {
+          sub.dispose();
+          clearTimeout(timer);
+          resolve(v);
+        };
+        const sub = vscode.window.tabGroups.onDidChangeTabs(() => {
+          if (labels().includes(label)) done(true);
+        });
+        const timer = setTimeout(() => done(labels().includes(label)), 30_000);
+        if (labels().includes(label)) done(true);
+      });
+    assert.ok(await webviewTab('vCPU Lens Simulator'), 'the dashboard is open');
+    assert.ok(
+      await webviewTab('Timeline: simulated: small spin, DoP fixed · host.txt'),
+      `its timeline is open (webview tabs: ${labels().join(' | ')})`,
+    );
     const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.code === 'vcpu-preempted'));
     assert.ok(d.length > 0);
   });

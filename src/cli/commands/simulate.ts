@@ -2,13 +2,20 @@
 // configurations side by side; --out writes the runs' host and guest traces and truth (the files
 // come from core's runScenario, as the language server's do).
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzePair } from '../../core/analyze/pair';
 import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../../core/sim/engine';
 import { spinBeforeBlockNs } from '../../core/sim/runtime';
 import { buildTimelineModel } from '../../core/view/model';
-import { COMPARE_RUNS, compareConfig, Preset, PRESETS } from '../../core/sim/presets';
+import { COMPARE_RUNS, CompareRun, compareConfig, Preset, PRESETS } from '../../core/sim/presets';
+import {
+  adviceLines,
+  renderSimDashboardHtml,
+  SEED_MEANING,
+  SimDashboardData,
+} from '../../core/report/sim-dashboard';
 import {
   runScenario,
   ScenarioFile,
@@ -40,7 +47,9 @@ export const simulateCmd = defineCommand({
     'guest.txt (trace-cmd text), truth.json and report.html (the analysis of those traces with the\n' +
     'interactive timeline), or with --format dat host.dat and guest.dat (trace-cmd .dat v7;\n' +
     "dat-zlib: zlib-compressed); with --compare, each run's traces and truth.json in DIR/<run>/\n" +
-    'and the times and ratios in DIR/compare.json. --sweep runs it once per value and prints a\n' +
+    'and the times and ratios in DIR/compare.json and DIR/report.html (the dashboard: the five\n' +
+    "runs as a bar chart with the talk's marked, the ratios, the advice for spin-preempted).\n" +
+    '--sweep runs it once per value and prints a\n' +
     'table (with --compare, the five runs per value). spin-then-block spins as the runtime would:\n' +
     'libgomp GOMP_SPINCOUNT (--spin-count) or libomp KMP_BLOCKTIME (--blocktime).',
   options: {
@@ -160,6 +169,21 @@ export interface SimulateFlags {
   'halt-poll'?: string | undefined;
   ple?: boolean | undefined;
   'co-runner'?: string | undefined;
+}
+
+/** The compared run whose analysis gives the dashboard's advice. */
+const ADVISED_RUN: CompareRun = 'spin-preempted';
+
+/** What the five runs share, as the dashboard lists it. */
+function dashboardParams(p: Preset, c: SimConfig): SimDashboardData['params'] {
+  return [
+    { label: 'preset', value: p.name },
+    { label: 'machine', value: `${c.vcpus} vCPUs on ${c.pcpus} pCPUs${c.pin ? ', pinned' : ''}` },
+    { label: 'program', value: `${c.threads} threads, ${c.barriers} barriers` },
+    { label: 'policies', value: 'spin, block (the five runs fix their own)' },
+    { label: 'DoP', value: 'fixed; spin-pvdop: pvsched' },
+    { label: 'seed', value: String(c.seed), meaning: SEED_MEANING },
+  ];
 }
 
 /** The five compared runs fix their own policy and DoP; seed, size and the host carry over. */
@@ -337,13 +361,15 @@ function compareCommand(o: SimulateOptions, print: (s: string) => void): ExitCod
   const keep = compareKeeps(o.overrides);
   const out = o.out;
   const compareJson = out !== undefined ? path.join(out, 'compare.json') : undefined;
+  const reportHtml = out !== undefined ? path.join(out, 'report.html') : undefined;
   if (out !== undefined) {
     const files = COMPARE_RUNS.flatMap((name) =>
       scenarioFileNames(o.format).map((f) => path.join(out, name, f)),
     );
-    if (refuseClash([...files, compareJson!], o.force)) return ExitCode.usage;
+    if (refuseClash([...files, compareJson!, reportHtml!], o.force)) return ExitCode.usage;
   }
-  const runs: { name: string; wallS: number; hostEvents: number; guestEvents: number }[] = [];
+  const runs: { name: CompareRun; wallS: number; hostEvents: number; guestEvents: number }[] = [];
+  let advice: string[] | undefined;
   for (const name of COMPARE_RUNS) {
     const cfg: SimConfig = { ...compareConfig(p, name), ...keep };
     let r;
@@ -352,6 +378,11 @@ function compareCommand(o: SimulateOptions, print: (s: string) => void): ExitCod
       const failed = writeRunFiles(path.join(out, name), s.files, o.force);
       if (failed !== undefined) return failed;
       r = s.result;
+      // The dashboard's advice: what vCPU Lens says of the run that needs it (spin under preemption).
+      if (name === ADVISED_RUN) {
+        const a = analyzePair(s.host, s.guest).advice;
+        if (a !== undefined) advice = adviceLines(a);
+      }
     } else r = simulate(cfg);
     runs.push({
       name,
@@ -390,6 +421,21 @@ function compareCommand(o: SimulateOptions, print: (s: string) => void): ExitCod
   if (compareJson !== undefined) {
     const failed = writeRunFiles(out!, [{ name: 'compare.json', contents: json }], o.force);
     if (failed !== undefined) return failed;
+    const html = renderSimDashboardHtml(
+      {
+        preset: p.name,
+        description: p.description,
+        params: dashboardParams(p, { ...p.config, ...keep }),
+        runs,
+        ...(advice !== undefined ? { advice, adviceFor: ADVISED_RUN } : {}),
+        links: Object.fromEntries(
+          COMPARE_RUNS.map((n) => [n, `${n}/${scenarioFileNames(o.format)[0]!}`]),
+        ),
+      },
+      randomBytes(18).toString('base64'),
+    );
+    const failedHtml = writeRunFiles(out!, [{ name: 'report.html', contents: html }], o.force);
+    if (failedHtml !== undefined) return failedHtml;
   }
   if (o.json) print(json);
   else {
@@ -406,7 +452,7 @@ function compareCommand(o: SimulateOptions, print: (s: string) => void): ExitCod
       );
     if (out !== undefined)
       print(
-        `wrote ${compareJson!} and ${COMPARE_RUNS.map((n) => path.join(out, n)).join(', ')} (${scenarioFileNames(o.format).join(', ')} each)`,
+        `wrote ${compareJson!}, ${reportHtml!} and ${COMPARE_RUNS.map((n) => path.join(out, n)).join(', ')} (${scenarioFileNames(o.format).join(', ')} each)`,
       );
   }
   return ExitCode.ok;

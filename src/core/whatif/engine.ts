@@ -38,8 +38,8 @@ export interface WhatIf {
   predictedSpeedup: { value: number; low: number; high: number };
   /** What would tell the indistinguishable candidates apart. */
   decidingEvidence: string[];
-  /** Simulations run (pilots and their longer runs) and the mean barriers per simulation. */
-  cost: { simulations: number; barriersPerSimulation: number };
+  /** Simulations run (pilots and their longer runs), mean barriers per simulation, simulated events. */
+  cost: { simulations: number; barriersPerSimulation: number; events: number };
   reasoning: string[];
 }
 
@@ -61,7 +61,7 @@ interface Reading {
 /** Barriers in a candidate's pilot simulation (the wall is scaled to the run's count). */
 const DEFAULT_SIM_BARRIERS = 40;
 /** A candidate is simulated over at least this many host scheduling periods (latencyNs)... */
-const COVER_PERIODS = 20;
+const COVER_PERIODS = 10;
 /** ...or this many barriers, whichever comes first. */
 const MAX_SIM_BARRIERS = 20_000;
 /** Equal predictions (a team of one never waits) go to the policy that burns the least CPU. */
@@ -105,6 +105,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     ...(s.waits === 'block' ? { resumeCostNs: 0 } : {}),
   };
   let simulations = 0;
+  let events = 0;
   let barriersSimulated = 0;
   // The run the simulation must cover: the run's own barriers when known (a run shorter than the
   // host's time slices meets co-runners less than a long one), else the cap.
@@ -134,10 +135,13 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     for (;;) {
       simulations++;
       barriersSimulated += n;
-      const wall = simulate({ ...cfg, barriers: n }).wallNs;
+      const res = simulate({ ...cfg, barriers: n });
+      events += res.hostEvents + res.guestEvents;
+      const wall = res.wallNs;
       if (wall >= cover || n >= runBarriers) return wall / n;
-      // Long enough to cover the periods at this pace, at least twice as long as the last try.
-      n = Math.min(runBarriers, Math.max(2 * n, Math.ceil((n * cover) / Math.max(1, wall))));
+      // Long enough to cover the periods at this pace, with a margin (a second extension redoes
+      // the whole run), at least twice as long as the last try.
+      n = Math.min(runBarriers, Math.max(2 * n, Math.ceil((1.25 * n * cover) / Math.max(1, wall))));
     }
   };
   const rs = readings(s);
@@ -274,6 +278,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     decidingEvidence,
     cost: {
       simulations,
+      events,
       barriersPerSimulation: Math.round(barriersSimulated / Math.max(1, simulations)),
     },
     reasoning,

@@ -131,6 +131,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
           ? spinBeforeBlockNs({ runtime: 'libgomp', waitPolicy: 'unset' }, threads, s.vcpus)
           : 0,
     };
+    const crowded = base.hogs > 0 || threads > base.pcpus;
     let n = Math.min(simBarriers, runBarriers);
     for (;;) {
       simulations++;
@@ -138,7 +139,9 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       const res = simulate({ ...cfg, barriers: n });
       events += res.hostEvents + res.guestEvents;
       const wall = res.wallNs;
-      if (wall >= cover || n >= runBarriers) return wall / n;
+      // Without co-runners a team that fits the host's CPUs never queues on the host (the idle
+      // vCPUs halt): its pace holds from the pilot on, so only a crowded host needs the periods.
+      if (wall >= cover || n >= runBarriers || !crowded) return wall / n;
       // Long enough to cover the periods at this pace, with a margin (a second extension redoes
       // the whole run), at least twice as long as the last try.
       n = Math.min(runBarriers, Math.max(2 * n, Math.ceil((1.25 * n * cover) / Math.max(1, wall))));

@@ -33,7 +33,7 @@ const WHATIF: WhatIf = {
   indistinguishable: [CANDIDATES[0]!],
   predictedSpeedup: { value: 400, low: 200, high: 800 },
   decidingEvidence: [],
-  cost: { simulations: 21, barriersPerSimulation: 200 },
+  cost: { simulations: 21, barriersPerSimulation: 200, events: 0 },
   reasoning: [],
 };
 

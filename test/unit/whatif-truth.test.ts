@@ -105,19 +105,17 @@ async function load(sc: string, barriers?: number): Promise<ReturnType<typeof an
 
 /**
  * Where the predicted gain misses the 2x band today (2026-12-06, not tuned away). Predicted /
- * measured gain (one thread's runs pooled): guestonly-noisy-passive 247/64 = 3.8 and
- * raw-noisy-passive 214/64 = 3.3 (with 2 co-runners one thread ran slower than the middle
- * reading's work predicts), noisy-active-tsc 152/309 = 0.49 and guestonly-quiet-active
- * 138/281 = 0.49 (spinning: the work in a region is a guess between bounds; --barriers 5000
- * given). For these only the stated range is checked to hold the measured gain. Remove a name
- * when it passes the 2x check.
+ * measured gain (one thread's runs pooled over the wait policies): guestonly-noisy-passive
+ * 167/64 = 2.6 and raw-noisy-passive 145/64 = 2.3. One thread is predicted too fast: 17 ms per
+ * 1,000 steps with the hogs' fair share (2/3 of a CPU) against 26-28 ms and 53-65 ms measured
+ * (bimodal under both policies: the hogs leave the vCPU a CPU of its own or halve it; pooled
+ * median 41 ms), because the middle reading puts 10% of a blocking thread's run between
+ * barriers down as work, which the trace cannot split (quiet: 10 ms predicted vs 15 ms
+ * measured, cancelled there by the traced run being faster than the untraced ones). For these
+ * only the stated range is checked to hold the measured gain. Remove a name when it passes the
+ * 2x check.
  */
-const GAIN_MISSES = new Set([
-  'raw-noisy-passive',
-  'guestonly-noisy-passive',
-  'noisy-active-tsc',
-  'guestonly-quiet-active',
-]);
+const GAIN_MISSES = new Set(['raw-noisy-passive', 'guestonly-noisy-passive']);
 
 const SCENARIOS = realScenarios().filter((sc) => {
   const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as Meta;

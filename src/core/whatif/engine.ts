@@ -38,15 +38,15 @@ export interface WhatIf {
   predictedSpeedup: { value: number; low: number; high: number };
   /** What would tell the indistinguishable candidates apart. */
   decidingEvidence: string[];
-  /** Simulations run, barriers per simulation, and the time they took (ms; 0 if not timed). */
-  cost: { simulations: number; barriersPerSimulation: number };
+  /** Simulations run (pilots and their longer runs), mean barriers per simulation, simulated events. */
+  cost: { simulations: number; barriersPerSimulation: number; events: number };
   reasoning: string[];
 }
 
 export interface WhatIfOptions {
   /** The pvsched rule's DoP (analyze/dop.ts). */
   pvschedThreads: number;
-  /** Barriers per simulation (the wall is scaled to the run's count): the cost bound. */
+  /** Barriers in a candidate's pilot simulation (the wall is scaled to the run's count). */
   simBarriers?: number;
   seed?: number;
 }
@@ -58,7 +58,12 @@ interface Reading {
   barrierNs: number;
 }
 
-const DEFAULT_SIM_BARRIERS = 200;
+/** Barriers in a candidate's pilot simulation (the wall is scaled to the run's count). */
+const DEFAULT_SIM_BARRIERS = 40;
+/** A candidate is simulated over at least this many host scheduling periods (latencyNs)... */
+const COVER_PERIODS = 10;
+/** ...or this many barriers, whichever comes first. */
+const MAX_SIM_BARRIERS = 20_000;
 /** Equal predictions (a team of one never waits) go to the policy that burns the least CPU. */
 const TIE_ORDER: readonly WaitPolicy[] = ['block', 'spin-then-block', 'spin'];
 
@@ -82,10 +87,7 @@ function readings(s: ProgramShape): Reading[] {
 }
 
 export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
-  const simBarriers = Math.max(
-    20,
-    Math.min(o.simBarriers ?? DEFAULT_SIM_BARRIERS, s.barriers?.value ?? Infinity),
-  );
+  const simBarriers = Math.max(1, o.simBarriers ?? DEFAULT_SIM_BARRIERS);
   const measuredPolicy: WaitPolicy = s.waits === 'block' ? 'block' : 'spin';
   const base: SimConfig = {
     ...HOST_DEFAULTS,
@@ -103,10 +105,21 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     ...(s.waits === 'block' ? { resumeCostNs: 0 } : {}),
   };
   let simulations = 0;
-  /** Wall per barrier of `threads` x `policy` at reading r, ns. */
+  let events = 0;
+  let barriersSimulated = 0;
+  // The run the simulation must cover: the run's own barriers when known (a run shorter than the
+  // host's time slices meets co-runners less than a long one), else the cap.
+  const runBarriers = Math.min(MAX_SIM_BARRIERS, s.barriers?.value ?? MAX_SIM_BARRIERS);
+  const cover = COVER_PERIODS * base.latencyNs;
+  /**
+   * Wall per barrier of `threads` x `policy` at reading r, ns. A short pilot measures how long a
+   * barrier takes; the simulation then runs long enough to cover many of the host scheduler's
+   * periods (or the whole run, when shorter): co-runners take their fair share only over periods,
+   * so a candidate simulated for less than a slice would never meet them. A slow candidate is
+   * done after its pilot.
+   */
   const perBarrier = (threads: number, policy: WaitPolicy, r: Reading): number => {
-    simulations++;
-    const res = simulate({
+    const cfg: SimConfig = {
       ...base,
       threads,
       // Same program: the region's total work (the traced team's) split over the new team.
@@ -117,8 +130,22 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         policy === 'spin-then-block'
           ? spinBeforeBlockNs({ runtime: 'libgomp', waitPolicy: 'unset' }, threads, s.vcpus)
           : 0,
-    });
-    return res.wallNs / simBarriers;
+    };
+    const crowded = base.hogs > 0 || threads > base.pcpus;
+    let n = Math.min(simBarriers, runBarriers);
+    for (;;) {
+      simulations++;
+      barriersSimulated += n;
+      const res = simulate({ ...cfg, barriers: n });
+      events += res.hostEvents + res.guestEvents;
+      const wall = res.wallNs;
+      // Without co-runners a team that fits the host's CPUs never queues on the host (the idle
+      // vCPUs halt): its pace holds from the pilot on, so only a crowded host needs the periods.
+      if (wall >= cover || n >= runBarriers || !crowded) return wall / n;
+      // Long enough to cover the periods at this pace, with a margin (a second extension redoes
+      // the whole run), at least twice as long as the last try.
+      n = Math.min(runBarriers, Math.max(2 * n, Math.ceil((1.25 * n * cover) / Math.max(1, wall))));
+    }
   };
   const rs = readings(s);
   // The traced configuration at each reading; with the barriers unknown, each reading's count is
@@ -252,7 +279,11 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     indistinguishable,
     predictedSpeedup,
     decidingEvidence,
-    cost: { simulations, barriersPerSimulation: simBarriers },
+    cost: {
+      simulations,
+      events,
+      barriersPerSimulation: Math.round(barriersSimulated / Math.max(1, simulations)),
+    },
     reasoning,
   };
 }

@@ -173,15 +173,25 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       basis: `the shortest 5% of ${formatCount(bursts.length)} runs of a thread between a wakeup and its next sleep (median ${formatDuration(quantile(bursts, 0.5))})`,
     };
   } else {
+    // A spinning thread's run between barriers holds its work: at most the host CPU time its
+    // vCPU got per region (a vCPU preempted on the host still counts as running in the guest,
+    // so a region's wall overstates it by the host's oversubscription).
     const perRegion = barriers !== undefined ? wallNs / Math.max(1, barriers.value) : wallNs;
-    const high = Math.max(1_000, Math.min(perRegion, 10_000_000));
+    const cpus = vcpuCpus(a);
+    const team = Math.max(1, Math.min(threads, vcpus));
+    const cpuShare = cpus !== undefined ? Math.min(1, cpus / team) : 1;
+    const high = Math.max(1_000, Math.min(perRegion * cpuShare, 10_000_000));
+    const onHost =
+      cpus !== undefined && cpuShare < 1
+        ? ` x the ${(100 * cpuShare).toFixed(0)}% of a host CPU each of the ${team} vCPUs got (${cpus.toFixed(2)} CPUs for ${team})`
+        : '';
     burstNs = {
       value: Math.sqrt(1_000 * high),
       low: 1_000,
       high,
       basis:
         barriers !== undefined
-          ? `spinning hides it: between 1 µs and a region's length (${formatDuration(perRegion)}: the run over ${formatCount(barriers.value)} barriers), the middle taken`
+          ? `spinning hides it: between 1 µs and a region's CPU time (${formatDuration(high)}: the run over ${formatCount(barriers.value)} barriers${onHost}), the middle taken`
           : 'spinning hides it, and the barriers are not counted: between 1 µs and 10 ms, the middle taken',
     };
   }
@@ -265,6 +275,28 @@ function wakerGap(a: ShapeInput, program: ShapeInput['program'], u: number): Est
     high: quantile(gaps, 0.75),
     basis: `median gap between ${gaps.length.toLocaleString('en-US')} consecutive wakeups one program thread issued to the others`,
   };
+}
+
+/**
+ * Host CPUs the vCPU threads used over the window (their running time over its length), or
+ * undefined when the host trace shows them not running at all (nothing to tell).
+ */
+function vcpuCpus(a: ShapeInput): number | undefined {
+  const w = a.window;
+  const span = w.end - w.start;
+  const t = a.hostTimelines.tasks;
+  let running = 0;
+  for (const tid of a.vcpuTids) {
+    const k = t.indexOf.get(tid);
+    if (k === undefined) continue;
+    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
+      if (t.state[j] !== TaskState.running) continue;
+      const x = Math.max(w.start, t.start[j]!);
+      const y = Math.min(w.end, t.end[j]!);
+      if (y > x) running += y - x;
+    }
+  }
+  return span > 0 && running > 0 ? running / span : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
-import { formatDuration } from '../model/time';
+import { formatCount, formatDuration } from '../model/time';
 import type { ProgramShape } from './shape';
 
 export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
@@ -235,8 +235,8 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   reasoning.push(
     `the model: ${s.pcpus} host CPUs, ${s.vcpus} vCPUs, ${s.coRunners.count} co-runners; ` +
       (s.barriers !== undefined
-        ? `${s.barriers.value.toLocaleString('en-US')} barriers (${s.barriers.basis})`
-        : `barriers unknown: ${barriersAt.map((b) => Math.round(b).toLocaleString('en-US')).join(' / ')} at the three readings make the replay last as long as the run`) +
+        ? `${formatCount(s.barriers.value)} barriers (${s.barriers.basis})`
+        : `barriers unknown: ${barriersAt.map((b) => formatCount(b)).join(' / ')} at the three readings make the replay last as long as the run`) +
       `; a thread's run between barriers ${formatDuration(s.burstNs.value)} (${s.burstNs.basis})` +
       (s.wakeLatencyNs !== undefined
         ? `; wakeup ${formatDuration(s.wakeLatencyNs.value)} (${s.wakeLatencyNs.basis})`

@@ -201,7 +201,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
           value: quantile(waits, 0.5),
           low: quantile(waits, 0.25),
           high: quantile(waits, 0.75),
-          basis: `median of ${waits.length.toLocaleString('en-US')} guest wakeups of the program's threads until they ran`,
+          basis: `median of ${formatCount(waits.length)} guest wakeups of the program's threads until they ran`,
         }
       : undefined;
   const wakeCostNs = wakerGap(a, program, u);
@@ -273,7 +273,7 @@ function wakerGap(a: ShapeInput, program: ShapeInput['program'], u: number): Est
     value: quantile(gaps, 0.5),
     low: quantile(gaps, 0.25),
     high: quantile(gaps, 0.75),
-    basis: `median gap between ${gaps.length.toLocaleString('en-US')} consecutive wakeups one program thread issued to the others`,
+    basis: `median gap between ${formatCount(gaps.length)} consecutive wakeups one program thread issued to the others`,
   };
 }
 

@@ -1,10 +1,11 @@
 // The panel beside the timeline: keys help first (in reach), the details of the picked interval
 // with "Reveal in Trace", the selection's totals per state, search hits, the legend, findings and
-// the summary. Every trace-derived string goes in as text.
+// the summary with the what-if chart after the advice. Every trace-derived string goes in as text.
 
 import type { DetailsWire, LaneMeta, LinkWire, TimelineMeta } from '../src/protocol/webview';
 import { LANE_GROUPS, LANE_KIND_STATES, VIEW_STATE_NAMES } from '../src/core/view/states';
 import type { Format } from './format';
+import { whatIfSection } from './whatif-chart';
 
 export const KEYS_HELP =
   'Wheel: zoom at the pointer · drag: pan · Shift+wheel: scroll lanes · W/S zoom in/out · A/D pan · Shift+drag: select a span (totals per state) · Z: zoom to selection · 0: reset · Esc: clear';
@@ -60,12 +61,19 @@ export class SidePanel {
         ul.append(this.el('li', undefined, `[${f.severity}] ${f.kind}: ${f.message}`));
       side.append(ul);
     }
+    // The what-if chart follows the advice's summary (or closes the summaries without one).
+    let chartShown = m.whatIf === undefined;
     for (const s of m.summary) {
       side.append(this.el('h2', undefined, s.heading));
       const ul = this.el('ul');
       for (const line of s.lines) ul.append(this.el('li', undefined, line));
       side.append(ul);
+      if (!chartShown && /advice/i.test(s.heading)) {
+        side.append(whatIfSection(doc, m.whatIf!));
+        chartShown = true;
+      }
     }
+    if (!chartShown) side.append(whatIfSection(doc, m.whatIf!));
     this.root = side;
   }
 

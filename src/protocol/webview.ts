@@ -19,6 +19,7 @@ export type {
   TimelineMeta,
   ToWebview,
   ToWebviewMessage,
+  WhatIfChart,
   WindowReply,
   WindowRequest,
 } from '../core/view/wire';

@@ -15,6 +15,7 @@ import { TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel } from '../../src/core/view/model';
 import { ViewState } from '../../src/core/view/states';
 import type { ToWebview } from '../../src/core/view/wire';
+import { formatDuration } from '../../src/core/model/time';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '../..');
@@ -746,6 +747,104 @@ window.acquireVsCodeApi = () => ({
     // The findings lane (just under the axis) is drawn: the high finding in the preempted colour.
     expect(got.firstRow['preempted']).toBeLessThan((26 + 20) * dpr);
     expect(got.firstRow['preempted']).toBeGreaterThanOrEqual(26 * dpr);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+  it('the what-if chart in the side panel: a line per wait policy, the marks where the engine puts them, theme colours', async () => {
+    const { page, watch } = await open(browser, files.real);
+    const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
+    const wi = index.model.meta.whatIf!;
+    expect(wi).toBeDefined();
+    const panel = page.locator('.vl-side .vl-whatif-panel');
+    expect(await panel.count()).toBe(1);
+    // It follows the advice in the panel.
+    const headings = await page.locator('.vl-side h2').allTextContents();
+    expect(headings.indexOf('Advice')).toBeGreaterThanOrEqual(0);
+    expect(headings.indexOf('What-if: threads × wait policy')).toBe(headings.indexOf('Advice') + 1);
+    const drawn = await page.evaluate(() => {
+      const svg = document.querySelector('.vl-whatif-panel svg.vl-whatif-svg')!;
+      const box = svg.getBoundingClientRect();
+      const xy = (p: string): number[][] =>
+        p
+          .trim()
+          .split(' ')
+          .map((q) => q.split(',').map(Number));
+      return {
+        width: box.width,
+        height: box.height,
+        series: [...svg.querySelectorAll('.vl-whatif-series')].map((g) => ({
+          policy: (g as SVGElement).dataset['policy']!,
+          points: xy(g.querySelector('polyline')!.getAttribute('points')!),
+          stroke: getComputedStyle(g.querySelector('polyline')!).stroke,
+        })),
+        marks: [...svg.querySelectorAll('.vl-whatif-mark')].map((m) => ({
+          mark: (m as SVGElement).dataset['mark']!,
+          threads: Number((m as SVGElement).dataset['threads']),
+          policy: (m as SVGElement).dataset['policy']!,
+        })),
+        tickFill: getComputedStyle(svg.querySelector('.vl-whatif-tick')!).fill,
+        words: [...document.querySelectorAll('.vl-whatif-marks li')].map((li) => ({
+          mark: (li as HTMLElement).dataset['mark']!,
+          text: li.textContent!,
+          children: li.children.length,
+        })),
+      };
+    });
+    expect(drawn.width).toBeGreaterThan(200);
+    expect(drawn.height).toBeGreaterThan(100);
+    expect(drawn.series.map((s) => s.policy)).toEqual(wi.series.map((s) => s.policy));
+    expect(new Set(drawn.series.map((s) => s.stroke)).size).toBe(3);
+    for (const s of drawn.series) {
+      const want = wi.series.find((x) => x.policy === s.policy)!;
+      expect(s.points).toHaveLength(wi.threads.length);
+      // x grows with the thread count; y falls as the predicted wall grows (log scale).
+      for (let k = 1; k < s.points.length; k++) {
+        expect(s.points[k]![0]!).toBeGreaterThan(s.points[k - 1]![0]!);
+        const dw = want.wallNs[k]! - want.wallNs[k - 1]!;
+        const dy = s.points[k]![1]! - s.points[k - 1]![1]!;
+        if (Math.abs(dw) > 0.01 * want.wallNs[k]!) expect(Math.sign(dy)).toBe(-Math.sign(dw));
+      }
+    }
+    const at = (m: string): { threads: number; policy: string } => {
+      const x = drawn.marks.find((d) => d.mark === m)!;
+      return { threads: x.threads, policy: x.policy };
+    };
+    expect(at('chosen')).toEqual(wi.chosen);
+    expect(at('pvsched')).toEqual(wi.pvsched);
+    expect(at('traced')).toEqual({ threads: wi.measured.threads, policy: wi.measured.policy });
+    // The marks in words, as text only, durations in formatDuration's words.
+    expect(drawn.words.map((w) => w.mark)).toEqual(['chosen', 'traced', 'pvsched']);
+    for (const w of drawn.words) expect(w.children).toBe(0);
+    expect(drawn.words[1]!.text).toContain(`measured ${formatDuration(wi.measured.wallNs)}`);
+    expect(drawn.words[0]!.text).toContain(`${wi.chosen.threads} thread`);
+    // Themes: the lines and labels take each theme's colours, never the background's.
+    const colours = async (): Promise<{ strokes: string[]; tick: string; bg: string }> =>
+      page.evaluate(() => ({
+        strokes: [...document.querySelectorAll('.vl-whatif-line')].map(
+          (l) => getComputedStyle(l).stroke,
+        ),
+        tick: getComputedStyle(document.querySelector('.vl-whatif-tick')!).fill,
+        bg: getComputedStyle(document.querySelector('.vl-side')!).backgroundColor,
+      }));
+    const light = await colours();
+    expect(light.tick).toBe(drawn.tickFill);
+    for (const [cls, theme] of [
+      ['vl-standalone vscode-dark', 'dark'],
+      ['vl-standalone vscode-high-contrast', 'high contrast'],
+    ] as const) {
+      await page.evaluate(
+        ([c, t]) => {
+          document.body.className = c!;
+          document.body.dataset['vlTheme'] = t === 'dark' ? 'dark' : '';
+        },
+        [cls, theme],
+      );
+      const c = await colours();
+      expect(c.tick, theme).not.toBe(c.bg);
+      expect(new Set(c.strokes).size, theme).toBe(3);
+      for (const s of c.strokes) expect(s, theme).not.toBe(c.bg);
+      if (theme === 'high contrast') expect(c.strokes).not.toEqual(light.strokes);
+    }
     expect(watch.errors).toEqual([]);
     await page.close();
   });

@@ -16,7 +16,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cached, saveMeta } from './bench-inputs.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +43,30 @@ export function runNode(script, nodeArgs, childArgs, env = {}) {
       else resolve(JSON.parse(out.trim().split('\n').at(-1)));
     });
   });
+}
+
+/**
+ * `node [nodeArgs]` with scripts/bench-rusage.mjs preloaded, stdout discarded: its wall time, CPU
+ * time (user + sys, its worker threads included) and peak RSS, as the process itself counts them.
+ */
+export function runNodeRusage(nodeArgs) {
+  const t0 = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(path.join(ROOT, 'scripts/bench-rusage.mjs')).href, ...nodeArgs],
+    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24 },
+  );
+  const wallMs = performance.now() - t0;
+  const line = r.stderr?.split('\n').find((l) => l.startsWith('VL_RUSAGE '));
+  if (r.status !== 0 || line === undefined)
+    throw new Error(`node ${nodeArgs.join(' ')} exited with ${r.status}: ${r.stderr?.slice(-500)}`);
+  const u = JSON.parse(line.slice('VL_RUSAGE '.length));
+  return { wallMs, cpuMs: (u.userUs + u.sysUs) / 1000, maxRssKiB: u.maxRssKiB };
+}
+
+/** The min, median and max of `xs`, printed with `d` decimals: "median (min-max)". */
+export function spread(xs, d) {
+  return `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}-${fmt(Math.max(...xs), d)})`;
 }
 
 /** Wall time of `cmd args > /dev/null` (stderr: `errTo`), rejecting on a non-zero exit. */

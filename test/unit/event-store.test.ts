@@ -39,6 +39,25 @@ describe('EventStore', () => {
     check(s, 100_001);
   });
 
+  it('keeps no mostly uncarved slab once sealed: its carved blocks move to a buffer of their size', () => {
+    // 33 blocks and a bit: slabs of 1, 2, 4, 8, 16 blocks, then a 24-block slab of which 2 are used.
+    for (const n of [33 * 65536 + 7, 33 * 65536]) {
+      const s = new EventStore();
+      fill(s, 0, n);
+      s.seal();
+      const buffers = new Set<ArrayBufferLike>();
+      s.forEachBlock((b) => {
+        for (const col of [b.ts, b.cpu, b.type, b.taskLat, b.a0, b.a1]) buffers.add(col.buffer);
+      });
+      let allocated = 0;
+      for (const b of buffers) allocated += b.byteLength;
+      expect(allocated).toBe(n * 24);
+      check(s, n);
+      fill(s, n, n + 70_000);
+      check(s, n + 70_000);
+    }
+  });
+
   it('keeps appending after a seal', () => {
     const s = new EventStore();
     fill(s, 0, 70_000);

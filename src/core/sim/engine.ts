@@ -284,8 +284,13 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let hostEvents = 0;
   let guestEvents = 0;
   let t = 0;
-  /** Pending IPIs: [time, vcpu]. */
-  const ipis: [number, number][] = [];
+  /**
+   * Pending IPIs, a queue in time order: each is sent at the current time plus the constant
+   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation).
+   */
+  const ipiAt: number[] = [];
+  const ipiVcpu: number[] = [];
+  let ipiHead = 0;
 
   let runnableCount = 0;
   /** Ready tasks (runnable, not on a pCPU): when none, there is nothing to pick. */
@@ -371,38 +376,43 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     pcpu[p] = id;
     startable += startableOn(p);
   };
-  /** The task that had the least vruntime last time: a cheap upper bound on the minimum. */
+  /** A runnable task whose vruntime was within reach last time: its vruntime bounds the least from above. */
   let minHint = 0;
-  const minVruntime = (): number => {
-    let m = Infinity;
-    for (const k of tasks) {
-      if (k.state === 'sleep') continue;
-      const v = vruntimeOf(k);
-      if (v < m) {
-        m = v;
-        minHint = k.id;
-      }
-    }
-    return m === Infinity ? 0 : m;
-  };
   /**
-   * Sleeper credit: a woken task is put at most half a latency behind the least vruntime. When
-   * it is already within that of some runnable task's vruntime (an upper bound of the least),
-   * nothing changes and the full search is skipped.
+   * Sleeper credit: a woken task is put at most half a latency behind the least vruntime of the
+   * runnable tasks. When some runnable task's vruntime (an upper bound of the least) is already
+   * within that of it, nothing changes: the hint is tried first, and the search over the tasks
+   * stops at the first such task, so only a task that is really behind costs the whole pass
+   * (most wakes in a blocking run found the hint asleep and searched every task).
    */
   const creditSleeper = (k: HostTask): void => {
+    const reach = k.vruntime + c.latencyNs / 2;
     const hint = tasks[minHint]!;
-    if (hint.state !== 'sleep' && k.vruntime + c.latencyNs / 2 >= vruntimeOf(hint)) return;
-    k.vruntime = Math.max(k.vruntime, minVruntime() - c.latencyNs / 2);
+    if (hint.state !== 'sleep' && reach >= vruntimeOf(hint)) return;
+    let m = Infinity;
+    for (let q = 0; q < tasks.length; q++) {
+      const o = tasks[q]!;
+      if (o.state === 'sleep') continue;
+      const v = vruntimeOf(o);
+      if (v <= reach) {
+        minHint = q;
+        return;
+      }
+      if (v < m) m = v;
+    }
+    k.vruntime = Math.max(k.vruntime, (m === Infinity ? 0 : m) - c.latencyNs / 2);
   };
   const slice = (): number =>
     Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
   /** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
   const leastReady = (p: number): HostTask | undefined => {
     let best: HostTask | undefined;
-    const consider = (ids: number[]): void => {
-      for (const id of ids) {
-        const k = tasks[id]!;
+    // The pinned tasks, then the unpinned: no closure per call (this runs for every pick).
+    for (let pass = 0; pass < 2; pass++) {
+      if (pass === 0 ? readyOn[p]! === 0 : readyAnywhere === 0) continue;
+      const ids = pass === 0 ? pinnedOn[p]! : unpinned;
+      for (let q = 0; q < ids.length; q++) {
+        const k = tasks[ids[q]!]!;
         if (
           k.state === 'ready' &&
           (best === undefined ||
@@ -411,9 +421,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         )
           best = k;
       }
-    };
-    if (readyOn[p]! > 0) consider(pinnedOn[p]!);
-    if (readyAnywhere > 0) consider(unpinned);
+    }
     return best;
   };
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
@@ -586,7 +594,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     inTeam.fill(0);
     inTeam[master] = 1;
     let n = 1;
-    for (const pass of [0, 1]) {
+    for (let pass = 0; pass < 2; pass++) {
       for (let j = 0; j < c.threads && n < size; j++) {
         if (inTeam[j] === 1) continue;
         if (pass === 0 && (tasks[j]!.state !== 'run' || contended(j))) continue;
@@ -652,7 +660,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         const j = th.toWake.shift()!;
         rec?.guestWakeup(t, v, v, j, j);
         if (threads[j]!.state === 'poll') pollHits++;
-        else ipis.push([t + c.ipiNs, j]);
+        else {
+          ipiAt.push(t + c.ipiNs);
+          ipiVcpu.push(j);
+        }
         setPiece(j, 'resume', c.resumeCostNs);
         if (th.toWake.length > 0) setPiece(v, 'waking', c.wakeCostNs);
         else startWork(v);
@@ -670,15 +681,21 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     let next = pieces.min();
     if (periodic) for (let h = c.vcpus; h < nTasks; h++) next = Math.min(next, tasks[h]!.periodEnd);
     if (readyCount > 0) next = Math.min(next, slices.min());
-    for (let q = 0; q < ipis.length; q++) next = Math.min(next, ipis[q]![0]);
+    if (ipiHead < ipiAt.length) next = Math.min(next, ipiAt[ipiHead]!);
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
     t = next;
-    for (let q = ipis.length - 1; q >= 0; q--) {
-      if (ipis[q]![0] <= t) {
-        const v = ipis[q]![1];
-        ipis.splice(q, 1);
-        wakeHost(v);
+    // IPIs that land now, the latest sent first (waking never sends one).
+    let landed = ipiHead;
+    while (landed < ipiAt.length && ipiAt[landed]! <= t) landed++;
+    if (landed > ipiHead) {
+      const first = ipiHead;
+      ipiHead = landed;
+      for (let q = landed - 1; q >= first; q--) wakeHost(ipiVcpu[q]!);
+      if (ipiHead === ipiAt.length) {
+        ipiAt.length = 0;
+        ipiVcpu.length = 0;
+        ipiHead = 0;
       }
     }
     if (periodic) {

@@ -27,6 +27,7 @@ import { type LaneFilter, StateLanesTrack, passesFilter } from './tracks/state-l
 import { buildToolbar } from './toolbar';
 import { Tooltip } from './tooltip';
 import type { Transport } from './transport';
+import { elementMaker, type ElementMaker } from './element';
 
 const LABEL_W = 220;
 
@@ -91,7 +92,9 @@ export class TimelineApp implements ExportSource {
   constructor(
     private readonly transport: Transport,
     readonly doc: Document,
-  ) {}
+  ) {
+    this.el = elementMaker(doc);
+  }
 
   get spanNs(): number {
     return this.meta.spanNs;
@@ -184,16 +187,7 @@ export class TimelineApp implements ExportSource {
 
   // ---- DOM ----------------------------------------------------------------------------------
 
-  private el<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    cls?: string,
-    text?: string,
-  ): HTMLElementTagNameMap[K] {
-    const e = this.doc.createElement(tag);
-    if (cls !== undefined) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  private readonly el: ElementMaker;
 
   private buildDom(): void {
     const m = this.meta;

@@ -6,6 +6,7 @@ import type { DetailsWire, LaneMeta, LinkWire, TimelineMeta } from '../src/proto
 import { LANE_GROUPS, LANE_KIND_STATES, VIEW_STATE_NAMES } from '../src/core/view/states';
 import type { Format } from './format';
 import { whatIfSection } from './whatif-chart';
+import { elementMaker, type ElementMaker } from './element';
 
 export const KEYS_HELP =
   'Wheel: zoom at the pointer · drag: pan · Shift+wheel: scroll lanes · W/S zoom in/out · A/D pan · Shift+drag: select a span (totals per state) · Z: zoom to selection · 0: reset · Esc: clear';
@@ -22,6 +23,7 @@ export class SidePanel {
     private readonly fmt: Format,
     private readonly revealInTrace: ((d: DetailsWire) => void) | undefined,
   ) {
+    this.el = elementMaker(doc);
     const m = meta;
     const side = this.el('aside', 'vl-side');
     side.append(this.el('h2', undefined, 'Keys'));
@@ -77,16 +79,7 @@ export class SidePanel {
     this.root = side;
   }
 
-  el<K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    cls?: string,
-    text?: string,
-  ): HTMLElementTagNameMap[K] {
-    const e = this.doc.createElement(tag);
-    if (cls !== undefined) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  readonly el: ElementMaker;
 
   showDetails(d: DetailsWire | null, text?: string): void {
     const box = this.details;

@@ -2,6 +2,7 @@
 // unit hint on counter clocks, and the status (view span, the cursor's time on both machines).
 
 import { LANE_FILTERS, type LaneFilter } from './tracks/state-lanes';
+import { elementMaker } from './element';
 
 export interface ToolbarActions {
   search(q: string): void;
@@ -20,16 +21,7 @@ export function buildToolbar(
   unitHint: string | undefined,
   act: ToolbarActions,
 ): { bar: HTMLElement; status: HTMLElement } {
-  const el = <K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    cls?: string,
-    text?: string,
-  ): HTMLElementTagNameMap[K] => {
-    const e = doc.createElement(tag);
-    if (cls !== undefined) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
+  const el = elementMaker(doc);
   const bar = el('div', 'vl-toolbar');
   bar.append(el('h1', undefined, `vCPU Lens · ${title}`));
   const search = el('input');

@@ -5,6 +5,7 @@
 
 import { formatDuration } from '../src/core/model/time';
 import type { WhatIfChart } from '../src/protocol/webview';
+import { elementMaker } from './element';
 
 const SVG = 'http://www.w3.org/2000/svg';
 type Policy = WhatIfChart['series'][number]['policy'];
@@ -25,16 +26,7 @@ const times = (v: number): string => `${v.toFixed(v >= 10 ? 0 : 1)}x`;
 
 /** The what-if section (heading, chart, legend, marks in words) for the side panel. */
 export function whatIfSection(doc: Document, c: WhatIfChart): HTMLElement {
-  const el = <K extends keyof HTMLElementTagNameMap>(
-    tag: K,
-    cls?: string,
-    text?: string,
-  ): HTMLElementTagNameMap[K] => {
-    const e = doc.createElement(tag);
-    if (cls !== undefined) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
+  const el = elementMaker(doc);
   const box = el('section', 'vl-whatif-panel');
   box.append(el('h2', undefined, 'What-if: threads × wait policy'));
   box.append(

@@ -348,6 +348,7 @@ describe.skipIf(why !== undefined)(
         ).toBe(1);
         expect(await groups.count()).toBe(groupsBefore);
         await shot('simulate-dashboard');
+        await docShot('sim-dashboard');
 
         // The timeline of a run, from its row: a tab in the same group, named for the run.
         await dash.locator('tr[data-run="spin-preempted"] button[data-open]').click();

@@ -369,7 +369,7 @@ describe.skipIf(why !== undefined)(
         // which takes a while on a loaded machine).
         const painted = (): Promise<number> =>
           frame
-            .locator('canvas')
+            .locator('canvas.vl-canvas')
             .first()
             .evaluate((c: HTMLCanvasElement) => {
               const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -461,7 +461,7 @@ describe.skipIf(why !== undefined)(
           .locator('span', { hasText: 'onerror' })
           .first()
           .hover({ position: { x: 4, y: 4 } });
-        const hover = page.locator('.monaco-hover', { hasText: '-603:' }).first();
+        const hover = page.locator('.monaco-hover', { hasText: '-603 over' }).first();
         await hover.waitFor({ timeout: 60_000 });
         const text = (await hover.textContent()) ?? '';
         expect(text).toContain('<img src=x onerror=alert(1)>');

@@ -77,7 +77,7 @@ describe('vCPU Lens in VS Code', () => {
       .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
       .join('\n');
     assert.match(text, /on the guest: \d+\.\d{9}/);
-    assert.match(text, /vCPU 1: running/);
+    assert.match(text, /vCPU 1 over the [\d.]+ m?s both traces cover: running/);
   });
 
   it('lists CPUs and tasks as symbols', async () => {

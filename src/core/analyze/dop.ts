@@ -160,6 +160,16 @@ export function advise(
   };
   const vm = a.vcpuMap.chosen;
   if (vm === undefined || a.clock === undefined || threads < 2) return rule;
+  if (threads > vm.vcpus.length)
+    // The simulator runs at most one program thread per vCPU (a guest scheduler sharing a vCPU
+    // between them is not modelled), so the traced configuration cannot be replayed.
+    return {
+      ...rule,
+      reasoning: [
+        ...rule.reasoning,
+        `no what-if: the program ran ${threads} threads on ${vm.vcpus.length} vCPU${vm.vcpus.length === 1 ? '' : 's'}, and the simulator models at most one thread per vCPU; the pvsched rule's answer above stands`,
+      ],
+    };
   const ticking = a.host.clock.unit !== 'ns';
   const tickHz = opts.tickHz ?? ASSUMED_TICK_HZ;
   const shape = readShape(
@@ -185,7 +195,7 @@ export function advise(
   const head = [...wi.reasoning];
   if (ticking && opts.tickHz === undefined)
     head.push(
-      `the clock counts ticks and its rate was not given: taken as ${ASSUMED_TICK_HZ / 1e9} GHz (durations above scale with it; --tsc-hz HZ or the vcpuLens.tscHz setting gives the real rate)`,
+      `the clock counts ticks and its rate was not given: taken as ${ASSUMED_TICK_HZ / 1e9} GHz (durations above scale with it; the note on units says how to give the real rate)`,
     );
   head.push(...shape.notes);
   const { spinCount: _ruleSpin, ...ruleRest } = rule;

@@ -5,7 +5,6 @@
 
 import { encodeModel } from '../view/codec';
 import type { TimelineModel } from '../view/model';
-import { whatIfSvg } from '../whatif/chart';
 
 /** Text safe inside a <script> element: no `</script`, no `<!--` can end or confuse it. */
 function scriptSafe(js: string): string {
@@ -39,7 +38,7 @@ export function renderHtmlReport(
 </head>
 <body class="vl-standalone">
 <div id="vl-root"></div>
-${model.meta.whatIf !== undefined ? `<section id="vl-whatif" class="vl-whatif"><h2>What-if: predicted wall time per thread count and wait policy</h2>\n${whatIfSvg(model.meta.whatIf)}\n</section>\n` : ''}<script type="application/json" id="vcpu-lens-model">${data}</script>
+<script type="application/json" id="vcpu-lens-model">${data}</script>
 <script nonce="${nonce}">${scriptSafe(assets.js)}</script>
 </body>
 </html>

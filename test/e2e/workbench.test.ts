@@ -1,11 +1,11 @@
 // vCPU Lens in a real VS Code workbench (code-server + Chromium, ../shared/e2e/RECIPE.md), driven
 // as a user would: a real host trace shows its preemptions in the Problems panel and as squiggles,
-// the "Show in Timeline" quick fix on a preemption zooms the timeline to it and Details' "Reveal in
-// Trace" puts the cursor back on its line, Cancel on the progress notification of a big trace stops
-// its read, "vCPU Lens: Simulate…" from the palette ends in one dashboard tab (bar chart drawn)
-// whose runs open their timelines in the same group, a .dat opens in the custom editor, and a task
-// named like markup stays text in the webview. Screenshots of every step go to
-// test-results/workbench/ (the evidence when a step fails).
+// the "Show in Timeline" quick fix on a preemption zooms the timeline to it, its PNG export holds
+// the state colours, and Details' "Reveal in Trace" puts the cursor back on its line, Cancel on the
+// progress notification of a big trace stops its read, "vCPU Lens: Simulate…" from the palette
+// ends in one dashboard tab (bar chart drawn) whose runs open their timelines in the same group, a
+// .dat opens in the custom editor, and a task named like markup stays text in the webview.
+// Screenshots of every step go to test-results/workbench/ (the evidence when a step fails).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { analyzePair } from '../../src/core/analyze/pair';
 import { importText } from '../../src/core/ingest/index';
 import type { Trace } from '../../src/core/model/trace';
 import { buildTimelineModel } from '../../src/core/view/model';
+import { ViewState } from '../../src/core/view/states';
 
 interface CodeServer {
   url: string;
@@ -163,7 +164,7 @@ describe.skipIf(why !== undefined)(
       });
     }, 150_000);
 
-    it('Show in Timeline: the quick fix on a preemption opens the timeline on that interval; Reveal in Trace puts the cursor on its line', async () => {
+    it('Show in Timeline: the quick fix on a preemption opens the timeline on that interval, its PNG export has the state colours; Reveal in Trace puts the cursor on its line', async () => {
       await withShot('show-in-timeline', async () => {
         // Where the timeline's model time starts (host time), and its span: from the engine,
         // as the server computes them, for the same pair.
@@ -233,6 +234,41 @@ describe.skipIf(why !== undefined)(
           .toBe(true);
         await shot('show-in-timeline');
         await docShot('show-in-timeline');
+
+        // PNG export of that view: the save dialog (prefilled beside the trace) accepted as it is;
+        // the file holds the running and preempted colours of the lanes it shows.
+        const pngFile = path.join(ws, 'vcpu-lens-timeline.png');
+        await frame.locator('button[data-action="png"]').click();
+        await page.locator('.quick-input-widget input.input').waitFor({ timeout: 30_000 });
+        await page.keyboard.press('Enter');
+        await expect.poll(() => existsSync(pngFile), { timeout: 30_000 }).toBe(true);
+        const counts = await frame.evaluate(
+          async ([b64, states]) => {
+            const img = new Image();
+            img.src = `data:image/png;base64,${b64}`;
+            await img.decode();
+            const c = document.createElement('canvas');
+            c.width = img.width;
+            c.height = img.height;
+            const ctx = c.getContext('2d')!;
+            ctx.drawImage(img, 0, 0);
+            const data = ctx.getImageData(0, 0, c.width, c.height).data;
+            return states.map((st) => {
+              const h = window.vcpuLens!.stateColor(st);
+              const rgb = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+              let n = 0;
+              for (let i = 0; i < data.length; i += 4)
+                if (data[i] === rgb[0] && data[i + 1] === rgb[1] && data[i + 2] === rgb[2]) n++;
+              return n;
+            });
+          },
+          [
+            readFileSync(pngFile).toString('base64'),
+            [ViewState.running, ViewState.preempted],
+          ] as const,
+        );
+        expect(counts[0], 'running pixels').toBeGreaterThan(1000);
+        expect(counts[1], 'preempted pixels').toBeGreaterThan(100);
 
         // Details' Reveal in Trace: the host trace with the cursor on that switch's line.
         await frame.locator('[data-action="reveal-in-trace"]').click();

@@ -194,8 +194,10 @@ describe.skipIf(why !== undefined)(
               (await page.locator('#status\\.editor\\.selection').textContent()) ?? '',
             )?.[1] ?? -1,
           ) - 1;
-        await expect.poll(cursorLine, { timeout: 30_000 }).toBeGreaterThan(0);
-        const line = await cursorLine();
+        // The row names its line ("[Ln 39988, Col 1]"): wait for the cursor to get there (it may
+        // still be where the previous test left it).
+        const line = Number(/\[Ln (\d+), Col \d+\]/.exec(message)![1]) - 1;
+        await expect.poll(cursorLine, { timeout: 30_000 }).toBe(line);
         expect(hostLines[line]).toMatch(/sched_switch: +CPU \d\/TCG:\d+ \[\d+\] R\+? ==>/);
         const stamp = /(\d+)\.(\d{6}): sched_switch/.exec(hostLines[line]!)!;
         const startNs = Number(

@@ -12,7 +12,7 @@ import type { Stall } from '../core/correlate/stalls';
 import { Kind } from '../core/model/event-kinds';
 import { kindAt, switchAt } from '../core/model/payload';
 import { lowerBound } from '../core/model/search';
-import { formatClockDuration } from '../core/model/time';
+import { formatClockDuration, formatCount } from '../core/model/time';
 import { taskIntervalAt } from '../core/timeline/build';
 import { TaskState } from '../core/timeline/states';
 import { laneId } from '../core/view/lane-id';
@@ -164,7 +164,7 @@ export function analysisDiagnostics(
           severity: DiagnosticSeverity.Information,
           code: MORE_PREEMPTIONS,
           source: 'vcpu-lens',
-          message: `… and ${more.toLocaleString('en-US')} more vCPU preemptions while a guest thread was on the vCPU (all ${n.toLocaleString('en-US')} together: ${dur(total)}); the next longest here, ${dur(next.hostEnd - next.hostStart)} (vCPU ${next.vcpu}). The setting vcpuLens.maxStallDiagnostics shows more one by one.`,
+          message: `… and ${formatCount(more)} more vCPU preemptions while a guest thread was on the vCPU (all ${formatCount(n)} together: ${dur(total)}); the next longest here, ${dur(next.hostEnd - next.hostStart)} (vCPU ${next.vcpu}). The setting vcpuLens.maxStallDiagnostics shows more one by one.`,
           data: target(next.hostStart, next.hostEnd, laneId.vcpu(next.vcpu)),
         },
       });

@@ -7,7 +7,7 @@
 import { VcpuState } from '../correlate/vcpu-states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, markerAt } from '../model/payload';
-import { formatClockDuration } from '../model/time';
+import { formatClockDuration, formatCount } from '../model/time';
 import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
 import { whatIf } from '../whatif/engine';
@@ -30,7 +30,7 @@ function countMarkers(a: PairAnalysis, re: RegExp): { count: number; basis: stri
   let count = 0;
   for (let i = 0; i < g.events.length; i++)
     if (kindAt(g, i) === Kind.print && re.test(markerAt(g, i).message)) count++;
-  return { count, basis: `${count.toLocaleString('en-US')} guest markers matching /${re.source}/` };
+  return { count, basis: `${formatCount(count)} guest markers matching /${re.source}/` };
 }
 
 /** Assumed when a ticking clock's rate is not given (said in the reasoning). */

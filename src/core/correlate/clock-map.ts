@@ -11,6 +11,7 @@ import { upperBound } from '../model/search';
 import {
   formatClockDuration,
   formatClockOffset,
+  formatCount,
   type TickRate,
   tickRate,
   tscToNsBig,
@@ -891,7 +892,7 @@ export function recordedClockMap(
     agreement: NaN,
     stretches: [],
     reasoning: [
-      `TSC offset ${formatClockOffset(tscTicks, 'count')}${rate !== undefined ? ` (${formatClockOffset(tscOffset, 'ns')} at ${(hz ?? 0).toLocaleString('en-US')} Hz)` : ''} recorded by kvm_write_tsc_offset: guest TSC = host TSC + offset (x86-tsc clock assumed on both sides)`,
+      `TSC offset ${formatClockOffset(tscTicks, 'count')}${rate !== undefined ? ` (${formatClockOffset(tscOffset, 'ns')} at ${formatCount(hz ?? 0)} Hz)` : ''} recorded by kvm_write_tsc_offset: guest TSC = host TSC + offset (x86-tsc clock assumed on both sides)`,
     ],
   };
   // Check: the share of guest events inside their vCPU thread's on-CPU time under this map.

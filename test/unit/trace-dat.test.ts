@@ -39,8 +39,8 @@ function report(stem: string): string {
 }
 
 describe('real .dat fixtures', () => {
-  it('are the 12 trace-cmd v7 zstd files the README lists', () => {
-    expect(DATS.length).toBe(12);
+  it('are the 20 trace-cmd v7 zstd files the README lists', () => {
+    expect(DATS.length).toBe(20); // 12 from ../shared, 8 of the 4 heavy-* of this repository's own
     for (const stem of DATS) {
       const t = load(readFileSync(path.join(REAL, `${stem}.dat`)))[0]!;
       expect(t.dat).toMatchObject({ fileVersion: 7, compression: 'zstd' });

@@ -4,6 +4,7 @@
 // vCPUs preempted) per phase as one named candidate. Without a what-if (no clock map, one
 // thread) the rule and a capacity model answer, as they say in the reasoning.
 
+import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, markerAt } from '../model/payload';
@@ -181,6 +182,12 @@ export function advise(
       window: w,
       vcpuTids: vm.vcpus.map((v) => v.hostTid),
       program,
+      ...(a.stalls !== undefined
+        ? {
+            lostByPid: new Map(a.stalls.byGuestThread.map((t) => [t.pid, t.lost])),
+            lostIntervals: lostIntervals(a, program.pids),
+          }
+        : {}),
     },
     {
       nsPerUnit: ticking ? 1e9 / tickHz : 1,
@@ -210,6 +217,42 @@ export function advise(
     rule,
     reasoning: [...head, ...reasoning.map((r) => `pvsched rule: ${r}`)],
   };
+}
+
+/**
+ * Each program thread's stalls (its vCPU off the host's CPUs while it ran in the guest) as sorted,
+ * merged intervals in the guest trace's relative time.
+ */
+function lostIntervals(
+  a: PairAnalysis,
+  pids: readonly number[],
+): Map<number, { start: Float64Array; end: Float64Array }> {
+  const out = new Map<number, { start: Float64Array; end: Float64Array }>();
+  const st = a.stalls?.stalls;
+  if (st === undefined || a.clock === undefined) return out;
+  const toGuest = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase).toGuest;
+  const ours = new Set(pids);
+  const by = new Map<number, [number, number][]>();
+  for (let i = 0; i < st.length; i++) {
+    const pid = st.guestPid[i]!;
+    if (!ours.has(pid)) continue;
+    let l = by.get(pid);
+    if (l === undefined) by.set(pid, (l = []));
+    l.push([toGuest(st.hostStart[i]!), toGuest(st.hostEnd[i]!)]);
+  }
+  for (const [pid, l] of by) {
+    l.sort((x, y) => x[0] - y[0]);
+    const s: number[] = [];
+    const e: number[] = [];
+    for (const [x, y] of l)
+      if (s.length > 0 && x <= e[e.length - 1]!) e[e.length - 1] = Math.max(e[e.length - 1]!, y);
+      else {
+        s.push(x);
+        e.push(y);
+      }
+    out.set(pid, { start: Float64Array.from(s), end: Float64Array.from(e) });
+  }
+  return out;
 }
 
 function fmt(v: number, a: PairAnalysis): string {

@@ -424,6 +424,13 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     return best;
   };
+  /** Recording: the guest switch-in of a woken thread not yet written (its vCPU did not run). */
+  const switchPending = new Uint8Array(c.threads);
+  const switchIn = (v: number): void => {
+    if (switchPending[v] === 0) return;
+    switchPending[v] = 0;
+    rec?.guestSwitch(t, v, -1, 'R', v);
+  };
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
     const prev = pcpu[p]!;
     if (k !== undefined) {
@@ -441,6 +448,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     hostEvents++;
     rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
+    if (k !== undefined && k.id < c.threads) switchIn(k.id);
   };
   const fill = (): void => {
     if (readyCount === 0 || (readyAnywhere === 0 && startable === 0)) return;
@@ -653,7 +661,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         block(v); // polled long enough: the vCPU thread sleeps
         break;
       case 'resume':
-        rec?.guestSwitch(t, v, -1, 'R', v);
+        switchIn(v);
         startWork(v);
         break;
       case 'waking': {
@@ -665,6 +673,12 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
           ipiVcpu.push(j);
         }
         setPiece(j, 'resume', c.resumeCostNs);
+        // A woken thread is switched in before its return from the wait runs (as a kernel
+        // does): at once if its vCPU runs, else when the host runs it (runOn).
+        if (rec !== undefined) {
+          switchPending[j] = 1;
+          if (tasks[j]!.state === 'run') switchIn(j);
+        }
         if (th.toWake.length > 0) setPiece(v, 'waking', c.wakeCostNs);
         else startWork(v);
         break;

@@ -68,16 +68,24 @@ const MAX_SIM_BARRIERS = 20_000;
 const TIE_ORDER: readonly WaitPolicy[] = ['block', 'spin-then-block', 'spin'];
 
 /**
- * The readings of a thread's run between barriers: from the least work the trace allows (1%, or
- * in a blocking run what is left after the most barrier overhead one run can hold, taken as the
- * measured cost of one wakeup: a syscall and a switch, as the return from a wait is), through
- * the geometric middle, to all work.
+ * The readings of a thread's CPU per barrier (ProgramShape.burstNs) as work and barrier
+ * overhead. Blocking: the overhead is the shortest runs' (shape.overheadNs), the waker's cost per
+ * sleeper (simulated on its own) is taken out, the rest is work; the low reading pairs the least
+ * CPU with the most overhead, the high one the most CPU with the least. Spinning: the trace holds
+ * no split, so from 1% of the least CPU as work to all of the most, the geometric middle between
+ * (calibrated afterwards against the run's wall time when the barriers are known).
  */
 function readings(s: ProgramShape): Reading[] {
   const b = s.burstNs;
-  const overheadMax = s.waits === 'block' ? s.wakeCostNs?.value : undefined;
-  const lowShare =
-    overheadMax !== undefined ? Math.max(0.01, Math.min(1, 1 - overheadMax / b.value)) : 0.01;
+  const o = s.overheadNs;
+  const w = s.workNs;
+  if (s.waits === 'block' && o !== undefined && w !== undefined)
+    return [
+      { name: 'low', workNs: w.low, barrierNs: o.high },
+      { name: 'middle', workNs: w.value, barrierNs: o.value },
+      { name: 'high', workNs: w.high, barrierNs: o.low },
+    ];
+  const lowShare = 0.01;
   const midShare = Math.sqrt(lowShare);
   return [
     { name: 'low', workNs: lowShare * b.low, barrierNs: (1 - lowShare) * b.low },

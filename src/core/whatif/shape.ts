@@ -35,12 +35,26 @@ export interface ProgramShape {
    * overhead), ns: the shortest bursts of the blocking threads, or a range in a spinning run.
    */
   burstNs: Estimate;
+  /**
+   * A blocking thread's CPU per barrier that is not work: returning from its wait and arriving at
+   * the next (the shortest runs between a wakeup and a sleep: a region with no work in it).
+   * Undefined when the threads spin.
+   */
+  overheadNs: Estimate | undefined;
+  /** A blocking thread's work per barrier (all regions averaged), ns; undefined when they spin. */
+  workNs: Estimate | undefined;
   /** Guest wakeup of a blocked thread until it runs (IPI, the halted vCPU's host wakeup), ns. */
   wakeLatencyNs: Estimate | undefined;
   /** vCPU time the thread completing a barrier spends per sleeper it wakes, ns. */
   wakeCostNs: Estimate | undefined;
   /** Share of the threads' time spent synchronising (asleep or spinning at barriers). */
   syncShare: Estimate;
+  /**
+   * Host CPU time the program's threads got while running in the guest, ns: their guest running
+   * time minus what their vCPUs lost on the host (work, barrier overhead and, when they spin,
+   * spinning).
+   */
+  cpuNs: number;
   /** Host tasks, other than the vCPU threads, that wanted a host CPU most of the run. */
   coRunners: { count: number; load: number; names: string[]; basis: string };
   /** What the shape rests on and what it cannot tell, in words. */
@@ -58,6 +72,17 @@ export interface ShapeInput {
   /** The vCPU threads' host thread ids. */
   vcpuTids: number[];
   program: { pids: number[]; sleepShare: number };
+  /**
+   * Time each guest thread lost to its vCPU not running on the host (stalls.ts), in the host's
+   * unit, by guest pid: a preempted vCPU's thread still shows as running in the guest's trace.
+   */
+  lostByPid?: ReadonlyMap<number, number>;
+  /**
+   * The same losses as intervals in the guest trace's time (relative to its first event), sorted
+   * and disjoint per guest pid: a run between a wakeup and a sleep is the host CPU it got only
+   * once they are taken out.
+   */
+  lostIntervals?: ReadonlyMap<number, { start: Float64Array; end: Float64Array }>;
 }
 
 export interface ShapeOptions {
@@ -88,7 +113,10 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   // wakeup-to-run waits, and the time from one wakeup a thread issues to its next (the waker's
   // cost per sleeper: it wakes them one by one).
   const tl = a.guestTimelines.tasks;
+  const wakeCostNs = wakerGap(a, program, u);
+  const wakings = wakingsBy(a, program);
   const bursts: number[] = [];
+  const quiet: number[] = [];
   const waits: number[] = [];
   let sleeps = 0;
   let run = 0;
@@ -107,16 +135,42 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
     run += tl.totals[base + TaskState.running]!;
     for (let s = 0; s < TASK_STATE_COUNT; s++)
       if (s !== TaskState.unknown) all += tl.totals[base + s]!;
+    const gone = a.lostIntervals?.get(pid);
+    let g = 0;
+    const woke = wakings.get(pid);
+    let w = 0;
     for (let j = tl.offsets[k]!; j < tl.offsets[k + 1]! - 1; j++) {
       const st = tl.state[j];
       const next = tl.state[j + 1];
       if (st === TaskState.running && next === TaskState.sleeping) {
         sleeps++;
-        bursts.push((tl.end[j]! - tl.start[j]!) * u);
+        // The run less the time its vCPU was off the host's CPUs (both lists in time order).
+        const x = tl.start[j]!;
+        const y = tl.end[j]!;
+        let off = 0;
+        if (gone !== undefined) {
+          while (g < gone.end.length && gone.end[g]! <= x) g++;
+          for (let h = g; h < gone.start.length && gone.start[h]! < y; h++)
+            off += Math.max(0, Math.min(y, gone.end[h]!) - Math.max(x, gone.start[h]!));
+        }
+        // A run that woke siblings also holds their wakeups (simulated on their own): the
+        // split below reads the runs that woke nobody.
+        while (woke !== undefined && w < woke.length && woke[w]! < x) w++;
+        let issued = 0;
+        while (woke !== undefined && w < woke.length && woke[w]! < y) {
+          issued++;
+          w++;
+        }
+        const cpu = Math.max(0, (y - x - off) * u);
+        bursts.push(cpu);
+        if (issued === 0) quiet.push(cpu);
       } else if (st === TaskState.runnable && next === TaskState.running)
         waits.push((tl.end[j]! - tl.start[j]!) * u);
     }
   }
+  let lost = 0;
+  for (const pid of program.pids) lost += a.lostByPid?.get(pid) ?? 0;
+  const cpuNs = Math.max(0, run - lost) * u;
   // The run's wall time: the program's threads' first to last moment on a CPU (the guest's
   // trace covers more: the tracer starting, the shell).
   const wallNs = lastEnd > first ? (lastEnd - first) * u : (a.window.end - a.window.start) * u;
@@ -125,6 +179,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       'the program never ran in the guest trace: its wall time is the window both traces cover',
     );
   bursts.sort((x, y) => x - y);
+  quiet.sort((x, y) => x - y);
   waits.sort((x, y) => x - y);
   const waitsBy: 'block' | 'spin' =
     sleeps >= 10 * threads && program.sleepShare >= 0.1 ? 'block' : 'spin';
@@ -160,38 +215,48 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       "the threads spin: no barrier shows in a scheduler trace (they never sleep), so how many the run had is unknown; give --barriers N (the program's count) or --barrier-marker RE (a trace marker per barrier), or trace a short run with OMP_WAIT_POLICY=passive",
     );
 
-  // The run between two barriers. Blocking: the shortest bursts (5th percentile) are a thread's
-  // work plus its barrier overhead (arriving, returning from the futex), with no preemption in
-  // them. Spinning: at most a region's length, at least a microsecond.
+  // The run between two barriers: the host CPU time the threads got, per thread and barrier (a
+  // mean over every region, the empty ones too: a program's regions need not be alike). In a
+  // blocking run that is work plus barrier overhead; the guest's own running time per barrier
+  // (preemption not taken out) bounds it from above. In a spinning run it also holds the
+  // spinning: at most that, at least a microsecond.
+  const lostBasis =
+    a.lostByPid !== undefined
+      ? `, less the ${formatDuration(lost * u)} their vCPUs lost on the host`
+      : ' (no host stalls known: preemption not taken out)';
   let burstNs: Estimate;
-  if (waitsBy === 'block' && bursts.length > 0) {
-    const p5 = quantile(bursts, 0.05);
+  let overheadNs: Estimate | undefined;
+  let workNs: Estimate | undefined;
+  if (waitsBy === 'block' && barriers !== undefined && barriers.value > 0 && quiet.length >= 20) {
+    const split = splitBursts(quiet, bursts.length, barriers, threads, wakeCostNs);
+    overheadNs = split.overhead;
+    workNs = split.work;
     burstNs = {
-      value: p5,
-      low: quantile(bursts, 0.01),
-      high: quantile(bursts, 0.25),
-      basis: `the shortest 5% of ${formatCount(bursts.length)} runs of a thread between a wakeup and its next sleep (median ${formatDuration(quantile(bursts, 0.5))})`,
+      value: workNs.value + overheadNs.value,
+      low: workNs.low + overheadNs.low,
+      high: workNs.high + overheadNs.high,
+      basis: `${split.basis}; the threads' ${formatDuration(run * u)} of guest running time${lostBasis}`,
     };
   } else {
-    // A spinning thread's run between barriers holds its work: at most the host CPU time its
-    // vCPU got per region (a vCPU preempted on the host still counts as running in the guest,
-    // so a region's wall overstates it by the host's oversubscription).
-    const perRegion = barriers !== undefined ? wallNs / Math.max(1, barriers.value) : wallNs;
+    // A spinning thread's run between barriers holds its work: at most the host CPU time it got
+    // per region (a vCPU preempted on the host still counts as running in the guest).
     const cpus = vcpuCpus(a);
     const team = Math.max(1, Math.min(threads, vcpus));
-    const cpuShare = cpus !== undefined ? Math.min(1, cpus / team) : 1;
-    const high = Math.max(1_000, Math.min(perRegion * cpuShare, 10_000_000));
-    const onHost =
-      cpus !== undefined && cpuShare < 1
-        ? ` x the ${(100 * cpuShare).toFixed(0)}% of a host CPU each of the ${team} vCPUs got (${cpus.toFixed(2)} CPUs for ${team})`
-        : '';
+    const perRegion =
+      barriers !== undefined
+        ? a.lostByPid !== undefined
+          ? cpuNs / Math.max(1, barriers.value * team)
+          : (wallNs / Math.max(1, barriers.value)) *
+            (cpus !== undefined ? Math.min(1, cpus / team) : 1)
+        : 10_000_000;
+    const high = Math.max(1_000, Math.min(perRegion, 10_000_000));
     burstNs = {
       value: Math.sqrt(1_000 * high),
       low: 1_000,
       high,
       basis:
         barriers !== undefined
-          ? `spinning hides it: between 1 µs and a region's CPU time (${formatDuration(high)}: the run over ${formatCount(barriers.value)} barriers${onHost}), the middle taken`
+          ? `spinning hides it: between 1 µs and the host CPU each thread got per region (${formatDuration(high)}: ${formatDuration(cpuNs)} over ${formatCount(barriers.value)} barriers x ${team} threads${a.lostByPid !== undefined ? '' : ", from the vCPUs' share of the host"}), the middle taken`
           : 'spinning hides it, and the barriers are not counted: between 1 µs and 10 ms, the middle taken',
     };
   }
@@ -204,7 +269,6 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
           basis: `median of ${formatCount(waits.length)} guest wakeups of the program's threads until they ran`,
         }
       : undefined;
-  const wakeCostNs = wakerGap(a, program, u);
 
   // Synchronisation share: asleep is synchronising; of the running time, a blocking thread
   // spends at least the wakeups it does; a spinning thread's running is work or spinning alike.
@@ -237,12 +301,129 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
     waits: waitsBy,
     barriers,
     burstNs,
+    overheadNs,
+    workNs,
     wakeLatencyNs,
     wakeCostNs,
     syncShare,
+    cpuNs,
     coRunners,
     notes,
   };
+}
+
+/** Adjacent quantiles this far apart (ratio) split the runs into overhead-only and working. */
+const MODE_GAP = 4;
+
+/**
+ * A blocking run's runs between a wakeup and a sleep (host CPU they got, their wakeups out),
+ * sorted, as barrier overhead and work per thread and barrier. The shortest runs hold no work
+ * (the return from one wait and the arrival at the next): their 5th percentile is the overhead.
+ * When the runs fall in two groups far apart (a gap of MODE_GAP x between adjacent deciles), the
+ * upper group's excess over the overhead is the work: a program whose regions differ (work, then
+ * an empty one) shows it. When they do not, every region holds the same work: the shortest runs
+ * less an overhead of the order of the measured wakeup cost.
+ */
+function splitBursts(
+  sorted: number[],
+  all: number,
+  barriers: Estimate,
+  threads: number,
+  wakeCost: Estimate | undefined,
+): { overhead: Estimate; work: Estimate; basis: string } {
+  const n = sorted.length;
+  // The runs read stand for all of them (those that woke siblings too).
+  const scale = all / Math.max(1, n);
+  const overhead: Estimate = {
+    value: quantile(sorted, 0.05),
+    low: quantile(sorted, 0.01),
+    high: quantile(sorted, 0.25),
+    basis: `the shortest 5% (1%-25%) of ${formatCount(n)} runs of a thread between a wakeup and its next sleep that woke no sibling, each less the time its vCPU was off the host`,
+  };
+  // Per thread and barrier, from a total over the runs.
+  const per = (total: number, nb: number): number => (scale * total) / Math.max(1, nb * threads);
+  let gapAt = -1;
+  let gap = MODE_GAP;
+  for (let q = 0.05; q < 0.9; q += 0.05) {
+    const lo = Math.max(1_000, quantile(sorted, q));
+    const r = quantile(sorted, q + 0.05) / lo;
+    if (r >= gap) {
+      gap = r;
+      gapAt = q;
+    }
+  }
+  if (gapAt >= 0) {
+    const cut = Math.sqrt(
+      Math.max(1_000, quantile(sorted, gapAt)) * quantile(sorted, gapAt + 0.05),
+    );
+    const upper = sorted.filter((v) => v > cut);
+    const excess = (o: number): number => upper.reduce((t, v) => t + Math.max(0, v - o), 0);
+    const median = quantile(upper, 0.5);
+    // The median working run stands for them all (a run whose vCPU lost time the stalls did not
+    // catch only stretches the mean, which bounds it from above); the quartile below it, less
+    // the most overhead, from below.
+    const value = per(upper.length * Math.max(0, median - overhead.value), barriers.value);
+    return {
+      overhead,
+      work: {
+        value,
+        low: per(upper.length * Math.max(0, quantile(upper, 0.25) - overhead.high), barriers.high),
+        high: Math.max(value, per(excess(overhead.low), barriers.low)),
+        basis: `${formatCount(upper.length)} of ${formatCount(n)} runs between a wakeup and a sleep hold work (median ${formatDuration(median)}, ${gap.toFixed(0)}x the overhead-only runs below them): their median less the overhead, over ${formatCount(barriers.value)} barriers x ${threads} threads`,
+      },
+      basis: `work ${formatDuration(value)} per thread and barrier, barrier overhead ${formatDuration(overhead.value)} (the shortest runs)`,
+    };
+  }
+  // Every region holds the same work, so the shortest runs bound it from above; their overhead
+  // (returning from one wait, arriving at the next) is of the order of the kernel's wakeup
+  // path, which the waker's cost per sleeper measures: from half of it to twice it.
+  // A run that woke nobody is one region (the thread slept at both ends), so no scaling to the
+  // runs' count here.
+  const shortest = overhead.value;
+  // At least a tenth of the shortest run is taken as work (an assumption: below that the trace
+  // cannot tell, and the what-if's ranges say so).
+  const floor = 0.1 * shortest;
+  // A shortest run under half a wakeup says the prior does not fit: then only the trace's own
+  // bound holds (the whole shortest run).
+  const fits = wakeCost !== undefined && shortest - wakeCost.value / 2 > floor;
+  const low = fits ? Math.max(floor, shortest - 2 * wakeCost.value) : floor;
+  const high = fits ? shortest - wakeCost.value / 2 : shortest;
+  const value = Math.sqrt(low * high);
+  return {
+    overhead: {
+      ...overhead,
+      value: shortest - value,
+      low: Math.max(0, overhead.low - high),
+      high: Math.max(0, overhead.high - low),
+    },
+    work: {
+      value,
+      low,
+      high,
+      basis: fits
+        ? `the runs between a wakeup and a sleep are all alike (no group far above the shortest): each holds a region's work and an overhead of the order of a wakeup; the shortest (${formatDuration(shortest)}) less from twice to half the ${formatDuration(wakeCost.value)} a wakeup costs the waker, at least a tenth of it, the geometric middle taken`
+        : `the runs between a wakeup and a sleep are all alike (no group far above the shortest): the work is at most the shortest runs (${formatDuration(shortest)}), between a tenth of it and all of it, the geometric middle taken`,
+    },
+    basis: `work ${formatDuration(value)} of the shortest runs' ${formatDuration(shortest)}, the rest barrier overhead`,
+  };
+}
+
+/** Each program thread's sched_waking of its siblings, guest time, in time order. */
+function wakingsBy(a: ShapeInput, program: ShapeInput['program']): Map<number, number[]> {
+  const g = a.guest;
+  const ours = new Set(program.pids);
+  const out = new Map<number, number[]>();
+  const ev = g.events;
+  for (let i = 0; i < ev.length; i++) {
+    if (kindAt(g, i) !== Kind.schedWaking) continue;
+    if (!ours.has(g.tasks.pid(wakeupAt(g, i).task))) continue;
+    const by = g.tasks.pid(ev.task(i));
+    if (!ours.has(by)) continue;
+    let l = out.get(by);
+    if (l === undefined) out.set(by, (l = []));
+    l.push(ev.ts(i));
+  }
+  return out;
 }
 
 /**

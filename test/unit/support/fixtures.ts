@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** The lab's real host + guest captures (copied from ../shared/fixtures/real, unchanged). */
+/** The lab's real host + guest captures (../shared/fixtures/real's, unchanged, plus this repository's own). */
 export const REAL = path.resolve(__dirname, '../../fixtures/real');
 
 /** `../shared` beside the clone, when it is there. */
@@ -22,10 +22,22 @@ export function missing(dir: string, what: string): string | undefined {
   return existsSync(dir) ? undefined : ` (skipped: needs ${what} at ${dir})`;
 }
 
-/** The seven lab scenarios (each a folder with meta.json): the list the real-data tables run over. */
+/**
+ * The second program shape (issue #24): the same omp_barrier with a compute-heavier step, recorded
+ * in this repository only (not in ../shared/fixtures/real). Its untraced sweep is dop-truth/.
+ */
+export const HEAVY_SCENARIOS = [
+  'heavy-noisy-active-tsc',
+  'heavy-noisy-passive-tsc',
+  'heavy-quiet-active-tsc',
+  'heavy-quiet-passive-tsc',
+] as const;
+
+/** The lab scenarios (each a folder with meta.json): the list the real-data tables run over. */
 export const REAL_SCENARIOS = [
   'guestonly-noisy-passive',
   'guestonly-quiet-active',
+  ...HEAVY_SCENARIOS,
   'noisy-active-tsc',
   'quiet-active-tsc',
   'quiet-passive-local',

@@ -80,7 +80,8 @@ function wasmBytes(): Uint8Array {
   try {
     return readFileSync(shipped);
   } catch {
-    const pkg = createRequire(__filename).resolve('@bokuweb/zstd-wasm');
+    // From the sources (tests, their bundled workers, which keep the source folder's __dirname).
+    const pkg = createRequire(path.join(__dirname, 'index.js')).resolve('@bokuweb/zstd-wasm');
     return readFileSync(path.join(path.dirname(pkg), 'zstd.wasm'));
   }
 }

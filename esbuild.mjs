@@ -1,5 +1,8 @@
 // One build for every entry: the CLI (node), the timeline webview (browser), and later the
 // extension and server.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -37,6 +40,12 @@ const entries = [
     sourcemap: false,
   },
 ];
+
+// libzstd as WebAssembly (src/core/io/zstd-wasm.ts) for Node without zstd: loaded from next to the
+// bundles, so the CLI and the .vsix carry it and nothing is fetched.
+const zstdPkg = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
+mkdirSync('dist', { recursive: true });
+copyFileSync(path.join(path.dirname(zstdPkg), 'zstd.wasm'), 'dist/zstd.wasm');
 
 for (const e of entries) {
   if (watch) {

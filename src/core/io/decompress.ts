@@ -1,8 +1,10 @@
 // The decoders a .dat file's compressed sections need, for the engine in core/ingest/trace-dat:
-// Node's zlib, and zstd from Node when it has it (22.15+), else our own bounded decoder.
+// Node's zlib, and zstd from Node when it has it (22.15+), else libzstd as WebAssembly (zstd-wasm.ts),
+// else (its .wasm missing or refused) our own JavaScript decoder.
 
 import type { Decompressors } from '../ingest/trace-dat/index';
-import { zstdDecompress } from '../ingest/trace-dat/zstd';
+import { ZstdError, zstdDecompress } from '../ingest/trace-dat/zstd';
+import { zstdDecompressWasm } from './zstd-wasm';
 
 type ZstdSync = (buf: Uint8Array, opts?: object) => Buffer;
 /** zlib, loaded by the first compressed section: ~12 ms that an uncompressed .dat never needs. */
@@ -15,6 +17,21 @@ const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zl
  */
 const chunk = (outSize: number): number => Math.min(Math.max(outSize, 64), 8 << 20);
 
+/** Set once zstd.wasm could not be loaded: the JavaScript decoder then does every section. */
+let noWasm = false;
+
+function zstdFallback(input: Uint8Array, outSize: number): Uint8Array {
+  if (!noWasm) {
+    try {
+      return zstdDecompressWasm(input, outSize);
+    } catch (e) {
+      if (e instanceof ZstdError) throw e;
+      noWasm = true; // not found, or not compiled: a broken install, not a broken file
+    }
+  }
+  return zstdDecompress(input, outSize);
+}
+
 export const nodeDecompressors: Decompressors = {
   zlib(input, outSize) {
     return zlib().inflateSync(input, {
@@ -26,6 +43,6 @@ export const nodeDecompressors: Decompressors = {
     const nodeZstd = (zlib() as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
     if (nodeZstd !== undefined)
       return nodeZstd(input, { maxOutputLength: Math.max(outSize, 1), chunkSize: chunk(outSize) });
-    return zstdDecompress(input, outSize);
+    return zstdFallback(input, outSize);
   },
 };

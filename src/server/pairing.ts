@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyzePair, PairOptions } from '../core/analyze/pair';
+import { analyzePair, PairOptions, withAdvice } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { TimelineIndex } from '../core/view/lod';
 import { buildTimelineModel } from '../core/view/model';
@@ -81,8 +81,14 @@ export function pairingOps(s: Server): PairingOps {
     return o;
   };
 
-  /** The analysis of `uri` with its pair, cached per pair of versions. */
-  const analysisFor = async (uri: string): Promise<PairedAnalysis | undefined> => {
+  /**
+   * The analysis of `uri` with its pair, cached per pair of versions. Its advice (the what-if: the
+   * simulator run many times) is computed when first asked for and kept with it.
+   */
+  const analysisFor = async (
+    uri: string,
+    advice?: 'advice',
+  ): Promise<PairedAnalysis | undefined> => {
     // An open document, or a file on disk (a .dat in the custom editor, a pair not open).
     const st = states.get(uri);
     const me: PairSide | undefined =
@@ -105,20 +111,33 @@ export function pairingOps(s: Server): PairingOps {
         analyses.set(key, undefined);
       } else {
         const t0 = Date.now();
-        const a = analyzePair(host.trace, guest.trace, opts);
+        const a = analyzePair(host.trace, guest.trace, { ...opts, deferAdvice: true });
         log(`analysed ${nameOf(host.uri)} + ${nameOf(guest.uri)} in ${Date.now() - t0} ms`);
-        analyses.set(key, a);
+        analyses.set(key, { analysis: a, advised: false });
       }
     }
-    const analysis = analyses.get(key);
-    return analysis === undefined
-      ? undefined
-      : { analysis, key, host: host.trace, hostUri: host.uri, guestUri: guest.uri };
+    const entry = analyses.get(key);
+    if (entry === undefined) return undefined;
+    if (advice === 'advice' && !entry.advised) {
+      const t0 = Date.now();
+      const opts = pairOptions();
+      entry.analysis = withAdvice(entry.analysis, typeof opts === 'string' ? {} : opts.advice);
+      entry.advised = true;
+      log(`advice for ${nameOf(host.uri)} + ${nameOf(guest.uri)} in ${Date.now() - t0} ms`);
+    }
+    return {
+      analysis: entry.analysis,
+      key,
+      host: host.trace,
+      hostUri: host.uri,
+      guestUri: guest.uri,
+    };
   };
 
   /** The timeline of a trace and its pair: the engine's model and level-of-detail index. */
   const timelineFor = async (uri: string): Promise<TimelineIndex | string> => {
-    const a = await analysisFor(uri);
+    // The timeline shows the advice (DoP lanes, the what-if chart).
+    const a = await analysisFor(uri, 'advice');
     if (a === undefined) return `no pair for this trace: ${NO_PAIR}`;
     let index = indexes.get(a.key);
     if (index === undefined) {

@@ -55,6 +55,8 @@ export interface PairSide {
   uri: string;
   trace: ParsedDoc['trace'];
   role: TraceRole;
+  /** The open document's timelines (built when it was parsed), for its analysis to reuse. */
+  timelines?: ParsedDoc['timelines'];
 }
 
 /** A document's analysis with its pair, and which of the two is the host. */

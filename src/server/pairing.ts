@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyzePair, PairOptions, withAdvice } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
+import { withOwnTaskIntervals } from '../core/timeline/build';
 import { TimelineIndex } from '../core/view/lod';
 import { buildTimelineModel } from '../core/view/model';
 import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from './context';
@@ -41,7 +42,13 @@ export function pairingOps(s: Server): PairingOps {
     }
     const open = states.get(other);
     if (open?.parsed !== undefined)
-      return { key: open.key, uri: other, trace: open.parsed.trace, role: open.parsed.role };
+      return {
+        key: open.key,
+        uri: other,
+        trace: open.parsed.trace,
+        role: open.parsed.role,
+        timelines: open.parsed.timelines,
+      };
     if (open !== undefined) return undefined; // open, not parsed yet
     return loadFromDisk(other);
   };
@@ -93,7 +100,13 @@ export function pairingOps(s: Server): PairingOps {
     const st = states.get(uri);
     const me: PairSide | undefined =
       st?.parsed !== undefined
-        ? { key: st.key, uri, trace: st.parsed.trace, role: st.parsed.role }
+        ? {
+            key: st.key,
+            uri,
+            trace: st.parsed.trace,
+            role: st.parsed.role,
+            timelines: st.parsed.timelines,
+          }
         : st === undefined
           ? await loadFromDisk(uri)
           : undefined;
@@ -111,7 +124,16 @@ export function pairingOps(s: Server): PairingOps {
         analyses.set(key, undefined);
       } else {
         const t0 = Date.now();
-        const a = analyzePair(host.trace, guest.trace, { ...opts, deferAdvice: true });
+        // The open documents' timelines, not built again; the host's thread intervals copied, as
+        // the analysis keeps only its vCPU threads' (and the document's hovers read them all).
+        const a = analyzePair(host.trace, guest.trace, {
+          ...opts,
+          deferAdvice: true,
+          timelines: {
+            host: host.timelines !== undefined ? withOwnTaskIntervals(host.timelines) : undefined,
+            guest: guest.timelines,
+          },
+        });
         log(`analysed ${nameOf(host.uri)} + ${nameOf(guest.uri)} in ${Date.now() - t0} ms`);
         analyses.set(key, { analysis: a, advised: false });
       }

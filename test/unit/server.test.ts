@@ -33,6 +33,7 @@ import type {
   PublishDiagnosticsParams,
 } from 'vscode-languageserver';
 import { advise } from '../../src/core/analyze/dop';
+import { buildTimelines } from '../../src/core/timeline/build';
 import { startServer, ServerHandle } from '../../src/server/server';
 import {
   ANALYZE,
@@ -57,6 +58,11 @@ const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
 vi.mock('../../src/core/analyze/dop', async (actual) => {
   const m = await actual<typeof import('../../src/core/analyze/dop')>();
   return { ...m, advise: vi.fn(m.advise) };
+});
+// Timelines, counted: an open document's are built once, and its pair's analysis reuses them.
+vi.mock('../../src/core/timeline/build', async (actual) => {
+  const m = await actual<typeof import('../../src/core/timeline/build')>();
+  return { ...m, buildTimelines: vi.fn(m.buildTimelines) };
 });
 
 describe('language server on a real host + guest pair', () => {
@@ -224,6 +230,11 @@ describe('language server on a real host + guest pair', () => {
 
   it('publishes diagnostics and answers hovers without running the what-if', () => {
     expect(logs.filter((l) => /^analysed host\.txt \+ guest\.txt/.test(l))).toHaveLength(1);
+    // The open host document's timelines and the guest's (read from disk, for the analysis).
+    expect(vi.mocked(buildTimelines).mock.calls.map(([t]) => t.name)).toEqual([
+      'host.txt',
+      'guest.txt',
+    ]);
     expect(diagnosticsOf(hostUri).some((x) => x.code === 'vcpu-preempted')).toBe(true);
     expect(advised()).toBe(0);
   });

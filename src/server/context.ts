@@ -55,6 +55,8 @@ export interface PairSide {
   uri: string;
   trace: ParsedDoc['trace'];
   role: TraceRole;
+  /** The open document's timelines (built when it was parsed), for its analysis to reuse. */
+  timelines?: ParsedDoc['timelines'];
 }
 
 /** A document's analysis with its pair, and which of the two is the host. */
@@ -84,8 +86,11 @@ export interface ServerOps {
   loadFromDisk(uri: string): Promise<PairSide | undefined>;
   /** pairing.ts: the settings as the pipeline's options, or what is wrong with them. */
   pairOptions(): PairOptions | string;
-  /** pairing.ts: the analysis of `uri` with its pair, cached per pair of versions. */
-  analysisFor(uri: string): Promise<PairedAnalysis | undefined>;
+  /**
+   * pairing.ts: the analysis of `uri` with its pair, cached per pair of versions; its advice only
+   * with `advice` (computed on the first such request, then cached with the analysis).
+   */
+  analysisFor(uri: string, advice?: 'advice'): Promise<PairedAnalysis | undefined>;
   /** pairing.ts: the timeline index of `uri` and its pair, or why there is none. */
   timelineFor(uri: string): Promise<TimelineIndex | string>;
   /** publish.ts: the document's diagnostics (file, parse, analysis) sent to the client. */
@@ -102,7 +107,11 @@ export interface Server extends ServerOps {
   /** Files read from disk (pairs, big documents, .dat), by path; watched while cached. */
   readonly diskCache: Map<string, DiskRead>;
   readonly watchers: Map<string, FSWatcher>;
-  readonly analyses: Map<string, PairAnalysis | undefined>;
+  /**
+   * A pair's analysis, cached per pair of versions; `advised` once its advice is in (the what-if
+   * runs on the first request that shows it, not for diagnostics or hovers).
+   */
+  readonly analyses: Map<string, { analysis: PairAnalysis; advised: boolean } | undefined>;
   /** The diagnostics last published per document (Show in Timeline reads their `data`). */
   readonly published: Map<string, Diagnostic[]>;
   /** The timeline of a pair of versions: the engine's model and level-of-detail index. */

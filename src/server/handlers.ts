@@ -188,7 +188,7 @@ export function answerRequests(s: Server): void {
           : !existsSync(filePath(p.uri) ?? '')
       )
         return { ok: false, message: 'not a trace vCPU Lens reads (or not read yet)' };
-      const a = await s.analysisFor(p.uri);
+      const a = await s.analysisFor(p.uri, 'advice');
       if (a === undefined) {
         const opts = s.pairOptions();
         return { ok: false, message: typeof opts === 'string' ? opts : `no pair: ${NO_PAIR}` };

@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyzePair, PairOptions } from '../core/analyze/pair';
+import { analyzePair, PairOptions, withAdvice } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
+import { withOwnTaskIntervals } from '../core/timeline/build';
 import { TimelineIndex } from '../core/view/lod';
 import { buildTimelineModel } from '../core/view/model';
 import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from './context';
@@ -41,7 +42,13 @@ export function pairingOps(s: Server): PairingOps {
     }
     const open = states.get(other);
     if (open?.parsed !== undefined)
-      return { key: open.key, uri: other, trace: open.parsed.trace, role: open.parsed.role };
+      return {
+        key: open.key,
+        uri: other,
+        trace: open.parsed.trace,
+        role: open.parsed.role,
+        timelines: open.parsed.timelines,
+      };
     if (open !== undefined) return undefined; // open, not parsed yet
     return loadFromDisk(other);
   };
@@ -81,13 +88,25 @@ export function pairingOps(s: Server): PairingOps {
     return o;
   };
 
-  /** The analysis of `uri` with its pair, cached per pair of versions. */
-  const analysisFor = async (uri: string): Promise<PairedAnalysis | undefined> => {
+  /**
+   * The analysis of `uri` with its pair, cached per pair of versions. Its advice (the what-if: the
+   * simulator run many times) is computed when first asked for and kept with it.
+   */
+  const analysisFor = async (
+    uri: string,
+    advice?: 'advice',
+  ): Promise<PairedAnalysis | undefined> => {
     // An open document, or a file on disk (a .dat in the custom editor, a pair not open).
     const st = states.get(uri);
     const me: PairSide | undefined =
       st?.parsed !== undefined
-        ? { key: st.key, uri, trace: st.parsed.trace, role: st.parsed.role }
+        ? {
+            key: st.key,
+            uri,
+            trace: st.parsed.trace,
+            role: st.parsed.role,
+            timelines: st.parsed.timelines,
+          }
         : st === undefined
           ? await loadFromDisk(uri)
           : undefined;
@@ -105,20 +124,42 @@ export function pairingOps(s: Server): PairingOps {
         analyses.set(key, undefined);
       } else {
         const t0 = Date.now();
-        const a = analyzePair(host.trace, guest.trace, opts);
+        // The open documents' timelines, not built again; the host's thread intervals copied, as
+        // the analysis keeps only its vCPU threads' (and the document's hovers read them all).
+        const a = analyzePair(host.trace, guest.trace, {
+          ...opts,
+          deferAdvice: true,
+          timelines: {
+            host: host.timelines !== undefined ? withOwnTaskIntervals(host.timelines) : undefined,
+            guest: guest.timelines,
+          },
+        });
         log(`analysed ${nameOf(host.uri)} + ${nameOf(guest.uri)} in ${Date.now() - t0} ms`);
-        analyses.set(key, a);
+        analyses.set(key, { analysis: a, advised: false });
       }
     }
-    const analysis = analyses.get(key);
-    return analysis === undefined
-      ? undefined
-      : { analysis, key, host: host.trace, hostUri: host.uri, guestUri: guest.uri };
+    const entry = analyses.get(key);
+    if (entry === undefined) return undefined;
+    if (advice === 'advice' && !entry.advised) {
+      const t0 = Date.now();
+      const opts = pairOptions();
+      entry.analysis = withAdvice(entry.analysis, typeof opts === 'string' ? {} : opts.advice);
+      entry.advised = true;
+      log(`advice for ${nameOf(host.uri)} + ${nameOf(guest.uri)} in ${Date.now() - t0} ms`);
+    }
+    return {
+      analysis: entry.analysis,
+      key,
+      host: host.trace,
+      hostUri: host.uri,
+      guestUri: guest.uri,
+    };
   };
 
   /** The timeline of a trace and its pair: the engine's model and level-of-detail index. */
   const timelineFor = async (uri: string): Promise<TimelineIndex | string> => {
-    const a = await analysisFor(uri);
+    // The timeline shows the advice (DoP lanes, the what-if chart).
+    const a = await analysisFor(uri, 'advice');
     if (a === undefined) return `no pair for this trace: ${NO_PAIR}`;
     let index = indexes.get(a.key);
     if (index === undefined) {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzePair } from '../../src/core/analyze/pair';
+import { analyzePair, withAdvice } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { REAL, realScenarios } from './support/fixtures';
 
@@ -42,5 +42,22 @@ describe('advice on the real pairs', () => {
       expect(f.end).toBeGreaterThan(f.start);
       expect(f.message.length).toBeGreaterThan(20);
     }
+  });
+});
+
+describe('advice deferred (the language server computes it when it is shown)', () => {
+  it('deferAdvice leaves it out, everything else found; withAdvice adds the same advice', async () => {
+    const sc = SCENARIOS[0]!;
+    const host = (await readTraceFile(path.join(REAL, sc, 'host.txt.gz'))).traces[0]!;
+    const guest = (await readTraceFile(path.join(REAL, sc, 'guest.txt.gz'))).traces[0]!;
+    const whole = analyzePair(host, guest);
+    const deferred = analyzePair(host, guest, { deferAdvice: true });
+    expect(deferred.advice).toBeUndefined();
+    expect(deferred.findings).toEqual(whole.findings);
+    expect(deferred.program).toEqual(whole.program);
+    const advised = withAdvice(deferred);
+    expect(advised.advice).toBeDefined();
+    expect(advised.advice).toEqual(whole.advice);
+    expect(deferred.advice).toBeUndefined(); // a new object: the deferred one is left as it was
   });
 });

@@ -4,6 +4,7 @@ import {
   formatDuration,
   formatTicks,
   formatCount,
+  formatClockOffset,
 } from '../../src/core/model/time';
 
 describe('formatDuration', () => {
@@ -47,5 +48,13 @@ describe('formatCount', () => {
     ])
       expect(formatCount(n)).toBe(Math.round(n).toLocaleString('en-US'));
     expect(formatCount(NaN)).toBe('NaN');
+  });
+});
+
+describe('formatClockOffset', () => {
+  it('groups a tick offset as en-US Intl does, without loading it (bigints past 2^53 too)', () => {
+    for (const v of [0n, 5n, -5n, 999n, 1000n, -1000n, 11498479028802n, -(2n ** 63n), 10n ** 21n])
+      expect(formatClockOffset(v, 'count')).toBe(`${v.toLocaleString('en-US')} ticks`);
+    expect(formatClockOffset(-1_500_000_001n, 'ns')).toBe('-1.500000001 s');
   });
 });

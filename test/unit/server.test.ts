@@ -16,7 +16,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createMessageConnection,
   MessageConnection,
@@ -32,6 +32,8 @@ import type {
   Location,
   PublishDiagnosticsParams,
 } from 'vscode-languageserver';
+import { advise } from '../../src/core/analyze/dop';
+import { buildTimelines } from '../../src/core/timeline/build';
 import { startServer, ServerHandle } from '../../src/server/server';
 import {
   ANALYZE,
@@ -51,6 +53,18 @@ import {
 
 const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
 
+// The advice (its what-if runs the simulator many times), counted: the server computes it only
+// for what shows it.
+vi.mock('../../src/core/analyze/dop', async (actual) => {
+  const m = await actual<typeof import('../../src/core/analyze/dop')>();
+  return { ...m, advise: vi.fn(m.advise) };
+});
+// Timelines, counted: an open document's are built once, and its pair's analysis reuses them.
+vi.mock('../../src/core/timeline/build', async (actual) => {
+  const m = await actual<typeof import('../../src/core/timeline/build')>();
+  return { ...m, buildTimelines: vi.fn(m.buildTimelines) };
+});
+
 describe('language server on a real host + guest pair', () => {
   let client: MessageConnection;
   let server: ServerHandle;
@@ -59,6 +73,8 @@ describe('language server on a real host + guest pair', () => {
   let hostUri: string;
   const published = new Map<string, PublishDiagnosticsParams[]>();
   const dir = mkdtempSync(path.join(tmpdir(), 'vl-server-'));
+  /** The server's log lines (it logs each analysis and each advice it computes). */
+  const logs: string[] = [];
 
   const diagnosticsOf = (uri: string): Diagnostic[] =>
     published.get(uri)?.at(-1)?.diagnostics ?? [];
@@ -90,10 +106,10 @@ describe('language server on a real host + guest pair', () => {
       l.push(p);
       published.set(p.uri, l);
     });
-    client.onNotification(
-      'window/logMessage',
-      (m: { message: string }) => process.env['VL_DEBUG'] && console.log(m.message),
-    );
+    client.onNotification('window/logMessage', (m: { message: string }) => {
+      logs.push(m.message);
+      if (process.env['VL_DEBUG']) console.log(m.message);
+    });
     client.onNotification(STATUS_CHANGED, () => {});
     client.listen();
     await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
@@ -210,8 +226,25 @@ describe('language server on a real host + guest pair', () => {
     expect(none).toBeNull();
   });
 
+  const advised = (): number => vi.mocked(advise).mock.calls.length;
+
+  it('publishes diagnostics and answers hovers without running the what-if', () => {
+    expect(logs.filter((l) => /^analysed host\.txt \+ guest\.txt/.test(l))).toHaveLength(1);
+    // The open host document's timelines and the guest's (read from disk, for the analysis).
+    expect(vi.mocked(buildTimelines).mock.calls.map(([t]) => t.name)).toEqual([
+      'host.txt',
+      'guest.txt',
+    ]);
+    expect(diagnosticsOf(hostUri).some((x) => x.code === 'vcpu-preempted')).toBe(true);
+    expect(advised()).toBe(0);
+  });
+
   it('answers vcpuLens/analyze with the vCPU threads of meta.json and the advice', async () => {
     const r = (await client.sendRequest(ANALYZE, { uri: hostUri })) as AnalyzeResult;
+    // The advice is computed on this first request that shows it, once: a second one reuses it.
+    expect(advised()).toBe(1);
+    await client.sendRequest(ANALYZE, { uri: hostUri });
+    expect(advised()).toBe(1);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.report.vcpus.map((v) => v.hostTid)).toEqual([3315, 3316, 3317, 3318]);

@@ -14,6 +14,7 @@ import {
   retainTaskIntervals,
   taskIntervalAt,
   Timelines,
+  withOwnTaskIntervals,
 } from '../../src/core/timeline/build';
 import { TASK_STATE_NAMES, TaskState } from '../../src/core/timeline/states';
 
@@ -261,6 +262,25 @@ describe('retainTaskIntervals', () => {
     expect(tl.tasks.start.buffer.byteLength).toBe(kept * 2 < total ? kept * 8 : total * 8);
     for (const pid of tl.tasks.pids)
       expect(intervals(tl, pid)).toEqual(keep.has(pid) ? before.get(pid) : []);
+  });
+
+  it.each([
+    ['most threads kept (moved down in place)', (busy: number[]) => busy.slice(1)],
+    ['few threads kept (copied out smaller)', (busy: number[]) => busy.slice(-1)],
+  ])('%s on a withOwnTaskIntervals copy: the original keeps every interval', async (_n, pick) => {
+    const r = await readTraceFile(path.join(BUNDLED, 'host.txt.gz'));
+    const tl = buildTimelines(r.traces[0]!);
+    const before = all(tl);
+    const busy = [...tl.tasks.pids]
+      .filter((pid) => before.get(pid)!.length > 0)
+      .sort((a, b) => before.get(a)!.length - before.get(b)!.length);
+    const keep = new Set(pick(busy));
+    const copy = withOwnTaskIntervals(tl);
+    retainTaskIntervals(copy.tasks, keep);
+    for (const pid of tl.tasks.pids) {
+      expect(intervals(copy, pid)).toEqual(keep.has(pid) ? before.get(pid) : []);
+      expect(intervals(tl, pid)).toEqual(before.get(pid));
+    }
   });
 });
 

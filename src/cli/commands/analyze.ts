@@ -347,8 +347,9 @@ function formatAdvice(a: NonNullable<AnalyzeReport['advice']>): string[] {
       ]
         .filter((x) => x !== '')
         .join(', ');
+    // Code-point order of the policy keywords: localeCompare would load ICU's collation.
     for (const c of [...a.candidates].sort(
-      (x, y) => x.threads - y.threads || x.policy.localeCompare(y.policy),
+      (x, y) => x.threads - y.threads || (x.policy < y.policy ? -1 : x.policy > y.policy ? 1 : 0),
     ))
       L.push(
         `  ${String(c.threads).padStart(3)} ${(POLICY_ENV[c.policy] ?? c.policy).padEnd(34)} ${formatDuration(c.predictedWallNs).padStart(10)}  (${formatDuration(c.low)}-${formatDuration(c.high)})${mark(c) !== '' ? `  <- ${mark(c)}` : ''}`,

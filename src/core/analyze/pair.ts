@@ -34,6 +34,11 @@ export interface PairOptions {
   timelines?: { host?: Timelines | undefined; guest?: Timelines | undefined };
   /** What the advice's what-if is told (barriers, a tick rate). */
   advice?: AdviceOptions;
+  /**
+   * Leave the advice out (its what-if runs the simulator many times): a caller that shows it
+   * later adds it with withAdvice (the language server, on the first request that shows it).
+   */
+  deferAdvice?: boolean;
 }
 
 export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): PairAnalysis {
@@ -179,8 +184,16 @@ export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): 
     reasoning.push('no clock map: vCPU states only, stalls not attributed to guest threads');
   const withStates: PairAnalysis = { ...base, clock, states, stalls, window };
   const { findings, program } = findFindings(withStates);
-  const advice = advise(withStates, program, findings, opts.advice);
   if (program === undefined && clock !== undefined)
     reasoning.push('no multi-threaded program in the guest trace: no DoP advice');
-  return { ...withStates, findings, program, advice };
+  const found: PairAnalysis = { ...withStates, findings, program };
+  return opts.deferAdvice === true ? found : withAdvice(found, opts.advice);
+}
+
+/**
+ * `a` with its advice: the what-if's simulator runs and the pvsched rule, over what analyzePair
+ * found (with deferAdvice, the advice is left for this). A new object; `a` is not changed.
+ */
+export function withAdvice(a: PairAnalysis, opts?: AdviceOptions): PairAnalysis {
+  return { ...a, advice: advise(a, a.program, a.findings, opts) };
 }

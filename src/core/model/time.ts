@@ -295,7 +295,11 @@ export function formatCount(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   const r = Math.round(n);
   // Shortest round-trip digits as Intl prints them; past 1e21 String() turns to an exponent.
-  const digits = Math.abs(r) < 1e21 ? String(r) : BigInt(r).toString();
+  return groupDigits(Math.abs(r) < 1e21 ? String(r) : BigInt(r).toString());
+}
+
+/** An integer's decimal digits in groups of three, as en-US prints them: `-1,234,567`. */
+function groupDigits(digits: string): string {
   const neg = digits.startsWith('-');
   const d = neg ? digits.slice(1) : digits;
   let out = d.slice(0, ((d.length - 1) % 3) + 1);
@@ -314,7 +318,7 @@ export function formatClockDuration(v: number, unit: ClockUnit): string {
  * the digits are the map.
  */
 export function formatClockOffset(v: bigint, unit: ClockUnit): string {
-  return unit === 'ns' ? `${formatAbsTs(v, 'ns', 9)} s` : `${v.toLocaleString('en-US')} ticks`;
+  return unit === 'ns' ? `${formatAbsTs(v, 'ns', 9)} s` : `${groupDigits(v.toString())} ticks`;
 }
 
 /** What a report says once when its times are counts: how to read them in seconds instead. */

@@ -773,6 +773,26 @@ export function retainTaskIntervals(tl: TaskTimelines, keep: ReadonlySet<number>
 }
 
 /**
+ * `tl` with its own copy of the thread intervals, for retainTaskIntervals to drop from while `tl`
+ * keeps them all (the CPU timelines and the per-thread totals are shared: nothing changes them).
+ */
+export function withOwnTaskIntervals(tl: Timelines): Timelines {
+  const t = tl.tasks;
+  return {
+    ...tl,
+    tasks: {
+      ...t,
+      offsets: t.offsets.slice(),
+      start: t.start.slice(),
+      end: t.end.slice(),
+      state: t.state.slice(),
+      cpu: t.cpu.slice(),
+      flags: t.flags.slice(),
+    },
+  };
+}
+
+/**
  * The host threads that took a host CPU from one of `tids` when it was preempted: who ran on
  * that CPU half a unit after the switch (what stall attribution names as the preemptor).
  */

@@ -124,6 +124,8 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
   const expiries: Map<string, bigint>[] = Array.from({ length: n }, () => new Map());
   const late: { cpu: number; ts: number; lateNs: number; prev: number; tick: boolean }[] = [];
   const latenesses: number[] = [];
+  /** Per CPU: each tick's time and the CPU's last event before it, in pairs. */
+  const ticks: number[][] = Array.from({ length: n }, () => []);
   const tickExpiries: bigint[][] = Array.from({ length: n }, () => []);
   // Wakeups onto CPUs: the woken pid's wakeup time and target, until its switch-in.
   const pendingWake = new Map<number, { ts: number; cpu: number }>();
@@ -161,6 +163,7 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
       const name = names[type]!;
       if (name === 'local_timer_entry') {
         seen.ticks++;
+        ticks[cpu]!.push(ts, lastTs[cpu]!);
       } else if (name === 'reschedule_entry' || name === 'call_function_single_entry') seen.ipis++;
       else if (name === 'hrtimer_start') {
         seen.timerStarts++;
@@ -189,7 +192,7 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
     }
     lastTs[cpu] = ts;
   }
-  const hz = tickHz(tickExpiries);
+  const hz = tickHz(tickExpiries) ?? tickGapHz(ticks);
   latenesses.sort((a, b) => a - b);
   // Timers run a little late on any machine (interrupt entry, an emulated APIC): the trace's
   // fastest handling (its 5th percentile; the median is itself late on an oversubscribed host)
@@ -229,6 +232,32 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
       confidence: Math.max(0.3, Math.min(0.95, l.lateNs / (l.lateNs + (expiry - earliest)))),
     });
   }
+  // Without timer expiries to pair: the periodic tick itself. On a CPU busy across a gap, a tick
+  // more than a period (and the slack) after the one before says the vCPU was away from the
+  // missed tick's time, a period after the last (itself late by an unknown bit: less sure).
+  if (late.length === 0) {
+    const p = period(hz);
+    for (let v = 0; v < n; v++) {
+      const l = ticks[v]!;
+      for (let j = 2; j < l.length; j += 2) {
+        const prevTick = l[j - 2]!;
+        const ts = l[j]!;
+        if (ts - prevTick <= p + slackNs) continue;
+        const missed = prevTick + p;
+        if (idleAt(v, missed) || idleAt(v, prevTick)) continue;
+        const earliest = Math.max(prevTick, Math.min(l[j + 1]!, missed));
+        raw.push({
+          vcpu: v,
+          start: (earliest + missed) / 2,
+          end: ts,
+          earliest,
+          latest: missed,
+          evidence: AbsenceEvidence.lateTick,
+          confidence: 0.5,
+        });
+      }
+    }
+  }
   // Late wakeups onto idle CPUs: beyond the trace's usual wakeup wait (its low quartile: most
   // wakeups on an oversubscribed host wait some), the vCPU was woken and not run.
   const waits = wakeLat.map((w) => w.to - w.from).sort((a, b) => a - b);
@@ -260,17 +289,24 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
     p.sureNs += Math.max(0, table.end[j]! - Math.max(table.start[j]!, table.latest[j]!));
     p.intervals++;
   }
+  // Without timer pairs or ticks nothing shows time passing unseen: name what to record.
   const missing: string[] = [];
-  if (seen.timerExpiries === 0) missing.push('timer:hrtimer_expire_entry');
-  if (seen.timerStarts === 0) missing.push('timer:hrtimer_start');
-  if (seen.ticks === 0) missing.push('irq_vectors:local_timer_entry');
+  if (late.length === 0 && seen.ticks === 0) {
+    missing.push('irq_vectors:local_timer_entry');
+    if (seen.timerStarts === 0) missing.push('timer:hrtimer_start');
+    if (seen.timerExpiries === 0) missing.push('timer:hrtimer_expire_entry');
+  }
   const basis: string[] = [];
   if (seen.timerExpiries > 0 && seen.timerStarts > 0)
     basis.push(
       `${late.length} timer expiries with their lateness (hrtimer_start's expires against hrtimer_expire_entry's now); late beyond ${(slackNs / 1e6).toFixed(3)} ms (twice the trace's fastest timer handling, its 5th percentile, and at least ${((opts.minLateNs ?? MIN_LATE_NS) / 1e6).toFixed(3)} ms) counts as absence`,
     );
+  else if (seen.ticks > 0)
+    basis.push(
+      `no timer expiries to pair (record timer:hrtimer_start and timer:hrtimer_expire_entry for exact lateness): ${seen.ticks} periodic ticks read instead, a tick more than a period late on a busy CPU counting as absence (less sure: the tick before may itself have been late)`,
+    );
   if (hz !== undefined)
-    basis.push(`the guest's periodic tick runs at ${hz} Hz (from its tick timer's expiries)`);
+    basis.push(`the guest's periodic tick runs at ${hz} Hz (from its tick's spacing)`);
   basis.push(
     "on a busy CPU an absence began somewhere after its last recorded event before the late expiry: the middle of that window is taken, the window kept as the uncertainty; absences shorter than the gap between a CPU's timers fall between them and are not seen",
   );
@@ -298,6 +334,18 @@ function tickHz(exp: bigint[][]): number | undefined {
   const known = [100, 250, 300, 1000];
   const best = known.reduce((a, b) => (Math.abs(b - hz) < Math.abs(a - hz) ? b : a));
   return Math.abs(best - hz) / best < 0.1 ? best : Math.round(hz);
+}
+
+/** The tick rate from the gaps between ticks (the common one), for traces without timers. */
+function tickGapHz(ticks: number[][]): number | undefined {
+  const gaps: number[] = [];
+  for (const l of ticks) for (let j = 2; j < l.length; j += 2) gaps.push(l[j]! - l[j - 2]!);
+  gaps.sort((a, b) => a - b);
+  if (gaps.length < 8) return undefined;
+  const hz = 1e9 / gaps[gaps.length >> 1]!;
+  const known = [100, 250, 300, 1000];
+  const best = known.reduce((a, b) => (Math.abs(b - hz) < Math.abs(a - hz) ? b : a));
+  return Math.abs(best - hz) / best < 0.15 ? best : undefined;
 }
 
 function period(hz: number | undefined): number {

@@ -11,7 +11,8 @@ import { DiagnosticSink } from '../model/diagnostics';
 import { Kind } from '../model/event-kinds';
 import { TraceBuilder, type Trace } from '../model/trace';
 import { buildTimelines, type Timelines } from '../timeline/build';
-import type { AdviceOptions } from './dop';
+import { formatDuration } from '../model/time';
+import { advise, type AdviceOptions } from './dop';
 import { analyzePair } from './pair';
 import type { GuestOnlyBasis, PairAnalysis } from './types';
 
@@ -51,10 +52,45 @@ export function analyzeGuestOnly(guest: Trace, opts: GuestOnlyOptions = {}): Pai
       hostCpus.basis,
     ],
   };
+  // The uncertainty carried into the advice: how much of the absent time is sure, and whether
+  // the advice holds with a host CPU more or fewer than estimated.
+  if (pair.advice !== undefined && pair.program !== undefined) {
+    const total = absence.perVcpu.reduce((x, p) => x + p.absentNs, 0);
+    const sure = absence.perVcpu.reduce((x, p) => x + p.sureNs, 0);
+    const head = (x: { dop: number; waitPolicy: string }): string =>
+      `${x.dop} thread${x.dop === 1 ? '' : 's'}, ${x.waitPolicy}`;
+    const alt: string[] = [];
+    for (const cpus of [hostCpus.value - 1, hostCpus.value + 1]) {
+      if (cpus < 1 || cpus > guest.cpuCount) continue;
+      const b = advise(
+        { ...pair, host: { ...pair.host, cpuCount: cpus } },
+        pair.program,
+        pair.findings,
+        opts.advice,
+      );
+      if (b !== undefined) alt.push(`with ${cpus} host CPU${cpus === 1 ? '' : 's'}: ${head(b)}`);
+    }
+    pair.advice.reasoning.unshift(
+      `inferred from the guest alone: ${formatDuration(total)} of vCPU absence, ${total > 0 ? ((100 * sure) / total).toFixed(0) : '0'}% of it from a late timer's expiry on (sure), the rest where an absence began estimated; absences shorter than a CPU's gap between timers are not seen. Host CPUs estimated at ${hostCpus.value} (${hostCpus.mean.toFixed(2)}); the advice (${head(pair.advice)}) ${alt.length > 0 ? `against ${alt.join('; ')}` : 'has no other host CPU count to try'}`,
+    );
+  }
   if (pair.clock !== undefined)
     pair.clock = {
       ...pair.clock,
       reasoning: ['guest-only: the modelled host shares the guest trace clock (no mapping)'],
+    };
+  if (absence.missing.length > 0)
+    // Nothing showed time passing unseen: "never absent" would be a claim, not a reading.
+    return {
+      ...pair,
+      findings: [],
+      advice: undefined,
+      stalls: undefined,
+      reasoning: [
+        ...pair.reasoning,
+        `guest-only: the guest trace has no ${absence.missing.join(', ')}, so no absence can be inferred; no stalls, findings or advice`,
+      ],
+      guestOnly: basis,
     };
   return { ...pair, guestOnly: basis };
 }
@@ -192,7 +228,9 @@ function modelHost(
       0,
     );
   const mean = contended > 0 ? weighted / contended : n;
-  const value = Math.max(1, Math.min(n, Math.round(mean)));
+  // Rounded up: vCPUs running at once used that many host CPUs, and missed short absences only
+  // make the mean lower than it was, never higher.
+  const value = Math.max(1, Math.min(n, Math.ceil(mean - 1e-9)));
   const trace = b.finish(guest.clock);
   return {
     // The timelines have a lane per vCPU; the count the analysis reads is the estimate's.
@@ -203,7 +241,7 @@ function modelHost(
       mean,
       basis:
         contended > 0
-          ? `host CPUs the VM got: ${value}, the mean number of vCPUs running (${mean.toFixed(2)}) while at least one with work was absent`
+          ? `host CPUs the VM got: ${value}, the mean number of vCPUs running (${mean.toFixed(2)}) while at least one with work was absent, rounded up`
           : `no vCPU was seen absent: the VM is taken to have had a host CPU per vCPU (${n})`,
     },
   };

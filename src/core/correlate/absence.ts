@@ -17,6 +17,7 @@
 import { Kind } from '../model/event-kinds';
 import { wakeupAt, switchAt } from '../model/payload';
 import type { Trace } from '../model/trace';
+import { lowerBound, upperBound } from '../model/search';
 import { intervalContaining, type Timelines } from '../timeline/build';
 
 /** What an inferred absence rests on. */
@@ -120,9 +121,11 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
   const kinds = guest.eventTypes.map((t) => t.kind);
   const seen = { ticks: 0, timerStarts: 0, timerExpiries: 0, runtime: 0, ipis: 0 };
   const lastTs = new Float64Array(n).fill(-Infinity);
+  /** Per CPU, every event's time (where an absence could have begun is the last one before it). */
+  const times: number[][] = Array.from({ length: n }, () => []);
   /** Per CPU: timer address -> its last programmed expiry (monotonic ns, as printed). */
   const expiries: Map<string, bigint>[] = Array.from({ length: n }, () => new Map());
-  const late: { cpu: number; ts: number; lateNs: number; prev: number; tick: boolean }[] = [];
+  const late: { cpu: number; ts: number; lateNs: number; tick: boolean }[] = [];
   const latenesses: number[] = [];
   /** Per CPU: each tick's time and the CPU's last event before it, in pairs. */
   const ticks: number[][] = Array.from({ length: n }, () => []);
@@ -185,12 +188,13 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
           const lateNs = Number(BigInt(now) - e);
           if (lateNs >= 0) {
             latenesses.push(lateNs);
-            late.push({ cpu, ts, lateNs, prev: lastTs[cpu]!, tick: text.includes(TICK_FN) });
+            late.push({ cpu, ts, lateNs, tick: text.includes(TICK_FN) });
           }
         }
       }
     }
     lastTs[cpu] = ts;
+    times[cpu]!.push(ts);
   }
   const hz = tickHz(tickExpiries) ?? tickGapHz(ticks);
   latenesses.sort((a, b) => a - b);
@@ -199,6 +203,7 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
   // twice over, at least minLateNs, is what a vCPU that never left can take.
   const floorNs = latenesses.length > 0 ? latenesses[Math.floor(latenesses.length / 20)]! : 0;
   const slackNs = Math.max(opts.minLateNs ?? MIN_LATE_NS, 2 * floorNs);
+  const age = ageModel(late.map((l) => l.lateNs).filter((x) => x > slackNs));
   const raw: Raw[] = [];
   for (const l of late) {
     if (l.lateNs <= slackNs) continue;
@@ -216,15 +221,14 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
       continue;
     }
     // Busy: the absence began after the CPU's last recorded event before the expiry (at most a
-    // period before it on a ticking CPU), no later than the expiry. A host preemption lands at
-    // any moment of that window alike: its middle, with the window as the uncertainty.
-    const earliest = Math.max(
-      Number.isFinite(l.prev) ? Math.min(l.prev, expiry) : expiry,
-      expiry - period(hz),
-    );
+    // period before it on a ticking CPU), no later than the expiry; where in that window, the
+    // age model says (ageModel), the window kept as the uncertainty.
+    const tc = times[l.cpu]!;
+    const before = lowerBound(tc, expiry) - 1;
+    const earliest = Math.max(before >= 0 ? tc[before]! : expiry, expiry - period(hz));
     raw.push({
       vcpu: l.cpu,
-      start: (earliest + expiry) / 2,
+      start: expiry - age(expiry - earliest),
       end: l.ts,
       earliest,
       latest: expiry,
@@ -308,7 +312,7 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
   if (hz !== undefined)
     basis.push(`the guest's periodic tick runs at ${hz} Hz (from its tick's spacing)`);
   basis.push(
-    "on a busy CPU an absence began somewhere after its last recorded event before the late expiry: the middle of that window is taken, the window kept as the uncertainty; absences shorter than the gap between a CPU's timers fall between them and are not seen",
+    "on a busy CPU an absence began somewhere after its last recorded event before the late expiry: its age at the expiry is taken as the mean measured lateness no longer than that window (in a renewal process the age and the time still to run have one law), the window kept as the uncertainty; absences shorter than the gap between a CPU's timers fall between them and are not seen",
   );
   if (wakeLat.length > 0)
     basis.push(
@@ -320,6 +324,24 @@ export function inferAbsence(guest: Trace, tl: Timelines, opts: AbsenceOptions =
       "sched_stat_runtime is counted but not used: it excludes steal time only where the guest accounts steal time (KVM's steal clock), and there a late timer shows the same stretch",
     );
   return { table, perVcpu, hz, slackNs, seen, missing, basis };
+}
+
+/**
+ * How long an absence had lasted when a timer expired in it (its age), given it began within the
+ * `w` before: absences come and go as a renewal process, in which the age at a random instant
+ * has the same law as the time still to run, and that is what each late timer measures (expiry
+ * to resume). So the expected age is the mean of the measured latenesses no longer than `w`
+ * (the law cut at the window); with none measured, the window's middle.
+ */
+function ageModel(lateNs: number[]): (w: number) => number {
+  const sorted = Float64Array.from(lateNs).sort();
+  const prefix = new Float64Array(sorted.length + 1);
+  for (let k = 0; k < sorted.length; k++) prefix[k + 1] = prefix[k]! + sorted[k]!;
+  return (w) => {
+    if (w <= 0) return 0;
+    const k = upperBound(sorted, w);
+    return k > 0 ? prefix[k]! / k : w / 2;
+  };
 }
 
 /** The tick's rate from the spacing of its expiries (a whole number of periods apart). */

@@ -14,6 +14,8 @@ import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 import type { AnalyzeReport } from '../../src/core/report/analyze';
 import { buildTimelines } from '../../src/core/timeline/build';
+import { buildTimelineModel } from '../../src/core/view/model';
+import { ViewState } from '../../src/core/view/states';
 import { main } from '../../src/cli/main';
 import { captureStderr } from './support/stderr';
 
@@ -216,6 +218,37 @@ describe('guest-only absence inference', () => {
     const work = r.stalls!.byGuestThread.find((s) => s.pid === 100)!;
     expect(work.lost).toBeCloseTo(absent, 0);
     expect(r.guestOnly!.hostCpus.value).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('guest-only timeline model', () => {
+  it('lays inferred absence over the guest CPU lane as its own state, with no host CPU lanes', () => {
+    const g = guest({ endUs: 100_000, absentUs: [[41_000, 53_000]] });
+    const r = analyzeGuestOnly(g);
+    const m = buildTimelineModel(r);
+    expect(m.meta.guestOnly).toBe(true);
+    expect(m.meta.lanes.some((l) => l.group === 'host-cpus')).toBe(false);
+    const absentOf = (id: string): [number, number][] => {
+      const k = m.meta.lanes.findIndex((l) => l.id === id);
+      expect(k).toBeGreaterThanOrEqual(0);
+      const c = m.lanes[k]!;
+      const out: [number, number][] = [];
+      for (let j = 0; j < c.state.length; j++)
+        if (c.state[j] === ViewState.absent) out.push([c.start[j]!, c.end[j]!]);
+      return out;
+    };
+    const t = r.guestOnly!.absence.table;
+    const cpu0 = m.meta.lanes.find((l) => l.group === 'guest-cpus' && l.cpu === 0)!;
+    const cpu1 = m.meta.lanes.find((l) => l.group === 'guest-cpus' && l.cpu === 1)!;
+    const got = absentOf(cpu0.id);
+    expect(got).toHaveLength(1);
+    expect(got[0]![1] - got[0]![0]).toBe(Math.round(t.end[0]!) - Math.round(t.start[0]!));
+    expect(absentOf(cpu1.id)).toEqual([]);
+    // The vCPU lane says the same, as absence rather than a seen preemption.
+    const vcpu0 = m.meta.lanes.find((l) => l.group === 'vcpus' && l.vcpu === 0)!;
+    expect(absentOf(vcpu0.id)).toHaveLength(1);
+    const k = m.meta.lanes.indexOf(vcpu0);
+    expect([...m.lanes[k]!.state]).not.toContain(ViewState.preempted);
   });
 });
 

@@ -388,7 +388,7 @@ function formatGuestOnly(r: AnalyzeReport): string {
     L.push('longest inferred absences:');
     for (const x of longest)
       L.push(
-        `  vCPU ${x.vcpu} ${x.start} +${t(x.duration)}  ${x.evidence}, confidence ${x.confidence.toFixed(2)} (began between ${x.earliest} and ${x.latest})`,
+        `  vCPU ${x.vcpu} ${x.start} +${t(x.duration)}  ${x.evidence}, confidence ${x.confidence.toFixed(2)} (${x.earliest === x.latest ? 'start known: an idle CPU given work then' : `began between ${x.earliest} and ${x.latest}`})`,
       );
     L.push('');
   }

@@ -281,6 +281,12 @@ describe('vcpu-lens analyze --guest G (no host trace)', () => {
     const r = JSON.parse(out) as AnalyzeReport;
     expect(r.schema).toBe('vcpu-lens.analyze/1');
     expect(r.guestOnly!.inferred).toBe(true);
+    // Nothing claims to be known of a host: the vCPU threads and the clock are the model's.
+    expect(r.clock!.method).toBe('guest-only');
+    expect(r.vcpus.map((v) => [v.method, v.confidence])).toEqual([
+      ['guest-only', 0],
+      ['guest-only', 0],
+    ]);
     expect(r.guestOnly!.intervals).toHaveLength(1);
     expect(r.guestOnly!.intervals[0]).toMatchObject({
       vcpu: 0,

@@ -77,8 +77,23 @@ export function analyzeGuestOnly(guest: Trace, opts: GuestOnlyOptions = {}): Pai
   if (pair.clock !== undefined)
     pair.clock = {
       ...pair.clock,
+      method: 'guest-only',
       reasoning: ['guest-only: the modelled host shares the guest trace clock (no mapping)'],
     };
+  // The vCPU threads are the model's, not found on any host.
+  const vm = pair.vcpuMap.chosen;
+  if (vm !== undefined) {
+    vm.vmm = 'none (guest-only)';
+    vm.key = 'modelled';
+    for (const v of vm.vcpus) {
+      v.method = 'guest-only';
+      v.confidence = 0;
+      v.evidence = `no host trace: a modelled thread for guest CPU ${v.vcpu}`;
+    }
+    pair.vcpuMap.reasoning = [
+      'guest-only: no host trace, so no vCPU thread is known; each guest CPU has a modelled one',
+    ];
+  }
   if (absence.missing.length > 0)
     // Nothing showed time passing unseen: "never absent" would be a claim, not a reading.
     return {

@@ -3,7 +3,12 @@
 // the summary with the what-if chart after the advice. Every trace-derived string goes in as text.
 
 import type { DetailsWire, LaneMeta, LinkWire, TimelineMeta } from '../src/protocol/webview';
-import { LANE_GROUPS, LANE_KIND_STATES, VIEW_STATE_NAMES } from '../src/core/view/states';
+import {
+  LANE_GROUPS,
+  LANE_KIND_STATES,
+  VIEW_STATE_NAMES,
+  ViewState,
+} from '../src/core/view/states';
 import type { Format } from './format';
 import { whatIfSection } from './whatif-chart';
 import { elementMaker, type ElementMaker } from './element';
@@ -41,10 +46,13 @@ export class SidePanel {
       side.append(this.el('p', 'vl-help', g.label));
       const lg = this.el('div', 'vl-legend');
       for (const s of LANE_KIND_STATES[g.id]) {
+        // Inferred absence exists only where there was no host trace.
+        if (s === ViewState.absent && m.guestOnly !== true) continue;
         const item = this.el('span');
         const sw = this.el('span', 'vl-swatch');
         sw.dataset['state'] = String(s);
-        item.append(sw, doc.createTextNode(VIEW_STATE_NAMES[s]!));
+        const name = VIEW_STATE_NAMES[s]!;
+        item.append(sw, doc.createTextNode(s === ViewState.absent ? `${name} (inferred)` : name));
         lg.append(item);
       }
       side.append(lg);

@@ -22,8 +22,15 @@ export function readTheme(doc: Document): Theme {
     rgba[st] = ((d[3]! << 24) | (d[2]! << 16) | (d[1]! << 8) | d[0]!) >>> 0;
   });
   for (const sw of doc.querySelectorAll<HTMLElement>('.vl-swatch')) {
-    const c = states[Number(sw.dataset['state'])] ?? '';
-    sw.style.background = c === 'transparent' || c === '' ? 'none' : c;
+    const st = Number(sw.dataset['state']);
+    const c = states[st] ?? '';
+    sw.style.background =
+      c === 'transparent' || c === ''
+        ? 'none'
+        : st === ViewState.absent
+          ? // Inferred: hatched, as the lanes draw it.
+            `repeating-linear-gradient(135deg, ${c} 0 2px, transparent 2px 4px)`
+          : c;
   }
   return {
     states,

@@ -151,6 +151,7 @@ export const CLOCK_METHOD: Record<NonNullable<PairAnalysis['clock']>['method'], 
   'trace-cmd': 'clock map from trace-cmd’s time sync',
   recorded: 'clock map from the recorded TSC offsets',
   paired: 'clock map from paired events',
+  'guest-only': 'no host trace: vCPU absence inferred from the guest alone',
 };
 
 const FIELD_HELP: Record<string, string> = {

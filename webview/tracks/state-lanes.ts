@@ -1,7 +1,8 @@
 // The state lanes: one row per host CPU, vCPU thread, guest CPU, guest thread or co-runner, under
 // collapsible group headers, each painted per device-pixel column in the colour of the finest
 // window covering it. Quiet states (asleep, exited, blocked) are a thin band, not a bar that reads
-// as activity; the highlighted task's places and the selected interval are outlined.
+// as activity; inferred states (guest-only absence) are hatched, so what was inferred never reads
+// as what was seen; the highlighted task's places and the selected interval are outlined.
 
 import type { LaneGroup, LaneMeta, TimelineMeta } from '../../src/protocol/webview';
 import { LANE_GROUPS, ViewState } from '../../src/core/view/states';
@@ -16,6 +17,11 @@ const QUIET: ReadonlySet<number> = new Set([
   ViewState.exited,
   ViewState.blocked,
 ]);
+
+/** States drawn hatched: inferred, not recorded (guest-only mode's vCPU absence). */
+const HATCHED: ReadonlySet<number> = new Set([ViewState.absent]);
+/** The hatch: diagonal stripes this many device pixels apart, half of them painted. */
+const HATCH_PX = 6;
 
 /** Which lanes to show: the program's threads (and the vCPUs they run on), the vCPUs, or all. */
 export type LaneFilter = 'program' | 'vcpus' | 'all';
@@ -62,6 +68,7 @@ export class StateLanesTrack implements Track {
   private pixels: Uint32Array | undefined;
   private full: Uint32Array | undefined;
   private thin: Uint32Array | undefined;
+  private hatch: Uint8Array | undefined;
 
   constructor(
     private readonly meta: TimelineMeta,
@@ -114,10 +121,12 @@ export class StateLanesTrack implements Track {
       this.pixels = new Uint32Array(this.img.data.buffer);
       this.full = new Uint32Array(CW);
       this.thin = new Uint32Array(CW);
+      this.hatch = new Uint8Array(CW);
     }
     const px = this.pixels!;
     const full = this.full!;
     const thin = this.thin!;
+    const hatch = this.hatch!;
     const rgba = v.theme.rgba;
     const [a0, b0] = v.x.domain() as [number, number];
     const [r0, r1] = v.x.range() as [number, number];
@@ -135,6 +144,8 @@ export class StateLanesTrack implements Track {
       if (r.kind !== 'lane' || v.top + r.y + r.h <= 0 || v.top + r.y >= v.clipHeight) continue;
       full.fill(0);
       thin.fill(0);
+      hatch.fill(0);
+      let hatched = false;
       for (const tile of coarseFirst) {
         const lr = tile.byLane.get(r.lane.id);
         if (lr === undefined) continue;
@@ -151,6 +162,9 @@ export class StateLanesTrack implements Track {
           // A finer tile overrides a coarser one in both bands.
           thin.fill(c, c0, c1);
           full.fill(QUIET.has(st) ? 0 : c, c0, c1);
+          const h = HATCHED.has(st) ? 1 : 0;
+          hatch.fill(h, c0, c1);
+          if (h === 1) hatched = true;
         }
       }
       const ly0 = v.top + r.y + 2;
@@ -160,7 +174,14 @@ export class StateLanesTrack implements Track {
       // The thin band: the lane's middle third.
       const t0 = Math.round((ly0 + (r.h - 4) / 3) * dpr);
       const t1 = Math.round((ly1 - (r.h - 4) / 3) * dpr);
-      for (let yy = y0; yy < y1; yy++) px.set(yy >= t0 && yy < t1 ? thin : full, yy * CW);
+      for (let yy = y0; yy < y1; yy++) {
+        px.set(yy >= t0 && yy < t1 ? thin : full, yy * CW);
+        if (!hatched) continue;
+        // Diagonal stripes: in a hatched column, every other half-period along x + y is left clear.
+        const row = yy * CW;
+        for (let cx = 0; cx < CW; cx++)
+          if (hatch[cx] === 1 && (cx + yy) % HATCH_PX >= HATCH_PX / 2) px[row + cx] = 0;
+      }
       const y = v.top + r.y + 2;
       const h = r.h - 4;
       for (const tile of v.tiles) {

@@ -1,8 +1,12 @@
 // `vcpu-lens analyze --host H --guest G`: which host thread is which vCPU, the clock map, what
-// each vCPU did on the host, and which guest threads lost time to which host tasks.
+// each vCPU did on the host, and which guest threads lost time to which host tasks. With
+// `--guest G` alone, the same inferred from the guest trace (analyze/guest-only.ts), marked so.
 
 import { existsSync } from 'node:fs';
+import { analyzeGuestOnly } from '../../core/analyze/guest-only';
 import { analyzePair, PairOptions } from '../../core/analyze/pair';
+import { ABSENCE_RECORD_HINT } from '../../core/correlate/absence';
+import { DIAG } from '../../core/model/diagnostics';
 import type { LoadResult } from '../../core/io/read-trace-file';
 import type { Trace } from '../../core/model/trace';
 import { startTimelines, TimelineBuild, Timelines } from '../../core/timeline/build';
@@ -27,9 +31,9 @@ import { FORCE_OPTION, JSON_OPTION, READ_OPTIONS, readOptions } from '../shared-
 export const analyze = defineCommand({
   name: 'analyze',
   summary:
-    'Host + guest traces of one run: vCPU threads, clock map, vCPU time on the host, stalls, advice.',
+    'Host + guest traces of one run (or a guest trace alone, inferred): vCPU time, stalls, advice.',
   usage:
-    '--host H --guest G [--vcpu-map 0=TID,...] [--offset D] [--pair-guest RE --pair-host RE] ' +
+    '[--host H] --guest G [--vcpu-map 0=TID,...] [--offset D] [--pair-guest RE --pair-host RE] ' +
     '[--barriers N | --barrier-marker RE] [--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force]',
   details:
     'Which host thread is which vCPU, the guest-to-host clock map (estimated when nothing is\n' +
@@ -37,7 +41,11 @@ export const analyze = defineCommand({
     'which guest threads lost time and to which host tasks. H and G may also be given as the two\n' +
     'arguments. --out writes a self-contained HTML report with the interactive timeline;\n' +
     '--chrome-trace the merged host + guest timeline as trace-event JSON for Perfetto UI /\n' +
-    'chrome://tracing; neither overwrites an existing file without --force.',
+    'chrome://tracing; neither overwrites an existing file without --force.\n' +
+    'With --guest G and no host trace (guest-only), when each vCPU was absent (the host not\n' +
+    'running it while the guest had work) is inferred from the guest: timers firing late, the\n' +
+    'periodic tick, wakeups run late (docs/guest-only.md says what to record); everything is\n' +
+    'then marked inferred.',
   options: {
     host: { type: 'string', arg: 'FILE', help: 'the host trace' },
     guest: { type: 'string', arg: 'FILE', help: 'the guest trace' },
@@ -84,10 +92,20 @@ export const analyze = defineCommand({
   run(v, files, io) {
     const read = readOptions(v);
     if (typeof read === 'string') return usageError('analyze', read);
-    const hostFile = v.host ?? files[0];
+    const guestOnly = v.host === undefined && v.guest !== undefined && files.length === 0;
+    const hostFile = guestOnly ? undefined : (v.host ?? files[0]);
     const guestFile = v.guest ?? files[1];
-    if (hostFile === undefined || guestFile === undefined)
-      return usageError('analyze', 'give --host FILE and --guest FILE');
+    if ((hostFile === undefined && !guestOnly) || guestFile === undefined)
+      return usageError('analyze', 'give --host FILE and --guest FILE, or --guest FILE alone');
+    if (guestOnly) {
+      const pairOnly = ['vcpu-map', 'offset', 'pair-guest', 'pair-host'] as const;
+      const given = pairOnly.filter((k) => v[k] !== undefined);
+      if (given.length > 0)
+        return usageError(
+          'analyze',
+          `${given.map((k) => `--${k}`).join(', ')} need${given.length === 1 ? 's' : ''} a host trace (--host)`,
+        );
+    }
     let vcpuMap: Map<number, number> | undefined;
     try {
       vcpuMap = v['vcpu-map'] !== undefined ? parseVcpuMapFlag(v['vcpu-map']) : undefined;
@@ -164,7 +182,7 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeCommand(
-  hostFile: string,
+  hostFile: string | undefined,
   guestFile: string,
   o: AnalyzeOptions,
   out: (s: string) => void,
@@ -182,16 +200,18 @@ export async function analyzeCommand(
   // Timelines are built as the parts of a big text file are joined, while the rest is read; a
   // build given up (events out of order) is dropped at once, and the whole trace built after.
   const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
-  const [h, g] = (await loadTraces([hostFile, guestFile], o.read, (k, traces) => {
+  const files = hostFile !== undefined ? [hostFile, guestFile] : [guestFile];
+  const loaded = (await loadTraces(files, o.read, (k, traces) => {
     const t = traces[0];
     if (t === undefined) return;
     if (growing[k]?.trace !== t)
       growing[k] = { trace: t, build: startTimelines(t, undefined, true) };
     const entry = growing[k]!;
     if (entry.build?.feed() === false) entry.build = undefined;
-  })) as [LoadResult, LoadResult];
+  })) as LoadResult[];
+  const [h, g] = hostFile !== undefined ? [loaded[0], loaded[1]!] : [undefined, loaded[0]!];
   let bad = false;
-  for (const r of [h, g]) {
+  for (const r of loaded) {
     for (const d of r.diagnostics) log(formatDiag(d));
     for (const t of r.traces) {
       const errors = t.diagnostics.filter((d) => d.severity === 'error');
@@ -203,22 +223,45 @@ export async function analyzeCommand(
       }
     }
   }
-  const host = h.traces[0];
+  const host = h?.traces[0];
   const guest = g.traces[0];
-  if (host === undefined || guest === undefined) return ExitCode.noInput;
-  if (h.traces.length > 1 || g.traces.length > 1)
+  if ((h !== undefined && host === undefined) || guest === undefined) return ExitCode.noInput;
+  if (loaded.some((r) => r.traces.length > 1))
     log('several traces in one file: analysing the first of each');
   // A build is the file's when it grew on the trace the read returned (not on a failed attempt).
   const built = (k: number, t: Trace): Timelines | undefined =>
     growing[k]?.trace === t ? growing[k].build?.finish() : undefined;
-  const a = analyzePair(host, guest, {
-    ...o.pair,
-    timelines: { host: built(0, host), guest: built(1, guest) },
-  });
+  const guestTl = built(host !== undefined ? 1 : 0, guest);
+  const a =
+    host !== undefined
+      ? analyzePair(host, guest, {
+          ...o.pair,
+          timelines: { host: built(0, host), guest: guestTl },
+        })
+      : analyzeGuestOnly(guest, {
+          ...(guestTl !== undefined ? { timelines: guestTl } : {}),
+          ...(o.pair.advice !== undefined ? { advice: o.pair.advice } : {}),
+        });
+  const missing = a.guestOnly?.absence.missing ?? [];
+  if (missing.length > 0)
+    // Not an input error: the trace is fine, it only lacks what the inference reads.
+    log(
+      formatDiag({
+        code: DIAG.guestOnlyNoTimers,
+        severity: 'warning',
+        source: g.path,
+        message: `no host trace and the guest trace has no ${missing.join(', ')}: nothing shows when its vCPUs were absent, so none is inferred. Record the guest with: ${ABSENCE_RECORD_HINT} (docs/guest-only.md)`,
+      }),
+    );
   const rep = analyzeReport(a);
   out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
   if (o.html !== undefined || o.chromeTrace !== undefined) {
-    const model = buildTimelineModel(a, { title: `${host.name} + ${guest.name}` });
+    const model = buildTimelineModel(a, {
+      title:
+        host !== undefined
+          ? `${host.name} + ${guest.name}`
+          : `${guest.name} (guest only, inferred)`,
+    });
     const failed = writeReportFiles(model, o.html, o.chromeTrace, o.force === true);
     if (failed !== undefined) return failed;
   }
@@ -229,13 +272,12 @@ export function formatAnalyze(r: AnalyzeReport): string {
   const t = (v: number): string => formatClockDuration(v, r.unit);
   const pct = (v: number, of: number): string => (of > 0 ? `${((100 * v) / of).toFixed(1)}%` : '-');
   const L: string[] = [];
+  if (r.guestOnly !== undefined) return formatGuestOnly(r);
   L.push(
     `host ${safeName(r.host.name, 200)} (${r.host.format}), guest ${safeName(r.guest.name, 200)} (${r.guest.format}, ${r.guest.cpus} CPUs)`,
   );
   if (r.tscHz !== null)
-    L.push(
-      `counter clock read at ${formatCount(r.tscHz)} Hz (--tsc-hz): times in seconds`,
-    );
+    L.push(`counter clock read at ${formatCount(r.tscHz)} Hz (--tsc-hz): times in seconds`);
   if (r.unit === 'count') L.push(`note: ${TSC_RATE_HINT}`);
   L.push('');
   L.push(r.vm !== null ? `vCPU threads (${r.vm.vmm}, ${r.vm.key}):` : 'vCPU threads: none found');
@@ -308,6 +350,73 @@ export function formatAnalyze(r: AnalyzeReport): string {
       `program: ${safeName(r.program.comm)} (${r.program.pids.length} threads): ${safeText(r.program.why)}`,
     );
   if (r.advice !== null) L.push(...formatAdvice(r.advice), '');
+  for (const s of r.reasoning) L.push(`note: ${safeText(s)}`);
+  return L.join('\n');
+}
+
+/** A guest trace analysed alone: the inferred absences first, then the pair mode's sections, each marked inferred. */
+function formatGuestOnly(r: AnalyzeReport): string {
+  const go = r.guestOnly!;
+  const t = (v: number): string => formatClockDuration(v, r.unit);
+  const pct = (v: number, of: number): string => (of > 0 ? `${((100 * v) / of).toFixed(1)}%` : '-');
+  const L: string[] = [];
+  L.push(
+    `guest ${safeName(r.guest.name, 200)} (${r.guest.format}, ${r.guest.cpus} CPUs), no host trace: GUEST-ONLY, everything below is INFERRED from the guest trace`,
+  );
+  L.push('');
+  if (go.missingEvents.length > 0) {
+    L.push(
+      `nothing to infer from: the guest trace has no ${go.missingEvents.join(', ')}. Record it with:`,
+      `  ${ABSENCE_RECORD_HINT}`,
+    );
+    return L.join('\n');
+  }
+  const span = r.window?.duration ?? r.guest.span;
+  L.push(
+    `vCPU absence (inferred: the host not running the vCPU while the guest had work), over ${t(span)}:`,
+  );
+  L.push('  vCPU     absent   of span   sure part  intervals   busy (guest)');
+  for (const p of go.perVcpu)
+    L.push(
+      `  ${String(p.vcpu).padStart(4)} ${t(p.absent).padStart(10)} ${pct(p.absent, span).padStart(9)} ${pct(p.sure, p.absent).padStart(11)} ${String(p.intervals).padStart(10)} ${t(p.busy).padStart(14)}`,
+    );
+  L.push(`  host CPUs the VM got (estimated): ${go.hostCpus.value}`);
+  for (const s of go.basis) L.push(`  - ${safeText(s)}`);
+  L.push('');
+  const longest = [...go.intervals].sort((a, b) => b.duration - a.duration).slice(0, 10);
+  if (longest.length > 0) {
+    L.push('longest inferred absences:');
+    for (const x of longest)
+      L.push(
+        `  vCPU ${x.vcpu} ${x.start} +${t(x.duration)}  ${x.evidence}, confidence ${x.confidence.toFixed(2)} (${x.earliest === x.latest ? 'start known: an idle CPU given work then' : `began between ${x.earliest} and ${x.latest}`})`,
+      );
+    L.push('');
+  }
+  if (r.stallsByThread.length > 0) {
+    L.push('guest threads that lost time to their vCPU being absent (inferred):');
+    const top = r.stallsByThread.slice(0, 10);
+    const w = Math.max(...top.map((s) => t(s.lost).length));
+    for (const s of top)
+      L.push(
+        `  ${String(s.pid).padStart(7)} ${safeName(s.comm).padEnd(16)} ${t(s.lost).padStart(w)} in ${s.episodes} episodes`,
+      );
+    L.push('');
+  }
+  if (r.findings.length > 0) {
+    L.push(
+      'findings (inferred: "host CPUs" are the estimate, "preempted or waiting" is inferred absence):',
+    );
+    for (const f of r.findings) L.push(`  [${f.severity}] ${f.kind}: ${safeText(f.message)}`);
+    L.push('');
+  }
+  if (r.program !== null)
+    L.push(
+      `program: ${safeName(r.program.comm)} (${r.program.pids.length} threads): ${safeText(r.program.why)}`,
+    );
+  if (r.advice !== null) {
+    const [head, ...rest] = formatAdvice(r.advice);
+    L.push(`${head!} (inferred)`, ...rest, '');
+  }
   for (const s of r.reasoning) L.push(`note: ${safeText(s)}`);
   return L.join('\n');
 }

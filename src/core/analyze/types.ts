@@ -2,6 +2,7 @@
 // shapes pair.ts assembles and findings.ts and dop.ts fill in, apart from the code that makes
 // them so that each of those files imports the types and none imports another's code back.
 
+import type { GuestAbsence } from '../correlate/absence';
 import type { ClockMap } from '../correlate/clock-map';
 import type { StallsResult } from '../correlate/stalls';
 import type { VcpuMapResult } from '../correlate/vcpu-map';
@@ -33,6 +34,19 @@ export interface PairAnalysis {
   findings: Finding[];
   advice: Advice | undefined;
   /** What could not be done, and why, in words. */
+  reasoning: string[];
+  /**
+   * Set when there was no host trace: `host` is modelled from the guest's inferred absences
+   * (analyze/guest-only.ts) and everything read from it is inferred.
+   */
+  guestOnly?: GuestOnlyBasis;
+}
+
+/** What a guest-only analysis rests on: the inferred absences and the host CPUs estimated. */
+export interface GuestOnlyBasis {
+  absence: GuestAbsence;
+  /** Host CPUs the VM got, as the modelled host has them (the mean, rounded, at least 1). */
+  hostCpus: { value: number; mean: number; basis: string };
   reasoning: string[];
 }
 

@@ -23,7 +23,8 @@ import type { VcpuAssignment } from './vcpu-map';
 
 export interface ClockMap {
   /** `trace-cmd`: the TIME_SHIFT option trace-cmd's time sync wrote into the guest .dat. */
-  method: 'estimated' | 'user' | 'trace-cmd' | 'recorded' | 'paired';
+  /** `guest-only`: no host trace; the modelled host shares the guest's clock (analyze/guest-only.ts). */
+  method: 'estimated' | 'user' | 'trace-cmd' | 'recorded' | 'paired' | 'guest-only';
   /** host = hostRef + (guest - guestRef) * slope; absolute values in the traces' units. */
   hostRef: bigint;
   guestRef: bigint;

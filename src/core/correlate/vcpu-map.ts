@@ -9,7 +9,9 @@ import { Kind } from '../model/event-kinds';
 import { kvmAt } from '../model/payload';
 import type { Trace } from '../model/trace';
 
-export type VcpuMethod = 'user' | 'trace-cmd-guest' | 'kvm-vcpu-id' | 'thread-name' | 'activity';
+/** `guest-only`: no host trace; the vCPU is a modelled thread (analyze/guest-only.ts). */
+export type VcpuMethod =
+  'user' | 'trace-cmd-guest' | 'kvm-vcpu-id' | 'thread-name' | 'activity' | 'guest-only';
 
 /** One vCPU's host thread, with how we know and how sure we are (1 = certain). */
 export interface VcpuAssignment {

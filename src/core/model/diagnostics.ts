@@ -39,6 +39,11 @@ export const DIAG = {
   cancelled: 'VL1015',
   /** Lines that print no CPU (perf script without `[cpu]`): per-CPU views are off. Once per file. */
   cpuUnknown: 'VL1016',
+  /**
+   * A guest trace analysed alone (no host trace) records neither the periodic tick nor timer
+   * expiries: nothing shows when its vCPUs were absent. Names the events to record.
+   */
+  guestOnlyNoTimers: 'VL1017',
 } as const;
 
 export type DiagCode = (typeof DIAG)[keyof typeof DIAG];

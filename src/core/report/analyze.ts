@@ -3,6 +3,7 @@
 // absolute timestamps are strings so they stay exact.
 
 import type { PairAnalysis } from '../analyze/types';
+import { ABSENCE_EVIDENCE_NAMES, ABSENCE_RECORD_HINT } from '../correlate/absence';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import { formatAbsTs } from '../model/time';
 import type { WhatIfCandidate } from '../whatif/engine';
@@ -125,6 +126,49 @@ export interface AnalyzeReport {
     reasoning: string[];
   } | null;
   reasoning: string[];
+  /**
+   * Present only for a guest trace analysed alone (`analyze --guest G`): everything above is then
+   * inferred. `host` is the host modelled from the guest (vCPU threads absent while the guest
+   * shows time passing unseen), `vcpuTime.preempted` and `waiting` are inferred absence, the
+   * stalls' preemptor is `<host>` (unknown), and the advice rests on the estimated host CPUs.
+   */
+  guestOnly?: GuestOnlyReport;
+}
+
+/** What a guest-only analysis inferred, and on what. Times in the report's unit. */
+export interface GuestOnlyReport {
+  inferred: true;
+  /** Host CPUs the VM got, estimated (the what-if's and the findings' host CPU count). */
+  hostCpus: { value: number; mean: number; basis: string };
+  /** The guest's tick rate read from the data, or null. */
+  hz: number | null;
+  /** Timer lateness below this is taken as the vCPU present. */
+  slack: number;
+  seen: {
+    ticks: number;
+    timerStarts: number;
+    timerExpiries: number;
+    runtime: number;
+    ipis: number;
+  };
+  /** Events the guest trace lacks for the inference (empty when it has what it needs). */
+  missingEvents: string[];
+  /** The recording command that gives the inference what it reads. */
+  recordHint: string;
+  perVcpu: { vcpu: number; absent: number; sure: number; intervals: number; busy: number }[];
+  /** Every inferred absence, per vCPU in time order; `earliest`..`latest`: where it could have begun. */
+  intervals: {
+    vcpu: number;
+    start: string;
+    end: string;
+    duration: number;
+    earliest: string;
+    latest: string;
+    evidence: string;
+    confidence: number;
+  }[];
+  /** What the inference rests on, what it cannot see, and how sure the advice is, in words. */
+  basis: string[];
 }
 
 export function analyzeReport(a: PairAnalysis): AnalyzeReport {
@@ -230,6 +274,40 @@ export function analyzeReport(a: PairAnalysis): AnalyzeReport {
             reasoning: a.advice.reasoning,
           },
     reasoning: a.reasoning,
+    ...(a.guestOnly !== undefined ? { guestOnly: guestOnlyReport(a, abs) } : {}),
+  };
+}
+
+function guestOnlyReport(a: PairAnalysis, abs: (rel: number) => string): GuestOnlyReport {
+  const g = a.guestOnly!;
+  const ab = g.absence;
+  const t = ab.table;
+  return {
+    inferred: true,
+    hostCpus: { ...g.hostCpus },
+    hz: ab.hz ?? null,
+    slack: ab.slackNs,
+    seen: { ...ab.seen },
+    missingEvents: ab.missing,
+    recordHint: ABSENCE_RECORD_HINT,
+    perVcpu: ab.perVcpu.map((p) => ({
+      vcpu: p.vcpu,
+      absent: p.absentNs,
+      sure: p.sureNs,
+      intervals: p.intervals,
+      busy: p.busyNs,
+    })),
+    intervals: Array.from({ length: t.length }, (_, j) => ({
+      vcpu: t.vcpu[j]!,
+      start: abs(t.start[j]!),
+      end: abs(t.end[j]!),
+      duration: t.end[j]! - t.start[j]!,
+      earliest: abs(t.earliest[j]!),
+      latest: abs(t.latest[j]!),
+      evidence: ABSENCE_EVIDENCE_NAMES[t.evidence[j]!]!,
+      confidence: t.confidence[j]!,
+    })),
+    basis: g.reasoning,
   };
 }
 

@@ -7,12 +7,7 @@ import type { PairAnalysis } from '../analyze/types';
 import { relativeMap } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { TaskState } from '../timeline/states';
-import {
-  formatAbsTs,
-  formatClockDuration,
-  formatClockOffset,
-  TSC_RATE_HINT,
-} from '../model/time';
+import { formatAbsTs, formatClockDuration, formatClockOffset, TSC_RATE_HINT } from '../model/time';
 import { whatIfChart } from '../whatif/chart';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
@@ -152,9 +147,17 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   const vcpuTids = new Set((a.vcpuMap.chosen?.vcpus ?? []).map((v) => v.hostTid));
   const program = new Set(a.program?.pids ?? []);
 
+  // Guest-only: the host is a model of the guest's inferred absences, its CPUs unknown (no lanes),
+  // a vCPU's preempted or waiting time is inferred absence.
+  const guestOnly = a.guestOnly;
+  const vcpuView = (s: number): ViewState =>
+    guestOnly !== undefined && (s === VcpuState.preempted || s === VcpuState.waiting)
+      ? ViewState.absent
+      : VCPU_TO_VIEW[s]!;
+
   // Host CPUs: who ran.
   const hc = hostTl.cpus;
-  for (let c = 0; c + 1 < hc.offsets.length; c++) {
+  for (let c = 0; guestOnly === undefined && c + 1 < hc.offsets.length; c++) {
     const b = new LaneBuilder();
     const whoOf = new Map<number, number>();
     for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
@@ -175,7 +178,13 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
       }
       b.push(T(hc.start[i]!), T(hc.end[i]!), st, who, pid);
     }
-    lanes.push({ id: laneId.hostCpu(c), group: 'host-cpus', label: `CPU ${c}`, machine: 'host', cpu: c });
+    lanes.push({
+      id: laneId.hostCpu(c),
+      group: 'host-cpus',
+      label: `CPU ${c}`,
+      machine: 'host',
+      cpu: c,
+    });
     cols.push(b.done());
   }
 
@@ -183,12 +192,15 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   for (const tl of a.states?.timelines ?? []) {
     const b = new LaneBuilder();
     for (let j = 0; j < tl.state.length; j++)
-      b.push(T(tl.start[j]!), T(tl.end[j]!), VCPU_TO_VIEW[tl.state[j]!]!, -1, tl.pcpu[j]!);
+      b.push(T(tl.start[j]!), T(tl.end[j]!), vcpuView(tl.state[j]!), -1, tl.pcpu[j]!);
     const v = a.vcpuMap.chosen?.vcpus.find((x) => x.vcpu === tl.vcpu);
     lanes.push({
       id: laneId.vcpu(tl.vcpu),
       group: 'vcpus',
-      label: `vCPU ${tl.vcpu} · ${v?.hostComm ?? '?'} (${tl.hostTid})`,
+      label:
+        guestOnly !== undefined
+          ? `vCPU ${tl.vcpu} (inferred: no host trace)`
+          : `vCPU ${tl.vcpu} · ${v?.hostComm ?? '?'} (${tl.hostTid})`,
       machine: 'host',
       pid: tl.hostTid,
       vcpu: tl.vcpu,
@@ -209,11 +221,14 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   }
 
   if (rel !== undefined) {
-    // Guest CPUs: who ran, on host time.
+    // Guest CPUs: who ran, on host time; guest-only, the inferred absences laid over them.
     const gc = guestTl.cpus;
+    const abs = guestOnly?.absence.table;
+    let q = 0;
     for (let c = 0; c + 1 < gc.offsets.length; c++) {
       const b = new LaneBuilder();
       const whoOf = new Map<number, number>();
+      while (abs !== undefined && q < abs.length && abs.vcpu[q]! < c) q++;
       for (let i = gc.offsets[c]!; i < gc.offsets[c + 1]!; i++) {
         const pid = gc.pid[i]!;
         const st =
@@ -230,7 +245,19 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
           who = whoOf.get(task) ?? -1;
           if (who < 0) whoOf.set(task, (who = str(`${a.guest.tasks.comm(task)} (${pid})`)));
         }
-        b.push(G(gc.start[i]!), G(gc.end[i]!), st, who, pid);
+        let s = G(gc.start[i]!);
+        const e = G(gc.end[i]!);
+        // Absences (guest-relative, per vCPU in time order) cut into this interval: hatched.
+        while (abs !== undefined && q < abs.length && abs.vcpu[q] === c && G(abs.start[q]!) < e) {
+          const as = Math.max(s, G(abs.start[q]!));
+          const ae = Math.min(e, G(abs.end[q]!));
+          if (as > s) b.push(s, as, st, who, pid);
+          if (ae > as) b.push(as, ae, ViewState.absent, who, pid);
+          s = Math.max(s, ae);
+          if (G(abs.end[q]!) > e) break;
+          q++;
+        }
+        if (e > s || e === G(gc.start[i]!)) b.push(s, e, st, who, pid);
       }
       lanes.push({
         id: laneId.guestCpu(c),
@@ -351,6 +378,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     lanes,
     findings,
     summary: summaryOf(a),
+    ...(guestOnly !== undefined ? { guestOnly: true as const } : {}),
   };
   if (a.window !== undefined) meta.focus = { startNs: T(a.window.start), endNs: T(a.window.end) };
   if (rel !== undefined) {
@@ -458,6 +486,28 @@ function summaryOf(a: PairAnalysis): TimelineMeta['summary'] {
       ],
     });
   const vm = a.vcpuMap.chosen;
+  const go = a.guestOnly;
+  if (go !== undefined) {
+    out.push({
+      heading: 'Guest-only (inferred: no host trace)',
+      lines: [
+        ...go.absence.perVcpu.map(
+          (p) =>
+            `vCPU ${p.vcpu}: absent ${t(p.absentNs)} in ${p.intervals} intervals (${t(p.sureNs)} of it sure)`,
+        ),
+        ...go.reasoning,
+      ],
+    });
+    if (a.stalls !== undefined)
+      out.push({
+        heading: 'Guest threads that lost time (inferred)',
+        lines: a.stalls.byGuestThread
+          .slice(0, 8)
+          .map((s) => `${s.comm} (${s.pid}): ${t(s.lost)} in ${s.episodes} episodes`),
+      });
+    if (a.reasoning.length > 0) out.push({ heading: 'Notes', lines: [...a.reasoning] });
+    return out;
+  }
   out.push({
     heading: 'vCPUs',
     lines:

@@ -24,9 +24,14 @@ export const ViewState = {
   exited: 11,
   /** A task switched out while runnable by its own kernel (not its vCPU: that is `stalled`). */
   descheduled: 12,
+  /**
+   * Guest-only (no host trace): the vCPU inferred absent (the host not running it while the
+   * guest had work), drawn hatched: inferred, not seen.
+   */
+  absent: 13,
 } as const;
 export type ViewState = (typeof ViewState)[keyof typeof ViewState];
-export const VIEW_STATE_COUNT = 13;
+export const VIEW_STATE_COUNT = 14;
 export const VIEW_STATE_NAMES = [
   'running',
   'preempted',
@@ -41,6 +46,7 @@ export const VIEW_STATE_NAMES = [
   'blocked',
   'exited',
   'descheduled',
+  'absent',
 ] as const;
 /** Marks "no data" in a level-of-detail bucket. */
 export const NO_STATE = 255;
@@ -64,8 +70,15 @@ export const LANE_KIND_STATES: Record<LaneGroup, readonly ViewState[]> = {
     ViewState.vmm,
     ViewState.blocked,
     ViewState.unknown,
+    ViewState.absent,
   ],
-  'guest-cpus': [ViewState.running, ViewState.other, ViewState.idle, ViewState.unknown],
+  'guest-cpus': [
+    ViewState.running,
+    ViewState.other,
+    ViewState.idle,
+    ViewState.unknown,
+    ViewState.absent,
+  ],
   'guest-threads': [
     ViewState.running,
     ViewState.stalled,

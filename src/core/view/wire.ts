@@ -145,6 +145,11 @@ export interface TimelineMeta {
   whatIf?: WhatIfChart;
   /** Short summary lines (advice, program, clock): trace-derived, text only. */
   summary: { heading: string; lines: string[] }[];
+  /**
+   * A guest trace alone (no host trace): vCPU absence is inferred (state `absent`, drawn
+   * hatched), and there are no host CPU lanes (the host is not known).
+   */
+  guestOnly?: true;
 }
 
 /**

@@ -7,7 +7,14 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { defineCommand, usageError } from '../command';
 import { ExitCode } from '../exit-codes';
-import { isCurrent, isRunName, loadDuckDb, recoverDataset, toRunName } from '../fleet/dataset';
+import {
+  isCurrent,
+  isRunName,
+  loadDuckDb,
+  recoverDataset,
+  removeRun,
+  toRunName,
+} from '../fleet/dataset';
 import { runPool } from '../fleet/pool';
 import { jobFingerprint, type PairJob, type PairOutcome } from '../fleet/run-pair';
 import { log, safeText } from '../terminal';
@@ -162,14 +169,19 @@ export const fleet = defineCommand({
       todo,
       n,
       (j) => progress.start(j.name),
-      (o) => progress.done(o),
+      (o) => {
+        // A run that failed no longer describes its inputs (they changed, or it never did).
+        if (!o.ok) removeRun(out, o.name);
+        progress.done(o);
+      },
     );
     progress.finish();
     const failed = outcomes.filter((o) => !o.ok).length;
     log(
       `fleet: ${formatCount(outcomes.length - failed)} runs written, ${formatCount(skipped)} unchanged, ${formatCount(failed)} failed, in ${safeText(out)}`,
     );
-    return failed > 0 ? ExitCode.inputErrors : ExitCode.ok;
+    const warned = outcomes.some((o) => o.ok && o.warnings.length > 0);
+    return failed > 0 || warned ? ExitCode.inputErrors : ExitCode.ok;
   },
 });
 

@@ -69,6 +69,15 @@ export async function runPair(j: PairJob, conn?: DuckDBConnection): Promise<Pair
           ok: false,
           reason: `${safeText(r.path)}: ${unreadable !== undefined ? `${unreadable.code} ${safeText(unreadable.message)}` : 'no trace in it'}`,
         };
+      const t0 = r.traces[0]!;
+      if (t0.events.length === 0) {
+        const first = t0.diagnostics.find((d) => d.severity === 'error');
+        return {
+          name: j.name,
+          ok: false,
+          reason: `${safeText(r.path)}: no events${first !== undefined ? ` (${first.code} ${safeText(first.message)})` : ''}`,
+        };
+      }
       for (const t of r.traces) {
         const errors = t.diagnostics.filter((d) => d.severity === 'error');
         if (errors.length > 0)
@@ -78,6 +87,13 @@ export async function runPair(j: PairJob, conn?: DuckDBConnection): Promise<Pair
       }
     }
     const a = analyzePair(h!.traces[0]!, g!.traces[0]!, j.pair);
+    // Without vCPU threads there is nothing to put in the tables but the run itself.
+    if ((a.vcpuMap.chosen?.vcpus.length ?? 0) === 0)
+      return {
+        name: j.name,
+        ok: false,
+        reason: `no vCPU threads found in the host trace${a.vcpuMap.reasoning[0] !== undefined ? `: ${safeText(a.vcpuMap.reasoning[0])}` : ''}`,
+      };
     const written = await writeAnalysis(a, j, fp, conn);
     if (typeof written === 'string') return { name: j.name, ok: false, reason: written };
     return { name: j.name, ok: true, warnings, rows: written };

@@ -2,10 +2,11 @@
 // table, JSON or CSV; an empty dataset has every view with no rows, and a bad query is a usage
 // error naming DuckDB's reason (issue #22).
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pairFile } from '../../src/cli/commands/fleet';
 import { ExitCode } from '../../src/cli/exit-codes';
 import { REAL } from './support/fixtures';
 import { captureStderr } from './support/stderr';
@@ -118,5 +119,25 @@ describe('analyze --parquet and sql', () => {
     const r = await cli('analyze', 'h', 'g', '--name', 'x');
     expect(r.code).toBe(ExitCode.usage);
     expect(stderr.join('')).toContain('--name names the run of --parquet DIR');
+  });
+});
+
+describe("a pair folder's traces", () => {
+  it('are the .dat when there is one, else the shortest host.* / guest.* name', () => {
+    const d = path.join(tmp, 'pick');
+    mkdirSync(d);
+    for (const f of [
+      'host.perf-sched.txt.gz',
+      'host.txt.gz',
+      'guest.gz',
+      'guest.dat',
+      'notes.txt',
+    ])
+      writeFileSync(path.join(d, f), '');
+    mkdirSync(path.join(d, 'host.d'));
+    expect(pairFile(d, 'host')).toBe(path.join(d, 'host.txt.gz'));
+    expect(pairFile(d, 'guest')).toBe(path.join(d, 'guest.dat'));
+    rmSync(path.join(d, 'host.txt.gz'));
+    expect(pairFile(d, 'host')).toBe(path.join(d, 'host.perf-sched.txt.gz'));
   });
 });

@@ -9,7 +9,8 @@ const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'node20', platform: 'node', format: 'cjs' };
 
 const entries = [
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+  // DuckDB's Node binding is native: loaded from node_modules, and only by fleet / sql / --parquet.
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['@duckdb/node-api'] },
   // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
   // The language server (node IPC child of the extension host).

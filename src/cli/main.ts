@@ -3,17 +3,29 @@
 
 import { analyze } from './commands/analyze';
 import { dump } from './commands/dump';
+import { fleet } from './commands/fleet';
 import { info } from './commands/info';
 import { simulateCmd } from './commands/simulate';
+import { sql } from './commands/sql';
 import { tasks } from './commands/tasks';
 import { Command, commandHelp, parseCommandLine, usageLines, wrap } from './command';
 import { ExitCode } from './exit-codes';
 import { dumpWriter, log, safeLines } from './terminal';
+import { TOOL_VERSION } from './version';
+import { fleetWorker, WORKER_ENV } from './fleet/pool';
 
-const VERSION = '0.1.0';
+const VERSION = TOOL_VERSION;
 
 /** Every command, once: a new command is a file in commands/ and a line here. */
-export const COMMANDS: readonly Command[] = [info, tasks, analyze, dump, simulateCmd] as Command[];
+export const COMMANDS: readonly Command[] = [
+  info,
+  tasks,
+  analyze,
+  dump,
+  simulateCmd,
+  fleet,
+  sql,
+] as Command[];
 
 /** The global help: the commands' usage and summary, from their declarations. */
 export function globalHelp(): string {
@@ -96,7 +108,13 @@ export async function main(
 }
 
 // Run when bundled as the CLI entry (not when imported by tests).
-if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
+if (process.env[WORKER_ENV] === '1' && process.send !== undefined && require.main === module) {
+  // A fleet's worker process (fleet/pool.ts): pairs come over IPC, not from the command line.
+  fleetWorker().catch((e: unknown) => {
+    log(`vcpu-lens fleet worker: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(ExitCode.internal);
+  });
+} else if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
   // `vcpu-lens dump big.txt | head`: a closed pipe ends the command quietly, as for cat.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);

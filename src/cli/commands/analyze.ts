@@ -4,6 +4,9 @@
 
 import { existsSync } from 'node:fs';
 import { analyzeGuestOnly } from '../../core/analyze/guest-only';
+import path from 'node:path';
+import { fingerprint, isRunName, loadDuckDb, recoverDataset, toRunName } from '../fleet/dataset';
+import { writeAnalysis } from '../fleet/run-pair';
 import { analyzePair, PairOptions } from '../../core/analyze/pair';
 import { ABSENCE_RECORD_HINT } from '../../core/correlate/absence';
 import { DIAG } from '../../core/model/diagnostics';
@@ -34,14 +37,16 @@ export const analyze = defineCommand({
     'Host + guest traces of one run (or a guest trace alone, inferred): vCPU time, stalls, advice.',
   usage:
     '[--host H] --guest G [--vcpu-map 0=TID,...] [--offset D] [--pair-guest RE --pair-host RE] ' +
-    '[--barriers N | --barrier-marker RE] [--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force]',
+    '[--barriers N | --barrier-marker RE] [--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force] ' +
+    '[--parquet DIR [--name RUN]]',
   details:
     'Which host thread is which vCPU, the guest-to-host clock map (estimated when nothing is\n' +
     'recorded), what each vCPU did on the host (running, preempted, waiting, idle, in the VMM),\n' +
     'which guest threads lost time and to which host tasks. H and G may also be given as the two\n' +
     'arguments. --out writes a self-contained HTML report with the interactive timeline;\n' +
     '--chrome-trace the merged host + guest timeline as trace-event JSON for Perfetto UI /\n' +
-    'chrome://tracing; neither overwrites an existing file without --force.\n' +
+    'chrome://tracing; neither overwrites an existing file without --force. --parquet writes the\n' +
+    "run into a fleet dataset (docs/fleet.md), named after the host file's folder unless --name.\n" +
     'With --guest G and no host trace (guest-only), when each vCPU was absent (the host not\n' +
     'running it while the guest had work) is inferred from the guest: timers firing late, the\n' +
     'periodic tick, wakeups run late (docs/guest-only.md says what to record); everything is\n' +
@@ -87,6 +92,16 @@ export const analyze = defineCommand({
       help: 'write the merged timeline as Chrome trace-event JSON',
     },
     ...FORCE_OPTION,
+    parquet: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'write this run into the Parquet dataset in DIR (as vcpu-lens fleet does; replaces a run of that name)',
+    },
+    name: {
+      type: 'string',
+      arg: 'RUN',
+      help: "the run's name in the --parquet dataset (default: the host file's folder)",
+    },
     ...READ_OPTIONS,
   },
   run(v, files, io) {
@@ -145,6 +160,18 @@ export const analyze = defineCommand({
         return usageError('analyze', `--barrier-marker: ${(e as Error).message}`);
       }
     }
+    if (v.parquet !== undefined && hostFile === undefined)
+      return usageError(
+        'analyze',
+        '--parquet writes a host + guest run (the fleet tables are the host side); give --host',
+      );
+    if (v.name !== undefined && v.parquet === undefined)
+      return usageError('analyze', '--name names the run of --parquet DIR');
+    if (v.name !== undefined && !isRunName(v.name))
+      return usageError(
+        'analyze',
+        `--name: '${safeText(v.name)}' is not a run name (letters, digits, . _ + -)`,
+      );
     return analyzeCommand(
       hostFile,
       guestFile,
@@ -163,6 +190,16 @@ export const analyze = defineCommand({
         force: v.force,
         ...(v.out !== undefined ? { html: v.out } : {}),
         ...(v['chrome-trace'] !== undefined ? { chromeTrace: v['chrome-trace'] } : {}),
+        ...(v.parquet !== undefined
+          ? {
+              parquet: {
+                dir: v.parquet,
+                name:
+                  v.name ??
+                  toRunName(path.basename(path.dirname(path.resolve(hostFile ?? guestFile)))),
+              },
+            }
+          : {}),
       },
       io.out,
     );
@@ -179,6 +216,8 @@ export interface AnalyzeOptions {
   chromeTrace?: string;
   /** Overwrite --out / --chrome-trace files that exist (otherwise refuse). */
   force?: boolean;
+  /** Write the run into this fleet dataset under this name. */
+  parquet?: { dir: string; name: string };
 }
 
 export async function analyzeCommand(
@@ -191,6 +230,14 @@ export async function analyzeCommand(
   const clash = [o.html, o.chromeTrace].filter(
     (f): f is string => f !== undefined && existsSync(f),
   );
+  if (o.parquet !== undefined) {
+    try {
+      await loadDuckDb();
+    } catch (e) {
+      log(`vcpu-lens analyze: ${(e as Error).message}`);
+      return ExitCode.internal;
+    }
+  }
   if (clash.length > 0 && o.force !== true) {
     log(
       `vcpu-lens analyze: ${clash.map(safeText).join(', ')} exist${clash.length === 1 ? 's' : ''}; give --force to overwrite`,
@@ -264,6 +311,32 @@ export async function analyzeCommand(
     });
     const failed = writeReportFiles(model, o.html, o.chromeTrace, o.force === true);
     if (failed !== undefined) return failed;
+  }
+  if (o.parquet !== undefined && hostFile !== undefined) {
+    const dir = path.resolve(o.parquet.dir);
+    const { bar: _bar, memoryCapBytes: _cap, threads: _threads, ...read } = o.read;
+    const job = {
+      name: o.parquet.name,
+      host: path.resolve(hostFile),
+      guest: path.resolve(guestFile),
+      out: dir,
+    };
+    recoverDataset(dir);
+    const written = await writeAnalysis(
+      a,
+      job,
+      fingerprint([job.host, job.guest], {
+        read,
+        pair: o.pair,
+        hostFile: job.host,
+        guestFile: job.guest,
+      }),
+    );
+    if (typeof written === 'string') {
+      log(`vcpu-lens analyze: --parquet: ${written}`);
+      return ExitCode.noInput;
+    }
+    log(`${safeText(dir)}: run ${safeText(o.parquet.name)} written (${formatCount(written)} rows)`);
   }
   return bad ? ExitCode.inputErrors : ExitCode.ok;
 }

@@ -225,7 +225,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let lateDue: boolean;
   const setDue = (i: number, time: number): void => {
     pieces.set(i, time);
-    if (time <= t) lateDue = true;
+    if (time <= now[0]!) lateDue = true;
   };
   const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
   let team = c.dop === 'fixed' ? fixedSize : c.threads;
@@ -283,7 +283,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let done = false;
   let hostEvents = 0;
   let guestEvents = 0;
-  let t = 0;
+  /**
+   * The current time, ns. In a typed array, not a variable the closures share: a number past 2^30
+   * kept in a closure's variable is a new heap object at every write (one per event, all garbage).
+   */
+  const now = new Float64Array(1);
   /**
    * Pending IPIs, a queue in time order: each is sent at the current time plus the constant
    * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation).
@@ -315,7 +319,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const th = threads[i]!;
     th.state = state;
     th.left = left;
-    setDue(i, tasks[i]!.state === 'run' && active(th) ? t + left : Infinity);
+    setDue(i, tasks[i]!.state === 'run' && active(th) ? now[0]! + left : Infinity);
   };
   /**
    * Every state change goes through here, keeping the counts and accounting time lazily (all
@@ -325,9 +329,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (k.state === st) return;
     const id = k.id;
     if (k.state === 'run') {
-      k.vruntime += t - k.runSince;
+      k.vruntime += now[0]! - k.runSince;
       if (id < c.threads) {
-        if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - t;
+        if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - now[0]!;
         pieces.set(id, Infinity);
       }
     } else if (k.state === 'ready') {
@@ -338,14 +342,14 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         startable += startableOn(k.aff);
       } else readyAnywhere--;
       if (id < c.vcpus) {
-        waitNs[id]! += t - k.readySince;
-        if (k.preempted) preemptedNs[id]! += t - k.readySince;
+        waitNs[id]! += now[0]! - k.readySince;
+        if (k.preempted) preemptedNs[id]! += now[0]! - k.readySince;
       }
     }
     if (st === 'run') {
-      k.runSince = t;
+      k.runSince = now[0]!;
       if (ple !== undefined && id < c.vcpus) pleWindow[id] = ple.windowCycles;
-      if (id < c.threads && active(threads[id]!)) setDue(id, t + threads[id]!.left);
+      if (id < c.threads && active(threads[id]!)) setDue(id, now[0]! + threads[id]!.left);
     } else if (st === 'ready') {
       readyCount++;
       if (k.aff >= 0) {
@@ -353,7 +357,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         readyOn[k.aff]!++;
         startable += startableOn(k.aff);
       } else readyAnywhere++;
-      k.readySince = t;
+      k.readySince = now[0]!;
     }
     if (k.state === 'sleep') runnableCount++;
     if (st === 'sleep') runnableCount--;
@@ -361,7 +365,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   };
   /** Virtual runtime now. */
   const vruntimeOf = (k: HostTask): number =>
-    k.state === 'run' ? k.vruntime + (t - k.runSince) : k.vruntime;
+    k.state === 'run' ? k.vruntime + (now[0]! - k.runSince) : k.vruntime;
   /** Ready tasks that may run on each pCPU, by affinity: pinned there, or anywhere. */
   const pinnedOn: number[][] = Array.from({ length: c.pcpus }, () => []);
   const unpinned: number[] = [];
@@ -430,17 +434,17 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       setState(k, 'run');
       if (k.pcpu >= 0 && k.pcpu !== p) {
         hostEvents++;
-        rec?.hostMigrate?.(t, k.id, k.pcpu, p);
+        rec?.hostMigrate?.(now[0]!, k.id, k.pcpu, p);
       }
       k.pcpu = p;
-      slices.set(p, t + slice());
+      slices.set(p, now[0]! + slice());
       setPcpu(p, k.id);
     } else {
       setPcpu(p, -1);
       slices.set(p, Infinity);
     }
     hostEvents++;
-    rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
+    rec?.hostSwitch(now[0]!, p, prev, prevState, k?.id ?? -1);
   };
   const fill = (): void => {
     if (readyCount === 0 || (readyAnywhere === 0 && startable === 0)) return;
@@ -466,7 +470,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
     const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
     hostEvents++;
-    rec?.hostWakeup(t, target, id, target);
+    rec?.hostWakeup(now[0]!, target, id, target);
     if (idle >= 0) {
       runOn(idle, k, 'S');
       return;
@@ -503,7 +507,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     } else if (k.state === 'ready') {
       // A shortcut of the model (a real task sleeps only from a CPU): it leaves the runqueue.
       setState(k, 'sleep');
-      rec?.hostDequeue?.(t, id);
+      rec?.hostDequeue?.(now[0]!, id);
     }
   };
 
@@ -513,7 +517,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const polling = th.state === 'poll';
     th.state = 'block';
     pieces.set(i, Infinity);
-    if (tasks[i]!.state === 'run' && !polling) rec?.guestSwitch(t, i, i, 'S', -1);
+    if (tasks[i]!.state === 'run' && !polling) rec?.guestSwitch(now[0]!, i, i, 'S', -1);
     sleepHost(i);
   };
   /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
@@ -526,7 +530,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       readyAnywhere === 0 &&
       (k.aff < 0 ? readyCount === 0 : readyOn[k.aff] === 0)
     ) {
-      rec?.guestSwitch(t, i, i, 'S', -1);
+      rec?.guestSwitch(now[0]!, i, i, 'S', -1);
       setPiece(i, 'poll', haltPollNs);
     } else block(i);
   };
@@ -653,15 +657,15 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         block(v); // polled long enough: the vCPU thread sleeps
         break;
       case 'resume':
-        rec?.guestSwitch(t, v, -1, 'R', v);
+        rec?.guestSwitch(now[0]!, v, -1, 'R', v);
         startWork(v);
         break;
       case 'waking': {
         const j = th.toWake.shift()!;
-        rec?.guestWakeup(t, v, v, j, j);
+        rec?.guestWakeup(now[0]!, v, v, j, j);
         if (threads[j]!.state === 'poll') pollHits++;
         else {
-          ipiAt.push(t + c.ipiNs);
+          ipiAt.push(now[0]! + c.ipiNs);
           ipiVcpu.push(j);
         }
         setPiece(j, 'resume', c.resumeCostNs);
@@ -684,7 +688,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (ipiHead < ipiAt.length) next = Math.min(next, ipiAt[ipiHead]!);
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
-    t = next;
+    const t = next;
+    now[0] = t;
     // IPIs that land now, the latest sent first (waking never sends one).
     let landed = ipiHead;
     while (landed < ipiAt.length && ipiAt[landed]! <= t) landed++;
@@ -747,11 +752,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   for (let v = 0; v < c.vcpus; v++) {
     const k = tasks[v]!;
     if (k.state !== 'ready') continue;
-    waitNs[v]! += t - k.readySince;
-    if (k.preempted) preemptedNs[v]! += t - k.readySince;
+    waitNs[v]! += now[0]! - k.readySince;
+    if (k.preempted) preemptedNs[v]! += now[0]! - k.readySince;
   }
   return {
-    wallNs: t,
+    wallNs: now[0]!,
     hostEvents,
     guestEvents,
     pleExits,

@@ -231,14 +231,17 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
   const barrierNs = c.barrierNs ?? 0;
+  /** A team member's share of a region's work, and the barrier's cost (set with the team). */
+  let share = 0;
+  let barrierCost = 0;
+  const setTeam = (size: number): void => {
+    team = size;
+    share = (c.workNs * c.threads) / size;
+    barrierCost = size > 1 ? barrierNs : 0;
+  };
+  setTeam(team);
   const work = (): number =>
-    Math.max(
-      1,
-      Math.round(
-        ((c.workNs * c.threads) / team) * (1 + c.imbalance * (2 * rand() - 1)) +
-          (team > 1 ? barrierNs : 0),
-      ),
-    );
+    Math.max(1, Math.round(share * (1 + c.imbalance * (2 * rand() - 1)) + barrierCost));
   const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
     state: 'work',
     left: 0,
@@ -406,8 +409,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     k.vruntime = Math.max(k.vruntime, (m === Infinity ? 0 : m) - c.latencyNs / 2);
   };
-  const slice = (): number =>
-    Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
+  /** The time slice for each count of runnable tasks (a division per pick otherwise). */
+  const sliceFor = Float64Array.from({ length: nTasks + 1 }, (_, n) =>
+    Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, n))),
+  );
+  const slice = (): number => sliceFor[runnableCount]!;
   /** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
   const leastReady = (p: number): HostTask | undefined => {
     let best: HostTask | undefined;
@@ -592,7 +598,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       for (let v = 0; v < c.threads; v++) if (contended(v)) preempted++;
       size = Math.max(1, c.threads - preempted);
     }
-    team = size;
+    setTeam(size);
     teams.push(size);
     // Members: the master, then threads on uncontended vCPUs, then the rest, by index.
     inTeam.fill(0);

@@ -165,8 +165,13 @@ interface GuestThread {
   spinLeft: number;
   /** Spinning: the length of the current spin piece (up to the next PLE exit), ns. */
   spinPiece: number;
-  /** For the thread that completed a barrier: sleepers still to wake. */
-  toWake: number[];
+  /**
+   * For the thread that completed a barrier: the sleepers to wake, in order, the next at
+   * `wakeNext`, up to `wakeEnd` (a fixed array: no array grows and shrinks per region).
+   */
+  toWake: Int32Array;
+  wakeNext: number;
+  wakeEnd: number;
 }
 
 export interface SimResult {
@@ -247,7 +252,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     left: 0,
     spinLeft: 0,
     spinPiece: 0,
-    toWake: [],
+    toWake: new Int32Array(c.threads),
+    wakeNext: 0,
+    wakeEnd: 0,
   }));
   const haltPollNs = c.haltPollNs ?? 0;
   const ple = c.ple;
@@ -635,10 +642,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       const o = threads[j]!;
       if (inTeam[j] === 1) {
         if (o.state === 'spin') startWork(j);
-        else if (o.state === 'block' || o.state === 'poll') th.toWake.push(j);
+        else if (o.state === 'block' || o.state === 'poll') th.toWake[th.wakeEnd++] = j;
       } else if (o.state !== 'block' && o.state !== 'poll') halt(j);
     }
-    if (th.toWake.length > 0) setPiece(i, 'waking', c.wakeCostNs);
+    if (th.wakeEnd > 0) setPiece(i, 'waking', c.wakeCostNs);
     else startWork(i);
   };
 
@@ -667,7 +674,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         startWork(v);
         break;
       case 'waking': {
-        const j = th.toWake.shift()!;
+        const j = th.toWake[th.wakeNext++]!;
         rec?.guestWakeup(now[0]!, v, v, j, j);
         if (threads[j]!.state === 'poll') pollHits++;
         else {
@@ -675,8 +682,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
           ipiVcpu.push(j);
         }
         setPiece(j, 'resume', c.resumeCostNs);
-        if (th.toWake.length > 0) setPiece(v, 'waking', c.wakeCostNs);
-        else startWork(v);
+        if (th.wakeNext < th.wakeEnd) setPiece(v, 'waking', c.wakeCostNs);
+        else {
+          th.wakeNext = th.wakeEnd = 0;
+          startWork(v);
+        }
         break;
       }
     }

@@ -402,12 +402,19 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const creditSleeper = (k: HostTask): void => {
     const reach = k.vruntime + c.latencyNs / 2;
     const hint = tasks[minHint]!;
-    if (hint.state !== 'sleep' && reach >= vruntimeOf(hint)) return;
+    // vruntimeOf written out here and below: this runs for every wake, and a call that is not
+    // inlined returns its number boxed (a heap allocation per call).
+    const tNow = now[0]!;
+    if (
+      hint.state !== 'sleep' &&
+      reach >= (hint.state === 'run' ? hint.vruntime + (tNow - hint.runSince) : hint.vruntime)
+    )
+      return;
     let m = Infinity;
     for (let q = 0; q < tasks.length; q++) {
       const o = tasks[q]!;
       if (o.state === 'sleep') continue;
-      const v = vruntimeOf(o);
+      const v = o.state === 'run' ? o.vruntime + (tNow - o.runSince) : o.vruntime;
       if (v <= reach) {
         minHint = q;
         return;
@@ -503,7 +510,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     let victim = -1;
     let victimVruntime = 0;
     for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : c.pcpus - 1; p <= last; p++) {
-      const vr = vruntimeOf(tasks[pcpu[p]!]!);
+      const o = tasks[pcpu[p]!]!;
+      const vr = o.state === 'run' ? o.vruntime + (now[0]! - o.runSince) : o.vruntime;
       if (vr > k.vruntime + c.wakeupGranNs && (victim < 0 || vr > victimVruntime)) {
         victim = p;
         victimVruntime = vr;

@@ -165,8 +165,13 @@ interface GuestThread {
   spinLeft: number;
   /** Spinning: the length of the current spin piece (up to the next PLE exit), ns. */
   spinPiece: number;
-  /** For the thread that completed a barrier: sleepers still to wake. */
-  toWake: number[];
+  /**
+   * For the thread that completed a barrier: the sleepers to wake, in order, the next at
+   * `wakeNext`, up to `wakeEnd` (a fixed array: no array grows and shrinks per region).
+   */
+  toWake: Int32Array;
+  wakeNext: number;
+  wakeEnd: number;
 }
 
 export interface SimResult {
@@ -225,26 +230,31 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let lateDue: boolean;
   const setDue = (i: number, time: number): void => {
     pieces.set(i, time);
-    if (time <= t) lateDue = true;
+    if (time <= now[0]!) lateDue = true;
   };
   const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
   let team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
   const barrierNs = c.barrierNs ?? 0;
+  /** A team member's share of a region's work, and the barrier's cost (set with the team). */
+  let share = 0;
+  let barrierCost = 0;
+  const setTeam = (size: number): void => {
+    team = size;
+    share = (c.workNs * c.threads) / size;
+    barrierCost = size > 1 ? barrierNs : 0;
+  };
+  setTeam(team);
   const work = (): number =>
-    Math.max(
-      1,
-      Math.round(
-        ((c.workNs * c.threads) / team) * (1 + c.imbalance * (2 * rand() - 1)) +
-          (team > 1 ? barrierNs : 0),
-      ),
-    );
+    Math.max(1, Math.round(share * (1 + c.imbalance * (2 * rand() - 1)) + barrierCost));
   const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
     state: 'work',
     left: 0,
     spinLeft: 0,
     spinPiece: 0,
-    toWake: [],
+    toWake: new Int32Array(c.threads),
+    wakeNext: 0,
+    wakeEnd: 0,
   }));
   const haltPollNs = c.haltPollNs ?? 0;
   const ple = c.ple;
@@ -283,7 +293,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   let done = false;
   let hostEvents = 0;
   let guestEvents = 0;
-  let t = 0;
+  /**
+   * The current time, ns. In a typed array, not a variable the closures share: a number past 2^30
+   * kept in a closure's variable is a new heap object at every write (one per event, all garbage).
+   */
+  const now = new Float64Array(1);
   /**
    * Pending IPIs, a queue in time order: each is sent at the current time plus the constant
    * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation).
@@ -315,7 +329,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const th = threads[i]!;
     th.state = state;
     th.left = left;
-    setDue(i, tasks[i]!.state === 'run' && active(th) ? t + left : Infinity);
+    setDue(i, tasks[i]!.state === 'run' && active(th) ? now[0]! + left : Infinity);
   };
   /**
    * Every state change goes through here, keeping the counts and accounting time lazily (all
@@ -325,9 +339,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (k.state === st) return;
     const id = k.id;
     if (k.state === 'run') {
-      k.vruntime += t - k.runSince;
+      k.vruntime += now[0]! - k.runSince;
       if (id < c.threads) {
-        if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - t;
+        if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - now[0]!;
         pieces.set(id, Infinity);
       }
     } else if (k.state === 'ready') {
@@ -338,14 +352,14 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         startable += startableOn(k.aff);
       } else readyAnywhere--;
       if (id < c.vcpus) {
-        waitNs[id]! += t - k.readySince;
-        if (k.preempted) preemptedNs[id]! += t - k.readySince;
+        waitNs[id]! += now[0]! - k.readySince;
+        if (k.preempted) preemptedNs[id]! += now[0]! - k.readySince;
       }
     }
     if (st === 'run') {
-      k.runSince = t;
+      k.runSince = now[0]!;
       if (ple !== undefined && id < c.vcpus) pleWindow[id] = ple.windowCycles;
-      if (id < c.threads && active(threads[id]!)) setDue(id, t + threads[id]!.left);
+      if (id < c.threads && active(threads[id]!)) setDue(id, now[0]! + threads[id]!.left);
     } else if (st === 'ready') {
       readyCount++;
       if (k.aff >= 0) {
@@ -353,7 +367,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         readyOn[k.aff]!++;
         startable += startableOn(k.aff);
       } else readyAnywhere++;
-      k.readySince = t;
+      k.readySince = now[0]!;
     }
     if (k.state === 'sleep') runnableCount++;
     if (st === 'sleep') runnableCount--;
@@ -361,7 +375,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   };
   /** Virtual runtime now. */
   const vruntimeOf = (k: HostTask): number =>
-    k.state === 'run' ? k.vruntime + (t - k.runSince) : k.vruntime;
+    k.state === 'run' ? k.vruntime + (now[0]! - k.runSince) : k.vruntime;
   /** Ready tasks that may run on each pCPU, by affinity: pinned there, or anywhere. */
   const pinnedOn: number[][] = Array.from({ length: c.pcpus }, () => []);
   const unpinned: number[] = [];
@@ -388,12 +402,19 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const creditSleeper = (k: HostTask): void => {
     const reach = k.vruntime + c.latencyNs / 2;
     const hint = tasks[minHint]!;
-    if (hint.state !== 'sleep' && reach >= vruntimeOf(hint)) return;
+    // vruntimeOf written out here and below: this runs for every wake, and a call that is not
+    // inlined returns its number boxed (a heap allocation per call).
+    const tNow = now[0]!;
+    if (
+      hint.state !== 'sleep' &&
+      reach >= (hint.state === 'run' ? hint.vruntime + (tNow - hint.runSince) : hint.vruntime)
+    )
+      return;
     let m = Infinity;
     for (let q = 0; q < tasks.length; q++) {
       const o = tasks[q]!;
       if (o.state === 'sleep') continue;
-      const v = vruntimeOf(o);
+      const v = o.state === 'run' ? o.vruntime + (tNow - o.runSince) : o.vruntime;
       if (v <= reach) {
         minHint = q;
         return;
@@ -402,8 +423,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     }
     k.vruntime = Math.max(k.vruntime, (m === Infinity ? 0 : m) - c.latencyNs / 2);
   };
-  const slice = (): number =>
-    Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, runnableCount)));
+  /** The time slice for each count of runnable tasks (a division per pick otherwise). */
+  const sliceFor = Float64Array.from({ length: nTasks + 1 }, (_, n) =>
+    Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, n))),
+  );
+  const slice = (): number => sliceFor[runnableCount]!;
   /** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
   const leastReady = (p: number): HostTask | undefined => {
     let best: HostTask | undefined;
@@ -429,7 +453,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const switchIn = (v: number): void => {
     if (switchPending[v] === 0) return;
     switchPending[v] = 0;
-    rec?.guestSwitch(t, v, -1, 'R', v);
+    rec?.guestSwitch(now[0]!, v, -1, 'R', v);
   };
   const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
     const prev = pcpu[p]!;
@@ -437,17 +461,17 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       setState(k, 'run');
       if (k.pcpu >= 0 && k.pcpu !== p) {
         hostEvents++;
-        rec?.hostMigrate?.(t, k.id, k.pcpu, p);
+        rec?.hostMigrate?.(now[0]!, k.id, k.pcpu, p);
       }
       k.pcpu = p;
-      slices.set(p, t + slice());
+      slices.set(p, now[0]! + slice());
       setPcpu(p, k.id);
     } else {
       setPcpu(p, -1);
       slices.set(p, Infinity);
     }
     hostEvents++;
-    rec?.hostSwitch(t, p, prev, prevState, k?.id ?? -1);
+    rec?.hostSwitch(now[0]!, p, prev, prevState, k?.id ?? -1);
     if (k !== undefined && k.id < c.threads) switchIn(k.id);
   };
   const fill = (): void => {
@@ -474,7 +498,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
     const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
     hostEvents++;
-    rec?.hostWakeup(t, target, id, target);
+    rec?.hostWakeup(now[0]!, target, id, target);
     if (idle >= 0) {
       runOn(idle, k, 'S');
       return;
@@ -494,7 +518,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     let victim = -1;
     let victimVruntime = 0;
     for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : c.pcpus - 1; p <= last; p++) {
-      const vr = vruntimeOf(tasks[pcpu[p]!]!);
+      const o = tasks[pcpu[p]!]!;
+      const vr = o.state === 'run' ? o.vruntime + (now[0]! - o.runSince) : o.vruntime;
       if (vr > k.vruntime + c.wakeupGranNs && (victim < 0 || vr > victimVruntime)) {
         victim = p;
         victimVruntime = vr;
@@ -511,7 +536,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     } else if (k.state === 'ready') {
       // A shortcut of the model (a real task sleeps only from a CPU): it leaves the runqueue.
       setState(k, 'sleep');
-      rec?.hostDequeue?.(t, id);
+      rec?.hostDequeue?.(now[0]!, id);
     }
   };
 
@@ -521,7 +546,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const polling = th.state === 'poll';
     th.state = 'block';
     pieces.set(i, Infinity);
-    if (tasks[i]!.state === 'run' && !polling) rec?.guestSwitch(t, i, i, 'S', -1);
+    if (tasks[i]!.state === 'run' && !polling) rec?.guestSwitch(now[0]!, i, i, 'S', -1);
     sleepHost(i);
   };
   /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
@@ -534,7 +559,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       readyAnywhere === 0 &&
       (k.aff < 0 ? readyCount === 0 : readyOn[k.aff] === 0)
     ) {
-      rec?.guestSwitch(t, i, i, 'S', -1);
+      rec?.guestSwitch(now[0]!, i, i, 'S', -1);
       setPiece(i, 'poll', haltPollNs);
     } else block(i);
   };
@@ -596,7 +621,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       for (let v = 0; v < c.threads; v++) if (contended(v)) preempted++;
       size = Math.max(1, c.threads - preempted);
     }
-    team = size;
+    setTeam(size);
     teams.push(size);
     // Members: the master, then threads on uncontended vCPUs, then the rest, by index.
     inTeam.fill(0);
@@ -633,10 +658,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       const o = threads[j]!;
       if (inTeam[j] === 1) {
         if (o.state === 'spin') startWork(j);
-        else if (o.state === 'block' || o.state === 'poll') th.toWake.push(j);
+        else if (o.state === 'block' || o.state === 'poll') th.toWake[th.wakeEnd++] = j;
       } else if (o.state !== 'block' && o.state !== 'poll') halt(j);
     }
-    if (th.toWake.length > 0) setPiece(i, 'waking', c.wakeCostNs);
+    if (th.wakeEnd > 0) setPiece(i, 'waking', c.wakeCostNs);
     else startWork(i);
   };
 
@@ -665,11 +690,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         startWork(v);
         break;
       case 'waking': {
-        const j = th.toWake.shift()!;
-        rec?.guestWakeup(t, v, v, j, j);
+        const j = th.toWake[th.wakeNext++]!;
+        rec?.guestWakeup(now[0]!, v, v, j, j);
         if (threads[j]!.state === 'poll') pollHits++;
         else {
-          ipiAt.push(t + c.ipiNs);
+          ipiAt.push(now[0]! + c.ipiNs);
           ipiVcpu.push(j);
         }
         setPiece(j, 'resume', c.resumeCostNs);
@@ -679,8 +704,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
           switchPending[j] = 1;
           if (tasks[j]!.state === 'run') switchIn(j);
         }
-        if (th.toWake.length > 0) setPiece(v, 'waking', c.wakeCostNs);
-        else startWork(v);
+        if (th.wakeNext < th.wakeEnd) setPiece(v, 'waking', c.wakeCostNs);
+        else {
+          th.wakeNext = th.wakeEnd = 0;
+          startWork(v);
+        }
         break;
       }
     }
@@ -698,7 +726,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (ipiHead < ipiAt.length) next = Math.min(next, ipiAt[ipiHead]!);
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
-    t = next;
+    const t = next;
+    now[0] = t;
     // IPIs that land now, the latest sent first (waking never sends one).
     let landed = ipiHead;
     while (landed < ipiAt.length && ipiAt[landed]! <= t) landed++;
@@ -761,11 +790,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   for (let v = 0; v < c.vcpus; v++) {
     const k = tasks[v]!;
     if (k.state !== 'ready') continue;
-    waitNs[v]! += t - k.readySince;
-    if (k.preempted) preemptedNs[v]! += t - k.readySince;
+    waitNs[v]! += now[0]! - k.readySince;
+    if (k.preempted) preemptedNs[v]! += now[0]! - k.readySince;
   }
   return {
-    wallNs: t,
+    wallNs: now[0]!,
     hostEvents,
     guestEvents,
     pleExits,

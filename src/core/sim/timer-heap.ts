@@ -50,7 +50,7 @@ export class TimerHeap {
    */
   due(t: number, out: Int32Array): number {
     if (this.size === 0 || this.at[this.heap[0]!]! > t) return 0;
-    const { heap, at, stack } = this;
+    const { heap, at, stack, size } = this;
     let n = 0;
     let top = 0;
     stack[top++] = 0;
@@ -66,8 +66,8 @@ export class TimerHeap {
       }
       out[j] = s;
       const l = 2 * i + 1;
-      if (l < this.size) stack[top++] = l;
-      if (l + 1 < this.size) stack[top++] = l + 1;
+      if (l < size) stack[top++] = l;
+      if (l + 1 < size) stack[top++] = l + 1;
     }
     return n;
   }
@@ -100,14 +100,14 @@ export class TimerHeap {
   }
 
   private down(i: number): void {
-    const { heap, pos, at } = this;
+    const { heap, pos, at, size } = this;
     const s = heap[i]!;
     const key = at[s]!;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= this.size) break;
+      if (l >= size) break;
       const r = l + 1;
-      const c = r < this.size && at[heap[r]!]! < at[heap[l]!]! ? r : l;
+      const c = r < size && at[heap[r]!]! < at[heap[l]!]! ? r : l;
       const cs = heap[c]!;
       if (at[cs]! >= key) break;
       heap[i] = cs;

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `vcpu-lens`, the headless command over the engine. Results go to stdout, logs to stderr.
 
 import { analyze } from './commands/analyze';
@@ -95,8 +94,8 @@ export async function main(
   });
 }
 
-// Run when bundled as the CLI entry (not when imported by tests).
-if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
+/** Runs the command line of this process (what the `vcpu-lens` launcher, bin.ts, calls). */
+export function runCli(): void {
   // `vcpu-lens dump big.txt | head`: a closed pipe ends the command quietly, as for cat.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);

@@ -2,17 +2,14 @@
 // each vCPU did on the host, and which guest threads lost time to which host tasks.
 
 import { existsSync } from 'node:fs';
-import { analyzePair, PairOptions } from '../../core/analyze/pair';
+import type { PairOptions } from '../../core/analyze/pair';
 import type { LoadResult } from '../../core/io/read-trace-file';
 import type { Trace } from '../../core/model/trace';
-import { startTimelines, TimelineBuild, Timelines } from '../../core/timeline/build';
-import { analyzeReport, AnalyzeReport } from '../../core/report/analyze';
-import { buildTimelineModel } from '../../core/view/model';
+import type { TimelineBuild, Timelines } from '../../core/timeline/build';
+import type { AnalyzeReport } from '../../core/report/analyze';
 import { ExitCode } from '../exit-codes';
-import { writeReportFiles } from '../html-report';
 import { CliReadOptions, loadTraces } from '../progress';
 import { formatDiag, log, safeName, safeText } from '../terminal';
-import { parseVcpuMapFlag } from '../../core/correlate/vcpu-map';
 import { defineCommand, usageError } from '../command';
 import {
   formatAbsTs,
@@ -81,7 +78,7 @@ export const analyze = defineCommand({
     ...FORCE_OPTION,
     ...READ_OPTIONS,
   },
-  run(v, files, io) {
+  async run(v, files, io) {
     const read = readOptions(v);
     if (typeof read === 'string') return usageError('analyze', read);
     const hostFile = v.host ?? files[0];
@@ -90,7 +87,10 @@ export const analyze = defineCommand({
       return usageError('analyze', 'give --host FILE and --guest FILE');
     let vcpuMap: Map<number, number> | undefined;
     try {
-      vcpuMap = v['vcpu-map'] !== undefined ? parseVcpuMapFlag(v['vcpu-map']) : undefined;
+      vcpuMap =
+        v['vcpu-map'] !== undefined
+          ? (await import('../../core/correlate/vcpu-map')).parseVcpuMapFlag(v['vcpu-map'])
+          : undefined;
     } catch (e) {
       return usageError('analyze', `--vcpu-map: ${(e as Error).message}`);
     }
@@ -179,6 +179,12 @@ export async function analyzeCommand(
     );
     return ExitCode.usage;
   }
+  // Only analyze needs these (info and dump never load them): imported when it runs.
+  const [{ startTimelines }, { analyzePair }, { analyzeReport }] = await Promise.all([
+    import('../../core/timeline/build'),
+    import('../../core/analyze/pair'),
+    import('../../core/report/analyze'),
+  ]);
   // Timelines are built as the parts of a big text file are joined, while the rest is read; a
   // build given up (events out of order) is dropped at once, and the whole trace built after.
   const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
@@ -218,6 +224,10 @@ export async function analyzeCommand(
   const rep = analyzeReport(a);
   out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
   if (o.html !== undefined || o.chromeTrace !== undefined) {
+    const [{ buildTimelineModel }, { writeReportFiles }] = await Promise.all([
+      import('../../core/view/model'),
+      import('../html-report'),
+    ]);
     const model = buildTimelineModel(a, { title: `${host.name} + ${guest.name}` });
     const failed = writeReportFiles(model, o.html, o.chromeTrace, o.force === true);
     if (failed !== undefined) return failed;

@@ -1,5 +1,5 @@
 // `vcpu-lens simulate`: the command's declaration (options, help). What it does is in
-// simulate-run.ts, loaded only when it runs, so no other command loads the simulator.
+// src/cli/simulate-run.ts, loaded only when it runs, so no other command loads the simulator.
 
 import { defineCommand, OptionSpecs, OptionValues } from '../command';
 import { PRESETS } from '../../core/sim/presets';
@@ -88,7 +88,7 @@ export const simulateCmd = defineCommand({
   options: SIMULATE_OPTIONS,
   // The simulator, the report and the .dat writer load only when this command runs.
   async run(v, positionals, io) {
-    const { runSimulate } = await import('./simulate-run');
+    const { runSimulate } = await import('../simulate-run');
     return runSimulate(v, positionals, io);
   },
 });

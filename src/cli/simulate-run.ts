@@ -6,30 +6,30 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { analyzePair } from '../../core/analyze/pair';
-import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../../core/sim/engine';
-import { spinBeforeBlockNs } from '../../core/sim/runtime';
-import { buildTimelineModel } from '../../core/view/model';
-import { COMPARE_RUNS, CompareRun, compareConfig, Preset, PRESETS } from '../../core/sim/presets';
+import { analyzePair } from '../core/analyze/pair';
+import { KVM_PLE_DEFAULTS, simulate, simulateOracle, SimConfig } from '../core/sim/engine';
+import { spinBeforeBlockNs } from '../core/sim/runtime';
+import { buildTimelineModel } from '../core/view/model';
+import { COMPARE_RUNS, CompareRun, compareConfig, Preset, PRESETS } from '../core/sim/presets';
 import {
   adviceLines,
   renderSimDashboardHtml,
   SEED_MEANING,
   SimDashboardData,
-} from '../../core/report/sim-dashboard';
+} from '../core/report/sim-dashboard';
 import {
   runScenario,
   ScenarioFile,
   ScenarioFormat,
   scenarioFileNames,
-} from '../../core/sim/scenario';
-import { parseSweep, Sweep, sweepConfig } from '../../core/sim/sweep';
-import { CommandIo, usageError } from '../command';
-import { ExitCode } from '../exit-codes';
-import { writeReportFiles } from '../html-report';
-import { log, safeText } from '../terminal';
-import { formatDuration } from '../../core/model/time';
-import type { SimulateValues } from './simulate';
+} from '../core/sim/scenario';
+import { parseSweep, Sweep, sweepConfig } from '../core/sim/sweep';
+import { CommandIo, usageError } from './command';
+import { ExitCode } from './exit-codes';
+import { writeReportFiles } from './html-report';
+import { log, safeText } from './terminal';
+import { formatDuration } from '../core/model/time';
+import type { SimulateValues } from './commands/simulate';
 
 const FORMATS: readonly ScenarioFormat[] = ['text', 'dat', 'dat-zlib'];
 

@@ -17,12 +17,7 @@ import {
   SEED_MEANING,
   SimDashboardData,
 } from '../core/report/sim-dashboard';
-import {
-  runScenario,
-  ScenarioFile,
-  ScenarioFormat,
-  scenarioFileNames,
-} from '../core/sim/scenario';
+import { runScenario, ScenarioFile, ScenarioFormat, scenarioFileNames } from '../core/sim/scenario';
 import { parseSweep, Sweep, sweepConfig } from '../core/sim/sweep';
 import { CommandIo, usageError } from './command';
 import { ExitCode } from './exit-codes';

@@ -79,6 +79,17 @@ const COMM_BYTES = 16;
 
 const COUNT_CLOCKS = new Set(['x86-tsc', 'counter', 'tsc']);
 
+/**
+ * 1 for the kinds whose payload is only their printed text (fields.ts decodeFields keeps it and
+ * cannot fail): with ImportOptions.eventText false they are not printed at all.
+ */
+const TEXT_ONLY = ((): Uint8Array => {
+  const t = new Uint8Array(64);
+  for (const k of [Kind.generic, Kind.sysEnter, Kind.sysExit, Kind.print, Kind.kvmVcpuWakeup])
+    t[k] = 1;
+  return t;
+})();
+
 function clockInfo(name: string): ClockInfo {
   const unit = COUNT_CLOCKS.has(name) ? 'count' : 'ns';
   return { name, unit, source: name === 'unknown' ? 'inferred' : 'file', resolution: 1 };
@@ -702,7 +713,11 @@ class DatDecoder {
     const pl = this.pl;
     let type = h.type;
     b.linesRead++;
-    if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
+    if (TEXT_ONLY[h.kind] === 1 && this.opts.eventText === false) {
+      // Counted, not printed (ImportOptions.eventText).
+      pl.a0 = -1;
+      pl.a1 = -1;
+    } else if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
       const txt = fmt === undefined ? this.hex() : this.printText(fmt, s.cpu);
       const name = b.eventTypes[type]!.name;
       // The kvm plugin's lines start with a space (` vcpu 0 rip ...`): the fields start after it,

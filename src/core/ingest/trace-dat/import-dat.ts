@@ -248,7 +248,11 @@ class DatDecoder {
   /** The same handlers by type id (a 16-bit number), for the per-event lookup. */
   private readonly byId: (Handler | undefined)[] = new Array<Handler | undefined>(65536);
   /** Comms as trace-cmd report knows them: saved cmdlines, then those the sched plugin saw. */
-  private readonly comms: Map<number, string>;
+  private commMap: Map<number, string> | undefined;
+  private get comms(): Map<number, string> {
+    // The file's saved cmdlines are parsed when the first event's owner is named.
+    return (this.commMap ??= new Map(this.f.cmdlines()));
+  }
   private readonly ownerTasks = new Map<number, number>();
   private readonly pl: Payload = { a0: 0, a1: 0 };
   private readonly split = { hi: 0, lo: 0 };
@@ -284,7 +288,6 @@ class DatDecoder {
       this.b.memoryShare = opts.memoryShare ?? 1;
     }
     this.b.where = () => (this.cur !== undefined ? { offset: this.cur.recOffset() } : {});
-    this.comms = new Map(f.cmdlines);
     const t2n = f.options.tsc2nsec;
     if (t2n !== undefined && t2n.mult > 0 && opts.recordedTicks !== true)
       this.tsc = { mult: t2n.mult, shift: t2n.shift };
@@ -311,7 +314,7 @@ class DatDecoder {
       symbol: (a) => this.symbol(a),
       has: (n) => this.curFmt?.byName.has(n) === true,
       rest: (n) => this.rest(n),
-      printk: (a) => f.printk.get(a),
+      printk: (a) => f.printk(a),
       printFmt: () =>
         this.curFmt?.print !== undefined ? formatPrint(this.curFmt.print, this.cx) : undefined,
     };
@@ -575,7 +578,7 @@ class DatDecoder {
     // A pointer-sized scalar: the constant string at that address (printk_formats), else hex.
     if (f.arrayLen === 0 && f.size === this.f.longSize) {
       const v = this.fieldNum(name) ?? 0n;
-      return this.f.printk.get(v) ?? v.toString(16);
+      return this.f.printk(v) ?? v.toString(16);
     }
     // Zero-sized fields (`char buf;`, `char buf[]`) run to the record's end.
     return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);

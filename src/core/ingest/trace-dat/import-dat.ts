@@ -221,7 +221,11 @@ function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
     default:
       return undefined;
   }
-  if (d === undefined || !isComm(d.comm)) return undefined;
+  if (d === undefined) return undefined;
+  // sched_migrate_task's comm is a `__data_loc char[]` on newer kernels (`__get_str(comm)`).
+  const dynamicComm =
+    kind === Kind.schedMigrateTask && d.comm?.isString === true && d.comm.dynamic !== 'none';
+  if (!isComm(d.comm) && !dynamicComm) return undefined;
   return d;
 }
 
@@ -795,9 +799,24 @@ class DatDecoder {
     const pid = this.int(pidF);
     let prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
     if (Number.isNaN(prio)) prio = PRIO_UNKNOWN;
-    const at = this.rs + commF.offset;
-    const len = Math.min(commF.size, COMM_BYTES, this.rl - commF.offset);
+    // The comm: a char[16], or a `__data_loc char[]` (sched_migrate_task since Linux 6.x).
+    let off = commF.offset;
+    let size = commF.size;
+    if (commF.dynamic !== 'none') {
+      const r = this.dynRange(commF);
+      if (r === undefined) return -1;
+      [off, size] = r;
+    }
+    const at = this.rs + off;
+    const len = Math.min(size, COMM_BYTES, this.rl - off);
     const b = this.rb;
+    // A dynamic comm is cached only when a NUL ends it within the cached bytes: compared bytes
+    // that end without one would match a longer comm starting with them.
+    if (commF.dynamic !== 'none' && !(len > 0 && b[at + len - 1] === 0)) {
+      const comm = this.str(off, size);
+      if (save) this.saveComm(pid, comm);
+      return this.b.tasks.intern(pid, comm, prio);
+    }
     const base = (pid & CACHE_MASK) * 2;
     for (let w = 0; w < 2; w++) {
       const e = base + w;
@@ -815,12 +834,12 @@ class DatDecoder {
       }
       if (!same) continue;
       if (save && this.tcSaved[e] === 0) {
-        this.saveComm(pid, this.str(commF.offset, commF.size));
+        this.saveComm(pid, this.str(off, size));
         this.tcSaved[e] = 1;
       }
       return this.tcId[e]!;
     }
-    const comm = this.str(commF.offset, commF.size);
+    const comm = this.str(off, size);
     if (save) this.saveComm(pid, comm);
     const id = this.b.tasks.intern(pid, comm, prio);
     // Newest in way 0; the old way 0 moves to way 1.
@@ -870,7 +889,9 @@ class DatDecoder {
         const o = this.int(d.origCpu!);
         const de = this.int(d.destCpu!);
         if (!(o >= 0 && o <= 0xffff && de >= 0 && de <= 0xffff)) return false;
+        // -1: a dynamic comm out of the record (printed from the text, as trace-cmd does).
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
+        if (pl.a0 < 0) return false;
         pl.a1 = (o << 16) | de;
         return true;
       }

@@ -252,10 +252,12 @@ class DatDecoder {
   /** The same handlers by type id (a 16-bit number), for the per-event lookup. */
   private readonly byId: (Handler | undefined)[] = new Array<Handler | undefined>(65536);
   /** Comms as trace-cmd report knows them: saved cmdlines, then those the sched plugin saw. */
-  private commMap: Map<number, string> | undefined;
-  private get comms(): Map<number, string> {
-    // The file's saved cmdlines are parsed when the first event's owner is named.
-    return (this.commMap ??= new Map(this.f.cmdlines()));
+  private saved: ReadonlyMap<number, string> | undefined;
+  /** Comms the sched plugin saw for pids the saved cmdlines lack. */
+  private readonly learned = new Map<number, string>();
+  /** The saved cmdlines, parsed when the first event's owner is named (never copied). */
+  private get cmdlines(): ReadonlyMap<number, string> {
+    return (this.saved ??= this.f.cmdlines());
   }
   private readonly ownerTasks = new Map<number, number>();
   private readonly pl: Payload = { a0: 0, a1: 0 };
@@ -665,7 +667,8 @@ class DatDecoder {
   private ownerSlow(pid: number): number {
     let id = this.ownerTasks.get(pid);
     if (id === undefined) {
-      const comm = pid === 0 ? '<idle>' : (this.comms.get(pid) ?? '<...>');
+      const comm =
+        pid === 0 ? '<idle>' : (this.cmdlines.get(pid) ?? this.learned.get(pid) ?? '<...>');
       id = this.b.tasks.intern(pid, comm);
       this.ownerTasks.set(pid, id);
     }
@@ -674,8 +677,8 @@ class DatDecoder {
 
   /** What the sched plugin does with each comm it prints: remember it for pids cmdlines lack. */
   private saveComm(pid: number, comm: string): void {
-    if (pid !== 0 && !this.comms.has(pid)) {
-      this.comms.set(pid, comm);
+    if (pid !== 0 && !this.cmdlines.has(pid) && !this.learned.has(pid)) {
+      this.learned.set(pid, comm);
       this.ownerTasks.delete(pid);
       if (this.ownerPid[pid & CACHE_MASK] === pid) this.ownerPid[pid & CACHE_MASK] = NaN;
     }

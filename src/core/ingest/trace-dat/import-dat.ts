@@ -249,8 +249,12 @@ class DatDecoder {
   private readonly b: TraceBuilder;
   private readonly sink: DiagnosticSink;
   private readonly handlers = new Map<number, Handler>();
-  /** The same handlers by type id (a 16-bit number), for the per-event lookup. */
-  private readonly byId: (Handler | undefined)[] = new Array<Handler | undefined>(65536);
+  /**
+   * The same handlers for the per-event lookup: by type id (a 16-bit number) 1 + an index into
+   * `handlerList`, 0 for none yet (a typed array: a 65,536-slot JS array cost ms to create).
+   */
+  private readonly handlerSlot = new Uint16Array(65536);
+  private readonly handlerList: Handler[] = [];
   /** Comms as trace-cmd report knows them: saved cmdlines, then those the sched plugin saw. */
   private saved: ReadonlyMap<number, string> | undefined;
   /** Comms the sched plugin saw for pids the saved cmdlines lack. */
@@ -469,7 +473,8 @@ class DatDecoder {
       pid: fmt?.byName.get('common_pid') ?? this.commonPid,
     };
     this.handlers.set(id, h);
-    this.byId[id] = h;
+    this.handlerList.push(h);
+    if (this.handlerList.length < 65536) this.handlerSlot[id] = this.handlerList.length;
     return h;
   }
 
@@ -713,7 +718,8 @@ class DatDecoder {
       return;
     }
     const id = this.rdv.getUint16(this.rs, this.little);
-    const h = this.byId[id] ?? this.handler(id, s.recOffset());
+    const slot = this.handlerSlot[id]!;
+    const h = slot !== 0 ? this.handlerList[slot - 1]! : this.handler(id, s.recOffset());
     const fmt = h.fmt;
     this.curFmt = fmt;
     const cp = h.pid;

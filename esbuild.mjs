@@ -1,16 +1,45 @@
 // One build for every entry: the CLI (node), the timeline webview (browser), and later the
 // extension and server.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 const watch = process.argv.includes('--watch');
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'node20', platform: 'node', format: 'cjs' };
+const common = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  target: 'node20',
+  platform: 'node',
+  format: 'cjs',
+};
 
 const entries = [
-  // DuckDB's Node binding is native: loaded from node_modules, and only by fleet / sql / --parquet.
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['@duckdb/node-api'] },
+  // The CLI's launcher (the `vcpu-lens` bin) ...
+  { entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js' },
+  // ... and the CLI itself: ES modules split where commands import their own code, so a command
+  // loads only what it runs (`info` compiles a third of the code `simulate` does). The banner
+  // gives the chunks the dist/ folder as __dirname (the parse worker and the webview bundle
+  // sit there) and a require for the CommonJS code bundled in.
+  {
+    entryPoints: ['src/cli/main.ts'],
+    outdir: 'dist/cli',
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    // DuckDB's Node binding is native: loaded from node_modules, and only by fleet / sql / --parquet.
+    external: ['@duckdb/node-api'],
+    banner: {
+      js:
+        "import { createRequire as __vlRequire } from 'node:module';" +
+        "import { dirname as __vlDirname } from 'node:path';" +
+        "import { fileURLToPath as __vlPath } from 'node:url';" +
+        'const require = __vlRequire(import.meta.url);' +
+        'const __dirname = __vlDirname(__vlDirname(__vlPath(import.meta.url)));',
+    },
+    clean: true,
+  },
   // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
   // The language server (node IPC child of the extension host).
@@ -18,7 +47,11 @@ const entries = [
   // The extension (the editor provides `vscode`).
   { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // Extension tests (mocha inside VS Code or code-server), not shipped.
-  { entryPoints: ['test/electron/index.ts'], outfile: 'out/test/electron/index.js', external: ['vscode', 'mocha'] },
+  {
+    entryPoints: ['test/electron/index.ts'],
+    outfile: 'out/test/electron/index.js',
+    external: ['vscode', 'mocha'],
+  },
   // The timeline webview: one browser bundle (and its CSS) for VS Code and the HTML report.
   {
     entryPoints: ['webview/main.ts'],
@@ -29,7 +62,12 @@ const entries = [
     minify: true,
     sourcemap: false,
   },
-  { entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css', platform: 'browser', sourcemap: false },
+  {
+    entryPoints: ['webview/styles.css'],
+    outfile: 'dist/webview.css',
+    platform: 'browser',
+    sourcemap: false,
+  },
   // The simulator dashboard in VS Code (its charts are core/report's, as in simulate's report.html).
   {
     entryPoints: ['webview/dashboard/main.ts'],
@@ -48,7 +86,9 @@ const zstdPkg = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
 mkdirSync('dist', { recursive: true });
 copyFileSync(path.join(path.dirname(zstdPkg), 'zstd.wasm'), 'dist/zstd.wasm');
 
-for (const e of entries) {
+for (const { clean, ...e } of entries) {
+  // A split build's chunk names change with their content: drop the last build's.
+  if (clean === true) rmSync(e.outdir, { recursive: true, force: true });
   if (watch) {
     const { context } = await import('esbuild');
     const ctx = await context({ ...common, ...e });

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `vcpu-lens`, the headless command over the engine. Results go to stdout, logs to stderr.
 
 import { analyze } from './commands/analyze';
@@ -12,7 +11,7 @@ import { Command, commandHelp, parseCommandLine, usageLines, wrap } from './comm
 import { ExitCode } from './exit-codes';
 import { dumpWriter, log, safeLines } from './terminal';
 import { TOOL_VERSION } from './version';
-import { fleetWorker, WORKER_ENV } from './fleet/pool';
+import { WORKER_ENV } from './fleet/worker-env';
 
 const VERSION = TOOL_VERSION;
 
@@ -107,14 +106,20 @@ export async function main(
   });
 }
 
-// Run when bundled as the CLI entry (not when imported by tests).
-if (process.env[WORKER_ENV] === '1' && process.send !== undefined && require.main === module) {
-  // A fleet's worker process (fleet/pool.ts): pairs come over IPC, not from the command line.
-  fleetWorker().catch((e: unknown) => {
-    log(`vcpu-lens fleet worker: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(ExitCode.internal);
-  });
-} else if (process.env['VCPU_LENS_NO_MAIN'] === undefined && require.main === module) {
+/**
+ * Runs the command line of this process (what the `vcpu-lens` launcher, bin.ts, calls), or, in a
+ * fleet's worker process (fleet/pool.ts forks the launcher), the pairs that come over IPC.
+ */
+export function runCli(): void {
+  if (process.env[WORKER_ENV] === '1' && process.send !== undefined) {
+    import('./fleet/pool')
+      .then((m) => m.fleetWorker())
+      .catch((e: unknown) => {
+        log(`vcpu-lens fleet worker: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(ExitCode.internal);
+      });
+    return;
+  }
   // `vcpu-lens dump big.txt | head`: a closed pipe ends the command quietly, as for cat.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);

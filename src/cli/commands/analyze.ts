@@ -3,23 +3,16 @@
 // `--guest G` alone, the same inferred from the guest trace (analyze/guest-only.ts), marked so.
 
 import { existsSync } from 'node:fs';
-import { analyzeGuestOnly } from '../../core/analyze/guest-only';
 import path from 'node:path';
-import { fingerprint, isRunName, loadDuckDb, recoverDataset, toRunName } from '../fleet/dataset';
-import { writeAnalysis } from '../fleet/run-pair';
-import { analyzePair, PairOptions } from '../../core/analyze/pair';
-import { ABSENCE_RECORD_HINT } from '../../core/correlate/absence';
+import type { PairOptions } from '../../core/analyze/pair';
 import { DIAG } from '../../core/model/diagnostics';
 import type { LoadResult } from '../../core/io/read-trace-file';
 import type { Trace } from '../../core/model/trace';
-import { startTimelines, TimelineBuild, Timelines } from '../../core/timeline/build';
-import { analyzeReport, AnalyzeReport } from '../../core/report/analyze';
-import { buildTimelineModel } from '../../core/view/model';
+import type { TimelineBuild, Timelines } from '../../core/timeline/build';
+import type { AnalyzeReport } from '../../core/report/analyze';
 import { ExitCode } from '../exit-codes';
-import { writeReportFiles } from '../html-report';
 import { CliReadOptions, loadTraces } from '../progress';
 import { formatDiag, log, safeName, safeText } from '../terminal';
-import { parseVcpuMapFlag } from '../../core/correlate/vcpu-map';
 import { defineCommand, usageError } from '../command';
 import {
   formatAbsTs,
@@ -104,7 +97,7 @@ export const analyze = defineCommand({
     },
     ...READ_OPTIONS,
   },
-  run(v, files, io) {
+  async run(v, files, io) {
     const read = readOptions(v);
     if (typeof read === 'string') return usageError('analyze', read);
     const guestOnly = v.host === undefined && v.guest !== undefined && files.length === 0;
@@ -123,7 +116,10 @@ export const analyze = defineCommand({
     }
     let vcpuMap: Map<number, number> | undefined;
     try {
-      vcpuMap = v['vcpu-map'] !== undefined ? parseVcpuMapFlag(v['vcpu-map']) : undefined;
+      vcpuMap =
+        v['vcpu-map'] !== undefined
+          ? (await import('../../core/correlate/vcpu-map')).parseVcpuMapFlag(v['vcpu-map'])
+          : undefined;
     } catch (e) {
       return usageError('analyze', `--vcpu-map: ${(e as Error).message}`);
     }
@@ -167,6 +163,8 @@ export const analyze = defineCommand({
       );
     if (v.name !== undefined && v.parquet === undefined)
       return usageError('analyze', '--name names the run of --parquet DIR');
+    // The fleet's dataset code is analyze --parquet's only (info never loads it).
+    const { isRunName, toRunName } = await import('../fleet/dataset');
     if (v.name !== undefined && !isRunName(v.name))
       return usageError(
         'analyze',
@@ -232,7 +230,7 @@ export async function analyzeCommand(
   );
   if (o.parquet !== undefined) {
     try {
-      await loadDuckDb();
+      await (await import('../fleet/dataset')).loadDuckDb();
     } catch (e) {
       log(`vcpu-lens analyze: ${(e as Error).message}`);
       return ExitCode.internal;
@@ -244,6 +242,20 @@ export async function analyzeCommand(
     );
     return ExitCode.usage;
   }
+  // Only analyze needs these (info and dump never load them): imported when it runs.
+  const [
+    { startTimelines },
+    { analyzePair },
+    { analyzeReport },
+    { analyzeGuestOnly },
+    { ABSENCE_RECORD_HINT },
+  ] = await Promise.all([
+    import('../../core/timeline/build'),
+    import('../../core/analyze/pair'),
+    import('../../core/report/analyze'),
+    import('../../core/analyze/guest-only'),
+    import('../../core/correlate/absence'),
+  ]);
   // Timelines are built as the parts of a big text file are joined, while the rest is read; a
   // build given up (events out of order) is dropped at once, and the whole trace built after.
   const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
@@ -303,6 +315,10 @@ export async function analyzeCommand(
   const rep = analyzeReport(a);
   out(o.json ? JSON.stringify(rep, null, 2) : formatAnalyze(rep));
   if (o.html !== undefined || o.chromeTrace !== undefined) {
+    const [{ buildTimelineModel }, { writeReportFiles }] = await Promise.all([
+      import('../../core/view/model'),
+      import('../html-report'),
+    ]);
     const model = buildTimelineModel(a, {
       title:
         host !== undefined
@@ -321,6 +337,10 @@ export async function analyzeCommand(
       guest: path.resolve(guestFile),
       out: dir,
     };
+    const [{ fingerprint, recoverDataset }, { writeAnalysis }] = await Promise.all([
+      import('../fleet/dataset'),
+      import('../fleet/run-pair'),
+    ]);
     recoverDataset(dir);
     const written = await writeAnalysis(
       a,
@@ -440,7 +460,7 @@ function formatGuestOnly(r: AnalyzeReport): string {
   if (go.missingEvents.length > 0) {
     L.push(
       `nothing to infer from: the guest trace has no ${go.missingEvents.join(', ')}. Record it with:`,
-      `  ${ABSENCE_RECORD_HINT}`,
+      `  ${go.recordHint}`,
     );
     return L.join('\n');
   }

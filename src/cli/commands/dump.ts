@@ -1,6 +1,5 @@
 // `vcpu-lens dump FILE`: any trace vCPU Lens reads, printed as `trace-cmd report` (3.1) text.
 
-import { writeTraceCmdText } from '../../core/export/trace-cmd-text';
 import { CliReadOptions, loadTraces } from '../progress';
 import type { LoadResult } from '../../core/io/read-trace-file';
 import { ExitCode } from '../exit-codes';
@@ -37,7 +36,10 @@ export async function dumpCommand(
     log(
       'vcpu-lens dump: timestamps are printed as recorded (as trace-cmd report does); --tsc-hz is not applied',
     );
+  // The text writer is dump's alone: loaded while the file is read, not with the CLI.
+  const writer = import('../../core/export/trace-cmd-text');
   const [r] = (await loadTraces([file], { ...read, recordedTicks: true })) as [LoadResult];
+  const { writeTraceCmdText } = await writer;
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
   let errors = false;

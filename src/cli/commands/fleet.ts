@@ -7,16 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { defineCommand, usageError } from '../command';
 import { ExitCode } from '../exit-codes';
-import {
-  isCurrent,
-  isRunName,
-  loadDuckDb,
-  recoverDataset,
-  removeRun,
-  toRunName,
-} from '../fleet/dataset';
-import { runPool } from '../fleet/pool';
-import { jobFingerprint, type PairJob, type PairOutcome } from '../fleet/run-pair';
+import type { PairJob, PairOutcome } from '../fleet/run-pair';
 import { log, safeText } from '../terminal';
 import { formatCount, formatDuration } from '../../core/model/time';
 import { READ_OPTIONS, readOptions } from '../shared-options';
@@ -75,6 +66,16 @@ export const fleet = defineCommand({
     ...READ_OPTIONS,
   },
   async run(v, args) {
+    // The fleet's code (the pair analysis, the dataset, the pool) loads only when fleet runs.
+    const [
+      { isCurrent, isRunName, loadDuckDb, recoverDataset, removeRun, toRunName },
+      { runPool },
+      { jobFingerprint },
+    ] = await Promise.all([
+      import('../fleet/dataset'),
+      import('../fleet/pool'),
+      import('../fleet/run-pair'),
+    ]);
     const read = readOptions(v);
     if (typeof read === 'string') return usageError('fleet', read);
     if (v.out === undefined) return usageError('fleet', 'give --out DIR');

@@ -51,7 +51,8 @@ export async function infoCommand(
   let code: ExitCode = ExitCode.ok;
   const all: FileInfo[] = [];
   for (const file of files) {
-    const [r] = (await loadTraces([file], o.read)) as [LoadResult];
+    // info prints no event's text: a .dat's generic events are counted, not printed.
+    const [r] = (await loadTraces([file], { ...o.read, eventText: false })) as [LoadResult];
     const info: FileInfo = {
       schema: INFO_SCHEMA,
       file,

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineCommand, usageError } from '../command';
 import { ExitCode } from '../exit-codes';
-import { connect, registerViews } from '../fleet/dataset';
 import { log, safeName } from '../terminal';
 
 export const sql = defineCommand({
@@ -28,6 +27,7 @@ export const sql = defineCommand({
     if (args.length !== 1) return usageError('sql', 'give the query as one argument (quote it)');
     if (v.json && v.csv) return usageError('sql', 'give --json or --csv, not both');
     const query = args[0]!;
+    const { connect, registerViews } = await import('../fleet/dataset');
     let conn;
     try {
       conn = await connect();

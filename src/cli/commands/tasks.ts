@@ -2,7 +2,7 @@
 
 import type { LoadResult } from '../../core/io/read-trace-file';
 import { CliReadOptions, loadTraces } from '../progress';
-import { tasksReport, TasksReport } from '../../core/report/tasks';
+import type { TasksReport } from '../../core/report/tasks';
 import { ExitCode } from '../exit-codes';
 import { formatDiag, log, safeName } from '../terminal';
 import { defineCommand, usageError } from '../command';
@@ -60,7 +60,10 @@ export async function tasksCommand(
   o: TasksOptions,
   out: (s: string) => void,
 ): Promise<ExitCode> {
+  // The timelines behind the report are tasks' alone: loaded while the file is read.
+  const report = import('../../core/report/tasks');
   const [r] = (await loadTraces([file], o.read)) as [LoadResult];
+  const { tasksReport } = await report;
   for (const d of r.diagnostics) log(formatDiag(d));
   if (r.traces.length === 0) return ExitCode.noInput;
   const reports = r.traces.map((t) => {

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { connect } from './dataset';
 import { runPair, type PairJob, type PairOutcome } from './run-pair';
 
-export const WORKER_ENV = 'VCPU_LENS_FLEET_WORKER';
+import { WORKER_ENV } from './worker-env';
+
+export { WORKER_ENV };
 
 /** The CLI bundle to fork, when this code runs from one. */
 function bundle(): string | undefined {

@@ -48,6 +48,14 @@ export interface ImportOptions {
    * whole file can settle to the joiner (numeric task states, task-state.ts resolveRawStates).
    */
   partOfFile?: boolean;
+  /**
+   * false: the events whose payload is nothing but their printed text (generic events such as
+   * `function`, syscalls, print markers, kvm_vcpu_wakeup) are counted, with their owner task, but
+   * get no text (payload ids -1), so a .dat's print fmts are never evaluated for them (nor its
+   * kallsyms read for `%ps`). For readers that print no event text and look into none (`info`).
+   * Default true.
+   */
+  eventText?: boolean;
 }
 
 /** What an importer must know to start reading in the middle of a file. */

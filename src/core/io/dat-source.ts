@@ -57,7 +57,7 @@ export interface DatSplit {
   ranges: { from: number; to: number }[];
   /** Each range's share of the event data's bytes. */
   shares: number[];
-  cmdlines: Map<number, string>;
+  cmdlines: ReadonlyMap<number, string>;
 }
 
 /**
@@ -94,7 +94,7 @@ export function planDatSplit(path: string, size: number, parts: number): DatSpli
       shares.push(acc / total);
     }
     if (ranges.length < 2) return undefined;
-    return { ranges, shares, cmdlines: f.cmdlines };
+    return { ranges, shares, cmdlines: f.cmdlines() };
   } finally {
     closeSync(fd);
   }
@@ -109,7 +109,7 @@ export function planDatSplit(path: string, size: number, parts: number): DatSpli
  */
 export function mergeDatParts(
   parts: Trace[],
-  cmdlines: Map<number, string>,
+  cmdlines: ReadonlyMap<number, string>,
   diagnosticsCap: number,
   free?: FreeBuffers,
 ): Trace {

@@ -84,11 +84,15 @@ export interface DatFile {
   compression: string;
   headerPage: PageHeader;
   formats: Map<number, EventFormat>;
-  cmdlines: Map<number, string>;
+  /** Saved cmdlines (pid to comm), parsed on first use. */
+  cmdlines: () => ReadonlyMap<number, string>;
   /** /proc/kallsyms of the traced machine, read (and decompressed) on first use. */
   kallsyms: () => Uint8Array | undefined;
-  /** printk_formats: the kernel's constant strings by address (bprint formats, `%s` of a pointer). */
-  printk: Map<bigint, string>;
+  /**
+   * printk_formats: the kernel's constant string at an address (bprint formats, `%s` of a
+   * pointer), parsed on first use (only printing an event's text asks).
+   */
+  printk: (addr: bigint) => string | undefined;
   buffers: BufferInfo[];
   /** The `latency` data (v6) or BUFFER_TEXT sections (v7): tracefs text. */
   latencyText: string[];
@@ -151,9 +155,9 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
     compression: 'none',
     headerPage: parseHeaderPage('', longSize),
     formats: new Map(),
-    cmdlines: new Map(),
+    cmdlines: () => NO_CMDLINES,
     kallsyms: () => undefined,
-    printk: new Map(),
+    printk: () => undefined,
     buffers: [],
     latencyText: [],
     options: { cpuStats: [], guests: [] },
@@ -202,13 +206,25 @@ function readEventFormats(c: Cursor, f: DatFile): void {
   }
 }
 
+const NO_CMDLINES: ReadonlyMap<number, string> = new Map();
+
+/** The saved cmdlines section, `1234 qemu-system-x86` a line: parsed when first asked for. */
 function readCmdlines(src: Uint8Array, f: DatFile): void {
-  for (const line of text(src).split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const pid = Number(line.slice(0, sp));
-    if (Number.isInteger(pid)) f.cmdlines.set(pid, line.slice(sp + 1));
-  }
+  const before = f.cmdlines;
+  let map: Map<number, string> | undefined;
+  f.cmdlines = () => {
+    if (map === undefined) {
+      // A later section adds to (and overrides) an earlier one, as when read in file order.
+      map = new Map(before());
+      for (const line of text(src).split('\n')) {
+        const sp = line.indexOf(' ');
+        if (sp <= 0) continue;
+        const pid = Number(line.slice(0, sp));
+        if (Number.isInteger(pid)) map.set(pid, line.slice(sp + 1));
+      }
+    }
+    return map;
+  };
 }
 
 function str(data: Uint8Array): string {
@@ -354,7 +370,8 @@ function readV6Prefix(src: ByteSource, pos: number, f: DatFile): void {
     const fresh: DatFile = {
       ...f,
       formats: new Map(),
-      cmdlines: new Map(),
+      cmdlines: () => NO_CMDLINES,
+      printk: () => undefined,
       buffers: [],
       latencyText: [],
       notes: [],
@@ -433,17 +450,26 @@ function readV6(c: Cursor, f: DatFile, src: ByteSource): void {
  * characters: the escapes stay as written) taken off.
  */
 function readPrintk(src: Uint8Array, f: DatFile): void {
-  for (const line of text(src).split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const addr = /^\s*(?:0x)?([0-9a-fA-F]+)\s*$/.exec(line.slice(0, colon));
-    if (!addr) continue;
-    let s = line.slice(colon + 2);
-    if (s.startsWith('"')) s = s.slice(1);
-    if (s.endsWith('"')) s = s.slice(0, -1);
-    if (s.endsWith('\\n')) s = s.slice(0, -2);
-    f.printk.set(BigInt('0x' + addr[1]), s);
-  }
+  const before = f.printk;
+  let map: Map<bigint, string> | undefined;
+  f.printk = (a) => {
+    if (map === undefined) {
+      map = new Map();
+      for (const line of text(src).split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon < 0) continue;
+        const addr = /^\s*(?:0x)?([0-9a-fA-F]+)\s*$/.exec(line.slice(0, colon));
+        if (!addr) continue;
+        let s = line.slice(colon + 2);
+        if (s.startsWith('"')) s = s.slice(1);
+        if (s.endsWith('"')) s = s.slice(0, -1);
+        if (s.endsWith('\\n')) s = s.slice(0, -2);
+        map.set(BigInt('0x' + addr[1]), s);
+      }
+    }
+    // A later section overrides an earlier one at the same address.
+    return map.get(a) ?? before(a);
+  };
 }
 
 /** `[local] global counter` → `local`. */

@@ -79,6 +79,17 @@ const COMM_BYTES = 16;
 
 const COUNT_CLOCKS = new Set(['x86-tsc', 'counter', 'tsc']);
 
+/**
+ * 1 for the kinds whose payload is only their printed text (fields.ts decodeFields keeps it and
+ * cannot fail): with ImportOptions.eventText false they are not printed at all.
+ */
+const TEXT_ONLY = ((): Uint8Array => {
+  const t = new Uint8Array(64);
+  for (const k of [Kind.generic, Kind.sysEnter, Kind.sysExit, Kind.print, Kind.kvmVcpuWakeup])
+    t[k] = 1;
+  return t;
+})();
+
 function clockInfo(name: string): ClockInfo {
   const unit = COUNT_CLOCKS.has(name) ? 'count' : 'ns';
   return { name, unit, source: name === 'unknown' ? 'inferred' : 'file', resolution: 1 };
@@ -210,7 +221,11 @@ function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
     default:
       return undefined;
   }
-  if (d === undefined || !isComm(d.comm)) return undefined;
+  if (d === undefined) return undefined;
+  // sched_migrate_task's comm is a `__data_loc char[]` on newer kernels (`__get_str(comm)`).
+  const dynamicComm =
+    kind === Kind.schedMigrateTask && d.comm?.isString === true && d.comm.dynamic !== 'none';
+  if (!isComm(d.comm) && !dynamicComm) return undefined;
   return d;
 }
 
@@ -234,10 +249,20 @@ class DatDecoder {
   private readonly b: TraceBuilder;
   private readonly sink: DiagnosticSink;
   private readonly handlers = new Map<number, Handler>();
-  /** The same handlers by type id (a 16-bit number), for the per-event lookup. */
-  private readonly byId: (Handler | undefined)[] = new Array<Handler | undefined>(65536);
+  /**
+   * The same handlers for the per-event lookup: by type id (a 16-bit number) 1 + an index into
+   * `handlerList`, 0 for none yet (a typed array: a 65,536-slot JS array cost ms to create).
+   */
+  private readonly handlerSlot = new Uint16Array(65536);
+  private readonly handlerList: Handler[] = [];
   /** Comms as trace-cmd report knows them: saved cmdlines, then those the sched plugin saw. */
-  private readonly comms: Map<number, string>;
+  private saved: ReadonlyMap<number, string> | undefined;
+  /** Comms the sched plugin saw for pids the saved cmdlines lack. */
+  private readonly learned = new Map<number, string>();
+  /** The saved cmdlines, parsed when the first event's owner is named (never copied). */
+  private get cmdlines(): ReadonlyMap<number, string> {
+    return (this.saved ??= this.f.cmdlines());
+  }
   private readonly ownerTasks = new Map<number, number>();
   private readonly pl: Payload = { a0: 0, a1: 0 };
   private readonly split = { hi: 0, lo: 0 };
@@ -273,7 +298,6 @@ class DatDecoder {
       this.b.memoryShare = opts.memoryShare ?? 1;
     }
     this.b.where = () => (this.cur !== undefined ? { offset: this.cur.recOffset() } : {});
-    this.comms = new Map(f.cmdlines);
     const t2n = f.options.tsc2nsec;
     if (t2n !== undefined && t2n.mult > 0 && opts.recordedTicks !== true)
       this.tsc = { mult: t2n.mult, shift: t2n.shift };
@@ -300,7 +324,7 @@ class DatDecoder {
       symbol: (a) => this.symbol(a),
       has: (n) => this.curFmt?.byName.has(n) === true,
       rest: (n) => this.rest(n),
-      printk: (a) => f.printk.get(a),
+      printk: (a) => f.printk(a),
       printFmt: () =>
         this.curFmt?.print !== undefined ? formatPrint(this.curFmt.print, this.cx) : undefined,
     };
@@ -449,7 +473,8 @@ class DatDecoder {
       pid: fmt?.byName.get('common_pid') ?? this.commonPid,
     };
     this.handlers.set(id, h);
-    this.byId[id] = h;
+    this.handlerList.push(h);
+    if (this.handlerList.length < 65536) this.handlerSlot[id] = this.handlerList.length;
     return h;
   }
 
@@ -564,7 +589,7 @@ class DatDecoder {
     // A pointer-sized scalar: the constant string at that address (printk_formats), else hex.
     if (f.arrayLen === 0 && f.size === this.f.longSize) {
       const v = this.fieldNum(name) ?? 0n;
-      return this.f.printk.get(v) ?? v.toString(16);
+      return this.f.printk(v) ?? v.toString(16);
     }
     // Zero-sized fields (`char buf;`, `char buf[]`) run to the record's end.
     return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
@@ -647,7 +672,8 @@ class DatDecoder {
   private ownerSlow(pid: number): number {
     let id = this.ownerTasks.get(pid);
     if (id === undefined) {
-      const comm = pid === 0 ? '<idle>' : (this.comms.get(pid) ?? '<...>');
+      const comm =
+        pid === 0 ? '<idle>' : (this.cmdlines.get(pid) ?? this.learned.get(pid) ?? '<...>');
       id = this.b.tasks.intern(pid, comm);
       this.ownerTasks.set(pid, id);
     }
@@ -656,8 +682,8 @@ class DatDecoder {
 
   /** What the sched plugin does with each comm it prints: remember it for pids cmdlines lack. */
   private saveComm(pid: number, comm: string): void {
-    if (pid !== 0 && !this.comms.has(pid)) {
-      this.comms.set(pid, comm);
+    if (pid !== 0 && !this.cmdlines.has(pid) && !this.learned.has(pid)) {
+      this.learned.set(pid, comm);
       this.ownerTasks.delete(pid);
       if (this.ownerPid[pid & CACHE_MASK] === pid) this.ownerPid[pid & CACHE_MASK] = NaN;
     }
@@ -692,7 +718,8 @@ class DatDecoder {
       return;
     }
     const id = this.rdv.getUint16(this.rs, this.little);
-    const h = this.byId[id] ?? this.handler(id, s.recOffset());
+    const slot = this.handlerSlot[id]!;
+    const h = slot !== 0 ? this.handlerList[slot - 1]! : this.handler(id, s.recOffset());
     const fmt = h.fmt;
     this.curFmt = fmt;
     const cp = h.pid;
@@ -702,7 +729,11 @@ class DatDecoder {
     const pl = this.pl;
     let type = h.type;
     b.linesRead++;
-    if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
+    if (TEXT_ONLY[h.kind] === 1 && this.opts.eventText === false) {
+      // Counted, not printed (ImportOptions.eventText).
+      pl.a0 = -1;
+      pl.a1 = -1;
+    } else if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
       const txt = fmt === undefined ? this.hex() : this.printText(fmt, s.cpu);
       const name = b.eventTypes[type]!.name;
       // The kvm plugin's lines start with a space (` vcpu 0 rip ...`): the fields start after it,
@@ -777,9 +808,24 @@ class DatDecoder {
     const pid = this.int(pidF);
     let prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
     if (Number.isNaN(prio)) prio = PRIO_UNKNOWN;
-    const at = this.rs + commF.offset;
-    const len = Math.min(commF.size, COMM_BYTES, this.rl - commF.offset);
+    // The comm: a char[16], or a `__data_loc char[]` (sched_migrate_task since Linux 6.x).
+    let off = commF.offset;
+    let size = commF.size;
+    if (commF.dynamic !== 'none') {
+      const r = this.dynRange(commF);
+      if (r === undefined) return -1;
+      [off, size] = r;
+    }
+    const at = this.rs + off;
+    const len = Math.min(size, COMM_BYTES, this.rl - off);
     const b = this.rb;
+    // A dynamic comm is cached only when a NUL ends it within the cached bytes: compared bytes
+    // that end without one would match a longer comm starting with them.
+    if (commF.dynamic !== 'none' && !(len > 0 && b[at + len - 1] === 0)) {
+      const comm = this.str(off, size);
+      if (save) this.saveComm(pid, comm);
+      return this.b.tasks.intern(pid, comm, prio);
+    }
     const base = (pid & CACHE_MASK) * 2;
     for (let w = 0; w < 2; w++) {
       const e = base + w;
@@ -797,12 +843,12 @@ class DatDecoder {
       }
       if (!same) continue;
       if (save && this.tcSaved[e] === 0) {
-        this.saveComm(pid, this.str(commF.offset, commF.size));
+        this.saveComm(pid, this.str(off, size));
         this.tcSaved[e] = 1;
       }
       return this.tcId[e]!;
     }
-    const comm = this.str(commF.offset, commF.size);
+    const comm = this.str(off, size);
     if (save) this.saveComm(pid, comm);
     const id = this.b.tasks.intern(pid, comm, prio);
     // Newest in way 0; the old way 0 moves to way 1.
@@ -852,7 +898,9 @@ class DatDecoder {
         const o = this.int(d.origCpu!);
         const de = this.int(d.destCpu!);
         if (!(o >= 0 && o <= 0xffff && de >= 0 && de <= 0xffff)) return false;
+        // -1: a dynamic comm out of the record (printed from the text, as trace-cmd does).
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
+        if (pl.a0 < 0) return false;
         pl.a1 = (o << 16) | de;
         return true;
       }

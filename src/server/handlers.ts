@@ -197,6 +197,8 @@ export function answerRequests(s: Server): void {
       const summary = [
         ...a.analysis.findings.map((f) => `finding (${f.severity}): ${f.message}`),
         ...(a.analysis.advice?.reasoning ?? []),
+        // A guest trace alone: what the inferred absence rests on (and cannot see).
+        ...(a.analysis.guestOnly?.reasoning ?? []),
         ...a.analysis.reasoning,
       ];
       const markdown = {

@@ -17,7 +17,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
-import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
+import type { Diagnostic, Hover, PublishDiagnosticsParams } from 'vscode-languageserver';
 import { createConnection } from 'vscode-languageserver/node';
 import { DIAG } from '../../src/core/model/diagnostics';
 import { laneId, parseLaneId } from '../../src/core/view/lane-id';
@@ -186,6 +186,17 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
     if (!onCpu.ok) throw new Error(onCpu.message);
     expect(onCpu.uri).toBe(uri);
     expect(lines[onCpu.line]).toContain(`[${String(v).padStart(3, '0')}]`);
+  });
+
+  it('a hover on a guest line shows no host time: the host is a model on the guest’s clock', async () => {
+    const d = ours(uri).find((x) => x.code === 'vcpu-absent')!;
+    const h = (await client.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: d.range.start.line, character: 0 },
+    })) as Hover | null;
+    const text = JSON.stringify(h?.contents ?? '');
+    expect(text).toMatch(/ on CPU \d+ at /);
+    expect(text).not.toContain('on the host');
   });
 
   it('a guest trace without tick or timer events: VL1017 naming the events to record, nothing inferred', async () => {

@@ -130,6 +130,15 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
     expect(r.summary.some((l) => l.startsWith('inferred from the guest alone:'))).toBe(true);
     expect(r.markdown.analysis).toContain('## vCPU absence (inferred)');
     expect(r.markdown.analysis).not.toContain('## Clock map');
+    // The status bar counts the inferred absences, not the modelled host's preemptions.
+    const st = await client.sendRequest(DOC_STATUS, { uri });
+    const go = r.report.guestOnly!;
+    expect(st).toMatchObject({
+      guestOnly: true,
+      pairUri: null,
+      preemptions: go.intervals.length,
+      preempted: go.perVcpu.reduce((n, v) => n + v.absent, 0),
+    });
   });
 
   it('"Show in Timeline" lands on the guest CPU lane, where the absence is drawn hatched', async () => {

@@ -4,7 +4,7 @@
 // Timeline" lands on the guest CPU lane with the hatched absences; "Reveal in Trace" opens only
 // guest lines. A guest trace without tick or timer events gets VL1017 naming what to record.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -32,6 +32,7 @@ import {
   TIMELINE,
   TRACE_LINE,
 } from '../../src/protocol/lsp-ext';
+import { MORE_PREEMPTIONS } from '../../src/server/analysis-diagnostics';
 import { ServerHandle, startServer } from '../../src/server/server';
 import { REAL } from './support/fixtures';
 
@@ -118,6 +119,9 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
     const findings = all.filter((d) => !/^vcpu-/.test(String(d.code)));
     expect(findings.length).toBeGreaterThan(0);
     for (const d of findings) expect(d.message).toMatch(/inferred from this guest trace alone/);
+    const more = all.filter((d) => d.code === MORE_PREEMPTIONS);
+    expect(more).toHaveLength(1);
+    expect(more[0]!.message).toMatch(/^… and [\d,]+ more inferred vCPU absences /);
   });
 
   it('the analysis and the advice say they are inferred', async () => {
@@ -207,6 +211,18 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
     expect(text).toMatch(/ on CPU \d+ at /);
     expect(text).not.toContain('on the host');
   });
+
+  it('a guest .dat alone, not open as a document (the custom editor, the explorer): guest-only too', async () => {
+    mkdirSync(path.join(dir, 'dat'));
+    const file = path.join(dir, 'dat', 'guest.dat');
+    copyFileSync(path.join(FIX, 'guest.dat'), file);
+    const r = (await client.sendRequest(ANALYZE, {
+      uri: pathToFileURL(file).toString(),
+    })) as AnalyzeResult;
+    if (!r.ok) throw new Error(r.message);
+    expect(r.report.guestOnly?.inferred).toBe(true);
+    expect(r.report.guestOnly!.intervals.length).toBeGreaterThan(0);
+  }, 60_000);
 
   it('a guest trace without tick or timer events: VL1017 naming the events to record, nothing inferred', async () => {
     const all = published.get(bareUri) ?? [];

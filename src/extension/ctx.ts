@@ -529,7 +529,9 @@ export class Ctx implements vscode.Disposable {
     }
     const pre =
       s.preemptions !== null && s.preemptedText !== null
-        ? ` · ${s.preemptions.toLocaleString('en-US')} vCPU preemptions (${s.preemptedText})`
+        ? s.guestOnly === true
+          ? ` · guest only: ${s.preemptions.toLocaleString('en-US')} inferred vCPU absences (${s.preemptedText})`
+          : ` · ${s.preemptions.toLocaleString('en-US')} vCPU preemptions (${s.preemptedText})`
         : s.pairUri === null
           ? ' · unpaired'
           : '';

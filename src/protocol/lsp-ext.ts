@@ -53,9 +53,13 @@ export interface DocStatus {
   span: number;
   unit: 'ns' | 'count';
   pairUri: string | null;
-  /** With a pair: vCPU preemptions and preempted time over all vCPUs (host unit). */
+  /**
+   * With a pair: vCPU preemptions and preempted time over all vCPUs (host unit). A guest trace
+   * alone (`guestOnly`): its inferred vCPU absences and their time instead, nobody's preemptions.
+   */
   preemptions: number | null;
   preempted: number | null;
+  guestOnly?: true;
   /** Parse diagnostics (all, including those past the cap). */
   problems: number;
   /** The findings published for it (beside the parse problems): Problems lists both. */

@@ -3,15 +3,22 @@
 // the findings, ranked by the time they cost. The few costliest are warnings; preemptions past
 // `maxStallDiagnostics` are summarised in one "… and N more"; findings that land on one line
 // are merged into one message. Each carries its timeline interval (`data`, a RevealTarget) for
-// the "Show in Timeline" code action.
+// the "Show in Timeline" code action. A guest trace alone (guest-only) says the same as inferred
+// vCPU absence, with its evidence and confidence: no host task is known to have run instead.
 
 import { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
 import type { Finding, PairAnalysis } from '../core/analyze/types';
+import {
+  ABSENCE_EVIDENCE_NAMES,
+  ABSENCE_RECORD_HINT,
+  type AbsenceTable,
+} from '../core/correlate/absence';
 import { relativeMap } from '../core/correlate/clock-map';
 import type { Stall } from '../core/correlate/stalls';
+import { DIAG } from '../core/model/diagnostics';
 import { Kind } from '../core/model/event-kinds';
 import { kindAt, switchAt } from '../core/model/payload';
-import { lowerBound } from '../core/model/search';
+import { lowerBound, partitionPoint } from '../core/model/search';
 import { formatClockDuration, formatCount } from '../core/model/time';
 import { taskIntervalAt } from '../core/timeline/build';
 import { TaskState } from '../core/timeline/states';
@@ -119,9 +126,27 @@ export function analysisDiagnostics(
     return i < d.lines.length ? d.lines[i]! - 1 : -1;
   };
 
+  const absences = a.guestOnly?.absence.table;
   longest.slice(0, shown).forEach((st) => {
     const line = stallLine(st);
     if (line < 0) return;
+    if (absences !== undefined) {
+      const lost = dur(st.hostEnd - st.hostStart);
+      ranked.push({
+        line,
+        cost: st.hostEnd - st.hostStart,
+        diagnostic: {
+          range: lineRange(line),
+          severity: sev,
+          code: 'vcpu-absent',
+          source: 'vcpu-lens',
+          message: `guest thread ${plainText(st.guestComm)}-${st.guestPid} on CPU ${st.vcpu} lost ${lost}: its vCPU was absent (inferred from this guest trace alone: no host trace says what ran instead)${absenceWords(absences, st.vcpu, st.hostStart, st.hostEnd, dur)}${othersWaiting(st)}`,
+          // The guest CPU's lane: the absence drawn hatched over what the guest ran there.
+          data: target(st.hostStart, st.hostEnd, laneId.guestCpu(st.vcpu)),
+        },
+      });
+      return;
+    }
     const who = `${plainText(st.preemptorComm)}-${st.preemptorPid}`;
     const guest = `${plainText(st.guestComm)}-${st.guestPid}`;
     const vcpuThread = hostComm.get(st.vcpu);
@@ -164,8 +189,12 @@ export function analysisDiagnostics(
           severity: DiagnosticSeverity.Information,
           code: MORE_PREEMPTIONS,
           source: 'vcpu-lens',
-          message: `… and ${formatCount(more)} more vCPU preemptions while a guest thread was on the vCPU (all ${formatCount(n)} together: ${dur(total)}); the next longest here, ${dur(next.hostEnd - next.hostStart)} (vCPU ${next.vcpu}). The setting vcpuLens.maxStallDiagnostics shows more one by one.`,
-          data: target(next.hostStart, next.hostEnd, laneId.vcpu(next.vcpu)),
+          message: `… and ${formatCount(more)} more ${absences !== undefined ? 'inferred vCPU absences' : 'vCPU preemptions'} while a guest thread was on the vCPU (all ${formatCount(n)} together: ${dur(total)}); the next longest here, ${dur(next.hostEnd - next.hostStart)} (vCPU ${next.vcpu}). The setting vcpuLens.maxStallDiagnostics shows more one by one.`,
+          data: target(
+            next.hostStart,
+            next.hostEnd,
+            absences !== undefined ? laneId.guestCpu(next.vcpu) : laneId.vcpu(next.vcpu),
+          ),
         },
       });
   }
@@ -184,8 +213,21 @@ export function analysisDiagnostics(
         severity: sev,
         code: f.kind,
         source: 'vcpu-lens',
-        message: plainText(f.message, MAX_MESSAGE),
-        data: target(f.start, f.end, typeof vcpu === 'number' ? laneId.vcpu(vcpu) : undefined),
+        message: plainText(
+          a.guestOnly !== undefined
+            ? `inferred from this guest trace alone ("preempted or waiting" is inferred vCPU absence, the host CPUs an estimate): ${f.message}`
+            : f.message,
+          MAX_MESSAGE,
+        ),
+        data: target(
+          f.start,
+          f.end,
+          typeof vcpu !== 'number'
+            ? undefined
+            : a.guestOnly !== undefined
+              ? laneId.guestCpu(vcpu)
+              : laneId.vcpu(vcpu),
+        ),
       },
     });
   }
@@ -196,7 +238,59 @@ export function analysisDiagnostics(
     if (k >= TOP_WARNINGS && r.diagnostic.code !== MORE_PREEMPTIONS)
       r.diagnostic.severity = Math.max(sev, DiagnosticSeverity.Information) as DiagnosticSeverity;
   });
-  return mergeByLine(ranked);
+  return [...missingEvents(a), ...mergeByLine(ranked)];
+}
+
+/**
+ * A guest trace alone that lacks the tick and timer events: nothing shows when its vCPUs were
+ * absent, so nothing was inferred; VL1017 on its first line names what to record (as the CLI).
+ */
+function missingEvents(a: PairAnalysis): Diagnostic[] {
+  const missing = a.guestOnly?.absence.missing ?? [];
+  if (missing.length === 0) return [];
+  return [
+    {
+      range: lineRange(0),
+      severity: DiagnosticSeverity.Warning,
+      code: DIAG.guestOnlyNoTimers,
+      source: 'vcpu-lens',
+      message: `no host trace and this guest trace has no ${missing.join(', ')}: nothing shows when its vCPUs were absent, so none is inferred (no stalls, findings or advice). Record the guest with: ${ABSENCE_RECORD_HINT} (docs/guest-only.md)`,
+    },
+  ];
+}
+
+/**
+ * What the inferred absence(s) of `vcpu` over [start, end) rest on: the one overlapping it most,
+ * its evidence, confidence and how uncertain its start is.
+ */
+function absenceWords(
+  t: AbsenceTable,
+  vcpu: number,
+  start: number,
+  end: number,
+  dur: (v: number) => string,
+): string {
+  // The table is grouped by vCPU, each vCPU's intervals in time order and disjoint.
+  const lo = partitionPoint(0, t.length, (j) => t.vcpu[j]! < vcpu);
+  const hi = partitionPoint(lo, t.length, (j) => t.vcpu[j]! <= vcpu);
+  let best = -1;
+  let most = 0;
+  let n = 0;
+  for (let j = partitionPoint(lo, hi, (k) => t.end[k]! <= start); j < hi; j++) {
+    if (t.start[j]! >= end) break;
+    n++;
+    const o = Math.min(end, t.end[j]!) - Math.max(start, t.start[j]!);
+    if (o > most) [best, most] = [j, o];
+  }
+  if (best < 0) return '';
+  const ev = ABSENCE_EVIDENCE_NAMES[t.evidence[best]!]!;
+  const why =
+    ev === 'late-timer'
+      ? `a timer ran ${dur(t.end[best]! - t.latest[best]!)} after its expiry`
+      : ev === 'late-tick'
+        ? `the periodic tick came ${dur(t.end[best]! - t.latest[best]!)} late on a busy CPU`
+        : `a thread woken onto the idle CPU ran ${dur(t.end[best]! - t.latest[best]!)} late`;
+  return `; evidence: ${ev} (${why}), confidence ${t.confidence[best]!.toFixed(2)}, its start uncertain by ${dur(t.latest[best]! - t.earliest[best]!)}${n > 1 ? ` (${n} inferred absences in this stall)` : ''}`;
 }
 
 /** The time a finding says it cost (its evidence), in the host's unit; 0 when it says none. */

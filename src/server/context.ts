@@ -66,6 +66,11 @@ export interface PairedAnalysis {
   host: ParsedDoc['trace'];
   hostUri: string;
   guestUri: string;
+  /**
+   * A guest trace alone (no host trace): `host` is modelled from the guest's inferred vCPU
+   * absences, `hostUri` is the guest's own; nothing maps into the modelled host's "lines".
+   */
+  guestOnly?: true;
 }
 
 /** The operations of the server's parts, each defined in one file and bound in server.ts. */

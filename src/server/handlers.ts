@@ -153,7 +153,21 @@ export function answerRequests(s: Server): void {
     const time = a?.analysis.states?.time;
     const span = parsed !== undefined ? parsed.timelines.end - parsed.timelines.start : 0;
     const unit = parsed?.trace.clock.unit ?? 'ns';
-    const preempted = time !== undefined ? time.reduce((n, t) => n + t.preempted, 0) : null;
+    // A guest trace alone: its inferred absences (the modelled host's "preemptions" are those
+    // and its waits, counted differently).
+    const absence = a?.analysis.guestOnly?.absence;
+    const preempted =
+      absence !== undefined
+        ? absence.perVcpu.reduce((n, v) => n + v.absentNs, 0)
+        : time !== undefined
+          ? time.reduce((n, t) => n + t.preempted, 0)
+          : null;
+    const preemptions =
+      absence !== undefined
+        ? absence.table.length
+        : time !== undefined
+          ? time.reduce((n, t) => n + t.preemptions, 0)
+          : null;
     return {
       uri: p.uri,
       parsed: parsed !== undefined,
@@ -162,8 +176,9 @@ export function answerRequests(s: Server): void {
       span,
       unit,
       pairUri: other?.uri ?? null,
-      preemptions: time !== undefined ? time.reduce((n, t) => n + t.preemptions, 0) : null,
+      preemptions,
       preempted,
+      ...(absence !== undefined ? { guestOnly: true as const } : {}),
       problems: parsed?.trace.diagnosticsTotal ?? 0,
       findings: (s.published.get(p.uri) ?? []).filter((d) => !/^VL\d+$/.test(String(d.code)))
         .length,
@@ -197,6 +212,8 @@ export function answerRequests(s: Server): void {
       const summary = [
         ...a.analysis.findings.map((f) => `finding (${f.severity}): ${f.message}`),
         ...(a.analysis.advice?.reasoning ?? []),
+        // A guest trace alone: what the inferred absence rests on (and cannot see).
+        ...(a.analysis.guestOnly?.reasoning ?? []),
         ...a.analysis.reasoning,
       ];
       const markdown = {

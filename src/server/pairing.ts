@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyzeGuestOnly } from '../core/analyze/guest-only';
 import { analyzePair, PairOptions, withAdvice } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { withOwnTaskIntervals } from '../core/timeline/build';
@@ -26,20 +27,8 @@ export function pairingOps(s: Server): PairingOps {
 
   /** The other machine's trace for `uri`: explicit pair, else the sibling file. */
   const pairOf = async (uri: string): Promise<PairSide | undefined> => {
-    let other = s.pairs.get(uri);
-    if (other === undefined) {
-      let file: string;
-      try {
-        file = fileURLToPath(uri);
-      } catch {
-        return undefined;
-      }
-      const sib = siblingName(path.basename(file));
-      if (sib === undefined) return undefined;
-      const sibPath = path.join(path.dirname(file), sib);
-      if (!existsSync(sibPath)) return undefined;
-      other = pathToFileURL(sibPath).toString();
-    }
+    const other = partnerUri(s, uri);
+    if (other === undefined) return undefined;
     const open = states.get(other);
     if (open?.parsed !== undefined)
       return {
@@ -112,7 +101,12 @@ export function pairingOps(s: Server): PairingOps {
           : undefined;
     if (me === undefined) return undefined;
     const other = await pairOf(uri);
-    if (other === undefined) return undefined;
+    if (other === undefined)
+      // A guest trace with no host trace to pair (none named, none beside it): guest-only. One
+      // whose pair is not read yet (or unreadable) waits for it, as before.
+      return me.role === 'guest' && partnerUri(s, uri) === undefined
+        ? guestOnlyFor(me)
+        : undefined;
     // Roles: from content and names; when both or neither claim host, the file names decide.
     let [host, guest] = me.role === 'guest' || other.role === 'host' ? [other, me] : [me, other];
     if (host.role === 'guest' && guest.role === 'host') [host, guest] = [guest, host];
@@ -156,6 +150,37 @@ export function pairingOps(s: Server): PairingOps {
     };
   };
 
+  /**
+   * A guest trace alone: vCPU absence inferred from its own events (core/analyze/guest-only.ts),
+   * the host a model of it. Cached per version like a pair; `hostUri` is the guest's own (the
+   * modelled host has no file), `guestOnly` says so to every presenter.
+   */
+  const guestOnlyFor = (me: PairSide): PairedAnalysis | undefined => {
+    const key = `guest-only|${me.key}`;
+    if (!analyses.has(key)) {
+      const t0 = Date.now();
+      const opts = pairOptions();
+      // The advice is computed with the analysis: the guest-only what-if weighs it against a
+      // host CPU more or fewer, which the pair mode's deferred advice does not.
+      const a = analyzeGuestOnly(me.trace, {
+        ...(me.timelines !== undefined ? { timelines: me.timelines } : {}),
+        ...(typeof opts !== 'string' && opts.advice !== undefined ? { advice: opts.advice } : {}),
+      });
+      log(`analysed ${nameOf(me.uri)} alone (guest-only, inferred) in ${Date.now() - t0} ms`);
+      analyses.set(key, { analysis: a, advised: true });
+    }
+    const entry = analyses.get(key);
+    if (entry === undefined) return undefined;
+    return {
+      analysis: entry.analysis,
+      key,
+      host: entry.analysis.host,
+      hostUri: me.uri,
+      guestUri: me.uri,
+      guestOnly: true,
+    };
+  };
+
   /** The timeline of a trace and its pair: the engine's model and level-of-detail index. */
   const timelineFor = async (uri: string): Promise<TimelineIndex | string> => {
     // The timeline shows the advice (DoP lanes, the what-if chart).
@@ -164,17 +189,35 @@ export function pairingOps(s: Server): PairingOps {
     let index = indexes.get(a.key);
     if (index === undefined) {
       const t0 = Date.now();
-      const model = buildTimelineModel(a.analysis, {
-        title: `${nameOf(a.hostUri)} + ${nameOf(a.guestUri)}`,
-      });
+      const title =
+        a.guestOnly === true
+          ? `${nameOf(a.guestUri)} (guest only, inferred)`
+          : `${nameOf(a.hostUri)} + ${nameOf(a.guestUri)}`;
+      const model = buildTimelineModel(a.analysis, { title });
       index = new TimelineIndex(model);
       // One index per pair of versions: drop the ones of older versions.
       indexes.clear();
       indexes.set(a.key, index);
-      log(`timeline of ${nameOf(a.hostUri)} + ${nameOf(a.guestUri)} in ${Date.now() - t0} ms`);
+      log(`timeline of ${title} in ${Date.now() - t0} ms`);
     }
     return index;
   };
 
   return { pairOf, loadFromDisk, pairOptions, analysisFor, timelineFor };
+}
+
+/** The uri of the other machine's trace `uri` is paired with (explicit, else an existing sibling). */
+function partnerUri(s: Server, uri: string): string | undefined {
+  const named = s.pairs.get(uri);
+  if (named !== undefined) return named;
+  let file: string;
+  try {
+    file = fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+  const sib = siblingName(path.basename(file));
+  if (sib === undefined) return undefined;
+  const sibPath = path.join(path.dirname(file), sib);
+  return existsSync(sibPath) ? pathToFileURL(sibPath).toString() : undefined;
 }

@@ -14,15 +14,23 @@ const md = (s: string): string => mdText(s, 2000);
 /** The analysis as markdown: vCPU map, clock, vCPU time, findings, advice. */
 export function renderReport(rep: AnalyzeReport, summary: string[], adviceOnly: boolean): string {
   const dur = (v: number): string => formatClockDuration(v, rep.unit);
+  const go = rep.guestOnly;
   const out: string[] = [
-    `# vCPU Lens ${adviceOnly ? 'advice' : 'analysis'}`,
+    `# vCPU Lens ${adviceOnly ? 'advice' : 'analysis'}${go !== undefined ? ' (guest only: inferred)' : ''}`,
     '',
-    `host: ${md(rep.host.name)}, guest: ${md(rep.guest.name)}`,
+    go !== undefined
+      ? `guest: ${md(rep.guest.name)}, no host trace: **everything below is inferred** from the guest trace (a vCPU "preempted or waiting" is an inferred absence; the host CPUs, ${go.hostCpus.value}, an estimate)`
+      : `host: ${md(rep.host.name)}, guest: ${md(rep.guest.name)}`,
     '',
   ];
-  if (rep.advice !== null) out.push(...renderAdvice(rep.advice));
+  if (go !== undefined && go.missingEvents.length > 0)
+    out.push(
+      `**The guest trace has no ${go.missingEvents.map(md).join(', ')}**: no absence can be inferred. Record the guest with \`${go.recordHint}\`.`,
+      '',
+    );
+  if (rep.advice !== null) out.push(...renderAdvice(rep.advice, go !== undefined));
   out.push(
-    '## Findings',
+    go !== undefined ? '## Findings (inferred)' : '## Findings',
     '',
     ...(rep.findings.length > 0
       ? rep.findings.map((f) => `- (${f.severity}) ${md(f.message)}`)
@@ -30,6 +38,29 @@ export function renderReport(rep: AnalyzeReport, summary: string[], adviceOnly: 
     '',
   );
   if (adviceOnly) return out.join('\n');
+  if (go !== undefined) {
+    out.push(
+      '## vCPU absence (inferred)',
+      '',
+      '| vCPU | absent | sure part | intervals | busy (guest) |',
+      '|---:|---:|---:|---:|---:|',
+      ...go.perVcpu.map(
+        (p) =>
+          `| ${p.vcpu} | ${dur(p.absent)} | ${dur(p.sure)} | ${p.intervals} | ${dur(p.busy)} |`,
+      ),
+      '',
+      '## Guest threads that lost time (inferred)',
+      '',
+      ...rep.stallsByThread
+        .slice(0, 20)
+        .map((t) => `- ${md(t.comm)}-${t.pid}: ${dur(t.lost)} in ${t.episodes} episodes`),
+      '',
+      '## Reasoning',
+      '',
+      ...summary.map((l) => `- ${md(l)}`),
+    );
+    return out.join('\n');
+  }
   out.push(
     '## vCPUs',
     '',
@@ -71,10 +102,10 @@ const conf = (c: WhatIfCandidate): string =>
   `${c.threads} thread${c.threads === 1 ? '' : 's'}, ${POLICY_MD[c.policy]}: ${formatDuration(c.predictedWallNs)} (${range(c)})`;
 
 /** The advice: headline, the what-if's candidates ranked, what cannot be told apart, the reasoning. */
-function renderAdvice(a: NonNullable<AnalyzeReport['advice']>): string[] {
+function renderAdvice(a: NonNullable<AnalyzeReport['advice']>, inferred: boolean): string[] {
   const r = a.predictedSpeedupRange;
   const out = [
-    '## Advice',
+    inferred ? '## Advice (inferred from the guest alone)' : '## Advice',
     '',
     `- threads: ${a.threads} → **${a.dop}** (OMP_NUM_THREADS), wait policy **${a.waitPolicy}**${a.spinCount !== undefined ? ` (GOMP_SPINCOUNT=${a.spinCount})` : ''}`,
     `- predicted: **${times(a.predictedSpeedup)}**${r !== undefined ? ` (${times(r.low)} – ${times(r.high)})` : ''} faster than traced`,

@@ -192,7 +192,12 @@ export function hover(
     parts.push(
       `**${mdText(ty.name)}** ${t.events.cpu(i) === CPU_UNKNOWN ? 'on no known CPU (the line prints none)' : `on CPU ${t.events.cpu(i)}`} at ${formatAbsTs(abs, unit, unit === 'ns' ? 9 : 0)}`,
     );
-    if (a?.clock !== undefined && (side === 'host' || side === 'guest')) {
+    // A guest trace alone has no host time to show: its host is a model on the guest's clock.
+    if (
+      a?.clock !== undefined &&
+      a.guestOnly === undefined &&
+      (side === 'host' || side === 'guest')
+    ) {
       const rel = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase);
       const r = t.events.ts(i);
       const other = side === 'host' ? a.guest : a.host;

@@ -1,7 +1,8 @@
 // From a timeline interval back to its trace ("Reveal in Trace"): the trace its lane belongs to
 // (host CPUs, host threads and vCPUs: the host; guest CPUs and threads: the guest) and the line
 // of the event that begins it. A `.dat` has no lines: its `trace-cmd report` text does (one
-// header line, then an event per line), served as `vcpuLens/datText`.
+// header line, then an event per line), served as `vcpuLens/datText`. A guest trace alone reveals
+// only from the guest's lanes: its host is a model, with no lines.
 
 import { relativeMap } from '../core/correlate/clock-map';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
@@ -25,6 +26,15 @@ export async function traceLine(s: Server, p: TraceLineParams): Promise<TraceLin
   const an = a.analysis;
   const hostRel = p.startNs + modelOrigin(an);
   const onHost = lane.kind === 'hcpu' || lane.kind === 'hthread' || lane.kind === 'vcpu';
+  // Guest-only: the host is a model of the guest's inferred absences, with no lines to open.
+  if (onHost && a.guestOnly === true)
+    return {
+      ok: false,
+      message:
+        lane.kind === 'vcpu'
+          ? `vCPU ${lane.n}'s lane is inferred from the guest trace alone (no host trace): reveal from guest CPU ${lane.n}'s lane`
+          : 'no host trace: this lane is inferred from the guest trace alone',
+    };
   let at = hostRel;
   if (!onHost) {
     if (an.clock === undefined) return { ok: false, message: 'no clock map to the guest' };

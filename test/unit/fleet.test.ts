@@ -254,7 +254,12 @@ describe('fleet killed midway', () => {
       // The worker pool forks the CLI bundle: build one for this test.
       const { build } = await import('esbuild');
       await build({
-        entryPoints: [path.resolve(__dirname, '../../src/cli/main.ts')],
+        // The CLI as one file that runs its command line (the launcher's job in dist/cli.js).
+        stdin: {
+          contents: "import { runCli } from './main';\nrunCli();\n",
+          resolveDir: path.resolve(__dirname, '../../src/cli'),
+          loader: 'ts',
+        },
         outfile: path.join(bundleDir, 'cli.js'),
         bundle: true,
         platform: 'node',

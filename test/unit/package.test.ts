@@ -41,6 +41,10 @@ describe('the VS Code package', () => {
       /^extension\.vsixmanifest$/,
       /^extension\/(package\.json|README\.md|LICENSE(\.txt)?|changelog\.md)$/i,
       /^extension\/dist\/[\w-]+\.(js|css)$/,
+      // libzstd as WebAssembly for Node without zstd (src/core/io/zstd-wasm.ts).
+      /^extension\/dist\/zstd\.wasm$/,
+      // The CLI, split by command (esbuild.mjs), for `npm install -g`'s bin.
+      /^extension\/dist\/cli\/[\w-]+\.mjs$/,
       /^extension\/(syntaxes|media)\/[\w.-]+$/,
       /^extension\/docs\/[\w.-]+\.md$/,
     ];

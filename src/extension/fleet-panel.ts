@@ -84,11 +84,23 @@ export class FleetPanel implements vscode.Disposable {
     this.running?.cancel();
     const cts = new vscode.CancellationTokenSource();
     this.running = cts;
+    const token = cts.token;
     this.post({ kind: 'busy', text: `analysing the pairs in ${this.folders.join(', ')}…` });
     // The server's own work-done progress (with Cancel) shows how far it is.
-    const r = await this.ctx.request(ANALYZE_FOLDER, { folders: this.folders }, cts.token);
-    if (this.running === cts) this.running = undefined;
-    cts.dispose();
+    let r;
+    try {
+      r = await this.ctx.request(ANALYZE_FOLDER, { folders: this.folders }, token);
+    } catch (e) {
+      // Cancelled by a newer run or the panel's closing (the client rejects), or the server failed.
+      if (token.isCancellationRequested) return undefined;
+      this.post({ kind: 'error', message: (e as Error).message });
+      return undefined;
+    } finally {
+      if (this.running === cts) this.running = undefined;
+      cts.dispose();
+    }
+    // A newer run owns the page now.
+    if (token.isCancellationRequested) return undefined;
     if (r === undefined) {
       this.post({ kind: 'error', message: 'the vCPU Lens language server is not running' });
       return undefined;

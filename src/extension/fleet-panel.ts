@@ -62,8 +62,10 @@ export class FleetPanel implements vscode.Disposable {
     if (m === null || typeof m !== 'object') return;
     switch (m.kind) {
       case 'ready':
-        // A (re)loaded page gets what it showed.
-        if (this.rows.length > 0 || this.cancelled)
+        // A (re)loaded page gets what it showed, or that the analysis is under way.
+        if (this.running !== undefined)
+          this.post({ kind: 'busy', text: `analysing the pairs in ${this.folders.join(', ')}…` });
+        else if (this.rows.length > 0 || this.cancelled)
           this.post({
             kind: 'rows',
             folders: this.folders,

@@ -1,7 +1,7 @@
 // The requests the server answers: hover, symbols, CodeLens and definitions on trace lines, and
-// the `vcpuLens/...` requests (pair, status, analyze, timeline, export, simulate, a folder's pairs). Answers wait
-// for a parse in flight: VS Code caches an empty outline (or CodeLens) per document version, so
-// answering "nothing yet" for a trace still being read would stick.
+// the `vcpuLens/...` requests (pair, status, analyze, timeline, export, simulate, a folder's
+// pairs). Answers wait for a parse in flight: VS Code caches an empty outline (or CodeLens) per
+// document version, so answering "nothing yet" for a trace still being read would stick.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -78,6 +78,16 @@ const entries = [
     minify: true,
     sourcemap: false,
   },
+  // The runs table of Analyze Folder of Traces… (its rows and sorting are core/view/fleet-table.ts).
+  {
+    entryPoints: ['webview/fleet/main.ts'],
+    outfile: 'dist/fleet.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    sourcemap: false,
+  },
 ];
 
 // libzstd as WebAssembly (src/core/io/zstd-wasm.ts) for Node without zstd: loaded from next to the

@@ -3,14 +3,9 @@
 // and opens the results.
 
 import * as vscode from 'vscode';
-import {
-  ANALYZE,
-  EXPORT,
-  SET_PAIR,
-  SHOW_IN_TIMELINE,
-  SimulateParams,
-} from '../protocol/lsp-ext';
+import { ANALYZE, EXPORT, SET_PAIR, SHOW_IN_TIMELINE, SimulateParams } from '../protocol/lsp-ext';
 import { Ctx, TRACE_LANGUAGES } from './ctx';
+import { FleetPanel } from './fleet-panel';
 import { ReportDocuments } from './report-view';
 import { SimDashboard } from './sim-dashboard';
 import type { Timelines } from './timeline-panel';
@@ -220,9 +215,47 @@ const showInTimeline: CommandFactory = ({ ctx, timelines }) => ({
   },
 });
 
+/**
+ * The runs of a folder's host + guest pairs as one sortable table: the folder from the argument
+ * (the explorer's context menu, scripts), else the workspace's folders, else one the user picks.
+ * Scripts get the rows.
+ */
+const analyzeFolder: CommandFactory = ({ ctx, timelines }) => {
+  let panel: FleetPanel | undefined;
+  return {
+    id: 'vcpuLens.analyzeFolder',
+    run: async (arg?: unknown) => {
+      const given = asUri(arg);
+      let folders =
+        given !== undefined ? [given] : (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
+      if (folders.length === 0)
+        folders =
+          (await vscode.window.showOpenDialog({
+            title: 'vCPU Lens: a folder of host + guest trace pairs',
+            canSelectFiles: false,
+            canSelectFolders: true,
+            canSelectMany: false,
+            openLabel: 'Analyze',
+          })) ?? [];
+      const paths = folders.filter((u) => u.scheme === 'file').map((u) => u.fsPath);
+      if (paths.length === 0) {
+        if (folders.length > 0)
+          void vscode.window.showInformationMessage(
+            'vCPU Lens analyses folders on this machine’s disk only.',
+          );
+        return undefined;
+      }
+      panel ??= new FleetPanel(ctx, timelines);
+      return panel.show(paths);
+    },
+    dispose: () => panel?.dispose(),
+  };
+};
+
 /** Every command, registered in this one list. */
 const COMMANDS: readonly CommandFactory[] = [
   simulateCommand,
+  analyzeFolder,
   openTimeline,
   showInTimeline,
   exportHtmlReport,
@@ -361,4 +394,3 @@ function isChoice(a: unknown): a is SimulateChoice {
     Number.isSafeInteger(c.seed)
   );
 }
-

@@ -6,6 +6,7 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { AnalyzeReport } from '../core/report/analyze';
 import type { SimDashboardData, SimDashboardForm } from '../core/report/sim-dashboard';
+import type { FleetRow } from '../core/view/fleet-table';
 import type { FromWebview, ToWebview } from './webview';
 
 /** Which machine a trace document is from (from its content, else its file name). */
@@ -256,4 +257,25 @@ export type SimRunTracesResult =
   | { ok: false; message: string; cancelled?: boolean };
 export const SIM_RUN_TRACES = new RequestType<SimRunTracesParams, SimRunTracesResult, void>(
   'vcpuLens/simRunTraces',
+);
+
+/**
+ * Request: every pair folder (`host.*` + `guest.*`, core/io/pair-folder.ts) at or under the
+ * folders, analysed one after another with work-done progress the user can cancel (as can the
+ * request's own token). A pair that fails is a row with its reason; the others go on.
+ */
+export interface AnalyzeFolderParams {
+  /** Folders on disk (paths, not URIs) to search for pair folders. */
+  folders: string[];
+}
+export type AnalyzeFolderResult =
+  | {
+      ok: true;
+      /** One row per pair found, in path order; cancelled: the pairs done before it. */
+      rows: FleetRow[];
+      cancelled: boolean;
+    }
+  | { ok: false; message: string };
+export const ANALYZE_FOLDER = new RequestType<AnalyzeFolderParams, AnalyzeFolderResult, void>(
+  'vcpuLens/analyzeFolder',
 );

@@ -1,7 +1,7 @@
 // The requests the server answers: hover, symbols, CodeLens and definitions on trace lines, and
-// the `vcpuLens/...` requests (pair, status, analyze, timeline, export, simulate). Answers wait
-// for a parse in flight: VS Code caches an empty outline (or CodeLens) per document version, so
-// answering "nothing yet" for a trace still being read would stick.
+// the `vcpuLens/...` requests (pair, status, analyze, timeline, export, simulate, a folder's
+// pairs). Answers wait for a parse in flight: VS Code caches an empty outline (or CodeLens) per
+// document version, so answering "nothing yet" for a trace still being read would stick.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { answerView } from '../core/view/answer';
 import { chromeTrace } from '../core/view/chrome-trace';
 import {
   ANALYZE,
+  ANALYZE_FOLDER,
   DAT_TEXT,
   DatTextParams,
   AnalyzeParams,
@@ -38,6 +39,7 @@ import {
   TimelineResult,
   TraceRole,
 } from '../protocol/lsp-ext';
+import { analyzeFolder } from './analyze-folder';
 import { filePath, nameOf, Server } from './context';
 import { NO_PAIR } from './pairing';
 import { renderReport } from './report-markdown';
@@ -264,6 +266,10 @@ export function answerRequests(s: Server): void {
 
   connection.onRequest(SIMULATE, async (p: SimulateParams, token: CancellationToken) =>
     s.busy(async () => runSimulation(p, token)),
+  );
+
+  connection.onRequest(ANALYZE_FOLDER, async (p, token: CancellationToken) =>
+    s.busy(() => analyzeFolder(s, p, token)),
   );
 }
 

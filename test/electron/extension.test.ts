@@ -2,6 +2,7 @@
 // guest.txt from test/fixtures/real/quiet-passive-local), prepared by the runner.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { FleetRow } from '../../src/core/view/fleet-table';
 import type { VcpuLensApi } from '../../src/extension/ctx';
 
 const ws = (): vscode.Uri => vscode.workspace.workspaceFolders![0]!.uri;
@@ -120,6 +121,26 @@ describe('vCPU Lens in VS Code', () => {
     const tab = find() ?? (await opened);
     assert.ok(tab.input instanceof vscode.TabInputWebview, 'a webview tab');
     assert.match((tab.input as vscode.TabInputWebview).viewType, /vcpuLens\.timeline$/);
+  });
+
+  it("Analyze Folder of Traces lists the workspace's pairs in a runs table", async () => {
+    const rows = await vscode.commands.executeCommand<FleetRow[] | undefined>(
+      'vcpuLens.analyzeFolder',
+    );
+    assert.ok(rows, 'the rows');
+    // The workspace folder is a pair itself (host.txt, guest.txt), and dat/ holds the .dat pair.
+    assert.deepEqual(
+      rows.map((r) => [r.run, r.hostFile.replace(/^.*\//, ''), r.ok]),
+      [
+        [ws().path.replace(/^.*\//, ''), 'host.txt', true],
+        ['dat', 'host.dat', true],
+      ],
+    );
+    const tab = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((t) => t.label === 'vCPU Lens Runs');
+    assert.ok(tab?.input instanceof vscode.TabInputWebview, 'the runs table is a webview tab');
+    assert.match((tab.input as vscode.TabInputWebview).viewType, /vcpuLens\.fleet$/);
   });
 
   it('exports the HTML report and the Perfetto JSON through the language server', async () => {

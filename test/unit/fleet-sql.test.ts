@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pairFile } from '../../src/cli/commands/fleet';
+import { pairFile } from '../../src/core/io/pair-folder';
 import { ExitCode } from '../../src/cli/exit-codes';
 import { REAL } from './support/fixtures';
 import { captureStderr } from './support/stderr';

@@ -2,7 +2,7 @@
 // Parquet dataset partitioned by run (docs/fleet.md), which `vcpu-lens sql` (or Spark, Trino,
 // DuckDB) queries.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { defineCommand, usageError } from '../command';
@@ -11,23 +11,7 @@ import type { PairJob, PairOutcome } from '../fleet/run-pair';
 import { log, safeText } from '../terminal';
 import { formatCount, formatDuration } from '../../core/model/time';
 import { READ_OPTIONS, readOptions } from '../shared-options';
-
-/**
- * The trace named `role.*` in a pair folder: a `.dat` first, else the shortest such name
- * (`host.txt.gz` before `host.perf-sched.txt.gz`), so a folder holding the same trace twice (a
- * .dat and its report text, as the lab's do) still names one.
- */
-export function pairFile(dir: string, role: 'host' | 'guest'): string | undefined {
-  const names = readdirSync(dir)
-    .filter((f) => f.startsWith(`${role}.`) && statSync(path.join(dir, f)).isFile())
-    .sort(
-      (a, b) =>
-        Number(b.endsWith('.dat')) - Number(a.endsWith('.dat')) ||
-        a.length - b.length ||
-        a.localeCompare(b),
-    );
-  return names[0] !== undefined ? path.join(dir, names[0]) : undefined;
-}
+import { pairFile } from '../../core/io/pair-folder';
 
 export const fleet = defineCommand({
   name: 'fleet',

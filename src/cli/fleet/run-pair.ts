@@ -4,6 +4,7 @@
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { analyzePair, type PairOptions } from '../../core/analyze/pair';
+import { loadedPairProblem, noVcpusReason } from '../../core/io/pair-folder';
 import type { PairAnalysis } from '../../core/analyze/types';
 import { loadTraces, type CliReadOptions } from '../progress';
 import { safeText } from '../terminal';
@@ -60,40 +61,13 @@ export async function runPair(j: PairJob, conn?: DuckDBConnection): Promise<Pair
   try {
     const fp = jobFingerprint(j);
     const [h, g] = await loadTraces([j.host, j.guest], j.read);
-    const warnings: string[] = [];
-    for (const r of [h!, g!]) {
-      const unreadable = r.diagnostics.find((d) => d.severity === 'error');
-      if (r.traces.length === 0)
-        return {
-          name: j.name,
-          ok: false,
-          reason: `${safeText(r.path)}: ${unreadable !== undefined ? `${unreadable.code} ${safeText(unreadable.message)}` : 'no trace in it'}`,
-        };
-      const t0 = r.traces[0]!;
-      if (t0.events.length === 0) {
-        const first = t0.diagnostics.find((d) => d.severity === 'error');
-        return {
-          name: j.name,
-          ok: false,
-          reason: `${safeText(r.path)}: no events${first !== undefined ? ` (${first.code} ${safeText(first.message)})` : ''}`,
-        };
-      }
-      for (const t of r.traces) {
-        const errors = t.diagnostics.filter((d) => d.severity === 'error');
-        if (errors.length > 0)
-          warnings.push(
-            `${safeText(r.path)}: ${errors.length} lines with errors (first: ${errors[0]!.code} ${safeText(errors[0]!.message)}); analysed the rest`,
-          );
-      }
-    }
+    const checked = loadedPairProblem([h!, g!]);
+    if ('reason' in checked) return { name: j.name, ok: false, reason: safeText(checked.reason) };
+    const warnings = checked.warnings.map(safeText);
     const a = analyzePair(h!.traces[0]!, g!.traces[0]!, j.pair);
     // Without vCPU threads there is nothing to put in the tables but the run itself.
-    if ((a.vcpuMap.chosen?.vcpus.length ?? 0) === 0)
-      return {
-        name: j.name,
-        ok: false,
-        reason: `no vCPU threads found in the host trace${a.vcpuMap.reasoning[0] !== undefined ? `: ${safeText(a.vcpuMap.reasoning[0])}` : ''}`,
-      };
+    const none = noVcpusReason(a);
+    if (none !== undefined) return { name: j.name, ok: false, reason: safeText(none) };
     const written = await writeAnalysis(a, j, fp, conn);
     if (typeof written === 'string') return { name: j.name, ok: false, reason: written };
     return { name: j.name, ok: true, warnings, rows: written };

@@ -39,8 +39,8 @@ function expectZero(file: string, label: string): void {
 describe('dump matches trace-cmd report on the real .dat fixtures', () => {
   const why = missing(REAL, 'test/fixtures/real') ?? noBuild ?? no31;
   const real = FILES.filter((f) => f.startsWith(REAL));
-  it.skipIf(why)(`finds the 12 real .dat files (6 scenarios, host and guest)${why ?? ''}`, () => {
-    expect(real.length).toBe(12);
+  it.skipIf(why)(`finds the 20 real .dat files (10 scenarios, host and guest)${why ?? ''}`, () => {
+    expect(real.length).toBe(20);
   });
   for (const f of real)
     it.skipIf(why)(`${rel(f)}${why ?? ''}`, { timeout: SLOW }, () => expectZero(f, rel(f)));

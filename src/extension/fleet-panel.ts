@@ -2,8 +2,8 @@
 // sortable table (webview/fleet/). The language server finds and analyses the pairs, with
 // progress the user can cancel; a row's click pairs its two files and opens their timeline.
 
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { createToolPage } from './tool-page';
 import type { FleetFromWebview, FleetRow, FleetToWebview } from '../core/view/fleet-table';
 import { ANALYZE_FOLDER, SET_PAIR } from '../protocol/lsp-ext';
 import type { Ctx } from './ctx';
@@ -33,22 +33,17 @@ export class FleetPanel implements vscode.Disposable {
 
   private ensurePanel(): vscode.WebviewPanel {
     if (this.panel !== undefined) return this.panel;
-    const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
-    const panel = vscode.window.createWebviewPanel(
-      FLEET_VIEW,
-      'vCPU Lens Runs',
-      vscode.ViewColumn.Active,
-      { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: true },
-    );
-    panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
-    panel.webview.html = this.html(panel.webview, dist);
-    const sub = panel.webview.onDidReceiveMessage((m: FleetFromWebview) => {
-      void this.handle(m);
-    });
-    panel.onDidDispose(() => {
-      sub.dispose();
-      this.running?.cancel();
-      if (this.panel === panel) this.panel = undefined;
+    const panel: vscode.WebviewPanel = createToolPage<FleetFromWebview>(this.ctx.ext.extensionUri, {
+      viewType: FLEET_VIEW,
+      title: 'vCPU Lens Runs',
+      pageTitle: 'vCPU Lens runs',
+      script: 'fleet.js',
+      rootId: 'vl-fleet',
+      onMessage: (m) => void this.handle(m),
+      onDispose: () => {
+        this.running?.cancel();
+        if (this.panel === panel) this.panel = undefined;
+      },
     });
     this.panel = panel;
     return panel;
@@ -132,30 +127,6 @@ export class FleetPanel implements vscode.Disposable {
     await this.ctx.request(SET_PAIR, { uri: host.toString(), pairUri: guest.toString() });
     this.timelines.open(host);
     return host;
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const n = randomBytes(18).toString('base64');
-    const js = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'fleet.js'));
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${n}'`,
-      `style-src 'nonce-${n}'`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>vCPU Lens runs</title>
-</head>
-<body>
-<main id="vl-fleet"></main>
-<script nonce="${n}" src="${js.toString().replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"></script>
-</body>
-</html>`;
   }
 
   dispose(): void {

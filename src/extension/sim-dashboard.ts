@@ -3,8 +3,8 @@
 // server simulates; the run the user picks becomes two read-only `vcpu-lens-sim:` documents
 // (sim-files.ts), paired, and its timeline opens as a tab in the same group.
 
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { createToolPage } from './tool-page';
 import type {
   DashboardFromWebview,
   DashboardToWebview,
@@ -66,23 +66,22 @@ export class SimDashboard implements vscode.Disposable {
 
   private ensurePanel(): vscode.WebviewPanel {
     if (this.panel !== undefined) return this.panel;
-    const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
-    const panel = vscode.window.createWebviewPanel(
-      SIM_DASHBOARD_VIEW,
-      'vCPU Lens Simulator',
-      vscode.ViewColumn.Active,
-      { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: true },
+    const panel: vscode.WebviewPanel = createToolPage<DashboardFromWebview>(
+      this.ctx.ext.extensionUri,
+      {
+        viewType: SIM_DASHBOARD_VIEW,
+        title: 'vCPU Lens Simulator',
+        pageTitle: 'vCPU Lens simulator',
+        script: 'sim-dashboard.js',
+        rootId: 'vl-dashboard',
+        images: true,
+        onMessage: (m) => void this.handle(m),
+        onDispose: () => {
+          this.running?.cancel();
+          if (this.panel === panel) this.panel = undefined;
+        },
+      },
     );
-    panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
-    panel.webview.html = this.html(panel.webview, dist);
-    const sub = panel.webview.onDidReceiveMessage((m: DashboardFromWebview) => {
-      void this.handle(m);
-    });
-    panel.onDidDispose(() => {
-      sub.dispose();
-      this.running?.cancel();
-      if (this.panel === panel) this.panel = undefined;
-    });
     this.panel = panel;
     return panel;
   }
@@ -187,31 +186,6 @@ export class SimDashboard implements vscode.Disposable {
   async openOwnRun(policy: string): Promise<vscode.Uri | undefined> {
     const own = this.data?.own?.find((r) => r.label.startsWith(`${policy},`));
     return own === undefined ? undefined : this.openRun(own.id);
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const n = randomBytes(18).toString('base64');
-    const js = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'sim-dashboard.js'));
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${n}'`,
-      `style-src 'nonce-${n}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>vCPU Lens simulator</title>
-</head>
-<body>
-<main id="vl-dashboard"></main>
-<script nonce="${n}" src="${js.toString().replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"></script>
-</body>
-</html>`;
   }
 
   dispose(): void {

@@ -96,7 +96,10 @@ try {
 
   const m = machine();
   const section = [
-    `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, Node ${m.node}, ${m.date} (UTC), source ${m.rev}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.ramGiB, 1)} GiB RAM, Node ${m.node}, ${m.date} (UTC), source ${m.rev}; load average ${os
+      .loadavg()
+      .map((x) => fmt(x, 1))
+      .join(' / ')} (1/5/15 min) at the end.`,
     '',
     '| what | value |',
     '|---|---:|',

@@ -17,22 +17,13 @@ import {
 import { PRESETS } from '../../src/core/sim/presets';
 import { parseSweep, SWEEP_PARAMS } from '../../src/core/sim/sweep';
 import { build } from './dom';
+import { treeMaker } from '../element';
 
 const api = acquireVsCodeApi();
 const post = (m: DashboardFromWebview): void => api.postMessage(m);
 const doc = document;
 
-/** An element with attributes and text or children. */
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...kids: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const k of kids) e.append(k);
-  return e;
-}
+const el = treeMaker(doc);
 
 // The styles come with the script (one nonce for both): the CSP allows no other style.
 const nonce = (doc.currentScript as HTMLScriptElement | null)?.nonce ?? '';

@@ -11,6 +11,7 @@ import {
   type FleetRow,
   type FleetToWebview,
 } from '../../src/core/view/fleet-table';
+import { treeMaker } from '../element';
 
 interface Sort {
   by: FleetColumn;
@@ -21,16 +22,7 @@ const api = acquireVsCodeApi();
 const post = (m: FleetFromWebview): void => api.postMessage(m);
 const doc = document;
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...kids: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const k of kids) e.append(k);
-  return e;
-}
+const el = treeMaker(doc);
 
 // The styles come with the script (one nonce for both): the CSP allows no other style.
 const style = el('style');

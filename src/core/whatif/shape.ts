@@ -316,8 +316,9 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
 const MODE_GAP = 4;
 
 /**
- * A blocking run's runs between a wakeup and a sleep (host CPU they got, their wakeups out),
- * sorted, as barrier overhead and work per thread and barrier. The shortest runs hold no work
+ * A blocking run's runs between a wakeup and a sleep (the host CPU each got; those that woke
+ * siblings set aside, `all` counting them too), sorted, as barrier overhead and work per thread
+ * and barrier. The shortest runs hold no work
  * (the return from one wait and the arrival at the next): their 5th percentile is the overhead.
  * When the runs fall in two groups far apart (a gap of MODE_GAP x between adjacent deciles), the
  * upper group's excess over the overhead is the work: a program whose regions differ (work, then

@@ -325,7 +325,7 @@ const MODE_GAP = 4;
  * an empty one) shows it. When they do not, every region holds the same work: the shortest runs
  * less an overhead of the order of the measured wakeup cost.
  */
-function splitBursts(
+export function splitBursts(
   sorted: number[],
   all: number,
   barriers: Estimate,

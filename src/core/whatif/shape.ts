@@ -113,8 +113,8 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   // wakeup-to-run waits, and the time from one wakeup a thread issues to its next (the waker's
   // cost per sleeper: it wakes them one by one).
   const tl = a.guestTimelines.tasks;
-  const wakeCostNs = wakerGap(a, program, u);
   const wakings = wakingsBy(a, program);
+  const wakeCostNs = wakerGap(wakings, u);
   const bursts: number[] = [];
   const quiet: number[] = [];
   const waits: number[] = [];
@@ -409,7 +409,10 @@ export function splitBursts(
   };
 }
 
-/** Each program thread's sched_waking of its siblings, guest time, in time order. */
+/**
+ * Each program thread's sched_waking of its siblings, guest time, in time order (sched_waking
+ * runs on the waker; sched_wakeup may run on the woken CPU, from an IPI).
+ */
 function wakingsBy(a: ShapeInput, program: ShapeInput['program']): Map<number, number[]> {
   const g = a.guest;
   const ours = new Set(program.pids);
@@ -432,23 +435,13 @@ function wakingsBy(a: ShapeInput, program: ShapeInput['program']): Map<number, n
  * program thread issues to other program threads within one release (gaps over 1 ms are other
  * releases).
  */
-function wakerGap(a: ShapeInput, program: ShapeInput['program'], u: number): Estimate | undefined {
-  const g = a.guest;
-  const ours = new Set(program.pids);
-  const last = new Map<number, number>();
+function wakerGap(wakings: ReadonlyMap<number, number[]>, u: number): Estimate | undefined {
   const gaps: number[] = [];
-  const ev = g.events;
-  for (let i = 0; i < ev.length; i++) {
-    // sched_waking runs on the waker (sched_wakeup may run on the woken CPU, from an IPI).
-    if (kindAt(g, i) !== Kind.schedWaking) continue;
-    if (!ours.has(g.tasks.pid(wakeupAt(g, i).task))) continue;
-    const by = g.tasks.pid(ev.task(i));
-    if (!ours.has(by)) continue;
-    const t = ev.ts(i);
-    const prev = last.get(by);
-    if (prev !== undefined && (t - prev) * u < 1_000_000) gaps.push((t - prev) * u);
-    last.set(by, t);
-  }
+  for (const times of wakings.values())
+    for (let k = 1; k < times.length; k++) {
+      const gap = (times[k]! - times[k - 1]!) * u;
+      if (gap < 1_000_000) gaps.push(gap);
+    }
   if (gaps.length < 10) return undefined;
   gaps.sort((x, y) => x - y);
   return {

@@ -4,7 +4,7 @@
 // vCPUs preempted) per phase as one named candidate. Without a what-if (no clock map, one
 // thread) the rule and a capacity model answer, as they say in the reasoning.
 
-import { relativeMap } from '../correlate/clock-map';
+import { type OnCpu, relativeMap, unionIntervals } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, markerAt } from '../model/payload';
@@ -223,11 +223,8 @@ export function advise(
  * Each program thread's stalls (its vCPU off the host's CPUs while it ran in the guest) as sorted,
  * merged intervals in the guest trace's relative time.
  */
-function lostIntervals(
-  a: PairAnalysis,
-  pids: readonly number[],
-): Map<number, { start: Float64Array; end: Float64Array }> {
-  const out = new Map<number, { start: Float64Array; end: Float64Array }>();
+function lostIntervals(a: PairAnalysis, pids: readonly number[]): Map<number, OnCpu> {
+  const out = new Map<number, OnCpu>();
   const st = a.stalls?.stalls;
   if (st === undefined || a.clock === undefined) return out;
   const toGuest = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase).toGuest;
@@ -240,18 +237,13 @@ function lostIntervals(
     if (l === undefined) by.set(pid, (l = []));
     l.push([toGuest(st.hostStart[i]!), toGuest(st.hostEnd[i]!)]);
   }
-  for (const [pid, l] of by) {
-    l.sort((x, y) => x[0] - y[0]);
-    const s: number[] = [];
-    const e: number[] = [];
-    for (const [x, y] of l)
-      if (s.length > 0 && x <= e[e.length - 1]!) e[e.length - 1] = Math.max(e[e.length - 1]!, y);
-      else {
-        s.push(x);
-        e.push(y);
-      }
-    out.set(pid, { start: Float64Array.from(s), end: Float64Array.from(e) });
-  }
+  for (const [pid, l] of by)
+    out.set(
+      pid,
+      unionIntervals([
+        { start: Float64Array.from(l, (v) => v[0]), end: Float64Array.from(l, (v) => v[1]) },
+      ]),
+    );
   return out;
 }
 

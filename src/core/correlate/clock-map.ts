@@ -70,6 +70,24 @@ export interface OnCpu {
   end: Float64Array;
 }
 
+/** The union of interval lists (each [start[k], end[k]), in any order), sorted and disjoint. */
+export function unionIntervals(lists: OnCpu[]): OnCpu {
+  const all: [number, number][] = [];
+  for (const l of lists)
+    for (let i = 0; i < l.start.length; i++) all.push([l.start[i]!, l.end[i]!]);
+  all.sort((a, b) => a[0] - b[0]);
+  const s: number[] = [];
+  const e: number[] = [];
+  for (const [a, b] of all) {
+    if (s.length > 0 && a <= e[e.length - 1]!) e[e.length - 1] = Math.max(e[e.length - 1]!, b);
+    else {
+      s.push(a);
+      e.push(b);
+    }
+  }
+  return { start: Float64Array.from(s), end: Float64Array.from(e) };
+}
+
 /** The times (host-relative) a thread may have been on a CPU: running, or an unknown gap. */
 export function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
   const k = tl.tasks.indexOf.get(tid);

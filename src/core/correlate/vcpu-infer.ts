@@ -13,6 +13,7 @@ import {
   GuestEvent,
   OnCpu,
   onCpuIntervals,
+  unionIntervals,
 } from './clock-map';
 import type { VcpuAssignment, VmThreads } from './vcpu-map';
 
@@ -22,24 +23,6 @@ const VMM_COMM = /^(qemu-system-|qemu-kvm|firecracker|cloud-hypervis|crosvm|lkvm
 function containing(iv: OnCpu, t: number): boolean {
   const j = firstEndingAfter(iv, t);
   return j < iv.start.length && iv.start[j]! <= t;
-}
-
-/** Union of sorted interval lists. */
-function union(lists: OnCpu[]): OnCpu {
-  const all: [number, number][] = [];
-  for (const l of lists)
-    for (let i = 0; i < l.start.length; i++) all.push([l.start[i]!, l.end[i]!]);
-  all.sort((a, b) => a[0] - b[0]);
-  const s: number[] = [];
-  const e: number[] = [];
-  for (const [a, b] of all) {
-    if (s.length > 0 && a <= e[e.length - 1]!) e[e.length - 1] = Math.max(e[e.length - 1]!, b);
-    else {
-      s.push(a);
-      e.push(b);
-    }
-  }
-  return { start: Float64Array.from(s), end: Float64Array.from(e) };
 }
 
 /**
@@ -80,7 +63,7 @@ export function inferVcpusFromActivity(
   // 1. Offsets at which the guest's events fall inside the VMM threads' combined on-CPU time.
   //    That alone is ambiguous when the VMM is busy most of the time, so each candidate offset is
   //    then judged by how well each guest CPU's events fit one single thread.
-  const all = union(cands.map((c) => c.on));
+  const all = unionIntervals(cands.map((c) => c.on));
   const anyThread = new Map<number, OnCpu>();
   for (let c = 0; c < guest.cpuCount; c++) anyThread.set(c, all);
   const h = offsetHistogram(

@@ -136,9 +136,12 @@ describe('vCPU Lens in VS Code', () => {
         ['dat', 'host.dat', true],
       ],
     );
-    const tab = vscode.window.tabGroups.all
-      .flatMap((g) => g.tabs)
-      .find((t) => t.label === 'vCPU Lens Runs');
+    // The tab model follows the panel asynchronously: wait for it (as the timeline test does).
+    const runsTab = (): vscode.Tab | undefined =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'vCPU Lens Runs');
+    for (let i = 0; i < 50 && runsTab() === undefined; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const tab = runsTab();
     assert.ok(tab?.input instanceof vscode.TabInputWebview, 'the runs table is a webview tab');
     assert.match((tab.input as vscode.TabInputWebview).viewType, /vcpuLens\.fleet$/);
   });

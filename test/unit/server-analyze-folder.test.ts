@@ -5,22 +5,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { analyzeReport } from '../../src/core/report/analyze';
 import type { FleetRunRow } from '../../src/core/view/fleet-table';
 import { ANALYZE_FOLDER, AnalyzeFolderResult } from '../../src/protocol/lsp-ext';
-import { startServer } from '../../src/server/server';
+import { connectServer } from './support/lsp';
 
 const REAL = path.join(__dirname, '../fixtures/real');
 const QUIET = path.join(REAL, 'quiet-passive-local');
@@ -36,29 +29,14 @@ interface Client {
 async function connect(
   onBegin?: (token: string | number, c: MessageConnection) => void,
 ): Promise<Client> {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  startServer(
-    createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-  );
-  const client = createMessageConnection(
-    new StreamMessageReader(toClient),
-    new StreamMessageWriter(toServer),
-  );
+  const { client, start } = connectServer();
   const progress: Client['progress'] = [];
   client.onRequest('window/workDoneProgress/create', () => null);
   client.onNotification('$/progress', (p: Client['progress'][number]) => {
     progress.push(p);
     if (p.value.kind === 'begin') onBegin?.(p.token, client);
   });
-  client.onNotification('window/logMessage', () => {});
-  client.listen();
-  await client.sendRequest('initialize', {
-    processId: null,
-    rootUri: null,
-    capabilities: { window: { workDoneProgress: true } },
-  });
-  await client.sendNotification('initialized', {});
+  await start({ window: { workDoneProgress: true } });
   return { client, progress, dispose: () => client.dispose() };
 }
 

@@ -7,18 +7,11 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import type { Diagnostic, Hover, PublishDiagnosticsParams } from 'vscode-languageserver';
-import { createConnection } from 'vscode-languageserver/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import type { Diagnostic, Hover } from 'vscode-languageserver';
 import { DIAG } from '../../src/core/model/diagnostics';
 import { laneId, parseLaneId } from '../../src/core/view/lane-id';
 import { PROTOCOL_VERSION, ViewState } from '../../src/core/view/states';
@@ -28,13 +21,13 @@ import {
   DOC_STATUS,
   RevealTarget,
   SHOW_IN_TIMELINE,
-  STATUS_CHANGED,
   TIMELINE,
   TRACE_LINE,
 } from '../../src/protocol/lsp-ext';
 import { MORE_PREEMPTIONS } from '../../src/server/analysis-diagnostics';
-import { ServerHandle, startServer } from '../../src/server/server';
+import type { ServerHandle } from '../../src/server/server';
 import { REAL } from './support/fixtures';
+import { connectServer, type LspSession } from './support/lsp';
 
 const FIX = path.join(REAL, 'guestonly-quiet-active');
 /** The events the absence inference reads: dropped to make a guest trace it cannot read. */
@@ -46,7 +39,7 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
   let lines: string[] = [];
   let uri = '';
   let bareUri = '';
-  const published = new Map<string, Diagnostic[]>();
+  let latest: LspSession['latest'];
   const dir = mkdtempSync(path.join(tmpdir(), 'vl-guest-only-'));
 
   const open = async (file: string, text: string): Promise<string> => {
@@ -61,23 +54,10 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
   };
 
   beforeAll(async () => {
-    const toServer = new PassThrough();
-    const toClient = new PassThrough();
-    server = startServer(
-      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-    );
-    client = createMessageConnection(
-      new StreamMessageReader(toClient),
-      new StreamMessageWriter(toServer),
-    );
-    client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) =>
-      published.set(p.uri, p.diagnostics),
-    );
-    client.onNotification('window/logMessage', () => {});
-    client.onNotification(STATUS_CHANGED, () => {});
-    client.listen();
-    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
-    await client.sendNotification('initialized', {});
+    const c = connectServer();
+    ({ client, server } = c);
+    latest = c.latest;
+    await c.start();
     // Alone in its folder: no host.* beside it (the lab's folder has the host's).
     const t = gunzipSync(readFileSync(path.join(FIX, 'guest.txt.gz'))).toString('utf8');
     lines = t.split('\n');
@@ -91,7 +71,7 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
   afterAll(() => client?.dispose());
 
   const ours = (u: string): Diagnostic[] =>
-    (published.get(u) ?? []).filter((d) => d.source === 'vcpu-lens' && d.data !== undefined);
+    latest(u).filter((d) => d.source === 'vcpu-lens' && d.data !== undefined);
 
   it('says the vCPU was absent (inferred, with its evidence and confidence), on the thread’s own line', () => {
     const absent = ours(uri).filter((d) => d.code === 'vcpu-absent');
@@ -225,7 +205,7 @@ describe('language server: a guest trace alone (guest-only, inferred)', () => {
   }, 60_000);
 
   it('a guest trace without tick or timer events: VL1017 naming the events to record, nothing inferred', async () => {
-    const all = published.get(bareUri) ?? [];
+    const all = latest(bareUri);
     const vl = all.filter((d) => d.code === DIAG.guestOnlyNoTimers);
     expect(vl).toHaveLength(1);
     expect(vl[0]!.range.start.line).toBe(0);

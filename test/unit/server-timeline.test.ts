@@ -7,18 +7,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import type { CodeAction, Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
-import { createConnection } from 'vscode-languageserver/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import type { CodeAction, Diagnostic } from 'vscode-languageserver';
 import { laneId, parseLaneId } from '../../src/core/view/lane-id';
 import {
   DAT_TEXT,
@@ -26,12 +19,12 @@ import {
   DOC_STATUS,
   RevealTarget,
   SHOW_IN_TIMELINE,
-  STATUS_CHANGED,
   TRACE_LINE,
 } from '../../src/protocol/lsp-ext';
 import { MORE_PREEMPTIONS } from '../../src/server/analysis-diagnostics';
-import { ServerHandle, startServer } from '../../src/server/server';
+import type { ServerHandle } from '../../src/server/server';
 import { REAL } from './support/fixtures';
+import { connectServer, type LspSession } from './support/lsp';
 
 const FIX = path.join(REAL, 'quiet-passive-local');
 
@@ -40,27 +33,14 @@ describe('language server: Show in Timeline and Reveal in Trace', () => {
   let server: ServerHandle;
   const text: Record<'host' | 'guest', string[]> = { host: [], guest: [] };
   const uri: Record<'host' | 'guest', string> = { host: '', guest: '' };
-  const published = new Map<string, Diagnostic[]>();
+  let latest: LspSession['latest'];
   const dir = mkdtempSync(path.join(tmpdir(), 'vl-reveal-'));
 
   beforeAll(async () => {
-    const toServer = new PassThrough();
-    const toClient = new PassThrough();
-    server = startServer(
-      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-    );
-    client = createMessageConnection(
-      new StreamMessageReader(toClient),
-      new StreamMessageWriter(toServer),
-    );
-    client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) =>
-      published.set(p.uri, p.diagnostics),
-    );
-    client.onNotification('window/logMessage', () => {});
-    client.onNotification(STATUS_CHANGED, () => {});
-    client.listen();
-    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
-    await client.sendNotification('initialized', {});
+    const c = connectServer();
+    ({ client, server } = c);
+    latest = c.latest;
+    await c.start();
     for (const side of ['host', 'guest'] as const) {
       const t = gunzipSync(readFileSync(path.join(FIX, `${side}.txt.gz`))).toString('utf8');
       writeFileSync(path.join(dir, `${side}.txt`), t);
@@ -78,7 +58,7 @@ describe('language server: Show in Timeline and Reveal in Trace', () => {
   afterAll(() => client?.dispose());
 
   const ours = (side: 'host' | 'guest'): Diagnostic[] =>
-    (published.get(uri[side]) ?? []).filter((d) => d.source === 'vcpu-lens' && d.data);
+    latest(uri[side]).filter((d) => d.source === 'vcpu-lens' && d.data);
 
   it('puts a guest preemption on a line of the guest thread that lost the time, on its CPU', () => {
     const pre = ours('guest').filter((d) => d.code === 'vcpu-preempted');

@@ -13,17 +13,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type {
   CodeLens,
   Diagnostic,
@@ -34,7 +27,8 @@ import type {
 } from 'vscode-languageserver';
 import { advise } from '../../src/core/analyze/dop';
 import { buildTimelines } from '../../src/core/timeline/build';
-import { startServer, ServerHandle } from '../../src/server/server';
+import type { ServerHandle } from '../../src/server/server';
+import { connectServer } from './support/lsp';
 import {
   ANALYZE,
   AnalyzeResult,
@@ -48,7 +42,6 @@ import {
   SIMULATE,
   SimulateParams,
   SimulateResult,
-  STATUS_CHANGED,
 } from '../../src/protocol/lsp-ext';
 
 const FIX = path.join(__dirname, '../fixtures/real/quiet-passive-local');
@@ -71,10 +64,10 @@ describe('language server on a real host + guest pair', () => {
   let hostText: string;
   let hostLines: string[];
   let hostUri: string;
-  const published = new Map<string, PublishDiagnosticsParams[]>();
+  let published: Map<string, PublishDiagnosticsParams[]>;
   const dir = mkdtempSync(path.join(tmpdir(), 'vl-server-'));
   /** The server's log lines (it logs each analysis and each advice it computes). */
-  const logs: string[] = [];
+  let logs: string[];
 
   const diagnosticsOf = (uri: string): Diagnostic[] =>
     published.get(uri)?.at(-1)?.diagnostics ?? [];
@@ -92,28 +85,11 @@ describe('language server on a real host + guest pair', () => {
     );
     hostUri = pathToFileURL(path.join(dir, 'host.txt')).toString();
 
-    const toServer = new PassThrough();
-    const toClient = new PassThrough();
-    server = startServer(
-      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-    );
-    client = createMessageConnection(
-      new StreamMessageReader(toClient),
-      new StreamMessageWriter(toServer),
-    );
-    client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
-      const l = published.get(p.uri) ?? [];
-      l.push(p);
-      published.set(p.uri, l);
-    });
-    client.onNotification('window/logMessage', (m: { message: string }) => {
-      logs.push(m.message);
-      if (process.env['VL_DEBUG']) console.log(m.message);
-    });
-    client.onNotification(STATUS_CHANGED, () => {});
-    client.listen();
-    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
-    await client.sendNotification('initialized', {});
+    const c = connectServer();
+    ({ client, server } = c);
+    published = c.published;
+    logs = c.logs;
+    await c.start();
     await client.sendNotification('textDocument/didOpen', {
       textDocument: { uri: hostUri, languageId: 'trace-cmd-report', version: 1, text: hostText },
     });
@@ -286,60 +262,6 @@ describe('language server on a real host + guest pair', () => {
   });
 });
 
-/** A server and a client over in-memory streams; `published` collects each uri's diagnostics. */
-function connect(capabilities: object = {}): {
-  client: MessageConnection;
-  server: ServerHandle;
-  published: Map<string, PublishDiagnosticsParams[]>;
-  /** Resolves with the first publication for `uri` that `pred` accepts (now or later). */
-  diagnosticsWhere(
-    uri: string,
-    pred: (d: Diagnostic[]) => boolean,
-  ): Promise<PublishDiagnosticsParams>;
-  start(): Promise<void>;
-} {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const server = startServer(
-    createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-  );
-  const client = createMessageConnection(
-    new StreamMessageReader(toClient),
-    new StreamMessageWriter(toServer),
-  );
-  const published = new Map<string, PublishDiagnosticsParams[]>();
-  const waiting: {
-    uri: string;
-    pred: (d: Diagnostic[]) => boolean;
-    r: (p: PublishDiagnosticsParams) => void;
-  }[] = [];
-  client.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
-    published.set(p.uri, [...(published.get(p.uri) ?? []), p]);
-    for (const w of waiting.splice(0))
-      if (w.uri === p.uri && w.pred(p.diagnostics)) w.r(p);
-      else waiting.push(w);
-  });
-  client.onNotification('window/logMessage', (m: { message: string }) => {
-    if (process.env['VL_DEBUG']) console.log(m.message);
-  });
-  client.onNotification(STATUS_CHANGED, () => {});
-  return {
-    client,
-    server,
-    published,
-    diagnosticsWhere: (uri, pred) => {
-      const now = [...(published.get(uri) ?? [])].reverse().find((p) => pred(p.diagnostics));
-      if (now !== undefined) return Promise.resolve(now);
-      return new Promise((r) => waiting.push({ uri, pred, r }));
-    },
-    start: async () => {
-      client.listen();
-      await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities });
-      await client.sendNotification('initialized', {});
-    },
-  };
-}
-
 const preemptions = (d: Diagnostic[]): Diagnostic[] => d.filter((x) => x.code === 'vcpu-preempted');
 
 describe('language server: big traces read from disk, faults, hostile names', () => {
@@ -362,7 +284,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
     const lines = hostText.split('\n');
     lines.splice(20, 0, '  not a trace line at all');
     const uri = pair('disk', lines.join('\n'));
-    const c = connect();
+    const c = connectServer();
     const changed: string[] = [];
     c.client.onNotification(FILE_CHANGED, (p: { uri: string }) => changed.push(p.uri));
     await c.start();
@@ -416,7 +338,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
       new URL(uri),
       Buffer.concat([bad, Buffer.from([0xff]), Buffer.from(lines.slice(24).join('\n'))]),
     );
-    const c = connect();
+    const c = connectServer();
     await c.start();
     await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: null });
     const d = await c.diagnosticsWhere(uri, (x) => x.some((y) => y.code === 'VL1011'));
@@ -428,7 +350,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
 
   it('a request right after an open waits for the parse instead of finding nothing', async () => {
     const uri = pair('race');
-    const c = connect();
+    const c = connectServer();
     await c.start();
     await c.client.sendNotification('textDocument/didOpen', {
       textDocument: { uri, languageId: 'trace-cmd-report', version: 1, text: hostText },
@@ -440,7 +362,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
 
   it('cancelling the read (work-done progress) keeps nothing and says so; Analyze reads it again', async () => {
     const uri = pair('cancel');
-    const c = connect({ window: { workDoneProgress: true } });
+    const c = connectServer();
     const tokens: (string | number)[] = [];
     c.client.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
       tokens.push(p.token);
@@ -458,7 +380,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
           void c.client.sendNotification('window/workDoneProgress/cancel', { token: p.token });
       },
     );
-    await c.start();
+    await c.start({ window: { workDoneProgress: true } });
     await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: 1 });
     const d = await c.diagnosticsWhere(uri, (x) => x.some((y) => y.code === 'VL1015'));
     expect(preemptions(d.diagnostics)).toEqual([]);
@@ -480,7 +402,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
     const uri = pair('export');
     const out = path.join(dir, 'export', 'kept.json');
     writeFileSync(out, 'mine');
-    const c = connect();
+    const c = connectServer();
     await c.start();
     await c.client.sendNotification(OPEN_FROM_DISK, { uri, version: null });
     const kept = (await c.client.sendRequest(EXPORT, {
@@ -518,7 +440,7 @@ describe('language server: big traces read from disk, faults, hostile names', ()
       .replace(/omp_barrier:565/g, `${EVIL}:565`);
     const hostUri = pair('evil', hostText, guest);
     const guestUri = hostUri.replace(/host\.txt$/, 'guest.txt');
-    const c = connect();
+    const c = connectServer();
     await c.start();
     await c.client.sendNotification('textDocument/didOpen', {
       textDocument: { uri: guestUri, languageId: 'trace-cmd-report', version: 1, text: guest },
@@ -573,7 +495,7 @@ describe('language server: vcpuLens/simulate', () => {
   const names = ['host.txt', 'guest.txt', 'truth.json'];
 
   it('writes the same traces and truth.json as vcpu-lens simulate --out (one flow in core)', async () => {
-    const c = connect();
+    const c = connectServer();
     await c.start();
     const r = (await c.client.sendRequest(SIMULATE, params(path.join(dir, 'a')))) as SimulateResult;
     c.client.dispose();
@@ -596,7 +518,7 @@ describe('language server: vcpuLens/simulate', () => {
   }, 60_000);
 
   it("never replaces the user's files: another folder beside them, said in the result", async () => {
-    const c = connect();
+    const c = connectServer();
     await c.start();
     const out = path.join(dir, 'b');
     mkdirSync(out, { recursive: true });

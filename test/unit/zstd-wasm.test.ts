@@ -2,7 +2,7 @@
 // JavaScript decoder (the checked reference, zstd.test.ts) decodes, byte for byte, on the zstd
 // CLI's frames and on every chunk of a real .dat, and refuses corrupt or oversized frames with a
 // ZstdError, quickly, never writing past the size the chunk claims.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,28 +12,12 @@ import { nodeDecompressors } from '../../src/core/io/decompress';
 import { zstdDecompressWasm } from '../../src/core/io/zstd-wasm';
 import { REAL } from './support/fixtures';
 import { cpuMs } from './support/fuzz';
+import { frames, hex, refused } from './support/zstd-frames';
 
-const ZSTD = path.resolve(__dirname, '../fixtures/zstd');
-const frames = readdirSync(ZSTD)
-  .filter((f) => f.endsWith('.zst'))
-  .map((f) => [f, new Uint8Array(readFileSync(path.join(ZSTD, f)))] as const);
 const frame = (name: string): Uint8Array => frames.find(([f]) => f === name)![1];
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ''), 'hex'));
 const same = (a: Uint8Array, b: Uint8Array): boolean =>
   Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
-/** Runs `f`, which must throw a ZstdError; returns its message and the CPU time it took. */
-function refused(f: () => unknown): { message: string; ms: number } {
-  const t0 = cpuMs();
-  try {
-    f();
-  } catch (e) {
-    const ms = cpuMs() - t0;
-    expect(e).toBeInstanceOf(ZstdError);
-    return { message: (e as Error).message, ms };
-  }
-  throw new Error('decoded without an error');
-}
 
 describe('zstd.wasm decodes as the JavaScript decoder does', () => {
   it.each(frames)('%s (zstd CLI 1.5.4)', (_file, z) => {

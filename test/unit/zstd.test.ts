@@ -2,16 +2,16 @@
 // zstd CLI writes byte for byte, and refuses corrupt frames quickly, without running what they
 // claim. fzstd, which it replaces, spent ~1.5 s on one corrupt 71-byte frame (fuzz corpus) and
 // never returns from another (below).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZstdError, zstdDecompress } from '../../src/core/ingest/trace-dat/zstd';
 import { cpuMs } from './support/fuzz';
+import { frames, hex, refused } from './support/zstd-frames';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
-const ZSTD = path.join(FIXTURES, 'zstd');
 
 /** The inputs test/fixtures/zstd/README.md says each frame was made from. */
 function inputs(): Map<string, Uint8Array> {
@@ -37,26 +37,10 @@ function inputs(): Map<string, Uint8Array> {
   ]);
 }
 
-const frames = readdirSync(ZSTD)
-  .filter((f) => f.endsWith('.zst'))
-  .map((f) => [f, new Uint8Array(readFileSync(path.join(ZSTD, f)))] as const);
 const sources = inputs();
 const sourceOf = (file: string): Uint8Array => sources.get(file.split(/[-.]/)[0]!)!;
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ''), 'hex'));
 
-/** Runs `f`, which must throw a ZstdError; returns its message and the CPU time it took. */
-function refused(f: () => unknown): { message: string; ms: number } {
-  const t0 = cpuMs();
-  try {
-    f();
-  } catch (e) {
-    const ms = cpuMs() - t0;
-    expect(e).toBeInstanceOf(ZstdError);
-    return { message: (e as Error).message, ms };
-  }
-  throw new Error('decoded without an error');
-}
 
 describe('zstd frames decode byte for byte', () => {
   it('has the frames the README lists', () => {

@@ -437,23 +437,6 @@ export function decodeFields(
   viewStart = st;
   viewEnd = en;
   view = undefined;
-  const decoded = decodeKind(b, kind, name, s, st, en, out);
-  // Let go of the chunk: held here, it survived every scavenge (64 KiB copied each time), and
-  // V8 grew the young generation for it (~16 MiB resident on a big file).
-  viewSrc = '';
-  view = undefined;
-  return decoded;
-}
-
-function decodeKind(
-  b: TraceBuilder,
-  kind: Kind,
-  name: string,
-  s: string,
-  st: number,
-  en: number,
-  out: Payload,
-): boolean {
   switch (kind) {
     case Kind.schedSwitch:
       return decodeSwitch(b, s, st, en, out);
@@ -557,7 +540,12 @@ export function decodeOrKeep(
       while (from < en && s.charCodeAt(from) === 32) from++;
     }
   }
-  if (decodeFields(b, kind, name, s, from, en, out)) return type;
+  const decoded = decodeFields(b, kind, name, s, from, en, out);
+  // Let go of the chunk: held by the search view, it outlived its parsing (copied by the
+  // scavenges it survived).
+  viewSrc = '';
+  view = undefined;
+  if (decoded) return type;
   const text = s.slice(st, en);
   b.diags.add({
     code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badFields,

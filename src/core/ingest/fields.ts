@@ -540,7 +540,12 @@ export function decodeOrKeep(
       while (from < en && s.charCodeAt(from) === 32) from++;
     }
   }
-  if (decodeFields(b, kind, name, s, from, en, out)) return type;
+  const decoded = decodeFields(b, kind, name, s, from, en, out);
+  // Let go of the chunk: held by the search view, it outlived its parsing (copied by the
+  // scavenges it survived).
+  viewSrc = '';
+  view = undefined;
+  if (decoded) return type;
   const text = s.slice(st, en);
   b.diags.add({
     code: lastWithoutNewline ? DIAG.truncatedLine : DIAG.badFields,

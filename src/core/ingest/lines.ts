@@ -2,6 +2,7 @@
 // the middle of a line; the remainder is carried to the next chunk.
 
 import { DIAG, type DiagnosticSink } from '../model/diagnostics';
+import { detachExact } from '../model/text-pool';
 
 /** Sniffers look at this many characters of a line: a format's signature is in its first ~100. */
 export const SNIFF_LINE_CHARS = 512;
@@ -72,7 +73,9 @@ export class LineSplitter {
       this.overlong = this.carry.length + (end - start);
       this.carry = '';
     } else {
-      this.carry += chunk.slice(start, end);
+      // A copy, not a slice: a slice keeps its whole 64 KiB chunk alive while the line is carried
+      // (each such chunk is copied by the scavenges it survives).
+      this.carry += detachExact(chunk.slice(start, end));
     }
   }
 

@@ -17,7 +17,7 @@ import {
   readDatInWorker,
   readInParts,
 } from './parallel-read';
-import { DECODE_BYTES, READ_BYTES, readTextRange } from './read-range';
+import { DECODE_BYTES, READ_BYTES, readFileChunks, readTextRange } from './read-range';
 import type { Trace } from '../model/trace';
 import {
   createTextImporter,
@@ -202,6 +202,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
       input = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
     }
     const fileStream = input;
+    let chunks: AsyncIterable<Buffer>;
     if (kind === 'gzip') {
       result.compression = 'gzip';
       // zlib's smallest output chunk is 64 bytes.
@@ -210,6 +211,11 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
           .getBuiltinModule('node:zlib')
           .createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? READ_BYTES) }),
       );
+      chunks = input as AsyncIterable<Buffer>;
+    } else {
+      // Plain text: two reused read buffers instead of the stream's new one per read.
+      input.destroy();
+      chunks = readFileChunks(path, 0, Infinity, opts.chunkBytes ?? READ_BYTES);
     }
     const decoder = new Utf8Chunks();
     let head = '';
@@ -226,8 +232,32 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
         line: before + 1 + decoder.invalid.newlinesBefore,
       };
     };
+    /**
+     * Decodes and feeds one read; false when the sniffer found no format. Read big, decode small:
+     * V8 builds strings of 256 KiB and more far more slowly. A function of its own, not inline in
+     * this async one: a suspended async function keeps its registers, so the last piece decoded
+     * here stayed alive across the next await and was copied by every scavenge (V8 then grew
+     * its young generation, ~16 MiB resident).
+     */
+    const take = (buf: Buffer): boolean => {
+      for (let at = 0; at < buf.length; at += DECODE_BYTES) {
+        const text = decoder.decode(buf.subarray(at, Math.min(buf.length, at + DECODE_BYTES)));
+        noteInvalid();
+        if (importer === undefined) {
+          head += text;
+          if (head.length < SNIFF_BYTES) continue;
+          importer = startImporter(head, name, opts, result);
+          if (importer === undefined) return false;
+          importer.feed(head);
+          head = '';
+        } else {
+          importer.feed(text);
+        }
+      }
+      return true;
+    };
     const progress = progressReporter(opts, result.fileBytes);
-    for await (const buf of input as AsyncIterable<Buffer>) {
+    for await (const buf of chunks) {
       if (aborted(opts)) {
         input.destroy();
         fileStream.destroy();
@@ -239,25 +269,15 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
         fileStream.destroy();
         break;
       }
-      progress((fileStream as { bytesRead?: number }).bytesRead ?? result.textBytes);
       result.textBytes += buf.length;
-      // Read big, decode small: V8 builds strings of 256 KiB and more far more slowly.
-      for (let at = 0; at < buf.length; at += DECODE_BYTES) {
-        const text = decoder.decode(buf.subarray(at, Math.min(buf.length, at + DECODE_BYTES)));
-        noteInvalid();
-        if (importer === undefined) {
-          head += text;
-          if (head.length < SNIFF_BYTES) continue;
-          importer = startImporter(head, name, opts, result);
-          if (importer === undefined) {
-            input.destroy();
-            return result;
-          }
-          importer.feed(head);
-          head = '';
-        } else {
-          importer.feed(text);
-        }
+      progress(
+        result.compression === 'gzip'
+          ? ((fileStream as { bytesRead?: number }).bytesRead ?? result.textBytes)
+          : result.textBytes,
+      );
+      if (!take(buf)) {
+        input.destroy();
+        return result;
       }
     }
     const tail = decoder.end();

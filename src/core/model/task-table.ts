@@ -3,6 +3,7 @@
 
 import { StringTable } from './string-table';
 import { MAX_TASKS } from './event-kinds';
+import { detachExact } from './text-pool';
 
 /** Priority value meaning "not printed on this event". */
 export const PRIO_UNKNOWN = -32768;
@@ -81,7 +82,8 @@ export class TaskTable {
       this.comms[id] = this.strings.intern(comm);
       this.addCommChars(id, comm);
       this.prios[id] = prio;
-      this.keyToId.set(key, id);
+      // A key of its own: built from a slice of the line, it kept the whole chunk alive.
+      this.keyToId.set(detachExact(key), id);
     }
     if (cacheable) {
       if (base >= this.recent.length) {

@@ -101,3 +101,12 @@ export class TextPool {
 export function detach(s: string): string {
   return s.length < 13 ? s : decoder.decode(encoder.encode(s));
 }
+
+/**
+ * detach for any string, lone surrogates included (a chunk of a JS string may end between the
+ * two halves of a pair, which a UTF-8 round trip would turn into U+FFFD): used where the copy
+ * must equal the original, as a map key or a line being carried to the next chunk.
+ */
+export function detachExact(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}

@@ -130,6 +130,35 @@ describe('pause-loop exiting', () => {
   });
 });
 
+describe('no input hangs the simulator', () => {
+  // Three spinning vCPUs on one pCPU with PLE and halt polling: the two spinners used to boost
+  // each other on every pause-loop exit (a vCPU swap every 2.7 µs, each with a fresh slice) while
+  // the vCPU they waited for never ran, and simulate() never returned.
+  const livelock: SimConfig = {
+    ...compareConfig(lab, 'spin-pvdop'),
+    seed: 1,
+    barriers: 600,
+    threads: 3,
+    pcpus: 1,
+    ple: KVM_PLE_DEFAULTS,
+    haltPollNs: 100_000,
+  };
+
+  it('spinners that boost each other on PLE exits still let the vCPU they wait for run', () => {
+    const r = simulate({ ...livelock, maxStepsPerBarrier: 1_000_000 });
+    expect(r.teams).toHaveLength(600);
+    expect(r.pleYields).toBeGreaterThan(0);
+    // Each barrier waits for one pass of the three vCPUs over the pCPU, not for ever.
+    expect(r.wallNs / 600).toBeLessThan(10 * livelock.latencyNs);
+  });
+
+  it('a model that stops progressing throws with the reason instead of hanging', () => {
+    expect(() => simulate({ ...livelock, maxStepsPerBarrier: 5 })).toThrow(
+      /no progress: 5 events without a barrier completing .* barrier \d+ of 600/,
+    );
+  });
+});
+
 describe('host traces: migrations and another VM as the co-runner', () => {
   it('a shared runqueue migrates vCPU threads, and every migration lands where the task runs next', () => {
     const s = simulateTraces({ ...compareConfig(lab, 'block-ideal'), barriers: 200 });

@@ -13,6 +13,7 @@
 
 import { mulberry32 } from './rng';
 import { TimerHeap } from './timer-heap';
+import { formatCount, formatDuration } from '../model/time';
 
 export type WaitPolicy = 'spin' | 'block' | 'spin-then-block';
 /**
@@ -74,6 +75,11 @@ export interface SimConfig {
   /** Pause-loop exiting (VMX PLE / SVM pause filter); absent = off. */
   ple?: PleConfig;
   /**
+   * The guard against a model that stops progressing: simulate() throws when this many events
+   * pass without a barrier completing (default MAX_STEPS_PER_BARRIER).
+   */
+  maxStepsPerBarrier?: number;
+  /**
    * What the co-runners are, for the traces (the engine treats them alike): plain CPU hogs, or
    * the vCPU threads of another VM (same names as ours, another QEMU process).
    */
@@ -99,6 +105,13 @@ export interface PleConfig {
   /** The host CPU's clock, GHz, to turn cycles into time. */
   cpuGHz: number;
 }
+
+/**
+ * Events without a barrier completing before simulate() gives up (a livelock in the model, not a
+ * slow program: a region of 10 s of work on 36 pCPUs with 0.75 ms slices and PLE exits takes
+ * under a tenth of it).
+ */
+export const MAX_STEPS_PER_BARRIER = 50_000_000;
 
 export const KVM_PLE_DEFAULTS: PleConfig = {
   windowCycles: 4096,
@@ -596,7 +609,16 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       if (p !== mine && k.vruntime > vruntimeOf(tasks[cur]!) + c.wakeupGranNs) continue;
       lastBoosted = u;
       pleYields++;
-      preempt(p, k, 'R');
+      // On the spinner's own pCPU the boosted vCPU is only the next buddy: CFS runs it unless it
+      // is more than a wakeup granularity ahead of the leftmost ready task, which runs instead
+      // (the yielder is skipped). Without that, spinners that boost each other keep the pCPU
+      // between them for ever while the vCPU they wait for never runs.
+      const left = p === mine ? leastReady(p) : undefined;
+      preempt(
+        p,
+        left !== undefined && k.vruntime > left.vruntime + c.wakeupGranNs ? left : k,
+        'R',
+      );
       return;
     }
   };
@@ -717,7 +739,20 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const sliceList = new Int32Array(c.pcpus);
   countRunnable();
   fill();
+  const stepLimit = c.maxStepsPerBarrier ?? MAX_STEPS_PER_BARRIER;
+  let steps = 0;
+  let stepsFrom = 0;
   while (!done) {
+    // A guard against a livelock in the model (tasks handing a pCPU back and forth while the
+    // barrier waits on one that never runs): no input may hang the caller.
+    if (++steps > stepLimit) {
+      if (regions === stepsFrom)
+        throw new Error(
+          `simulation made no progress: ${formatCount(stepLimit)} events without a barrier completing (at ${formatDuration(now[0]!)} simulated, barrier ${formatCount(regions + 1)} of ${formatCount(c.barriers)}): a livelock in the model`,
+        );
+      steps = 0;
+      stepsFrom = regions;
+    }
     // The next event: a piece of guest work ends on a running vCPU, a slice ends while others
     // wait, an IPI lands, a periodic hog switches on or off.
     let next = pieces.min();

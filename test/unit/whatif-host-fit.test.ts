@@ -33,7 +33,7 @@ describe('the host slice from the host trace', () => {
       expect(traced!.high).toBeGreaterThanOrEqual(traced!.value);
       // A turn that ends ahead of nobody runs on: the trace shows longer turns than the slice.
       expect(traced!.value).toBeGreaterThan(1.3 * sliceNs);
-      const fitted = fitHostSlice(cfg, traced!.value);
+      const fitted = fitHostSlice(cfg, traced!.value).sliceNs;
       expect(Math.abs(fitted / sliceNs - 1)).toBeLessThan(0.15);
     },
   );

@@ -169,27 +169,31 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     ...(s.wakeCostNs !== undefined ? { wakeCostNs: s.wakeCostNs.value } : {}),
     ...(s.waits === 'block' ? { resumeCostNs: 0 } : {}),
   };
+  let simulations = 0;
+  let events = 0;
+  let barriersSimulated = 0;
   const rs = readings(s);
   // The host's slice, fitted so that the replay's vCPU turns match the trace's (a kernel ends a
   // slice at a tick, so a trace shows longer turns than the configured slice), when measured.
   if (o.hostSliceNs !== undefined) {
     const mid = rs[1]!;
-    const sliceNs = fitHostSlice(
+    const n = Math.min(FIT_BARRIERS, s.barriers?.value ?? FIT_BARRIERS);
+    const fit = fitHostSlice(
       {
         ...base,
         workNs: Math.max(1, mid.workNs),
         barrierNs: mid.barrierNs,
         policy: measuredPolicy,
-        barriers: Math.min(FIT_BARRIERS, s.barriers?.value ?? FIT_BARRIERS),
+        barriers: n,
       },
       o.hostSliceNs.value,
     );
-    base.latencyNs = sliceNs;
-    base.minSliceNs = sliceNs;
+    simulations += fit.simulations;
+    barriersSimulated += fit.simulations * n;
+    events += fit.events;
+    base.latencyNs = fit.sliceNs;
+    base.minSliceNs = fit.sliceNs;
   }
-  let simulations = 0;
-  let events = 0;
-  let barriersSimulated = 0;
   // The run the simulation must cover: the run's own barriers when known (a run shorter than the
   // host's time slices meets co-runners less than a long one), else the cap.
   const runBarriers = Math.min(MAX_SIM_BARRIERS, s.barriers?.value ?? MAX_SIM_BARRIERS);

@@ -57,10 +57,18 @@ const FIT_ROUNDS = 2;
  * are longer than the slice. Proportional steps from the trace's value, kept between a quarter of
  * it and all of it; that value stands when the simulated run shows too few turns.
  */
-export function fitHostSlice(cfg: SimConfig, traceSliceNs: number): number {
+export function fitHostSlice(
+  cfg: SimConfig,
+  traceSliceNs: number,
+): { sliceNs: number; simulations: number; events: number } {
   let sliceNs = traceSliceNs;
+  let simulations = 0;
+  let events = 0;
   for (let k = 0; k < FIT_ROUNDS; k++) {
-    const got = simulatedSlice({ ...cfg, latencyNs: sliceNs, minSliceNs: sliceNs });
+    const run = simulatedSlice({ ...cfg, latencyNs: sliceNs, minSliceNs: sliceNs });
+    simulations++;
+    events += run.events;
+    const got = run.sliceNs;
     if (got === undefined) break;
     // A slice longer than the longest turns the trace shows contradicts it; a blocking run's
     // preempted turns are mostly cut short by wakeups, so the simulated ones may stay short
@@ -70,14 +78,14 @@ export function fitHostSlice(cfg: SimConfig, traceSliceNs: number): number {
       Math.max(traceSliceNs / 4, Math.round((sliceNs * traceSliceNs) / got)),
     );
   }
-  return sliceNs;
+  return { sliceNs, simulations, events };
 }
 
 /** The 95th percentile of the simulated vCPU threads' turns that end preempted, as readHostSlice. */
-function simulatedSlice(cfg: SimConfig): number | undefined {
+function simulatedSlice(cfg: SimConfig): { sliceNs: number | undefined; events: number } {
   const since = new Float64Array(cfg.vcpus + cfg.hogs).fill(-1);
   const turns: number[] = [];
-  simulate(cfg, {
+  const r = simulate(cfg, {
     hostSwitch(t, _pcpu, prev, prevState, next) {
       if (prev >= 0 && prev < cfg.vcpus && prevState !== 'S' && since[prev]! >= 0)
         turns.push(t - since[prev]!);
@@ -87,7 +95,8 @@ function simulatedSlice(cfg: SimConfig): number | undefined {
     guestSwitch() {},
     guestWakeup() {},
   });
-  if (turns.length < MIN_TURNS) return undefined;
+  const events = r.hostEvents + r.guestEvents;
+  if (turns.length < MIN_TURNS) return { sliceNs: undefined, events };
   turns.sort((x, y) => x - y);
-  return turns[Math.min(turns.length - 1, Math.floor(0.95 * turns.length))]!;
+  return { sliceNs: turns[Math.min(turns.length - 1, Math.floor(0.95 * turns.length))]!, events };
 }

@@ -130,6 +130,111 @@ describe('pause-loop exiting', () => {
   });
 });
 
+describe('per-CPU runqueues (runqueues: per-cpu)', () => {
+  const hogged: SimConfig = {
+    ...compareConfig(lab, 'spin-ideal'),
+    pcpus: 2,
+    vcpus: 2,
+    threads: 2,
+    barriers: 2000,
+    workNs: 50_000,
+    imbalance: 0.1,
+    hogs: 2,
+    latencyNs: 4_000_000,
+    minSliceNs: 4_000_000,
+  };
+
+  it("two spinning vCPUs beside two hogs: the pCPUs' slices are out of phase, not in lock-step", () => {
+    // One shared runqueue runs both vCPUs together and both hogs together (each barrier costs
+    // twice its work); per pCPU, a vCPU often runs while its sibling waits behind a hog.
+    const shared = simulate(hogged);
+    const perCpu = simulate({ ...hogged, runqueues: 'per-cpu' });
+    expect(shared.wallNs).toBeLessThan(2.2 * 2000 * 50_000);
+    expect(perCpu.wallNs).toBeGreaterThan(1.5 * shared.wallNs);
+    expect(simulate({ ...hogged, runqueues: 'per-cpu' }).wallNs).toBe(perCpu.wallNs);
+  });
+
+  it('one vCPU beside two hogs on two pCPUs gets about two thirds of one (the three rotate)', () => {
+    const r = simulate({ ...hogged, vcpus: 1, threads: 1, runqueues: 'per-cpu' });
+    const share = (2000 * 50_000) / r.wallNs;
+    expect(share).toBeGreaterThan(0.6);
+    expect(share).toBeLessThan(0.75);
+  });
+
+  it('a pCPU that goes idle pulls a task waiting on another (no more waiting than one shared queue)', () => {
+    // Three blocking vCPUs on two pCPUs: one pCPU often idles while two vCPUs share the other.
+    const cfg: SimConfig = {
+      ...compareConfig(lab, 'block-ideal'),
+      vcpus: 3,
+      threads: 3,
+      barriers: 2000,
+      workNs: 200_000,
+      imbalance: 0.5,
+    };
+    const wait = (r: ReturnType<typeof simulate>): number => r.vcpuWaitNs.reduce((x, y) => x + y);
+    const shared = simulate(cfg);
+    const perCpu = simulate({ ...cfg, runqueues: 'per-cpu' });
+    expect(wait(perCpu)).toBeLessThan(1.25 * wait(shared));
+    expect(perCpu.wallNs).toBeLessThan(1.05 * shared.wallNs);
+  });
+
+  it('the traces of a per-CPU host read back clean, with the migrations where the tasks run next', () => {
+    const s = simulateTraces({
+      ...compareConfig(lab, 'block-ideal'),
+      barriers: 300,
+      runqueues: 'per-cpu',
+    });
+    const host = throughText(s.host, 'host');
+    expect(host.diagnostics).toEqual([]);
+    const pending = new Map<number, number>();
+    let migrations = 0;
+    for (let i = 0; i < host.events.length; i++) {
+      const ty = host.eventTypes[host.events.type(i)]!;
+      if (ty.kind === Kind.schedMigrateTask) {
+        const m = migrateAt(host, i);
+        pending.set(host.tasks.pid(m.task), m.destCpu);
+        migrations++;
+      } else if (ty.kind === Kind.schedSwitch) {
+        const pid = host.tasks.pid(switchAt(host, i).next);
+        if (pending.has(pid)) {
+          expect(host.events.cpu(i)).toBe(pending.get(pid));
+          pending.delete(pid);
+        }
+      }
+    }
+    expect(migrations).toBeGreaterThan(10);
+  });
+});
+
+describe('no input hangs the simulator', () => {
+  // Three spinning vCPUs on one pCPU with PLE and halt polling: the two spinners used to boost
+  // each other on every pause-loop exit (a vCPU swap every 2.7 µs, each with a fresh slice) while
+  // the vCPU they waited for never ran, and simulate() never returned.
+  const livelock: SimConfig = {
+    ...compareConfig(lab, 'spin-pvdop'),
+    seed: 1,
+    barriers: 600,
+    threads: 3,
+    pcpus: 1,
+    ple: KVM_PLE_DEFAULTS,
+    haltPollNs: 100_000,
+  };
+
+  it('spinners that boost each other on PLE exits still let the vCPU they wait for run', () => {
+    const r = simulate({ ...livelock, maxStepsPerBarrier: 1_000_000 });
+    expect(r.teams).toHaveLength(600);
+    expect(r.pleYields).toBeGreaterThan(0);
+    // Each barrier waits for one pass of the three vCPUs over the pCPU, not for ever.
+    expect(r.wallNs / 600).toBeLessThan(10 * livelock.latencyNs);
+  });
+
+  it('a model that stops progressing throws with the reason instead of hanging', () => {
+    expect(() => simulate({ ...livelock, maxStepsPerBarrier: 5 })).toThrow(
+      /no progress: 5 events without a barrier completing .* barrier \d+ of 600/,
+    );
+  });
+});
+
 describe('host traces: migrations and another VM as the co-runner', () => {
   it('a shared runqueue migrates vCPU threads, and every migration lands where the task runs next', () => {
     const s = simulateTraces({ ...compareConfig(lab, 'block-ideal'), barriers: 200 });

@@ -11,6 +11,7 @@ import { kindAt, markerAt } from '../model/payload';
 import { formatClockDuration, formatCount } from '../model/time';
 import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
+import { readHostSlice } from '../whatif/host-fit';
 import { whatIf } from '../whatif/engine';
 import { readShape } from '../whatif/shape';
 import type { Advice, Finding, PairAnalysis, Program } from './types';
@@ -197,7 +198,16 @@ export function advise(
         : {}),
     },
   );
-  const wi = whatIf(shape, { pvschedThreads: dop });
+  const hostSliceNs = readHostSlice(
+    a.hostTimelines,
+    vm.vcpus.map((v) => v.hostTid),
+    w,
+    ticking ? 1e9 / tickHz : 1,
+  );
+  const wi = whatIf(shape, {
+    pvschedThreads: dop,
+    ...(hostSliceNs !== undefined ? { hostSliceNs } : {}),
+  });
   const c = wi.chosen;
   const head = [...wi.reasoning];
   if (ticking && opts.tickHz === undefined)

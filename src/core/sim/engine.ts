@@ -13,6 +13,7 @@
 
 import { mulberry32 } from './rng';
 import { TimerHeap } from './timer-heap';
+import { formatCount, formatDuration } from '../model/time';
 
 export type WaitPolicy = 'spin' | 'block' | 'spin-then-block';
 /**
@@ -53,6 +54,16 @@ export interface SimConfig {
    * with vCPU affinity on a dedicated host); otherwise one shared runqueue.
    */
   pin?: boolean;
+  /**
+   * Without `pin`: one runqueue for all pCPUs (`shared`, the default: a free pCPU takes the
+   * least-vruntime ready task, and all pCPUs' slices start together), or one per pCPU
+   * (`per-cpu`, as Linux runs CFS): task i starts queued on pCPU i mod pcpus and waits there
+   * when preempted, a woken task goes to an idle pCPU if there is one (else its own), a pCPU
+   * that goes idle pulls the least-vruntime ready task from another's queue, and each pCPU's
+   * first slice is a random part of a slice, so the pCPUs' slices are out of phase (a vCPU
+   * preempted on one while its sibling runs on the other, as host traces show).
+   */
+  runqueues?: 'shared' | 'per-cpu';
   hogOnNs: number;
   hogOffNs: number;
   /** Host scheduler: target latency (per pCPU), minimum slice, wakeup granularity (ns). */
@@ -73,6 +84,11 @@ export interface SimConfig {
   haltPollNs?: number;
   /** Pause-loop exiting (VMX PLE / SVM pause filter); absent = off. */
   ple?: PleConfig;
+  /**
+   * The guard against a model that stops progressing: simulate() throws when this many events
+   * pass without a barrier completing (default MAX_STEPS_PER_BARRIER).
+   */
+  maxStepsPerBarrier?: number;
   /**
    * What the co-runners are, for the traces (the engine treats them alike): plain CPU hogs, or
    * the vCPU threads of another VM (same names as ours, another QEMU process).
@@ -99,6 +115,13 @@ export interface PleConfig {
   /** The host CPU's clock, GHz, to turn cycles into time. */
   cpuGHz: number;
 }
+
+/**
+ * Events without a barrier completing before simulate() gives up (a livelock in the model, not a
+ * slow program: a region of 10 s of work on 36 pCPUs with 0.75 ms slices and PLE exits takes
+ * under a tenth of it).
+ */
+export const MAX_STEPS_PER_BARRIER = 50_000_000;
 
 export const KVM_PLE_DEFAULTS: PleConfig = {
   windowCycles: 4096,
@@ -200,6 +223,8 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     throw new RangeError('pcpus, threads and barriers must be at least 1');
   const rand = mulberry32(c.seed);
   const nTasks = c.vcpus + c.hogs;
+  /** Per-pCPU runqueues whose tasks migrate (`aff` is then the queue a task is on). */
+  const movable = c.pin !== true && c.runqueues === 'per-cpu';
   const periodic = c.hogOnNs > 0 && c.hogOffNs > 0;
   const tasks: HostTask[] = Array.from({ length: nTasks }, (_, id) => ({
     id,
@@ -215,7 +240,9 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         ? id < c.vcpus
           ? id % c.pcpus
           : Math.floor(((id - c.vcpus) * c.pcpus) / Math.max(1, c.hogs))
-        : -1,
+        : movable
+          ? id % c.pcpus
+          : -1,
   }));
   const pcpu: number[] = new Array<number>(c.pcpus).fill(-1);
   /** When the running task's slice on each pCPU ends (none when idle). */
@@ -390,6 +417,33 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     pcpu[p] = id;
     startable += startableOn(p);
   };
+  /** Per-pCPU runqueues: task k now queues on pCPU p (a wakeup or an idle pCPU's pull). */
+  const moveTo = (k: HostTask, p: number): void => {
+    const from = k.aff;
+    if (from === p) return;
+    const list = pinnedOn[from]!;
+    list.splice(list.indexOf(k.id), 1);
+    pinnedOn[p]!.push(k.id);
+    if (k.state === 'ready') {
+      startable -= startableOn(from) + startableOn(p);
+      readyOn[from]!--;
+      readyOn[p]!++;
+      startable += startableOn(from) + startableOn(p);
+    }
+    k.aff = p;
+  };
+  /**
+   * Per-pCPU runqueues: a task preempted at the end of its slice on pCPU p queues on the pCPU with
+   * the fewest ready tasks when that is fewer than p's (the kernel's periodic load balancing, in
+   * its effect: three tasks on two pCPUs rotate and each gets two thirds of one, rather than one
+   * keeping a pCPU to itself while two share the other).
+   */
+  const rebalance = (k: HostTask, p: number): void => {
+    let q = -1;
+    for (let r = 0; r < c.pcpus; r++) if (r !== p && (q < 0 || readyOn[r]! < readyOn[q]!)) q = r;
+    // readyOn[p] counts k: it moves only where fewer wait than with it here.
+    if (q >= 0 && readyOn[q]! < readyOn[p]!) moveTo(k, q);
+  };
   /** A runnable task whose vruntime was within reach last time: its vruntime bounds the least from above. */
   let minHint = 0;
   /**
@@ -428,6 +482,13 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, n))),
   );
   const slice = (): number => sliceFor[runnableCount]!;
+  /**
+   * The slice a task starts: with per-pCPU runqueues, from half to one and a half slices (a
+   * kernel ends a slice at the first tick after it expired, or earlier on a wakeup or a yield),
+   * so each pCPU's phase drifts and the pCPUs meet in every relative phase over a run.
+   */
+  const nextSlice = (): number =>
+    movable ? Math.max(1, Math.round(slice() * (0.5 + rand()))) : slice();
   /** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
   const leastReady = (p: number): HostTask | undefined => {
     let best: HostTask | undefined;
@@ -464,7 +525,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
         rec?.hostMigrate?.(now[0]!, k.id, k.pcpu, p);
       }
       k.pcpu = p;
-      slices.set(p, now[0]! + slice());
+      slices.set(p, now[0]! + nextSlice());
       setPcpu(p, k.id);
     } else {
       setPcpu(p, -1);
@@ -475,11 +536,33 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (k !== undefined && k.id < c.threads) switchIn(k.id);
   };
   const fill = (): void => {
-    if (readyCount === 0 || (readyAnywhere === 0 && startable === 0)) return;
+    if (readyCount === 0) return;
+    if (readyAnywhere === 0 && startable === 0) {
+      if (movable) pull();
+      return;
+    }
     for (let p = 0; p < c.pcpus && readyCount > 0; p++) {
       if (pcpu[p] !== -1 || (readyOn[p] === 0 && readyAnywhere === 0)) continue;
       const best = leastReady(p);
       if (best !== undefined) runOn(p, best, 'S');
+    }
+    if (movable) pull();
+  };
+  /**
+   * Per-pCPU runqueues: an idle pCPU with nothing queued pulls the least-vruntime ready task
+   * queued on another (the kernel's idle balancing).
+   */
+  const pull = (): void => {
+    for (let p = 0; p < c.pcpus && readyCount > 0; p++) {
+      if (pcpu[p] !== -1) continue;
+      let best: HostTask | undefined;
+      for (let q = 0; q < nTasks; q++) {
+        const k = tasks[q]!;
+        if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
+      }
+      if (best === undefined) return;
+      moveTo(best, p);
+      runOn(p, best, 'S');
     }
   };
   const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
@@ -493,6 +576,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     const k = tasks[id]!;
     if (k.state !== 'sleep') return;
     creditSleeper(k);
+    if (movable && pcpu[k.aff] !== -1) {
+      const idle = pcpu.indexOf(-1);
+      if (idle >= 0) moveTo(k, idle);
+    }
     setState(k, 'ready');
     k.preempted = false;
     const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
@@ -596,19 +683,24 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       if (p !== mine && k.vruntime > vruntimeOf(tasks[cur]!) + c.wakeupGranNs) continue;
       lastBoosted = u;
       pleYields++;
-      preempt(p, k, 'R');
+      // On the spinner's own pCPU the boosted vCPU is only the next buddy: CFS runs it unless it
+      // is more than a wakeup granularity ahead of the leftmost ready task, which runs instead
+      // (the yielder is skipped). Without that, spinners that boost each other keep the pCPU
+      // between them for ever while the vCPU they wait for never runs.
+      const left = p === mine ? leastReady(p) : undefined;
+      preempt(p, left !== undefined && k.vruntime > left.vruntime + c.wakeupGranNs ? left : k, 'R');
       return;
     }
   };
   const startWork = (i: number): void => setPiece(i, 'work', work());
   /**
-   * What the host shares with pvsched: vCPU v is preempted (ready, not running), or, with pinned
-   * runqueues, another task is runnable on its pCPU (it will be preempted within a slice).
+   * What the host shares with pvsched: vCPU v is preempted (ready, not running), or, with
+   * per-pCPU runqueues, another task is runnable on its pCPU (it will be preempted within a slice).
    */
   const contended = (v: number): boolean => {
     const k = tasks[v]!;
     if (k.state === 'ready') return true;
-    if (c.pin !== true || k.aff < 0) return false;
+    if (k.aff < 0) return false;
     for (let h = c.vcpus; h < nTasks; h++)
       if (tasks[h]!.aff === k.aff && tasks[h]!.state !== 'sleep') return true;
     return false;
@@ -717,7 +809,24 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const sliceList = new Int32Array(c.pcpus);
   countRunnable();
   fill();
+  // Per-pCPU runqueues: each pCPU's slices in their own phase.
+  if (movable)
+    for (let p = 0; p < c.pcpus; p++)
+      if (pcpu[p] !== -1) slices.set(p, Math.max(1, Math.round(rand() * slice())));
+  const stepLimit = c.maxStepsPerBarrier ?? MAX_STEPS_PER_BARRIER;
+  let steps = 0;
+  let stepsFrom = 0;
   while (!done) {
+    // A guard against a livelock in the model (tasks handing a pCPU back and forth while the
+    // barrier waits on one that never runs): no input may hang the caller.
+    if (++steps > stepLimit) {
+      if (regions === stepsFrom)
+        throw new Error(
+          `simulation made no progress: ${formatCount(stepLimit)} events without a barrier completing (at ${formatDuration(now[0]!)} simulated, barrier ${formatCount(regions + 1)} of ${formatCount(c.barriers)}): a livelock in the model`,
+        );
+      steps = 0;
+      stepsFrom = regions;
+    }
     // The next event: a piece of guest work ends on a running vCPU, a slice ends while others
     // wait, an IPI lands, a periodic hog switches on or off.
     let next = pieces.min();
@@ -776,8 +885,11 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     for (let q = 0; q < nSlices; q++) {
       const p = sliceList[q]!;
       const best = readyCount > 0 ? leastReady(p) : undefined;
-      if (best !== undefined && best.vruntime < vruntimeOf(tasks[pcpu[p]!]!)) preempt(p, best, 'R');
-      else slices.set(p, t + slice());
+      const cur = tasks[pcpu[p]!]!;
+      if (best !== undefined && best.vruntime < vruntimeOf(cur)) {
+        preempt(p, best, 'R');
+        if (movable) rebalance(cur, p);
+      } else slices.set(p, t + nextSlice());
     }
     fill();
   }

@@ -9,7 +9,8 @@ import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
 import { formatCount, formatDuration } from '../model/time';
-import type { ProgramShape } from './shape';
+import { fitHostSlice } from './host-fit';
+import type { Estimate, ProgramShape } from './shape';
 
 export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
 
@@ -48,6 +49,8 @@ export interface WhatIfOptions {
   pvschedThreads: number;
   /** Barriers in a candidate's pilot simulation (the wall is scaled to the run's count). */
   simBarriers?: number;
+  /** The host scheduler's full slice, read from the host trace (whatif/host-fit.ts). */
+  hostSliceNs?: Estimate;
   seed?: number;
 }
 
@@ -56,6 +59,12 @@ interface Reading {
   name: 'low' | 'middle' | 'high';
   workNs: number;
   barrierNs: number;
+  /**
+   * The waker's cost per sleeper (its wakeup, the IPI through the VMM, the halted vCPU's host
+   * wakeup behind the co-runners, serialised one sleeper after another), ns, when calibrated
+   * (blocking runs: see whatIf); else the measured median.
+   */
+  wakeCostNs?: number;
 }
 
 /** Barriers in a candidate's pilot simulation (the wall is scaled to the run's count). */
@@ -94,6 +103,52 @@ function readings(s: ProgramShape): Reading[] {
   ];
 }
 
+/** Steps of the search for the wake cost that makes a blocking run's replay last as long as it did. */
+const CALIBRATION_STEPS = 12;
+/** Barriers of the replay the host's slice is fitted on. */
+const FIT_BARRIERS = 1_000;
+/** The wake cost is calibrated only when the replay is more than this many times too fast. */
+const CALIBRATE_BELOW = 2;
+
+/**
+ * The cost per sleeper woken (at least `floorNs`) at which the traced configuration's simulated
+ * wall per barrier matches the measured one (a bisection: a dearer wakeup never makes the run
+ * faster), and that wall per barrier. The floor stands when the replay is within
+ * CALIBRATE_BELOW of the run.
+ */
+function calibrateWakeCost(
+  r: Reading,
+  targetNs: number,
+  floorNs: number,
+  per: (r: Reading) => number,
+): { wakeCostNs: number; perBarrierNs: number } {
+  let lo = floorNs;
+  let atLo = per({ ...r, wakeCostNs: lo });
+  // Within 2x the rest of the model may be what is off (the work, the overhead): the wakeup
+  // path is taken to be what the model misses only when the replay is far too fast.
+  if (atLo >= targetNs / CALIBRATE_BELOW) return { wakeCostNs: lo, perBarrierNs: atLo };
+  // A barrier wakes at least one sleeper, so a cost as long as the barrier (doubled a few times,
+  // for a waker that is itself preempted) brackets the target.
+  let hi = Math.max(2 * lo, targetNs);
+  let atHi = per({ ...r, wakeCostNs: hi });
+  for (let k = 0; k < 4 && atHi < targetNs; k++) {
+    lo = hi;
+    atLo = atHi;
+    hi *= 2;
+    atHi = per({ ...r, wakeCostNs: hi });
+  }
+  for (let k = 0; k < CALIBRATION_STEPS && atHi > atLo; k++) {
+    const mid = (lo + hi) / 2;
+    const atMid = per({ ...r, wakeCostNs: mid });
+    if (atMid < targetNs) [lo, atLo] = [mid, atMid];
+    else [hi, atHi] = [mid, atMid];
+  }
+  // The end nearer the target.
+  return Math.abs(atLo - targetNs) <= Math.abs(atHi - targetNs)
+    ? { wakeCostNs: lo, perBarrierNs: atLo }
+    : { wakeCostNs: hi, perBarrierNs: atHi };
+}
+
 export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   const simBarriers = Math.max(1, o.simBarriers ?? DEFAULT_SIM_BARRIERS);
   const measuredPolicy: WaitPolicy = s.waits === 'block' ? 'block' : 'spin';
@@ -106,6 +161,8 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     workNs: 0,
     imbalance: 0.1,
     hogs: s.coRunners.count,
+    // The host as Linux runs it: a runqueue per CPU, the CPUs' slices out of phase.
+    runqueues: 'per-cpu',
     seed: o.seed ?? 1,
     // Blocking runs measure these; the burst includes the return from the wait.
     ...(s.wakeLatencyNs !== undefined ? { ipiNs: s.wakeLatencyNs.value } : {}),
@@ -115,6 +172,28 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   let simulations = 0;
   let events = 0;
   let barriersSimulated = 0;
+  const rs = readings(s);
+  // The host's slice, fitted so that the replay's vCPU turns match the trace's (a kernel ends a
+  // slice at a tick, so a trace shows longer turns than the configured slice), when measured.
+  if (o.hostSliceNs !== undefined) {
+    const mid = rs[1]!;
+    const n = Math.min(FIT_BARRIERS, s.barriers?.value ?? FIT_BARRIERS);
+    const fit = fitHostSlice(
+      {
+        ...base,
+        workNs: Math.max(1, mid.workNs),
+        barrierNs: mid.barrierNs,
+        policy: measuredPolicy,
+        barriers: n,
+      },
+      o.hostSliceNs.value,
+    );
+    simulations += fit.simulations;
+    barriersSimulated += fit.simulations * n;
+    events += fit.events;
+    base.latencyNs = fit.sliceNs;
+    base.minSliceNs = fit.sliceNs;
+  }
   // The run the simulation must cover: the run's own barriers when known (a run shorter than the
   // host's time slices meets co-runners less than a long one), else the cap.
   const runBarriers = Math.min(MAX_SIM_BARRIERS, s.barriers?.value ?? MAX_SIM_BARRIERS);
@@ -133,6 +212,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       // Same program: the region's total work (the traced team's) split over the new team.
       workNs: Math.max(1, (r.workNs * s.threads) / threads),
       barrierNs: r.barrierNs,
+      ...(r.wakeCostNs !== undefined ? { wakeCostNs: r.wakeCostNs } : {}),
       policy,
       spinNs:
         policy === 'spin-then-block'
@@ -155,10 +235,25 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       n = Math.min(runBarriers, Math.max(2 * n, Math.ceil((1.25 * n * cover) / Math.max(1, wall))));
     }
   };
-  const rs = readings(s);
   // The traced configuration at each reading; with the barriers unknown, each reading's count is
   // the one that makes the replay last as long as the run did.
-  const measuredPer = rs.map((r) => perBarrier(s.threads, measuredPolicy, r));
+  // A blocking run with its barriers counted: the wakeup path is calibrated so that the replay
+  // lasts as long as the run did, as a cost per sleeper (the releasing thread wakes them one after
+  // another, so a bigger team pays more of it). The median gap between two wakeups in the guest
+  // is its floor: the IPI through the VMM and the halted vCPU's host wakeup behind co-runners
+  // have a long tail, and each barrier waits for its last sleeper.
+  const calibrated =
+    s.waits === 'block' && s.barriers !== undefined && s.threads > 1
+      ? rs.map((r) =>
+          calibrateWakeCost(r, s.wallNs / s.barriers!.value, base.wakeCostNs, (x) =>
+            perBarrier(s.threads, measuredPolicy, x),
+          ),
+        )
+      : undefined;
+  if (calibrated !== undefined) rs.forEach((r, i) => (r.wakeCostNs = calibrated[i]!.wakeCostNs));
+  const measuredPer = rs.map(
+    (r, i) => calibrated?.[i]!.perBarrierNs ?? perBarrier(s.threads, measuredPolicy, r),
+  );
   const barriersAt = measuredPer.map((p) => s.barriers?.value ?? s.wallNs / p);
   const table = new Map<string, number[]>();
   const key = (t: number, p: WaitPolicy): string => `${t} ${p}`;
@@ -251,7 +346,13 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         : '') +
       (s.wakeCostNs !== undefined
         ? `; ${formatDuration(s.wakeCostNs.value)} per sleeper woken (${s.wakeCostNs.basis})`
-        : ''),
+        : '') +
+      (calibrated !== undefined
+        ? `; the wakeup path calibrated to ${calibrated.map((x) => formatDuration(x.wakeCostNs)).join(' / ')} per sleeper at the three readings, so that the replay lasts as long as the run`
+        : '') +
+      (o.hostSliceNs !== undefined
+        ? `; host turns up to ${formatDuration(o.hostSliceNs.value)} (${o.hostSliceNs.basis}), reproduced by a ${formatDuration(base.latencyNs)} slice and a runqueue per host CPU`
+        : '; a runqueue per host CPU'),
   );
   reasoning.push(
     `the trace cannot split a thread's run between barriers into work and barrier overhead: the range is ${rs

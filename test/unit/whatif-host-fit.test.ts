@@ -1,0 +1,46 @@
+// The host's slice read from a host trace (whatif/host-fit.ts), on simulated pairs whose slice is
+// known: the fit finds the simulated slice that shows the trace's turns, which is the one that ran.
+import { describe, expect, it } from 'vitest';
+import { analyzePair } from '../../src/core/analyze/pair';
+import type { SimConfig } from '../../src/core/sim/engine';
+import { compareConfig, PRESETS } from '../../src/core/sim/presets';
+import { simulateTraces } from '../../src/core/sim/record';
+import { fitHostSlice, readHostSlice } from '../../src/core/whatif/host-fit';
+
+const lab = PRESETS['lab-4v2p']!;
+
+function sliceOf(cfg: SimConfig): ReturnType<typeof readHostSlice> {
+  const s = simulateTraces(cfg);
+  const a = analyzePair(s.host, s.guest, { offset: BigInt(s.truth.offsetNs) });
+  return readHostSlice(a.hostTimelines, s.truth.vcpuTids, a.window!, 1);
+}
+
+describe('the host slice from the host trace', () => {
+  it.each([2_000_000, 4_000_000])(
+    'spinning vCPUs beside hogs with a %d ns slice: the fit recovers the slice from the trace',
+    (sliceNs) => {
+      const cfg: SimConfig = {
+        ...compareConfig(lab, 'spin-ideal'),
+        vcpus: 2,
+        threads: 2,
+        hogs: 2,
+        barriers: 3000,
+        runqueues: 'per-cpu',
+      };
+      const traced = sliceOf({ ...cfg, latencyNs: sliceNs, minSliceNs: sliceNs });
+      expect(traced).toBeDefined();
+      expect(traced!.low).toBeLessThanOrEqual(traced!.value);
+      expect(traced!.high).toBeGreaterThanOrEqual(traced!.value);
+      // A turn that ends ahead of nobody runs on: the trace shows longer turns than the slice.
+      expect(traced!.value).toBeGreaterThan(1.3 * sliceNs);
+      const fitted = fitHostSlice(cfg, traced!.value).sliceNs;
+      expect(Math.abs(fitted / sliceNs - 1)).toBeLessThan(0.15);
+    },
+  );
+
+  it('nothing competes (a pCPU per vCPU): no slice to read', () => {
+    expect(
+      sliceOf({ ...compareConfig(lab, 'spin-ideal'), pcpus: 4, barriers: 300 }),
+    ).toBeUndefined();
+  });
+});

@@ -45,6 +45,11 @@ export interface TimelineDebug {
   /** The PNG export's canvas (drawn once the view's tiles have arrived). */
   exportCanvas(): Promise<HTMLCanvasElement>;
   exportSvg(): Promise<string>;
+  /**
+   * When (epoch ms, the page's clock) the first frame was drawn, and the first frame that drew
+   * the view's lanes from their tiles with none still asked for: the benchmark's first paint.
+   */
+  paints(): { firstFrameAt?: number; tilesAt?: number };
 }
 
 export class TimelineApp implements ExportSource {
@@ -76,6 +81,7 @@ export class TimelineApp implements ExportSource {
   private drawQueued = false;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   readonly frames: number[] = [];
+  private readonly painted: { firstFrameAt?: number; tilesAt?: number } = {};
 
   // DOM
   private root!: HTMLElement;
@@ -182,6 +188,7 @@ export class TimelineApp implements ExportSource {
       emphasisedLinks: () => [...this.links.emphasised],
       exportCanvas: () => renderPng(this),
       exportSvg: () => exportSvg(this),
+      paints: () => ({ ...this.painted }),
     };
   }
 
@@ -549,13 +556,18 @@ export class TimelineApp implements ExportSource {
     requestAnimationFrame(() => {
       this.drawQueued = false;
       const t0 = performance.now();
-      this.draw();
-      this.frames.push(performance.now() - t0);
+      const drewTiles = this.draw();
+      const t1 = performance.now();
+      this.frames.push(t1 - t0);
+      this.painted.firstFrameAt ??= performance.timeOrigin + t1;
+      if (drewTiles && this.tiles.pending() === 0)
+        this.painted.tilesAt ??= performance.timeOrigin + t1;
       if (this.frames.length > 2000) this.frames.splice(0, 1000);
     });
   }
 
-  private draw(): void {
+  /** Draws a frame; true when it drew tiles (lanes with data, not only their layout). */
+  private draw(): boolean {
     const tiles = this.visibleTiles();
     const dpr = window.devicePixelRatio || 1;
     const [a0, b0] = this.ix.x.domain() as [number, number];
@@ -588,6 +600,7 @@ export class TimelineApp implements ExportSource {
       sel === undefined ? new Map() : stateTotals(tiles, this.lanes.shown(), sel),
     );
     this.drawStatus();
+    return tiles.length > 0;
   }
 
   private drawStatus(): void {

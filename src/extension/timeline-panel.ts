@@ -126,6 +126,7 @@ export class Timelines implements vscode.Disposable {
   }
 
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
+    this.ctx.log.info(`timeline of ${baseName(uri)}: view opened, its page loading`);
     const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
@@ -175,6 +176,10 @@ export class Timelines implements vscode.Disposable {
       return;
     }
     let body: ToWebview;
+    const asked = Date.now();
+    // The first paint's steps, in the log (bench-extension reads them): the page loaded, its data.
+    if (m.body.kind === 'ready')
+      this.ctx.log.info(`timeline of ${baseName(uri)}: its page is loaded and asks for its data`);
     if (m.body.kind === 'saveFile') body = await this.save(uri, m.body.name, m.body.base64);
     else {
       try {
@@ -192,6 +197,9 @@ export class Timelines implements vscode.Disposable {
     const reply: ToWebviewMessage = { id: 0, inReplyTo: m.id, body };
     await panel.webview.postMessage(reply);
     if (m.body.kind === 'ready') {
+      this.ctx.log.info(
+        `timeline of ${baseName(uri)}: its data sent to the page ${Date.now() - asked} ms after it asked`,
+      );
       // Its page has its data: a reveal that waited for it goes now.
       this.ready.add(panel);
       const waiting = this.pending.get(panel);

@@ -1,0 +1,15 @@
+// Types of extension-split.mjs for its vitest test.
+export interface Step {
+  label: string;
+  at: number;
+}
+export interface Split {
+  steps: Step[];
+  from: 'activation' | 'click';
+  goalMs: number | undefined;
+}
+export function firstPaintSplit(
+  lines: [number, string][],
+  page: { clickAt: number; firstFrameAt?: number; tilesAt?: number },
+): Split;
+export function splitTable(split: Split): string;

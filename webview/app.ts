@@ -163,6 +163,30 @@ export class TimelineApp implements ExportSource {
       if (b.kind === 'reveal') void this.reveal(b.startNs, b.endNs, b.lane);
     });
     this.requestDraw();
+    // The advice (its what-if keeps the server busy a while) once the lanes have their data.
+    if (m.advicePending === true) void this.readyTiles().then(() => this.loadAdvice());
+  }
+
+  /** The advice's parts of the meta, asked for after the first paint: DoP lane, summary, chart. */
+  private async loadAdvice(): Promise<void> {
+    const r = await this.transport.request({ kind: 'requestAdvice' });
+    const m = this.meta;
+    delete m.advicePending;
+    if (r.kind !== 'advice') {
+      const why = r.kind === 'error' ? r.message : r.kind;
+      m.summary = [{ heading: 'Advice', lines: [`not available: ${why}`] }, ...m.summary];
+      this.side.showSummary();
+      return;
+    }
+    delete m.dop;
+    delete m.whatIf;
+    Object.assign(m, r.advice);
+    if (m.dop !== undefined) {
+      this.dop = new DopTrack(m.dop);
+      this.scroll.after(this.dopCanvas);
+    }
+    this.side.showSummary();
+    this.resize();
   }
 
   debug(): TimelineDebug {

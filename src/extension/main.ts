@@ -27,18 +27,21 @@ export async function activate(ext: vscode.ExtensionContext): Promise<VcpuLensAp
     }),
     ...registerCommands({ ctx, reports, timelines }),
   );
-  try {
-    await ctx.start();
-    await ctx.refreshStatus();
-  } catch (e) {
-    ctx.log.error(`could not start the language server: ${(e as Error).stack ?? String(e)}`);
-    void vscode.window.showErrorMessage(
-      'vCPU Lens could not start its language server (see the vCPU Lens output).',
-    );
-  }
+  // The language server starts without holding up activation: a view this activation opens (a
+  // .dat's timeline) loads its page meanwhile, and requests wait for the server (Ctx.request).
+  const c = ctx;
+  c.start().then(
+    () => c.refreshStatus(),
+    (e: unknown) => {
+      c.log.error(`could not start the language server: ${(e as Error).stack ?? String(e)}`);
+      void vscode.window.showErrorMessage(
+        'vCPU Lens could not start its language server (see the vCPU Lens output).',
+      );
+    },
+  );
   // bench-extension reads this line: activation's span, ending now.
-  ctx.log.info(`activated in ${Date.now() - t0} ms`);
-  return ctx.api();
+  c.log.info(`activated in ${Date.now() - t0} ms`);
+  return c.api();
 }
 
 export function deactivate(): void {

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { RevealTarget, TIMELINE, TRACE_LINE } from '../protocol/lsp-ext';
+import { PREPARE_TIMELINE, RevealTarget, TIMELINE, TRACE_LINE } from '../protocol/lsp-ext';
 import type { FromWebviewMessage, ToWebview, ToWebviewMessage } from '../protocol/webview';
 import type { Ctx } from './ctx';
 
@@ -127,6 +127,8 @@ export class Timelines implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
     this.ctx.log.info(`timeline of ${baseName(uri)}: view opened, its page loading`);
+    // The server reads and indexes the pair while the page loads (its `ready` then finds it).
+    void this.ctx.tell(PREPARE_TIMELINE, { uri: uri.toString() });
     const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');

@@ -11,7 +11,7 @@ import { formatAbsTs, formatClockDuration, formatClockOffset, TSC_RATE_HINT } fr
 import { whatIfChart } from '../whatif/chart';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
-import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
+import type { AdviceMeta, DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
 
 /** One lane's intervals, sorted by start and disjoint, in model time (integers). */
 export interface LaneColumns {
@@ -390,10 +390,23 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     };
   }
   const model: TimelineModel = { meta, strings, lanes: cols, links };
-  const dop = dopSeries(a, model, T);
-  if (dop !== undefined) meta.dop = dop;
-  if (a.advice?.whatIf !== undefined) meta.whatIf = whatIfChart(a.advice.whatIf);
+  Object.assign(meta, adviceMeta(a, model));
   return model;
+}
+
+/**
+ * What the analysis' advice adds to a model's meta: the DoP series, the what-if chart, the
+ * summary with the advice. For a model built before the advice was computed (the language server
+ * draws the lanes first), from the same analysis with its advice added (analyze/pair.ts withAdvice).
+ */
+export function adviceMeta(a: PairAnalysis, m: TimelineModel): AdviceMeta {
+  const origin = modelOrigin(a);
+  const dop = dopSeries(a, m, (h) => Math.round(h - origin));
+  return {
+    ...(dop !== undefined ? { dop } : {}),
+    ...(a.advice?.whatIf !== undefined ? { whatIf: whatIfChart(a.advice.whatIf) } : {}),
+    summary: summaryOf(a),
+  };
 }
 
 /** Requested threads, running vCPUs and the recommended DoP over time, in ~400 buckets. */

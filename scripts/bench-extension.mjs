@@ -76,7 +76,27 @@ export async function benchExtension() {
       'open host.dat: extension activation + .dat read + pair analysis + timeline first paint (lanes drawn from their data)',
       paints.tilesAt - clickAt,
     ]);
-    const datOpen = { clickAt, ...paints };
+    // When VS Code's webview frame and our page in it began to load, and when our bundle arrived.
+    const began = (f) =>
+      f
+        ?.evaluate(() => ({
+          at: performance.timeOrigin,
+          resources: performance.getEntriesByType('resource').map((r) => ({
+            name: r.name.replace(/[?#].*$/, '').replace(/^.*\//, ''),
+            at: performance.timeOrigin + r.responseEnd,
+          })),
+        }))
+        .catch(() => undefined);
+    const [inner, outer] = [await began(frame), await began(frame.parentFrame())];
+    const datOpen = {
+      clickAt,
+      ...paints,
+      webview: {
+        outerAt: outer?.at,
+        innerAt: inner?.at,
+        resources: (inner?.resources ?? []).filter((r) => /^webview\.(js|css)$/.test(r.name)),
+      },
+    };
 
     // The 18 MB text: its tab opens (the web editor first asks whether to open a file that big);
     // the extension has the server read the file from disk meanwhile.

@@ -10,6 +10,11 @@ export interface Split {
 }
 export function firstPaintSplit(
   lines: [number, string][],
-  page: { clickAt: number; firstFrameAt?: number; tilesAt?: number },
+  page: {
+    clickAt: number;
+    firstFrameAt?: number;
+    tilesAt?: number;
+    webview?: { outerAt?: number; innerAt?: number; resources?: { name: string; at: number }[] };
+  },
 ): Split;
 export function splitTable(split: Split): string;

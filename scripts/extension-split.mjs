@@ -21,7 +21,8 @@ const MARKS = [
  * from activation's end (or the click, when the extension was active before it) to the first
  * frame that drew the lanes from their data.
  * @param {[number, string][]} lines the log's (epoch ms, text), sorted by time
- * @param {{ clickAt: number, firstFrameAt?: number, tilesAt?: number }} page
+ * @param {{ clickAt: number, firstFrameAt?: number, tilesAt?: number, webview?: { outerAt?: number,
+ *   innerAt?: number, resources?: { name: string, at: number }[] } }} page
  */
 export function firstPaintSplit(lines, page) {
   const steps = [{ label: 'click on host.dat', at: page.clickAt }];
@@ -42,6 +43,13 @@ export function firstPaintSplit(lines, page) {
       steps.push({ label, at });
     }
   }
+  // The webview's own loading (the page's clocks): VS Code's frame, then ours and its bundle.
+  const w = page.webview;
+  if (w?.outerAt !== undefined)
+    steps.push({ label: 'webview frame starts loading (VS Code)', at: w.outerAt });
+  if (w?.innerAt !== undefined)
+    steps.push({ label: 'timeline page document starts loading', at: w.innerAt });
+  for (const r of w?.resources ?? []) steps.push({ label: `${r.name} fetched`, at: r.at });
   if (page.firstFrameAt !== undefined)
     steps.push({ label: 'first frame (lanes laid out)', at: page.firstFrameAt });
   if (page.tilesAt !== undefined)

@@ -26,6 +26,11 @@ describe('bench-extension: the first paint split', () => {
     clickAt: CLICK,
     firstFrameAt: CLICK + 2_800,
     tilesAt: CLICK + 2_900,
+    webview: {
+      outerAt: CLICK + 500,
+      innerAt: CLICK + 1_100,
+      resources: [{ name: 'webview.js', at: CLICK + 1_250 }],
+    },
   });
 
   it("puts every mark of this open in time order, activation's start from its span", () => {
@@ -33,8 +38,11 @@ describe('bench-extension: the first paint split', () => {
       ['click on host.dat', 0],
       ['activation starts', 350],
       ['timeline view opened: its page loading', 400],
+      ['webview frame starts loading (VS Code)', 500],
       ['language server running (initialized)', 900],
       ['activation ends (extension host `activate` returns)', 950],
+      ['timeline page document starts loading', 1_100],
+      ['webview.js fetched', 1_250],
       ['timeline page loaded: asks for its data', 1_300],
       ['host.dat read', 1_800],
       ['guest.dat read', 1_900],

@@ -49,7 +49,11 @@ export class Timelines implements vscode.Disposable {
 
   constructor(private readonly ctx: Ctx) {
     const readonlyEditor = {
-      openCustomDocument: (uri: vscode.Uri) => ({ uri, dispose: () => {} }),
+      openCustomDocument: (uri: vscode.Uri) => {
+        // Before VS Code makes the view (a second, under load): the server starts on the pair.
+        this.prepare(uri);
+        return { uri, dispose: () => {} };
+      },
       resolveCustomEditor: (doc: vscode.CustomDocument, panel: vscode.WebviewPanel) => {
         this.attach(panel, doc.uri);
       },
@@ -127,8 +131,7 @@ export class Timelines implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
     this.ctx.log.info(`timeline of ${baseName(uri)}: view opened, its page loading`);
-    // The server reads and indexes the pair while the page loads (its `ready` then finds it).
-    void this.ctx.tell(PREPARE_TIMELINE, { uri: uri.toString() });
+    this.prepare(uri);
     const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
@@ -152,6 +155,14 @@ export class Timelines implements vscode.Disposable {
       this.views.delete(panel);
       if (this.panels.get(key) === panel) this.panels.delete(key);
     });
+  }
+
+  /**
+   * The server reads and indexes the pair while the view and its page load (the page's `ready`
+   * then finds it done or under way; asked twice, the work is still done once).
+   */
+  private prepare(uri: vscode.Uri): void {
+    void this.ctx.tell(PREPARE_TIMELINE, { uri: uri.toString() });
   }
 
   /** Loads a view's page again (its state, as VS Code keeps it, restores the span). */

@@ -353,7 +353,10 @@ export class Ctx implements vscode.Disposable {
   async tell<P>(type: NotificationType<P>, params: P): Promise<void> {
     if (this.client?.state === State.Starting) await this.whenSettled(RESTART_WAIT_MS);
     if (this.client?.state !== State.Running) return;
-    await this.client.sendNotification(type, params);
+    // A server that dies meanwhile rejects it: nothing waits on it, the restart says so.
+    await this.client
+      .sendNotification(type, params)
+      .catch((e: unknown) => this.log.warn(`${type.method} not sent: ${String(e)}`));
   }
 
   /** Resolves when the server is no longer starting, or after `timeoutMs`. */

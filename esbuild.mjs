@@ -42,8 +42,10 @@ const entries = [
   },
   // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
-  // The language server (node IPC child of the extension host).
-  { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
+  // The language server (node IPC child of the extension host): a launcher that turns on the
+  // compile cache, then the server itself.
+  { entryPoints: ['src/server/launcher.ts'], outfile: 'dist/server.js' },
+  { entryPoints: ['src/server/main.ts'], outfile: 'dist/server-main.js' },
   // The extension (the editor provides `vscode`).
   { entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // Extension tests (mocha inside VS Code or code-server), not shipped.

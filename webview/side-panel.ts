@@ -21,6 +21,8 @@ export class SidePanel {
   readonly details: HTMLElement;
   readonly selection: HTMLElement;
   readonly searchResults: HTMLElement;
+  /** The summaries (advice, program, vCPUs, clock) and the what-if chart. */
+  private readonly summary: HTMLElement;
 
   constructor(
     private readonly doc: Document,
@@ -71,20 +73,30 @@ export class SidePanel {
         ul.append(this.el('li', undefined, `[${f.severity}] ${f.kind}: ${f.message}`));
       side.append(ul);
     }
+    this.summary = this.el('div', 'vl-summary');
+    side.append(this.summary);
+    this.root = side;
+    this.showSummary();
+  }
+
+  /** The summaries and the what-if chart, from the meta (again when the advice arrives later). */
+  showSummary(): void {
+    const m = this.meta;
+    const box = this.summary;
+    box.replaceChildren();
     // The what-if chart follows the advice's summary (or closes the summaries without one).
     let chartShown = m.whatIf === undefined;
     for (const s of m.summary) {
-      side.append(this.el('h2', undefined, s.heading));
+      box.append(this.el('h2', undefined, s.heading));
       const ul = this.el('ul');
       for (const line of s.lines) ul.append(this.el('li', undefined, line));
-      side.append(ul);
+      box.append(ul);
       if (!chartShown && /advice/i.test(s.heading)) {
-        side.append(whatIfSection(doc, m.whatIf!));
+        box.append(whatIfSection(this.doc, m.whatIf!));
         chartShown = true;
       }
     }
-    if (!chartShown) side.append(whatIfSection(doc, m.whatIf!));
-    this.root = side;
+    if (!chartShown) box.append(whatIfSection(this.doc, m.whatIf!));
   }
 
   readonly el: ElementMaker;

@@ -9,6 +9,7 @@ import {
   ErrorAction,
   LanguageClient,
   LanguageClientOptions,
+  NotificationType,
   RequestType,
   ServerOptions,
   State,
@@ -343,6 +344,19 @@ export class Ctx implements vscode.Disposable {
       return undefined;
     }
     return client.sendRequest(type, params, token);
+  }
+
+  /**
+   * A notification to the server once it runs (sent after a start under way); dropped when the
+   * server is down, as it says nothing the user waits on.
+   */
+  async tell<P>(type: NotificationType<P>, params: P): Promise<void> {
+    if (this.client?.state === State.Starting) await this.whenSettled(RESTART_WAIT_MS);
+    if (this.client?.state !== State.Running) return;
+    // A server that dies meanwhile rejects it: nothing waits on it, the restart says so.
+    await this.client
+      .sendNotification(type, params)
+      .catch((e: unknown) => this.log.warn(`${type.method} not sent: ${String(e)}`));
   }
 
   /** Resolves when the server is no longer starting, or after `timeoutMs`. */

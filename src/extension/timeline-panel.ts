@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { RevealTarget, TIMELINE, TRACE_LINE } from '../protocol/lsp-ext';
+import { PREPARE_TIMELINE, RevealTarget, TIMELINE, TRACE_LINE } from '../protocol/lsp-ext';
 import type { FromWebviewMessage, ToWebview, ToWebviewMessage } from '../protocol/webview';
 import type { Ctx } from './ctx';
 
@@ -49,7 +49,11 @@ export class Timelines implements vscode.Disposable {
 
   constructor(private readonly ctx: Ctx) {
     const readonlyEditor = {
-      openCustomDocument: (uri: vscode.Uri) => ({ uri, dispose: () => {} }),
+      openCustomDocument: (uri: vscode.Uri) => {
+        // Before VS Code makes the view (a second, under load): the server starts on the pair.
+        this.prepare(uri);
+        return { uri, dispose: () => {} };
+      },
       resolveCustomEditor: (doc: vscode.CustomDocument, panel: vscode.WebviewPanel) => {
         this.attach(panel, doc.uri);
       },
@@ -126,6 +130,8 @@ export class Timelines implements vscode.Disposable {
   }
 
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri): void {
+    this.ctx.log.info(`timeline of ${baseName(uri)}: view opened, its page loading`);
+    this.prepare(uri);
     const dist = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'dist');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     panel.iconPath = vscode.Uri.joinPath(this.ctx.ext.extensionUri, 'media', 'trace.svg');
@@ -149,6 +155,14 @@ export class Timelines implements vscode.Disposable {
       this.views.delete(panel);
       if (this.panels.get(key) === panel) this.panels.delete(key);
     });
+  }
+
+  /**
+   * The server reads and indexes the pair while the view and its page load (the page's `ready`
+   * then finds it done or under way; asked twice, the work is still done once).
+   */
+  private prepare(uri: vscode.Uri): void {
+    void this.ctx.tell(PREPARE_TIMELINE, { uri: uri.toString() });
   }
 
   /** Loads a view's page again (its state, as VS Code keeps it, restores the span). */
@@ -175,6 +189,10 @@ export class Timelines implements vscode.Disposable {
       return;
     }
     let body: ToWebview;
+    const asked = Date.now();
+    // The first paint's steps, in the log (bench-extension reads them): the page loaded, its data.
+    if (m.body.kind === 'ready')
+      this.ctx.log.info(`timeline of ${baseName(uri)}: its page is loaded and asks for its data`);
     if (m.body.kind === 'saveFile') body = await this.save(uri, m.body.name, m.body.base64);
     else {
       try {
@@ -192,6 +210,9 @@ export class Timelines implements vscode.Disposable {
     const reply: ToWebviewMessage = { id: 0, inReplyTo: m.id, body };
     await panel.webview.postMessage(reply);
     if (m.body.kind === 'ready') {
+      this.ctx.log.info(
+        `timeline of ${baseName(uri)}: its data sent to the page ${Date.now() - asked} ms after it asked`,
+      );
       // Its page has its data: a reveal that waited for it goes now.
       this.ready.add(panel);
       const waiting = this.pending.get(panel);

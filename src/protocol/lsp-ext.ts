@@ -191,6 +191,18 @@ export interface TimelineParams {
 export type TimelineResult = ToWebview;
 export const TIMELINE = new RequestType<TimelineParams, TimelineResult, void>('vcpuLens/timeline');
 
+/**
+ * Notification: a timeline view of `uri` was opened; the server starts reading the pair and
+ * building its timeline now, while the view's page loads, so the page's `ready` finds it done or
+ * under way (the work is shared, never done twice).
+ */
+export interface PrepareTimelineParams {
+  uri: string;
+}
+export const PREPARE_TIMELINE = new NotificationType<PrepareTimelineParams>(
+  'vcpuLens/prepareTimeline',
+);
+
 /** Request: write the standalone HTML report or the Perfetto JSON of a trace and its pair. */
 export interface ExportParams {
   uri: string;

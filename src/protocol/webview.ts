@@ -6,6 +6,7 @@ import type { LaneGroup } from '../core/view/states';
 
 export type { LaneGroup, ViewState } from '../core/view/states';
 export type {
+  AdviceMeta,
   DetailsWire,
   DopSeries,
   Envelope,

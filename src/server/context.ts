@@ -63,6 +63,8 @@ export interface PairSide {
 export interface PairedAnalysis {
   analysis: PairAnalysis;
   key: string;
+  /** Whether the advice step has run (its what-if; the advice itself may still be absent). */
+  advised: boolean;
   host: ParsedDoc['trace'];
   hostUri: string;
   guestUri: string;
@@ -96,8 +98,11 @@ export interface ServerOps {
    * with `advice` (computed on the first such request, then cached with the analysis).
    */
   analysisFor(uri: string, advice?: 'advice'): Promise<PairedAnalysis | undefined>;
-  /** pairing.ts: the timeline index of `uri` and its pair, or why there is none. */
-  timelineFor(uri: string): Promise<TimelineIndex | string>;
+  /**
+   * pairing.ts: the timeline index of `uri` and its pair, or why there is none; with `advice` its
+   * meta holds the advice, else it may say `advicePending` (the first paint does not wait for it).
+   */
+  timelineFor(uri: string, advice?: 'advice'): Promise<TimelineIndex | string>;
   /** publish.ts: the document's diagnostics (file, parse, analysis) sent to the client. */
   publish(uri: string): Promise<void>;
 }

@@ -25,6 +25,8 @@ import {
   EXPORT,
   ExportParams,
   ExportResult,
+  PREPARE_TIMELINE,
+  PrepareTimelineParams,
   RevealTarget,
   SET_PAIR,
   SetPairParams,
@@ -226,10 +228,26 @@ export function answerRequests(s: Server): void {
     }),
   );
 
+  // A view opened: its pair read, analysed and indexed while its page loads (timelineFor shares
+  // the work with the page's own requests).
+  connection.onNotification(PREPARE_TIMELINE, (p: PrepareTimelineParams) => {
+    void s
+      .busy(async () => {
+        await s.parsedOrNot(p.uri);
+        await s.timelineFor(p.uri);
+      })
+      .catch((e: unknown) => log(`preparing the timeline failed: ${String(e)}`));
+  });
+
   connection.onRequest(TIMELINE, async (p: TimelineParams): Promise<TimelineResult> =>
     s.busy(async () => {
       await s.parsedOrNot(p.uri);
-      const index = await s.timelineFor(p.uri);
+      // The advice only for what shows it; the first paint (`ready`) and windows never wait on it.
+      const k = p.body.kind;
+      const index = await s.timelineFor(
+        p.uri,
+        k === 'requestAdvice' || k === 'exportChromeTrace' ? 'advice' : undefined,
+      );
       if (typeof index === 'string') return { kind: 'error', message: index };
       try {
         return answerView(index, p.body);
@@ -243,7 +261,7 @@ export function answerRequests(s: Server): void {
   connection.onRequest(EXPORT, async (p: ExportParams): Promise<ExportResult> =>
     s.busy(async () => {
       await s.parsedOrNot(p.uri);
-      const index = await s.timelineFor(p.uri);
+      const index = await s.timelineFor(p.uri, 'advice');
       if (typeof index === 'string') return { ok: false, message: index };
       try {
         const text =

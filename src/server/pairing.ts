@@ -9,7 +9,7 @@ import { analyzePair, PairOptions, withAdvice } from '../core/analyze/pair';
 import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { withOwnTaskIntervals } from '../core/timeline/build';
 import { TimelineIndex } from '../core/view/lod';
-import { buildTimelineModel } from '../core/view/model';
+import { adviceMeta, buildTimelineModel } from '../core/view/model';
 import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from './context';
 import { roleOf, siblingName } from './trace-doc';
 
@@ -85,9 +85,10 @@ export function pairingOps(s: Server): PairingOps {
     uri: string,
     advice?: 'advice',
   ): Promise<PairedAnalysis | undefined> => {
-    // An open document, or a file on disk (a .dat in the custom editor, a pair not open).
+    // An open document, or a file on disk (a .dat in the custom editor, a pair not open). Both
+    // files are read at once (each on its own worker thread), not one after the other.
     const st = states.get(uri);
-    const me: PairSide | undefined =
+    const [me, other]: [PairSide | undefined, PairSide | undefined] = await Promise.all([
       st?.parsed !== undefined
         ? {
             key: st.key,
@@ -97,16 +98,15 @@ export function pairingOps(s: Server): PairingOps {
             timelines: st.parsed.timelines,
           }
         : st === undefined
-          ? await loadFromDisk(uri)
-          : undefined;
+          ? loadFromDisk(uri)
+          : undefined,
+      pairOf(uri),
+    ]);
     if (me === undefined) return undefined;
-    const other = await pairOf(uri);
     if (other === undefined)
       // A guest trace with no host trace to pair (none named, none beside it): guest-only. One
       // whose pair is not read yet (or unreadable) waits for it, as before.
-      return me.role === 'guest' && partnerUri(s, uri) === undefined
-        ? guestOnlyFor(me)
-        : undefined;
+      return me.role === 'guest' && partnerUri(s, uri) === undefined ? guestOnlyFor(me) : undefined;
     // Roles: from content and names; when both or neither claim host, the file names decide.
     let [host, guest] = me.role === 'guest' || other.role === 'host' ? [other, me] : [me, other];
     if (host.role === 'guest' && guest.role === 'host') [host, guest] = [guest, host];
@@ -144,6 +144,7 @@ export function pairingOps(s: Server): PairingOps {
     return {
       analysis: entry.analysis,
       key,
+      advised: entry.advised,
       host: host.trace,
       hostUri: host.uri,
       guestUri: guest.uri,
@@ -174,6 +175,7 @@ export function pairingOps(s: Server): PairingOps {
     return {
       analysis: entry.analysis,
       key,
+      advised: true,
       host: entry.analysis.host,
       hostUri: me.uri,
       guestUri: me.uri,
@@ -181,10 +183,13 @@ export function pairingOps(s: Server): PairingOps {
     };
   };
 
-  /** The timeline of a trace and its pair: the engine's model and level-of-detail index. */
-  const timelineFor = async (uri: string): Promise<TimelineIndex | string> => {
-    // The timeline shows the advice (DoP lanes, the what-if chart).
-    const a = await analysisFor(uri, 'advice');
+  /**
+   * The timeline of a trace and its pair: the engine's model and level-of-detail index. Its first
+   * paint needs no advice (the what-if): without `advice` a model built before the advice says
+   * `advicePending`, and the page asks for it once it has drawn; with `advice` it is added.
+   */
+  const timelineFor = async (uri: string, advice?: 'advice'): Promise<TimelineIndex | string> => {
+    const a = await analysisFor(uri, advice);
     if (a === undefined) return `no pair for this trace: ${NO_PAIR}`;
     let index = indexes.get(a.key);
     if (index === undefined) {
@@ -194,11 +199,19 @@ export function pairingOps(s: Server): PairingOps {
           ? `${nameOf(a.guestUri)} (guest only, inferred)`
           : `${nameOf(a.hostUri)} + ${nameOf(a.guestUri)}`;
       const model = buildTimelineModel(a.analysis, { title });
+      if (!a.advised) model.meta.advicePending = true;
       index = new TimelineIndex(model);
       // One index per pair of versions: drop the ones of older versions.
       indexes.clear();
       indexes.set(a.key, index);
       log(`timeline of ${title} in ${Date.now() - t0} ms`);
+    }
+    const meta = index.model.meta;
+    if (a.advised && meta.advicePending === true) {
+      delete meta.dop;
+      delete meta.whatIf;
+      Object.assign(meta, adviceMeta(a.analysis, index.model));
+      delete meta.advicePending;
     }
     return index;
   };

@@ -14,7 +14,7 @@ import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel } from '../../src/core/view/model';
 import { ViewState } from '../../src/core/view/states';
-import type { ToWebview } from '../../src/core/view/wire';
+import type { FromWebview, TimelineMeta, ToWebview } from '../../src/core/view/wire';
 import { formatDuration } from '../../src/core/model/time';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -409,7 +409,11 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
    * The same bundle with a stand-in for acquireVsCodeApi whose messages a Node-side engine answers,
    * as the extension host does (issue #8); `push` sends a message unasked, as the editor does.
    */
-  async function inVsCode(index: TimelineIndex): Promise<{
+  async function inVsCode(
+    index: TimelineIndex,
+    /** Answers instead of the engine's (undefined: the engine's answer). */
+    instead: (body: FromWebview) => ToWebview | undefined = () => undefined,
+  ): Promise<{
     page: Page;
     sent: { kind: string }[];
     states: unknown[];
@@ -422,7 +426,8 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     await page.exposeFunction('__post', (json: string) => {
       const m = JSON.parse(json) as { id: number; body: Parameters<typeof answer>[1] };
       sent.push(m.body);
-      return JSON.stringify({ id: 1e9 + m.id, inReplyTo: m.id, body: answer(index, m.body) });
+      const body = instead(m.body) ?? answer(index, m.body);
+      return JSON.stringify({ id: 1e9 + m.id, inReplyTo: m.id, body });
     });
     await page.exposeFunction('__setState', (json: string) => void states.push(JSON.parse(json)));
     const html = path.join(OUT, 'vscode.html');
@@ -484,6 +489,44 @@ window.acquireVsCodeApi = () => ({
     const hc = hex(await page.evaluate((st) => window.vcpuLens!.stateColor(st), ViewState.running));
     expect(hc).toEqual([0x00, 0xc8, 0x53]);
     await checkPreemptedPixels(page, index, 'vcpu:0');
+    await page.close();
+  });
+
+  it('inside VS Code, the advice after the first paint: lanes drawn first, then the DoP lane, the advice and its what-if chart', async () => {
+    const index = await indexOf(path.join(PAIR, 'host.txt.gz'), path.join(PAIR, 'guest.txt.gz'));
+    const whole = index.model.meta;
+    expect(whole.dop).toBeDefined();
+    expect(whole.whatIf).toBeDefined();
+    // As the language server answers before the what-if has run: no DoP, chart or advice yet.
+    const { dop: _d, whatIf: _w, ...rest } = whole;
+    const first: TimelineMeta = {
+      ...rest,
+      summary: whole.summary.filter((x) => x.heading !== 'Advice'),
+      advicePending: true,
+    };
+    const { page, sent } = await inVsCode(index, (b) =>
+      b.kind === 'ready' ? { kind: 'init', meta: first } : undefined,
+    );
+    await page.waitForFunction(() => document.querySelector('canvas.vl-dop') !== null);
+    await settle(page);
+    const kinds = sent.map((b) => b.kind);
+    // Asked for once, after the lanes' first windows.
+    expect(kinds.filter((k) => k === 'requestAdvice')).toHaveLength(1);
+    expect(kinds.indexOf('requestAdvice')).toBeGreaterThan(kinds.indexOf('requestWindow'));
+    expect(kinds.indexOf('requestWindow')).toBeGreaterThan(0);
+    const dop = await page.evaluate(() => {
+      const c = document.querySelector('canvas.vl-dop') as HTMLCanvasElement;
+      const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let inked = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) inked++;
+      return { height: c.getBoundingClientRect().height, inked };
+    });
+    expect(dop.height).toBeGreaterThan(20);
+    expect(dop.inked).toBeGreaterThan(100);
+    const headings = await page.locator('.vl-side h2').allTextContents();
+    expect(headings.indexOf('Advice')).toBeGreaterThanOrEqual(0);
+    expect(headings.indexOf('What-if: threads × wait policy')).toBe(headings.indexOf('Advice') + 1);
+    expect(await page.locator('.vl-side .vl-whatif-panel').count()).toBe(1);
     await page.close();
   });
 

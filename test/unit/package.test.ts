@@ -30,6 +30,7 @@ describe('the VS Code package', () => {
     const need = [
       pkg.main,
       'dist/server.js',
+      'dist/server-main.js',
       ...pkg.contributes.grammars.map((g) => g.path),
       ...pkg.contributes.languages.flatMap((l) => [l.configuration, l.icon.light]),
     ].map((p) => `extension/${p.replace(/^\.\//, '')}`);

@@ -21,11 +21,25 @@ export function answerView(index: TimelineIndex, body: FromWebview): ToWebview {
     }
     case 'requestDetails':
       return { kind: 'details', details: index.details(body.lane, body.tNs, body.toleranceNs) };
+    case 'requestAdvice': {
+      const { dop, whatIf, summary } = index.model.meta;
+      return {
+        kind: 'advice',
+        advice: {
+          ...(dop !== undefined ? { dop } : {}),
+          ...(whatIf !== undefined ? { whatIf } : {}),
+          summary,
+        },
+      };
+    }
     case 'exportChromeTrace':
       return { kind: 'chromeTrace', json: JSON.stringify(chromeTrace(index.model)) };
     case 'saveFile':
       return { kind: 'error', message: 'saveFile is handled by the page or the editor' };
     case 'revealInTrace':
-      return { kind: 'error', message: 'Reveal in Trace needs an editor: the trace is not open here' };
+      return {
+        kind: 'error',
+        message: 'Reveal in Trace needs an editor: the trace is not open here',
+      };
   }
 }

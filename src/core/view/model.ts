@@ -11,7 +11,7 @@ import { formatAbsTs, formatClockDuration, formatClockOffset, TSC_RATE_HINT } fr
 import { whatIfChart } from '../whatif/chart';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
-import type { DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
+import type { AdviceMeta, DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
 
 /** One lane's intervals, sorted by start and disjoint, in model time (integers). */
 export interface LaneColumns {
@@ -76,31 +76,63 @@ const TASK_TO_VIEW: Record<number, ViewState> = {
   [TaskState.unknown]: ViewState.unknown,
 };
 
-/** Growable lane columns while building. */
+/**
+ * Lane columns while building: typed arrays from the start (sized by the caller's estimate, doubled
+ * when it falls short), so a lane of 100k intervals is not five arrays of boxed growth copied at
+ * the end. Its intervals come in start order.
+ */
 class LaneBuilder {
-  start: number[] = [];
-  end: number[] = [];
-  state: number[] = [];
-  who: number[] = [];
-  aux: number[] = [];
+  private n = 0;
+  private start: Float64Array;
+  private end: Float64Array;
+  private state: Uint8Array;
+  private who: Int32Array;
+  private aux: Int32Array;
+  constructor(capacity: number) {
+    const c = Math.max(16, capacity);
+    this.start = new Float64Array(c);
+    this.end = new Float64Array(c);
+    this.state = new Uint8Array(c);
+    this.who = new Int32Array(c);
+    this.aux = new Int32Array(c);
+  }
   push(s: number, e: number, st: number, who: number, aux: number): void {
+    const n = this.n;
     // Rounding to integers can make a short interval start before the previous one ended.
-    const prev = this.end.length > 0 ? this.end[this.end.length - 1]! : -Infinity;
-    const s1 = Math.max(s, prev);
+    const s1 = n > 0 ? Math.max(s, this.end[n - 1]!) : s;
     if (e < s1) return;
-    this.start.push(s1);
-    this.end.push(e);
-    this.state.push(st);
-    this.who.push(who);
-    this.aux.push(aux);
+    if (n === this.start.length) this.grow();
+    this.start[n] = s1;
+    this.end[n] = e;
+    this.state[n] = st;
+    this.who[n] = who;
+    this.aux[n] = aux;
+    this.n = n + 1;
+  }
+  private grow(): void {
+    const c = this.start.length * 2;
+    const more = <A extends Float64Array | Uint8Array | Int32Array>(
+      a: A,
+      make: new (n: number) => A,
+    ): A => {
+      const b = new make(c);
+      b.set(a);
+      return b;
+    };
+    this.start = more(this.start, Float64Array);
+    this.end = more(this.end, Float64Array);
+    this.state = more(this.state, Uint8Array);
+    this.who = more(this.who, Int32Array);
+    this.aux = more(this.aux, Int32Array);
   }
   done(): LaneColumns {
+    const n = this.n;
     return {
-      start: Float64Array.from(this.start),
-      end: Float64Array.from(this.end),
-      state: Uint8Array.from(this.state),
-      who: Int32Array.from(this.who),
-      aux: Int32Array.from(this.aux),
+      start: this.start.slice(0, n),
+      end: this.end.slice(0, n),
+      state: this.state.slice(0, n),
+      who: this.who.slice(0, n),
+      aux: this.aux.slice(0, n),
     };
   }
 }
@@ -158,7 +190,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // Host CPUs: who ran.
   const hc = hostTl.cpus;
   for (let c = 0; guestOnly === undefined && c + 1 < hc.offsets.length; c++) {
-    const b = new LaneBuilder();
+    const b = new LaneBuilder(hc.offsets[c + 1]! - hc.offsets[c]!);
     const whoOf = new Map<number, number>();
     for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
       const pid = hc.pid[i]!;
@@ -190,7 +222,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
 
   // vCPU threads: their host state.
   for (const tl of a.states?.timelines ?? []) {
-    const b = new LaneBuilder();
+    const b = new LaneBuilder(tl.state.length);
     for (let j = 0; j < tl.state.length; j++)
       b.push(T(tl.start[j]!), T(tl.end[j]!), vcpuView(tl.state[j]!), -1, tl.pcpu[j]!);
     const v = a.vcpuMap.chosen?.vcpus.find((x) => x.vcpu === tl.vcpu);
@@ -226,7 +258,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     const abs = guestOnly?.absence.table;
     let q = 0;
     for (let c = 0; c + 1 < gc.offsets.length; c++) {
-      const b = new LaneBuilder();
+      const b = new LaneBuilder(gc.offsets[c + 1]! - gc.offsets[c]!);
       const whoOf = new Map<number, number>();
       while (abs !== undefined && q < abs.length && abs.vcpu[q]! < c) q++;
       for (let i = gc.offsets[c]!; i < gc.offsets[c + 1]!; i++) {
@@ -282,8 +314,9 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     for (const k of ks.slice(0, o.maxGuestThreads ?? 48)) {
       const pid = gt.pids[k]!;
       if (!program.has(pid) && runOf(k) <= 0) continue;
-      const b = new LaneBuilder();
       const mine = stallsOf.get(pid) ?? [];
+      // Each stall can split a running interval in three.
+      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + 2 * mine.length);
       let p = 0;
       for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
         const s0 = G(gt.start[j]!);
@@ -325,7 +358,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     .slice(0, o.maxCoRunners ?? 12)) {
     const k = ht.indexOf.get(p.pid);
     if (k === undefined) continue;
-    const b = new LaneBuilder();
+    const b = new LaneBuilder(ht.offsets[k + 1]! - ht.offsets[k]!);
     for (let j = ht.offsets[k]!; j < ht.offsets[k + 1]!; j++)
       b.push(T(ht.start[j]!), T(ht.end[j]!), TASK_TO_VIEW[ht.state[j]!]!, -1, ht.cpu[j]!);
     lanes.push({
@@ -390,10 +423,23 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     };
   }
   const model: TimelineModel = { meta, strings, lanes: cols, links };
-  const dop = dopSeries(a, model, T);
-  if (dop !== undefined) meta.dop = dop;
-  if (a.advice?.whatIf !== undefined) meta.whatIf = whatIfChart(a.advice.whatIf);
+  Object.assign(meta, adviceMeta(a, model));
   return model;
+}
+
+/**
+ * What the analysis' advice adds to a model's meta: the DoP series, the what-if chart, the
+ * summary with the advice. For a model built before the advice was computed (the language server
+ * draws the lanes first), from the same analysis with its advice added (analyze/pair.ts withAdvice).
+ */
+export function adviceMeta(a: PairAnalysis, m: TimelineModel): AdviceMeta {
+  const origin = modelOrigin(a);
+  const dop = dopSeries(a, m, (h) => Math.round(h - origin));
+  return {
+    ...(dop !== undefined ? { dop } : {}),
+    ...(a.advice?.whatIf !== undefined ? { whatIf: whatIfChart(a.advice.whatIf) } : {}),
+    summary: summaryOf(a),
+  };
 }
 
 /** Requested threads, running vCPUs and the recommended DoP over time, in ~400 buckets. */

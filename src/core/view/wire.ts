@@ -24,6 +24,8 @@ export type FromWebview =
   | ({ kind: 'requestWindow' } & WindowRequest)
   | { kind: 'requestDetails'; lane: string; tNs: number; toleranceNs: number }
   | { kind: 'exportChromeTrace' }
+  /** The advice's parts of the meta, when `init` said they come later (`advicePending`). */
+  | { kind: 'requestAdvice' }
   | { kind: 'saveFile'; name: string; mime: string; base64: string }
   /** Details' "Reveal in Trace": open the trace line of the interval on `lane` at [startNs, endNs). */
   | { kind: 'revealInTrace'; lane: string; startNs: number; endNs: number };
@@ -31,6 +33,7 @@ export type FromWebview =
 /** Provider → webview. */
 export type ToWebview =
   | { kind: 'init'; meta: TimelineMeta }
+  | { kind: 'advice'; advice: AdviceMeta }
   | ({ kind: 'window' } & WindowReply)
   | { kind: 'details'; details: DetailsWire | null }
   | { kind: 'chromeTrace'; json: string }
@@ -146,11 +149,20 @@ export interface TimelineMeta {
   /** Short summary lines (advice, program, clock): trace-derived, text only. */
   summary: { heading: string; lines: string[] }[];
   /**
+   * The advice (its what-if runs the simulator) is not in this meta yet: `dop` and `whatIf` are
+   * absent and `summary` lacks it. The page draws the lanes first and then asks for it
+   * (`requestAdvice`), which answers the three as they will be.
+   */
+  advicePending?: true;
+  /**
    * A guest trace alone (no host trace): vCPU absence is inferred (state `absent`, drawn
    * hatched), and there are no host CPU lanes (the host is not known).
    */
   guestOnly?: true;
 }
+
+/** What the advice adds to the meta (the DoP lane, the what-if chart, the summary with it). */
+export type AdviceMeta = Pick<TimelineMeta, 'dop' | 'whatIf' | 'summary'>;
 
 /**
  * One lane of a window, per bucket of `resolutionNs` from the window's start: the dominant state

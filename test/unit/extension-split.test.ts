@@ -1,0 +1,76 @@
+// bench-extension's split of a .dat pair's first paint: the vCPU Lens log's marks and the page's
+// paint times as steps on one clock, and the span the goal measures.
+import { describe, expect, it } from 'vitest';
+import { firstPaintSplit, splitTable } from '../../scripts/extension-split.mjs';
+
+const CLICK = 1_000_000;
+const log = (ms: number, text: string): [number, string] => [CLICK + ms, text];
+
+describe('bench-extension: the first paint split', () => {
+  const lines = [
+    log(-5_000, 'read host.txt from disk in 900 ms'), // before the click: not this open's
+    log(400, 'timeline of host.dat: view opened, its page loading'),
+    log(700, 'the language server is starting'),
+    log(900, 'the language server is running'),
+    log(950, 'activated in 600 ms'),
+    log(1_300, 'timeline of host.dat: its page is loaded and asks for its data'),
+    log(1_800, 'read host.dat from disk in 800 ms'),
+    log(1_900, 'read guest.dat from disk in 850 ms'),
+    log(2_400, 'analysed host.dat + guest.dat in 500 ms'),
+    log(2_700, 'timeline of host.dat + guest.dat in 300 ms'),
+    log(2_750, 'timeline of host.dat: its data sent to the page 1450 ms after it asked'),
+    log(3_500, 'advice for host.dat + guest.dat in 600 ms'),
+    log(3_600, 'read host.dat from disk in 10 ms'), // a second read: the first one counts
+  ];
+  const split = firstPaintSplit(lines, {
+    clickAt: CLICK,
+    firstFrameAt: CLICK + 2_800,
+    tilesAt: CLICK + 2_900,
+    webview: {
+      outerAt: CLICK + 500,
+      innerAt: CLICK + 1_100,
+      resources: [{ name: 'webview.js', at: CLICK + 1_250 }],
+    },
+  });
+
+  it("puts every mark of this open in time order, activation's start from its span", () => {
+    expect(split.steps.map((s) => [s.label, s.at - CLICK])).toEqual([
+      ['click on host.dat', 0],
+      ['activation starts', 350],
+      ['timeline view opened: its page loading', 400],
+      ['webview frame starts loading (VS Code)', 500],
+      ['language server running (initialized)', 900],
+      ['activation ends (extension host `activate` returns)', 950],
+      ['timeline page document starts loading', 1_100],
+      ['webview.js fetched', 1_250],
+      ['timeline page loaded: asks for its data', 1_300],
+      ['host.dat read', 1_800],
+      ['guest.dat read', 1_900],
+      ['pair analysed (vCPU map, clock, stalls, findings)', 2_400],
+      ['timeline model and index built', 2_700],
+      ['timeline data sent to the page', 2_750],
+      ['first frame (lanes laid out)', 2_800],
+      ['first frame with the lanes drawn from their data', 2_900],
+      ['advice (the what-if) computed', 3_500],
+    ]);
+  });
+
+  it("measures the goal from activation's end when the click activated the extension", () => {
+    expect(split.from).toBe('activation');
+    expect(split.goalMs).toBe(2_900 - 950);
+    expect(splitTable(split)).toContain("First paint 1.95 s after activation's end (goal: ≤ 2 s).");
+  });
+
+  it('measures it from the click when the extension was active before it', () => {
+    const s = firstPaintSplit(lines.slice(5), { clickAt: CLICK, tilesAt: CLICK + 2_900 });
+    expect(s.from).toBe('click');
+    expect(s.goalMs).toBe(2_900);
+    expect(s.steps.some((x) => x.label.startsWith('activation'))).toBe(false);
+  });
+
+  it('prints each step after the click and since the step before', () => {
+    const t = splitTable(split).split('\n');
+    expect(t).toContain('| host.dat read | 1.80 | 0.50 |');
+    expect(t).toContain('| click on host.dat | 0.00 |  |');
+  });
+});

@@ -1,0 +1,117 @@
+// A .dat pair's timeline over the language server (in-memory streams), as the custom editor opens
+// it: the view's `prepareTimeline` starts the work while its page loads, the page's `ready` finds
+// it (nothing read or analysed twice), the first answer does not wait for the what-if, and the
+// advice asked for after the first paint is the one a model built with it shows.
+
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  createMessageConnection,
+  MessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-jsonrpc/node';
+import { createConnection } from 'vscode-languageserver/node';
+import { advise } from '../../src/core/analyze/dop';
+import { analyzePair } from '../../src/core/analyze/pair';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { buildTimelineModel } from '../../src/core/view/model';
+import { PROTOCOL_VERSION } from '../../src/core/view/states';
+import type { FromWebview, TimelineMeta, ToWebview } from '../../src/core/view/wire';
+import { PREPARE_TIMELINE, STATUS_CHANGED, TIMELINE } from '../../src/protocol/lsp-ext';
+import { ServerHandle, startServer } from '../../src/server/server';
+import { REAL } from './support/fixtures';
+
+// The what-if, counted: the first paint must not run it.
+vi.mock('../../src/core/analyze/dop', async (actual) => {
+  const m = await actual<typeof import('../../src/core/analyze/dop')>();
+  return { ...m, advise: vi.fn(m.advise) };
+});
+
+const FIX = path.join(REAL, 'quiet-passive-local');
+const WORKER = path.resolve(__dirname, '../../dist/parse-worker.js');
+
+describe('language server: a .dat pair’s first paint', () => {
+  let client: MessageConnection;
+  let server: ServerHandle;
+  const logs: string[] = [];
+  const dir = mkdtempSync(path.join(tmpdir(), 'vl-first-paint-'));
+  const host = pathToFileURL(path.join(dir, 'host.dat')).toString();
+  const advised = (): number => vi.mocked(advise).mock.calls.length;
+  const timeline = (body: FromWebview): Promise<ToWebview> =>
+    client.sendRequest(TIMELINE, { uri: host, body });
+
+  beforeAll(async () => {
+    for (const side of ['host', 'guest'])
+      cpSync(path.join(FIX, `${side}.dat`), path.join(dir, `${side}.dat`));
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    server = startServer(
+      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
+    );
+    client = createMessageConnection(
+      new StreamMessageReader(toClient),
+      new StreamMessageWriter(toServer),
+    );
+    client.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
+    client.onNotification(STATUS_CHANGED, () => {});
+    client.listen();
+    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+    await client.sendNotification('initialized', {});
+  }, 60_000);
+
+  afterAll(() => client?.dispose());
+
+  let first: TimelineMeta;
+  it('prepareTimeline reads both files, analyses and indexes once; the page’s ready shares it', async () => {
+    await client.sendNotification(PREPARE_TIMELINE, { uri: host });
+    const init = await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+    if (init.kind !== 'init') throw new Error(JSON.stringify(init));
+    first = init.meta;
+    await server.idle();
+    const count = (re: RegExp): number => logs.filter((l) => re.test(l)).length;
+    expect(count(/^read host\.dat from disk/)).toBe(1);
+    expect(count(/^read guest\.dat from disk/)).toBe(1);
+    expect(count(/^analysed host\.dat \+ guest\.dat/)).toBe(1);
+    expect(count(/^timeline of host\.dat \+ guest\.dat/)).toBe(1);
+  }, 120_000);
+
+  it('the first answer does not wait for the what-if: lanes and findings, the advice pending', () => {
+    expect(advised()).toBe(0);
+    expect(first.advicePending).toBe(true);
+    expect(first.lanes.length).toBeGreaterThan(4);
+    expect(first.findings.length).toBeGreaterThan(0);
+    expect(first.dop).toBeUndefined();
+    expect(first.whatIf).toBeUndefined();
+    expect(first.summary.map((s) => s.heading)).not.toContain('Advice');
+  });
+
+  it('requestAdvice answers what a model built with the advice shows; ready has it from then on', async () => {
+    const r = await timeline({ kind: 'requestAdvice' });
+    if (r.kind !== 'advice') throw new Error(JSON.stringify(r));
+    expect(advised()).toBe(1);
+    // The same pair through the CLI's path: the advice computed before the model is built.
+    const opts = { workerScript: WORKER };
+    const [h, g] = await Promise.all(
+      ['host', 'guest'].map((s) => readTraceFile(path.join(dir, `${s}.dat`), opts)),
+    );
+    const whole = buildTimelineModel(analyzePair(h!.traces[0]!, g!.traces[0]!), {
+      title: 'host.dat + guest.dat',
+    }).meta;
+    expect(whole.dop).toBeDefined();
+    expect(r.advice).toEqual({
+      dop: whole.dop,
+      ...(whole.whatIf !== undefined ? { whatIf: whole.whatIf } : {}),
+      summary: whole.summary,
+    });
+    const again = await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+    if (again.kind !== 'init') throw new Error(JSON.stringify(again));
+    expect(again.meta.advicePending).toBeUndefined();
+    expect(again.meta).toEqual(whole);
+    expect(advised()).toBe(2); // the test's own model; the server's once
+  }, 120_000);
+});

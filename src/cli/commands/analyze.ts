@@ -245,7 +245,7 @@ export async function analyzeCommand(
   // Only analyze needs these (info and dump never load them): imported when it runs.
   const [
     { startTimelines },
-    { analyzePair },
+    { analyzePair, analysisEventText },
     { analyzeReport },
     { analyzeGuestOnly },
     { ABSENCE_RECORD_HINT },
@@ -260,7 +260,9 @@ export async function analyzeCommand(
   // build given up (events out of order) is dropped at once, and the whole trace built after.
   const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
   const files = hostFile !== undefined ? [hostFile, guestFile] : [guestFile];
-  const loaded = (await loadTraces(files, o.read, (k, traces) => {
+  // Only the event text the analysis reads: a .dat's markers unprinted spare its kallsyms.
+  const read = { ...o.read, eventText: o.read.eventText ?? analysisEventText(o.pair) };
+  const loaded = (await loadTraces(files, read, (k, traces) => {
     const t = traces[0];
     if (t === undefined) return;
     if (growing[k]?.trace !== t)

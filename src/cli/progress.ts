@@ -95,8 +95,10 @@ export interface CliReadOptions extends ReadOptions {
  * `onJoined`: file k's ReadOptions.onJoined; `onLoaded`: called as each file is read, while the
  * others may still be (work on one file can begin then). One .dat too small to be split over
  * workers is read on this thread: a worker would only add its start-up while this thread waits
- * for it. Of several files the smallest is read on this thread too, once the others' workers
- * have started: the two reads run side by side, and one worker's start is spared.
+ * for it. Of several files the biggest that will not be split over workers is read on this
+ * thread too, once the others' workers have started: the reads run side by side, one worker's
+ * start (a fresh isolate compiling Node's internals, the worker bundle) is spared, and it runs
+ * beside the longest read rather than before it.
  */
 export async function loadTraces(
   files: string[],
@@ -107,7 +109,10 @@ export async function loadTraces(
   const { bar, ...opts } = read;
   if (files.length === 1 && opts.workerMinBytes === undefined)
     opts.workerMinBytes = opts.parallelMinBytes ?? PARALLEL_MIN_BYTES;
-  const inline = files.length > 1 && opts.workerMinBytes === undefined ? smallest(files) : -1;
+  const inline =
+    files.length > 1 && opts.workerMinBytes === undefined
+      ? biggestBelow(files, opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+      : -1;
   // In file order (the bar names them so).
   const each = files.map(
     (f, k): ReadOptions => ({
@@ -147,10 +152,10 @@ export async function loadTraces(
   }
 }
 
-/** The index of the smallest of `files` on disk, or -1 when one cannot be looked at. */
-function smallest(files: string[]): number {
+/** The index of the biggest of `files` under `limit` bytes on disk; -1 for none, or when one cannot be looked at. */
+function biggestBelow(files: string[], limit: number): number {
   let best = -1;
-  let bytes = Infinity;
+  let bytes = -1;
   for (let k = 0; k < files.length; k++) {
     let size: number;
     try {
@@ -158,7 +163,7 @@ function smallest(files: string[]): number {
     } catch {
       return -1;
     }
-    if (size < bytes) [best, bytes] = [k, size];
+    if (size < limit && size > bytes) [best, bytes] = [k, size];
   }
   return best;
 }

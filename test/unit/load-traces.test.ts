@@ -1,6 +1,7 @@
-// The CLI's loadTraces (analyze reads a host and a guest file at once): the smallest file is read
-// on the calling thread only after the other reads have started (ReadOptions.onStarted), so the
-// two reads run side by side; each file is handed over as soon as it is read (onLoaded).
+// The CLI's loadTraces (analyze reads a host and a guest file at once): the biggest file not
+// split over workers is read on the calling thread only after the other reads have started
+// (ReadOptions.onStarted), so the reads run side by side; each file is handed over as soon as
+// it is read (onLoaded).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -45,7 +46,7 @@ const noPair = existsSync(HOST) ? undefined : ` (skipped: ${HOST} is missing)`;
 
 describe('loadTraces of two files', () => {
   it.skipIf(noPair)(
-    `reads the smaller on this thread once the other has started${noPair ?? ''}`,
+    `reads the bigger on this thread once the other has started${noPair ?? ''}`,
     async () => {
       seen.length = 0;
       given.clear();
@@ -53,9 +54,9 @@ describe('loadTraces of two files', () => {
       const rs = await loadTraces([HOST, GUEST], {}, undefined, (k, r) => {
         order.push(`${k} ${path.basename(r.path)} ${r.traces[0]?.events.length ?? 0}`);
       });
-      expect(seen.slice(0, 3)).toEqual(['read host.dat', 'started host.dat', 'read guest.dat']);
-      expect(given.get('guest.dat')?.workerMinBytes).toBe(Infinity);
-      expect(given.get('host.dat')?.workerMinBytes).toBeUndefined();
+      expect(seen.slice(0, 3)).toEqual(['read guest.dat', 'started guest.dat', 'read host.dat']);
+      expect(given.get('host.dat')?.workerMinBytes).toBe(Infinity);
+      expect(given.get('guest.dat')?.workerMinBytes).toBeUndefined();
       // Results in file order, each handed to onLoaded once.
       expect(rs.map((r: LoadResult) => path.basename(r.path))).toEqual(['host.dat', 'guest.dat']);
       expect(order.sort()).toEqual(['0 host.dat 173361', '1 guest.dat 60450']);
@@ -63,13 +64,27 @@ describe('loadTraces of two files', () => {
     60_000,
   );
 
-  it.skipIf(noPair)(`in the other order, still the smaller one waits${noPair ?? ''}`, async () => {
+  it.skipIf(noPair)(`in the other order, still the bigger one waits${noPair ?? ''}`, async () => {
     seen.length = 0;
     given.clear();
     await loadTraces([GUEST, HOST], { eventText: false });
-    expect(seen.slice(0, 3)).toEqual(['read host.dat', 'started host.dat', 'read guest.dat']);
-    expect(given.get('guest.dat')?.workerMinBytes).toBe(Infinity);
+    expect(seen.slice(0, 3)).toEqual(['read guest.dat', 'started guest.dat', 'read host.dat']);
+    expect(given.get('host.dat')?.workerMinBytes).toBe(Infinity);
   }, 60_000);
+
+  it.skipIf(noPair)(
+    `leaves a file split over workers to them, the other on this thread${noPair ?? ''}`,
+    async () => {
+      seen.length = 0;
+      given.clear();
+      // host.dat (2.1 MB) counts as big: it would be read in parts, so guest.dat is the one here.
+      await loadTraces([HOST, GUEST], { eventText: false, parallelMinBytes: 2_000_000 });
+      expect(seen.slice(0, 3)).toEqual(['read host.dat', 'started host.dat', 'read guest.dat']);
+      expect(given.get('guest.dat')?.workerMinBytes).toBe(Infinity);
+      expect(given.get('host.dat')?.workerMinBytes).toBeUndefined();
+    },
+    60_000,
+  );
 });
 
 describe("readTraceFile's onStarted", () => {

@@ -2,8 +2,9 @@
 // reads two at once), redrawn at most ten times a second, only on a terminal unless asked, and
 // only once loading has taken a second (small files never flash a bar).
 
-import { statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
+import { sniffBytes } from '../core/ingest/detect';
 import { PARALLEL_MIN_BYTES } from '../core/io/parallel-read';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import type { Trace } from '../core/model/trace';
@@ -95,10 +96,12 @@ export interface CliReadOptions extends ReadOptions {
  * `onJoined`: file k's ReadOptions.onJoined; `onLoaded`: called as each file is read, while the
  * others may still be (work on one file can begin then). One .dat too small to be split over
  * workers is read on this thread: a worker would only add its start-up while this thread waits
- * for it. Of several files the biggest that will not be split over workers is read on this
- * thread too, once the others' workers have started: the reads run side by side, one worker's
- * start (a fresh isolate compiling Node's internals, the worker bundle) is spared, and it runs
- * beside the longest read rather than before it.
+ * for it. Of several .dat files the biggest that will not be split over workers is read on
+ * this thread too, once the others' workers have started: the reads run side by side, one
+ * worker's start (a fresh isolate compiling Node's internals, the worker bundle) is spared, and
+ * it runs beside the longest read rather than before it. (Text is streamed on this thread
+ * between its chunks, or joined here from its workers: a read that held the thread would stall
+ * it, so with any text file every file is read as before.)
  */
 export async function loadTraces(
   files: string[],
@@ -152,14 +155,25 @@ export async function loadTraces(
   }
 }
 
-/** The index of the biggest of `files` under `limit` bytes on disk; -1 for none, or when one cannot be looked at. */
+/**
+ * The index of the biggest of `files` under `limit` bytes on disk when all are .dat files; -1
+ * for none, or when one is not a .dat or cannot be looked at.
+ */
 function biggestBelow(files: string[], limit: number): number {
   let best = -1;
   let bytes = -1;
+  const head = new Uint8Array(16);
   for (let k = 0; k < files.length; k++) {
     let size: number;
     try {
-      size = statSync(files[k]!).size;
+      const fd = openSync(files[k]!, 'r');
+      try {
+        size = fstatSync(fd).size;
+        if (sniffBytes(head.subarray(0, readSync(fd, head, 0, 16, 0))) !== 'trace-cmd-dat')
+          return -1;
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       return -1;
     }

@@ -87,6 +87,18 @@ describe('loadTraces of two files', () => {
   );
 });
 
+describe('loadTraces of a text file and a .dat', () => {
+  it.skipIf(noPair)(`reads them as before, neither waiting${noPair ?? ''}`, async () => {
+    seen.length = 0;
+    given.clear();
+    // The text is streamed on this thread between its chunks: a .dat read there would stall it.
+    await loadTraces([path.join(DIR, 'host.txt.gz'), GUEST], { eventText: false });
+    expect(seen.slice(0, 2).sort()).toEqual(['read guest.dat', 'read host.txt.gz']);
+    expect(given.get('guest.dat')?.workerMinBytes).toBeUndefined();
+    expect(given.get('host.txt.gz')?.workerMinBytes).toBeUndefined();
+  }, 60_000);
+});
+
 describe("readTraceFile's onStarted", () => {
   it('is called once for a file that cannot be read', async () => {
     let n = 0;

@@ -2,7 +2,9 @@
 // reads two at once), redrawn at most ten times a second, only on a terminal unless asked, and
 // only once loading has taken a second (small files never flash a bar).
 
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
+import { sniffBytes } from '../core/ingest/detect';
 import { PARALLEL_MIN_BYTES } from '../core/io/parallel-read';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import type { Trace } from '../core/model/trace';
@@ -91,33 +93,93 @@ export interface CliReadOptions extends ReadOptions {
 
 /**
  * Loads files at once (each with its own progress on the shared bar), then clears the bar.
- * `onJoined`: file k's ReadOptions.onJoined. One .dat too small to be split over workers is read
- * on this thread: a worker would only add its start-up while this thread waits for it.
+ * `onJoined`: file k's ReadOptions.onJoined; `onLoaded`: called as each file is read, while the
+ * others may still be (work on one file can begin then). One .dat too small to be split over
+ * workers is read on this thread: a worker would only add its start-up while this thread waits
+ * for it. Of several .dat files the biggest that will not be split over workers is read on
+ * this thread too, once the others' workers have started: the reads run side by side, one
+ * worker's start (a fresh isolate compiling Node's internals, the worker bundle) is spared, and
+ * it runs beside the longest read rather than before it. (Text is streamed on this thread
+ * between its chunks, or joined here from its workers: a read that held the thread would stall
+ * it, so with any text file every file is read as before.)
  */
 export async function loadTraces(
   files: string[],
   read: CliReadOptions,
   onJoined?: (k: number, traces: Trace[]) => void,
+  onLoaded?: (k: number, r: LoadResult) => void,
 ): Promise<LoadResult[]> {
   const { bar, ...opts } = read;
   if (files.length === 1 && opts.workerMinBytes === undefined)
     opts.workerMinBytes = opts.parallelMinBytes ?? PARALLEL_MIN_BYTES;
+  const inline =
+    files.length > 1 && opts.workerMinBytes === undefined
+      ? biggestBelow(files, opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+      : -1;
+  // In file order (the bar names them so).
+  const each = files.map(
+    (f, k): ReadOptions => ({
+      ...opts,
+      ...(bar !== undefined ? { onProgress: bar.track(basename(f)) } : {}),
+      ...(onJoined !== undefined ? { onJoined: (t: Trace[]) => onJoined(k, t) } : {}),
+    }),
+  );
+  const loaded = (k: number) => (r: LoadResult) => {
+    onLoaded?.(k, r);
+    return r;
+  };
   try {
-    const results = await Promise.all(
-      files.map((f, k) =>
-        readTraceFile(f, {
-          ...opts,
-          ...(bar !== undefined ? { onProgress: bar.track(basename(f)) } : {}),
-          ...(onJoined !== undefined ? { onJoined: (t: Trace[]) => onJoined(k, t) } : {}),
+    const reads: Promise<LoadResult>[] = new Array(files.length);
+    const started: Promise<void>[] = [];
+    files.forEach((f, k) => {
+      if (k === inline) return;
+      started.push(
+        new Promise((onStarted) => {
+          reads[k] = readTraceFile(f, { ...each[k]!, onStarted }).then(loaded(k));
         }),
-      ),
-    );
+      );
+    });
+    if (inline >= 0) {
+      const f = files[inline]!;
+      const o = { ...each[inline]!, workerMinBytes: Infinity };
+      reads[inline] = Promise.all(started)
+        .then(() => readTraceFile(f, o))
+        .then(loaded(inline));
+    }
+    const results = await Promise.all(reads);
     bar?.done();
     if (read.tscHz !== undefined && read.recordedTicks !== true) noteRateUnused(results);
     return results;
   } finally {
     bar?.done();
   }
+}
+
+/**
+ * The index of the biggest of `files` under `limit` bytes on disk when all are .dat files; -1
+ * for none, or when one is not a .dat or cannot be looked at.
+ */
+function biggestBelow(files: string[], limit: number): number {
+  let best = -1;
+  let bytes = -1;
+  const head = new Uint8Array(16);
+  for (let k = 0; k < files.length; k++) {
+    let size: number;
+    try {
+      const fd = openSync(files[k]!, 'r');
+      try {
+        size = fstatSync(fd).size;
+        if (sniffBytes(head.subarray(0, readSync(fd, head, 0, 16, 0))) !== 'trace-cmd-dat')
+          return -1;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return -1;
+    }
+    if (size < limit && size > bytes) [best, bytes] = [k, size];
+  }
+  return best;
 }
 
 /** --tsc-hz on traces whose timestamps are ns already (a clock printed in seconds, TSC2NSEC). */

@@ -244,8 +244,8 @@ export async function analyzeCommand(
   }
   // Only analyze needs these (info and dump never load them): imported when it runs.
   const [
-    { startTimelines },
-    { analyzePair },
+    { buildTimelines, startTimelines },
+    { analyzePair, analysisEventText },
     { analyzeReport },
     { analyzeGuestOnly },
     { ABSENCE_RECORD_HINT },
@@ -260,14 +260,28 @@ export async function analyzeCommand(
   // build given up (events out of order) is dropped at once, and the whole trace built after.
   const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
   const files = hostFile !== undefined ? [hostFile, guestFile] : [guestFile];
-  const loaded = (await loadTraces(files, o.read, (k, traces) => {
-    const t = traces[0];
-    if (t === undefined) return;
-    if (growing[k]?.trace !== t)
-      growing[k] = { trace: t, build: startTimelines(t, undefined, true) };
-    const entry = growing[k]!;
-    if (entry.build?.feed() === false) entry.build = undefined;
-  })) as LoadResult[];
+  // Only the event text the analysis reads: a .dat's markers unprinted spare its kallsyms.
+  const read = { ...o.read, eventText: o.read.eventText ?? analysisEventText(o.pair) };
+  // A file read whole (a .dat, a small text) has its timelines built as soon as it is read,
+  // while the other file may still be read on a worker.
+  const whole: { trace: Trace; timelines: Timelines }[] = [];
+  const loaded = (await loadTraces(
+    files,
+    read,
+    (k, traces) => {
+      const t = traces[0];
+      if (t === undefined) return;
+      if (growing[k]?.trace !== t)
+        growing[k] = { trace: t, build: startTimelines(t, undefined, true) };
+      const entry = growing[k]!;
+      if (entry.build?.feed() === false) entry.build = undefined;
+    },
+    (k, r) => {
+      const t = r.traces[0];
+      if (t !== undefined && growing[k]?.trace !== t)
+        whole[k] = { trace: t, timelines: buildTimelines(t) };
+    },
+  )) as LoadResult[];
   const [h, g] = hostFile !== undefined ? [loaded[0], loaded[1]!] : [undefined, loaded[0]!];
   let bad = false;
   for (const r of loaded) {
@@ -289,7 +303,11 @@ export async function analyzeCommand(
     log('several traces in one file: analysing the first of each');
   // A build is the file's when it grew on the trace the read returned (not on a failed attempt).
   const built = (k: number, t: Trace): Timelines | undefined =>
-    growing[k]?.trace === t ? growing[k].build?.finish() : undefined;
+    whole[k]?.trace === t
+      ? whole[k].timelines
+      : growing[k]?.trace === t
+        ? growing[k].build?.finish()
+        : undefined;
   const guestTl = built(host !== undefined ? 1 : 0, guest);
   const a =
     host !== undefined

@@ -16,6 +16,7 @@ import { inferVcpusFromActivity } from '../correlate/vcpu-infer';
 import { identifyVcpus, VmThreads } from '../correlate/vcpu-map';
 import { vcpuStates } from '../correlate/vcpu-states';
 import type { Trace } from '../model/trace';
+import type { TextOnlyKind } from '../ingest/importer';
 import { buildTimelines, preemptorsOf, retainTaskIntervals, Timelines } from '../timeline/build';
 import { AdviceOptions, advise } from './dop';
 import { findFindings } from './findings';
@@ -39,6 +40,22 @@ export interface PairOptions {
    * later adds it with withAdvice (the language server, on the first request that shows it).
    */
   deferAdvice?: boolean;
+}
+
+/**
+ * The event text an analysis reads (ImportOptions.eventText for the traces it is given): the
+ * generic events' (the host's kvm_write_tsc_offset for recorded TSC offsets, the guest's
+ * hrtimer_start / hrtimer_expire_entry for inferred absences) and kvm_vcpu_wakeup's (poll or
+ * wait); print markers' only for --barrier-marker, and every event's for a pairing (matched
+ * against `name: text`). Markers left unprinted spare a .dat's kallsyms (their ip's %ps).
+ */
+export function analysisEventText(
+  opts: Pick<PairOptions, 'pairing' | 'advice'>,
+): boolean | TextOnlyKind[] {
+  if (opts.pairing !== undefined) return true;
+  const kinds: TextOnlyKind[] = ['generic', 'kvm_vcpu_wakeup'];
+  if (opts.advice?.barrierMarker !== undefined) kinds.push('print');
+  return kinds;
 }
 
 export function analyzePair(host: Trace, guest: Trace, opts: PairOptions = {}): PairAnalysis {

@@ -53,10 +53,18 @@ export interface ImportOptions {
    * `function`, syscalls, print markers, kvm_vcpu_wakeup) are counted, with their owner task, but
    * get no text (payload ids -1), so a .dat's print fmts are never evaluated for them (nor its
    * kallsyms read for `%ps`). For readers that print no event text and look into none (`info`).
-   * Default true.
+   * A list: only those kinds of text-only events keep their text (analyze/pair.ts
+   * analysisEventText: what an analysis reads). Default true.
    */
-  eventText?: boolean;
+  eventText?: boolean | readonly TextOnlyKind[];
 }
+
+/**
+ * The events whose payload is nothing but their printed text, by kind: `generic` (any event
+ * without a decoder: hrtimer_start, kvm_write_tsc_offset, function...), `syscall` (sys_enter_* /
+ * sys_exit_*), `print` (trace markers), `kvm_vcpu_wakeup`.
+ */
+export type TextOnlyKind = 'generic' | 'syscall' | 'print' | 'kvm_vcpu_wakeup';
 
 /** What an importer must know to start reading in the middle of a file. */
 export interface ResumeState {

@@ -5,7 +5,7 @@ import { sniffText } from './detect';
 import { textFormat, TextFormatId } from './formats';
 import type { Trace } from '../model/trace';
 
-export type { ImportOptions, ResumeState, TextImporter } from './importer';
+export type { ImportOptions, ResumeState, TextImporter, TextOnlyKind } from './importer';
 export { sniffBytes, sniffText } from './detect';
 export type { FileFormatId, TextFormatId } from './formats';
 

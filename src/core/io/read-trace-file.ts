@@ -78,6 +78,13 @@ export interface ReadOptions extends ImportOptions {
    */
   onProgress?: (p: LoadProgress) => void;
   /**
+   * Called once, as soon as this read no longer needs the calling thread to get going: its
+   * workers have been given the file, or it is about to read on this thread, or it ended. A
+   * caller that reads another file on its own thread (workerMinBytes) starts that read after
+   * this, so the two run side by side rather than the worker waiting for its start.
+   */
+  onStarted?: () => void;
+  /**
    * Aborting stops the load (workers are terminated): the result then has no traces and a
    * `VL1015` diagnostic. A .dat read on the calling thread (no worker) is not interruptible.
    */
@@ -108,6 +115,22 @@ const PIPELINE_PART_BYTES = 64 << 20;
  */
 export async function readTraceFile(path: string, opts: ReadOptions = {}): Promise<LoadResult> {
   if (opts.tscHz !== undefined) tickRate(opts.tscHz); // a programmer error: fail before any work
+  const onStarted = opts.onStarted;
+  if (onStarted === undefined) return readFile(path, opts);
+  let called = false;
+  const started = (): void => {
+    if (called) return;
+    called = true;
+    onStarted();
+  };
+  try {
+    return await readFile(path, { ...opts, onStarted: started });
+  } finally {
+    started();
+  }
+}
+
+async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
   const name = opts.name ?? basename(path);
   const result: LoadResult = {
     path,
@@ -151,14 +174,16 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
             result.fileBytes >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
               ? planDatSplit(path, result.fileBytes, Math.min(threads, MAX_DAT_PARTS))
               : undefined;
-          result.traces =
+          const reading =
             split !== undefined
-              ? await readDatInParts(script, path, importOptions(opts, name), split, {
+              ? readDatInParts(script, path, importOptions(opts, name), split, {
                   signal: opts.signal,
                 })
-              : await readDatInWorker(script, path, importOptions(opts, name), {
+              : readDatInWorker(script, path, importOptions(opts, name), {
                   signal: opts.signal,
                 });
+          opts.onStarted?.();
+          result.traces = await reading;
           progress(result.fileBytes, true);
           return result;
         } catch (e) {
@@ -172,6 +197,7 @@ export async function readTraceFile(path: string, opts: ReadOptions = {}): Promi
         }
       }
       if (aborted(opts)) return cancelled(result);
+      opts.onStarted?.();
       result.traces = readDatFile(path, result.fileBytes, importOptions(opts, name));
       progress(result.fileBytes, true);
       return result;
@@ -392,6 +418,7 @@ function importOptions(opts: ReadOptions, name: string): ImportOptions {
     parallelMinBytes: _min,
     workerMinBytes: _inline,
     onJoined: _joined,
+    onStarted: _started,
     ...importOnly
   } = opts;
   return { ...importOnly, name };

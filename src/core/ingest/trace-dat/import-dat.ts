@@ -11,7 +11,7 @@ import { type ClockInfo, tickRate, tscToNs } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
 import { decodeFields, Payload } from '../fields';
 import { importFtraceText } from '../ftrace-text';
-import type { ImportOptions } from '../importer';
+import type { ImportOptions, TextOnlyKind } from '../importer';
 import { ByteSource, Damage, Decompressors, memorySource, text } from './bytes';
 import type { EventFormat, Field } from './format';
 import { BufferInfo, DatFile, parseDatFile } from './file';
@@ -80,15 +80,25 @@ const COMM_BYTES = 16;
 const COUNT_CLOCKS = new Set(['x86-tsc', 'counter', 'tsc']);
 
 /**
- * 1 for the kinds whose payload is only their printed text (fields.ts decodeFields keeps it and
- * cannot fail): with ImportOptions.eventText false they are not printed at all.
+ * The kinds whose payload is only their printed text (fields.ts decodeFields keeps it and cannot
+ * fail), by ImportOptions.eventText's names: those it leaves out are not printed at all.
  */
-const TEXT_ONLY = ((): Uint8Array => {
+const TEXT_ONLY: Record<TextOnlyKind, readonly Kind[]> = {
+  generic: [Kind.generic],
+  syscall: [Kind.sysEnter, Kind.sysExit],
+  print: [Kind.print],
+  kvm_vcpu_wakeup: [Kind.kvmVcpuWakeup],
+};
+
+/** 1 for each kind whose events get no text under `eventText` (indexed by Kind). */
+function textless(eventText: ImportOptions['eventText']): Uint8Array {
   const t = new Uint8Array(64);
-  for (const k of [Kind.generic, Kind.sysEnter, Kind.sysExit, Kind.print, Kind.kvmVcpuWakeup])
-    t[k] = 1;
+  if (eventText === true || eventText === undefined) return t;
+  const keep = eventText === false ? [] : eventText;
+  for (const [name, kinds] of Object.entries(TEXT_ONLY) as [TextOnlyKind, readonly Kind[]][])
+    if (!keep.includes(name)) for (const k of kinds) t[k] = 1;
   return t;
-})();
+}
 
 function clockInfo(name: string): ClockInfo {
   const unit = COUNT_CLOCKS.has(name) ? 'count' : 'ns';
@@ -279,6 +289,8 @@ class DatDecoder {
   private readonly plugins = new PluginState();
   /** The stream of the event being decoded (for where a problem is). */
   private cur: CpuStream | undefined;
+  /** By kind: 1 when its events are counted, not printed (ImportOptions.eventText). */
+  private readonly noText: Uint8Array;
   /** The TSC2NSEC conversion applied to every timestamp (undefined: kept as recorded). */
   private readonly tsc: { mult: number; shift: number } | undefined;
   /** The rate the user gave, when it (not TSC2NSEC) made the conversion. */
@@ -292,6 +304,7 @@ class DatDecoder {
     private readonly opts: DatImportOptions,
   ) {
     this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
+    this.noText = textless(opts.eventText);
     this.b = new TraceBuilder(name, 'trace-cmd-dat', this.sink);
     if (opts.memoryCapBytes !== undefined) {
       this.b.memoryCapBytes = opts.memoryCapBytes;
@@ -729,7 +742,7 @@ class DatDecoder {
     const pl = this.pl;
     let type = h.type;
     b.linesRead++;
-    if (TEXT_ONLY[h.kind] === 1 && this.opts.eventText === false) {
+    if (this.noText[h.kind] === 1) {
       // Counted, not printed (ImportOptions.eventText).
       pl.a0 = -1;
       pl.a1 = -1;

@@ -7,9 +7,13 @@ import module from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-// Node >= 22.1: compiled code is cached on disk and later runs skip compiling the bundle. Node 20
-// has no such function: a no-op there. A cache that cannot be written is not an error.
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// Node >= 22.1: compiled code is cached on disk and later runs skip compiling the bundle; the
+// parse workers use it through the environment they inherit (as the server's launcher does). Node
+// 20 has no such function: a no-op there. A cache that cannot be written is not an error.
+const dir = (
+  module as { enableCompileCache?: () => { directory?: string } | undefined }
+).enableCompileCache?.()?.directory;
+if (dir !== undefined) process.env['NODE_COMPILE_CACHE'] ??= dir;
 
 // Tests and scripts that load the CLI's main() themselves set this.
 if (process.env['VCPU_LENS_NO_MAIN'] === undefined) {

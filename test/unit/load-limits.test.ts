@@ -69,6 +69,13 @@ describe('memory cap', () => {
     expect(d!.line).toBeGreaterThanOrEqual(t.events.length);
   });
 
+  it('checks the cap every 65,536 events, even a cap the first event is over', async () => {
+    const r = await readTraceFile(file('big.txt'), { threads: 1, memoryCapBytes: 1 });
+    expect(capDiag(r)?.line).toBeGreaterThan(65_536);
+    expect(r.traces[0]!.events.length).toBeGreaterThanOrEqual(65_536);
+    expect(r.traces[0]!.events.length).toBeLessThan(bigEvents / 2);
+  });
+
   it('stops parallel parts at the cap and drops the parts after the one that stopped', async () => {
     const r = await readTraceFile(file('big.txt'), {
       ...PAR,

@@ -42,6 +42,13 @@ const FTRACE_EVENT_RE =
 
 const SYSCALL_RE = /^sys_(\w+)(\(| -> )/;
 
+/** tracefs's own syscall line at line[ns, n) (`sys_writev(fd: 9, ...)`, `sys_writev -> 0x1`), or null. */
+function syscallAt(line: string, ns: number, n: number): RegExpExecArray | null {
+  return line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns)
+    ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80)))
+    : null;
+}
+
 /** An indexOf result, or -1 when it lies at or past `end` (the next line, in a chunk). */
 function before(i: number, end: number): number {
   return i < end ? i : -1;
@@ -517,10 +524,10 @@ class FtraceTextImporter implements TextImporter {
       }
     }
     const named = ne > ns && ne < n && line.charCodeAt(ne) === 58;
-    const sys =
-      known < 0 && line.charCodeAt(ns + 1) === 121 /* y */ && line.startsWith('sys_', ns)
-        ? SYSCALL_RE.exec(line.slice(ns, Math.min(n, ns + 80)))
-        : null;
+    // Out of line, and called for every name not seen before (all of them in the first lines),
+    // so V8 optimises this function with feedback for the call: a `sys_` name met later used to
+    // deoptimise it and have it recompiled.
+    const sys = known < 0 ? syscallAt(line, ns, n) : null;
     if (sys !== null) {
       // tracefs prints syscall events its own way (kernel/trace/trace_syscalls.c):
       // `sys_writev(fd: 9, vec: 0x7f3a1e7faca0, vlen: 1)` and `sys_writev -> 0x1`.

@@ -16,6 +16,13 @@ import { type ClockInfo, type SplitTs, type TickRate, TicksToNs } from './time';
 export const CPU_UNKNOWN = 0xffff;
 
 const TYPE_SLOTS = 256;
+/**
+ * The memory-cap check, due every 65,536 events, also runs (without acting) for a trace's first
+ * events, which V8 sees before it optimises event() and the parsers it is inlined into: code
+ * optimised without feedback for a call is deoptimised the first time the call runs, and the
+ * whole parser recompiled. V8 allocates a function's feedback only after its first few calls.
+ */
+const WARM_EVENTS = 256;
 const NAMED_SLOTS = 256;
 const LAT_SLOTS = 256;
 
@@ -412,9 +419,18 @@ export class TraceBuilder {
     if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
     if (!this.events.sorted && !this.backwardsReported) this.reportBackwards(i);
-    if ((i & 0xffff) === 0xffff && this.residentBytes() > this.memoryCapBytes * this.memoryShare)
-      this.full = true;
+    // Also for the first events: see WARM_EVENTS.
+    if ((i & 0xffff) === 0xffff || i < WARM_EVENTS) this.checkCap(i);
     return i;
+  }
+
+  /**
+   * Every 65,536 events: whether the trace's memory reached its share of the cap. The first
+   * events measure it too (and let it be): V8 may inline this, and then needs feedback for all of it.
+   */
+  private checkCap(i: number): void {
+    const over = this.residentBytes() > this.memoryCapBytes * this.memoryShare;
+    if (over && (i & 0xffff) === 0xffff) this.full = true;
   }
 
   /** The first event earlier than one before it: said once; readers take events in time order. */

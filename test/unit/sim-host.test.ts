@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { Kind } from '../../src/core/model/event-kinds';
 import { migrateAt, switchAt } from '../../src/core/model/payload';
+import type { Trace } from '../../src/core/model/trace';
 import { KVM_PLE_DEFAULTS, simulate, SimConfig } from '../../src/core/sim/engine';
 import { compareConfig, PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
@@ -186,23 +187,7 @@ describe('per-CPU runqueues (runqueues: per-cpu)', () => {
     });
     const host = throughText(s.host, 'host');
     expect(host.diagnostics).toEqual([]);
-    const pending = new Map<number, number>();
-    let migrations = 0;
-    for (let i = 0; i < host.events.length; i++) {
-      const ty = host.eventTypes[host.events.type(i)]!;
-      if (ty.kind === Kind.schedMigrateTask) {
-        const m = migrateAt(host, i);
-        pending.set(host.tasks.pid(m.task), m.destCpu);
-        migrations++;
-      } else if (ty.kind === Kind.schedSwitch) {
-        const pid = host.tasks.pid(switchAt(host, i).next);
-        if (pending.has(pid)) {
-          expect(host.events.cpu(i)).toBe(pending.get(pid));
-          pending.delete(pid);
-        }
-      }
-    }
-    expect(migrations).toBeGreaterThan(10);
+    expect(migrationsWhereTheyRun(host)).toBeGreaterThan(10);
   });
 });
 
@@ -242,25 +227,7 @@ describe('host traces: migrations and another VM as the co-runner', () => {
     expect(host.diagnostics).toEqual([]);
     const migrateType = host.eventTypes.findIndex((t) => t.kind === Kind.schedMigrateTask);
     expect(migrateType).toBeGreaterThanOrEqual(0);
-    const pending = new Map<number, number>();
-    let migrations = 0;
-    for (let i = 0; i < host.events.length; i++) {
-      const ty = host.eventTypes[host.events.type(i)]!;
-      if (ty.kind === Kind.schedMigrateTask) {
-        const m = migrateAt(host, i);
-        expect(m.origCpu).not.toBe(m.destCpu);
-        pending.set(host.tasks.pid(m.task), m.destCpu);
-        migrations++;
-      } else if (ty.kind === Kind.schedSwitch) {
-        const sw = switchAt(host, i);
-        const pid = host.tasks.pid(sw.next);
-        if (pending.has(pid)) {
-          expect(host.events.cpu(i)).toBe(pending.get(pid));
-          pending.delete(pid);
-        }
-      }
-    }
-    expect(migrations).toBeGreaterThan(10);
+    expect(migrationsWhereTheyRun(host, { crossCpu: true })).toBeGreaterThan(10);
   });
 
   it("another VM's vCPU threads (same names) do not fool the vCPU map", () => {
@@ -305,3 +272,28 @@ describe('ground truth', () => {
     },
   );
 });
+
+/**
+ * The host trace's migrations, each checked to land where its task runs next (the next
+ * sched_switch to it is on the destination CPU); with crossCpu, also that none stays on its CPU.
+ */
+function migrationsWhereTheyRun(host: Trace, o: { crossCpu?: boolean } = {}): number {
+  const pending = new Map<number, number>();
+  let migrations = 0;
+  for (let i = 0; i < host.events.length; i++) {
+    const ty = host.eventTypes[host.events.type(i)]!;
+    if (ty.kind === Kind.schedMigrateTask) {
+      const m = migrateAt(host, i);
+      if (o.crossCpu === true) expect(m.origCpu).not.toBe(m.destCpu);
+      pending.set(host.tasks.pid(m.task), m.destCpu);
+      migrations++;
+    } else if (ty.kind === Kind.schedSwitch) {
+      const pid = host.tasks.pid(switchAt(host, i).next);
+      if (pending.has(pid)) {
+        expect(host.events.cpu(i)).toBe(pending.get(pid));
+        pending.delete(pid);
+      }
+    }
+  }
+  return migrations;
+}

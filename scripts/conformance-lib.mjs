@@ -197,6 +197,14 @@ export function convertVariants(dir) {
   return out;
 }
 
+/**
+ * Runs of the oracle when its first disagrees with us. trace-cmd 3.1.6 itself is not always
+ * deterministic: on a 32-bit v6 peer file (wsdias sched_rr_trace.dat) about 1 report in 200
+ * prints the timestamps raw (`2050838042902`) instead of in seconds, the file and the binary the
+ * same. A disagreement is judged against what most runs of the oracle print.
+ */
+const ORACLE_RUNS = 5;
+
 /** Compares one .dat: a row { file, oracle, lines, mismatched, first }. */
 export function checkDat(file, label, tools) {
   const o = oracle(file, tools);
@@ -204,7 +212,20 @@ export function checkDat(file, label, tools) {
     return { file: label, oracle: 'none', lines: 0, mismatched: 1, first: 'no trace-cmd reads it' };
   const d = dump(file);
   const c = compareText(o.text, d.text);
-  return { file: label, oracle: o.tool, ...c };
+  if (c.mismatched === 0) return { file: label, oracle: o.tool, ...c };
+  // Before a mismatch counts: does the oracle print the same again?
+  const tool = tools.filter((t) => t.name === o.tool);
+  const texts = [o.text];
+  for (let k = 1; k < ORACLE_RUNS; k++) texts.push(oracle(file, tool)?.text ?? '');
+  const counts = new Map();
+  for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
+  if (counts.size === 1) return { file: label, oracle: o.tool, ...c };
+  const [most, n] = [...counts].sort((x, y) => y[1] - x[1])[0];
+  return {
+    file: label,
+    oracle: `${o.tool} (unstable: ${ORACLE_RUNS - n} of ${ORACLE_RUNS} runs differ)`,
+    ...compareText(most, d.text),
+  };
 }
 
 /** The scheduler events whose text lines are counted (also test/unit/peer-text.test.ts). */

@@ -153,13 +153,14 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
     return result;
   }
   if (aborted(opts)) return cancelled(result);
-  let input: Readable = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
+  /** A gzip file's stream and its gunzip (plain text is read by readFileChunks). */
+  let fileStream: Readable | undefined;
+  let input: Readable | undefined;
   let importer: TextImporter | undefined;
   try {
     const first = await firstChunk(createReadStream(path, { start: 0, end: 15 }));
     const kind = sniffBytes(first);
     if (kind === 'trace-cmd-dat') {
-      input.destroy();
       result.format = 'trace-cmd-dat';
       result.textBytes = result.fileBytes;
       // On a worker when there is one, so the caller's thread (a UI, a server) never stalls.
@@ -209,7 +210,6 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
         source: path,
         message: 'zstd-compressed text is not read: decompress it (zstd -d) or use gzip',
       });
-      input.destroy();
       return result;
     }
     const threads = opts.threads ?? Math.min(availableParallelism(), 4);
@@ -220,27 +220,25 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
       script !== undefined &&
       result.fileBytes >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
     ) {
-      input.destroy();
       const done = await readParallel(path, name, opts, threads, script, result);
       if (aborted(opts)) return cancelled(result);
       if (done) return result;
-      // A worker failed: say so, and read the file on this thread instead.
-      input = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
+      // Not readable in parts, or a worker failed (its diagnostic says so): read on this thread.
     }
-    const fileStream = input;
     let chunks: AsyncIterable<Buffer>;
     if (kind === 'gzip') {
       result.compression = 'gzip';
+      fileStream = createReadStream(path, { highWaterMark: opts.chunkBytes ?? READ_BYTES });
       // zlib's smallest output chunk is 64 bytes.
-      input = input.pipe(
+      input = fileStream.pipe(
         process
           .getBuiltinModule('node:zlib')
           .createGunzip({ chunkSize: Math.max(64, opts.chunkBytes ?? READ_BYTES) }),
       );
       chunks = input as AsyncIterable<Buffer>;
     } else {
-      // Plain text: two reused read buffers instead of the stream's new one per read.
-      input.destroy();
+      // Plain text: two reused read buffers, not a stream's new one per read (leaving the
+      // loop closes the file).
       chunks = readFileChunks(path, 0, Infinity, opts.chunkBytes ?? READ_BYTES);
     }
     const decoder = new Utf8Chunks();
@@ -285,24 +283,21 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
     const progress = progressReporter(opts, result.fileBytes);
     for await (const buf of chunks) {
       if (aborted(opts)) {
-        input.destroy();
-        fileStream.destroy();
+        input?.destroy();
+        fileStream?.destroy();
         return cancelled(result);
       }
       if (importer?.stopped() === true) {
         // The memory cap: the importer has said where; read no further.
-        input.destroy();
-        fileStream.destroy();
+        input?.destroy();
+        fileStream?.destroy();
         break;
       }
       result.textBytes += buf.length;
-      progress(
-        result.compression === 'gzip'
-          ? ((fileStream as { bytesRead?: number }).bytesRead ?? result.textBytes)
-          : result.textBytes,
-      );
+      progress((fileStream as { bytesRead?: number } | undefined)?.bytesRead ?? result.textBytes);
       if (!take(buf)) {
-        input.destroy();
+        input?.destroy();
+        fileStream?.destroy();
         return result;
       }
     }
@@ -321,7 +316,8 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
       result.diagnostics.push(replacedDiagnostic(path, invalid, result.compression === 'gzip'));
   } catch (e) {
     if (aborted(opts)) return cancelled(result);
-    input.destroy();
+    input?.destroy();
+    fileStream?.destroy();
     // Keep everything read before the damage (a truncated or corrupt gzip stream).
     if (importer !== undefined) result.traces = importer.end();
     result.diagnostics.push({

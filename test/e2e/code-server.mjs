@@ -223,7 +223,8 @@ export async function quickOpenRow(page, file) {
     .locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) })
     .filter(dir === '.' ? {} : { hasText: dir })
     .first();
-  await row.waitFor();
+  // Quick Open searches the workspace (ripgrep in code-server): slow on a loaded machine.
+  await row.waitFor({ timeout: 60_000 });
   return row;
 }
 

@@ -144,6 +144,9 @@ export function blankTable(blanks) {
  */
 export function splitTable({ steps, from, goalMs, oursMs }, blank) {
   const since = from === 'activation' ? "activation's end" : 'the click';
+  const at = (label) => steps.find((s) => s.label === label)?.at;
+  const [got, ready] = [at(WEBVIEW_MARKS[2][1]), at(WEBVIEW_MARKS[3][1])];
+  const swWait = got === undefined || ready === undefined ? undefined : ready - got;
   const t0 = steps[0].at;
   const rows = steps.map(
     (s, i) =>
@@ -159,6 +162,9 @@ export function splitTable({ steps, from, goalMs, oursMs }, blank) {
     (oursMs === undefined
       ? ''
       : `Our part of it: the pair read, analysed and indexed ${(oursMs / 1000).toFixed(2)} s after ${since}.\n`) +
+    (swWait === undefined
+      ? ''
+      : `Of the webview's load, VS Code's service worker (registered by a window's first webview; its host page waits for it before it loads ours): ${(swWait / 1000).toFixed(2)} s.\n`) +
     (goalMs === undefined || blank === undefined
       ? ''
       : `Context (not the goal's number): first paint after ${since}, less VS Code's own blank webview load ` +

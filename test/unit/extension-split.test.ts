@@ -108,6 +108,14 @@ describe('bench-extension: the first paint split', () => {
     expect(splitTable(split)).not.toContain('Context');
   });
 
+  it("says how long our page waited for VS Code's service worker", () => {
+    expect(splitTable(split)).toContain(
+      "Of the webview's load, VS Code's service worker (registered by a window's first webview; its host page waits for it before it loads ours): 0.45 s.",
+    );
+    const noMarks = firstPaintSplit(lines, { clickAt: CLICK, tilesAt: CLICK + 2_900 });
+    expect(splitTable(noMarks)).not.toContain('service worker');
+  });
+
   it('lays blank webviews side by side, a step one of them lacks left empty', () => {
     const a = blankSplit({ createdAt: 0, outerAt: 300, innerAt: 900, paintedAt: 1_000 }, 'first');
     const b = blankSplit({ createdAt: 5_000, innerAt: 5_100, paintedAt: 5_200 }, 'second');

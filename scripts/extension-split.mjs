@@ -7,6 +7,10 @@
 const MARKS = [
   [/^activated in (\d+) ms/, 'activation ends (extension host `activate` returns)'],
   [/^the language server is running/, 'language server running (initialized)'],
+  [
+    /: its document opened, the pair asked for$/,
+    'its custom editor document opened: the pair asked for',
+  ],
   [/: view opened, its page loading$/, 'timeline view opened: its page loading'],
   [/: its page is loaded and asks for its data$/, 'timeline page loaded: asks for its data'],
   [/^read (\S+) from disk in \d+ ms/, (m) => `${m[1]} read`],

@@ -9,7 +9,12 @@
 //      has drawn.
 // For (1) it also prints where the time went (scripts/extension-split.mjs): activation, the
 // language server's start, the pair read, the analysis, the page's load and first paint, from
-// the vCPU Lens log's timestamps and the page's own paint times.
+// the vCPU Lens log's timestamps and the page's own paint times, and VS Code's own marks in the
+// webview frame around ours (its pre/index.html: script start, content, service worker ready).
+// The control, in the same window: a test-only extension (test/e2e/blank-webview) opens a blank
+// webview after ours; its load (panel made to first frame) is printed beside ours, and the first
+// paint less it as context (never as the goal's number). `--blank-first` opens one before
+// host.dat too: the window's first webview, which waits for VS Code's service worker to register.
 // Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
 

@@ -9,20 +9,27 @@
 //      has drawn.
 // For (1) it also prints where the time went (scripts/extension-split.mjs): activation, the
 // language server's start, the pair read, the analysis, the page's load and first paint, from
-// the vCPU Lens log's timestamps and the page's own paint times.
+// the vCPU Lens log's timestamps and the page's own paint times, and VS Code's own marks in the
+// webview frame around ours (its pre/index.html: script start, content, service worker ready).
+// The control, in the same window: a test-only extension (test/e2e/blank-webview) opens a blank
+// webview after ours; its load (panel made to first frame) is printed beside ours, and the first
+// paint less it as context (never as the goal's number). `--blank-first` opens one before
+// host.dat too: the window's first webview, which waits for VS Code's service worker to register.
 // Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
 
-/* global window -- the frame.evaluate callbacks run in the page. */
+/* global window, document -- the frame.evaluate callbacks run in the page. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
+  focusWorkbench,
   frameWith,
   launchChromium,
   missing,
   openAnywayIfAsked,
+  packageBlankVsix,
   packageVsix,
   paletteReady,
   prepareWorkspace,
@@ -31,20 +38,27 @@ import {
   startCodeServer,
 } from '../test/e2e/code-server.mjs';
 import { writeBenchSection } from './bench-lib.mjs';
-import { firstPaintSplit, splitTable } from './extension-split.mjs';
+import { blankSplit, blankTable, firstPaintSplit, splitTable } from './extension-split.mjs';
 
-export async function benchExtension() {
+/**
+ * @param {{ blankFirst?: boolean }} [o] blankFirst: a blank webview opened before host.dat too (the
+ *   window's first webview, its service worker not yet registered; host.dat's then is not the
+ *   first): to see what a window's first webview costs. Not for BENCHMARKS: it changes the goal's run.
+ */
+export async function benchExtension({ blankFirst = false } = {}) {
   const why = missing();
   if (why !== undefined) return `\nExtension: not measured (missing ${why}).\n`;
   const dat = path.join(ROOT, 'test/fixtures/real/quiet-passive-local/host.dat');
   if (!existsSync(dat)) return '\nExtension: not measured (../shared/fixtures/real is missing).\n';
   const vsix = packageVsix();
   const ws = prepareWorkspace();
-  const server = await startCodeServer(ws, { install: [vsix] });
+  // The control: a test-only extension whose command opens a blank webview (VS Code's own load).
+  const server = await startCodeServer(ws, { install: [vsix, packageBlankVsix()] });
   const browser = await launchChromium();
   const rows = [];
   const steps = [];
   let split;
+  const blanks = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
     let t = performance.now();
@@ -55,6 +69,7 @@ export async function benchExtension() {
       .first()
       .waitFor({ timeout: 60_000 });
     rows.push(['workbench loaded (page load to explorer)', performance.now() - t]);
+    if (blankFirst) blanks.push(blankSplit(await openBlank(page, 1), "the window's first webview"));
 
     let row = await quickOpenRow(page, 'dat/host.dat');
     t = performance.now();
@@ -77,16 +92,6 @@ export async function benchExtension() {
       paints.tilesAt - clickAt,
     ]);
     // When VS Code's webview frame and our page in it began to load, and when our bundle arrived.
-    const began = (f) =>
-      f
-        ?.evaluate(() => ({
-          at: performance.timeOrigin,
-          resources: performance.getEntriesByType('resource').map((r) => ({
-            name: r.name.replace(/[?#].*$/, '').replace(/^.*\//, ''),
-            at: performance.timeOrigin + r.responseEnd,
-          })),
-        }))
-        .catch(() => undefined);
     const [inner, outer] = [await began(frame), await began(frame.parentFrame())];
     const datOpen = {
       clickAt,
@@ -94,9 +99,18 @@ export async function benchExtension() {
       webview: {
         outerAt: outer?.at,
         innerAt: inner?.at,
+        marks: outer?.marks,
         resources: (inner?.resources ?? []).filter((r) => /^webview\.(js|css)$/.test(r.name)),
       },
     };
+    // The control, in the same window: a blank webview, after ours (its service worker is
+    // registered by then, as it is for every webview but a window's first).
+    blanks.push(
+      blankSplit(
+        await openBlank(page, blanks.length + 1),
+        blankFirst ? 'after host.dat' : 'after host.dat (not the first webview)',
+      ),
+    );
 
     // The 18 MB text: its tab opens (the web editor first asks whether to open a file that big);
     // the extension has the server read the file from disk meanwhile.
@@ -178,7 +192,9 @@ export async function benchExtension() {
     '\n' +
     (split !== undefined
       ? '\nOpening host.dat, from the click (lines from the vCPU Lens log, paints from the page):\n\n' +
-        splitTable(split)
+        splitTable(split, blanks.at(-1)) +
+        "\nThe control: a blank webview (test/e2e/blank-webview: VS Code's webview, made as the timeline's is, its page only marking its first frame) opened in the same window by a test-only extension; the steps in VS Code's frame are the marks of its webview host page (`pre/index.html`):\n\n" +
+        blankTable(blanks)
       : '') +
     (steps.length > 0
       ? '\nOpening host.txt, from the click on its Quick Open row (lines from the vCPU Lens log):\n\n```\n' +
@@ -186,6 +202,55 @@ export async function benchExtension() {
         '\n```\n'
       : '')
   );
+}
+
+/**
+ * When a webview frame began to load (its clock is this machine's), the resources it fetched and
+ * the marks VS Code's webview host page (the outer frame) set.
+ */
+function began(f) {
+  return f
+    ?.evaluate(() => ({
+      at: performance.timeOrigin,
+      resources: performance.getEntriesByType('resource').map((r) => ({
+        name: r.name.replace(/[?#].*$/, '').replace(/^.*\//, ''),
+        at: performance.timeOrigin + r.responseEnd,
+      })),
+      marks: performance
+        .getEntriesByType('mark')
+        .map((m) => ({ name: m.name, at: performance.timeOrigin + m.startTime })),
+    }))
+    .catch(() => undefined);
+}
+
+/** Opens the blank webview (the `n`th of this run) and reads its times. */
+async function openBlank(page, n) {
+  // Right after the workbench loads its extensions may not be registered yet, and the palette
+  // lists the commands of when it opened: ask again until the command is there.
+  const command = 'vCPU Lens Bench: Blank Webview';
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first();
+  for (let tries = 0; ; tries++) {
+    await focusWorkbench(page);
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input.input').fill(`>${command}`);
+    const listed = await row.waitFor({ timeout: 3_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (listed) break;
+    if (tries >= 20) throw new Error(`the palette does not list ${command}`);
+  }
+  await page.keyboard.press('Enter');
+  const frame = await frameWith(page, `body[data-painted-at][data-open="${n}"]`, 120_000, 50);
+  const body = await frame.evaluate(() => ({ ...document.body.dataset }));
+  const [inner, outer] = [await began(frame), await began(frame.parentFrame())];
+  return {
+    createdAt: Number(body.createdAt),
+    paintedAt: Number(body.paintedAt),
+    outerAt: outer?.at,
+    innerAt: inner?.at,
+    marks: outer?.marks,
+  };
 }
 
 /** The vCPU Lens log's lines (epoch ms, text) between two times, from the run's log folder. */
@@ -219,7 +284,11 @@ export function writeExtensionLatest(section) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const section = await benchExtension();
+  const section = await benchExtension({ blankFirst: process.argv.includes('--blank-first') });
   process.stdout.write(section);
-  if (process.argv.includes('--write')) writeExtensionLatest(section);
+  if (process.argv.includes('--write')) {
+    if (process.argv.includes('--blank-first'))
+      throw new Error('--blank-first changes the measured open: not for BENCHMARKS (--write)');
+    writeExtensionLatest(section);
+  }
 }

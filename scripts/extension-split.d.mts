@@ -7,6 +7,16 @@ export interface Split {
   steps: Step[];
   from: 'activation' | 'click';
   goalMs: number | undefined;
+  oursMs: number | undefined;
+}
+export interface Mark {
+  name: string;
+  at: number;
+}
+export interface BlankSplit {
+  steps: Step[];
+  label: string;
+  loadMs: number;
 }
 export function firstPaintSplit(
   lines: [number, string][],
@@ -14,7 +24,23 @@ export function firstPaintSplit(
     clickAt: number;
     firstFrameAt?: number;
     tilesAt?: number;
-    webview?: { outerAt?: number; innerAt?: number; resources?: { name: string; at: number }[] };
+    webview?: {
+      outerAt?: number;
+      innerAt?: number;
+      marks?: Mark[];
+      resources?: { name: string; at: number }[];
+    };
   },
 ): Split;
-export function splitTable(split: Split): string;
+export function splitTable(split: Split, blank?: BlankSplit): string;
+export function blankSplit(
+  blank: {
+    createdAt: number;
+    outerAt?: number;
+    marks?: Mark[];
+    innerAt?: number;
+    paintedAt: number;
+  },
+  label: string,
+): BlankSplit;
+export function blankTable(blanks: BlankSplit[]): string;

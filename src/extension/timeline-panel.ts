@@ -51,6 +51,8 @@ export class Timelines implements vscode.Disposable {
     const readonlyEditor = {
       openCustomDocument: (uri: vscode.Uri) => {
         // Before VS Code makes the view (a second, under load): the server starts on the pair.
+        // bench-extension reads this line.
+        this.ctx.log.info(`timeline of ${baseName(uri)}: its document opened, the pair asked for`);
         this.prepare(uri);
         return { uri, dispose: () => {} };
       },

@@ -5,14 +5,42 @@
 import { FSWatcher, statSync, watch } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LoadResult, readTraceFile } from '../core/io/read-trace-file';
+import { analysisEventText } from '../core/analyze/pair';
+import { LoadResult, ReadOptions, readTraceFile } from '../core/io/read-trace-file';
 import { DIAG } from '../core/model/diagnostics';
 import { FILE_CHANGED } from '../protocol/lsp-ext';
 import type { Cancelled, Server, ServerOps } from './context';
 import { mb } from './documents';
 
-/** Traces read from disk at least this big are parsed on worker threads. */
+/**
+ * Traces read from disk at least this big are parsed on worker threads (a .dat on one, a text in
+ * parts). A smaller one is read on the server's thread: a worker's start (a thread, an isolate,
+ * the worker bundle compiled or loaded from the cache, the trace sent back) costs more than
+ * reading a few MB, and a .dat pair's first paint waits on it.
+ */
 const PARALLEL_FROM_BYTES = 8 << 20;
+
+/**
+ * How the server reads a trace file: its settings (diagnostics cap, memory cap, TSC rate), and for
+ * a `.dat` only the event text an analysis reads (analyze/pair.ts analysisEventText: no print
+ * markers, so no kallsyms, no syscalls' text; text formats keep all theirs). `datText`, which
+ * prints every event, reads the file again with `{ eventText: true }`.
+ */
+export function serverReadOptions(s: Pick<Server, 'settings'>, name: string): ReadOptions {
+  const settings = s.settings;
+  return {
+    name,
+    eventLines: true,
+    eventText: analysisEventText({}),
+    diagnosticsCap: settings.maxDiagnostics,
+    // Worker threads from 8 MiB (the CLI's 32 MiB is tuned for throughput; here the
+    // server's own thread stays free to answer while a big trace is read).
+    parallelMinBytes: PARALLEL_FROM_BYTES,
+    workerMinBytes: PARALLEL_FROM_BYTES,
+    ...(settings.memoryCapMB > 0 ? { memoryCapBytes: settings.memoryCapMB * 2 ** 20 } : {}),
+    ...(Number.isFinite(settings.tscHz) && settings.tscHz > 0 ? { tscHz: settings.tscHz } : {}),
+  };
+}
 
 export function diskOps(s: Server): Pick<ServerOps, 'readFromDisk'> {
   const { connection, diskCache, watchers, log } = s;
@@ -64,17 +92,9 @@ export function diskOps(s: Server): Pick<ServerOps, 'readFromDisk'> {
       // unreadable: the reader says so
     }
     try {
-      const settings = s.settings;
       const r = await readTraceFile(file, {
-        name,
-        eventLines: true,
-        diagnosticsCap: settings.maxDiagnostics,
-        // Worker threads from 8 MiB (the CLI's 32 MiB is tuned for throughput; here the
-        // server's own thread stays free to answer while a trace is read).
-        parallelMinBytes: PARALLEL_FROM_BYTES,
+        ...serverReadOptions(s, name),
         signal: abort.signal,
-        ...(settings.memoryCapMB > 0 ? { memoryCapBytes: settings.memoryCapMB * 2 ** 20 } : {}),
-        ...(Number.isFinite(settings.tscHz) && settings.tscHz > 0 ? { tscHz: settings.tscHz } : {}),
         onProgress: (p) => {
           at.doneBytes = p.bytesDone;
           at.totalBytes = p.bytesTotal;

@@ -4,8 +4,11 @@
 // header line, then an event per line), served as `vcpuLens/datText`. A guest trace alone reveals
 // only from the guest's lanes: its host is a model, with no lines.
 
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { relativeMap } from '../core/correlate/clock-map';
 import { writeTraceCmdText } from '../core/export/trace-cmd-text';
+import { readTraceFile } from '../core/io/read-trace-file';
 import { Kind } from '../core/model/event-kinds';
 import { kindAt, switchAt } from '../core/model/payload';
 import { partitionPoint } from '../core/model/search';
@@ -13,7 +16,8 @@ import type { Trace } from '../core/model/trace';
 import { parseLaneId } from '../core/view/lane-id';
 import { modelOrigin } from '../core/view/model';
 import type { TraceLineParams, TraceLineResult } from '../protocol/lsp-ext';
-import type { Server } from './context';
+import { filePath, type Server } from './context';
+import { serverReadOptions } from './disk';
 
 /** How far (in events) the event of a CPU or thread is looked for from the interval's start. */
 const SEARCH = 200_000;
@@ -62,10 +66,19 @@ export async function traceLine(s: Server, p: TraceLineParams): Promise<TraceLin
 
 /** A `.dat` (or any trace the server reads) as `trace-cmd report` text. */
 export async function datText(s: Server, uri: string): Promise<string | null> {
-  const side = await s.loadFromDisk(uri);
-  if (side === undefined) return null;
+  const file = filePath(uri);
+  if (file === undefined || !existsSync(file)) return null;
+  // The trace the server keeps has only the event text its analysis reads (disk.ts): the report
+  // prints every event's, so it reads the file again, whole, for this; the same settings, so
+  // the same events on the same lines as the kept trace's (traceLine's `dat` lines).
+  const r = await readTraceFile(file, {
+    ...serverReadOptions(s, path.basename(file)),
+    eventText: true,
+  });
+  const trace = r.traces[0];
+  if (trace === undefined) return null;
   const parts: string[] = [];
-  writeTraceCmdText(side.trace, (c) => parts.push(c));
+  writeTraceCmdText(trace, (c) => parts.push(c));
   return parts.join('');
 }
 

@@ -203,6 +203,21 @@ export function packageVsix(out = path.join(ROOT, 'dist/vcpu-lens.vsix')) {
   return out;
 }
 
+/**
+ * The bench's control extension (test/e2e/blank-webview: a command that opens a blank webview),
+ * packaged for a throw-away profile; never part of our .vsix.
+ */
+export function packageBlankVsix(out = path.join(tmpdir(), 'vcpu-lens-bench-blank.vsix')) {
+  const r = spawnSync(
+    path.join(ROOT, 'node_modules/.bin/vsce'),
+    ['package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', out],
+    { cwd: path.join(ROOT, 'test/e2e/blank-webview'), encoding: 'utf8' },
+  );
+  if (r.status !== 0)
+    throw new Error(`vsce package (blank webview) failed:\n${r.stdout}${r.stderr}`);
+  return out;
+}
+
 // Driving the workbench as a user does (selectors that held on code-server 4.139).
 
 /** Keys to the workbench (not the chat box, not a webview): click the side bar's title. */

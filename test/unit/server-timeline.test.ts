@@ -12,6 +12,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver';
+import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
+import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { laneId, parseLaneId } from '../../src/core/view/lane-id';
 import {
   DAT_TEXT,
@@ -161,6 +163,26 @@ describe('language server: Show in Timeline and Reveal in Trace', () => {
     });
     const tag = `[${String(cpu).padStart(3, '0')}]`;
     expect(first).toMatchObject({ ok: true, line: lines.findIndex((l) => l.includes(tag)) });
+  }, 120_000);
+
+  it("a .dat's report text prints every event's text (markers, syscalls), though the server reads the .dat with only the analysis' text", async () => {
+    const file = path.join(FIX, 'host.dat');
+    const dat = pathToFileURL(file).toString();
+    // The pair analysed first: the server has read host.dat for it.
+    await client.sendRequest(TRACE_LINE, {
+      uri: dat,
+      lane: laneId.vcpu(0),
+      startNs: 1e9,
+      endNs: 1e9 + 1,
+    });
+    const served = (await client.sendRequest(DAT_TEXT, { uri: dat })) ?? '';
+    // What `vcpu-lens dump` prints: the file read with all its event text.
+    const whole = (await readTraceFile(file)).traces[0]!;
+    const parts: string[] = [];
+    writeTraceCmdText(whole, (c) => parts.push(c));
+    expect(served).toBe(parts.join(''));
+    expect(served).toMatch(/ print: +\S/);
+    expect(served).toMatch(/ sys_enter_writev: +\S/);
   }, 120_000);
 
   it('a guest thread lane reveals a line of that thread in the guest trace', async () => {

@@ -5,7 +5,7 @@ import { analyzePair } from '../../src/core/analyze/pair';
 import type { SimConfig } from '../../src/core/sim/engine';
 import { compareConfig, PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
-import { fitHostSlice, readHostSlice } from '../../src/core/whatif/host-fit';
+import { fitHostSlice, readHostSlice, readVmmSleeps } from '../../src/core/whatif/host-fit';
 
 const lab = PRESETS['lab-4v2p']!;
 
@@ -42,5 +42,36 @@ describe('the host slice from the host trace', () => {
     expect(
       sliceOf({ ...compareConfig(lab, 'spin-ideal'), pcpus: 4, barriers: 300 }),
     ).toBeUndefined();
+  });
+});
+
+describe("the vCPU threads' sleeps in the VMM from the host trace", () => {
+  // Spinning threads on every vCPU: the guest never halts, so every host sleep is the VMM's.
+  const cfg: SimConfig = {
+    ...compareConfig(lab, 'spin-ideal'),
+    barriers: 400,
+    runqueues: 'per-cpu',
+    vmmSleeps: { runNs: [200_000, 1_800_000], sleepNs: [20_000, 580_000] },
+  };
+  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+
+  it('a simulated run with known sleeps: the reader recovers their rate and length', () => {
+    const s = simulateTraces(cfg);
+    const a = analyzePair(s.host, s.guest, { offset: BigInt(s.truth.offsetNs) });
+    const got = readVmmSleeps(a.hostTimelines, s.truth.vcpuTids, a.window!, 1);
+    expect(got).toBeDefined();
+    expect(got!.runNs).toHaveLength(40);
+    // Means of 1 ms of CPU between sleeps and 300 µs asleep, drawn a few thousand times.
+    expect(Math.abs(mean(got!.runNs) / 1_000_000 - 1)).toBeLessThan(0.15);
+    expect(Math.abs(mean(got!.sleepNs) / 300_000 - 1)).toBeLessThan(0.15);
+    expect(got!.sleepNs[0]).toBeLessThan(100_000);
+    expect(got!.sleepNs[39]).toBeGreaterThan(400_000);
+  });
+
+  it('without VMM sleeps a spinning run shows too few host sleeps to read', () => {
+    const { vmmSleeps: _none, ...plain } = cfg;
+    const s = simulateTraces(plain);
+    const a = analyzePair(s.host, s.guest, { offset: BigInt(s.truth.offsetNs) });
+    expect(readVmmSleeps(a.hostTimelines, s.truth.vcpuTids, a.window!, 1)).toBeUndefined();
   });
 });

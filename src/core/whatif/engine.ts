@@ -9,7 +9,7 @@ import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
 import { formatCount, formatDuration } from '../model/time';
-import { fitHostSlice } from './host-fit';
+import { fitHostSlice, type VmmSleeps } from './host-fit';
 import type { Estimate, ProgramShape } from './shape';
 
 export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
@@ -51,6 +51,8 @@ export interface WhatIfOptions {
   simBarriers?: number;
   /** The host scheduler's full slice, read from the host trace (whatif/host-fit.ts). */
   hostSliceNs?: Estimate;
+  /** The vCPU threads' sleeps in the VMM while their guests ran (whatif/host-fit.ts). */
+  vmmSleeps?: VmmSleeps;
   seed?: number;
 }
 
@@ -169,6 +171,17 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     ...(s.wakeCostNs !== undefined ? { wakeCostNs: s.wakeCostNs.value } : {}),
     ...(s.waits === 'block' ? { resumeCostNs: 0 } : {}),
   };
+  /**
+   * The VMM's sleeps in a team of `threads`: they are waits for its lock, which the team's other
+   * vCPUs hold, so they come as often per CPU as the trace shows times the other members, over
+   * the traced team's (a team of one has nobody to wait for).
+   */
+  const vmmFor = (threads: number): Pick<SimConfig, 'vmmSleeps'> => {
+    const v = o.vmmSleeps;
+    if (v === undefined || threads < 2 || s.threads < 2) return {};
+    const k = (s.threads - 1) / (threads - 1);
+    return { vmmSleeps: { runNs: v.runNs.map((x) => x * k), sleepNs: v.sleepNs } };
+  };
   let simulations = 0;
   let events = 0;
   let barriersSimulated = 0;
@@ -185,6 +198,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         barrierNs: mid.barrierNs,
         policy: measuredPolicy,
         barriers: n,
+        ...vmmFor(s.threads),
       },
       o.hostSliceNs.value,
     );
@@ -214,6 +228,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       barrierNs: r.barrierNs,
       ...(r.wakeCostNs !== undefined ? { wakeCostNs: r.wakeCostNs } : {}),
       policy,
+      ...vmmFor(threads),
       spinNs:
         policy === 'spin-then-block'
           ? spinBeforeBlockNs({ runtime: 'libgomp', waitPolicy: 'unset' }, threads, s.vcpus)
@@ -352,7 +367,10 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         : '') +
       (o.hostSliceNs !== undefined
         ? `; host turns up to ${formatDuration(o.hostSliceNs.value)} (${o.hostSliceNs.basis}), reproduced by a ${formatDuration(base.latencyNs)} slice and a runqueue per host CPU`
-        : '; a runqueue per host CPU'),
+        : '; a runqueue per host CPU') +
+      (o.vmmSleeps !== undefined
+        ? `; the VMM's sleeps: ${o.vmmSleeps.basis}, simulated alike in every team of two or more, as often per CPU as the team's other members over the traced team's`
+        : ''),
   );
   reasoning.push(
     `the trace cannot split a thread's run between barriers into work and barrier overhead: the range is ${rs

@@ -47,6 +47,81 @@ export function readHostSlice(
   };
 }
 
+/** Sleeps needed before the VMM's sleeps are read from them. */
+const MIN_SLEEPS = 50;
+/** Each distribution is kept as this many equal shares' means (the simulator draws uniformly from them). */
+const VMM_QUANTILES = 40;
+
+/** The vCPU threads' sleeps on the host while their guest ran, as the simulator draws them. */
+export interface VmmSleeps {
+  /** Host CPU a vCPU thread ran (over its turns) between two such sleeps, ns: quantiles. */
+  runNs: number[];
+  /** How long each sleep lasted until the thread was woken, ns: quantiles. */
+  sleepNs: number[];
+  basis: string;
+}
+
+/**
+ * The vCPU threads' sleeps on the host in the window, when the caller knows their guests were
+ * running throughout (a spinning run: the program's threads never sleep in the guest, so a vCPU
+ * thread that sleeps is waiting in the VMM, e.g. for QEMU's big lock, not halted): the host CPU
+ * each ran between two sleeps (summed over its turns, across preemptions) and each sleep's length
+ * until its wakeup, as quantiles. Undefined when too few sleeps were seen.
+ */
+export function readVmmSleeps(
+  hostTimelines: Timelines,
+  vcpuTids: readonly number[],
+  window: { start: number; end: number },
+  nsPerUnit: number,
+): VmmSleeps | undefined {
+  const t = hostTimelines.tasks;
+  const runs: number[] = [];
+  const sleeps: number[] = [];
+  let ranNs = 0;
+  for (const tid of vcpuTids) {
+    const k = t.indexOf.get(tid);
+    if (k === undefined) continue;
+    // CPU since the last sleep: counted from the first sleep in the window on.
+    let ran = -1;
+    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
+      if (t.start[j]! < window.start || t.end[j]! > window.end) continue;
+      const st = t.state[j];
+      const len = (t.end[j]! - t.start[j]!) * nsPerUnit;
+      if (st === TaskState.running) {
+        ranNs += len;
+        if (ran >= 0) ran += len;
+      } else if (st === TaskState.sleeping || st === TaskState.uninterruptible) {
+        // Only a sleep that ended within the window (woken) has a length.
+        if (j + 1 < t.offsets[k + 1]!) sleeps.push(len);
+        if (ran >= 0) runs.push(ran);
+        ran = 0;
+      }
+    }
+  }
+  if (sleeps.length < MIN_SLEEPS || runs.length < MIN_SLEEPS) return undefined;
+  // Each of VMM_QUANTILES equal shares of the sorted values by its mean: the list keeps the
+  // distribution's mean (a long tail of sleeps a slice long holds much of the time asleep).
+  const qs = (xs: number[]): number[] => {
+    xs.sort((x, y) => x - y);
+    return Array.from({ length: VMM_QUANTILES }, (_, i) => {
+      const a = Math.floor((i * xs.length) / VMM_QUANTILES);
+      const z = Math.max(a + 1, Math.floor(((i + 1) * xs.length) / VMM_QUANTILES));
+      let sum = 0;
+      for (let j = a; j < z; j++) sum += xs[j]!;
+      return sum / (z - a);
+    });
+  };
+  const sleptNs = sleeps.reduce((x, y) => x + y, 0);
+  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const runNs = qs(runs);
+  const sleepNs = qs(sleeps);
+  return {
+    runNs,
+    sleepNs,
+    basis: `${formatCount(sleeps.length)} sleeps of the vCPU threads on the host while their guests spun (${formatDuration(sleptNs)} asleep beside ${formatDuration(ranNs)} running): one every ${formatDuration(mean(runNs))} of host CPU on average, lasting ${formatDuration(sleepNs[VMM_QUANTILES >> 1]!)} (median; mean ${formatDuration(mean(sleepNs))})`,
+  };
+}
+
 /** Fitting rounds for the simulated host's slice (each one simulation of the traced run). */
 const FIT_ROUNDS = 2;
 

@@ -2,10 +2,15 @@
 // known: the fit finds the simulated slice that shows the trace's turns, which is the one that ran.
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
-import type { SimConfig } from '../../src/core/sim/engine';
+import { simulate, type SimConfig } from '../../src/core/sim/engine';
 import { compareConfig, PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
-import { fitHostSlice, readHostSlice, readVmmSleeps } from '../../src/core/whatif/host-fit';
+import {
+  fitHostSlice,
+  readHostSlice,
+  readVmmSleeps,
+  regionCpuOnHostTurns,
+} from '../../src/core/whatif/host-fit';
 
 const lab = PRESETS['lab-4v2p']!;
 
@@ -73,5 +78,29 @@ describe("the vCPU threads' sleeps in the VMM from the host trace", () => {
     const s = simulateTraces(plain);
     const a = analyzePair(s.host, s.guest, { offset: BigInt(s.truth.offsetNs) });
     expect(readVmmSleeps(a.hostTimelines, s.truth.vcpuTids, a.window!, 1)).toBeUndefined();
+  });
+});
+
+describe("a spinning run's CPU per region from the vCPU threads' turns", () => {
+  it('a simulated spinning run with known work: the turns fit the barrier count at that work', () => {
+    const cfg: SimConfig = {
+      ...compareConfig(lab, 'spin-ideal'),
+      barriers: 400,
+      imbalance: 0,
+      workNs: 300_000,
+      runqueues: 'per-cpu',
+    };
+    const s = simulateTraces(cfg);
+    const a = analyzePair(s.host, s.guest, { offset: BigInt(s.truth.offsetNs) });
+    const got = regionCpuOnHostTurns(a.hostTimelines, s.truth.vcpuTids, a.window!, 400, 1);
+    expect(got).toBeDefined();
+    // The replay on the turns is ideal (no guest switches, every thread starts at the release):
+    // within 15% of the work, and its high end (a quarter fewer barriers) holds it.
+    expect(Math.abs(got!.value / 300_000 - 1)).toBeLessThan(0.15);
+    expect(got!.low).toBeLessThanOrEqual(got!.value);
+    expect(got!.high).toBeGreaterThanOrEqual(300_000);
+    // Well below the host CPU each thread got per region, which holds the spinning.
+    const cpuPerRegion = (2 * simulate(cfg).wallNs) / (4 * 400);
+    expect(got!.high).toBeLessThan(0.75 * cpuPerRegion);
   });
 });

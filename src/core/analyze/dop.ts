@@ -12,7 +12,7 @@ import { kindAt, markerAt } from '../model/payload';
 import { formatClockDuration, formatCount } from '../model/time';
 import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
-import { readHostSlice, readVmmSleeps } from '../whatif/host-fit';
+import { readHostSlice, readVmmSleeps, regionCpuOnHostTurns } from '../whatif/host-fit';
 import { whatIf } from '../whatif/engine';
 import { readShape } from '../whatif/shape';
 import type { Advice, Finding, PairAnalysis, Program } from './types';
@@ -206,20 +206,24 @@ export function advise(
     ticking ? 1e9 / tickHz : 1,
   );
   // In a spinning run with a thread on every vCPU the guest never halts, so the vCPU threads'
-  // host sleeps are the VMM's own (QEMU's big lock under TCG): the simulated vCPUs sleep alike.
-  const vmmSleeps =
-    shape.waits === 'spin' && threads >= vm.vcpus.length
-      ? readVmmSleeps(
-          a.hostTimelines,
-          vm.vcpus.map((v) => v.hostTid),
-          teamSpan(a, program.pids) ?? w,
-          ticking ? 1e9 / tickHz : 1,
-        )
+  // host sleeps are the VMM's own (QEMU's big lock under TCG): the simulated vCPUs sleep alike;
+  // and with the barriers counted, the vCPU threads' own turns tell the CPU a region costs.
+  const everyVcpu = shape.waits === 'spin' && threads >= vm.vcpus.length;
+  const alive = everyVcpu ? teamSpan(a, program.pids) : undefined;
+  const vcpuTids = vm.vcpus.map((v) => v.hostTid);
+  const nsPerUnit = ticking ? 1e9 / tickHz : 1;
+  const vmmSleeps = everyVcpu
+    ? readVmmSleeps(a.hostTimelines, vcpuTids, alive ?? w, nsPerUnit)
+    : undefined;
+  const regionCpuNs =
+    alive !== undefined && shape.barriers !== undefined
+      ? regionCpuOnHostTurns(a.hostTimelines, vcpuTids, alive, shape.barriers.value, nsPerUnit)
       : undefined;
   const wi = whatIf(shape, {
     pvschedThreads: dop,
     ...(hostSliceNs !== undefined ? { hostSliceNs } : {}),
     ...(vmmSleeps !== undefined ? { vmmSleeps } : {}),
+    ...(regionCpuNs !== undefined ? { regionCpuNs } : {}),
   });
   const c = wi.chosen;
   const head = [...wi.reasoning];

@@ -53,6 +53,11 @@ export interface WhatIfOptions {
   hostSliceNs?: Estimate;
   /** The vCPU threads' sleeps in the VMM while their guests ran (whatif/host-fit.ts). */
   vmmSleeps?: VmmSleeps;
+  /**
+   * A spinning run's host CPU per thread and region, work and barrier overhead together, from
+   * the vCPU threads' own turns and the barrier count (whatif/host-fit.ts).
+   */
+  regionCpuNs?: Estimate;
   seed?: number;
 }
 
@@ -86,7 +91,7 @@ const TIE_ORDER: readonly WaitPolicy[] = ['block', 'spin-then-block', 'spin'];
  * no split, so from 1% of the least CPU as work to all of the most, the geometric middle between
  * (calibrated afterwards against the run's wall time when the barriers are known).
  */
-function readings(s: ProgramShape): Reading[] {
+function readings(s: ProgramShape, regionCpuNs?: Estimate): Reading[] {
   const b = s.burstNs;
   const o = s.overheadNs;
   const w = s.workNs;
@@ -101,7 +106,9 @@ function readings(s: ProgramShape): Reading[] {
   return [
     { name: 'low', workNs: lowShare * b.low, barrierNs: (1 - lowShare) * b.low },
     { name: 'middle', workNs: midShare * b.value, barrierNs: (1 - midShare) * b.value },
-    { name: 'high', workNs: b.high, barrierNs: 0 },
+    // The CPU a region costs, read from the host's turns, bounds the work from above more
+    // tightly than the CPU each thread got (which holds the spinning of those that arrived first).
+    { name: 'high', workNs: Math.min(b.high, regionCpuNs?.high ?? b.high), barrierNs: 0 },
   ];
 }
 
@@ -185,7 +192,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   let simulations = 0;
   let events = 0;
   let barriersSimulated = 0;
-  const rs = readings(s);
+  const rs = readings(s, s.waits === 'spin' ? o.regionCpuNs : undefined);
   // The host's slice, fitted so that the replay's vCPU turns match the trace's (a kernel ends a
   // slice at a tick, so a trace shows longer turns than the configured slice), when measured.
   if (o.hostSliceNs !== undefined) {
@@ -378,7 +385,10 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         (r) =>
           `${r.name} ${formatDuration(r.workNs)} work + ${formatDuration(r.barrierNs)} overhead`,
       )
-      .join(', ')}; the prediction is the middle reading`,
+      .join(', ')}; the prediction is the middle reading` +
+      (s.waits === 'spin' && o.regionCpuNs !== undefined
+        ? `; a region costs each thread ${formatDuration(o.regionCpuNs.value)} of host CPU (${formatDuration(o.regionCpuNs.high)} at most), work and overhead together: ${o.regionCpuNs.basis}`
+        : ''),
   );
   const decidingEvidence: string[] = [];
   if (distinct.length > 1) {

@@ -6,12 +6,13 @@
 
 import { type OnCpu, relativeMap, unionIntervals } from '../correlate/clock-map';
 import { VcpuState } from '../correlate/vcpu-states';
+import { TaskState } from '../timeline/states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, markerAt } from '../model/payload';
 import { formatClockDuration, formatCount } from '../model/time';
 import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
-import { readHostSlice } from '../whatif/host-fit';
+import { readHostSlice, readVmmSleeps, regionCpuOnHostTurns } from '../whatif/host-fit';
 import { whatIf } from '../whatif/engine';
 import { readShape } from '../whatif/shape';
 import type { Advice, Finding, PairAnalysis, Program } from './types';
@@ -204,9 +205,25 @@ export function advise(
     w,
     ticking ? 1e9 / tickHz : 1,
   );
+  // In a spinning run with a thread on every vCPU the guest never halts, so the vCPU threads'
+  // host sleeps are the VMM's own (QEMU's big lock under TCG): the simulated vCPUs sleep alike;
+  // and with the barriers counted, the vCPU threads' own turns tell the CPU a region costs.
+  const everyVcpu = shape.waits === 'spin' && threads >= vm.vcpus.length;
+  const alive = everyVcpu ? teamSpan(a, program.pids) : undefined;
+  const vcpuTids = vm.vcpus.map((v) => v.hostTid);
+  const nsPerUnit = ticking ? 1e9 / tickHz : 1;
+  const vmmSleeps = everyVcpu
+    ? readVmmSleeps(a.hostTimelines, vcpuTids, alive ?? w, nsPerUnit)
+    : undefined;
+  const regionCpuNs =
+    alive !== undefined && shape.barriers !== undefined
+      ? regionCpuOnHostTurns(a.hostTimelines, vcpuTids, alive, shape.barriers.value, nsPerUnit)
+      : undefined;
   const wi = whatIf(shape, {
     pvschedThreads: dop,
     ...(hostSliceNs !== undefined ? { hostSliceNs } : {}),
+    ...(vmmSleeps !== undefined ? { vmmSleeps } : {}),
+    ...(regionCpuNs !== undefined ? { regionCpuNs } : {}),
   });
   const c = wi.chosen;
   const head = [...wi.reasoning];
@@ -227,6 +244,36 @@ export function advise(
     rule,
     reasoning: [...head, ...reasoning.map((r) => `pvsched rule: ${r}`)],
   };
+}
+
+/**
+ * Where every program thread is alive (from the last one's first run in the guest to the first
+ * one's last run), in the host trace's relative time: before and after it a vCPU may be halted.
+ */
+function teamSpan(
+  a: PairAnalysis,
+  pids: readonly number[],
+): { start: number; end: number } | undefined {
+  if (a.clock === undefined) return undefined;
+  const tl = a.guestTimelines.tasks;
+  let start = -Infinity;
+  let end = Infinity;
+  for (const pid of pids) {
+    const k = tl.indexOf.get(pid);
+    if (k === undefined) return undefined;
+    let first = Infinity;
+    let last = -Infinity;
+    for (let j = tl.offsets[k]!; j < tl.offsets[k + 1]!; j++)
+      if (tl.state[j] === TaskState.running) {
+        first = Math.min(first, tl.start[j]!);
+        last = Math.max(last, tl.end[j]!);
+      }
+    start = Math.max(start, first);
+    end = Math.min(end, last);
+  }
+  if (!(end > start)) return undefined;
+  const toHost = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase).toHost;
+  return { start: toHost(start), end: toHost(end) };
 }
 
 /**

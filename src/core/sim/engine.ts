@@ -94,6 +94,14 @@ export interface SimConfig {
    * the vCPU threads of another VM (same names as ours, another QEMU process).
    */
   coRunnerKind?: 'hog' | 'vm';
+  /**
+   * Sleeps of a vCPU's host thread in the VMM while its guest thread runs (QEMU TCG's vCPU
+   * threads wait for its big lock): after a stretch of host CPU drawn from `runNs` the running
+   * vCPU thread sleeps on the host for a time drawn from `sleepNs` (each uniformly from its list,
+   * e.g. a trace's quantiles), its guest thread's piece paused, then is woken. A stretch goes on
+   * across preemptions. Absent: a vCPU thread sleeps only when its guest halts.
+   */
+  vmmSleeps?: { runNs: readonly number[]; sleepNs: readonly number[] };
 }
 
 /**
@@ -215,6 +223,8 @@ export interface SimResult {
   pleYields: number;
   /** Wakeups that found the vCPU still polling (no host wakeup needed). */
   pollHits: number;
+  /** Sleeps of vCPU threads in the VMM (SimConfig.vmmSleeps). */
+  vmmSleeps: number;
 }
 
 export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
@@ -284,6 +294,22 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     wakeEnd: 0,
   }));
   const haltPollNs = c.haltPollNs ?? 0;
+  const vmm =
+    c.vmmSleeps !== undefined && c.vmmSleeps.runNs.length > 0 && c.vmmSleeps.sleepNs.length > 0
+      ? c.vmmSleeps
+      : undefined;
+  /** VMM sleeps: their own draws (the rest of the run draws as without them). */
+  const vmmRand = mulberry32((c.seed ^ 0x5bd1e995) >>> 0);
+  const vmmDraw = (xs: readonly number[]): number =>
+    Math.max(1, Math.round(xs[Math.min(xs.length - 1, Math.floor(vmmRand() * xs.length))]!));
+  /** Per thread: when its running vCPU next sleeps in the VMM, or, while it sleeps there, wakes. */
+  const vmmTimers = new TimerHeap(c.threads);
+  /** Host CPU left before the next VMM sleep, while the vCPU is not running. */
+  const vmmLeft = Float64Array.from({ length: c.threads }, () =>
+    vmm !== undefined ? vmmDraw(vmm.runNs) : Infinity,
+  );
+  const inVmm = new Uint8Array(c.threads);
+  let vmmSleepCount = 0;
   const ple = c.ple;
   /** Each vCPU's current PLE window, cycles. */
   const pleWindow = new Float64Array(c.vcpus).fill(ple?.windowCycles ?? 0);
@@ -370,6 +396,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       if (id < c.threads) {
         if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - now[0]!;
         pieces.set(id, Infinity);
+        if (vmm !== undefined && vmmTimers.at[id]! !== Infinity) {
+          vmmLeft[id] = vmmTimers.at[id]! - now[0]!;
+          vmmTimers.set(id, Infinity);
+        }
       }
     } else if (k.state === 'ready') {
       readyCount--;
@@ -387,6 +417,10 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       k.runSince = now[0]!;
       if (ple !== undefined && id < c.vcpus) pleWindow[id] = ple.windowCycles;
       if (id < c.threads && active(threads[id]!)) setDue(id, now[0]! + threads[id]!.left);
+      if (vmm !== undefined && id < c.threads) {
+        inVmm[id] = 0;
+        vmmTimers.set(id, active(threads[id]!) ? now[0]! + vmmLeft[id]! : Infinity);
+      }
     } else if (st === 'ready') {
       readyCount++;
       if (k.aff >= 0) {
@@ -807,6 +841,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   };
   const dueList = new Int32Array(c.threads);
   const sliceList = new Int32Array(c.pcpus);
+  const vmmList = new Int32Array(c.threads);
   countRunnable();
   fill();
   // Per-pCPU runqueues: each pCPU's slices in their own phase.
@@ -833,6 +868,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (periodic) for (let h = c.vcpus; h < nTasks; h++) next = Math.min(next, tasks[h]!.periodEnd);
     if (readyCount > 0) next = Math.min(next, slices.min());
     if (ipiHead < ipiAt.length) next = Math.min(next, ipiAt[ipiHead]!);
+    if (vmm !== undefined) next = Math.min(next, vmmTimers.min());
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
     const t = next;
@@ -880,6 +916,25 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     if (scanFrom >= 0)
       for (let v = scanFrom; v < c.threads && !done; v++) if (dueAt[v]! <= t) pieceEnded(v);
     if (done) break;
+    if (vmm !== undefined && vmmTimers.min() <= t) {
+      const n = vmmTimers.due(t, vmmList);
+      for (let q = 0; q < n; q++) {
+        const v = vmmList[q]!;
+        if (vmmTimers.at[v]! > t) continue;
+        if (inVmm[v] === 1) {
+          // Back from the VMM: woken, unless its guest halted meanwhile (then an IPI wakes it).
+          inVmm[v] = 0;
+          vmmTimers.set(v, Infinity);
+          if (tasks[v]!.state === 'sleep' && active(threads[v]!)) wakeHost(v);
+        } else if (tasks[v]!.state === 'run') {
+          vmmSleepCount++;
+          sleepHost(v);
+          vmmLeft[v] = vmmDraw(vmm.runNs);
+          inVmm[v] = 1;
+          vmmTimers.set(v, t + vmmDraw(vmm.sleepNs));
+        }
+      }
+    }
     // Slices that ended while others wait: the least-vruntime ready task takes the pCPU.
     const nSlices = slices.due(t, sliceList);
     for (let q = 0; q < nSlices; q++) {
@@ -912,6 +967,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
     pleExits,
     pleYields,
     pollHits,
+    vmmSleeps: vmmSleepCount,
     vcpuWaitNs: waitNs,
     vcpuPreemptedNs: preemptedNs,
     preemptions,

@@ -9,7 +9,7 @@ import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
 import { formatCount, formatDuration } from '../model/time';
-import { fitHostSlice } from './host-fit';
+import { fitHostSlice, type VmmSleeps } from './host-fit';
 import type { Estimate, ProgramShape } from './shape';
 
 export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
@@ -51,6 +51,13 @@ export interface WhatIfOptions {
   simBarriers?: number;
   /** The host scheduler's full slice, read from the host trace (whatif/host-fit.ts). */
   hostSliceNs?: Estimate;
+  /** The vCPU threads' sleeps in the VMM while their guests ran (whatif/host-fit.ts). */
+  vmmSleeps?: VmmSleeps;
+  /**
+   * A spinning run's host CPU per thread and region, work and barrier overhead together, from
+   * the vCPU threads' own turns and the barrier count (whatif/host-fit.ts).
+   */
+  regionCpuNs?: Estimate;
   seed?: number;
 }
 
@@ -84,7 +91,7 @@ const TIE_ORDER: readonly WaitPolicy[] = ['block', 'spin-then-block', 'spin'];
  * no split, so from 1% of the least CPU as work to all of the most, the geometric middle between
  * (calibrated afterwards against the run's wall time when the barriers are known).
  */
-function readings(s: ProgramShape): Reading[] {
+function readings(s: ProgramShape, regionCpuNs?: Estimate): Reading[] {
   const b = s.burstNs;
   const o = s.overheadNs;
   const w = s.workNs;
@@ -99,7 +106,9 @@ function readings(s: ProgramShape): Reading[] {
   return [
     { name: 'low', workNs: lowShare * b.low, barrierNs: (1 - lowShare) * b.low },
     { name: 'middle', workNs: midShare * b.value, barrierNs: (1 - midShare) * b.value },
-    { name: 'high', workNs: b.high, barrierNs: 0 },
+    // The CPU a region costs, read from the host's turns, bounds the work from above more
+    // tightly than the CPU each thread got (which holds the spinning of those that arrived first).
+    { name: 'high', workNs: Math.min(b.high, regionCpuNs?.high ?? b.high), barrierNs: 0 },
   ];
 }
 
@@ -169,10 +178,21 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     ...(s.wakeCostNs !== undefined ? { wakeCostNs: s.wakeCostNs.value } : {}),
     ...(s.waits === 'block' ? { resumeCostNs: 0 } : {}),
   };
+  /**
+   * The VMM's sleeps in a team of `threads`: they are waits for its lock, which the team's other
+   * vCPUs hold, so they come as often per CPU as the trace shows times the other members, over
+   * the traced team's (a team of one has nobody to wait for).
+   */
+  const vmmFor = (threads: number): Pick<SimConfig, 'vmmSleeps'> => {
+    const v = o.vmmSleeps;
+    if (v === undefined || threads < 2 || s.threads < 2) return {};
+    const k = (s.threads - 1) / (threads - 1);
+    return { vmmSleeps: { runNs: v.runNs.map((x) => x * k), sleepNs: v.sleepNs } };
+  };
   let simulations = 0;
   let events = 0;
   let barriersSimulated = 0;
-  const rs = readings(s);
+  const rs = readings(s, s.waits === 'spin' ? o.regionCpuNs : undefined);
   // The host's slice, fitted so that the replay's vCPU turns match the trace's (a kernel ends a
   // slice at a tick, so a trace shows longer turns than the configured slice), when measured.
   if (o.hostSliceNs !== undefined) {
@@ -185,6 +205,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         barrierNs: mid.barrierNs,
         policy: measuredPolicy,
         barriers: n,
+        ...vmmFor(s.threads),
       },
       o.hostSliceNs.value,
     );
@@ -214,6 +235,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       barrierNs: r.barrierNs,
       ...(r.wakeCostNs !== undefined ? { wakeCostNs: r.wakeCostNs } : {}),
       policy,
+      ...vmmFor(threads),
       spinNs:
         policy === 'spin-then-block'
           ? spinBeforeBlockNs({ runtime: 'libgomp', waitPolicy: 'unset' }, threads, s.vcpus)
@@ -352,7 +374,10 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         : '') +
       (o.hostSliceNs !== undefined
         ? `; host turns up to ${formatDuration(o.hostSliceNs.value)} (${o.hostSliceNs.basis}), reproduced by a ${formatDuration(base.latencyNs)} slice and a runqueue per host CPU`
-        : '; a runqueue per host CPU'),
+        : '; a runqueue per host CPU') +
+      (o.vmmSleeps !== undefined
+        ? `; the VMM's sleeps: ${o.vmmSleeps.basis}, simulated alike in every team of two or more, as often per CPU as the team's other members over the traced team's`
+        : ''),
   );
   reasoning.push(
     `the trace cannot split a thread's run between barriers into work and barrier overhead: the range is ${rs
@@ -360,7 +385,10 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         (r) =>
           `${r.name} ${formatDuration(r.workNs)} work + ${formatDuration(r.barrierNs)} overhead`,
       )
-      .join(', ')}; the prediction is the middle reading`,
+      .join(', ')}; the prediction is the middle reading` +
+      (s.waits === 'spin' && o.regionCpuNs !== undefined
+        ? `; a region costs each thread ${formatDuration(o.regionCpuNs.value)} of host CPU (${formatDuration(o.regionCpuNs.high)} at most), work and overhead together: ${o.regionCpuNs.basis}`
+        : ''),
   );
   const decidingEvidence: string[] = [];
   if (distinct.length > 1) {

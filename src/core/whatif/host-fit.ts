@@ -47,6 +47,81 @@ export function readHostSlice(
   };
 }
 
+/** Sleeps needed before the VMM's sleeps are read from them. */
+const MIN_SLEEPS = 50;
+/** Each distribution is kept as this many equal shares' means (the simulator draws uniformly from them). */
+const VMM_QUANTILES = 40;
+
+/** The vCPU threads' sleeps on the host while their guest ran, as the simulator draws them. */
+export interface VmmSleeps {
+  /** Host CPU a vCPU thread ran (over its turns) between two such sleeps, ns: quantiles. */
+  runNs: number[];
+  /** How long each sleep lasted until the thread was woken, ns: quantiles. */
+  sleepNs: number[];
+  basis: string;
+}
+
+/**
+ * The vCPU threads' sleeps on the host in the window, when the caller knows their guests were
+ * running throughout (a spinning run: the program's threads never sleep in the guest, so a vCPU
+ * thread that sleeps is waiting in the VMM, e.g. for QEMU's big lock, not halted): the host CPU
+ * each ran between two sleeps (summed over its turns, across preemptions) and each sleep's length
+ * until its wakeup, as quantiles. Undefined when too few sleeps were seen.
+ */
+export function readVmmSleeps(
+  hostTimelines: Timelines,
+  vcpuTids: readonly number[],
+  window: { start: number; end: number },
+  nsPerUnit: number,
+): VmmSleeps | undefined {
+  const t = hostTimelines.tasks;
+  const runs: number[] = [];
+  const sleeps: number[] = [];
+  let ranNs = 0;
+  for (const tid of vcpuTids) {
+    const k = t.indexOf.get(tid);
+    if (k === undefined) continue;
+    // CPU since the last sleep: counted from the first sleep in the window on.
+    let ran = -1;
+    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
+      if (t.start[j]! < window.start || t.end[j]! > window.end) continue;
+      const st = t.state[j];
+      const len = (t.end[j]! - t.start[j]!) * nsPerUnit;
+      if (st === TaskState.running) {
+        ranNs += len;
+        if (ran >= 0) ran += len;
+      } else if (st === TaskState.sleeping || st === TaskState.uninterruptible) {
+        // Only a sleep that ended within the window (woken) has a length.
+        if (j + 1 < t.offsets[k + 1]!) sleeps.push(len);
+        if (ran >= 0) runs.push(ran);
+        ran = 0;
+      }
+    }
+  }
+  if (sleeps.length < MIN_SLEEPS || runs.length < MIN_SLEEPS) return undefined;
+  // Each of VMM_QUANTILES equal shares of the sorted values by its mean: the list keeps the
+  // distribution's mean (a long tail of sleeps a slice long holds much of the time asleep).
+  const qs = (xs: number[]): number[] => {
+    xs.sort((x, y) => x - y);
+    return Array.from({ length: VMM_QUANTILES }, (_, i) => {
+      const a = Math.floor((i * xs.length) / VMM_QUANTILES);
+      const z = Math.max(a + 1, Math.floor(((i + 1) * xs.length) / VMM_QUANTILES));
+      let sum = 0;
+      for (let j = a; j < z; j++) sum += xs[j]!;
+      return sum / (z - a);
+    });
+  };
+  const sleptNs = sleeps.reduce((x, y) => x + y, 0);
+  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const runNs = qs(runs);
+  const sleepNs = qs(sleeps);
+  return {
+    runNs,
+    sleepNs,
+    basis: `${formatCount(sleeps.length)} sleeps of the vCPU threads on the host while their guests spun (${formatDuration(sleptNs)} asleep beside ${formatDuration(ranNs)} running): one every ${formatDuration(mean(runNs))} of host CPU on average, lasting ${formatDuration(sleepNs[VMM_QUANTILES >> 1]!)} (median; mean ${formatDuration(mean(sleepNs))})`,
+  };
+}
+
 /** Fitting rounds for the simulated host's slice (each one simulation of the traced run). */
 const FIT_ROUNDS = 2;
 
@@ -99,4 +174,111 @@ function simulatedSlice(cfg: SimConfig): { sliceNs: number | undefined; events: 
   if (turns.length < MIN_TURNS) return { sliceNs: undefined, events };
   turns.sort((x, y) => x - y);
   return { sliceNs: turns[Math.min(turns.length - 1, Math.floor(0.95 * turns.length))]!, events };
+}
+
+/** Bisection steps for the CPU per region that the host's schedule fits to the barrier count. */
+const SCHEDULE_STEPS = 40;
+
+/**
+ * Barriers the vCPU threads' own turns on the host complete when each region needs `cpuNs` of
+ * host CPU from every thread (a thread on each vCPU, as in a spinning run: the next region starts
+ * when the last thread has had its share; a thread gets CPU only while its vCPU thread runs).
+ * `turns` holds the turns' starts (up 1) and ends (up 0) per vCPU, in ns, in time order.
+ */
+function barriersOnTurns(
+  turns: { t: Float64Array; vcpu: Int32Array; up: Uint8Array },
+  vcpus: number,
+  cpuNs: number,
+): number {
+  const need = new Float64Array(vcpus).fill(cpuNs);
+  const running = new Uint8Array(vcpus);
+  let owing = vcpus;
+  let done = 0;
+  let last = turns.t.length > 0 ? turns.t[0]! : 0;
+  for (let e = 0; e < turns.t.length; e++) {
+    let dt = turns.t[e]! - last;
+    while (dt > 0) {
+      let step = dt;
+      let any = false;
+      for (let v = 0; v < vcpus; v++)
+        if (running[v] === 1 && need[v]! > 0) {
+          any = true;
+          step = Math.min(step, need[v]!);
+        }
+      if (!any) break;
+      for (let v = 0; v < vcpus; v++)
+        if (running[v] === 1 && need[v]! > 0) {
+          need[v] = need[v]! - step;
+          if (need[v]! <= 0) owing--;
+        }
+      dt -= step;
+      if (owing === 0) {
+        done++;
+        need.fill(cpuNs);
+        owing = vcpus;
+      }
+    }
+    last = turns.t[e]!;
+    running[turns.vcpu[e]!] = turns.up[e]!;
+  }
+  return done;
+}
+
+/**
+ * A spinning run's host CPU per thread and region (its work and its barrier overhead, which the
+ * trace cannot split), from the vCPU threads' own turns on the host over `span` (where every
+ * program thread is alive, one per vCPU) and the run's barrier count: the CPU at which those turns
+ * complete that many barriers (more CPU per region completes fewer). Unlike the host CPU each
+ * thread got, it leaves out the spinning of the threads that arrived first. The range: the CPU at
+ * which the turns complete 25% more and 25% fewer barriers. Undefined without turns or barriers.
+ */
+export function regionCpuOnHostTurns(
+  hostTimelines: Timelines,
+  vcpuTids: readonly number[],
+  span: { start: number; end: number },
+  barriers: number,
+  nsPerUnit: number,
+): Estimate | undefined {
+  const t = hostTimelines.tasks;
+  const ev: [number, number, number][] = [];
+  let cpuNs = 0;
+  vcpuTids.forEach((tid, v) => {
+    const k = t.indexOf.get(tid);
+    if (k === undefined) return;
+    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
+      if (t.state[j] !== TaskState.running) continue;
+      const a = Math.max(span.start, t.start[j]!);
+      const z = Math.min(span.end, t.end[j]!);
+      if (z <= a) continue;
+      ev.push([(a - span.start) * nsPerUnit, v, 1], [(z - span.start) * nsPerUnit, v, 0]);
+      cpuNs += (z - a) * nsPerUnit;
+    }
+  });
+  if (barriers < 1 || cpuNs <= 0 || vcpuTids.length === 0) return undefined;
+  // Ends before starts at the same time: a vCPU thread switched out and in again keeps running.
+  ev.sort((x, y) => x[0] - y[0] || x[2] - y[2]);
+  const turns = {
+    t: Float64Array.from(ev, (e) => e[0]),
+    vcpu: Int32Array.from(ev, (e) => e[1]),
+    up: Uint8Array.from(ev, (e) => e[2]),
+  };
+  const fit = (n: number): number => {
+    // More CPU per region, fewer barriers: the most CPU at which the turns still complete n.
+    let lo = 1;
+    let hi = cpuNs / vcpuTids.length;
+    if (barriersOnTurns(turns, vcpuTids.length, lo) < n) return lo;
+    for (let k = 0; k < SCHEDULE_STEPS && hi - lo > 1; k++) {
+      const mid = Math.sqrt(lo * hi);
+      if (barriersOnTurns(turns, vcpuTids.length, mid) >= n) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const value = fit(barriers);
+  return {
+    value,
+    low: fit(Math.ceil(barriers * 1.25)),
+    high: fit(Math.max(1, Math.floor(barriers / 1.25))),
+    basis: `the CPU per thread and region at which the vCPU threads' own turns on the host complete the ${formatCount(barriers)} barriers (${formatCount(ev.length / 2)} turns over ${formatDuration((span.end - span.start) * nsPerUnit)}; a quarter more or fewer barriers for the range)`,
+  };
 }

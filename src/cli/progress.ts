@@ -99,9 +99,10 @@ export interface CliReadOptions extends ReadOptions {
  * for it. Of several .dat files the biggest that will not be split over workers is read on
  * this thread too, once the others' workers have started: the reads run side by side, one
  * worker's start (a fresh isolate compiling Node's internals, the worker bundle) is spared, and
- * it runs beside the longest read rather than before it. (Text is streamed on this thread
- * between its chunks, or joined here from its workers: a read that held the thread would stall
- * it, so with any text file every file is read as before.)
+ * it runs beside the longest read rather than before it; a file whose worker is still reading
+ * when that read is done is then read on this thread too (readHereIfStillReading). (Text is
+ * streamed on this thread between its chunks, or joined here from its workers: a read that held
+ * the thread would stall it, so with any text file every file is read as before.)
  */
 export async function loadTraces(
   files: string[],
@@ -130,21 +131,61 @@ export async function loadTraces(
   };
   try {
     const reads: Promise<LoadResult>[] = new Array(files.length);
+    const onWorker: Promise<LoadResult>[] = new Array(files.length);
+    const stop: AbortController[] = [];
     const started: Promise<void>[] = [];
     files.forEach((f, k) => {
       if (k === inline) return;
+      // With a file read on this thread, a worker's read may be dropped (below): abortable.
+      const ac = (stop[k] = new AbortController());
+      const signal =
+        opts.signal !== undefined ? AbortSignal.any([opts.signal, ac.signal]) : ac.signal;
       started.push(
         new Promise((onStarted) => {
-          reads[k] = readTraceFile(f, { ...each[k]!, onStarted }).then(loaded(k));
+          onWorker[k] = readTraceFile(f, {
+            ...each[k]!,
+            onStarted,
+            ...(inline >= 0 ? { signal } : {}),
+          });
         }),
       );
+      if (inline < 0) reads[k] = onWorker[k]!.then(loaded(k));
     });
     if (inline >= 0) {
       const f = files[inline]!;
       const o = { ...each[inline]!, workerMinBytes: Infinity };
-      reads[inline] = Promise.all(started)
+      const here = Promise.all(started)
         .then(() => readTraceFile(f, o))
         .then(loaded(inline));
+      reads[inline] = here;
+      files.forEach((g, k) => {
+        if (k !== inline) reads[k] = readHereIfStillReading(k, g, here);
+      });
+    }
+    /**
+     * A file still on its worker when this thread's read is done is read here too, and the worker
+     * stopped: this thread's code is warm by then, and a worker that is late (its start, a fresh
+     * isolate compiling Node's internals and the bundle, runs slow on a loaded machine: ~400 ms
+     * of this thread's idle time in a profile of the lab pair) would keep everything waiting. A
+     * worker done by then is taken as it is. Either read gives the same trace.
+     */
+    async function readHereIfStillReading(
+      k: number,
+      f: string,
+      here: Promise<unknown>,
+    ): Promise<LoadResult> {
+      let done: LoadResult | undefined;
+      void onWorker[k]!.then(
+        (r) => (done = r),
+        () => undefined,
+      );
+      await here;
+      // A worker that finished meanwhile has its message queued: let it land first.
+      await new Promise((r) => setImmediate(r));
+      if (done !== undefined || opts.signal?.aborted === true)
+        return loaded(k)(done ?? (await onWorker[k]!));
+      stop[k]!.abort();
+      return loaded(k)(await readTraceFile(f, { ...each[k]!, workerMinBytes: Infinity }));
     }
     const results = await Promise.all(reads);
     bar?.done();

@@ -1,8 +1,10 @@
 // The CLI's loadTraces (analyze reads a host and a guest file at once): the biggest file not
 // split over workers is read on the calling thread only after the other reads have started
 // (ReadOptions.onStarted), so the reads run side by side; each file is handed over as soon as
-// it is read (onLoaded).
-import { existsSync } from 'node:fs';
+// it is read (onLoaded); a file whose worker is still reading when this thread's read is done is
+// read here too.
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { LoadResult, ReadOptions } from '../../src/core/io/read-trace-file';
@@ -82,6 +84,36 @@ describe('loadTraces of two files', () => {
       expect(seen.slice(0, 3)).toEqual(['read host.dat', 'started host.dat', 'read guest.dat']);
       expect(given.get('guest.dat')?.workerMinBytes).toBe(Infinity);
       expect(given.get('host.dat')?.workerMinBytes).toBeUndefined();
+    },
+    60_000,
+  );
+});
+
+describe('loadTraces with a worker still reading when this thread is done', () => {
+  it.skipIf(noPair)(
+    `reads that file here too and drops the worker${noPair ?? ''}`,
+    async () => {
+      seen.length = 0;
+      given.clear();
+      // A worker that never answers: only reading guest.dat here too ends the load.
+      const dir = mkdtempSync(path.join(tmpdir(), 'vl-load-'));
+      const workerScript = path.join(dir, 'silent-worker.js');
+      writeFileSync(workerScript, 'setInterval(() => {}, 1000);\n');
+      const order: string[] = [];
+      const rs = await loadTraces([HOST, GUEST], { workerScript }, undefined, (k, r) => {
+        order.push(`${k} ${path.basename(r.path)} ${r.traces[0]?.events.length ?? 0}`);
+      });
+      expect(seen).toEqual([
+        'read guest.dat',
+        'started guest.dat',
+        'read host.dat',
+        'read guest.dat',
+      ]);
+      expect(given.get('guest.dat')?.workerMinBytes).toBe(Infinity);
+      expect(rs.map((r: LoadResult) => r.traces[0]?.events.length)).toEqual([173361, 60450]);
+      expect(rs[1]!.diagnostics).toEqual([]);
+      // Each file handed to onLoaded once: the dropped worker's read is not.
+      expect(order.sort()).toEqual(['0 host.dat 173361', '1 guest.dat 60450']);
     },
     60_000,
   );

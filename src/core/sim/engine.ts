@@ -231,6 +231,18 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   if (c.threads > c.vcpus) throw new RangeError(`threads (${c.threads}) > vcpus (${c.vcpus})`);
   if (c.threads < 1 || c.pcpus < 1 || c.barriers < 1)
     throw new RangeError('pcpus, threads and barriers must be at least 1');
+  const s = newSim(c, rec);
+  startSim(s);
+  return runSim(s);
+}
+
+/**
+ * A run's state: what every step of the simulation reads and changes. The steps are module-level
+ * functions of it, not closures made per run: V8 then compiles and optimises each step once for
+ * every run (the what-if runs ~70 short simulations per analysis, and each run's new closures
+ * were optimised again, their first code thrown away).
+ */
+function newSim(c: SimConfig, rec: SimRecorder | undefined) {
   const rand = mulberry32(c.seed);
   const nTasks = c.vcpus + c.hogs;
   /** Per-pCPU runqueues whose tasks migrate (`aff` is then the queue a task is on). */
@@ -264,26 +276,14 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   const pieces = new TimerHeap(c.threads);
   const dueAt = pieces.at;
   /** A piece was set to end at or before now while due threads were being handled. */
-  let lateDue: boolean;
-  const setDue = (i: number, time: number): void => {
-    pieces.set(i, time);
-    if (time <= now[0]!) lateDue = true;
-  };
+  const lateDue = false;
   const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
-  let team = c.dop === 'fixed' ? fixedSize : c.threads;
+  const team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
   const barrierNs = c.barrierNs ?? 0;
   /** A team member's share of a region's work, and the barrier's cost (set with the team). */
-  let share = 0;
-  let barrierCost = 0;
-  const setTeam = (size: number): void => {
-    team = size;
-    share = (c.workNs * c.threads) / size;
-    barrierCost = size > 1 ? barrierNs : 0;
-  };
-  setTeam(team);
-  const work = (): number =>
-    Math.max(1, Math.round(share * (1 + c.imbalance * (2 * rand() - 1)) + barrierCost));
+  const share = 0;
+  const barrierCost = 0;
   const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
     state: 'work',
     left: 0,
@@ -300,52 +300,37 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
       : undefined;
   /** VMM sleeps: their own draws (the rest of the run draws as without them). */
   const vmmRand = mulberry32((c.seed ^ 0x5bd1e995) >>> 0);
-  const vmmDraw = (xs: readonly number[]): number =>
-    Math.max(1, Math.round(xs[Math.min(xs.length - 1, Math.floor(vmmRand() * xs.length))]!));
   /** Per thread: when its running vCPU next sleeps in the VMM, or, while it sleeps there, wakes. */
   const vmmTimers = new TimerHeap(c.threads);
   /** Host CPU left before the next VMM sleep, while the vCPU is not running. */
   const vmmLeft = Float64Array.from({ length: c.threads }, () =>
-    vmm !== undefined ? vmmDraw(vmm.runNs) : Infinity,
+    vmm !== undefined
+      ? Math.max(
+          1,
+          Math.round(
+            vmm.runNs[Math.min(vmm.runNs.length - 1, Math.floor(vmmRand() * vmm.runNs.length))]!,
+          ),
+        )
+      : Infinity,
   );
   const inVmm = new Uint8Array(c.threads);
-  let vmmSleepCount = 0;
+  const vmmSleepCount = 0;
   const ple = c.ple;
   /** Each vCPU's current PLE window, cycles. */
   const pleWindow = new Float64Array(c.vcpus).fill(ple?.windowCycles ?? 0);
-  let lastBoosted = -1;
-  let pleExits = 0;
-  let pleYields = 0;
-  let pollHits = 0;
-  for (const th of threads) th.left = work();
-  // Threads beyond the first team wait asleep (their vCPUs halted).
-  for (let i = team; i < c.threads; i++) {
-    threads[i]!.state = 'block';
-    tasks[i]!.state = 'sleep';
-  }
-  teams.push(team);
-  // vCPUs with no program thread are idle: their host threads sleep from the start.
-  for (let v = c.threads; v < c.vcpus; v++) tasks[v]!.state = 'sleep';
-  // Periodic hogs start in a random phase of their cycle.
-  if (periodic) {
-    for (let h = c.vcpus; h < nTasks; h++) {
-      const phase = rand() * (c.hogOnNs + c.hogOffNs);
-      if (phase < c.hogOnNs) tasks[h]!.periodEnd = Math.round(c.hogOnNs - phase);
-      else {
-        tasks[h]!.state = 'sleep';
-        tasks[h]!.periodEnd = Math.round(c.hogOnNs + c.hogOffNs - phase);
-      }
-    }
-  }
+  const lastBoosted = -1;
+  const pleExits = 0;
+  const pleYields = 0;
+  const pollHits = 0;
   const waitNs = new Array<number>(c.vcpus).fill(0);
   const preemptedNs = new Array<number>(c.vcpus).fill(0);
   const preemptions = new Array<number>(c.vcpus).fill(0);
   const inTeam = Uint8Array.from({ length: c.threads }, (_, i) => (i < team ? 1 : 0));
-  let arrived = 0;
-  let regions = 0;
-  let done = false;
-  let hostEvents = 0;
-  let guestEvents = 0;
+  const arrived = 0;
+  const regions = 0;
+  const done = false;
+  const hostEvents = 0;
+  const guestEvents = 0;
   /**
    * The current time, ns. In a typed array, not a variable the closures share: a number past 2^30
    * kept in a closure's variable is a new heap object at every write (one per event, all garbage).
@@ -357,622 +342,782 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
    */
   const ipiAt: number[] = [];
   const ipiVcpu: number[] = [];
-  let ipiHead = 0;
+  const ipiHead = 0;
 
-  let runnableCount = 0;
+  const runnableCount = 0;
   /** Ready tasks (runnable, not on a pCPU): when none, there is nothing to pick. */
-  let readyCount = 0;
-  const countRunnable = (): void => {
-    runnableCount = 0;
-    readyCount = 0;
-    for (const k of tasks) {
-      if (k.state !== 'sleep') runnableCount++;
-      if (k.state !== 'ready') continue;
-      readyCount++;
-      if (k.aff >= 0) readyOn[k.aff]!++;
-      else readyAnywhere++;
-    }
-    startable = 0;
-    for (let p = 0; p < c.pcpus; p++) startable += startableOn(p);
-  };
-  /** A thread consumes its piece while its vCPU runs and it is not blocked or done. */
-  const active = (th: GuestThread): boolean => th.state !== 'block' && th.state !== 'done';
-  /** Sets thread i's piece (its vCPU may be running: then the piece ends at t + left). */
-  const setPiece = (i: number, state: GuestState, left: number): void => {
-    const th = threads[i]!;
-    th.state = state;
-    th.left = left;
-    setDue(i, tasks[i]!.state === 'run' && active(th) ? now[0]! + left : Infinity);
-  };
-  /**
-   * Every state change goes through here, keeping the counts and accounting time lazily (all
-   * times are integer ns, so differences of absolute times are exactly the sums of the steps).
-   */
-  const setState = (k: HostTask, st: HostTask['state']): void => {
-    if (k.state === st) return;
-    const id = k.id;
-    if (k.state === 'run') {
-      k.vruntime += now[0]! - k.runSince;
-      if (id < c.threads) {
-        if (dueAt[id]! !== Infinity) threads[id]!.left = dueAt[id]! - now[0]!;
-        pieces.set(id, Infinity);
-        if (vmm !== undefined && vmmTimers.at[id]! !== Infinity) {
-          vmmLeft[id] = vmmTimers.at[id]! - now[0]!;
-          vmmTimers.set(id, Infinity);
-        }
-      }
-    } else if (k.state === 'ready') {
-      readyCount--;
-      if (k.aff >= 0) {
-        startable -= startableOn(k.aff);
-        readyOn[k.aff]!--;
-        startable += startableOn(k.aff);
-      } else readyAnywhere--;
-      if (id < c.vcpus) {
-        waitNs[id]! += now[0]! - k.readySince;
-        if (k.preempted) preemptedNs[id]! += now[0]! - k.readySince;
-      }
-    }
-    if (st === 'run') {
-      k.runSince = now[0]!;
-      if (ple !== undefined && id < c.vcpus) pleWindow[id] = ple.windowCycles;
-      if (id < c.threads && active(threads[id]!)) setDue(id, now[0]! + threads[id]!.left);
-      if (vmm !== undefined && id < c.threads) {
-        inVmm[id] = 0;
-        vmmTimers.set(id, active(threads[id]!) ? now[0]! + vmmLeft[id]! : Infinity);
-      }
-    } else if (st === 'ready') {
-      readyCount++;
-      if (k.aff >= 0) {
-        startable -= startableOn(k.aff);
-        readyOn[k.aff]!++;
-        startable += startableOn(k.aff);
-      } else readyAnywhere++;
-      k.readySince = now[0]!;
-    }
-    if (k.state === 'sleep') runnableCount++;
-    if (st === 'sleep') runnableCount--;
-    k.state = st;
-  };
-  /** Virtual runtime now. */
-  const vruntimeOf = (k: HostTask): number =>
-    k.state === 'run' ? k.vruntime + (now[0]! - k.runSince) : k.vruntime;
+  const readyCount = 0;
   /** Ready tasks that may run on each pCPU, by affinity: pinned there, or anywhere. */
   const pinnedOn: number[][] = Array.from({ length: c.pcpus }, () => []);
   const unpinned: number[] = [];
   for (const k of tasks) (k.aff >= 0 ? pinnedOn[k.aff]! : unpinned).push(k.id);
   const readyOn = new Int32Array(c.pcpus);
-  let readyAnywhere = 0;
+  const readyAnywhere = 0;
   /** pCPUs that are idle with a pinned task ready for them: when none (and none unpinned), fill has nothing to do. */
-  let startable = 0;
-  const startableOn = (p: number): number => (readyOn[p]! > 0 && pcpu[p] === -1 ? 1 : 0);
-  const setPcpu = (p: number, id: number): void => {
-    startable -= startableOn(p);
-    pcpu[p] = id;
-    startable += startableOn(p);
-  };
-  /** Per-pCPU runqueues: task k now queues on pCPU p (a wakeup or an idle pCPU's pull). */
-  const moveTo = (k: HostTask, p: number): void => {
-    const from = k.aff;
-    if (from === p) return;
-    const list = pinnedOn[from]!;
-    list.splice(list.indexOf(k.id), 1);
-    pinnedOn[p]!.push(k.id);
-    if (k.state === 'ready') {
-      startable -= startableOn(from) + startableOn(p);
-      readyOn[from]!--;
-      readyOn[p]!++;
-      startable += startableOn(from) + startableOn(p);
-    }
-    k.aff = p;
-  };
-  /**
-   * Per-pCPU runqueues: a task preempted at the end of its slice on pCPU p queues on the pCPU with
-   * the fewest ready tasks when that is fewer than p's (the kernel's periodic load balancing, in
-   * its effect: three tasks on two pCPUs rotate and each gets two thirds of one, rather than one
-   * keeping a pCPU to itself while two share the other).
-   */
-  const rebalance = (k: HostTask, p: number): void => {
-    let q = -1;
-    for (let r = 0; r < c.pcpus; r++) if (r !== p && (q < 0 || readyOn[r]! < readyOn[q]!)) q = r;
-    // readyOn[p] counts k: it moves only where fewer wait than with it here.
-    if (q >= 0 && readyOn[q]! < readyOn[p]!) moveTo(k, q);
-  };
+  const startable = 0;
   /** A runnable task whose vruntime was within reach last time: its vruntime bounds the least from above. */
-  let minHint = 0;
-  /**
-   * Sleeper credit: a woken task is put at most half a latency behind the least vruntime of the
-   * runnable tasks. When some runnable task's vruntime (an upper bound of the least) is already
-   * within that of it, nothing changes: the hint is tried first, and the search over the tasks
-   * stops at the first such task, so only a task that is really behind costs the whole pass
-   * (most wakes in a blocking run found the hint asleep and searched every task).
-   */
-  const creditSleeper = (k: HostTask): void => {
-    const reach = k.vruntime + c.latencyNs / 2;
-    const hint = tasks[minHint]!;
-    // vruntimeOf written out here and below: this runs for every wake, and a call that is not
-    // inlined returns its number boxed (a heap allocation per call).
-    const tNow = now[0]!;
-    if (
-      hint.state !== 'sleep' &&
-      reach >= (hint.state === 'run' ? hint.vruntime + (tNow - hint.runSince) : hint.vruntime)
-    )
-      return;
-    let m = Infinity;
-    for (let q = 0; q < tasks.length; q++) {
-      const o = tasks[q]!;
-      if (o.state === 'sleep') continue;
-      const v = o.state === 'run' ? o.vruntime + (tNow - o.runSince) : o.vruntime;
-      if (v <= reach) {
-        minHint = q;
-        return;
-      }
-      if (v < m) m = v;
-    }
-    k.vruntime = Math.max(k.vruntime, (m === Infinity ? 0 : m) - c.latencyNs / 2);
-  };
+  const minHint = 0;
   /** The time slice for each count of runnable tasks (a division per pick otherwise). */
   const sliceFor = Float64Array.from({ length: nTasks + 1 }, (_, n) =>
     Math.max(c.minSliceNs, Math.round((c.latencyNs * c.pcpus) / Math.max(1, n))),
   );
-  const slice = (): number => sliceFor[runnableCount]!;
-  /**
-   * The slice a task starts: with per-pCPU runqueues, from half to one and a half slices (a
-   * kernel ends a slice at the first tick after it expired, or earlier on a wakeup or a yield),
-   * so each pCPU's phase drifts and the pCPUs meet in every relative phase over a run.
-   */
-  const nextSlice = (): number =>
-    movable ? Math.max(1, Math.round(slice() * (0.5 + rand()))) : slice();
-  /** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
-  const leastReady = (p: number): HostTask | undefined => {
-    let best: HostTask | undefined;
-    // The pinned tasks, then the unpinned: no closure per call (this runs for every pick).
-    for (let pass = 0; pass < 2; pass++) {
-      if (pass === 0 ? readyOn[p]! === 0 : readyAnywhere === 0) continue;
-      const ids = pass === 0 ? pinnedOn[p]! : unpinned;
-      for (let q = 0; q < ids.length; q++) {
-        const k = tasks[ids[q]!]!;
-        if (
-          k.state === 'ready' &&
-          (best === undefined ||
-            k.vruntime < best.vruntime ||
-            (k.vruntime === best.vruntime && k.id < best.id))
-        )
-          best = k;
-      }
-    }
-    return best;
-  };
   /** Recording: the guest switch-in of a woken thread not yet written (its vCPU did not run). */
   const switchPending = new Uint8Array(c.threads);
-  const switchIn = (v: number): void => {
-    if (switchPending[v] === 0) return;
-    switchPending[v] = 0;
-    rec?.guestSwitch(now[0]!, v, -1, 'R', v);
-  };
-  const runOn = (p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void => {
-    const prev = pcpu[p]!;
-    if (k !== undefined) {
-      setState(k, 'run');
-      if (k.pcpu >= 0 && k.pcpu !== p) {
-        hostEvents++;
-        rec?.hostMigrate?.(now[0]!, k.id, k.pcpu, p);
-      }
-      k.pcpu = p;
-      slices.set(p, now[0]! + nextSlice());
-      setPcpu(p, k.id);
-    } else {
-      setPcpu(p, -1);
-      slices.set(p, Infinity);
-    }
-    hostEvents++;
-    rec?.hostSwitch(now[0]!, p, prev, prevState, k?.id ?? -1);
-    if (k !== undefined && k.id < c.threads) switchIn(k.id);
-  };
-  const fill = (): void => {
-    if (readyCount === 0) return;
-    if (readyAnywhere === 0 && startable === 0) {
-      if (movable) pull();
-      return;
-    }
-    for (let p = 0; p < c.pcpus && readyCount > 0; p++) {
-      if (pcpu[p] !== -1 || (readyOn[p] === 0 && readyAnywhere === 0)) continue;
-      const best = leastReady(p);
-      if (best !== undefined) runOn(p, best, 'S');
-    }
-    if (movable) pull();
-  };
-  /**
-   * Per-pCPU runqueues: an idle pCPU with nothing queued pulls the least-vruntime ready task
-   * queued on another (the kernel's idle balancing).
-   */
-  const pull = (): void => {
-    for (let p = 0; p < c.pcpus && readyCount > 0; p++) {
-      if (pcpu[p] !== -1) continue;
-      let best: HostTask | undefined;
-      for (let q = 0; q < nTasks; q++) {
-        const k = tasks[q]!;
-        if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
-      }
-      if (best === undefined) return;
-      moveTo(best, p);
-      runOn(p, best, 'S');
-    }
-  };
-  const preempt = (p: number, next: HostTask, state: 'R' | 'R+'): void => {
-    const cur = tasks[pcpu[p]!]!;
-    setState(cur, 'ready');
-    cur.preempted = true;
-    if (cur.id < c.vcpus) preemptions[cur.id]!++;
-    runOn(p, next, state);
-  };
-  const wakeHost = (id: number): void => {
-    const k = tasks[id]!;
-    if (k.state !== 'sleep') return;
-    creditSleeper(k);
-    if (movable && pcpu[k.aff] !== -1) {
-      const idle = pcpu.indexOf(-1);
-      if (idle >= 0) moveTo(k, idle);
-    }
-    setState(k, 'ready');
-    k.preempted = false;
-    const idle = k.aff >= 0 ? (pcpu[k.aff] === -1 ? k.aff : -1) : pcpu.indexOf(-1);
-    const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
-    hostEvents++;
-    rec?.hostWakeup(now[0]!, target, id, target);
-    if (idle >= 0) {
-      runOn(idle, k, 'S');
-      return;
-    }
-    // A vCPU polling in halt stops as soon as another task is runnable on its pCPU (KVM polls
-    // only while single_task_running()): its thread sleeps and the pCPU goes to the ready tasks.
-    if (haltPollNs > 0) {
-      for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : c.pcpus - 1; p <= last; p++) {
-        const cur = pcpu[p]!;
-        if (cur >= 0 && cur < c.threads && threads[cur]!.state === 'poll') {
-          block(cur);
-          if (tasks[id]!.state !== 'ready') return; // fill gave it the pCPU
-        }
-      }
-    }
-    // Wakeup preemption: the running task furthest ahead in vruntime, if far enough.
-    let victim = -1;
-    let victimVruntime = 0;
-    for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : c.pcpus - 1; p <= last; p++) {
-      const o = tasks[pcpu[p]!]!;
-      const vr = o.state === 'run' ? o.vruntime + (now[0]! - o.runSince) : o.vruntime;
-      if (vr > k.vruntime + c.wakeupGranNs && (victim < 0 || vr > victimVruntime)) {
-        victim = p;
-        victimVruntime = vr;
-      }
-    }
-    if (victim >= 0) preempt(victim, k, 'R+');
-  };
-  const sleepHost = (id: number): void => {
-    const k = tasks[id]!;
-    if (k.state === 'run') {
-      setState(k, 'sleep');
-      runOn(k.pcpu, undefined, 'S');
-      fill();
-    } else if (k.state === 'ready') {
-      // A shortcut of the model (a real task sleeps only from a CPU): it leaves the runqueue.
-      setState(k, 'sleep');
-      rec?.hostDequeue?.(now[0]!, id);
-    }
-  };
-
-  /** Thread i's vCPU thread sleeps on the host (after the guest switched to idle). */
-  const block = (i: number): void => {
-    const th = threads[i]!;
-    const polling = th.state === 'poll';
-    th.state = 'block';
-    pieces.set(i, Infinity);
-    if (tasks[i]!.state === 'run' && !polling) rec?.guestSwitch(now[0]!, i, i, 'S', -1);
-    sleepHost(i);
-  };
-  /** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
-  const halt = (i: number): void => {
-    const k = tasks[i]!;
-    // Polling only while nothing else is runnable on the pCPU (single_task_running()).
-    if (
-      haltPollNs > 0 &&
-      k.state === 'run' &&
-      readyAnywhere === 0 &&
-      (k.aff < 0 ? readyCount === 0 : readyOn[k.aff] === 0)
-    ) {
-      rec?.guestSwitch(now[0]!, i, i, 'S', -1);
-      setPiece(i, 'poll', haltPollNs);
-    } else block(i);
-  };
-  /** Thread i starts waiting at the barrier by spinning, for at most `budget` ns. */
-  const startSpin = (i: number, budget: number): void => {
-    threads[i]!.spinLeft = budget;
-    nextSpinPiece(i);
-  };
-  /** The spin up to the next PLE exit (or the whole budget without PLE). */
-  const nextSpinPiece = (i: number): void => {
-    const th = threads[i]!;
-    const piece =
-      ple === undefined
-        ? th.spinLeft
-        : Math.min(th.spinLeft, Math.max(1, Math.round(pleWindow[i]! / ple.cpuGHz)));
-    th.spinPiece = piece;
-    setPiece(i, 'spin', piece);
-  };
-  /**
-   * A PLE exit of vCPU v: grow its window and yield to a preempted vCPU of the VM, round robin
-   * after the last one boosted (kvm_vcpu_on_spin -> yield_to).
-   */
-  const pleExit = (v: number): void => {
-    pleExits++;
-    pleWindow[v] = Math.min(pleWindow[v]! * ple!.grow, ple!.maxCycles);
-    for (let step = 1; step <= c.vcpus; step++) {
-      const u = (lastBoosted + step + c.vcpus) % c.vcpus;
-      const k = tasks[u]!;
-      if (u === v || k.state !== 'ready' || !k.preempted) continue;
-      const mine = tasks[v]!.pcpu;
-      const p = k.aff >= 0 ? k.aff : mine;
-      const cur = pcpu[p]!;
-      if (cur < 0) continue;
-      if (p !== mine && k.vruntime > vruntimeOf(tasks[cur]!) + c.wakeupGranNs) continue;
-      lastBoosted = u;
-      pleYields++;
-      // On the spinner's own pCPU the boosted vCPU is only the next buddy: CFS runs it unless it
-      // is more than a wakeup granularity ahead of the leftmost ready task, which runs instead
-      // (the yielder is skipped). Without that, spinners that boost each other keep the pCPU
-      // between them for ever while the vCPU they wait for never runs.
-      const left = p === mine ? leastReady(p) : undefined;
-      preempt(p, left !== undefined && k.vruntime > left.vruntime + c.wakeupGranNs ? left : k, 'R');
-      return;
-    }
-  };
-  const startWork = (i: number): void => setPiece(i, 'work', work());
-  /**
-   * What the host shares with pvsched: vCPU v is preempted (ready, not running), or, with
-   * per-pCPU runqueues, another task is runnable on its pCPU (it will be preempted within a slice).
-   */
-  const contended = (v: number): boolean => {
-    const k = tasks[v]!;
-    if (k.state === 'ready') return true;
-    if (k.aff < 0) return false;
-    for (let h = c.vcpus; h < nTasks; h++)
-      if (tasks[h]!.aff === k.aff && tasks[h]!.state !== 'sleep') return true;
-    return false;
-  };
-  /** The next region's team: pvsched drops as many threads as vCPUs are preempted now. */
-  const chooseTeam = (master: number): void => {
-    let size = c.dop === 'fixed' ? fixedSize : c.threads;
-    if (c.dop === 'pvsched') {
-      let preempted = 0;
-      for (let v = 0; v < c.threads; v++) if (contended(v)) preempted++;
-      size = Math.max(1, c.threads - preempted);
-    }
-    setTeam(size);
-    teams.push(size);
-    // Members: the master, then threads on uncontended vCPUs, then the rest, by index.
-    inTeam.fill(0);
-    inTeam[master] = 1;
-    let n = 1;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let j = 0; j < c.threads && n < size; j++) {
-        if (inTeam[j] === 1) continue;
-        if (pass === 0 && (tasks[j]!.state !== 'run' || contended(j))) continue;
-        inTeam[j] = 1;
-        n++;
-      }
-    }
-  };
-  /** Thread i completed its piece of the region at t (its vCPU running). */
-  const arrive = (i: number): void => {
-    arrived++;
-    if (arrived < team) {
-      if (c.policy === 'block') halt(i);
-      else startSpin(i, c.policy === 'spin' ? Infinity : c.spinNs);
-      return;
-    }
-    // The last arrival completes the barrier.
-    arrived = 0;
-    regions++;
-    const th = threads[i]!;
-    if (regions >= c.barriers) {
-      done = true;
-      return;
-    }
-    chooseTeam(i);
-    for (let j = 0; j < c.threads; j++) {
-      if (j === i) continue;
-      const o = threads[j]!;
-      if (inTeam[j] === 1) {
-        if (o.state === 'spin') startWork(j);
-        else if (o.state === 'block' || o.state === 'poll') th.toWake[th.wakeEnd++] = j;
-      } else if (o.state !== 'block' && o.state !== 'poll') halt(j);
-    }
-    if (th.wakeEnd > 0) setPiece(i, 'waking', c.wakeCostNs);
-    else startWork(i);
-  };
-
-  /** Thread v's piece ended at t (its vCPU running). */
-  const pieceEnded = (v: number): void => {
-    const th = threads[v]!;
-    guestEvents++;
-    switch (th.state) {
-      case 'work':
-        arrive(v);
-        break;
-      case 'spin':
-        th.spinLeft -= th.spinPiece;
-        if (th.spinLeft <= 0)
-          halt(v); // spin-then-block: spun long enough
-        else {
-          pleExit(v);
-          nextSpinPiece(v);
-        }
-        break;
-      case 'poll':
-        block(v); // polled long enough: the vCPU thread sleeps
-        break;
-      case 'resume':
-        switchIn(v);
-        startWork(v);
-        break;
-      case 'waking': {
-        const j = th.toWake[th.wakeNext++]!;
-        rec?.guestWakeup(now[0]!, v, v, j, j);
-        if (threads[j]!.state === 'poll') pollHits++;
-        else {
-          ipiAt.push(now[0]! + c.ipiNs);
-          ipiVcpu.push(j);
-        }
-        setPiece(j, 'resume', c.resumeCostNs);
-        // A woken thread is switched in before its return from the wait runs (as a kernel
-        // does): at once if its vCPU runs, else when the host runs it (runOn).
-        if (rec !== undefined) {
-          switchPending[j] = 1;
-          if (tasks[j]!.state === 'run') switchIn(j);
-        }
-        if (th.wakeNext < th.wakeEnd) setPiece(v, 'waking', c.wakeCostNs);
-        else {
-          th.wakeNext = th.wakeEnd = 0;
-          startWork(v);
-        }
-        break;
-      }
-    }
-  };
   const dueList = new Int32Array(c.threads);
   const sliceList = new Int32Array(c.pcpus);
   const vmmList = new Int32Array(c.threads);
-  countRunnable();
-  fill();
+  return {
+    c,
+    rec,
+    rand,
+    nTasks,
+    movable,
+    periodic,
+    tasks,
+    pcpu,
+    slices,
+    pieces,
+    dueAt,
+    lateDue: lateDue as boolean,
+    fixedSize,
+    team,
+    teams,
+    barrierNs,
+    share,
+    barrierCost,
+    threads,
+    haltPollNs,
+    vmm,
+    vmmRand,
+    vmmTimers,
+    vmmLeft,
+    inVmm,
+    vmmSleepCount,
+    vmmList,
+    ple,
+    pleWindow,
+    lastBoosted,
+    pleExits,
+    pleYields,
+    pollHits,
+    waitNs,
+    preemptedNs,
+    preemptions,
+    inTeam,
+    arrived,
+    regions,
+    done: done as boolean,
+    hostEvents,
+    guestEvents,
+    now,
+    ipiAt,
+    ipiVcpu,
+    ipiHead,
+    runnableCount,
+    readyCount,
+    pinnedOn,
+    unpinned,
+    readyOn,
+    readyAnywhere,
+    startable,
+    minHint,
+    sliceFor,
+    switchPending,
+    dueList,
+    sliceList,
+  };
+}
+type Sim = ReturnType<typeof newSim>;
+
+/** A VMM sleep's stretch or length: one of `xs`, uniformly, from the VMM sleeps' own draws. */
+function vmmDraw(s: Sim, xs: readonly number[]): number {
+  return Math.max(1, Math.round(xs[Math.min(xs.length - 1, Math.floor(s.vmmRand() * xs.length))]!));
+}
+
+/** The run's start: the first team, the threads' first pieces, the hogs' phases, the first picks. */
+function startSim(s: Sim): void {
+  setTeam(s, s.team);
+  for (const th of s.threads) th.left = work(s);
+  // Threads beyond the first team wait asleep (their vCPUs halted).
+  for (let i = s.team; i < s.c.threads; i++) {
+    s.threads[i]!.state = 'block';
+    s.tasks[i]!.state = 'sleep';
+  }
+  s.teams.push(s.team);
+  // vCPUs with no program thread are idle: their host threads sleep from the start.
+  for (let v = s.c.threads; v < s.c.vcpus; v++) s.tasks[v]!.state = 'sleep';
+  // Periodic hogs start in a random phase of their cycle.
+  if (s.periodic) {
+    for (let h = s.c.vcpus; h < s.nTasks; h++) {
+      const phase = s.rand() * (s.c.hogOnNs + s.c.hogOffNs);
+      if (phase < s.c.hogOnNs) s.tasks[h]!.periodEnd = Math.round(s.c.hogOnNs - phase);
+      else {
+        s.tasks[h]!.state = 'sleep';
+        s.tasks[h]!.periodEnd = Math.round(s.c.hogOnNs + s.c.hogOffNs - phase);
+      }
+    }
+  }
+  countRunnable(s);
+  fill(s);
   // Per-pCPU runqueues: each pCPU's slices in their own phase.
-  if (movable)
-    for (let p = 0; p < c.pcpus; p++)
-      if (pcpu[p] !== -1) slices.set(p, Math.max(1, Math.round(rand() * slice())));
-  const stepLimit = c.maxStepsPerBarrier ?? MAX_STEPS_PER_BARRIER;
+  if (s.movable)
+    for (let p = 0; p < s.c.pcpus; p++)
+      if (s.pcpu[p] !== -1) s.slices.set(p, Math.max(1, Math.round(s.rand() * slice(s))));
+}
+
+/** The next-event loop, to the last barrier; the result. */
+function runSim(s: Sim): SimResult {
+  const stepLimit = s.c.maxStepsPerBarrier ?? MAX_STEPS_PER_BARRIER;
   let steps = 0;
   let stepsFrom = 0;
-  while (!done) {
+  while (!s.done) {
     // A guard against a livelock in the model (tasks handing a pCPU back and forth while the
     // barrier waits on one that never runs): no input may hang the caller.
     if (++steps > stepLimit) {
-      if (regions === stepsFrom)
+      if (s.regions === stepsFrom)
         throw new Error(
-          `simulation made no progress: ${formatCount(stepLimit)} events without a barrier completing (at ${formatDuration(now[0]!)} simulated, barrier ${formatCount(regions + 1)} of ${formatCount(c.barriers)}): a livelock in the model`,
+          `simulation made no progress: ${formatCount(stepLimit)} events without a barrier completing (at ${formatDuration(s.now[0]!)} simulated, barrier ${formatCount(s.regions + 1)} of ${formatCount(s.c.barriers)}): a livelock in the model`,
         );
       steps = 0;
-      stepsFrom = regions;
+      stepsFrom = s.regions;
     }
     // The next event: a piece of guest work ends on a running vCPU, a slice ends while others
     // wait, an IPI lands, a periodic hog switches on or off.
-    let next = pieces.min();
-    if (periodic) for (let h = c.vcpus; h < nTasks; h++) next = Math.min(next, tasks[h]!.periodEnd);
-    if (readyCount > 0) next = Math.min(next, slices.min());
-    if (ipiHead < ipiAt.length) next = Math.min(next, ipiAt[ipiHead]!);
-    if (vmm !== undefined) next = Math.min(next, vmmTimers.min());
+    let next = s.pieces.min();
+    if (s.periodic)
+      for (let h = s.c.vcpus; h < s.nTasks; h++) next = Math.min(next, s.tasks[h]!.periodEnd);
+    if (s.readyCount > 0) next = Math.min(next, s.slices.min());
+    if (s.ipiHead < s.ipiAt.length) next = Math.min(next, s.ipiAt[s.ipiHead]!);
+    if (s.vmm !== undefined) next = Math.min(next, s.vmmTimers.min());
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
     const t = next;
-    now[0] = t;
+    s.now[0] = t;
     // IPIs that land now, the latest sent first (waking never sends one).
-    let landed = ipiHead;
-    while (landed < ipiAt.length && ipiAt[landed]! <= t) landed++;
-    if (landed > ipiHead) {
-      const first = ipiHead;
-      ipiHead = landed;
-      for (let q = landed - 1; q >= first; q--) wakeHost(ipiVcpu[q]!);
-      if (ipiHead === ipiAt.length) {
-        ipiAt.length = 0;
-        ipiVcpu.length = 0;
-        ipiHead = 0;
+    let landed = s.ipiHead;
+    while (landed < s.ipiAt.length && s.ipiAt[landed]! <= t) landed++;
+    if (landed > s.ipiHead) {
+      const first = s.ipiHead;
+      s.ipiHead = landed;
+      for (let q = landed - 1; q >= first; q--) wakeHost(s, s.ipiVcpu[q]!);
+      if (s.ipiHead === s.ipiAt.length) {
+        s.ipiAt.length = 0;
+        s.ipiVcpu.length = 0;
+        s.ipiHead = 0;
       }
     }
-    if (periodic) {
-      for (let h = c.vcpus; h < nTasks; h++) {
-        const k = tasks[h]!;
+    if (s.periodic) {
+      for (let h = s.c.vcpus; h < s.nTasks; h++) {
+        const k = s.tasks[h]!;
         if (k.periodEnd > t) continue;
         if (k.state === 'sleep') {
-          k.periodEnd = t + c.hogOnNs;
-          wakeHost(h);
+          k.periodEnd = t + s.c.hogOnNs;
+          wakeHost(s, h);
         } else {
-          k.periodEnd = t + c.hogOffNs;
-          sleepHost(h);
+          k.periodEnd = t + s.c.hogOffNs;
+          sleepHost(s, h);
         }
       }
     }
     // Threads whose pieces end now, by index. Handling one can make another's piece end now
     // (zero-length pieces, a vCPU resumed mid-loop): from then on every later index is checked.
-    const nDue = pieces.due(t, dueList);
-    lateDue = false;
+    const nDue = s.pieces.due(t, s.dueList);
+    s.lateDue = false;
     let scanFrom = -1;
-    for (let q = 0; q < nDue && !done; q++) {
-      const v = dueList[q]!;
-      if (dueAt[v]! > t) continue;
-      pieceEnded(v);
-      if (lateDue) {
+    for (let q = 0; q < nDue && !s.done; q++) {
+      const v = s.dueList[q]!;
+      if (s.dueAt[v]! > t) continue;
+      pieceEnded(s, v);
+      if (s.lateDue) {
         scanFrom = v + 1;
         break;
       }
     }
     if (scanFrom >= 0)
-      for (let v = scanFrom; v < c.threads && !done; v++) if (dueAt[v]! <= t) pieceEnded(v);
-    if (done) break;
-    if (vmm !== undefined && vmmTimers.min() <= t) {
-      const n = vmmTimers.due(t, vmmList);
+      for (let v = scanFrom; v < s.c.threads && !s.done; v++)
+        if (s.dueAt[v]! <= t) pieceEnded(s, v);
+    if (s.done) break;
+    if (s.vmm !== undefined && s.vmmTimers.min() <= t) {
+      const n = s.vmmTimers.due(t, s.vmmList);
       for (let q = 0; q < n; q++) {
-        const v = vmmList[q]!;
-        if (vmmTimers.at[v]! > t) continue;
-        if (inVmm[v] === 1) {
+        const v = s.vmmList[q]!;
+        if (s.vmmTimers.at[v]! > t) continue;
+        if (s.inVmm[v] === 1) {
           // Back from the VMM: woken, unless its guest halted meanwhile (then an IPI wakes it).
-          inVmm[v] = 0;
-          vmmTimers.set(v, Infinity);
-          if (tasks[v]!.state === 'sleep' && active(threads[v]!)) wakeHost(v);
-        } else if (tasks[v]!.state === 'run') {
-          vmmSleepCount++;
-          sleepHost(v);
-          vmmLeft[v] = vmmDraw(vmm.runNs);
-          inVmm[v] = 1;
-          vmmTimers.set(v, t + vmmDraw(vmm.sleepNs));
+          s.inVmm[v] = 0;
+          s.vmmTimers.set(v, Infinity);
+          if (s.tasks[v]!.state === 'sleep' && active(s, s.threads[v]!)) wakeHost(s, v);
+        } else if (s.tasks[v]!.state === 'run') {
+          s.vmmSleepCount++;
+          sleepHost(s, v);
+          s.vmmLeft[v] = vmmDraw(s, s.vmm.runNs);
+          s.inVmm[v] = 1;
+          s.vmmTimers.set(v, t + vmmDraw(s, s.vmm.sleepNs));
         }
       }
     }
     // Slices that ended while others wait: the least-vruntime ready task takes the pCPU.
-    const nSlices = slices.due(t, sliceList);
+    const nSlices = s.slices.due(t, s.sliceList);
     for (let q = 0; q < nSlices; q++) {
-      const p = sliceList[q]!;
-      const best = readyCount > 0 ? leastReady(p) : undefined;
-      const cur = tasks[pcpu[p]!]!;
-      if (best !== undefined && best.vruntime < vruntimeOf(cur)) {
-        preempt(p, best, 'R');
-        if (movable) rebalance(cur, p);
-      } else slices.set(p, t + nextSlice());
+      const p = s.sliceList[q]!;
+      const best = s.readyCount > 0 ? leastReady(s, p) : undefined;
+      const cur = s.tasks[s.pcpu[p]!]!;
+      if (best !== undefined && best.vruntime < vruntimeOf(s, cur)) {
+        preempt(s, p, best, 'R');
+        if (s.movable) rebalance(s, cur, p);
+      } else s.slices.set(p, t + nextSlice(s));
     }
-    fill();
+    fill(s);
   }
   // The program ends: its threads exit and their vCPUs halt.
-  for (let i = 0; i < c.threads; i++) {
-    if (threads[i]!.state !== 'block') block(i);
-    threads[i]!.state = 'done';
+  for (let i = 0; i < s.c.threads; i++) {
+    if (s.threads[i]!.state !== 'block') block(s, i);
+    s.threads[i]!.state = 'done';
   }
   // Ready time still open at the end (vCPUs without program threads never are; kept exact anyway).
-  for (let v = 0; v < c.vcpus; v++) {
-    const k = tasks[v]!;
+  for (let v = 0; v < s.c.vcpus; v++) {
+    const k = s.tasks[v]!;
     if (k.state !== 'ready') continue;
-    waitNs[v]! += now[0]! - k.readySince;
-    if (k.preempted) preemptedNs[v]! += now[0]! - k.readySince;
+    s.waitNs[v]! += s.now[0]! - k.readySince;
+    if (k.preempted) s.preemptedNs[v]! += s.now[0]! - k.readySince;
   }
   return {
-    wallNs: now[0]!,
-    hostEvents,
-    guestEvents,
-    pleExits,
-    pleYields,
-    pollHits,
-    vmmSleeps: vmmSleepCount,
-    vcpuWaitNs: waitNs,
-    vcpuPreemptedNs: preemptedNs,
-    preemptions,
-    teams,
+    wallNs: s.now[0]!,
+    hostEvents: s.hostEvents,
+    guestEvents: s.guestEvents,
+    pleExits: s.pleExits,
+    pleYields: s.pleYields,
+    pollHits: s.pollHits,
+    vmmSleeps: s.vmmSleepCount,
+    vcpuWaitNs: s.waitNs,
+    vcpuPreemptedNs: s.preemptedNs,
+    preemptions: s.preemptions,
+    teams: s.teams,
   };
+}
+
+function setDue(s: Sim, i: number, time: number): void {
+  s.pieces.set(i, time);
+  if (time <= s.now[0]!) s.lateDue = true;
+}
+
+function setTeam(s: Sim, size: number): void {
+  s.team = size;
+  s.share = (s.c.workNs * s.c.threads) / size;
+  s.barrierCost = size > 1 ? s.barrierNs : 0;
+}
+
+function work(s: Sim): number {
+  return Math.max(
+    1,
+    Math.round(s.share * (1 + s.c.imbalance * (2 * s.rand() - 1)) + s.barrierCost),
+  );
+}
+
+function countRunnable(s: Sim): void {
+  s.runnableCount = 0;
+  s.readyCount = 0;
+  for (const k of s.tasks) {
+    if (k.state !== 'sleep') s.runnableCount++;
+    if (k.state !== 'ready') continue;
+    s.readyCount++;
+    if (k.aff >= 0) s.readyOn[k.aff]!++;
+    else s.readyAnywhere++;
+  }
+  s.startable = 0;
+  for (let p = 0; p < s.c.pcpus; p++) s.startable += startableOn(s, p);
+}
+
+/** A thread consumes its piece while its vCPU runs and it is not blocked or done. */
+function active(s: Sim, th: GuestThread): boolean {
+  return th.state !== 'block' && th.state !== 'done';
+}
+
+/** Sets thread i's piece (its vCPU may be running: then the piece ends at t + left). */
+function setPiece(s: Sim, i: number, state: GuestState, left: number): void {
+  const th = s.threads[i]!;
+  th.state = state;
+  th.left = left;
+  setDue(s, i, s.tasks[i]!.state === 'run' && active(s, th) ? s.now[0]! + left : Infinity);
+}
+
+/**
+ * Every state change goes through here, keeping the counts and accounting time lazily (all
+ * times are integer ns, so differences of absolute times are exactly the sums of the steps).
+ */
+function setState(s: Sim, k: HostTask, st: HostTask['state']): void {
+  if (k.state === st) return;
+  const id = k.id;
+  if (k.state === 'run') {
+    k.vruntime += s.now[0]! - k.runSince;
+    if (id < s.c.threads) {
+      if (s.dueAt[id]! !== Infinity) s.threads[id]!.left = s.dueAt[id]! - s.now[0]!;
+      s.pieces.set(id, Infinity);
+      if (s.vmm !== undefined && s.vmmTimers.at[id]! !== Infinity) {
+        s.vmmLeft[id] = s.vmmTimers.at[id]! - s.now[0]!;
+        s.vmmTimers.set(id, Infinity);
+      }
+    }
+  } else if (k.state === 'ready') {
+    s.readyCount--;
+    if (k.aff >= 0) {
+      s.startable -= startableOn(s, k.aff);
+      s.readyOn[k.aff]!--;
+      s.startable += startableOn(s, k.aff);
+    } else s.readyAnywhere--;
+    if (id < s.c.vcpus) {
+      s.waitNs[id]! += s.now[0]! - k.readySince;
+      if (k.preempted) s.preemptedNs[id]! += s.now[0]! - k.readySince;
+    }
+  }
+  if (st === 'run') {
+    k.runSince = s.now[0]!;
+    if (s.ple !== undefined && id < s.c.vcpus) s.pleWindow[id] = s.ple.windowCycles;
+    if (id < s.c.threads && active(s, s.threads[id]!))
+      setDue(s, id, s.now[0]! + s.threads[id]!.left);
+    if (s.vmm !== undefined && id < s.c.threads) {
+      s.inVmm[id] = 0;
+      s.vmmTimers.set(id, active(s, s.threads[id]!) ? s.now[0]! + s.vmmLeft[id]! : Infinity);
+    }
+  } else if (st === 'ready') {
+    s.readyCount++;
+    if (k.aff >= 0) {
+      s.startable -= startableOn(s, k.aff);
+      s.readyOn[k.aff]!++;
+      s.startable += startableOn(s, k.aff);
+    } else s.readyAnywhere++;
+    k.readySince = s.now[0]!;
+  }
+  if (k.state === 'sleep') s.runnableCount++;
+  if (st === 'sleep') s.runnableCount--;
+  k.state = st;
+}
+
+/** Virtual runtime now. */
+function vruntimeOf(s: Sim, k: HostTask): number {
+  return k.state === 'run' ? k.vruntime + (s.now[0]! - k.runSince) : k.vruntime;
+}
+
+function startableOn(s: Sim, p: number): number {
+  return s.readyOn[p]! > 0 && s.pcpu[p] === -1 ? 1 : 0;
+}
+
+function setPcpu(s: Sim, p: number, id: number): void {
+  s.startable -= startableOn(s, p);
+  s.pcpu[p] = id;
+  s.startable += startableOn(s, p);
+}
+
+/** Per-pCPU runqueues: task k now queues on pCPU p (a wakeup or an idle pCPU's pull). */
+function moveTo(s: Sim, k: HostTask, p: number): void {
+  const from = k.aff;
+  if (from === p) return;
+  const list = s.pinnedOn[from]!;
+  list.splice(list.indexOf(k.id), 1);
+  s.pinnedOn[p]!.push(k.id);
+  if (k.state === 'ready') {
+    s.startable -= startableOn(s, from) + startableOn(s, p);
+    s.readyOn[from]!--;
+    s.readyOn[p]!++;
+    s.startable += startableOn(s, from) + startableOn(s, p);
+  }
+  k.aff = p;
+}
+
+/**
+ * Per-pCPU runqueues: a task preempted at the end of its slice on pCPU p queues on the pCPU with
+ * the fewest ready tasks when that is fewer than p's (the kernel's periodic load balancing, in
+ * its effect: three tasks on two pCPUs rotate and each gets two thirds of one, rather than one
+ * keeping a pCPU to itself while two share the other).
+ */
+function rebalance(s: Sim, k: HostTask, p: number): void {
+  let q = -1;
+  for (let r = 0; r < s.c.pcpus; r++)
+    if (r !== p && (q < 0 || s.readyOn[r]! < s.readyOn[q]!)) q = r;
+  // readyOn[p] counts k: it moves only where fewer wait than with it here.
+  if (q >= 0 && s.readyOn[q]! < s.readyOn[p]!) moveTo(s, k, q);
+}
+
+/**
+ * Sleeper credit: a woken task is put at most half a latency behind the least vruntime of the
+ * runnable tasks. When some runnable task's vruntime (an upper bound of the least) is already
+ * within that of it, nothing changes: the hint is tried first, and the search over the tasks
+ * stops at the first such task, so only a task that is really behind costs the whole pass
+ * (most wakes in a blocking run found the hint asleep and searched every task).
+ */
+function creditSleeper(s: Sim, k: HostTask): void {
+  const reach = k.vruntime + s.c.latencyNs / 2;
+  const hint = s.tasks[s.minHint]!;
+  // vruntimeOf written out here and below: this runs for every wake, and a call that is not
+  // inlined returns its number boxed (a heap allocation per call).
+  const tNow = s.now[0]!;
+  if (
+    hint.state !== 'sleep' &&
+    reach >= (hint.state === 'run' ? hint.vruntime + (tNow - hint.runSince) : hint.vruntime)
+  )
+    return;
+  let m = Infinity;
+  for (let q = 0; q < s.tasks.length; q++) {
+    const o = s.tasks[q]!;
+    if (o.state === 'sleep') continue;
+    const v = o.state === 'run' ? o.vruntime + (tNow - o.runSince) : o.vruntime;
+    if (v <= reach) {
+      s.minHint = q;
+      return;
+    }
+    if (v < m) m = v;
+  }
+  k.vruntime = Math.max(k.vruntime, (m === Infinity ? 0 : m) - s.c.latencyNs / 2);
+}
+
+function slice(s: Sim): number {
+  return s.sliceFor[s.runnableCount]!;
+}
+
+/**
+ * The slice a task starts: with per-pCPU runqueues, from half to one and a half slices (a
+ * kernel ends a slice at the first tick after it expired, or earlier on a wakeup or a yield),
+ * so each pCPU's phase drifts and the pCPUs meet in every relative phase over a run.
+ */
+function nextSlice(s: Sim): number {
+  return s.movable ? Math.max(1, Math.round(slice(s) * (0.5 + s.rand()))) : slice(s);
+}
+
+/** The ready task with the least vruntime that may run on pCPU p (ties: the lowest id). */
+function leastReady(s: Sim, p: number): HostTask | undefined {
+  let best: HostTask | undefined;
+  // The pinned tasks, then the unpinned: no closure per call (this runs for every pick).
+  for (let pass = 0; pass < 2; pass++) {
+    if (pass === 0 ? s.readyOn[p]! === 0 : s.readyAnywhere === 0) continue;
+    const ids = pass === 0 ? s.pinnedOn[p]! : s.unpinned;
+    for (let q = 0; q < ids.length; q++) {
+      const k = s.tasks[ids[q]!]!;
+      if (
+        k.state === 'ready' &&
+        (best === undefined ||
+          k.vruntime < best.vruntime ||
+          (k.vruntime === best.vruntime && k.id < best.id))
+      )
+        best = k;
+    }
+  }
+  return best;
+}
+
+function switchIn(s: Sim, v: number): void {
+  if (s.switchPending[v] === 0) return;
+  s.switchPending[v] = 0;
+  s.rec?.guestSwitch(s.now[0]!, v, -1, 'R', v);
+}
+
+function runOn(s: Sim, p: number, k: HostTask | undefined, prevState: 'R' | 'R+' | 'S'): void {
+  const prev = s.pcpu[p]!;
+  if (k !== undefined) {
+    setState(s, k, 'run');
+    if (k.pcpu >= 0 && k.pcpu !== p) {
+      s.hostEvents++;
+      s.rec?.hostMigrate?.(s.now[0]!, k.id, k.pcpu, p);
+    }
+    k.pcpu = p;
+    s.slices.set(p, s.now[0]! + nextSlice(s));
+    setPcpu(s, p, k.id);
+  } else {
+    setPcpu(s, p, -1);
+    s.slices.set(p, Infinity);
+  }
+  s.hostEvents++;
+  s.rec?.hostSwitch(s.now[0]!, p, prev, prevState, k?.id ?? -1);
+  if (k !== undefined && k.id < s.c.threads) switchIn(s, k.id);
+}
+
+function fill(s: Sim): void {
+  if (s.readyCount === 0) return;
+  if (s.readyAnywhere === 0 && s.startable === 0) {
+    if (s.movable) pull(s);
+    return;
+  }
+  for (let p = 0; p < s.c.pcpus && s.readyCount > 0; p++) {
+    if (s.pcpu[p] !== -1 || (s.readyOn[p] === 0 && s.readyAnywhere === 0)) continue;
+    const best = leastReady(s, p);
+    if (best !== undefined) runOn(s, p, best, 'S');
+  }
+  if (s.movable) pull(s);
+}
+
+/**
+ * Per-pCPU runqueues: an idle pCPU with nothing queued pulls the least-vruntime ready task
+ * queued on another (the kernel's idle balancing).
+ */
+function pull(s: Sim): void {
+  for (let p = 0; p < s.c.pcpus && s.readyCount > 0; p++) {
+    if (s.pcpu[p] !== -1) continue;
+    let best: HostTask | undefined;
+    for (let q = 0; q < s.nTasks; q++) {
+      const k = s.tasks[q]!;
+      if (k.state === 'ready' && (best === undefined || k.vruntime < best.vruntime)) best = k;
+    }
+    if (best === undefined) return;
+    moveTo(s, best, p);
+    runOn(s, p, best, 'S');
+  }
+}
+
+function preempt(s: Sim, p: number, next: HostTask, state: 'R' | 'R+'): void {
+  const cur = s.tasks[s.pcpu[p]!]!;
+  setState(s, cur, 'ready');
+  cur.preempted = true;
+  if (cur.id < s.c.vcpus) s.preemptions[cur.id]!++;
+  runOn(s, p, next, state);
+}
+
+function wakeHost(s: Sim, id: number): void {
+  const k = s.tasks[id]!;
+  if (k.state !== 'sleep') return;
+  creditSleeper(s, k);
+  if (s.movable && s.pcpu[k.aff] !== -1) {
+    const idle = s.pcpu.indexOf(-1);
+    if (idle >= 0) moveTo(s, k, idle);
+  }
+  setState(s, k, 'ready');
+  k.preempted = false;
+  const idle = k.aff >= 0 ? (s.pcpu[k.aff] === -1 ? k.aff : -1) : s.pcpu.indexOf(-1);
+  const target = idle >= 0 ? idle : k.aff >= 0 ? k.aff : Math.max(0, k.pcpu);
+  s.hostEvents++;
+  s.rec?.hostWakeup(s.now[0]!, target, id, target);
+  if (idle >= 0) {
+    runOn(s, idle, k, 'S');
+    return;
+  }
+  // A vCPU polling in halt stops as soon as another task is runnable on its pCPU (KVM polls
+  // only while single_task_running()): its thread sleeps and the pCPU goes to the ready tasks.
+  if (s.haltPollNs > 0) {
+    for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : s.c.pcpus - 1; p <= last; p++) {
+      const cur = s.pcpu[p]!;
+      if (cur >= 0 && cur < s.c.threads && s.threads[cur]!.state === 'poll') {
+        block(s, cur);
+        if (s.tasks[id]!.state !== 'ready') return; // fill gave it the pCPU
+      }
+    }
+  }
+  // Wakeup preemption: the running task furthest ahead in vruntime, if far enough.
+  let victim = -1;
+  let victimVruntime = 0;
+  for (let p = Math.max(0, k.aff), last = k.aff >= 0 ? k.aff : s.c.pcpus - 1; p <= last; p++) {
+    const o = s.tasks[s.pcpu[p]!]!;
+    const vr = o.state === 'run' ? o.vruntime + (s.now[0]! - o.runSince) : o.vruntime;
+    if (vr > k.vruntime + s.c.wakeupGranNs && (victim < 0 || vr > victimVruntime)) {
+      victim = p;
+      victimVruntime = vr;
+    }
+  }
+  if (victim >= 0) preempt(s, victim, k, 'R+');
+}
+
+function sleepHost(s: Sim, id: number): void {
+  const k = s.tasks[id]!;
+  if (k.state === 'run') {
+    setState(s, k, 'sleep');
+    runOn(s, k.pcpu, undefined, 'S');
+    fill(s);
+  } else if (k.state === 'ready') {
+    // A shortcut of the model (a real task sleeps only from a CPU): it leaves the runqueue.
+    setState(s, k, 'sleep');
+    s.rec?.hostDequeue?.(s.now[0]!, id);
+  }
+}
+
+/** Thread i's vCPU thread sleeps on the host (after the guest switched to idle). */
+function block(s: Sim, i: number): void {
+  const th = s.threads[i]!;
+  const polling = th.state === 'poll';
+  th.state = 'block';
+  s.pieces.set(i, Infinity);
+  if (s.tasks[i]!.state === 'run' && !polling) s.rec?.guestSwitch(s.now[0]!, i, i, 'S', -1);
+  sleepHost(s, i);
+}
+
+/** Thread i stops (blocks or idles): the guest switches to idle and the vCPU halts. */
+function halt(s: Sim, i: number): void {
+  const k = s.tasks[i]!;
+  // Polling only while nothing else is runnable on the pCPU (single_task_running()).
+  if (
+    s.haltPollNs > 0 &&
+    k.state === 'run' &&
+    s.readyAnywhere === 0 &&
+    (k.aff < 0 ? s.readyCount === 0 : s.readyOn[k.aff] === 0)
+  ) {
+    s.rec?.guestSwitch(s.now[0]!, i, i, 'S', -1);
+    setPiece(s, i, 'poll', s.haltPollNs);
+  } else block(s, i);
+}
+
+/** Thread i starts waiting at the barrier by spinning, for at most `budget` ns. */
+function startSpin(s: Sim, i: number, budget: number): void {
+  s.threads[i]!.spinLeft = budget;
+  nextSpinPiece(s, i);
+}
+
+/** The spin up to the next PLE exit (or the whole budget without PLE). */
+function nextSpinPiece(s: Sim, i: number): void {
+  const th = s.threads[i]!;
+  const piece =
+    s.ple === undefined
+      ? th.spinLeft
+      : Math.min(th.spinLeft, Math.max(1, Math.round(s.pleWindow[i]! / s.ple.cpuGHz)));
+  th.spinPiece = piece;
+  setPiece(s, i, 'spin', piece);
+}
+
+/**
+ * A PLE exit of vCPU v: grow its window and yield to a preempted vCPU of the VM, round robin
+ * after the last one boosted (kvm_vcpu_on_spin -> yield_to).
+ */
+function pleExit(s: Sim, v: number): void {
+  s.pleExits++;
+  s.pleWindow[v] = Math.min(s.pleWindow[v]! * s.ple!.grow, s.ple!.maxCycles);
+  for (let step = 1; step <= s.c.vcpus; step++) {
+    const u = (s.lastBoosted + step + s.c.vcpus) % s.c.vcpus;
+    const k = s.tasks[u]!;
+    if (u === v || k.state !== 'ready' || !k.preempted) continue;
+    const mine = s.tasks[v]!.pcpu;
+    const p = k.aff >= 0 ? k.aff : mine;
+    const cur = s.pcpu[p]!;
+    if (cur < 0) continue;
+    if (p !== mine && k.vruntime > vruntimeOf(s, s.tasks[cur]!) + s.c.wakeupGranNs) continue;
+    s.lastBoosted = u;
+    s.pleYields++;
+    // On the spinner's own pCPU the boosted vCPU is only the next buddy: CFS runs it unless it
+    // is more than a wakeup granularity ahead of the leftmost ready task, which runs instead
+    // (the yielder is skipped). Without that, spinners that boost each other keep the pCPU
+    // between them for ever while the vCPU they wait for never runs.
+    const left = p === mine ? leastReady(s, p) : undefined;
+    preempt(
+      s,
+      p,
+      left !== undefined && k.vruntime > left.vruntime + s.c.wakeupGranNs ? left : k,
+      'R',
+    );
+    return;
+  }
+}
+
+function startWork(s: Sim, i: number): void {
+  return setPiece(s, i, 'work', work(s));
+}
+
+/**
+ * What the host shares with pvsched: vCPU v is preempted (ready, not running), or, with
+ * per-pCPU runqueues, another task is runnable on its pCPU (it will be preempted within a slice).
+ */
+function contended(s: Sim, v: number): boolean {
+  const k = s.tasks[v]!;
+  if (k.state === 'ready') return true;
+  if (k.aff < 0) return false;
+  for (let h = s.c.vcpus; h < s.nTasks; h++)
+    if (s.tasks[h]!.aff === k.aff && s.tasks[h]!.state !== 'sleep') return true;
+  return false;
+}
+
+/** The next region's team: pvsched drops as many threads as vCPUs are preempted now. */
+function chooseTeam(s: Sim, master: number): void {
+  let size = s.c.dop === 'fixed' ? s.fixedSize : s.c.threads;
+  if (s.c.dop === 'pvsched') {
+    let preempted = 0;
+    for (let v = 0; v < s.c.threads; v++) if (contended(s, v)) preempted++;
+    size = Math.max(1, s.c.threads - preempted);
+  }
+  setTeam(s, size);
+  s.teams.push(size);
+  // Members: the master, then threads on uncontended vCPUs, then the rest, by index.
+  s.inTeam.fill(0);
+  s.inTeam[master] = 1;
+  let n = 1;
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < s.c.threads && n < size; j++) {
+      if (s.inTeam[j] === 1) continue;
+      if (pass === 0 && (s.tasks[j]!.state !== 'run' || contended(s, j))) continue;
+      s.inTeam[j] = 1;
+      n++;
+    }
+  }
+}
+
+/** Thread i completed its piece of the region at t (its vCPU running). */
+function arrive(s: Sim, i: number): void {
+  s.arrived++;
+  if (s.arrived < s.team) {
+    if (s.c.policy === 'block') halt(s, i);
+    else startSpin(s, i, s.c.policy === 'spin' ? Infinity : s.c.spinNs);
+    return;
+  }
+  // The last arrival completes the barrier.
+  s.arrived = 0;
+  s.regions++;
+  const th = s.threads[i]!;
+  if (s.regions >= s.c.barriers) {
+    s.done = true;
+    return;
+  }
+  chooseTeam(s, i);
+  for (let j = 0; j < s.c.threads; j++) {
+    if (j === i) continue;
+    const o = s.threads[j]!;
+    if (s.inTeam[j] === 1) {
+      if (o.state === 'spin') startWork(s, j);
+      else if (o.state === 'block' || o.state === 'poll') th.toWake[th.wakeEnd++] = j;
+    } else if (o.state !== 'block' && o.state !== 'poll') halt(s, j);
+  }
+  if (th.wakeEnd > 0) setPiece(s, i, 'waking', s.c.wakeCostNs);
+  else startWork(s, i);
+}
+
+/** Thread v's piece ended at t (its vCPU running). */
+function pieceEnded(s: Sim, v: number): void {
+  const th = s.threads[v]!;
+  s.guestEvents++;
+  switch (th.state) {
+    case 'work':
+      arrive(s, v);
+      break;
+    case 'spin':
+      th.spinLeft -= th.spinPiece;
+      if (th.spinLeft <= 0)
+        halt(s, v); // spin-then-block: spun long enough
+      else {
+        pleExit(s, v);
+        nextSpinPiece(s, v);
+      }
+      break;
+    case 'poll':
+      block(s, v); // polled long enough: the vCPU thread sleeps
+      break;
+    case 'resume':
+      switchIn(s, v);
+      startWork(s, v);
+      break;
+    case 'waking': {
+      const j = th.toWake[th.wakeNext++]!;
+      s.rec?.guestWakeup(s.now[0]!, v, v, j, j);
+      if (s.threads[j]!.state === 'poll') s.pollHits++;
+      else {
+        s.ipiAt.push(s.now[0]! + s.c.ipiNs);
+        s.ipiVcpu.push(j);
+      }
+      setPiece(s, j, 'resume', s.c.resumeCostNs);
+      // A woken thread is switched in before its return from the wait runs (as a kernel
+      // does): at once if its vCPU runs, else when the host runs it (runOn).
+      if (s.rec !== undefined) {
+        s.switchPending[j] = 1;
+        if (s.tasks[j]!.state === 'run') switchIn(s, j);
+      }
+      if (th.wakeNext < th.wakeEnd) setPiece(s, v, 'waking', s.c.wakeCostNs);
+      else {
+        th.wakeNext = th.wakeEnd = 0;
+        startWork(s, v);
+      }
+      break;
+    }
+  }
 }
 
 /** The oracle DoP: the best fixed team size in hindsight (one run per size). */

@@ -3,6 +3,7 @@
 // and the simulated host's slice that reproduces it.
 
 import { simulate, type SimConfig } from '../sim/engine';
+import { sortNumbers } from '../model/search';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
 import { formatCount, formatDuration } from '../model/time';
@@ -36,7 +37,7 @@ export function readHostSlice(
     }
   }
   if (turns.length < MIN_TURNS) return undefined;
-  turns.sort((x, y) => x - y);
+  sortNumbers(turns);
   const at = (q: number): number =>
     turns[Math.min(turns.length - 1, Math.floor(q * turns.length))]!;
   return {
@@ -172,7 +173,7 @@ function simulatedSlice(cfg: SimConfig): { sliceNs: number | undefined; events: 
   });
   const events = r.hostEvents + r.guestEvents;
   if (turns.length < MIN_TURNS) return { sliceNs: undefined, events };
-  turns.sort((x, y) => x - y);
+  sortNumbers(turns);
   return { sliceNs: turns[Math.min(turns.length - 1, Math.floor(0.95 * turns.length))]!, events };
 }
 

@@ -9,6 +9,7 @@ import type { Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 import { Kind } from '../model/event-kinds';
 import { kindAt, wakeupAt } from '../model/payload';
+import { sortNumbers } from '../model/search';
 import { formatCount, formatDuration } from '../model/time';
 
 /** A quantity with the range the trace supports and what it rests on. */
@@ -178,9 +179,9 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
     notes.push(
       'the program never ran in the guest trace: its wall time is the window both traces cover',
     );
-  bursts.sort((x, y) => x - y);
-  quiet.sort((x, y) => x - y);
-  waits.sort((x, y) => x - y);
+  sortNumbers(bursts);
+  sortNumbers(quiet);
+  sortNumbers(waits);
   const waitsBy: 'block' | 'spin' =
     sleeps >= 10 * threads && program.sleepShare >= 0.1 ? 'block' : 'spin';
 
@@ -443,7 +444,7 @@ function wakerGap(wakings: ReadonlyMap<number, number[]>, u: number): Estimate |
       if (gap < 1_000_000) gaps.push(gap);
     }
   if (gaps.length < 10) return undefined;
-  gaps.sort((x, y) => x - y);
+  sortNumbers(gaps);
   return {
     value: quantile(gaps, 0.5),
     low: quantile(gaps, 0.25),

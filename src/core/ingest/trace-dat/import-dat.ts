@@ -714,11 +714,10 @@ class DatDecoder {
   private event(s: CpuStream, ts: number): void {
     const b = this.b;
     this.cur = s;
+    // The stream's own view of its block: the merge alternates CPUs, and a view made here on
+    // each switch was a DataView (and its garbage) every few events.
     this.rb = s.bytes;
-    if (this.rdvSrc !== s.bytes) {
-      this.rdvSrc = s.bytes;
-      this.rdv = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
-    }
+    this.rdv = s.dv;
     this.rs = s.recStart;
     this.rl = s.recLen;
     if (this.rl < 8) {
@@ -770,8 +769,6 @@ class DatDecoder {
     }
     b.event(ts, s.cpu, type, owner, 0, pl.a0, pl.a1);
   }
-
-  private rdvSrc: Uint8Array | undefined;
 
   private hex(): string {
     let s = '';

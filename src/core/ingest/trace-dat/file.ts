@@ -216,11 +216,30 @@ function readCmdlines(src: Uint8Array, f: DatFile): void {
     if (map === undefined) {
       // A later section adds to (and overrides) an earlier one, as when read in file order.
       map = new Map(before());
-      for (const line of text(src).split('\n')) {
-        const sp = line.indexOf(' ');
-        if (sp <= 0) continue;
-        const pid = Number(line.slice(0, sp));
-        if (Number.isInteger(pid)) map.set(pid, line.slice(sp + 1));
+      // Line by line in place (no array of lines, the pid read from its digits): thousands of
+      // lines, parsed before the first event is named. A pid that is not plain digits is read by
+      // Number() as it always was.
+      const s = text(src);
+      for (let at = 0; at < s.length;) {
+        let nl = s.indexOf('\n', at);
+        if (nl < 0) nl = s.length;
+        let sp = -1;
+        let pid = 0;
+        let digits = true;
+        for (let i = at; i < nl; i++) {
+          const c = s.charCodeAt(i);
+          if (c === 32) {
+            sp = i;
+            break;
+          }
+          if (c >= 48 && c <= 57) pid = pid * 10 + (c - 48);
+          else digits = false;
+        }
+        if (sp > at) {
+          if (!digits || sp - at > 15) pid = Number(s.slice(at, sp));
+          if (Number.isInteger(pid)) map.set(pid, s.slice(sp + 1, nl));
+        }
+        at = nl + 1;
       }
     }
     return map;

@@ -406,7 +406,8 @@ class DatDecoder {
         split.lo = ts - split.hi * 1e9;
         base = ts - b.relTs(split);
       }
-      this.event(s, ts - base);
+      this.evTs = ts - base;
+      this.event(s);
       if (b.full) {
         b.stopAtCap({ offset: s.recOffset() });
         break;
@@ -711,13 +712,23 @@ class DatDecoder {
     return id;
   }
 
-  private event(s: CpuStream, ts: number): void {
+  /**
+   * The timestamp of the event `event()` decodes, relative to the trace's base. A field, not an
+   * argument: a timestamp past 2^31 passed to a call V8 does not inline is a new heap number each
+   * time (a megabyte of garbage per 65,536 events); a field that holds doubles is written in place.
+   */
+  private evTs = NaN;
+
+  private event(s: CpuStream): void {
     const b = this.b;
-    this.cur = s;
-    this.rb = s.bytes;
-    if (this.rdvSrc !== s.bytes) {
-      this.rdvSrc = s.bytes;
-      this.rdv = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+    const ts = this.evTs;
+    // The stream's own view of its block: the merge alternates CPUs, and a view made here on
+    // each switch was a DataView (and its garbage) every few events. Stored only when it changed
+    // (a pointer store costs a write barrier, three of them an event).
+    if (this.rb !== s.bytes || this.cur !== s) {
+      this.cur = s;
+      this.rb = s.bytes;
+      this.rdv = s.dv;
     }
     this.rs = s.recStart;
     this.rl = s.recLen;
@@ -742,10 +753,13 @@ class DatDecoder {
     const pl = this.pl;
     let type = h.type;
     b.linesRead++;
+    // Counted, not printed (ImportOptions.eventText): -1, -1. Locals, not `pl`: a kind counted
+    // only (a syscall) first seen after V8 optimised this code would deoptimise it at a store
+    // that had never run.
+    let a0 = -1;
+    let a1 = -1;
     if (this.noText[h.kind] === 1) {
-      // Counted, not printed (ImportOptions.eventText).
-      pl.a0 = -1;
-      pl.a1 = -1;
+      // nothing to decode
     } else if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
       const txt = fmt === undefined ? this.hex() : this.printText(fmt, s.cpu);
       const name = b.eventTypes[type]!.name;
@@ -767,11 +781,14 @@ class DatDecoder {
         pl.a1 = -1;
         type = b.undecodedTypeId(name);
       }
+      a0 = pl.a0;
+      a1 = pl.a1;
+    } else {
+      a0 = pl.a0;
+      a1 = pl.a1;
     }
-    b.event(ts, s.cpu, type, owner, 0, pl.a0, pl.a1);
+    b.event(ts, s.cpu, type, owner, 0, a0, a1);
   }
-
-  private rdvSrc: Uint8Array | undefined;
 
   private hex(): string {
     let s = '';

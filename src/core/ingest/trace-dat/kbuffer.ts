@@ -42,11 +42,12 @@ export class CpuStream {
   /** Current event: timestamp (clock units), bytes and range of its data. */
   ts = 0;
   bytes: Uint8Array = new Uint8Array(0);
+  /** A view of `bytes` (made once per block: the decoder reads the record's fields through it). */
+  dv: DataView = new DataView(new ArrayBuffer(0));
   recStart = 0;
   recLen = 0;
   done = false;
 
-  private dv: DataView = new DataView(new ArrayBuffer(0));
   private pos = 0;
   private end = 0;
   /** Next page start in `bytes`, and where the current block of pages ends. */

@@ -95,7 +95,8 @@ function readings(s: ProgramShape, regionCpuNs?: Estimate): Reading[] {
   const b = s.burstNs;
   const o = s.overheadNs;
   const w = s.workNs;
-  if (s.waits === 'block' && o !== undefined && w !== undefined)
+  // A spinning run's split comes from a reference run's (whatif/reference.ts) when given.
+  if (o !== undefined && w !== undefined)
     return [
       { name: 'low', workNs: w.low, barrierNs: o.high },
       { name: 'middle', workNs: w.value, barrierNs: o.value },
@@ -396,7 +397,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       decidingEvidence.push(
         "the program's barrier count (--barriers N), or a trace marker per barrier (--barrier-marker RE)",
       );
-    if (s.waits === 'spin')
+    if (s.waits === 'spin' && s.workNs === undefined)
       decidingEvidence.push(
         'a short traced run with OMP_WAIT_POLICY=passive (its sleeps count the barriers and time the runs between them)',
       );

@@ -7,6 +7,8 @@ import { analyzePair } from '../../src/core/analyze/pair';
 import type { SimConfig } from '../../src/core/sim/engine';
 import { PRESETS } from '../../src/core/sim/presets';
 import { simulateTraces } from '../../src/core/sim/record';
+import { calibrateWithReference } from '../../src/core/whatif/reference';
+import type { Estimate, ProgramShape } from '../../src/core/whatif/shape';
 
 const BARRIERS = 400;
 /** The lab's 4 vCPUs on 2 host CPUs, with work per thread and region the trace can split. */
@@ -58,5 +60,73 @@ describe('a spinning run calibrated with a reference run', () => {
     expect(advice.reasoning.join('\n')).toMatch(
       /the reference run ref\.host \+ ref\.guest is ignored: its threads spin too/,
     );
+  });
+});
+
+describe('calibrateWithReference', () => {
+  const est = (v: number): Estimate => ({ value: v, low: 0.8 * v, high: 1.2 * v, basis: 'read' });
+  /** A shape with what calibrateWithReference reads; the rest as a 4-thread run has it. */
+  const shape = (waits: 'block' | 'spin', threads: number, workNs?: number): ProgramShape => ({
+    threads,
+    vcpus: 4,
+    pcpus: 2,
+    wallNs: 1e9,
+    waits,
+    barriers: { value: 400, low: 400, high: 400, basis: 'given' },
+    burstNs: est(200_000),
+    overheadNs: workNs !== undefined ? est(10_000) : undefined,
+    workNs: workNs !== undefined ? est(workNs) : undefined,
+    wakeLatencyNs: undefined,
+    wakeCostNs: undefined,
+    syncShare: est(0.5),
+    cpuNs: 2e9,
+    coRunners: { count: 0, load: 0, names: [], basis: '' },
+    notes: [],
+  });
+  const ref = (s: ProgramShape, comm = 'omp_barrier') => ({ shape: s, comm, label: 'R' });
+
+  it('a blocking run keeps its own work: the reference is not used', () => {
+    const c = calibrateWithReference(
+      shape('block', 4, 100_000),
+      'omp_barrier',
+      ref(shape('block', 2, 50_000)),
+    );
+    expect(c.used).toBe(false);
+    expect(c.shape.workNs!.value).toBe(100_000);
+    expect(c.notes.join()).toMatch(/not used: this run's threads block/);
+  });
+
+  it("the region's total carries over: 2 threads x 300 µs is 150 µs each for 4", () => {
+    const c = calibrateWithReference(
+      shape('spin', 4),
+      'omp_barrier',
+      ref(shape('block', 2, 300_000)),
+    );
+    expect(c.used).toBe(true);
+    expect(c.shape.workNs!.value).toBeCloseTo(150_000);
+    expect(c.shape.waits).toBe('spin');
+    expect(c.notes.join()).not.toMatch(/warning/);
+  });
+
+  it('another command name is warned about', () => {
+    const c = calibrateWithReference(
+      shape('spin', 4),
+      'omp_barrier',
+      ref(shape('block', 4, 100_000), 'other'),
+    );
+    expect(c.used).toBe(true);
+    expect(c.notes.join()).toMatch(
+      /warning: the reference run R ran 'other', this run 'omp_barrier'/,
+    );
+  });
+
+  it('more work per region than the host CPU a region costs each thread here is warned about', () => {
+    const c = calibrateWithReference(
+      shape('spin', 4),
+      'omp_barrier',
+      ref(shape('block', 4, 100_000)),
+      est(50_000),
+    );
+    expect(c.notes.join()).toMatch(/warning: the reference's work per thread and region/);
   });
 });

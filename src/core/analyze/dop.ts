@@ -293,7 +293,7 @@ function calibrate(
   const rvm = r.vcpuMap.chosen;
   const why =
     rp === undefined
-      ? 'no multi-threaded program in its guest trace'
+      ? 'no multi-threaded program in its guest trace (a one-thread reference shows no barrier, so its work per region is not read: trace a blocking run of two or more threads)'
       : r.window === undefined || r.clock === undefined || rvm === undefined
         ? 'its host and guest traces could not be paired (no vCPU map or clock map)'
         : rp.pids.length > rvm.vcpus.length

@@ -355,7 +355,7 @@ export async function analyzeCommand(
             deferAdvice: true,
             timelines: { host: built(2, refHost), guest: built(3, refGuest) },
           }),
-          label: `${path.basename(o.reference.host)} + ${path.basename(o.reference.guest)}`,
+          label: `${o.reference.host} + ${o.reference.guest}`,
         }
       : undefined;
   const a =

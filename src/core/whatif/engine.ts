@@ -381,7 +381,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         : ''),
   );
   reasoning.push(
-    `the trace cannot split a thread's run between barriers into work and barrier overhead: the range is ${rs
+    `${s.waits === 'spin' && s.workNs !== undefined ? "this run's trace cannot split a thread's run between barriers into work and spinning; the reference run's split" : "the trace cannot split a thread's run between barriers into work and barrier overhead"}: the range is ${rs
       .map(
         (r) =>
           `${r.name} ${formatDuration(r.workNs)} work + ${formatDuration(r.barrierNs)} overhead`,

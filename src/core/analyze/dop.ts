@@ -305,8 +305,24 @@ function calibrate(
       used: false,
       notes: [`the reference run ${ref.label} is ignored: ${why ?? 'nothing to read'}`],
     };
-  const shape = shapeOf(r, rp, rvm.vcpus, tickHz !== undefined ? { tickHz } : {});
-  return calibrateWithReference(own, comm, { shape, comm: rp.comm, label: ref.label }, regionCpuNs);
+  const o = tickHz !== undefined ? { tickHz } : {};
+  const shape = shapeOf(r, rp, rvm.vcpus, o);
+  // The reference's own what-if calibrates its wakeup path against its wall (a blocking run).
+  const wake =
+    shape.waits === 'block'
+      ? advise(r, rp, r.findings, o)?.whatIf?.calibratedWakeCostNs
+      : undefined;
+  return calibrateWithReference(
+    own,
+    comm,
+    {
+      shape,
+      comm: rp.comm,
+      label: ref.label,
+      ...(wake !== undefined ? { calibratedWakeCostNs: wake } : {}),
+    },
+    regionCpuNs,
+  );
 }
 
 /**

@@ -39,6 +39,12 @@ export interface WhatIf {
   predictedSpeedup: { value: number; low: number; high: number };
   /** What would tell the indistinguishable candidates apart. */
   decidingEvidence: string[];
+  /**
+   * A blocking run's waker cost per sleeper as calibrated against its wall (the middle reading's,
+   * the range over the three), when it was; a spinning run of the same program on the same host
+   * takes it (whatif/reference.ts).
+   */
+  calibratedWakeCostNs?: Estimate;
   /** Simulations run (pilots and their longer runs), mean barriers per simulation, simulated events. */
   cost: { simulations: number; barriersPerSimulation: number; events: number };
   reasoning: string[];
@@ -417,6 +423,16 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     indistinguishable,
     predictedSpeedup,
     decidingEvidence,
+    ...(calibrated !== undefined
+      ? {
+          calibratedWakeCostNs: {
+            value: calibrated[1]!.wakeCostNs,
+            low: Math.min(...calibrated.map((x) => x.wakeCostNs)),
+            high: Math.max(...calibrated.map((x) => x.wakeCostNs)),
+            basis: 'the waker cost per sleeper at which the replay lasts as long as the run did',
+          },
+        }
+      : {}),
     cost: {
       simulations,
       events,

@@ -14,6 +14,8 @@ export interface ReferenceShape {
   comm: string;
   /** How the reasoning names the reference (its files). */
   label: string;
+  /** The reference's waker cost per sleeper as its own what-if calibrated it, when it did. */
+  calibratedWakeCostNs?: Estimate;
 }
 
 /** Programs whose work per barrier differs by more than this factor are told apart (a warning). */
@@ -114,7 +116,16 @@ export function calibrateWithReference(
       // How long a blocked thread takes to wake (the IPI through the VMM, the halted vCPU's host
       // wakeup) shows only in a blocking run: the reference's, for the blocking candidates.
       wakeLatencyNs: run.wakeLatencyNs ?? r.wakeLatencyNs,
-      wakeCostNs: run.wakeCostNs ?? r.wakeCostNs,
+      // The reference's calibrated cost (the IPI through the VMM, the halted vCPU's host wakeup
+      // behind co-runners) before its guest's wakeup gaps, which understate it.
+      wakeCostNs:
+        run.wakeCostNs ??
+        (ref.calibratedWakeCostNs !== undefined
+          ? {
+              ...ref.calibratedWakeCostNs,
+              basis: `calibrated in the reference run ${ref.label}: ${ref.calibratedWakeCostNs.basis}`,
+            }
+          : r.wakeCostNs),
     },
   };
 }

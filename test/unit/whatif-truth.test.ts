@@ -162,6 +162,40 @@ const GAIN_MISSES = new Set(['heavy-quiet-active-tsc', 'heavy-noisy-active-tsc']
  */
 const CHOICE_MISSES = new Set<string>([]);
 
+/**
+ * Each spinning scenario with its blocking sibling, the same program under the same host noise
+ * (meta.json `workload` and `noise`), traced with OMP_WAIT_POLICY=passive: the reference run its
+ * advice takes the work per region from (AdviceOptions.reference, --reference-host/-guest).
+ */
+function blockingSibling(sc: string): string | undefined {
+  const meta = readMeta(sc);
+  if (meta.omp_wait_policy !== 'active') return undefined;
+  return realScenarios().find((o) => {
+    const m = readMeta(o);
+    return (
+      m.omp_wait_policy === 'passive' &&
+      m.noise === meta.noise &&
+      m.workload.OMP_NUM_THREADS * m.workload.work_per_thread_per_step ===
+        meta.workload.OMP_NUM_THREADS * meta.workload.work_per_thread_per_step &&
+      m.workload.barriers === meta.workload.barriers &&
+      // The same clock: a ticking one's assumed rate scales both runs' durations alike.
+      o.endsWith('-tsc') === sc.endsWith('-tsc')
+    );
+  });
+}
+
+function readMeta(sc: string): Meta {
+  return JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as Meta;
+}
+
+/**
+ * Where the predicted gain, calibrated with the blocking sibling, misses the 2x band today: none
+ * (heavy-noisy-active-tsc missed at 2.5x until the sibling's wakeup path, calibrated against its
+ * own wall, was carried over with its work: its blocking candidates were predicted 3x too fast).
+ * A scenario named here has only its stated range checked.
+ */
+const CALIBRATED_GAIN_MISSES = new Set<string>([]);
+
 const SCENARIOS = realScenarios().filter((sc) => {
   const meta = JSON.parse(readFileSync(path.join(REAL, sc, 'meta.json'), 'utf8')) as Meta;
   return meta.workload !== undefined && truthFor(meta) !== undefined;
@@ -243,4 +277,71 @@ describe('what-if advice against the measured truth (dop-truth)', () => {
       expect(ratio).toBeLessThanOrEqual(2);
     }
   });
+
+  const CALIBRATED = SCENARIOS.flatMap((sc) => {
+    const ref = blockingSibling(sc);
+    return ref !== undefined ? [[sc, ref] as const] : [];
+  });
+
+  it('the heavy and light spinning runs have a blocking sibling to calibrate with', () => {
+    expect(CALIBRATED.map(([sc]) => sc)).toEqual(
+      expect.arrayContaining([
+        'heavy-quiet-active-tsc',
+        'heavy-noisy-active-tsc',
+        'quiet-active-tsc',
+      ]),
+    );
+  });
+
+  it.each(
+    CALIBRATED.map(([sc, ref]) => [
+      sc,
+      ref,
+      CALIBRATED_GAIN_MISSES.has(sc) ? ' (known miss: only its predicted range is checked)' : '',
+    ]),
+  )(
+    '%s calibrated with %s: the choice is within 1.25x of the fastest and the gain within 2x%s',
+    async (sc, ref) => {
+      const meta = readMeta(sc);
+      const truth = truthFor(meta)!;
+      const read = async (s: string) => {
+        const host = (await readTraceFile(path.join(REAL, s, 'host.txt.gz'))).traces[0]!;
+        const guest = (await readTraceFile(path.join(REAL, s, 'guest.txt.gz'))).traces[0]!;
+        return { host, guest };
+      };
+      const r = await read(ref);
+      const reference = {
+        analysis: analyzePair(r.host, r.guest, { deferAdvice: true }),
+        label: ref,
+      };
+      const p = await read(sc);
+      // The spinning run's barrier count, as in the gain check above (its trace shows none).
+      const a = analyzePair(p.host, p.guest, {
+        advice: { barriers: meta.workload.barriers, reference },
+      });
+      const advice = a.advice!;
+      expect(advice.shape!.workNs).toBeDefined();
+      expect(advice.reasoning.join('\n')).toContain(`read from the blocking run ${ref}`);
+      const wi = advice.whatIf!;
+      const fastest = Math.min(...truth.median.values());
+      const walls = wi.indistinguishable
+        .map((c) => measuredOrTwin(truth.median, c, wi.candidates))
+        .filter((v) => v !== undefined);
+      expect(walls.length).toBeGreaterThan(0);
+      expect(Math.min(...walls) / fastest).toBeLessThanOrEqual(1.25);
+      const traced = measured(truth.median, {
+        threads: meta.workload.OMP_NUM_THREADS,
+        policy: 'spin',
+      })!;
+      const gain = traced / measuredOrTwin(truth.median, wi.chosen, wi.candidates)!;
+      if (CALIBRATED_GAIN_MISSES.has(sc)) {
+        expect(gain).toBeGreaterThanOrEqual(wi.predictedSpeedup.low);
+        expect(gain).toBeLessThanOrEqual(wi.predictedSpeedup.high);
+      } else {
+        const ratio = wi.predictedSpeedup.value / gain;
+        expect(ratio).toBeGreaterThanOrEqual(0.5);
+        expect(ratio).toBeLessThanOrEqual(2);
+      }
+    },
+  );
 });

@@ -30,7 +30,7 @@ export const analyze = defineCommand({
     'Host + guest traces of one run (or a guest trace alone, inferred): vCPU time, stalls, advice.',
   usage:
     '[--host H] --guest G [--vcpu-map 0=TID,...] [--offset D] [--pair-guest RE --pair-host RE] ' +
-    '[--barriers N | --barrier-marker RE] [--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force] ' +
+    '[--barriers N | --barrier-marker RE] [--reference-host H2 --reference-guest G2] [--json] [--out REPORT.html] [--chrome-trace FILE.json] [--force] ' +
     '[--parquet DIR [--name RUN]]',
   details:
     'Which host thread is which vCPU, the guest-to-host clock map (estimated when nothing is\n' +
@@ -43,7 +43,11 @@ export const analyze = defineCommand({
     'With --guest G and no host trace (guest-only), when each vCPU was absent (the host not\n' +
     'running it while the guest had work) is inferred from the guest: timers firing late, the\n' +
     'periodic tick, wakeups run late (docs/guest-only.md says what to record); everything is\n' +
-    'then marked inferred.',
+    'then marked inferred.\n' +
+    'A spinning run (OMP_WAIT_POLICY=active) hides its work: --reference-host H2\n' +
+    '--reference-guest G2 give a traced run of the same program whose trace shows it (blocking,\n' +
+    'OMP_WAIT_POLICY=passive; any team size, a short run will do): the what-if takes the work per\n' +
+    "region from it and keeps this run's own host (slice, co-runners, VMM sleeps).",
   options: {
     host: { type: 'string', arg: 'FILE', help: 'the host trace' },
     guest: { type: 'string', arg: 'FILE', help: 'the guest trace' },
@@ -76,6 +80,16 @@ export const analyze = defineCommand({
       type: 'string',
       arg: 'RE',
       help: 'guest trace markers that each mark one barrier (counted for the what-if)',
+    },
+    'reference-host': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'host trace of a blocking run of the same program (OMP_WAIT_POLICY=passive): the what-if reads the work per region there when this run spins',
+    },
+    'reference-guest': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'guest trace of that reference run',
     },
     ...JSON_OPTION,
     out: { type: 'string', arg: 'FILE', help: 'write the HTML report there' },
@@ -156,6 +170,13 @@ export const analyze = defineCommand({
         return usageError('analyze', `--barrier-marker: ${(e as Error).message}`);
       }
     }
+    if ((v['reference-host'] === undefined) !== (v['reference-guest'] === undefined))
+      return usageError('analyze', 'give both --reference-host and --reference-guest');
+    if (v['reference-host'] !== undefined && hostFile === undefined)
+      return usageError(
+        'analyze',
+        '--reference-host/--reference-guest calibrate the what-if of a host + guest run; give --host',
+      );
     if (v.parquet !== undefined && hostFile === undefined)
       return usageError(
         'analyze',
@@ -186,6 +207,9 @@ export const analyze = defineCommand({
           },
         },
         force: v.force,
+        ...(v['reference-host'] !== undefined && v['reference-guest'] !== undefined
+          ? { reference: { host: v['reference-host'], guest: v['reference-guest'] } }
+          : {}),
         ...(v.out !== undefined ? { html: v.out } : {}),
         ...(v['chrome-trace'] !== undefined ? { chromeTrace: v['chrome-trace'] } : {}),
         ...(v.parquet !== undefined
@@ -216,6 +240,8 @@ export interface AnalyzeOptions {
   force?: boolean;
   /** Write the run into this fleet dataset under this name. */
   parquet?: { dir: string; name: string };
+  /** A blocking run of the same program, whose work the advice's what-if reads (host + guest). */
+  reference?: { host: string; guest: string };
 }
 
 export async function analyzeCommand(
@@ -259,7 +285,15 @@ export async function analyzeCommand(
   // Timelines are built as the parts of a big text file are joined, while the rest is read; a
   // build given up (events out of order) is dropped at once, and the whole trace built after.
   const growing: { trace: Trace; build: TimelineBuild | undefined }[] = [];
-  const files = hostFile !== undefined ? [hostFile, guestFile] : [guestFile];
+  // The reference run (host + guest) is read beside the run, files 2 and 3.
+  const files =
+    hostFile !== undefined
+      ? [
+          hostFile,
+          guestFile,
+          ...(o.reference !== undefined ? [o.reference.host, o.reference.guest] : []),
+        ]
+      : [guestFile];
   // Only the event text the analysis reads: a .dat's markers unprinted spare its kallsyms.
   const read = { ...o.read, eventText: o.read.eventText ?? analysisEventText(o.pair) };
   // A file read whole (a .dat, a small text) has its timelines built as soon as it is read,
@@ -309,10 +343,26 @@ export async function analyzeCommand(
         ? growing[k].build?.finish()
         : undefined;
   const guestTl = built(host !== undefined ? 1 : 0, guest);
+  const refHost = loaded[2]?.traces[0];
+  const refGuest = loaded[3]?.traces[0];
+  if (o.reference !== undefined && (refHost === undefined || refGuest === undefined))
+    return ExitCode.noInput;
+  // The reference's own pairing is estimated (the run's --vcpu-map, --offset are not its).
+  const reference =
+    o.reference !== undefined && refHost !== undefined && refGuest !== undefined
+      ? {
+          analysis: analyzePair(refHost, refGuest, {
+            deferAdvice: true,
+            timelines: { host: built(2, refHost), guest: built(3, refGuest) },
+          }),
+          label: `${o.reference.host} + ${o.reference.guest}`,
+        }
+      : undefined;
   const a =
     host !== undefined
       ? analyzePair(host, guest, {
           ...o.pair,
+          ...(reference !== undefined ? { advice: { ...o.pair.advice, reference } } : {}),
           timelines: { host: built(0, host), guest: guestTl },
         })
       : analyzeGuestOnly(guest, {

@@ -14,7 +14,8 @@ import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
 import { readHostSlice, readVmmSleeps, regionCpuOnHostTurns } from '../whatif/host-fit';
 import { whatIf } from '../whatif/engine';
-import { readShape } from '../whatif/shape';
+import { calibrateWithReference, type Calibrated } from '../whatif/reference';
+import { type Estimate, type ProgramShape, readShape } from '../whatif/shape';
 import type { Advice, Finding, PairAnalysis, Program } from './types';
 
 /** What the user tells the what-if that the traces may not. */
@@ -25,6 +26,19 @@ export interface AdviceOptions {
   tickHz?: number;
   /** Guest trace markers that each mark one barrier (--barrier-marker). */
   barrierMarker?: RegExp;
+  /**
+   * A traced run of the same program whose trace shows its work (--calibrate-with): blocking
+   * (its threads sleep at every barrier) or, later, one thread. A spinning run takes its work per
+   * region from it (whatif/reference.ts); its own host model stays.
+   */
+  reference?: ReferenceRun;
+}
+
+/** The reference run given to the advice: its analysis (analyzePair, advice deferred) and name. */
+export interface ReferenceRun {
+  analysis: PairAnalysis;
+  /** How the reasoning names it, e.g. its two files. */
+  label: string;
 }
 
 /** Guest markers (trace_marker writes) matching `re`: one per barrier, as the user says. */
@@ -175,30 +189,7 @@ export function advise(
     };
   const ticking = a.host.clock.unit !== 'ns';
   const tickHz = opts.tickHz ?? ASSUMED_TICK_HZ;
-  const shape = readShape(
-    {
-      host: a.host,
-      guest: a.guest,
-      hostTimelines: a.hostTimelines,
-      guestTimelines: a.guestTimelines,
-      window: w,
-      vcpuTids: vm.vcpus.map((v) => v.hostTid),
-      program,
-      ...(a.stalls !== undefined
-        ? {
-            lostByPid: new Map(a.stalls.byGuestThread.map((t) => [t.pid, t.lost])),
-            lostIntervals: lostIntervals(a, program.pids),
-          }
-        : {}),
-    },
-    {
-      nsPerUnit: ticking ? 1e9 / tickHz : 1,
-      ...(opts.barriers !== undefined ? { barriers: opts.barriers } : {}),
-      ...(opts.barrierMarker !== undefined
-        ? { markerBarriers: countMarkers(a, opts.barrierMarker) }
-        : {}),
-    },
-  );
+  const own = shapeOf(a, program, vm.vcpus, opts);
   const hostSliceNs = readHostSlice(
     a.hostTimelines,
     vm.vcpus.map((v) => v.hostTid),
@@ -208,7 +199,7 @@ export function advise(
   // In a spinning run with a thread on every vCPU the guest never halts, so the vCPU threads'
   // host sleeps are the VMM's own (QEMU's big lock under TCG): the simulated vCPUs sleep alike;
   // and with the barriers counted, the vCPU threads' own turns tell the CPU a region costs.
-  const everyVcpu = shape.waits === 'spin' && threads >= vm.vcpus.length;
+  const everyVcpu = own.waits === 'spin' && threads >= vm.vcpus.length;
   const alive = everyVcpu ? teamSpan(a, program.pids) : undefined;
   const vcpuTids = vm.vcpus.map((v) => v.hostTid);
   const nsPerUnit = ticking ? 1e9 / tickHz : 1;
@@ -216,9 +207,15 @@ export function advise(
     ? readVmmSleeps(a.hostTimelines, vcpuTids, alive ?? w, nsPerUnit)
     : undefined;
   const regionCpuNs =
-    alive !== undefined && shape.barriers !== undefined
-      ? regionCpuOnHostTurns(a.hostTimelines, vcpuTids, alive, shape.barriers.value, nsPerUnit)
+    alive !== undefined && own.barriers !== undefined
+      ? regionCpuOnHostTurns(a.hostTimelines, vcpuTids, alive, own.barriers.value, nsPerUnit)
       : undefined;
+  // A reference run of the same program that shows its work gives a spinning run its work.
+  const cal =
+    opts.reference !== undefined
+      ? calibrate(own, program.comm, opts.reference, opts.tickHz, regionCpuNs)
+      : undefined;
+  const shape = cal?.shape ?? own;
   const wi = whatIf(shape, {
     pvschedThreads: dop,
     ...(hostSliceNs !== undefined ? { hostSliceNs } : {}),
@@ -231,7 +228,7 @@ export function advise(
     head.push(
       `the clock counts ticks and its rate was not given: taken as ${ASSUMED_TICK_HZ / 1e9} GHz (durations above scale with it; the note on units says how to give the real rate)`,
     );
-  head.push(...shape.notes);
+  head.push(...shape.notes, ...(cal?.notes ?? []));
   const { spinCount: _ruleSpin, ...ruleRest } = rule;
   return {
     ...ruleRest,
@@ -244,6 +241,88 @@ export function advise(
     rule,
     reasoning: [...head, ...reasoning.map((r) => `pvsched rule: ${r}`)],
   };
+}
+
+/** The program's shape in pair `a`, whose vCPUs are `vcpus`. */
+function shapeOf(
+  a: PairAnalysis,
+  program: Program,
+  vcpus: readonly { hostTid: number }[],
+  opts: AdviceOptions,
+): ProgramShape {
+  const tickHz = opts.tickHz ?? ASSUMED_TICK_HZ;
+  return readShape(
+    {
+      host: a.host,
+      guest: a.guest,
+      hostTimelines: a.hostTimelines,
+      guestTimelines: a.guestTimelines,
+      window: a.window!,
+      vcpuTids: vcpus.map((v) => v.hostTid),
+      program,
+      ...(a.stalls !== undefined
+        ? {
+            lostByPid: new Map(a.stalls.byGuestThread.map((t) => [t.pid, t.lost])),
+            lostIntervals: lostIntervals(a, program.pids),
+          }
+        : {}),
+    },
+    {
+      nsPerUnit: a.host.clock.unit !== 'ns' ? 1e9 / tickHz : 1,
+      ...(opts.barriers !== undefined ? { barriers: opts.barriers } : {}),
+      ...(opts.barrierMarker !== undefined
+        ? { markerBarriers: countMarkers(a, opts.barrierMarker) }
+        : {}),
+    },
+  );
+}
+
+/**
+ * `own` (the run's shape) with the work read from the reference run, or the reason it is not
+ * used. The reference's own barriers are its sleeps (the run's --barriers count is not its).
+ */
+function calibrate(
+  own: ProgramShape,
+  comm: string,
+  ref: ReferenceRun,
+  tickHz: number | undefined,
+  regionCpuNs: Estimate | undefined,
+): Calibrated {
+  const r = ref.analysis;
+  const rp = r.program;
+  const rvm = r.vcpuMap.chosen;
+  const why =
+    rp === undefined
+      ? 'no multi-threaded program in its guest trace (a one-thread reference shows no barrier, so its work per region is not read: trace a blocking run of two or more threads)'
+      : r.window === undefined || r.clock === undefined || rvm === undefined
+        ? 'its host and guest traces could not be paired (no vCPU map or clock map)'
+        : rp.pids.length > rvm.vcpus.length
+          ? `its program ran ${rp.pids.length} threads on ${rvm.vcpus.length} vCPUs`
+          : undefined;
+  if (why !== undefined || rp === undefined || rvm === undefined)
+    return {
+      shape: own,
+      used: false,
+      notes: [`the reference run ${ref.label} is ignored: ${why ?? 'nothing to read'}`],
+    };
+  const o = tickHz !== undefined ? { tickHz } : {};
+  const shape = shapeOf(r, rp, rvm.vcpus, o);
+  // The reference's own what-if calibrates its wakeup path against its wall (a blocking run).
+  const wake =
+    shape.waits === 'block'
+      ? advise(r, rp, r.findings, o)?.whatIf?.calibratedWakeCostNs
+      : undefined;
+  return calibrateWithReference(
+    own,
+    comm,
+    {
+      shape,
+      comm: rp.comm,
+      label: ref.label,
+      ...(wake !== undefined ? { calibratedWakeCostNs: wake } : {}),
+    },
+    regionCpuNs,
+  );
 }
 
 /**

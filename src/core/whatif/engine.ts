@@ -39,6 +39,12 @@ export interface WhatIf {
   predictedSpeedup: { value: number; low: number; high: number };
   /** What would tell the indistinguishable candidates apart. */
   decidingEvidence: string[];
+  /**
+   * A blocking run's waker cost per sleeper as calibrated against its wall (the middle reading's,
+   * the range over the three), when it was; a spinning run of the same program on the same host
+   * takes it (whatif/reference.ts).
+   */
+  calibratedWakeCostNs?: Estimate;
   /** Simulations run (pilots and their longer runs), mean barriers per simulation, simulated events. */
   cost: { simulations: number; barriersPerSimulation: number; events: number };
   reasoning: string[];
@@ -95,7 +101,8 @@ function readings(s: ProgramShape, regionCpuNs?: Estimate): Reading[] {
   const b = s.burstNs;
   const o = s.overheadNs;
   const w = s.workNs;
-  if (s.waits === 'block' && o !== undefined && w !== undefined)
+  // A spinning run's split comes from a reference run's (whatif/reference.ts) when given.
+  if (o !== undefined && w !== undefined)
     return [
       { name: 'low', workNs: w.low, barrierNs: o.high },
       { name: 'middle', workNs: w.value, barrierNs: o.value },
@@ -380,7 +387,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         : ''),
   );
   reasoning.push(
-    `the trace cannot split a thread's run between barriers into work and barrier overhead: the range is ${rs
+    `${s.waits === 'spin' && s.workNs !== undefined ? "this run's trace cannot split a thread's run between barriers into work and spinning; the reference run's split" : "the trace cannot split a thread's run between barriers into work and barrier overhead"}: the range is ${rs
       .map(
         (r) =>
           `${r.name} ${formatDuration(r.workNs)} work + ${formatDuration(r.barrierNs)} overhead`,
@@ -396,7 +403,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       decidingEvidence.push(
         "the program's barrier count (--barriers N), or a trace marker per barrier (--barrier-marker RE)",
       );
-    if (s.waits === 'spin')
+    if (s.waits === 'spin' && s.workNs === undefined)
       decidingEvidence.push(
         'a short traced run with OMP_WAIT_POLICY=passive (its sleeps count the barriers and time the runs between them)',
       );
@@ -416,6 +423,16 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
     indistinguishable,
     predictedSpeedup,
     decidingEvidence,
+    ...(calibrated !== undefined
+      ? {
+          calibratedWakeCostNs: {
+            value: calibrated[1]!.wakeCostNs,
+            low: Math.min(...calibrated.map((x) => x.wakeCostNs)),
+            high: Math.max(...calibrated.map((x) => x.wakeCostNs)),
+            basis: 'the waker cost per sleeper at which the replay lasts as long as the run did',
+          },
+        }
+      : {}),
     cost: {
       simulations,
       events,

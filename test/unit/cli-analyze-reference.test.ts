@@ -68,5 +68,21 @@ describe('analyze --reference-host/--reference-guest', () => {
       /work per region [\d.]+ µs in total \([\d.]+ µs-[\d.]+ µs\), read from the blocking run .*heavy-quiet-passive-tsc\/host\.txt\.gz \+ .*heavy-quiet-passive-tsc\/guest\.txt\.gz \(4 threads, [\d,]+ regions/,
     );
     expect(r.out).not.toMatch(/warning/);
+    // The evidence it asks for without one is no longer asked for.
+    expect(r.out).not.toContain('give it with --reference-host');
+  });
+
+  it('a spinning run without one: the evidence that would decide says how to give it', async () => {
+    const r = await run(
+      'analyze',
+      at(SPIN, 'host.txt.gz'),
+      at(SPIN, 'guest.txt.gz'),
+      '--barriers',
+      '400',
+    );
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.out).toMatch(
+      /what would decide: a short traced run with OMP_WAIT_POLICY=passive \([^)]*give it with --reference-host H2 --reference-guest G2\)/,
+    );
   });
 });

@@ -405,7 +405,7 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
       );
     if (s.waits === 'spin' && s.workNs === undefined)
       decidingEvidence.push(
-        'a short traced run with OMP_WAIT_POLICY=passive (its sleeps count the barriers and time the runs between them)',
+        'a short traced run with OMP_WAIT_POLICY=passive (its sleeps count the barriers and time the runs between them; give it with --reference-host H2 --reference-guest G2)',
       );
     decidingEvidence.push(
       "a trace marker or uprobe at the start and end of each region's work (splits work from barrier overhead)",

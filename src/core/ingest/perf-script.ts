@@ -17,7 +17,7 @@ import { CPU_UNKNOWN, Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, KEYED, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { completeTrace } from './complete';
-import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
+import { CodeUnits, LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 // `time: [period] name:` where name is `system:event` (a tracepoint) or one word (a sample);
 // before it `comm tid [cpu]`, `tid [cpu]`, `[cpu]` or nothing. A comm is always followed by a
@@ -65,6 +65,8 @@ class PerfScriptImporter implements TextImporter {
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private fracDigits: number | undefined;
   private lineNo = 0;
+  /** The code units of the line being decoded (fields.ts reads them, not the string). */
+  private readonly units = new CodeUnits();
   /** After an event line, until a blank line: the lines between are its callchain. */
   private inChain = false;
   private cpuUnknownReported = false;
@@ -264,7 +266,8 @@ class PerfScriptImporter implements TextImporter {
       pl.a0 = b.text('');
       pl.a1 = -1;
     } else {
-      type = decodeOrKeep(b, type, line, fs, n, pl, no, this.splitter.endedMidLine);
+      const u = this.units.of(line);
+      type = decodeOrKeep(b, type, line, u, fs, n, pl, no, this.splitter.endedMidLine);
     }
     if (cpu === CPU_UNKNOWN) this.noCpu(no);
     b.linesRead++;

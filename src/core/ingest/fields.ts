@@ -38,6 +38,25 @@ export function intIn(s: string, start: number, end: number): number {
   return neg ? -v : v;
 }
 
+/** intIn over code units (ingest/lines.ts LineHandler): the same answer for the same text. */
+export function intInUnits(u: Uint16Array, start: number, end: number): number {
+  if (start >= end) return NaN;
+  let i = start;
+  let neg = false;
+  if (u[i] === 45 /* - */) {
+    neg = true;
+    i++;
+    if (i === end) return NaN;
+  }
+  let v = 0;
+  for (; i < end; i++) {
+    const c = u[i]! - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
+}
+
 /** The end of the token starting at `from`: the next space, or `end`. */
 function tokenEnd(s: string, from: number, end: number): number {
   const e = s.indexOf(' ', from);
@@ -134,10 +153,10 @@ function prettyTask(
   if (end <= start || u[end - 1] !== 93 /* ] */) return -1;
   const lb = lastChar(u, 91 /* [ */, end - 2, start + 1) - 1;
   if (lb < start || u[lb] !== 32) return -1;
-  const prio = intIn(s, lb + 2, end - 1);
+  const prio = intInUnits(u, lb + 2, end - 1);
   const colon = lastChar(u, 58 /* : */, lb - 1, start);
   if (colon < 0) return -1;
-  const pid = intIn(s, colon + 1, lb);
+  const pid = intInUnits(u, colon + 1, lb);
   if (!ok(pid) || !ok(prio)) return -1;
   return b.tasks.internUnits(pid, u, s, start, colon, prio);
 }
@@ -293,7 +312,7 @@ function decodeWakeup(
   }
   const colon = lastChar(u, 58 /* : */, en - 1, st);
   if (colon >= 4 && sameUnits(' CPU', u, colon - 4) && colon - 4 >= st) {
-    target = intIn(s, colon + 1, en);
+    target = intInUnits(u, colon + 1, en);
     if (!ok(target)) return false;
     end = colon - 4;
   }

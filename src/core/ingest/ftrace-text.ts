@@ -13,7 +13,7 @@ import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { LAT_SPARSE } from '../model/event-kinds';
 import { ClockInfo, parseSplitTs, readSecondsTs, type TickRate, tickRate } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
-import { decodeOrKeep, fastPaths, intIn, Payload } from './fields';
+import { decodeOrKeep, fastPaths, intIn, intInUnits, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 import { completeTrace } from './complete';
@@ -399,7 +399,7 @@ class FtraceTextImporter implements TextImporter {
       j = line.indexOf('[', j + 1);
     }
     if (cpuEnd < 0) return false;
-    const cpu = intIn(line, j + 1, cpuEnd);
+    const cpu = intInUnits(u, j + 1, cpuEnd);
     if (cpu > 0xfffe) return false;
 
     // `comm-pid` and the optional `(tgid)` column before the CPU.
@@ -429,7 +429,7 @@ class FtraceTextImporter implements TextImporter {
       dash = le - 1;
       while (dash >= p && u[dash] !== 45 /* - */) dash--;
       if (dash < p) return false;
-      pid = intIn(line, dash + 1, le);
+      pid = intInUnits(u, dash + 1, le);
       if (Number.isNaN(pid)) return false;
     }
     let cs = p;

@@ -40,4 +40,33 @@ describe('LineSplitter', () => {
     sp.end();
     expect(seen).toEqual(['abç', 'def', 'ſ', 'last']);
   });
+
+  it('splits a text fed whole into the same lines as fed in small pieces', () => {
+    // Over 4 pieces of 64 Ki characters, with a CRLF and a surrogate pair across piece ends.
+    const parts: string[] = [];
+    let n = 0;
+    while (n < 300_000) {
+      const line = `line ${parts.length} ${'x'.repeat(parts.length % 97)}`;
+      parts.push(line);
+      n += line.length + 1;
+    }
+    let text = parts.join('\n') + '\n';
+    text = text.slice(0, 65535) + '\r\n' + text.slice(65535, 131071) + '𝄞' + text.slice(131071);
+    const split = (feed: (sp: LineSplitter) => void): string[] => {
+      const out: string[] = [];
+      const sp = new LineSplitter((t, start, end, _no, codes) => {
+        expect(codes.length).toBe(t.length);
+        out.push(String.fromCharCode(...codes.subarray(start, end)));
+      });
+      feed(sp);
+      sp.end();
+      return out;
+    };
+    const whole = split((sp) => sp.feed(text));
+    const small = split((sp) => {
+      for (let i = 0; i < text.length; i += 1000) sp.feed(text.slice(i, i + 1000));
+    });
+    expect(whole).toEqual(text.replace(/\r?\n$/, '').split(/\r?\n/));
+    expect(whole).toEqual(small);
+  });
 });

@@ -33,6 +33,12 @@ export class CodeUnits {
   private bytes: Uint8Array = new Uint8Array(0);
   private wide: Uint16Array = new Uint16Array(0);
 
+  /** Lets go of the buffers (they are as big as the longest text seen). */
+  release(): void {
+    this.bytes = new Uint8Array(0);
+    this.wide = new Uint16Array(0);
+  }
+
   of(s: string): Uint16Array {
     const n = s.length;
     if (this.wide.length < n) {
@@ -54,6 +60,12 @@ export class CodeUnits {
  */
 export const MAX_LINE_CHARS = 16 << 20;
 
+/**
+ * A text fed whole (a document the server opened) is split in pieces of this many characters:
+ * the code units of the text being split are held three bytes a character (see CodeUnits).
+ */
+const PIECE_CHARS = 1 << 16;
+
 export class LineSplitter {
   private carry = '';
   private lineNo = 0;
@@ -72,6 +84,16 @@ export class LineSplitter {
   ) {}
 
   feed(chunk: string): void {
+    if (chunk.length <= 4 * PIECE_CHARS) {
+      this.piece(chunk);
+      return;
+    }
+    // Lines may span pieces like they span chunks: the carried line joins them.
+    for (let at = 0; at < chunk.length; at += PIECE_CHARS)
+      this.piece(chunk.slice(at, at + PIECE_CHARS));
+  }
+
+  private piece(chunk: string): void {
     let start = 0;
     if (this.carry.length > 0 || this.overlong >= 0) {
       const nl = chunk.indexOf('\n');
@@ -137,6 +159,12 @@ export class LineSplitter {
 
   /** Flushes a last line that had no newline. */
   end(): void {
+    this.flush();
+    this.codes = new Uint16Array(0);
+    this.units.release();
+  }
+
+  private flush(): void {
     if (this.overlong >= 0) {
       this.endedMidLine = true;
       this.skip();

@@ -112,6 +112,7 @@ class PerfScriptImporter implements TextImporter {
 
   end(): Trace[] {
     if (!this.b.full) this.splitter.end();
+    this.units.release();
     const fd = this.fracDigits ?? 6;
     const t = this.b.finish({
       name: this.opts.clock ?? 'perf',

@@ -17,7 +17,7 @@ import { CPU_UNKNOWN, Trace, TraceBuilder } from '../model/trace';
 import { decodeOrKeep, intIn, KEYED, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { completeTrace } from './complete';
-import { CodeUnits, LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
+import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 
 // `time: [period] name:` where name is `system:event` (a tracepoint) or one word (a sample);
 // before it `comm tid [cpu]`, `tid [cpu]`, `[cpu]` or nothing. A comm is always followed by a
@@ -65,8 +65,6 @@ class PerfScriptImporter implements TextImporter {
   private readonly payload: Payload = { a0: 0, a1: 0 };
   private fracDigits: number | undefined;
   private lineNo = 0;
-  /** The code units of the line being decoded (fields.ts reads them, not the string). */
-  private readonly units = new CodeUnits();
   /** After an event line, until a blank line: the lines between are its callchain. */
   private inChain = false;
   private cpuUnknownReported = false;
@@ -83,9 +81,10 @@ class PerfScriptImporter implements TextImporter {
       this.b.memoryShare = opts.memoryShare ?? 1;
     }
     this.splitter = new LineSplitter(
-      (chunk, start, end, no) => {
+      (chunk, start, end, no, codes) => {
         this.lineNo = no;
-        this.line(chunk.slice(start, end), no);
+        // The line's code units (fields.ts reads them, not the string): a view, no copy.
+        this.line(chunk.slice(start, end), no, codes.subarray(start, end));
       },
       (no, chars) => reportOverlong(this.b.diags, no, chars),
     );
@@ -112,7 +111,6 @@ class PerfScriptImporter implements TextImporter {
 
   end(): Trace[] {
     if (!this.b.full) this.splitter.end();
-    this.units.release();
     const fd = this.fracDigits ?? 6;
     const t = this.b.finish({
       name: this.opts.clock ?? 'perf',
@@ -124,7 +122,7 @@ class PerfScriptImporter implements TextImporter {
     return [t];
   }
 
-  private line(line: string, no: number): void {
+  private line(line: string, no: number, u: Uint16Array): void {
     if (line.length === 0) {
       this.inChain = false;
       return;
@@ -136,7 +134,7 @@ class PerfScriptImporter implements TextImporter {
       return;
     }
     const before = this.b.diags.total;
-    const parsed = this.event(line, no);
+    const parsed = this.event(line, no, u);
     if (parsed) this.inChain = true;
     else if (this.inChain && FRAME_RE.test(line)) return;
     if (!parsed || this.splitter.endedMidLine) {
@@ -181,7 +179,7 @@ class PerfScriptImporter implements TextImporter {
     });
   }
 
-  private event(line: string, no: number): boolean {
+  private event(line: string, no: number, u: Uint16Array): boolean {
     const n = line.length;
     const b = this.b;
     // The timestamp: the first `digits.digits:` token preceded by a space (comms may hold digits).
@@ -267,7 +265,6 @@ class PerfScriptImporter implements TextImporter {
       pl.a0 = b.text('');
       pl.a1 = -1;
     } else {
-      const u = this.units.of(line);
       type = decodeOrKeep(b, type, line, u, fs, n, pl, no, this.splitter.endedMidLine);
     }
     if (cpu === CPU_UNKNOWN) this.noCpu(no);

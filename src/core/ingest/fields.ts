@@ -477,7 +477,8 @@ function decodeKvmRaw(
 /**
  * Decodes the field text s[st, en) for an event of `kind` into `out`; false when the text does
  * not have the kind's layout (the caller keeps the event as generic text and reports it). `name`
- * is the printed event name, needed for the raw tracefs spelling of print events.
+ * is the printed event name, needed for the raw tracefs spelling of print events. `u`: the code
+ * units of `s` (ingest/lines.ts LineHandler); made here, for the kinds that read them, when absent.
  */
 export function decodeFields(
   b: TraceBuilder,
@@ -487,7 +488,7 @@ export function decodeFields(
   st: number,
   en: number,
   out: Payload,
-  u: Uint16Array = ownUnits.of(s),
+  u?: Uint16Array,
 ): boolean {
   viewSrc = s;
   viewStart = st;
@@ -495,11 +496,11 @@ export function decodeFields(
   view = undefined;
   switch (kind) {
     case Kind.schedSwitch:
-      return decodeSwitch(b, u, s, st, en, out);
+      return decodeSwitch(b, u ?? ownUnits.of(s), s, st, en, out);
     case Kind.schedWakeup:
     case Kind.schedWakeupNew:
     case Kind.schedWaking:
-      return decodeWakeup(b, u, s, st, en, out);
+      return decodeWakeup(b, u ?? ownUnits.of(s), s, st, en, out);
     case Kind.schedMigrateTask:
       return decodeMigrate(b, s, st, en, out);
     case Kind.schedProcessFork:

@@ -662,6 +662,50 @@ describe('per-line caches (names, comms, prefixes) compare the text, not only it
   });
 });
 
+describe('text outside ASCII (the parser reads code units, not only bytes)', () => {
+  // ÿ is U+00FF and ǿ U+01FF: code units cut to bytes would take one for the other. ſ (U+017F),
+  // 𝄞 (a surrogate pair). One pid under comms that differ only there must stay apart.
+  const src = text(
+    'cpus=2',
+    '         cpuhogÿ-3444  [000]  5034.172647: sched_switch:         cpuhogÿ:3444 [120] R ==> cpuhogſ:3445 [120]',
+    '         cpuhogſ-3445  [000]  5034.172648: sched_waking:         comm=cpuhogÿ pid=3444 prio=120 target_cpu=000',
+    '         cpuhogſ-3445  [000]  5034.172649: sched_switch:         cpuhogſ:3445 [120] S ==> cpuhog𝄞:3444 [120]',
+    '        cpuhog𝄞-3444  [000]  5034.172650: sched_wakeup:         cpuhogſ:3445 [120] CPU:000',
+    '        cpuhog𝄞-3444  [000]  5034.172651: sched_switch:         cpuhog𝄞:3444 [120] R ==> cpuhogǿ:3444 [120]',
+  );
+  const want = [
+    'cpuhogÿ cpuhogÿ cpuhogſ',
+    'cpuhogſ cpuhogÿ',
+    'cpuhogſ cpuhogſ cpuhog𝄞',
+    'cpuhog𝄞 cpuhogſ',
+    'cpuhog𝄞 cpuhog𝄞 cpuhogǿ',
+  ];
+  /** Each event's owner comm, then its payload's task comms. */
+  const comms = (t: Trace): string[] =>
+    [0, 1, 2, 3, 4].map((i) => {
+      const kind = t.eventTypes[t.events.type(i)]!.kind;
+      const owner = t.tasks.comm(t.events.task(i));
+      const a0 = t.tasks.comm(t.events.a0(i) & TASK_MASK);
+      return kind === Kind.schedSwitch
+        ? `${owner} ${a0} ${t.tasks.comm(t.events.a1(i))}`
+        : `${owner} ${a0}`;
+    });
+
+  it('keeps comms that differ only outside ASCII apart, fed whole', () => {
+    const t = one(src);
+    expect(t.diagnostics).toEqual([]);
+    expect(comms(t)).toEqual(want);
+  });
+
+  it('reads them the same fed a few characters at a time (carried lines)', () => {
+    const imp = createFtraceTextImporter({ name: 'test.txt' });
+    for (let i = 0; i < src.length; i += 7) imp.feed(src.slice(i, i + 7));
+    const t = imp.end()[0]!;
+    expect(comms(t)).toEqual(want);
+    expect(dumpTrace(t)).toBe(dumpTrace(one(src)));
+  });
+});
+
 describe('line endings', () => {
   const lines = [
     'cpus=2',

@@ -10,8 +10,8 @@
 import { DIAG } from '../model/diagnostics';
 import { Kind } from '../model/event-kinds';
 import { PRIO_UNKNOWN } from '../model/task-table';
-import { sameText, type TraceBuilder } from '../model/trace';
-import { preview } from './lines';
+import { sameText, sameUnits, type TraceBuilder } from '../model/trace';
+import { CodeUnits, preview } from './lines';
 import { VMX_EXIT_REASONS } from './vmx-exit-reasons';
 
 export interface Payload {
@@ -32,6 +32,25 @@ export function intIn(s: string, start: number, end: number): number {
   let v = 0;
   for (; i < end; i++) {
     const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
+}
+
+/** intIn over code units (ingest/lines.ts LineHandler): the same answer for the same text. */
+export function intInUnits(u: Uint16Array, start: number, end: number): number {
+  if (start >= end) return NaN;
+  let i = start;
+  let neg = false;
+  if (u[i] === 45 /* - */) {
+    neg = true;
+    i++;
+    if (i === end) return NaN;
+  }
+  let v = 0;
+  for (; i < end; i++) {
+    const c = u[i]! - 48;
     if (c < 0 || c > 9) return NaN;
     v = v * 10 + c;
   }
@@ -63,9 +82,9 @@ function last(key: string, before: number, st: number): number {
   return at < 0 || at + viewStart < st ? -1 : at + viewStart;
 }
 
-/** The last `c` (a char code) in s[st, before], scanning back; -1 if absent. For nearby single characters. */
-function lastChar(s: string, c: number, before: number, st: number): number {
-  for (let i = before; i >= st; i--) if (s.charCodeAt(i) === c) return i;
+/** The last `c` (a char code) in u[st, before], scanning back; -1 if absent. For nearby single characters. */
+function lastChar(u: Uint16Array, c: number, before: number, st: number): number {
+  for (let i = before; i >= st; i--) if (u[i] === c) return i;
   return -1;
 }
 
@@ -83,6 +102,9 @@ function lastKeyInt(s: string, key: string, before: number, st: number, en: numb
 
 const ok = (n: number): boolean => !Number.isNaN(n);
 
+/** The code units decodeFields reads when its caller has none (a `.dat` event's own text). */
+const ownUnits = new CodeUnits();
+
 /**
  * The one-pass readers below (and in ftrace-text.ts) answer the layouts nearly every line has,
  * and leave the rest to the general paths; where they answer, the answer must be the general
@@ -99,19 +121,19 @@ let backValue = 0;
  * ends there or it has more than 15. The fast paths below read a line's trailing fields this way,
  * each character once, instead of searching for each key and parsing its token after.
  */
-function intBefore(s: string, end: number, st: number): number {
+function intBefore(u: Uint16Array, end: number, st: number): number {
   let i = end - 1;
   let v = 0;
   let mul = 1;
   while (i >= st) {
-    const c = s.charCodeAt(i) - 48;
+    const c = u[i]! - 48;
     if (c < 0 || c > 9) break;
     v += c * mul;
     mul *= 10;
     i--;
   }
   if (i === end - 1 || end - 1 - i > 15) return -1;
-  if (i >= st && s.charCodeAt(i) === 45 /* - */) {
+  if (i >= st && u[i] === 45 /* - */) {
     v = -v;
     i--;
   }
@@ -120,33 +142,33 @@ function intBefore(s: string, end: number, st: number): number {
 }
 
 /** `comm:pid [prio]` (trace-cmd plugin spelling) in s[start, end) → task id, or -1. */
-function prettyTask(b: TraceBuilder, s: string, start: number, end: number): number {
+function prettyTask(
+  b: TraceBuilder,
+  u: Uint16Array,
+  s: string,
+  start: number,
+  end: number,
+): number {
   // end points just past ']'
-  if (end <= start || s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
-  const lb = lastChar(s, 91 /* [ */, end - 2, start + 1) - 1;
-  if (lb < start || s.charCodeAt(lb) !== 32) return -1;
-  const prio = intIn(s, lb + 2, end - 1);
-  const colon = lastChar(s, 58 /* : */, lb - 1, start);
+  if (end <= start || u[end - 1] !== 93 /* ] */) return -1;
+  const lb = lastChar(u, 91 /* [ */, end - 2, start + 1) - 1;
+  if (lb < start || u[lb] !== 32) return -1;
+  const prio = intInUnits(u, lb + 2, end - 1);
+  const colon = lastChar(u, 58 /* : */, lb - 1, start);
   if (colon < 0) return -1;
-  const pid = intIn(s, colon + 1, lb);
+  const pid = intInUnits(u, colon + 1, lb);
   if (!ok(pid) || !ok(prio)) return -1;
-  return b.tasks.internAt(pid, s, start, colon, prio);
+  return b.tasks.internUnits(pid, u, s, start, colon, prio);
 }
 
 /** ` ==> ` in s[st, before], scanning back from `before`; -1 if absent. */
-function lastArrow(s: string, before: number, st: number): number {
+function lastArrow(u: Uint16Array, before: number, st: number): number {
   for (
-    let i = lastChar(s, 62 /* > */, before, st + 3);
+    let i = lastChar(u, 62 /* > */, before, st + 3);
     i >= st + 3;
-    i = lastChar(s, 62, i - 1, st + 3)
+    i = lastChar(u, 62, i - 1, st + 3)
   ) {
-    if (
-      s.charCodeAt(i - 1) === 61 &&
-      s.charCodeAt(i - 2) === 61 &&
-      s.charCodeAt(i - 3) === 32 &&
-      s.charCodeAt(i + 1) === 32
-    )
-      return i - 3;
+    if (u[i - 1] === 61 && u[i - 2] === 61 && u[i - 3] === 32 && u[i + 1] === 32) return i - 3;
   }
   return -1;
 }
@@ -158,25 +180,44 @@ function lastArrow(s: string, before: number, st: number): number {
  * here are the last ones, as prettyTask's searches find them, because only the digits of the
  * prio and pid lie after them).
  */
-function prettyTaskFast(b: TraceBuilder, s: string, start: number, end: number): number {
-  if (end <= start || s.charCodeAt(end - 1) !== 93 /* ] */) return -1;
-  let a = intBefore(s, end - 1, start);
+function prettyTaskFast(
+  b: TraceBuilder,
+  u: Uint16Array,
+  s: string,
+  start: number,
+  end: number,
+): number {
+  if (end <= start || u[end - 1] !== 93 /* ] */) return -1;
+  let a = intBefore(u, end - 1, start);
   // `[` and the space before it, at or after start + 1 (prettyTask's bound for the `[`).
-  if (a < start + 3 || s.charCodeAt(a - 1) !== 91 || s.charCodeAt(a - 2) !== 32) return -1;
+  if (a < start + 3 || u[a - 1] !== 91 || u[a - 2] !== 32) return -1;
   const prio = backValue;
-  a = intBefore(s, a - 2, start);
-  if (a < start + 1 || s.charCodeAt(a - 1) !== 58 /* : */) return -1;
-  return b.tasks.internAt(backValue, s, start, a - 1, prio);
+  a = intBefore(u, a - 2, start);
+  if (a < start + 1 || u[a - 1] !== 58 /* : */) return -1;
+  return b.tasks.internUnits(backValue, u, s, start, a - 1, prio);
 }
 
 /** prettyTask's answer, read in one pass when the text has the usual shape (prettyTaskFast). */
-function prettyTaskAt(b: TraceBuilder, s: string, start: number, end: number): number {
-  const t = fastPaths.on ? prettyTaskFast(b, s, start, end) : -1;
-  return t >= 0 ? t : prettyTask(b, s, start, end);
+function prettyTaskAt(
+  b: TraceBuilder,
+  u: Uint16Array,
+  s: string,
+  start: number,
+  end: number,
+): number {
+  const t = fastPaths.on ? prettyTaskFast(b, u, s, start, end) : -1;
+  return t >= 0 ? t : prettyTask(b, u, s, start, end);
 }
 
-function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  if (sameText('prev_comm=', s, st)) {
+function decodeSwitch(
+  b: TraceBuilder,
+  u: Uint16Array,
+  s: string,
+  st: number,
+  en: number,
+  out: Payload,
+): boolean {
+  if (sameUnits('prev_comm=', u, st)) {
     const np = lastKeyInt(s, ' next_prio=', en, st, en);
     const npid = lastKeyInt(s, ' next_pid=', np.at, st, en);
     // The kernel's print fmt has ` ==> ` before next_comm; raw fields (trace-cmd report -R,
@@ -192,22 +233,22 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
     if (!ok(np.value) || !ok(npid.value) || !ok(pp.value) || !ok(ppid.value)) return false;
     // Without the arrow nothing marks where the state ends but the key after it: one token.
     if (arrow < 0 && tokenEnd(s, stAt + 12, ncomm) !== ncomm) return false;
-    const state = b.stateIdAt(s, stAt + 12, ncomm);
+    const state = b.stateIdAt(u, s, stAt + 12, ncomm);
     if (state < 0) return false;
-    const prev = b.tasks.internAt(ppid.value, s, st + 10, ppid.at, pp.value);
-    const next = b.tasks.internAt(npid.value, s, ncommStart, npid.at, np.value);
+    const prev = b.tasks.internUnits(ppid.value, u, s, st + 10, ppid.at, pp.value);
+    const next = b.tasks.internUnits(npid.value, u, s, ncommStart, npid.at, np.value);
     out.a0 = prev | (state << 22);
     out.a1 = next;
     return true;
   }
-  const arrow = lastArrow(s, en - 2, st);
+  const arrow = lastArrow(u, en - 2, st);
   if (arrow < 0) return false;
-  const next = prettyTaskAt(b, s, arrow + 5, en);
-  const rb = lastChar(s, 93 /* ] */, arrow - 2, st);
-  if (next < 0 || rb < 0 || s.charCodeAt(rb + 1) !== 32) return false;
-  const state = b.stateIdAt(s, rb + 2, arrow);
+  const next = prettyTaskAt(b, u, s, arrow + 5, en);
+  const rb = lastChar(u, 93 /* ] */, arrow - 2, st);
+  if (next < 0 || rb < 0 || u[rb + 1] !== 32) return false;
+  const state = b.stateIdAt(u, s, rb + 2, arrow);
   if (state < 0) return false;
-  const prev = prettyTaskAt(b, s, st, rb + 1);
+  const prev = prettyTaskAt(b, u, s, st, rb + 1);
   if (prev < 0) return false;
   out.a0 = prev | (state << 22);
   out.a1 = next;
@@ -221,26 +262,40 @@ function decodeSwitch(b: TraceBuilder, s: string, st: number, en: number, out: P
  * in the text, as the general path's search finds it, because only the digits of the value
  * after it follow (no space, so no later key can start there).
  */
-function wakeupKeysFast(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
-  let a = intBefore(s, en, st);
-  if (a < st + 12 || !sameText(' target_cpu=', s, a - 12)) return false;
+function wakeupKeysFast(
+  b: TraceBuilder,
+  u: Uint16Array,
+  s: string,
+  st: number,
+  en: number,
+  out: Payload,
+): boolean {
+  let a = intBefore(u, en, st);
+  if (a < st + 12 || !sameUnits(' target_cpu=', u, a - 12)) return false;
   const target = backValue;
-  a = intBefore(s, a - 12, st);
-  if (a < st + 6 || !sameText(' prio=', s, a - 6)) return false;
+  a = intBefore(u, a - 12, st);
+  if (a < st + 6 || !sameUnits(' prio=', u, a - 6)) return false;
   const prio = backValue;
-  a = intBefore(s, a - 6, st);
-  if (a < st + 10 || !sameText(' pid=', s, a - 5)) return false;
-  out.a0 = b.tasks.internAt(backValue, s, st + 5, a - 5, prio);
+  a = intBefore(u, a - 6, st);
+  if (a < st + 10 || !sameUnits(' pid=', u, a - 5)) return false;
+  out.a0 = b.tasks.internUnits(backValue, u, s, st + 5, a - 5, prio);
   out.a1 = target;
   return true;
 }
 
 /** `comm=A pid=N prio=P [success=1] [target_cpu=C]` or `A:N [P] [success=1] CPU:C`. */
-function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: Payload): boolean {
+function decodeWakeup(
+  b: TraceBuilder,
+  u: Uint16Array,
+  s: string,
+  st: number,
+  en: number,
+  out: Payload,
+): boolean {
   let end = en;
   let target = -1;
-  if (sameText('comm=', s, st)) {
-    if (fastPaths.on && wakeupKeysFast(b, s, st, en, out)) return true;
+  if (sameUnits('comm=', u, st)) {
+    if (fastPaths.on && wakeupKeysFast(b, u, s, st, en, out)) return true;
     const t = lastKeyInt(s, ' target_cpu=', end, st, en);
     if (t.at >= 0) {
       if (!ok(t.value)) return false;
@@ -251,19 +306,19 @@ function decodeWakeup(b: TraceBuilder, s: string, st: number, en: number, out: P
     const prio = lastKeyInt(s, ' prio=', end, st, en);
     const pid = lastKeyInt(s, ' pid=', prio.at, st, en);
     if (prio.at < 0 || pid.at < 0 || !ok(prio.value) || !ok(pid.value)) return false;
-    out.a0 = b.tasks.internAt(pid.value, s, st + 5, pid.at, prio.value);
+    out.a0 = b.tasks.internUnits(pid.value, u, s, st + 5, pid.at, prio.value);
     out.a1 = target;
     return true;
   }
-  const colon = lastChar(s, 58 /* : */, en - 1, st);
-  if (colon >= 4 && sameText(' CPU', s, colon - 4) && colon - 4 >= st) {
-    target = intIn(s, colon + 1, en);
+  const colon = lastChar(u, 58 /* : */, en - 1, st);
+  if (colon >= 4 && sameUnits(' CPU', u, colon - 4) && colon - 4 >= st) {
+    target = intInUnits(u, colon + 1, en);
     if (!ok(target)) return false;
     end = colon - 4;
   }
   // `success=1` (kernels before 4.15) sits between `[prio]` and `CPU:`; the task ends at `]`.
-  const rb = lastChar(s, 93 /* ] */, end - 1, st);
-  const task = rb < 0 ? -1 : prettyTaskAt(b, s, st, rb + 1);
+  const rb = lastChar(u, 93 /* ] */, end - 1, st);
+  const task = rb < 0 ? -1 : prettyTaskAt(b, u, s, st, rb + 1);
   if (task < 0) return false;
   out.a0 = task;
   out.a1 = target;
@@ -422,7 +477,8 @@ function decodeKvmRaw(
 /**
  * Decodes the field text s[st, en) for an event of `kind` into `out`; false when the text does
  * not have the kind's layout (the caller keeps the event as generic text and reports it). `name`
- * is the printed event name, needed for the raw tracefs spelling of print events.
+ * is the printed event name, needed for the raw tracefs spelling of print events. `u`: the code
+ * units of `s` (ingest/lines.ts LineHandler); made here, for the kinds that read them, when absent.
  */
 export function decodeFields(
   b: TraceBuilder,
@@ -432,6 +488,7 @@ export function decodeFields(
   st: number,
   en: number,
   out: Payload,
+  u?: Uint16Array,
 ): boolean {
   viewSrc = s;
   viewStart = st;
@@ -439,11 +496,11 @@ export function decodeFields(
   view = undefined;
   switch (kind) {
     case Kind.schedSwitch:
-      return decodeSwitch(b, s, st, en, out);
+      return decodeSwitch(b, u ?? ownUnits.of(s), s, st, en, out);
     case Kind.schedWakeup:
     case Kind.schedWakeupNew:
     case Kind.schedWaking:
-      return decodeWakeup(b, s, st, en, out);
+      return decodeWakeup(b, u ?? ownUnits.of(s), s, st, en, out);
     case Kind.schedMigrateTask:
       return decodeMigrate(b, s, st, en, out);
     case Kind.schedProcessFork:
@@ -522,6 +579,7 @@ export function decodeOrKeep(
   b: TraceBuilder,
   type: number,
   s: string,
+  u: Uint16Array,
   st: number,
   en: number,
   out: Payload,
@@ -534,13 +592,13 @@ export function decodeOrKeep(
   if (KEYED[kind] === 1) {
     // Fields of a keyed layout never start with a space: one more pad space after the name
     // (older trace-cmd) or libtraceevent's `[FAILED TO PARSE]` before its raw fields go.
-    while (from < en && s.charCodeAt(from) === 32) from++;
-    if (sameText(FAILED_TO_PARSE, s, from)) {
+    while (from < en && u[from] === 32) from++;
+    if (sameUnits(FAILED_TO_PARSE, u, from)) {
       from += FAILED_TO_PARSE.length;
-      while (from < en && s.charCodeAt(from) === 32) from++;
+      while (from < en && u[from] === 32) from++;
     }
   }
-  const decoded = decodeFields(b, kind, name, s, from, en, out);
+  const decoded = decodeFields(b, kind, name, s, from, en, out, u);
   // Let go of the chunk: held by the search view, it outlived its parsing (copied by the
   // scavenges it survived).
   viewSrc = '';

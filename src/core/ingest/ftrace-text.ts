@@ -13,7 +13,7 @@ import { DIAG, DiagnosticSink } from '../model/diagnostics';
 import { LAT_SPARSE } from '../model/event-kinds';
 import { ClockInfo, parseSplitTs, readSecondsTs, type TickRate, tickRate } from '../model/time';
 import { Trace, TraceBuilder, TraceFormat } from '../model/trace';
-import { decodeOrKeep, fastPaths, intIn, Payload } from './fields';
+import { decodeOrKeep, fastPaths, intIn, intInUnits, Payload } from './fields';
 import type { ImportOptions, ResumeState, TextImporter } from './importer';
 import { LineSplitter, reportLine, reportOverlong, SNIFF_LINE_CHARS } from './lines';
 import { completeTrace } from './complete';
@@ -54,10 +54,10 @@ function before(i: number, end: number): number {
   return i < end ? i : -1;
 }
 
-/** True when s[start, end) is one or more decimal digits. */
-function allDigits(s: string, start: number, end: number): boolean {
+/** True when u[start, end) is one or more decimal digits. */
+function allDigits(u: Uint16Array, start: number, end: number): boolean {
   if (start >= end) return false;
-  for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  for (let i = start; i < end; i++) if (!isDigit(u[i]!)) return false;
   return true;
 }
 
@@ -126,9 +126,9 @@ class FtraceTextImporter implements TextImporter {
       this.firstStream = r.firstStream;
     }
     this.splitter = new LineSplitter(
-      (chunk, start, end, no) => {
+      (chunk, start, end, no, codes) => {
         this.lineNo = no;
-        this.line(chunk, start, end, no);
+        this.line(chunk, start, end, no, codes);
       },
       (no, chars) => reportOverlong(this.anyStream().b.diags, no, chars),
     );
@@ -247,16 +247,16 @@ class FtraceTextImporter implements TextImporter {
     if (v[w - 4]! > v[(this.latWidth > 0 ? this.latWidth : 5) - 4]!) this.latWidth = w;
   }
 
-  private line(chunk: string, start: number, end: number, no: number): void {
+  private line(chunk: string, start: number, end: number, no: number, u: Uint16Array): void {
     if (start === end) return;
-    if (chunk.charCodeAt(start) === 35 /* # */) {
+    if (u[start] === 35 /* # */) {
       this.comment(chunk.slice(start, end));
       return;
     }
     // Events first: they are nearly every line, and the header patterns cost more than a failed parse.
     const last = this.splitter.endedMidLine;
     const before = last ? this.diagnosticCount() : 0;
-    const parsed = this.event(chunk, start, end, no) || this.header(chunk.slice(start, end), no);
+    const parsed = this.event(chunk, u, start, end, no) || this.header(chunk.slice(start, end), no);
     if (!parsed || last) {
       reportLine(
         this.anyStream().b.diags,
@@ -355,11 +355,11 @@ class FtraceTextImporter implements TextImporter {
    * The stream key for the prefix area line[start, end) (`host.dat` in `host.dat: `), trimmed;
    * the last area's key is reused when the area is the same text (nearly every line).
    */
-  private prefixKey(line: string, start: number, end: number): string {
+  private prefixKey(line: string, u: Uint16Array, start: number, end: number): string {
     const a = this.lastArea;
     if (a.length === end - start) {
       let i = 0;
-      while (i < a.length && a.charCodeAt(i) === line.charCodeAt(start + i)) i++;
+      while (i < a.length && a.charCodeAt(i) === u[start + i]) i++;
       if (i === a.length) return this.lastAreaKey;
     }
     this.lastArea = line.slice(start, end);
@@ -367,18 +367,21 @@ class FtraceTextImporter implements TextImporter {
     return this.lastAreaKey;
   }
 
-  /** Parses the event line line[p0, n) (line is the whole chunk; n is the line's end); false when it is not one. */
-  private event(line: string, p0: number, n: number, no: number): boolean {
+  /**
+   * Parses the event line line[p0, n) (line is the whole chunk; n is the line's end; `u` its code
+   * units, read instead of charCodeAt: see lines.ts LineHandler); false when it is not one.
+   */
+  private event(line: string, u: Uint16Array, p0: number, n: number, no: number): boolean {
     let p = p0;
     let key = '';
     if (this.prefixWidth > 0) {
       const pw = this.prefixWidth;
       if (n - p0 < pw) return false;
-      if (line.charCodeAt(p0 + pw - 2) === 58 /* : */ && line.charCodeAt(p0 + pw - 1) === 32) {
-        key = this.prefixKey(line, p0, p0 + pw - 2);
+      if (u[p0 + pw - 2] === 58 /* : */ && u[p0 + pw - 1] === 32) {
+        key = this.prefixKey(line, u, p0, p0 + pw - 2);
       } else {
         let blank = true;
-        for (let i = p0; i < p0 + pw && blank; i++) blank = line.charCodeAt(i) === 32;
+        for (let i = p0; i < p0 + pw && blank; i++) blank = u[i] === 32;
         if (!blank && line.slice(p0, p0 + pw).trim() !== '') return false;
       }
       p = p0 + pw;
@@ -388,69 +391,63 @@ class FtraceTextImporter implements TextImporter {
     let cpuEnd = -1;
     while (j >= 0 && j < n) {
       let k = j + 1;
-      while (k < n && isDigit(line.charCodeAt(k))) k++;
-      if (
-        k > j + 1 &&
-        k < n &&
-        line.charCodeAt(k) === 93 &&
-        j > p &&
-        line.charCodeAt(j - 1) === 32
-      ) {
+      while (k < n && isDigit(u[k]!)) k++;
+      if (k > j + 1 && k < n && u[k] === 93 && j > p && u[j - 1] === 32) {
         cpuEnd = k;
         break;
       }
       j = line.indexOf('[', j + 1);
     }
     if (cpuEnd < 0) return false;
-    const cpu = intIn(line, j + 1, cpuEnd);
+    const cpu = intInUnits(u, j + 1, cpuEnd);
     if (cpu > 0xfffe) return false;
 
     // `comm-pid` and the optional `(tgid)` column before the CPU.
     let le = j;
-    while (le > p && line.charCodeAt(le - 1) === 32) le--;
+    while (le > p && u[le - 1] === 32) le--;
     let tgid = -1;
     let hasTgid = false;
-    if (le > p && line.charCodeAt(le - 1) === 41 /* ) */) {
+    if (le > p && u[le - 1] === 41 /* ) */) {
       const lp = line.lastIndexOf('(', le - 1);
       if (lp < p) return false;
       const inner = line.slice(lp + 1, le - 1).trim();
       hasTgid = true;
       if (inner.length > 0 && isDigit(inner.charCodeAt(0))) tgid = intIn(inner, 0, inner.length);
       le = lp;
-      while (le > p && line.charCodeAt(le - 1) === 32) le--;
+      while (le > p && u[le - 1] === 32) le--;
     }
     // The pid: read back from its end; the digits end at the dash nearly always (a comm may
     // hold dashes: the last one before the pid is the one).
     let dash = le - 1;
     let pid = 0;
     for (let mul = 1; fastPaths.on && dash >= p && dash > le - 16; dash--, mul *= 10) {
-      const d = line.charCodeAt(dash) - 48;
+      const d = u[dash]! - 48;
       if (d < 0 || d > 9) break;
       pid += d * mul;
     }
-    if (dash < p || dash === le - 1 || line.charCodeAt(dash) !== 45 /* - */) {
+    if (dash < p || dash === le - 1 || u[dash] !== 45 /* - */) {
       dash = le - 1;
-      while (dash >= p && line.charCodeAt(dash) !== 45 /* - */) dash--;
+      while (dash >= p && u[dash] !== 45 /* - */) dash--;
       if (dash < p) return false;
-      pid = intIn(line, dash + 1, le);
+      pid = intInUnits(u, dash + 1, le);
       if (Number.isNaN(pid)) return false;
     }
     let cs = p;
-    while (cs < dash && line.charCodeAt(cs) === 32) cs++;
+    while (cs < dash && u[cs] === 32) cs++;
 
     // Optional latency column, then the timestamp and `:`.
     let q = cpuEnd + 1;
-    while (q < n && line.charCodeAt(q) === 32) q++;
+    while (q < n && u[q] === 32) q++;
     // The latency column is line[latStart, latEnd).
     const latStart = q;
     let latEnd = q;
-    if (q < n && !isDigit(line.charCodeAt(q))) {
+    if (q < n && !isDigit(u[q]!)) {
       // One scan finds whichever of ' ' and ':' comes first, and checks the column's characters.
       let e = q;
       let latChars = true;
       let c = 0;
       for (; e < n; e++) {
-        c = line.charCodeAt(e);
+        c = u[e]!;
         if (c === 32 || c === 58) break;
         if (latChars && !isLatencyChar(c)) latChars = false;
       }
@@ -458,7 +455,7 @@ class FtraceTextImporter implements TextImporter {
         latEnd = e;
         if (latChars) this.learnLatWidth(e - q);
         q = e;
-        while (q < n && line.charCodeAt(q) === 32) q++;
+        while (q < n && u[q] === 32) q++;
       } else {
         const colon = e < n ? e : -1;
         // trace-cmd 3.3+ with an integer clock glues the two: `[001] d..2.12014651026378:`.
@@ -466,15 +463,15 @@ class FtraceTextImporter implements TextImporter {
         // 5, 4, 6 that does. Either way the width that worked gets this line's vote.
         let w = this.latWidth > 0 ? this.latWidth : 5;
         if (colon >= 0) {
-          if (!allDigits(line, q + w, colon)) {
+          if (!allDigits(u, q + w, colon)) {
             for (const alt of [5, 4, 6]) {
-              if (alt !== w && allDigits(line, q + alt, colon)) {
+              if (alt !== w && allDigits(u, q + alt, colon)) {
                 w = alt;
                 break;
               }
             }
           }
-          if (allDigits(line, q + w, colon)) this.learnLatWidth(w);
+          if (allDigits(u, q + w, colon)) this.learnLatWidth(w);
         }
         w = Math.min(w, n - q);
         latEnd = q + w;
@@ -483,7 +480,7 @@ class FtraceTextImporter implements TextImporter {
     }
     const ts = this.ts;
     // `seconds.fraction:` in one pass (readSecondsTs); anything else the general way.
-    let tsEnd = fastPaths.on ? readSecondsTs(line, q, n, ts) : -1;
+    let tsEnd = fastPaths.on ? readSecondsTs(u, q, n, ts) : -1;
     if (tsEnd < 0) {
       tsEnd = before(line.indexOf(':', q), n);
       if (tsEnd < 0) return false;
@@ -501,7 +498,7 @@ class FtraceTextImporter implements TextImporter {
 
     // Event name, then its fields.
     let ns = tsEnd + 1;
-    if (ns >= n || line.charCodeAt(ns) !== 32) return false;
+    if (ns >= n || u[ns] !== 32) return false;
     ns++;
     let name = '';
     // The fields: line[ts0, te).
@@ -511,19 +508,19 @@ class FtraceTextImporter implements TextImporter {
     // A name seen before is found and read in one go (namedTypeAt: never a `sys_` name).
     const known =
       fastPaths.on && this.lastStream !== undefined && key === this.lastKey
-        ? this.lastStream.b.namedTypeAt(line, ns, n)
+        ? this.lastStream.b.namedTypeAt(u, ns, n)
         : -1;
     let ne = ns;
     if (known >= 0) {
       ne = ns + this.lastStream!.b.eventTypes[known]!.name.length;
     } else {
       while (ne < n) {
-        const c = line.charCodeAt(ne);
+        const c = u[ne]!;
         if (c === 58 || c === 32) break;
         ne++;
       }
     }
-    const named = ne > ns && ne < n && line.charCodeAt(ne) === 58;
+    const named = ne > ns && ne < n && u[ne] === 58;
     // Out of line, and called for every name not seen before (all of them in the first lines),
     // so V8 optimises this function with feedback for the call: a `sys_` name met later used to
     // deoptimise it and have it recompiled.
@@ -535,17 +532,16 @@ class FtraceTextImporter implements TextImporter {
       const enter = sys[2] === '(';
       name = `sys_${enter ? 'enter' : 'exit'}_${sys[1]!}`;
       ts0 = ns + sys[0].length;
-      if (enter && line.charCodeAt(n - 1) === 41 /* ) */) te = n - 1;
-    } else if (named && (ne + 1 === n || line.charCodeAt(ne + 1) === 32)) {
+      if (enter && u[n - 1] === 41 /* ) */) te = n - 1;
+    } else if (named && (ne + 1 === n || u[ne + 1] === 32)) {
       const nameLen = ne - ns;
       let fs = ne + 1;
       if (fs < n) fs++; // the space after `name:`
       // No header told us: trace-cmd pads short names, tracefs (trace_pipe) does not.
-      this.flavour ??=
-        nameLen < 19 && fs < n && line.charCodeAt(fs) === 32 ? 'trace-cmd-report' : 'ftrace-raw';
+      this.flavour ??= nameLen < 19 && fs < n && u[fs] === 32 ? 'trace-cmd-report' : 'ftrace-raw';
       if (this.flavour !== 'ftrace-raw') {
         // trace-cmd pads names to 20 columns: ` %s: ` then 20 - len spaces.
-        for (let pad = 20 - nameLen; pad > 0 && fs < n && line.charCodeAt(fs) === 32; pad--) fs++;
+        for (let pad = 20 - nameLen; pad > 0 && fs < n && u[fs] === 32; pad--) fs++;
       }
       ts0 = fs;
     } else {
@@ -574,8 +570,8 @@ class FtraceTextImporter implements TextImporter {
     }
 
     const pl = this.payload;
-    const type = decodeOrKeep(b, type0, line, ts0, te, pl, no, this.splitter.endedMidLine);
-    const task = b.tasks.internAt(pid, line, cs, dash);
+    const type = decodeOrKeep(b, type0, line, u, ts0, te, pl, no, this.splitter.endedMidLine);
+    const task = b.tasks.internUnits(pid, u, line, cs, dash);
     if (hasTgid) {
       b.header.tgidColumn = true;
       if (tgid >= 0) b.tasks.setTgid(pid, tgid);
@@ -583,7 +579,7 @@ class FtraceTextImporter implements TextImporter {
     let latId = 0;
     if (latEnd > latStart) {
       b.header.latencyColumn = true;
-      latId = b.latencyIdAt(line, latStart, latEnd);
+      latId = b.latencyIdAt(u, line, latStart, latEnd);
     }
     b.linesRead++;
     const i = b.event(b.relTs(ts), cpu, type, task, latId === LAT_SPARSE ? 0 : latId, pl.a0, pl.a1);

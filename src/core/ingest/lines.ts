@@ -9,9 +9,50 @@ export const SNIFF_LINE_CHARS = 512;
 
 /**
  * Called per line with the text it sits in and its bounds, newline and `\r` excluded: parsers read
- * the line in place in the chunk (a flat string, fast to index) instead of a substring per line.
+ * the line in place in the chunk instead of a substring per line. `codes` holds the text's UTF-16
+ * code units (`codes[i] === text.charCodeAt(i)`, exactly `text.length` of them, so a read past
+ * the end is undefined where charCodeAt gives NaN: both compare false and make NaN in
+ * arithmetic). Hot paths index it: a typed array load is a few instructions, `charCodeAt` a
+ * dispatch on the string's representation each time. It is overwritten by the next chunk.
  */
-export type LineHandler = (text: string, start: number, end: number, lineNo: number) => void;
+export type LineHandler = (
+  text: string,
+  start: number,
+  end: number,
+  lineNo: number,
+  codes: Uint16Array,
+) => void;
+
+const encoder = new TextEncoder();
+
+/**
+ * The code units of `s` in `wide` (grown as needed), as a view of exactly s.length: a native UTF-8
+ * encode and a widening copy when `s` is ASCII (nearly every chunk of a trace), else one per unit.
+ */
+export class CodeUnits {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private wide: Uint16Array = new Uint16Array(0);
+
+  /** Lets go of the buffers (they are as big as the longest text seen). */
+  release(): void {
+    this.bytes = new Uint8Array(0);
+    this.wide = new Uint16Array(0);
+  }
+
+  of(s: string): Uint16Array {
+    const n = s.length;
+    if (this.wide.length < n) {
+      this.bytes = new Uint8Array(n);
+      this.wide = new Uint16Array(n);
+    }
+    const out = this.wide.subarray(0, n);
+    // ASCII exactly when every unit became one byte (anything else takes two or more).
+    const r = encoder.encodeInto(s, this.bytes.subarray(0, n));
+    if (r.read === n && r.written === n) out.set(this.bytes.subarray(0, n));
+    else for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+}
 
 /**
  * Lines longer than this are no trace lines: they are counted and reported, not parsed or held
@@ -19,9 +60,18 @@ export type LineHandler = (text: string, start: number, end: number, lineNo: num
  */
 export const MAX_LINE_CHARS = 16 << 20;
 
+/**
+ * A text fed whole (a document the server opened) is split in pieces of this many characters:
+ * the code units of the text being split are held three bytes a character (see CodeUnits).
+ */
+const PIECE_CHARS = 1 << 16;
+
 export class LineSplitter {
   private carry = '';
   private lineNo = 0;
+  private readonly units = new CodeUnits();
+  /** The code units of the text being split (see LineHandler). */
+  private codes: Uint16Array = new Uint16Array(0);
   /** The line being carried is longer than MAX_LINE_CHARS: its length so far; -1 otherwise. */
   private overlong = -1;
   /** True when the last line had no terminating newline. */
@@ -34,6 +84,16 @@ export class LineSplitter {
   ) {}
 
   feed(chunk: string): void {
+    if (chunk.length <= 4 * PIECE_CHARS) {
+      this.piece(chunk);
+      return;
+    }
+    // Lines may span pieces like they span chunks: the carried line joins them.
+    for (let at = 0; at < chunk.length; at += PIECE_CHARS)
+      this.piece(chunk.slice(at, at + PIECE_CHARS));
+  }
+
+  private piece(chunk: string): void {
     let start = 0;
     if (this.carry.length > 0 || this.overlong >= 0) {
       const nl = chunk.indexOf('\n');
@@ -47,10 +107,12 @@ export class LineSplitter {
       } else {
         const line = this.carry;
         this.carry = '';
+        this.codes = this.units.of(line);
         this.emit(line, 0, line.length);
       }
       start = nl + 1;
     }
+    this.codes = this.units.of(chunk);
     start = this.whole(chunk, start);
     if (start < chunk.length) this.hold(chunk, start, chunk.length);
   }
@@ -97,6 +159,12 @@ export class LineSplitter {
 
   /** Flushes a last line that had no newline. */
   end(): void {
+    this.flush();
+    this.codes = new Uint16Array(0);
+    this.units.release();
+  }
+
+  private flush(): void {
     if (this.overlong >= 0) {
       this.endedMidLine = true;
       this.skip();
@@ -104,6 +172,7 @@ export class LineSplitter {
       this.endedMidLine = true;
       const line = this.carry;
       this.carry = '';
+      this.codes = this.units.of(line);
       this.emit(line, 0, line.length);
     }
   }
@@ -117,8 +186,9 @@ export class LineSplitter {
     this.onLine(
       text,
       start,
-      end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end,
+      end > start && this.codes[end - 1] === 13 ? end - 1 : end,
       this.lineNo,
+      this.codes,
     );
   }
 }

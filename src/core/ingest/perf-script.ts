@@ -81,9 +81,10 @@ class PerfScriptImporter implements TextImporter {
       this.b.memoryShare = opts.memoryShare ?? 1;
     }
     this.splitter = new LineSplitter(
-      (chunk, start, end, no) => {
+      (chunk, start, end, no, codes) => {
         this.lineNo = no;
-        this.line(chunk.slice(start, end), no);
+        // The line's code units (fields.ts reads them, not the string): a view, no copy.
+        this.line(chunk.slice(start, end), no, codes.subarray(start, end));
       },
       (no, chars) => reportOverlong(this.b.diags, no, chars),
     );
@@ -121,7 +122,7 @@ class PerfScriptImporter implements TextImporter {
     return [t];
   }
 
-  private line(line: string, no: number): void {
+  private line(line: string, no: number, u: Uint16Array): void {
     if (line.length === 0) {
       this.inChain = false;
       return;
@@ -133,7 +134,7 @@ class PerfScriptImporter implements TextImporter {
       return;
     }
     const before = this.b.diags.total;
-    const parsed = this.event(line, no);
+    const parsed = this.event(line, no, u);
     if (parsed) this.inChain = true;
     else if (this.inChain && FRAME_RE.test(line)) return;
     if (!parsed || this.splitter.endedMidLine) {
@@ -178,7 +179,7 @@ class PerfScriptImporter implements TextImporter {
     });
   }
 
-  private event(line: string, no: number): boolean {
+  private event(line: string, no: number, u: Uint16Array): boolean {
     const n = line.length;
     const b = this.b;
     // The timestamp: the first `digits.digits:` token preceded by a space (comms may hold digits).
@@ -264,7 +265,7 @@ class PerfScriptImporter implements TextImporter {
       pl.a0 = b.text('');
       pl.a1 = -1;
     } else {
-      type = decodeOrKeep(b, type, line, fs, n, pl, no, this.splitter.endedMidLine);
+      type = decodeOrKeep(b, type, line, u, fs, n, pl, no, this.splitter.endedMidLine);
     }
     if (cpu === CPU_UNKNOWN) this.noCpu(no);
     b.linesRead++;

@@ -68,6 +68,53 @@ export class TaskTable {
         if (k === len) return id;
       }
     }
+    return this.internSlow(pid, s, start, end, prio, cacheable, base);
+  }
+
+  /**
+   * internAt reading the comm from `u`, the code units of `s` (ingest/lines.ts LineHandler): the
+   * per-line comparison with the cached tasks reads a typed array, not the string. Same answers.
+   */
+  internUnits(
+    pid: number,
+    u: Uint16Array,
+    s: string,
+    start: number,
+    end: number,
+    prio: number = PRIO_UNKNOWN,
+  ): number {
+    const cacheable = pid >= 0 && pid < PID_CACHE_LIMIT;
+    const base = pid * WAYS;
+    const len = end - start;
+    const recent = this.recent;
+    if (cacheable && base < recent.length) {
+      const prios = this.prios;
+      const off = this.commOff;
+      const chars = this.commChars;
+      for (let w = 0; w < WAYS; w++) {
+        const id = recent[base + w]! - 1;
+        if (id < 0) break;
+        if (prios[id] !== prio) continue;
+        const o = off[id]!;
+        if (off[id + 1]! - o !== len) continue;
+        let k = 0;
+        while (k < len && chars[o + k] === u[start + k]) k++;
+        if (k === len) return id;
+      }
+    }
+    return this.internSlow(pid, s, start, end, prio, cacheable, base);
+  }
+
+  /** internAt's lookup when no recent task of the pid matched. */
+  private internSlow(
+    pid: number,
+    s: string,
+    start: number,
+    end: number,
+    prio: number,
+    cacheable: boolean,
+    base: number,
+  ): number {
     const comm = s.slice(start, end);
     const key = prio === PRIO_UNKNOWN ? `${pid}\u0000${comm}` : `${pid}\u0000${comm}\u0000${prio}`;
     let id = this.keyToId.get(key);

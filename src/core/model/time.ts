@@ -91,13 +91,14 @@ export function parseSplitTs(
 }
 
 /**
- * Reads `seconds.fraction` (1-15 digits, then 1-9) from s[q] up to the `:` right after it, into
+ * Reads `seconds.fraction` (1-15 digits, then 1-9) from u[q] up to the `:` right after it, into
  * `out` as parseSplitTs would: the `:`'s index, or -1 (out untouched) for any other text, which
  * the caller then reads the general way (parseSplitTs, once the `:` is found). One pass over the
- * digits, where finding the `:` and then parsing read them twice.
+ * digits, where finding the `:` and then parsing read them twice. `u` holds the line's UTF-16
+ * code units (ingest/lines.ts LineHandler).
  */
 export function readSecondsTs(
-  s: string,
+  u: Uint16Array,
   q: number,
   n: number,
   out: SplitTs & { fracDigits: number },
@@ -105,21 +106,21 @@ export function readSecondsTs(
   let i = q;
   let hi = 0;
   for (; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = u[i]! - 48;
     if (c < 0 || c > 9) break;
     hi = hi * 10 + c;
   }
   const intLen = i - q;
-  if (intLen === 0 || intLen > 15 || i >= n || s.charCodeAt(i) !== 46 /* . */) return -1;
+  if (intLen === 0 || intLen > 15 || i >= n || u[i]! !== 46 /* . */) return -1;
   const f0 = ++i;
   let lo = 0;
   for (; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = u[i]! - 48;
     if (c < 0 || c > 9) break;
     lo = lo * 10 + c;
   }
   const fd = i - f0;
-  if (fd === 0 || fd > 9 || i >= n || s.charCodeAt(i) !== 58 /* : */) return -1;
+  if (fd === 0 || fd > 9 || i >= n || u[i]! !== 58 /* : */) return -1;
   out.hi = hi;
   out.lo = lo * POW10[9 - fd]!;
   out.fracDigits = fd;

@@ -224,14 +224,15 @@ export class TraceBuilder {
    * name's end and asks typeIdAt). The name is read once, compared as it is read, where finding
    * its end and then looking it up read it twice. The names typeIdAt learns hold no `:` or
    * space (they end at the first), so the `:` after the name is the first one from `start`.
+   * `u`: the line's code units (ingest/lines.ts LineHandler).
    */
-  namedTypeAt(s: string, start: number, end: number): number {
-    const id = this.namedSlots[namedKey(s, start)]! - 1;
+  namedTypeAt(u: Uint16Array, start: number, end: number): number {
+    const id = this.namedSlots[namedKeyOf(u, start)]! - 1;
     if (id < 0) return -1;
     const codes = this.typeCodes[id]!;
     const len = codes.length;
-    if (start + len >= end || s.charCodeAt(start + len) !== 58 /* : */) return -1;
-    for (let k = 0; k < len; k++) if (codes[k] !== s.charCodeAt(start + k)) return -1;
+    if (start + len >= end || u[start + len] !== 58 /* : */) return -1;
+    for (let k = 0; k < len; k++) if (codes[k] !== u[start + k]) return -1;
     return id;
   }
 
@@ -313,14 +314,17 @@ export class TraceBuilder {
     return this.states.intern(s);
   }
 
-  /** stateId for s[start, end), without a substring when the state was seen before. */
-  stateIdAt(s: string, start: number, end: number): number {
+  /**
+   * stateId for s[start, end), without a substring when the state was seen before; `u`: the code
+   * units of `s` (ingest/lines.ts LineHandler).
+   */
+  stateIdAt(u: Uint16Array, s: string, start: number, end: number): number {
     const len = end - start;
     // A trace prints a handful of states (S, R, R+, D, I...): compare in place against the first few.
     const n = Math.min(this.states.size, 16);
     for (let id = 0; id < n; id++) {
       const v = this.states.get(id);
-      if (v.length === len && sameText(v, s, start)) return id;
+      if (v.length === len && sameUnits(v, u, start)) return id;
     }
     return this.stateId(s.slice(start, end));
   }
@@ -336,15 +340,18 @@ export class TraceBuilder {
     return this.latencies.intern(s);
   }
 
-  /** latencyId for s[start, end) (not empty), without a substring when it was seen before. */
-  latencyIdAt(s: string, start: number, end: number): number {
+  /**
+   * latencyId for s[start, end) (not empty), without a substring when it was seen before; `u`:
+   * the code units of `s` (ingest/lines.ts LineHandler).
+   */
+  latencyIdAt(u: Uint16Array, s: string, start: number, end: number): number {
     let h = end - start;
-    for (let i = start; i < end; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    for (let i = start; i < end; i++) h = (h * 31 + u[i]!) | 0;
     const slot = h & (LAT_SLOTS - 1);
     const hit = this.latSlots[slot]!;
     if (hit > 0) {
       const v = this.latencies.get(hit);
-      if (v.length === end - start && sameText(v, s, start)) return hit;
+      if (v.length === end - start && sameUnits(v, u, start)) return hit;
     }
     const id = this.latencyId(s.slice(start, end));
     if (id !== LAT_SPARSE) this.latSlots[slot] = id;
@@ -523,11 +530,22 @@ function namedKey(s: string, start: number): number {
   );
 }
 
+/** namedKey over code units (ingest/lines.ts LineHandler): undefined past the end, as NaN there. */
+function namedKeyOf(u: Uint16Array, start: number): number {
+  return (((u[start + 1]! * 31 + u[start + 6]!) * 31 + u[start + 10]!) | 0) & (NAMED_SLOTS - 1);
+}
+
 /**
  * a === s.slice(start, start + a.length), without allocating (false when s ends first). A loop
  * the JIT inlines: `startsWith` is a builtin call, and this runs several times per event line.
  */
 export function sameText(a: string, s: string, start: number): boolean {
   for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
+  return true;
+}
+
+/** sameText over code units `u` (ingest/lines.ts LineHandler): a === the text u[start, ...) holds. */
+export function sameUnits(a: string, u: Uint16Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== u[start + i]) return false;
   return true;
 }

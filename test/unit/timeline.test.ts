@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
+import { importPerfScript } from '../../src/core/ingest/perf-script';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import type { Trace } from '../../src/core/model/trace';
 import {
@@ -153,6 +154,28 @@ describe('cpu timelines', () => {
       'runnable@1 [0,6)',
       'unknown@-1 [6,24)',
       'sleeping@1 [24,30)~',
+    ]);
+  });
+
+  it('a negative pid (perf script prints -1 for a thread it does not know) is a pid, not "no evidence yet"', () => {
+    // The CPU's pid went 5, -1, 5: the second 5 was taken for the CPU's first evidence and
+    // opened a second interval at the trace start (an internal error on every command).
+    const line = (tid: number, us: number): string =>
+      ` a ${tid} [000]  5081.${String(147000 + us).padStart(6, '0')}: sched:sched_stat_runtime: comm=a pid=5 runtime=100 [ns]\n`;
+    const [t] = importPerfScript(
+      line(5, 0) + line(-1, 10) + line(5, 20) + line(-3310, 30) + line(5, 40),
+    );
+    const tl = buildTimelines(t!);
+    expect(cpuRuns(tl, 0)).toEqual([
+      '5 [0,0)',
+      '-1 [0,10)',
+      '-1 [10,10)',
+      '-1 [10,20)',
+      '5 [20,20)',
+      '-1 [20,30)',
+      '-3310 [30,30)',
+      '-1 [30,40)',
+      '5 [40,40)',
     ]);
   });
 

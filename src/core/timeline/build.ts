@@ -446,7 +446,9 @@ export function startTimelines(
       lastSeen[cpu] = t;
       return;
     }
-    if (cur < 0) {
+    // The CPU's first evidence: no interval yet (not `cur < 0`: perf prints -1 for a thread it
+    // does not know, and a damaged trace may hold any negative pid).
+    if (cpuOpen[cpu]! < 0) {
       cpuOpen[cpu] = cpuCols.push(cpu, t0, taskId, pid, PARTIAL_START);
       if (pid !== 0) {
         const k = thread(pid, taskId);

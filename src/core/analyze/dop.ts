@@ -27,8 +27,8 @@ export interface AdviceOptions {
   /** Guest trace markers that each mark one barrier (--barrier-marker). */
   barrierMarker?: RegExp;
   /**
-   * A traced run of the same program whose trace shows its work (--calibrate-with): blocking
-   * (its threads sleep at every barrier) or, later, one thread. A spinning run takes its work per
+   * A traced run of the same program whose trace shows its work (--reference-host/-guest):
+   * blocking (its threads sleep at every barrier). A spinning run takes its work per
    * region from it (whatif/reference.ts); its own host model stays.
    */
   reference?: ReferenceRun;

@@ -1,8 +1,8 @@
 // A spinning run's program model from a reference run of the same program whose trace shows its
-// work (analyze --calibrate-with): in a blocking run the threads sleep at every barrier, so their
-// runs between a wakeup and a sleep are work and barrier overhead (shape.ts splits them). The
-// total work per region carries over to the spinning run's team; the spinning run keeps its own
-// host model (slice, co-runners, VMM sleeps) and its own wall and barrier count.
+// work (analyze --reference-host/--reference-guest): in a blocking run the threads sleep at every
+// barrier, so their runs between a wakeup and a sleep are work and barrier overhead (shape.ts
+// splits them). The total work per region carries over to the spinning run's team; the spinning
+// run keeps its own host model (slice, co-runners, VMM sleeps) and its own wall and barrier count.
 
 import { formatCount, formatDuration } from '../model/time';
 import type { Estimate, ProgramShape } from './shape';

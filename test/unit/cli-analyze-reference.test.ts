@@ -4,21 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes';
 import { REAL } from './support/fixtures';
-import { captureStderr } from './support/stderr';
+import { cliRunner } from './support/cli';
 
-process.env['VCPU_LENS_NO_MAIN'] = '1';
-const { main } = await import('../../src/cli/main');
-const stderr = captureStderr();
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => out.push(s),
-  );
-  return { code, out: out.join('\n'), err: stderr.join('') };
-}
+const run = cliRunner();
 
 const at = (sc: string, f: string): string => path.join(REAL, sc, f);
 const SPIN = 'heavy-quiet-active-tsc';

@@ -16,10 +16,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/exit-codes';
 import { COMPARE_RUNS } from '../../src/core/sim/presets';
-import { captureStderr } from './support/stderr';
+import { cliRunner } from './support/cli';
 
 process.env['VCPU_LENS_NO_MAIN'] = '1';
-const { main, COMMANDS, globalHelp } = await import('../../src/cli/main');
+const { COMMANDS, globalHelp } = await import('../../src/cli/main');
 
 const TRACE = [
   'cpus=1',
@@ -33,17 +33,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const F = path.join(dir, 'trace.txt');
 writeFileSync(F, TRACE);
 
-const stderr = captureStderr();
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => out.push(s),
-  );
-  return { code, out: out.join('\n'), err: stderr.join('') };
-}
+const run = cliRunner();
 
 /** The option names listed under "Options:" in a command's help. */
 function listedOptions(help: string): string[] {

@@ -18,10 +18,7 @@ import { analyzePair } from '../../src/core/analyze/pair';
 import { buildTimelineModel } from '../../src/core/view/model';
 import type { TimelineMeta } from '../../src/core/view/wire';
 import { bundleParseWorker } from './support/parse-worker';
-import { captureStderr } from './support/stderr';
-
-process.env['VCPU_LENS_NO_MAIN'] = '1';
-const { main } = await import('../../src/cli/main');
+import { cliRunner } from './support/cli';
 
 const HZ = 2_445_400_000;
 const DIR = path.resolve(__dirname, '../fixtures/real/quiet-active-tsc');
@@ -32,17 +29,7 @@ const META = JSON.parse(readFileSync(path.join(DIR, 'meta.json'), 'utf8')) as {
   alignment: { D_all: { intersection_lo: number; intersection_hi: number } };
 };
 
-const stderr = captureStderr();
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => out.push(s),
-  );
-  return { code, out: out.join('\n'), err: stderr.join('') };
-}
-
+const run = cliRunner();
 /** The absolute timestamp (trace unit) of the host's marker ending in `what`. */
 function markerTs(t: Trace, what: string): bigint {
   for (let i = 0; i < t.events.length; i++) {

@@ -84,13 +84,14 @@ function buildPyramid(c: LaneColumns, spanNs: number): Pyramid {
 
 /** The engine side of the timeline: build once per model, then answer windows and details. */
 export class TimelineIndex {
-  private readonly pyramids: Pyramid[];
+  /** Each lane's pyramid, built when a window first asks for the lane (collapsed lanes never). */
+  private readonly pyramids: (Pyramid | undefined)[];
   private readonly laneIndex = new Map<string, number>();
   /** Running maximum of the links' ends (links sorted by start): where a search may begin. */
   private readonly linkEndMax: Float64Array;
 
   constructor(readonly model: TimelineModel) {
-    this.pyramids = model.lanes.map((c) => buildPyramid(c, model.meta.spanNs));
+    this.pyramids = new Array<Pyramid | undefined>(model.lanes.length);
     model.meta.lanes.forEach((l, i) => this.laneIndex.set(l.id, i));
     const L = model.links;
     this.linkEndMax = new Float64Array(L.start.length);
@@ -129,7 +130,7 @@ export class TimelineIndex {
   private laneWindow(id: string, i: number, a: number, nb: number, res: number): LaneWindow {
     const dom = new Uint8Array(nb).fill(NO_STATE);
     const cnt = new Uint32Array(nb);
-    const p = this.pyramids[i]!;
+    const p = (this.pyramids[i] ??= buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs));
     const k = Math.round(Math.log2(res));
     if (k >= p.kMin) {
       // The pyramid level of this resolution: its buckets are the window's (past the top level,

@@ -304,14 +304,7 @@ function newSim(c: SimConfig, rec: SimRecorder | undefined) {
   const vmmTimers = new TimerHeap(c.threads);
   /** Host CPU left before the next VMM sleep, while the vCPU is not running. */
   const vmmLeft = Float64Array.from({ length: c.threads }, () =>
-    vmm !== undefined
-      ? Math.max(
-          1,
-          Math.round(
-            vmm.runNs[Math.min(vmm.runNs.length - 1, Math.floor(vmmRand() * vmm.runNs.length))]!,
-          ),
-        )
-      : Infinity,
+    vmm !== undefined ? vmmDraw(vmmRand, vmm.runNs) : Infinity,
   );
   const inVmm = new Uint8Array(c.threads);
   const vmmSleepCount = 0;
@@ -430,8 +423,8 @@ function newSim(c: SimConfig, rec: SimRecorder | undefined) {
 type Sim = ReturnType<typeof newSim>;
 
 /** A VMM sleep's stretch or length: one of `xs`, uniformly, from the VMM sleeps' own draws. */
-function vmmDraw(s: Sim, xs: readonly number[]): number {
-  return Math.max(1, Math.round(xs[Math.min(xs.length - 1, Math.floor(s.vmmRand() * xs.length))]!));
+function vmmDraw(rand: () => number, xs: readonly number[]): number {
+  return Math.max(1, Math.round(xs[Math.min(xs.length - 1, Math.floor(rand() * xs.length))]!));
 }
 
 /** The run's start: the first team, the threads' first pieces, the hogs' phases, the first picks. */
@@ -550,9 +543,9 @@ function runSim(s: Sim): SimResult {
         } else if (s.tasks[v]!.state === 'run') {
           s.vmmSleepCount++;
           sleepHost(s, v);
-          s.vmmLeft[v] = vmmDraw(s, s.vmm.runNs);
+          s.vmmLeft[v] = vmmDraw(s.vmmRand, s.vmm.runNs);
           s.inVmm[v] = 1;
-          s.vmmTimers.set(v, t + vmmDraw(s, s.vmm.sleepNs));
+          s.vmmTimers.set(v, t + vmmDraw(s.vmmRand, s.vmm.sleepNs));
         }
       }
     }

@@ -38,6 +38,7 @@ import {
   quickOpenRow,
   ROOT,
   startCodeServer,
+  workbenchShown,
 } from '../test/e2e/code-server.mjs';
 import { writeBenchSection } from './bench-lib.mjs';
 import { blankSplit, blankTable, firstPaintSplit, splitTable } from './extension-split.mjs';
@@ -66,11 +67,7 @@ export async function benchExtension({ blankFirst = false } = {}) {
     const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
     let t = performance.now();
     await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
-    await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
-    await page
-      .locator('.explorer-folders-view .monaco-list-row', { hasText: 'host.txt' })
-      .first()
-      .waitFor({ timeout: 60_000 });
+    await workbenchShown(page);
     rows.push(['workbench loaded (page load to explorer)', performance.now() - t]);
     if (blankFirst) blanks.push(blankSplit(await openBlank(page, 1), "the window's first webview"));
 
@@ -147,11 +144,7 @@ export async function benchExtension({ blankFirst = false } = {}) {
     await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached' });
     t = performance.now();
     await page.reload();
-    await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
-    await page
-      .locator('.explorer-folders-view .monaco-list-row', { hasText: 'host.txt' })
-      .first()
-      .waitFor({ timeout: 60_000 });
+    await workbenchShown(page);
     rows.push(['workbench reloaded (reload to explorer)', performance.now() - t]);
     const again = await openDat(page);
     rows.push([

@@ -221,6 +221,18 @@ export function packageBlankVsix(out = path.join(tmpdir(), 'vcpu-lens-bench-blan
 // Driving the workbench as a user does (selectors that held on code-server 4.139).
 
 /** Keys to the workbench (not the chat box, not a webview): click the side bar's title. */
+/**
+ * Waits until the workbench shows its editor area and the explorer lists the workspace (`file`,
+ * a top-level name in it): the remote file system has answered.
+ */
+export async function workbenchShown(page, file = 'host.txt') {
+  await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+  await page
+    .locator('.explorer-folders-view .monaco-list-row', { hasText: file })
+    .first()
+    .waitFor({ timeout: 60_000 });
+}
+
 export async function focusWorkbench(page) {
   await page.keyboard.press('Escape');
   await page.locator('.part.sidebar .composite.title').first().click();

@@ -33,6 +33,7 @@ interface Harness {
   ): Promise<CodeServer>;
   launchChromium(): Promise<Browser>;
   focusWorkbench(page: Page): Promise<void>;
+  workbenchShown(page: Page, file?: string): Promise<void>;
   packageVsix(): string;
   paletteReady(page: Page, command: string): Promise<void>;
   quickOpenRow(page: Page, file: string): Promise<Locator>;
@@ -105,12 +106,7 @@ describe.skipIf(why !== undefined)(
       });
       // A loaded machine (the workbench is ~30 MB of script) can take over the default 30 s.
       await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`, { timeout: 120_000 });
-      await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
-      // The explorer shows the workspace once the remote file system answers.
-      await page
-        .locator('.explorer-folders-view .monaco-list-row', { hasText: 'host.txt' })
-        .first()
-        .waitFor({ timeout: 60_000 });
+      await h.workbenchShown(page);
       // Keys go to the workbench, not to the chat box that may hold the focus.
       await h.focusWorkbench(page);
       await shot('workbench');

@@ -5,7 +5,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sniffBytes } from '../core/ingest/detect';
+import { headerCompression } from '../core/ingest/trace-dat/file';
 import { PARALLEL_MIN_BYTES } from '../core/io/parallel-read';
+import { compileZstdWasmAhead } from '../core/io/zstd-wasm';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import type { Trace } from '../core/model/trace';
 import { log, safeText } from './terminal';
@@ -83,6 +85,27 @@ export class ProgressBar {
   done(): void {
     if (this.shown && this.out.isTTY === true) this.out.write('\r\u001b[K');
     this.shown = false;
+  }
+}
+
+/**
+ * When one of `files` is a zstd .dat (and Node has no zstd of its own), compiles zstd.wasm on
+ * V8's background threads while the caller loads its code, so the read does not compile it.
+ */
+export function compileZstdAheadFor(files: string[]): void {
+  const head = new Uint8Array(64);
+  for (const f of files) {
+    try {
+      const fd = openSync(f, 'r');
+      try {
+        if (headerCompression(head.subarray(0, readSync(fd, head, 0, 64, 0))) === 'zstd')
+          return compileZstdWasmAhead();
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // Unreadable: its read says so.
+    }
   }
 }
 

@@ -5,7 +5,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sniffBytes } from '../core/ingest/detect';
+import { headerCompression } from '../core/ingest/trace-dat/file';
 import { PARALLEL_MIN_BYTES } from '../core/io/parallel-read';
+import { compileZstdWasmAhead } from '../core/io/zstd-wasm';
 import { LoadProgress, LoadResult, readTraceFile, ReadOptions } from '../core/io/read-trace-file';
 import type { Trace } from '../core/model/trace';
 import { log, safeText } from './terminal';
@@ -86,18 +88,55 @@ export class ProgressBar {
   }
 }
 
+/**
+ * When one of `files` is a zstd .dat (and Node has no zstd of its own), compiles zstd.wasm on
+ * V8's background threads while the caller loads its code, so the read does not compile it.
+ */
+export function compileZstdAheadFor(files: string[]): void {
+  const head = new Uint8Array(64);
+  for (const f of files) {
+    try {
+      const fd = openSync(f, 'r');
+      try {
+        if (headerCompression(head.subarray(0, readSync(fd, head, 0, 64, 0))) === 'zstd')
+          return compileZstdWasmAhead();
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // Unreadable: its read says so.
+    }
+  }
+}
+
 /** The CLI's read options: the engine's, plus the bar that shows progress. */
 export interface CliReadOptions extends ReadOptions {
   bar?: ProgressBar;
+  /**
+   * Several .dat files each smaller than this are read on the calling thread one after another
+   * (default INLINE_DAT_BYTES; ignored when `workerMinBytes` is given).
+   */
+  inlineDatBytes?: number;
 }
+
+/**
+ * .dat files of a pair each under this are read on the calling thread, no worker: the same
+ * break-even as the language server's (server/disk.ts), where a worker's start costs more than
+ * reading a few MB with warm code.
+ */
+export const INLINE_DAT_BYTES = 8 << 20;
 
 /**
  * Loads files at once (each with its own progress on the shared bar), then clears the bar.
  * `onJoined`: file k's ReadOptions.onJoined; `onLoaded`: called as each file is read, while the
  * others may still be (work on one file can begin then). One .dat too small to be split over
  * workers is read on this thread: a worker would only add its start-up while this thread waits
- * for it. Of several .dat files the biggest that will not be split over workers is read on
- * this thread too, once the others' workers have started: the reads run side by side, one
+ * for it. Several .dat files each under `inlineDatBytes` are all read on this thread, one after
+ * another, each handed to `onLoaded` before the next is read: the second runs on code the first
+ * warmed up (the lab's 1.3 MB guest: ~40 ms there, where a worker spends ~100 ms loading its
+ * bundle and Node's internals into a fresh isolate and then decodes with cold code, ~300 ms of
+ * CPU in all). Of bigger .dat files the biggest that will not be split over workers is read on
+ * this thread, once the others' workers have started: the reads run side by side, one
  * worker's start (a fresh isolate compiling Node's internals, the worker bundle) is spared, and
  * it runs beside the longest read rather than before it; a file whose worker is still reading
  * when that read is done is then read on this thread too (readHereIfStillReading). (Text is
@@ -110,26 +149,34 @@ export async function loadTraces(
   onJoined?: (k: number, traces: Trace[]) => void,
   onLoaded?: (k: number, r: LoadResult) => void,
 ): Promise<LoadResult[]> {
-  const { bar, ...opts } = read;
+  const { bar, inlineDatBytes = INLINE_DAT_BYTES, ...opts } = read;
   if (files.length === 1 && opts.workerMinBytes === undefined)
     opts.workerMinBytes = opts.parallelMinBytes ?? PARALLEL_MIN_BYTES;
+  const sizes = files.length > 1 && opts.workerMinBytes === undefined ? datSizes(files) : undefined;
+  const allHere = sizes !== undefined && sizes.every((n) => n < inlineDatBytes);
   const inline =
-    files.length > 1 && opts.workerMinBytes === undefined
-      ? biggestBelow(files, opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+    sizes !== undefined && !allHere
+      ? biggestBelow(sizes, opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
       : -1;
   // In file order (the bar names them so).
-  const each = files.map(
-    (f, k): ReadOptions => ({
-      ...opts,
-      ...(bar !== undefined ? { onProgress: bar.track(basename(f)) } : {}),
-      ...(onJoined !== undefined ? { onJoined: (t: Trace[]) => onJoined(k, t) } : {}),
-    }),
-  );
+  const each = files.map((f, k): ReadOptions => ({
+    ...opts,
+    ...(bar !== undefined ? { onProgress: bar.track(basename(f)) } : {}),
+    ...(onJoined !== undefined ? { onJoined: (t: Trace[]) => onJoined(k, t) } : {}),
+  }));
   const loaded = (k: number) => (r: LoadResult) => {
     onLoaded?.(k, r);
     return r;
   };
   try {
+    if (allHere) {
+      const results: LoadResult[] = [];
+      for (const [k, f] of files.entries())
+        results.push(loaded(k)(await readTraceFile(f, { ...each[k]!, workerMinBytes: Infinity })));
+      bar?.done();
+      if (read.tscHz !== undefined && read.recordedTicks !== true) noteRateUnused(results);
+      return results;
+    }
     const reads: Promise<LoadResult>[] = new Array(files.length);
     const onWorker: Promise<LoadResult>[] = new Array(files.length);
     const stop: AbortController[] = [];
@@ -196,30 +243,32 @@ export async function loadTraces(
   }
 }
 
-/**
- * The index of the biggest of `files` under `limit` bytes on disk when all are .dat files; -1
- * for none, or when one is not a .dat or cannot be looked at.
- */
-function biggestBelow(files: string[], limit: number): number {
-  let best = -1;
-  let bytes = -1;
+/** Each file's size on disk when all are .dat files; undefined when one is not, or cannot be looked at. */
+function datSizes(files: string[]): number[] | undefined {
+  const sizes: number[] = [];
   const head = new Uint8Array(16);
-  for (let k = 0; k < files.length; k++) {
-    let size: number;
+  for (const f of files) {
     try {
-      const fd = openSync(files[k]!, 'r');
+      const fd = openSync(f, 'r');
       try {
-        size = fstatSync(fd).size;
+        sizes.push(fstatSync(fd).size);
         if (sniffBytes(head.subarray(0, readSync(fd, head, 0, 16, 0))) !== 'trace-cmd-dat')
-          return -1;
+          return undefined;
       } finally {
         closeSync(fd);
       }
     } catch {
-      return -1;
+      return undefined;
     }
-    if (size < limit && size > bytes) [best, bytes] = [k, size];
   }
+  return sizes;
+}
+
+/** The index of the biggest of `sizes` under `limit` bytes; -1 for none. */
+function biggestBelow(sizes: number[], limit: number): number {
+  let best = -1;
+  for (let k = 0; k < sizes.length; k++)
+    if (sizes[k]! < limit && (best < 0 || sizes[k]! > sizes[best]!)) best = k;
   return best;
 }
 

@@ -11,7 +11,7 @@ import type { Trace } from '../../core/model/trace';
 import type { TimelineBuild, Timelines } from '../../core/timeline/build';
 import type { AnalyzeReport } from '../../core/report/analyze';
 import { ExitCode } from '../exit-codes';
-import { CliReadOptions, loadTraces } from '../progress';
+import { CliReadOptions, compileZstdAheadFor, loadTraces } from '../progress';
 import { formatDiag, log, safeName, safeText } from '../terminal';
 import { defineCommand, usageError } from '../command';
 import {
@@ -268,6 +268,8 @@ export async function analyzeCommand(
     );
     return ExitCode.usage;
   }
+  // zstd.wasm compiles on background threads while the analysis's code loads.
+  compileZstdAheadFor([hostFile, guestFile].filter((f) => f !== undefined));
   // Only analyze needs these (info and dump never load them): imported when it runs.
   const [
     { buildTimelines, startTimelines },

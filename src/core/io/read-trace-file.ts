@@ -9,6 +9,7 @@ import { DIAG, Diagnostic } from '../model/diagnostics';
 import { formatCount } from '../model/time';
 import { InvalidUtf8, Utf8Chunks } from './utf8-chunks';
 import { planDatSplit, readDatFile } from './dat-source';
+import { zstdWasmCompiled } from './zstd-wasm';
 import { availableParallelism } from 'node:os';
 import {
   defaultWorkerScript,
@@ -197,6 +198,8 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
           });
         }
       }
+      // A zstd.wasm compile started ahead (compileZstdWasmAhead) is waited for, not repeated.
+      await zstdWasmCompiled();
       if (aborted(opts)) return cancelled(result);
       opts.onStarted?.();
       result.traces = readDatFile(path, result.fileBytes, importOptions(opts, name));

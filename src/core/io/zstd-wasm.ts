@@ -19,6 +19,7 @@ interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  compile(bytes: Uint8Array): Promise<object>;
   Instance: new (module: object, imports: object) => { exports: object };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -99,6 +100,33 @@ function baselineWasmOnly(): void {
   const v8 = process.getBuiltinModule('node:v8');
   v8.setFlagsFromString('--no-wasm-tier-up');
   v8.setFlagsFromString('--no-wasm-dynamic-tiering');
+}
+
+let compiling: Promise<void> | undefined;
+
+/**
+ * Starts compiling zstd.wasm on V8's background threads, for a caller about to read zstd .dat
+ * files that has other work to do first (loading its own code): the read then finds it compiled
+ * (zstdWasmCompiled) instead of compiling it on its own thread (~12 ms). Nothing when Node has
+ * zstd of its own, or it is compiled or being compiled; a failure is left for the first decode.
+ */
+export function compileZstdWasmAhead(): void {
+  if (module !== undefined || compiling !== undefined || process.versions['zstd'] !== undefined)
+    return;
+  try {
+    baselineWasmOnly();
+    compiling = wasm.compile(wasmBytes()).then(
+      (m) => void (module ??= m),
+      () => undefined,
+    );
+  } catch {
+    // zstd.wasm missing: the first decode says so, or falls back.
+  }
+}
+
+/** Resolves once the compile compileZstdWasmAhead started is over (at once when none was). */
+export function zstdWasmCompiled(): Promise<void> {
+  return compiling ?? Promise.resolve();
 }
 
 function instance(): { x: ZstdExports; dctx: number } {

@@ -116,6 +116,19 @@ export function isTraceDat(head: Uint8Array): boolean {
   return head.length >= MAGIC.length && MAGIC.every((v, i) => head[i] === v);
 }
 
+/**
+ * The compression a v7 file's header names, from its first bytes (`7\0`, endianness, long size,
+ * page size, then the name: `\x17\x08Dtracing7\0\0\x08\0\x10\0\0zstd\0`); undefined for v6
+ * or when the bytes given end before the name does. A hint for work to start early; the reader
+ * itself parses the header properly.
+ */
+export function headerCompression(head: Uint8Array): string | undefined {
+  if (!isTraceDat(head) || head[10] !== 0x37 || head[11] !== 0) return undefined;
+  const from = 12 + 1 + 1 + 4;
+  const end = head.indexOf(0, from);
+  return end < 0 ? undefined : String.fromCharCode(...head.subarray(from, end));
+}
+
 /** Parses the metadata of a .dat file; never throws for bad input (see `damage`). */
 export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Damage {
   const buf = src.read(0, Math.min(src.length, 1 << 16));

@@ -985,8 +985,10 @@ class StreamMerge {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const up = h[i]!;
+      if (!before(up, h[p]!)) break;
+      h[i] = h[p]!;
+      h[p] = up;
       i = p;
     }
   }
@@ -1003,15 +1005,18 @@ class StreamMerge {
       if (h.length === 0) return undefined;
       h[0] = last;
     }
-    // Sift the root down.
+    // Sift the root down. Swaps through a local: a destructuring swap makes an array each time
+    // until V8 optimises this (a 2 MB .dat's whole read runs mostly before that).
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= h.length) break;
       const r = l + 1;
       const c = r < h.length && before(h[r]!, h[l]!) ? r : l;
-      if (!before(h[c]!, h[i]!)) break;
-      [h[i], h[c]] = [h[c]!, h[i]!];
+      const down = h[c]!;
+      if (!before(down, h[i]!)) break;
+      h[c] = h[i]!;
+      h[i] = down;
       i = c;
     }
     return h[0];

@@ -51,8 +51,13 @@ export async function infoCommand(
   let code: ExitCode = ExitCode.ok;
   const all: FileInfo[] = [];
   for (const file of files) {
-    // info prints no event's text: a .dat's generic events are counted, not printed.
-    const [r] = (await loadTraces([file], { ...o.read, eventText: false })) as [LoadResult];
+    // info prints no event's text: a .dat's generic events are counted, not printed; and it
+    // keeps no events: a .dat read on this thread is counted (ImportOptions.countOnly).
+    const [r] = (await loadTraces([file], {
+      ...o.read,
+      eventText: false,
+      countOnly: true,
+    })) as [LoadResult];
     const info: FileInfo = {
       schema: INFO_SCHEMA,
       file,

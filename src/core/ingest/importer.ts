@@ -57,6 +57,15 @@ export interface ImportOptions {
    * analysisEventText: what an analysis reads). Default true.
    */
   eventText?: boolean | readonly TextOnlyKind[];
+  /**
+   * Count the events instead of keeping them (Trace.eventTally; `events` stays empty), for a
+   * reader that wants only counts, time span, tasks and diagnostics (`info`). Every record is
+   * still decoded as far as those need (tasks, states, the fields whose decoding can fail), so
+   * they and the diagnostics are the same as a full read's, except that the events take none
+   * of the memory cap (`memoryCapBytes`: only the tables can reach it). Honoured by the .dat
+   * importer on the calling thread (io/read-trace-file.ts); elsewhere events are kept as usual.
+   */
+  countOnly?: boolean;
 }
 
 /**

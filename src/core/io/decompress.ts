@@ -20,10 +20,10 @@ const chunk = (outSize: number): number => Math.min(Math.max(outSize, 64), 8 << 
 /** Set once zstd.wasm could not be loaded: the JavaScript decoder then does every section. */
 let noWasm = false;
 
-function zstdFallback(input: Uint8Array, outSize: number): Uint8Array {
+function zstdFallback(input: Uint8Array, outSize: number, into?: Uint8Array): Uint8Array {
   if (!noWasm) {
     try {
-      return zstdDecompressWasm(input, outSize);
+      return zstdDecompressWasm(input, outSize, into);
     } catch (e) {
       if (e instanceof ZstdError) throw e;
       noWasm = true; // not found, or not compiled: a broken install, not a broken file
@@ -39,10 +39,10 @@ export const nodeDecompressors: Decompressors = {
       chunkSize: chunk(outSize),
     });
   },
-  zstd(input, outSize) {
+  zstd(input, outSize, into) {
     const nodeZstd = (zlib() as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
     if (nodeZstd !== undefined)
       return nodeZstd(input, { maxOutputLength: Math.max(outSize, 1), chunkSize: chunk(outSize) });
-    return zstdFallback(input, outSize);
+    return zstdFallback(input, outSize, into);
   },
 };

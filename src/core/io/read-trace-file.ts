@@ -202,7 +202,12 @@ async function readFile(path: string, opts: ReadOptions): Promise<LoadResult> {
       await zstdWasmCompiled();
       if (aborted(opts)) return cancelled(result);
       opts.onStarted?.();
-      result.traces = readDatFile(path, result.fileBytes, importOptions(opts, name));
+      // Counted here, never on a worker: a worker's traces cross threads as whole event stores.
+      const counted = opts.countOnly === true ? { countOnly: true } : {};
+      result.traces = readDatFile(path, result.fileBytes, {
+        ...importOptions(opts, name),
+        ...counted,
+      });
       progress(result.fileBytes, true);
       return result;
     }
@@ -418,6 +423,7 @@ function importOptions(opts: ReadOptions, name: string): ImportOptions {
     workerMinBytes: _inline,
     onJoined: _joined,
     onStarted: _started,
+    countOnly: _counted,
     ...importOnly
   } = opts;
   return { ...importOnly, name };

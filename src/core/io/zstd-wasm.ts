@@ -171,10 +171,15 @@ function instance(): { x: ZstdExports; dctx: number } {
 
 /**
  * Decodes zstd frames into a buffer of `outSize` bytes with libzstd; returns the bytes decoded
- * (fewer when the frames end early). Throws ZstdError for corrupt data and for output past
- * `outSize`; libzstd verifies checksums where frames carry them.
+ * (fewer when the frames end early), in `into` when given (a view of it: at least `outSize`
+ * bytes, reused by the caller) or else in a new buffer. Throws ZstdError for corrupt data and
+ * for output past `outSize`; libzstd verifies checksums where frames carry them.
  */
-export function zstdDecompressWasm(input: Uint8Array, outSize: number): Uint8Array {
+export function zstdDecompressWasm(
+  input: Uint8Array,
+  outSize: number,
+  into?: Uint8Array,
+): Uint8Array {
   const { x, dctx } = instance();
   const src = x.s(Math.max(input.length, 1));
   const dst = src === 0 ? 0 : x.s(Math.max(outSize, 1));
@@ -187,7 +192,7 @@ export function zstdDecompressWasm(input: Uint8Array, outSize: number): Uint8Arr
       throw new ZstdError(ERRORS[code] ?? `libzstd error ${code}`);
     }
     const n = r >>> 0;
-    const out = new Uint8Array(n);
+    const out = into !== undefined && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
     out.set(new Uint8Array(x.f.buffer, dst, n));
     return out;
   } catch (e) {

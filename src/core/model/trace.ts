@@ -128,6 +128,21 @@ export interface Trace {
   firstEventLine?: number;
   /** For a trace read from a trace-cmd .dat file: its options. */
   dat?: DatSourceInfo;
+  /**
+   * Set by a count-only read (ImportOptions.countOnly, `info`): the events were counted, not
+   * kept, and `events` is empty.
+   */
+  eventTally?: EventTally;
+}
+
+/** What a count-only read keeps of its events: how many of each type, and their time range. */
+export interface EventTally {
+  /** Events by type id (an index into Trace.eventTypes; types past its end have none). */
+  perType: Float64Array;
+  count: number;
+  /** The earliest and latest timestamp, relative to tsBase (Infinity and -Infinity: no event). */
+  minTs: number;
+  maxTs: number;
 }
 
 /** Builds one Trace; importers call `event()` per parsed line with already-decoded payload words. */
@@ -398,7 +413,7 @@ export class TraceBuilder {
       ...(at.offset !== undefined ? { offset: at.offset } : {}),
       message:
         `loading stopped ${at.line !== undefined ? 'here' : `at byte ${at.offset ?? '?'}`} at the memory cap (${mib(this.memoryCapBytes)}): ` +
-        `the ${this.events.length} events before it are loaded, the rest of the file is not. ` +
+        `the ${this.tally?.count ?? this.events.length} events before it are ${this.tally !== undefined ? 'counted' : 'loaded'}, the rest of the file is not. ` +
         'Raise the cap (vcpu-lens --memory-cap, setting vcpuLens.memoryCapMB) or cut the trace (trace-cmd split, or a time range of the report)',
     });
   }
@@ -412,23 +427,70 @@ export class TraceBuilder {
     a0: number,
     a1: number,
   ): number {
-    if (cpu > this.maxCpu) {
-      // CPU_UNKNOWN is above every CPU, so the common case pays no extra test.
-      if (cpu === CPU_UNKNOWN) {
-        this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
-      } else {
-        this.maxCpu = cpu;
-        const h = this.header.cpus;
-        if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
-          this.cpuPastHeaderAt = this.where();
-      }
-    }
+    // CPU_UNKNOWN is above every CPU, so the common case pays no extra test.
+    if (cpu > this.maxCpu) this.newCpu(cpu);
     if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
     if (!this.events.sorted && !this.backwardsReported) this.reportBackwards(i);
     // Also for the first events: see WARM_EVENTS.
     if ((i & 0xffff) === 0xffff || i < WARM_EVENTS) this.checkCap(i);
     return i;
+  }
+
+  /** A CPU above every one seen so far, or CPU_UNKNOWN. */
+  private newCpu(cpu: number): void {
+    if (cpu === CPU_UNKNOWN) {
+      this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
+    } else {
+      this.maxCpu = cpu;
+      const h = this.header.cpus;
+      if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
+        this.cpuPastHeaderAt = this.where();
+    }
+  }
+
+  /** A count-only read's tally (countEvent), handed on as Trace.eventTally; undefined otherwise. */
+  private tally: EventTally | undefined;
+
+  /**
+   * An event counted, not kept (ImportOptions.countOnly): what event() notes of it (CPUs past the
+   * header's count, the task table full, time going back) and its type and time in the tally.
+   * The memory cap is checked as event() checks it, but the events take none of it: only the
+   * tables (tasks, states, texts) can reach it.
+   */
+  countEvent(ts: number, cpu: number, type: number): void {
+    if (cpu > this.maxCpu) this.newCpu(cpu);
+    if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
+    let t = this.tally;
+    if (t === undefined)
+      t = this.tally = {
+        perType: new Float64Array(16),
+        count: 0,
+        minTs: Infinity,
+        maxTs: -Infinity,
+      };
+    if (type >= t.perType.length) {
+      const grown = new Float64Array(Math.max(type + 1, t.perType.length * 2));
+      grown.set(t.perType);
+      t.perType = grown;
+    }
+    t.perType[type]!++;
+    t.count++;
+    // The first event earlier than the one before it is, as in event(), earlier than the latest.
+    if (ts < t.maxTs) {
+      if (!this.backwardsReported) {
+        this.backwardsReported = true;
+        this.diags.add({
+          code: DIAG.timeBackwards,
+          severity: 'warning',
+          message: backwardsMessage(t.maxTs - ts),
+          ...this.where(),
+        });
+      }
+    } else t.maxTs = ts;
+    if (ts < t.minTs) t.minTs = ts;
+    const i = t.count - 1;
+    if ((i & 0xffff) === 0xffff || i < WARM_EVENTS) this.checkCap(i);
   }
 
   /**
@@ -506,6 +568,7 @@ export class TraceBuilder {
       linesRead: this.linesRead,
       ...(this.lineOf !== undefined ? { eventLines: Int32Array.from(this.lineOf) } : {}),
       ...(this.firstLine !== undefined ? { firstEventLine: this.firstLine } : {}),
+      ...(this.tally !== undefined ? { eventTally: this.tally } : {}),
     };
   }
 }

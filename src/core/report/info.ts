@@ -3,7 +3,7 @@
 
 import type { Diagnostic } from '../model/diagnostics';
 import { formatAbsTs } from '../model/time';
-import type { Trace } from '../model/trace';
+import type { EventTally, Trace } from '../model/trace';
 
 export const INFO_SCHEMA = 'vcpu-lens.info/1';
 
@@ -31,12 +31,13 @@ export interface TraceInfo {
   dat?: Trace['dat'];
 }
 
-export function traceInfo(t: Trace): TraceInfo {
-  const ev = t.events;
+/** The events' counts by type and time range: a count-only read's tally, or from the events. */
+function tallyOf(t: Trace): EventTally {
+  if (t.eventTally !== undefined) return t.eventTally;
   const perType = new Float64Array(t.eventTypes.length);
   let min = Infinity;
   let max = -Infinity;
-  ev.forEachBlock((b, count) => {
+  t.events.forEachBlock((b, count) => {
     const ty = b.type;
     const ts = b.ts;
     for (let i = 0; i < count; i++) {
@@ -46,16 +47,21 @@ export function traceInfo(t: Trace): TraceInfo {
       if (v > max) max = v;
     }
   });
+  return { perType, count: t.events.length, minTs: min, maxTs: max };
+}
+
+export function traceInfo(t: Trace): TraceInfo {
+  const { perType, count, minTs: min, maxTs: max } = tallyOf(t);
   const byName: Record<string, number> = {};
   const names = t.eventTypes
-    .map((e, id) => [e.name, perType[id]!] as const)
+    .map((e, id) => [e.name, perType[id] ?? 0] as const)
     // Code-point order for ties: localeCompare would load ICU collation (~40 ms) for ASCII names.
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   for (const [name, n] of names) if (n > 0) byName[name] = (byName[name] ?? 0) + n;
   const commNames = new Set<string>();
   for (let i = 0; i < t.tasks.size; i++)
     commNames.add(`${t.tasks.pid(i)}\u0000${t.tasks.commId(i)}`);
-  const has = ev.length > 0;
+  const has = count > 0;
   const duration = has ? max - min : 0;
   const counts = { errors: 0, warnings: 0, infos: 0 };
   for (const d of t.diagnostics) {
@@ -77,7 +83,7 @@ export function traceInfo(t: Trace): TraceInfo {
       unit: t.clock.unit,
       seconds: t.clock.unit === 'ns' ? duration / 1e9 : null,
     },
-    events: { total: ev.length, byName },
+    events: { total: count, byName },
     tasks: { pids: t.tasks.distinctPids().size, names: commNames.size },
     lostEvents: t.lostEvents,
     header: t.header,

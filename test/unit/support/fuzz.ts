@@ -6,6 +6,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { createTextImporter, sniffText } from '../../../src/core/ingest/index';
@@ -16,6 +17,7 @@ import { nodeDecompressors } from '../../../src/core/io/decompress';
 import { Utf8Chunks } from '../../../src/core/io/utf8-chunks';
 import { DIAG, Diagnostic } from '../../../src/core/model/diagnostics';
 import type { Trace } from '../../../src/core/model/trace';
+import { traceInfo, type TraceInfo } from '../../../src/core/report/info';
 import { dumpEvent } from './dump';
 
 export const TEXT_FORMATS = [
@@ -754,6 +756,18 @@ export function checkDatBytes(s: DatSeed, m: DatMutation): { bytes: number; ms: 
       }
     }
   }
+  // info's count-only read of the same bytes reports what a full read (without event text) does.
+  const info = (countOnly: boolean): TraceInfo[] =>
+    importTraceDat(memorySource(bytes), {
+      name: 'fuzz.dat',
+      decompressors: nodeDecompressors,
+      eventText: false,
+      countOnly,
+    }).map(traceInfo);
+  check(
+    isDeepStrictEqual(info(true), info(false)),
+    'info of a count-only read differs from info of a full read',
+  );
   return { bytes: bytes.length, ms: r.ms };
 }
 

@@ -14,10 +14,14 @@ export class Damage extends Error {
   }
 }
 
-/** The injected decoders for compressed sections (io/ provides Node's zlib and a zstd). */
+/**
+ * The injected decoders for compressed sections (io/ provides Node's zlib and a zstd). With
+ * `into` (at least `outSize` bytes, the caller's to reuse) a decoder may write there and return
+ * a view of it, valid until the caller reuses it: a trace's chunks then make no fresh buffer each.
+ */
 export interface Decompressors {
-  zlib?(input: Uint8Array, outSize: number): Uint8Array;
-  zstd?(input: Uint8Array, outSize: number): Uint8Array;
+  zlib?(input: Uint8Array, outSize: number, into?: Uint8Array): Uint8Array;
+  zstd?(input: Uint8Array, outSize: number, into?: Uint8Array): Uint8Array;
 }
 
 /**
@@ -159,7 +163,7 @@ const RATIO_FREE_BYTES = 1 << 20;
  * Decompresses one block, or throws Damage naming the offset. A block is refused before anything
  * is allocated when it claims more than `limit` bytes, or (above 1 MiB) more than MAX_RATIO times
  * its compressed size; the decoders are told the claimed size and stop there, so a block that
- * inflates to more than it claims is damage too, not an allocation.
+ * inflates to more than it claims is damage too, not an allocation. `into`: see Decompressors.
  */
 export function inflate(
   algo: string,
@@ -168,6 +172,7 @@ export function inflate(
   outSize: number,
   offset: number,
   limit = MAX_BLOCK,
+  into?: Uint8Array,
 ): Uint8Array {
   const f = algo === 'zlib' ? d.zlib : algo === 'zstd' ? d.zstd : undefined;
   if (outSize > limit)
@@ -183,7 +188,8 @@ export function inflate(
   if (f === undefined) throw new Damage(offset, `no decoder for '${algo}' compression`);
   let out: Uint8Array;
   try {
-    out = f(input, outSize);
+    out =
+      into !== undefined && into.length >= outSize ? f(input, outSize, into) : f(input, outSize);
   } catch (e) {
     throw new Damage(
       offset,

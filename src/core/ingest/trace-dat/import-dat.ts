@@ -291,6 +291,8 @@ class DatDecoder {
   private cur: CpuStream | undefined;
   /** By kind: 1 when its events are counted, not printed (ImportOptions.eventText). */
   private readonly noText: Uint8Array;
+  /** Events counted, not kept (ImportOptions.countOnly). */
+  private readonly countOnly: boolean;
   /** The TSC2NSEC conversion applied to every timestamp (undefined: kept as recorded). */
   private readonly tsc: { mult: number; shift: number } | undefined;
   /** The rate the user gave, when it (not TSC2NSEC) made the conversion. */
@@ -305,6 +307,7 @@ class DatDecoder {
   ) {
     this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.noText = textless(opts.eventText);
+    this.countOnly = opts.countOnly === true;
     this.b = new TraceBuilder(name, 'trace-cmd-dat', this.sink);
     if (opts.memoryCapBytes !== undefined) {
       this.b.memoryCapBytes = opts.memoryCapBytes;
@@ -787,7 +790,8 @@ class DatDecoder {
       a0 = pl.a0;
       a1 = pl.a1;
     }
-    b.event(ts, s.cpu, type, owner, 0, a0, a1);
+    if (this.countOnly) b.countEvent(ts, s.cpu, type);
+    else b.event(ts, s.cpu, type, owner, 0, a0, a1);
   }
 
   private hex(): string {

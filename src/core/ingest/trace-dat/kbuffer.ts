@@ -65,6 +65,8 @@ export class CpuStream {
   private readonly chunked: boolean;
   /** Reused for raw blocks and compressed chunks. */
   private scratch = new Uint8Array(0);
+  /** Reused for decompressed chunks (each stream its own: the merge holds every stream's block). */
+  private inflated = new Uint8Array(0);
   private readonly little: boolean;
   private readonly big: boolean;
   private readonly pageSize: number;
@@ -181,7 +183,12 @@ export class CpuStream {
         );
       // trace-cmd compresses ~10 pages per chunk: far more is a corrupt or hostile header.
       const limit = Math.max(1 << 20, this.pageSize * MAX_CHUNK_PAGES);
-      this.setBlock(inflate(this.f.compression, this.dec, data, usize, at, limit), at);
+      // Grown to the largest chunk so far once inflate has accepted its size.
+      const into =
+        usize <= limit && usize > this.inflated.length ? new Uint8Array(usize) : this.inflated;
+      const block = inflate(this.f.compression, this.dec, data, usize, at, limit, into);
+      if (into.length > this.inflated.length) this.inflated = into;
+      this.setBlock(block, at);
       this.chunkPos = at + 8 + csize;
       return true;
     } catch (e) {

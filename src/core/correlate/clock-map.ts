@@ -119,26 +119,41 @@ export function firstEndingAfter(iv: OnCpu, x: number): number {
 }
 
 /**
- * Calls `add(a, b)` for each range [a, b] of offsets within [lo, hi] that put guest event `e`
- * inside one of its vCPU thread's on-CPU intervals.
+ * The ranges [starts[k], ends[k]] (k < count) of offsets within [lo, hi] that put one of the
+ * events inside one of its vCPU thread's on-CPU intervals, event by event.
  */
 function feasibleOffsets(
-  e: GuestEvent,
+  evs: GuestEvent[],
   on: Map<number, OnCpu>,
   lo: number,
   hi: number,
-  add: (a: number, b: number) => void,
-): void {
-  const iv = on.get(e.vcpu)!;
-  for (
-    let j = firstEndingAfter(iv, e.g + lo);
-    j < iv.start.length && iv.start[j]! <= e.g + hi;
-    j++
-  ) {
-    const a = Math.max(iv.start[j]! - e.g, lo);
-    const b = Math.min(iv.end[j]! - e.g, hi);
-    if (b >= a) add(a, b);
+): { starts: Float64Array; ends: Float64Array; count: number } {
+  let starts = new Float64Array(Math.max(16, 2 * evs.length));
+  let ends = new Float64Array(starts.length);
+  let count = 0;
+  for (const e of evs) {
+    const iv = on.get(e.vcpu)!;
+    for (
+      let j = firstEndingAfter(iv, e.g + lo);
+      j < iv.start.length && iv.start[j]! <= e.g + hi;
+      j++
+    ) {
+      const a = Math.max(iv.start[j]! - e.g, lo);
+      const b = Math.min(iv.end[j]! - e.g, hi);
+      if (b < a) continue;
+      if (count === starts.length) {
+        const s2 = new Float64Array(2 * count);
+        s2.set(starts);
+        starts = s2;
+        const e2 = new Float64Array(2 * count);
+        e2.set(ends);
+        ends = e2;
+      }
+      starts[count] = a;
+      ends[count++] = b;
+    }
   }
+  return { starts, ends, count };
 }
 
 /**
@@ -206,30 +221,12 @@ export function estimateClockMap(
   }
   const on = new Map<number, OnCpu>();
   for (const v of vcpus) on.set(v.vcpu, onCpuIntervals(hostTl, v.hostTid));
-  // The guest's events on mapped vCPUs as columns (millions of them: no object each); the passes
-  // below take even samples of them as GuestEvent objects.
-  const gAll = new Float64Array(guest.events.length);
-  const vAll = new Int32Array(guest.events.length);
-  let n = 0;
-  for (let i = 0; i < guest.events.length; i++) {
-    if (opts.skipGuestEvent?.(i) === true) continue;
-    const vcpu = guest.events.cpu(i);
-    if (!on.has(vcpu)) continue;
-    gAll[n] = guest.events.ts(i);
-    vAll[n++] = vcpu;
-  }
+  const { gAll, vAll, n, order } = guestColumns(guest, on, opts.skipGuestEvent);
   if (n < 20) {
     why.push(
       `only ${n} guest events on CPUs with a known vCPU thread: too few to align the clocks`,
     );
     return undefined;
-  }
-  // In time order (a trace's events almost always are; sort a permutation when not).
-  let order: Uint32Array | undefined;
-  for (let i = 1; i < n; i++) {
-    if (gAll[i]! >= gAll[i - 1]!) continue;
-    order = Uint32Array.from({ length: n }, (_, j) => j).sort((a, b) => gAll[a]! - gAll[b]!);
-    break;
   }
   const at = (j: number): number => (order !== undefined ? order[j]! : j);
   /** At most `max` events of [lo, hi), evenly spaced, as objects. */
@@ -425,6 +422,36 @@ export function estimateClockMap(
     })),
     reasoning,
   };
+}
+
+/**
+ * The guest's events on mapped vCPUs as columns (millions of them: no object each; the estimate
+ * takes even samples of them as GuestEvent objects), and their time order when they are not in it
+ * (a trace's events almost always are). A function of its own: V8 compiles a loop that runs long
+ * enough with the whole function around it, and the estimate is long.
+ */
+function guestColumns(
+  guest: Trace,
+  on: Map<number, OnCpu>,
+  skip: ((i: number) => boolean) | undefined,
+): { gAll: Float64Array; vAll: Int32Array; n: number; order: Uint32Array | undefined } {
+  const gAll = new Float64Array(guest.events.length);
+  const vAll = new Int32Array(guest.events.length);
+  let n = 0;
+  for (let i = 0; i < guest.events.length; i++) {
+    if (skip?.(i) === true) continue;
+    const vcpu = guest.events.cpu(i);
+    if (!on.has(vcpu)) continue;
+    gAll[n] = guest.events.ts(i);
+    vAll[n++] = vcpu;
+  }
+  let order: Uint32Array | undefined;
+  for (let i = 1; i < n; i++) {
+    if (gAll[i]! >= gAll[i - 1]!) continue;
+    order = Uint32Array.from({ length: n }, (_, j) => j).sort((a, b) => gAll[a]! - gAll[b]!);
+    break;
+  }
+  return { gAll, vAll, n, order };
 }
 
 /** How many of a sample of events each offset bin puts inside on-CPU time (w: bin width). */
@@ -656,17 +683,21 @@ export function fineOffset(
   lo: number,
   hi: number,
 ): { lo: number; hi: number; count: number } {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (const e of evs) {
-    feasibleOffsets(e, on, lo, hi, (a, b) => {
-      starts.push(a);
-      ends.push(b);
-    });
-  }
+  const { starts, ends, count } = feasibleOffsets(evs, on, lo, hi);
+  return bestCovered(starts.subarray(0, count).sort(), ends.subarray(0, count).sort(), lo, hi);
+}
+
+/**
+ * The offsets covered by the most of the closed ranges whose sorted starts and ends are S and E,
+ * from the first to the last region that many agree on (lo..hi when there are none).
+ */
+function bestCovered(
+  S: Float64Array,
+  E: Float64Array,
+  lo: number,
+  hi: number,
+): { lo: number; hi: number; count: number } {
   // Sweep the sorted starts and ends (closed intervals: a start before an end at the same offset).
-  const S = Float64Array.from(starts).sort();
-  const E = Float64Array.from(ends).sort();
   let run = 0;
   let best = -1;
   let bestLo = lo;

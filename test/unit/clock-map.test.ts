@@ -221,7 +221,7 @@ describe('the coarse offset', () => {
   });
 });
 
-describe('the coarse histogram\'s peaks', () => {
+describe("the coarse histogram's peaks", () => {
   it('are those of the histogram with every bin counted, across tiles', () => {
     // Two threads on and off CPU at random over ~3 s (150k bins of 20 µs: five tiles), events
     // at random: offsetPeaks adds the ranges tile by tile, offsetHistogram event by event.
@@ -230,7 +230,7 @@ describe('the coarse histogram\'s peaks', () => {
     for (const vcpu of [0, 1]) {
       const start: number[] = [];
       const end: number[] = [];
-      for (let t = rand() * 1e6; t < 3e9; ) {
+      for (let t = rand() * 1e6; t < 3e9;) {
         const run = rand() < 0.1 ? 2e7 * rand() : 2e6 * rand();
         start.push(t);
         end.push(t + run);
@@ -238,7 +238,10 @@ describe('the coarse histogram\'s peaks', () => {
       }
       on.set(vcpu, { start: Float64Array.from(start), end: Float64Array.from(end) });
     }
-    const evs = Array.from({ length: 400 }, () => ({ g: 2e9 * rand(), vcpu: rand() < 0.5 ? 0 : 1 }));
+    const evs = Array.from({ length: 400 }, () => ({
+      g: 2e9 * rand(),
+      vcpu: rand() < 0.5 ? 0 : 1,
+    }));
     const [dMin, dMax] = [-2e9, 3e9];
     const dense = offsetHistogram(evs, on, dMin, dMax, undefined, 150)!;
     expect(dense.cover.length).toBeGreaterThan(4 * 32_768);

@@ -12,6 +12,9 @@ import {
   estimateClockMap,
   fineOffset,
   offsetAt,
+  offsetHistogram,
+  offsetPeaks,
+  peaksOf,
   type OnCpu,
   pairedClockMap,
   recordedClockMap,
@@ -212,9 +215,39 @@ describe('the coarse offset', () => {
     const cover = new Int32Array(100);
     cover[50] = 10;
     cover[10] = 9;
-    const c = bestOffset({ cover, dMin: 0, w: 10_000, sample: 10 }, check, on)!;
+    const c = bestOffset(peaksOf({ cover, dMin: 0, w: 10_000, sample: 10 }), check, on)!;
     expect(c.center).toBe(105_000);
     expect(c.rejected).toEqual([50]);
+  });
+});
+
+describe("the coarse histogram's peaks", () => {
+  it('are those of the histogram with every bin counted, across tiles', () => {
+    // Two threads on and off CPU at random over ~3 s (150k bins of 20 µs: five tiles), events
+    // at random: offsetPeaks adds the ranges tile by tile, offsetHistogram event by event.
+    const rand = mulberry32(7);
+    const on = new Map<number, OnCpu>();
+    for (const vcpu of [0, 1]) {
+      const start: number[] = [];
+      const end: number[] = [];
+      for (let t = rand() * 1e6; t < 3e9;) {
+        const run = rand() < 0.1 ? 2e7 * rand() : 2e6 * rand();
+        start.push(t);
+        end.push(t + run);
+        t += run + 1 + 3e6 * rand();
+      }
+      on.set(vcpu, { start: Float64Array.from(start), end: Float64Array.from(end) });
+    }
+    const evs = Array.from({ length: 400 }, () => ({
+      g: 2e9 * rand(),
+      vcpu: rand() < 0.5 ? 0 : 1,
+    }));
+    const [dMin, dMax] = [-2e9, 3e9];
+    const dense = offsetHistogram(evs, on, dMin, dMax, undefined, 150)!;
+    expect(dense.cover.length).toBeGreaterThan(4 * 32_768);
+    const want = peaksOf(dense);
+    expect(want.at.length).toBeGreaterThan(0);
+    expect(offsetPeaks(evs, on, dMin, dMax, 150)).toEqual(want);
   });
 });
 

@@ -119,26 +119,41 @@ export function firstEndingAfter(iv: OnCpu, x: number): number {
 }
 
 /**
- * Calls `add(a, b)` for each range [a, b] of offsets within [lo, hi] that put guest event `e`
- * inside one of its vCPU thread's on-CPU intervals.
+ * The ranges [starts[k], ends[k]] (k < count) of offsets within [lo, hi] that put one of the
+ * events inside one of its vCPU thread's on-CPU intervals, event by event.
  */
 function feasibleOffsets(
-  e: GuestEvent,
+  evs: GuestEvent[],
   on: Map<number, OnCpu>,
   lo: number,
   hi: number,
-  add: (a: number, b: number) => void,
-): void {
-  const iv = on.get(e.vcpu)!;
-  for (
-    let j = firstEndingAfter(iv, e.g + lo);
-    j < iv.start.length && iv.start[j]! <= e.g + hi;
-    j++
-  ) {
-    const a = Math.max(iv.start[j]! - e.g, lo);
-    const b = Math.min(iv.end[j]! - e.g, hi);
-    if (b >= a) add(a, b);
+): { starts: Float64Array; ends: Float64Array; count: number } {
+  let starts = new Float64Array(Math.max(16, 2 * evs.length));
+  let ends = new Float64Array(starts.length);
+  let count = 0;
+  for (const e of evs) {
+    const iv = on.get(e.vcpu)!;
+    for (
+      let j = firstEndingAfter(iv, e.g + lo);
+      j < iv.start.length && iv.start[j]! <= e.g + hi;
+      j++
+    ) {
+      const a = Math.max(iv.start[j]! - e.g, lo);
+      const b = Math.min(iv.end[j]! - e.g, hi);
+      if (b < a) continue;
+      if (count === starts.length) {
+        const s2 = new Float64Array(2 * count);
+        s2.set(starts);
+        starts = s2;
+        const e2 = new Float64Array(2 * count);
+        e2.set(ends);
+        ends = e2;
+      }
+      starts[count] = a;
+      ends[count++] = b;
+    }
   }
+  return { starts, ends, count };
 }
 
 /**
@@ -206,30 +221,12 @@ export function estimateClockMap(
   }
   const on = new Map<number, OnCpu>();
   for (const v of vcpus) on.set(v.vcpu, onCpuIntervals(hostTl, v.hostTid));
-  // The guest's events on mapped vCPUs as columns (millions of them: no object each); the passes
-  // below take even samples of them as GuestEvent objects.
-  const gAll = new Float64Array(guest.events.length);
-  const vAll = new Int32Array(guest.events.length);
-  let n = 0;
-  for (let i = 0; i < guest.events.length; i++) {
-    if (opts.skipGuestEvent?.(i) === true) continue;
-    const vcpu = guest.events.cpu(i);
-    if (!on.has(vcpu)) continue;
-    gAll[n] = guest.events.ts(i);
-    vAll[n++] = vcpu;
-  }
+  const { gAll, vAll, n, order } = guestColumns(guest, on, opts.skipGuestEvent);
   if (n < 20) {
     why.push(
       `only ${n} guest events on CPUs with a known vCPU thread: too few to align the clocks`,
     );
     return undefined;
-  }
-  // In time order (a trace's events almost always are; sort a permutation when not).
-  let order: Uint32Array | undefined;
-  for (let i = 1; i < n; i++) {
-    if (gAll[i]! >= gAll[i - 1]!) continue;
-    order = Uint32Array.from({ length: n }, (_, j) => j).sort((a, b) => gAll[a]! - gAll[b]!);
-    break;
   }
   const at = (j: number): number => (order !== undefined ? order[j]! : j);
   /** At most `max` events of [lo, hi), evenly spaced, as objects. */
@@ -259,7 +256,7 @@ export function estimateClockMap(
   for (const iv of on.values()) intervals += iv.start.length;
   const perThread = intervals / Math.max(1, on.size);
   const globalSample = Math.max(32, Math.min(HISTOGRAM_SAMPLE, Math.floor(20e6 / perThread)));
-  const hist = offsetHistogram(pick(0, n, globalSample), on, dMin, dMax, undefined, globalSample);
+  const hist = offsetPeaks(pick(0, n, globalSample), on, dMin, dMax, globalSample);
   const check = pick(
     Math.max(0, (n >> 1) - COARSE_CHECK / 2),
     Math.min(n, (n >> 1) + COARSE_CHECK / 2),
@@ -384,10 +381,7 @@ export function estimateClockMap(
   // Ambiguity: when vCPU threads are on CPU nearly all the time (spinning guests), far-apart
   // offsets fit the sampled events about as well as the chosen one; the bound must cover them.
   let bound = line.bound;
-  let maxCover = 0;
-  // Indexed, not for-of: the coarse histogram has up to 2^20 bins, and this code runs once, cold
-  // (the iterator protocol in the interpreter cost ~20% of the estimate on the lab's host.dat).
-  for (let i = 0; i < hist.cover.length; i++) maxCover = Math.max(maxCover, hist.cover[i]!);
+  const maxCover = hist.max;
   // Bins the line itself passes through (its drift over a long trace spans several) do not count.
   let lineLo = Infinity;
   let lineHi = -Infinity;
@@ -396,8 +390,10 @@ export function estimateClockMap(
     lineHi = Math.max(lineHi, s.hi + 2 * hist.w);
   }
   let far = 0;
-  for (let i = 0; i < hist.cover.length; i++) {
-    if (hist.cover[i]! < maxCover * 0.98) continue;
+  // The peaks hold every bin within 80% of the highest: those within 2% are among them.
+  for (let q = 0; q < hist.at.length; q++) {
+    if (hist.cover[q]! < maxCover * 0.98) continue;
+    const i = hist.at[q]!;
     const at = hist.dMin + (i + 0.5) * hist.w;
     if (at >= lineLo && at <= lineHi) continue;
     if (coarse.rejected.some((p) => Math.abs(p - i) <= COARSE_PEAK)) continue;
@@ -426,6 +422,36 @@ export function estimateClockMap(
     })),
     reasoning,
   };
+}
+
+/**
+ * The guest's events on mapped vCPUs as columns (millions of them: no object each; the estimate
+ * takes even samples of them as GuestEvent objects), and their time order when they are not in it
+ * (a trace's events almost always are). A function of its own: V8 compiles a loop that runs long
+ * enough with the whole function around it, and the estimate is long.
+ */
+function guestColumns(
+  guest: Trace,
+  on: Map<number, OnCpu>,
+  skip: ((i: number) => boolean) | undefined,
+): { gAll: Float64Array; vAll: Int32Array; n: number; order: Uint32Array | undefined } {
+  const gAll = new Float64Array(guest.events.length);
+  const vAll = new Int32Array(guest.events.length);
+  let n = 0;
+  for (let i = 0; i < guest.events.length; i++) {
+    if (skip?.(i) === true) continue;
+    const vcpu = guest.events.cpu(i);
+    if (!on.has(vcpu)) continue;
+    gAll[n] = guest.events.ts(i);
+    vAll[n++] = vcpu;
+  }
+  let order: Uint32Array | undefined;
+  for (let i = 1; i < n; i++) {
+    if (gAll[i]! >= gAll[i - 1]!) continue;
+    order = Uint32Array.from({ length: n }, (_, j) => j).sort((a, b) => gAll[a]! - gAll[b]!);
+    break;
+  }
+  return { gAll, vAll, n, order };
 }
 
 /** How many of a sample of events each offset bin puts inside on-CPU time (w: bin width). */
@@ -476,6 +502,109 @@ export function offsetHistogram(
 }
 
 /**
+ * The top of an offset histogram: its highest count, and every bin within PEAK_SHARE of it (bin
+ * indices in order, and their counts); what the coarse offset and its ambiguity read.
+ */
+export interface OffsetPeaks {
+  dMin: number;
+  w: number;
+  sample: number;
+  max: number;
+  at: Int32Array;
+  cover: Int32Array;
+}
+
+/** The share of the highest count a bin needs to be one of the peaks. */
+const PEAK_SHARE = 0.8;
+/** Bins of one tile of offsetPeaks: its counts stay in a core's cache while every event adds to them. */
+const TILE_BINS = 1 << 15;
+
+/** The peaks of a histogram whose every bin is counted. */
+export function peaksOf(h: OffsetHistogram): OffsetPeaks {
+  let max = 0;
+  for (let i = 0; i < h.cover.length; i++) if (h.cover[i]! > max) max = h.cover[i]!;
+  return peaksAbove(h.cover, h.cover.length, max, h);
+}
+
+function peaksAbove(
+  cover: Int32Array,
+  bins: number,
+  max: number,
+  h: Pick<OffsetPeaks, 'dMin' | 'w' | 'sample'>,
+): OffsetPeaks {
+  let m = 0;
+  for (let i = 0; i < bins; i++) if (cover[i]! >= max * PEAK_SHARE) m++;
+  const at = new Int32Array(m);
+  const top = new Int32Array(m);
+  for (let i = 0, q = 0; i < bins; i++)
+    if (cover[i]! >= max * PEAK_SHARE) {
+      at[q] = i;
+      top[q++] = cover[i]!;
+    }
+  return { dMin: h.dMin, w: h.w, sample: h.sample, max, at, cover: top };
+}
+
+/**
+ * peaksOf(offsetHistogram(...)) with its default bins (up to 2^20), the same counts: the ranges
+ * are added tile by tile of TILE_BINS bins (each event resumes where it left the last tile), not
+ * event by event across the whole histogram, which missed the cache at every range (a million
+ * bins, ~2M ranges on the lab's 6 s host.dat); the counts are summed in place.
+ */
+export function offsetPeaks(
+  evs: GuestEvent[],
+  on: Map<number, OnCpu>,
+  dMin: number,
+  dMax: number,
+  sampleMax = HISTOGRAM_SAMPLE,
+): OffsetPeaks | undefined {
+  const span = dMax - dMin;
+  if (!(span > 0)) return undefined;
+  const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
+  const w = span / bins;
+  const sample = Math.min(evs.length, sampleMax);
+  // The sampled events' times and on-CPU intervals, and where each resumes.
+  const gs = new Float64Array(sample);
+  const ivs: OnCpu[] = new Array<OnCpu>(sample);
+  const next = new Int32Array(sample);
+  for (let q = 0; q < sample; q++) {
+    const e = evs[Math.floor((q * evs.length) / sample)]!;
+    gs[q] = e.g;
+    const iv = on.get(e.vcpu)!;
+    ivs[q] = iv;
+    next[q] = firstEndingAfter(iv, e.g + dMin);
+  }
+  const cover = new Int32Array(bins + 1);
+  for (let tileEnd = TILE_BINS; tileEnd < bins + TILE_BINS; tileEnd += TILE_BINS) {
+    // The ranges that start in this tile.
+    for (let q = 0; q < sample; q++) {
+      const g = gs[q]!;
+      const st = ivs[q]!.start;
+      const en = ivs[q]!.end;
+      const hi = g + dMax;
+      let j = next[q]!;
+      for (; j < st.length && st[j]! <= hi; j++) {
+        const a = Math.max(st[j]! - g, dMin);
+        const b = Math.min(en[j]! - g, dMax);
+        if (b < a) continue;
+        const first = Math.floor((a - dMin) / w);
+        // This range and the later ones of this event start in a later tile.
+        if (first >= tileEnd) break;
+        cover[first]!++;
+        cover[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
+      }
+      next[q] = j;
+    }
+  }
+  let run = 0;
+  let max = 0;
+  for (let i = 0; i < bins; i++) {
+    cover[i] = run += cover[i]!;
+    if (run > max) max = run;
+  }
+  return peaksAbove(cover, bins, max, { dMin, w, sample });
+}
+
+/**
  * The best offset of a histogram (a bin center), widened to its neighbouring bins for the fine pass
  * to decide between them; undefined when no bin holds half the sampled events. The histogram's few
  * events (fewer still on a long trace) in wide bins can rank a wrong bin first: its leading peaks
@@ -485,24 +614,21 @@ export function offsetHistogram(
  * `rejected`: the peaks (+-COARSE_PEAK bins) that fit clearly fewer of them (under 90%).
  */
 export function bestOffset(
-  h: OffsetHistogram,
+  h: OffsetPeaks,
   check: GuestEvent[],
   on: Map<number, OnCpu>,
 ): { center: number; halfWidth: number; rejected: number[] } | undefined {
-  const cover = h.cover;
-  let max = 0;
-  for (let i = 0; i < cover.length; i++) if (cover[i]! > max) max = cover[i]!;
+  const max = h.max;
   if (max < h.sample * 0.5) return undefined;
   // The highest bins in turn (the first among equals), each hiding its neighbours (no sort: a
   // spinning guest's histogram can have most of its million bins near the top).
-  const near: number[] = [];
-  for (let i = 0; i < cover.length; i++) if (cover[i]! >= max * 0.8) near.push(i);
+  const near = h.at;
   const hidden = new Uint8Array(near.length);
   const peaks: number[] = [];
   while (peaks.length < COARSE_CANDIDATES) {
     let top = -1;
     for (let q = 0; q < near.length; q++)
-      if (hidden[q] === 0 && (top < 0 || h.cover[near[q]!]! > h.cover[near[top]!]!)) top = q;
+      if (hidden[q] === 0 && (top < 0 || h.cover[q]! > h.cover[top]!)) top = q;
     if (top < 0) break;
     peaks.push(near[top]!);
     const from = upperBound(near, near[top]! - 2 * COARSE_PEAK - 1);
@@ -557,17 +683,21 @@ export function fineOffset(
   lo: number,
   hi: number,
 ): { lo: number; hi: number; count: number } {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (const e of evs) {
-    feasibleOffsets(e, on, lo, hi, (a, b) => {
-      starts.push(a);
-      ends.push(b);
-    });
-  }
+  const { starts, ends, count } = feasibleOffsets(evs, on, lo, hi);
+  return bestCovered(starts.subarray(0, count).sort(), ends.subarray(0, count).sort(), lo, hi);
+}
+
+/**
+ * The offsets covered by the most of the closed ranges whose sorted starts and ends are S and E,
+ * from the first to the last region that many agree on (lo..hi when there are none).
+ */
+function bestCovered(
+  S: Float64Array,
+  E: Float64Array,
+  lo: number,
+  hi: number,
+): { lo: number; hi: number; count: number } {
   // Sweep the sorted starts and ends (closed intervals: a start before an end at the same offset).
-  const S = Float64Array.from(starts).sort();
-  const E = Float64Array.from(ends).sort();
   let run = 0;
   let best = -1;
   let bestLo = lo;

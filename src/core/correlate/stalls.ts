@@ -179,11 +179,10 @@ export function attributeStalls(
   guestTl: Timelines,
   clock: ClockMap,
 ): StallsResult {
-  let count = 0;
-  for (const tl of states.timelines)
-    for (let j = 0; j < tl.state.length; j++)
-      if (tl.state[j] === VcpuState.preempted || tl.state[j] === VcpuState.waiting) count++;
-  const stalls = new StallTable(count);
+  // The passes are functions of their own: V8 compiles a one-shot function for each loop that
+  // runs long enough (on-stack replacement), the whole function each time, and each compile's
+  // code is thrown away where it reaches the code after its loop, which has not run yet.
+  const stalls = new StallTable(countStalls(states));
   const toGuestRel = relativeMap(clock, guest.tsBase, host.tsBase).toGuest;
   const gc = guestTl.cpus;
   const hc = hostTl.cpus;
@@ -249,6 +248,20 @@ export function attributeStalls(
       );
     }
   }
+  return totals(stalls);
+}
+
+/** The stretches that are stalls: preempted or waiting for a host CPU. */
+function countStalls(states: VcpuStatesResult): number {
+  let count = 0;
+  for (const tl of states.timelines)
+    for (let j = 0; j < tl.state.length; j++)
+      if (tl.state[j] === VcpuState.preempted || tl.state[j] === VcpuState.waiting) count++;
+  return count;
+}
+
+/** The stalls, and their totals per guest thread and per preemptor (the most first). */
+function totals(stalls: StallTable): StallsResult {
   const threads = new Map<number, ThreadStall>();
   const preemptors = new Map<number, PreemptorStall>();
   for (let i = 0; i < stalls.length; i++) {

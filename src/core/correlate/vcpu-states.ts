@@ -156,18 +156,12 @@ export function vcpuStates(
     // V8's generic keyed IC) and written to `t` once the thread's intervals are counted.
     const byState = new Float64Array(VCPU_STATE_NAMES.length);
     const totals = (): void => {
-      for (let st = 0; st < VCPU_STATE_NAMES.length; st++)
-        t[VCPU_STATE_NAMES[st]!] = byState[st]!;
+      for (let st = 0; st < VCPU_STATE_NAMES.length; st++) t[VCPU_STATE_NAMES[st]!] = byState[st]!;
       t.steal = t.preempted + t.waiting;
     };
     /** Counts what lies in the window (all of it without one). */
     const count = (from0: number, to0: number, st: VcpuState): void => {
-      // A preemption counts when its interval touches the window, even a zero-length one.
-      if (window !== undefined && (to0 < window.start || from0 > window.end)) return;
-      const from = window !== undefined ? Math.max(from0, window.start) : from0;
-      const to = window !== undefined ? Math.min(to0, window.end) : to0;
-      byState[st]! += Math.max(0, to - from);
-      if (st === VcpuState.preempted) t.preemptions++;
+      t.preemptions += countIn(byState, window, from0, to0, st);
     };
     /** Appends one interval and counts it. */
     const emit = (from0: number, to0: number, st: VcpuState, pcpu: number): void => {
@@ -179,37 +173,13 @@ export function vcpuStates(
       count(from0, to0, st);
     };
     /** The state of a host interval that is not split at KVM entries and exits. */
-    const stateOf = (ts: number, start: number): VcpuState => {
-      switch (ts) {
-        case TaskState.running:
-          return VcpuState.running;
-        case TaskState.preempted:
-          return VcpuState.preempted;
-        case TaskState.runnable:
-          return VcpuState.waiting;
-        case TaskState.sleeping:
-        case TaskState.uninterruptible:
-        case TaskState.stopped: {
-          // The exit the thread sleeps after says why; the guest's idle state where none does.
-          const out = vx !== undefined ? outOfGuest(vx, start) : undefined;
-          if (out !== undefined) return out;
-          const idle = guestIdleAt?.(v.vcpu, start);
-          if (idle !== undefined) return idle ? VcpuState.halted : VcpuState.vmm;
-          return VcpuState.blocked;
-        }
-        default:
-          return VcpuState.unknown;
-      }
-    };
+    const stateOf = (ts: number, start: number): VcpuState =>
+      intervalState(ts, start, v.vcpu, vx, guestIdleAt);
     if (vx === undefined) {
       // No kvm_entry/exit for this thread: one state per host interval, so the times and CPUs
       // are the thread's own columns (views, not copies: 18 of 19 bytes per interval).
       const state = new Uint8Array(n);
-      for (let j = 0; j < n; j++) {
-        const st = stateOf(hostTl.tasks.state[a + j]!, hostTl.tasks.start[a + j]!);
-        state[j] = st;
-        count(hostTl.tasks.start[a + j]!, hostTl.tasks.end[a + j]!, st);
-      }
+      t.preemptions += hostIntervalStates(hostTl, a, state, v.vcpu, guestIdleAt, window, byState);
       timelines.push({
         vcpu: v.vcpu,
         hostTid: v.hostTid,
@@ -270,6 +240,87 @@ export function vcpuStates(
     schedulingSeen,
     basis: basisOf(kvm, sleepSource, schedulingSeen, vcpus.length),
   };
+}
+
+/**
+ * The state of a vCPU thread's host interval (host task state `ts`, from `start`) that is not
+ * split at KVM entries and exits.
+ */
+function intervalState(
+  ts: number,
+  start: number,
+  vcpu: number,
+  vx: KvmEvents | undefined,
+  guestIdleAt: ((vcpu: number, hostRel: number) => boolean | undefined) | undefined,
+): VcpuState {
+  switch (ts) {
+    case TaskState.running:
+      return VcpuState.running;
+    case TaskState.preempted:
+      return VcpuState.preempted;
+    case TaskState.runnable:
+      return VcpuState.waiting;
+    case TaskState.sleeping:
+    case TaskState.uninterruptible:
+    case TaskState.stopped: {
+      // The exit the thread sleeps after says why; the guest's idle state where none does.
+      const out = vx !== undefined ? outOfGuest(vx, start) : undefined;
+      if (out !== undefined) return out;
+      const idle = guestIdleAt?.(vcpu, start);
+      if (idle !== undefined) return idle ? VcpuState.halted : VcpuState.vmm;
+      return VcpuState.blocked;
+    }
+    default:
+      return VcpuState.unknown;
+  }
+}
+
+/**
+ * Adds what of [from0, to0) lies in the window (all of it without one) to its state's time;
+ * returns 1 for a preemption that touches the window (even a zero-length one), else 0.
+ */
+function countIn(
+  byState: Float64Array,
+  window: { start: number; end: number } | undefined,
+  from0: number,
+  to0: number,
+  st: VcpuState,
+): number {
+  if (window !== undefined && (to0 < window.start || from0 > window.end)) return 0;
+  const from = window !== undefined ? Math.max(from0, window.start) : from0;
+  const to = window !== undefined ? Math.min(to0, window.end) : to0;
+  byState[st]! += Math.max(0, to - from);
+  return st === VcpuState.preempted ? 1 : 0;
+}
+
+/**
+ * The states of host task intervals a.. (as many as `state` holds) of a vCPU thread without
+ * KVM events, into `state`, their time into `byState`; returns the preemptions counted. A
+ * function of its own: V8 compiles this one-shot loop alone, not vcpuStates around it.
+ */
+function hostIntervalStates(
+  hostTl: Timelines,
+  a: number,
+  state: Uint8Array,
+  vcpu: number,
+  guestIdleAt: ((vcpu: number, hostRel: number) => boolean | undefined) | undefined,
+  window: { start: number; end: number } | undefined,
+  byState: Float64Array,
+): number {
+  const tasks = hostTl.tasks;
+  let preemptions = 0;
+  for (let j = 0; j < state.length; j++) {
+    const st = intervalState(
+      tasks.state[a + j]!,
+      tasks.start[a + j]!,
+      vcpu,
+      undefined,
+      guestIdleAt,
+    );
+    state[j] = st;
+    preemptions += countIn(byState, window, tasks.start[a + j]!, tasks.end[a + j]!, st);
+  }
+  return preemptions;
 }
 
 /** The states' basis in words: which events they come from and what they cannot show. */

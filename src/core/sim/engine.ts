@@ -231,9 +231,52 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   if (c.threads > c.vcpus) throw new RangeError(`threads (${c.threads}) > vcpus (${c.vcpus})`);
   if (c.threads < 1 || c.pcpus < 1 || c.barriers < 1)
     throw new RangeError('pcpus, threads and barriers must be at least 1');
-  const s = newSim(c, rec);
+  const s = newSim(sameShape(c), rec);
   startSim(s);
   return runSim(s);
+}
+
+/** A configuration with every field, optional ones undefined when not given. */
+type FullConfig = { [K in keyof SimConfig]-?: SimConfig[K] | undefined } & {
+  [K in keyof SimConfig as undefined extends SimConfig[K] ? never : K]-?: SimConfig[K];
+};
+
+/**
+ * `c` as an object of one shape whatever the caller spread into it (the what-if builds each
+ * configuration from a different mix): the steps read `s.c` at every event, and a run with
+ * another shape of it threw their optimised code away (V8's "wrong map"), to be compiled again.
+ */
+function sameShape(c: SimConfig): FullConfig {
+  return {
+    pcpus: c.pcpus,
+    vcpus: c.vcpus,
+    threads: c.threads,
+    barriers: c.barriers,
+    workNs: c.workNs,
+    imbalance: c.imbalance,
+    barrierNs: c.barrierNs,
+    policy: c.policy,
+    dop: c.dop,
+    fixedDop: c.fixedDop,
+    spinNs: c.spinNs,
+    hogs: c.hogs,
+    pin: c.pin,
+    runqueues: c.runqueues,
+    hogOnNs: c.hogOnNs,
+    hogOffNs: c.hogOffNs,
+    latencyNs: c.latencyNs,
+    minSliceNs: c.minSliceNs,
+    wakeupGranNs: c.wakeupGranNs,
+    wakeCostNs: c.wakeCostNs,
+    resumeCostNs: c.resumeCostNs,
+    ipiNs: c.ipiNs,
+    seed: c.seed,
+    haltPollNs: c.haltPollNs,
+    ple: c.ple,
+    maxStepsPerBarrier: c.maxStepsPerBarrier,
+    coRunnerKind: c.coRunnerKind,
+    vmmSleeps: c.vmmSleeps,
+  };
 }
 
 /**
@@ -242,7 +285,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
  * every run (the what-if runs ~70 short simulations per analysis, and each run's new closures
  * were optimised again, their first code thrown away).
  */
-function newSim(c: SimConfig, rec: SimRecorder | undefined) {
+function newSim(c: FullConfig, rec: SimRecorder | undefined) {
   const rand = mulberry32(c.seed);
   const nTasks = c.vcpus + c.hogs;
   /** Per-pCPU runqueues whose tasks migrate (`aff` is then the queue a task is on). */

@@ -16,6 +16,10 @@ const MARKS = [
   [/^read (\S+) from disk in \d+ ms/, (m) => `${m[1]} read`],
   [/^analysed (\S+) \+ (\S+) in \d+ ms/, () => 'pair analysed (vCPU map, clock, stalls, findings)'],
   [/^timeline of (\S+) \+ (\S+) in \d+ ms/, () => 'timeline model and index built'],
+  [
+    /^timeline of \S+ \+ \S+: \d+ lanes of its first window prepared in \d+ ms$/,
+    "the first window's lanes indexed (level of detail, before the page asks)",
+  ],
   [/: its data sent to the page \d+ ms after it asked$/, 'timeline data sent to the page'],
   [/^advice for (\S+) \+ (\S+) in \d+ ms/, () => 'advice (the what-if) computed'],
 ];

@@ -127,10 +127,27 @@ export class TimelineIndex {
     return reply;
   }
 
+  /**
+   * Builds a lane's pyramid now rather than when a window first asks for it (the language server,
+   * for the lanes the page's first window will ask for, while the page loads). True when it was
+   * built by this call; false when it was there already or the lane is unknown. Windows are the
+   * same either way.
+   */
+  prepareLane(id: string): boolean {
+    const i = this.laneIndex.get(id);
+    if (i === undefined || this.pyramids[i] !== undefined) return false;
+    this.pyramidOf(i);
+    return true;
+  }
+
+  private pyramidOf(i: number): Pyramid {
+    return (this.pyramids[i] ??= buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs));
+  }
+
   private laneWindow(id: string, i: number, a: number, nb: number, res: number): LaneWindow {
     const dom = new Uint8Array(nb).fill(NO_STATE);
     const cnt = new Uint32Array(nb);
-    const p = (this.pyramids[i] ??= buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs));
+    const p = this.pyramidOf(i);
     const k = Math.round(Math.log2(res));
     if (k >= p.kMin) {
       // The pyramid level of this resolution: its buckets are the window's (past the top level,

@@ -138,6 +138,93 @@ class LaneBuilder {
 }
 
 /**
+ * A host CPU's intervals as its lane: who ran (vCPU threads apart), in model time. The hot loops
+ * of the model are small functions of their own: V8 optimises them after a few thousand
+ * iterations, where one large function with every loop inside is compiled whole, late, once per
+ * loop that needs it (a server builds each model once, cold).
+ */
+function hostCpuIntervals(
+  b: LaneBuilder,
+  hc: PairAnalysis['hostTimelines']['cpus'],
+  c: number,
+  origin: number,
+  vcpuTids: ReadonlySet<number>,
+  whoName: (task: number, pid: number) => number,
+): void {
+  const whoOf = new Map<number, number>();
+  for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
+    const pid = hc.pid[i]!;
+    const st =
+      pid < 0
+        ? ViewState.unknown
+        : pid === 0
+          ? ViewState.idle
+          : vcpuTids.has(pid)
+            ? ViewState.vcpu
+            : ViewState.other;
+    let who = -1;
+    if (pid > 0) {
+      const task = hc.task[i]!;
+      who = whoOf.get(task) ?? -1;
+      if (who < 0) whoOf.set(task, (who = whoName(task, pid)));
+    }
+    b.push(Math.round(hc.start[i]! - origin), Math.round(hc.end[i]! - origin), st, who, pid);
+  }
+}
+
+/** A vCPU thread's host states as its lane; guest-only, preempted or waiting is inferred absence. */
+function vcpuIntervals(
+  b: LaneBuilder,
+  tl: NonNullable<PairAnalysis['states']>['timelines'][number],
+  origin: number,
+  guestOnly: boolean,
+): void {
+  for (let j = 0; j < tl.state.length; j++) {
+    const s = tl.state[j]!;
+    const st =
+      guestOnly && (s === VcpuState.preempted || s === VcpuState.waiting)
+        ? ViewState.absent
+        : VCPU_TO_VIEW[s]!;
+    b.push(Math.round(tl.start[j]! - origin), Math.round(tl.end[j]! - origin), st, -1, tl.pcpu[j]!);
+  }
+}
+
+/** The stalls in start order as link columns, in model time, comms as the model's strings. */
+function linkColumns(
+  table: NonNullable<PairAnalysis['stalls']>['stalls'] | undefined,
+  order: Uint32Array,
+  commStr: readonly number[],
+  origin: number,
+): LinkColumns {
+  const n = order.length;
+  const out: LinkColumns = {
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    vcpu: new Int32Array(n),
+    guestPid: new Int32Array(n),
+    guestComm: new Int32Array(n),
+    pcpu: new Int32Array(n),
+    preemptorPid: new Int32Array(n),
+    preemptorComm: new Int32Array(n),
+    preempted: new Uint8Array(n),
+  };
+  if (table === undefined) return out;
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    out.start[q] = Math.round(table.hostStart[i]! - origin);
+    out.end[q] = Math.round(table.hostEnd[i]! - origin);
+    out.vcpu[q] = table.vcpu[i]!;
+    out.guestPid[q] = table.guestPid[i]!;
+    out.guestComm[q] = commStr[table.guestComm[i]!]!;
+    out.pcpu[q] = table.pcpu[i]!;
+    out.preemptorPid[q] = table.preemptorPid[i]!;
+    out.preemptorComm[q] = commStr[table.preemptorComm[i]!]!;
+    out.preempted[q] = table.kind[i] === 0 ? 1 : 0;
+  }
+  return out;
+}
+
+/**
  * Where model time 0 is, in host-relative time: the earlier start of the two traces (the guest's
  * through the clock map). Model time of host-relative h is `Math.round(h - modelOrigin(a))`; the
  * editor's "Show in Timeline" uses it without building the model.
@@ -182,34 +269,14 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // Guest-only: the host is a model of the guest's inferred absences, its CPUs unknown (no lanes),
   // a vCPU's preempted or waiting time is inferred absence.
   const guestOnly = a.guestOnly;
-  const vcpuView = (s: number): ViewState =>
-    guestOnly !== undefined && (s === VcpuState.preempted || s === VcpuState.waiting)
-      ? ViewState.absent
-      : VCPU_TO_VIEW[s]!;
 
   // Host CPUs: who ran.
   const hc = hostTl.cpus;
   for (let c = 0; guestOnly === undefined && c + 1 < hc.offsets.length; c++) {
     const b = new LaneBuilder(hc.offsets[c + 1]! - hc.offsets[c]!);
-    const whoOf = new Map<number, number>();
-    for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
-      const pid = hc.pid[i]!;
-      const st =
-        pid < 0
-          ? ViewState.unknown
-          : pid === 0
-            ? ViewState.idle
-            : vcpuTids.has(pid)
-              ? ViewState.vcpu
-              : ViewState.other;
-      let who = -1;
-      if (pid > 0) {
-        const task = hc.task[i]!;
-        who = whoOf.get(task) ?? -1;
-        if (who < 0) whoOf.set(task, (who = str(`${a.host.tasks.comm(task)} (${pid})`)));
-      }
-      b.push(T(hc.start[i]!), T(hc.end[i]!), st, who, pid);
-    }
+    hostCpuIntervals(b, hc, c, origin, vcpuTids, (task, pid) =>
+      str(`${a.host.tasks.comm(task)} (${pid})`),
+    );
     lanes.push({
       id: laneId.hostCpu(c),
       group: 'host-cpus',
@@ -223,8 +290,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // vCPU threads: their host state.
   for (const tl of a.states?.timelines ?? []) {
     const b = new LaneBuilder(tl.state.length);
-    for (let j = 0; j < tl.state.length; j++)
-      b.push(T(tl.start[j]!), T(tl.end[j]!), vcpuView(tl.state[j]!), -1, tl.pcpu[j]!);
+    vcpuIntervals(b, tl, origin, guestOnly !== undefined);
     const v = a.vcpuMap.chosen?.vcpus.find((x) => x.vcpu === tl.vcpu);
     lanes.push({
       id: laneId.vcpu(tl.vcpu),
@@ -373,25 +439,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
 
   // Links: the stalls in start order, with their comms in the model's string table.
   const commStr = (table?.comms ?? []).map((c) => str(c));
-  const col = <A extends Float64Array | Int32Array | Uint8Array>(
-    make: new (n: number) => A,
-    f: (i: number) => number,
-  ): A => {
-    const out = new make(stallOrder.length);
-    for (let q = 0; q < stallOrder.length; q++) out[q] = f(stallOrder[q]!);
-    return out;
-  };
-  const links: LinkColumns = {
-    start: col(Float64Array, (i) => T(table!.hostStart[i]!)),
-    end: col(Float64Array, (i) => T(table!.hostEnd[i]!)),
-    vcpu: col(Int32Array, (i) => table!.vcpu[i]!),
-    guestPid: col(Int32Array, (i) => table!.guestPid[i]!),
-    guestComm: col(Int32Array, (i) => commStr[table!.guestComm[i]!]!),
-    pcpu: col(Int32Array, (i) => table!.pcpu[i]!),
-    preemptorPid: col(Int32Array, (i) => table!.preemptorPid[i]!),
-    preemptorComm: col(Int32Array, (i) => commStr[table!.preemptorComm[i]!]!),
-    preempted: col(Uint8Array, (i) => (table!.kind[i] === 0 ? 1 : 0)),
-  };
+  const links = linkColumns(table, stallOrder, commStr, origin);
 
   const unit = a.host.clock.unit;
   const findings: FindingMeta[] = a.findings.map((f) => ({

@@ -189,6 +189,59 @@ function vcpuIntervals(
   }
 }
 
+/** Per guest thread, its stalls in start order as [start, end, start, end, ...] in model time. */
+function stallsByThread(
+  table: NonNullable<PairAnalysis['stalls']>['stalls'],
+  order: Uint32Array,
+  origin: number,
+): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (let q = 0; q < order.length; q++) {
+    const i = order[q]!;
+    const pid = table.guestPid[i]!;
+    if (pid <= 0) continue;
+    let l = out.get(pid);
+    if (l === undefined) out.set(pid, (l = []));
+    l.push(Math.round(table.hostStart[i]! - origin), Math.round(table.hostEnd[i]! - origin));
+  }
+  return out;
+}
+
+/**
+ * A guest thread's states as its lane (guest times through `G`), its running time cut where
+ * its vCPU was preempted or waiting (`stalls`, from stallsByThread): stalled there.
+ */
+function guestThreadIntervals(
+  b: LaneBuilder,
+  gt: PairAnalysis['guestTimelines']['tasks'],
+  k: number,
+  stalls: readonly number[],
+  G: (guestRel: number) => number,
+): void {
+  let p = 0;
+  for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
+    const s0 = G(gt.start[j]!);
+    let s = s0;
+    const e = G(gt.end[j]!);
+    const st = TASK_TO_VIEW[gt.state[j]!]!;
+    const cpu = gt.cpu[j]!;
+    if (st !== ViewState.running) {
+      b.push(s, e, st, -1, cpu);
+      continue;
+    }
+    // Running in the guest's eyes; the slices its vCPU spent preempted or waiting are lost.
+    while (p < stalls.length && stalls[p + 1]! <= s) p += 2;
+    for (let q = p; q < stalls.length && stalls[q]! < e; q += 2) {
+      const ls = Math.max(s, stalls[q]!);
+      const le = Math.min(e, stalls[q + 1]!);
+      if (ls > s) b.push(s, ls, ViewState.running, -1, cpu);
+      if (le > ls) b.push(ls, le, ViewState.stalled, -1, cpu);
+      s = Math.max(s, le);
+    }
+    if (e > s || e === s0) b.push(s, e, ViewState.running, -1, cpu);
+  }
+}
+
 /** The stalls in start order as link columns, in model time, comms as the model's strings. */
 function linkColumns(
   table: NonNullable<PairAnalysis['stalls']>['stalls'] | undefined,
@@ -309,14 +362,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // The stalls, in model time, sorted by start; per guest thread for the overlay below.
   const table = a.stalls?.stalls;
   const stallOrder = table?.byStart() ?? new Uint32Array(0);
-  const stallsOf = new Map<number, { s: number; e: number }[]>();
-  for (const i of stallOrder) {
-    const pid = table!.guestPid[i]!;
-    if (pid <= 0) continue;
-    let l = stallsOf.get(pid);
-    if (l === undefined) stallsOf.set(pid, (l = []));
-    l.push({ s: T(table!.hostStart[i]!), e: T(table!.hostEnd[i]!) });
-  }
+  const stallsOf = table !== undefined ? stallsByThread(table, stallOrder, origin) : new Map();
 
   if (rel !== undefined) {
     // Guest CPUs: who ran, on host time; guest-only, the inferred absences laid over them.
@@ -382,29 +428,8 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
       if (!program.has(pid) && runOf(k) <= 0) continue;
       const mine = stallsOf.get(pid) ?? [];
       // Each stall can split a running interval in three.
-      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + 2 * mine.length);
-      let p = 0;
-      for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
-        const s0 = G(gt.start[j]!);
-        let s = s0;
-        const e = G(gt.end[j]!);
-        const st = TASK_TO_VIEW[gt.state[j]!]!;
-        const cpu = gt.cpu[j]!;
-        if (st !== ViewState.running) {
-          b.push(s, e, st, -1, cpu);
-          continue;
-        }
-        // Running in the guest's eyes; the slices its vCPU spent preempted or waiting are lost.
-        while (p < mine.length && mine[p]!.e <= s) p++;
-        for (let q = p; q < mine.length && mine[q]!.s < e; q++) {
-          const ls = Math.max(s, mine[q]!.s);
-          const le = Math.min(e, mine[q]!.e);
-          if (ls > s) b.push(s, ls, ViewState.running, -1, cpu);
-          if (le > ls) b.push(ls, le, ViewState.stalled, -1, cpu);
-          s = Math.max(s, le);
-        }
-        if (e > s || e === s0) b.push(s, e, ViewState.running, -1, cpu);
-      }
+      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + mine.length);
+      guestThreadIntervals(b, gt, k, mine, G);
       lanes.push({
         id: laneId.guestThread(pid),
         group: 'guest-threads',

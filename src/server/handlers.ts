@@ -295,6 +295,9 @@ export function answerRequests(s: Server): void {
   );
 }
 
+/** Indexes whose first window's lanes are prepared or being prepared. */
+const preparing = new WeakSet<TimelineIndex>();
+
 /**
  * The level-of-detail pyramids of the lanes a page opens with (those of groups it does not
  * collapse), built before it asks for its first window, so that window's answer is only read
@@ -303,6 +306,9 @@ export function answerRequests(s: Server): void {
  * index is replaced (a trace changed).
  */
 async function prepareFirstWindow(s: Server, index: TimelineIndex): Promise<void> {
+  // Asked twice (a custom editor's document, then its view): the first does it.
+  if (preparing.has(index)) return;
+  preparing.add(index);
   const t0 = Date.now();
   const collapsed = initiallyCollapsed(index.model.meta.lanes);
   let built = 0;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setImmediate } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CancellationToken, CodeAction, CodeActionKind } from 'vscode-languageserver';
 import { formatClockDuration } from '../core/model/time';
 import { analyzeReport } from '../core/report/analyze';
@@ -253,6 +253,10 @@ export function answerRequests(s: Server): void {
         k === 'requestAdvice' || k === 'exportChromeTrace' ? 'advice' : undefined,
       );
       if (typeof index === 'string') return { kind: 'error', message: index };
+      // The page asks for the advice once its lanes are drawn: then (its answer sent first) the
+      // timeline is kept for the next session.
+      if (k === 'requestAdvice')
+        setImmediate(() => void s.busy(() => s.saveTimeline(p.uri, index)));
       try {
         return answerView(index, p.body);
       } catch (e) {
@@ -314,7 +318,7 @@ async function prepareFirstWindow(s: Server, index: TimelineIndex): Promise<void
   let built = 0;
   for (const l of index.model.meta.lanes) {
     if (collapsed.has(l.group)) continue;
-    await setImmediate();
+    await nextTurn();
     if (![...s.indexes.values()].includes(index)) return;
     if (index.prepareLane(l.id)) built++;
   }

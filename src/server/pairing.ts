@@ -10,7 +10,9 @@ import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { withOwnTaskIntervals } from '../core/timeline/build';
 import { TimelineIndex } from '../core/view/lod';
 import { adviceMeta, buildTimelineModel } from '../core/view/model';
+import type { TimelineMeta } from '../core/view/wire';
 import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from './context';
+import { CacheSlot, cacheSlot, readCached, writeCached } from './timeline-cache';
 import { roleOf, siblingName } from './trace-doc';
 
 /** What a request about an unpaired trace answers. */
@@ -19,11 +21,15 @@ export const NO_PAIR =
 
 type PairingOps = Pick<
   ServerOps,
-  'pairOf' | 'loadFromDisk' | 'pairOptions' | 'analysisFor' | 'timelineFor'
+  'pairOf' | 'loadFromDisk' | 'pairOptions' | 'analysisFor' | 'timelineFor' | 'saveTimeline'
 >;
 
 export function pairingOps(s: Server): PairingOps {
   const { states, analyses, indexes, log } = s;
+  /** The meta of each index built here as it was built (the cache keeps it before any advice). */
+  const builtMeta = new WeakMap<TimelineIndex, TimelineMeta>();
+  /** Cache slots (file and stamp) read in this process: their index key when one was there. */
+  const readSlots = new Map<string, Promise<string | undefined>>();
 
   /** The other machine's trace for `uri`: explicit pair, else the sibling file. */
   const pairOf = async (uri: string): Promise<PairSide | undefined> => {
@@ -189,6 +195,11 @@ export function pairingOps(s: Server): PairingOps {
    * `advicePending`, and the page asks for it once it has drawn; with `advice` it is added.
    */
   const timelineFor = async (uri: string, advice?: 'advice'): Promise<TimelineIndex | string> => {
+    // A returning user's pair: its model as the last session built it, before the analysis.
+    if (advice === undefined) {
+      const cached = await fromCache(uri);
+      if (cached !== undefined) return cached;
+    }
     const a = await analysisFor(uri, advice);
     if (a === undefined) return `no pair for this trace: ${NO_PAIR}`;
     let index = indexes.get(a.key);
@@ -201,6 +212,7 @@ export function pairingOps(s: Server): PairingOps {
       const model = buildTimelineModel(a.analysis, { title });
       if (!a.advised) model.meta.advicePending = true;
       index = new TimelineIndex(model);
+      builtMeta.set(index, structuredClone(model.meta));
       // One index per pair of versions: drop the ones of older versions.
       indexes.clear();
       indexes.set(a.key, index);
@@ -216,7 +228,60 @@ export function pairingOps(s: Server): PairingOps {
     return index;
   };
 
-  return { pairOf, loadFromDisk, pairOptions, analysisFor, timelineFor };
+  /** The cache slot of `uri`'s pair: both files read from disk (neither open as a document). */
+  const slotOf = (uri: string): CacheSlot | undefined => {
+    const dir = s.timelineCacheDir;
+    if (dir === undefined || states.has(uri)) return undefined;
+    const other = partnerUri(s, uri);
+    if (other === undefined || states.has(other)) return undefined;
+    const [a, b] = [filePath(uri), filePath(other)];
+    return a === undefined || b === undefined ? undefined : cacheSlot(dir, a, b, s.settings);
+  };
+
+  /**
+   * The index of `uri`'s pair from the timeline cache (read once per slot and process), also
+   * put where the analysis looks for its index (its key), so the model is not built again;
+   * undefined when there is none (or it was dropped since: a file changed).
+   */
+  const fromCache = async (uri: string): Promise<TimelineIndex | undefined> => {
+    const slot = slotOf(uri);
+    if (slot === undefined) return undefined;
+    const id = `${slot.file}\n${slot.stamp}`;
+    let read = readSlots.get(id);
+    if (read === undefined) readSlots.set(id, (read = loadCached(slot)));
+    const key = await read;
+    return key === undefined ? undefined : indexes.get(key);
+  };
+
+  /** Reads a slot (once: callers share it) into `indexes`; its index key, or undefined. */
+  const loadCached = async (slot: CacheSlot): Promise<string | undefined> => {
+    const t0 = Date.now();
+    const hit = await readCached(slot).catch(() => undefined);
+    if (hit === undefined) return undefined;
+    if (!indexes.has(hit.key)) {
+      indexes.clear();
+      indexes.set(hit.key, new TimelineIndex(hit.model));
+      log(`timeline of ${hit.model.meta.title} from the cache in ${Date.now() - t0} ms`);
+    }
+    return hit.key;
+  };
+
+  const saveTimeline = async (uri: string, index: TimelineIndex): Promise<void> => {
+    const meta = builtMeta.get(index);
+    const slot = slotOf(uri);
+    const key = [...indexes].find(([, i]) => i === index)?.[0];
+    if (meta === undefined || slot === undefined || key === undefined) return;
+    builtMeta.delete(index);
+    const t0 = Date.now();
+    try {
+      const kept = await writeCached(slot, key, { ...index.model, meta });
+      if (kept) log(`timeline of ${meta.title} kept for the next session in ${Date.now() - t0} ms`);
+    } catch (e) {
+      log(`timeline of ${meta.title} not kept: ${(e as Error).message}`);
+    }
+  };
+
+  return { pairOf, loadFromDisk, pairOptions, analysisFor, timelineFor, saveTimeline };
 }
 
 /** The uri of the other machine's trace `uri` is paired with (explicit, else an existing sibling). */

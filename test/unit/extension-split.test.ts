@@ -94,6 +94,19 @@ describe('bench-extension: the first paint split', () => {
     );
   });
 
+  it('for a returning user, our part ends when the model is read from the cache', () => {
+    const s = firstPaintSplit(
+      [...lines, log(1_500, 'timeline of host.dat + guest.dat from the cache in 40 ms')].sort(
+        (x, y) => x[0] - y[0],
+      ),
+      { clickAt: CLICK, tilesAt: CLICK + 2_900 },
+    );
+    expect(s.oursMs).toBe(1_500 - 950);
+    expect(splitTable(s)).toContain(
+      "Our part of it: the timeline read from the cache the last session wrote 0.55 s after activation's end.",
+    );
+  });
+
   it("sets a blank webview's load beside the goal, labelled as context", () => {
     const blank = blankSplit(
       {

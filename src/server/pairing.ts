@@ -15,6 +15,9 @@ import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from '.
 import { CacheSlot, cacheSlot, readCached, writeCached } from './timeline-cache';
 import { roleOf, siblingName } from './trace-doc';
 
+/** The longest a pair painted from the cache holds its analysis back for its page to draw. */
+const HOLD_MS = 10_000;
+
 /** What a request about an unpaired trace answers. */
 export const NO_PAIR =
   'open or pick the other machine’s trace (vCPU Lens: Pair Host and Guest Traces…), or name them host.* and guest.*';
@@ -30,6 +33,12 @@ export function pairingOps(s: Server): PairingOps {
   const builtMeta = new WeakMap<TimelineIndex, TimelineMeta>();
   /** Cache slots (file and stamp) read in this process: their index key when one was there. */
   const readSlots = new Map<string, Promise<string | undefined>>();
+  /**
+   * Pairs painted from the cache whose page has not drawn yet (by cache file): their analysis
+   * (asked by the status bar, a hover...) waits until the page asks for the advice, which it does
+   * once its lanes are drawn, or HOLD_MS, so the page's requests never queue behind it.
+   */
+  const holds = new Map<string, { until: Promise<void>; release: () => void }>();
 
   /** The other machine's trace for `uri`: explicit pair, else the sibling file. */
   const pairOf = async (uri: string): Promise<PairSide | undefined> => {
@@ -91,6 +100,7 @@ export function pairingOps(s: Server): PairingOps {
     uri: string,
     advice?: 'advice',
   ): Promise<PairedAnalysis | undefined> => {
+    await held(uri, advice);
     // An open document, or a file on disk (a .dat in the custom editor, a pair not open). Both
     // files are read at once (each on its own worker thread), not one after the other.
     const st = states.get(uri);
@@ -114,6 +124,8 @@ export function pairingOps(s: Server): PairingOps {
       // whose pair is not read yet (or unreadable) waits for it, as before.
       return me.role === 'guest' && partnerUri(s, uri) === undefined ? guestOnlyFor(me) : undefined;
     // Roles: from content and names; when both or neither claim host, the file names decide.
+    // Read meanwhile (asked before the cache was): the analysis itself waits all the same.
+    await held(uri, advice);
     let [host, guest] = me.role === 'guest' || other.role === 'host' ? [other, me] : [me, other];
     if (host.role === 'guest' && guest.role === 'host') [host, guest] = [guest, host];
     const key = `${host.key}|${guest.key}`;
@@ -248,7 +260,12 @@ export function pairingOps(s: Server): PairingOps {
     if (slot === undefined) return undefined;
     const id = `${slot.file}\n${slot.stamp}`;
     let read = readSlots.get(id);
-    if (read === undefined) readSlots.set(id, (read = loadCached(slot)));
+    if (read === undefined) {
+      // Held from the start of the read: a status asked meanwhile does not start the analysis.
+      const hold = holdFor(slot.file, nameOf(uri));
+      readSlots.set(id, (read = loadCached(slot)));
+      void read.then((key) => (key === undefined ? hold.end() : hold.arm()));
+    }
     const key = await read;
     return key === undefined ? undefined : indexes.get(key);
   };
@@ -264,6 +281,42 @@ export function pairingOps(s: Server): PairingOps {
       log(`timeline of ${hit.model.meta.title} from the cache in ${Date.now() - t0} ms`);
     }
     return hit.key;
+  };
+
+  /**
+   * A hold on `file`'s pair: `end` lets its analysis go (no cache entry, or its page drew);
+   * `arm` (an entry read) lets it go after HOLD_MS at the latest.
+   */
+  const holdFor = (
+    file: string,
+    name: string,
+  ): { end: (why?: string) => void; arm: () => void } => {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const end = (why?: string): void => {
+      if (holds.get(file)?.until !== until) return;
+      holds.delete(file);
+      if (timer !== undefined) clearTimeout(timer);
+      if (why !== undefined) log(`timeline of ${name}: ${why}, its analysis may start`);
+      release();
+    };
+    holds.set(file, { until, release: () => end('drawn from the cache') });
+    const arm = (): void => {
+      timer = setTimeout(() => end(`not drawn in ${HOLD_MS} ms`), HOLD_MS);
+      timer.unref();
+    };
+    return { end, arm };
+  };
+
+  /** Waits while `uri`'s pair is held for its page; the advice (the page drew) releases it. */
+  const held = async (uri: string, advice?: 'advice'): Promise<void> => {
+    if (holds.size === 0) return;
+    const slot = slotOf(uri);
+    const hold = slot === undefined ? undefined : holds.get(slot.file);
+    if (hold === undefined) return;
+    if (advice === 'advice') hold.release();
+    else await hold.until;
   };
 
   const saveTimeline = async (uri: string, index: TimelineIndex): Promise<void> => {

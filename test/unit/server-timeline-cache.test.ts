@@ -20,7 +20,13 @@ import { createConnection } from 'vscode-languageserver/node';
 import { laneId } from '../../src/core/view/lane-id';
 import { PROTOCOL_VERSION } from '../../src/core/view/states';
 import type { FromWebview, ToWebview } from '../../src/core/view/wire';
-import { PREPARE_TIMELINE, STATUS_CHANGED, TIMELINE } from '../../src/protocol/lsp-ext';
+import {
+  DOC_STATUS,
+  DocStatus,
+  PREPARE_TIMELINE,
+  STATUS_CHANGED,
+  TIMELINE,
+} from '../../src/protocol/lsp-ext';
 import { ServerHandle, startServer } from '../../src/server/server';
 import { readCached, writeCached } from '../../src/server/timeline-cache';
 import { REAL } from './support/fixtures';
@@ -103,9 +109,12 @@ describe('language server: the timeline cache between sessions', () => {
     expect(readdirSync(cacheDir).filter((n) => n.endsWith('.timeline'))).toHaveLength(1);
   }, 120_000);
 
-  it('a new session answers the first ready and windows from it, before the pair is analysed', async () => {
+  it('a new session answers the first ready and windows from it; the pair is read once the page drew', async () => {
     const s = await open();
     await s.client.sendNotification(PREPARE_TIMELINE, { uri: host });
+    // The status bar asks at once (as the extension does when the view opens): its analysis
+    // waits for the page to draw.
+    const status = s.client.sendRequest(DOC_STATUS, { uri: host }) as Promise<DocStatus>;
     const init = await s.timeline(host, ready);
     const beforeInit = [...s.logs];
     expect(init).toEqual(first.init);
@@ -117,8 +126,16 @@ describe('language server: the timeline cache between sessions', () => {
     // The analysis runs behind it: the advice is the one the first session computed, and the
     // model is not built again.
     expect(await s.timeline(host, { kind: 'requestAdvice' })).toEqual(first.advice);
+    expect((await status).preemptions).toBeGreaterThan(0);
     await s.server.idle();
     await s.timeline(host, ready);
+    // Nothing was read before the page drew (it asked for the advice).
+    const drawn = s.logs.findIndex((l) =>
+      /: drawn from the cache, its analysis may start$/.test(l),
+    );
+    const read = s.logs.findIndex((l) => /^read host\.dat from disk/.test(l));
+    expect(drawn).toBeGreaterThan(-1);
+    expect(read).toBeGreaterThan(drawn);
     expect(s.logs.filter((l) => /^analysed host\.dat \+ guest\.dat/.test(l))).toHaveLength(1);
     expect(s.logs.filter((l) => /^timeline of host\.dat \+ guest\.dat in /.test(l))).toEqual([]);
   }, 120_000);

@@ -309,8 +309,14 @@ export function pairingOps(s: Server): PairingOps {
     return { end, arm };
   };
 
-  /** Waits while `uri`'s pair is held for its page; the advice (the page drew) releases it. */
+  /**
+   * Waits while `uri`'s pair is held for its page (its cache entry looked at first, as the status
+   * bar may ask before the view does); the advice (the page drew) releases it.
+   */
   const held = async (uri: string, advice?: 'advice'): Promise<void> => {
+    if (s.timelineCacheDir === undefined) return;
+    // The cache first (read once, shared): an entry there holds the pair, asked before or not.
+    if (advice === undefined) await fromCache(uri);
     if (holds.size === 0) return;
     const slot = slotOf(uri);
     const hold = slot === undefined ? undefined : holds.get(slot.file);

@@ -111,10 +111,10 @@ describe('language server: the timeline cache between sessions', () => {
 
   it('a new session answers the first ready and windows from it; the pair is read once the page drew', async () => {
     const s = await open();
-    await s.client.sendNotification(PREPARE_TIMELINE, { uri: host });
-    // The status bar asks at once (as the extension does when the view opens): its analysis
-    // waits for the page to draw.
+    // The status bar asks as the server starts, before the view's prepareTimeline (as in VS
+    // Code): its analysis waits for the page to draw.
     const status = s.client.sendRequest(DOC_STATUS, { uri: host }) as Promise<DocStatus>;
+    await s.client.sendNotification(PREPARE_TIMELINE, { uri: host });
     const init = await s.timeline(host, ready);
     const beforeInit = [...s.logs];
     expect(init).toEqual(first.init);

@@ -8,6 +8,8 @@ export interface Split {
   from: 'activation' | 'click';
   goalMs: number | undefined;
   oursMs: number | undefined;
+  /** Our part ended with the model read from the timeline cache (a returning user). */
+  fromCache: boolean;
 }
 export interface Mark {
   name: string;

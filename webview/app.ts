@@ -10,7 +10,7 @@ import type {
   TimelineMeta,
   ViewStateSaved,
 } from '../src/protocol/webview';
-import { LANE_GROUPS } from '../src/core/view/states';
+import { initiallyCollapsed, LANE_GROUPS } from '../src/core/view/states';
 import { resolutionFor } from '../src/core/view/lod';
 import { type ExportSource, exportPng, exportSvg, renderPng } from './export';
 import { Format } from './format';
@@ -142,8 +142,7 @@ export class TimelineApp implements ExportSource {
       if (saved.highlight !== undefined) this.highlight = saved.highlight;
     } else {
       // Many CPU lanes that say little (one vCPU each) start collapsed; a click opens them.
-      for (const g of ['host-cpus', 'guest-cpus'] as const)
-        if (m.lanes.filter((l) => l.group === g).length > 8) this.collapsed.add(g);
+      for (const g of initiallyCollapsed(m.lanes)) this.collapsed.add(g);
     }
     this.layoutRows();
     this.resize();

@@ -183,7 +183,11 @@ export class Ctx implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: TRACE_LANGUAGES.map((language) => ({ language })),
       synchronize: { configurationSection: 'vcpuLens' },
-      initializationOptions: this.settings(),
+      initializationOptions: {
+        ...this.settings(),
+        // A pair's timeline kept between sessions: a returning user's first paint reads it back.
+        timelineCacheDir: vscode.Uri.joinPath(this.ext.globalStorageUri, 'timeline-cache').fsPath,
+      },
       outputChannel: this.log,
       errorHandler: {
         // Write errors come in bursts when the server has died (every pending message fails):

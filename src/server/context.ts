@@ -103,6 +103,11 @@ export interface ServerOps {
    * meta holds the advice, else it may say `advicePending` (the first paint does not wait for it).
    */
   timelineFor(uri: string, advice?: 'advice'): Promise<TimelineIndex | string>;
+  /**
+   * pairing.ts: keeps a timeline this server built (as first built, before any advice) in the
+   * timeline cache for the next session; nothing without a cache folder or for open documents.
+   */
+  saveTimeline(uri: string, index: TimelineIndex): Promise<void>;
   /** publish.ts: the document's diagnostics (file, parse, analysis) sent to the client. */
   publish(uri: string): Promise<void>;
 }
@@ -127,6 +132,8 @@ export interface Server extends ServerOps {
   /** The timeline of a pair of versions: the engine's model and level-of-detail index. */
   readonly indexes: Map<string, TimelineIndex>;
   settings: ServerSettings;
+  /** Where timelines are kept between sessions (the extension's global storage); none: not kept. */
+  timelineCacheDir: string | undefined;
   log(s: string): void;
   /** Counts `f` as work in flight until it settles (`idle()` waits for none). */
   busy<T>(f: () => Promise<T>): Promise<T>;
@@ -187,6 +194,7 @@ export function sharedState(
     published: new Map(),
     indexes: new Map(),
     settings,
+    timelineCacheDir: undefined,
     log: (s) => connection.console.log(s),
     enter: () => void pending++,
     leave,

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { analysisEventText } from '../core/analyze/pair';
 import { LoadResult, ReadOptions, readTraceFile } from '../core/io/read-trace-file';
 import { DIAG } from '../core/model/diagnostics';
+import type { Disposable, WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { FILE_CHANGED } from '../protocol/lsp-ext';
 import type { Cancelled, Server, ServerOps } from './context';
 import { mb } from './documents';
@@ -78,10 +79,20 @@ export function diskOps(s: Server): Pick<ServerOps, 'readFromDisk'> {
 
   const loadWithProgress = async (file: string): Promise<LoadResult | Cancelled> => {
     const name = path.basename(file);
-    const progress = await connection.window.createWorkDoneProgress();
     const abort = new AbortController();
-    progress.begin(`vCPU Lens: reading ${name}`, 0, undefined, true);
-    const sub = progress.token.onCancellationRequested(() => abort.abort());
+    // The read starts now, not after the client answers the progress' creation (a round trip
+    // to an extension host that is busy opening the view): reports before it are left out, as
+    // a read too short to show them is the common case.
+    let progress: WorkDoneProgressServerReporter | undefined;
+    let sub: Disposable | undefined;
+    let ended = false;
+    const created = connection.window.createWorkDoneProgress().then((p) => {
+      if (ended) return p.done();
+      progress = p;
+      p.begin(`vCPU Lens: reading ${name}`, 0, undefined, true);
+      sub = p.token.onCancellationRequested(() => abort.abort());
+    });
+    created.catch((e: unknown) => log(`no progress for reading ${name}: ${String(e)}`));
     let last = -1;
     // Where the read is (as its progress last said); the size from the start, for a read
     // cancelled before its first report.
@@ -99,7 +110,7 @@ export function diskOps(s: Server): Pick<ServerOps, 'readFromDisk'> {
           at.doneBytes = p.bytesDone;
           at.totalBytes = p.bytesTotal;
           const pct = p.bytesTotal > 0 ? Math.floor((100 * p.bytesDone) / p.bytesTotal) : 0;
-          if (pct === last) return;
+          if (pct === last || progress === undefined) return;
           last = pct;
           progress.report(pct, `${mb(p.bytesDone)} of ${mb(p.bytesTotal)} MB`);
         },
@@ -112,8 +123,9 @@ export function diskOps(s: Server): Pick<ServerOps, 'readFromDisk'> {
       }
       return r;
     } finally {
-      sub.dispose();
-      progress.done();
+      ended = true;
+      sub?.dispose();
+      progress?.done();
     }
   };
 

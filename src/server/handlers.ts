@@ -6,12 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CancellationToken, CodeAction, CodeActionKind } from 'vscode-languageserver';
 import { formatClockDuration } from '../core/model/time';
 import { analyzeReport } from '../core/report/analyze';
 import { renderHtmlReport } from '../core/report/html';
 import { answerView } from '../core/view/answer';
 import { chromeTrace } from '../core/view/chrome-trace';
+import type { TimelineIndex } from '../core/view/lod';
+import { initiallyCollapsed } from '../core/view/states';
 import {
   ANALYZE,
   ANALYZE_FOLDER,
@@ -229,12 +232,13 @@ export function answerRequests(s: Server): void {
   );
 
   // A view opened: its pair read, analysed and indexed while its page loads (timelineFor shares
-  // the work with the page's own requests).
+  // the work with the page's own requests), then the lanes its first window asks for prepared.
   connection.onNotification(PREPARE_TIMELINE, (p: PrepareTimelineParams) => {
     void s
       .busy(async () => {
         await s.parsedOrNot(p.uri);
-        await s.timelineFor(p.uri);
+        const index = await s.timelineFor(p.uri);
+        if (typeof index !== 'string') await prepareFirstWindow(s, index);
       })
       .catch((e: unknown) => log(`preparing the timeline failed: ${String(e)}`));
   });
@@ -249,6 +253,10 @@ export function answerRequests(s: Server): void {
         k === 'requestAdvice' || k === 'exportChromeTrace' ? 'advice' : undefined,
       );
       if (typeof index === 'string') return { kind: 'error', message: index };
+      // The page asks for the advice once its lanes are drawn: then (its answer sent first) the
+      // timeline is kept for the next session.
+      if (k === 'requestAdvice')
+        setImmediate(() => void s.busy(() => s.saveTimeline(p.uri, index)));
       try {
         return answerView(index, p.body);
       } catch (e) {
@@ -288,6 +296,34 @@ export function answerRequests(s: Server): void {
 
   connection.onRequest(ANALYZE_FOLDER, async (p, token: CancellationToken) =>
     s.busy(() => analyzeFolder(s, p, token)),
+  );
+}
+
+/** Indexes whose first window's lanes are prepared or being prepared. */
+const preparing = new WeakSet<TimelineIndex>();
+
+/**
+ * The level-of-detail pyramids of the lanes a page opens with (those of groups it does not
+ * collapse), built before it asks for its first window, so that window's answer is only read
+ * from them. One lane at a time, each after the messages waiting (setImmediate): the page's
+ * `ready` and windows are answered between lanes, never after the whole set. Stops when the
+ * index is replaced (a trace changed).
+ */
+async function prepareFirstWindow(s: Server, index: TimelineIndex): Promise<void> {
+  // Asked twice (a custom editor's document, then its view): the first does it.
+  if (preparing.has(index)) return;
+  preparing.add(index);
+  const t0 = Date.now();
+  const collapsed = initiallyCollapsed(index.model.meta.lanes);
+  let built = 0;
+  for (const l of index.model.meta.lanes) {
+    if (collapsed.has(l.group)) continue;
+    await nextTurn();
+    if (![...s.indexes.values()].includes(index)) return;
+    if (index.prepareLane(l.id)) built++;
+  }
+  s.log(
+    `timeline of ${index.model.meta.title}: ${built} lanes of its first window prepared in ${Date.now() - t0} ms`,
   );
 }
 

@@ -10,8 +10,13 @@ import { parseVcpuMapFlag } from '../core/correlate/vcpu-map';
 import { withOwnTaskIntervals } from '../core/timeline/build';
 import { TimelineIndex } from '../core/view/lod';
 import { adviceMeta, buildTimelineModel } from '../core/view/model';
+import type { TimelineMeta } from '../core/view/wire';
 import { filePath, nameOf, PairedAnalysis, PairSide, Server, ServerOps } from './context';
+import { CacheSlot, cacheSlot, readCached, writeCached } from './timeline-cache';
 import { roleOf, siblingName } from './trace-doc';
+
+/** The longest a pair painted from the cache holds its analysis back for its page to draw. */
+const HOLD_MS = 10_000;
 
 /** What a request about an unpaired trace answers. */
 export const NO_PAIR =
@@ -19,11 +24,21 @@ export const NO_PAIR =
 
 type PairingOps = Pick<
   ServerOps,
-  'pairOf' | 'loadFromDisk' | 'pairOptions' | 'analysisFor' | 'timelineFor'
+  'pairOf' | 'loadFromDisk' | 'pairOptions' | 'analysisFor' | 'timelineFor' | 'saveTimeline'
 >;
 
 export function pairingOps(s: Server): PairingOps {
   const { states, analyses, indexes, log } = s;
+  /** The meta of each index built here as it was built (the cache keeps it before any advice). */
+  const builtMeta = new WeakMap<TimelineIndex, TimelineMeta>();
+  /** Cache slots (file and stamp) read in this process: their index key when one was there. */
+  const readSlots = new Map<string, Promise<string | undefined>>();
+  /**
+   * Pairs painted from the cache whose page has not drawn yet (by cache file): their analysis
+   * (asked by the status bar, a hover...) waits until the page asks for the advice, which it does
+   * once its lanes are drawn, or HOLD_MS, so the page's requests never queue behind it.
+   */
+  const holds = new Map<string, { until: Promise<void>; release: () => void }>();
 
   /** The other machine's trace for `uri`: explicit pair, else the sibling file. */
   const pairOf = async (uri: string): Promise<PairSide | undefined> => {
@@ -85,6 +100,7 @@ export function pairingOps(s: Server): PairingOps {
     uri: string,
     advice?: 'advice',
   ): Promise<PairedAnalysis | undefined> => {
+    await held(uri, advice);
     // An open document, or a file on disk (a .dat in the custom editor, a pair not open). Both
     // files are read at once (each on its own worker thread), not one after the other.
     const st = states.get(uri);
@@ -108,6 +124,8 @@ export function pairingOps(s: Server): PairingOps {
       // whose pair is not read yet (or unreadable) waits for it, as before.
       return me.role === 'guest' && partnerUri(s, uri) === undefined ? guestOnlyFor(me) : undefined;
     // Roles: from content and names; when both or neither claim host, the file names decide.
+    // Read meanwhile (asked before the cache was): the analysis itself waits all the same.
+    await held(uri, advice);
     let [host, guest] = me.role === 'guest' || other.role === 'host' ? [other, me] : [me, other];
     if (host.role === 'guest' && guest.role === 'host') [host, guest] = [guest, host];
     const key = `${host.key}|${guest.key}`;
@@ -189,6 +207,11 @@ export function pairingOps(s: Server): PairingOps {
    * `advicePending`, and the page asks for it once it has drawn; with `advice` it is added.
    */
   const timelineFor = async (uri: string, advice?: 'advice'): Promise<TimelineIndex | string> => {
+    // A returning user's pair: its model as the last session built it, before the analysis.
+    if (advice === undefined) {
+      const cached = await fromCache(uri);
+      if (cached !== undefined) return cached;
+    }
     const a = await analysisFor(uri, advice);
     if (a === undefined) return `no pair for this trace: ${NO_PAIR}`;
     let index = indexes.get(a.key);
@@ -201,6 +224,7 @@ export function pairingOps(s: Server): PairingOps {
       const model = buildTimelineModel(a.analysis, { title });
       if (!a.advised) model.meta.advicePending = true;
       index = new TimelineIndex(model);
+      builtMeta.set(index, structuredClone(model.meta));
       // One index per pair of versions: drop the ones of older versions.
       indexes.clear();
       indexes.set(a.key, index);
@@ -216,7 +240,107 @@ export function pairingOps(s: Server): PairingOps {
     return index;
   };
 
-  return { pairOf, loadFromDisk, pairOptions, analysisFor, timelineFor };
+  /** The cache slot of `uri`'s pair: both files read from disk (neither open as a document). */
+  const slotOf = (uri: string): CacheSlot | undefined => {
+    const dir = s.timelineCacheDir;
+    if (dir === undefined || states.has(uri)) return undefined;
+    const other = partnerUri(s, uri);
+    if (other === undefined || states.has(other)) return undefined;
+    const [a, b] = [filePath(uri), filePath(other)];
+    return a === undefined || b === undefined ? undefined : cacheSlot(dir, a, b, s.settings);
+  };
+
+  /**
+   * The index of `uri`'s pair from the timeline cache (read once per slot and process), also
+   * put where the analysis looks for its index (its key), so the model is not built again;
+   * undefined when there is none (or it was dropped since: a file changed).
+   */
+  const fromCache = async (uri: string): Promise<TimelineIndex | undefined> => {
+    const slot = slotOf(uri);
+    if (slot === undefined) return undefined;
+    const id = `${slot.file}\n${slot.stamp}`;
+    let read = readSlots.get(id);
+    if (read === undefined) {
+      // Held from the start of the read: a status asked meanwhile does not start the analysis.
+      const hold = holdFor(slot.file, nameOf(uri));
+      readSlots.set(id, (read = loadCached(slot)));
+      void read.then((key) => (key === undefined ? hold.end() : hold.arm()));
+    }
+    const key = await read;
+    return key === undefined ? undefined : indexes.get(key);
+  };
+
+  /** Reads a slot (once: callers share it) into `indexes`; its index key, or undefined. */
+  const loadCached = async (slot: CacheSlot): Promise<string | undefined> => {
+    const t0 = Date.now();
+    const hit = await readCached(slot).catch(() => undefined);
+    if (hit === undefined) return undefined;
+    if (!indexes.has(hit.key)) {
+      indexes.clear();
+      indexes.set(hit.key, new TimelineIndex(hit.model));
+      log(`timeline of ${hit.model.meta.title} from the cache in ${Date.now() - t0} ms`);
+    }
+    return hit.key;
+  };
+
+  /**
+   * A hold on `file`'s pair: `end` lets its analysis go (no cache entry, or its page drew);
+   * `arm` (an entry read) lets it go after HOLD_MS at the latest.
+   */
+  const holdFor = (
+    file: string,
+    name: string,
+  ): { end: (why?: string) => void; arm: () => void } => {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const end = (why?: string): void => {
+      if (holds.get(file)?.until !== until) return;
+      holds.delete(file);
+      if (timer !== undefined) clearTimeout(timer);
+      if (why !== undefined) log(`timeline of ${name}: ${why}, its analysis may start`);
+      release();
+    };
+    holds.set(file, { until, release: () => end('drawn from the cache') });
+    const arm = (): void => {
+      timer = setTimeout(() => end(`not drawn in ${HOLD_MS} ms`), HOLD_MS);
+      timer.unref();
+    };
+    return { end, arm };
+  };
+
+  /**
+   * Waits while `uri`'s pair is held for its page (its cache entry looked at first, as the status
+   * bar may ask before the view does); the advice (the page drew) releases it.
+   */
+  const held = async (uri: string, advice?: 'advice'): Promise<void> => {
+    if (s.timelineCacheDir === undefined) return;
+    // The cache first (read once, shared): an entry there holds the pair, asked before or not.
+    if (advice === undefined) await fromCache(uri);
+    if (holds.size === 0) return;
+    const slot = slotOf(uri);
+    const hold = slot === undefined ? undefined : holds.get(slot.file);
+    if (hold === undefined) return;
+    if (advice === 'advice') hold.release();
+    else await hold.until;
+  };
+
+  const saveTimeline = async (uri: string, index: TimelineIndex): Promise<void> => {
+    const meta = builtMeta.get(index);
+    const slot = slotOf(uri);
+    const key = [...indexes].find(([, i]) => i === index)?.[0];
+    if (meta === undefined || slot === undefined || key === undefined) return;
+    builtMeta.delete(index);
+    const t0 = Date.now();
+    try {
+      const kept = await writeCached(slot, key, { ...index.model, meta });
+      if (kept) log(`timeline of ${meta.title} kept for the next session in ${Date.now() - t0} ms`);
+    } catch (e) {
+      log(`timeline of ${meta.title} not kept: ${(e as Error).message}`);
+    }
+  };
+
+  return { pairOf, loadFromDisk, pairOptions, analysisFor, timelineFor, saveTimeline };
 }
 
 /** The uri of the other machine's trace `uri` is paired with (explicit, else an existing sibling). */

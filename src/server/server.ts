@@ -32,8 +32,14 @@ export function startServer(connection: Connection): ServerHandle {
   Object.assign(s, documentOps(s), diskOps(s), pairingOps(s), publishOps(s));
 
   connection.onInitialize((params) => {
-    const init = params.initializationOptions as Partial<ServerSettings> | undefined;
-    if (init !== undefined) s.settings = { ...s.settings, ...init };
+    const init = params.initializationOptions as
+      (Partial<ServerSettings> & { timelineCacheDir?: unknown }) | undefined;
+    if (init !== undefined) {
+      const { timelineCacheDir, ...settings } = init;
+      s.settings = { ...s.settings, ...settings };
+      if (typeof timelineCacheDir === 'string' && timelineCacheDir !== '')
+        s.timelineCacheDir = timelineCacheDir;
+    }
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,

@@ -1,6 +1,7 @@
 // A .dat pair's timeline over the language server (in-memory streams), as the custom editor opens
 // it: the view's `prepareTimeline` starts the work while its page loads, the page's `ready` finds
-// it (nothing read or analysed twice), the first answer does not wait for the what-if, and the
+// it (nothing read or analysed twice), the lanes the page opens with are indexed before it asks,
+// the first answer does not wait for the what-if, and the
 // advice asked for after the first paint is the one a model built with it shows.
 
 import { cpSync, mkdtempSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { advise } from '../../src/core/analyze/dop';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { buildTimelineModel } from '../../src/core/view/model';
-import { PROTOCOL_VERSION } from '../../src/core/view/states';
+import { initiallyCollapsed, PROTOCOL_VERSION } from '../../src/core/view/states';
 import type { FromWebview, TimelineMeta, ToWebview } from '../../src/core/view/wire';
 import { PREPARE_TIMELINE, STATUS_CHANGED, TIMELINE } from '../../src/protocol/lsp-ext';
 import { ServerHandle, startServer } from '../../src/server/server';
@@ -67,18 +68,38 @@ describe('language server: a .dat pair’s first paint', () => {
   afterAll(() => client?.dispose());
 
   let first: TimelineMeta;
+  /** The server's log lines that came before the page's first answer. */
+  let beforeInit: string[] = [];
   it('prepareTimeline reads both files, analyses and indexes once; the page’s ready shares it', async () => {
+    // As a custom editor tells it: when its document opens, then when its view does.
+    await client.sendNotification(PREPARE_TIMELINE, { uri: host });
     await client.sendNotification(PREPARE_TIMELINE, { uri: host });
     const init = await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
     if (init.kind !== 'init') throw new Error(JSON.stringify(init));
     first = init.meta;
+    beforeInit = [...logs];
     await server.idle();
     const count = (re: RegExp): number => logs.filter((l) => re.test(l)).length;
     expect(count(/^read host\.dat from disk/)).toBe(1);
     expect(count(/^read guest\.dat from disk/)).toBe(1);
     expect(count(/^analysed host\.dat \+ guest\.dat/)).toBe(1);
-    expect(count(/^timeline of host\.dat \+ guest\.dat/)).toBe(1);
+    expect(count(/^timeline of host\.dat \+ guest\.dat in/)).toBe(1);
   }, 120_000);
+
+  it('prepareTimeline then builds the level of detail of the lanes the page opens with, once (asked twice)', async () => {
+    // A round trip: its answer comes after every line the server logged before it.
+    await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+    const shown = first.lanes.filter((l) => !initiallyCollapsed(first.lanes).has(l.group));
+    const prepared = logs
+      .map((l) => /^timeline of host\.dat \+ guest\.dat: (\d+) lanes of its first window/.exec(l))
+      .filter((m) => m !== null);
+    expect(prepared.map((m) => Number(m[1]))).toEqual([shown.length]);
+  });
+
+  it('the page’s ready, asked while the index is built, is answered before the lanes are prepared', () => {
+    expect(beforeInit.some((l) => l.startsWith('timeline of host.dat + guest.dat in'))).toBe(true);
+    expect(beforeInit.filter((l) => / lanes of its first window prepared /.test(l))).toEqual([]);
+  });
 
   it('the first answer does not wait for the what-if: lanes and findings, the advice pending', () => {
     expect(advised()).toBe(0);

@@ -12,7 +12,13 @@ import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { decodeModel, encodeModel } from '../../src/core/view/codec';
 import { resolutionFor, TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel, type TimelineModel } from '../../src/core/view/model';
-import { NO_STATE, VIEW_STATE_COUNT, ViewState } from '../../src/core/view/states';
+import {
+  initiallyCollapsed,
+  type LaneGroup,
+  NO_STATE,
+  VIEW_STATE_COUNT,
+  ViewState,
+} from '../../src/core/view/states';
 import { htmlReport } from '../../src/cli/html-report';
 
 const PAIR = path.resolve(__dirname, '../fixtures/real/quiet-passive-local');
@@ -141,6 +147,22 @@ describe('level-of-detail index', () => {
     expect(w.lanes[0]).toMatchObject({ runs: [1], states: [ViewState.preempted], counts: [1] });
   });
 
+  it('prepareLane builds a lane once, ahead of its window, and the windows are the same', () => {
+    const iv = randomLane(3000, 400, 200, 11);
+    const span = iv[iv.length - 1]![1];
+    const ahead = new TimelineIndex(tinyModel(iv, span));
+    const lazy = new TimelineIndex(tinyModel(iv, span));
+    expect(ahead.prepareLane('vcpu:0')).toBe(true);
+    expect(ahead.prepareLane('vcpu:0')).toBe(false);
+    expect(ahead.prepareLane('nope')).toBe(false);
+    for (const res of [1, 64, 4096, 65536]) {
+      const req = { startNs: res * 3, endNs: res * 1027, resolutionNs: res, lanes: ['vcpu:0'] };
+      expect(ahead.window(req)).toEqual(lazy.window(req));
+    }
+    // A window builds what it asks for: nothing left to prepare after it.
+    expect(lazy.prepareLane('vcpu:0')).toBe(false);
+  });
+
   it('details finds the interval at a time, or the nearest within the tolerance', () => {
     const idx = new TimelineIndex(
       tinyModel(
@@ -155,6 +177,21 @@ describe('level-of-detail index', () => {
     expect(idx.details('vcpu:0', 30, 5)).toBeNull();
     expect(idx.details('vcpu:0', 37, 5)?.state).toBe('running');
     expect(idx.details('nope', 15, 0)).toBeNull();
+  });
+});
+
+describe('the groups a timeline opens collapsed', () => {
+  const lanes = (counts: Partial<Record<LaneGroup, number>>): { group: LaneGroup }[] =>
+    Object.entries(counts).flatMap(([g, n]) =>
+      Array.from({ length: n }, () => ({ group: g as LaneGroup })),
+    );
+  it.each([
+    ['8 host CPUs and 8 guest CPUs: none', { 'host-cpus': 8, 'guest-cpus': 8 }, []],
+    ['9 host CPUs: the host CPUs', { 'host-cpus': 9, 'guest-cpus': 4 }, ['host-cpus']],
+    ['9 guest CPUs: the guest CPUs', { 'host-cpus': 2, 'guest-cpus': 9 }, ['guest-cpus']],
+    ['many threads or vCPUs: never', { vcpus: 40, 'guest-threads': 48, 'co-runners': 12 }, []],
+  ] as const)('%s', (_name, counts, want) => {
+    expect([...initiallyCollapsed(lanes(counts))].sort()).toEqual([...want]);
   });
 });
 

@@ -49,31 +49,31 @@ function buildPyramid(c: LaneColumns, spanNs: number): Pyramid {
   const dom: Uint8Array[] = [];
   const counts: Uint32Array[] = [];
   for (;;) {
+    // One pass per level: each bucket's dominant state, and its time added to the next level's.
+    const last = nb === 1;
+    const nb2 = Math.ceil(nb / 2);
+    const h2 = last ? hist : new Float64Array(nb2 * VIEW_STATE_COUNT);
+    const c2 = last ? count : new Uint32Array(nb2);
     const d = new Uint8Array(nb);
     for (let b = 0; b < nb; b++) {
+      const from = b * VIEW_STATE_COUNT;
+      const to = (b >> 1) * VIEW_STATE_COUNT;
       let best = NO_STATE;
       let bt = 0;
       for (let s = 0; s < VIEW_STATE_COUNT; s++) {
-        const v = hist[b * VIEW_STATE_COUNT + s]!;
+        const v = hist[from + s]!;
         if (v > bt) {
           bt = v;
           best = s;
         }
+        if (!last) h2[to + s]! += v;
       }
       d[b] = best;
+      if (!last) c2[b >> 1]! += count[b]!;
     }
     dom.push(d);
     counts.push(count);
-    if (nb === 1) break;
-    const nb2 = Math.ceil(nb / 2);
-    const h2 = new Float64Array(nb2 * VIEW_STATE_COUNT);
-    const c2 = new Uint32Array(nb2);
-    for (let b = 0; b < nb; b++) {
-      const to = b >> 1;
-      c2[to]! += count[b]!;
-      for (let s = 0; s < VIEW_STATE_COUNT; s++)
-        h2[to * VIEW_STATE_COUNT + s]! += hist[b * VIEW_STATE_COUNT + s]!;
-    }
+    if (last) break;
     hist = h2;
     count = c2;
     nb = nb2;
@@ -127,10 +127,27 @@ export class TimelineIndex {
     return reply;
   }
 
+  /**
+   * Builds a lane's pyramid now rather than when a window first asks for it (the language server,
+   * for the lanes the page's first window will ask for, while the page loads). True when it was
+   * built by this call; false when it was there already or the lane is unknown. Windows are the
+   * same either way.
+   */
+  prepareLane(id: string): boolean {
+    const i = this.laneIndex.get(id);
+    if (i === undefined || this.pyramids[i] !== undefined) return false;
+    this.pyramidOf(i);
+    return true;
+  }
+
+  private pyramidOf(i: number): Pyramid {
+    return (this.pyramids[i] ??= buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs));
+  }
+
   private laneWindow(id: string, i: number, a: number, nb: number, res: number): LaneWindow {
     const dom = new Uint8Array(nb).fill(NO_STATE);
     const cnt = new Uint32Array(nb);
-    const p = (this.pyramids[i] ??= buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs));
+    const p = this.pyramidOf(i);
     const k = Math.round(Math.log2(res));
     if (k >= p.kMin) {
       // The pyramid level of this resolution: its buckets are the window's (past the top level,

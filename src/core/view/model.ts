@@ -138,6 +138,146 @@ class LaneBuilder {
 }
 
 /**
+ * A host CPU's intervals as its lane: who ran (vCPU threads apart), in model time. The hot loops
+ * of the model are small functions of their own: V8 optimises them after a few thousand
+ * iterations, where one large function with every loop inside is compiled whole, late, once per
+ * loop that needs it (a server builds each model once, cold).
+ */
+function hostCpuIntervals(
+  b: LaneBuilder,
+  hc: PairAnalysis['hostTimelines']['cpus'],
+  c: number,
+  origin: number,
+  vcpuTids: ReadonlySet<number>,
+  whoName: (task: number, pid: number) => number,
+): void {
+  const whoOf = new Map<number, number>();
+  for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
+    const pid = hc.pid[i]!;
+    const st =
+      pid < 0
+        ? ViewState.unknown
+        : pid === 0
+          ? ViewState.idle
+          : vcpuTids.has(pid)
+            ? ViewState.vcpu
+            : ViewState.other;
+    let who = -1;
+    if (pid > 0) {
+      const task = hc.task[i]!;
+      who = whoOf.get(task) ?? -1;
+      if (who < 0) whoOf.set(task, (who = whoName(task, pid)));
+    }
+    b.push(Math.round(hc.start[i]! - origin), Math.round(hc.end[i]! - origin), st, who, pid);
+  }
+}
+
+/** A vCPU thread's host states as its lane; guest-only, preempted or waiting is inferred absence. */
+function vcpuIntervals(
+  b: LaneBuilder,
+  tl: NonNullable<PairAnalysis['states']>['timelines'][number],
+  origin: number,
+  guestOnly: boolean,
+): void {
+  for (let j = 0; j < tl.state.length; j++) {
+    const s = tl.state[j]!;
+    const st =
+      guestOnly && (s === VcpuState.preempted || s === VcpuState.waiting)
+        ? ViewState.absent
+        : VCPU_TO_VIEW[s]!;
+    b.push(Math.round(tl.start[j]! - origin), Math.round(tl.end[j]! - origin), st, -1, tl.pcpu[j]!);
+  }
+}
+
+/** Per guest thread, its stalls in start order as [start, end, start, end, ...] in model time. */
+function stallsByThread(
+  table: NonNullable<PairAnalysis['stalls']>['stalls'],
+  order: Uint32Array,
+  origin: number,
+): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (let q = 0; q < order.length; q++) {
+    const i = order[q]!;
+    const pid = table.guestPid[i]!;
+    if (pid <= 0) continue;
+    let l = out.get(pid);
+    if (l === undefined) out.set(pid, (l = []));
+    l.push(Math.round(table.hostStart[i]! - origin), Math.round(table.hostEnd[i]! - origin));
+  }
+  return out;
+}
+
+/**
+ * A guest thread's states as its lane (guest times through `G`), its running time cut where
+ * its vCPU was preempted or waiting (`stalls`, from stallsByThread): stalled there.
+ */
+function guestThreadIntervals(
+  b: LaneBuilder,
+  gt: PairAnalysis['guestTimelines']['tasks'],
+  k: number,
+  stalls: readonly number[],
+  G: (guestRel: number) => number,
+): void {
+  let p = 0;
+  for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
+    const s0 = G(gt.start[j]!);
+    let s = s0;
+    const e = G(gt.end[j]!);
+    const st = TASK_TO_VIEW[gt.state[j]!]!;
+    const cpu = gt.cpu[j]!;
+    if (st !== ViewState.running) {
+      b.push(s, e, st, -1, cpu);
+      continue;
+    }
+    // Running in the guest's eyes; the slices its vCPU spent preempted or waiting are lost.
+    while (p < stalls.length && stalls[p + 1]! <= s) p += 2;
+    for (let q = p; q < stalls.length && stalls[q]! < e; q += 2) {
+      const ls = Math.max(s, stalls[q]!);
+      const le = Math.min(e, stalls[q + 1]!);
+      if (ls > s) b.push(s, ls, ViewState.running, -1, cpu);
+      if (le > ls) b.push(ls, le, ViewState.stalled, -1, cpu);
+      s = Math.max(s, le);
+    }
+    if (e > s || e === s0) b.push(s, e, ViewState.running, -1, cpu);
+  }
+}
+
+/** The stalls in start order as link columns, in model time, comms as the model's strings. */
+function linkColumns(
+  table: NonNullable<PairAnalysis['stalls']>['stalls'] | undefined,
+  order: Uint32Array,
+  commStr: readonly number[],
+  origin: number,
+): LinkColumns {
+  const n = order.length;
+  const out: LinkColumns = {
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    vcpu: new Int32Array(n),
+    guestPid: new Int32Array(n),
+    guestComm: new Int32Array(n),
+    pcpu: new Int32Array(n),
+    preemptorPid: new Int32Array(n),
+    preemptorComm: new Int32Array(n),
+    preempted: new Uint8Array(n),
+  };
+  if (table === undefined) return out;
+  for (let q = 0; q < n; q++) {
+    const i = order[q]!;
+    out.start[q] = Math.round(table.hostStart[i]! - origin);
+    out.end[q] = Math.round(table.hostEnd[i]! - origin);
+    out.vcpu[q] = table.vcpu[i]!;
+    out.guestPid[q] = table.guestPid[i]!;
+    out.guestComm[q] = commStr[table.guestComm[i]!]!;
+    out.pcpu[q] = table.pcpu[i]!;
+    out.preemptorPid[q] = table.preemptorPid[i]!;
+    out.preemptorComm[q] = commStr[table.preemptorComm[i]!]!;
+    out.preempted[q] = table.kind[i] === 0 ? 1 : 0;
+  }
+  return out;
+}
+
+/**
  * Where model time 0 is, in host-relative time: the earlier start of the two traces (the guest's
  * through the clock map). Model time of host-relative h is `Math.round(h - modelOrigin(a))`; the
  * editor's "Show in Timeline" uses it without building the model.
@@ -182,34 +322,14 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // Guest-only: the host is a model of the guest's inferred absences, its CPUs unknown (no lanes),
   // a vCPU's preempted or waiting time is inferred absence.
   const guestOnly = a.guestOnly;
-  const vcpuView = (s: number): ViewState =>
-    guestOnly !== undefined && (s === VcpuState.preempted || s === VcpuState.waiting)
-      ? ViewState.absent
-      : VCPU_TO_VIEW[s]!;
 
   // Host CPUs: who ran.
   const hc = hostTl.cpus;
   for (let c = 0; guestOnly === undefined && c + 1 < hc.offsets.length; c++) {
     const b = new LaneBuilder(hc.offsets[c + 1]! - hc.offsets[c]!);
-    const whoOf = new Map<number, number>();
-    for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
-      const pid = hc.pid[i]!;
-      const st =
-        pid < 0
-          ? ViewState.unknown
-          : pid === 0
-            ? ViewState.idle
-            : vcpuTids.has(pid)
-              ? ViewState.vcpu
-              : ViewState.other;
-      let who = -1;
-      if (pid > 0) {
-        const task = hc.task[i]!;
-        who = whoOf.get(task) ?? -1;
-        if (who < 0) whoOf.set(task, (who = str(`${a.host.tasks.comm(task)} (${pid})`)));
-      }
-      b.push(T(hc.start[i]!), T(hc.end[i]!), st, who, pid);
-    }
+    hostCpuIntervals(b, hc, c, origin, vcpuTids, (task, pid) =>
+      str(`${a.host.tasks.comm(task)} (${pid})`),
+    );
     lanes.push({
       id: laneId.hostCpu(c),
       group: 'host-cpus',
@@ -223,8 +343,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // vCPU threads: their host state.
   for (const tl of a.states?.timelines ?? []) {
     const b = new LaneBuilder(tl.state.length);
-    for (let j = 0; j < tl.state.length; j++)
-      b.push(T(tl.start[j]!), T(tl.end[j]!), vcpuView(tl.state[j]!), -1, tl.pcpu[j]!);
+    vcpuIntervals(b, tl, origin, guestOnly !== undefined);
     const v = a.vcpuMap.chosen?.vcpus.find((x) => x.vcpu === tl.vcpu);
     lanes.push({
       id: laneId.vcpu(tl.vcpu),
@@ -243,14 +362,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   // The stalls, in model time, sorted by start; per guest thread for the overlay below.
   const table = a.stalls?.stalls;
   const stallOrder = table?.byStart() ?? new Uint32Array(0);
-  const stallsOf = new Map<number, { s: number; e: number }[]>();
-  for (const i of stallOrder) {
-    const pid = table!.guestPid[i]!;
-    if (pid <= 0) continue;
-    let l = stallsOf.get(pid);
-    if (l === undefined) stallsOf.set(pid, (l = []));
-    l.push({ s: T(table!.hostStart[i]!), e: T(table!.hostEnd[i]!) });
-  }
+  const stallsOf = table !== undefined ? stallsByThread(table, stallOrder, origin) : new Map();
 
   if (rel !== undefined) {
     // Guest CPUs: who ran, on host time; guest-only, the inferred absences laid over them.
@@ -316,29 +428,8 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
       if (!program.has(pid) && runOf(k) <= 0) continue;
       const mine = stallsOf.get(pid) ?? [];
       // Each stall can split a running interval in three.
-      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + 2 * mine.length);
-      let p = 0;
-      for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
-        const s0 = G(gt.start[j]!);
-        let s = s0;
-        const e = G(gt.end[j]!);
-        const st = TASK_TO_VIEW[gt.state[j]!]!;
-        const cpu = gt.cpu[j]!;
-        if (st !== ViewState.running) {
-          b.push(s, e, st, -1, cpu);
-          continue;
-        }
-        // Running in the guest's eyes; the slices its vCPU spent preempted or waiting are lost.
-        while (p < mine.length && mine[p]!.e <= s) p++;
-        for (let q = p; q < mine.length && mine[q]!.s < e; q++) {
-          const ls = Math.max(s, mine[q]!.s);
-          const le = Math.min(e, mine[q]!.e);
-          if (ls > s) b.push(s, ls, ViewState.running, -1, cpu);
-          if (le > ls) b.push(ls, le, ViewState.stalled, -1, cpu);
-          s = Math.max(s, le);
-        }
-        if (e > s || e === s0) b.push(s, e, ViewState.running, -1, cpu);
-      }
+      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + mine.length);
+      guestThreadIntervals(b, gt, k, mine, G);
       lanes.push({
         id: laneId.guestThread(pid),
         group: 'guest-threads',
@@ -373,25 +464,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
 
   // Links: the stalls in start order, with their comms in the model's string table.
   const commStr = (table?.comms ?? []).map((c) => str(c));
-  const col = <A extends Float64Array | Int32Array | Uint8Array>(
-    make: new (n: number) => A,
-    f: (i: number) => number,
-  ): A => {
-    const out = new make(stallOrder.length);
-    for (let q = 0; q < stallOrder.length; q++) out[q] = f(stallOrder[q]!);
-    return out;
-  };
-  const links: LinkColumns = {
-    start: col(Float64Array, (i) => T(table!.hostStart[i]!)),
-    end: col(Float64Array, (i) => T(table!.hostEnd[i]!)),
-    vcpu: col(Int32Array, (i) => table!.vcpu[i]!),
-    guestPid: col(Int32Array, (i) => table!.guestPid[i]!),
-    guestComm: col(Int32Array, (i) => commStr[table!.guestComm[i]!]!),
-    pcpu: col(Int32Array, (i) => table!.pcpu[i]!),
-    preemptorPid: col(Int32Array, (i) => table!.preemptorPid[i]!),
-    preemptorComm: col(Int32Array, (i) => commStr[table!.preemptorComm[i]!]!),
-    preempted: col(Uint8Array, (i) => (table!.kind[i] === 0 ? 1 : 0)),
-  };
+  const links = linkColumns(table, stallOrder, commStr, origin);
 
   const unit = a.host.clock.unit;
   const findings: FindingMeta[] = a.findings.map((f) => ({

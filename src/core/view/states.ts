@@ -59,6 +59,21 @@ export const LANE_GROUPS: readonly { id: LaneGroup; label: string }[] = [
   { id: 'guest-threads', label: 'Guest threads' },
   { id: 'co-runners', label: 'Co-runners (host tasks that preempted vCPUs)' },
 ];
+/** CPU lane groups of more lanes than this open collapsed (one CPU each says little). */
+export const COLLAPSED_OVER_LANES = 8;
+
+/**
+ * The lane groups a timeline opens with collapsed when no saved view says otherwise: host or
+ * guest CPUs when there are more than COLLAPSED_OVER_LANES of them. The page applies it; the
+ * server reads it to prepare, before the page asks, the lanes its first window will ask for.
+ */
+export function initiallyCollapsed(lanes: readonly { group: LaneGroup }[]): Set<LaneGroup> {
+  const out = new Set<LaneGroup>();
+  for (const g of ['host-cpus', 'guest-cpus'] as const)
+    if (lanes.filter((l) => l.group === g).length > COLLAPSED_OVER_LANES) out.add(g);
+  return out;
+}
+
 /** The states a lane of each group shows, in legend order. */
 export const LANE_KIND_STATES: Record<LaneGroup, readonly ViewState[]> = {
   'host-cpus': [ViewState.vcpu, ViewState.other, ViewState.idle, ViewState.unknown],

@@ -180,13 +180,23 @@ export class Ctx implements vscode.Disposable {
         options: { execArgv: ['--nolazy', '--inspect=6019'] },
       },
     };
+    // A pair's timeline kept between sessions: a returning user's first paint reads it back.
+    // Turned off, the server gets no folder (nothing read or written) and the entries go.
+    const cacheDir = vscode.Uri.joinPath(this.ext.globalStorageUri, 'timeline-cache');
+    const keepTimelines = vscode.workspace
+      .getConfiguration('vcpuLens')
+      .get<boolean>('timelineCache', true);
+    if (!keepTimelines)
+      void vscode.workspace.fs.delete(cacheDir, { recursive: true }).then(
+        () => undefined,
+        () => undefined, // none written yet
+      );
     const clientOptions: LanguageClientOptions = {
       documentSelector: TRACE_LANGUAGES.map((language) => ({ language })),
       synchronize: { configurationSection: 'vcpuLens' },
       initializationOptions: {
         ...this.settings(),
-        // A pair's timeline kept between sessions: a returning user's first paint reads it back.
-        timelineCacheDir: vscode.Uri.joinPath(this.ext.globalStorageUri, 'timeline-cache').fsPath,
+        ...(keepTimelines ? { timelineCacheDir: cacheDir.fsPath } : {}),
       },
       outputChannel: this.log,
       errorHandler: {

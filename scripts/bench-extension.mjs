@@ -22,7 +22,7 @@
 // Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
 
-/* global window, document -- the frame.evaluate callbacks run in the page. */
+/* global window, document, Event -- the frame.evaluate callbacks run in the page. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
@@ -141,14 +141,7 @@ export async function benchExtension({ blankFirst = false } = {}) {
     // A returning user: the window reloaded (a new extension host, so the extension activates
     // again, its server starts again) in the same browser profile, which keeps VS Code's webview
     // service worker as a browser that has shown a VS Code webview before does; then host.dat.
-    // Editors closed first, so that the reload restores none.
-    await paletteReady(page, 'View: Close All Editor Groups');
-    await page.keyboard.press('Enter');
-    await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached' });
-    t = performance.now();
-    await page.reload();
-    await workbenchShown(page);
-    rows.push(['workbench reloaded (reload to explorer)', performance.now() - t]);
+    rows.push(['workbench reloaded (reload to explorer)', await reloadWithoutEditors(page)]);
     const again = await openDat(page);
     rows.push([
       'after the reload, open host.dat again (activation again, the service worker registered): to first paint',
@@ -157,13 +150,11 @@ export async function benchExtension({ blankFirst = false } = {}) {
     // A returning user whose pair changed since (a new capture under the same names): the
     // timeline cache the first open wrote no longer matches, so the pair is read, analysed and
     // laid out again, as on a first open, with VS Code's service worker registered.
-    await paletteReady(page, 'View: Close All Editor Groups');
-    await page.keyboard.press('Enter');
-    await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached' });
+    // Changed once the window is back (nothing has looked at it since): no server has analysed
+    // it, nor written its cache, before the timed open.
+    await reloadWithoutEditors(page);
     const now = new Date();
     utimesSync(path.join(ws, 'dat', 'host.dat'), now, now);
-    await page.reload();
-    await workbenchShown(page);
     const changed = await openDat(page);
     rows.push([
       'after another reload, host.dat changed since (its cached timeline stale): to first paint',
@@ -224,6 +215,39 @@ export async function benchExtension({ blankFirst = false } = {}) {
         '\n```\n'
       : '')
   );
+}
+
+/**
+ * Closes every editor and reloads the window until it comes back with none: the workbench saves
+ * its open editors behind, and a reload soon after closing them can still restore them (a
+ * restored timeline would start reading its pair before the click that is timed). Returns the
+ * last reload's ms, reload to explorer.
+ */
+async function reloadWithoutEditors(page) {
+  const tab = page.locator('.editor-group-container .tab').first();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await paletteReady(page, 'View: Close All Editor Groups');
+    await page.keyboard.press('Enter');
+    await tab.waitFor({ state: 'detached' });
+    // The workbench saves its state when its page is hidden (a user switching tabs), not when
+    // editors close: the page told it is hidden for a moment, so the closed editors are saved.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await page.waitForTimeout(1000);
+    const t = performance.now();
+    await page.reload();
+    await workbenchShown(page);
+    const ms = performance.now() - t;
+    // Restored editors appear with the editor area; give them a moment to show.
+    const restored = await tab.waitFor({ timeout: 1500 }).then(
+      () => true,
+      () => false,
+    );
+    if (!restored) return ms;
+  }
+  throw new Error('the window restored its editors after three reloads');
 }
 
 /**

@@ -205,7 +205,7 @@ export async function benchExtension({ blankFirst = false } = {}) {
       : '') +
     (splitChanged !== undefined
       ? '\nOpening host.dat after a second reload, the file changed since (its mtime set to now): the ' +
-        "timeline cache the first open wrote is stale, so the pair is read, analysed and laid out again, " +
+        'timeline cache the first open wrote is stale, so the pair is read, analysed and laid out again, ' +
         "with VS Code's service worker registered; from the click:\n\n" +
         splitTable(splitChanged)
       : '') +
@@ -232,7 +232,10 @@ async function reloadWithoutEditors(page) {
     // The workbench saves its state when its page is hidden (a user switching tabs), not when
     // editors close: the page told it is hidden for a moment, so the closed editors are saved.
     await page.evaluate(() => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get: () => 'hidden',
+      });
       document.dispatchEvent(new Event('visibilitychange'));
     });
     await page.waitForTimeout(1000);

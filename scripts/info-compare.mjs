@@ -11,6 +11,7 @@
 
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,15 +51,22 @@ function datFiles(dir) {
   return out.sort();
 }
 
-/** A small deterministic generator (mulberry32), so a damaged copy is the same every run. */
+/**
+ * Numbers in [0, 1) drawn from SHA-256 of the seed and a counter: the same damaged copy every
+ * run, from Node's own hash rather than a generator of ours.
+ */
 function rng(seed) {
-  let a = seed >>> 0;
+  let block = Buffer.alloc(0);
+  let at = 0;
+  let n = 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    if (at + 4 > block.length) {
+      block = createHash('sha256').update(`${seed}:${n++}`).digest();
+      at = 0;
+    }
+    const v = block.readUInt32LE(at);
+    at += 4;
+    return v / 4294967296;
   };
 }
 

@@ -9,6 +9,7 @@ import { importTraceDat } from '../../src/core/ingest/trace-dat/index';
 import { nodeDecompressors } from '../../src/core/io/decompress';
 import type { Trace } from '../../src/core/model/trace';
 import { missing, PEER, REAL } from './support/fixtures';
+import { mulberry32 as rng } from '../../src/core/sim/rng';
 
 /** zstd v7 host and guest captures of the lab (host with markers and syscalls). */
 const LAB = [
@@ -35,18 +36,6 @@ function read(bytes: Uint8Array, countOnly: boolean): Trace[] {
 /** info's report of both reads, trace by trace. */
 function both(bytes: Uint8Array): { full: Trace[]; counted: Trace[] } {
   return { full: read(bytes, false), counted: read(bytes, true) };
-}
-
-/** A small deterministic generator (mulberry32): the same damaged bytes every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `n` bits flipped past the first 4 KiB (a flipped magic only makes it "not a .dat"). */

@@ -7,65 +7,25 @@
 import { cpSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
 import { laneId } from '../../src/core/view/lane-id';
 import { PROTOCOL_VERSION } from '../../src/core/view/states';
 import type { FromWebview, ToWebview } from '../../src/core/view/wire';
-import {
-  DOC_STATUS,
-  DocStatus,
-  PREPARE_TIMELINE,
-  STATUS_CHANGED,
-  TIMELINE,
-} from '../../src/protocol/lsp-ext';
-import { ServerHandle, startServer } from '../../src/server/server';
+import { DOC_STATUS, DocStatus, PREPARE_TIMELINE, TIMELINE } from '../../src/protocol/lsp-ext';
 import { readCached, writeCached } from '../../src/server/timeline-cache';
 import { REAL } from './support/fixtures';
+import { connectServer, LspSession } from './support/lsp';
 
 const FIX = path.join(REAL, 'quiet-passive-local');
 
 /** A server over in-memory streams with its log, as one session of the extension. */
-async function session(cacheDir: string): Promise<{
-  client: MessageConnection;
-  server: ServerHandle;
-  logs: string[];
-  timeline: (uri: string, body: FromWebview) => Promise<ToWebview>;
-}> {
-  const toServer = new PassThrough();
-  const toClient = new PassThrough();
-  const server = startServer(
-    createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-  );
-  const client = createMessageConnection(
-    new StreamMessageReader(toClient),
-    new StreamMessageWriter(toServer),
-  );
-  const logs: string[] = [];
-  client.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
-  client.onNotification(STATUS_CHANGED, () => {});
-  client.listen();
-  await client.sendRequest('initialize', {
-    processId: null,
-    rootUri: null,
-    capabilities: {},
-    initializationOptions: { timelineCacheDir: cacheDir },
-  });
-  await client.sendNotification('initialized', {});
-  return {
-    client,
-    server,
-    logs,
-    timeline: (uri, body) => client.sendRequest(TIMELINE, { uri, body }),
-  };
+async function session(
+  cacheDir: string,
+): Promise<LspSession & { timeline: (uri: string, body: FromWebview) => Promise<ToWebview> }> {
+  const s = connectServer();
+  await s.start({}, { timelineCacheDir: cacheDir });
+  return { ...s, timeline: (uri, body) => s.client.sendRequest(TIMELINE, { uri, body }) };
 }
 
 describe('language server: the timeline cache between sessions', () => {

@@ -15,6 +15,7 @@ import { DIAG } from '../../src/core/model/diagnostics';
 import type { Trace } from '../../src/core/model/trace';
 import { fieldsStr, taskStr } from './support/dump';
 import { REAL, realScenarios } from './support/fixtures';
+import { mulberry32 as rng } from '../../src/core/sim/rng';
 
 const DATS = realScenarios()
   .filter((d) => existsSync(path.join(REAL, d, 'host.dat')))
@@ -110,18 +111,6 @@ describe.skipIf(!TRACE_CMD)(`trace-cmd convert variants${NO_TRACE_CMD}`, () => {
     },
   );
 });
-
-/** A small seeded PRNG (mulberry32), so damage tests are repeatable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function lines(t: Trace[]): string[] {
   return t.flatMap((x) => dump(x).split('\n').slice(1, -1));

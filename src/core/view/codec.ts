@@ -2,7 +2,8 @@
 // each integer column is delta- and zigzag-encoded as LEB128 varints, then base64. Intervals cost
 // about 6-8 bytes; the reader checks the version and every column's length.
 
-import type { LaneColumns, LinkColumns, TimelineModel } from './model';
+import { newLinkColumns } from './link-columns';
+import type { LaneColumns, TimelineModel } from './model';
 import type { TimelineMeta } from './wire';
 
 export const MODEL_CODEC = 'vcpu-lens.timeline-model/1';
@@ -158,17 +159,7 @@ export function decodeModel(e: EncodedModel): TimelineModel {
   });
   const n = e.links.n;
   const r = new VarintReader(e.links.cols);
-  const links: LinkColumns = {
-    start: new Float64Array(n),
-    end: new Float64Array(n),
-    vcpu: new Int32Array(n),
-    guestPid: new Int32Array(n),
-    guestComm: new Int32Array(n),
-    pcpu: new Int32Array(n),
-    preemptorPid: new Int32Array(n),
-    preemptorComm: new Int32Array(n),
-    preempted: new Uint8Array(n),
-  };
+  const links = newLinkColumns(n);
   let prev = 0;
   for (let i = 0; i < n; i++) links.start[i] = prev += r.int();
   for (let i = 0; i < n; i++) links.end[i] = links.start[i]! + r.int();

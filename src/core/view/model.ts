@@ -12,6 +12,9 @@ import { whatIfChart } from '../whatif/chart';
 import { laneId } from './lane-id';
 import { ViewState } from './states';
 import type { AdviceMeta, DopSeries, FindingMeta, LaneMeta, TimelineMeta } from './wire';
+import { newLinkColumns, type LinkColumns } from './link-columns';
+
+export type { LinkColumns } from './link-columns';
 
 /** One lane's intervals, sorted by start and disjoint, in model time (integers). */
 export interface LaneColumns {
@@ -22,21 +25,6 @@ export interface LaneColumns {
   who: Int32Array;
   /** CPU lanes: the pid that ran (-1 unknown); task lanes: the CPU (-1 unknown). */
   aux: Int32Array;
-}
-
-/** The stalls (vCPU preempted or waiting), sorted by start, as columns. */
-export interface LinkColumns {
-  start: Float64Array;
-  end: Float64Array;
-  vcpu: Int32Array;
-  guestPid: Int32Array;
-  /** Index into `strings`. */
-  guestComm: Int32Array;
-  pcpu: Int32Array;
-  preemptorPid: Int32Array;
-  preemptorComm: Int32Array;
-  /** 1 preempted, 0 waiting. */
-  preempted: Uint8Array;
 }
 
 export interface TimelineModel {
@@ -250,17 +238,7 @@ function linkColumns(
   origin: number,
 ): LinkColumns {
   const n = order.length;
-  const out: LinkColumns = {
-    start: new Float64Array(n),
-    end: new Float64Array(n),
-    vcpu: new Int32Array(n),
-    guestPid: new Int32Array(n),
-    guestComm: new Int32Array(n),
-    pcpu: new Int32Array(n),
-    preemptorPid: new Int32Array(n),
-    preemptorComm: new Int32Array(n),
-    preempted: new Uint8Array(n),
-  };
+  const out = newLinkColumns(n);
   if (table === undefined) return out;
   for (let q = 0; q < n; q++) {
     const i = order[q]!;

@@ -27,10 +27,11 @@ export interface LspSession {
     pred: (d: Diagnostic[]) => boolean,
   ): Promise<PublishDiagnosticsParams>;
   /**
-   * Listens and runs initialize/initialized with these client capabilities. Handlers the test
+   * Listens and runs initialize/initialized with these client capabilities (and the extension's
+   * initialization options, when given). Handlers the test
    * adds on `client` before this see everything from the start.
    */
-  start(capabilities?: object): Promise<void>;
+  start(capabilities?: object, initializationOptions?: object): Promise<void>;
 }
 
 /** A server and a client connected to it, not yet started (see LspSession.start). */
@@ -73,9 +74,14 @@ export function connectServer(): LspSession {
       if (now !== undefined) return Promise.resolve(now);
       return new Promise((r) => waiting.push({ uri, pred, r }));
     },
-    start: async (capabilities = {}) => {
+    start: async (capabilities = {}, initializationOptions = undefined) => {
       client.listen();
-      await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities });
+      await client.sendRequest('initialize', {
+        processId: null,
+        rootUri: null,
+        capabilities,
+        ...(initializationOptions !== undefined ? { initializationOptions } : {}),
+      });
       await client.sendNotification('initialized', {});
     },
   };

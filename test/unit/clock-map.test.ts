@@ -224,7 +224,8 @@ describe('the coarse offset', () => {
 describe("the coarse histogram's peaks", () => {
   it('are those of the histogram with every bin counted, across tiles', () => {
     // Two threads on and off CPU at random over ~3 s (150k bins of 20 µs: five tiles), events
-    // at random: offsetPeaks adds the ranges tile by tile, offsetHistogram event by event.
+    // at random: both add the ranges tile by tile; the histogram is checked against one counted
+    // here event by event, range by range.
     const rand = mulberry32(7);
     const on = new Map<number, OnCpu>();
     for (const vcpu of [0, 1]) {
@@ -245,6 +246,19 @@ describe("the coarse histogram's peaks", () => {
     const [dMin, dMax] = [-2e9, 3e9];
     const dense = offsetHistogram(evs, on, dMin, dMax, undefined, 150)!;
     expect(dense.cover.length).toBeGreaterThan(4 * 32_768);
+    const counted = new Int32Array(dense.cover.length);
+    for (let q = 0; q < 150; q++) {
+      const e = evs[Math.floor((q * evs.length) / 150)]!;
+      const iv = on.get(e.vcpu)!;
+      for (let j = 0; j < iv.start.length; j++) {
+        const a = Math.max(iv.start[j]! - e.g, dMin);
+        const b = Math.min(iv.end[j]! - e.g, dMax);
+        if (b < a) continue;
+        const last = Math.min(counted.length - 1, Math.floor((b - dMin) / dense.w));
+        for (let i = Math.floor((a - dMin) / dense.w); i <= last; i++) counted[i]!++;
+      }
+    }
+    expect(dense.cover).toEqual(counted);
     const want = peaksOf(dense);
     expect(want.at.length).toBeGreaterThan(0);
     expect(offsetPeaks(evs, on, dMin, dMax, 150)).toEqual(want);

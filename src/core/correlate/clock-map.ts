@@ -478,27 +478,11 @@ export function offsetHistogram(
   if (!(span > 0)) return undefined;
   const bins = binsWanted ?? Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
-  const diff = new Int32Array(bins + 1);
   const sample = Math.min(evs.length, sampleMax);
-  for (let q = 0; q < sample; q++) {
-    // feasibleOffsets, inlined: this loop visits every on-CPU interval in the window.
-    const e = evs[Math.floor((q * evs.length) / sample)]!;
-    const iv = on.get(e.vcpu)!;
-    const st = iv.start;
-    const en = iv.end;
-    const hi = e.g + dMax;
-    for (let j = firstEndingAfter(iv, e.g + dMin); j < st.length && st[j]! <= hi; j++) {
-      const a = Math.max(st[j]! - e.g, dMin);
-      const b = Math.min(en[j]! - e.g, dMax);
-      if (b < a) continue;
-      diff[Math.floor((a - dMin) / w)]!++;
-      diff[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
-    }
-  }
-  const cover = new Int32Array(bins);
+  const cover = rangeStarts(evs, on, dMin, dMax, bins, w, sample);
   let run = 0;
-  for (let i = 0; i < bins; i++) cover[i] = run += diff[i]!;
-  return { cover, dMin, w, sample };
+  for (let i = 0; i < bins; i++) cover[i] = run += cover[i]!;
+  return { cover: cover.subarray(0, bins), dMin, w, sample };
 }
 
 /**
@@ -545,23 +529,21 @@ function peaksAbove(
 }
 
 /**
- * peaksOf(offsetHistogram(...)) with its default bins (up to 2^20), the same counts: the ranges
- * are added tile by tile of TILE_BINS bins (each event resumes where it left the last tile), not
- * event by event across the whole histogram, which missed the cache at every range (a million
- * bins, ~2M ranges on the lab's 6 s host.dat); the counts are summed in place.
+ * The histogram's differences (bins + 1 of them: +1 where a feasible range starts, -1 past where
+ * it ends) over `sample` events evenly spaced in `evs`. The ranges are added tile by tile of
+ * TILE_BINS bins (each event resumes where it left the last tile), not event by event across the
+ * whole histogram, which missed the cache at every range (a million bins, ~2M ranges on the lab's
+ * 6 s host.dat).
  */
-export function offsetPeaks(
+function rangeStarts(
   evs: GuestEvent[],
   on: Map<number, OnCpu>,
   dMin: number,
   dMax: number,
-  sampleMax = HISTOGRAM_SAMPLE,
-): OffsetPeaks | undefined {
-  const span = dMax - dMin;
-  if (!(span > 0)) return undefined;
-  const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
-  const w = span / bins;
-  const sample = Math.min(evs.length, sampleMax);
+  bins: number,
+  w: number,
+  sample: number,
+): Int32Array {
   // The sampled events' times and on-CPU intervals, and where each resumes.
   const gs = new Float64Array(sample);
   const ivs: OnCpu[] = new Array<OnCpu>(sample);
@@ -573,7 +555,7 @@ export function offsetPeaks(
     ivs[q] = iv;
     next[q] = firstEndingAfter(iv, e.g + dMin);
   }
-  const cover = new Int32Array(bins + 1);
+  const diff = new Int32Array(bins + 1);
   for (let tileEnd = TILE_BINS; tileEnd < bins + TILE_BINS; tileEnd += TILE_BINS) {
     // The ranges that start in this tile.
     for (let q = 0; q < sample; q++) {
@@ -589,12 +571,32 @@ export function offsetPeaks(
         const first = Math.floor((a - dMin) / w);
         // This range and the later ones of this event start in a later tile.
         if (first >= tileEnd) break;
-        cover[first]!++;
-        cover[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
+        diff[first]!++;
+        diff[Math.min(bins, Math.floor((b - dMin) / w) + 1)]!--;
       }
       next[q] = j;
     }
   }
+  return diff;
+}
+
+/**
+ * peaksOf(offsetHistogram(...)) with its default bins (up to 2^20), the same counts, summed in
+ * place: no second array of a million bins, and no pass for the maximum of its own.
+ */
+export function offsetPeaks(
+  evs: GuestEvent[],
+  on: Map<number, OnCpu>,
+  dMin: number,
+  dMax: number,
+  sampleMax = HISTOGRAM_SAMPLE,
+): OffsetPeaks | undefined {
+  const span = dMax - dMin;
+  if (!(span > 0)) return undefined;
+  const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
+  const w = span / bins;
+  const sample = Math.min(evs.length, sampleMax);
+  const cover = rangeStarts(evs, on, dMin, dMax, bins, w, sample);
   let run = 0;
   let max = 0;
   for (let i = 0; i < bins; i++) {

@@ -20,23 +20,25 @@ import type { Finding, PairAnalysis } from './types';
  * all vCPUs were ~200 MB of columns.
  */
 class SegmentCursor {
+  // The times start as NaN, not 0: a field first holding a small integer and then a double
+  // changes the object's layout, and V8 throws away the sweep's optimized code when it does.
   /** The current stretch (valid after next() returned true). */
-  start = 0;
-  end = 0;
+  start = NaN;
+  end = NaN;
   state: VcpuState = VcpuState.unknown;
   pid = -1;
 
   private j = 0;
   private inInterval = false;
-  private s = 0;
-  private e = 0;
+  private s = NaN;
+  private e = NaN;
   private st: VcpuState = VcpuState.unknown;
   private gi: number;
   private k = 0;
   /** Host times of guest interval `cached`. */
   private cached = -1;
-  private kStart = 0;
-  private kEnd = 0;
+  private kStart = NaN;
+  private kEnd = NaN;
 
   constructor(
     private readonly tl: VcpuTimeline,
@@ -148,14 +150,13 @@ function sweepTotals(
   let runnable = 0;
   let stalled = 0;
   let busyProg = 0;
-  const r: SweepTotals = {
-    over: 0,
-    overPeak: 0,
-    spinWaste: 0,
-    stragglerTime: 0,
-    firstStraggle: Infinity,
-    lastStraggle: -Infinity,
-  };
+  // Locals, not fields of the result: they go from 0 to fractions as they add up.
+  let over = 0;
+  let overPeak = 0;
+  let spinWaste = 0;
+  let stragglerTime = 0;
+  let firstStraggle = Infinity;
+  let lastStraggle = -Infinity;
   let t = -Infinity;
   for (;;) {
     // The next boundary: the earliest start of a stretch not yet entered or end of a current one.
@@ -165,19 +166,20 @@ function sweepTotals(
       const c = cursors[v]!;
       next = Math.min(next, inside[v] === 1 ? c.end : c.start);
     }
-    if (next === Infinity) return r;
+    if (next === Infinity)
+      return { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle };
     if (next > t && t !== -Infinity) {
       const d = next - t;
       if (runnable > pcpus) {
-        r.over += d;
-        r.overPeak = Math.max(r.overPeak, runnable);
+        over += d;
+        overPeak = Math.max(overPeak, runnable);
       }
       if (stalled > 0) {
-        r.stragglerTime += d;
-        r.firstStraggle = Math.min(r.firstStraggle, t);
-        r.lastStraggle = Math.max(r.lastStraggle, next);
+        stragglerTime += d;
+        firstStraggle = Math.min(firstStraggle, t);
+        lastStraggle = Math.max(lastStraggle, next);
         // Program threads running on other vCPUs while one of theirs cannot run.
-        r.spinWaste += busyProg * d;
+        spinWaste += busyProg * d;
       }
     }
     for (let v = 0; v < k; v++) {

@@ -305,15 +305,18 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
   let delayed = 0;
   let total = 0;
   let episodes = 0;
+  // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
+  // optimizes it).
+  const { state: gState, cpu: gCpu, start: gStart, end: gEnd } = gt;
   for (const pid of prog) {
     const k = gt.indexOf.get(pid);
     if (k === undefined) continue;
-    for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
-      if (gt.state[j] !== TaskState.runnable) continue;
-      const cpu = gt.cpu[j]!;
+    for (let j = gt.offsets[k]!, z = gt.offsets[k + 1]!; j < z; j++) {
+      if (gState[j] !== TaskState.runnable) continue;
+      const cpu = gCpu[j]!;
       if (cpu < 0 || cpu >= nV) continue;
-      const hs = map.toHost(gt.start[j]!);
-      const he = map.toHost(gt.end[j]!);
+      const hs = map.toHost(gStart[j]!);
+      const he = map.toHost(gEnd[j]!);
       total += he - hs;
       let lost = 0;
       const tl = byVcpu[cpu];

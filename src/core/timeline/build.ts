@@ -793,15 +793,18 @@ export function preemptorsOf(tl: Timelines, tids: Iterable<number>): Set<number>
   const t = tl.tasks;
   const c = tl.cpus;
   const at = intervalFinder(c.offsets, c.start, c.end);
+  const { state, cpu: cpuOf, start } = t;
+  const lanes = c.offsets.length - 1;
+  const pidOf = c.pid;
   for (const tid of tids) {
     const k = t.indexOf.get(tid);
     if (k === undefined) continue;
-    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
-      if (t.state[j] !== TaskState.preempted) continue;
-      const cpu = t.cpu[j]!;
-      if (cpu < 0 || cpu + 1 >= c.offsets.length) continue;
-      const hi = at(cpu, t.start[j]! + 0.5);
-      if (hi >= 0 && c.pid[hi]! >= 0) out.add(c.pid[hi]!);
+    for (let j = t.offsets[k]!, z = t.offsets[k + 1]!; j < z; j++) {
+      if (state[j] !== TaskState.preempted) continue;
+      const cpu = cpuOf[j]!;
+      if (cpu < 0 || cpu >= lanes) continue;
+      const hi = at(cpu, start[j]! + 0.5);
+      if (hi >= 0 && pidOf[hi]! >= 0) out.add(pidOf[hi]!);
     }
   }
   return out;

@@ -5,7 +5,7 @@
 
 import { relativeMap, type RelativeMap } from '../correlate/clock-map';
 import { LAT_SPARSE } from '../model/event-kinds';
-import { partitionPoint, upperBound } from '../model/search';
+import { upperBound } from '../model/search';
 import { formatClockDuration } from '../model/time';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import type { CpuTimelines } from '../timeline/build';
@@ -323,7 +323,9 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
       if (tl !== undefined) {
         // The vCPU's states are in time order and disjoint: start at the first that ends after
         // hs, and count the preempted / waiting time inside [hs, he] and the window.
-        const from = partitionPoint(0, tl.state.length, (i) => Math.min(tl.end[i]!, w.end) <= hs);
+        // (The partition point of min(end, window end) <= hs, with no closure per interval: the
+        // same halving as upperBound's, whose test is the same when the window ends after hs.)
+        const from = w.end <= hs ? tl.state.length : upperBound(tl.end, hs);
         for (let q = from; q < tl.state.length; q++) {
           const cs = Math.max(tl.start[q]!, w.start);
           if (cs >= he || cs >= w.end) break;

@@ -5,7 +5,7 @@
 
 import { relativeMap, type RelativeMap } from '../correlate/clock-map';
 import { LAT_SPARSE } from '../model/event-kinds';
-import { partitionPoint, upperBound } from '../model/search';
+import { upperBound } from '../model/search';
 import { formatClockDuration } from '../model/time';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
 import type { CpuTimelines } from '../timeline/build';
@@ -20,23 +20,25 @@ import type { Finding, PairAnalysis } from './types';
  * all vCPUs were ~200 MB of columns.
  */
 class SegmentCursor {
+  // The times start as NaN, not 0: a field first holding a small integer and then a double
+  // changes the object's layout, and V8 throws away the sweep's optimized code when it does.
   /** The current stretch (valid after next() returned true). */
-  start = 0;
-  end = 0;
+  start = NaN;
+  end = NaN;
   state: VcpuState = VcpuState.unknown;
   pid = -1;
 
   private j = 0;
   private inInterval = false;
-  private s = 0;
-  private e = 0;
+  private s = NaN;
+  private e = NaN;
   private st: VcpuState = VcpuState.unknown;
   private gi: number;
   private k = 0;
   /** Host times of guest interval `cached`. */
   private cached = -1;
-  private kStart = 0;
-  private kEnd = 0;
+  private kStart = NaN;
+  private kEnd = NaN;
 
   constructor(
     private readonly tl: VcpuTimeline,
@@ -113,22 +115,48 @@ class SegmentCursor {
   }
 }
 
+/** What the sweep adds up over the pieces of time (see sweepTotals). */
+interface SweepTotals {
+  /** Time with more runnable vCPUs than host CPUs, and the most at once. */
+  over: number;
+  overPeak: number;
+  /** Program threads' running time while a sibling sat on a preempted or waiting vCPU. */
+  spinWaste: number;
+  /** Time some program thread sat on a preempted or waiting vCPU, first and last such moment. */
+  stragglerTime: number;
+  firstStraggle: number;
+  lastStraggle: number;
+}
+
 /**
- * Walks all vCPUs' stretches in time order (a k-way merge of their boundaries), calling
- * `at(t0, t1, state, pid)` for each piece of time; `state[v]` / `pid[v]` say what vCPU v was
- * then (state -1: no stretch).
+ * Walks all vCPUs' stretches in time order (a k-way merge of their boundaries) and adds up, per
+ * piece of time between two boundaries, what findFindings reads. What each vCPU contributes is
+ * counted as its stretch is entered and left (runnable, a program thread stalled on it, a program
+ * thread running on it), not re-read for every vCPU at every boundary: the pieces and their sums
+ * are the same, in the same order.
  */
-function sweep(
+function sweepTotals(
   cursors: SegmentCursor[],
-  at: (t0: number, t1: number, state: Int8Array, pid: Int32Array) => void,
-): void {
+  prog: ReadonlySet<number>,
+  pcpus: number,
+): SweepTotals {
   const k = cursors.length;
   /** Whether v's cursor holds a stretch not yet left (entered or still ahead). */
   const has = new Uint8Array(k);
   const inside = new Uint8Array(k);
-  const state = new Int8Array(k).fill(-1);
-  const pid = new Int32Array(k).fill(-1);
+  /** While inside: 1 runnable, 2 a program thread stalled, 4 a program thread running (bits). */
+  const role = new Uint8Array(k);
   for (let v = 0; v < k; v++) has[v] = cursors[v]!.next() ? 1 : 0;
+  let runnable = 0;
+  let stalled = 0;
+  let busyProg = 0;
+  // Locals, not fields of the result: they go from 0 to fractions as they add up.
+  let over = 0;
+  let overPeak = 0;
+  let spinWaste = 0;
+  let stragglerTime = 0;
+  let firstStraggle = Infinity;
+  let lastStraggle = -Infinity;
   let t = -Infinity;
   for (;;) {
     // The next boundary: the earliest start of a stretch not yet entered or end of a current one.
@@ -138,25 +166,52 @@ function sweep(
       const c = cursors[v]!;
       next = Math.min(next, inside[v] === 1 ? c.end : c.start);
     }
-    if (next === Infinity) return;
-    if (next > t && t !== -Infinity) at(t, next, state, pid);
+    if (next === Infinity)
+      return { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle };
+    if (next > t && t !== -Infinity) {
+      const d = next - t;
+      if (runnable > pcpus) {
+        over += d;
+        overPeak = Math.max(overPeak, runnable);
+      }
+      if (stalled > 0) {
+        stragglerTime += d;
+        firstStraggle = Math.min(firstStraggle, t);
+        lastStraggle = Math.max(lastStraggle, next);
+        // Program threads running on other vCPUs while one of theirs cannot run.
+        spinWaste += busyProg * d;
+      }
+    }
     for (let v = 0; v < k; v++) {
       if (has[v] === 0) continue;
       const c = cursors[v]!;
       if (inside[v] === 1 && c.end === next) {
         inside[v] = 0;
-        state[v] = -1;
-        pid[v] = -1;
+        const x = role[v]!;
+        runnable -= x & 1;
+        stalled -= (x >> 1) & 1;
+        busyProg -= (x >> 2) & 1;
+        role[v] = 0;
         has[v] = c.next() ? 1 : 0;
       }
       if (has[v] === 1 && inside[v] === 0 && c.start === next) {
         inside[v] = 1;
-        state[v] = c.state;
-        pid[v] = c.pid;
+        const x = roleOf(c.state, prog.has(c.pid));
+        role[v] = x;
+        runnable += x & 1;
+        stalled += (x >> 1) & 1;
+        busyProg += (x >> 2) & 1;
       }
     }
     t = next;
   }
+}
+
+/** A vCPU's part in the sweep's counts while in `state` with a program thread or not (bits). */
+function roleOf(state: VcpuState, program: boolean): number {
+  const stall = state === VcpuState.preempted || state === VcpuState.waiting;
+  const run = state === VcpuState.running;
+  return (stall || run ? 1 : 0) | (stall && program ? 2 : 0) | (run && program ? 4 : 0);
 }
 
 export function findFindings(a: PairAnalysis): {
@@ -176,43 +231,11 @@ export function findFindings(a: PairAnalysis): {
     .filter((tl) => tl.vcpu + 1 < gc.offsets.length)
     .map((tl) => new SegmentCursor(tl, gc, gc.offsets[tl.vcpu + 1]!, map, w));
 
-  let over = 0;
-  let overPeak = 0;
-  let spinWaste = 0;
-  let stragglerTime = 0;
-  let firstStraggle = Infinity;
-  let lastStraggle = -Infinity;
-  sweep(cursors, (t0, t1, states, pids) => {
-    const d = t1 - t0;
-    let runnable = 0;
-    let straggler = false;
-    let busyProg = 0;
-    for (let v = 0; v < states.length; v++) {
-      const state = states[v]!;
-      if (state < 0) continue;
-      const pid = pids[v]!;
-      if (
-        state === VcpuState.running ||
-        state === VcpuState.preempted ||
-        state === VcpuState.waiting
-      )
-        runnable++;
-      if ((state === VcpuState.preempted || state === VcpuState.waiting) && prog.has(pid))
-        straggler = true;
-      if (state === VcpuState.running && prog.has(pid)) busyProg++;
-    }
-    if (runnable > pcpus) {
-      over += d;
-      overPeak = Math.max(overPeak, runnable);
-    }
-    if (straggler) {
-      stragglerTime += d;
-      firstStraggle = Math.min(firstStraggle, t0);
-      lastStraggle = Math.max(lastStraggle, t1);
-      // Program threads running on other vCPUs while one of theirs cannot run.
-      spinWaste += busyProg * d;
-    }
-  });
+  const { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle } = sweepTotals(
+    cursors,
+    prog,
+    pcpus,
+  );
   const span = w.end - w.start;
   const unit = a.host.clock.unit === 'ns' ? 'ns' : 'ticks';
   if (over > 0) {
@@ -282,22 +305,27 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
   let delayed = 0;
   let total = 0;
   let episodes = 0;
+  // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
+  // optimizes it).
+  const { state: gState, cpu: gCpu, start: gStart, end: gEnd } = gt;
   for (const pid of prog) {
     const k = gt.indexOf.get(pid);
     if (k === undefined) continue;
-    for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
-      if (gt.state[j] !== TaskState.runnable) continue;
-      const cpu = gt.cpu[j]!;
+    for (let j = gt.offsets[k]!, z = gt.offsets[k + 1]!; j < z; j++) {
+      if (gState[j] !== TaskState.runnable) continue;
+      const cpu = gCpu[j]!;
       if (cpu < 0 || cpu >= nV) continue;
-      const hs = map.toHost(gt.start[j]!);
-      const he = map.toHost(gt.end[j]!);
+      const hs = map.toHost(gStart[j]!);
+      const he = map.toHost(gEnd[j]!);
       total += he - hs;
       let lost = 0;
       const tl = byVcpu[cpu];
       if (tl !== undefined) {
         // The vCPU's states are in time order and disjoint: start at the first that ends after
         // hs, and count the preempted / waiting time inside [hs, he] and the window.
-        const from = partitionPoint(0, tl.state.length, (i) => Math.min(tl.end[i]!, w.end) <= hs);
+        // (The partition point of min(end, window end) <= hs, with no closure per interval: the
+        // same halving as upperBound's, whose test is the same when the window ends after hs.)
+        const from = w.end <= hs ? tl.state.length : upperBound(tl.end, hs);
         for (let q = from; q < tl.state.length; q++) {
           const cs = Math.max(tl.start[q]!, w.start);
           if (cs >= he || cs >= w.end) break;

@@ -97,12 +97,15 @@ export function onCpuIntervals(tl: Timelines, tid: number): OnCpu {
   // At most one interval out per interval in (millions for a vCPU thread: no JS arrays).
   const s = new Float64Array(to - from);
   const e = new Float64Array(to - from);
+  // The columns in locals: this loop runs once per vCPU, mostly before V8 optimizes it, where
+  // every property load in it is paid per interval.
+  const { state, start, end } = tl.tasks;
   let m = 0;
   for (let j = from; j < to; j++) {
-    const st = tl.tasks.state[j];
+    const st = state[j];
     if (st !== TaskState.running && st !== TaskState.unknown) continue;
-    const a = tl.tasks.start[j]!;
-    const b = tl.tasks.end[j]!;
+    const a = start[j]!;
+    const b = end[j]!;
     if (m > 0 && e[m - 1]! >= a) e[m - 1] = Math.max(e[m - 1]!, b);
     else {
       s[m] = a;
@@ -123,23 +126,19 @@ export function firstEndingAfter(iv: OnCpu, x: number): number {
  * events inside one of its vCPU thread's on-CPU intervals, event by event.
  */
 function feasibleOffsets(
-  evs: GuestEvent[],
-  on: Map<number, OnCpu>,
+  evs: Sample,
   lo: number,
   hi: number,
 ): { starts: Float64Array; ends: Float64Array; count: number } {
-  let starts = new Float64Array(Math.max(16, 2 * evs.length));
+  let starts = new Float64Array(Math.max(16, 2 * evs.g.length));
   let ends = new Float64Array(starts.length);
   let count = 0;
-  for (const e of evs) {
-    const iv = on.get(e.vcpu)!;
-    for (
-      let j = firstEndingAfter(iv, e.g + lo);
-      j < iv.start.length && iv.start[j]! <= e.g + hi;
-      j++
-    ) {
-      const a = Math.max(iv.start[j]! - e.g, lo);
-      const b = Math.min(iv.end[j]! - e.g, hi);
+  for (let q = 0; q < evs.g.length; q++) {
+    const g = evs.g[q]!;
+    const iv = evs.iv[q]!;
+    for (let j = firstEndingAfter(iv, g + lo); j < iv.start.length && iv.start[j]! <= g + hi; j++) {
+      const a = Math.max(iv.start[j]! - g, lo);
+      const b = Math.min(iv.end[j]! - g, hi);
       if (b < a) continue;
       if (count === starts.length) {
         const s2 = new Float64Array(2 * count);
@@ -194,6 +193,26 @@ export interface GuestEvent {
   vcpu: number;
 }
 
+/**
+ * Guest events as columns: guest-relative times, and each one's vCPU thread's on-CPU time (what
+ * the estimate samples, up to 262,144 events: no object each, no map lookup per event).
+ */
+interface Sample {
+  g: Float64Array;
+  iv: OnCpu[];
+}
+
+/** Events given as objects, as a Sample. */
+function sampleOf(evs: readonly GuestEvent[], on: Map<number, OnCpu>): Sample {
+  const g = new Float64Array(evs.length);
+  const iv = new Array<OnCpu>(evs.length);
+  for (let q = 0; q < evs.length; q++) {
+    g[q] = evs[q]!.g;
+    iv[q] = on.get(evs[q]!.vcpu)!;
+  }
+  return { g, iv };
+}
+
 export interface EstimateOptions {
   /** Leave these guest events out (e.g. the sync pings, to test the estimate against them). */
   skipGuestEvent?: (i: number) => boolean;
@@ -229,17 +248,12 @@ export function estimateClockMap(
     return undefined;
   }
   const at = (j: number): number => (order !== undefined ? order[j]! : j);
-  /** At most `max` events of [lo, hi), evenly spaced, as objects. */
-  const pick = (lo: number, hi: number, max: number): GuestEvent[] => {
-    const len = hi - lo;
-    const m = Math.min(len, max);
-    const out: GuestEvent[] = new Array<GuestEvent>(m);
-    for (let q = 0; q < m; q++) {
-      const j = at(lo + (len <= max ? q : Math.floor((q * len) / max)));
-      out[q] = { g: gAll[j]!, vcpu: vAll[j]! };
-    }
-    return out;
-  };
+  // Each mapped vCPU's on-CPU time by vCPU number (an array: one load per sampled event).
+  const ivOfVcpu: OnCpu[] = [];
+  for (const [v, iv] of on) ivOfVcpu[v] = iv;
+  /** At most `max` events of [lo, hi), evenly spaced. */
+  const pick = (lo: number, hi: number, max: number): Sample =>
+    pickSample(gAll, vAll, order, ivOfVcpu, lo, hi, max);
   const g0 = gAll[at(0)]!;
   const g1 = gAll[at(n - 1)]!;
   const h0 = hostTl.start;
@@ -256,13 +270,13 @@ export function estimateClockMap(
   for (const iv of on.values()) intervals += iv.start.length;
   const perThread = intervals / Math.max(1, on.size);
   const globalSample = Math.max(32, Math.min(HISTOGRAM_SAMPLE, Math.floor(20e6 / perThread)));
-  const hist = offsetPeaks(pick(0, n, globalSample), on, dMin, dMax, globalSample);
+  const hist = peaksOfSample(pick(0, n, globalSample), dMin, dMax, globalSample);
   const check = pick(
     Math.max(0, (n >> 1) - COARSE_CHECK / 2),
     Math.min(n, (n >> 1) + COARSE_CHECK / 2),
     COARSE_CHECK,
   );
-  const coarse = hist !== undefined ? bestOffset(hist, check, on) : undefined;
+  const coarse = hist !== undefined ? bestOffsetOf(hist, check) : undefined;
   if (coarse === undefined || hist === undefined) {
     why.push(
       'no offset puts the guest events inside their vCPU threads’ on-CPU time (wrong vCPU map, or traces of different times?)',
@@ -291,9 +305,8 @@ export function estimateClockMap(
   const reach = Math.max(2 * coarse.halfWidth, MAX_DRIFT * (g1 - g0));
   for (let s = 0; s < n; s += per) {
     const e = Math.min(n, s + per);
-    const local = offsetHistogram(
+    const local = histogramOf(
       pick(s, e, STRETCH_SAMPLE),
-      on,
       coarse.center - reach,
       coarse.center + reach,
       4096,
@@ -303,9 +316,8 @@ export function estimateClockMap(
     // A wide plateau (few events pin the offset down): narrow it with more events before the
     // exact sweep, whose cost grows with the on-CPU intervals inside the window.
     if (around !== undefined) {
-      const narrow = offsetHistogram(
+      const narrow = histogramOf(
         pick(s, e, NARROW_SAMPLE),
-        on,
         around.lo,
         around.hi,
         4096,
@@ -315,9 +327,8 @@ export function estimateClockMap(
       if (p2 !== undefined) around = p2;
     }
     const sample = pick(s, e, fineSample);
-    const f = fineOffset(
+    const f = fineOffsetOf(
       sample,
-      on,
       around?.lo ?? coarse.center - coarse.halfWidth,
       around?.hi ?? coarse.center + coarse.halfWidth,
     );
@@ -326,7 +337,7 @@ export function estimateClockMap(
       guestMid: guest.tsBase + BigInt(Math.round(mid)),
       lo: f.lo,
       hi: f.hi,
-      events: sample.length,
+      events: sample.g.length,
       agreeing: f.count,
     });
   }
@@ -435,14 +446,21 @@ function guestColumns(
   on: Map<number, OnCpu>,
   skip: ((i: number) => boolean) | undefined,
 ): { gAll: Float64Array; vAll: Int32Array; n: number; order: Uint32Array | undefined } {
-  const gAll = new Float64Array(guest.events.length);
-  const vAll = new Int32Array(guest.events.length);
+  const ev = guest.events;
+  const len = ev.length;
+  const gAll = new Float64Array(len);
+  const vAll = new Int32Array(len);
+  // The mapped vCPUs as a mask by CPU number (a typed load per event, not a Map lookup).
+  let top = 0;
+  for (const v of on.keys()) top = Math.max(top, v + 1);
+  const mapped = new Uint8Array(top);
+  for (const v of on.keys()) if (v >= 0) mapped[v] = 1;
   let n = 0;
-  for (let i = 0; i < guest.events.length; i++) {
-    if (skip?.(i) === true) continue;
-    const vcpu = guest.events.cpu(i);
-    if (!on.has(vcpu)) continue;
-    gAll[n] = guest.events.ts(i);
+  for (let i = 0; i < len; i++) {
+    if (skip !== undefined && skip(i)) continue;
+    const vcpu = ev.cpu(i);
+    if (mapped[vcpu] !== 1) continue;
+    gAll[n] = ev.ts(i);
     vAll[n++] = vcpu;
   }
   let order: Uint32Array | undefined;
@@ -452,6 +470,32 @@ function guestColumns(
     break;
   }
   return { gAll, vAll, n, order };
+}
+
+/**
+ * At most `max` of the events lo..hi-1 (in time order: `order` when the columns are not),
+ * evenly spaced, as a Sample; `ivOfVcpu` the on-CPU time by vCPU number.
+ */
+function pickSample(
+  gAll: Float64Array,
+  vAll: Int32Array,
+  order: Uint32Array | undefined,
+  ivOfVcpu: OnCpu[],
+  lo: number,
+  hi: number,
+  max: number,
+): Sample {
+  const len = hi - lo;
+  const m = Math.min(len, max);
+  const g = new Float64Array(m);
+  const iv = new Array<OnCpu>(m);
+  for (let q = 0; q < m; q++) {
+    const k = lo + (len <= max ? q : Math.floor((q * len) / max));
+    const j = order !== undefined ? order[k]! : k;
+    g[q] = gAll[j]!;
+    iv[q] = ivOfVcpu[vAll[j]!]!;
+  }
+  return { g, iv };
 }
 
 /** How many of a sample of events each offset bin puts inside on-CPU time (w: bin width). */
@@ -474,12 +518,23 @@ export function offsetHistogram(
   binsWanted?: number,
   sampleMax = HISTOGRAM_SAMPLE,
 ): OffsetHistogram | undefined {
+  return histogramOf(sampleOf(evs, on), dMin, dMax, binsWanted, sampleMax);
+}
+
+/** offsetHistogram of a Sample. */
+function histogramOf(
+  evs: Sample,
+  dMin: number,
+  dMax: number,
+  binsWanted?: number,
+  sampleMax = HISTOGRAM_SAMPLE,
+): OffsetHistogram | undefined {
   const span = dMax - dMin;
   if (!(span > 0)) return undefined;
   const bins = binsWanted ?? Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
-  const sample = Math.min(evs.length, sampleMax);
-  const cover = rangeStarts(evs, on, dMin, dMax, bins, w, sample);
+  const sample = Math.min(evs.g.length, sampleMax);
+  const cover = rangeStarts(evs, dMin, dMax, bins, w, sample);
   let run = 0;
   for (let i = 0; i < bins; i++) cover[i] = run += cover[i]!;
   return { cover: cover.subarray(0, bins), dMin, w, sample };
@@ -536,8 +591,7 @@ function peaksAbove(
  * 6 s host.dat).
  */
 function rangeStarts(
-  evs: GuestEvent[],
-  on: Map<number, OnCpu>,
+  evs: Sample,
   dMin: number,
   dMax: number,
   bins: number,
@@ -548,12 +602,14 @@ function rangeStarts(
   const gs = new Float64Array(sample);
   const ivs: OnCpu[] = new Array<OnCpu>(sample);
   const next = new Int32Array(sample);
+  const len = evs.g.length;
   for (let q = 0; q < sample; q++) {
-    const e = evs[Math.floor((q * evs.length) / sample)]!;
-    gs[q] = e.g;
-    const iv = on.get(e.vcpu)!;
+    const at = Math.floor((q * len) / sample);
+    const g = evs.g[at]!;
+    gs[q] = g;
+    const iv = evs.iv[at]!;
     ivs[q] = iv;
-    next[q] = firstEndingAfter(iv, e.g + dMin);
+    next[q] = firstEndingAfter(iv, g + dMin);
   }
   const diff = new Int32Array(bins + 1);
   for (let tileEnd = TILE_BINS; tileEnd < bins + TILE_BINS; tileEnd += TILE_BINS) {
@@ -591,12 +647,22 @@ export function offsetPeaks(
   dMax: number,
   sampleMax = HISTOGRAM_SAMPLE,
 ): OffsetPeaks | undefined {
+  return peaksOfSample(sampleOf(evs, on), dMin, dMax, sampleMax);
+}
+
+/** offsetPeaks of a Sample. */
+function peaksOfSample(
+  evs: Sample,
+  dMin: number,
+  dMax: number,
+  sampleMax = HISTOGRAM_SAMPLE,
+): OffsetPeaks | undefined {
   const span = dMax - dMin;
   if (!(span > 0)) return undefined;
   const bins = Math.min(1 << 20, Math.max(1024, Math.ceil(span / 20_000)));
   const w = span / bins;
-  const sample = Math.min(evs.length, sampleMax);
-  const cover = rangeStarts(evs, on, dMin, dMax, bins, w, sample);
+  const sample = Math.min(evs.g.length, sampleMax);
+  const cover = rangeStarts(evs, dMin, dMax, bins, w, sample);
   let run = 0;
   let max = 0;
   for (let i = 0; i < bins; i++) {
@@ -620,6 +686,14 @@ export function bestOffset(
   check: GuestEvent[],
   on: Map<number, OnCpu>,
 ): { center: number; halfWidth: number; rejected: number[] } | undefined {
+  return bestOffsetOf(h, sampleOf(check, on));
+}
+
+/** bestOffset, checked against a Sample. */
+function bestOffsetOf(
+  h: OffsetPeaks,
+  check: Sample,
+): { center: number; halfWidth: number; rejected: number[] } | undefined {
   const max = h.max;
   if (max < h.sample * 0.5) return undefined;
   // The highest bins in turn (the first among equals), each hiding its neighbours (no sort: a
@@ -641,7 +715,7 @@ export function bestOffset(
     if (peaks.length === 1) return 0;
     const center = h.dMin + (p + 0.5) * h.w;
     const reach = (COARSE_PEAK + 0.5) * h.w;
-    const fine = offsetHistogram(check, on, center - reach, center + reach, 4096, check.length);
+    const fine = histogramOf(check, center - reach, center + reach, 4096, check.g.length);
     let count = 0;
     for (const c of fine?.cover ?? []) count = Math.max(count, c);
     return count;
@@ -685,7 +759,16 @@ export function fineOffset(
   lo: number,
   hi: number,
 ): { lo: number; hi: number; count: number } {
-  const { starts, ends, count } = feasibleOffsets(evs, on, lo, hi);
+  return fineOffsetOf(sampleOf(evs, on), lo, hi);
+}
+
+/** fineOffset of a Sample. */
+function fineOffsetOf(
+  evs: Sample,
+  lo: number,
+  hi: number,
+): { lo: number; hi: number; count: number } {
+  const { starts, ends, count } = feasibleOffsets(evs, lo, hi);
   return bestCovered(starts.subarray(0, count).sort(), ends.subarray(0, count).sort(), lo, hi);
 }
 

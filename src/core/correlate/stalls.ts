@@ -195,21 +195,28 @@ export function attributeStalls(
   // '?' gets its id when first used, as every other comm (ids in order of first use).
   let unknownId = -1;
   const unknownComm = (): number => (unknownId >= 0 ? unknownId : (unknownId = stalls.comm('?')));
+  const gcPid = gc.pid;
+  const gcTask = gc.task;
+  const hcPid = hc.pid;
+  const hcTask = hc.task;
   for (const tl of states.timelines) {
-    for (let j = 0; j < tl.state.length; j++) {
-      const s = tl.state[j];
+    // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
+    // optimizes it).
+    const { state, start, end, pcpu: pcpuOf, vcpu } = tl;
+    for (let j = 0; j < state.length; j++) {
+      const s = state[j];
       if (s !== VcpuState.preempted && s !== VcpuState.waiting) continue;
-      const hs = tl.start[j]!;
-      const he = tl.end[j]!;
+      const hs = start[j]!;
+      const he = end[j]!;
       if (he <= hs) continue;
       // The guest's view at the middle of the stall: who ran on that guest CPU.
       const gMid = toGuestRel((hs + he) / 2);
-      const gi = guestAt(tl.vcpu, gMid);
-      const guestPid = gi < 0 ? -1 : gc.pid[gi]!;
+      const gi = guestAt(vcpu, gMid);
+      const guestPid = gi < 0 ? -1 : gcPid[gi]!;
       let guestComm: number;
       if (gi < 0 || guestPid < 0) guestComm = unknownComm();
       else {
-        const task = gc.task[gi]!;
+        const task = gcTask[gi]!;
         guestComm = guestCommOf[task]!;
         if (guestComm < 0) {
           // The thread's last name in the guest trace (it may have exec'd since the switch).
@@ -220,15 +227,15 @@ export function attributeStalls(
         }
       }
       // The preemptor: who the host CPU ran right after the vCPU thread left it.
-      const pcpu = tl.pcpu[j]!;
+      const pcpu = pcpuOf[j]!;
       let preemptorPid = -1;
       let preemptorComm = -1;
       if (s === VcpuState.preempted && pcpu >= 0 && pcpu + 1 < hc.offsets.length) {
         // Timestamps are integers: half a unit past the switch is inside the next interval only.
         const hi = hostAt(pcpu, hs + 0.5);
-        if (hi >= 0 && hc.pid[hi]! >= 0) {
-          preemptorPid = hc.pid[hi]!;
-          const task = hc.task[hi]!;
+        if (hi >= 0 && hcPid[hi]! >= 0) {
+          preemptorPid = hcPid[hi]!;
+          const task = hcTask[hi]!;
           preemptorComm = preemptorCommOf[task]!;
           if (preemptorComm < 0)
             preemptorComm = preemptorCommOf[task] = stalls.comm(host.tasks.comm(task));
@@ -236,7 +243,7 @@ export function attributeStalls(
       }
       if (preemptorComm < 0) preemptorComm = unknownComm();
       stalls.pushRow(
-        tl.vcpu,
+        vcpu,
         s === VcpuState.preempted ? 0 : 1,
         hs,
         he,

@@ -7,8 +7,8 @@
 // state (through the clock map); without either, they stay `blocked`. Preemption and waiting come
 // from the host's sched_switch / wakeups only: a host trace without them cannot show either.
 
-import { Kind } from '../model/event-kinds';
-import { kvmAt, switchAt, textAt } from '../model/payload';
+import { Kind, TASK_MASK } from '../model/event-kinds';
+import { kvmAt, textAt } from '../model/payload';
 import { upperBound } from '../model/search';
 import type { Trace } from '../model/trace';
 import { intervalContaining, type Timelines } from '../timeline/build';
@@ -307,18 +307,14 @@ function hostIntervalStates(
   window: { start: number; end: number } | undefined,
   byState: Float64Array,
 ): number {
-  const tasks = hostTl.tasks;
+  // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
+  // optimizes it).
+  const { state: hostState, start, end } = hostTl.tasks;
   let preemptions = 0;
   for (let j = 0; j < state.length; j++) {
-    const st = intervalState(
-      tasks.state[a + j]!,
-      tasks.start[a + j]!,
-      vcpu,
-      undefined,
-      guestIdleAt,
-    );
+    const st = intervalState(hostState[a + j]!, start[a + j]!, vcpu, undefined, guestIdleAt);
     state[j] = st;
-    preemptions += countIn(byState, window, tasks.start[a + j]!, tasks.end[a + j]!, st);
+    preemptions += countIn(byState, window, start[a + j]!, end[a + j]!, st);
   }
   return preemptions;
 }
@@ -402,17 +398,22 @@ function kvmEvents(host: Trace, tids: ReadonlySet<number>): KvmScan {
     anySwitches: 0,
   };
   const ev = host.events;
+  // Per event type its kind, and per task-table id whether it is a vCPU thread: typed loads per
+  // event (a pass over every host event), not a property chain, an object and a Set lookup.
+  const kinds = Uint8Array.from(host.eventTypes, (t) => t.kind);
+  const vcpuTask = new Uint8Array(host.tasks.size);
+  for (let id = 0; id < vcpuTask.length; id++) if (tids.has(host.tasks.pid(id))) vcpuTask[id] = 1;
   for (let i = 0; i < ev.length; i++) {
-    const k = host.eventTypes[ev.type(i)]!.kind;
+    const k = kinds[ev.type(i)]!;
     if (k === Kind.schedSwitch) {
       scan.anySwitches++;
-      const sw = switchAt(host, i);
-      if (tids.has(host.tasks.pid(sw.prev)) || tids.has(host.tasks.pid(sw.next))) scan.switches++;
+      if (vcpuTask[ev.a0(i) & TASK_MASK] === 1 || vcpuTask[ev.a1(i)] === 1) scan.switches++;
       continue;
     }
     if (k !== Kind.kvmEntry && k !== Kind.kvmExit && k !== Kind.kvmVcpuWakeup) continue;
-    const tid = host.tasks.pid(ev.task(i));
-    if (!tids.has(tid)) continue;
+    const task = ev.task(i);
+    if (vcpuTask[task] !== 1) continue;
+    const tid = host.tasks.pid(task);
     if (k === Kind.kvmVcpuWakeup) {
       // `wait time 1234 ns, polling valid` / `poll time ...`: read, not a state change.
       if (textAt(host, i).startsWith('poll')) scan.wakeups.poll++;

@@ -24,20 +24,6 @@ const MAX_RUN = 4096;
 type WhatArray = Int32Array | Uint8Array;
 type WhereArray = Int32Array | Int16Array;
 
-/**
- * One block of interval columns (each column dropped once grouping has copied it). No end
- * column: an owner's intervals are contiguous, so an end is the next interval's start (or the
- * owner's last end), filled in when grouping.
- */
-interface IntervalBlock<W extends WhatArray, R extends WhereArray> {
-  start: Float64Array | undefined;
-  /** For CPUs: the task-table id that ran; for tasks: the state. */
-  what: W | undefined;
-  /** For CPUs: the pid that ran; for tasks: the CPU (-1 unknown). */
-  where: R | undefined;
-  flags: Uint8Array | undefined;
-}
-
 /** A growable column (doubling; for the per-run and per-owner bookkeeping). */
 function grow<A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
   a: A,
@@ -63,7 +49,19 @@ function grow<A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
  * wasted up to half its size.
  */
 class IntervalColumns<W extends WhatArray, R extends WhereArray> {
-  private blocks: IntervalBlock<W, R>[] = [];
+  /**
+   * The columns' blocks (block b of each column is slots b * 64K..). No end column: an owner's
+   * intervals are contiguous, so an end is the next interval's start (or the owner's last end),
+   * filled in when grouping. `what`: for CPUs the task-table id that ran, for tasks the state;
+   * `where`: for CPUs the pid that ran, for tasks the CPU (-1 unknown). Each list is emptied
+   * once grouping has copied its column, never replaced: a field written again after its first
+   * value (or given another kind of value) throws away V8's optimized code that reads it, and the
+   * CPU timelines are grouped before the tasks', and the guest's built after the host's.
+   */
+  private readonly startBlocks: Float64Array[] = [];
+  private readonly whatBlocks: W[] = [];
+  private readonly whereBlocks: R[] = [];
+  private readonly flagBlocks: Uint8Array[] = [];
   /** Next free slot (blocks are filled in order). */
   private bump = 0;
   /** Runs: first slot, slots, slots used, next run of the same owner (-1 none). */
@@ -106,15 +104,13 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
   private newRun(owner: number): number {
     const want = Math.min(MAX_RUN, Math.max(MIN_RUN, this.count[owner]!));
     let room = BLOCK - (this.bump & LOW);
-    if (room < MIN_RUN || this.bump >>> BLOCK_BITS === this.blocks.length) {
+    if (room < MIN_RUN || this.bump >>> BLOCK_BITS === this.startBlocks.length) {
       if (room < MIN_RUN) this.bump += room;
       const sl = this.slabs;
-      this.blocks.push({
-        start: sl.start.take(),
-        what: sl.what.take(),
-        where: sl.where.take(),
-        flags: sl.flags.take(),
-      });
+      this.startBlocks.push(sl.start.take());
+      this.whatBlocks.push(sl.what.take());
+      this.whereBlocks.push(sl.where.take());
+      this.flagBlocks.push(sl.flags.take());
       room = BLOCK;
     }
     const cap = Math.min(want, room);
@@ -156,17 +152,17 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
     this.n++;
     this.last = i;
     this.lastOwner = owner;
-    const b = this.blocks[i >>> BLOCK_BITS]!;
+    const b = i >>> BLOCK_BITS;
     const o = i & LOW;
-    b.start![o] = start;
-    b.what![o] = what;
-    b.where![o] = where;
-    b.flags![o] = flags;
+    this.startBlocks[b]![o] = start;
+    this.whatBlocks[b]![o] = what;
+    this.whereBlocks[b]![o] = where;
+    this.flagBlocks[b]![o] = flags;
     return i;
   }
 
   start(i: number): number {
-    return this.blocks[i >>> BLOCK_BITS]!.start![i & LOW]!;
+    return this.startBlocks[i >>> BLOCK_BITS]![i & LOW]!;
   }
 
   /** Ends the owner's last interval at t (the next one it gets must start there). */
@@ -175,7 +171,7 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
   }
 
   addFlags(i: number, f: number): void {
-    this.blocks[i >>> BLOCK_BITS]!.flags![i & LOW]! |= f;
+    this.flagBlocks[i >>> BLOCK_BITS]![i & LOW]! |= f;
   }
 
   /** Drops the last interval pushed (pushed by mistake: empty). */
@@ -198,27 +194,24 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
     const n = this.n;
     const offsets = new Int32Array(owners + 1);
     for (let k = 0; k < owners; k++) offsets[k + 1] = offsets[k]! + (this.count[k] ?? 0);
-    const blocks = this.blocks;
     const { runStart, runUsed, runNext, head } = this;
-    const copy = <A extends Float64Array | WhatArray | WhereArray>(
-      out: A,
-      col: (b: IntervalBlock<W, R>) => A,
-    ): A => {
+    /** Copies a column's runs, owner by owner, into `out`, and lets go of its blocks. */
+    const copy = <A extends Float64Array | WhatArray | WhereArray>(out: A, blocks: A[]): A => {
       let at = 0;
       for (let k = 0; k < owners && k < head.length; k++) {
         for (let r = head[k]!; r >= 0; r = runNext[r]!) {
           const s = runStart[r]!;
           const m = runUsed[r]!;
           if (m === 0) continue;
-          out.set(col(blocks[s >>> BLOCK_BITS]!).subarray(s & LOW, (s & LOW) + m) as never, at);
+          out.set(blocks[s >>> BLOCK_BITS]!.subarray(s & LOW, (s & LOW) + m) as never, at);
           at += m;
         }
       }
+      blocks.length = 0;
       return out;
     };
     for (const sl of Object.values(this.slabs)) sl.release();
-    const start = copy(new Float64Array(n), (b) => b.start!);
-    for (const b of blocks) b.start = undefined;
+    const start = copy(new Float64Array(n), this.startBlocks);
     const end = new Float64Array(n);
     for (let k = 0; k < owners; k++) {
       const a = offsets[k]!;
@@ -227,12 +220,9 @@ class IntervalColumns<W extends WhatArray, R extends WhereArray> {
       end.set(start.subarray(a + 1, z), a);
       end[z - 1] = this.lastEnd[k]!;
     }
-    const what = copy(new this.whatType(n), (b) => b.what!);
-    for (const b of blocks) b.what = undefined;
-    const where = copy(new this.whereType(n), (b) => b.where!);
-    for (const b of blocks) b.where = undefined;
-    const flags = copy(new Uint8Array(n), (b) => b.flags!);
-    this.blocks = [];
+    const what = copy(new this.whatType(n), this.whatBlocks);
+    const where = copy(new this.whereType(n), this.whereBlocks);
+    const flags = copy(new Uint8Array(n), this.flagBlocks);
     this.n = 0;
     this.bump = 0;
     this.runs = 0;
@@ -803,15 +793,18 @@ export function preemptorsOf(tl: Timelines, tids: Iterable<number>): Set<number>
   const t = tl.tasks;
   const c = tl.cpus;
   const at = intervalFinder(c.offsets, c.start, c.end);
+  const { state, cpu: cpuOf, start } = t;
+  const lanes = c.offsets.length - 1;
+  const pidOf = c.pid;
   for (const tid of tids) {
     const k = t.indexOf.get(tid);
     if (k === undefined) continue;
-    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
-      if (t.state[j] !== TaskState.preempted) continue;
-      const cpu = t.cpu[j]!;
-      if (cpu < 0 || cpu + 1 >= c.offsets.length) continue;
-      const hi = at(cpu, t.start[j]! + 0.5);
-      if (hi >= 0 && c.pid[hi]! >= 0) out.add(c.pid[hi]!);
+    for (let j = t.offsets[k]!, z = t.offsets[k + 1]!; j < z; j++) {
+      if (state[j] !== TaskState.preempted) continue;
+      const cpu = cpuOf[j]!;
+      if (cpu < 0 || cpu >= lanes) continue;
+      const hi = at(cpu, start[j]! + 0.5);
+      if (hi >= 0 && pidOf[hi]! >= 0) out.add(pidOf[hi]!);
     }
   }
   return out;

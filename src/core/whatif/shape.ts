@@ -8,7 +8,6 @@ import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 import { Kind } from '../model/event-kinds';
-import { kindAt, wakeupAt } from '../model/payload';
 import { sortNumbers } from '../model/search';
 import { formatCount, formatDuration } from '../model/time';
 
@@ -124,14 +123,14 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   let all = 0;
   let first = Infinity;
   let lastEnd = -Infinity;
+  // The columns in locals: the loop below runs once, mostly before V8 optimizes it, where each
+  // property chain in it is paid per interval.
+  const { state, start, end } = tl;
   for (const pid of program.pids) {
     const k = tl.indexOf.get(pid);
     if (k === undefined) continue;
-    for (let j = tl.offsets[k]!; j < tl.offsets[k + 1]!; j++)
-      if (tl.state[j] === TaskState.running) {
-        first = Math.min(first, tl.start[j]!);
-        lastEnd = Math.max(lastEnd, tl.end[j]!);
-      }
+    const from = tl.offsets[k]!;
+    const to = tl.offsets[k + 1]!;
     const base = k * TASK_STATE_COUNT;
     run += tl.totals[base + TaskState.running]!;
     for (let s = 0; s < TASK_STATE_COUNT; s++)
@@ -140,14 +139,20 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
     let g = 0;
     const woke = wakings.get(pid);
     let w = 0;
-    for (let j = tl.offsets[k]!; j < tl.offsets[k + 1]! - 1; j++) {
-      const st = tl.state[j];
-      const next = tl.state[j + 1];
+    // One pass: the program's first and last moment running, and each run that ends in a sleep.
+    for (let j = from; j < to; j++) {
+      const st = state[j];
+      if (st === TaskState.running) {
+        first = Math.min(first, start[j]!);
+        lastEnd = Math.max(lastEnd, end[j]!);
+      }
+      if (j === to - 1) break;
+      const next = state[j + 1];
       if (st === TaskState.running && next === TaskState.sleeping) {
         sleeps++;
         // The run less the time its vCPU was off the host's CPUs (both lists in time order).
-        const x = tl.start[j]!;
-        const y = tl.end[j]!;
+        const x = start[j]!;
+        const y = end[j]!;
         let off = 0;
         if (gone !== undefined) {
           while (g < gone.end.length && gone.end[g]! <= x) g++;
@@ -166,7 +171,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
         bursts.push(cpu);
         if (issued === 0) quiet.push(cpu);
       } else if (st === TaskState.runnable && next === TaskState.running)
-        waits.push((tl.end[j]! - tl.start[j]!) * u);
+        waits.push((end[j]! - start[j]!) * u);
     }
   }
   let lost = 0;
@@ -419,11 +424,19 @@ function wakingsBy(a: ShapeInput, program: ShapeInput['program']): Map<number, n
   const ours = new Set(program.pids);
   const out = new Map<number, number[]>();
   const ev = g.events;
+  // Per event type whether it is sched_waking, and per task-table id whether it is a program
+  // thread: typed loads per guest event, not a property chain, an object and two Set lookups.
+  const waking = Uint8Array.from(g.eventTypes, (t) => (t.kind === Kind.schedWaking ? 1 : 0));
+  const programTask = new Uint8Array(g.tasks.size);
+  for (let id = 0; id < programTask.length; id++)
+    if (ours.has(g.tasks.pid(id))) programTask[id] = 1;
   for (let i = 0; i < ev.length; i++) {
-    if (kindAt(g, i) !== Kind.schedWaking) continue;
-    if (!ours.has(g.tasks.pid(wakeupAt(g, i).task))) continue;
-    const by = g.tasks.pid(ev.task(i));
-    if (!ours.has(by)) continue;
+    if (waking[ev.type(i)] !== 1) continue;
+    // sched_waking's payload: the woken task (payload.ts wakeupAt).
+    if (programTask[ev.a0(i)] !== 1) continue;
+    const task = ev.task(i);
+    if (programTask[task] !== 1) continue;
+    const by = g.tasks.pid(task);
     let l = out.get(by);
     if (l === undefined) out.set(by, (l = []));
     l.push(ev.ts(i));

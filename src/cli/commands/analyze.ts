@@ -270,6 +270,9 @@ export async function analyzeCommand(
   }
   // zstd.wasm compiles on background threads while the analysis's code loads.
   compileZstdAheadFor([hostFile, guestFile].filter((f) => f !== undefined));
+  // A pair's advice runs the simulator some 40-80 times, cold code on this thread: a worker
+  // started now compiles it while the files are read, then runs the what-if (core/io/sim-pool.ts).
+  const sims = hostFile !== undefined ? await startSims() : undefined;
   // Only analyze needs these (info and dump never load them): imported when it runs.
   const [
     { buildTimelines, startTimelines },
@@ -364,13 +367,18 @@ export async function analyzeCommand(
     host !== undefined
       ? analyzePair(host, guest, {
           ...o.pair,
-          ...(reference !== undefined ? { advice: { ...o.pair.advice, reference } } : {}),
+          advice: {
+            ...o.pair.advice,
+            ...(reference !== undefined ? { reference } : {}),
+            ...(sims !== undefined ? { runWhatIf: sims.runWhatIf } : {}),
+          },
           timelines: { host: built(0, host), guest: guestTl },
         })
       : analyzeGuestOnly(guest, {
           ...(guestTl !== undefined ? { timelines: guestTl } : {}),
           ...(o.pair.advice !== undefined ? { advice: o.pair.advice } : {}),
         });
+  void sims?.close();
   const missing = a.guestOnly?.absence.missing ?? [];
   if (missing.length > 0)
     // Not an input error: the trace is fine, it only lacks what the inference reads.
@@ -629,4 +637,11 @@ function formatAdvice(a: NonNullable<AnalyzeReport['advice']>): string[] {
   }
   for (const s of a.reasoning) L.push(`  - ${safeText(s)}`);
   return L;
+}
+
+/** The simulation worker beside the bundle, started; undefined without one (tests, no dist/). */
+async function startSims(): Promise<import('../../core/io/sim-pool').SimPool | undefined> {
+  const { defaultSimWorkerScript, startSimPool } = await import('../../core/io/sim-pool');
+  const script = defaultSimWorkerScript();
+  return script !== undefined ? startSimPool(script) : undefined;
 }

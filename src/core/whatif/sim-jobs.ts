@@ -29,9 +29,6 @@ export interface PerBarrierResult {
   events: number;
 }
 
-/** Numbers per result in a flat array (sim-worker's shared buffer): the fields above in order. */
-export const RESULT_FIELDS = 4;
-
 /**
  * Runs `jobs` (independent of one another) and gives their results in order. Whatever thread
  * runs a job, its result must be runPerBarrier's.

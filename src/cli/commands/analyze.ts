@@ -3,6 +3,7 @@
 // `--guest G` alone, the same inferred from the guest trace (analyze/guest-only.ts), marked so.
 
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { PairOptions } from '../../core/analyze/pair';
 import { DIAG } from '../../core/model/diagnostics';
@@ -639,8 +640,14 @@ function formatAdvice(a: NonNullable<AnalyzeReport['advice']>): string[] {
   return L;
 }
 
-/** The simulation worker beside the bundle, started; undefined without one (tests, no dist/). */
+/**
+ * The simulation worker beside the bundle, started when a CPU is free for it (the last minute's
+ * load average leaves one idle): its start and warm-up cost ~0.5 s of CPU, which on a busy
+ * machine would come out of the reads. Undefined without one, or without dist/ (tests).
+ */
 async function startSims(): Promise<import('../../core/io/sim-pool').SimPool | undefined> {
+  const cpus = os.availableParallelism();
+  if (cpus < 2 || os.loadavg()[0]! > cpus - 1) return undefined;
   const { defaultSimWorkerScript, startSimPool } = await import('../../core/io/sim-pool');
   const script = defaultSimWorkerScript();
   return script !== undefined ? startSimPool(script) : undefined;

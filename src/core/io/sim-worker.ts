@@ -20,9 +20,6 @@ const around = (value: number): Estimate => ({
   basis: 'warm-up',
 });
 
-/** Warm-up rounds: each compiles more of the simulator's code in its faster tiers. */
-const WARM_ROUNDS = 4;
-
 /** Small what-ifs of both kinds, until done or a request is waiting. */
 function warmUp(): void {
   const blocking: ProgramShape = {
@@ -57,17 +54,18 @@ function warmUp(): void {
     if (Atomics.load(status, 1) > 0) throw stop;
     return serialRunner(jobs);
   };
+  // One of each: the lab pair's what-if then runs in 25-55 ms where the calling thread's cold
+  // code takes 180-450 ms; smaller warm-ups left it at 70-175 ms. The worker's start and this
+  // cost 0.35-0.5 s more CPU than the cold what-if (analyze starts it only with a CPU free).
   try {
-    for (let k = 0; k < WARM_ROUNDS; k++) {
-      whatIf(blocking, { pvschedThreads: 3, hostSliceNs: around(4e6), simBarriers: 20, runner });
-      whatIf(spinning, {
-        pvschedThreads: 2,
-        simBarriers: 20,
-        vmmSleeps: { runNs: quantiles(100_000), sleepNs: quantiles(5_000), basis: 'warm-up' },
-        regionCpuNs: around(50_000),
-        runner,
-      });
-    }
+    whatIf(blocking, { pvschedThreads: 3, hostSliceNs: around(4e6), simBarriers: 20, runner });
+    whatIf(spinning, {
+      pvschedThreads: 2,
+      simBarriers: 20,
+      vmmSleeps: { runNs: quantiles(100_000), sleepNs: quantiles(5_000), basis: 'warm-up' },
+      regionCpuNs: around(50_000),
+      runner,
+    });
   } catch (e) {
     if (e !== stop) throw e;
   }

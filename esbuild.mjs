@@ -42,8 +42,6 @@ const entries = [
   },
   // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
-  // Takes the what-if's simulations beside analyze's thread (src/core/io/sim-pool.ts).
-  { entryPoints: ['src/core/io/sim-worker.ts'], outfile: 'dist/sim-worker.js' },
   // The language server (node IPC child of the extension host): a launcher that turns on the
   // compile cache, then the server itself.
   { entryPoints: ['src/server/launcher.ts'], outfile: 'dist/server.js' },

@@ -3,7 +3,6 @@
 // `--guest G` alone, the same inferred from the guest trace (analyze/guest-only.ts), marked so.
 
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { PairOptions } from '../../core/analyze/pair';
 import { DIAG } from '../../core/model/diagnostics';
@@ -271,9 +270,6 @@ export async function analyzeCommand(
   }
   // zstd.wasm compiles on background threads while the analysis's code loads.
   compileZstdAheadFor([hostFile, guestFile].filter((f) => f !== undefined));
-  // A pair's advice runs the simulator some 40-80 times, cold code on this thread: a worker
-  // started now compiles it while the files are read, then runs the what-if (core/io/sim-pool.ts).
-  const sims = hostFile !== undefined ? await startSims() : undefined;
   // Only analyze needs these (info and dump never load them): imported when it runs.
   const [
     { buildTimelines, startTimelines },
@@ -368,18 +364,13 @@ export async function analyzeCommand(
     host !== undefined
       ? analyzePair(host, guest, {
           ...o.pair,
-          advice: {
-            ...o.pair.advice,
-            ...(reference !== undefined ? { reference } : {}),
-            ...(sims !== undefined ? { runWhatIf: sims.runWhatIf } : {}),
-          },
+          ...(reference !== undefined ? { advice: { ...o.pair.advice, reference } } : {}),
           timelines: { host: built(0, host), guest: guestTl },
         })
       : analyzeGuestOnly(guest, {
           ...(guestTl !== undefined ? { timelines: guestTl } : {}),
           ...(o.pair.advice !== undefined ? { advice: o.pair.advice } : {}),
         });
-  void sims?.close();
   const missing = a.guestOnly?.absence.missing ?? [];
   if (missing.length > 0)
     // Not an input error: the trace is fine, it only lacks what the inference reads.
@@ -638,17 +629,4 @@ function formatAdvice(a: NonNullable<AnalyzeReport['advice']>): string[] {
   }
   for (const s of a.reasoning) L.push(`  - ${safeText(s)}`);
   return L;
-}
-
-/**
- * The simulation worker beside the bundle, started when a CPU is free for it (the last minute's
- * load average leaves one idle): its start and warm-up cost ~0.5 s of CPU, which on a busy
- * machine would come out of the reads. Undefined without one, or without dist/ (tests).
- */
-async function startSims(): Promise<import('../../core/io/sim-pool').SimPool | undefined> {
-  const cpus = os.availableParallelism();
-  if (cpus < 2 || os.loadavg()[0]! > cpus - 1) return undefined;
-  const { defaultSimWorkerScript, startSimPool } = await import('../../core/io/sim-pool');
-  const script = defaultSimWorkerScript();
-  return script !== undefined ? startSimPool(script) : undefined;
 }

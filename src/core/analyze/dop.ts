@@ -13,7 +13,7 @@ import { formatClockDuration, formatCount } from '../model/time';
 import type { WaitPolicy } from '../sim/engine';
 import { GOMP_DEFAULT_SPINCOUNT } from '../sim/runtime';
 import { readHostSlice, readVmmSleeps, regionCpuOnHostTurns } from '../whatif/host-fit';
-import { whatIf, type WhatIf, type WhatIfOptions } from '../whatif/engine';
+import { whatIf } from '../whatif/engine';
 import { calibrateWithReference, type Calibrated } from '../whatif/reference';
 import { type Estimate, type ProgramShape, readShape } from '../whatif/shape';
 import type { Advice, Finding, PairAnalysis, Program } from './types';
@@ -32,11 +32,6 @@ export interface AdviceOptions {
    * region from it (whatif/reference.ts); its own host model stays.
    */
   reference?: ReferenceRun;
-  /**
-   * Runs the what-if (default: whatif/engine.ts's whatIf on the calling thread), e.g. on a warm
-   * simulation worker (io/sim-pool.ts); its answer must be whatIf's.
-   */
-  runWhatIf?: (shape: ProgramShape, o: WhatIfOptions) => WhatIf;
 }
 
 /** The reference run given to the advice: its analysis (analyzePair, advice deferred) and name. */
@@ -218,10 +213,10 @@ export function advise(
   // A reference run of the same program that shows its work gives a spinning run its work.
   const cal =
     opts.reference !== undefined
-      ? calibrate(own, program.comm, opts.reference, opts, regionCpuNs)
+      ? calibrate(own, program.comm, opts.reference, opts.tickHz, regionCpuNs)
       : undefined;
   const shape = cal?.shape ?? own;
-  const wi = (opts.runWhatIf ?? whatIf)(shape, {
+  const wi = whatIf(shape, {
     pvschedThreads: dop,
     ...(hostSliceNs !== undefined ? { hostSliceNs } : {}),
     ...(vmmSleeps !== undefined ? { vmmSleeps } : {}),
@@ -290,7 +285,7 @@ function calibrate(
   own: ProgramShape,
   comm: string,
   ref: ReferenceRun,
-  { tickHz, runWhatIf }: AdviceOptions,
+  tickHz: number | undefined,
   regionCpuNs: Estimate | undefined,
 ): Calibrated {
   const r = ref.analysis;
@@ -310,10 +305,7 @@ function calibrate(
       used: false,
       notes: [`the reference run ${ref.label} is ignored: ${why ?? 'nothing to read'}`],
     };
-  const o = {
-    ...(tickHz !== undefined ? { tickHz } : {}),
-    ...(runWhatIf !== undefined ? { runWhatIf } : {}),
-  };
+  const o = tickHz !== undefined ? { tickHz } : {};
   const shape = shapeOf(r, rp, rvm.vcpus, o);
   // The reference's own what-if calibrates its wakeup path against its wall (a blocking run).
   const wake =

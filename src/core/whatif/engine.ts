@@ -5,12 +5,11 @@
 // spinning run also how long that run is), ranks them by predicted wall time, and says which stay
 // indistinguishable. The pvsched rule's answer is one named candidate among them.
 
-import type { SimConfig, WaitPolicy } from '../sim/engine';
+import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
 import { formatCount, formatDuration } from '../model/time';
 import { fitHostSlice, type VmmSleeps } from './host-fit';
-import { type PerBarrierJob, type SimBatchRunner, serialRunner } from './sim-jobs';
 import type { Estimate, ProgramShape } from './shape';
 
 export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
@@ -66,11 +65,6 @@ export interface WhatIfOptions {
    */
   regionCpuNs?: Estimate;
   seed?: number;
-  /**
-   * Runs each batch of independent simulations (default: on the calling thread, in order); e.g.
-   * shared with a simulation worker (io/sim-pool.ts). The answers are the same whoever runs them.
-   */
-  runner?: SimBatchRunner;
 }
 
 /** One reading of what the trace cannot split: per-thread work and barrier overhead, ns. */
@@ -136,31 +130,32 @@ const CALIBRATE_BELOW = 2;
  * The cost per sleeper woken (at least `floorNs`) at which the traced configuration's simulated
  * wall per barrier matches the measured one (a bisection: a dearer wakeup never makes the run
  * faster), and that wall per barrier. The floor stands when the replay is within
- * CALIBRATE_BELOW of the run. A chain of simulations: it yields each cost to simulate and is
- * given that cost's wall per barrier back, so several chains can advance side by side.
+ * CALIBRATE_BELOW of the run.
  */
-function* calibrateWakeCost(
+function calibrateWakeCost(
+  r: Reading,
   targetNs: number,
   floorNs: number,
-): Generator<number, { wakeCostNs: number; perBarrierNs: number }, number> {
+  per: (r: Reading) => number,
+): { wakeCostNs: number; perBarrierNs: number } {
   let lo = floorNs;
-  let atLo = yield lo;
+  let atLo = per({ ...r, wakeCostNs: lo });
   // Within 2x the rest of the model may be what is off (the work, the overhead): the wakeup
   // path is taken to be what the model misses only when the replay is far too fast.
   if (atLo >= targetNs / CALIBRATE_BELOW) return { wakeCostNs: lo, perBarrierNs: atLo };
   // A barrier wakes at least one sleeper, so a cost as long as the barrier (doubled a few times,
   // for a waker that is itself preempted) brackets the target.
   let hi = Math.max(2 * lo, targetNs);
-  let atHi = yield hi;
+  let atHi = per({ ...r, wakeCostNs: hi });
   for (let k = 0; k < 4 && atHi < targetNs; k++) {
     lo = hi;
     atLo = atHi;
     hi *= 2;
-    atHi = yield hi;
+    atHi = per({ ...r, wakeCostNs: hi });
   }
   for (let k = 0; k < CALIBRATION_STEPS && atHi > atLo; k++) {
     const mid = (lo + hi) / 2;
-    const atMid = yield mid;
+    const atMid = per({ ...r, wakeCostNs: mid });
     if (atMid < targetNs) [lo, atLo] = [mid, atMid];
     else [hi, atHi] = [mid, atMid];
   }
@@ -168,30 +163,6 @@ function* calibrateWakeCost(
   return Math.abs(atLo - targetNs) <= Math.abs(atHi - targetNs)
     ? { wakeCostNs: lo, perBarrierNs: atLo }
     : { wakeCostNs: hi, perBarrierNs: atHi };
-}
-
-/**
- * Runs `chains` side by side: each step's simulations (one per chain still going, `job` of the
- * chain's index and the value it asks for) are one batch of `run`. Their returns, in order.
- */
-function lockstep<T>(
-  chains: Generator<number, T, number>[],
-  job: (i: number, x: number) => PerBarrierJob,
-  run: (jobs: PerBarrierJob[]) => number[],
-): T[] {
-  const done: (T | undefined)[] = chains.map(() => undefined);
-  let asks = chains.map((c) => c.next());
-  for (;;) {
-    const going = asks.flatMap((a, i) => (a.done === true ? [] : [i]));
-    asks.forEach((a, i) => {
-      if (a.done === true) done[i] = a.value;
-    });
-    if (going.length === 0) return done as T[];
-    const got = run(going.map((i) => job(i, asks[i]!.value as number)));
-    const next = [...asks];
-    going.forEach((i, k) => (next[i] = chains[i]!.next(got[k]!)));
-    asks = next;
-  }
 }
 
 export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
@@ -256,11 +227,14 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   const runBarriers = Math.min(MAX_SIM_BARRIERS, s.barriers?.value ?? MAX_SIM_BARRIERS);
   const cover = COVER_PERIODS * base.latencyNs;
   /**
-   * The job giving the wall per barrier of `threads` x `policy` at reading r, ns (sim-jobs.ts's
-   * runPerBarrier: a short pilot, then long enough to cover many of the host's periods).
+   * Wall per barrier of `threads` x `policy` at reading r, ns. A short pilot measures how long a
+   * barrier takes; the simulation then runs long enough to cover many of the host scheduler's
+   * periods (or the whole run, when shorter): co-runners take their fair share only over periods,
+   * so a candidate simulated for less than a slice would never meet them. A slow candidate is
+   * done after its pilot.
    */
-  const perBarrier = (threads: number, policy: WaitPolicy, r: Reading): PerBarrierJob => ({
-    cfg: {
+  const perBarrier = (threads: number, policy: WaitPolicy, r: Reading): number => {
+    const cfg: SimConfig = {
       ...base,
       threads,
       // Same program: the region's total work (the traced team's) split over the new team.
@@ -273,72 +247,58 @@ export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
         policy === 'spin-then-block'
           ? spinBeforeBlockNs({ runtime: 'libgomp', waitPolicy: 'unset' }, threads, s.vcpus)
           : 0,
-    },
-    pilotBarriers: simBarriers,
-    runBarriers,
-    coverNs: cover,
-    crowded: base.hogs > 0 || threads > base.pcpus,
-  });
-  /** Walls per barrier of independent jobs, run by the caller's runner; their cost counted. */
-  const runJobs = (jobs: PerBarrierJob[]): number[] => {
-    if (jobs.length === 0) return [];
-    const res = (o.runner ?? serialRunner)(jobs);
-    for (const x of res) {
-      simulations += x.simulations;
-      barriersSimulated += x.barriers;
-      events += x.events;
+    };
+    const crowded = base.hogs > 0 || threads > base.pcpus;
+    let n = Math.min(simBarriers, runBarriers);
+    for (;;) {
+      simulations++;
+      barriersSimulated += n;
+      const res = simulate({ ...cfg, barriers: n });
+      events += res.hostEvents + res.guestEvents;
+      const wall = res.wallNs;
+      // Without co-runners a team that fits the host's CPUs never queues on the host (the idle
+      // vCPUs halt): its pace holds from the pilot on, so only a crowded host needs the periods.
+      if (wall >= cover || n >= runBarriers || !crowded) return wall / n;
+      // Long enough to cover the periods at this pace, with a margin (a second extension redoes
+      // the whole run), at least twice as long as the last try.
+      n = Math.min(runBarriers, Math.max(2 * n, Math.ceil((1.25 * n * cover) / Math.max(1, wall))));
     }
-    return res.map((x) => x.perBarrierNs);
   };
   // The traced configuration at each reading; with the barriers unknown, each reading's count is
-  // the one that makes the replay last as long as the run.
+  // the one that makes the replay last as long as the run did.
   // A blocking run with its barriers counted: the wakeup path is calibrated so that the replay
   // lasts as long as the run did, as a cost per sleeper (the releasing thread wakes them one after
   // another, so a bigger team pays more of it). The median gap between two wakeups in the guest
   // is its floor: the IPI through the VMM and the halted vCPU's host wakeup behind co-runners
-  // have a long tail, and each barrier waits for its last sleeper. The three readings' searches
-  // advance side by side, a batch of simulations per step.
+  // have a long tail, and each barrier waits for its last sleeper.
   const calibrated =
     s.waits === 'block' && s.barriers !== undefined && s.threads > 1
-      ? lockstep(
-          rs.map(() => calibrateWakeCost(s.wallNs / s.barriers!.value, base.wakeCostNs)),
-          (i, wakeCostNs) => perBarrier(s.threads, measuredPolicy, { ...rs[i]!, wakeCostNs }),
-          runJobs,
+      ? rs.map((r) =>
+          calibrateWakeCost(r, s.wallNs / s.barriers!.value, base.wakeCostNs, (x) =>
+            perBarrier(s.threads, measuredPolicy, x),
+          ),
         )
       : undefined;
   if (calibrated !== undefined) rs.forEach((r, i) => (r.wakeCostNs = calibrated[i]!.wakeCostNs));
-  // The candidates (a team of one never waits: one simulation serves the three policies; the
-  // traced configuration is the replay's), simulated in one batch with the replay when that was
-  // not calibrated.
-  const key = (t: number, p: WaitPolicy): string => `${t} ${p}`;
-  const isMeasured = (t: number, p: WaitPolicy): boolean => t === s.threads && p === measuredPolicy;
-  const simulated: { t: number; p: WaitPolicy }[] = [];
-  for (let t = 1; t <= s.vcpus; t++)
-    for (const p of t === 1 ? WAIT_POLICIES.slice(0, 1) : WAIT_POLICIES)
-      if (!isMeasured(t, p)) simulated.push({ t, p });
-  const jobs = [
-    ...(calibrated === undefined ? rs.map((r) => perBarrier(s.threads, measuredPolicy, r)) : []),
-    ...simulated.flatMap(({ t, p }) => rs.map((r) => perBarrier(t, p, r))),
-  ];
-  const walls = runJobs(jobs);
-  const measuredPer = calibrated?.map((c) => c.perBarrierNs) ?? walls.slice(0, rs.length);
-  const tableWalls = calibrated === undefined ? walls.slice(rs.length) : walls;
+  const measuredPer = rs.map(
+    (r, i) => calibrated?.[i]!.perBarrierNs ?? perBarrier(s.threads, measuredPolicy, r),
+  );
   const barriersAt = measuredPer.map((p) => s.barriers?.value ?? s.wallNs / p);
   const table = new Map<string, number[]>();
-  simulated.forEach(({ t, p }, k) =>
-    table.set(
-      key(t, p),
-      rs.map((_, i) => tableWalls[k * rs.length + i]! * barriersAt[i]!),
-    ),
-  );
+  const key = (t: number, p: WaitPolicy): string => `${t} ${p}`;
   for (let t = 1; t <= s.vcpus; t++)
-    for (const p of WAIT_POLICIES)
-      if (t === 1 && p !== 'spin') table.set(key(1, p), table.get(key(1, 'spin'))!);
-      else if (isMeasured(t, p))
-        table.set(
-          key(t, p),
-          rs.map((_, i) => measuredPer[i]! * barriersAt[i]!),
+    for (const p of WAIT_POLICIES) {
+      // A team of one never waits: one simulation serves the three policies.
+      const known = t === 1 ? table.get(key(1, 'spin')) : undefined;
+      const walls =
+        known ??
+        rs.map((r, i) =>
+          t === s.threads && p === measuredPolicy
+            ? measuredPer[i]! * barriersAt[i]!
+            : perBarrier(t, p, r) * barriersAt[i]!,
         );
+      table.set(key(t, p), walls);
+    }
   const cand = (t: number, p: WaitPolicy): WhatIfCandidate => {
     const w = table.get(key(t, p))!;
     return {

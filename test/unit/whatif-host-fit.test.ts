@@ -38,10 +38,25 @@ describe('the host slice from the host trace', () => {
       expect(traced!.high).toBeGreaterThanOrEqual(traced!.value);
       // A turn that ends ahead of nobody runs on: the trace shows longer turns than the slice.
       expect(traced!.value).toBeGreaterThan(1.3 * sliceNs);
-      const fitted = fitHostSlice(cfg, traced!.value).sliceNs;
-      expect(Math.abs(fitted / sliceNs - 1)).toBeLessThan(0.15);
+      const fit = fitHostSlice(cfg, traced!.value);
+      expect(Math.abs(fit.sliceNs / sliceNs - 1)).toBeLessThan(0.15);
+      // The first round moved the slice: the second simulates at the new one.
+      expect(fit.simulations).toBe(2);
     },
   );
+
+  it("a fit that lands on the trace's slice stops there: a second round would replay the same run", () => {
+    // Blocking threads: wakeups cut the preempted turns short of any slice, so the simulated
+    // turns stay under the trace's and the slice stays the trace's (clamped) after one round.
+    const cfg: SimConfig = {
+      ...compareConfig(lab, 'block-ideal'),
+      barriers: 1000,
+      runqueues: 'per-cpu',
+    };
+    const fit = fitHostSlice(cfg, 4_000_000);
+    expect(fit.sliceNs).toBe(4_000_000);
+    expect(fit.simulations).toBe(1);
+  });
 
   it('nothing competes (a pCPU per vCPU): no slice to read', () => {
     expect(

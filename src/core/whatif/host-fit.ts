@@ -149,10 +149,14 @@ export function fitHostSlice(
     // A slice longer than the longest turns the trace shows contradicts it; a blocking run's
     // preempted turns are mostly cut short by wakeups, so the simulated ones may stay short
     // whatever the slice: the trace's own value then stands.
-    sliceNs = Math.min(
+    const next = Math.min(
       traceSliceNs,
       Math.max(traceSliceNs / 4, Math.round((sliceNs * traceSliceNs) / got)),
     );
+    // The same slice again would replay the same run (the simulator is seeded) and come back
+    // to it: a fixed point, which the lab's runs mostly reach at once (the trace's value).
+    if (next === sliceNs) break;
+    sliceNs = next;
   }
   return { sliceNs, simulations, events };
 }

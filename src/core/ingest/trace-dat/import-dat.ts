@@ -259,6 +259,13 @@ function stateText(v: number): string {
   return s.length === 0 ? 'R' : s;
 }
 
+/** sched_migrate_task's CPUs as direct() takes them (else it is printed): each in 0..0xffff. */
+function cpusFit(w: Int32Array, q: number, plan: Int32Array, at: number): boolean {
+  const o = w[q + plan[at + PLAN_ORIG]!]!;
+  const d = w[q + plan[at + PLAN_DEST]!]!;
+  return o >= 0 && o <= 0xffff && d >= 0 && d <= 0xffff;
+}
+
 /** Where an event is in the merge's order (count()): raw timestamp, CPU, index in the CPU's stream. */
 interface CountKey {
   ts: number;
@@ -276,6 +283,7 @@ const OP_SWITCH = 2;
 const OP_WAKEUP = 3;
 const OP_WAKING = 4;
 const OP_GENERAL = 5;
+const OP_MIGRATE = 6;
 const PLAN_TYPE = 1;
 const PLAN_MIN_LEN = 2;
 const PLAN_PID = 3;
@@ -287,7 +295,9 @@ const PLAN_STATE_HI = 8;
 const PLAN_NEXT_COMM = 9;
 const PLAN_NEXT_PID = 10;
 const PLAN_NEXT_PRIO = 11;
-const PLAN_SIZE = 12;
+const PLAN_ORIG = 12;
+const PLAN_DEST = 13;
+const PLAN_SIZE = 14;
 
 class DatDecoder {
   private readonly b: TraceBuilder;
@@ -509,29 +519,27 @@ class DatDecoder {
     let firstRaw = Infinity;
     let lastRaw = -Infinity;
     let maxCpu = -1;
-    let total = 0;
-    this.buffer.cpus.forEach((c, i) => {
-      if (trouble) return;
-      const st = new CpuStream(
-        this.buf,
-        f,
-        c,
-        pageSize,
-        this.buffer.chunked,
-        this.opts.decompressors,
-        sinkObj,
-      );
-      this.ownSlot.fill(NaN);
-      this.ownedHere.clear();
-      this.tcSaved.fill(0);
-      const n = this.countStream(st, i);
-      if (n < 0) trouble = true;
-      else if (n > 0) {
-        total += n;
-        if (this.cnSpan[0]! < firstRaw) firstRaw = this.cnSpan[0]!;
-        if (this.cnSpan[1]! > lastRaw) lastRaw = this.cnSpan[1]!;
-        if (c.cpu > maxCpu) maxCpu = c.cpu;
-      }
+    const streams = this.buffer.cpus.map(
+      (c) =>
+        new CpuStream(
+          this.buf,
+          f,
+          c,
+          pageSize,
+          this.buffer.chunked,
+          this.opts.decompressors,
+          sinkObj,
+        ),
+    );
+    const span = new Float64Array(streams.length * 2);
+    const total = this.countStreams(streams, span);
+    if (total < 0) trouble = true;
+    streams.forEach((st, i) => {
+      // A stream with events: its first timestamp is a number (NaN: none).
+      if (Number.isNaN(span[2 * i]!)) return;
+      if (span[2 * i]! < firstRaw) firstRaw = span[2 * i]!;
+      if (span[2 * i + 1]! > lastRaw) lastRaw = span[2 * i + 1]!;
+      if (st.cpu > maxCpu) maxCpu = st.cpu;
     });
     if (trouble || this.sink.total !== diagsBefore) return undefined;
     // The owners' names, as owner() would have interned them in the merge's order.
@@ -579,8 +587,6 @@ class DatDecoder {
   private kTs = 0;
   private kCpu = 0;
   private kSeq = 0;
-  /** This stream's first and last raw timestamps (countStream). */
-  private readonly cnSpan = new Float64Array(2);
   private cnPerType = new Float64Array(0);
   /**
    * Each event type's plan, by slot (cnSlot: type id to slot; slot 0, op 0: none yet): op, type,
@@ -600,17 +606,21 @@ class DatDecoder {
   private aligned = new Uint8Array(0);
 
   /**
-   * Counts one CPU's events (count()): the number, or -1 when the ordered read is needed. One
-   * loop over the pages' records reading 4-byte words, V8 optimises it on the stack early; a
-   * record it cannot settle from its caches (a type, task, owner or state not seen yet, or not a
-   * type it reads) goes whole to one call, countSlow: code V8 has seen no run of deoptimises
-   * when it first runs, and a call made from the first records on is not such code.
+   * Counts the CPUs' events (count()): the number, or -1 when the ordered read is needed; each
+   * stream's first and last raw timestamps into `span` (NaN: no events). One loop over the pages'
+   * records reading 4-byte words, which V8 optimises on the stack early; a record it cannot settle
+   * from its caches (a type, task, owner or state not seen yet, or not a type it reads) goes whole
+   * to one call, countSlow. Code V8 has seen no run of deoptimises the loop when it first runs:
+   * so every stream's first page is read before any stream's rest (the switch between streams
+   * has run by then), and the loop stores nothing when a stream ends. A stream is read in two
+   * goes, each with the caches started afresh (the first-in-stream notes then come again: the
+   * earlier one wins).
    */
-  private countStream(s: CpuStream, stamp: number): number {
-    let seq = 0;
-    let prev = -Infinity;
-    let bytes: Uint8Array | undefined;
+  private countStreams(streams: CpuStream[], span: Float64Array): number {
+    let total = 0;
     let w: Int32Array = new Int32Array(0);
+    span.fill(NaN);
+    const seqs = new Float64Array(streams.length);
     const slotOf = this.cnSlot;
     const ownSlot = this.ownSlot;
     const lcPid = this.lcPid;
@@ -620,97 +630,112 @@ class DatDecoder {
     const states = this.stateByByte;
     const perType = this.cnPerType;
     const plan = this.cnPlan;
-    // The first and latest timestamps go out through an array written in the loop: code after
-    // the loop, first run when the stream ends, would deoptimise the loop's optimised code.
-    const span = this.cnSpan;
-    while (s.nextDataPage()) {
-      if (s.bytes !== bytes) {
-        bytes = s.bytes;
-        w = this.words(bytes);
-      }
-      let ts = s.ts;
-      let p = s.pos;
-      const end = s.end;
-      while (p + 4 <= end) {
-        const word = w[p >> 2]!;
-        const typeLen = word & 31;
-        const delta = word >>> 5;
-        let r = p + 4;
-        let len: number;
-        if (typeLen === 0) {
-          if (r + 4 > end) return -1;
-          len = ((w[r >> 2]! - 4 + 3) & ~3) >>> 0;
-          r += 4;
-        } else if (typeLen <= 28) {
-          len = typeLen * 4;
-        } else if (typeLen === 29) {
-          if (delta === 0) break;
-          if (r + 4 > end) return -1;
-          ts += delta;
-          p = r + (w[r >> 2]! >>> 0);
-          if ((p & 3) !== 0) return -1;
-          continue;
-        } else {
-          if (r + 4 > end) return -1;
-          const ext = (w[r >> 2]! >>> 0) * 134217728 + delta;
-          ts = typeLen === 30 ? ts + ext : ext;
-          p = r + 4;
-          continue;
+    for (let go = 0; go < 2 * streams.length; go++) {
+      const i = go % streams.length;
+      const s = streams[i]!;
+      // The caches' notes of this stream start afresh (lcSaved: a stamp per go).
+      const stamp = go;
+      this.ownSlot.fill(NaN);
+      this.ownedHere.clear();
+      this.tcSaved.fill(0);
+      // The index of the stream's next event, and its latest timestamp so far.
+      let seq = seqs[i]!;
+      const prev0 = span[2 * i + 1]!;
+      let prev = Number.isNaN(prev0) ? -Infinity : prev0;
+      let bytes: Uint8Array | undefined;
+      let pages = go < streams.length ? 1 : Infinity;
+      while (pages-- > 0 && s.nextDataPage()) {
+        if (s.bytes !== bytes) {
+          bytes = s.bytes;
+          w = this.words(bytes);
         }
-        if (r + len > end) return -1;
-        ts += delta;
-        p = r + len;
-        if (ts < prev || len < 8) return -1;
-        prev = ts;
-        span[1] = ts;
-        if (seq === 0) span[0] = ts;
-        const q = r >> 2;
-        const at = slotOf[w[q]! & 0xffff]! * PLAN_SIZE;
-        const op = plan[at]!;
-        const pw = plan[at + PLAN_PID]!;
-        const pid = pw >= 0 ? w[q + pw]! : -1;
-        // Settled here: a type read from its words, the record long enough, the owner noted, and
-        // each (comm, pid, prio) in the cache (saved in this stream when the op saves).
-        let known =
-          op !== 0 &&
-          op !== OP_GENERAL &&
-          len >= plan[at + PLAN_MIN_LEN]! &&
-          ownSlot[pid & CACHE_MASK] === pid;
-        if (known && op !== OP_COUNT) {
-          let c = q + plan[at + PLAN_COMM]!;
-          let tp = w[q + plan[at + PLAN_TPID]!]!;
-          let k = tp & CACHE_MASK;
-          known =
-            lcPid[k] === tp &&
-            lcPrio[k] === w[q + plan[at + PLAN_PRIO]!] &&
-            lcComm[k * 4] === w[c] &&
-            lcComm[k * 4 + 1] === w[c + 1] &&
-            lcComm[k * 4 + 2] === w[c + 2] &&
-            lcComm[k * 4 + 3] === w[c + 3] &&
-            (op === OP_WAKING || lcSaved[k] === stamp);
-          if (known && op === OP_SWITCH) {
-            const hi = plan[at + PLAN_STATE_HI]!;
-            c = q + plan[at + PLAN_NEXT_COMM]!;
-            tp = w[q + plan[at + PLAN_NEXT_PID]!]!;
-            k = tp & CACHE_MASK;
+        let ts = s.ts;
+        let p = s.pos;
+        const end = s.end;
+        while (p + 4 <= end) {
+          const word = w[p >> 2]!;
+          const typeLen = word & 31;
+          const delta = word >>> 5;
+          let r = p + 4;
+          let len: number;
+          if (typeLen === 0) {
+            if (r + 4 > end) return -1;
+            len = ((w[r >> 2]! - 4 + 3) & ~3) >>> 0;
+            r += 4;
+          } else if (typeLen <= 28) {
+            len = typeLen * 4;
+          } else if (typeLen === 29) {
+            if (delta === 0) break;
+            if (r + 4 > end) return -1;
+            ts += delta;
+            p = r + (w[r >> 2]! >>> 0);
+            if ((p & 3) !== 0) return -1;
+            continue;
+          } else {
+            if (r + 4 > end) return -1;
+            const ext = (w[r >> 2]! >>> 0) * 134217728 + delta;
+            ts = typeLen === 30 ? ts + ext : ext;
+            p = r + 4;
+            continue;
+          }
+          if (r + len > end) return -1;
+          ts += delta;
+          p = r + len;
+          if (ts < prev || len < 8) return -1;
+          prev = ts;
+          span[2 * i + 1] = ts;
+          if (seq === 0) span[2 * i] = ts;
+          const q = r >> 2;
+          const at = slotOf[w[q]! & 0xffff]! * PLAN_SIZE;
+          const op = plan[at]!;
+          const pw = plan[at + PLAN_PID]!;
+          const pid = pw >= 0 ? w[q + pw]! : -1;
+          // Settled here: a type read from its words, the record long enough, the owner noted, and
+          // each (comm, pid, prio) in the cache (saved in this stream when the op saves).
+          let known =
+            op !== 0 &&
+            op !== OP_GENERAL &&
+            len >= plan[at + PLAN_MIN_LEN]! &&
+            ownSlot[pid & CACHE_MASK] === pid;
+          if (known && op !== OP_COUNT) {
+            let c = q + plan[at + PLAN_COMM]!;
+            let tp = w[q + plan[at + PLAN_TPID]!]!;
+            let k = tp & CACHE_MASK;
             known =
-              (hi < 0 || w[q + hi] === 0) &&
-              states[w[q + plan[at + PLAN_STATE]!]! & 255]! >= 0 &&
               lcPid[k] === tp &&
-              lcPrio[k] === w[q + plan[at + PLAN_NEXT_PRIO]!] &&
+              lcPrio[k] === w[q + plan[at + PLAN_PRIO]!] &&
               lcComm[k * 4] === w[c] &&
               lcComm[k * 4 + 1] === w[c + 1] &&
               lcComm[k * 4 + 2] === w[c + 2] &&
               lcComm[k * 4 + 3] === w[c + 3] &&
-              lcSaved[k] === stamp;
+              (op === OP_WAKING || lcSaved[k] === stamp) &&
+              (op !== OP_MIGRATE || cpusFit(w, q, plan, at));
+            if (known && op === OP_SWITCH) {
+              const hi = plan[at + PLAN_STATE_HI]!;
+              c = q + plan[at + PLAN_NEXT_COMM]!;
+              tp = w[q + plan[at + PLAN_NEXT_PID]!]!;
+              k = tp & CACHE_MASK;
+              known =
+                (hi < 0 || w[q + hi] === 0) &&
+                states[w[q + plan[at + PLAN_STATE]!]! & 255]! >= 0 &&
+                lcPid[k] === tp &&
+                lcPrio[k] === w[q + plan[at + PLAN_NEXT_PRIO]!] &&
+                lcComm[k * 4] === w[c] &&
+                lcComm[k * 4 + 1] === w[c + 1] &&
+                lcComm[k * 4 + 2] === w[c + 2] &&
+                lcComm[k * 4 + 3] === w[c + 3] &&
+                lcSaved[k] === stamp;
+            }
           }
+          if (known) perType[plan[at + PLAN_TYPE]!]!++;
+          else if (!this.countSlow(s, bytes, w, r, len, ts, seq, stamp)) return -1;
+          seq++;
         }
-        if (known) perType[plan[at + PLAN_TYPE]!]!++;
-        else if (!this.countSlow(s, bytes, w, r, len, ts, seq, stamp)) return -1;
-        seq++;
       }
+      total += seq - seqs[i]!;
+      seqs[i] = seq;
     }
-    return seq;
+    return total;
   }
 
   /**
@@ -739,7 +764,11 @@ class DatDecoder {
     const plan = this.cnPlan;
     const at = sl * PLAN_SIZE;
     const op = plan[at]!;
-    if (op === OP_GENERAL || len < plan[at + PLAN_MIN_LEN]!) {
+    if (
+      op === OP_GENERAL ||
+      len < plan[at + PLAN_MIN_LEN]! ||
+      (op === OP_MIGRATE && !cpusFit(w, q, plan, at))
+    ) {
       if (!this.countGeneral(ts, cpu, seq)) return false;
     } else {
       const pw = plan[at + PLAN_PID]!;
@@ -748,7 +777,8 @@ class DatDecoder {
       if (op !== OP_COUNT) {
         const tp = w[q + plan[at + PLAN_TPID]!]!;
         const pr = w[q + plan[at + PLAN_PRIO]!]!;
-        this.leanTask(w, q + plan[at + PLAN_COMM]!, tp, pr, op !== OP_WAKING, stamp, ts, cpu, seq);
+        const save = op !== OP_WAKING && op !== OP_MIGRATE;
+        this.leanTask(w, q + plan[at + PLAN_COMM]!, tp, pr, save, stamp, ts, cpu, seq);
       }
       if (op === OP_SWITCH) {
         const hi = plan[at + PLAN_STATE_HI]!;
@@ -862,6 +892,13 @@ class DatDecoder {
           if (set(...base)) op = OP_WAKEUP;
         } else if (h.kind === Kind.schedWaking) {
           if (set(...base)) op = OP_WAKING;
+        } else if (h.kind === Kind.schedMigrateTask) {
+          fields.push(d.origCpu, d.destCpu);
+          const cpus: [number, number | undefined][] = [
+            [PLAN_ORIG, word(d.origCpu)],
+            [PLAN_DEST, word(d.destCpu)],
+          ];
+          if (set(...base, ...cpus)) op = OP_MIGRATE;
         }
       }
     }

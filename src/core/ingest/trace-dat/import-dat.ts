@@ -823,7 +823,10 @@ class DatDecoder {
   /** The plan for a type first seen (in the count loop): its handler, then how the loop reads it. */
   private planFor(id: number, s: CpuStream): number {
     const h = this.handler(id, s.recOffset());
-    // Sized by count() for every format the file has: more is an id of no format (a warning).
+    // A type of no format, or of none with common_pid (handler() then borrows the first type's
+    // seen in the merge's order): the ordered read's.
+    if (h.fmt?.byName.get('common_pid') === undefined) return 0;
+    // Sized by count() for every format the file has.
     const sl = this.cnPlans + 1;
     if ((sl + 1) * PLAN_SIZE > this.cnPlan.length || h.type >= this.cnPerType.length) return 0;
     const at = sl * PLAN_SIZE;

@@ -509,10 +509,11 @@ class DatDecoder {
       if (c.cpu >= CPU_UNKNOWN || (hdrCpus !== undefined && c.cpu >= hdrCpus)) return undefined;
     let trouble = false;
     const sinkObj = {
-      damage: (): void => void (trouble = true),
-      lost: (): void => void (trouble = true),
+      damage: (): void => void (trouble = this.cnTrouble = true),
+      lost: (): void => void (trouble = this.cnTrouble = true),
     };
     this.counting = true;
+    this.cnDiags = diagsBefore;
     const types = f.formats.size + 2;
     this.cnPlan = new Int32Array((types + 1) * PLAN_SIZE);
     this.cnPerType = new Float64Array(b.eventTypes.length + types);
@@ -577,6 +578,9 @@ class DatDecoder {
 
   // The count-only read's state (count()).
   private counting = false;
+  /** Damage or lost events met (the streams' sink), and the diagnostics before counting. */
+  private cnTrouble = false;
+  private cnDiags = 0;
   /** Each pid's first event it owns, and first scheduler event naming it (with the comm). */
   private readonly firstOwn = new Map<number, CountKey>();
   private readonly firstSave = new Map<number, CountKey & { comm: string }>();
@@ -637,6 +641,9 @@ class DatDecoder {
           bytes = s.bytes;
           w = this.words(bytes);
         }
+        // Damage, or a diagnostic (a record printed, a type of no format): the ordered read's,
+        // and counting further would only be undone.
+        if (this.cnTrouble || this.sink.total !== this.cnDiags) return -1;
         seq = this.countPage(s, bytes, w, i, go, span, seq);
         if (seq < 0) return -1;
       }

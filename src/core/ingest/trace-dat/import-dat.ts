@@ -502,6 +502,9 @@ class DatDecoder {
     const pageSize = this.buffer.pageSize;
     if (!f.little || !this.countOnly || pageSize % 4 !== 0 || hp.dataOffset % 4 !== 0)
       return undefined;
+    // A damaged file (cut short, bad sections): its events' diagnostics are the ordered read's.
+    if (f.damage.length > 0 || f.notes.length > 0) return undefined;
+    for (const c of this.buffer.cpus) if (c.offset + c.size > this.buf.length) return undefined;
     const offsetAdd = this.begin(first);
     const diagsBefore = this.sink.total;
     const hdrCpus = b.header.cpus;

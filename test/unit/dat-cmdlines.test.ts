@@ -18,9 +18,17 @@ function datWith(from: string, to: string): Uint8Array {
   const bytes = writeTraceDat(t);
   const at = Buffer.from(bytes).indexOf(from);
   expect(at).toBeGreaterThan(0);
-  expect(to.length).toBe(from.length);
+  expect(Buffer.byteLength(to)).toBe(from.length);
   bytes.set(Buffer.from(to), at);
   return bytes;
+}
+
+/** The (pid, comm) names a read made, sorted. */
+function names(bytes: Uint8Array, countOnly: boolean): string[] {
+  const t = importTraceDat(bytes, { decompressors: {}, eventText: false, countOnly })[0]!;
+  const out = new Set<string>();
+  for (let i = 0; i < t.tasks.size; i++) out.add(`${t.tasks.comm(i)}:${t.tasks.pid(i)}`);
+  return [...out].sort();
 }
 
 function owners(bytes: Uint8Array): string[] {
@@ -36,5 +44,21 @@ describe('.dat saved cmdlines', () => {
   it('reads a pid that is not plain digits with Number (0x38 is pid 56) and skips a line starting with a space', () => {
     const o = owners(datWith('1234 alpha\n56 beta\n', ' 1234 alph\n0x38 bt\n'));
     expect(o).toEqual(['<...>:1234', 'bt:56']);
+  });
+
+  it.each([
+    ['plain pid lines', '56 beta\n', '56 bet2\n', ['alpha:1234', 'bet2:56']],
+    [
+      'a pid not plain digits',
+      '1234 alpha\n56 beta\n',
+      ' 1234 alph\n0x38 bt\n',
+      ['<...>:1234', 'bt:56'],
+    ],
+    ['a comm past ASCII', '56 beta\n', '56 b\u00e9t\n', ['alpha:1234', 'b\u00e9t:56']],
+  ])('a count-only read (cmdlinesOf) names owners as a full read does: %s', (_, from, to, some) => {
+    const bytes = datWith(from, to);
+    const counted = names(bytes, true);
+    expect(counted).toEqual(names(bytes, false));
+    expect(counted).toEqual(expect.arrayContaining(some));
   });
 });

@@ -4,7 +4,7 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { ImportOptions } from '../ingest/importer';
-import { ByteSource, importTraceDat } from '../ingest/trace-dat/index';
+import { ByteSource, importTraceDat, memorySource } from '../ingest/trace-dat/index';
 import { Damage } from '../ingest/trace-dat/bytes';
 import { parseDatFile } from '../ingest/trace-dat/file';
 import { DIAG } from '../model/diagnostics';
@@ -32,6 +32,19 @@ export function fileSource(fd: number, size: number): ByteSource {
   };
 }
 
+/**
+ * Files up to this size are read whole, in one read, before decoding: a compressed file's chunks
+ * read one positional read each (a header, then the data) cost ~600 reads for a 2 MB file, 15 ms.
+ */
+const WHOLE_READ_BYTES = 32 << 20;
+
+/** All `size` bytes of the file in one buffer, or undefined when it is bigger or not that size now. */
+function wholeFile(fd: number, size: number): ByteSource | undefined {
+  if (size > WHOLE_READ_BYTES) return undefined;
+  const all = fileSource(fd, size).read(0, size);
+  return all.length === size ? memorySource(all) : undefined;
+}
+
 /** Imports the .dat at `path` (`size` bytes) on this thread. Throws only if it cannot be opened. */
 export function readDatFile(
   path: string,
@@ -41,7 +54,7 @@ export function readDatFile(
 ): Trace[] {
   const fd = openSync(path, 'r');
   try {
-    return importTraceDat(fileSource(fd, size), {
+    return importTraceDat(wholeFile(fd, size) ?? fileSource(fd, size), {
       ...opts,
       decompressors: nodeDecompressors,
       ...(cpuRange !== undefined ? { cpuRange } : {}),

@@ -494,6 +494,42 @@ export class TraceBuilder {
   }
 
   /**
+   * Events counted elsewhere, all at once, by a reader that knows they hold what countEvent of
+   * each in the trace's order would find (ingest/trace-dat count(): no time going back, no CPU
+   * past the header's count): `perType` by type id, the earliest and latest relative timestamps,
+   * the highest CPU. False, and nothing added, when the tables are past the memory cap, where the
+   * ordered read may have stopped: the caller reads in order then.
+   */
+  countEvents(
+    perType: Float64Array,
+    count: number,
+    minTs: number,
+    maxTs: number,
+    cpu: number,
+  ): boolean {
+    if (this.residentBytes() > this.memoryCapBytes * this.memoryShare) return false;
+    if (count === 0) return true;
+    if (cpu > this.maxCpu) this.maxCpu = cpu;
+    const t = (this.tally ??= {
+      perType: new Float64Array(perType.length),
+      count: 0,
+      minTs: Infinity,
+      maxTs: -Infinity,
+    });
+    if (t.perType.length < perType.length) {
+      const grown = new Float64Array(perType.length);
+      grown.set(t.perType);
+      t.perType = grown;
+    }
+    for (let i = 0; i < perType.length; i++) t.perType[i]! += perType[i]!;
+    t.count += count;
+    this.linesRead += count;
+    if (minTs < t.minTs) t.minTs = minTs;
+    if (maxTs > t.maxTs) t.maxTs = maxTs;
+    return true;
+  }
+
+  /**
    * Every 65,536 events: whether the trace's memory reached its share of the cap. The first
    * events measure it too (and let it be): V8 may inline this, and then needs feedback for all of it.
    */

@@ -86,6 +86,11 @@ export interface DatFile {
   formats: Map<number, EventFormat>;
   /** Saved cmdlines (pid to comm), parsed on first use. */
   cmdlines: () => ReadonlyMap<number, string>;
+  /**
+   * The saved cmdlines of these pids only, what cmdlines() has for them: for a reader that names
+   * a few dozen pids (a count-only read), without making a string of every line.
+   */
+  cmdlinesOf: (pids: ReadonlySet<number>) => ReadonlyMap<number, string>;
   /** /proc/kallsyms of the traced machine, read (and decompressed) on first use. */
   kallsyms: () => Uint8Array | undefined;
   /**
@@ -169,6 +174,7 @@ export function parseDatFile(src: ByteSource, dec: Decompressors): DatFile | Dam
     headerPage: parseHeaderPage('', longSize),
     formats: new Map(),
     cmdlines: () => NO_CMDLINES,
+    cmdlinesOf: () => NO_CMDLINES,
     kallsyms: () => undefined,
     printk: () => undefined,
     buffers: [],
@@ -256,6 +262,43 @@ function readCmdlines(src: Uint8Array, f: DatFile): void {
       }
     }
     return map;
+  };
+  const beforeOf = f.cmdlinesOf;
+  f.cmdlinesOf = (pids) => {
+    // Once parsed, or with any byte past ASCII (decoded as a whole, as cmdlines() does): from the map.
+    if (map !== undefined || src.some((c) => c >= 0x80)) {
+      const all = f.cmdlines();
+      const out = new Map<number, string>();
+      for (const p of pids) {
+        const c = all.get(p);
+        if (c !== undefined) out.set(p, c);
+      }
+      return out;
+    }
+    const out = new Map(beforeOf(pids));
+    // cmdlines()'s reading of each line, on the bytes; a comm made only for the pids asked for.
+    for (let at = 0; at < src.length;) {
+      let nl = src.indexOf(10, at);
+      if (nl < 0) nl = src.length;
+      let sp = -1;
+      let pid = 0;
+      let digits = true;
+      for (let i = at; i < nl; i++) {
+        const c = src[i]!;
+        if (c === 32) {
+          sp = i;
+          break;
+        }
+        if (c >= 48 && c <= 57) pid = pid * 10 + (c - 48);
+        else digits = false;
+      }
+      if (sp > at) {
+        if (!digits || sp - at > 15) pid = Number(text(src, at, sp));
+        if (Number.isInteger(pid) && pids.has(pid)) out.set(pid, text(src, sp + 1, nl));
+      }
+      at = nl + 1;
+    }
+    return out;
   };
 }
 
@@ -403,6 +446,7 @@ function readV6Prefix(src: ByteSource, pos: number, f: DatFile): void {
       ...f,
       formats: new Map(),
       cmdlines: () => NO_CMDLINES,
+      cmdlinesOf: () => NO_CMDLINES,
       printk: () => undefined,
       buffers: [],
       latencyText: [],

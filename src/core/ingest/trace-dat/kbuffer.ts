@@ -48,8 +48,9 @@ export class CpuStream {
   recLen = 0;
   done = false;
 
-  private pos = 0;
-  private end = 0;
+  /** The current page's unread data: [pos, end) of `bytes` (a counting reader walks it itself). */
+  pos = 0;
+  end = 0;
   /** Next page start in `bytes`, and where the current block of pages ends. */
   private nextPage = 0;
   private blockEnd = 0;
@@ -257,6 +258,16 @@ export class CpuStream {
       this.end = data + size;
       if (size > 0) return true;
     }
+  }
+
+  /**
+   * Moves to the next page with data, for a reader that walks the page's records itself (the
+   * count-only read): `ts` is the page's timestamp, [pos, end) its data; false at the end (call
+   * it no more then). It stores nothing itself: a store first made as a stream ends would
+   * deoptimise the reader's loop, which V8 has optimised by then with this inlined.
+   */
+  nextDataPage(): boolean {
+    return !this.done && this.loadPage();
   }
 
   /** Moves to the next data event; false (and `done`) at the end. */

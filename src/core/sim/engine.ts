@@ -288,7 +288,8 @@ function normalConfig(c: SimConfig): Cfg {
     dop: c.dop,
     runqueues: c.runqueues ?? 'shared',
     pin: c.pin === true,
-    fixedDop: NaN,
+    // A team size: a small integer, as the team fields it flows into.
+    fixedDop: c.fixedDop ?? c.threads,
     workNs: NaN,
     imbalance: NaN,
     barrierNs: NaN,
@@ -305,7 +306,6 @@ function normalConfig(c: SimConfig): Cfg {
     seed: NaN,
     maxStepsPerBarrier: NaN,
   };
-  n.fixedDop = c.fixedDop ?? c.threads;
   n.workNs = c.workNs;
   n.imbalance = c.imbalance;
   n.barrierNs = c.barrierNs ?? 0;
@@ -1244,4 +1244,46 @@ export function simulateOracle(c: SimConfig): SimResult & { bestDop: number } {
     if (best === undefined || r.wallNs < best.wallNs) best = { ...r, bestDop: d };
   }
   return best!;
+}
+
+let primed = false;
+
+/**
+ * Runs a few tiny simulations, once per process, that take every branch the what-if's runs take
+ * (each wait policy, per-pCPU queues with a co-runner, VMM sleeps, times past 2^31 ns) before any
+ * of them is hot. V8 optimises a step with the type feedback it has seen so far: a step optimised
+ * during the first blocking runs met its spinning branch later with no feedback there, threw its
+ * code away and was compiled again ("insufficient type feedback"), each time with the steps
+ * inlined into it. These runs cost well under a millisecond of interpreted code.
+ */
+export function primeSimulator(): void {
+  if (primed) return;
+  primed = true;
+  const vmmSleeps = { runNs: [4e8 + 0.5, 9e8], sleepNs: [2e7, 5e7 + 0.5] };
+  for (const policy of ['block', 'spin', 'spin-then-block'] as const)
+    for (const vmm of [false, true])
+      simulate({
+        pcpus: 2,
+        vcpus: 3,
+        threads: 3,
+        barriers: 4,
+        workNs: 1.2e9 + 0.5,
+        imbalance: 0.1,
+        barrierNs: 1e5 + 0.5,
+        policy,
+        dop: 'fixed',
+        spinNs: policy === 'spin-then-block' ? 3e8 + 0.5 : 0,
+        hogs: 1,
+        runqueues: 'per-cpu',
+        hogOnNs: 0,
+        hogOffNs: 0,
+        latencyNs: 1e9 + 0.5,
+        minSliceNs: 5e8 + 0.5,
+        wakeupGranNs: 1e6 + 0.5,
+        wakeCostNs: 5e3 + 0.5,
+        resumeCostNs: 5e3 + 0.5,
+        ipiNs: 2e4 + 0.5,
+        seed: 7,
+        ...(vmm ? { vmmSleeps } : {}),
+      });
 }

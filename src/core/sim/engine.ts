@@ -1076,10 +1076,9 @@ function startSpin(s: Sim, i: number, budget: number): void {
 /** The spin up to the next PLE exit (or the whole budget without PLE). */
 function nextSpinPiece(s: Sim, i: number): void {
   const th = s.threads[i]!;
-  const piece =
-    !s.hasPle
-      ? th.spinLeft
-      : Math.min(th.spinLeft, Math.max(1, Math.round(s.pleWindow[i]! / s.pleGHz)));
+  const piece = !s.hasPle
+    ? th.spinLeft
+    : Math.min(th.spinLeft, Math.max(1, Math.round(s.pleWindow[i]! / s.pleGHz)));
   th.spinPiece = piece;
   setPiece(s, i, 'spin', piece);
 }

@@ -4,7 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { writeTraceCmdText } from '../../src/core/export/trace-cmd-text';
-import { simulate, simulateOracle, SimConfig } from '../../src/core/sim/engine';
+import {
+  KVM_PLE_DEFAULTS,
+  primeSimulator,
+  simulate,
+  simulateOracle,
+  SimConfig,
+} from '../../src/core/sim/engine';
 import { simulateTraces } from '../../src/core/sim/record';
 import { throughText } from './support/round-trip';
 import { parseSweep, sweepConfig } from '../../src/core/sim/sweep';
@@ -36,6 +42,39 @@ describe('simulate', () => {
     const a = simulate({ ...base, pcpus: 2 });
     expect(simulate({ ...base, pcpus: 2 })).toEqual(a);
     expect(simulate({ ...base, pcpus: 2, seed: 2 }).wallNs).not.toBe(a.wallNs);
+  });
+
+  it('an absent optional field runs as its documented default given explicitly', () => {
+    const crowded: SimConfig = {
+      ...base,
+      pcpus: 3,
+      hogs: 1,
+      barriers: 60,
+      policy: 'spin-then-block',
+    };
+    expect(
+      simulate({
+        ...crowded,
+        barrierNs: 0,
+        fixedDop: crowded.threads,
+        haltPollNs: 0,
+        pin: false,
+        runqueues: 'shared',
+        maxStepsPerBarrier: 50_000_000,
+        vmmSleeps: { runNs: [], sleepNs: [1e6] },
+      }),
+    ).toEqual(simulate(crowded));
+  });
+
+  it('priming the simulator changes no later result', () => {
+    const cfgs: SimConfig[] = [
+      { ...base, pcpus: 3, hogs: 1, barriers: 60, runqueues: 'per-cpu' },
+      { ...base, policy: 'block', pcpus: 2, barriers: 60, ple: KVM_PLE_DEFAULTS },
+      { ...base, barriers: 60, vmmSleeps: { runNs: [2e6, 5e6], sleepNs: [3e4] } },
+    ];
+    const before = cfgs.map((c) => simulate(c));
+    primeSimulator();
+    expect(cfgs.map((c) => simulate(c))).toEqual(before);
   });
 
   it('without preemption, spinning beats blocking (wakeups cost)', () => {

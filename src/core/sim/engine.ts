@@ -231,52 +231,97 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
   if (c.threads > c.vcpus) throw new RangeError(`threads (${c.threads}) > vcpus (${c.vcpus})`);
   if (c.threads < 1 || c.pcpus < 1 || c.barriers < 1)
     throw new RangeError('pcpus, threads and barriers must be at least 1');
-  const s = newSim(sameShape(c), rec);
+  const s = newSim(normalConfig(c), c.ple, c.vmmSleeps, rec);
   startSim(s);
   return runSim(s);
 }
 
-/** A configuration with every field, optional ones undefined when not given. */
-type FullConfig = { [K in keyof SimConfig]-?: SimConfig[K] | undefined } & {
-  [K in keyof SimConfig as undefined extends SimConfig[K] ? never : K]-?: SimConfig[K];
-};
+/**
+ * The configuration as the steps read it: every field present, with one type, optional ones at
+ * their defaults (the engine's own `??`s), the PLE and VMM parts kept beside it in the run.
+ */
+interface Cfg {
+  pcpus: number;
+  vcpus: number;
+  threads: number;
+  barriers: number;
+  hogs: number;
+  policy: WaitPolicy;
+  dop: DopPolicy;
+  runqueues: 'shared' | 'per-cpu';
+  pin: boolean;
+  fixedDop: number;
+  workNs: number;
+  imbalance: number;
+  barrierNs: number;
+  spinNs: number;
+  hogOnNs: number;
+  hogOffNs: number;
+  latencyNs: number;
+  minSliceNs: number;
+  wakeupGranNs: number;
+  wakeCostNs: number;
+  resumeCostNs: number;
+  ipiNs: number;
+  haltPollNs: number;
+  seed: number;
+  maxStepsPerBarrier: number;
+}
 
 /**
- * `c` as an object of one shape whatever the caller spread into it (the what-if builds each
- * configuration from a different mix): the steps read `s.c` at every event, and a run with
- * another shape of it threw their optimised code away (V8's "wrong map"), to be compiled again.
+ * `c` as an object of one shape and one field representation whatever the caller spread into it
+ * (the what-if builds each configuration from a different mix): the steps read `s.c` at every
+ * event. A field V8 first saw holding a small integer and later a fraction, Infinity or a number
+ * past 2^30 (a slice, a spin budget, a seed) changes the object's map and deprecates the old one,
+ * and every optimised step that checked it is thrown away ("wrong map"). So the fields that may
+ * hold a double are first stored as NaN (a double field from the start) and then set; small
+ * integers (counts of CPUs and threads) stay small integers.
  */
-function sameShape(c: SimConfig): FullConfig {
-  return {
+function normalConfig(c: SimConfig): Cfg {
+  const n: Cfg = {
     pcpus: c.pcpus,
     vcpus: c.vcpus,
     threads: c.threads,
     barriers: c.barriers,
-    workNs: c.workNs,
-    imbalance: c.imbalance,
-    barrierNs: c.barrierNs,
+    hogs: c.hogs,
     policy: c.policy,
     dop: c.dop,
-    fixedDop: c.fixedDop,
-    spinNs: c.spinNs,
-    hogs: c.hogs,
-    pin: c.pin,
-    runqueues: c.runqueues,
-    hogOnNs: c.hogOnNs,
-    hogOffNs: c.hogOffNs,
-    latencyNs: c.latencyNs,
-    minSliceNs: c.minSliceNs,
-    wakeupGranNs: c.wakeupGranNs,
-    wakeCostNs: c.wakeCostNs,
-    resumeCostNs: c.resumeCostNs,
-    ipiNs: c.ipiNs,
-    seed: c.seed,
-    haltPollNs: c.haltPollNs,
-    ple: c.ple,
-    maxStepsPerBarrier: c.maxStepsPerBarrier,
-    coRunnerKind: c.coRunnerKind,
-    vmmSleeps: c.vmmSleeps,
+    runqueues: c.runqueues ?? 'shared',
+    pin: c.pin === true,
+    // A team size: a small integer, as the team fields it flows into.
+    fixedDop: c.fixedDop ?? c.threads,
+    workNs: NaN,
+    imbalance: NaN,
+    barrierNs: NaN,
+    spinNs: NaN,
+    hogOnNs: NaN,
+    hogOffNs: NaN,
+    latencyNs: NaN,
+    minSliceNs: NaN,
+    wakeupGranNs: NaN,
+    wakeCostNs: NaN,
+    resumeCostNs: NaN,
+    ipiNs: NaN,
+    haltPollNs: NaN,
+    seed: NaN,
+    maxStepsPerBarrier: NaN,
   };
+  n.workNs = c.workNs;
+  n.imbalance = c.imbalance;
+  n.barrierNs = c.barrierNs ?? 0;
+  n.spinNs = c.spinNs;
+  n.hogOnNs = c.hogOnNs;
+  n.hogOffNs = c.hogOffNs;
+  n.latencyNs = c.latencyNs;
+  n.minSliceNs = c.minSliceNs;
+  n.wakeupGranNs = c.wakeupGranNs;
+  n.wakeCostNs = c.wakeCostNs;
+  n.resumeCostNs = c.resumeCostNs;
+  n.ipiNs = c.ipiNs;
+  n.haltPollNs = c.haltPollNs ?? 0;
+  n.seed = c.seed;
+  n.maxStepsPerBarrier = c.maxStepsPerBarrier ?? MAX_STEPS_PER_BARRIER;
+  return n;
 }
 
 /**
@@ -285,30 +330,35 @@ function sameShape(c: SimConfig): FullConfig {
  * every run (the what-if runs ~70 short simulations per analysis, and each run's new closures
  * were optimised again, their first code thrown away).
  */
-function newSim(c: FullConfig, rec: SimRecorder | undefined) {
+function newSim(
+  c: Cfg,
+  ple: PleConfig | undefined,
+  vmmSleeps: SimConfig['vmmSleeps'],
+  rec: SimRecorder | undefined,
+) {
   const rand = mulberry32(c.seed);
   const nTasks = c.vcpus + c.hogs;
   /** Per-pCPU runqueues whose tasks migrate (`aff` is then the queue a task is on). */
-  const movable = c.pin !== true && c.runqueues === 'per-cpu';
+  const movable = !c.pin && c.runqueues === 'per-cpu';
   const periodic = c.hogOnNs > 0 && c.hogOffNs > 0;
-  const tasks: HostTask[] = Array.from({ length: nTasks }, (_, id) => ({
-    id,
-    state: 'ready',
-    pcpu: -1,
-    vruntime: 0,
-    runSince: 0,
-    readySince: 0,
-    periodEnd: Infinity,
-    preempted: false,
-    aff:
-      c.pin === true
-        ? id < c.vcpus
-          ? id % c.pcpus
-          : Math.floor(((id - c.vcpus) * c.pcpus) / Math.max(1, c.hogs))
-        : movable
-          ? id % c.pcpus
-          : -1,
-  }));
+  const tasks: HostTask[] = Array.from({ length: nTasks }, (_, id) => {
+    // Times as double fields from the start (NaN, then 0): see normalConfig.
+    const k: HostTask = {
+      id,
+      state: 'ready',
+      pcpu: -1,
+      vruntime: NaN,
+      runSince: NaN,
+      readySince: NaN,
+      periodEnd: Infinity,
+      preempted: false,
+      aff: taskAffinity(c, movable, id),
+    };
+    k.vruntime = 0;
+    k.runSince = 0;
+    k.readySince = 0;
+    return k;
+  });
   const pcpu: number[] = new Array<number>(c.pcpus).fill(-1);
   /** When the running task's slice on each pCPU ends (none when idle). */
   const slices = new TimerHeap(c.pcpus);
@@ -320,46 +370,48 @@ function newSim(c: FullConfig, rec: SimRecorder | undefined) {
   const dueAt = pieces.at;
   /** A piece was set to end at or before now while due threads were being handled. */
   const lateDue = false;
-  const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop ?? c.threads));
+  const fixedSize = Math.max(1, Math.min(c.threads, c.fixedDop));
   const team = c.dop === 'fixed' ? fixedSize : c.threads;
   const teams: number[] = [];
-  const barrierNs = c.barrierNs ?? 0;
-  /** A team member's share of a region's work, and the barrier's cost (set with the team). */
-  const share = 0;
-  const barrierCost = 0;
-  const threads: GuestThread[] = Array.from({ length: c.threads }, () => ({
-    state: 'work',
-    left: 0,
-    spinLeft: 0,
-    spinPiece: 0,
-    toWake: new Int32Array(c.threads),
-    wakeNext: 0,
-    wakeEnd: 0,
-  }));
-  const haltPollNs = c.haltPollNs ?? 0;
-  const vmm =
-    c.vmmSleeps !== undefined && c.vmmSleeps.runNs.length > 0 && c.vmmSleeps.sleepNs.length > 0
-      ? c.vmmSleeps
-      : undefined;
+  const threads: GuestThread[] = Array.from({ length: c.threads }, () => {
+    const th: GuestThread = {
+      state: 'work',
+      left: NaN,
+      spinLeft: NaN,
+      spinPiece: NaN,
+      toWake: new Int32Array(c.threads),
+      wakeNext: 0,
+      wakeEnd: 0,
+    };
+    th.left = 0;
+    th.spinLeft = 0;
+    th.spinPiece = 0;
+    return th;
+  });
+  const hasVmm =
+    vmmSleeps !== undefined && vmmSleeps.runNs.length > 0 && vmmSleeps.sleepNs.length > 0;
+  /** VMM sleeps' stretches and lengths to draw from (empty without them): no object that is sometimes there. */
+  const vmmRun = Float64Array.from(hasVmm ? vmmSleeps.runNs : []);
+  const vmmSleep = Float64Array.from(hasVmm ? vmmSleeps.sleepNs : []);
   /** VMM sleeps: their own draws (the rest of the run draws as without them). */
   const vmmRand = mulberry32((c.seed ^ 0x5bd1e995) >>> 0);
   /** Per thread: when its running vCPU next sleeps in the VMM, or, while it sleeps there, wakes. */
   const vmmTimers = new TimerHeap(c.threads);
   /** Host CPU left before the next VMM sleep, while the vCPU is not running. */
   const vmmLeft = Float64Array.from({ length: c.threads }, () =>
-    vmm !== undefined ? vmmDraw(vmmRand, vmm.runNs) : Infinity,
+    hasVmm ? vmmDraw(vmmRand, vmmRun) : Infinity,
   );
   const inVmm = new Uint8Array(c.threads);
   const vmmSleepCount = 0;
-  const ple = c.ple;
   /** Each vCPU's current PLE window, cycles. */
   const pleWindow = new Float64Array(c.vcpus).fill(ple?.windowCycles ?? 0);
   const lastBoosted = -1;
   const pleExits = 0;
   const pleYields = 0;
   const pollHits = 0;
-  const waitNs = new Array<number>(c.vcpus).fill(0);
-  const preemptedNs = new Array<number>(c.vcpus).fill(0);
+  /** Typed: a plain array of small integers would change its kind at the first fraction added. */
+  const waitNs = new Float64Array(c.vcpus);
+  const preemptedNs = new Float64Array(c.vcpus);
   const preemptions = new Array<number>(c.vcpus).fill(0);
   const inTeam = Uint8Array.from({ length: c.threads }, (_, i) => (i < team ? 1 : 0));
   const arrived = 0;
@@ -402,9 +454,10 @@ function newSim(c: FullConfig, rec: SimRecorder | undefined) {
   const dueList = new Int32Array(c.threads);
   const sliceList = new Int32Array(c.pcpus);
   const vmmList = new Int32Array(c.threads);
-  return {
+  const s = {
     c,
-    rec,
+    /** null, not undefined, and set after: the field takes any recorder or none (see normalConfig). */
+    rec: null as SimRecorder | null,
     rand,
     nTasks,
     movable,
@@ -418,19 +471,27 @@ function newSim(c: FullConfig, rec: SimRecorder | undefined) {
     fixedSize,
     team,
     teams,
-    barrierNs,
-    share,
-    barrierCost,
+    barrierNs: NaN,
+    /** A team member's share of a region's work, and the barrier's cost (set with the team). */
+    share: NaN,
+    barrierCost: NaN,
     threads,
-    haltPollNs,
-    vmm,
+    haltPollNs: NaN,
+    hasVmm,
+    vmmRun,
+    vmmSleep,
     vmmRand,
     vmmTimers,
     vmmLeft,
     inVmm,
     vmmSleepCount,
     vmmList,
-    ple,
+    /** PLE's parameters as numbers (NaN without PLE), not an object that is sometimes there. */
+    hasPle: ple !== undefined,
+    pleWindowCycles: NaN,
+    pleGrow: NaN,
+    pleMaxCycles: NaN,
+    pleGHz: NaN,
     pleWindow,
     lastBoosted,
     pleExits,
@@ -462,11 +523,30 @@ function newSim(c: FullConfig, rec: SimRecorder | undefined) {
     dueList,
     sliceList,
   };
+  s.rec = rec ?? null;
+  s.barrierNs = c.barrierNs;
+  s.haltPollNs = c.haltPollNs;
+  if (ple !== undefined) {
+    s.pleWindowCycles = ple.windowCycles;
+    s.pleGrow = ple.grow;
+    s.pleMaxCycles = ple.maxCycles;
+    s.pleGHz = ple.cpuGHz;
+  }
+  return s;
 }
 type Sim = ReturnType<typeof newSim>;
 
+/** Task id's pCPU affinity: pinned, or its first per-pCPU queue (movable), or none (-1). */
+function taskAffinity(c: Cfg, movable: boolean, id: number): number {
+  if (c.pin)
+    return id < c.vcpus
+      ? id % c.pcpus
+      : Math.floor(((id - c.vcpus) * c.pcpus) / Math.max(1, c.hogs));
+  return movable ? id % c.pcpus : -1;
+}
+
 /** A VMM sleep's stretch or length: one of `xs`, uniformly, from the VMM sleeps' own draws. */
-function vmmDraw(rand: () => number, xs: readonly number[]): number {
+function vmmDraw(rand: () => number, xs: Float64Array): number {
   return Math.max(1, Math.round(xs[Math.min(xs.length - 1, Math.floor(rand() * xs.length))]!));
 }
 
@@ -503,7 +583,7 @@ function startSim(s: Sim): void {
 
 /** The next-event loop, to the last barrier; the result. */
 function runSim(s: Sim): SimResult {
-  const stepLimit = s.c.maxStepsPerBarrier ?? MAX_STEPS_PER_BARRIER;
+  const stepLimit = s.c.maxStepsPerBarrier;
   let steps = 0;
   let stepsFrom = 0;
   while (!s.done) {
@@ -524,7 +604,7 @@ function runSim(s: Sim): SimResult {
       for (let h = s.c.vcpus; h < s.nTasks; h++) next = Math.min(next, s.tasks[h]!.periodEnd);
     if (s.readyCount > 0) next = Math.min(next, s.slices.min());
     if (s.ipiHead < s.ipiAt.length) next = Math.min(next, s.ipiAt[s.ipiHead]!);
-    if (s.vmm !== undefined) next = Math.min(next, s.vmmTimers.min());
+    if (s.hasVmm) next = Math.min(next, s.vmmTimers.min());
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
     const t = next;
@@ -573,7 +653,7 @@ function runSim(s: Sim): SimResult {
       for (let v = scanFrom; v < s.c.threads && !s.done; v++)
         if (s.dueAt[v]! <= t) pieceEnded(s, v);
     if (s.done) break;
-    if (s.vmm !== undefined && s.vmmTimers.min() <= t) {
+    if (s.hasVmm && s.vmmTimers.min() <= t) {
       const n = s.vmmTimers.due(t, s.vmmList);
       for (let q = 0; q < n; q++) {
         const v = s.vmmList[q]!;
@@ -586,9 +666,9 @@ function runSim(s: Sim): SimResult {
         } else if (s.tasks[v]!.state === 'run') {
           s.vmmSleepCount++;
           sleepHost(s, v);
-          s.vmmLeft[v] = vmmDraw(s.vmmRand, s.vmm.runNs);
+          s.vmmLeft[v] = vmmDraw(s.vmmRand, s.vmmRun);
           s.inVmm[v] = 1;
-          s.vmmTimers.set(v, t + vmmDraw(s.vmmRand, s.vmm.sleepNs));
+          s.vmmTimers.set(v, t + vmmDraw(s.vmmRand, s.vmmSleep));
         }
       }
     }
@@ -625,8 +705,8 @@ function runSim(s: Sim): SimResult {
     pleYields: s.pleYields,
     pollHits: s.pollHits,
     vmmSleeps: s.vmmSleepCount,
-    vcpuWaitNs: s.waitNs,
-    vcpuPreemptedNs: s.preemptedNs,
+    vcpuWaitNs: Array.from(s.waitNs),
+    vcpuPreemptedNs: Array.from(s.preemptedNs),
     preemptions: s.preemptions,
     teams: s.teams,
   };
@@ -689,7 +769,7 @@ function setState(s: Sim, k: HostTask, st: HostTask['state']): void {
     if (id < s.c.threads) {
       if (s.dueAt[id]! !== Infinity) s.threads[id]!.left = s.dueAt[id]! - s.now[0]!;
       s.pieces.set(id, Infinity);
-      if (s.vmm !== undefined && s.vmmTimers.at[id]! !== Infinity) {
+      if (s.hasVmm && s.vmmTimers.at[id]! !== Infinity) {
         s.vmmLeft[id] = s.vmmTimers.at[id]! - s.now[0]!;
         s.vmmTimers.set(id, Infinity);
       }
@@ -708,10 +788,10 @@ function setState(s: Sim, k: HostTask, st: HostTask['state']): void {
   }
   if (st === 'run') {
     k.runSince = s.now[0]!;
-    if (s.ple !== undefined && id < s.c.vcpus) s.pleWindow[id] = s.ple.windowCycles;
+    if (s.hasPle && id < s.c.vcpus) s.pleWindow[id] = s.pleWindowCycles;
     if (id < s.c.threads && active(s, s.threads[id]!))
       setDue(s, id, s.now[0]! + s.threads[id]!.left);
-    if (s.vmm !== undefined && id < s.c.threads) {
+    if (s.hasVmm && id < s.c.threads) {
       s.inVmm[id] = 0;
       s.vmmTimers.set(id, active(s, s.threads[id]!) ? s.now[0]! + s.vmmLeft[id]! : Infinity);
     }
@@ -996,10 +1076,9 @@ function startSpin(s: Sim, i: number, budget: number): void {
 /** The spin up to the next PLE exit (or the whole budget without PLE). */
 function nextSpinPiece(s: Sim, i: number): void {
   const th = s.threads[i]!;
-  const piece =
-    s.ple === undefined
-      ? th.spinLeft
-      : Math.min(th.spinLeft, Math.max(1, Math.round(s.pleWindow[i]! / s.ple.cpuGHz)));
+  const piece = !s.hasPle
+    ? th.spinLeft
+    : Math.min(th.spinLeft, Math.max(1, Math.round(s.pleWindow[i]! / s.pleGHz)));
   th.spinPiece = piece;
   setPiece(s, i, 'spin', piece);
 }
@@ -1010,7 +1089,7 @@ function nextSpinPiece(s: Sim, i: number): void {
  */
 function pleExit(s: Sim, v: number): void {
   s.pleExits++;
-  s.pleWindow[v] = Math.min(s.pleWindow[v]! * s.ple!.grow, s.ple!.maxCycles);
+  s.pleWindow[v] = Math.min(s.pleWindow[v]! * s.pleGrow, s.pleMaxCycles);
   for (let step = 1; step <= s.c.vcpus; step++) {
     const u = (s.lastBoosted + step + s.c.vcpus) % s.c.vcpus;
     const k = s.tasks[u]!;
@@ -1142,7 +1221,7 @@ function pieceEnded(s: Sim, v: number): void {
       setPiece(s, j, 'resume', s.c.resumeCostNs);
       // A woken thread is switched in before its return from the wait runs (as a kernel
       // does): at once if its vCPU runs, else when the host runs it (runOn).
-      if (s.rec !== undefined) {
+      if (s.rec !== null) {
         s.switchPending[j] = 1;
         if (s.tasks[j]!.state === 'run') switchIn(s, j);
       }
@@ -1164,4 +1243,47 @@ export function simulateOracle(c: SimConfig): SimResult & { bestDop: number } {
     if (best === undefined || r.wallNs < best.wallNs) best = { ...r, bestDop: d };
   }
   return best!;
+}
+
+let primed = false;
+
+/**
+ * Runs a few tiny simulations, once per process, that take every branch the what-if's runs take
+ * (each wait policy, per-pCPU queues with a co-runner, VMM sleeps, times past 2^31 ns) before any
+ * of them is hot. V8 optimises a step with the type feedback it has seen so far: a step optimised
+ * during the first blocking runs met its spinning branch later with no feedback there, threw its
+ * code away and was compiled again ("insufficient type feedback"), each time with the steps
+ * inlined into it. These runs take ~9 ms cold, most of it the steps' first bytecode compile,
+ * which the what-if's first run would pay anyway.
+ */
+export function primeSimulator(): void {
+  if (primed) return;
+  primed = true;
+  const vmmSleeps = { runNs: [4e8 + 0.5, 9e8], sleepNs: [2e7, 5e7 + 0.5] };
+  for (const policy of ['block', 'spin', 'spin-then-block'] as const)
+    for (const vmm of [false, true])
+      simulate({
+        pcpus: 2,
+        vcpus: 3,
+        threads: 3,
+        barriers: 4,
+        workNs: 1.2e9 + 0.5,
+        imbalance: 0.1,
+        barrierNs: 1e5 + 0.5,
+        policy,
+        dop: 'fixed',
+        spinNs: policy === 'spin-then-block' ? 3e8 + 0.5 : 0,
+        hogs: 1,
+        runqueues: 'per-cpu',
+        hogOnNs: 0,
+        hogOffNs: 0,
+        latencyNs: 1e9 + 0.5,
+        minSliceNs: 5e8 + 0.5,
+        wakeupGranNs: 1e6 + 0.5,
+        wakeCostNs: 5e3 + 0.5,
+        resumeCostNs: 5e3 + 0.5,
+        ipiNs: 2e4 + 0.5,
+        seed: 7,
+        ...(vmm ? { vmmSleeps } : {}),
+      });
 }

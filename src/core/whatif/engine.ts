@@ -5,7 +5,7 @@
 // spinning run also how long that run is), ranks them by predicted wall time, and says which stay
 // indistinguishable. The pvsched rule's answer is one named candidate among them.
 
-import { simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
+import { primeSimulator, simulate, type SimConfig, type WaitPolicy } from '../sim/engine';
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
 import { formatCount, formatDuration } from '../model/time';
@@ -166,6 +166,7 @@ function calibrateWakeCost(
 }
 
 export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
+  primeSimulator();
   const simBarriers = Math.max(1, o.simBarriers ?? DEFAULT_SIM_BARRIERS);
   const measuredPolicy: WaitPolicy = s.waits === 'block' ? 'block' : 'spin';
   const base: SimConfig = {

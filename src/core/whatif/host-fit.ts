@@ -2,7 +2,7 @@
 // (whatif/engine.ts): how long a vCPU thread keeps a host CPU when nothing cuts its turn short,
 // and the simulated host's slice that reproduces it.
 
-import { simulate, type SimConfig } from '../sim/engine';
+import { simulate, type SimConfig, type SimRecorder } from '../sim/engine';
 import { sortNumbers } from '../model/search';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
@@ -161,23 +161,53 @@ export function fitHostSlice(
   return { sliceNs, simulations, events };
 }
 
+/**
+ * Records the vCPU threads' turns that end preempted. A class, not an object literal of closures
+ * made per run: the simulator's optimised steps call the recorder, and a new closure per run
+ * there was a call target they had not seen ("wrong call target": their code thrown away).
+ */
+class TurnRecorder implements SimRecorder {
+  /** The turns, in a typed array (a plain one changed its kind at the first fraction). */
+  private buf = new Float64Array(1024);
+  count = 0;
+  private readonly since: Float64Array;
+
+  constructor(
+    private readonly vcpus: number,
+    tasks: number,
+  ) {
+    this.since = new Float64Array(tasks).fill(-1);
+  }
+
+  hostSwitch(t: number, _pcpu: number, prev: number, prevState: 'R' | 'R+' | 'S', next: number) {
+    if (prev >= 0 && prev < this.vcpus && prevState !== 'S' && this.since[prev]! >= 0) {
+      if (this.count === this.buf.length) {
+        const grown = new Float64Array(2 * this.count);
+        grown.set(this.buf);
+        this.buf = grown;
+      }
+      this.buf[this.count++] = t - this.since[prev]!;
+    }
+    if (next >= 0) this.since[next] = t;
+  }
+
+  hostWakeup(): void {}
+  guestSwitch(): void {}
+  guestWakeup(): void {}
+
+  /** The turns, in ascending order. */
+  sorted(): Float64Array {
+    return this.buf.subarray(0, this.count).sort();
+  }
+}
+
 /** The 95th percentile of the simulated vCPU threads' turns that end preempted, as readHostSlice. */
 function simulatedSlice(cfg: SimConfig): { sliceNs: number | undefined; events: number } {
-  const since = new Float64Array(cfg.vcpus + cfg.hogs).fill(-1);
-  const turns: number[] = [];
-  const r = simulate(cfg, {
-    hostSwitch(t, _pcpu, prev, prevState, next) {
-      if (prev >= 0 && prev < cfg.vcpus && prevState !== 'S' && since[prev]! >= 0)
-        turns.push(t - since[prev]!);
-      if (next >= 0) since[next] = t;
-    },
-    hostWakeup() {},
-    guestSwitch() {},
-    guestWakeup() {},
-  });
+  const rec = new TurnRecorder(cfg.vcpus, cfg.vcpus + cfg.hogs);
+  const r = simulate(cfg, rec);
   const events = r.hostEvents + r.guestEvents;
-  if (turns.length < MIN_TURNS) return { sliceNs: undefined, events };
-  sortNumbers(turns);
+  if (rec.count < MIN_TURNS) return { sliceNs: undefined, events };
+  const turns = rec.sorted();
   return { sliceNs: turns[Math.min(turns.length - 1, Math.floor(0.95 * turns.length))]!, events };
 }
 

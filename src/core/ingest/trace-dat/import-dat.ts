@@ -13,12 +13,14 @@ import { decodeFields, Payload } from '../fields';
 import { importFtraceText } from '../ftrace-text';
 import type { ImportOptions, TextOnlyKind } from '../importer';
 import { ByteSource, Damage, Decompressors, memorySource, text } from './bytes';
+import { DirectFields, directFields } from './direct-fields';
 import type { EventFormat, Field } from './format';
 import { BufferInfo, DatFile, parseDatFile } from './file';
 import { CpuStream } from './kbuffer';
 import { Kallsyms, KallsymsHit } from './kallsyms';
 import { formatPrint } from './print-fmt';
 import { PluginRecord, pluginFor, PluginState } from './plugins';
+import { StreamMerge } from './stream-merge';
 
 export interface DatImportOptions extends ImportOptions {
   decompressors: Decompressors;
@@ -118,133 +120,6 @@ interface Handler {
   direct: DirectFields | undefined;
   /** common_pid (from another format when this type has none). */
   pid: Field | undefined;
-}
-
-interface DirectFields {
-  comm?: Field;
-  pid?: Field;
-  prio?: Field;
-  target?: Field;
-  state?: Field;
-  nextComm?: Field;
-  nextPid?: Field;
-  nextPrio?: Field;
-  origCpu?: Field;
-  destCpu?: Field;
-  groupDead?: Field;
-  success?: Field;
-  runtime?: Field;
-  vruntime?: Field;
-}
-
-function need(fmt: EventFormat, names: string[]): Field[] | undefined {
-  const out: Field[] = [];
-  for (const n of names) {
-    const f = fmt.byName.get(n);
-    if (f === undefined) return undefined;
-    out.push(f);
-  }
-  return out;
-}
-
-/** The fields the kernel's print fmt would print for this kind, when they are all there. */
-function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
-  const isComm = (f: Field | undefined): boolean => f !== undefined && f.isString && f.arrayLen > 0;
-  let d: DirectFields | undefined;
-  switch (kind) {
-    case Kind.schedSwitch: {
-      const f = need(fmt, [
-        'prev_comm',
-        'prev_pid',
-        'prev_prio',
-        'prev_state',
-        'next_comm',
-        'next_pid',
-        'next_prio',
-      ]);
-      if (f)
-        d = {
-          comm: f[0]!,
-          pid: f[1]!,
-          prio: f[2]!,
-          state: f[3]!,
-          nextComm: f[4]!,
-          nextPid: f[5]!,
-          nextPrio: f[6]!,
-        };
-      if (d && !isComm(d.nextComm)) return undefined;
-      break;
-    }
-    case Kind.schedWakeup:
-    case Kind.schedWakeupNew: {
-      // The sched plugin prints ` success=N` when the format has the field (kernels < 4.15);
-      // the model keeps `success=1` with a target CPU (other values print from the text).
-      const f = need(fmt, ['comm', 'pid', 'prio']);
-      const success = fmt.byName.get('success');
-      const target = fmt.byName.get('target_cpu');
-      if (f && (success === undefined || target !== undefined))
-        d = {
-          comm: f[0]!,
-          pid: f[1]!,
-          prio: f[2]!,
-          ...opt('target', target),
-          ...opt('success', success),
-        };
-      break;
-    }
-    case Kind.schedWaking: {
-      const f = need(fmt, ['comm', 'pid', 'prio', 'target_cpu']);
-      if (f && /^"comm=%s pid=%d prio=%d target_cpu=%03d"/.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, target: f[3]! };
-      break;
-    }
-    case Kind.schedMigrateTask: {
-      const f = need(fmt, ['comm', 'pid', 'prio', 'orig_cpu', 'dest_cpu']);
-      if (f && /^"comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d"/.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, origCpu: f[3]!, destCpu: f[4]! };
-      break;
-    }
-    case Kind.schedProcessFork: {
-      const f = need(fmt, ['parent_comm', 'parent_pid', 'child_comm', 'child_pid']);
-      if (f && /^"comm=%s pid=%d child_comm=%s child_pid=%d"/.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, nextComm: f[2]!, nextPid: f[3]! };
-      break;
-    }
-    case Kind.schedProcessExit:
-    case Kind.schedProcessFree:
-    case Kind.schedProcessWait: {
-      const f = need(fmt, ['comm', 'pid', 'prio']);
-      const gd = fmt.byName.get('group_dead');
-      const shape = gd
-        ? /^"comm=%s pid=%d prio=%d group_dead=%s", REC->comm, REC->pid, REC->prio, REC->group_dead \? "true" : "false"$/
-        : /^"comm=%s pid=%d prio=%d", REC->comm, REC->pid, REC->prio$/;
-      if (f && shape.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, ...opt('groupDead', gd) };
-      break;
-    }
-    case Kind.schedStatRuntime: {
-      const f = need(fmt, ['comm', 'pid', 'runtime']);
-      const v = fmt.byName.get('vruntime');
-      const shape = v
-        ? /^"comm=%s pid=%d runtime=%Lu \[ns\] vruntime=%Lu \[ns\]"/
-        : /^"comm=%s pid=%d runtime=%Lu \[ns\]"/;
-      if (f && shape.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, runtime: f[2]!, ...opt('vruntime', v) };
-      break;
-    }
-    default:
-      return undefined;
-  }
-  if (d === undefined) return undefined;
-  // sched_migrate_task's comm is a `__data_loc char[]` on newer kernels (`__get_str(comm)`).
-  const dynamicComm =
-    kind === Kind.schedMigrateTask && d.comm?.isString === true && d.comm.dynamic !== 'none';
-  if (!isComm(d.comm) && !dynamicComm) return undefined;
-  return d;
-}
-
-function opt<K extends string>(k: K, f: Field | undefined): { [P in K]?: Field } {
-  return (f === undefined ? {} : { [k]: f }) as { [P in K]?: Field };
 }
 
 /** sched_switch prev_state as libtraceevent's sched_switch plugin prints it (write_state). */
@@ -1557,60 +1432,4 @@ function printableArray(b: Uint8Array): boolean {
     if (c < 0x20 || c > 0x7e) return /[\t\n\r]/.test(String.fromCharCode(c));
   }
   return true;
-}
-
-/** s before o: earlier timestamp, and on a tie the lower CPU (as trace-cmd report merges). */
-function before(s: CpuStream, o: CpuStream): boolean {
-  return s.ts < o.ts || (s.ts === o.ts && s.cpu < o.cpu);
-}
-
-/**
- * The k-way merge of the CPU streams: a binary heap on (timestamp, CPU). `advance()` moves the
- * stream just returned to its next event and returns the new earliest one.
- */
-class StreamMerge {
-  private readonly heap: CpuStream[] = [];
-
-  add(s: CpuStream): void {
-    const h = this.heap;
-    h.push(s);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const up = h[i]!;
-      if (!before(up, h[p]!)) break;
-      h[i] = h[p]!;
-      h[p] = up;
-      i = p;
-    }
-  }
-
-  first(): CpuStream | undefined {
-    return this.heap[0];
-  }
-
-  advance(): CpuStream | undefined {
-    const h = this.heap;
-    const top = h[0]!;
-    if (!top.next()) {
-      const last = h.pop()!;
-      if (h.length === 0) return undefined;
-      h[0] = last;
-    }
-    // Sift the root down. Swaps through a local: a destructuring swap makes an array each time
-    // until V8 optimises this (a 2 MB .dat's whole read runs mostly before that).
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && before(h[r]!, h[l]!) ? r : l;
-      const down = h[c]!;
-      if (!before(down, h[i]!)) break;
-      h[c] = h[i]!;
-      h[i] = down;
-      i = c;
-    }
-    return h[0];
-  }
 }

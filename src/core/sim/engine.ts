@@ -240,33 +240,7 @@ export function simulate(c: SimConfig, rec?: SimRecorder): SimResult {
  * The configuration as the steps read it: every field present, with one type, optional ones at
  * their defaults (the engine's own `??`s), the PLE and VMM parts kept beside it in the run.
  */
-interface Cfg {
-  pcpus: number;
-  vcpus: number;
-  threads: number;
-  barriers: number;
-  hogs: number;
-  policy: WaitPolicy;
-  dop: DopPolicy;
-  runqueues: 'shared' | 'per-cpu';
-  pin: boolean;
-  fixedDop: number;
-  workNs: number;
-  imbalance: number;
-  barrierNs: number;
-  spinNs: number;
-  hogOnNs: number;
-  hogOffNs: number;
-  latencyNs: number;
-  minSliceNs: number;
-  wakeupGranNs: number;
-  wakeCostNs: number;
-  resumeCostNs: number;
-  ipiNs: number;
-  haltPollNs: number;
-  seed: number;
-  maxStepsPerBarrier: number;
-}
+type Cfg = Required<Omit<SimConfig, 'ple' | 'coRunnerKind' | 'vmmSleeps'>>;
 
 /**
  * `c` as an object of one shape and one field representation whatever the caller spread into it

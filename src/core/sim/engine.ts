@@ -400,9 +400,13 @@ function newSim(
   const now = new Float64Array(1);
   /**
    * Pending IPIs, a queue in time order: each is sent at the current time plus the constant
-   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation).
+   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation). The times' array
+   * holds doubles from the start (a NaN, then emptied): one that began with small integers
+   * changed its kind at the first time past 2^31 or fraction, and the optimised push in
+   * pieceEnded was thrown away ("lost precision or NaN").
    */
-  const ipiAt: number[] = [];
+  const ipiAt: number[] = [NaN];
+  ipiAt.length = 0;
   const ipiVcpu: number[] = [];
   const ipiHead = 0;
 
@@ -1235,29 +1239,38 @@ export function primeSimulator(): void {
   primed = true;
   const vmmSleeps = { runNs: [4e8 + 0.5, 9e8], sleepNs: [2e7, 5e7 + 0.5] };
   for (const policy of ['block', 'spin', 'spin-then-block'] as const)
-    for (const vmm of [false, true])
-      simulate({
-        pcpus: 2,
-        vcpus: 3,
-        threads: 3,
-        barriers: 4,
-        workNs: 1.2e9 + 0.5,
-        imbalance: 0.1,
-        barrierNs: 1e5 + 0.5,
-        policy,
-        dop: 'fixed',
-        spinNs: policy === 'spin-then-block' ? 3e8 + 0.5 : 0,
-        hogs: 1,
-        runqueues: 'per-cpu',
-        hogOnNs: 0,
-        hogOffNs: 0,
-        latencyNs: 1e9 + 0.5,
-        minSliceNs: 5e8 + 0.5,
-        wakeupGranNs: 1e6 + 0.5,
-        wakeCostNs: 5e3 + 0.5,
-        resumeCostNs: 5e3 + 0.5,
-        ipiNs: 2e4 + 0.5,
-        seed: 7,
-        ...(vmm ? { vmmSleeps } : {}),
-      });
+    for (const vmm of [false, true]) simulate(primingConfig(policy, vmm ? { vmmSleeps } : {}));
+  // A blocking run with free wakes and resumes (the what-if's blocking runs have no resume cost):
+  // its zero-length pieces end at the time they are set, the runs' late-due path.
+  simulate(primingConfig('block', { resumeCostNs: 0, wakeCostNs: 0, imbalance: 0 }));
+  // More pCPUs than tasks: a woken task whose own queue's pCPU is busy moves to an idle one.
+  simulate(primingConfig('block', { pcpus: 4, vcpus: 4, threads: 4 }));
+}
+
+/** A tiny run of `policy` (3 threads on 2 pCPUs and a co-runner, times past 2^31 ns) for primeSimulator. */
+function primingConfig(policy: WaitPolicy, extra: Partial<SimConfig>): SimConfig {
+  return {
+    pcpus: 2,
+    vcpus: 3,
+    threads: 3,
+    barriers: 4,
+    workNs: 1.2e9 + 0.5,
+    imbalance: 0.1,
+    barrierNs: 1e5 + 0.5,
+    policy,
+    dop: 'fixed',
+    spinNs: policy === 'spin-then-block' ? 3e8 + 0.5 : 0,
+    hogs: 1,
+    runqueues: 'per-cpu',
+    hogOnNs: 0,
+    hogOffNs: 0,
+    latencyNs: 1e9 + 0.5,
+    minSliceNs: 5e8 + 0.5,
+    wakeupGranNs: 1e6 + 0.5,
+    wakeCostNs: 5e3 + 0.5,
+    resumeCostNs: 5e3 + 0.5,
+    ipiNs: 2e4 + 0.5,
+    seed: 7,
+    ...extra,
+  };
 }

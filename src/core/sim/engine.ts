@@ -400,15 +400,17 @@ function newSim(
   const now = new Float64Array(1);
   /**
    * Pending IPIs, a queue in time order: each is sent at the current time plus the constant
-   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation). The times' array
-   * holds doubles from the start (a NaN, then emptied): one that began with small integers
-   * changed its kind at the first time past 2^31 or fraction, and the optimised push in
-   * pieceEnded was thrown away ("lost precision or NaN").
+   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation): the pending ones
+   * are [ipiHead, ipiLen); when none is left both go back to 0 and the arrays keep their room
+   * (emptying them dropped their storage, allocated again at the next IPI). The times' array
+   * holds doubles from the start: one that began with small integers changed its kind at the
+   * first time past 2^31 or fraction, and the optimised store in pieceEnded was thrown away
+   * ("lost precision or NaN").
    */
   const ipiAt: number[] = [NaN];
-  ipiAt.length = 0;
-  const ipiVcpu: number[] = [];
+  const ipiVcpu: number[] = [0];
   const ipiHead = 0;
+  const ipiLen = 0;
 
   const runnableCount = 0;
   /** Ready tasks (runnable, not on a pCPU): when none, there is nothing to pick. */
@@ -488,6 +490,7 @@ function newSim(
     ipiAt,
     ipiVcpu,
     ipiHead,
+    ipiLen,
     runnableCount,
     readyCount,
     pinnedOn,
@@ -581,7 +584,7 @@ function runSim(s: Sim): SimResult {
     if (s.periodic)
       for (let h = s.c.vcpus; h < s.nTasks; h++) next = Math.min(next, s.tasks[h]!.periodEnd);
     if (s.readyCount > 0) next = Math.min(next, s.slices.min());
-    if (s.ipiHead < s.ipiAt.length) next = Math.min(next, s.ipiAt[s.ipiHead]!);
+    if (s.ipiHead < s.ipiLen) next = Math.min(next, s.ipiAt[s.ipiHead]!);
     if (s.hasVmm) next = Math.min(next, s.vmmTimers.min());
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
@@ -589,14 +592,13 @@ function runSim(s: Sim): SimResult {
     s.now[0] = t;
     // IPIs that land now, the latest sent first (waking never sends one).
     let landed = s.ipiHead;
-    while (landed < s.ipiAt.length && s.ipiAt[landed]! <= t) landed++;
+    while (landed < s.ipiLen && s.ipiAt[landed]! <= t) landed++;
     if (landed > s.ipiHead) {
       const first = s.ipiHead;
       s.ipiHead = landed;
       for (let q = landed - 1; q >= first; q--) wakeHost(s, s.ipiVcpu[q]!);
-      if (s.ipiHead === s.ipiAt.length) {
-        s.ipiAt.length = 0;
-        s.ipiVcpu.length = 0;
+      if (s.ipiHead === s.ipiLen) {
+        s.ipiLen = 0;
         s.ipiHead = 0;
       }
     }
@@ -1193,8 +1195,8 @@ function pieceEnded(s: Sim, v: number): void {
       s.rec?.guestWakeup(s.now[0]!, v, v, j, j);
       if (s.threads[j]!.state === 'poll') s.pollHits++;
       else {
-        s.ipiAt.push(s.now[0]! + s.c.ipiNs);
-        s.ipiVcpu.push(j);
+        s.ipiAt[s.ipiLen] = s.now[0]! + s.c.ipiNs;
+        s.ipiVcpu[s.ipiLen++] = j;
       }
       setPiece(s, j, 'resume', s.c.resumeCostNs);
       // A woken thread is switched in before its return from the wait runs (as a kernel

@@ -400,11 +400,17 @@ function newSim(
   const now = new Float64Array(1);
   /**
    * Pending IPIs, a queue in time order: each is sent at the current time plus the constant
-   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation).
+   * `ipiNs`, so the earliest is at the head (no scan, no per-IPI allocation): the pending ones
+   * are [ipiHead, ipiLen); when none is left both go back to 0 and the arrays keep their room
+   * (emptying them dropped their storage, allocated again at the next IPI). The times' array
+   * holds doubles from the start: one that began with small integers changed its kind at the
+   * first time past 2^31 or fraction, and the optimised store in pieceEnded was thrown away
+   * ("lost precision or NaN").
    */
-  const ipiAt: number[] = [];
-  const ipiVcpu: number[] = [];
+  const ipiAt: number[] = [NaN];
+  const ipiVcpu: number[] = [0];
   const ipiHead = 0;
+  const ipiLen = 0;
 
   const runnableCount = 0;
   /** Ready tasks (runnable, not on a pCPU): when none, there is nothing to pick. */
@@ -484,6 +490,7 @@ function newSim(
     ipiAt,
     ipiVcpu,
     ipiHead,
+    ipiLen,
     runnableCount,
     readyCount,
     pinnedOn,
@@ -577,7 +584,7 @@ function runSim(s: Sim): SimResult {
     if (s.periodic)
       for (let h = s.c.vcpus; h < s.nTasks; h++) next = Math.min(next, s.tasks[h]!.periodEnd);
     if (s.readyCount > 0) next = Math.min(next, s.slices.min());
-    if (s.ipiHead < s.ipiAt.length) next = Math.min(next, s.ipiAt[s.ipiHead]!);
+    if (s.ipiHead < s.ipiLen) next = Math.min(next, s.ipiAt[s.ipiHead]!);
     if (s.hasVmm) next = Math.min(next, s.vmmTimers.min());
     if (next === Infinity)
       throw new Error('simulation stalled: no runnable work and no pending wakeup');
@@ -585,14 +592,13 @@ function runSim(s: Sim): SimResult {
     s.now[0] = t;
     // IPIs that land now, the latest sent first (waking never sends one).
     let landed = s.ipiHead;
-    while (landed < s.ipiAt.length && s.ipiAt[landed]! <= t) landed++;
+    while (landed < s.ipiLen && s.ipiAt[landed]! <= t) landed++;
     if (landed > s.ipiHead) {
       const first = s.ipiHead;
       s.ipiHead = landed;
       for (let q = landed - 1; q >= first; q--) wakeHost(s, s.ipiVcpu[q]!);
-      if (s.ipiHead === s.ipiAt.length) {
-        s.ipiAt.length = 0;
-        s.ipiVcpu.length = 0;
+      if (s.ipiHead === s.ipiLen) {
+        s.ipiLen = 0;
         s.ipiHead = 0;
       }
     }
@@ -1189,8 +1195,8 @@ function pieceEnded(s: Sim, v: number): void {
       s.rec?.guestWakeup(s.now[0]!, v, v, j, j);
       if (s.threads[j]!.state === 'poll') s.pollHits++;
       else {
-        s.ipiAt.push(s.now[0]! + s.c.ipiNs);
-        s.ipiVcpu.push(j);
+        s.ipiAt[s.ipiLen] = s.now[0]! + s.c.ipiNs;
+        s.ipiVcpu[s.ipiLen++] = j;
       }
       setPiece(s, j, 'resume', s.c.resumeCostNs);
       // A woken thread is switched in before its return from the wait runs (as a kernel
@@ -1235,29 +1241,38 @@ export function primeSimulator(): void {
   primed = true;
   const vmmSleeps = { runNs: [4e8 + 0.5, 9e8], sleepNs: [2e7, 5e7 + 0.5] };
   for (const policy of ['block', 'spin', 'spin-then-block'] as const)
-    for (const vmm of [false, true])
-      simulate({
-        pcpus: 2,
-        vcpus: 3,
-        threads: 3,
-        barriers: 4,
-        workNs: 1.2e9 + 0.5,
-        imbalance: 0.1,
-        barrierNs: 1e5 + 0.5,
-        policy,
-        dop: 'fixed',
-        spinNs: policy === 'spin-then-block' ? 3e8 + 0.5 : 0,
-        hogs: 1,
-        runqueues: 'per-cpu',
-        hogOnNs: 0,
-        hogOffNs: 0,
-        latencyNs: 1e9 + 0.5,
-        minSliceNs: 5e8 + 0.5,
-        wakeupGranNs: 1e6 + 0.5,
-        wakeCostNs: 5e3 + 0.5,
-        resumeCostNs: 5e3 + 0.5,
-        ipiNs: 2e4 + 0.5,
-        seed: 7,
-        ...(vmm ? { vmmSleeps } : {}),
-      });
+    for (const vmm of [false, true]) simulate(primingConfig(policy, vmm ? { vmmSleeps } : {}));
+  // A blocking run with free wakes and resumes (the what-if's blocking runs have no resume cost):
+  // its zero-length pieces end at the time they are set, the runs' late-due path.
+  simulate(primingConfig('block', { resumeCostNs: 0, wakeCostNs: 0, imbalance: 0 }));
+  // More pCPUs than tasks: a woken task whose own queue's pCPU is busy moves to an idle one.
+  simulate(primingConfig('block', { pcpus: 4, vcpus: 4, threads: 4 }));
+}
+
+/** A tiny run of `policy` (3 threads on 2 pCPUs and a co-runner, times past 2^31 ns) for primeSimulator. */
+function primingConfig(policy: WaitPolicy, extra: Partial<SimConfig>): SimConfig {
+  return {
+    pcpus: 2,
+    vcpus: 3,
+    threads: 3,
+    barriers: 4,
+    workNs: 1.2e9 + 0.5,
+    imbalance: 0.1,
+    barrierNs: 1e5 + 0.5,
+    policy,
+    dop: 'fixed',
+    spinNs: policy === 'spin-then-block' ? 3e8 + 0.5 : 0,
+    hogs: 1,
+    runqueues: 'per-cpu',
+    hogOnNs: 0,
+    hogOffNs: 0,
+    latencyNs: 1e9 + 0.5,
+    minSliceNs: 5e8 + 0.5,
+    wakeupGranNs: 1e6 + 0.5,
+    wakeCostNs: 5e3 + 0.5,
+    resumeCostNs: 5e3 + 0.5,
+    ipiNs: 2e4 + 0.5,
+    seed: 7,
+    ...extra,
+  };
 }

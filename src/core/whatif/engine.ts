@@ -9,7 +9,7 @@ import { primeSimulator, simulate, type SimConfig, type WaitPolicy } from '../si
 import { HOST_DEFAULTS } from '../sim/presets';
 import { spinBeforeBlockNs } from '../sim/runtime';
 import { formatCount, formatDuration } from '../model/time';
-import { fitHostSlice, type VmmSleeps } from './host-fit';
+import { fitHostSlice, primeHostFit, type VmmSleeps } from './host-fit';
 import type { Estimate, ProgramShape } from './shape';
 
 export const WAIT_POLICIES: readonly WaitPolicy[] = ['spin', 'block', 'spin-then-block'];
@@ -167,6 +167,7 @@ function calibrateWakeCost(
 
 export function whatIf(s: ProgramShape, o: WhatIfOptions): WhatIf {
   primeSimulator();
+  primeHostFit();
   const simBarriers = Math.max(1, o.simBarriers ?? DEFAULT_SIM_BARRIERS);
   const measuredPolicy: WaitPolicy = s.waits === 'block' ? 'block' : 'spin';
   const base: SimConfig = {

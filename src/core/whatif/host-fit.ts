@@ -168,7 +168,7 @@ export function fitHostSlice(
  */
 class TurnRecorder implements SimRecorder {
   /** The turns, in a typed array (a plain one changed its kind at the first fraction). */
-  private buf = new Float64Array(1024);
+  private buf = new Float64Array(16);
   count = 0;
   private readonly since: Float64Array;
 
@@ -209,6 +209,43 @@ function simulatedSlice(cfg: SimConfig): { sliceNs: number | undefined; events: 
   if (rec.count < MIN_TURNS) return { sliceNs: undefined, events };
   const turns = rec.sorted();
   return { sliceNs: turns[Math.min(turns.length - 1, Math.floor(0.95 * turns.length))]!, events };
+}
+
+let fitPrimed = false;
+
+/**
+ * Once per process, before the fit's runs: two tiny recorded runs (blocking and spinning, a
+ * co-runner that sleeps while it waits for a CPU) that take the steps' recorder calls the
+ * simulator's own priming, which records nothing, cannot reach (a ready task's dequeue). Without
+ * them the steps optimised during the fit met those calls with no feedback and were thrown away.
+ */
+export function primeHostFit(): void {
+  if (fitPrimed) return;
+  fitPrimed = true;
+  for (const policy of ['block', 'spin'] as const)
+    simulatedSlice({
+      pcpus: 2,
+      vcpus: 3,
+      threads: 3,
+      barriers: 4,
+      workNs: 1.2e9 + 0.5,
+      imbalance: 0.1,
+      barrierNs: 1e5 + 0.5,
+      policy,
+      dop: 'fixed',
+      spinNs: 0,
+      hogs: 1,
+      runqueues: 'per-cpu',
+      hogOnNs: 3e8 + 0.5,
+      hogOffNs: 2e8 + 0.5,
+      latencyNs: 1e8 + 0.5,
+      minSliceNs: 5e7 + 0.5,
+      wakeupGranNs: 1e6 + 0.5,
+      wakeCostNs: 5e3 + 0.5,
+      resumeCostNs: 0,
+      ipiNs: 2e4 + 0.5,
+      seed: 7,
+    });
 }
 
 /** Bisection steps for the CPU per region that the host's schedule fits to the barrier count. */

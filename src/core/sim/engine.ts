@@ -1233,8 +1233,12 @@ let primed = false;
  * of them is hot. V8 optimises a step with the type feedback it has seen so far: a step optimised
  * during the first blocking runs met its spinning branch later with no feedback there, threw its
  * code away and was compiled again ("insufficient type feedback"), each time with the steps
- * inlined into it. These runs take ~9 ms cold, most of it the steps' first bytecode compile,
- * which the what-if's first run would pay anyway.
+ * inlined into it. These runs took 15-36 ms cold on a loaded two-core machine (2026-12-07; with
+ * host-fit.ts primeHostFit's recorded runs 13-51 ms more), most of it the steps' first compile,
+ * which the what-if's first run would pay anyway. Measured on the cold what-if, priming included:
+ * the one-shape objects with the first six primings took 0.82x the main-thread CPU over the ten lab
+ * pairs; the primings added after them (zero costs, spare pCPUs, the recorder) 0.66x
+ * (noisy-active-tsc) to 0.91x (quiet-passive-tsc) of that again.
  */
 export function primeSimulator(): void {
   if (primed) return;

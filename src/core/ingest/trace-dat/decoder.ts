@@ -252,8 +252,12 @@ export class DatDecoder {
       const ts = (tsc !== undefined ? tscToNs(s.ts, mult, shift) : s.ts) + offsetAdd;
       if (Number.isNaN(base)) {
         // The builder fixes the trace's base on its first timestamp; later ones are ts - base.
+        // `lo` as a small integer when it is one (every integral timestamp's is, < 1e9): the
+        // text importer's splits hold small integers, and a double stored here first would turn
+        // the `{ hi, lo }` literals' field and the builder's base into doubles, deprecating maps.
         split.hi = Math.floor(ts / 1e9);
-        split.lo = ts - split.hi * 1e9;
+        const lo = ts - split.hi * 1e9;
+        split.lo = lo === (lo | 0) ? lo | 0 : lo;
         base = ts - b.relTs(split);
       }
       this.evTs = ts - base;
@@ -698,9 +702,9 @@ export class DatDecoder {
    * The task id for a (comm, pid, prio) in the record. A small cache keyed by pid compares the
    * comm bytes in place, so the common case builds no string and does no Map lookup.
    */
-  private task(commF: Field, pidF: Field, prioF: Field | undefined, save: boolean): number {
+  private task(commF: Field, pidF: Field, prioF: Field | null, save: boolean): number {
     const pid = this.int(pidF);
-    let prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
+    let prio = prioF !== null ? this.int(prioF) : PRIO_UNKNOWN;
     if (Number.isNaN(prio)) prio = PRIO_UNKNOWN;
     // The comm: a char[16], or a `__data_loc char[]` (sched_migrate_task since Linux 6.x).
     let off = commF.offset;
@@ -774,9 +778,9 @@ export class DatDecoder {
       }
       case Kind.schedWakeup:
       case Kind.schedWakeupNew: {
-        const target = d.target !== undefined ? this.int(d.target) : -1;
+        const target = d.target !== null ? this.int(d.target) : -1;
         let success = 0;
-        if (d.success !== undefined) {
+        if (d.success !== null) {
           success = this.int(d.success);
           if (success !== 1 || !(target >= 0 && target < WAKE_SUCCESS)) return false;
         }
@@ -799,20 +803,20 @@ export class DatDecoder {
         return true;
       }
       case Kind.schedProcessFork:
-        pl.a0 = this.task(d.comm!, d.pid!, undefined, false);
-        pl.a1 = this.task(d.nextComm!, d.nextPid!, undefined, false);
+        pl.a0 = this.task(d.comm!, d.pid!, null, false);
+        pl.a1 = this.task(d.nextComm!, d.nextPid!, null, false);
         return true;
       case Kind.schedProcessExit:
       case Kind.schedProcessFree:
       case Kind.schedProcessWait:
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
-        pl.a1 = d.groupDead !== undefined ? (this.int(d.groupDead) !== 0 ? 1 : 0) : -1;
+        pl.a1 = d.groupDead !== null ? (this.int(d.groupDead) !== 0 ? 1 : 0) : -1;
         return true;
       case Kind.schedStatRuntime: {
         const runtime = this.int(d.runtime!);
-        const v = d.vruntime !== undefined ? this.int(d.vruntime) : NaN;
-        pl.a0 = this.task(d.comm!, d.pid!, undefined, false);
-        if (d.vruntime === undefined && runtime >= 0 && runtime <= 0x7fffffff) pl.a1 = runtime;
+        const v = d.vruntime !== null ? this.int(d.vruntime) : NaN;
+        pl.a0 = this.task(d.comm!, d.pid!, null, false);
+        if (d.vruntime === null && runtime >= 0 && runtime <= 0x7fffffff) pl.a1 = runtime;
         else pl.a1 = -(1 + this.b.events.pushWide(runtime, v));
         return true;
       }

@@ -14,22 +14,34 @@ import type { Trace } from '../model/trace';
 import type { FreeBuffers } from '../model/event-store';
 import { nodeDecompressors } from './decompress';
 
-/** Positional reads of an open file. */
+/**
+ * Positional reads of an open file. A class, `length` a double from the start (a size from
+ * stat is one): as a `{ length, read }` literal it turned the map that memory sources share
+ * (bytes.ts memorySource) from a small integer length to a double one.
+ */
+class FileSource implements ByteSource {
+  readonly length: number = NaN;
+  constructor(
+    private readonly fd: number,
+    size: number,
+  ) {
+    this.length = size;
+  }
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array {
+    const n = Math.max(0, Math.min(length, this.length - offset));
+    const b = into !== undefined && into.length >= n ? into : new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(this.fd, b, got, n - got, offset + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return b.subarray(0, got);
+  }
+}
+
 export function fileSource(fd: number, size: number): ByteSource {
-  return {
-    length: size,
-    read(offset: number, length: number, into?: Uint8Array): Uint8Array {
-      const n = Math.max(0, Math.min(length, size - offset));
-      const b = into !== undefined && into.length >= n ? into : new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fd, b, got, n - got, offset + got);
-        if (r === 0) break;
-        got += r;
-      }
-      return b.subarray(0, got);
-    },
-  };
+  return new FileSource(fd, size);
 }
 
 /**

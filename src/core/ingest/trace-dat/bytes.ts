@@ -38,13 +38,24 @@ export interface ByteSource {
   read(offset: number, length: number, into?: Uint8Array): Uint8Array;
 }
 
-/** A ByteSource over bytes already in memory (no copies). */
+/**
+ * A ByteSource over bytes already in memory (no copies). A class: a `{ length, read }` literal
+ * shares its map with every literal of those keys, and one whose length is a double (a file's
+ * size from stat) deprecated it under the streams that read it.
+ */
+class MemorySource implements ByteSource {
+  readonly length: number;
+  constructor(private readonly buf: Uint8Array) {
+    this.length = buf.length;
+  }
+  read(offset: number, length: number): Uint8Array {
+    const buf = this.buf;
+    return buf.subarray(Math.min(offset, buf.length), Math.min(offset + length, buf.length));
+  }
+}
+
 export function memorySource(buf: Uint8Array): ByteSource {
-  return {
-    length: buf.length,
-    read: (offset, length) =>
-      buf.subarray(Math.min(offset, buf.length), Math.min(offset + length, buf.length)),
-  };
+  return new MemorySource(buf);
 }
 
 const LATIN1 = new TextDecoder('latin1');

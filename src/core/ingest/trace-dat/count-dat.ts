@@ -427,12 +427,12 @@ export class CountingDatDecoder extends DatDecoder {
     pl[at + PLAN_MIN_LEN] = 8;
     let op = OP_GENERAL;
     // A field the loop reads as a signed 4-byte word: its word, or undefined.
-    const word = (fl: Field | undefined): number | undefined =>
-      fl !== undefined && fl.size === 4 && fl.signed && fl.dynamic === 'none' && fl.offset % 4 === 0
+    const word = (fl: Field | null | undefined): number | undefined =>
+      fl != null && fl.size === 4 && fl.signed && fl.dynamic === 'none' && fl.offset % 4 === 0
         ? fl.offset / 4
         : undefined;
-    const comm = (fl: Field | undefined): number | undefined =>
-      fl !== undefined &&
+    const comm = (fl: Field | null | undefined): number | undefined =>
+      fl != null &&
       fl.isString &&
       fl.dynamic === 'none' &&
       fl.size === COMM_BYTES &&
@@ -440,7 +440,7 @@ export class CountingDatDecoder extends DatDecoder {
       fl.offset % 4 === 0
         ? fl.offset / 4
         : undefined;
-    const fields: (Field | undefined)[] = [h.pid];
+    const fields: (Field | null | undefined)[] = [h.pid];
     const pid = h.pid === undefined ? -1 : word(h.pid);
     const d = h.direct;
     const set = (...ws: [number, number | undefined][]): boolean => {
@@ -461,7 +461,7 @@ export class CountingDatDecoder extends DatDecoder {
         if (h.kind === Kind.schedSwitch) {
           const st = d.state;
           const ok =
-            st !== undefined &&
+            st !== null &&
             st.dynamic === 'none' &&
             st.offset % 4 === 0 &&
             (st.size === 4 || st.size === 8);
@@ -481,7 +481,7 @@ export class CountingDatDecoder extends DatDecoder {
           }
         } else if (
           (h.kind === Kind.schedWakeup || h.kind === Kind.schedWakeupNew) &&
-          d.success === undefined
+          d.success === null
         ) {
           if (set(...base)) op = OP_WAKEUP;
         } else if (h.kind === Kind.schedWaking) {
@@ -498,8 +498,7 @@ export class CountingDatDecoder extends DatDecoder {
     }
     pl[at] = op;
     for (const fl of fields)
-      if (fl !== undefined)
-        pl[at + PLAN_MIN_LEN] = Math.max(pl[at + PLAN_MIN_LEN]!, fl.offset + fl.size);
+      if (fl != null) pl[at + PLAN_MIN_LEN] = Math.max(pl[at + PLAN_MIN_LEN]!, fl.offset + fl.size);
     this.cnPlans = sl;
     this.cnSlot[id] = sl;
     return sl;

@@ -11,7 +11,7 @@ import { type ClockInfo, tickRate, tscToNs } from '../../model/time';
 import { DatSourceInfo, Trace, TraceBuilder } from '../../model/trace';
 import { decodeFields, Payload } from '../fields';
 import type { ImportOptions, TextOnlyKind } from '../importer';
-import { ByteSource, Damage, Decompressors, text } from './bytes';
+import { ByteSource, Damage, Decompressors } from './bytes';
 import { DirectFields, directFields } from './direct-fields';
 import type { EventFormat, Field } from './format';
 import { BufferInfo, DatFile } from './file';
@@ -19,6 +19,7 @@ import { CpuStream } from './kbuffer';
 import { Kallsyms, KallsymsHit } from './kallsyms';
 import { formatPrint } from './print-fmt';
 import { PluginRecord, pluginFor, PluginState } from './plugins';
+import { RecordReader } from './record';
 import { StreamMerge } from './stream-merge';
 
 export interface DatImportOptions extends ImportOptions {
@@ -95,7 +96,7 @@ export function stateText(v: number): string {
   return s.length === 0 ? 'R' : s;
 }
 
-export class DatDecoder {
+export class DatDecoder extends RecordReader {
   protected readonly b: TraceBuilder;
   protected readonly sink: DiagnosticSink;
   private readonly handlers = new Map<number, Handler>();
@@ -119,12 +120,6 @@ export class DatDecoder {
   private stateIds = new Map<number, number>();
   private symbols: Kallsyms | undefined;
   private commonPid: Field | undefined;
-  private readonly little: boolean;
-  // The record being decoded (for the print fmt evaluator).
-  protected rb: Uint8Array = new Uint8Array(0);
-  protected rdv: DataView = new DataView(new ArrayBuffer(0));
-  protected rs = 0;
-  protected rl = 0;
   private readonly cx: PluginRecord;
   private readonly plugins = new PluginState();
   /** The stream of the event being decoded (for where a problem is). */
@@ -140,11 +135,12 @@ export class DatDecoder {
 
   constructor(
     protected readonly buf: ByteSource,
-    protected readonly f: DatFile,
+    f: DatFile,
     protected readonly buffer: BufferInfo,
     name: string,
     protected readonly opts: DatImportOptions,
   ) {
+    super(f);
     this.sink = new DiagnosticSink(opts.diagnosticsCap ?? 1000, opts.name);
     this.noText = textless(opts.eventText);
     this.countOnly = opts.countOnly === true;
@@ -167,7 +163,6 @@ export class DatDecoder {
       this.tsc = tickRate(opts.tscHz);
       this.tscHz = opts.tscHz;
     }
-    this.little = f.little;
     this.cx = {
       num: (n) => this.fieldNum(n),
       str: (n) => this.fieldStr(n),
@@ -252,8 +247,12 @@ export class DatDecoder {
       const ts = (tsc !== undefined ? tscToNs(s.ts, mult, shift) : s.ts) + offsetAdd;
       if (Number.isNaN(base)) {
         // The builder fixes the trace's base on its first timestamp; later ones are ts - base.
+        // `lo` as a small integer when it is one (every integral timestamp's is, < 1e9): the
+        // text importer's splits hold small integers, and a double stored here first would turn
+        // the `{ hi, lo }` literals' field and the builder's base into doubles, deprecating maps.
         split.hi = Math.floor(ts / 1e9);
-        split.lo = ts - split.hi * 1e9;
+        const lo = ts - split.hi * 1e9;
+        split.lo = lo === (lo | 0) ? lo | 0 : lo;
         base = ts - b.relTs(split);
       }
       this.evTs = ts - base;
@@ -346,179 +345,11 @@ export class DatDecoder {
     return h;
   }
 
-  protected int(f: Field): number {
-    const dv = this.rdv;
-    const at = this.rs + f.offset;
-    if (f.offset + f.size > this.rl) return NaN;
-    switch (f.size) {
-      case 1:
-        return f.signed ? dv.getInt8(at) : dv.getUint8(at);
-      case 2:
-        return f.signed ? dv.getInt16(at, this.little) : dv.getUint16(at, this.little);
-      case 4:
-        return f.signed ? dv.getInt32(at, this.little) : dv.getUint32(at, this.little);
-      case 8: {
-        const lo = dv.getUint32(at + (this.little ? 0 : 4), this.little);
-        const hi = this.little ? dv.getInt32(at + 4, true) : dv.getInt32(at, false);
-        return f.signed || hi >= 0 ? hi * 4294967296 + lo : (hi >>> 0) * 4294967296 + lo;
-      }
-      default:
-        return NaN;
-    }
-  }
-
-  private big(f: Field): bigint {
-    const dv = this.rdv;
-    const at = this.rs + f.offset;
-    switch (f.size) {
-      case 1:
-        return BigInt(f.signed ? dv.getInt8(at) : dv.getUint8(at));
-      case 2:
-        return BigInt(f.signed ? dv.getInt16(at, this.little) : dv.getUint16(at, this.little));
-      case 4:
-        return BigInt(f.signed ? dv.getInt32(at, this.little) : dv.getUint32(at, this.little));
-      case 8:
-        return f.signed ? dv.getBigInt64(at, this.little) : dv.getBigUint64(at, this.little);
-      default:
-        return 0n;
-    }
-  }
-
-  /** A char array's text up to its NUL; `size 0` arrays (`char buf[]`) run to the record's end. */
-  protected str(off: number, len: number): string {
-    const b = this.rb;
-    const start = this.rs + off;
-    const end = Math.min(start + len, this.rs + this.rl);
-    let e = start;
-    let ascii = true;
-    while (e < end && b[e] !== 0) {
-      if (b[e]! >= 0x80) ascii = false;
-      e++;
-    }
-    if (!ascii) return text(b, start, e);
-    let s = '';
-    for (let i = start; i < e; i++) s += String.fromCharCode(b[i]!);
-    return s;
-  }
-
-  private dynRange(f: Field): [number, number] | undefined {
-    if (f.offset + 4 > this.rl) return undefined;
-    const v = this.rdv.getUint32(this.rs + f.offset, this.little);
-    let off = v & 0xffff;
-    const len = v >>> 16;
-    if (f.dynamic === 'rel_loc') off += f.offset + f.size;
-    if (off + len > this.rl) return undefined;
-    return [off, len];
-  }
-
-  /** A field's bytes read as libtraceevent reads a number: unsigned, no sign extension. */
-  private fieldNum(name: string): bigint | undefined {
-    const f = this.curFmt?.byName.get(name);
-    if (f === undefined || f.dynamic !== 'none' || f.arrayLen !== 0) return undefined;
-    if (f.offset + f.size > this.rl) return 0n; // libtraceevent: past the record reads as 0
-    return this.unsigned(this.rs + f.offset, f.size);
-  }
-
-  private unsigned(at: number, size: number): bigint {
-    const dv = this.rdv;
-    switch (size) {
-      case 1:
-        return BigInt(dv.getUint8(at));
-      case 2:
-        return BigInt(dv.getUint16(at, this.little));
-      case 4:
-        return BigInt(dv.getUint32(at, this.little));
-      case 8:
-        return dv.getBigUint64(at, this.little);
-      default:
-        return 0n;
-    }
-  }
-
-  /** REC->name[i] of a fixed array field. */
-  private fieldElem(name: string, i: number): bigint | undefined {
-    const f = this.curFmt?.byName.get(name);
-    if (f === undefined || f.arrayLen <= 0) return undefined;
-    const es = f.size / f.arrayLen;
-    const off = f.offset + i * es;
-    if (off + es > this.rl || !Number.isInteger(es)) return 0n;
-    return this.unsigned(this.rs + off, es);
-  }
-
-  /** REC->name printed with %s, as libtraceevent's print_str_arg does. */
-  private fieldStr(name: string): string | undefined {
-    const f = this.curFmt?.byName.get(name);
-    if (f === undefined || f.offset > this.rl) return undefined;
-    if (f.dynamic !== 'none') {
-      const r = this.dynRange(f);
-      if (r === undefined) return undefined;
-      return this.str(r[0], r[1]);
-    }
-    // A pointer-sized scalar: the constant string at that address (printk_formats), else hex.
-    if (f.arrayLen === 0 && f.size === this.f.longSize) {
-      const v = this.fieldNum(name) ?? 0n;
-      return this.f.printk(v) ?? v.toString(16);
-    }
-    // Zero-sized fields (`char buf;`, `char buf[]`) run to the record's end.
-    return this.str(f.offset, f.size === 0 ? this.rl - f.offset : f.size);
-  }
-
-  /** A field as libtraceevent's print_field_raw prints it. */
-  private rawField(fl: Field): string {
-    if (fl.arrayLen !== 0) {
-      let off = fl.offset;
-      let len = fl.size;
-      if (fl.dynamic !== 'none') {
-        const r = this.dynRange(fl);
-        if (r === undefined) return '';
-        [off, len] = r;
-      }
-      const b = this.rb.subarray(this.rs + off, this.rs + Math.min(off + len, this.rl));
-      if (/char|u8|s8/.test(fl.type) && printableArray(b)) return this.str(off, len);
-      return `ARRAY[${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(', ')}]`;
-    }
-    const v = this.fieldNum(fl.name) ?? 0n;
-    const isLong = /long/.test(fl.type);
-    if (fl.type.includes('*')) return '0x' + v.toString(16);
-    if (fl.signed) {
-      switch (fl.size) {
-        case 4:
-          return isLong ? '0x' + BigInt.asUintN(32, v).toString(16) : String(BigInt.asIntN(32, v));
-        case 2:
-          return String(BigInt.asIntN(16, v)).padStart(2);
-        case 1:
-          return String(BigInt.asIntN(8, v));
-        default:
-          return String(BigInt.asIntN(64, v));
-      }
-    }
-    return isLong ? '0x' + v.toString(16) : v.toString();
-  }
-
-  /** The record's bytes from a field's offset to its end (bprint's `buf`, kernel_stack's `caller`). */
-  private rest(name: string): Uint8Array | undefined {
-    const f = this.curFmt?.byName.get(name);
-    if (f === undefined || f.offset > this.rl) return undefined;
-    return this.rb.subarray(this.rs + f.offset, this.rs + this.rl);
-  }
-
-  private dynArray(name: string): Uint8Array | undefined {
-    const f = this.curFmt?.byName.get(name);
-    if (f === undefined) return undefined;
-    if (f.dynamic === 'none') {
-      if (f.offset + f.size > this.rl) return undefined;
-      return this.rb.subarray(this.rs + f.offset, this.rs + f.offset + f.size);
-    }
-    const r = this.dynRange(f);
-    return r === undefined ? undefined : this.rb.subarray(this.rs + r[0], this.rs + r[0] + r[1]);
-  }
-
   private symbol(addr: bigint): KallsymsHit | undefined {
     this.symbols ??= new Kallsyms(this.f.kallsyms());
     return this.symbols.find(addr);
   }
 
-  protected curFmt: EventFormat | undefined;
   // Task cache (see task()) and owner cache, CACHE_SLOTS slots by pid; NaN marks an empty slot.
   private readonly tcPid = new Float64Array(CACHE_SLOTS * 2).fill(NaN);
   private readonly tcPrio = new Int32Array(CACHE_SLOTS * 2);
@@ -654,12 +485,6 @@ export class DatDecoder {
     return b.undecodedTypeId(name);
   }
 
-  private hex(): string {
-    let s = '';
-    for (let i = 0; i < this.rl; i++) s += this.rb[this.rs + i]!.toString(16).padStart(2, '0');
-    return s;
-  }
-
   /** The event's text the way libtraceevent prints it without a plugin. */
   private readonly pluginCache = new Map<EventFormat, ReturnType<typeof pluginFor> | null>();
 
@@ -698,9 +523,9 @@ export class DatDecoder {
    * The task id for a (comm, pid, prio) in the record. A small cache keyed by pid compares the
    * comm bytes in place, so the common case builds no string and does no Map lookup.
    */
-  private task(commF: Field, pidF: Field, prioF: Field | undefined, save: boolean): number {
+  private task(commF: Field, pidF: Field, prioF: Field | null, save: boolean): number {
     const pid = this.int(pidF);
-    let prio = prioF !== undefined ? this.int(prioF) : PRIO_UNKNOWN;
+    let prio = prioF !== null ? this.int(prioF) : PRIO_UNKNOWN;
     if (Number.isNaN(prio)) prio = PRIO_UNKNOWN;
     // The comm: a char[16], or a `__data_loc char[]` (sched_migrate_task since Linux 6.x).
     let off = commF.offset;
@@ -774,9 +599,9 @@ export class DatDecoder {
       }
       case Kind.schedWakeup:
       case Kind.schedWakeupNew: {
-        const target = d.target !== undefined ? this.int(d.target) : -1;
+        const target = d.target !== null ? this.int(d.target) : -1;
         let success = 0;
-        if (d.success !== undefined) {
+        if (d.success !== null) {
           success = this.int(d.success);
           if (success !== 1 || !(target >= 0 && target < WAKE_SUCCESS)) return false;
         }
@@ -799,20 +624,20 @@ export class DatDecoder {
         return true;
       }
       case Kind.schedProcessFork:
-        pl.a0 = this.task(d.comm!, d.pid!, undefined, false);
-        pl.a1 = this.task(d.nextComm!, d.nextPid!, undefined, false);
+        pl.a0 = this.task(d.comm!, d.pid!, null, false);
+        pl.a1 = this.task(d.nextComm!, d.nextPid!, null, false);
         return true;
       case Kind.schedProcessExit:
       case Kind.schedProcessFree:
       case Kind.schedProcessWait:
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
-        pl.a1 = d.groupDead !== undefined ? (this.int(d.groupDead) !== 0 ? 1 : 0) : -1;
+        pl.a1 = d.groupDead !== null ? (this.int(d.groupDead) !== 0 ? 1 : 0) : -1;
         return true;
       case Kind.schedStatRuntime: {
         const runtime = this.int(d.runtime!);
-        const v = d.vruntime !== undefined ? this.int(d.vruntime) : NaN;
-        pl.a0 = this.task(d.comm!, d.pid!, undefined, false);
-        if (d.vruntime === undefined && runtime >= 0 && runtime <= 0x7fffffff) pl.a1 = runtime;
+        const v = d.vruntime !== null ? this.int(d.vruntime) : NaN;
+        pl.a0 = this.task(d.comm!, d.pid!, null, false);
+        if (d.vruntime === null && runtime >= 0 && runtime <= 0x7fffffff) pl.a1 = runtime;
         else pl.a1 = -(1 + this.b.events.pushWide(runtime, v));
         return true;
       }
@@ -820,13 +645,4 @@ export class DatDecoder {
         return false;
     }
   }
-}
-
-/** libtraceevent is_printable_array: printable characters up to a NUL. */
-function printableArray(b: Uint8Array): boolean {
-  for (const c of b) {
-    if (c === 0) return true;
-    if (c < 0x20 || c > 0x7e) return /[\t\n\r]/.test(String.fromCharCode(c));
-  }
-  return true;
 }

@@ -4,21 +4,35 @@
 import { Kind } from '../../model/event-kinds';
 import type { EventFormat, Field } from './format';
 
-export interface DirectFields {
-  comm?: Field;
-  pid?: Field;
-  prio?: Field;
-  target?: Field;
-  state?: Field;
-  nextComm?: Field;
-  nextPid?: Field;
-  nextPrio?: Field;
-  origCpu?: Field;
-  destCpu?: Field;
-  groupDead?: Field;
-  success?: Field;
-  runtime?: Field;
-  vruntime?: Field;
+/**
+ * The fields by role, null when the kind has no such field. A class, every field set in its
+ * constructor: one shape for every kind, so the decoder's reads of them stay monomorphic (object
+ * literals of different keys were as many maps, and the decoder's `direct` deoptimised on each).
+ */
+export class DirectFields {
+  comm: Field | null = null;
+  pid: Field | null = null;
+  prio: Field | null = null;
+  target: Field | null = null;
+  state: Field | null = null;
+  nextComm: Field | null = null;
+  nextPid: Field | null = null;
+  nextPrio: Field | null = null;
+  origCpu: Field | null = null;
+  destCpu: Field | null = null;
+  groupDead: Field | null = null;
+  success: Field | null = null;
+  runtime: Field | null = null;
+  vruntime: Field | null = null;
+}
+
+type Roles = { [K in keyof DirectFields]?: Field | undefined };
+
+/** A DirectFields with these roles set (the others null). */
+function roles(r: Roles): DirectFields {
+  const d = new DirectFields();
+  for (const k of Object.keys(r) as (keyof DirectFields)[]) d[k] = r[k] ?? null;
+  return d;
 }
 
 function need(fmt: EventFormat, names: string[]): Field[] | undefined {
@@ -33,7 +47,7 @@ function need(fmt: EventFormat, names: string[]): Field[] | undefined {
 
 /** The fields the kernel's print fmt would print for this kind, when they are all there. */
 export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undefined {
-  const isComm = (f: Field | undefined): boolean => f !== undefined && f.isString && f.arrayLen > 0;
+  const isComm = (f: Field | null): boolean => f !== null && f.isString && f.arrayLen > 0;
   let d: DirectFields | undefined;
   switch (kind) {
     case Kind.schedSwitch: {
@@ -47,7 +61,7 @@ export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undef
         'next_prio',
       ]);
       if (f)
-        d = {
+        d = roles({
           comm: f[0]!,
           pid: f[1]!,
           prio: f[2]!,
@@ -55,7 +69,7 @@ export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undef
           nextComm: f[4]!,
           nextPid: f[5]!,
           nextPrio: f[6]!,
-        };
+        });
       if (d && !isComm(d.nextComm)) return undefined;
       break;
     }
@@ -67,31 +81,31 @@ export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undef
       const success = fmt.byName.get('success');
       const target = fmt.byName.get('target_cpu');
       if (f && (success === undefined || target !== undefined))
-        d = {
+        d = roles({
           comm: f[0]!,
           pid: f[1]!,
           prio: f[2]!,
-          ...opt('target', target),
-          ...opt('success', success),
-        };
+          target,
+          success,
+        });
       break;
     }
     case Kind.schedWaking: {
       const f = need(fmt, ['comm', 'pid', 'prio', 'target_cpu']);
       if (f && /^"comm=%s pid=%d prio=%d target_cpu=%03d"/.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, target: f[3]! };
+        d = roles({ comm: f[0]!, pid: f[1]!, prio: f[2]!, target: f[3]! });
       break;
     }
     case Kind.schedMigrateTask: {
       const f = need(fmt, ['comm', 'pid', 'prio', 'orig_cpu', 'dest_cpu']);
       if (f && /^"comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d"/.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, origCpu: f[3]!, destCpu: f[4]! };
+        d = roles({ comm: f[0]!, pid: f[1]!, prio: f[2]!, origCpu: f[3]!, destCpu: f[4]! });
       break;
     }
     case Kind.schedProcessFork: {
       const f = need(fmt, ['parent_comm', 'parent_pid', 'child_comm', 'child_pid']);
       if (f && /^"comm=%s pid=%d child_comm=%s child_pid=%d"/.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, nextComm: f[2]!, nextPid: f[3]! };
+        d = roles({ comm: f[0]!, pid: f[1]!, nextComm: f[2]!, nextPid: f[3]! });
       break;
     }
     case Kind.schedProcessExit:
@@ -103,7 +117,7 @@ export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undef
         ? /^"comm=%s pid=%d prio=%d group_dead=%s", REC->comm, REC->pid, REC->prio, REC->group_dead \? "true" : "false"$/
         : /^"comm=%s pid=%d prio=%d", REC->comm, REC->pid, REC->prio$/;
       if (f && shape.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, prio: f[2]!, ...opt('groupDead', gd) };
+        d = roles({ comm: f[0]!, pid: f[1]!, prio: f[2]!, groupDead: gd });
       break;
     }
     case Kind.schedStatRuntime: {
@@ -113,7 +127,7 @@ export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undef
         ? /^"comm=%s pid=%d runtime=%Lu \[ns\] vruntime=%Lu \[ns\]"/
         : /^"comm=%s pid=%d runtime=%Lu \[ns\]"/;
       if (f && shape.test(fmt.printText))
-        d = { comm: f[0]!, pid: f[1]!, runtime: f[2]!, ...opt('vruntime', v) };
+        d = roles({ comm: f[0]!, pid: f[1]!, runtime: f[2]!, vruntime: v });
       break;
     }
     default:
@@ -125,8 +139,4 @@ export function directFields(kind: Kind, fmt: EventFormat): DirectFields | undef
     kind === Kind.schedMigrateTask && d.comm?.isString === true && d.comm.dynamic !== 'none';
   if (!isComm(d.comm) && !dynamicComm) return undefined;
   return d;
-}
-
-function opt<K extends string>(k: K, f: Field | undefined): { [P in K]?: Field } {
-  return (f === undefined ? {} : { [k]: f }) as { [P in K]?: Field };
 }

@@ -130,20 +130,20 @@ export interface PageHeader {
 }
 
 export function parseHeaderPage(text: string, longSize: number): PageHeader {
-  const out: PageHeader = {
-    tsOffset: 0,
-    commitOffset: 8,
-    commitSize: longSize,
-    dataOffset: 8 + longSize,
-  };
+  // Locals, then one object: every PageHeader has one shape with fields written once (a field
+  // rewritten after the literal turns mutable, and the page loop's optimised code with it).
+  let tsOffset = 0;
+  let commitOffset = 8;
+  let commitSize = longSize;
+  let dataOffset = 8 + longSize;
   const re = /field:\s*([^;]*);\s*offset:(\d+);\s*size:(\d+);/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const nm = /(\w+)(?:\[\w*\])?\s*$/.exec(m[1]!.trim())?.[1];
-    if (nm === 'timestamp') out.tsOffset = Number(m[2]);
+    if (nm === 'timestamp') tsOffset = Number(m[2]);
     else if (nm === 'commit') {
-      out.commitOffset = Number(m[2]);
-      out.commitSize = Number(m[3]);
-    } else if (nm === 'data') out.dataOffset = Number(m[2]);
+      commitOffset = Number(m[2]);
+      commitSize = Number(m[3]);
+    } else if (nm === 'data') dataOffset = Number(m[2]);
   }
-  return out;
+  return { tsOffset, commitOffset, commitSize, dataOffset };
 }

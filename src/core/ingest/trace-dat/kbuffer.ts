@@ -39,8 +39,12 @@ export interface StreamSink {
 
 export class CpuStream {
   readonly cpu: number;
-  /** Current event: timestamp (clock units), bytes and range of its data. */
-  ts = 0;
+  /**
+   * Current event: timestamp (clock units), bytes and range of its data. `ts` starts as NaN, a
+   * double: it holds doubles (timestamps past 2^31), and a field first made a small integer
+   * changes representation on the first page, deprecating the map of every stream made so far.
+   */
+  ts = NaN;
   bytes: Uint8Array = new Uint8Array(0);
   /** A view of `bytes` (made once per block: the decoder reads the record's fields through it). */
   dv: DataView = new DataView(new ArrayBuffer(0));
@@ -71,6 +75,14 @@ export class CpuStream {
   private readonly little: boolean;
   private readonly big: boolean;
   private readonly pageSize: number;
+  /**
+   * The page header's layout (PageLayout.headerPage), copied: the page loop reads small integers
+   * of its own, not the file's header object, which parseDatFile replaces after it made the file.
+   */
+  private readonly tsOffset: number;
+  private readonly commitOffset: number;
+  private readonly commitSize: number;
+  private readonly dataOffset: number;
 
   constructor(
     private readonly src: ByteSource,
@@ -86,6 +98,10 @@ export class CpuStream {
     this.big = !f.little;
     this.pageSize = pageSize;
     this.chunked = chunked;
+    this.tsOffset = f.headerPage.tsOffset;
+    this.commitOffset = f.headerPage.commitOffset;
+    this.commitSize = f.headerPage.commitSize;
+    this.dataOffset = f.headerPage.dataOffset;
     if (cpu.size === 0) {
       this.done = true;
       return;
@@ -209,9 +225,8 @@ export class CpuStream {
 
   /** Loads the next page with data; false at the end of this CPU's data. */
   private loadPage(): boolean {
-    const hp = this.f.headerPage;
     for (;;) {
-      if (this.nextPage + hp.dataOffset > this.blockEnd) {
+      if (this.nextPage + this.dataOffset > this.blockEnd) {
         if (!this.chunked && this.nextPage < this.blockEnd && this.rawPos >= this.rawEnd)
           this.sink.damage(
             new Damage(
@@ -225,14 +240,14 @@ export class CpuStream {
       const p = this.nextPage;
       this.nextPage += this.pageSize;
       const dv = this.dv;
-      const tsLo = dv.getUint32(p + hp.tsOffset + (this.big ? 4 : 0), this.little);
-      const tsHi = dv.getUint32(p + hp.tsOffset + (this.big ? 0 : 4), this.little);
+      const tsLo = dv.getUint32(p + this.tsOffset + (this.big ? 4 : 0), this.little);
+      const tsHi = dv.getUint32(p + this.tsOffset + (this.big ? 0 : 4), this.little);
       const commit =
-        hp.commitSize === 8
-          ? dv.getUint32(p + hp.commitOffset + (this.big ? 4 : 0), this.little)
-          : dv.getUint32(p + hp.commitOffset, this.little);
+        this.commitSize === 8
+          ? dv.getUint32(p + this.commitOffset + (this.big ? 4 : 0), this.little)
+          : dv.getUint32(p + this.commitOffset, this.little);
       let size = commit & 0x7ffffff;
-      const data = p + hp.dataOffset;
+      const data = p + this.dataOffset;
       const limit = Math.min(p + this.pageSize, this.blockEnd);
       if ((commit & 0x80000000) !== 0) {
         let lost = -1;

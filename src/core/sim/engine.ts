@@ -1253,8 +1253,11 @@ export function primeSimulator(): void {
   simulate(primingConfig('block', { pcpus: 4, vcpus: 4, threads: 4 }));
 }
 
-/** A tiny run of `policy` (3 threads on 2 pCPUs and a co-runner, times past 2^31 ns) for primeSimulator. */
-function primingConfig(policy: WaitPolicy, extra: Partial<SimConfig>): SimConfig {
+/**
+ * A tiny run of `policy` (3 threads on 2 pCPUs and a co-runner, times past 2^31 ns) for the
+ * primings (primeSimulator, host-fit.ts primeHostFit), `extra` over it.
+ */
+export function primingConfig(policy: WaitPolicy, extra: Partial<SimConfig>): SimConfig {
   return {
     pcpus: 2,
     vcpus: 3,

@@ -2,7 +2,7 @@
 // (whatif/engine.ts): how long a vCPU thread keeps a host CPU when nothing cuts its turn short,
 // and the simulated host's slice that reproduces it.
 
-import { simulate, type SimConfig, type SimRecorder } from '../sim/engine';
+import { primingConfig, simulate, type SimConfig, type SimRecorder } from '../sim/engine';
 import { sortNumbers } from '../model/search';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
@@ -223,29 +223,15 @@ export function primeHostFit(): void {
   if (fitPrimed) return;
   fitPrimed = true;
   for (const policy of ['block', 'spin'] as const)
-    simulatedSlice({
-      pcpus: 2,
-      vcpus: 3,
-      threads: 3,
-      barriers: 4,
-      workNs: 1.2e9 + 0.5,
-      imbalance: 0.1,
-      barrierNs: 1e5 + 0.5,
-      policy,
-      dop: 'fixed',
-      spinNs: 0,
-      hogs: 1,
-      runqueues: 'per-cpu',
-      hogOnNs: 3e8 + 0.5,
-      hogOffNs: 2e8 + 0.5,
-      latencyNs: 1e8 + 0.5,
-      minSliceNs: 5e7 + 0.5,
-      wakeupGranNs: 1e6 + 0.5,
-      wakeCostNs: 5e3 + 0.5,
-      resumeCostNs: 0,
-      ipiNs: 2e4 + 0.5,
-      seed: 7,
-    });
+    simulatedSlice(
+      primingConfig(policy, {
+        hogOnNs: 3e8 + 0.5,
+        hogOffNs: 2e8 + 0.5,
+        latencyNs: 1e8 + 0.5,
+        minSliceNs: 5e7 + 0.5,
+        resumeCostNs: 0,
+      }),
+    );
 }
 
 /** Bisection steps for the CPU per region that the host's schedule fits to the barrier count. */

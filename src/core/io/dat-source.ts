@@ -66,7 +66,10 @@ export function readDatFile(
 ): Trace[] {
   const fd = openSync(path, 'r');
   try {
-    return importTraceDat(wholeFile(fd, size) ?? fileSource(fd, size), {
+    // A worker reading some CPUs reads their pages only: read whole, each worker would read
+    // every CPU's data again.
+    const whole = cpuRange === undefined ? wholeFile(fd, size) : undefined;
+    return importTraceDat(whole ?? fileSource(fd, size), {
       ...opts,
       decompressors: nodeDecompressors,
       ...(cpuRange !== undefined ? { cpuRange } : {}),

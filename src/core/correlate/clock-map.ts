@@ -1073,10 +1073,15 @@ function fitLine(pts: { t: number; lo: number; hi: number }[]): {
  */
 export function recordedTscOffsets(host: Trace, before = Infinity): Map<number, bigint> {
   const out = new Map<number, bigint>();
+  // The event types that are kvm_write_tsc_offset, by type id: a typed load per host event, not a
+  // name compare (a host without KVM events, the common case, skips the pass altogether).
+  const isWrite = Uint8Array.from(host.eventTypes, (ty) =>
+    ty.name === 'kvm_write_tsc_offset' || ty.name === 'kvm:kvm_write_tsc_offset' ? 1 : 0,
+  );
+  if (!isWrite.includes(1)) return out;
   const ev = host.events;
   for (let i = 0; i < ev.length; i++) {
-    const ty = host.eventTypes[ev.type(i)]!;
-    if (ty.name !== 'kvm_write_tsc_offset' && ty.name !== 'kvm:kvm_write_tsc_offset') continue;
+    if (isWrite[ev.type(i)] !== 1) continue;
     if (ev.ts(i) > before) break;
     const m = /vcpu=(\d+) prev=(\d+) next=(\d+)/.exec(host.texts.get(ev.a0(i)));
     if (m === null) continue;

@@ -8,7 +8,7 @@ import { LAT_SPARSE } from '../model/event-kinds';
 import { upperBound } from '../model/search';
 import { formatClockDuration } from '../model/time';
 import { VcpuState, type VcpuTimeline } from '../correlate/vcpu-states';
-import type { CpuTimelines } from '../timeline/build';
+import type { CpuTimelines, TaskTimelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
 import { findProgram, type Program } from './program';
 import type { Finding, PairAnalysis } from './types';
@@ -302,46 +302,20 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
   const byVcpu: (VcpuTimeline | undefined)[] = new Array<VcpuTimeline | undefined>(nV);
   for (const tl of vcpus)
     if (tl.vcpu + 1 < a.guestTimelines.cpus.offsets.length) byVcpu[tl.vcpu] = tl;
-  let delayed = 0;
-  let total = 0;
-  let episodes = 0;
-  // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
-  // optimizes it).
-  const { state: gState, cpu: gCpu, start: gStart, end: gEnd } = gt;
-  for (const pid of prog) {
-    const k = gt.indexOf.get(pid);
-    if (k === undefined) continue;
-    for (let j = gt.offsets[k]!, z = gt.offsets[k + 1]!; j < z; j++) {
-      if (gState[j] !== TaskState.runnable) continue;
-      const cpu = gCpu[j]!;
-      if (cpu < 0 || cpu >= nV) continue;
-      const hs = map.toHost(gStart[j]!);
-      const he = map.toHost(gEnd[j]!);
-      total += he - hs;
-      let lost = 0;
-      const tl = byVcpu[cpu];
-      if (tl !== undefined) {
-        // The vCPU's states are in time order and disjoint: start at the first that ends after
-        // hs, and count the preempted / waiting time inside [hs, he] and the window.
-        // (The partition point of min(end, window end) <= hs, with no closure per interval: the
-        // same halving as upperBound's, whose test is the same when the window ends after hs.)
-        const from = w.end <= hs ? tl.state.length : upperBound(tl.end, hs);
-        for (let q = from; q < tl.state.length; q++) {
-          const cs = Math.max(tl.start[q]!, w.start);
-          if (cs >= he || cs >= w.end) break;
-          const ce = Math.min(tl.end[q]!, w.end);
-          if (ce <= cs) continue;
-          const st = tl.state[q]!;
-          if (st === VcpuState.preempted || st === VcpuState.waiting)
-            lost += Math.min(ce, he) - Math.max(cs, hs);
-        }
-      }
-      if (lost > 0) {
-        delayed += lost;
-        episodes++;
-      }
-    }
+  // delayed, total and episodes, added to thread by thread in pid order.
+  const sums = new Float64Array(3);
+  // One call per thread, not a loop around the intervals' loop: V8 compiles the intervals' loop on
+  // stack during the first thread's, and code compiled then had no feedback for the outer loop's
+  // step (thrown away at the second thread, compiled again). Called again, the loop enters the
+  // code compiled then.
+  const pids = [...prog];
+  for (let p = 0; p < pids.length; p++) {
+    const k = gt.indexOf.get(pids[p]!);
+    if (k !== undefined) threadDelays(gt, gt.offsets[k]!, gt.offsets[k + 1]!, byVcpu, map, w, sums);
   }
+  const delayed = sums[0]!;
+  const total = sums[1]!;
+  const episodes = sums[2]!;
   if (delayed <= 0 || total <= 0) return undefined;
   const share = delayed / total;
   const unit = a.host.clock.unit === 'ns' ? 'ns' : 'ticks';
@@ -353,6 +327,62 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
     message: `${(100 * share).toFixed(1)}% of the time woken program threads waited to run (${fmt(delayed, unit)} in ${episodes} wakeups) was their vCPU preempted or waiting for a host CPU`,
     evidence: { delayed, runnableTotal: total, share, episodes, unit },
   };
+}
+
+/**
+ * A program thread's guest runnable intervals [from, to): their host time and what of it fell on
+ * its vCPU's preempted or waiting stretches inside the window, added to sums (delayed, total,
+ * episodes).
+ */
+function threadDelays(
+  gt: TaskTimelines,
+  from: number,
+  to: number,
+  byVcpu: (VcpuTimeline | undefined)[],
+  map: RelativeMap,
+  w: { start: number; end: number },
+  sums: Float64Array,
+): void {
+  // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
+  // optimizes it), the sums too (written back once).
+  const { state: gState, cpu: gCpu, start: gStart, end: gEnd } = gt;
+  const nV = byVcpu.length;
+  let delayed = sums[0]!;
+  let total = sums[1]!;
+  let episodes = sums[2]!;
+  for (let j = from; j < to; j++) {
+    if (gState[j] !== TaskState.runnable) continue;
+    const cpu = gCpu[j]!;
+    if (cpu < 0 || cpu >= nV) continue;
+    const hs = map.toHost(gStart[j]!);
+    const he = map.toHost(gEnd[j]!);
+    total += he - hs;
+    let lost = 0;
+    const tl = byVcpu[cpu];
+    if (tl !== undefined) {
+      // The vCPU's states are in time order and disjoint: start at the first that ends after
+      // hs, and count the preempted / waiting time inside [hs, he] and the window.
+      // (The partition point of min(end, window end) <= hs, with no closure per interval: the
+      // same halving as upperBound's, whose test is the same when the window ends after hs.)
+      const from = w.end <= hs ? tl.state.length : upperBound(tl.end, hs);
+      for (let q = from; q < tl.state.length; q++) {
+        const cs = Math.max(tl.start[q]!, w.start);
+        if (cs >= he || cs >= w.end) break;
+        const ce = Math.min(tl.end[q]!, w.end);
+        if (ce <= cs) continue;
+        const st = tl.state[q]!;
+        if (st === VcpuState.preempted || st === VcpuState.waiting)
+          lost += Math.min(ce, he) - Math.max(cs, hs);
+      }
+    }
+    if (lost > 0) {
+      delayed += lost;
+      episodes++;
+    }
+  }
+  sums[0] = delayed;
+  sums[1] = total;
+  sums[2] = episodes;
 }
 
 /**

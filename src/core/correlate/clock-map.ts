@@ -663,13 +663,75 @@ function peaksOfSample(
   const w = span / bins;
   const sample = Math.min(evs.g.length, sampleMax);
   const cover = rangeStarts(evs, dMin, dMax, bins, w, sample);
+  const cand: PeakCandidates = { at: new Int32Array(0), count: 0, max: 0 };
+  sumAndCollect(cover, bins, cand);
+  return peaksAmong(cover, cand, { dMin, w, sample });
+}
+
+/**
+ * The bins that may be peaks, collected as a histogram is summed: each bin within PEAK_SHARE of
+ * the highest count so far (so every bin within PEAK_SHARE of the final highest is among them),
+ * pruned to the highest so far when the list fills. `max`: the highest count.
+ */
+interface PeakCandidates {
+  at: Int32Array;
+  count: number;
+  max: number;
+}
+
+/**
+ * Sums a histogram's differences into counts (bins of them) in place, and collects its highest
+ * count and the peaks' candidates into `cand`: one pass over the million bins, where the highest
+ * and then the peaks took two more (and each loop, compiled on stack before the next had run,
+ * threw its code away on reaching it).
+ */
+function sumAndCollect(cover: Int32Array, bins: number, cand: PeakCandidates): void {
+  // Empty at first: the first bin fills it, so that pruning and growing run once before V8
+  // compiles this loop.
+  let at = cand.at;
+  let count = 0;
   let run = 0;
   let max = 0;
   for (let i = 0; i < bins; i++) {
     cover[i] = run += cover[i]!;
     if (run > max) max = run;
+    if (run < max * PEAK_SHARE) continue;
+    if (count === at.length) {
+      // Full: keep those still within reach of the highest so far, and grow when that is most.
+      let kept = 0;
+      for (let c = 0; c < count; c++) if (cover[at[c]!]! >= max * PEAK_SHARE) at[kept++] = at[c]!;
+      count = kept;
+      if (kept * 2 >= at.length) {
+        const more = new Int32Array(Math.max(16, at.length * 2));
+        more.set(at);
+        at = more;
+      }
+    }
+    at[count++] = i;
   }
-  return peaksAbove(cover, bins, max, { dMin, w, sample });
+  cand.at = at;
+  cand.count = count;
+  cand.max = max;
+}
+
+/** The peaks among the candidates: those within PEAK_SHARE of the highest count, in bin order. */
+function peaksAmong(
+  cover: Int32Array,
+  cand: PeakCandidates,
+  h: Pick<OffsetPeaks, 'dMin' | 'w' | 'sample'>,
+): OffsetPeaks {
+  const { at: bins, count, max } = cand;
+  let m = 0;
+  for (let c = 0; c < count; c++) if (cover[bins[c]!]! >= max * PEAK_SHARE) m++;
+  const at = new Int32Array(m);
+  const top = new Int32Array(m);
+  for (let c = 0, q = 0; c < count; c++) {
+    const i = bins[c]!;
+    if (cover[i]! < max * PEAK_SHARE) continue;
+    at[q] = i;
+    top[q++] = cover[i]!;
+  }
+  return { dMin: h.dMin, w: h.w, sample: h.sample, max, at, cover: top };
 }
 
 /**
@@ -1073,10 +1135,15 @@ function fitLine(pts: { t: number; lo: number; hi: number }[]): {
  */
 export function recordedTscOffsets(host: Trace, before = Infinity): Map<number, bigint> {
   const out = new Map<number, bigint>();
+  // The event types that are kvm_write_tsc_offset, by type id: a typed load per host event, not a
+  // name compare (a host without KVM events, the common case, skips the pass altogether).
+  const isWrite = Uint8Array.from(host.eventTypes, (ty) =>
+    ty.name === 'kvm_write_tsc_offset' || ty.name === 'kvm:kvm_write_tsc_offset' ? 1 : 0,
+  );
+  if (!isWrite.includes(1)) return out;
   const ev = host.events;
   for (let i = 0; i < ev.length; i++) {
-    const ty = host.eventTypes[ev.type(i)]!;
-    if (ty.name !== 'kvm_write_tsc_offset' && ty.name !== 'kvm:kvm_write_tsc_offset') continue;
+    if (isWrite[ev.type(i)] !== 1) continue;
     if (ev.ts(i) > before) break;
     const m = /vcpu=(\d+) prev=(\d+) next=(\d+)/.exec(host.texts.get(ev.a0(i)));
     if (m === null) continue;

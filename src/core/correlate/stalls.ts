@@ -5,7 +5,7 @@
 import type { Trace } from '../model/trace';
 import { intervalFinder, type Timelines } from '../timeline/build';
 import { ClockMap, relativeMap } from './clock-map';
-import { VcpuState, VcpuStatesResult } from './vcpu-states';
+import { VcpuState, type VcpuStatesResult, type VcpuTimeline } from './vcpu-states';
 
 export interface Stall {
   vcpu: number;
@@ -183,125 +183,223 @@ export function attributeStalls(
   // runs long enough (on-stack replacement), the whole function each time, and each compile's
   // code is thrown away where it reaches the code after its loop, which has not run yet.
   const stalls = new StallTable(countStalls(states));
-  const toGuestRel = relativeMap(clock, guest.tsBase, host.tsBase).toGuest;
   const gc = guestTl.cpus;
   const hc = hostTl.cpus;
-  // Each vCPU's stalls come in time order: both lookups move forward.
-  const guestAt = intervalFinder(gc.offsets, gc.start, gc.end);
-  const hostAt = intervalFinder(hc.offsets, hc.start, hc.end);
-  // Comm ids by task-table id, looked up once per task (millions of rows, a few hundred tasks).
-  const guestCommOf = new Int32Array(guest.tasks.size).fill(-1);
-  const preemptorCommOf = new Int32Array(host.tasks.size).fill(-1);
-  // '?' gets its id when first used, as every other comm (ids in order of first use).
-  let unknownId = -1;
-  const unknownComm = (): number => (unknownId >= 0 ? unknownId : (unknownId = stalls.comm('?')));
-  const gcPid = gc.pid;
-  const gcTask = gc.task;
-  const hcPid = hc.pid;
-  const hcTask = hc.task;
-  for (const tl of states.timelines) {
-    // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
-    // optimizes it).
-    const { state, start, end, pcpu: pcpuOf, vcpu } = tl;
-    for (let j = 0; j < state.length; j++) {
-      const s = state[j];
-      if (s !== VcpuState.preempted && s !== VcpuState.waiting) continue;
-      const hs = start[j]!;
-      const he = end[j]!;
-      if (he <= hs) continue;
-      // The guest's view at the middle of the stall: who ran on that guest CPU.
-      const gMid = toGuestRel((hs + he) / 2);
-      const gi = guestAt(vcpu, gMid);
-      const guestPid = gi < 0 ? -1 : gcPid[gi]!;
-      let guestComm: number;
-      if (gi < 0 || guestPid < 0) guestComm = unknownComm();
-      else {
-        const task = gcTask[gi]!;
-        guestComm = guestCommOf[task]!;
-        if (guestComm < 0) {
-          // The thread's last name in the guest trace (it may have exec'd since the switch).
-          const gk = guestPid > 0 ? guestTl.tasks.indexOf.get(guestPid) : undefined;
-          guestComm = guestCommOf[task] = stalls.comm(
-            gk !== undefined ? guestTl.tasks.comms[gk]! : guest.tasks.comm(task),
-          );
-        }
-      }
-      // The preemptor: who the host CPU ran right after the vCPU thread left it.
-      const pcpu = pcpuOf[j]!;
-      let preemptorPid = -1;
-      let preemptorComm = -1;
-      if (s === VcpuState.preempted && pcpu >= 0 && pcpu + 1 < hc.offsets.length) {
-        // Timestamps are integers: half a unit past the switch is inside the next interval only.
-        const hi = hostAt(pcpu, hs + 0.5);
-        if (hi >= 0 && hcPid[hi]! >= 0) {
-          preemptorPid = hcPid[hi]!;
-          const task = hcTask[hi]!;
-          preemptorComm = preemptorCommOf[task]!;
-          if (preemptorComm < 0)
-            preemptorComm = preemptorCommOf[task] = stalls.comm(host.tasks.comm(task));
-        }
-      }
-      if (preemptorComm < 0) preemptorComm = unknownComm();
-      stalls.pushRow(
-        vcpu,
-        s === VcpuState.preempted ? 0 : 1,
-        hs,
-        he,
-        guestPid,
-        guestComm,
-        preemptorPid,
-        preemptorComm,
-        pcpu,
-      );
-    }
+  const ctx: StallContext = {
+    stalls,
+    toGuestRel: relativeMap(clock, guest.tsBase, host.tsBase).toGuest,
+    // Each vCPU's stalls come in time order: both lookups move forward.
+    guestAt: intervalFinder(gc.offsets, gc.start, gc.end),
+    hostAt: intervalFinder(hc.offsets, hc.start, hc.end),
+    gcPid: gc.pid,
+    gcTask: gc.task,
+    hcPid: hc.pid,
+    hcTask: hc.task,
+    hostCpus: hc.offsets.length - 1,
+    // Comm ids by task-table id, looked up once per task (millions of rows, a few hundred tasks).
+    guestCommOf: new Int32Array(guest.tasks.size).fill(-1),
+    preemptorCommOf: new Int32Array(host.tasks.size).fill(-1),
+    unknownId: -1,
+    host,
+    guest,
+    guestTl,
+    threads: new Totals(guest.tasks.size),
+    preemptors: new Totals(host.tasks.size),
+  };
+  // One call per vCPU, not a loop around the intervals' loop: V8 compiles the intervals' loop on
+  // stack while the first vCPU's run, and code compiled then had no feedback for the outer loop's
+  // step, so it was thrown away at the second vCPU and compiled again (~40 ms more of compiling,
+  // the intervals interpreted meanwhile). Called again, the loop enters the code compiled then.
+  for (let v = 0; v < states.timelines.length; v++) attributeVcpu(states.timelines[v]!, ctx);
+  const { threads: th, preemptors: pr } = ctx;
+  const byGuestThread: ThreadStall[] = th.pids.map((pid, q) => ({
+    pid,
+    comm: stalls.comms[th.comms[q]!]!,
+    lost: th.time[q]!,
+    episodes: th.episodes[q]!,
+    lostPreempted: th.timePreempted[q]!,
+  }));
+  const byPreemptor: PreemptorStall[] = pr.pids.map((pid, q) => ({
+    pid,
+    comm: stalls.comms[pr.comms[q]!]!,
+    took: pr.time[q]!,
+    episodes: pr.episodes[q]!,
+  }));
+  return {
+    stalls,
+    byGuestThread: byGuestThread.sort((a, b) => b.lost - a.lost),
+    byPreemptor: byPreemptor.sort((a, b) => b.took - a.took),
+  };
+}
+
+/**
+ * Per-thread totals of the stalls, added as each row is made (one pass, not a second over the
+ * table with two Map lookups per row): a slot per pid, in order of first appearance, found by
+ * task-table id (the slot is looked up once per task, when its comm is).
+ */
+class Totals {
+  /** Slot by task-table id (-1: not yet seen, or not counted: pid 0, the idle task). */
+  readonly of: Int32Array;
+  readonly pids: number[] = [];
+  /** Comm ids of the first stall of each slot's pid. */
+  readonly comms: number[] = [];
+  readonly time: Float64Array;
+  readonly timePreempted: Float64Array;
+  readonly episodes: Int32Array;
+  private readonly slotOfPid = new Map<number, number>();
+
+  constructor(tasks: number) {
+    this.of = new Int32Array(tasks).fill(-1);
+    // At most a slot per task (tasks that share a pid share one).
+    this.time = new Float64Array(tasks);
+    this.timePreempted = new Float64Array(tasks);
+    this.episodes = new Int32Array(tasks);
   }
-  return totals(stalls);
+
+  /** Gives task `task` (thread `pid`, comm id `comm`) its pid's slot, new when first seen. */
+  see(task: number, pid: number, comm: number): void {
+    let slot = this.slotOfPid.get(pid);
+    if (slot === undefined) {
+      slot = this.pids.length;
+      this.slotOfPid.set(pid, slot);
+      this.pids.push(pid);
+      this.comms.push(comm);
+    }
+    this.of[task] = slot;
+  }
+}
+
+/** What attributeVcpu reads besides the vCPU's states, and the table it adds to. */
+interface StallContext {
+  stalls: StallTable;
+  toGuestRel: (h: number) => number;
+  guestAt: (k: number, t: number) => number;
+  hostAt: (k: number, t: number) => number;
+  gcPid: Int32Array;
+  gcTask: Int32Array;
+  hcPid: Int32Array;
+  hcTask: Int32Array;
+  hostCpus: number;
+  guestCommOf: Int32Array;
+  preemptorCommOf: Int32Array;
+  /** The id of comm '?', given when first used, as every other comm (ids in order of first use). */
+  unknownId: number;
+  host: Trace;
+  guest: Trace;
+  guestTl: Timelines;
+  /** Time lost per guest thread (pid > 0), and taken per preemptor. */
+  threads: Totals;
+  preemptors: Totals;
+}
+
+/** The stalls of one vCPU's states, in time order, into ctx.stalls. */
+function attributeVcpu(tl: VcpuTimeline, ctx: StallContext): void {
+  // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
+  // optimizes it).
+  const { state, start, end, pcpu: pcpuOf, vcpu } = tl;
+  const { stalls, toGuestRel, guestAt, hostAt, gcPid, gcTask, hcPid, hcTask, hostCpus } = ctx;
+  const { guestCommOf, preemptorCommOf } = ctx;
+  const { of: threadOf, time: lost, timePreempted: lostPreempted, episodes } = ctx.threads;
+  const { of: preemptorOf, time: took, episodes: tookEpisodes } = ctx.preemptors;
+  for (let j = 0; j < state.length; j++) {
+    const s = state[j];
+    if (s !== VcpuState.preempted && s !== VcpuState.waiting) continue;
+    const hs = start[j]!;
+    const he = end[j]!;
+    if (he <= hs) continue;
+    // The guest's view at the middle of the stall: who ran on that guest CPU.
+    const gMid = toGuestRel((hs + he) / 2);
+    const gi = guestAt(vcpu, gMid);
+    const guestPid = gi < 0 ? -1 : gcPid[gi]!;
+    let guestComm: number;
+    let thread = -1;
+    if (gi < 0 || guestPid < 0) guestComm = unknownComm(ctx);
+    else {
+      const task = gcTask[gi]!;
+      guestComm = guestCommOf[task]!;
+      if (guestComm < 0) guestComm = guestCommOf[task] = seeGuestTask(ctx, guestPid, task);
+      thread = threadOf[task]!;
+    }
+    // The preemptor: who the host CPU ran right after the vCPU thread left it.
+    const pcpu = pcpuOf[j]!;
+    let preemptorPid = -1;
+    let preemptorComm = -1;
+    let preemptor = -1;
+    if (s === VcpuState.preempted && pcpu >= 0 && pcpu < hostCpus) {
+      // Timestamps are integers: half a unit past the switch is inside the next interval only.
+      const hi = hostAt(pcpu, hs + 0.5);
+      if (hi >= 0 && hcPid[hi]! >= 0) {
+        preemptorPid = hcPid[hi]!;
+        const task = hcTask[hi]!;
+        preemptorComm = preemptorCommOf[task]!;
+        if (preemptorComm < 0)
+          preemptorComm = preemptorCommOf[task] = seeHostTask(ctx, preemptorPid, task);
+        preemptor = preemptorOf[task]!;
+      }
+    }
+    if (preemptorComm < 0) preemptorComm = unknownComm(ctx);
+    // The totals, row by row in table order (each thread's sums in the order a pass over the
+    // table adds them).
+    const d = he - hs;
+    if (thread >= 0) {
+      lost[thread]! += d;
+      episodes[thread]!++;
+      if (s === VcpuState.preempted) lostPreempted[thread]! += d;
+    }
+    if (preemptor >= 0) {
+      took[preemptor]! += d;
+      tookEpisodes[preemptor]!++;
+    }
+    stalls.pushRow(
+      vcpu,
+      s === VcpuState.preempted ? 0 : 1,
+      hs,
+      he,
+      guestPid,
+      guestComm,
+      preemptorPid,
+      preemptorComm,
+      pcpu,
+    );
+  }
+}
+
+/** The id of comm '?' (given when first used). */
+function unknownComm(ctx: StallContext): number {
+  return ctx.unknownId >= 0 ? ctx.unknownId : (ctx.unknownId = ctx.stalls.comm('?'));
+}
+
+/**
+ * A guest task's first stall: the comm id of its thread, its last name in the guest trace (it may
+ * have exec'd since the switch), and its slot in the thread totals (pid > 0).
+ */
+function seeGuestTask(ctx: StallContext, pid: number, task: number): number {
+  const gk = pid > 0 ? ctx.guestTl.tasks.indexOf.get(pid) : undefined;
+  const comm = ctx.stalls.comm(
+    gk !== undefined ? ctx.guestTl.tasks.comms[gk]! : ctx.guest.tasks.comm(task),
+  );
+  if (pid > 0) ctx.threads.see(task, pid, comm);
+  return comm;
+}
+
+/** A host task's first preemption: its comm id, and its slot in the preemptor totals. */
+function seeHostTask(ctx: StallContext, pid: number, task: number): number {
+  const comm = ctx.stalls.comm(ctx.host.tasks.comm(task));
+  ctx.preemptors.see(task, pid, comm);
+  return comm;
 }
 
 /** The stretches that are stalls: preempted or waiting for a host CPU. */
 function countStalls(states: VcpuStatesResult): number {
   let count = 0;
-  for (const tl of states.timelines)
-    for (let j = 0; j < tl.state.length; j++)
-      if (tl.state[j] === VcpuState.preempted || tl.state[j] === VcpuState.waiting) count++;
+  for (let v = 0; v < states.timelines.length; v++) count += stallsIn(states.timelines[v]!.state);
   return count;
 }
 
-/** The stalls, and their totals per guest thread and per preemptor (the most first). */
-function totals(stalls: StallTable): StallsResult {
-  const threads = new Map<number, ThreadStall>();
-  const preemptors = new Map<number, PreemptorStall>();
-  for (let i = 0; i < stalls.length; i++) {
-    const d = stalls.hostEnd[i]! - stalls.hostStart[i]!;
-    const preempted = stalls.kind[i] === 0;
-    const guestPid = stalls.guestPid[i]!;
-    if (guestPid > 0) {
-      let t = threads.get(guestPid);
-      if (t === undefined) {
-        const comm = stalls.comms[stalls.guestComm[i]!]!;
-        threads.set(
-          guestPid,
-          (t = { pid: guestPid, comm, lost: 0, episodes: 0, lostPreempted: 0 }),
-        );
-      }
-      t.lost += d;
-      t.episodes++;
-      if (preempted) t.lostPreempted += d;
-    }
-    const pid = stalls.preemptorPid[i]!;
-    if (preempted && pid >= 0) {
-      let p = preemptors.get(pid);
-      if (p === undefined) {
-        const comm = stalls.comms[stalls.preemptorComm[i]!]!;
-        preemptors.set(pid, (p = { pid, comm, took: 0, episodes: 0 }));
-      }
-      p.took += d;
-      p.episodes++;
-    }
-  }
-  return {
-    stalls,
-    byGuestThread: [...threads.values()].sort((a, b) => b.lost - a.lost),
-    byPreemptor: [...preemptors.values()].sort((a, b) => b.took - a.took),
-  };
+/** The states that are stalls (a loop of its own, as attributeVcpu's). */
+function stallsIn(state: Uint8Array): number {
+  let count = 0;
+  for (let j = 0; j < state.length; j++)
+    if (state[j] === VcpuState.preempted || state[j] === VcpuState.waiting) count++;
+  return count;
 }

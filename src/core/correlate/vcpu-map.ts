@@ -128,10 +128,14 @@ export function identifyVcpus(
 
   // 2. kvm_entry: the thread that enters guest mode for vcpu N is vCPU N's thread.
   const byKvm = new Map<number, Map<number, number>>(); // tid -> vcpu -> count
+  // Which event types are kvm_entry / kvm_exit, by type id: a typed load per host event, not a
+  // property chain, and no pass at all over a host without them (a TCG or unrecorded-KVM host).
+  const isKvm = Uint8Array.from(host.eventTypes, (t) =>
+    t.kind === Kind.kvmEntry || t.kind === Kind.kvmExit ? 1 : 0,
+  );
   const ev = host.events;
-  for (let i = 0; i < ev.length; i++) {
-    const k = host.eventTypes[ev.type(i)]!.kind;
-    if (k !== Kind.kvmEntry && k !== Kind.kvmExit) continue;
+  for (let i = 0, n = isKvm.includes(1) ? ev.length : 0; i < n; i++) {
+    if (isKvm[ev.type(i)] !== 1) continue;
     const vcpu = kvmAt(host, i).vcpu;
     if (vcpu < 0) continue;
     const tid = host.tasks.pid(ev.task(i));

@@ -562,7 +562,13 @@ function startSim(s: Sim): void {
       if (s.pcpu[p] !== -1) s.slices.set(p, Math.max(1, Math.round(s.rand() * slice(s))));
 }
 
-/** The next-event loop, to the last barrier; the result. */
+/**
+ * The next-event loop, to the last barrier; the result. Each event is a call of step and its
+ * parts, functions of their own: a cold run spends most of its time before V8 optimises the
+ * loop, and V8 optimises a function after running a number of its bytecodes that grows with its
+ * size, so small steps are optimised early (one big loop body was optimised after the what-if
+ * ended, its compiles wasted).
+ */
 function runSim(s: Sim): SimResult {
   const stepLimit = s.c.maxStepsPerBarrier;
   let steps = 0;
@@ -578,93 +584,133 @@ function runSim(s: Sim): SimResult {
       steps = 0;
       stepsFrom = s.regions;
     }
-    // The next event: a piece of guest work ends on a running vCPU, a slice ends while others
-    // wait, an IPI lands, a periodic hog switches on or off.
-    let next = s.pieces.min();
-    if (s.periodic)
-      for (let h = s.c.vcpus; h < s.nTasks; h++) next = Math.min(next, s.tasks[h]!.periodEnd);
-    if (s.readyCount > 0) next = Math.min(next, s.slices.min());
-    if (s.ipiHead < s.ipiLen) next = Math.min(next, s.ipiAt[s.ipiHead]!);
-    if (s.hasVmm) next = Math.min(next, s.vmmTimers.min());
-    if (next === Infinity)
-      throw new Error('simulation stalled: no runnable work and no pending wakeup');
-    const t = next;
-    s.now[0] = t;
-    // IPIs that land now, the latest sent first (waking never sends one).
-    let landed = s.ipiHead;
-    while (landed < s.ipiLen && s.ipiAt[landed]! <= t) landed++;
-    if (landed > s.ipiHead) {
-      const first = s.ipiHead;
-      s.ipiHead = landed;
-      for (let q = landed - 1; q >= first; q--) wakeHost(s, s.ipiVcpu[q]!);
-      if (s.ipiHead === s.ipiLen) {
-        s.ipiLen = 0;
-        s.ipiHead = 0;
-      }
-    }
-    if (s.periodic) {
-      for (let h = s.c.vcpus; h < s.nTasks; h++) {
-        const k = s.tasks[h]!;
-        if (k.periodEnd > t) continue;
-        if (k.state === 'sleep') {
-          k.periodEnd = t + s.c.hogOnNs;
-          wakeHost(s, h);
-        } else {
-          k.periodEnd = t + s.c.hogOffNs;
-          sleepHost(s, h);
-        }
-      }
-    }
-    // Threads whose pieces end now, by index. Handling one can make another's piece end now
-    // (zero-length pieces, a vCPU resumed mid-loop): from then on every later index is checked.
-    const nDue = s.pieces.due(t, s.dueList);
-    s.lateDue = false;
-    let scanFrom = -1;
-    for (let q = 0; q < nDue && !s.done; q++) {
-      const v = s.dueList[q]!;
-      if (s.dueAt[v]! > t) continue;
-      pieceEnded(s, v);
-      if (s.lateDue) {
-        scanFrom = v + 1;
-        break;
-      }
-    }
-    if (scanFrom >= 0)
-      for (let v = scanFrom; v < s.c.threads && !s.done; v++)
-        if (s.dueAt[v]! <= t) pieceEnded(s, v);
-    if (s.done) break;
-    if (s.hasVmm && s.vmmTimers.min() <= t) {
-      const n = s.vmmTimers.due(t, s.vmmList);
-      for (let q = 0; q < n; q++) {
-        const v = s.vmmList[q]!;
-        if (s.vmmTimers.at[v]! > t) continue;
-        if (s.inVmm[v] === 1) {
-          // Back from the VMM: woken, unless its guest halted meanwhile (then an IPI wakes it).
-          s.inVmm[v] = 0;
-          s.vmmTimers.set(v, Infinity);
-          if (s.tasks[v]!.state === 'sleep' && active(s, s.threads[v]!)) wakeHost(s, v);
-        } else if (s.tasks[v]!.state === 'run') {
-          s.vmmSleepCount++;
-          sleepHost(s, v);
-          s.vmmLeft[v] = vmmDraw(s.vmmRand, s.vmmRun);
-          s.inVmm[v] = 1;
-          s.vmmTimers.set(v, t + vmmDraw(s.vmmRand, s.vmmSleep));
-        }
-      }
-    }
-    // Slices that ended while others wait: the least-vruntime ready task takes the pCPU.
-    const nSlices = s.slices.due(t, s.sliceList);
-    for (let q = 0; q < nSlices; q++) {
-      const p = s.sliceList[q]!;
-      const best = s.readyCount > 0 ? leastReady(s, p) : undefined;
-      const cur = s.tasks[s.pcpu[p]!]!;
-      if (best !== undefined && best.vruntime < vruntimeOf(s, cur)) {
-        preempt(s, p, best, 'R');
-        if (s.movable) rebalance(s, cur, p);
-      } else s.slices.set(p, t + nextSlice(s));
-    }
-    fill(s);
+    step(s);
   }
+  return endSim(s);
+}
+
+/** One event: the next piece end, slice end, IPI, hog period or VMM timer, and what it changes. */
+function step(s: Sim): void {
+  const t = nextEvent(s);
+  s.now[0] = t;
+  if (s.ipiHead < s.ipiLen) landIpis(s, t);
+  if (s.periodic) hogPeriods(s, t);
+  piecesDue(s, t);
+  if (s.done) return;
+  if (s.hasVmm && s.vmmTimers.min() <= t) vmmDue(s, t);
+  slicesDue(s, t);
+  fill(s);
+}
+
+/**
+ * The next event's time: a piece of guest work ends on a running vCPU, a slice ends while others
+ * wait, an IPI lands, a periodic hog switches on or off, a VMM sleep starts or ends.
+ */
+function nextEvent(s: Sim): number {
+  let next = s.pieces.min();
+  if (s.periodic)
+    for (let h = s.c.vcpus; h < s.nTasks; h++) next = Math.min(next, s.tasks[h]!.periodEnd);
+  if (s.readyCount > 0) next = Math.min(next, s.slices.min());
+  if (s.ipiHead < s.ipiLen) next = Math.min(next, s.ipiAt[s.ipiHead]!);
+  if (s.hasVmm) next = Math.min(next, s.vmmTimers.min());
+  if (next === Infinity)
+    throw new Error('simulation stalled: no runnable work and no pending wakeup');
+  return next;
+}
+
+/** IPIs that land at t, the latest sent first (waking never sends one). */
+function landIpis(s: Sim, t: number): void {
+  let landed = s.ipiHead;
+  while (landed < s.ipiLen && s.ipiAt[landed]! <= t) landed++;
+  if (landed === s.ipiHead) return;
+  const first = s.ipiHead;
+  s.ipiHead = landed;
+  for (let q = landed - 1; q >= first; q--) wakeHost(s, s.ipiVcpu[q]!);
+  if (s.ipiHead === s.ipiLen) {
+    s.ipiLen = 0;
+    s.ipiHead = 0;
+  }
+}
+
+/** Periodic hogs whose on or off period ends at t switch. */
+function hogPeriods(s: Sim, t: number): void {
+  for (let h = s.c.vcpus; h < s.nTasks; h++) {
+    const k = s.tasks[h]!;
+    if (k.periodEnd > t) continue;
+    if (k.state === 'sleep') {
+      k.periodEnd = t + s.c.hogOnNs;
+      wakeHost(s, h);
+    } else {
+      k.periodEnd = t + s.c.hogOffNs;
+      sleepHost(s, h);
+    }
+  }
+}
+
+/**
+ * Threads whose pieces end at t, by index. Handling one can make another's piece end now
+ * (zero-length pieces, a vCPU resumed mid-loop): from then on every later index is checked. One
+ * loop and one call of pieceEnded for both: a second call site, reached only on such a tie, had
+ * no type feedback when V8 optimised this, and its code was thrown away at the first tie.
+ */
+function piecesDue(s: Sim, t: number): void {
+  const nDue = s.pieces.due(t, s.dueList);
+  s.lateDue = false;
+  let q = 0;
+  /** From here on every index (-1: the due list still). */
+  let scan = -1;
+  while (!s.done) {
+    let v: number;
+    if (scan < 0) {
+      if (q >= nDue) break;
+      v = s.dueList[q++]!;
+    } else {
+      if (scan >= s.c.threads) break;
+      v = scan++;
+    }
+    if (s.dueAt[v]! > t) continue;
+    pieceEnded(s, v);
+    if (scan < 0 && s.lateDue) scan = v + 1;
+  }
+}
+
+/** VMM timers due at t: a vCPU thread back from the VMM, or one that goes to sleep there. */
+function vmmDue(s: Sim, t: number): void {
+  const n = s.vmmTimers.due(t, s.vmmList);
+  for (let q = 0; q < n; q++) {
+    const v = s.vmmList[q]!;
+    if (s.vmmTimers.at[v]! > t) continue;
+    if (s.inVmm[v] === 1) {
+      // Back from the VMM: woken, unless its guest halted meanwhile (then an IPI wakes it).
+      s.inVmm[v] = 0;
+      s.vmmTimers.set(v, Infinity);
+      if (s.tasks[v]!.state === 'sleep' && active(s, s.threads[v]!)) wakeHost(s, v);
+    } else if (s.tasks[v]!.state === 'run') {
+      s.vmmSleepCount++;
+      sleepHost(s, v);
+      s.vmmLeft[v] = vmmDraw(s.vmmRand, s.vmmRun);
+      s.inVmm[v] = 1;
+      s.vmmTimers.set(v, t + vmmDraw(s.vmmRand, s.vmmSleep));
+    }
+  }
+}
+
+/** Slices that ended at t while others wait: the least-vruntime ready task takes the pCPU. */
+function slicesDue(s: Sim, t: number): void {
+  const nSlices = s.slices.due(t, s.sliceList);
+  for (let q = 0; q < nSlices; q++) {
+    const p = s.sliceList[q]!;
+    const best = s.readyCount > 0 ? leastReady(s, p) : undefined;
+    const cur = s.tasks[s.pcpu[p]!]!;
+    if (best !== undefined && best.vruntime < vruntimeOf(s, cur)) {
+      preempt(s, p, best, 'R');
+      if (s.movable) rebalance(s, cur, p);
+    } else s.slices.set(p, t + nextSlice(s));
+  }
+}
+
+/** The run's end: its threads exit, their vCPUs halt, the open ready time is counted. */
+function endSim(s: Sim): SimResult {
   // The program ends: its threads exit and their vCPUs halt.
   for (let i = 0; i < s.c.threads; i++) {
     if (s.threads[i]!.state !== 'block') block(s, i);

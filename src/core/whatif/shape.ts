@@ -7,7 +7,7 @@
 import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
-import { Kind } from '../model/event-kinds';
+import { Kind, TASK_MASK } from '../model/event-kinds';
 import { sortNumbers } from '../model/search';
 import { formatCount, formatDuration } from '../model/time';
 
@@ -115,65 +115,34 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   const tl = a.guestTimelines.tasks;
   const wakings = wakingsBy(a, program);
   const wakeCostNs = wakerGap(wakings, u);
-  const bursts: number[] = [];
-  const quiet: number[] = [];
-  const waits: number[] = [];
-  let sleeps = 0;
+  const runs: Runs = {
+    bursts: [],
+    quiet: [],
+    waits: [],
+    sleeps: 0,
+    first: Infinity,
+    lastEnd: -Infinity,
+  };
   let run = 0;
   let all = 0;
-  let first = Infinity;
-  let lastEnd = -Infinity;
-  // The columns in locals: the loop below runs once, mostly before V8 optimizes it, where each
-  // property chain in it is paid per interval.
-  const { state, start, end } = tl;
   for (const pid of program.pids) {
     const k = tl.indexOf.get(pid);
     if (k === undefined) continue;
-    const from = tl.offsets[k]!;
-    const to = tl.offsets[k + 1]!;
     const base = k * TASK_STATE_COUNT;
     run += tl.totals[base + TaskState.running]!;
     for (let s = 0; s < TASK_STATE_COUNT; s++)
       if (s !== TaskState.unknown) all += tl.totals[base + s]!;
-    const gone = a.lostIntervals?.get(pid);
-    let g = 0;
-    const woke = wakings.get(pid);
-    let w = 0;
-    // One pass: the program's first and last moment running, and each run that ends in a sleep.
-    for (let j = from; j < to; j++) {
-      const st = state[j];
-      if (st === TaskState.running) {
-        first = Math.min(first, start[j]!);
-        lastEnd = Math.max(lastEnd, end[j]!);
-      }
-      if (j === to - 1) break;
-      const next = state[j + 1];
-      if (st === TaskState.running && next === TaskState.sleeping) {
-        sleeps++;
-        // The run less the time its vCPU was off the host's CPUs (both lists in time order).
-        const x = start[j]!;
-        const y = end[j]!;
-        let off = 0;
-        if (gone !== undefined) {
-          while (g < gone.end.length && gone.end[g]! <= x) g++;
-          for (let h = g; h < gone.start.length && gone.start[h]! < y; h++)
-            off += Math.max(0, Math.min(y, gone.end[h]!) - Math.max(x, gone.start[h]!));
-        }
-        // A run that woke siblings also holds their wakeups (simulated on their own): the
-        // split below reads the runs that woke nobody.
-        while (woke !== undefined && w < woke.length && woke[w]! < x) w++;
-        let issued = 0;
-        while (woke !== undefined && w < woke.length && woke[w]! < y) {
-          issued++;
-          w++;
-        }
-        const cpu = Math.max(0, (y - x - off) * u);
-        bursts.push(cpu);
-        if (issued === 0) quiet.push(cpu);
-      } else if (st === TaskState.runnable && next === TaskState.running)
-        waits.push((end[j]! - start[j]!) * u);
-    }
+    readRuns(
+      tl,
+      tl.offsets[k]!,
+      tl.offsets[k + 1]!,
+      a.lostIntervals?.get(pid),
+      wakings.get(pid),
+      u,
+      runs,
+    );
   }
+  const { bursts, quiet, waits, sleeps, first, lastEnd } = runs;
   let lost = 0;
   for (const pid of program.pids) lost += a.lostByPid?.get(pid) ?? 0;
   const cpuNs = Math.max(0, run - lost) * u;
@@ -318,6 +287,81 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   };
 }
 
+/** What readRuns collects over the program's threads. */
+interface Runs {
+  /** The host CPU of each run that ends in a sleep, ns; of those that woke no sibling. */
+  bursts: number[];
+  quiet: number[];
+  /** Each wait from a wakeup until the thread ran, ns. */
+  waits: number[];
+  sleeps: number;
+  /** The program's first and last moment running. */
+  first: number;
+  lastEnd: number;
+}
+
+/**
+ * One pass over a program thread's intervals [from, to): its first and last moment running, each
+ * run that ends in a sleep (less the time its vCPU was off the host's CPUs, `gone`; set aside in
+ * `quiet` unless it issued one of the wakings `woke`), and each wait to run after a wakeup. A
+ * function of its own, the columns in locals: the loop runs once, mostly before V8 optimises it,
+ * and V8 compiles a loop inside readShape (~3,600 bytes of bytecode) only after several times as
+ * many iterations as one in a small function.
+ */
+function readRuns(
+  tl: Timelines['tasks'],
+  from: number,
+  to: number,
+  gone: { start: Float64Array; end: Float64Array } | undefined,
+  woke: number[] | undefined,
+  u: number,
+  out: Runs,
+): void {
+  const { state, start, end } = tl;
+  const { bursts, quiet, waits } = out;
+  let first = out.first;
+  let lastEnd = out.lastEnd;
+  let sleeps = out.sleeps;
+  let g = 0;
+  let w = 0;
+  for (let j = from; j < to; j++) {
+    const st = state[j];
+    if (st === TaskState.running) {
+      first = Math.min(first, start[j]!);
+      lastEnd = Math.max(lastEnd, end[j]!);
+    }
+    if (j === to - 1) break;
+    const next = state[j + 1];
+    if (st === TaskState.running && next === TaskState.sleeping) {
+      sleeps++;
+      // The run less the time its vCPU was off the host's CPUs (both lists in time order).
+      const x = start[j]!;
+      const y = end[j]!;
+      let off = 0;
+      if (gone !== undefined) {
+        while (g < gone.end.length && gone.end[g]! <= x) g++;
+        for (let h = g; h < gone.start.length && gone.start[h]! < y; h++)
+          off += Math.max(0, Math.min(y, gone.end[h]!) - Math.max(x, gone.start[h]!));
+      }
+      // A run that woke siblings also holds their wakeups (simulated on their own): the
+      // split below reads the runs that woke nobody.
+      while (woke !== undefined && w < woke.length && woke[w]! < x) w++;
+      let issued = 0;
+      while (woke !== undefined && w < woke.length && woke[w]! < y) {
+        issued++;
+        w++;
+      }
+      const cpu = Math.max(0, (y - x - off) * u);
+      bursts.push(cpu);
+      if (issued === 0) quiet.push(cpu);
+    } else if (st === TaskState.runnable && next === TaskState.running)
+      waits.push((end[j]! - start[j]!) * u);
+  }
+  out.first = first;
+  out.lastEnd = lastEnd;
+  out.sleeps = sleeps;
+}
+
 /** Adjacent quantiles this far apart (ratio) split the runs into overhead-only and working. */
 const MODE_GAP = 4;
 
@@ -423,24 +467,26 @@ function wakingsBy(a: ShapeInput, program: ShapeInput['program']): Map<number, n
   const g = a.guest;
   const ours = new Set(program.pids);
   const out = new Map<number, number[]>();
-  const ev = g.events;
   // Per event type whether it is sched_waking, and per task-table id whether it is a program
-  // thread: typed loads per guest event, not a property chain, an object and two Set lookups.
+  // thread: typed loads per guest event, block by block, not a method call per column.
   const waking = Uint8Array.from(g.eventTypes, (t) => (t.kind === Kind.schedWaking ? 1 : 0));
   const programTask = new Uint8Array(g.tasks.size);
   for (let id = 0; id < programTask.length; id++)
     if (ours.has(g.tasks.pid(id))) programTask[id] = 1;
-  for (let i = 0; i < ev.length; i++) {
-    if (waking[ev.type(i)] !== 1) continue;
-    // sched_waking's payload: the woken task (payload.ts wakeupAt).
-    if (programTask[ev.a0(i)] !== 1) continue;
-    const task = ev.task(i);
-    if (programTask[task] !== 1) continue;
-    const by = g.tasks.pid(task);
-    let l = out.get(by);
-    if (l === undefined) out.set(by, (l = []));
-    l.push(ev.ts(i));
-  }
+  g.events.forEachBlock((b, count) => {
+    const { type, a0, taskLat, ts } = b;
+    for (let j = 0; j < count; j++) {
+      if (waking[type[j]!] !== 1) continue;
+      // sched_waking's payload: the woken task (payload.ts wakeupAt).
+      if (programTask[a0[j]!] !== 1) continue;
+      const task = taskLat[j]! & TASK_MASK;
+      if (programTask[task] !== 1) continue;
+      const by = g.tasks.pid(task);
+      let l = out.get(by);
+      if (l === undefined) out.set(by, (l = []));
+      l.push(ts[j]!);
+    }
+  });
   return out;
 }
 
@@ -474,14 +520,16 @@ function vcpuCpus(a: ShapeInput): number | undefined {
   const w = a.window;
   const span = w.end - w.start;
   const t = a.hostTimelines.tasks;
+  const { state, start, end } = t;
   let running = 0;
   for (const tid of a.vcpuTids) {
     const k = t.indexOf.get(tid);
     if (k === undefined) continue;
-    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
-      if (t.state[j] !== TaskState.running) continue;
-      const x = Math.max(w.start, t.start[j]!);
-      const y = Math.min(w.end, t.end[j]!);
+    const to = t.offsets[k + 1]!;
+    for (let j = t.offsets[k]!; j < to; j++) {
+      if (state[j] !== TaskState.running) continue;
+      const x = Math.max(w.start, start[j]!);
+      const y = Math.min(w.end, end[j]!);
       if (y > x) running += y - x;
     }
   }
@@ -497,18 +545,23 @@ function readCoRunners(a: ShapeInput, u: number): ProgramShape['coRunners'] {
   const span = w.end - w.start;
   const vcpuTids = new Set(a.vcpuTids);
   const t = a.hostTimelines.tasks;
+  // The columns in locals: the loop runs once, over every host thread's intervals, cold.
+  const { state, start, end } = t;
+  const wStart = w.start;
+  const wEnd = w.end;
   const names: string[] = [];
   let load = 0;
   for (let k = 0; k < t.pids.length; k++) {
     const pid = t.pids[k]!;
     if (pid <= 0 || vcpuTids.has(pid)) continue;
     let want = 0;
-    for (let j = t.offsets[k]!; j < t.offsets[k + 1]!; j++) {
-      const st = t.state[j];
+    const to = t.offsets[k + 1]!;
+    for (let j = t.offsets[k]!; j < to; j++) {
+      const st = state[j];
       if (st !== TaskState.running && st !== TaskState.runnable && st !== TaskState.preempted)
         continue;
-      const x = Math.max(w.start, t.start[j]!);
-      const y = Math.min(w.end, t.end[j]!);
+      const x = Math.max(wStart, start[j]!);
+      const y = Math.min(wEnd, end[j]!);
       if (y > x) want += y - x;
     }
     const share = want / span;

@@ -24,8 +24,12 @@ export function wakeupAt(
   i: number,
 ): { task: number; targetCpu: number; success: boolean } {
   const a1 = t.events.a1(i);
-  const success = a1 >= WAKE_SUCCESS;
-  return { task: t.events.a0(i), targetCpu: success ? a1 - WAKE_SUCCESS : a1, success };
+  return { task: t.events.a0(i), targetCpu: wakeTargetCpu(a1), success: a1 >= WAKE_SUCCESS };
+}
+
+/** A wakeup's target CPU (-1 if not printed) from its a1 word (for passes that read the columns). */
+export function wakeTargetCpu(a1: number): number {
+  return a1 >= WAKE_SUCCESS ? a1 - WAKE_SUCCESS : a1;
 }
 
 /** sched_migrate_task. */

@@ -427,8 +427,11 @@ export class TraceBuilder {
     a0: number,
     a1: number,
   ): number {
-    // CPU_UNKNOWN is above every CPU, so the common case pays no extra test.
-    if (cpu > this.maxCpu) this.newCpu(cpu);
+    // CPU_UNKNOWN is above every CPU, so the common case pays no extra test. Called for the
+    // first events too (see WARM_EVENTS): a trace's CPUs are met in its first few events, before
+    // V8 gives event() feedback, and a second trace with more CPUs (a guest after its host)
+    // threw away the event() optimised on the first.
+    if (cpu > this.maxCpu || this.events.length < WARM_EVENTS) this.newCpu(cpu);
     if (this.tasks.overflowed && this.tasksFullAt === undefined) this.tasksFullAt = this.where();
     const i = this.events.push(ts, cpu, type, task, lat, a0, a1);
     if (!this.events.sorted && !this.backwardsReported) this.reportBackwards(i);
@@ -439,6 +442,8 @@ export class TraceBuilder {
 
   /** A CPU above every one seen so far, or CPU_UNKNOWN. */
   private newCpu(cpu: number): void {
+    // Not new: a call for the first events' sake.
+    if (cpu <= this.maxCpu) return;
     if (cpu === CPU_UNKNOWN) {
       this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
     } else {

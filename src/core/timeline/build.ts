@@ -2,12 +2,12 @@
 // stream in one pass in timestamp order. The first and last intervals of each CPU and task are
 // clipped to the trace's span and flagged partial: the trace did not see them begin or end.
 
-import { Kind, TASK_MASK } from '../model/event-kinds';
+import { Kind, TASK_BITS, TASK_MASK } from '../model/event-kinds';
 import { lowerBound } from '../model/search';
 import type { Ts } from '../model/time';
 import type { Trace } from '../model/trace';
 import { ColumnSlabs, TypedArrayCtor } from '../model/slabs';
-import { wakeupAt } from '../model/payload';
+import { wakeTargetCpu } from '../model/payload';
 import { stateAfterSwitchOut, TaskState, TASK_STATE_COUNT } from './states';
 
 /** Interval flags. */
@@ -321,100 +321,163 @@ export function startTimelines(
   order: Uint32Array | undefined,
   growing: boolean,
 ): TimelineBuild {
-  const ev = trace.events;
-  const tasks = trace.tasks;
-  let kinds = trace.eventTypes.map((t) => t.kind);
-  const at = (k: number): number => (order === undefined ? k : order[k]!);
-  /** Events taken in so far; the first one's time (the trace's start, once there is one). */
-  let fed = 0;
-  let t0 = 0;
-  let broken = false;
+  return new TimelineBuilder(trace, order, growing);
+}
 
-  const nCpu = cpuLanes(trace);
-  const cpuCols = new IntervalColumns(Int32Array, Int32Array);
-  const cpuOpen = new Int32Array(nCpu).fill(-1);
-  const taskCols = new IntervalColumns(Uint8Array, Int16Array);
-  const threadOf = new Map<number, number>();
+/**
+ * startTimelines' builder. A class, not closures over locals: a pair's two builds then call the
+ * same step, enter, confirm and thread, where each build's closures were other call targets for
+ * the code V8 had optimised on the first build's, thrown away as the second began.
+ */
+class TimelineBuilder implements TimelineBuild {
+  private readonly ev: Trace['events'];
+  private readonly tasks: Trace['tasks'];
+  private kinds: number[];
+  /**
+   * By prev_state id (the trace's state table), 2 * id + (a sched_waking arrived while the task
+   * still ran): the state a switch-out enters. A table filled per feed, not stateAfterSwitchOut
+   * on the state's string per switch: a state first met after V8 optimised the step (a task's
+   * first exit, its first wakeup in flight) read a constant that code had no feedback for.
+   */
+  private afterOut = new Uint8Array(0);
+  /**
+   * Events taken in so far; the first one's time (the trace's start, once there is one: NaN
+   * before, a double from the start, as the timestamps it takes are).
+   */
+  private fed = 0;
+  private t0 = NaN;
+  private broken = false;
+  private finished = false;
+
+  private readonly nCpu: number;
+  private readonly cpuCols = new IntervalColumns(Int32Array, Int32Array);
+  private readonly cpuOpen: Int32Array;
+  private readonly taskCols = new IntervalColumns(Uint8Array, Int16Array);
+  private readonly threadOf = new Map<number, number>();
   // Per task-table id (sized to the table, grown with it as parts join): its thread index (-1
   // not seen yet), one typed load per event instead of a Map.
-  let threadOfTask = new Int32Array(tasks.size).fill(-1);
-  const pids: number[] = [];
+  private threadOfTask: Int32Array;
+  private readonly pids: number[] = [];
   /** The last task-table id each thread was seen as (its comm is the thread's last comm). */
-  const lastTask: number[] = [];
+  private readonly lastTask: number[] = [];
   // Per thread: its open interval in taskCols (-1 none), that interval's state and CPU, and
   // whether a sched_waking arrived while it still ran (it was about to sleep). Threads are at
   // most the task-table ids.
-  let curOpen = new Int32Array(tasks.size + 1).fill(-1);
-  let curState = new Uint8Array(tasks.size + 1).fill(TaskState.unknown);
-  let curCpu = new Int16Array(tasks.size + 1);
-  let wakePending = new Uint8Array(tasks.size + 1);
-  let inconsistencies = 0;
+  private curOpen: Int32Array;
+  private curState: Uint8Array;
+  private curCpu: Int16Array;
+  private wakePending: Uint8Array;
+  private inconsistencies = 0;
+  /** Who each CPU runs, by pid (-1 unknown), and the last time an event confirmed it. */
+  private readonly curPid: Int32Array;
+  private readonly lastSeen: Float64Array;
+
+  constructor(
+    private readonly trace: Trace,
+    private readonly order: Uint32Array | undefined,
+    private readonly growing: boolean,
+  ) {
+    this.ev = trace.events;
+    this.tasks = trace.tasks;
+    this.kinds = trace.eventTypes.map((t) => t.kind);
+    const nCpu = cpuLanes(trace);
+    this.nCpu = nCpu;
+    this.cpuOpen = new Int32Array(nCpu).fill(-1);
+    const size = this.tasks.size;
+    this.threadOfTask = new Int32Array(size).fill(-1);
+    this.curOpen = new Int32Array(size + 1).fill(-1);
+    this.curState = new Uint8Array(size + 1).fill(TaskState.unknown);
+    this.curCpu = new Int16Array(size + 1);
+    this.wakePending = new Uint8Array(size + 1);
+    this.curPid = new Int32Array(nCpu).fill(-1);
+    this.lastSeen = new Float64Array(nCpu);
+  }
 
   /** Room for the task table as it is now (parts joined since the last feed add tasks). */
-  const fitTasks = (): void => {
-    const size = tasks.size;
-    if (threadOfTask.length >= size) return;
-    const cap = Math.max(size, threadOfTask.length * 2);
+  private fitTasks(): void {
+    const size = this.tasks.size;
+    if (this.threadOfTask.length >= size) return;
+    const cap = Math.max(size, this.threadOfTask.length * 2);
     const t = new Int32Array(cap).fill(-1);
-    t.set(threadOfTask);
-    threadOfTask = t;
+    t.set(this.threadOfTask);
+    this.threadOfTask = t;
     const o = new Int32Array(cap + 1).fill(-1);
-    o.set(curOpen);
-    curOpen = o;
+    o.set(this.curOpen);
+    this.curOpen = o;
     const st = new Uint8Array(cap + 1).fill(TaskState.unknown);
-    st.set(curState);
-    curState = st;
+    st.set(this.curState);
+    this.curState = st;
     const c = new Int16Array(cap + 1);
-    c.set(curCpu);
-    curCpu = c;
+    c.set(this.curCpu);
+    this.curCpu = c;
     const w = new Uint8Array(cap + 1);
-    w.set(wakePending);
-    wakePending = w;
-  };
+    w.set(this.wakePending);
+    this.wakePending = w;
+  }
 
-  const thread = (pid: number, taskId: number): number => {
-    let k = threadOfTask[taskId]!;
+  /** afterOut for the state table as it is now. */
+  private fitStates(): void {
+    const states = this.trace.states;
+    const n = states.size;
+    if (this.afterOut.length >= 2 * n) return;
+    const a = new Uint8Array(2 * n);
+    for (let id = 0; id < n; id++) {
+      const after = stateAfterSwitchOut(states.get(id));
+      a[2 * id] = after;
+      // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
+      a[2 * id + 1] =
+        after === TaskState.sleeping || after === TaskState.uninterruptible
+          ? TaskState.runnable
+          : after;
+    }
+    this.afterOut = a;
+  }
+
+  private thread(pid: number, taskId: number): number {
+    let k = this.threadOfTask[taskId]!;
     if (k >= 0) {
-      lastTask[k] = taskId;
+      this.lastTask[k] = taskId;
       return k;
     }
-    k = threadOf.get(pid) ?? -1;
+    k = this.threadOf.get(pid) ?? -1;
     if (k < 0) {
-      k = pids.length;
-      threadOf.set(pid, k);
-      pids.push(pid);
-      lastTask.push(taskId);
-    } else lastTask[k] = taskId;
-    threadOfTask[taskId] = k;
+      k = this.pids.length;
+      this.threadOf.set(pid, k);
+      this.pids.push(pid);
+      this.lastTask.push(taskId);
+    } else this.lastTask[k] = taskId;
+    this.threadOfTask[taskId] = k;
     return k;
-  };
+  }
+
   /** Moves thread k into `state` at t; opens a partial `before` interval on first sight. */
-  const enter = (
+  private enter(
     k: number,
     t: number,
     state: number,
     cpu: number,
     before: number,
     beforeCpu: number,
-  ): void => {
-    const open = curOpen[k]!;
+  ): void {
+    const taskCols = this.taskCols;
+    const open = this.curOpen[k]!;
     if (open < 0) {
-      if (t > t0) {
-        taskCols.push(k, t0, before, beforeCpu, PARTIAL_START);
+      if (t > this.t0) {
+        taskCols.push(k, this.t0, before, beforeCpu, PARTIAL_START);
         taskCols.close(k, t);
       }
     } else {
-      if (curState[k] === state && curCpu[k] === cpu) return;
+      // Both read every time: a CPU read only when the state matched was first read after V8
+      // optimised this, which threw that code away.
+      const sameState = this.curState[k] === state;
+      const sameCpu = this.curCpu[k] === cpu;
+      if (sameState && sameCpu) return;
       taskCols.close(k, t);
     }
-    curOpen[k] = taskCols.push(k, t, state, cpu, 0);
-    curState[k] = state;
-    curCpu[k] = cpu;
-  };
-
-  /** Who each CPU runs, by pid (-1 unknown), and the last time an event confirmed it. */
-  const curPid = new Int32Array(nCpu).fill(-1);
-  const lastSeen = new Float64Array(nCpu);
+    this.curOpen[k] = taskCols.push(k, t, state, cpu, 0);
+    this.curState[k] = state;
+    this.curCpu[k] = cpu;
+  }
 
   /**
    * An event on `cpu` at t says `pid` is current there (common_pid is always `current`). The first
@@ -424,89 +487,107 @@ export function startTimelines(
    * mark the gap unknown. `bySwitch`: the evidence is a switch's prev task, which the switch itself
    * then closes, so nothing new is opened for it here.
    */
-  const confirm = (
-    cpu: number,
-    pid: number,
-    taskId: number,
-    t: number,
-    bySwitch: boolean,
-  ): void => {
-    const cur = curPid[cpu]!;
+  private confirm(cpu: number, pid: number, taskId: number, t: number, bySwitch: boolean): void {
+    const cur = this.curPid[cpu]!;
     if (cur === pid) {
-      lastSeen[cpu] = t;
+      this.lastSeen[cpu] = t;
       return;
     }
+    const cpuCols = this.cpuCols;
+    const taskCols = this.taskCols;
+    const curOpen = this.curOpen;
     // The CPU's first evidence: no interval yet (not `cur < 0`: perf prints -1 for a thread it
     // does not know, and a damaged trace may hold any negative pid).
-    if (cpuOpen[cpu]! < 0) {
-      cpuOpen[cpu] = cpuCols.push(cpu, t0, taskId, pid, PARTIAL_START);
+    if (this.cpuOpen[cpu]! < 0) {
+      this.cpuOpen[cpu] = cpuCols.push(cpu, this.t0, taskId, pid, PARTIAL_START);
       if (pid !== 0) {
-        const k = thread(pid, taskId);
+        const k = this.thread(pid, taskId);
         if (curOpen[k]! < 0) {
-          curOpen[k] = taskCols.push(k, t0, TaskState.running, cpu, PARTIAL_START);
-          curState[k] = TaskState.running;
-          curCpu[k] = cpu;
+          curOpen[k] = taskCols.push(k, this.t0, TaskState.running, cpu, PARTIAL_START);
+          this.curState[k] = TaskState.running;
+          this.curCpu[k] = cpu;
         } else if (!bySwitch) {
-          enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
+          this.enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
         }
       }
     } else {
-      inconsistencies++;
-      const open = cpuOpen[cpu]!;
-      const seen = lastSeen[cpu]!;
+      this.inconsistencies++;
+      const open = this.cpuOpen[cpu]!;
+      const seen = this.lastSeen[cpu]!;
       cpuCols.close(cpu, seen);
       cpuCols.addFlags(open, PARTIAL_END);
       // The gap: unknown who ran; `task` names the one that showed up at its end.
       cpuCols.push(cpu, seen, taskId, -1, PARTIAL_START | PARTIAL_END);
       cpuCols.close(cpu, t);
-      cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
+      this.cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
       if (cur !== 0) {
-        const qk = threadOf.get(cur)!;
-        if (curState[qk] === TaskState.running && curCpu[qk] === cpu)
-          enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        const qk = this.threadOf.get(cur)!;
+        if (this.curState[qk] === TaskState.running && this.curCpu[qk] === cpu)
+          this.enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
       }
       if (pid !== 0) {
-        const k = thread(pid, taskId);
+        const k = this.thread(pid, taskId);
         // It ran at some unknown time in the gap: what it was doing since the gap began is unknown
         // (even when its last known state began at that very moment: then it lasted 0 ns as known).
         const kOpen = curOpen[k]!;
-        if (kOpen >= 0 && curState[k] !== TaskState.running && taskCols.start(kOpen) <= seen)
-          enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
-        if (!bySwitch) enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
+        if (kOpen >= 0 && this.curState[k] !== TaskState.running && taskCols.start(kOpen) <= seen)
+          this.enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        if (!bySwitch) this.enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
       }
     }
-    curPid[cpu] = pid;
-    lastSeen[cpu] = t;
-  };
+    this.curPid[cpu] = pid;
+    this.lastSeen[cpu] = t;
+  }
 
-  const feed = (): boolean => {
-    if (growing && !ev.sorted) broken = true;
-    if (broken) return false;
+  feed(): boolean {
+    const ev = this.ev;
+    const order = this.order;
+    if (this.growing && !ev.sorted) this.broken = true;
+    if (this.broken) return false;
     const n = ev.length;
+    const fed = this.fed;
     if (n === fed) return true;
-    if (fed === 0) t0 = ev.ts(at(0));
-    fitTasks();
-    if (kinds.length < trace.eventTypes.length) kinds = trace.eventTypes.map((t) => t.kind);
-    for (let k = fed; k < n; k++) {
-      const i = at(k);
+    if (fed === 0) this.t0 = ev.ts(order === undefined ? 0 : order[0]!);
+    this.fitTasks();
+    this.fitStates();
+    if (this.kinds.length < this.trace.eventTypes.length)
+      this.kinds = this.trace.eventTypes.map((t) => t.kind);
+    if (!this.steps(fed, n)) {
+      this.broken = true;
+      return false;
+    }
+    this.fed = n;
+    return true;
+  }
+
+  /**
+   * Events [from, to) in order; false at a CPU past the count of a growing trace (its count when
+   * whole may be larger). The loop on its own: V8 optimises it while it runs, and code after the
+   * loop in that function (first run after it) was thrown away at the loop's end.
+   */
+  private steps(from: number, to: number): boolean {
+    const ev = this.ev;
+    const order = this.order;
+    const nCpu = this.nCpu;
+    const growing = this.growing;
+    for (let k = from; k < to; k++) {
+      const i = order === undefined ? k : order[k]!;
       const t = ev.ts(i);
       const cpu = ev.cpu(i);
-      // A CPU past the count of a growing trace: its count when whole may be larger.
-      if (cpu >= nCpu && growing) {
-        broken = true;
-        return false;
-      }
-      step(i, t, cpu);
+      if (cpu >= nCpu && growing) return false;
+      this.step(i, t, cpu);
     }
-    fed = n;
     return true;
-  };
+  }
 
-  const step = (i: number, t: number, cpu: number): void => {
-    const kind = kinds[ev.type(i)]!;
+  private step(i: number, t: number, cpu: number): void {
+    const ev = this.ev;
+    const tasks = this.tasks;
+    const nCpu = this.nCpu;
+    const kind = this.kinds[ev.type(i)]!;
     if (cpu < nCpu && kind !== Kind.schedSwitch) {
       const owner = ev.task(i);
-      confirm(cpu, tasks.pid(owner), owner, t, false);
+      this.confirm(cpu, tasks.pid(owner), owner, t, false);
     }
     if (kind === Kind.generic) return;
     switch (kind) {
@@ -517,32 +598,29 @@ export function startTimelines(
         const prevPid = tasks.pid(prev);
         const nextPid = tasks.pid(next);
         if (cpu < nCpu) {
-          confirm(cpu, prevPid, prev, t, true);
-          const open = cpuOpen[cpu]!;
+          this.confirm(cpu, prevPid, prev, t, true);
+          const cpuCols = this.cpuCols;
+          const open = this.cpuOpen[cpu]!;
           cpuCols.close(cpu, t);
           // A contradicting switch leaves a zero-length interval for prev after the gap: drop it.
           if (cpuCols.start(open) === t && open === cpuCols.last) cpuCols.pop();
-          cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
-          curPid[cpu] = nextPid;
-          lastSeen[cpu] = t;
+          this.cpuOpen[cpu] = cpuCols.push(cpu, t, next, nextPid, 0);
+          this.curPid[cpu] = nextPid;
+          this.lastSeen[cpu] = t;
         }
+        const wakePending = this.wakePending;
         if (prevPid !== 0) {
-          const pk = thread(prevPid, prev);
-          let after = stateAfterSwitchOut(trace.states.get(a0 >>> 22));
-          // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
-          if (
-            wakePending[pk] === 1 &&
-            (after === TaskState.sleeping || after === TaskState.uninterruptible)
-          )
-            after = TaskState.runnable;
+          const pk = this.thread(prevPid, prev);
+          const after = this.afterOut[2 * (a0 >>> TASK_BITS) + wakePending[pk]!]!;
           wakePending[pk] = 0;
-          enter(pk, t, after, cpu, TaskState.running, cpu);
+          this.enter(pk, t, after, cpu, TaskState.running, cpu);
         }
         if (nextPid !== 0) {
-          const nk = thread(nextPid, next);
+          const nk = this.thread(nextPid, next);
           wakePending[nk] = 0;
-          const before = curOpen[nk]! < 0 ? TaskState.unknown : curState[nk]!;
-          enter(nk, t, TaskState.running, cpu, before, -1);
+          // Its state, or unknown before its first interval (curState's initial value: not a
+          // branch that reads TaskState.unknown, first run for a thread new in the second trace).
+          this.enter(nk, t, TaskState.running, cpu, this.curState[nk]!, -1);
         }
         break;
       }
@@ -552,56 +630,57 @@ export function startTimelines(
         const task = ev.a0(i);
         const pid = tasks.pid(task);
         if (pid === 0) break;
-        const k2 = thread(pid, task);
-        const st = curState[k2];
+        const k2 = this.thread(pid, task);
+        const st = this.curState[k2];
         if (st === TaskState.running) {
-          wakePending[k2] = 1;
+          this.wakePending[k2] = 1;
           break;
         }
         if (st === TaskState.runnable || st === TaskState.preempted) break;
-        const target = wakeupAt(trace, i).targetCpu;
-        enter(k2, t, TaskState.runnable, target >= 0 ? target : cpu, TaskState.sleeping, -1);
+        const target = wakeTargetCpu(ev.a1(i));
+        this.enter(k2, t, TaskState.runnable, target >= 0 ? target : cpu, TaskState.sleeping, -1);
         break;
       }
       case Kind.schedProcessFork: {
         const child = ev.a1(i);
         const pid = tasks.pid(child);
-        const k2 = thread(pid, child);
-        if (curOpen[k2]! < 0) {
+        const k2 = this.thread(pid, child);
+        if (this.curOpen[k2]! < 0) {
           // Born here: nothing before the fork, so no partial interval.
-          curOpen[k2] = taskCols.push(k2, t, TaskState.runnable, cpu, 0);
-          curState[k2] = TaskState.runnable;
-          curCpu[k2] = cpu;
+          this.curOpen[k2] = this.taskCols.push(k2, t, TaskState.runnable, cpu, 0);
+          this.curState[k2] = TaskState.runnable;
+          this.curCpu[k2] = cpu;
         }
         break;
       }
       default:
         break;
     }
-  };
+  }
 
-  let finished = false;
-  const finish = (): Timelines | undefined => {
+  finish(): Timelines | undefined {
     // Closing consumes the interval columns: a second finish would read them emptied.
-    if (finished) throw new Error('TimelineBuild.finish called twice');
-    finished = true;
-    if (!feed() || (growing && cpuLanes(trace) !== nCpu)) return undefined;
-    return close();
-  };
+    if (this.finished) throw new Error('TimelineBuild.finish called twice');
+    this.finished = true;
+    if (!this.feed() || (this.growing && cpuLanes(this.trace) !== this.nCpu)) return undefined;
+    return this.close();
+  }
 
-  const close = (): Timelines => {
-    const n = fed;
-    const t1 = n > 0 ? ev.ts(at(n - 1)) : 0;
+  private close(): Timelines {
+    const { ev, order, nCpu, pids, cpuCols, taskCols, tasks } = this;
+    const n = this.fed;
+    const t0 = n > 0 ? this.t0 : 0;
+    const t1 = n > 0 ? ev.ts(order === undefined ? n - 1 : order[n - 1]!) : 0;
     // Close what is still open at the end of the trace.
     for (let c = 0; c < nCpu; c++) {
-      const open = cpuOpen[c]!;
+      const open = this.cpuOpen[c]!;
       if (open >= 0) {
         cpuCols.close(c, t1);
         cpuCols.addFlags(open, PARTIAL_END);
       }
     }
     for (let k = 0; k < pids.length; k++) {
-      const open = curOpen[k]!;
+      const open = this.curOpen[k]!;
       if (open >= 0) {
         taskCols.close(k, t1);
         taskCols.addFlags(open, PARTIAL_END);
@@ -610,12 +689,7 @@ export function startTimelines(
 
     const cg = cpuCols.grouped(nCpu);
     const tg = taskCols.grouped(pids.length);
-    const totals = new Float64Array(pids.length * TASK_STATE_COUNT);
-    for (let k = 0; k < pids.length; k++) {
-      for (let j = tg.offsets[k]!; j < tg.offsets[k + 1]!; j++) {
-        totals[k * TASK_STATE_COUNT + tg.what[j]!]! += tg.end[j]! - tg.start[j]!;
-      }
-    }
+    const totals = stateTotals(tg, pids.length);
     return {
       start: t0 as Ts,
       end: t1 as Ts,
@@ -629,7 +703,7 @@ export function startTimelines(
       },
       tasks: {
         pids: Int32Array.from(pids),
-        comms: lastTask.map((id) => tasks.comm(id)),
+        comms: this.lastTask.map((id) => tasks.comm(id)),
         offsets: tg.offsets,
         start: tg.start,
         end: tg.end,
@@ -637,13 +711,26 @@ export function startTimelines(
         cpu: tg.where,
         flags: tg.flags,
         totals,
-        indexOf: threadOf,
+        indexOf: this.threadOf,
       },
-      inconsistencies,
+      inconsistencies: this.inconsistencies,
     };
-  };
+  }
+}
 
-  return { feed, finish };
+/**
+ * Time per state of each of `threads` threads: totals[k * TASK_STATE_COUNT + state]. A function
+ * of its own for the reason TimelineBuilder.steps is.
+ */
+function stateTotals(tg: Grouped<Uint8Array, Int16Array>, threads: number): Float64Array {
+  const totals = new Float64Array(threads * TASK_STATE_COUNT);
+  const { offsets, what, start, end } = tg;
+  for (let k = 0; k < threads; k++) {
+    for (let j = offsets[k]!; j < offsets[k + 1]!; j++) {
+      totals[k * TASK_STATE_COUNT + what[j]!]! += end[j]! - start[j]!;
+    }
+  }
+  return totals;
 }
 
 /**

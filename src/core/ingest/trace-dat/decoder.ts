@@ -545,7 +545,10 @@ export class DatDecoder extends RecordReader {
       if (save) this.saveComm(pid, comm);
       return this.b.tasks.intern(pid, comm, prio);
     }
-    const base = (pid & CACHE_MASK) * 2;
+    // The idle task is pid 0 on every CPU, named after it (swapper/N): its entries are its CPU's,
+    // at the top of the cache, where pid 0's two ways alone thrashed on a 4-CPU guest (15k misses
+    // of the lab guest's 60k events, each a string and an intern).
+    const base = (pid !== 0 ? pid & CACHE_MASK : CACHE_MASK - (this.cur!.cpu & CACHE_MASK)) * 2;
     for (let w = 0; w < 2; w++) {
       const e = base + w;
       if (this.tcPid[e] !== pid || this.tcPrio[e] !== prio || this.tcId[e]! < 0) continue;
@@ -567,6 +570,26 @@ export class DatDecoder extends RecordReader {
       }
       return this.tcId[e]!;
     }
+    return this.taskMiss(pid, prio, off, size, len, save, base);
+  }
+
+  /**
+   * task() for a (comm, pid, prio) not in the cache: interned, and cached in way 0. A method of
+   * its own, not inlined where task() is: misses are a task's first events, mostly before V8
+   * optimises task(), which then compiled this path with no feedback (and threw the code away at
+   * the next new task) into code twice the size.
+   */
+  private taskMiss(
+    pid: number,
+    prio: number,
+    off: number,
+    size: number,
+    len: number,
+    save: boolean,
+    base: number,
+  ): number {
+    const at = this.rs + off;
+    const b = this.rb;
     const comm = this.str(off, size);
     if (save) this.saveComm(pid, comm);
     const id = this.b.tasks.intern(pid, comm, prio);

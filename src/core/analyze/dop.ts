@@ -373,9 +373,9 @@ function teamSpan(
 
 /**
  * Each program thread's stalls (its vCPU off the host's CPUs while it ran in the guest) as sorted,
- * merged intervals in the guest trace's relative time. The stalls come in time order, so each
- * thread's are merged as they are (unionIntervals, which sorts a pair per interval, only for a
- * thread whose stalls are not in order): this runs once per analysis, cold, over every stall.
+ * merged intervals in the guest trace's relative time (the stalls come in time order:
+ * unionIntervals merges them without sorting). This runs once per analysis, cold, over every
+ * stall: columns per thread, not a pair per stall.
  */
 function lostIntervals(a: PairAnalysis, pids: readonly number[]): Map<number, OnCpu> {
   const out = new Map<number, OnCpu>();
@@ -412,32 +412,8 @@ function lostIntervals(a: PairAnalysis, pids: readonly number[]): Map<number, On
     ends[k]![n] = toGuest(st.hostEnd[i]!);
   }
   for (let k = 0; k < order.length; k++)
-    out.set(
-      order[k]!,
-      mergeSorted(starts[k]!, ends[k]!) ?? unionIntervals([{ start: starts[k]!, end: ends[k]! }]),
-    );
+    out.set(order[k]!, unionIntervals([{ start: starts[k]!, end: ends[k]! }]));
   return out;
-}
-
-/**
- * Intervals [s[i], e[i]) in order of their starts, merged where they overlap or touch (as
- * unionIntervals merges them once sorted); undefined when the starts are not in order.
- */
-export function mergeSorted(s: Float64Array, e: Float64Array): OnCpu | undefined {
-  for (let i = 1; i < s.length; i++) if (!(s[i - 1]! <= s[i]!)) return undefined;
-  const ms = new Float64Array(s.length);
-  const me = new Float64Array(s.length);
-  let m = 0;
-  for (let i = 0; i < s.length; i++) {
-    const x = s[i]!;
-    const y = e[i]!;
-    if (m > 0 && x <= me[m - 1]!) me[m - 1] = Math.max(me[m - 1]!, y);
-    else {
-      ms[m] = x;
-      me[m++] = y;
-    }
-  }
-  return { start: ms.slice(0, m), end: me.slice(0, m) };
 }
 
 function fmt(v: number, a: PairAnalysis): string {

@@ -70,22 +70,42 @@ export interface OnCpu {
   end: Float64Array;
 }
 
-/** The union of interval lists (each [start[k], end[k]), in any order), sorted and disjoint. */
+/**
+ * The union of interval lists (each [start[k], end[k]), in any order), sorted and disjoint. Lists
+ * whose starts, one list after the other, are already in order (a thread's stalls as they come)
+ * are merged as they are; others are sorted by start first (a stable sort, as before).
+ */
 export function unionIntervals(lists: OnCpu[]): OnCpu {
-  const all: [number, number][] = [];
+  let n = 0;
+  for (const l of lists) n += l.start.length;
+  let s = new Float64Array(n);
+  let e = new Float64Array(n);
+  let inOrder = true;
+  let m = 0;
   for (const l of lists)
-    for (let i = 0; i < l.start.length; i++) all.push([l.start[i]!, l.end[i]!]);
-  all.sort((a, b) => a[0] - b[0]);
-  const s: number[] = [];
-  const e: number[] = [];
-  for (const [a, b] of all) {
-    if (s.length > 0 && a <= e[e.length - 1]!) e[e.length - 1] = Math.max(e[e.length - 1]!, b);
+    for (let i = 0; i < l.start.length; i++, m++) {
+      s[m] = l.start[i]!;
+      e[m] = l.end[i]!;
+      if (m > 0 && !(s[m - 1]! <= s[m]!)) inOrder = false;
+    }
+  if (!inOrder) {
+    const byStart = Array.from({ length: n }, (_, i) => i).sort((a, b) => s[a]! - s[b]!);
+    s = Float64Array.from(byStart, (i) => s[i]!);
+    e = Float64Array.from(byStart, (i) => e[i]!);
+  }
+  const ms = new Float64Array(n);
+  const me = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const a = s[i]!;
+    const b = e[i]!;
+    if (k > 0 && a <= me[k - 1]!) me[k - 1] = Math.max(me[k - 1]!, b);
     else {
-      s.push(a);
-      e.push(b);
+      ms[k] = a;
+      me[k++] = b;
     }
   }
-  return { start: Float64Array.from(s), end: Float64Array.from(e) };
+  return { start: ms.slice(0, k), end: me.slice(0, k) };
 }
 
 /** The times (host-relative) a thread may have been on a CPU: running, or an unknown gap. */

@@ -18,28 +18,13 @@ const common = {
 const entries = [
   // The CLI's launcher (the `vcpu-lens` bin) ...
   { entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js' },
-  // ... and the CLI itself: ES modules split where commands import their own code, so a command
-  // loads only what it runs (`info` compiles a third of the code `simulate` does). The banner
-  // gives the chunks the dist/ folder as __dirname (the parse worker and the webview bundle
-  // sit there) and a require for the CommonJS code bundled in.
-  {
-    entryPoints: ['src/cli/main.ts'],
-    outdir: 'dist/cli',
-    format: 'esm',
-    splitting: true,
-    outExtension: { '.js': '.mjs' },
-    // DuckDB's Node binding is native: loaded from node_modules, and only by fleet / sql / --parquet.
-    external: ['@duckdb/node-api'],
-    banner: {
-      js:
-        "import { createRequire as __vlRequire } from 'node:module';" +
-        "import { dirname as __vlDirname } from 'node:path';" +
-        "import { fileURLToPath as __vlPath } from 'node:url';" +
-        'const require = __vlRequire(import.meta.url);' +
-        'const __dirname = __vlDirname(__vlDirname(__vlPath(import.meta.url)));',
-    },
-    clean: true,
-  },
+  // ... and the CLI itself, one CommonJS bundle the launcher runs with V8's code cache of the
+  // command's last run (src/core/io/code-cache.ts). A command's own modules are initialised on its
+  // dynamic import only (esbuild wraps them), so `info` runs and compiles none of the simulator's,
+  // the views' or the writers' code. (It was ES modules split by command: Node can cache only a
+  // module's top level for those, on Node >= 22.1, and ESM's loader costs a short command ~4 ms.)
+  // DuckDB's Node binding is native: loaded from node_modules, and only by fleet / sql / --parquet.
+  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli-main.js', external: ['@duckdb/node-api'] },
   // Parses byte ranges of big text traces in worker threads (src/core/io/parallel-read.ts).
   { entryPoints: ['src/core/io/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
   // The language server (node IPC child of the extension host): a launcher that turns on the
@@ -98,9 +83,10 @@ const zstdPkg = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
 mkdirSync('dist', { recursive: true });
 copyFileSync(path.join(path.dirname(zstdPkg), 'zstd.wasm'), 'dist/zstd.wasm');
 
-for (const { clean, ...e } of entries) {
-  // A split build's chunk names change with their content: drop the last build's.
-  if (clean === true) rmSync(e.outdir, { recursive: true, force: true });
+// The split CLI's chunks of builds before the CLI became one bundle.
+rmSync('dist/cli', { recursive: true, force: true });
+
+for (const e of entries) {
   if (watch) {
     const { context } = await import('esbuild');
     const ctx = await context({ ...common, ...e });

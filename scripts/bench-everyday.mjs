@@ -234,7 +234,49 @@ export async function everydayBench(runs = DEFAULT_RUNS, only = undefined, nodes
     );
     others.push(on);
   }
-  return report(rows, pair, pairBin, runs, notes, await withoutExtraCerts(rows, runs), others);
+  const firstRuns = await withoutCodeCache(goals, host, guest, reportPair, runs);
+  return report(
+    rows,
+    pair,
+    pairBin,
+    runs,
+    notes,
+    await withoutExtraCerts(rows, runs),
+    others,
+    firstRuns,
+  );
+}
+
+/**
+ * The CLI keeps V8's code cache of each command's last run (src/core/io/code-cache.ts): the runs
+ * above, after the warm-up, take it. A command's first run after an install or an upgrade has
+ * none: the goals' rows again with the cache off (NODE_DISABLE_COMPILE_CACHE=1), as context.
+ */
+async function withoutCodeCache(goals, host, guest, reportPair, runs) {
+  const env = { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' };
+  const out = [];
+  for (const row of [goals.zstdHost, goals.v6]) {
+    if (row === undefined || row.bin === undefined) continue;
+    log(`everyday: ${row.label} without the code cache`);
+    const m = await paired(
+      () => wall([process.execPath, CLI, 'info', row.file], env),
+      () => wall([row.bin, 'report', row.tc], env),
+      runs,
+      env,
+    );
+    out.push({ what: `\`info\` ${row.label}`, m });
+  }
+  if (reportPair !== undefined) {
+    log(`everyday: analyze ${PAIR} without the code cache`);
+    const m = await paired(
+      () => wall([process.execPath, CLI, 'analyze', host, guest], env),
+      reportPair,
+      runs,
+      env,
+    );
+    out.push({ what: `\`analyze\` ${PAIR} pair`, m });
+  }
+  return out;
 }
 
 /**
@@ -291,7 +333,7 @@ async function withoutExtraCerts(rows, runs) {
   return { certs, row, m };
 }
 
-function report(rows, pair, pairBin, runs, notes, noCerts, others = []) {
+function report(rows, pair, pairBin, runs, notes, noCerts, others = [], firstRuns = []) {
   const mc = machine();
   const s = (ms) => (ms === undefined ? '' : fmt(ms / 1000, 3));
   const x = (r) => (r === undefined ? '' : `${fmt(r, 2)}x`);
@@ -340,6 +382,19 @@ function report(rows, pair, pairBin, runs, notes, noCerts, others = []) {
         `With it unset, as on a machine without it (context, not the goal's number): ${noCerts.row.label} \`info\` ${s(noCerts.m.ours)} s, ` +
         `\`trace-cmd report\` ${s(noCerts.m.theirs)} s, \`node -e 0\` ${s(noCerts.m.node)} s; info / report ${x(noCerts.m.ratio)}.`,
     );
+  if (firstRuns.length > 0) {
+    L.push(
+      '',
+      `A command's first run (after an install or an upgrade: no code cache of its last run yet; NODE_DISABLE_COMPILE_CACHE=1), on Node ${mc.node} (context, not the goal's number):`,
+      '',
+      '| measured | ours s | `trace-cmd report` s | `node -e 0` s | ours / report | (ours − node) / report |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const f of firstRuns)
+      L.push(
+        `| ${f.what} | ${s(f.m.ours)} | ${s(f.m.theirs)} | ${s(f.m.node)} | ${x(f.m.ratio)} | ${x(f.m.addedRatio)} |`,
+      );
+  }
   if (others.length > 0) {
     L.push(
       '',

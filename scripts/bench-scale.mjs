@@ -9,9 +9,10 @@
 // in a fresh process whose peak RSS is its own.
 
 import { renameSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cached, generatePair, parseFixture, saveMeta, writeCopies } from './bench-inputs.mjs';
 import {
@@ -34,7 +35,7 @@ import {
 
 const SELF = fileURLToPath(import.meta.url);
 const BENCH = path.join(ROOT, 'scripts/bench.mjs');
-const CLI = path.join(ROOT, 'dist/cli/main.mjs');
+const CLI = path.join(ROOT, 'dist/cli-main.js');
 const PAIR = path.join(FIXTURES, 'quiet-passive-local');
 const HOST_EVENTS = 10_000_000;
 /** The guest size for the end-to-end goal (the full pair's guest has 3.5M events). */
@@ -58,8 +59,8 @@ const BIG_CAP = '256M';
 // Children: the CLI's own entry in this process, timed inside, with this process's peak RSS.
 
 async function child(mode, args) {
-  // The CLI's own main(), from the ES module the launcher (dist/cli.js) loads.
-  const { main } = await import(pathToFileURL(CLI).href);
+  // The CLI's own main(), from the bundle the launcher (dist/cli.js) runs.
+  const { main } = createRequire(import.meta.url)(CLI);
   let bytes = 0;
   let text = '';
   const t0 = performance.now();

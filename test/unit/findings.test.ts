@@ -1,7 +1,11 @@
 // Findings on small hand-checked pairs: one host CPU, two vCPUs taking turns (always both
 // runnable), and a two-thread guest program that either spins or blocks.
 import { describe, expect, it } from 'vitest';
+import { sweepPair, type SweepTotals } from '../../src/core/analyze/findings';
 import { analyzePair } from '../../src/core/analyze/pair';
+import type { PairAnalysis } from '../../src/core/analyze/types';
+import { relativeMap } from '../../src/core/correlate/clock-map';
+import { VcpuState } from '../../src/core/correlate/vcpu-states';
 import { importFtraceText } from '../../src/core/ingest/ftrace-text';
 import type { Trace } from '../../src/core/model/trace';
 
@@ -132,5 +136,159 @@ describe('preempted in interrupt context', () => {
     const f = a.findings.find((x) => x.kind === 'preempted-in-interrupt')!;
     expect(f.evidence['preemptions']).toBe(1);
     expect(f.evidence['lost']).toBe(100_000);
+  });
+});
+
+describe('the findings sweep', () => {
+  /**
+   * A busier pair: three vCPU threads and a hog on two host CPUs, switching at uneven times; on the
+   * guest three program threads, another process and idle taking turns on three CPUs. The clock
+   * map then gets a drift, so that guest boundaries land between host ones as fractions.
+   */
+  function busyPair(): PairAnalysis {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let h = 'cpus=2\n';
+    const hostOn = [100, 101];
+    const hostName = (tid: number): string => (tid === 200 ? 'hog' : `CPU ${tid - 100}/KVM`);
+    const waiting = [102, 200];
+    let us = 0;
+    for (let i = 0; i < 120; i++) {
+      us += 3 + rnd(40);
+      const cpu = rnd(2);
+      const prev = hostOn[cpu]!;
+      const next = waiting.shift()!;
+      waiting.push(prev);
+      hostOn[cpu] = next;
+      h += L(
+        hostName(prev),
+        prev,
+        cpu,
+        us,
+        `sched_switch:         ${hostName(prev)}:${prev} [120] R+ ==> ${hostName(next)}:${next} [120]`,
+      );
+    }
+    let g = 'cpus=3\n';
+    const guestOn = [0, 0, 0];
+    const guestName = (pid: number): string =>
+      pid === 0 ? 'swapper' : pid === 50 ? 'other' : 'omp';
+    const pool = [10, 11, 12, 50];
+    us = 0;
+    for (let i = 0; i < 150; i++) {
+      us += 2 + rnd(30);
+      const cpu = rnd(3);
+      const prev = guestOn[cpu]!;
+      let next = 0;
+      if (rnd(3) !== 0 && pool.length > 0) next = pool.splice(rnd(pool.length), 1)[0]!;
+      if (prev !== 0) pool.push(prev);
+      guestOn[cpu] = next;
+      g += L(
+        prev === 0 ? '<idle>' : guestName(prev),
+        prev,
+        cpu,
+        us,
+        `sched_switch:         ${guestName(prev)}:${prev} [120] ${prev === 0 ? 'R' : 'S'} ==> ${guestName(next)}:${next} [120]`,
+      );
+    }
+    const a = analyzePair(trace(h, 'host'), trace(g, 'guest'), {
+      vcpuMap: new Map([
+        [0, 100],
+        [1, 101],
+        [2, 102],
+      ]),
+      offset: 0n,
+      deferAdvice: true,
+    });
+    return { ...a, clock: { ...a.clock!, slope: 1 + 3.7e-6 } };
+  }
+
+  /** The same totals the plain way: every vCPU's stretches materialised, every boundary sorted. */
+  function reference(a: PairAnalysis, prog: Set<number>): SweepTotals {
+    const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
+    const w = a.window!;
+    const gc = a.guestTimelines.cpus;
+    const stretches: { start: number; end: number; role: number }[][] = [];
+    for (const tl of a.states!.timelines) {
+      if (tl.vcpu + 1 >= gc.offsets.length) continue;
+      const guest: { s: number; e: number; pid: number }[] = [];
+      for (let k = gc.offsets[tl.vcpu]!; k < gc.offsets[tl.vcpu + 1]!; k++)
+        guest.push({ s: map.toHost(gc.start[k]!), e: map.toHost(gc.end[k]!), pid: gc.pid[k]! });
+      const mine: { start: number; end: number; role: number }[] = [];
+      for (let j = 0; j < tl.state.length; j++) {
+        const s = tl.start[j]!;
+        const e = tl.end[j]!;
+        const cuts = [s, e];
+        for (const x of guest) for (const c of [x.s, x.e]) if (c > s && c < e) cuts.push(c);
+        const points = [...new Set(cuts)].sort((x, y) => x - y);
+        for (let i = 0; i + 1 < points.length; i++) {
+          const on = guest.find((x) => x.s <= points[i]! && x.e >= points[i + 1]!);
+          const cs = Math.max(points[i]!, w.start);
+          const ce = Math.min(points[i + 1]!, w.end);
+          if (ce <= cs) continue;
+          const st = tl.state[j]!;
+          const stall = st === VcpuState.preempted || st === VcpuState.waiting;
+          const run = st === VcpuState.running;
+          const p = on !== undefined && prog.has(on.pid);
+          mine.push({
+            start: cs,
+            end: ce,
+            role: (stall || run ? 1 : 0) | (stall && p ? 2 : 0) | (run && p ? 4 : 0),
+          });
+        }
+      }
+      stretches.push(mine);
+    }
+    const times = [...new Set(stretches.flat().flatMap((x) => [x.start, x.end]))].sort(
+      (x, y) => x - y,
+    );
+    const r: SweepTotals = {
+      over: 0,
+      overPeak: 0,
+      spinWaste: 0,
+      stragglerTime: 0,
+      firstStraggle: Infinity,
+      lastStraggle: -Infinity,
+    };
+    for (let i = 0; i + 1 < times.length; i++) {
+      const [t, next] = [times[i]!, times[i + 1]!];
+      let runnable = 0;
+      let stalled = 0;
+      let busy = 0;
+      for (const mine of stretches) {
+        const x = mine.find((y) => y.start <= t && y.end >= next)?.role ?? 0;
+        runnable += x & 1;
+        stalled += (x >> 1) & 1;
+        busy += (x >> 2) & 1;
+      }
+      const d = next - t;
+      if (runnable > a.host.cpuCount) {
+        r.over += d;
+        r.overPeak = Math.max(r.overPeak, runnable);
+      }
+      if (stalled > 0) {
+        r.stragglerTime += d;
+        r.firstStraggle = Math.min(r.firstStraggle, t);
+        r.lastStraggle = Math.max(r.lastStraggle, next);
+        r.spinWaste += busy * d;
+      }
+    }
+    return r;
+  }
+
+  it('adds up the same pieces in the same order as a plain sweep, in chunks of any size', () => {
+    const a = busyPair();
+    const prog = new Set(a.program!.pids);
+    expect([...prog]).toEqual([10, 11, 12]);
+    const want = reference(a, prog);
+    // The pair exercises every sum, with fractions.
+    expect(want.over).toBeGreaterThan(0);
+    expect(want.stragglerTime).toBeGreaterThan(0);
+    expect(want.spinWaste).toBeGreaterThan(0);
+    expect(Number.isInteger(want.stragglerTime)).toBe(false);
+    expect(Number.isInteger(want.spinWaste)).toBe(false);
+    for (const chunk of [2, 3, 5, 512]) expect(sweepPair(a, prog, chunk)).toEqual(want);
   });
 });

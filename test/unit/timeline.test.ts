@@ -107,6 +107,21 @@ describe('task timelines', () => {
     const tl = buildTimelines(t);
     expect(intervals(tl, 31)).toEqual(['runnable@0 [0,4)', 'running@1 [4,9)', 'dead@1 [9,9)~']);
   });
+
+  it('a fork after the trace start opens nothing before the child; a fork naming a running thread is no wakeup', () => {
+    const t = one(
+      HDR +
+        L('sh', 30, 0, 0, 'sched_wakeup_new:     x:40 [120] CPU:000') +
+        L('sh', 30, 0, 2, 'sched_process_fork:   comm=sh pid=30 child_comm=sh child_pid=31') +
+        L('<idle>', 0, 1, 4, 'sched_switch:         swapper/1:0 [120] R ==> sh:31 [120]') +
+        L('sh', 31, 1, 6, 'sched_process_fork:   comm=sh pid=31 child_comm=sh child_pid=31') +
+        L('sh', 31, 1, 9, 'sched_switch:         sh:31 [120] S ==> swapper/1:0 [120]'),
+    );
+    const tl = buildTimelines(t);
+    // A partial interval before 2 would be a fork read as a wakeup of a thread seen before; a
+    // runnable switch-out at 9 would be the second fork read as a wakeup in flight.
+    expect(intervals(tl, 31)).toEqual(['runnable@0 [2,4)', 'running@1 [4,9)', 'sleeping@1 [9,9)~']);
+  });
 });
 
 describe('cpu timelines', () => {

@@ -14,29 +14,46 @@ import { findProgram, type Program } from './program';
 import type { Finding, PairAnalysis } from './types';
 
 /**
- * One vCPU's stretches of host time, in time order and disjoint, produced one at a time: the
- * host state of its vCPU thread joined with the guest thread its guest CPU ran (pid 0 idle, -1
- * unknown), clipped to a window. Nothing is materialised: on a 10M-event pair the stretches of
- * all vCPUs were ~200 MB of columns.
+ * Boundaries each vCPU's source hands the sweep at a time: the sweep's memory, whatever the
+ * trace's length. Small, so that fill returns (and the sweep refills) from the start: V8 then
+ * optimizes both with feedback for every path, not a fill loop compiled on stack during its first
+ * long call, thrown away at its first return.
  */
-class SegmentCursor {
-  // The times start as NaN, not 0: a field first holding a small integer and then a double
-  // changes the object's layout, and V8 throws away the sweep's optimized code when it does.
-  /** The current stretch (valid after next() returned true). */
-  start = NaN;
-  end = NaN;
-  state: VcpuState = VcpuState.unknown;
-  pid = -1;
+const CHUNK = 512;
 
+/**
+ * A vCPU's part in the sweep's counts while in a state (index state * 2 + whether a program thread
+ * is on it), as bits: 1 runnable (running, preempted or waiting), 2 a program thread stalled
+ * (preempted or waiting), 4 a program thread running.
+ */
+const ROLE = new Uint8Array(2 * (VcpuState.unknown + 1));
+for (let st = 0; st <= VcpuState.unknown; st++) {
+  const stall = st === VcpuState.preempted || st === VcpuState.waiting;
+  const run = st === VcpuState.running;
+  ROLE[2 * st] = stall || run ? 1 : 0;
+  ROLE[2 * st + 1] = (stall || run ? 1 : 0) | (stall ? 2 : 0) | (run ? 4 : 0);
+}
+
+/**
+ * One vCPU's stretches of host time, in time order and disjoint: the host state of its vCPU
+ * thread joined with the guest thread its guest CPU ran, clipped to a window. Handed out as the
+ * boundaries between them (time, and the vCPU's role from there on, 0 in a gap), a chunk at a
+ * time into the sweep's buffer: on a 10M-event pair all vCPUs' stretches were ~200 MB of columns.
+ * Each fill reads its position into locals and writes it back once, so the loop touches no object.
+ */
+class StretchSource {
+  done = false;
+  /** The vCPU state reached; the start of its next piece (NaN: not entered yet). */
   private j = 0;
-  private inInterval = false;
   private s = NaN;
-  private e = NaN;
-  private st: VcpuState = VcpuState.unknown;
-  private gi: number;
+  /** The guest interval the state's pieces are at, and where the next state's scan starts. */
   private k = 0;
-  /** Host times of guest interval `cached`. */
-  private cached = -1;
+  private gi: number;
+  /** End of the last stretch handed out, whose boundary (role 0 unless the next starts there) is not. */
+  private pendEnd = NaN;
+  /** While s is inside state j: its end and state, and guest interval k's host times. */
+  private e = NaN;
+  private st = 0;
   private kStart = NaN;
   private kEnd = NaN;
 
@@ -44,79 +61,122 @@ class SegmentCursor {
     private readonly tl: VcpuTimeline,
     private readonly gc: CpuTimelines,
     private readonly gEnd: number,
-    private readonly map: RelativeMap,
+    private readonly toHost: (g: number) => number,
+    /** Per guest CPU interval: whether a program thread ran it. */
+    private readonly progAt: Uint8Array,
     private readonly window: { start: number; end: number },
   ) {
     this.gi = gc.offsets[tl.vcpu]!;
   }
 
-  private load(k: number): void {
-    if (this.cached === k) return;
-    this.cached = k;
-    this.kStart = this.map.toHost(this.gc.start[k]!);
-    this.kEnd = this.map.toHost(this.gc.end[k]!);
-  }
-
-  /** Moves to the next stretch; false at the end. */
-  next(): boolean {
-    const { tl, gc, gEnd, window } = this;
-    for (;;) {
-      if (!this.inInterval) {
-        if (this.j >= tl.state.length) return false;
-        const s = tl.start[this.j]!;
-        const e = tl.end[this.j]!;
-        if (e <= window.start || s >= window.end) {
-          this.j++;
+  /** Writes boundaries at [at, at + cap) of t / r (cap >= 2); returns the end. */
+  fill(t: Float64Array, r: Uint8Array, at: number, cap: number): number {
+    if (this.done) return at;
+    const { tl, gEnd, toHost, progAt } = this;
+    const tStart = tl.start;
+    const tEnd = tl.end;
+    const tState = tl.state;
+    const nStates = tState.length;
+    const gStart = this.gc.start;
+    const gEndT = this.gc.end;
+    const wStart = this.window.start;
+    const wEnd = this.window.end;
+    let j = this.j;
+    let s = this.s;
+    let k = this.k;
+    let gi = this.gi;
+    let pendEnd = this.pendEnd;
+    let e = this.e;
+    let st = this.st;
+    let kStart = this.kStart;
+    let kEnd = this.kEnd;
+    let n = at;
+    const last = at + cap - 2;
+    while (n <= last) {
+      if (s !== s) {
+        if (j >= nStates) {
+          if (pendEnd === pendEnd) {
+            t[n] = pendEnd;
+            r[n] = 0;
+            n++;
+            pendEnd = NaN;
+          }
+          this.done = true;
+          break;
+        }
+        const s0 = tStart[j]!;
+        e = tEnd[j]!;
+        if (e <= wStart || s0 >= wEnd) {
+          j++;
           continue;
         }
-        this.s = s;
-        this.e = e;
-        this.st = tl.state[this.j] as VcpuState;
-        while (this.gi < gEnd) {
-          this.load(this.gi);
-          if (this.kEnd > s) break;
-          this.gi++;
+        st = tState[j]!;
+        while (gi < gEnd) {
+          kEnd = toHost(gEndT[gi]!);
+          if (kEnd > s0) break;
+          gi++;
         }
-        this.k = this.gi;
-        this.inInterval = true;
+        k = gi;
+        if (k < gEnd) kStart = toHost(gStart[k]!);
+        s = s0;
       }
-      const { s, e } = this;
       if (!(s < e)) {
-        this.inInterval = false;
-        this.j++;
+        s = NaN;
+        j++;
         continue;
       }
       // One piece: up to the next guest interval, or the overlap with the current one.
       let pe: number;
-      let pid = -1;
-      if (this.k < gEnd) this.load(this.k);
-      if (this.k >= gEnd || this.kStart >= e) {
+      let p = 0;
+      const ps = s;
+      if (k >= gEnd || kStart >= e) {
         pe = e;
-        this.s = e;
-      } else if (this.kStart > s) {
-        pe = this.kStart;
-        this.s = this.kStart;
+        s = e;
+      } else if (kStart > s) {
+        pe = kStart;
+        s = kStart;
       } else {
-        pe = Math.min(this.kEnd, e);
-        pid = gc.pid[this.k]!;
-        this.s = pe;
-        if (this.kEnd <= e) this.k++;
+        pe = Math.min(kEnd, e);
+        p = progAt[k]!;
+        s = pe;
+        if (kEnd <= e) {
+          k++;
+          if (k < gEnd) {
+            kStart = toHost(gStart[k]!);
+            kEnd = toHost(gEndT[k]!);
+          }
+        }
       }
-      const cs = Math.max(s, window.start);
-      const ce = Math.min(pe, window.end);
+      const cs = Math.max(ps, wStart);
+      const ce = Math.min(pe, wEnd);
       if (ce > cs) {
-        this.start = cs;
-        this.end = ce;
-        this.state = this.st;
-        this.pid = pid;
-        return true;
+        // A gap before it ends the last stretch with role 0; none, and its start is that boundary.
+        if (cs !== pendEnd && pendEnd === pendEnd) {
+          t[n] = pendEnd;
+          r[n] = 0;
+          n++;
+        }
+        t[n] = cs;
+        r[n] = ROLE[2 * st + p]!;
+        n++;
+        pendEnd = ce;
       }
     }
+    this.j = j;
+    this.s = s;
+    this.k = k;
+    this.gi = gi;
+    this.pendEnd = pendEnd;
+    this.e = e;
+    this.st = st;
+    this.kStart = kStart;
+    this.kEnd = kEnd;
+    return n;
   }
 }
 
 /** What the sweep adds up over the pieces of time (see sweepTotals). */
-interface SweepTotals {
+export interface SweepTotals {
   /** Time with more runnable vCPUs than host CPUs, and the most at once. */
   over: number;
   overPeak: number;
@@ -129,28 +189,22 @@ interface SweepTotals {
 }
 
 /**
- * Walks all vCPUs' stretches in time order (a k-way merge of their boundaries) and adds up, per
- * piece of time between two boundaries, what findFindings reads. What each vCPU contributes is
- * counted as its stretch is entered and left (runnable, a program thread stalled on it, a program
- * thread running on it), not re-read for every vCPU at every boundary: the pieces and their sums
- * are the same, in the same order.
+ * Walks all vCPUs' stretch boundaries in time order (a k-way merge of the sources' chunks) and
+ * adds up, per piece of time between two boundaries, what findFindings reads; each vCPU's part
+ * in the counts changes at its own boundaries.
  */
-function sweepTotals(
-  cursors: SegmentCursor[],
-  prog: ReadonlySet<number>,
-  pcpus: number,
-): SweepTotals {
-  const k = cursors.length;
-  /** Whether v's cursor holds a stretch not yet left (entered or still ahead). */
-  const has = new Uint8Array(k);
-  const inside = new Uint8Array(k);
-  /** While inside: 1 runnable, 2 a program thread stalled, 4 a program thread running (bits). */
+function sweepTotals(sources: StretchSource[], pcpus: number, chunk = CHUNK): SweepTotals {
+  const k = sources.length;
+  // Source v's chunk is at [v * chunk, lim[v]), read up to pos[v]; +Infinity once it is done.
+  const bt = new Float64Array(k * chunk);
+  const br = new Uint8Array(k * chunk);
+  const pos = new Int32Array(k);
+  const lim = new Int32Array(k);
   const role = new Uint8Array(k);
-  for (let v = 0; v < k; v++) has[v] = cursors[v]!.next() ? 1 : 0;
+  for (let v = 0; v < k; v++) refill(sources[v]!, v, chunk, bt, br, pos, lim);
   let runnable = 0;
   let stalled = 0;
   let busyProg = 0;
-  // Locals, not fields of the result: they go from 0 to fractions as they add up.
   let over = 0;
   let overPeak = 0;
   let spinWaste = 0;
@@ -159,59 +213,91 @@ function sweepTotals(
   let lastStraggle = -Infinity;
   let t = -Infinity;
   for (;;) {
-    // The next boundary: the earliest start of a stretch not yet entered or end of a current one.
     let next = Infinity;
     for (let v = 0; v < k; v++) {
-      if (has[v] === 0) continue;
-      const c = cursors[v]!;
-      next = Math.min(next, inside[v] === 1 ? c.end : c.start);
+      const x = bt[pos[v]!]!;
+      if (x < next) next = x;
     }
-    if (next === Infinity)
-      return { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle };
+    if (next === Infinity) break;
     if (next > t && t !== -Infinity) {
+      // Every operation runs on every piece, the ones that do not count adding 0 (exact): a sum
+      // that starts only once the guest program does would have no type feedback when V8 first
+      // optimizes the loop, and throw that code away.
+      // (d * 0 is a double: a small-integer 0 added to a sum that is still 0 would record
+      // small-integer feedback, and the first fraction would throw the code away again.)
       const d = next - t;
-      if (runnable > pcpus) {
-        over += d;
-        overPeak = Math.max(overPeak, runnable);
-      }
-      if (stalled > 0) {
-        stragglerTime += d;
-        firstStraggle = Math.min(firstStraggle, t);
-        lastStraggle = Math.max(lastStraggle, next);
-        // Program threads running on other vCPUs while one of theirs cannot run.
-        spinWaste += busyProg * d;
-      }
+      const isOver = runnable > pcpus;
+      const isStalled = stalled > 0;
+      over += d * (isOver ? 1 : 0);
+      overPeak = Math.max(overPeak, isOver ? runnable : 0);
+      stragglerTime += d * (isStalled ? 1 : 0);
+      firstStraggle = Math.min(firstStraggle, isStalled ? t : Infinity);
+      lastStraggle = Math.max(lastStraggle, isStalled ? next : -Infinity);
+      // Program threads running on other vCPUs while one of theirs cannot run.
+      spinWaste += (isStalled ? busyProg : 0) * d;
     }
     for (let v = 0; v < k; v++) {
-      if (has[v] === 0) continue;
-      const c = cursors[v]!;
-      if (inside[v] === 1 && c.end === next) {
-        inside[v] = 0;
-        const x = role[v]!;
-        runnable -= x & 1;
-        stalled -= (x >> 1) & 1;
-        busyProg -= (x >> 2) & 1;
-        role[v] = 0;
-        has[v] = c.next() ? 1 : 0;
-      }
-      if (has[v] === 1 && inside[v] === 0 && c.start === next) {
-        inside[v] = 1;
-        const x = roleOf(c.state, prog.has(c.pid));
-        role[v] = x;
-        runnable += x & 1;
-        stalled += (x >> 1) & 1;
-        busyProg += (x >> 2) & 1;
-      }
+      const p = pos[v]!;
+      if (bt[p] !== next) continue;
+      const x = br[p]!;
+      const o = role[v]!;
+      runnable += (x & 1) - (o & 1);
+      stalled += ((x >> 1) & 1) - ((o >> 1) & 1);
+      busyProg += ((x >> 2) & 1) - ((o >> 2) & 1);
+      role[v] = x;
+      if (p + 1 < lim[v]!) pos[v] = p + 1;
+      else refill(sources[v]!, v, chunk, bt, br, pos, lim);
     }
     t = next;
   }
+  return { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle };
 }
 
-/** A vCPU's part in the sweep's counts while in `state` with a program thread or not (bits). */
-function roleOf(state: VcpuState, program: boolean): number {
-  const stall = state === VcpuState.preempted || state === VcpuState.waiting;
-  const run = state === VcpuState.running;
-  return (stall || run ? 1 : 0) | (stall && program ? 2 : 0) | (run && program ? 4 : 0);
+/** Source v's next chunk into its part of the sweep's buffer (+Infinity when it has no more). */
+function refill(
+  src: StretchSource,
+  v: number,
+  chunk: number,
+  bt: Float64Array,
+  br: Uint8Array,
+  pos: Int32Array,
+  lim: Int32Array,
+): void {
+  const at = v * chunk;
+  let n = src.fill(bt, br, at, chunk);
+  if (n === at) {
+    bt[at] = Infinity;
+    br[at] = 0;
+    n = at + 1;
+  }
+  pos[v] = at;
+  lim[v] = n;
+}
+
+/**
+ * The sweep's totals over a pair with states, a clock map and a window, `prog` the program's
+ * pids; `chunk` boundaries per vCPU at a time (exported for the tests, which try small ones).
+ */
+export function sweepPair(a: PairAnalysis, prog: ReadonlySet<number>, chunk = CHUNK): SweepTotals {
+  const map = relativeMap(a.clock!, a.guest.tsBase, a.host.tsBase);
+  const gc = a.guestTimelines.cpus;
+  const progAt = programIntervals(gc.pid, prog);
+  const sources = a
+    .states!.timelines.filter((tl) => tl.vcpu + 1 < gc.offsets.length)
+    .map(
+      (tl) => new StretchSource(tl, gc, gc.offsets[tl.vcpu + 1]!, map.toHost, progAt, a.window!),
+    );
+  return sweepTotals(sources, a.host.cpuCount, chunk);
+}
+
+/**
+ * Per guest CPU interval, whether a program thread ran it (1): looked up once per interval, not per
+ * stretch. Its own function, so the loop is compiled on stack here and not in findFindings.
+ */
+function programIntervals(pid: Int32Array, prog: ReadonlySet<number>): Uint8Array {
+  const at = new Uint8Array(pid.length);
+  for (let k = 0; k < at.length; k++) at[k] = prog.has(pid[k]!) ? 1 : 0;
+  return at;
 }
 
 export function findFindings(a: PairAnalysis): {
@@ -225,16 +311,9 @@ export function findFindings(a: PairAnalysis): {
   const pcpus = a.host.cpuCount;
   const program = findProgram(a.guest, a.guestTimelines);
   const prog = new Set(program?.pids ?? []);
-  const map = relativeMap(a.clock, a.guest.tsBase, a.host.tsBase);
-  const gc = a.guestTimelines.cpus;
-  const cursors = a.states.timelines
-    .filter((tl) => tl.vcpu + 1 < gc.offsets.length)
-    .map((tl) => new SegmentCursor(tl, gc, gc.offsets[tl.vcpu + 1]!, map, w));
-
-  const { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle } = sweepTotals(
-    cursors,
+  const { over, overPeak, spinWaste, stragglerTime, firstStraggle, lastStraggle } = sweepPair(
+    a,
     prog,
-    pcpus,
   );
   const span = w.end - w.start;
   const unit = a.host.clock.unit === 'ns' ? 'ns' : 'ticks';
@@ -288,6 +367,9 @@ function fmt(v: number, unit: 'ns' | 'ticks'): string {
   return formatClockDuration(v, unit === 'ns' ? 'ns' : 'count');
 }
 
+/** Guest intervals threadDelays reads per call (see wakeupDelays). */
+const DELAY_SLICE = 256;
+
 /**
  * Guest wakeups of program threads whose start was delayed because the woken thread's vCPU was
  * preempted or waiting for a host CPU: the guest's runnable time that falls on such stretches.
@@ -302,16 +384,19 @@ function wakeupDelays(a: PairAnalysis, prog: Set<number>): Finding | undefined {
   const byVcpu: (VcpuTimeline | undefined)[] = new Array<VcpuTimeline | undefined>(nV);
   for (const tl of vcpus)
     if (tl.vcpu + 1 < a.guestTimelines.cpus.offsets.length) byVcpu[tl.vcpu] = tl;
-  // delayed, total and episodes, added to thread by thread in pid order.
+  // delayed, total and episodes, added to interval by interval, thread by thread in pid order.
   const sums = new Float64Array(3);
-  // One call per thread, not a loop around the intervals' loop: V8 compiles the intervals' loop on
-  // stack during the first thread's, and code compiled then had no feedback for the outer loop's
-  // step (thrown away at the second thread, compiled again). Called again, the loop enters the
-  // code compiled then.
+  // A call per slice of a thread's intervals, not a loop around the intervals' loop nor one call
+  // per thread: V8 compiled a long loop on stack during its first run, with no feedback yet for
+  // what follows it (the sums written back, the outer loop's step), and threw that code away at
+  // every return. Short calls return from the start; V8 optimizes the whole function once.
   const pids = [...prog];
   for (let p = 0; p < pids.length; p++) {
     const k = gt.indexOf.get(pids[p]!);
-    if (k !== undefined) threadDelays(gt, gt.offsets[k]!, gt.offsets[k + 1]!, byVcpu, map, w, sums);
+    if (k === undefined) continue;
+    const to = gt.offsets[k + 1]!;
+    for (let j = gt.offsets[k]!; j < to; j += DELAY_SLICE)
+      threadDelays(gt, j, Math.min(to, j + DELAY_SLICE), byVcpu, map, w, sums);
   }
   const delayed = sums[0]!;
   const total = sums[1]!;

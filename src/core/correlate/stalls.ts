@@ -182,7 +182,9 @@ export function attributeStalls(
   // The passes are functions of their own: V8 compiles a one-shot function for each loop that
   // runs long enough (on-stack replacement), the whole function each time, and each compile's
   // code is thrown away where it reaches the code after its loop, which has not run yet.
-  const stalls = new StallTable(countStalls(states));
+  // Each vCPU's stalls by state index first: their count sizes the table.
+  const rowsOf = states.timelines.map((tl) => stallRows(tl.state, tl.start, tl.end));
+  const stalls = new StallTable(rowsOf.reduce((n, rows) => n + rows.length, 0));
   const gc = guestTl.cpus;
   const hc = hostTl.cpus;
   const ctx: StallContext = {
@@ -210,7 +212,8 @@ export function attributeStalls(
   // stack while the first vCPU's run, and code compiled then had no feedback for the outer loop's
   // step, so it was thrown away at the second vCPU and compiled again (~40 ms more of compiling,
   // the intervals interpreted meanwhile). Called again, the loop enters the code compiled then.
-  for (let v = 0; v < states.timelines.length; v++) attributeVcpu(states.timelines[v]!, ctx);
+  for (let v = 0; v < states.timelines.length; v++)
+    attributeVcpu(states.timelines[v]!, rowsOf[v]!, ctx);
   const { threads: th, preemptors: pr } = ctx;
   const byGuestThread: ThreadStall[] = th.pids.map((pid, q) => ({
     pid,
@@ -292,24 +295,82 @@ interface StallContext {
   preemptors: Totals;
 }
 
-/** The stalls of one vCPU's states, in time order, into ctx.stalls. */
-function attributeVcpu(tl: VcpuTimeline, ctx: StallContext): void {
+/**
+ * The stalls of one vCPU's states, in time order, into ctx.stalls: which states are stalls, then
+ * the guest's and the host's interval at each, then the rows, each pass a small loop of its own.
+ * One loop did all of it: V8 compiled it on stack for ~30 ms (every lookup inlined into it), and
+ * ran the first vCPU's stalls in the interpreter meanwhile.
+ */
+function attributeVcpu(tl: VcpuTimeline, rows: Int32Array, ctx: StallContext): void {
+  const guestAt = guestIntervals(tl, rows, ctx);
+  const hostAt = preemptorIntervals(tl, rows, ctx);
+  addRows(tl, rows, guestAt, hostAt, ctx);
+}
+
+/** The states that are stalls of some length, by index. */
+function stallRows(state: Uint8Array, start: Float64Array, end: Float64Array): Int32Array {
+  let m = 0;
+  const rows = new Int32Array(state.length);
+  for (let j = 0; j < state.length; j++) {
+    const s = state[j];
+    if ((s === VcpuState.preempted || s === VcpuState.waiting) && end[j]! > start[j]!)
+      rows[m++] = j;
+  }
+  return rows.subarray(0, m);
+}
+
+/** The guest's view at the middle of each stall: the interval of that guest CPU then, or -1. */
+function guestIntervals(tl: VcpuTimeline, rows: Int32Array, ctx: StallContext): Int32Array {
+  const { start, end, vcpu } = tl;
+  const { toGuestRel, guestAt } = ctx;
+  const out = new Int32Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const j = rows[r]!;
+    out[r] = guestAt(vcpu, toGuestRel((start[j]! + end[j]!) / 2));
+  }
+  return out;
+}
+
+/**
+ * Who the host CPU ran right after the vCPU thread left it, for each preempted stall: that host
+ * CPU's interval, or -1 (and for waiting stalls).
+ */
+function preemptorIntervals(tl: VcpuTimeline, rows: Int32Array, ctx: StallContext): Int32Array {
+  const { state, start, pcpu: pcpuOf } = tl;
+  const { hostAt, hostCpus } = ctx;
+  const out = new Int32Array(rows.length).fill(-1);
+  for (let r = 0; r < rows.length; r++) {
+    const j = rows[r]!;
+    const pcpu = pcpuOf[j]!;
+    // Timestamps are integers: half a unit past the switch is inside the next interval only.
+    if (state[j] === VcpuState.preempted && pcpu >= 0 && pcpu < hostCpus)
+      out[r] = hostAt(pcpu, start[j]! + 0.5);
+  }
+  return out;
+}
+
+/** The rows of one vCPU's stalls, and their totals, given the intervals found for them. */
+function addRows(
+  tl: VcpuTimeline,
+  rows: Int32Array,
+  guestAt: Int32Array,
+  hostAt: Int32Array,
+  ctx: StallContext,
+): void {
   // The columns in locals (a one-shot loop: its property loads are paid per interval until V8
   // optimizes it).
   const { state, start, end, pcpu: pcpuOf, vcpu } = tl;
-  const { stalls, toGuestRel, guestAt, hostAt, gcPid, gcTask, hcPid, hcTask, hostCpus } = ctx;
+  const { stalls, gcPid, gcTask, hcPid, hcTask } = ctx;
   const { guestCommOf, preemptorCommOf } = ctx;
   const { of: threadOf, time: lost, timePreempted: lostPreempted, episodes } = ctx.threads;
   const { of: preemptorOf, time: took, episodes: tookEpisodes } = ctx.preemptors;
-  for (let j = 0; j < state.length; j++) {
+  for (let r = 0; r < rows.length; r++) {
+    const j = rows[r]!;
     const s = state[j];
-    if (s !== VcpuState.preempted && s !== VcpuState.waiting) continue;
     const hs = start[j]!;
     const he = end[j]!;
-    if (he <= hs) continue;
-    // The guest's view at the middle of the stall: who ran on that guest CPU.
-    const gMid = toGuestRel((hs + he) / 2);
-    const gi = guestAt(vcpu, gMid);
+    // The guest thread that ran on that guest CPU.
+    const gi = guestAt[r]!;
     const guestPid = gi < 0 ? -1 : gcPid[gi]!;
     let guestComm: number;
     let thread = -1;
@@ -320,22 +381,18 @@ function attributeVcpu(tl: VcpuTimeline, ctx: StallContext): void {
       if (guestComm < 0) guestComm = guestCommOf[task] = seeGuestTask(ctx, guestPid, task);
       thread = threadOf[task]!;
     }
-    // The preemptor: who the host CPU ran right after the vCPU thread left it.
-    const pcpu = pcpuOf[j]!;
+    // The preemptor.
+    const hi = hostAt[r]!;
     let preemptorPid = -1;
     let preemptorComm = -1;
     let preemptor = -1;
-    if (s === VcpuState.preempted && pcpu >= 0 && pcpu < hostCpus) {
-      // Timestamps are integers: half a unit past the switch is inside the next interval only.
-      const hi = hostAt(pcpu, hs + 0.5);
-      if (hi >= 0 && hcPid[hi]! >= 0) {
-        preemptorPid = hcPid[hi]!;
-        const task = hcTask[hi]!;
-        preemptorComm = preemptorCommOf[task]!;
-        if (preemptorComm < 0)
-          preemptorComm = preemptorCommOf[task] = seeHostTask(ctx, preemptorPid, task);
-        preemptor = preemptorOf[task]!;
-      }
+    if (hi >= 0 && hcPid[hi]! >= 0) {
+      preemptorPid = hcPid[hi]!;
+      const task = hcTask[hi]!;
+      preemptorComm = preemptorCommOf[task]!;
+      if (preemptorComm < 0)
+        preemptorComm = preemptorCommOf[task] = seeHostTask(ctx, preemptorPid, task);
+      preemptor = preemptorOf[task]!;
     }
     if (preemptorComm < 0) preemptorComm = unknownComm(ctx);
     // The totals, row by row in table order (each thread's sums in the order a pass over the
@@ -359,7 +416,7 @@ function attributeVcpu(tl: VcpuTimeline, ctx: StallContext): void {
       guestComm,
       preemptorPid,
       preemptorComm,
-      pcpu,
+      pcpuOf[j]!,
     );
   }
 }
@@ -387,19 +444,4 @@ function seeHostTask(ctx: StallContext, pid: number, task: number): number {
   const comm = ctx.stalls.comm(ctx.host.tasks.comm(task));
   ctx.preemptors.see(task, pid, comm);
   return comm;
-}
-
-/** The stretches that are stalls: preempted or waiting for a host CPU. */
-function countStalls(states: VcpuStatesResult): number {
-  let count = 0;
-  for (let v = 0; v < states.timelines.length; v++) count += stallsIn(states.timelines[v]!.state);
-  return count;
-}
-
-/** The states that are stalls (a loop of its own, as attributeVcpu's). */
-function stallsIn(state: Uint8Array): number {
-  let count = 0;
-  for (let j = 0; j < state.length; j++)
-    if (state[j] === VcpuState.preempted || state[j] === VcpuState.waiting) count++;
-  return count;
 }

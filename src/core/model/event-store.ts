@@ -23,6 +23,14 @@ export interface Block {
   a1: Int32Array;
 }
 
+/**
+ * push() calls writableBlock for the store's first events too (it returns the open block), so that
+ * the call has run when V8 optimises push and the importers it is inlined into: the call made only
+ * at each 65,536th event had no feedback (the first event's call ran before V8 kept any), and the
+ * second block's first event threw the optimised importer away.
+ */
+const DRY_BLOCK_CALLS = 32;
+
 /** Bytes of one block's columns. */
 const BLOCK_BYTES = BLOCK * EVENT_COLUMN_BYTES;
 /** Whether a buffer can be carved into blocks (it holds at least one). */
@@ -148,7 +156,9 @@ export class EventStore {
     const i = this.n;
     const off = i & BLOCK_MASK;
     let b = this.cur;
-    if (off === 0 || b === undefined) b = this.writableBlock(off);
+    // The first events also call writableBlock (which then returns the current block): see
+    // DRY_BLOCK_CALLS.
+    if (off === 0 || b === undefined || i < DRY_BLOCK_CALLS) b = this.writableBlock(off);
     b.ts[off] = ts;
     b.cpu[off] = cpu;
     b.type[off] = type;
@@ -208,6 +218,8 @@ export class EventStore {
 
   /** The block event n goes to (`off` = n's offset in it): a new one, or the sealed last one reopened. */
   private writableBlock(off: number): Block {
+    // Within a block still open (push's first events, see DRY_BLOCK_CALLS): that block.
+    if (off !== 0 && this.cur !== undefined) return this.cur;
     if (off !== 0) this.unseal();
     else this.blocks.push(this.slabs.block());
     const b = this.blocks[this.blocks.length - 1]!;

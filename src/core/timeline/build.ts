@@ -21,6 +21,23 @@ const LOW = BLOCK - 1;
 const MIN_RUN = 8;
 const MAX_RUN = 4096;
 
+// The kinds and states the builder tests, as module constants: `Kind.x` and `TaskState.x` are
+// property reads, and one in a branch first taken after V8 optimised the build (a fork, a CPU's
+// first gap) had no feedback there, which threw the optimised code away mid-trace.
+const GENERIC = Kind.generic;
+const SWITCH = Kind.schedSwitch;
+const WAKING = Kind.schedWaking;
+const WAKEUP = Kind.schedWakeup;
+const WAKEUP_NEW = Kind.schedWakeupNew;
+const FORK = Kind.schedProcessFork;
+const RUNNING = TaskState.running;
+const RUNNABLE = TaskState.runnable;
+const PREEMPTED = TaskState.preempted;
+const SLEEPING = TaskState.sleeping;
+const UNKNOWN = TaskState.unknown;
+/** enter()'s `before` for a thread born at t (a fork's child): nothing before its first interval. */
+const NO_BEFORE = -1;
+
 type WhatArray = Int32Array | Uint8Array;
 type WhereArray = Int32Array | Int16Array;
 
@@ -386,7 +403,7 @@ class TimelineBuilder implements TimelineBuild {
     const size = this.tasks.size;
     this.threadOfTask = new Int32Array(size).fill(-1);
     this.curOpen = new Int32Array(size + 1).fill(-1);
-    this.curState = new Uint8Array(size + 1).fill(TaskState.unknown);
+    this.curState = new Uint8Array(size + 1).fill(UNKNOWN);
     this.curCpu = new Int16Array(size + 1);
     this.wakePending = new Uint8Array(size + 1);
     this.curPid = new Int32Array(nCpu).fill(-1);
@@ -404,7 +421,7 @@ class TimelineBuilder implements TimelineBuild {
     const o = new Int32Array(cap + 1).fill(-1);
     o.set(this.curOpen);
     this.curOpen = o;
-    const st = new Uint8Array(cap + 1).fill(TaskState.unknown);
+    const st = new Uint8Array(cap + 1).fill(UNKNOWN);
     st.set(this.curState);
     this.curState = st;
     const c = new Int16Array(cap + 1);
@@ -426,8 +443,8 @@ class TimelineBuilder implements TimelineBuild {
       a[2 * id] = after;
       // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
       a[2 * id + 1] =
-        after === TaskState.sleeping || after === TaskState.uninterruptible
-          ? TaskState.runnable
+        after === SLEEPING || after === TaskState.uninterruptible
+          ? RUNNABLE
           : after;
     }
     this.afterOut = a;
@@ -450,7 +467,10 @@ class TimelineBuilder implements TimelineBuild {
     return k;
   }
 
-  /** Moves thread k into `state` at t; opens a partial `before` interval on first sight. */
+  /**
+   * Moves thread k into `state` at t; opens a partial `before` interval on first sight (none for
+   * NO_BEFORE: born at t).
+   */
   private enter(
     k: number,
     t: number,
@@ -462,7 +482,7 @@ class TimelineBuilder implements TimelineBuild {
     const taskCols = this.taskCols;
     const open = this.curOpen[k]!;
     if (open < 0) {
-      if (t > this.t0) {
+      if (t > this.t0 && before !== NO_BEFORE) {
         taskCols.push(k, this.t0, before, beforeCpu, PARTIAL_START);
         taskCols.close(k, t);
       }
@@ -503,11 +523,11 @@ class TimelineBuilder implements TimelineBuild {
       if (pid !== 0) {
         const k = this.thread(pid, taskId);
         if (curOpen[k]! < 0) {
-          curOpen[k] = taskCols.push(k, this.t0, TaskState.running, cpu, PARTIAL_START);
-          this.curState[k] = TaskState.running;
+          curOpen[k] = taskCols.push(k, this.t0, RUNNING, cpu, PARTIAL_START);
+          this.curState[k] = RUNNING;
           this.curCpu[k] = cpu;
         } else if (!bySwitch) {
-          this.enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
+          this.enter(k, t, RUNNING, cpu, UNKNOWN, -1);
         }
       }
     } else {
@@ -522,17 +542,17 @@ class TimelineBuilder implements TimelineBuild {
       this.cpuOpen[cpu] = cpuCols.push(cpu, t, taskId, pid, PARTIAL_START);
       if (cur !== 0) {
         const qk = this.threadOf.get(cur)!;
-        if (this.curState[qk] === TaskState.running && this.curCpu[qk] === cpu)
-          this.enter(qk, seen, TaskState.unknown, -1, TaskState.unknown, -1);
+        if (this.curState[qk] === RUNNING && this.curCpu[qk] === cpu)
+          this.enter(qk, seen, UNKNOWN, -1, UNKNOWN, -1);
       }
       if (pid !== 0) {
         const k = this.thread(pid, taskId);
         // It ran at some unknown time in the gap: what it was doing since the gap began is unknown
         // (even when its last known state began at that very moment: then it lasted 0 ns as known).
         const kOpen = curOpen[k]!;
-        if (kOpen >= 0 && this.curState[k] !== TaskState.running && taskCols.start(kOpen) <= seen)
-          this.enter(k, seen, TaskState.unknown, -1, TaskState.unknown, -1);
-        if (!bySwitch) this.enter(k, t, TaskState.running, cpu, TaskState.unknown, -1);
+        if (kOpen >= 0 && this.curState[k] !== RUNNING && taskCols.start(kOpen) <= seen)
+          this.enter(k, seen, UNKNOWN, -1, UNKNOWN, -1);
+        if (!bySwitch) this.enter(k, t, RUNNING, cpu, UNKNOWN, -1);
       }
     }
     this.curPid[cpu] = pid;
@@ -585,13 +605,13 @@ class TimelineBuilder implements TimelineBuild {
     const tasks = this.tasks;
     const nCpu = this.nCpu;
     const kind = this.kinds[ev.type(i)]!;
-    if (cpu < nCpu && kind !== Kind.schedSwitch) {
+    if (cpu < nCpu && kind !== SWITCH) {
       const owner = ev.task(i);
       this.confirm(cpu, tasks.pid(owner), owner, t, false);
     }
-    if (kind === Kind.generic) return;
+    if (kind === GENERIC) return;
     switch (kind) {
-      case Kind.schedSwitch: {
+      case SWITCH: {
         const a0 = ev.a0(i);
         const prev = a0 & TASK_MASK;
         const next = ev.a1(i);
@@ -613,44 +633,41 @@ class TimelineBuilder implements TimelineBuild {
           const pk = this.thread(prevPid, prev);
           const after = this.afterOut[2 * (a0 >>> TASK_BITS) + wakePending[pk]!]!;
           wakePending[pk] = 0;
-          this.enter(pk, t, after, cpu, TaskState.running, cpu);
+          this.enter(pk, t, after, cpu, RUNNING, cpu);
         }
         if (nextPid !== 0) {
           const nk = this.thread(nextPid, next);
           wakePending[nk] = 0;
           // Its state, or unknown before its first interval (curState's initial value: not a
           // branch that reads TaskState.unknown, first run for a thread new in the second trace).
-          this.enter(nk, t, TaskState.running, cpu, this.curState[nk]!, -1);
+          this.enter(nk, t, RUNNING, cpu, this.curState[nk]!, -1);
         }
         break;
       }
-      case Kind.schedWaking:
-      case Kind.schedWakeup:
-      case Kind.schedWakeupNew: {
-        const task = ev.a0(i);
+      case WAKING:
+      case WAKEUP:
+      case WAKEUP_NEW:
+      case FORK: {
+        // A woken task (a0) becomes runnable on its target CPU; a fork's child (a1) is born
+        // runnable on this CPU, with nothing before its birth. One path for both: forks are a few
+        // per trace, mostly met after V8 optimised this, where calls and reads of their own had
+        // no feedback and threw the optimised code away.
+        const fork = kind === FORK;
+        const a1 = ev.a1(i);
+        const task = fork ? a1 : ev.a0(i);
         const pid = tasks.pid(task);
-        if (pid === 0) break;
+        if (pid === 0 && !fork) break;
         const k2 = this.thread(pid, task);
         const st = this.curState[k2];
-        if (st === TaskState.running) {
+        const unopened = this.curOpen[k2]! < 0;
+        if (fork) {
+          if (!unopened) break;
+        } else if (st === RUNNING) {
           this.wakePending[k2] = 1;
           break;
-        }
-        if (st === TaskState.runnable || st === TaskState.preempted) break;
-        const target = wakeTargetCpu(ev.a1(i));
-        this.enter(k2, t, TaskState.runnable, target >= 0 ? target : cpu, TaskState.sleeping, -1);
-        break;
-      }
-      case Kind.schedProcessFork: {
-        const child = ev.a1(i);
-        const pid = tasks.pid(child);
-        const k2 = this.thread(pid, child);
-        if (this.curOpen[k2]! < 0) {
-          // Born here: nothing before the fork, so no partial interval.
-          this.curOpen[k2] = this.taskCols.push(k2, t, TaskState.runnable, cpu, 0);
-          this.curState[k2] = TaskState.runnable;
-          this.curCpu[k2] = cpu;
-        }
+        } else if (st === RUNNABLE || st === PREEMPTED) break;
+        const target = fork ? cpu : wakeTargetCpu(a1);
+        this.enter(k2, t, RUNNABLE, target >= 0 ? target : cpu, fork ? NO_BEFORE : SLEEPING, -1);
         break;
       }
       default:

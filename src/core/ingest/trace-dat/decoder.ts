@@ -41,6 +41,28 @@ export function damageDiag(d: Damage): {
   return { code: DIAG.datDamaged, severity: 'error', offset: d.offset, message: d.message };
 }
 
+// The kinds direct() tells apart, as module constants: a `case Kind.x` label is a property read,
+// evaluated only when the labels before it did not match, so a kind first met after V8 optimised
+// the switch (an exit, thousands of events in) read one with no feedback and threw that code away.
+const SWITCH = Kind.schedSwitch;
+const WAKEUP = Kind.schedWakeup;
+const WAKEUP_NEW = Kind.schedWakeupNew;
+const WAKING = Kind.schedWaking;
+const MIGRATE = Kind.schedMigrateTask;
+const FORK = Kind.schedProcessFork;
+const EXIT = Kind.schedProcessExit;
+const FREE = Kind.schedProcessFree;
+const WAIT = Kind.schedProcessWait;
+const STAT_RUNTIME = Kind.schedStatRuntime;
+
+/**
+ * event() calls printed() dry (printing nothing) for a trace's first events, so that the call has
+ * run when V8 optimises event(): the first event printed (a fork, thousands of events into a trace
+ * whose scheduler events are all read directly) otherwise met a call with no feedback, which threw
+ * event() away mid-read. Few enough that V8 does not inline printed() for them.
+ */
+const DRY_PRINTS = 32;
+
 export const CACHE_SLOTS = 4096;
 export const CACHE_MASK = CACHE_SLOTS - 1;
 export const COMM_BYTES = 16;
@@ -443,13 +465,14 @@ export class DatDecoder extends RecordReader {
     // that had never run.
     let a0 = -1;
     let a1 = -1;
-    if (this.noText[h.kind] === 1) {
-      // nothing to decode
-    } else if (h.direct === undefined || !this.direct(h.kind, h.direct, pl)) {
-      type = this.printed(h, s);
-      a0 = pl.a0;
-      a1 = pl.a1;
-    } else {
+    const textless = this.noText[h.kind] === 1;
+    const print = !textless && (h.direct === undefined || !this.direct(h.kind, h.direct, pl));
+    // The first events also make a dry call (see DRY_PRINTS).
+    if (print || b.linesRead < DRY_PRINTS) {
+      const printedType = this.printed(print ? h : undefined, s);
+      if (print) type = printedType;
+    }
+    if (!textless) {
       a0 = pl.a0;
       a1 = pl.a1;
     }
@@ -460,8 +483,10 @@ export class DatDecoder extends RecordReader {
   /**
    * The record printed as libtraceevent prints it and its fields read from that text into `pl`;
    * the type it is kept as (the undecoded type, with a warning, when the text has not the fields).
+   * No handler: a dry call (event()'s first events), nothing printed, -1.
    */
-  protected printed(h: Handler, s: CpuStream): number {
+  protected printed(h: Handler | undefined, s: CpuStream): number {
+    if (h === undefined) return -1;
     const b = this.b;
     const txt = h.fmt === undefined ? this.hex() : this.printText(h.fmt, s.cpu);
     const name = b.eventTypes[h.type]!.name;
@@ -612,7 +637,7 @@ export class DatDecoder extends RecordReader {
 
   protected direct(kind: Kind, d: DirectFields, pl: Payload): boolean {
     switch (kind) {
-      case Kind.schedSwitch: {
+      case SWITCH: {
         const prev = this.task(d.comm!, d.pid!, d.prio!, true);
         const state = this.stateId(this.int(d.state!));
         if (state < 0) return false;
@@ -620,8 +645,8 @@ export class DatDecoder extends RecordReader {
         pl.a1 = this.task(d.nextComm!, d.nextPid!, d.nextPrio!, true);
         return true;
       }
-      case Kind.schedWakeup:
-      case Kind.schedWakeupNew: {
+      case WAKEUP:
+      case WAKEUP_NEW: {
         const target = d.target !== null ? this.int(d.target) : -1;
         let success = 0;
         if (d.success !== null) {
@@ -632,11 +657,24 @@ export class DatDecoder extends RecordReader {
         pl.a1 = success === 1 ? target + WAKE_SUCCESS : target;
         return true;
       }
-      case Kind.schedWaking:
+      case WAKING:
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
         pl.a1 = this.int(d.target!);
         return true;
-      case Kind.schedMigrateTask: {
+      default:
+        return this.directRare(kind, d, pl);
+    }
+  }
+
+  /**
+   * direct() for the kinds a trace has few of (migrations, forks, exits, runtimes): a method of
+   * its own, called at one site that the first of them gives feedback. In direct() itself, a fork
+   * or an exit first met thousands of events in, after V8 had optimised it, ran reads and calls
+   * that had never run, which threw direct() (and event(), which inlines it) away mid-read.
+   */
+  private directRare(kind: Kind, d: DirectFields, pl: Payload): boolean {
+    switch (kind) {
+      case MIGRATE: {
         const o = this.int(d.origCpu!);
         const de = this.int(d.destCpu!);
         if (!(o >= 0 && o <= 0xffff && de >= 0 && de <= 0xffff)) return false;
@@ -646,17 +684,17 @@ export class DatDecoder extends RecordReader {
         pl.a1 = (o << 16) | de;
         return true;
       }
-      case Kind.schedProcessFork:
+      case FORK:
         pl.a0 = this.task(d.comm!, d.pid!, null, false);
         pl.a1 = this.task(d.nextComm!, d.nextPid!, null, false);
         return true;
-      case Kind.schedProcessExit:
-      case Kind.schedProcessFree:
-      case Kind.schedProcessWait:
+      case EXIT:
+      case FREE:
+      case WAIT:
         pl.a0 = this.task(d.comm!, d.pid!, d.prio!, false);
         pl.a1 = d.groupDead !== null ? (this.int(d.groupDead) !== 0 ? 1 : 0) : -1;
         return true;
-      case Kind.schedStatRuntime: {
+      case STAT_RUNTIME: {
         const runtime = this.int(d.runtime!);
         const v = d.vruntime !== null ? this.int(d.vruntime) : NaN;
         pl.a0 = this.task(d.comm!, d.pid!, null, false);

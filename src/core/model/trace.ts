@@ -440,18 +440,24 @@ export class TraceBuilder {
     return i;
   }
 
-  /** A CPU above every one seen so far, or CPU_UNKNOWN. */
+  /**
+   * A CPU above every one seen so far, or CPU_UNKNOWN; or any CPU, a call for the first events'
+   * sake. Its reads, tests and the maxCpu store run on every call, new CPU or not: V8 keeps no
+   * feedback for a function's first calls, where a trace meets its CPUs, so in the event() code
+   * optimised on one trace they had none, and the next trace's first event (a guest after its
+   * host) threw that code away.
+   */
   private newCpu(cpu: number): void {
-    // Not new: a call for the first events' sake.
-    if (cpu <= this.maxCpu) return;
-    if (cpu === CPU_UNKNOWN) {
-      this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
-    } else {
-      this.maxCpu = cpu;
-      const h = this.header.cpus;
-      if (h !== undefined && cpu >= h && this.cpuPastHeaderAt === undefined)
-        this.cpuPastHeaderAt = this.where();
-    }
+    const max = this.maxCpu;
+    const fresh = cpu > max;
+    const unknown = cpu === CPU_UNKNOWN;
+    const h = this.header.cpus;
+    const pastHeader = h !== undefined && cpu >= h;
+    const noted = this.cpuPastHeaderAt !== undefined;
+    this.maxCpu = fresh && !unknown ? cpu : max;
+    if (!fresh) return;
+    if (unknown) this.header.eventsWithoutCpu = (this.header.eventsWithoutCpu ?? 0) + 1;
+    else if (pastHeader && !noted) this.cpuPastHeaderAt = this.where();
   }
 
   /** A count-only read's tally (countEvent), handed on as Trace.eventTally; undefined otherwise. */

@@ -258,6 +258,17 @@ export class DatDecoder extends RecordReader {
     );
     const merge = new StreamMerge();
     for (const st of streams) if (st.next()) merge.add(st);
+    this.readMerged(merge, offsetAdd);
+    return this.finish();
+  }
+
+  /**
+   * The merged events, in order, to the end or the memory cap. The loop in a method of its own:
+   * V8 optimises it on the stack while it runs, and code after the loop in the same method (first
+   * run at the loop's end, with no feedback) threw that code away at the end of each file.
+   */
+  private readMerged(merge: StreamMerge, offsetAdd: number): void {
+    const b = this.b;
     const split = this.split;
     let base = NaN;
     // TSC2NSEC: ticks to ns here, once, so every consumer speaks ns (trace-cmd's timestamp_calc:
@@ -284,7 +295,6 @@ export class DatDecoder extends RecordReader {
         break;
       }
     }
-    return this.finish();
   }
 
   protected finish(): Trace {
@@ -378,6 +388,8 @@ export class DatDecoder extends RecordReader {
   private readonly tcId = new Int32Array(CACHE_SLOTS * 2).fill(-1);
   protected readonly tcSaved = new Uint8Array(CACHE_SLOTS * 2);
   private readonly tcComm = new Uint8Array(CACHE_SLOTS * 2 * COMM_BYTES);
+  /** tcComm's 16 bytes per entry as four little-endian 4-byte words (see task()). */
+  private readonly tcWords = new Int32Array(CACHE_SLOTS * 2 * 4);
   private readonly ownerPid = new Float64Array(CACHE_SLOTS).fill(NaN);
   private readonly ownerId = new Int32Array(CACHE_SLOTS);
 
@@ -572,23 +584,45 @@ export class DatDecoder extends RecordReader {
     }
     // The idle task is pid 0 on every CPU, named after it (swapper/N): its entries are its CPU's,
     // at the top of the cache, where pid 0's two ways alone thrashed on a 4-CPU guest (15k misses
-    // of the lab guest's 60k events, each a string and an intern).
-    const base = (pid !== 0 ? pid & CACHE_MASK : CACHE_MASK - (this.cur!.cpu & CACHE_MASK)) * 2;
+    // of the lab guest's 60k events, each a string and an intern). The CPU's slot is read for
+    // every pid: read only for pid 0, it was first read after V8 optimised this on a host whose
+    // idle task showed up late, which threw that code away.
+    const idleSlot = CACHE_MASK - (this.cur!.cpu & CACHE_MASK);
+    const base = (pid !== 0 ? pid & CACHE_MASK : idleSlot) * 2;
+    // A whole 16-byte comm is compared as four 4-byte words first (a kernel pads a comm with
+    // zeros after its NUL, so the words match wherever the bytes up to the NUL do); only words
+    // that differ are compared byte by byte, up to the NUL, as before.
+    const whole = len === COMM_BYTES;
+    const dv = this.rdv;
+    const w0 = whole ? dv.getInt32(at, true) : 0;
+    const w1 = whole ? dv.getInt32(at + 4, true) : 0;
+    const w2 = whole ? dv.getInt32(at + 8, true) : 0;
+    const w3 = whole ? dv.getInt32(at + 12, true) : 0;
+    const words = this.tcWords;
     for (let w = 0; w < 2; w++) {
       const e = base + w;
       if (this.tcPid[e] !== pid || this.tcPrio[e] !== prio || this.tcId[e]! < 0) continue;
-      const cb = this.tcComm;
-      const o = e * COMM_BYTES;
-      let same = true;
-      for (let k = 0; k < len; k++) {
-        const c = b[at + k]!;
-        if (c !== cb[o + k]) {
-          same = false;
-          break;
+      const q = e * 4;
+      if (
+        !whole ||
+        words[q] !== w0 ||
+        words[q + 1] !== w1 ||
+        words[q + 2] !== w2 ||
+        words[q + 3] !== w3
+      ) {
+        const cb = this.tcComm;
+        const o = e * COMM_BYTES;
+        let same = true;
+        for (let k = 0; k < len; k++) {
+          const c = b[at + k]!;
+          if (c !== cb[o + k]) {
+            same = false;
+            break;
+          }
+          if (c === 0) break;
         }
-        if (c === 0) break;
+        if (!same) continue;
       }
-      if (!same) continue;
       if (save && this.tcSaved[e] === 0) {
         this.saveComm(pid, this.str(off, size));
         this.tcSaved[e] = 1;
@@ -624,6 +658,7 @@ export class DatDecoder extends RecordReader {
     this.tcId[base + 1] = this.tcId[base]!;
     this.tcSaved[base + 1] = this.tcSaved[base]!;
     this.tcComm.copyWithin((base + 1) * COMM_BYTES, base * COMM_BYTES, (base + 1) * COMM_BYTES);
+    this.tcWords.copyWithin((base + 1) * 4, base * 4, (base + 1) * 4);
     this.tcPid[base] = pid;
     this.tcPrio[base] = prio;
     this.tcId[base] = id;
@@ -631,6 +666,9 @@ export class DatDecoder extends RecordReader {
     this.tcComm.fill(0, base * COMM_BYTES, (base + 1) * COMM_BYTES);
     // Comms longer than the cache holds never match (their last compared byte is not a NUL).
     this.tcComm.set(b.subarray(at, at + len), base * COMM_BYTES);
+    // The cached comm's words, read as task() reads a record's: little-endian, from its bytes.
+    const cw = new DataView(this.tcComm.buffer, this.tcComm.byteOffset + base * COMM_BYTES);
+    for (let k = 0; k < 4; k++) this.tcWords[base * 4 + k] = cw.getInt32(4 * k, true);
     if (len === COMM_BYTES && b[at + len - 1] !== 0) this.tcId[base] = -1;
     return id;
   }

@@ -290,10 +290,12 @@ export class CpuStream {
     if (this.done) return false;
     for (;;) {
       if (this.pos + 4 > this.end) {
-        if (!this.loadPage()) {
-          this.done = true;
-          return false;
-        }
+        // `done` stored at every page, not only at the end: a store first made as the stream
+        // ends ran where V8 had optimised this (and the merge that inlines it) with no feedback
+        // for it, and threw that code away before the next file's read.
+        const more = this.loadPage();
+        this.done = !more;
+        if (!more) return false;
         continue;
       }
       const dv = this.dv;

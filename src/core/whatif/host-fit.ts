@@ -3,7 +3,6 @@
 // and the simulated host's slice that reproduces it.
 
 import { primingConfig, simulate, type SimConfig, type SimRecorder } from '../sim/engine';
-import { sortNumbers } from '../model/search';
 import type { Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
 import { formatCount, formatDuration } from '../model/time';
@@ -30,7 +29,14 @@ export function readHostSlice(
   const { state, start, end } = t;
   const wStart = window.start;
   const wEnd = window.end;
-  const turns: number[] = [];
+  // Room for a turn per interval; sorted by the typed array's native numeric sort.
+  let room = 0;
+  for (const tid of vcpuTids) {
+    const k = t.indexOf.get(tid);
+    if (k !== undefined) room += t.offsets[k + 1]! - t.offsets[k]!;
+  }
+  const buf = new Float64Array(room);
+  let n = 0;
   for (const tid of vcpuTids) {
     const k = t.indexOf.get(tid);
     if (k === undefined) continue;
@@ -38,11 +44,11 @@ export function readHostSlice(
     for (let j = t.offsets[k]!; j < last; j++) {
       if (state[j] !== TaskState.running || state[j + 1] !== TaskState.preempted) continue;
       if (start[j]! < wStart || end[j]! > wEnd) continue;
-      turns.push((end[j]! - start[j]!) * nsPerUnit);
+      buf[n++] = (end[j]! - start[j]!) * nsPerUnit;
     }
   }
-  if (turns.length < MIN_TURNS) return undefined;
-  sortNumbers(turns);
+  if (n < MIN_TURNS) return undefined;
+  const turns = buf.subarray(0, n).sort();
   const at = (q: number): number =>
     turns[Math.min(turns.length - 1, Math.floor(q * turns.length))]!;
   return {

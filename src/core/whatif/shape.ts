@@ -8,7 +8,6 @@ import type { Trace } from '../model/trace';
 import type { Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 import { Kind, TASK_MASK } from '../model/event-kinds';
-import { sortNumbers } from '../model/search';
 import { formatCount, formatDuration } from '../model/time';
 
 /** A quantity with the range the trace supports and what it rests on. */
@@ -115,10 +114,19 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   const tl = a.guestTimelines.tasks;
   const wakings = wakingsBy(a, program);
   const wakeCostNs = wakerGap(wakings, u);
+  // Room for a value per interval of the program's threads (each list holds at most that many).
+  let room = 0;
+  for (const pid of program.pids) {
+    const k = tl.indexOf.get(pid);
+    if (k !== undefined) room += tl.offsets[k + 1]! - tl.offsets[k]!;
+  }
   const runs: Runs = {
-    bursts: [],
-    quiet: [],
-    waits: [],
+    bursts: new Float64Array(room),
+    nBursts: 0,
+    quiet: new Float64Array(room),
+    nQuiet: 0,
+    waits: new Float64Array(room),
+    nWaits: 0,
     sleeps: 0,
     first: Infinity,
     lastEnd: -Infinity,
@@ -142,7 +150,11 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
       runs,
     );
   }
-  const { bursts, quiet, waits, sleeps, first, lastEnd } = runs;
+  const { sleeps, first, lastEnd } = runs;
+  // Ascending, by the typed arrays' native numeric sort (as sortNumbers does).
+  const bursts = runs.bursts.subarray(0, runs.nBursts).sort();
+  const quiet = runs.quiet.subarray(0, runs.nQuiet).sort();
+  const waits = runs.waits.subarray(0, runs.nWaits).sort();
   let lost = 0;
   for (const pid of program.pids) lost += a.lostByPid?.get(pid) ?? 0;
   const cpuNs = Math.max(0, run - lost) * u;
@@ -153,9 +165,6 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
     notes.push(
       'the program never ran in the guest trace: its wall time is the window both traces cover',
     );
-  sortNumbers(bursts);
-  sortNumbers(quiet);
-  sortNumbers(waits);
   const waitsBy: 'block' | 'spin' =
     sleeps >= 10 * threads && program.sleepShare >= 0.1 ? 'block' : 'spin';
 
@@ -287,13 +296,19 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   };
 }
 
-/** What readRuns collects over the program's threads. */
+/**
+ * What readRuns collects over the program's threads: each list the first n values of a typed
+ * array with room for them all (no array grown by a push per value, then copied to be sorted).
+ */
 interface Runs {
   /** The host CPU of each run that ends in a sleep, ns; of those that woke no sibling. */
-  bursts: number[];
-  quiet: number[];
+  bursts: Float64Array;
+  nBursts: number;
+  quiet: Float64Array;
+  nQuiet: number;
   /** Each wait from a wakeup until the thread ran, ns. */
-  waits: number[];
+  waits: Float64Array;
+  nWaits: number;
   sleeps: number;
   /** The program's first and last moment running. */
   first: number;
@@ -319,6 +334,9 @@ function readRuns(
 ): void {
   const { state, start, end } = tl;
   const { bursts, quiet, waits } = out;
+  let nBursts = out.nBursts;
+  let nQuiet = out.nQuiet;
+  let nWaits = out.nWaits;
   let first = out.first;
   let lastEnd = out.lastEnd;
   let sleeps = out.sleeps;
@@ -352,11 +370,14 @@ function readRuns(
         w++;
       }
       const cpu = Math.max(0, (y - x - off) * u);
-      bursts.push(cpu);
-      if (issued === 0) quiet.push(cpu);
+      bursts[nBursts++] = cpu;
+      if (issued === 0) quiet[nQuiet++] = cpu;
     } else if (st === TaskState.runnable && next === TaskState.running)
-      waits.push((end[j]! - start[j]!) * u);
+      waits[nWaits++] = (end[j]! - start[j]!) * u;
   }
+  out.nBursts = nBursts;
+  out.nQuiet = nQuiet;
+  out.nWaits = nWaits;
   out.first = first;
   out.lastEnd = lastEnd;
   out.sleeps = sleeps;
@@ -376,7 +397,7 @@ const MODE_GAP = 4;
  * less an overhead of the order of the measured wakeup cost.
  */
 export function splitBursts(
-  sorted: number[],
+  sorted: ArrayLike<number>,
   all: number,
   barriers: Estimate,
   threads: number,
@@ -407,7 +428,8 @@ export function splitBursts(
     const cut = Math.sqrt(
       Math.max(1_000, quantile(sorted, gapAt)) * quantile(sorted, gapAt + 0.05),
     );
-    const upper = sorted.filter((v) => v > cut);
+    const upper: number[] = [];
+    for (let i = 0; i < n; i++) if (sorted[i]! > cut) upper.push(sorted[i]!);
     const excess = (o: number): number => upper.reduce((t, v) => t + Math.max(0, v - o), 0);
     const median = quantile(upper, 0.5);
     // The median working run stands for them all (a run whose vCPU lost time the stalls did not
@@ -496,14 +518,17 @@ function wakingsBy(a: ShapeInput, program: ShapeInput['program']): Map<number, n
  * releases).
  */
 function wakerGap(wakings: ReadonlyMap<number, number[]>, u: number): Estimate | undefined {
-  const gaps: number[] = [];
+  let room = 0;
+  for (const times of wakings.values()) room += times.length;
+  const buf = new Float64Array(room);
+  let n = 0;
   for (const times of wakings.values())
     for (let k = 1; k < times.length; k++) {
       const gap = (times[k]! - times[k - 1]!) * u;
-      if (gap < 1_000_000) gaps.push(gap);
+      if (gap < 1_000_000) buf[n++] = gap;
     }
-  if (gaps.length < 10) return undefined;
-  sortNumbers(gaps);
+  if (n < 10) return undefined;
+  const gaps = buf.subarray(0, n).sort();
   return {
     value: quantile(gaps, 0.5),
     low: quantile(gaps, 0.25),

@@ -125,13 +125,24 @@ export function runCli(): void {
     if (e.code === 'EPIPE') process.exit(ExitCode.ok);
     throw e;
   });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      log(`vcpu-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      process.exitCode = ExitCode.internal;
-    },
-  );
+  main(process.argv.slice(2)).then(exitWhenWritten, (e: unknown) => {
+    log(`vcpu-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    exitWhenWritten(ExitCode.internal);
+  });
+}
+
+/**
+ * Ends the process with `code` once what was written to stdout and stderr is out (a write's
+ * callback runs after the writes before it). The command's work is done: Node's own teardown of
+ * its environment (the heap, V8's compiler threads finishing their jobs) cost an analysis ~10 ms
+ * more than exiting here, which still runs the 'exit' handlers (the code cache's).
+ */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
 }

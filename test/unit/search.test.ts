@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lowerBound, partitionPoint, sortNumbers, upperBound } from '../../src/core/model/search';
+import { lowerBound, partitionPoint, upperBound } from '../../src/core/model/search';
 
 // [case, sorted values, x, lowerBound, upperBound]
 const TABLE: [string, number[], number, number, number][] = [
@@ -66,18 +66,5 @@ describe('sorted-array search', () => {
     expect(partitionPoint(0, 4, atOrBefore(0, 9))).toBe(2);
     expect(partitionPoint(0, 4, atOrBefore(1, 4))).toBe(3);
     expect(partitionPoint(0, 4, atOrBefore(2, 0))).toBe(4);
-  });
-
-  it('sortNumbers sorts in place by value, as a comparator (x, y) => x - y does', () => {
-    // Numerically, not as text (10 after 9), negatives, fractions, duplicates, big and infinite.
-    const xs = [10, 9, -3, 2.5, 1e12, 0, 9, -Infinity, 100, 2, Infinity];
-    const want = [...xs].sort((x, y) => x - y);
-    const got = sortNumbers(xs);
-    expect(got).toBe(xs);
-    expect(xs).toEqual([-Infinity, -3, 0, 2, 2.5, 9, 9, 10, 100, 1e12, Infinity]);
-    expect(xs).toEqual(want);
-    const r = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 1013) - 500 + (i % 3) / 4);
-    expect(sortNumbers([...r])).toEqual([...r].sort((x, y) => x - y));
-    expect(sortNumbers([])).toEqual([]);
   });
 });

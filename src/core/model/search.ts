@@ -44,15 +44,3 @@ export function partitionPoint(lo: number, hi: number, before: (i: number) => bo
   }
   return lo;
 }
-
-/**
- * Sorts plain numbers ascending in place and returns them: what `xs.sort((x, y) => x - y)` does
- * (for numbers that are not NaN), through a Float64Array's native numeric sort. Array.sort calls
- * its comparator for every comparison; on the what-if's 10^4-long arrays of run lengths, sorted
- * once and cold, those calls were most of readShape's time.
- */
-export function sortNumbers(xs: number[]): number[] {
-  const sorted = Float64Array.from(xs).sort();
-  for (let i = 0; i < sorted.length; i++) xs[i] = sorted[i]!;
-  return xs;
-}

@@ -442,10 +442,7 @@ class TimelineBuilder implements TimelineBuild {
       const after = stateAfterSwitchOut(states.get(id));
       a[2 * id] = after;
       // Woken while still on the CPU (sched_waking before the switch): the wakeup is in flight.
-      a[2 * id + 1] =
-        after === SLEEPING || after === TaskState.uninterruptible
-          ? RUNNABLE
-          : after;
+      a[2 * id + 1] = after === SLEEPING || after === TaskState.uninterruptible ? RUNNABLE : after;
     }
     this.afterOut = a;
   }
@@ -748,6 +745,16 @@ function stateTotals(tg: Grouped<Uint8Array, Int16Array>, threads: number): Floa
     }
   }
   return totals;
+}
+
+/** How many state intervals the threads `pids` have (pids the timelines do not hold: none). */
+export function intervalCount(tl: TaskTimelines, pids: Iterable<number>): number {
+  let n = 0;
+  for (const pid of pids) {
+    const k = tl.indexOf.get(pid);
+    if (k !== undefined) n += tl.offsets[k + 1]! - tl.offsets[k]!;
+  }
+  return n;
 }
 
 /**

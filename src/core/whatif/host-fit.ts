@@ -3,7 +3,7 @@
 // and the simulated host's slice that reproduces it.
 
 import { primingConfig, simulate, type SimConfig, type SimRecorder } from '../sim/engine';
-import type { Timelines } from '../timeline/build';
+import { intervalCount, type Timelines } from '../timeline/build';
 import { TaskState } from '../timeline/states';
 import { formatCount, formatDuration } from '../model/time';
 import type { Estimate } from './shape';
@@ -30,12 +30,7 @@ export function readHostSlice(
   const wStart = window.start;
   const wEnd = window.end;
   // Room for a turn per interval; sorted by the typed array's native numeric sort.
-  let room = 0;
-  for (const tid of vcpuTids) {
-    const k = t.indexOf.get(tid);
-    if (k !== undefined) room += t.offsets[k + 1]! - t.offsets[k]!;
-  }
-  const buf = new Float64Array(room);
+  const buf = new Float64Array(intervalCount(t, vcpuTids));
   let n = 0;
   for (const tid of vcpuTids) {
     const k = t.indexOf.get(tid);

@@ -5,7 +5,7 @@
 // range, never a guess passed off as a measurement.
 
 import type { Trace } from '../model/trace';
-import type { Timelines } from '../timeline/build';
+import { intervalCount, type Timelines } from '../timeline/build';
 import { TASK_STATE_COUNT, TaskState } from '../timeline/states';
 import { Kind, TASK_MASK } from '../model/event-kinds';
 import { formatCount, formatDuration } from '../model/time';
@@ -115,11 +115,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
   const wakings = wakingsBy(a, program);
   const wakeCostNs = wakerGap(wakings, u);
   // Room for a value per interval of the program's threads (each list holds at most that many).
-  let room = 0;
-  for (const pid of program.pids) {
-    const k = tl.indexOf.get(pid);
-    if (k !== undefined) room += tl.offsets[k + 1]! - tl.offsets[k]!;
-  }
+  const room = intervalCount(tl, program.pids);
   const runs: Runs = {
     bursts: new Float64Array(room),
     nBursts: 0,
@@ -151,7 +147,7 @@ export function readShape(a: ShapeInput, o: ShapeOptions): ProgramShape {
     );
   }
   const { sleeps, first, lastEnd } = runs;
-  // Ascending, by the typed arrays' native numeric sort (as sortNumbers does).
+  // Ascending, by the typed arrays' native numeric sort.
   const bursts = runs.bursts.subarray(0, runs.nBursts).sort();
   const quiet = runs.quiet.subarray(0, runs.nQuiet).sort();
   const waits = runs.waits.subarray(0, runs.nWaits).sort();

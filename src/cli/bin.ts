@@ -4,18 +4,12 @@
 // compiling the code it runs: the bundle holds every command, and a command compiles only its own
 // part of it (the others' modules are initialised on their command's dynamic import only).
 
-import module from 'node:module';
 import path from 'node:path';
-import { runBundle } from '../core/io/code-cache';
+import { compileCacheForWorkers, runBundle } from '../core/io/code-cache';
 import { WORKER_ENV } from './fleet/worker-env';
 
-// Node >= 22.1: the parse workers (worker threads, Node instances of their own, loading
-// dist/parse-worker.js) cache their compiled code through the environment they inherit, as the
-// server's launcher does. Node 20 has no such function: a no-op there.
-const dir = (
-  module as { enableCompileCache?: () => { directory?: string } | undefined }
-).enableCompileCache?.()?.directory;
-if (dir !== undefined) process.env['NODE_COMPILE_CACHE'] ??= dir;
+// The parse workers (big traces read on worker threads).
+compileCacheForWorkers();
 
 /** Whose cache a run uses: its command's (the first argument that is not an option). */
 function cacheKey(argv: string[]): string {

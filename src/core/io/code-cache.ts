@@ -5,10 +5,23 @@
 // its functions have run, so their lazy compiles are paid on every run; and Node 20 has none.
 
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+
+/**
+ * Node's own compile cache for the worker threads a bundle starts (Node >= 22.1; a no-op before):
+ * each is a Node instance of its own, loading its own bundle (dist/parse-worker.js) with Node's
+ * loader, and takes the cache from the environment it inherits. A cache that cannot be written is
+ * not an error.
+ */
+export function compileCacheForWorkers(): void {
+  const dir = (
+    module as { enableCompileCache?: () => { directory?: string } | undefined }
+  ).enableCompileCache?.()?.directory;
+  if (dir !== undefined) process.env['NODE_COMPILE_CACHE'] ??= dir;
+}
 
 /** Where a bundle's cache is read and written, and why not when it is not. */
 export interface CacheSlot {

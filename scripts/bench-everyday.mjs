@@ -137,6 +137,31 @@ async function paired(ours, theirs, runs, env = undefined, nodeBin = process.exe
   };
 }
 
+/**
+ * `info` of `row.file` beside `trace-cmd report` of `row.tc` with `row.bin` (when there is one):
+ * paired(), on Node `nodeBin` with environment `env`.
+ */
+function infoVsReport(row, runs, env = undefined, nodeBin = process.execPath) {
+  return paired(
+    () => wall([nodeBin, CLI, 'info', row.file], env),
+    row.bin !== undefined ? () => wall([row.bin, 'report', row.tc], env) : undefined,
+    runs,
+    env,
+    nodeBin,
+  );
+}
+
+/** `analyze` of the pair beside `report` (trace-cmd report of its two files): paired(). */
+function analyzeVsReport(pair, report, runs, env = undefined, nodeBin = process.execPath) {
+  return paired(
+    () => wall([nodeBin, CLI, 'analyze', pair.host, pair.guest], env),
+    report,
+    runs,
+    env,
+    nodeBin,
+  );
+}
+
 /** The files measured: lab .dat and text, peer .dat (skipped with a note when absent). */
 function inputs() {
   const list = [];
@@ -182,11 +207,7 @@ export async function everydayBench(runs = DEFAULT_RUNS, only = undefined, nodes
   for (const inp of list) {
     const bin = traceCmdFor(inp.tc);
     log(`everyday: ${inp.label}${bin === undefined ? ' (no trace-cmd reads it)' : ''}`);
-    const m = await paired(
-      () => wall([process.execPath, CLI, 'info', inp.file]),
-      bin !== undefined ? () => wall([bin, 'report', inp.tc]) : undefined,
-      runs,
-    );
+    const m = await infoVsReport({ ...inp, bin }, runs);
     rows.push({ ...inp, bin, bytes: statSync(inp.file).size, events: ourEvents(inp.file), m });
   }
   const dir = path.join(FIXTURES, PAIR);
@@ -202,11 +223,7 @@ export async function everydayBench(runs = DEFAULT_RUNS, only = undefined, nodes
             [pairBin, 'report', guest],
           ])
       : undefined;
-  const pair = await paired(
-    () => wall([process.execPath, CLI, 'analyze', host, guest]),
-    reportPair,
-    runs,
-  );
+  const pair = await analyzeVsReport({ host, guest }, reportPair, runs);
   const goals = goalRows(rows);
   const others = [];
   for (const bin of otherNodes(nodes)) {
@@ -215,23 +232,11 @@ export async function everydayBench(runs = DEFAULT_RUNS, only = undefined, nodes
     for (const row of [goals.zstdHost, goals.v6]) {
       if (row === undefined || row.bin === undefined) continue;
       log(`everyday: ${row.label} on Node ${v}`);
-      const m = await paired(
-        () => wall([bin, CLI, 'info', row.file]),
-        () => wall([row.bin, 'report', row.tc]),
-        runs,
-        undefined,
-        bin,
-      );
+      const m = await infoVsReport(row, runs, undefined, bin);
       on.rows.push({ row, m });
     }
     log(`everyday: analyze ${PAIR} on Node ${v}`);
-    on.pair = await paired(
-      () => wall([bin, CLI, 'analyze', host, guest]),
-      reportPair,
-      runs,
-      undefined,
-      bin,
-    );
+    on.pair = await analyzeVsReport({ host, guest }, reportPair, runs, undefined, bin);
     others.push(on);
   }
   const firstRuns = await withoutCodeCache(goals, host, guest, reportPair, runs);
@@ -258,22 +263,12 @@ async function withoutCodeCache(goals, host, guest, reportPair, runs) {
   for (const row of [goals.zstdHost, goals.v6]) {
     if (row === undefined || row.bin === undefined) continue;
     log(`everyday: ${row.label} without the code cache`);
-    const m = await paired(
-      () => wall([process.execPath, CLI, 'info', row.file], env),
-      () => wall([row.bin, 'report', row.tc], env),
-      runs,
-      env,
-    );
+    const m = await infoVsReport(row, runs, env);
     out.push({ what: `\`info\` ${row.label}`, m });
   }
   if (reportPair !== undefined) {
     log(`everyday: analyze ${PAIR} without the code cache`);
-    const m = await paired(
-      () => wall([process.execPath, CLI, 'analyze', host, guest], env),
-      reportPair,
-      runs,
-      env,
-    );
+    const m = await analyzeVsReport({ host, guest }, reportPair, runs, env);
     out.push({ what: `\`analyze\` ${PAIR} pair`, m });
   }
   return out;
@@ -324,12 +319,7 @@ async function withoutExtraCerts(rows, runs) {
   const env = { ...process.env };
   delete env['NODE_EXTRA_CA_CERTS'];
   log(`everyday: ${row.label} again without NODE_EXTRA_CA_CERTS`);
-  const m = await paired(
-    () => wall([process.execPath, CLI, 'info', row.file], env),
-    () => wall([row.bin, 'report', row.tc], env),
-    runs,
-    env,
-  );
+  const m = await infoVsReport(row, runs, env);
   return { certs, row, m };
 }
 

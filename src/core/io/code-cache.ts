@@ -37,9 +37,9 @@ export interface CacheSlot {
  * the bundle). Off with NODE_DISABLE_COMPILE_CACHE=1, Node's own switch. The folder is
  * NODE_COMPILE_CACHE's, or Node's default under the temporary directory, in a `vcpu-lens`
  * folder of its own that must belong to this user and be writable by no one else: cached
- * bytecode runs as code. The name holds what the cache was made from (the bundle's size, change
- * time and inode, Node's version and architecture): a rebuilt bundle gets a new file, and V8
- * rejects a cache made by another V8 or with other flags (then it is written again).
+ * bytecode runs as code. The name holds what the cache was made from (the bundle's size,
+ * modification time and inode, Node's version and architecture): a rebuilt bundle gets a new
+ * file, and V8 rejects a cache made by another V8 or with other flags (then it is written again).
  */
 export function cacheSlot(
   bundle: fs.Stats,

@@ -20,8 +20,8 @@ const MARKS = [
   [/^timeline of (\S+) \+ (\S+) in \d+ ms/, () => 'timeline model and index built'],
   [/^timeline of \S+ \+ \S+ from the cache in \d+ ms$/, CACHED],
   [
-    /^timeline of \S+ \+ \S+: \d+ lanes of its first window prepared in \d+ ms$/,
-    "the first window's lanes indexed (level of detail, before the page asks)",
+    /^timeline of \S+ \+ \S+: \d+ lanes' level of detail built after its first window in \d+ ms$/,
+    "the lanes' level of detail built (after the first window, for the next ones)",
   ],
   [/: its data sent to the page \d+ ms after it asked$/, 'timeline data sent to the page'],
   [/^advice for (\S+) \+ (\S+) in \d+ ms/, () => 'advice (the what-if) computed'],

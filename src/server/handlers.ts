@@ -232,13 +232,12 @@ export function answerRequests(s: Server): void {
   );
 
   // A view opened: its pair read, analysed and indexed while its page loads (timelineFor shares
-  // the work with the page's own requests), then the lanes its first window asks for prepared.
+  // the work with the page's own requests).
   connection.onNotification(PREPARE_TIMELINE, (p: PrepareTimelineParams) => {
     void s
       .busy(async () => {
         await s.parsedOrNot(p.uri);
-        const index = await s.timelineFor(p.uri);
-        if (typeof index !== 'string') await prepareFirstWindow(s, index);
+        await s.timelineFor(p.uri);
       })
       .catch((e: unknown) => log(`preparing the timeline failed: ${String(e)}`));
   });
@@ -257,6 +256,13 @@ export function answerRequests(s: Server): void {
       // timeline is kept for the next session.
       if (k === 'requestAdvice')
         setImmediate(() => void s.busy(() => s.saveTimeline(p.uri, index)));
+      // The first window is read from the lanes' intervals; once it is answered (prepareLanes
+      // waits a turn before each lane), the lanes' pyramids are built for the windows that
+      // follow (a zoom, a pan).
+      if (k === 'requestWindow')
+        void s
+          .busy(() => prepareLanes(s, index))
+          .catch((e: unknown) => log(`preparing the lanes failed: ${String(e)}`));
       try {
         return answerView(index, p.body);
       } catch (e) {
@@ -299,18 +305,18 @@ export function answerRequests(s: Server): void {
   );
 }
 
-/** Indexes whose first window's lanes are prepared or being prepared. */
+/** Indexes whose lanes are prepared or being prepared. */
 const preparing = new WeakSet<TimelineIndex>();
 
 /**
  * The level-of-detail pyramids of the lanes a page opens with (those of groups it does not
- * collapse), built before it asks for its first window, so that window's answer is only read
- * from them. One lane at a time, each after the messages waiting (setImmediate): the page's
- * `ready` and windows are answered between lanes, never after the whole set. Stops when the
- * index is replaced (a trace changed).
+ * collapse), built once its first window is answered (read from the lanes' intervals, which costs
+ * less than a pyramid), so that the windows that follow are only read from them. One lane at a
+ * time, each after the messages waiting (setImmediate): the page's requests are answered between
+ * lanes, never after the whole set. Stops when the index is replaced (a trace changed).
  */
-async function prepareFirstWindow(s: Server, index: TimelineIndex): Promise<void> {
-  // Asked twice (a custom editor's document, then its view): the first does it.
+async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
+  // Asked after every window: the first does it.
   if (preparing.has(index)) return;
   preparing.add(index);
   const t0 = Date.now();
@@ -323,7 +329,7 @@ async function prepareFirstWindow(s: Server, index: TimelineIndex): Promise<void
     if (index.prepareLane(l.id)) built++;
   }
   s.log(
-    `timeline of ${index.model.meta.title}: ${built} lanes of its first window prepared in ${Date.now() - t0} ms`,
+    `timeline of ${index.model.meta.title}: ${built} lanes' level of detail built after its first window in ${Date.now() - t0} ms`,
   );
 }
 

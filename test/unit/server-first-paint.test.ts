@@ -86,19 +86,42 @@ describe('language server: a .dat pair’s first paint', () => {
     expect(count(/^timeline of host\.dat \+ guest\.dat in/)).toBe(1);
   }, 120_000);
 
-  it('prepareTimeline then builds the level of detail of the lanes the page opens with, once (asked twice)', async () => {
-    // A round trip: its answer comes after every line the server logged before it.
-    await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+  it('the first window is read from the lanes’ intervals; then the lanes the page opens with get their level of detail, once', async () => {
+    const built = (): number[] =>
+      logs
+        .map((l) =>
+          /^timeline of host\.dat \+ guest\.dat: (\d+) lanes' level of detail built/.exec(l),
+        )
+        .filter((m) => m !== null)
+        .map((m) => Number(m[1]));
+    // Idle, then a round trip: its answer comes after every line the server logged before it.
+    const settled = async (): Promise<void> => {
+      await server.idle();
+      await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+    };
+    await settled();
+    expect(built()).toEqual([]);
     const shown = first.lanes.filter((l) => !initiallyCollapsed(first.lanes).has(l.group));
-    const prepared = logs
-      .map((l) => /^timeline of host\.dat \+ guest\.dat: (\d+) lanes of its first window/.exec(l))
-      .filter((m) => m !== null);
-    expect(prepared.map((m) => Number(m[1]))).toEqual([shown.length]);
+    const focus = first.focus ?? { startNs: 0, endNs: first.spanNs };
+    const window = {
+      kind: 'requestWindow' as const,
+      startNs: focus.startNs,
+      endNs: focus.endNs,
+      resolutionNs: 2 ** Math.ceil(Math.log2((focus.endNs - focus.startNs) / 1024)),
+      lanes: shown.map((l) => l.id),
+    };
+    const a = await timeline(window);
+    await settled();
+    expect(built()).toEqual([shown.length]);
+    // The same window from the pyramids; asked again, nothing is built again.
+    expect(await timeline(window)).toEqual(a);
+    await settled();
+    expect(built()).toEqual([shown.length]);
   });
 
-  it('the page’s ready, asked while the index is built, is answered before the lanes are prepared', () => {
+  it('the page’s ready, asked while the index is built, is answered before any lane is prepared', () => {
     expect(beforeInit.some((l) => l.startsWith('timeline of host.dat + guest.dat in'))).toBe(true);
-    expect(beforeInit.filter((l) => / lanes of its first window prepared /.test(l))).toEqual([]);
+    expect(beforeInit.filter((l) => / level of detail built /.test(l))).toEqual([]);
   });
 
   it('the first answer does not wait for the what-if: lanes and findings, the advice pending', () => {

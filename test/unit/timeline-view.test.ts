@@ -147,20 +147,33 @@ describe('level-of-detail index', () => {
     expect(w.lanes[0]).toMatchObject({ runs: [1], states: [ViewState.preempted], counts: [1] });
   });
 
-  it('prepareLane builds a lane once, ahead of its window, and the windows are the same', () => {
+  it('a lane’s first window is read from its intervals, later ones from its pyramid, all the same', () => {
+    // The lane begins at 0 (a window's first bucket counts the interval that starts there).
     const iv = randomLane(3000, 400, 200, 11);
+    iv[0]![0] = 0;
     const span = iv[iv.length - 1]![1];
     const ahead = new TimelineIndex(tinyModel(iv, span));
-    const lazy = new TimelineIndex(tinyModel(iv, span));
     expect(ahead.prepareLane('vcpu:0')).toBe(true);
     expect(ahead.prepareLane('vcpu:0')).toBe(false);
     expect(ahead.prepareLane('nope')).toBe(false);
-    for (const res of [1, 64, 4096, 65536]) {
-      const req = { startNs: res * 3, endNs: res * 1027, resolutionNs: res, lanes: ['vcpu:0'] };
-      expect(ahead.window(req)).toEqual(lazy.window(req));
+    // Finer than the pyramid's finest level, its levels, and coarser than its top.
+    // From the lane's start (its first interval begins there) and from inside it.
+    const windows = [1, 64, 1024, 4096, 65536, 2 ** 20, 2 ** 22].flatMap((res) => [
+      { startNs: 0, endNs: res * 1024, resolutionNs: res, lanes: ['vcpu:0'] },
+      { startNs: res * 3, endNs: res * 1027, resolutionNs: res, lanes: ['vcpu:0'] },
+    ]);
+    for (const req of windows) {
+      const lazy = new TimelineIndex(tinyModel(iv, span));
+      const first = lazy.window(req);
+      // The first window built no pyramid; the second builds it.
+      expect(lazy.prepareLane('vcpu:0')).toBe(true);
+      expect(first).toEqual(ahead.window(req));
+      expect(lazy.window(req)).toEqual(first);
+      const twice = new TimelineIndex(tinyModel(iv, span));
+      twice.window(req);
+      expect(twice.window(req)).toEqual(first);
+      expect(twice.prepareLane('vcpu:0')).toBe(false);
     }
-    // A window builds what it asks for: nothing left to prepare after it.
-    expect(lazy.prepareLane('vcpu:0')).toBe(false);
   });
 
   it('details finds the interval at a time, or the nearest within the tolerance', () => {

@@ -84,14 +84,21 @@ function buildPyramid(c: LaneColumns, spanNs: number): Pyramid {
 
 /** The engine side of the timeline: build once per model, then answer windows and details. */
 export class TimelineIndex {
-  /** Each lane's pyramid, built when a window first asks for the lane (collapsed lanes never). */
+  /**
+   * Each lane's pyramid, built when a second window asks for the lane (or by prepareLane): a
+   * lane's first window is read from its intervals, one pass that costs less than building the
+   * pyramid, so a first paint waits for none. Collapsed lanes never get one.
+   */
   private readonly pyramids: (Pyramid | undefined)[];
+  /** 1 once a window has asked for the lane. */
+  private readonly asked: Uint8Array;
   private readonly laneIndex = new Map<string, number>();
   /** Running maximum of the links' ends (links sorted by start): where a search may begin. */
   private readonly linkEndMax: Float64Array;
 
   constructor(readonly model: TimelineModel) {
     this.pyramids = new Array<Pyramid | undefined>(model.lanes.length);
+    this.asked = new Uint8Array(model.lanes.length);
     model.meta.lanes.forEach((l, i) => this.laneIndex.set(l.id, i));
     const L = model.links;
     this.linkEndMax = new Float64Array(L.start.length);
@@ -128,10 +135,10 @@ export class TimelineIndex {
   }
 
   /**
-   * Builds a lane's pyramid now rather than when a window first asks for it (the language server,
-   * for the lanes the page's first window will ask for, while the page loads). True when it was
-   * built by this call; false when it was there already or the lane is unknown. Windows are the
-   * same either way.
+   * Builds a lane's pyramid now rather than when a second window asks for it (the language
+   * server, for the lanes of the page's first window, once that window is answered: its next
+   * windows, a zoom or a pan, then cost their pixels). True when it was built by this call; false
+   * when it was there already or the lane is unknown. Windows are the same either way.
    */
   prepareLane(id: string): boolean {
     const i = this.laneIndex.get(id);
@@ -147,9 +154,11 @@ export class TimelineIndex {
   private laneWindow(id: string, i: number, a: number, nb: number, res: number): LaneWindow {
     const dom = new Uint8Array(nb).fill(NO_STATE);
     const cnt = new Uint32Array(nb);
-    const p = this.pyramidOf(i);
+    let p = this.pyramids[i];
+    if (p === undefined && this.asked[i] === 1) p = this.pyramidOf(i);
+    this.asked[i] = 1;
     const k = Math.round(Math.log2(res));
-    if (k >= p.kMin) {
+    if (p !== undefined && k >= p.kMin) {
       // The pyramid level of this resolution: its buckets are the window's (past the top level,
       // the top's single bucket is the whole lane).
       const level = Math.min(k - p.kMin, p.dom.length - 1);
@@ -163,8 +172,10 @@ export class TimelineIndex {
         dom[b] = ld[q]!;
         cnt[b] = lc[q]!;
       }
-    } else if (k < p.kMin) {
-      // Finer than the pyramid: from the intervals, time per state per bucket.
+    } else {
+      // No pyramid yet, or finer than it: from the intervals, time per state per bucket. The same
+      // buckets as a pyramid level's (the start is a multiple of the resolution; times are whole
+      // units, so the sums are exact in any order).
       const c = this.model.lanes[i]!;
       const b1 = a + nb * res;
       const acc = new Float64Array(nb * VIEW_STATE_COUNT);

@@ -246,7 +246,7 @@ export async function everydayBench(runs = DEFAULT_RUNS, only = undefined, nodes
     pairBin,
     runs,
     notes,
-    await withoutExtraCerts(rows, runs),
+    await withoutExtraCerts(rows, runs, { host, guest }, reportPair),
     others,
     firstRuns,
   );
@@ -312,7 +312,7 @@ function goalRows(rows) {
  * usually does not), the headline file is measured again with it unset: context beside the
  * goal's number, which stays the one measured in the environment as it is.
  */
-async function withoutExtraCerts(rows, runs) {
+async function withoutExtraCerts(rows, runs, pairFiles, reportPair) {
   const certs = process.env['NODE_EXTRA_CA_CERTS'];
   const row = rows.find((r) => r.label === `lab ${PAIR}/host.dat`);
   if (certs === undefined || row === undefined || row.bin === undefined) return undefined;
@@ -320,7 +320,10 @@ async function withoutExtraCerts(rows, runs) {
   delete env['NODE_EXTRA_CA_CERTS'];
   log(`everyday: ${row.label} again without NODE_EXTRA_CA_CERTS`);
   const m = await infoVsReport(row, runs, env);
-  return { certs, row, m };
+  log(`everyday: analyze ${PAIR} again without NODE_EXTRA_CA_CERTS`);
+  const pair =
+    reportPair !== undefined ? await analyzeVsReport(pairFiles, reportPair, runs, env) : undefined;
+  return { certs, row, m, pair };
 }
 
 function report(rows, pair, pairBin, runs, notes, noCerts, others = [], firstRuns = []) {
@@ -370,7 +373,10 @@ function report(rows, pair, pairBin, runs, notes, noCerts, others = [], firstRun
       '',
       `This environment sets NODE_EXTRA_CA_CERTS (${noCerts.certs}): every Node process reads that bundle as it starts. ` +
         `With it unset, as on a machine without it (context, not the goal's number): ${noCerts.row.label} \`info\` ${s(noCerts.m.ours)} s, ` +
-        `\`trace-cmd report\` ${s(noCerts.m.theirs)} s, \`node -e 0\` ${s(noCerts.m.node)} s; info / report ${x(noCerts.m.ratio)}.`,
+        `\`trace-cmd report\` ${s(noCerts.m.theirs)} s, \`node -e 0\` ${s(noCerts.m.node)} s; info / report ${x(noCerts.m.ratio)}` +
+        (noCerts.pair !== undefined
+          ? `; analyze of the pair ${s(noCerts.pair.ours)} s, \`trace-cmd report\` of its two files ${s(noCerts.pair.theirs)} s, analyze / report ${x(noCerts.pair.ratio)}.`
+          : '.'),
     );
   if (firstRuns.length > 0) {
     L.push(

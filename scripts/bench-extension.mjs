@@ -22,7 +22,7 @@
 // Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
 
-/* global window, document, Event -- the frame.evaluate callbacks run in the page. */
+/* global window, document, Event, location, ServiceWorkerRegistration -- the frame.evaluate callbacks and the init script run in the page. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
@@ -67,7 +67,9 @@ export async function benchExtension({ blankFirst = false } = {}) {
   let splitChanged;
   const blanks = [];
   try {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    await context.addInitScript(watchServiceWorkerUpdate);
+    const page = await context.newPage();
     let t = performance.now();
     await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
     await workbenchShown(page);
@@ -303,6 +305,31 @@ function began(f) {
         .map((m) => ({ name: m.name, at: performance.timeOrigin + m.startTime })),
     }))
     .catch(() => undefined);
+}
+
+/**
+ * Runs in every frame before its scripts (an init script): in VS Code's webview host page
+ * (`pre/index.html`), marks when it asks its service worker's registration to update and when
+ * that is done (`vcpu-lens-bench/update-called`, `update-done`). It asks when another worker
+ * controls the page as it registers its own: under code-server, code-server's own worker, on a
+ * browser profile's first webview; that wait is most of such a webview's load.
+ */
+function watchServiceWorkerUpdate() {
+  if (
+    !location.pathname.endsWith('/pre/index.html') ||
+    typeof ServiceWorkerRegistration !== 'function'
+  )
+    return;
+  const update = ServiceWorkerRegistration.prototype.update;
+  ServiceWorkerRegistration.prototype.update = function (...args) {
+    performance.mark('vcpu-lens-bench/update-called');
+    const done = update.apply(this, args);
+    done.then(
+      () => performance.mark('vcpu-lens-bench/update-done'),
+      () => performance.mark('vcpu-lens-bench/update-done'),
+    );
+    return done;
+  };
 }
 
 /** Opens the blank webview (the `n`th of this run) and reads its times. */

@@ -254,15 +254,15 @@ export function answerRequests(s: Server): void {
       if (typeof index === 'string') return { kind: 'error', message: index };
       // The page asks for the advice once its lanes are drawn: then (its answer sent first) the
       // timeline is kept for the next session.
-      if (k === 'requestAdvice')
+      // The first windows are read from the lanes' intervals; once the page has drawn them (it
+      // asks for the advice then), the lanes' pyramids are built for the windows that follow (a
+      // zoom, a pan), one lane per turn after this answer.
+      if (k === 'requestAdvice') {
         setImmediate(() => void s.busy(() => s.saveTimeline(p.uri, index)));
-      // The first window is read from the lanes' intervals; once it is answered (prepareLanes
-      // waits a turn before each lane), the lanes' pyramids are built for the windows that
-      // follow (a zoom, a pan).
-      if (k === 'requestWindow')
         void s
           .busy(() => prepareLanes(s, index))
           .catch((e: unknown) => log(`preparing the lanes failed: ${String(e)}`));
+      }
       try {
         return answerView(index, p.body);
       } catch (e) {
@@ -310,10 +310,12 @@ const preparing = new WeakSet<TimelineIndex>();
 
 /**
  * The level-of-detail pyramids of the lanes a page opens with (those of groups it does not
- * collapse), built once its first window is answered (read from the lanes' intervals, which costs
- * less than a pyramid), so that the windows that follow are only read from them. One lane at a
- * time, each after the messages waiting (setImmediate): the page's requests are answered between
- * lanes, never after the whole set. Stops when the index is replaced (a trace changed).
+ * collapse), built once it has drawn its first windows (read from the lanes' intervals, which
+ * costs less than a pyramid: built before, they kept its tiles waiting), so that the windows that
+ * follow are only read from them. One lane at a time, each after the messages waiting
+ * (setImmediate): the page's requests are answered between lanes, never after the whole set.
+ * Stops when the index is replaced (a trace changed). A page that never asks for the advice gets
+ * a lane's pyramid when a second window asks for the lane.
  */
 async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
   // Asked after every window: the first does it.
@@ -329,7 +331,7 @@ async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
     if (index.prepareLane(l.id)) built++;
   }
   s.log(
-    `timeline of ${index.model.meta.title}: ${built} lanes' level of detail built after its first window in ${Date.now() - t0} ms`,
+    `timeline of ${index.model.meta.title}: ${built} lanes' level of detail built after its first paint in ${Date.now() - t0} ms`,
   );
 }
 

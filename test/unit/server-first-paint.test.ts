@@ -86,37 +86,40 @@ describe('language server: a .dat pair’s first paint', () => {
     expect(count(/^timeline of host\.dat \+ guest\.dat in/)).toBe(1);
   }, 120_000);
 
-  it('the first window is read from the lanes’ intervals; then the lanes the page opens with get their level of detail, once', async () => {
-    const built = (): number[] =>
-      logs
-        .map((l) =>
-          /^timeline of host\.dat \+ guest\.dat: (\d+) lanes' level of detail built/.exec(l),
-        )
-        .filter((m) => m !== null)
-        .map((m) => Number(m[1]));
-    // Idle, then a round trip: its answer comes after every line the server logged before it.
-    const settled = async (): Promise<void> => {
-      await server.idle();
-      await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
-    };
-    await settled();
-    expect(built()).toEqual([]);
+  /** The lane counts of the server's "lanes' level of detail built" lines. */
+  const built = (): number[] =>
+    logs
+      .map((l) =>
+        /^timeline of host\.dat \+ guest\.dat: (\d+) lanes' level of detail built/.exec(l),
+      )
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]));
+  /** Idle, then a round trip: its answer comes after every line the server logged before it. */
+  const settled = async (): Promise<void> => {
+    await server.idle();
+    await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+  };
+  /** The first window the page asks for: its shown lanes over the analysis window. */
+  const firstWindow = (): FromWebview => {
     const shown = first.lanes.filter((l) => !initiallyCollapsed(first.lanes).has(l.group));
     const focus = first.focus ?? { startNs: 0, endNs: first.spanNs };
-    const window = {
-      kind: 'requestWindow' as const,
+    return {
+      kind: 'requestWindow',
       startNs: focus.startNs,
       endNs: focus.endNs,
       resolutionNs: 2 ** Math.ceil(Math.log2((focus.endNs - focus.startNs) / 1024)),
       lanes: shown.map((l) => l.id),
     };
-    const a = await timeline(window);
+  };
+  let firstAnswer: ToWebview;
+
+  it('the first windows are read from the lanes’ intervals: no level of detail is built before the page has drawn', async () => {
     await settled();
-    expect(built()).toEqual([shown.length]);
-    // The same window from the pyramids; asked again, nothing is built again.
-    expect(await timeline(window)).toEqual(a);
+    expect(built()).toEqual([]);
+    firstAnswer = await timeline(firstWindow());
+    expect(firstAnswer.kind).toBe('window');
     await settled();
-    expect(built()).toEqual([shown.length]);
+    expect(built()).toEqual([]);
   });
 
   it('the page’s ready, asked while the index is built, is answered before any lane is prepared', () => {
@@ -158,4 +161,15 @@ describe('language server: a .dat pair’s first paint', () => {
     expect(again.meta).toEqual(whole);
     expect(advised()).toBe(2); // the test's own model; the server's once
   }, 120_000);
+
+  it('once the page has asked for the advice (it has drawn), the lanes it opens with get their level of detail, once', async () => {
+    await settled();
+    const shown = first.lanes.filter((l) => !initiallyCollapsed(first.lanes).has(l.group));
+    expect(built()).toEqual([shown.length]);
+    // The same window, now read from the pyramids; asked again, nothing is built again.
+    expect(await timeline(firstWindow())).toEqual(firstAnswer);
+    await timeline({ kind: 'requestAdvice' });
+    await settled();
+    expect(built()).toEqual([shown.length]);
+  });
 });

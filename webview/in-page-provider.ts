@@ -5,7 +5,7 @@
 import type { FromWebview, ToWebview, ViewStateSaved } from '../src/protocol/webview';
 import { answerView } from '../src/core/view/answer';
 import { decodeModel, type EncodedModel } from '../src/core/view/codec';
-import { TimelineIndex } from '../src/core/view/lod';
+import { LanesWhenIdle, TimelineIndex } from '../src/core/view/lod';
 import type { TimelineModel } from '../src/core/view/model';
 import { Pending, type Transport } from './transport';
 
@@ -23,8 +23,19 @@ export class InPageTransport implements Transport {
   /** The report carries the model, not the trace: no line to reveal. */
   readonly canRevealInTrace = false;
 
+  /**
+   * A lane's first window is read from its intervals: its pyramid, for the zooms and pans that
+   * follow, is built when the page is idle, one lane per idle period, so neither the first paint
+   * nor a frame waits for it.
+   */
+  private readonly lanes: LanesWhenIdle;
+
   constructor(model: TimelineModel) {
     this.index = new TimelineIndex(model);
+    this.lanes = new LanesWhenIdle(this.index, (f) => {
+      if (typeof requestIdleCallback === 'function') requestIdleCallback(f, { timeout: 2000 });
+      else setTimeout(f, 50);
+    });
   }
 
   static fromPage(doc: Document): InPageTransport | undefined {
@@ -45,6 +56,7 @@ export class InPageTransport implements Transport {
           reply = { kind: 'error', message: (e as Error).message };
         }
         this.pending.deliver({ id: this.nextId++, inReplyTo, body: reply });
+        if (body.kind === 'requestWindow') this.lanes.add(body.lanes);
       }, 0);
     });
   }

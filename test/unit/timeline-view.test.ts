@@ -1,6 +1,6 @@
 // The timeline engine: the level-of-detail index against brute force, the model of the real pair
-// against the analysis it lays out, the compact codec, the Chrome trace export parsed back, and
-// the HTML report's escaping and CSP.
+// against the analysis it lays out, the compact codec, the Chrome trace export parsed back, the
+// HTML report's escaping and CSP, and the pyramids its page builds when idle.
 
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { VcpuState } from '../../src/core/correlate/vcpu-states';
 import { chromeTrace, type ChromeTraceEvent } from '../../src/core/view/chrome-trace';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { decodeModel, encodeModel } from '../../src/core/view/codec';
-import { resolutionFor, TimelineIndex } from '../../src/core/view/lod';
+import { LanesWhenIdle, resolutionFor, TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel, type TimelineModel } from '../../src/core/view/model';
 import {
   initiallyCollapsed,
@@ -389,5 +389,30 @@ describe('the HTML report', () => {
     expect(scripts.every((s) => s.includes(`nonce="${nonce(a)}"`))).toBe(true);
     // No inline event handler attributes in the page's own markup (the data block is escaped).
     expect(a.replace(/<script[\s\S]*?<\/script>/g, '')).not.toMatch(/<[^>]+\son[a-z]+=/i);
+  });
+});
+
+describe('lanes prepared when idle (the HTML report’s page)', () => {
+  it('builds one lane’s pyramid per idle callback, each lane once, then stops asking', () => {
+    const iv = randomLane(3000, 400, 200, 5);
+    const span = iv[iv.length - 1]![1];
+    const model = tinyModel(iv, span);
+    model.meta.lanes.push({ ...model.meta.lanes[0]!, id: 'vcpu:1', vcpu: 1 });
+    model.lanes.push(model.lanes[0]!);
+    const index = new TimelineIndex(model);
+    const queue: (() => void)[] = [];
+    const lanes = new LanesWhenIdle(index, (f) => queue.push(f));
+    lanes.add(['vcpu:0', 'vcpu:1']);
+    lanes.add(['vcpu:1']);
+    expect(queue.length).toBe(1);
+    queue.shift()!();
+    // One lane built, the other next time.
+    expect(queue.length).toBe(1);
+    queue.shift()!();
+    expect(queue.length).toBe(0);
+    expect(index.prepareLane('vcpu:0')).toBe(false);
+    expect(index.prepareLane('vcpu:1')).toBe(false);
+    lanes.add([]);
+    expect(queue.length).toBe(0);
   });
 });

@@ -361,3 +361,37 @@ export class TimelineIndex {
     };
   }
 }
+
+/**
+ * Builds the pyramids of the lanes windows asked for, one lane each time `idle` calls back (a
+ * page's idle time): the HTML report's answerer, whose first windows are read from the lanes'
+ * intervals, gets them ready for the zooms and pans that follow without a frame waiting.
+ */
+export class LanesWhenIdle {
+  private readonly todo = new Set<string>();
+  private waiting = false;
+
+  constructor(
+    private readonly index: TimelineIndex,
+    private readonly idle: (f: () => void) => void,
+  ) {}
+
+  add(lanes: readonly string[]): void {
+    for (const l of lanes) this.todo.add(l);
+    if (this.waiting || this.todo.size === 0) return;
+    this.waiting = true;
+    this.idle(this.next);
+  }
+
+  private readonly next = (): void => {
+    this.waiting = false;
+    const lane = this.todo.values().next();
+    if (lane.done === true) return;
+    this.todo.delete(lane.value);
+    this.index.prepareLane(lane.value);
+    if (this.todo.size > 0) {
+      this.waiting = true;
+      this.idle(this.next);
+    }
+  };
+}

@@ -11,7 +11,8 @@ import { chromeTrace, type ChromeTraceEvent } from '../../src/core/view/chrome-t
 import { readTraceFile } from '../../src/core/io/read-trace-file';
 import { decodeModel, encodeModel } from '../../src/core/view/codec';
 import { LanesWhenIdle, resolutionFor, TimelineIndex } from '../../src/core/view/lod';
-import { buildTimelineModel, type TimelineModel } from '../../src/core/view/model';
+import { buildTimelineModel, startOrder, type TimelineModel } from '../../src/core/view/model';
+import { mulberry32 } from '../../src/core/sim/rng';
 import {
   initiallyCollapsed,
   type LaneGroup,
@@ -236,6 +237,18 @@ describe('the model of the real pair', () => {
     expect(ids).toContain(`hthread:${pre[0]!.pid}`);
   });
 
+  it('links are the stalls in the order StallTable.byStart gives, in model time', () => {
+    const t = a.stalls!.stalls;
+    const order = t.byStart();
+    expect(order.length).toBeGreaterThan(100);
+    expect(Array.from(startOrder(t.hostStart, t.length))).toEqual(Array.from(order));
+    const starts = Array.from(order, (i) => t.hostStart[i]!);
+    const shift = t.hostStart[order[0]!]! - m.links.start[0]!;
+    starts.forEach((s, q) =>
+      expect(Math.abs(m.links.start[q]! - (s - shift))).toBeLessThanOrEqual(1),
+    );
+  });
+
   it('vCPU lanes carry the engine preempted time, to rounding', () => {
     for (const t of a.states!.timelines) {
       const i = m.meta.lanes.findIndex((l) => l.id === `vcpu:${t.vcpu}`);
@@ -350,6 +363,36 @@ describe('the model of the real pair', () => {
       if (l.some((x) => x.ts! <= s.ts! && s.ts! <= x.ts! + x.dur!)) inside++;
     }
     expect(inside).toBe(sample.length);
+  });
+});
+
+describe('startOrder', () => {
+  it('orders rows by start, ties by row, as a comparator sort does, whatever the runs', () => {
+    const rand = mulberry32(7);
+    for (const [n, runs, levels] of [
+      [0, 1, 10],
+      [1, 1, 10],
+      [50, 1, 5],
+      [200, 4, 8],
+      [333, 7, 3],
+      [500, 500, 20],
+    ] as const) {
+      // `runs` runs in order one after the other, few distinct starts (ties), like a vCPU's stalls.
+      const start = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const inRun = i % Math.ceil(n / runs);
+        start[i] =
+          inRun === 0 ? Math.floor(rand() * levels) : start[i - 1]! + Math.floor(rand() * 2);
+      }
+      const want = Array.from({ length: n }, (_, i) => i).sort(
+        (x, y) => start[x]! - start[y]! || x - y,
+      );
+      expect(Array.from(startOrder(start, n))).toEqual(want);
+    }
+  });
+
+  it('reads only the first n rows (a table has spare capacity)', () => {
+    expect(Array.from(startOrder(new Float64Array([3, 1, 2, 0, 0]), 3))).toEqual([1, 2, 0]);
   });
 });
 

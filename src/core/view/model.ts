@@ -42,7 +42,7 @@ export interface ModelOptions {
   maxCoRunners?: number;
 }
 
-const VCPU_TO_VIEW: Record<number, ViewState> = {
+const VCPU_TO_VIEW_REC: Record<number, ViewState> = {
   [VcpuState.running]: ViewState.running,
   [VcpuState.preempted]: ViewState.preempted,
   [VcpuState.waiting]: ViewState.waiting,
@@ -52,7 +52,7 @@ const VCPU_TO_VIEW: Record<number, ViewState> = {
   [VcpuState.unknown]: ViewState.unknown,
 };
 
-const TASK_TO_VIEW: Record<number, ViewState> = {
+const TASK_TO_VIEW_REC: Record<number, ViewState> = {
   [TaskState.running]: ViewState.running,
   [TaskState.runnable]: ViewState.waiting,
   [TaskState.preempted]: ViewState.descheduled,
@@ -63,6 +63,21 @@ const TASK_TO_VIEW: Record<number, ViewState> = {
   [TaskState.other]: ViewState.unknown,
   [TaskState.unknown]: ViewState.unknown,
 };
+
+/**
+ * The two maps as typed arrays indexed by state: the lane loops look one up per interval, and an
+ * element load from a typed array stays monomorphic where a record's may not. Each record maps
+ * every state of its kind, and the table ends at its largest: a state past it reads undefined,
+ * as from the record.
+ */
+function viewTable(rec: Record<number, ViewState>): Uint8Array {
+  const keys = Object.keys(rec).map(Number);
+  const t = new Uint8Array(Math.max(...keys) + 1);
+  for (const k of keys) t[k] = rec[k]!;
+  return t;
+}
+const VCPU_TO_VIEW = viewTable(VCPU_TO_VIEW_REC);
+const TASK_TO_VIEW = viewTable(TASK_TO_VIEW_REC);
 
 /**
  * Lane columns while building: typed arrays from the start (sized by the caller's estimate, doubled
@@ -115,6 +130,9 @@ class LaneBuilder {
   }
   done(): LaneColumns {
     const n = this.n;
+    // Most lanes are sized exactly (one interval per source interval): no copy then.
+    if (n === this.start.length)
+      return { start: this.start, end: this.end, state: this.state, who: this.who, aux: this.aux };
     return {
       start: this.start.slice(0, n),
       end: this.end.slice(0, n),
@@ -122,6 +140,37 @@ class LaneBuilder {
       who: this.who.slice(0, n),
       aux: this.aux.slice(0, n),
     };
+  }
+}
+
+/**
+ * Who ran, by task id, as one lane first named it (the model's string of "comm (pid)"): a typed
+ * array reset per lane, where a Map per lane cost a hash lookup per interval; task ids are dense
+ * below the task table's size, others (none seen) go to a Map.
+ */
+class WhoOfTask {
+  private readonly ids: Int32Array;
+  private readonly more = new Map<number, number>();
+  constructor(
+    tasks: number,
+    private readonly name: (task: number, pid: number) => number,
+  ) {
+    this.ids = new Int32Array(tasks).fill(-1);
+  }
+  reset(): void {
+    this.ids.fill(-1);
+    this.more.clear();
+  }
+  of(task: number, pid: number): number {
+    const ids = this.ids;
+    if (task >= 0 && task < ids.length) {
+      let w = ids[task]!;
+      if (w < 0) ids[task] = w = this.name(task, pid);
+      return w;
+    }
+    let w = this.more.get(task);
+    if (w === undefined) this.more.set(task, (w = this.name(task, pid)));
+    return w;
   }
 }
 
@@ -137,9 +186,9 @@ function hostCpuIntervals(
   c: number,
   origin: number,
   vcpuTids: ReadonlySet<number>,
-  whoName: (task: number, pid: number) => number,
+  whoOf: WhoOfTask,
 ): void {
-  const whoOf = new Map<number, number>();
+  whoOf.reset();
   for (let i = hc.offsets[c]!; i < hc.offsets[c + 1]!; i++) {
     const pid = hc.pid[i]!;
     const st =
@@ -150,12 +199,7 @@ function hostCpuIntervals(
           : vcpuTids.has(pid)
             ? ViewState.vcpu
             : ViewState.other;
-    let who = -1;
-    if (pid > 0) {
-      const task = hc.task[i]!;
-      who = whoOf.get(task) ?? -1;
-      if (who < 0) whoOf.set(task, (who = whoName(task, pid)));
-    }
+    const who = pid > 0 ? whoOf.of(hc.task[i]!, pid) : -1;
     b.push(Math.round(hc.start[i]! - origin), Math.round(hc.end[i]! - origin), st, who, pid);
   }
 }
@@ -177,40 +221,171 @@ function vcpuIntervals(
   }
 }
 
-/** Per guest thread, its stalls in start order as [start, end, start, end, ...] in model time. */
-function stallsByThread(
-  table: NonNullable<PairAnalysis['stalls']>['stalls'],
-  order: Uint32Array,
-  origin: number,
-): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  for (let q = 0; q < order.length; q++) {
-    const i = order[q]!;
-    const pid = table.guestPid[i]!;
-    if (pid <= 0) continue;
-    let l = out.get(pid);
-    if (l === undefined) out.set(pid, (l = []));
-    l.push(Math.round(table.hostStart[i]! - origin), Math.round(table.hostEnd[i]! - origin));
+type GuestAbsences = NonNullable<PairAnalysis['guestOnly']>['absence']['table'];
+
+/**
+ * Row numbers of the first `n` rows in order of `start` (ties: by row), as StallTable.byStart
+ * gives them, by merging the runs already in order: the stalls come one vCPU after the other, each
+ * in time order, so a few runs merged in typed arrays replace a sort of every row through a
+ * comparator closure (the model is built once per process, cold: the sort's callbacks ran
+ * unoptimised).
+ */
+export function startOrder(start: Float64Array, n: number): Uint32Array {
+  let src = new Uint32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  let bounds = runBounds(start, n);
+  if (bounds.length <= 2) return src;
+  let dst = new Uint32Array(n);
+  while (bounds.length > 2) {
+    bounds = mergePass(start, src, dst, bounds);
+    const t = src;
+    src = dst;
+    dst = t;
   }
+  return src;
+}
+
+/** Where each run of rows in start order begins, and `n` last. */
+function runBounds(start: Float64Array, n: number): Uint32Array {
+  let runs = 1;
+  for (let i = 1; i < n; i++) if (start[i]! < start[i - 1]!) runs++;
+  const b = new Uint32Array(runs + 1);
+  let r = 1;
+  for (let i = 1; i < n; i++) if (start[i]! < start[i - 1]!) b[r++] = i;
+  b[runs] = n;
+  return b;
+}
+
+/** Merges runs two by two from `src` into `dst`; the bounds of the merged runs. */
+function mergePass(
+  start: Float64Array,
+  src: Uint32Array,
+  dst: Uint32Array,
+  bounds: Uint32Array,
+): Uint32Array {
+  const runs = bounds.length - 1;
+  const out = new Uint32Array(((runs + 1) >> 1) + 1);
+  let o = 0;
+  for (let r = 0; r < runs; r += 2) {
+    const lo = bounds[r]!;
+    const mid = bounds[r + 1]!;
+    const hi = r + 2 <= runs ? bounds[r + 2]! : mid;
+    out[o++] = lo;
+    mergeTwo(start, src, dst, lo, mid, hi);
+  }
+  out[o] = bounds[runs]!;
   return out;
 }
 
+/** Stable merge of src[lo, mid) and src[mid, hi) by start: the left run's rows are the lower. */
+function mergeTwo(
+  start: Float64Array,
+  src: Uint32Array,
+  dst: Uint32Array,
+  lo: number,
+  mid: number,
+  hi: number,
+): void {
+  let i = lo;
+  let j = mid;
+  let k = lo;
+  while (i < mid && j < hi) {
+    const a = src[i]!;
+    const b = src[j]!;
+    if (start[b]! < start[a]!) {
+      dst[k++] = b;
+      j++;
+    } else {
+      dst[k++] = a;
+      i++;
+    }
+  }
+  while (i < mid) dst[k++] = src[i++]!;
+  while (j < hi) dst[k++] = src[j++]!;
+}
+
 /**
- * A guest thread's states as its lane (guest times through `G`), its running time cut where
- * its vCPU was preempted or waiting (`stalls`, from stallsByThread): stalled there.
+ * The links' rows grouped by guest thread (pid > 0), each thread's in start order: `rows` holds
+ * them thread after thread, `from.get(pid)` the first and `from.get(pid) + count` past the last.
+ */
+interface StallsByThread {
+  rows: Uint32Array;
+  from: Map<number, number>;
+  count: Map<number, number>;
+}
+
+/**
+ * Groups the link columns' rows by guest thread (a counting sort: stable, so in start order). One
+ * Map lookup per row, for its thread's slot; the second pass reads the slots from a typed column.
+ */
+function stallsByThread(guestPid: Int32Array): StallsByThread {
+  const n = guestPid.length;
+  const slotOf = new Map<number, number>();
+  const slotPid: number[] = [];
+  const slot = new Int32Array(n);
+  let counts = new Int32Array(64);
+  for (let q = 0; q < n; q++) {
+    const pid = guestPid[q]!;
+    if (pid <= 0) {
+      slot[q] = -1;
+      continue;
+    }
+    let k = slotOf.get(pid);
+    if (k === undefined) {
+      k = slotPid.length;
+      slotOf.set(pid, k);
+      slotPid.push(pid);
+      if (k === counts.length) {
+        const more = new Int32Array(2 * k);
+        more.set(counts);
+        counts = more;
+      }
+    }
+    slot[q] = k;
+    counts[k]!++;
+  }
+  const from = new Map<number, number>();
+  const count = new Map<number, number>();
+  const next = new Int32Array(slotPid.length);
+  let at = 0;
+  for (let k = 0; k < slotPid.length; k++) {
+    from.set(slotPid[k]!, at);
+    count.set(slotPid[k]!, counts[k]!);
+    next[k] = at;
+    at += counts[k]!;
+  }
+  const rows = new Uint32Array(at);
+  for (let q = 0; q < n; q++) {
+    const k = slot[q]!;
+    if (k >= 0) rows[next[k]!++] = q;
+  }
+  return { rows, from, count };
+}
+
+/**
+ * A guest thread's states as its lane, its guest times mapped to model time by
+ * `round(g * slope + shift - origin)` (the relative clock map's toHost, spelled out here: no
+ * closure call per interval), its running time cut where its vCPU was preempted or waiting: the
+ * stalls `links.start/end[rows[from..to)]`, in start order, stalled there.
  */
 function guestThreadIntervals(
   b: LaneBuilder,
   gt: PairAnalysis['guestTimelines']['tasks'],
   k: number,
-  stalls: readonly number[],
-  G: (guestRel: number) => number,
+  lStart: Float64Array,
+  lEnd: Float64Array,
+  rows: Uint32Array,
+  from: number,
+  to: number,
+  slope: number,
+  shift: number,
+  origin: number,
 ): void {
-  let p = 0;
+  let p = from;
   for (let j = gt.offsets[k]!; j < gt.offsets[k + 1]!; j++) {
-    const s0 = G(gt.start[j]!);
+    const s0 = Math.round(gt.start[j]! * slope + shift - origin);
     let s = s0;
-    const e = G(gt.end[j]!);
+    const e = Math.round(gt.end[j]! * slope + shift - origin);
     const st = TASK_TO_VIEW[gt.state[j]!]!;
     const cpu = gt.cpu[j]!;
     if (st !== ViewState.running) {
@@ -218,10 +393,10 @@ function guestThreadIntervals(
       continue;
     }
     // Running in the guest's eyes; the slices its vCPU spent preempted or waiting are lost.
-    while (p < stalls.length && stalls[p + 1]! <= s) p += 2;
-    for (let q = p; q < stalls.length && stalls[q]! < e; q += 2) {
-      const ls = Math.max(s, stalls[q]!);
-      const le = Math.min(e, stalls[q + 1]!);
+    while (p < to && lEnd[rows[p]!]! <= s) p++;
+    for (let q = p; q < to && lStart[rows[q]!]! < e; q++) {
+      const ls = Math.max(s, lStart[rows[q]!]!);
+      const le = Math.min(e, lEnd[rows[q]!]!);
       if (ls > s) b.push(s, ls, ViewState.running, -1, cpu);
       if (le > ls) b.push(ls, le, ViewState.stalled, -1, cpu);
       s = Math.max(s, le);
@@ -230,11 +405,84 @@ function guestThreadIntervals(
   }
 }
 
-/** The stalls in start order as link columns, in model time, comms as the model's strings. */
+/**
+ * A guest CPU's intervals as its lane, on host time (as guestThreadIntervals maps them):
+ * who ran; guest-only, the inferred absences (`abs`, per vCPU in time order, from row `q`) laid
+ * over them, hatched. The absences' next row.
+ */
+function guestCpuIntervals(
+  b: LaneBuilder,
+  gc: PairAnalysis['guestTimelines']['cpus'],
+  c: number,
+  abs: GuestAbsences | undefined,
+  q0: number,
+  program: ReadonlySet<number>,
+  whoOf: WhoOfTask,
+  slope: number,
+  shift: number,
+  origin: number,
+): number {
+  let q = q0;
+  whoOf.reset();
+  const everyone = program.size === 0;
+  for (let i = gc.offsets[c]!; i < gc.offsets[c + 1]!; i++) {
+    const pid = gc.pid[i]!;
+    const st =
+      pid < 0
+        ? ViewState.unknown
+        : pid === 0
+          ? ViewState.idle
+          : everyone || program.has(pid)
+            ? ViewState.running
+            : ViewState.other;
+    const who = pid > 0 ? whoOf.of(gc.task[i]!, pid) : -1;
+    const s0 = Math.round(gc.start[i]! * slope + shift - origin);
+    let s = s0;
+    const e = Math.round(gc.end[i]! * slope + shift - origin);
+    if (abs !== undefined) {
+      // Absences (guest-relative, per vCPU in time order) cut into this interval: hatched.
+      while (q < abs.length && abs.vcpu[q] === c) {
+        const as0 = Math.round(abs.start[q]! * slope + shift - origin);
+        if (!(as0 < e)) break;
+        const ae0 = Math.round(abs.end[q]! * slope + shift - origin);
+        const as = Math.max(s, as0);
+        const ae = Math.min(e, ae0);
+        if (as > s) b.push(s, as, st, who, pid);
+        if (ae > as) b.push(as, ae, ViewState.absent, who, pid);
+        s = Math.max(s, ae);
+        if (ae0 > e) break;
+        q++;
+      }
+    }
+    if (e > s || e === s0) b.push(s, e, st, who, pid);
+  }
+  return q;
+}
+
+/** A host task's intervals as its lane (co-runners), in model time. */
+function hostTaskIntervals(
+  b: LaneBuilder,
+  ht: PairAnalysis['hostTimelines']['tasks'],
+  k: number,
+  origin: number,
+): void {
+  for (let j = ht.offsets[k]!; j < ht.offsets[k + 1]!; j++)
+    b.push(
+      Math.round(ht.start[j]! - origin),
+      Math.round(ht.end[j]! - origin),
+      TASK_TO_VIEW[ht.state[j]!]!,
+      -1,
+      ht.cpu[j]!,
+    );
+}
+
+/**
+ * The stalls in start order as link columns, in model time; their comms still the table's
+ * (commColumns makes them the model's strings, once the lanes have named theirs).
+ */
 function linkColumns(
   table: NonNullable<PairAnalysis['stalls']>['stalls'] | undefined,
   order: Uint32Array,
-  commStr: readonly number[],
   origin: number,
 ): LinkColumns {
   const n = order.length;
@@ -246,13 +494,21 @@ function linkColumns(
     out.end[q] = Math.round(table.hostEnd[i]! - origin);
     out.vcpu[q] = table.vcpu[i]!;
     out.guestPid[q] = table.guestPid[i]!;
-    out.guestComm[q] = commStr[table.guestComm[i]!]!;
+    out.guestComm[q] = table.guestComm[i]!;
     out.pcpu[q] = table.pcpu[i]!;
     out.preemptorPid[q] = table.preemptorPid[i]!;
-    out.preemptorComm[q] = commStr[table.preemptorComm[i]!]!;
+    out.preemptorComm[q] = table.preemptorComm[i]!;
     out.preempted[q] = table.kind[i] === 0 ? 1 : 0;
   }
   return out;
+}
+
+/** The links' comms, from the stall table's ids to the model's strings (`commStr`), in place. */
+function commColumns(l: LinkColumns, commStr: Int32Array): void {
+  for (let q = 0; q < l.guestComm.length; q++) {
+    l.guestComm[q] = commStr[l.guestComm[q]!]!;
+    l.preemptorComm[q] = commStr[l.preemptorComm[q]!]!;
+  }
 }
 
 /**
@@ -278,7 +534,10 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
   const origin = modelOrigin(a);
   const endRel = rel !== undefined ? Math.max(hostTl.end, rel.toHost(guestTl.end)) : hostTl.end;
   const T = (hostRel: number): number => Math.round(hostRel - origin);
-  const G = rel !== undefined ? (g: number): number => Math.round(rel.toHost(g) - origin) : T;
+  // rel.toHost(g) is g * slope + shift (correlate/clock-map.ts): the guest lanes' loops spell it
+  // out, the same operations in the same order, instead of a closure call per interval.
+  const slope = a.clock?.slope ?? 1;
+  const shift = rel !== undefined ? rel.toHost(0) : 0;
 
   const strings: string[] = [];
   const stringIds = new Map<string, number>();
@@ -303,11 +562,12 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
 
   // Host CPUs: who ran.
   const hc = hostTl.cpus;
+  const hostWho = new WhoOfTask(a.host.tasks.size, (task, pid) =>
+    str(`${a.host.tasks.comm(task)} (${pid})`),
+  );
   for (let c = 0; guestOnly === undefined && c + 1 < hc.offsets.length; c++) {
     const b = new LaneBuilder(hc.offsets[c + 1]! - hc.offsets[c]!);
-    hostCpuIntervals(b, hc, c, origin, vcpuTids, (task, pid) =>
-      str(`${a.host.tasks.comm(task)} (${pid})`),
-    );
+    hostCpuIntervals(b, hc, c, origin, vcpuTids, hostWho);
     lanes.push({
       id: laneId.hostCpu(c),
       group: 'host-cpus',
@@ -337,50 +597,25 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     cols.push(b.done());
   }
 
-  // The stalls, in model time, sorted by start; per guest thread for the overlay below.
+  // The stalls, in model time, sorted by start: the links, and per guest thread for the overlay
+  // below.
   const table = a.stalls?.stalls;
-  const stallOrder = table?.byStart() ?? new Uint32Array(0);
-  const stallsOf = table !== undefined ? stallsByThread(table, stallOrder, origin) : new Map();
+  const stallOrder =
+    table !== undefined ? startOrder(table.hostStart, table.length) : new Uint32Array(0);
+  const links = linkColumns(table, stallOrder, origin);
 
   if (rel !== undefined) {
     // Guest CPUs: who ran, on host time; guest-only, the inferred absences laid over them.
     const gc = guestTl.cpus;
     const abs = guestOnly?.absence.table;
+    const guestWho = new WhoOfTask(a.guest.tasks.size, (task, pid) =>
+      str(`${a.guest.tasks.comm(task)} (${pid})`),
+    );
     let q = 0;
     for (let c = 0; c + 1 < gc.offsets.length; c++) {
       const b = new LaneBuilder(gc.offsets[c + 1]! - gc.offsets[c]!);
-      const whoOf = new Map<number, number>();
       while (abs !== undefined && q < abs.length && abs.vcpu[q]! < c) q++;
-      for (let i = gc.offsets[c]!; i < gc.offsets[c + 1]!; i++) {
-        const pid = gc.pid[i]!;
-        const st =
-          pid < 0
-            ? ViewState.unknown
-            : pid === 0
-              ? ViewState.idle
-              : program.size === 0 || program.has(pid)
-                ? ViewState.running
-                : ViewState.other;
-        let who = -1;
-        if (pid > 0) {
-          const task = gc.task[i]!;
-          who = whoOf.get(task) ?? -1;
-          if (who < 0) whoOf.set(task, (who = str(`${a.guest.tasks.comm(task)} (${pid})`)));
-        }
-        let s = G(gc.start[i]!);
-        const e = G(gc.end[i]!);
-        // Absences (guest-relative, per vCPU in time order) cut into this interval: hatched.
-        while (abs !== undefined && q < abs.length && abs.vcpu[q] === c && G(abs.start[q]!) < e) {
-          const as = Math.max(s, G(abs.start[q]!));
-          const ae = Math.min(e, G(abs.end[q]!));
-          if (as > s) b.push(s, as, st, who, pid);
-          if (ae > as) b.push(as, ae, ViewState.absent, who, pid);
-          s = Math.max(s, ae);
-          if (G(abs.end[q]!) > e) break;
-          q++;
-        }
-        if (e > s || e === G(gc.start[i]!)) b.push(s, e, st, who, pid);
-      }
+      q = guestCpuIntervals(b, gc, c, abs, q, program, guestWho, slope, shift, origin);
       lanes.push({
         id: laneId.guestCpu(c),
         group: 'guest-cpus',
@@ -401,13 +636,27 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
       const py = program.has(gt.pids[y]!) ? 1 : 0;
       return py - px || runOf(y) - runOf(x);
     });
+    const byThread = stallsByThread(links.guestPid);
     for (const k of ks.slice(0, o.maxGuestThreads ?? 48)) {
       const pid = gt.pids[k]!;
       if (!program.has(pid) && runOf(k) <= 0) continue;
-      const mine = stallsOf.get(pid) ?? [];
+      const from = byThread.from.get(pid) ?? 0;
+      const mine = byThread.count.get(pid) ?? 0;
       // Each stall can split a running interval in three.
-      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + mine.length);
-      guestThreadIntervals(b, gt, k, mine, G);
+      const b = new LaneBuilder(gt.offsets[k + 1]! - gt.offsets[k]! + 2 * mine);
+      guestThreadIntervals(
+        b,
+        gt,
+        k,
+        links.start,
+        links.end,
+        byThread.rows,
+        from,
+        from + mine,
+        slope,
+        shift,
+        origin,
+      );
       lanes.push({
         id: laneId.guestThread(pid),
         group: 'guest-threads',
@@ -428,8 +677,7 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     const k = ht.indexOf.get(p.pid);
     if (k === undefined) continue;
     const b = new LaneBuilder(ht.offsets[k + 1]! - ht.offsets[k]!);
-    for (let j = ht.offsets[k]!; j < ht.offsets[k + 1]!; j++)
-      b.push(T(ht.start[j]!), T(ht.end[j]!), TASK_TO_VIEW[ht.state[j]!]!, -1, ht.cpu[j]!);
+    hostTaskIntervals(b, ht, k, origin);
     lanes.push({
       id: laneId.hostThread(p.pid),
       group: 'co-runners',
@@ -440,9 +688,11 @@ export function buildTimelineModel(a: PairAnalysis, o: ModelOptions = {}): Timel
     cols.push(b.done());
   }
 
-  // Links: the stalls in start order, with their comms in the model's string table.
-  const commStr = (table?.comms ?? []).map((c) => str(c));
-  const links = linkColumns(table, stallOrder, commStr, origin);
+  // The links' comms in the model's string table, after the lanes' names (the strings' order).
+  commColumns(
+    links,
+    Int32Array.from(table?.comms ?? [], (c) => str(c)),
+  );
 
   const unit = a.host.clock.unit;
   const findings: FindingMeta[] = a.findings.map((f) => ({
@@ -493,6 +743,48 @@ export function adviceMeta(a: PairAnalysis, m: TimelineModel): AdviceMeta {
   };
 }
 
+/** View states by whether a vCPU lane's interval counts as running (1) in the DoP series. */
+const RUNNING_VCPU = new Uint8Array(256);
+RUNNING_VCPU[ViewState.running] = 1;
+RUNNING_VCPU[ViewState.vmm] = 1;
+/** View states by whether a program thread's interval counts as wanting a CPU (1). */
+const REQUESTING_THREAD = new Uint8Array(256);
+REQUESTING_THREAD[ViewState.running] = 1;
+REQUESTING_THREAD[ViewState.stalled] = 1;
+REQUESTING_THREAD[ViewState.waiting] = 1;
+REQUESTING_THREAD[ViewState.descheduled] = 1;
+
+/**
+ * Adds a lane's intervals whose state `counts` to the `n` buckets of `acc` (each `width` from
+ * `w0`, clipped to [w0, w1)): a function over the lane's columns, with no closure per interval.
+ */
+function addStates(
+  acc: Float64Array,
+  c: LaneColumns,
+  counts: Uint8Array,
+  w0: number,
+  w1: number,
+  width: number,
+  n: number,
+): void {
+  const state = c.state;
+  const start = c.start;
+  const end = c.end;
+  for (let j = 0; j < state.length; j++) {
+    if (counts[state[j]!] !== 1) continue;
+    const a0 = Math.max(start[j]!, w0);
+    const a1 = Math.min(end[j]!, w1);
+    if (a1 <= a0) continue;
+    let b = Math.min(n - 1, Math.floor((a0 - w0) / width));
+    for (let x = a0; x < a1 && b < n; b++) {
+      const be = w0 + (b + 1) * width;
+      const y = Math.min(a1, be);
+      acc[b]! += y - x;
+      x = y;
+    }
+  }
+}
+
 /** Requested threads, running vCPUs and the recommended DoP over time, in ~400 buckets. */
 function dopSeries(
   a: PairAnalysis,
@@ -506,37 +798,12 @@ function dopSeries(
   const width = Math.max(1, (w1 - w0) / n);
   const running = new Float64Array(n);
   const requested = new Float64Array(n);
-  const add = (acc: Float64Array, s: number, e: number): void => {
-    const a0 = Math.max(s, w0);
-    const a1 = Math.min(e, w1);
-    if (a1 <= a0) return;
-    let b = Math.min(n - 1, Math.floor((a0 - w0) / width));
-    for (let x = a0; x < a1 && b < n; b++) {
-      const be = w0 + (b + 1) * width;
-      const y = Math.min(a1, be);
-      acc[b]! += y - x;
-      x = y;
-    }
-  };
   const program = new Set(a.program?.pids ?? []);
   m.meta.lanes.forEach((l, i) => {
     const c = m.lanes[i]!;
-    if (l.group === 'vcpus') {
-      for (let j = 0; j < c.state.length; j++)
-        if (c.state[j] === ViewState.running || c.state[j] === ViewState.vmm)
-          add(running, c.start[j]!, c.end[j]!);
-    } else if (l.group === 'guest-threads' && l.pid !== undefined && program.has(l.pid)) {
-      for (let j = 0; j < c.state.length; j++) {
-        const s = c.state[j];
-        if (
-          s === ViewState.running ||
-          s === ViewState.stalled ||
-          s === ViewState.waiting ||
-          s === ViewState.descheduled
-        )
-          add(requested, c.start[j]!, c.end[j]!);
-      }
-    }
+    if (l.group === 'vcpus') addStates(running, c, RUNNING_VCPU, w0, w1, width, n);
+    else if (l.group === 'guest-threads' && l.pid !== undefined && program.has(l.pid))
+      addStates(requested, c, REQUESTING_THREAD, w0, w1, width, n);
   });
   const phases = a.advice.phases.map((p) => ({ s: T(p.start), e: T(p.end), dop: p.dop }));
   const out: DopSeries = {

@@ -194,13 +194,16 @@ export function splitTable({ steps, from, goalMs, oursMs, fromCache }, blank) {
       : `Our part of it: ${fromCache === true ? 'the timeline read from the cache the last session wrote' : 'the pair read, analysed and indexed'} ${(oursMs / 1000).toFixed(2)} s after ${since}.\n`) +
     (swWait === undefined
       ? ''
-      : `Of the webview's load, VS Code's host page waiting for its service worker before it loads ours: ${(swWait / 1000).toFixed(2)} s ` +
-        "(a browser profile's first webview registers it; under code-server the page is then controlled by code-server's own " +
-        'service worker, so the host page also calls `registration.update()` on the new one and waits for that: ~3 s on a quiet machine, ' +
-        'the new worker itself active in milliseconds)' +
-        (goalMs === undefined
+      : `Of the webview's load, VS Code's host page waiting for its service worker before it loads ours: ${(swWait / 1000).toFixed(2)} s` +
+        // Explained where it is most of the load: a browser profile's first webview.
+        (swWait < 500
           ? '.\n'
-          : `; first paint less that wait: ${((goalMs - swWait) / 1000).toFixed(2)} s.\n`)) +
+          : " (a browser profile's first webview registers it; under code-server the page is then controlled by code-server's own " +
+            'service worker, so the host page also calls `registration.update()` on the new one and waits for that: ~3 s on a quiet machine, ' +
+            'the new worker itself active in milliseconds)' +
+            (goalMs === undefined
+              ? '.\n'
+              : `; first paint less that wait: ${((goalMs - swWait) / 1000).toFixed(2)} s.\n`))) +
     (goalMs === undefined || blank === undefined
       ? ''
       : `Context (not the goal's number): first paint after ${since}, less VS Code's own blank webview load ` +

@@ -146,12 +146,6 @@ export class StallTable {
     return rows.map((i) => this.get(i));
   }
 
-  /** Row numbers in order of start time (ties: by row). */
-  byStart(): Uint32Array {
-    const order = Uint32Array.from({ length: this.length }, (_, i) => i);
-    return order.sort((a, b) => this.hostStart[a]! - this.hostStart[b]! || a - b);
-  }
-
   /** The id of comm `c` in `comms` (added when new). */
   comm(c: string): number {
     let id = this.commIds.get(c);

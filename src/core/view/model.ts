@@ -224,11 +224,10 @@ function vcpuIntervals(
 type GuestAbsences = NonNullable<PairAnalysis['guestOnly']>['absence']['table'];
 
 /**
- * Row numbers of the first `n` rows in order of `start` (ties: by row), as StallTable.byStart
- * gives them, by merging the runs already in order: the stalls come one vCPU after the other, each
- * in time order, so a few runs merged in typed arrays replace a sort of every row through a
- * comparator closure (the model is built once per process, cold: the sort's callbacks ran
- * unoptimised).
+ * Row numbers of the first `n` rows in order of `start` (ties: by row), by merging the runs
+ * already in order: the stalls come one vCPU after the other, each in time order, so a few runs
+ * merged in typed arrays replace a sort of every row through a comparator closure (the model is
+ * built once per process, cold: the sort's callbacks ran unoptimised).
  */
 export function startOrder(start: Float64Array, n: number): Uint32Array {
   let src = new Uint32Array(n);

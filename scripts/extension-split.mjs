@@ -20,8 +20,8 @@ const MARKS = [
   [/^timeline of (\S+) \+ (\S+) in \d+ ms/, () => 'timeline model and index built'],
   [/^timeline of \S+ \+ \S+ from the cache in \d+ ms$/, CACHED],
   [
-    /^timeline of \S+ \+ \S+: \d+ lanes' level of detail built after its first paint in \d+ ms$/,
-    "the lanes' level of detail built (after the first paint, for the next windows)",
+    /^timeline of \S+ \+ \S+: \d+ lanes' level of detail built in \d+ ms$/,
+    "the lanes' level of detail built (between the page's requests; a lane without is read from its intervals)",
   ],
   [/: its data sent to the page \d+ ms after it asked$/, 'timeline data sent to the page'],
   [/^advice for (\S+) \+ (\S+) in \d+ ms/, () => 'advice (the what-if) computed'],

@@ -232,12 +232,15 @@ export function answerRequests(s: Server): void {
   );
 
   // A view opened: its pair read, analysed and indexed while its page loads (timelineFor shares
-  // the work with the page's own requests).
+  // the work with the page's own requests), then its lanes' level of detail built in the turns
+  // between the page's requests (which never wait for it: a lane without is read from its
+  // intervals).
   connection.onNotification(PREPARE_TIMELINE, (p: PrepareTimelineParams) => {
     void s
       .busy(async () => {
         await s.parsedOrNot(p.uri);
-        await s.timelineFor(p.uri);
+        const index = await s.timelineFor(p.uri);
+        if (typeof index !== 'string') await prepareLanes(s, index);
       })
       .catch((e: unknown) => log(`preparing the timeline failed: ${String(e)}`));
   });
@@ -254,9 +257,8 @@ export function answerRequests(s: Server): void {
       if (typeof index === 'string') return { kind: 'error', message: index };
       // The page asks for the advice once its lanes are drawn: then (its answer sent first) the
       // timeline is kept for the next session.
-      // The first windows are read from the lanes' intervals; once the page has drawn them (it
-      // asks for the advice then), the lanes' pyramids are built for the windows that follow (a
-      // zoom, a pan), one lane per turn after this answer.
+      // A view opened without prepareTimeline has its lanes' level of detail built once the page
+      // has drawn (it asks for the advice then), one lane per turn after this answer.
       if (k === 'requestAdvice') {
         setImmediate(() => void s.busy(() => s.saveTimeline(p.uri, index)));
         void s
@@ -310,12 +312,10 @@ const preparing = new WeakSet<TimelineIndex>();
 
 /**
  * The level-of-detail pyramids of the lanes a page opens with (those of groups it does not
- * collapse), built once it has drawn its first windows (read from the lanes' intervals, which
- * costs less than a pyramid: built before, they kept its tiles waiting), so that the windows that
- * follow are only read from them. One lane at a time, each after the messages waiting
- * (setImmediate): the page's requests are answered between lanes, never after the whole set.
- * Stops when the index is replaced (a trace changed). A page that never asks for the advice gets
- * a lane's pyramid when a second window asks for the lane.
+ * collapse), so that its windows cost their pixels. One lane at a time, each after the messages
+ * waiting (setImmediate): the page's requests are answered between lanes, never after the whole
+ * set, and a lane not built yet is answered from its intervals (TimelineIndex never builds one
+ * in a window's answer). Stops when the index is replaced (a trace changed).
  */
 async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
   // Asked after every window: the first does it.
@@ -331,7 +331,7 @@ async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
     if (index.prepareLane(l.id)) built++;
   }
   s.log(
-    `timeline of ${index.model.meta.title}: ${built} lanes' level of detail built after its first paint in ${Date.now() - t0} ms`,
+    `timeline of ${index.model.meta.title}: ${built} lanes' level of detail built in ${Date.now() - t0} ms`,
   );
 }
 

@@ -26,10 +26,7 @@ describe('bench-extension: the first paint split', () => {
     log(2_700, 'timeline of host.dat + guest.dat in 300 ms'),
     log(2_750, 'timeline of host.dat: its data sent to the page 1450 ms after it asked'),
     log(3_500, 'advice for host.dat + guest.dat in 600 ms'),
-    log(
-      3_600,
-      "timeline of host.dat + guest.dat: 47 lanes' level of detail built after its first paint in 20 ms",
-    ),
+    log(3_600, "timeline of host.dat + guest.dat: 47 lanes' level of detail built in 20 ms"),
     log(3_600, 'read host.dat from disk in 10 ms'), // a second read: the first one counts
   ];
   const split = firstPaintSplit(lines, {
@@ -73,7 +70,10 @@ describe('bench-extension: the first paint split', () => {
       ['first frame (lanes laid out)', 2_800],
       ['first frame with the lanes drawn from their data', 2_900],
       ['advice (the what-if) computed', 3_500],
-      ["the lanes' level of detail built (after the first paint, for the next windows)", 3_600],
+      [
+        "the lanes' level of detail built (between the page's requests; a lane without is read from its intervals)",
+        3_600,
+      ],
     ]);
   });
 

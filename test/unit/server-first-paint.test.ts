@@ -113,13 +113,14 @@ describe('language server: a .dat pair’s first paint', () => {
   };
   let firstAnswer: ToWebview;
 
-  it('the first windows are read from the lanes’ intervals: no level of detail is built before the page has drawn', async () => {
+  it('prepareTimeline then builds the level of detail of the lanes the page opens with, once (asked twice); a window builds none', async () => {
     await settled();
-    expect(built()).toEqual([]);
+    const shown = first.lanes.filter((l) => !initiallyCollapsed(first.lanes).has(l.group));
+    expect(built()).toEqual([shown.length]);
     firstAnswer = await timeline(firstWindow());
     expect(firstAnswer.kind).toBe('window');
     await settled();
-    expect(built()).toEqual([]);
+    expect(built()).toEqual([shown.length]);
   });
 
   it('the page’s ready, asked while the index is built, is answered before any lane is prepared', () => {
@@ -162,11 +163,8 @@ describe('language server: a .dat pair’s first paint', () => {
     expect(advised()).toBe(2); // the test's own model; the server's once
   }, 120_000);
 
-  it('once the page has asked for the advice (it has drawn), the lanes it opens with get their level of detail, once', async () => {
-    await settled();
+  it('the page’s advice request (it has drawn) builds no level of detail again; the windows stay the same', async () => {
     const shown = first.lanes.filter((l) => !initiallyCollapsed(first.lanes).has(l.group));
-    expect(built()).toEqual([shown.length]);
-    // The same window, now read from the pyramids; asked again, nothing is built again.
     expect(await timeline(firstWindow())).toEqual(firstAnswer);
     await timeline({ kind: 'requestAdvice' });
     await settled();

@@ -85,20 +85,18 @@ function buildPyramid(c: LaneColumns, spanNs: number): Pyramid {
 /** The engine side of the timeline: build once per model, then answer windows and details. */
 export class TimelineIndex {
   /**
-   * Each lane's pyramid, built when a second window asks for the lane (or by prepareLane): a
-   * lane's first window is read from its intervals, one pass that costs less than building the
-   * pyramid, so a first paint waits for none. Collapsed lanes never get one.
+   * Each lane's pyramid, built by prepareLane (its owner's idle time: the language server's turns
+   * between messages, the report page's idle callbacks), never by a window: a lane without one
+   * is read from its intervals, one pass that costs less than building it, so no answer waits
+   * for a build. Collapsed lanes never get one.
    */
   private readonly pyramids: (Pyramid | undefined)[];
-  /** 1 once a window has asked for the lane. */
-  private readonly asked: Uint8Array;
   private readonly laneIndex = new Map<string, number>();
   /** Running maximum of the links' ends (links sorted by start): where a search may begin. */
   private readonly linkEndMax: Float64Array;
 
   constructor(readonly model: TimelineModel) {
     this.pyramids = new Array<Pyramid | undefined>(model.lanes.length);
-    this.asked = new Uint8Array(model.lanes.length);
     model.meta.lanes.forEach((l, i) => this.laneIndex.set(l.id, i));
     const L = model.links;
     this.linkEndMax = new Float64Array(L.start.length);
@@ -135,28 +133,21 @@ export class TimelineIndex {
   }
 
   /**
-   * Builds a lane's pyramid now rather than when a second window asks for it (the language
-   * server, for the lanes of the page's first window, once that window is answered: its next
-   * windows, a zoom or a pan, then cost their pixels). True when it was built by this call; false
-   * when it was there already or the lane is unknown. Windows are the same either way.
+   * Builds a lane's pyramid, after which its windows cost their pixels, not its intervals. True
+   * when it was built by this call; false when it was there already or the lane is unknown.
+   * Windows are the same either way.
    */
   prepareLane(id: string): boolean {
     const i = this.laneIndex.get(id);
     if (i === undefined || this.pyramids[i] !== undefined) return false;
-    this.pyramidOf(i);
+    this.pyramids[i] = buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs);
     return true;
-  }
-
-  private pyramidOf(i: number): Pyramid {
-    return (this.pyramids[i] ??= buildPyramid(this.model.lanes[i]!, this.model.meta.spanNs));
   }
 
   private laneWindow(id: string, i: number, a: number, nb: number, res: number): LaneWindow {
     const dom = new Uint8Array(nb).fill(NO_STATE);
     const cnt = new Uint32Array(nb);
-    let p = this.pyramids[i];
-    if (p === undefined && this.asked[i] === 1) p = this.pyramidOf(i);
-    this.asked[i] = 1;
+    const p = this.pyramids[i];
     const k = Math.round(Math.log2(res));
     if (p !== undefined && k >= p.kMin) {
       // The pyramid level of this resolution: its buckets are the window's (past the top level,
@@ -364,8 +355,9 @@ export class TimelineIndex {
 
 /**
  * Builds the pyramids of the lanes windows asked for, one lane each time `idle` calls back (a
- * page's idle time): the HTML report's answerer, whose first windows are read from the lanes'
- * intervals, gets them ready for the zooms and pans that follow without a frame waiting.
+ * page's idle time): the HTML report's answerer, whose windows are read from the lanes'
+ * intervals until then, gets them ready for the zooms and pans that follow without a frame
+ * waiting.
  */
 export class LanesWhenIdle {
   private readonly todo = new Set<string>();

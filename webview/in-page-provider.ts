@@ -24,9 +24,9 @@ export class InPageTransport implements Transport {
   readonly canRevealInTrace = false;
 
   /**
-   * A lane's first window is read from its intervals: its pyramid, for the zooms and pans that
-   * follow, is built when the page is idle, one lane per idle period, so neither the first paint
-   * nor a frame waits for it.
+   * A lane's windows are read from its intervals until its pyramid is built: when the page is
+   * idle, one lane per idle period, once a window has asked for the lane, so neither the first
+   * paint nor a frame waits for it.
    */
   private readonly lanes: LanesWhenIdle;
 

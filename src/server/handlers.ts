@@ -318,7 +318,8 @@ const preparing = new WeakSet<TimelineIndex>();
  * in a window's answer). Stops when the index is replaced (a trace changed).
  */
 async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
-  // Asked more than once (a custom editor's document, then its view; the advice): the first does it.
+  // Asked more than once (a custom editor's document, then its view; the advice): the first
+  // does it.
   if (preparing.has(index)) return;
   preparing.add(index);
   const t0 = Date.now();

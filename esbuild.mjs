@@ -1,6 +1,6 @@
 // One build for every entry: the CLI (node), the timeline webview (browser), and later the
 // extension and server.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -39,7 +39,9 @@ const entries = [
     outfile: 'out/test/electron/index.js',
     external: ['vscode', 'mocha'],
   },
-  // The timeline webview: one browser bundle (and its CSS) for VS Code and the HTML report.
+  // The timeline webview: one browser bundle (and its CSS) for VS Code and the HTML report, both
+  // of which inline them in the page (esbuild escapes `</script` and `</style` in them; checked
+  // below).
   {
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview.js',
@@ -48,12 +50,14 @@ const entries = [
     target: 'es2022',
     minify: true,
     sourcemap: false,
+    supported: { 'inline-script': true },
   },
   {
     entryPoints: ['webview/styles.css'],
     outfile: 'dist/webview.css',
     platform: 'browser',
     sourcemap: false,
+    supported: { 'inline-style': true },
   },
   // The simulator dashboard in VS Code (its charts are core/report's, as in simulate's report.html).
   {
@@ -93,5 +97,20 @@ for (const e of entries) {
     await ctx.watch();
   } else {
     await build({ ...common, ...e });
+  }
+}
+
+// The timeline's page inlines the bundle as the text of a <script> and a <style> element (no
+// resource requests before its first paint): nothing in them may end the element or open a comment.
+if (!watch) {
+  for (const [file, bad] of [
+    ['dist/webview.js', /<\/script|<!--/i],
+    ['dist/webview.css', /<\/style/i],
+  ]) {
+    const m = bad.exec(readFileSync(file, 'utf8'));
+    if (m !== null) {
+      console.error(`${file}: "${m[0]}" at offset ${m.index} would end its inline element`);
+      process.exit(1);
+    }
   }
 }

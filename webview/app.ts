@@ -5,6 +5,7 @@
 
 import type {
   DetailsWire,
+  FirstView,
   LaneGroup,
   LaneMeta,
   TimelineMeta,
@@ -114,7 +115,17 @@ export class TimelineApp implements ExportSource {
 
   async start(root: HTMLElement): Promise<void> {
     this.root = root;
-    const init = await this.transport.request({ kind: 'ready', protocol: 1 });
+    // How it will open, so that its first windows come with its data (core/view/first-view.ts).
+    const saved = this.transport.getState();
+    const firstView: FirstView = {
+      widthPx: this.canvasWidthAhead(root),
+      ...(saved !== undefined && saved.endNs > saved.startNs
+        ? { startNs: saved.startNs, endNs: saved.endNs }
+        : {}),
+      ...(saved !== undefined ? { collapsed: saved.collapsed } : {}),
+      ...(saved?.highlight !== undefined ? { highlight: saved.highlight } : {}),
+    };
+    const init = await this.transport.request({ kind: 'ready', protocol: 1, firstView });
     if (init.kind !== 'init') {
       root.textContent = `vCPU Lens: could not load the timeline (${init.kind === 'error' ? init.message : init.kind})`;
       return;
@@ -136,7 +147,6 @@ export class TimelineApp implements ExportSource {
     this.ix = new Interaction(this);
     this.doc.addEventListener('keydown', (e) => this.ix.onKey(e));
     this.readColors();
-    const saved = this.transport.getState();
     if (saved !== undefined) {
       for (const g of saved.collapsed) this.collapsed.add(g);
       if (saved.highlight !== undefined) this.highlight = saved.highlight;
@@ -152,6 +162,7 @@ export class TimelineApp implements ExportSource {
     } else if (m.focus !== undefined) {
       this.ix.zoomTo(m.focus.startNs, m.focus.endNs);
     }
+    if (init.windows !== undefined) this.tiles.seed(init.windows, firstView.highlight);
     new ResizeObserver(() => this.resize()).observe(this.scroll);
     // VS Code switches theme by changing the body's class.
     new MutationObserver(() => {
@@ -164,6 +175,22 @@ export class TimelineApp implements ExportSource {
     this.requestDraw();
     // The advice (its what-if keeps the server busy a while) once the lanes have their data.
     if (m.advicePending === true) void this.readyTiles().then(() => this.loadAdvice());
+  }
+
+  /**
+   * The lanes' canvas width before the page has its data: its layout's columns, laid out empty
+   * and removed (the scroller keeps its scrollbar's gutter, so the lanes do not change it).
+   */
+  private canvasWidthAhead(root: HTMLElement): number {
+    const body = this.el('div', 'vl-body');
+    const tl = this.el('div', 'vl-timeline');
+    const scroll = this.el('div', 'vl-scroll');
+    tl.append(scroll);
+    body.append(tl, this.el('aside', 'vl-side'));
+    root.append(body);
+    const w = Math.max(100, scroll.clientWidth - LABEL_W);
+    body.remove();
+    return w;
   }
 
   /** The advice's parts of the meta, asked for after the first paint: DoP lane, summary, chart. */

@@ -5,11 +5,9 @@
 import type { LaneMeta, LaneWindow, WindowReply } from '../src/protocol/webview';
 import { upperBound } from '../src/core/model/search';
 import { NO_STATE } from '../src/core/view/states';
-import { resolutionFor } from '../src/core/view/lod';
+import { TILE_PX, tilesFor } from '../src/core/view/first-view';
 import type { Transport } from './transport';
 
-/** Buckets per fetched tile: windows are quantised to tiles so panning reuses them. */
-const TILE_PX = 1024;
 const MAX_TILES = 96;
 
 /** A lane's runs with their start times, computed once when the window arrives. */
@@ -89,9 +87,47 @@ export class TileCache {
     return `${res}:${i}:${h === undefined ? '' : `${h.machine}${h.pid}`}:${s.lanes.map((l) => l.id).join(',')}`;
   }
 
+  /**
+   * Windows answered before they were asked for (with `init`, for the page's first view): each
+   * kept as the tile it is only if it is one this page asks for now (its lanes and highlight
+   * the page's; a tile's position and size), so that what the page draws is never what it did
+   * not ask for. The number kept.
+   */
+  seed(replies: readonly WindowReply[], highlight: TileScope['highlight']): number {
+    const s = this.scope();
+    const h = s.highlight;
+    const lanes = s.lanes.map((l) => l.id).join(',');
+    let kept = 0;
+    for (const reply of replies) {
+      const res = reply.resolutionNs;
+      const i = reply.startNs / (res * TILE_PX);
+      if (
+        !Number.isInteger(i) ||
+        h?.machine !== highlight?.machine ||
+        h?.pid !== highlight?.pid ||
+        reply.lanes.map((l) => l.lane).join(',') !== lanes
+      )
+        continue;
+      this.store(this.key(res, i), reply);
+      kept++;
+    }
+    return kept;
+  }
+
+  private store(key: string, reply: WindowReply): void {
+    const byLane = new Map(
+      reply.lanes.map((l) => [l.lane, laneRuns(l, reply.startNs, reply.resolutionNs)]),
+    );
+    this.tiles.set(key, { reply, byLane });
+    if (this.tiles.size > MAX_TILES) {
+      const oldest = this.tiles.keys().next().value;
+      if (oldest !== undefined) this.tiles.delete(oldest);
+    }
+  }
+
   /** Tiles covering [a, b] drawn at widthPx (fetching what is missing and a tile either side). */
   visible(a: number, b: number, widthPx: number): Tile[] {
-    const res = resolutionFor((b - a) / widthPx);
+    const { res, first, last } = tilesFor(a, b, widthPx, this.spanNs);
     const span = res * TILE_PX;
     const i0 = Math.max(0, Math.floor(a / span));
     const i1 = Math.min(Math.floor(this.spanNs / span), Math.floor(b / span));
@@ -107,7 +143,7 @@ export class TileCache {
         out.push(tile);
       }
     }
-    for (let i = Math.max(0, i0 - 1); i <= i1 + 1; i++) this.fetch(res, i);
+    for (let i = first; i <= last; i++) this.fetch(res, i);
     return out;
   }
 
@@ -151,16 +187,7 @@ export class TileCache {
       })
       .then((reply) => {
         this.inflight.delete(key);
-        if (reply.kind === 'window') {
-          const byLane = new Map(
-            reply.lanes.map((l) => [l.lane, laneRuns(l, reply.startNs, reply.resolutionNs)]),
-          );
-          this.tiles.set(key, { reply, byLane });
-          if (this.tiles.size > MAX_TILES) {
-            const oldest = this.tiles.keys().next().value;
-            if (oldest !== undefined) this.tiles.delete(oldest);
-          }
-        }
+        if (reply.kind === 'window') this.store(key, reply);
         if (this.inflight.size === 0) for (const r of this.idle.splice(0)) r();
         this.arrived();
       });

@@ -11,6 +11,7 @@ export type {
   DopSeries,
   Envelope,
   FindingMeta,
+  FirstView,
   FromWebview,
   FromWebviewMessage,
   LaneMeta,

@@ -2,6 +2,7 @@
 // every provider (the HTML report's in-page provider, the language server for VS Code panels).
 
 import { chromeTrace } from './chrome-trace';
+import { firstWindowRequests } from './first-view';
 import type { TimelineIndex } from './lod';
 import { PROTOCOL_VERSION } from './states';
 import type { FromWebview, ToWebview } from './wire';
@@ -14,7 +15,12 @@ export function answerView(index: TimelineIndex, body: FromWebview): ToWebview {
           kind: 'error',
           message: `the webview speaks protocol ${String(body.protocol)}, this provider ${PROTOCOL_VERSION}`,
         };
-      return { kind: 'init', meta: index.model.meta };
+      if (body.firstView === undefined) return { kind: 'init', meta: index.model.meta };
+      return {
+        kind: 'init',
+        meta: index.model.meta,
+        windows: firstWindowRequests(index.model.meta, body.firstView).map((r) => index.window(r)),
+      };
     case 'requestWindow': {
       const w = index.window(body);
       return { kind: 'window', ...w };

@@ -20,7 +20,8 @@ export interface Envelope<B> {
 
 /** Webview → provider. */
 export type FromWebview =
-  | { kind: 'ready'; protocol: ProtocolVersion }
+  /** `firstView`: how the page will open, for the windows it draws first (first-view.ts). */
+  | { kind: 'ready'; protocol: ProtocolVersion; firstView?: FirstView }
   | ({ kind: 'requestWindow' } & WindowRequest)
   | { kind: 'requestDetails'; lane: string; tNs: number; toleranceNs: number }
   | { kind: 'exportChromeTrace' }
@@ -32,7 +33,8 @@ export type FromWebview =
 
 /** Provider → webview. */
 export type ToWebview =
-  | { kind: 'init'; meta: TimelineMeta }
+  /** `windows`: the first windows the page's `firstView` asks for, answered (first-view.ts). */
+  | { kind: 'init'; meta: TimelineMeta; windows?: WindowReply[] }
   | { kind: 'advice'; advice: AdviceMeta }
   | ({ kind: 'window' } & WindowReply)
   | { kind: 'details'; details: DetailsWire | null }
@@ -46,6 +48,19 @@ export type ToWebview =
 
 export type FromWebviewMessage = Envelope<FromWebview>;
 export type ToWebviewMessage = Envelope<ToWebview>;
+
+/**
+ * How a page will open, sent with `ready`: its canvas width in CSS pixels; the span, collapsed
+ * groups and highlight of its saved view (none: the timeline's focus, the groups collapsed by
+ * default, no highlight).
+ */
+export interface FirstView {
+  widthPx: number;
+  startNs?: number;
+  endNs?: number;
+  collapsed?: LaneGroup[];
+  highlight?: { machine: 'host' | 'guest'; pid: number };
+}
 
 /** `requestWindow`: the lanes' summaries over [startNs, endNs) at one resolution. */
 export interface WindowRequest {

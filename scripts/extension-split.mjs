@@ -23,6 +23,7 @@ const MARKS = [
     /^timeline of \S+ \+ \S+: \d+ lanes' level of detail built in \d+ ms$/,
     "the lanes' level of detail built (between the page's requests; a lane without is read from its intervals)",
   ],
+  [/: the server answered its data request in \d+ ms$/, 'the server answered that request (extension host)'],
   [/: its data sent to the page \d+ ms after it asked$/, 'timeline data sent to the page'],
   [/^advice for (\S+) \+ (\S+) in \d+ ms/, () => 'advice (the what-if) computed'],
 ];

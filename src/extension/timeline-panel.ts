@@ -197,7 +197,8 @@ export class Timelines implements vscode.Disposable {
     }
     let body: ToWebview;
     const asked = Date.now();
-    // The first paint's steps, in the log (bench-extension reads them): the page loaded, its data.
+    // The first paint's steps, in the log (bench-extension reads them): the page loaded, its data
+    // from the server, its data at the page.
     if (m.body.kind === 'ready')
       this.ctx.log.info(`timeline of ${baseName(uri)}: its page is loaded and asks for its data`);
     if (m.body.kind === 'saveFile') body = await this.save(uri, m.body.name, m.body.base64);
@@ -215,6 +216,10 @@ export class Timelines implements vscode.Disposable {
       }
     }
     const reply: ToWebviewMessage = { id: 0, inReplyTo: m.id, body };
+    if (m.body.kind === 'ready')
+      this.ctx.log.info(
+        `timeline of ${baseName(uri)}: the server answered its data request in ${Date.now() - asked} ms`,
+      );
     await panel.webview.postMessage(reply);
     if (m.body.kind === 'ready') {
       this.ctx.log.info(

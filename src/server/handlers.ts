@@ -366,6 +366,9 @@ async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
   // does it.
   if (preparing.has(index)) return;
   preparing.add(index);
+  // A page's request may be waiting unread (the event loop was busy building the index): the
+  // builder starts after the same quiet period as after an answer, so it comes first.
+  trafficOf(s).lastAt = Date.now();
   const collapsed = initiallyCollapsed(index.model.meta.lanes);
   let built = 0;
   let ms = 0;

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { TimelineModel } from '../core/view/model';
@@ -27,12 +27,18 @@ export interface CacheSlot {
   stamp: string;
 }
 
-interface Entry {
-  stamp: string;
+/**
+ * An entry's file: its stamp first (its length as 4 bytes, little-endian, then its UTF-8), so a
+ * stale entry (a file changed since) is known from its first bytes, not after reading and
+ * deserializing a model of megabytes; then the body, v8.serialize of a Body.
+ */
+interface Body {
   /** The server's index key of the pair (pairing.ts: `host@diskMtime|guest@diskMtime`). */
   key: string;
   model: TimelineModel;
 }
+/** Longer than any stamp cacheSlot makes: a file saying more is not an entry. */
+const MAX_STAMP = 1 << 16;
 
 let codeId: string | undefined;
 /** The server's own code: a new build never reads an older build's models. */
@@ -76,21 +82,29 @@ export function cacheSlot(
 export async function readCached(
   slot: CacheSlot,
 ): Promise<{ key: string; model: TimelineModel } | undefined> {
-  let bytes: Buffer;
+  const want = Buffer.from(slot.stamp);
+  let f;
   try {
-    bytes = await readFile(slot.file);
+    f = await open(slot.file, 'r');
   } catch {
     return undefined;
   }
-  let e: Partial<Entry> | undefined;
   try {
-    e = deserialize(bytes) as Partial<Entry> | undefined;
+    const size = (await f.stat()).size;
+    const head = Buffer.alloc(4 + want.length);
+    const { bytesRead } = await f.read(head, 0, head.length, 0);
+    if (bytesRead < head.length || head.readUInt32LE(0) !== want.length) return undefined;
+    if (!head.subarray(4).equals(want)) return undefined; // stale: another file, settings, build
+    const body = Buffer.alloc(size - head.length);
+    if ((await f.read(body, 0, body.length, head.length)).bytesRead < body.length) return undefined;
+    const e = deserialize(body) as Partial<Body> | undefined;
+    if (typeof e?.key !== 'string' || e.model === undefined) return undefined;
+    return { key: e.key, model: e.model };
   } catch {
     return undefined; // cut short or not ours: rewritten after this session's build
+  } finally {
+    await f.close();
   }
-  if (e?.stamp !== slot.stamp || typeof e.key !== 'string' || e.model === undefined)
-    return undefined;
-  return { key: e.key, model: e.model };
 }
 
 /**
@@ -103,8 +117,13 @@ export async function writeCached(
   key: string,
   model: TimelineModel,
 ): Promise<boolean> {
-  const bytes = serialize({ stamp: slot.stamp, key, model } satisfies Entry);
-  if (bytes.length > MAX_BYTES) return false;
+  const stamp = Buffer.from(slot.stamp);
+  if (stamp.length > MAX_STAMP) return false;
+  const body = serialize({ key, model } satisfies Body);
+  if (body.length > MAX_BYTES) return false;
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(stamp.length);
+  const bytes = Buffer.concat([length, stamp, body]);
   const dir = path.dirname(slot.file);
   await mkdir(dir, { recursive: true });
   const tmp = `${slot.file}.${process.pid}.tmp`;

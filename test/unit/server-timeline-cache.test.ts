@@ -4,7 +4,7 @@
 // the pair; the analysis still runs behind it (the advice arrives as before). A file changed since
 // is never answered from the cache.
 
-import { cpSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -135,6 +135,14 @@ describe('the timeline cache folder', () => {
     expect(await readCached({ file, stamp: 'one' })).toEqual({ key: 'k', model });
     expect(await readCached({ file, stamp: 'two' })).toBeUndefined();
     writeFileSync(file, 'not a model');
+    expect(await readCached({ file, stamp: 'one' })).toBeUndefined();
+    // Its stamp first: right, then its body cut short.
+    await writeCached({ file, stamp: 'one' }, 'k', model);
+    const whole = readFileSync(file);
+    expect(whole.subarray(0, 7)).toEqual(Buffer.from([3, 0, 0, 0, ...Buffer.from('one')]));
+    writeFileSync(file, whole.subarray(0, whole.length - 5));
+    expect(await readCached({ file, stamp: 'one' })).toBeUndefined();
+    writeFileSync(file, whole.subarray(0, 5));
     expect(await readCached({ file, stamp: 'one' })).toBeUndefined();
   });
 });

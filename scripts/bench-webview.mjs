@@ -38,7 +38,7 @@ async function bundleEngine() {
     [
       "export { TimelineIndex } from './src/core/view/lod';",
       "export { answer } from './webview/in-page-provider';",
-      "export { ViewState } from './src/core/view/states';",
+      "export { initiallyCollapsed, ViewState } from './src/core/view/states';",
     ],
     ENGINE,
   );
@@ -152,6 +152,10 @@ export async function webviewBench(opts = {}) {
   const intervals = model.lanes.reduce((s, c) => s + c.start.length, 0);
   let t0 = performance.now();
   const index = new engine.TimelineIndex(model);
+  // As the language server does while the page loads: the pyramids of the lanes the page opens
+  // with (server/handlers.ts prepareLanes; the collapsed groups' lanes are built on no request).
+  const collapsed = engine.initiallyCollapsed(model.meta.lanes);
+  for (const l of model.meta.lanes) if (!collapsed.has(l.group)) index.prepareLane(l.id);
   const buildMs = performance.now() - t0;
   log(`LOD index built in ${buildMs.toFixed(0)} ms`);
 
@@ -314,7 +318,7 @@ window.acquireVsCodeApi = () => ({
     '',
     '| measure | value |',
     '|---|---|',
-    `| LOD index build (Node) | ${buildMs.toFixed(0)} ms |`,
+    `| LOD index build (Node: the pyramids of the lanes the page opens with, as the server builds them while it loads) | ${buildMs.toFixed(0)} ms |`,
     `| window replies | ${replies.length}, median ${pct(replyKB, 50).toFixed(1)} KB, p95 ${pct(replyKB, 95).toFixed(1)} KB, max ${Math.max(...replyKB).toFixed(1)} KB (${model.meta.lanes.length} lanes x 1,024 px each) |`,
     `| engine time answering | ${answerMs.toFixed(0)} ms for ${replies.length} windows (${(answerMs / Math.max(1, replies.length)).toFixed(2)} ms each) |`,
     `| time to first paint | ${firstPaintMs.toFixed(0)} ms after navigation (${wallFirstPaint.toFixed(0)} ms wall incl. page load) |`,

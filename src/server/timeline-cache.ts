@@ -37,7 +37,7 @@ interface Body {
   key: string;
   model: TimelineModel;
 }
-/** Longer than any stamp cacheSlot makes: a file saying more is not an entry. */
+/** Longer than any stamp cacheSlot makes (paths and settings): a longer one is not written. */
 const MAX_STAMP = 1 << 16;
 
 let codeId: string | undefined;

@@ -2,7 +2,9 @@
 // it: the view's `prepareTimeline` starts the work while its page loads, the page's `ready` finds
 // it (nothing read or analysed twice), the lanes the page opens with are indexed before it asks,
 // the first answer does not wait for the what-if, and the
-// advice asked for after the first paint is the one a model built with it shows.
+// advice asked for after the first paint is the one a model built with it shows. No lane's level
+// of detail is built before the page's ready is answered, whether it came while the pair was
+// analysed or once it was indexed.
 
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { createConnection } from 'vscode-languageserver/node';
 import { advise } from '../../src/core/analyze/dop';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
+import { TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel } from '../../src/core/view/model';
 import { initiallyCollapsed, PROTOCOL_VERSION } from '../../src/core/view/states';
 import type { FromWebview, TimelineMeta, ToWebview } from '../../src/core/view/wire';
@@ -70,11 +73,15 @@ describe('language server: a .dat pair’s first paint', () => {
   let first: TimelineMeta;
   /** The server's log lines that came before the page's first answer. */
   let beforeInit: string[] = [];
+  /** Lanes whose level of detail was built before the page's first answer. */
+  let lanesBeforeInit = -1;
   it('prepareTimeline reads both files, analyses and indexes once; the page’s ready shares it', async () => {
     // As a custom editor tells it: when its document opens, then when its view does.
+    const built = vi.spyOn(TimelineIndex.prototype, 'prepareLane');
     await client.sendNotification(PREPARE_TIMELINE, { uri: host });
     await client.sendNotification(PREPARE_TIMELINE, { uri: host });
     const init = await timeline({ kind: 'ready', protocol: PROTOCOL_VERSION });
+    lanesBeforeInit = built.mock.calls.length;
     if (init.kind !== 'init') throw new Error(JSON.stringify(init));
     first = init.meta;
     beforeInit = [...logs];
@@ -126,6 +133,7 @@ describe('language server: a .dat pair’s first paint', () => {
   it('the page’s ready, asked while the index is built, is answered before any lane is prepared', () => {
     expect(beforeInit.some((l) => l.startsWith('timeline of host.dat + guest.dat in'))).toBe(true);
     expect(beforeInit.filter((l) => / level of detail built /.test(l))).toEqual([]);
+    expect(lanesBeforeInit).toBe(0);
   });
 
   it('the first answer does not wait for the what-if: lanes and findings, the advice pending', () => {
@@ -170,4 +178,48 @@ describe('language server: a .dat pair’s first paint', () => {
     await settled();
     expect(built()).toEqual([shown.length]);
   });
+});
+
+describe('language server: a page that loads slower than the pair is analysed', () => {
+  it('its ready, sent once the index is built, is answered before any lane is prepared', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vl-first-paint-late-'));
+    for (const side of ['host', 'guest'])
+      cpSync(path.join(FIX, `${side}.dat`), path.join(dir, `${side}.dat`));
+    const host = pathToFileURL(path.join(dir, 'host.dat')).toString();
+    const toServer = new PassThrough();
+    const toClient = new PassThrough();
+    startServer(
+      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
+    );
+    const client = createMessageConnection(
+      new StreamMessageReader(toClient),
+      new StreamMessageWriter(toServer),
+    );
+    const indexed = new Promise<void>((r) =>
+      client.onNotification('window/logMessage', (p: { message: string }) => {
+        if (p.message.startsWith('timeline of host.dat + guest.dat in')) r();
+      }),
+    );
+    client.onNotification(STATUS_CHANGED, () => {});
+    client.listen();
+    try {
+      await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+      await client.sendNotification('initialized', {});
+      const built = vi.spyOn(TimelineIndex.prototype, 'prepareLane');
+      await client.sendNotification(PREPARE_TIMELINE, { uri: host });
+      // The index is built (the model's log line comes after it): the lanes' builder waits a
+      // quiet period, so that a request that came meanwhile (unread in a busy event loop) or
+      // right after is answered first.
+      await indexed;
+      built.mockClear();
+      const init = (await client.sendRequest(TIMELINE, {
+        uri: host,
+        body: { kind: 'ready', protocol: PROTOCOL_VERSION },
+      })) as ToWebview;
+      expect(init.kind).toBe('init');
+      expect(built.mock.calls.length).toBe(0);
+    } finally {
+      client.dispose();
+    }
+  }, 120_000);
 });

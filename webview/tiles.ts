@@ -127,13 +127,10 @@ export class TileCache {
 
   /** Tiles covering [a, b] drawn at widthPx (fetching what is missing and a tile either side). */
   visible(a: number, b: number, widthPx: number): Tile[] {
-    const { res, first, last } = tilesFor(a, b, widthPx, this.spanNs);
-    const span = res * TILE_PX;
-    const i0 = Math.max(0, Math.floor(a / span));
-    const i1 = Math.min(Math.floor(this.spanNs / span), Math.floor(b / span));
+    const { res, shownFirst, shownLast, first, last } = tilesFor(a, b, widthPx, this.spanNs);
     const out: Tile[] = [];
     const seen = new Set<Tile>();
-    for (let i = i0; i <= i1; i++) {
+    for (let i = shownFirst; i <= shownLast; i++) {
       let tile = this.tiles.get(this.key(res, i));
       // Not here yet: draw what a coarser resolution has meanwhile.
       for (let up = 1; tile === undefined && up <= 8; up++)

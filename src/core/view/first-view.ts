@@ -13,20 +13,28 @@ import type { FirstView, LaneMeta, TimelineMeta, WindowRequest } from './wire';
 export const TILE_PX = 1024;
 
 /**
- * The tiles a view of [a, b] drawn at widthPx fetches: its resolution, and the tile numbers
- * first..last (those it shows and one either side, none past the span).
+ * The tiles of a view of [a, b] drawn at widthPx: its resolution, the tile numbers it shows
+ * (shownFirst..shownLast) and those it fetches (first..last: one more either side, none past
+ * the span).
  */
 export function tilesFor(
   a: number,
   b: number,
   widthPx: number,
   spanNs: number,
-): { res: number; first: number; last: number } {
+): { res: number; shownFirst: number; shownLast: number; first: number; last: number } {
   const res = resolutionFor((b - a) / widthPx);
   const span = res * TILE_PX;
-  const i0 = Math.max(0, Math.floor(a / span));
-  const i1 = Math.min(Math.floor(spanNs / span), Math.floor(b / span));
-  return { res, first: Math.max(0, i0 - 1), last: Math.min(i1 + 1, Math.floor(spanNs / span)) };
+  const lastTile = Math.floor(spanNs / span);
+  const shownFirst = Math.max(0, Math.floor(a / span));
+  const shownLast = Math.min(lastTile, Math.floor(b / span));
+  return {
+    res,
+    shownFirst,
+    shownLast,
+    first: Math.max(0, shownFirst - 1),
+    last: Math.min(shownLast + 1, lastTile),
+  };
 }
 
 /** The lanes a page shows with these groups collapsed and no filter, in its row order. */

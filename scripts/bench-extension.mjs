@@ -17,8 +17,8 @@
 // host.dat too: the window's first webview, which waits for VS Code's service worker to register.
 // Then a returning user: the window reloaded in the same browser profile (VS Code's service worker
 // stays registered), host.dat opened again (the extension activates again; its timeline comes
-// from the cache the first open wrote), and after a second reload with host.dat changed since
-// (the cache stale: read, analysed and laid out again), each with its split.
+// from the cache the first open wrote), and five times after another reload with host.dat
+// changed since (the cache stale: read, analysed and laid out again; the median's split).
 // Prints a markdown table; `--write` puts it in BENCHMARKS.md ("Latest extension results").
 // Run alone (`node scripts/bench-extension.mjs`) or as the last part of `npm run bench`.
 
@@ -65,6 +65,8 @@ export async function benchExtension({ blankFirst = false } = {}) {
   let split;
   let splitAgain;
   let splitChanged;
+  /** @type {number[]} Each changed-pair open's first paint after activation's end (ms), in the order run. */
+  let changedGoals;
   const blanks = [];
   try {
     const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
@@ -153,19 +155,29 @@ export async function benchExtension({ blankFirst = false } = {}) {
     // timeline cache the first open wrote no longer matches, so the pair is read, analysed and
     // laid out again, as on a first open, with VS Code's service worker registered.
     // Changed once the window is back (nothing has looked at it since): no server has analysed
-    // it, nor written its cache, before the timed open.
-    await reloadWithoutEditors(page);
-    const now = new Date();
-    utimesSync(path.join(ws, 'dat', 'host.dat'), now, now);
-    const changed = await openDat(page);
-    rows.push([
-      'after another reload, host.dat changed since (its cached timeline stale): to first paint',
-      changed.tilesAt - changed.clickAt,
-    ]);
+    // it, nor written its cache, before the timed open. CHANGED_OPENS times: one open varies by
+    // half a second either way on 2 cores, so the goal's verdict is the median's.
+    const changed = [];
+    for (let k = 0; k < CHANGED_OPENS; k++) {
+      await reloadWithoutEditors(page);
+      const now = new Date();
+      utimesSync(path.join(ws, 'dat', 'host.dat'), now, now);
+      changed.push(await openDat(page));
+    }
     // The log is written behind: read now, long after the opens it times.
     split = firstPaintSplit(logLines(server.run, datOpen.clickAt, datOpen.tilesAt), datOpen);
     splitAgain = firstPaintSplit(logLines(server.run, again.clickAt, again.tilesAt), again);
-    splitChanged = firstPaintSplit(logLines(server.run, changed.clickAt, changed.tilesAt), changed);
+    const splits = changed.map((o) =>
+      firstPaintSplit(logLines(server.run, o.clickAt, o.tilesAt), o),
+    );
+    const order = splits.map((_, k) => k).sort((a, b) => goalOf(splits[a]) - goalOf(splits[b]));
+    const mid = order[order.length >> 1];
+    splitChanged = splits[mid];
+    changedGoals = splits.map(goalOf);
+    rows.push([
+      `after another reload, host.dat changed since (its cached timeline stale): to first paint (the median of ${CHANGED_OPENS} such opens, each after a reload)`,
+      changed[mid].tilesAt - changed[mid].clickAt,
+    ]);
   } catch (e) {
     // The evidence: the page and the extension's log.
     const shot = path.join(ROOT, 'test-results/bench-extension-failed.png');
@@ -206,9 +218,11 @@ export async function benchExtension({ blankFirst = false } = {}) {
         splitTable(splitAgain)
       : '') +
     (splitChanged !== undefined
-      ? '\nOpening host.dat after a second reload, the file changed since (its mtime set to now): the ' +
+      ? `\nOpening host.dat after another reload, the file changed since (its mtime set to now), ${CHANGED_OPENS} times: the ` +
         'timeline cache the first open wrote is stale, so the pair is read, analysed and laid out again, ' +
-        "with VS Code's service worker registered; from the click:\n\n" +
+        "with VS Code's service worker registered. First paint after activation's end, in the order run: " +
+        `${changedGoals.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s (median ${(goalOf(splitChanged) / 1000).toFixed(2)} s). ` +
+        'The median open, from the click:\n\n' +
         splitTable(splitChanged)
       : '') +
     (steps.length > 0
@@ -253,6 +267,14 @@ async function reloadWithoutEditors(page) {
     if (!restored) return ms;
   }
   throw new Error('the window restored its editors after three reloads');
+}
+
+/** Changed-pair opens timed (their median is the goal's verdict). */
+const CHANGED_OPENS = 5;
+
+/** A split's first paint after activation's end (ms; Infinity when the log did not tell). */
+function goalOf(split) {
+  return split?.goalMs ?? Infinity;
 }
 
 /**

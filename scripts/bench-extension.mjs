@@ -221,7 +221,7 @@ export async function benchExtension({ blankFirst = false } = {}) {
       ? `\nOpening host.dat after another reload, the file changed since (its mtime set to now), ${CHANGED_OPENS} times: the ` +
         'timeline cache the first open wrote is stale, so the pair is read, analysed and laid out again, ' +
         "with VS Code's service worker registered. First paint after activation's end, in the order run: " +
-        `${changedGoals.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s (median ${(goalOf(splitChanged) / 1000).toFixed(2)} s). ` +
+        `${changedGoals.map(seconds).join(', ')} s (median ${seconds(goalOf(splitChanged))} s). ` +
         'The median open, from the click:\n\n' +
         splitTable(splitChanged)
       : '') +
@@ -275,6 +275,11 @@ const CHANGED_OPENS = 5;
 /** A split's first paint after activation's end (ms; Infinity when the log did not tell). */
 function goalOf(split) {
   return split?.goalMs ?? Infinity;
+}
+
+/** ms as seconds for the table, `?` for a time the log did not tell. */
+function seconds(ms) {
+  return Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '?';
 }
 
 /**

@@ -39,6 +39,7 @@ async function bundleEngine() {
       "export { TimelineIndex } from './src/core/view/lod';",
       "export { answer } from './webview/in-page-provider';",
       "export { initiallyCollapsed, ViewState } from './src/core/view/states';",
+      "export { openLanes } from './src/core/view/first-view';",
     ],
     ENGINE,
   );
@@ -154,8 +155,9 @@ export async function webviewBench(opts = {}) {
   const index = new engine.TimelineIndex(model);
   // As the language server does while the page loads: the pyramids of the lanes the page opens
   // with (server/handlers.ts prepareLanes; the collapsed groups' lanes are built on no request).
-  const collapsed = engine.initiallyCollapsed(model.meta.lanes);
-  for (const l of model.meta.lanes) if (!collapsed.has(l.group)) index.prepareLane(l.id);
+  const { lanes } = model.meta;
+  for (const l of engine.openLanes(lanes, engine.initiallyCollapsed(lanes)))
+    index.prepareLane(l.id);
   const buildMs = performance.now() - t0;
   log(`LOD index built in ${buildMs.toFixed(0)} ms`);
 

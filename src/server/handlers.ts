@@ -14,6 +14,7 @@ import { renderHtmlReport } from '../core/report/html';
 import { answerView } from '../core/view/answer';
 import { chromeTrace } from '../core/view/chrome-trace';
 import type { TimelineIndex } from '../core/view/lod';
+import { openLanes } from '../core/view/first-view';
 import { initiallyCollapsed } from '../core/view/states';
 import {
   ANALYZE,
@@ -354,8 +355,8 @@ async function pagesQuiet(s: Server): Promise<void> {
 const preparing = new WeakSet<TimelineIndex>();
 
 /**
- * The level-of-detail pyramids of the lanes a page opens with (those of groups it does not
- * collapse), so that its windows cost their pixels. One lane at a time, and only while the pages
+ * The level-of-detail pyramids of the lanes a page opens with (openLanes: those of groups it does
+ * not collapse, in its row order), so that its windows cost their pixels. One lane at a time, and only while the pages
  * are quiet (pagesQuiet): a page's `ready` and first windows never wait behind a lane (nor
  * behind the turns its answer takes to be written), and a lane not built yet is answered from its
  * intervals (TimelineIndex never builds one in a window's answer). Built while a page loads
@@ -369,11 +370,10 @@ async function prepareLanes(s: Server, index: TimelineIndex): Promise<void> {
   // A page's request may be waiting unread (the event loop was busy building the index): the
   // builder starts after the same quiet period as after an answer, so it comes first.
   trafficOf(s).lastAt = Date.now();
-  const collapsed = initiallyCollapsed(index.model.meta.lanes);
+  const { lanes } = index.model.meta;
   let built = 0;
   let ms = 0;
-  for (const l of index.model.meta.lanes) {
-    if (collapsed.has(l.group)) continue;
+  for (const l of openLanes(lanes, initiallyCollapsed(lanes))) {
     await nextTurn();
     await pagesQuiet(s);
     if (![...s.indexes.values()].includes(index)) return;

@@ -9,16 +9,9 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  createMessageConnection,
-  MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { advise } from '../../src/core/analyze/dop';
 import { analyzePair } from '../../src/core/analyze/pair';
 import { readTraceFile } from '../../src/core/io/read-trace-file';
@@ -26,9 +19,10 @@ import { TimelineIndex } from '../../src/core/view/lod';
 import { buildTimelineModel } from '../../src/core/view/model';
 import { initiallyCollapsed, PROTOCOL_VERSION } from '../../src/core/view/states';
 import type { FromWebview, TimelineMeta, ToWebview } from '../../src/core/view/wire';
-import { PREPARE_TIMELINE, STATUS_CHANGED, TIMELINE } from '../../src/protocol/lsp-ext';
-import { ServerHandle, startServer } from '../../src/server/server';
+import { PREPARE_TIMELINE, TIMELINE } from '../../src/protocol/lsp-ext';
+import type { ServerHandle } from '../../src/server/server';
 import { REAL } from './support/fixtures';
+import { connectServer } from './support/lsp';
 
 // The what-if, counted: the first paint must not run it.
 vi.mock('../../src/core/analyze/dop', async (actual) => {
@@ -42,7 +36,7 @@ const WORKER = path.resolve(__dirname, '../../dist/parse-worker.js');
 describe('language server: a .dat pair’s first paint', () => {
   let client: MessageConnection;
   let server: ServerHandle;
-  const logs: string[] = [];
+  let logs: string[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'vl-first-paint-'));
   const host = pathToFileURL(path.join(dir, 'host.dat')).toString();
   const advised = (): number => vi.mocked(advise).mock.calls.length;
@@ -52,20 +46,9 @@ describe('language server: a .dat pair’s first paint', () => {
   beforeAll(async () => {
     for (const side of ['host', 'guest'])
       cpSync(path.join(FIX, `${side}.dat`), path.join(dir, `${side}.dat`));
-    const toServer = new PassThrough();
-    const toClient = new PassThrough();
-    server = startServer(
-      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-    );
-    client = createMessageConnection(
-      new StreamMessageReader(toClient),
-      new StreamMessageWriter(toServer),
-    );
-    client.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
-    client.onNotification(STATUS_CHANGED, () => {});
-    client.listen();
-    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
-    await client.sendNotification('initialized', {});
+    const session = connectServer();
+    ({ client, server, logs } = session);
+    await session.start();
   }, 60_000);
 
   afterAll(() => client?.dispose());
@@ -186,31 +169,21 @@ describe('language server: a page that loads slower than the pair is analysed', 
     for (const side of ['host', 'guest'])
       cpSync(path.join(FIX, `${side}.dat`), path.join(dir, `${side}.dat`));
     const host = pathToFileURL(path.join(dir, 'host.dat')).toString();
-    const toServer = new PassThrough();
-    const toClient = new PassThrough();
-    startServer(
-      createConnection(new StreamMessageReader(toServer), new StreamMessageWriter(toClient)),
-    );
-    const client = createMessageConnection(
-      new StreamMessageReader(toClient),
-      new StreamMessageWriter(toServer),
-    );
-    const indexed = new Promise<void>((r) =>
-      client.onNotification('window/logMessage', (p: { message: string }) => {
-        if (p.message.startsWith('timeline of host.dat + guest.dat in')) r();
-      }),
-    );
-    client.onNotification(STATUS_CHANGED, () => {});
-    client.listen();
+    const { client, logs, start } = connectServer();
     try {
-      await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
-      await client.sendNotification('initialized', {});
+      await start();
       const built = vi.spyOn(TimelineIndex.prototype, 'prepareLane');
       await client.sendNotification(PREPARE_TIMELINE, { uri: host });
       // The index is built (the model's log line comes after it): the lanes' builder waits a
       // quiet period, so that a request that came meanwhile (unread in a busy event loop) or
       // right after is answered first.
-      await indexed;
+      await vi.waitFor(
+        () => {
+          if (!logs.some((l) => l.startsWith('timeline of host.dat + guest.dat in')))
+            throw new Error('not indexed yet');
+        },
+        { timeout: 60_000, interval: 5 },
+      );
       built.mockClear();
       const init = (await client.sendRequest(TIMELINE, {
         uri: host,
